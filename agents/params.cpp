@@ -1,0 +1,338 @@
+#include "agents/params.hpp"
+
+#include "engine/error.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+namespace wedge::agents {
+
+namespace {
+
+constexpr double INF = std::numeric_limits<double>::infinity();
+
+// One entry per scalar key. The lambdas are captureless, so they convert to function pointers.
+#define WEDGE_PARAM(KEY, SECTION, MEMBER, TYPE, LO, HI, MEANING)                                    \
+  ParamInfo {                                                                                     \
+    KEY, SECTION, ParamType::TYPE, LO, HI, false, MEANING,                                        \
+        [](const Scenario& s) { return static_cast<double>(s.MEMBER); },                          \
+        [](Scenario& s, double v) {                                                               \
+          s.MEMBER = ParamType::TYPE == ParamType::boolean ? v != 0.0                             \
+                                                           : static_cast<decltype(s.MEMBER)>(v); \
+        }                                                                                         \
+  }
+
+#define WEDGE_FACTION(ID)                                                                         \
+  WEDGE_PARAM("japan.factions." #ID ".weight", "japan.factions." #ID,                             \
+              japan.factions[ID].weight, real, 0.0, INF,                                          \
+              "relative weight (normalised by the sum over factions)"),                           \
+      WEDGE_PARAM("japan.factions." #ID ".min_islands", "japan.factions." #ID,                    \
+                  japan.factions[ID].min_islands, integer, 0.0, 4.0,                              \
+                  "minimum number of islands: 0, 2 or 4"),                                        \
+      WEDGE_PARAM("japan.factions." #ID ".territory", "japan.factions." #ID,                      \
+                  japan.factions[ID].territory, real, 0.0, INF, "salience of territory"),         \
+      WEDGE_PARAM("japan.factions." #ID ".side", "japan.factions." #ID, japan.factions[ID].side,  \
+                  real, 0.0, INF,                                                                 \
+                  "salience of Soviet non-territorial inducements (prisoners, UN, fisheries)"),   \
+      WEDGE_PARAM("japan.factions." #ID ".alliance", "japan.factions." #ID,                       \
+                  japan.factions[ID].alliance, real, 0.0, INF, "salience of the US alliance"),    \
+      WEDGE_PARAM("japan.factions." #ID ".okinawa", "japan.factions." #ID,                        \
+                  japan.factions[ID].okinawa, real, 0.0, INF, "salience of Okinawa")
+
+std::vector<ParamInfo> make_registry() {
+  std::vector<ParamInfo> r{
+      WEDGE_PARAM("negotiation.rounds", "negotiation", negotiation.rounds, integer, 1, 100,
+                  "rounds before the deadline"),
+      WEDGE_PARAM("soviet.soft_line_prob", "soviet", soviet.soft_line_prob, real, 0, 1,
+                  "P(Khrushchev line prevails in a round)"),
+      WEDGE_PARAM("soviet.four_island_prob", "soviet", soviet.four_island_prob, real, 0, 1,
+                  "P(soft line offers four islands)"),
+      WEDGE_PARAM("soviet.straits_clause", "soviet", soviet.straits_clause, boolean, 0, 1,
+                  "opening draft demands closing the straits"),
+      WEDGE_PARAM("soviet.alliance_clause", "soviet", soviet.alliance_clause, boolean, 0, 1,
+                  "opening draft demands no alliance against former enemies"),
+      WEDGE_PARAM("soviet.straits_drop_hazard", "soviet", soviet.straits_drop_hazard, real, 0, 1,
+                  "per-round P(straits demand dropped), from round 2"),
+      WEDGE_PARAM("soviet.alliance_drop_hazard", "soviet", soviet.alliance_drop_hazard, real, 0, 1,
+                  "per-round P(no-alliance demand dropped), from round 2"),
+      WEDGE_PARAM("soviet.declaration_accept_early", "soviet", soviet.declaration_accept_early,
+                  real, 0, 1, "P(USSR accepts declaration format) before the switch round"),
+      WEDGE_PARAM("soviet.declaration_accept_late", "soviet", soviet.declaration_accept_late, real,
+                  0, 1, "P(USSR accepts declaration format) from the switch round on"),
+      WEDGE_PARAM("soviet.declaration_switch_round", "soviet", soviet.declaration_switch_round,
+                  integer, 1, 100, "round from which the late acceptance probability applies"),
+      WEDGE_PARAM("soviet.fisheries_pressure_prob", "soviet", soviet.fisheries_pressure_prob, real,
+                  0, 1, "P(fisheries closure after a stalled round)"),
+      WEDGE_PARAM("soviet.fisheries_boost", "soviet", soviet.fisheries_boost, real, 0, 5,
+                  "how much fisheries pressure raises the value of a deal"),
+      WEDGE_PARAM("soviet.carrots", "soviet", soviet.carrots, real, 0, 5,
+                  "scale of Soviet non-territorial inducements"),
+      WEDGE_PARAM("matsumoto.formula_prob", "matsumoto", matsumoto.formula_prob, real, 0, 1,
+                  "P(Matsumoto proposes the declaration formula)"),
+      WEDGE_PARAM("shigemitsu.soften_hazard", "shigemitsu", shigemitsu.soften_hazard, real, 0, 1,
+                  "per stalled round P(SG minimum 4 -> 2)"),
+      WEDGE_PARAM("hatoyama.fall_hazard_early", "hatoyama", hatoyama.fall_hazard_early, real, 0, 1,
+                  "per stalled round P(cabinet falls) before the switch round"),
+      WEDGE_PARAM("hatoyama.fall_hazard_late", "hatoyama", hatoyama.fall_hazard_late, real, 0, 1,
+                  "per stalled round P(cabinet falls) from the switch round on"),
+      WEDGE_PARAM("hatoyama.fall_switch_round", "hatoyama", hatoyama.fall_switch_round, integer, 1,
+                  100, "round from which the late fall hazard applies"),
+      WEDGE_PARAM("japan.ratify_threshold", "japan", japan.ratify_threshold, real, 0, 1,
+                  "support needed to ratify (theta)"),
+      WEDGE_PARAM("japan.logit_sharpness", "japan", japan.logit_sharpness, real, 0, 100,
+                  "sharpness of factions' logistic response (lambda)"),
+      WEDGE_PARAM("japan.vote_noise_sd", "japan", japan.vote_noise_sd, real, 0, 1,
+                  "sd of the noise on realized support (sigma_v)"),
+      WEDGE_PARAM("japan.damage_treaty", "japan", japan.damage_treaty, real, 0, INF,
+                  "alliance damage of any Soviet treaty"),
+      WEDGE_PARAM("japan.damage_straits", "japan", japan.damage_straits, real, 0, INF,
+                  "extra damage of the straits clause"),
+      WEDGE_PARAM("japan.damage_alliance_clause", "japan", japan.damage_alliance_clause, real, 0,
+                  INF, "extra damage of the no-alliance clause"),
+      WEDGE_PARAM("japan.damage_declaration", "japan", japan.damage_declaration, real, 0, INF,
+                  "alliance damage of a declaration"),
+      WEDGE_PARAM("dulles.bind_threshold", "dulles", dulles.bind_threshold, real, 0, 10,
+                  "estimated threat (p x gravity) above which Dulles rewards"),
+      WEDGE_PARAM("dulles.coerce_threshold", "dulles", dulles.coerce_threshold, real, 0, 10,
+                  "estimated threat after rewards above which Dulles coerces"),
+      WEDGE_PARAM("dulles.estimate_noise_sd", "dulles", dulles.estimate_noise_sd, real, 0, INF,
+                  "sd of Dulles's error in estimating P(ratification)"),
+      WEDGE_PARAM("dulles.gravity_straits", "dulles", dulles.gravity_straits, real, 0, INF,
+                  "extra gravity of a treaty with the straits clause"),
+      WEDGE_PARAM("dulles.gravity_alliance_clause", "dulles", dulles.gravity_alliance_clause, real,
+                  0, INF, "extra gravity of a treaty with the no-alliance clause"),
+      WEDGE_PARAM("dulles.reward_power", "dulles", dulles.reward_power, real, 0, 5,
+                  "US reward power (trade, aid, security guarantee)"),
+      WEDGE_PARAM("dulles.reward_gain", "dulles", dulles.reward_gain, real, 0, 1,
+                  "alignment gained per unit of reward"),
+      WEDGE_PARAM("dulles.suez_round", "dulles", dulles.suez_round, integer, 1, 100,
+                  "round from which rewards shrink (Suez crisis)"),
+      WEDGE_PARAM("dulles.suez_factor", "dulles", dulles.suez_factor, real, 0, 1,
+                  "factor on rewards from the Suez round on"),
+      WEDGE_PARAM("dulles.threat_strength", "dulles", dulles.threat_strength, real, 0, 5,
+                  "kappa, strength of the Okinawa threat (0 = no coercion)"),
+      WEDGE_PARAM("dulles.credibility_min", "dulles", dulles.credibility_min, real, 0, 1,
+                  "lower end of the threat's credibility, drawn once per run"),
+      WEDGE_PARAM("dulles.credibility_max", "dulles", dulles.credibility_max, real, 0, 1,
+                  "upper end of the threat's credibility (>= credibility_min)"),
+      WEDGE_PARAM("dulles.tact", "dulles", dulles.tact, real, 0, 1,
+                  "1 = fully staffed, private; 0 = public and tactless"),
+      WEDGE_PARAM("dulles.backlash", "dulles", dulles.backlash, real, 0, 1,
+                  "alignment lost per unit of tactless coercion"),
+      WEDGE_PARAM("alliance.initial", "alliance", alliance.initial, real, 0, 1,
+                  "Japan's initial alignment with the US"),
+      WEDGE_PARAM("alliance.treaty_cost", "alliance", alliance.treaty_cost, real, 0, 1,
+                  "alignment lost by a treaty, per clause in force plus one"),
+      WEDGE_PARAM("alliance.declaration_cost", "alliance", alliance.declaration_cost, real, 0, 1,
+                  "alignment lost by a declaration"),
+      WEDGE_PARAM("alliance.drift_sd", "alliance", alliance.drift_sd, real, 0, INF,
+                  "sd of the alignment's random drift per stalled round"),
+      WEDGE_PARAM("alliance.strained_below", "alliance", alliance.strained_below, real, 0, 1,
+                  "alignment below which the alliance is strained"),
+      WEDGE_PARAM("alliance.rupture_below", "alliance", alliance.rupture_below, real, 0, 1,
+                  "alignment below which the alliance ruptures (< strained_below)"),
+      WEDGE_PARAM("alliance.realign_below", "alliance", alliance.realign_below, real, 0, 1,
+                  "alignment below which a treaty with both clauses realigns Japan "
+                  "(<= rupture_below)"),
+      WEDGE_FACTION(HK),
+      WEDGE_FACTION(SG),
+      WEDGE_FACTION(YS),
+      WEDGE_FACTION(PUB),
+      WEDGE_FACTION(FISH),
+  };
+  for (auto& p : r) {
+    if (p.key == "japan.vote_noise_sd") p.min_exclusive = true;
+  }
+  return r;
+}
+
+#undef WEDGE_FACTION
+#undef WEDGE_PARAM
+
+std::string number_text(double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return fmt::format("{}", v);
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0u : 1u)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string ParamInfo::range_text() const {
+  switch (type) {
+    case ParamType::boolean:
+      return "true or false";
+    case ParamType::integer:
+      if (key.ends_with(".min_islands")) return "0, 2 or 4";
+      return fmt::format("an integer in [{}, {}]", number_text(min), number_text(max));
+    case ParamType::real:
+      break;
+  }
+  if (std::isinf(max)) return fmt::format("{} {}", min_exclusive ? ">" : ">=", number_text(min));
+  return fmt::format("{}{}, {}]", min_exclusive ? "(" : "[", number_text(min), number_text(max));
+}
+
+std::string ParamInfo::default_text() const { return format_value(*this, get(Scenario{})); }
+
+bool ParamInfo::in_range(double value) const {
+  if (std::isnan(value)) return false;
+  if (type == ParamType::real && !std::isfinite(value)) return false;
+  if (type != ParamType::real && value != std::floor(value)) return false;
+  if (key.ends_with(".min_islands")) return value == 0 || value == 2 || value == 4;
+  if (min_exclusive ? !(value > min) : !(value >= min)) return false;
+  return value <= max;
+}
+
+std::string format_value(const ParamInfo& info, double value) {
+  switch (info.type) {
+    case ParamType::boolean:
+      return value != 0.0 ? "true" : "false";
+    case ParamType::integer:
+      return fmt::format("{}", static_cast<long long>(value));
+    case ParamType::real:
+      break;
+  }
+  return number_text(value);
+}
+
+const std::vector<ParamInfo>& parameters() {
+  static const std::vector<ParamInfo> registry = make_registry();
+  return registry;
+}
+
+const ParamInfo* find_parameter(std::string_view key) {
+  for (const auto& p : parameters()) {
+    if (p.key == key) return &p;
+  }
+  return nullptr;
+}
+
+std::string nearest_parameter(std::string_view key) {
+  const ParamInfo* best = nullptr;
+  std::size_t best_d = std::numeric_limits<std::size_t>::max();
+  for (const auto& p : parameters()) {
+    std::size_t d = edit_distance(key, p.key);
+    // A key written without its section ("tact") should still find "dulles.tact".
+    const auto dot = p.key.rfind('.');
+    if (dot != std::string::npos) d = std::min(d, edit_distance(key, p.key.substr(dot + 1)) + 1);
+    if (d < best_d) {
+      best_d = d;
+      best = &p;
+    }
+  }
+  return best != nullptr ? best->key : std::string{};
+}
+
+const ParamInfo& require_parameter(std::string_view key) {
+  if (const ParamInfo* p = find_parameter(key)) return *p;
+  throw ConfigError(fmt::format("unknown parameter '{}' (did you mean '{}'? `wedge params` lists "
+                                "every key)",
+                                key, nearest_parameter(key)));
+}
+
+double parse_parameter_value(const ParamInfo& info, std::string_view raw) {
+  const std::string_view text = trim(raw);
+  double value = 0.0;
+  bool ok = false;
+  if (info.type == ParamType::boolean) {
+    if (text == "true" || text == "1") {
+      value = 1.0;
+      ok = true;
+    } else if (text == "false" || text == "0") {
+      value = 0.0;
+      ok = true;
+    }
+  } else if (info.type == ParamType::integer) {
+    long long v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    ok = ec == std::errc{} && end == text.data() + text.size() && !text.empty();
+    value = static_cast<double>(v);
+  } else {
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    ok = ec == std::errc{} && end == text.data() + text.size() && !text.empty();
+  }
+  if (!ok) {
+    const char* what = info.type == ParamType::boolean   ? "a boolean"
+                       : info.type == ParamType::integer ? "an integer"
+                                                         : "a number";
+    throw ConfigError(fmt::format("{} = '{}': not {} (valid: {})", info.key, text, what,
+                                  info.range_text()));
+  }
+  if (!info.in_range(value)) {
+    throw ConfigError(
+        fmt::format("{} = {}: must be {}", info.key, text, info.range_text()));
+  }
+  return value;
+}
+
+void apply_assignment(Scenario& scenario, std::string_view assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string_view::npos) {
+    throw ConfigError(fmt::format("--set '{}': expected key=value, e.g. dulles.tact=0.9",
+                                  assignment));
+  }
+  const std::string_view key = trim(assignment.substr(0, eq));
+  const std::string_view value = trim(assignment.substr(eq + 1));
+  if (key.empty() || value.empty()) {
+    throw ConfigError(fmt::format("--set '{}': expected key=value, e.g. dulles.tact=0.9",
+                                  assignment));
+  }
+  const ParamInfo& info = require_parameter(key);
+  info.set(scenario, parse_parameter_value(info, value));
+}
+
+void Scenario::validate() const {
+  for (const auto& p : parameters()) {
+    const double v = p.get(*this);
+    if (!p.in_range(v)) {
+      throw ConfigError(fmt::format("{} = {}: must be {}", p.key, format_value(p, v),
+                                    p.range_text()));
+    }
+  }
+  if (dulles.credibility_max < dulles.credibility_min) {
+    throw ConfigError(fmt::format(
+        "dulles.credibility_max = {}: must be >= dulles.credibility_min ({}) and <= 1",
+        dulles.credibility_max, dulles.credibility_min));
+  }
+  if (!(alliance.rupture_below < alliance.strained_below)) {
+    throw ConfigError(fmt::format(
+        "alliance.rupture_below = {}: must be < alliance.strained_below ({})",
+        alliance.rupture_below, alliance.strained_below));
+  }
+  if (alliance.realign_below > alliance.rupture_below) {
+    throw ConfigError(fmt::format(
+        "alliance.realign_below = {}: must be <= alliance.rupture_below ({})",
+        alliance.realign_below, alliance.rupture_below));
+  }
+  double total = 0.0;
+  for (const auto& f : japan.factions) total += f.weight;
+  if (!(total > 0.0)) {
+    throw ConfigError(
+        "japan.factions.*.weight: the faction weights sum to 0; at least one must be > 0");
+  }
+}
+
+}  // namespace wedge::agents

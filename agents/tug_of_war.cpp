@@ -1,0 +1,95 @@
+#include "agents/tug_of_war.hpp"
+
+#include <string>
+
+namespace wedge::agents {
+
+namespace {
+
+std::vector<std::string> names(auto const& list) {
+  return std::vector<std::string>(list.begin(), list.end());
+}
+
+std::vector<std::string> numbers(int first, int last, int step = 1) {
+  std::vector<std::string> out;
+  for (int i = first; i <= last; i += step) out.push_back(std::to_string(i));
+  return out;
+}
+
+engine::FieldSpec categorical(std::string name, std::vector<std::string> categories,
+                              std::string description) {
+  engine::FieldSpec f;
+  f.name = std::move(name);
+  f.kind = engine::FieldKind::categorical;
+  f.categories = std::move(categories);
+  f.description = std::move(description);
+  f.storage = engine::StorageType::uint8;
+  return f;
+}
+
+engine::FieldSpec continuous(std::string name, double lo, double hi, std::uint32_t bins,
+                             std::string description) {
+  engine::FieldSpec f;
+  f.name = std::move(name);
+  f.kind = engine::FieldKind::continuous;
+  f.hist_min = lo;
+  f.hist_max = hi;
+  f.hist_bins = bins;
+  f.description = std::move(description);
+  f.storage = engine::StorageType::float64;
+  return f;
+}
+
+struct Tracker {
+  Trace* trace;
+  void start(double credibility) { trace->credibility = credibility; }
+  void round(const RoundTrace& t) { trace->rounds.push_back(t); }
+  static constexpr bool enabled = true;
+};
+
+}  // namespace
+
+std::vector<engine::FieldSpec> TugOfWar::fields() {
+  return {
+      categorical("format", names(FORMAT_NAMES), "the agreement reached (none = breakdown)"),
+      categorical("end_reason", names(END_REASON_NAMES), "why the run ended"),
+      categorical("alliance", names(ALLIANCE_NAMES), "the US-Japan alliance at the end"),
+      categorical("okinawa", names(OKINAWA_NAMES), "Okinawa's status at the end"),
+      categorical("islands_promised", numbers(0, 4, 2), "islands promised to Japan"),
+      categorical("islands_transferred", numbers(0, 4, 2), "islands transferred to Japan"),
+      categorical("straits_clause", numbers(0, 1), "straits clause still demanded at the end"),
+      categorical("alliance_clause", numbers(0, 1), "no-alliance clause still demanded at the end"),
+      categorical("rounds", numbers(1, MAX_ROUNDS), "the round in which the run ended"),
+      categorical("threat_round", numbers(0, MAX_ROUNDS), "round of the Okinawa threat, 0 if none"),
+      categorical("shigemitsu_round", numbers(0, MAX_ROUNDS),
+                  "round in which Shigemitsu's faction softened to two islands, 0 if never"),
+      categorical("two_island_round", numbers(0, MAX_ROUNDS),
+                  "first round with at least two islands offered, 0 if never"),
+      continuous("alignment", 0.0, 1.0, 50, "Japan's final alignment with the US, A"),
+      continuous("reward_total", 0.0, 20.0, 80, "sum of US rewards R over the run"),
+  };
+}
+
+std::size_t TugOfWar::categories_in_use(const Scenario& s, std::size_t field) {
+  const auto rounds = static_cast<std::size_t>(s.negotiation.rounds);
+  switch (field) {
+    case 8:
+      return rounds;  // "1" .. rounds
+    case 9:
+    case 10:
+    case 11:
+      return rounds + 1;  // "0" .. rounds
+    default:
+      return fields()[field].categories.size();
+  }
+}
+
+Trace trace_run(const Scenario& s, const engine::StreamKey& key) {
+  Trace trace;
+  Tracker tracker{&trace};
+  engine::Stream stream(key);
+  trace.record = simulate(s, stream, tracker);
+  return trace;
+}
+
+}  // namespace wedge::agents

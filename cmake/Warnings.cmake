@@ -1,0 +1,11 @@
+# Project warnings, as an INTERFACE target linked PRIVATE by every wedge target.
+add_library(wedge_warnings INTERFACE)
+add_library(wedge::warnings ALIAS wedge_warnings)
+target_compile_options(wedge_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+  -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wdouble-promotion
+  -Wformat=2 -Wimplicit-fallthrough)
+
+# Floating point must not depend on the CPU: no contraction into FMA, no -march=native, no
+# value-changing fast-math (docs/design.md, "Determinism").
+add_compile_options(-ffp-contract=off)

@@ -1,0 +1,27 @@
+#pragma once
+/// The interface a model implements to be run by the engine. The engine knows nothing else of it.
+#include "engine/fields.hpp"
+#include "engine/rng.hpp"
+
+#include <concepts>
+#include <cstdint>
+#include <vector>
+
+namespace wedge::engine {
+
+/// A model M provides:
+/// - `M::Params`: its parameters for one design point (a plain struct);
+/// - `M::Record`: the per-run record (trivially copyable);
+/// - `M::run(params, stream)`: one run, a pure function of the parameters and the stream;
+/// - `M::fields()`: the record's fields, categorical first in the order observe() writes them;
+/// - `M::observe(record, categories, values)`: the record's category indices and continuous values.
+template <class M>
+concept Model = requires(const typename M::Params& params, Stream& stream,
+                         const typename M::Record& record, std::uint16_t* categories,
+                         double* values) {
+  { M::run(params, stream) } -> std::same_as<typename M::Record>;
+  { M::fields() } -> std::convertible_to<std::vector<FieldSpec>>;
+  { M::observe(record, categories, values) } -> std::same_as<void>;
+} && std::is_trivially_copyable_v<typename M::Record>;
+
+}  // namespace wedge::engine

@@ -1,0 +1,55 @@
+#include "engine/progress.hpp"
+
+#include <unistd.h>
+
+namespace wedge::engine {
+
+namespace {
+constexpr double FIRST_AFTER_S = 1.0;
+constexpr double TTY_EVERY_S = 0.2;
+constexpr double PLAIN_EVERY_S = 10.0;
+}  // namespace
+
+Progress::Progress(std::uint64_t total, bool quiet, std::FILE* out)
+    : out_(out),
+      total_(total),
+      quiet_(quiet),
+      tty_(isatty(fileno(out)) != 0),
+      start_(Clock::now()),
+      last_(start_) {}
+
+double Progress::elapsed_seconds() const {
+  return std::chrono::duration<double>(Clock::now() - start_).count();
+}
+
+void Progress::update(std::uint64_t done) {
+  if (quiet_) return;
+  const auto now = Clock::now();
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double since = std::chrono::duration<double>(now - last_).count();
+  if (elapsed < FIRST_AFTER_S) return;
+  if (printed_ && since < (tty_ ? TTY_EVERY_S : PLAIN_EVERY_S)) return;
+  last_ = now;
+  const double rate = static_cast<double>(done) / elapsed;
+  char eta[32] = "?";
+  if (total_ > done && rate > 0) {
+    std::snprintf(eta, sizeof eta, "%.0fs", static_cast<double>(total_ - done) / rate);
+  } else if (total_ > 0 && done >= total_) {
+    std::snprintf(eta, sizeof eta, "0s");
+  }
+  const double pct = total_ > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 0;
+  std::fprintf(out_, "%s%llu/%llu runs (%.1f%%), %.3g runs/s, ETA %s%s", tty_ ? "\r\033[K" : "",
+               static_cast<unsigned long long>(done), static_cast<unsigned long long>(total_), pct,
+               rate, eta, tty_ ? "" : "\n");
+  std::fflush(out_);
+  printed_ = true;
+}
+
+void Progress::finish() {
+  if (!quiet_ && printed_ && tty_) {
+    std::fputc('\n', out_);
+    std::fflush(out_);
+  }
+}
+
+}  // namespace wedge::engine

@@ -1,0 +1,245 @@
+#pragma once
+/// The parallel runner: executes blocks of runs on oneTBB, aggregates each block locally and
+/// merges block summaries in plan order, so every count and sum is bit-identical for any number
+/// of threads or scheduler grain. Work proceeds in waves of blocks: between waves the runner
+/// merges, reports progress, checks for cancellation and hands per-run records to a sink
+/// running on its own thread. Memory is bounded by one wave, whatever the number of runs.
+#include "engine/cancel.hpp"
+#include "engine/model.hpp"
+#include "engine/plan.hpp"
+#include "engine/progress.hpp"
+#include "engine/summary.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <array>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace wedge::engine {
+
+/// Receives per-run records on the writer thread, block by block, in the order of the plan.
+template <class Record>
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  /// `records` holds the runs of `blocks`, concatenated in order.
+  virtual void consume(std::span<const Block> blocks, std::span<const Record> records) = 0;
+};
+
+/// How the runner seeds and schedules.
+struct RunOptions {
+  std::uint64_t seed = 0;
+  /// Common random numbers: replicate r draws the same stream at every design point.
+  bool crn = false;
+  /// Blocks per TBB task (1 = finest); never changes results.
+  std::size_t grain = 1;
+  /// Blocks per wave; 0 = automatic. Never changes results.
+  std::size_t wave_blocks = 0;
+  /// Progress reporter (may be null).
+  Progress* progress = nullptr;
+  /// Runs already done before this call, for progress.
+  std::uint64_t progress_offset = 0;
+  /// Stop at the next wave boundary when cancel_requested() (SIGINT/SIGTERM).
+  bool honour_cancel = true;
+};
+
+/// What a call to run_blocks did.
+struct RunReport {
+  std::uint64_t runs_done = 0;
+  std::size_t blocks_done = 0;  ///< a prefix of the blocks given
+  bool interrupted = false;
+};
+
+/// The stream key of run (point, replicate).
+inline StreamKey stream_key(const RunOptions& options, std::uint32_t point,
+                            std::uint64_t replicate) noexcept {
+  return {options.seed, options.crn ? 0u : point, static_cast<std::uint32_t>(replicate)};
+}
+
+/// Most fields of each kind a record may declare.
+inline constexpr std::size_t MAX_FIELDS = 64;
+
+/// Largest replicate index a stream can address.
+inline constexpr std::uint64_t MAX_REPLICATES = 1ull << 32;
+
+namespace detail {
+
+/// A single-slot hand-off to a consumer thread: the producer fills one buffer while the consumer
+/// drains the other.
+template <class Record>
+class SinkThread {
+ public:
+  explicit SinkThread(RecordSink<Record>& sink) : sink_(sink), thread_([this] { loop(); }) {}
+  ~SinkThread() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  /// Waits until the previous batch is consumed, then hands over this one (swapping buffers).
+  void hand_over(std::vector<Block>& blocks, std::vector<Record>& records) {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [this] { return !full_ || error_; });
+    rethrow_locked();
+    blocks_.swap(blocks);
+    records_.swap(records);
+    full_ = true;
+    cv_.notify_all();
+  }
+
+  /// Waits until everything handed over is consumed; rethrows the sink's exception.
+  void drain() {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [this] { return !full_ || error_; });
+    rethrow_locked();
+  }
+
+ private:
+  void rethrow_locked() {
+    if (error_) {
+      auto e = error_;
+      error_ = nullptr;
+      std::rethrow_exception(e);
+    }
+  }
+
+  void loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [this] { return full_ || stop_; });
+      if (!full_) return;
+      lock.unlock();
+      std::exception_ptr error;
+      try {
+        sink_.consume(blocks_, records_);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      lock.lock();
+      error_ = error;
+      full_ = false;
+      cv_.notify_all();
+    }
+  }
+
+  RecordSink<Record>& sink_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Block> blocks_;
+  std::vector<Record> records_;
+  bool full_ = false;
+  bool stop_ = false;
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
+}  // namespace detail
+
+/// Runs `blocks` (from make_blocks) of model M. `params[p]` are the parameters of design point p;
+/// each block's summary is merged into `summaries[p]` in block order. If `sink` is given it
+/// receives every record in block order on a separate thread. Stops early (at a wave boundary)
+/// when cancellation is requested; the report says how many leading blocks were completed.
+template <Model M>
+RunReport run_blocks(const std::vector<typename M::Params>& params, std::span<const Block> blocks,
+                     std::vector<Summary>& summaries, const RunOptions& options,
+                     RecordSink<typename M::Record>* sink = nullptr) {
+  using Record = typename M::Record;
+  for (const Block& b : blocks) {
+    if (b.point >= params.size() || b.point >= summaries.size()) {
+      throw std::invalid_argument("run_blocks: block refers to a design point out of range");
+    }
+    if (b.replicate_begin + b.count > MAX_REPLICATES) {
+      throw std::invalid_argument("run_blocks: replicate index beyond 2^32");
+    }
+  }
+  if (summaries.empty()) return {};
+  const auto layout = summaries.front().layout_ptr();
+  if (layout->categorical.size() > MAX_FIELDS || layout->continuous.size() > MAX_FIELDS) {
+    throw std::invalid_argument("run_blocks: a record may have at most 64 fields of each kind");
+  }
+
+  const std::size_t threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+  const std::size_t wave = options.wave_blocks > 0 ? options.wave_blocks
+                                                   : std::max<std::size_t>(64, 32 * threads);
+
+  std::vector<Summary> local(std::min(wave, blocks.size()), Summary(layout));
+  std::unique_ptr<detail::SinkThread<Record>> writer;
+  std::vector<Block> out_blocks;
+  std::vector<Record> out_records;
+  std::vector<std::size_t> offsets;
+  if (sink != nullptr) writer = std::make_unique<detail::SinkThread<Record>>(*sink);
+
+  RunReport report;
+  for (std::size_t first = 0; first < blocks.size(); first += wave) {
+    if (options.honour_cancel && cancel_requested()) {
+      report.interrupted = true;
+      break;
+    }
+    const std::size_t count = std::min(wave, blocks.size() - first);
+    const auto wave_blocks = blocks.subspan(first, count);
+    if (sink != nullptr) {
+      offsets.resize(count + 1);
+      offsets[0] = 0;
+      for (std::size_t i = 0; i < count; ++i) offsets[i + 1] = offsets[i] + wave_blocks[i].count;
+      out_records.resize(offsets[count]);
+    }
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, count, options.grain),
+        [&](const tbb::blocked_range<std::size_t>& range) {
+          std::array<std::uint16_t, MAX_FIELDS> cats{};
+          std::array<double, MAX_FIELDS> values{};
+          for (std::size_t i = range.begin(); i != range.end(); ++i) {
+            const Block& b = wave_blocks[i];
+            Summary& sum = local[i];
+            sum.reset();
+            const auto& p = params[b.point];
+            Record* out = sink != nullptr ? out_records.data() + offsets[i] : nullptr;
+            for (std::uint32_t k = 0; k < b.count; ++k) {
+              Stream stream(stream_key(options, b.point, b.replicate_begin + k));
+              const Record rec = M::run(p, stream);
+              M::observe(rec, cats.data(), values.data());
+              sum.add(cats.data(), values.data());
+              if (out != nullptr) out[k] = rec;
+            }
+          }
+        },
+        tbb::simple_partitioner());
+    for (std::size_t i = 0; i < count; ++i) {
+      summaries[wave_blocks[i].point].merge(local[i]);
+      report.runs_done += wave_blocks[i].count;
+    }
+    report.blocks_done += count;
+    if (writer) {
+      out_blocks.assign(wave_blocks.begin(), wave_blocks.end());
+      writer->hand_over(out_blocks, out_records);
+    }
+    if (options.progress != nullptr) {
+      options.progress->update(options.progress_offset + report.runs_done);
+    }
+  }
+  if (writer) writer->drain();
+  return report;
+}
+
+/// Makes one empty summary per design point for model M.
+template <Model M>
+std::vector<Summary> make_summaries(std::size_t points) {
+  const auto layout = std::make_shared<const FieldLayout>(FieldLayout::from(M::fields()));
+  return std::vector<Summary>(points, Summary(layout));
+}
+
+}  // namespace wedge::engine

@@ -1,0 +1,95 @@
+#include "engine/stats.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace wedge::engine {
+
+Interval wilson(std::uint64_t k, std::uint64_t n, double z) noexcept {
+  if (n == 0) return {0.0, 1.0};
+  const double nn = static_cast<double>(n);
+  const double p = static_cast<double>(k) / nn;
+  const double z2 = z * z;
+  const double denom = 1.0 + z2 / nn;
+  const double centre = (p + z2 / (2.0 * nn)) / denom;
+  const double half = z * std::sqrt(p * (1.0 - p) / nn + z2 / (4.0 * nn * nn)) / denom;
+  return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+ContinuousStats::ContinuousStats(double hist_min, double hist_max, std::uint32_t bins)
+    : hist_min_(hist_min),
+      hist_max_(hist_max),
+      bin_scale_(bins > 0 ? static_cast<double>(bins) / (hist_max - hist_min) : 0.0),
+      hist_(bins + 2, 0) {}
+
+void ContinuousStats::add(double x) noexcept {
+  ++n_;
+  if (n_ == 1) {
+    min_ = max_ = x;
+  } else {
+    min_ = std::min(min_, x);
+    max_ = std::max(max_, x);
+  }
+  const double delta = x - mean_;
+  mean_ += delta / static_cast<double>(n_);
+  m2_ += delta * (x - mean_);
+  const std::size_t bins = hist_.size() - 2;
+  if (x < hist_min_) {
+    ++hist_[0];
+  } else if (x > hist_max_) {
+    ++hist_[bins + 1];
+  } else {
+    // The top edge belongs to the last bin.
+    auto bin = static_cast<std::size_t>((x - hist_min_) * bin_scale_);
+    ++hist_[1 + std::min(bin, bins - 1)];
+  }
+}
+
+void ContinuousStats::merge(const ContinuousStats& other) {
+  if (hist_.size() != other.hist_.size()) {
+    throw std::invalid_argument("ContinuousStats::merge: histograms differ");
+  }
+  if (other.n_ == 0) return;
+  for (std::size_t i = 0; i < hist_.size(); ++i) hist_[i] += other.hist_[i];
+  if (n_ == 0) {
+    n_ = other.n_;
+    mean_ = other.mean_;
+    m2_ = other.m2_;
+    min_ = other.min_;
+    max_ = other.max_;
+    return;
+  }
+  // Chan et al.'s pairwise update.
+  const double na = static_cast<double>(n_);
+  const double nb = static_cast<double>(other.n_);
+  const double n = na + nb;
+  const double delta = other.mean_ - mean_;
+  mean_ += delta * nb / n;
+  m2_ += other.m2_ + delta * delta * na * nb / n;
+  n_ += other.n_;
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+}
+
+double ContinuousStats::variance() const noexcept {
+  return n_ < 2 ? 0.0 : m2_ / static_cast<double>(n_ - 1);
+}
+
+double ContinuousStats::sd() const noexcept { return std::sqrt(variance()); }
+
+ContinuousStats ContinuousStats::from_parts(std::uint64_t n, double mean, double m2, double min,
+                                            double max, double hist_min, double hist_max,
+                                            std::vector<std::uint64_t> hist) {
+  if (hist.size() < 3) throw std::invalid_argument("ContinuousStats::from_parts: empty histogram");
+  ContinuousStats s(hist_min, hist_max, static_cast<std::uint32_t>(hist.size() - 2));
+  s.n_ = n;
+  s.mean_ = mean;
+  s.m2_ = m2;
+  s.min_ = min;
+  s.max_ = max;
+  s.hist_ = std::move(hist);
+  return s;
+}
+
+}  // namespace wedge::engine

@@ -1,0 +1,62 @@
+#pragma once
+/// Streaming, mergeable statistics: constant memory in the number of runs.
+#include <cstdint>
+#include <vector>
+
+namespace wedge::engine {
+
+/// A 95% (or other) Wilson score interval for a binomial proportion.
+struct Interval {
+  double low = 0.0;
+  double high = 0.0;
+};
+
+/// Two-sided standard-normal quantile for 95% intervals.
+inline constexpr double Z95 = 1.959963984540054;
+
+/// Wilson score interval for k successes in n trials at quantile z; [0, 1] when n = 0.
+Interval wilson(std::uint64_t k, std::uint64_t n, double z = Z95) noexcept;
+
+/// n, mean, variance (Welford/Chan), min, max and a fixed-bin histogram of a real value.
+/// Merging is exact in counts and deterministic in floating point for a fixed merge order.
+class ContinuousStats {
+ public:
+  ContinuousStats() = default;
+  ContinuousStats(double hist_min, double hist_max, std::uint32_t bins);
+
+  void add(double x) noexcept;
+  /// Appends `other` (which must have the same histogram) as if its values came after ours.
+  void merge(const ContinuousStats& other);
+
+  std::uint64_t n() const noexcept { return n_; }
+  double mean() const noexcept { return mean_; }
+  /// Sum of squared deviations from the mean.
+  double m2() const noexcept { return m2_; }
+  /// Sample variance (n - 1 denominator); 0 when n < 2.
+  double variance() const noexcept;
+  double sd() const noexcept;
+  double min() const noexcept { return min_; }
+  double max() const noexcept { return max_; }
+  double hist_min() const noexcept { return hist_min_; }
+  double hist_max() const noexcept { return hist_max_; }
+  /// Bin counts: [0] underflow, [1..bins] the bins, [bins + 1] overflow.
+  const std::vector<std::uint64_t>& histogram() const noexcept { return hist_; }
+
+  /// Restores a state saved elsewhere (e.g. read back from a results file).
+  static ContinuousStats from_parts(std::uint64_t n, double mean, double m2, double min, double max,
+                                    double hist_min, double hist_max,
+                                    std::vector<std::uint64_t> hist);
+
+ private:
+  std::uint64_t n_ = 0;
+  double mean_ = 0.0;
+  double m2_ = 0.0;
+  double min_ = 0.0;
+  double max_ = 0.0;
+  double hist_min_ = 0.0;
+  double hist_max_ = 1.0;
+  double bin_scale_ = 0.0;
+  std::vector<std::uint64_t> hist_;
+};
+
+}  // namespace wedge::engine

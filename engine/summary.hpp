@@ -1,0 +1,64 @@
+#pragma once
+/// The streaming summary of one design point: category counts of every categorical field and
+/// ContinuousStats of every continuous field. Constant memory in the number of runs; mergeable.
+#include "engine/fields.hpp"
+#include "engine/stats.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace wedge::engine {
+
+class Summary {
+ public:
+  explicit Summary(std::shared_ptr<const FieldLayout> layout);
+
+  /// Adds one run: `categories[i]` is the category index of categorical field i, `values[j]` the
+  /// value of continuous field j (the order of FieldLayout).
+  void add(const std::uint16_t* categories, const double* values) noexcept {
+    for (std::size_t i = 0; i < offsets_.size(); ++i) ++counts_[offsets_[i] + categories[i]];
+    for (std::size_t j = 0; j < continuous_.size(); ++j) continuous_[j].add(values[j]);
+    ++runs_;
+  }
+
+  /// Appends `other`'s runs (same layout). Deterministic for a fixed merge order.
+  void merge(const Summary& other);
+  /// Back to no runs, keeping the layout.
+  void reset();
+
+  std::uint64_t runs() const noexcept { return runs_; }
+  const FieldLayout& layout() const noexcept { return *layout_; }
+  std::shared_ptr<const FieldLayout> layout_ptr() const noexcept { return layout_; }
+  /// Counts of categorical field i, one per category.
+  std::span<const std::uint64_t> counts(std::size_t i) const noexcept {
+    return {counts_.data() + offsets_[i], layout_->categorical[i].categories.size()};
+  }
+  std::span<std::uint64_t> counts(std::size_t i) noexcept {
+    return {counts_.data() + offsets_[i], layout_->categorical[i].categories.size()};
+  }
+  const ContinuousStats& continuous(std::size_t j) const noexcept { return continuous_[j]; }
+  ContinuousStats& continuous(std::size_t j) noexcept { return continuous_[j]; }
+  /// Sets the run count directly (for summaries restored from a file).
+  void set_runs(std::uint64_t runs) noexcept { runs_ = runs; }
+
+  /// Index of the categorical field named `name`, or -1.
+  int categorical_index(std::string_view name) const noexcept;
+  /// Index of the continuous field named `name`, or -1.
+  int continuous_index(std::string_view name) const noexcept;
+
+  /// Largest 95% Wilson half-width over the categories of the given categorical fields.
+  double max_half_width(std::span<const int> fields) const noexcept;
+
+  friend bool operator==(const Summary& a, const Summary& b) noexcept;
+
+ private:
+  std::shared_ptr<const FieldLayout> layout_;
+  std::vector<std::size_t> offsets_;
+  std::vector<std::uint64_t> counts_;
+  std::vector<ContinuousStats> continuous_;
+  std::uint64_t runs_ = 0;
+};
+
+}  // namespace wedge::engine

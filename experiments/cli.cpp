@@ -1,0 +1,308 @@
+#include "experiments/cli.hpp"
+
+#include "agents/params.hpp"
+#include "agents/tug_of_war.hpp"
+#include "engine/cancel.hpp"
+#include "engine/error.hpp"
+#include "engine/precision.hpp"
+#include "engine/runner.hpp"
+#include "experiments/report.hpp"
+#include "experiments/trace_report.hpp"
+#include "wedge/version.hpp"
+
+#include <CLI/CLI.hpp>
+#include <Random123/features/compilerfeatures.h>
+#include <boost/version.hpp>
+#include <fmt/format.h>
+#include <tbb/global_control.h>
+#include <tbb/version.h>
+
+#include <csignal>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace wedge::experiments {
+
+namespace {
+
+using agents::TugOfWar;
+
+constexpr const char* EXIT_CODES_HELP =
+    "Exit codes: 0 success, 2 bad input (including command-line errors), 3 output problem, "
+    "130 interrupted (SIGINT/SIGTERM).";
+
+/// Options shared by the commands that resolve an experiment.
+struct ExperimentArgs {
+  std::vector<std::string> sets;
+  std::optional<std::uint64_t> runs;
+  std::optional<std::uint64_t> seed;
+  bool crn = false;
+};
+
+struct RunArgs {
+  ExperimentArgs exp;
+  unsigned threads = 0;
+  bool json = false;
+  bool quiet = false;
+  std::optional<double> precision;
+  std::optional<std::uint64_t> max_runs;
+  std::vector<std::string> precision_outcomes{"format", "alliance"};
+  std::size_t grain = 1;
+  std::size_t wave = 0;
+};
+
+struct TraceArgs {
+  ExperimentArgs exp;
+  std::uint32_t point = 0;
+  std::uint64_t replicate = 0;
+  bool json = false;
+};
+
+void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs) {
+  cmd->add_option("--set", a.sets, "Override a parameter, e.g. --set dulles.tact=0.9 (repeatable; "
+                                   "`wedge params` lists the keys)")
+      ->take_last()
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--seed", a.seed, "Master seed (default 1)");
+  if (with_runs) {
+    cmd->add_option("--runs", a.runs, "Replicates per design point (default 1000000)")
+        ->check(CLI::Range(std::uint64_t{1}, engine::MAX_REPLICATES));
+  }
+  cmd->add_flag("--crn", a.crn,
+                "Common random numbers: replicate r draws the same stream at every design point");
+}
+
+Experiment resolve(const ExperimentArgs& a) {
+  Experiment e = Experiment::baseline();
+  for (auto& point : e.points) {
+    for (const auto& assignment : a.sets) agents::apply_assignment(point, assignment);
+    point.validate();
+  }
+  if (a.runs) e.run.runs = *a.runs;
+  if (a.seed) e.run.seed = *a.seed;
+  e.run.crn = e.run.crn || a.crn;
+  return e;
+}
+
+std::vector<int> outcome_fields(const std::vector<std::string>& names) {
+  const auto layout = engine::FieldLayout::from(TugOfWar::fields());
+  std::vector<int> out;
+  for (const auto& n : names) {
+    int found = -1;
+    for (std::size_t i = 0; i < layout.categorical.size(); ++i) {
+      if (layout.categorical[i].name == n) found = static_cast<int>(i);
+    }
+    if (found < 0) {
+      std::string valid;
+      for (const auto& f : layout.categorical) valid += (valid.empty() ? "" : ", ") + f.name;
+      throw ConfigError(fmt::format("--precision-outcomes: unknown outcome '{}' (valid: {})", n, valid));
+    }
+    out.push_back(found);
+  }
+  return out;
+}
+
+int command_run(const RunArgs& args) {
+  Experiment e = resolve(args.exp);
+  if (args.precision) e.run.precision = args.precision;
+  if (args.max_runs) e.run.max_runs = *args.max_runs;
+  const auto fields = outcome_fields(args.precision_outcomes);
+
+  std::optional<tbb::global_control> threads;
+  if (args.threads > 0) {
+    threads.emplace(tbb::global_control::max_allowed_parallelism, args.threads);
+  }
+  engine::SignalGuard signals;
+  engine::RunOptions options;
+  options.seed = e.run.seed;
+  options.crn = e.run.crn;
+  options.grain = args.grain;
+  options.wave_blocks = args.wave;
+  auto summaries = engine::make_summaries<TugOfWar>(e.points.size());
+
+  const std::uint64_t planned = e.run.precision ? 0 : e.run.runs * e.points.size();
+  engine::Progress progress(planned, args.quiet);
+  options.progress = &progress;
+  engine::RunReport report;
+  bool met = true;
+  if (e.run.precision) {
+    engine::PrecisionTarget target;
+    target.half_width = *e.run.precision;
+    target.fields = fields;
+    target.first_batch = args.exp.runs ? *args.exp.runs : std::min<std::uint64_t>(10'000, e.run.max_runs);
+    target.max_replicates = e.run.max_runs;
+    const auto r = engine::run_to_precision<TugOfWar>(e.points, summaries, options, target);
+    report = r.run;
+    met = r.met;
+  } else {
+    const auto blocks = engine::make_blocks(engine::full_plan(
+        static_cast<std::uint32_t>(e.points.size()), e.run.runs));
+    report = engine::run_blocks<TugOfWar>(e.points, blocks, summaries, options);
+  }
+  progress.finish();
+  if (report.interrupted) {
+    const int sig = engine::cancel_signal();
+    fmt::print(stderr, "error: interrupted by {} after {} of {} runs; nothing was written\n",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT", report.runs_done,
+               planned > 0 ? fmt::format("{}", planned) : std::string("the planned"));
+    return EXIT_INTERRUPTED;
+  }
+  if (!met && !args.quiet) {
+    fmt::print(stderr, "warning: precision {} not reached at every point within --max-runs {}\n",
+               *e.run.precision, e.run.max_runs);
+  }
+  if (args.json) {
+    std::fputs(results_json(e, summaries).c_str(), stdout);
+  } else {
+    print_table(stdout, e, summaries);
+    if (!args.quiet) {
+      const double secs = progress.elapsed_seconds();
+      fmt::print(stderr, "{} runs in {:.2f} s ({:.3g} runs/s)\n", report.runs_done, secs,
+                 static_cast<double>(report.runs_done) / secs);
+    }
+  }
+  return EXIT_OK;
+}
+
+int command_params(bool json) {
+  const auto& params = agents::parameters();
+  if (json) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const auto& p = params[i];
+      const char* type = p.type == agents::ParamType::real      ? "real"
+                         : p.type == agents::ParamType::integer ? "integer"
+                                                                : "boolean";
+      auto num = [](double v) {
+        return std::isinf(v) ? std::string("null") : fmt::format("{}", v);
+      };
+      out += fmt::format(
+          "{}{{\"key\": \"{}\", \"section\": \"{}\", \"type\": \"{}\", \"default\": {}, "
+          "\"min\": {}, \"max\": {}, \"min_exclusive\": {}, \"range\": \"{}\", \"meaning\": \"{}\"}}",
+          i > 0 ? ",\n " : "", p.key, p.section, type, p.default_text(), num(p.min), num(p.max),
+          p.min_exclusive, p.range_text(), p.meaning);
+    }
+    out += "]\n";
+    std::fputs(out.c_str(), stdout);
+    return EXIT_OK;
+  }
+  std::string section;
+  for (const auto& p : params) {
+    if (p.section != section) {
+      section = p.section;
+      fmt::print("[{}]\n", section);
+    }
+    fmt::print("  {:<40} {:>6}  {:<22} {}\n", p.key, p.default_text(), p.range_text(), p.meaning);
+  }
+  return EXIT_OK;
+}
+
+int command_trace(const TraceArgs& args) {
+  Experiment e = resolve(args.exp);
+  if (args.point >= e.points.size()) {
+    throw ConfigError(fmt::format("--point {}: the experiment has {} design point(s) (valid: 0 to {})",
+                                  args.point, e.points.size(), e.points.size() - 1));
+  }
+  engine::RunOptions options;
+  options.seed = e.run.seed;
+  options.crn = e.run.crn;
+  const auto key = engine::stream_key(options, args.point, args.replicate);
+  const auto trace = agents::trace_run(e.points[args.point], key);
+  if (args.json) {
+    std::fputs(trace_json(trace, e.run.seed, args.point, args.replicate).c_str(), stdout);
+  } else {
+    fmt::print("run: seed {}, design point {}, replicate {}{}\n", e.run.seed, args.point,
+               args.replicate, e.run.crn ? " (common random numbers)" : "");
+    print_trace(stdout, trace);
+  }
+  return EXIT_OK;
+}
+
+std::string version_text() {
+  return fmt::format(
+      "wedge {} (git {}, {} build)\nmodel: {} version {} (MODEL.md)\n"
+      "libraries: oneTBB {} (runtime {}), Boost {}.{}.{}, Random123 (Philox4x32-10), fmt {}.{}.{}, "
+      "CLI11 {}\ncompiler: g++ {}.{}.{}",
+      VERSION, GIT_COMMIT, BUILD_TYPE, TugOfWar::NAME, TugOfWar::VERSION, TBB_VERSION_STRING,
+      TBB_runtime_version(), BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000,
+      BOOST_VERSION % 100, FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100,
+      CLI11_VERSION, __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"wedge: agent-based Monte Carlo of the Soviet-US tug of war over Japan, 1955-56"};
+  app.footer(EXIT_CODES_HELP);
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", version_text());
+
+  RunArgs run_args;
+  auto* run = app.add_subcommand("run", "Run the experiment (the baseline scenario by default) and "
+                                        "print its outcome table");
+  add_experiment_options(run, run_args.exp, true);
+  run->add_option("--threads", run_args.threads, "Worker threads (default: all cores)")
+      ->check(CLI::Range(1u, 1024u));
+  run->add_flag("--json", run_args.json, "Print the results as JSON on stdout, nothing else");
+  run->add_flag("--quiet", run_args.quiet, "No progress or timing on stderr");
+  run->add_option("--precision", run_args.precision,
+                  "Add replicates until every category probability of the precision outcomes "
+                  "has a 95% interval half-width <= E at every point")
+      ->check(CLI::Range(1e-6, 0.5));
+  run->add_option("--max-runs", run_args.max_runs,
+                  "Replicate cap per design point in precision mode (default 10000000)")
+      ->check(CLI::Range(std::uint64_t{1}, engine::MAX_REPLICATES));
+  run->add_option("--precision-outcomes", run_args.precision_outcomes,
+                  "Outcomes the precision target applies to (default: format alliance)")
+      ->delimiter(',');
+  run->add_option("--grain", run_args.grain, "Blocks per TBB task (tuning; never changes results)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->group("");
+  run->add_option("--wave", run_args.wave, "Blocks per wave (tuning; never changes results)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->group("");
+  run->footer(EXIT_CODES_HELP);
+
+  bool params_json = false;
+  auto* params = app.add_subcommand("params", "List every parameter: default, valid range, meaning");
+  params->add_flag("--json", params_json, "As JSON");
+
+  TraceArgs trace_args;
+  auto* trace = app.add_subcommand("trace", "Replay one run of the ensemble and tell its story");
+  add_experiment_options(trace, trace_args.exp, false);
+  trace->add_option("--point", trace_args.point, "Design point (default 0)");
+  trace->add_option("--replicate", trace_args.replicate, "Replicate (default 0)")
+      ->check(CLI::Range(std::uint64_t{0}, engine::MAX_REPLICATES - 1));
+  trace->add_flag("--json", trace_args.json, "As JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    fmt::print(stderr, "error: {}\n", e.what());
+    return EXIT_BAD_INPUT;
+  }
+
+  try {
+    if (*run) return command_run(run_args);
+    if (*params) return command_params(params_json);
+    if (*trace) return command_trace(trace_args);
+    std::fputs(app.help().c_str(), stdout);
+    return EXIT_OK;
+  } catch (const ConfigError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return EXIT_BAD_INPUT;
+  } catch (const OutputError& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return EXIT_OUTPUT;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: internal: {}\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace wedge::experiments

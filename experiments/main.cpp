@@ -1,0 +1,3 @@
+#include "experiments/cli.hpp"
+
+int main(int argc, char** argv) { return wedge::experiments::run_cli(argc, argv); }

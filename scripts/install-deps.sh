@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages wedge needs to build, test and run.
+# Idempotent: does nothing (and needs no network) when every package is present.
+# Works as root, or as a user with sudo.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ cmake make pkg-config git
+  # C++ libraries
+  libtbb-dev libboost-random-dev librandom123-dev libhdf5-dev hdf5-tools
+  catch2 libbenchmark-dev libtomlplusplus-dev libcli11-dev libfmt-dev
+  pybind11-dev
+  # Python side (Debian's interpreter: /usr/bin/python3)
+  python3 python3-dev python3-numpy python3-h5py python3-pandas python3-matplotlib
+  python3-pytest
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "error: missing packages (${missing[*]}) and not root and no sudo to install them" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
