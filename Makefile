@@ -1,0 +1,40 @@
+# wedge's front door. `make run` and `make test` work on a fresh Debian 12 machine: they install
+# what is missing (scripts/install-deps.sh), configure and build, then run or test.
+PRESET ?= release
+JOBS ?= $(shell nproc)
+BUILD := build/$(PRESET)
+# Arguments for `make run`, e.g. make run RUN_ARGS="--runs 100000 --set dulles.tact=0.9"
+RUN_ARGS ?=
+
+.PHONY: all deps configure build run test test-cpp bench clean help
+
+all: build
+
+help:
+	@echo "make run    install deps, build, run the baseline experiment (10^6 runs, all cores)"
+	@echo "make test   install deps, build, run every test"
+	@echo "make build  build the $(PRESET) preset; the binary is $(BUILD)/wedge"
+	@echo "make bench  run the benchmarks"
+	@echo "PRESET=dev (ASan+UBSan) or PRESET=tsan select another build"
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	@mkdir -p build && cmake --preset $(PRESET) > $(BUILD).configure.log 2>&1 || { cat $(BUILD).configure.log; exit 1; }
+
+build: configure
+	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+run: build
+	@mkdir -p results
+	$(BUILD)/wedge run $(RUN_ARGS)
+
+test: build
+	ctest --preset $(PRESET) -j $(JOBS)
+
+bench: build
+	$(BUILD)/benchmarks/wedge_benchmarks --benchmark_min_time=0.5
+
+clean:
+	rm -rf build

@@ -1,0 +1,92 @@
+#include "agents/params.hpp"
+#include "engine/error.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+
+using namespace wedge::agents;
+using wedge::ConfigError;
+
+TEST_CASE("the registry holds every key of MODEL.md section 4 once, with the defaults", "[params]") {
+  const auto& params = parameters();
+  std::set<std::string> keys;
+  for (const auto& p : params) CHECK(keys.insert(p.key).second);
+  CHECK(params.size() == 46 + 5 * 6);  // 46 scalar keys, 6 per faction
+  const Scenario s;
+  CHECK(require_parameter("negotiation.rounds").get(s) == 8);
+  CHECK(require_parameter("dulles.tact").get(s) == 0.3);
+  CHECK(require_parameter("soviet.straits_clause").get(s) == 1.0);
+  CHECK(require_parameter("japan.factions.HK.weight").get(s) == 0.35);
+  CHECK(require_parameter("japan.factions.SG.min_islands").get(s) == 4);
+  CHECK(require_parameter("japan.factions.FISH.side").get(s) == 0.8);
+  CHECK(require_parameter("alliance.realign_below").default_text() == "0.15");
+  CHECK(require_parameter("soviet.alliance_clause").default_text() == "true");
+  s.validate();  // the baseline is valid
+}
+
+TEST_CASE("assignments (--set) set every type and rejects bad values by name", "[params]") {
+  Scenario s;
+  apply_assignment(s, "dulles.tact=0.9");
+  CHECK(s.dulles.tact == 0.9);
+  apply_assignment(s, " negotiation.rounds = 12 ");
+  CHECK(s.negotiation.rounds == 12);
+  apply_assignment(s, "soviet.straits_clause=false");
+  CHECK_FALSE(s.soviet.straits_clause);
+  apply_assignment(s, "japan.factions.HK.weight=0.5");
+  CHECK(s.japan.factions[HK].weight == 0.5);
+  apply_assignment(s, "japan.factions.SG.min_islands=2");
+  CHECK(s.japan.factions[SG].min_islands == 2);
+
+  CHECK_THROWS_WITH(apply_assignment(s, "dulles.tact=1.4"),
+                    "dulles.tact = 1.4: must be [0, 1]");
+  CHECK_THROWS_WITH(apply_assignment(s, "negotiation.rounds=2.5"),
+                    Catch::Contains("not an integer") && Catch::Contains("[1, 100]"));
+  CHECK_THROWS_WITH(apply_assignment(s, "negotiation.rounds=0"),
+                    Catch::Contains("negotiation.rounds = 0"));
+  CHECK_THROWS_WITH(apply_assignment(s, "soviet.straits_clause=maybe"),
+                    Catch::Contains("not a boolean"));
+  CHECK_THROWS_WITH(apply_assignment(s, "japan.vote_noise_sd=0"), Catch::Contains("(0, 1]"));
+  CHECK_THROWS_WITH(apply_assignment(s, "japan.factions.SG.min_islands=3"),
+                    Catch::Contains("0, 2 or 4"));
+  CHECK_THROWS_WITH(apply_assignment(s, "dulles.tact=nan"), Catch::Contains("dulles.tact"));
+  CHECK_THROWS_WITH(apply_assignment(s, "japan.damage_treaty=inf"),
+                    Catch::Contains("japan.damage_treaty"));
+  CHECK_THROWS_WITH(apply_assignment(s, "dulles.tact"), Catch::Contains("expected key=value"));
+  CHECK_THROWS_WITH(apply_assignment(s, "=3"), Catch::Contains("expected key=value"));
+  CHECK_THROWS_AS(apply_assignment(s, "dulles.tact=0.5x"), ConfigError);
+}
+
+TEST_CASE("an unknown key suggests the nearest one", "[params]") {
+  Scenario s;
+  CHECK_THROWS_WITH(apply_assignment(s, "dulles.tcat=0.5"),
+                    Catch::Contains("unknown parameter 'dulles.tcat'") &&
+                        Catch::Contains("did you mean 'dulles.tact'"));
+  CHECK(nearest_parameter("threat_strength") == "dulles.threat_strength");
+  CHECK(nearest_parameter("japan.factions.hk.weight") == "japan.factions.HK.weight");
+}
+
+TEST_CASE("validate() rejects every out-of-range value and inconsistent ranges", "[params]") {
+  for (const auto& p : parameters()) {
+    if (p.type == ParamType::boolean) continue;
+    Scenario s;
+    p.set(s, p.min - 1.0);
+    CHECK_THROWS_WITH(s.validate(), Catch::StartsWith(p.key));
+  }
+  Scenario s;
+  s.dulles.credibility_min = 0.5;
+  s.dulles.credibility_max = 0.4;
+  CHECK_THROWS_WITH(s.validate(), Catch::Contains("dulles.credibility_max"));
+  s = Scenario{};
+  s.alliance.rupture_below = 0.45;
+  CHECK_THROWS_WITH(s.validate(), Catch::Contains("alliance.rupture_below"));
+  s = Scenario{};
+  s.alliance.realign_below = 0.3;
+  CHECK_THROWS_WITH(s.validate(), Catch::Contains("alliance.realign_below"));
+  s = Scenario{};
+  for (auto& f : s.japan.factions) f.weight = 0.0;
+  CHECK_THROWS_WITH(s.validate(), Catch::Contains("sum to 0"));
+  s = Scenario{};
+  s.dulles.tact = 1.0 + 1e-12;
+  CHECK_THROWS_AS(s.validate(), ConfigError);
+}

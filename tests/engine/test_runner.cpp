@@ -1,0 +1,170 @@
+#include "engine/cancel.hpp"
+#include "engine/precision.hpp"
+#include "engine/runner.hpp"
+#include "toy_model.hpp"
+
+#include <catch2/catch.hpp>
+#include <tbb/global_control.h>
+
+#include <thread>
+
+using namespace wedge::engine;
+using wedge::test::CoinModel;
+using Sink = wedge::test::CollectingSink<CoinModel::Record>;
+
+namespace {
+
+struct Result {
+  std::vector<Summary> summaries;
+  std::vector<Sink::Row> rows;
+  RunReport report;
+};
+
+Result run_coins(std::size_t threads, std::size_t grain, std::size_t wave, bool crn,
+                 std::uint32_t block_size = 64) {
+  tbb::global_control control(tbb::global_control::max_allowed_parallelism, threads);
+  const std::vector<CoinModel::Params> params{{0.5, 10}, {0.3, 7}, {0.8, 12}};
+  Result out{make_summaries<CoinModel>(params.size()), {}, {}};
+  RunOptions options;
+  options.seed = 2024;
+  options.crn = crn;
+  options.grain = grain;
+  options.wave_blocks = wave;
+  Sink sink;
+  const auto blocks = make_blocks(full_plan(3, 1000), block_size);
+  out.report = run_blocks<CoinModel>(params, blocks, out.summaries, options, &sink);
+  out.rows = std::move(sink.rows);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a toy model runs on the engine and its records arrive in plan order", "[runner]") {
+  const auto r = run_coins(2, 1, 0, false);
+  CHECK(r.report.runs_done == 3000);
+  CHECK_FALSE(r.report.interrupted);
+  REQUIRE(r.rows.size() == 3000);
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    REQUIRE(r.rows[i].point == i / 1000);
+    REQUIRE(r.rows[i].replicate == i % 1000);
+  }
+  // The record of a run is the model applied to its own stream, nothing else.
+  Stream s(StreamKey{2024, 2, 417});
+  CHECK(r.rows[2417].record == CoinModel::run({0.8, 12}, s));
+  for (const auto& sum : r.summaries) CHECK(sum.runs() == 1000);
+}
+
+TEST_CASE("1 thread, 2 threads, all threads and any grain give bit-identical results", "[runner]") {
+  for (bool crn : {false, true}) {
+    const auto one = run_coins(1, 1, 0, crn);
+    const auto all = run_coins(std::thread::hardware_concurrency(), 1, 0, crn);
+    const auto two_coarse = run_coins(2, 7, 5, crn);
+    const auto four_fine = run_coins(4, 1, 1, crn);
+    for (const auto* other : {&all, &two_coarse, &four_fine}) {
+      CHECK(other->rows == one.rows);
+      for (std::size_t p = 0; p < one.summaries.size(); ++p) {
+        CHECK(other->summaries[p] == one.summaries[p]);
+      }
+    }
+  }
+}
+
+TEST_CASE("common random numbers give replicate r the same stream at every point", "[runner]") {
+  const auto r = run_coins(2, 1, 0, true);
+  // Same p and flips would give identical records; with different p the uniforms are shared,
+  // so a run with higher p never has fewer heads in the first flip.
+  for (std::uint64_t rep = 0; rep < 1000; ++rep) {
+    const auto& low = r.rows[1000 + rep].record;  // p = 0.3
+    const auto& high = r.rows[2000 + rep].record; // p = 0.8
+    REQUIRE(high.first >= low.first);
+  }
+  const auto independent = run_coins(2, 1, 0, false);
+  CHECK(independent.rows[0].record == r.rows[0].record);  // point 0 is keyed the same either way
+}
+
+TEST_CASE("a run stopped by a cancellation request completes a prefix of blocks", "[runner]") {
+  struct CancellingSink : Sink {
+    void consume(std::span<const Block> blocks, std::span<const CoinModel::Record> records) override {
+      Sink::consume(blocks, records);
+      request_cancel();  // as a signal would, after the first wave
+    }
+  };
+  clear_cancel();
+  const std::vector<CoinModel::Params> params{{0.5, 10}};
+  auto summaries = make_summaries<CoinModel>(1);
+  RunOptions options;
+  options.seed = 1;
+  options.wave_blocks = 4;
+  CancellingSink sink;
+  const auto blocks = make_blocks(full_plan(1, 100'000), 100);
+  const auto report = run_blocks<CoinModel>(params, blocks, summaries, options, &sink);
+  clear_cancel();
+  CHECK(report.interrupted);
+  CHECK(report.blocks_done >= 4);
+  CHECK(report.blocks_done < blocks.size());
+  CHECK(report.runs_done == report.blocks_done * 100);
+  CHECK(summaries[0].runs() == report.runs_done);
+  CHECK(sink.rows.size() == report.runs_done);
+}
+
+TEST_CASE("a sink that throws stops the run with its exception", "[runner]") {
+  struct FailingSink : Sink {
+    void consume(std::span<const Block>, std::span<const CoinModel::Record>) override {
+      throw std::runtime_error("disk full");
+    }
+  };
+  const std::vector<CoinModel::Params> params{{0.5, 10}};
+  auto summaries = make_summaries<CoinModel>(1);
+  FailingSink sink;
+  const auto blocks = make_blocks(full_plan(1, 10'000), 100);
+  RunOptions options;
+  options.wave_blocks = 2;
+  CHECK_THROWS_WITH((run_blocks<CoinModel>(params, blocks, summaries, options, &sink)), "disk full");
+}
+
+TEST_CASE("precision mode stops where the interval target is met, on any thread count",
+          "[runner][precision]") {
+  const std::vector<CoinModel::Params> params{{0.5, 10}, {0.05, 3}};
+  PrecisionTarget target;
+  target.half_width = 0.01;
+  target.fields = {0, 1};
+  target.first_batch = 1000;
+  target.block_size = 256;
+  std::vector<Summary> reference;
+  for (std::size_t threads : {std::size_t{1}, std::size_t{2}}) {
+    tbb::global_control control(tbb::global_control::max_allowed_parallelism, threads);
+    auto summaries = make_summaries<CoinModel>(params.size());
+    RunOptions options;
+    options.seed = 99;
+    const auto report = run_to_precision<CoinModel>(params, summaries, options, target);
+    CHECK(report.met);
+    CHECK(report.batches >= 2);
+    for (const auto& s : summaries) {
+      CHECK(s.max_half_width(target.fields) <= 0.01);
+      CHECK(s.runs() % 256 == 0);
+    }
+    // p = 1/2 needs about 1.96^2 / 4 / 0.01^2 = 9604 runs; it stops at the first batch boundary
+    // past that (at most doubling), not far beyond.
+    CHECK(summaries[0].runs() >= 9604);
+    CHECK(summaries[0].runs() <= 2 * 9604 + 256);
+    if (reference.empty()) {
+      reference = summaries;
+    } else {
+      for (std::size_t p = 0; p < params.size(); ++p) CHECK(summaries[p] == reference[p]);
+    }
+  }
+}
+
+TEST_CASE("precision mode gives up at the replicate cap", "[runner][precision]") {
+  const std::vector<CoinModel::Params> params{{0.5, 10}};
+  PrecisionTarget target;
+  target.half_width = 0.001;
+  target.fields = {0};
+  target.first_batch = 512;
+  target.max_replicates = 2048;
+  target.block_size = 256;
+  auto summaries = make_summaries<CoinModel>(1);
+  const auto report = run_to_precision<CoinModel>(params, summaries, RunOptions{}, target);
+  CHECK_FALSE(report.met);
+  CHECK(summaries[0].runs() == 2048);
+}

@@ -1,0 +1,115 @@
+#include "engine/plan.hpp"
+#include "engine/stats.hpp"
+#include "engine/summary.hpp"
+#include "toy_model.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <vector>
+
+using namespace wedge::engine;
+
+TEST_CASE("Wilson intervals match hand-computed values", "[stats]") {
+  // k = 5, n = 10, z = 1.96: centre 0.5, half-width 1.96*sqrt(0.025+0.0096)/1.3842 = 0.26340.
+  const auto mid = wilson(5, 10);
+  CHECK(mid.low == Approx(0.236593).epsilon(1e-5));
+  CHECK(mid.high == Approx(0.763407).epsilon(1e-5));
+  // k = 0: the interval starts at 0 and ends at z^2 / (n + z^2).
+  const auto zero = wilson(0, 10);
+  CHECK(zero.low == 0.0);
+  CHECK(zero.high == Approx(Z95 * Z95 / (10 + Z95 * Z95)).epsilon(1e-12));
+  const auto all = wilson(10, 10);
+  CHECK(all.high == 1.0);
+  CHECK(all.low == Approx(1.0 - zero.high).epsilon(1e-12));
+  CHECK(wilson(0, 0).low == 0.0);
+  CHECK(wilson(0, 0).high == 1.0);
+}
+
+TEST_CASE("streaming statistics equal a direct two-pass computation", "[stats]") {
+  Stream s(StreamKey{11, 0, 0});
+  std::vector<double> xs;
+  ContinuousStats st(0.0, 1.0, 10);
+  for (int i = 0; i < 10'000; ++i) {
+    const double x = s.uniform() * 1.2 - 0.1;  // some outside the histogram's range
+    xs.push_back(x);
+    st.add(x);
+  }
+  double sum = 0.0;
+  for (double x : xs) sum += x;
+  const double mean = sum / static_cast<double>(xs.size());
+  double ss = 0.0;
+  for (double x : xs) ss += (x - mean) * (x - mean);
+  const double var = ss / static_cast<double>(xs.size() - 1);
+  CHECK(st.n() == xs.size());
+  CHECK(st.mean() == Approx(mean).epsilon(1e-12));
+  CHECK(st.variance() == Approx(var).epsilon(1e-10));
+  CHECK(st.min() == *std::min_element(xs.begin(), xs.end()));
+  CHECK(st.max() == *std::max_element(xs.begin(), xs.end()));
+  std::vector<std::uint64_t> hist(12, 0);
+  for (double x : xs) {
+    if (x < 0.0) ++hist[0];
+    else if (x > 1.0) ++hist[11];
+    else ++hist[1 + std::min<std::size_t>(static_cast<std::size_t>(x * 10.0), 9)];
+  }
+  CHECK(st.histogram() == hist);
+}
+
+TEST_CASE("merging statistics equals accumulating them in one pass", "[stats]") {
+  Stream s(StreamKey{12, 0, 0});
+  ContinuousStats whole(0.0, 1.0, 4);
+  ContinuousStats a(0.0, 1.0, 4);
+  ContinuousStats b(0.0, 1.0, 4);
+  for (int i = 0; i < 1000; ++i) {
+    const double x = s.uniform();
+    whole.add(x);
+    (i < 300 ? a : b).add(x);
+  }
+  a.merge(b);
+  CHECK(a.n() == whole.n());
+  CHECK(a.mean() == Approx(whole.mean()).epsilon(1e-12));
+  CHECK(a.variance() == Approx(whole.variance()).epsilon(1e-12));
+  CHECK(a.min() == whole.min());
+  CHECK(a.max() == whole.max());
+  CHECK(a.histogram() == whole.histogram());
+  ContinuousStats empty(0.0, 1.0, 4);
+  empty.merge(a);
+  CHECK(empty.mean() == a.mean());
+  ContinuousStats other_bins(0.0, 1.0, 5);
+  CHECK_THROWS_AS(a.merge(other_bins), std::invalid_argument);
+}
+
+TEST_CASE("a summary counts categories and merges shards exactly", "[stats]") {
+  const auto layout = std::make_shared<const FieldLayout>(FieldLayout::from(wedge::test::CoinModel::fields()));
+  Summary whole(layout);
+  Summary left(layout);
+  Summary right(layout);
+  wedge::test::CoinModel::Params params;
+  for (std::uint32_t r = 0; r < 500; ++r) {
+    Stream s(StreamKey{5, 0, r});
+    const auto rec = wedge::test::CoinModel::run(params, s);
+    std::uint16_t cats[2];
+    double values[1];
+    wedge::test::CoinModel::observe(rec, cats, values);
+    whole.add(cats, values);
+    (r < 200 ? left : right).add(cats, values);
+  }
+  CHECK(whole.runs() == 500);
+  CHECK(whole.counts(0)[0] + whole.counts(0)[1] == 500);
+  left.merge(right);
+  CHECK(left.counts(0)[0] == whole.counts(0)[0]);
+  CHECK(left.counts(1)[1] == whole.counts(1)[1]);
+  CHECK(left.continuous(0).mean() == Approx(whole.continuous(0).mean()).epsilon(1e-12));
+  CHECK(whole.categorical_index("first") == 1);
+  CHECK(whole.continuous_index("fraction") == 0);
+  CHECK(whole.categorical_index("nope") == -1);
+}
+
+TEST_CASE("blocks are aligned on multiples of the block size within each point", "[plan]") {
+  const auto blocks = make_blocks({{0, 0, 10}, {1, 3, 9}, {0, 10, 12}}, 4);
+  const std::vector<Block> expected{{0, 0, 4}, {0, 4, 4}, {0, 8, 2}, {1, 3, 1},
+                                    {1, 4, 4}, {1, 8, 1}, {0, 10, 2}};
+  CHECK(blocks == expected);
+  CHECK(make_blocks(full_plan(2, 5), 8) == std::vector<Block>{{0, 0, 5}, {1, 0, 5}});
+  CHECK_THROWS_AS(make_blocks({{0, 0, 1}}, 0), std::invalid_argument);
+}
