@@ -3,6 +3,7 @@ find_package(TBB 2021 REQUIRED)
 find_package(Boost 1.74 REQUIRED)
 find_package(fmt 9 REQUIRED)
 find_package(CLI11 2 CONFIG REQUIRED)
+find_package(tomlplusplus 3 REQUIRED)
 find_package(Threads REQUIRED)
 
 # Random123 is header-only and ships no CMake package.

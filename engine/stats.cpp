@@ -14,7 +14,8 @@ Interval wilson(std::uint64_t k, std::uint64_t n, double z) noexcept {
   const double denom = 1.0 + z2 / nn;
   const double centre = (p + z2 / (2.0 * nn)) / denom;
   const double half = z * std::sqrt(p * (1.0 - p) / nn + z2 / (4.0 * nn * nn)) / denom;
-  return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+  // The bounds are exactly 0 at k = 0 and 1 at k = n (rounding would leave 1 - epsilon).
+  return {k == 0 ? 0.0 : std::max(0.0, centre - half), k == n ? 1.0 : std::min(1.0, centre + half)};
 }
 
 ContinuousStats::ContinuousStats(double hist_min, double hist_max, std::uint32_t bins)

@@ -6,6 +6,7 @@
 #include "engine/error.hpp"
 #include "engine/precision.hpp"
 #include "engine/runner.hpp"
+#include "experiments/loader.hpp"
 #include "experiments/report.hpp"
 #include "experiments/trace_report.hpp"
 #include "wedge/version.hpp"
@@ -36,6 +37,7 @@ constexpr const char* EXIT_CODES_HELP =
 
 /// Options shared by the commands that resolve an experiment.
 struct ExperimentArgs {
+  std::string file;
   std::vector<std::string> sets;
   std::optional<std::uint64_t> runs;
   std::optional<std::uint64_t> seed;
@@ -62,6 +64,8 @@ struct TraceArgs {
 };
 
 void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs) {
+  cmd->add_option("experiment", a.file,
+                  "Experiment file (TOML); without one, the baseline scenario of MODEL.md");
   cmd->add_option("--set", a.sets, "Override a parameter, e.g. --set dulles.tact=0.9 (repeatable; "
                                    "`wedge params` lists the keys)")
       ->take_last()
@@ -77,14 +81,12 @@ void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs) {
 }
 
 Experiment resolve(const ExperimentArgs& a) {
-  Experiment e = Experiment::baseline();
-  for (auto& point : e.points) {
-    for (const auto& assignment : a.sets) agents::apply_assignment(point, assignment);
-    point.validate();
-  }
+  Experiment e = a.file.empty() ? Experiment{} : load_experiment(a.file);
+  apply_overrides(e, a.sets);
   if (a.runs) e.run.runs = *a.runs;
   if (a.seed) e.run.seed = *a.seed;
   e.run.crn = e.run.crn || a.crn;
+  resolve_design(e);
   return e;
 }
 
@@ -222,6 +224,18 @@ int command_trace(const TraceArgs& args) {
   return EXIT_OK;
 }
 
+int command_validate(const ExperimentArgs& args) {
+  const Experiment e = resolve(args);
+  const std::uint64_t points = e.points.size();
+  fmt::print("{}: valid; design {} with {} point(s){}; {} replicates per point{}, seed {}\n",
+             args.file, design_name(e.sweep.design), points,
+             e.swept_keys.empty() ? "" : fmt::format(" over {} key(s)", e.swept_keys.size()),
+             e.run.runs, e.run.precision ? fmt::format(" (precision target {})", *e.run.precision) : "",
+             e.run.seed);
+  if (!e.run.precision) fmt::print("total runs: {}\n", points * e.run.runs);
+  return EXIT_OK;
+}
+
 std::string version_text() {
   return fmt::format(
       "wedge {} (git {}, {} build)\nmodel: {} version {} (MODEL.md)\n"
@@ -267,6 +281,11 @@ int run_cli(int argc, char** argv) {
       ->group("");
   run->footer(EXIT_CODES_HELP);
 
+  ExperimentArgs validate_args;
+  auto* validate = app.add_subcommand("validate", "Check an experiment file; print the resolved design size");
+  add_experiment_options(validate, validate_args, true);
+  validate->get_option("experiment")->required();
+
   bool params_json = false;
   auto* params = app.add_subcommand("params", "List every parameter: default, valid range, meaning");
   params->add_flag("--json", params_json, "As JSON");
@@ -290,6 +309,7 @@ int run_cli(int argc, char** argv) {
   try {
     if (*run) return command_run(run_args);
     if (*params) return command_params(params_json);
+    if (*validate) return command_validate(validate_args);
     if (*trace) return command_trace(trace_args);
     std::fputs(app.help().c_str(), stdout);
     return EXIT_OK;

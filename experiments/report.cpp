@@ -86,8 +86,56 @@ std::string results_json(const Experiment& experiment,
   return out;
 }
 
+namespace {
+
+double share(const engine::Summary& s, std::string_view field, std::string_view category) {
+  const int f = s.categorical_index(field);
+  if (f < 0 || s.runs() == 0) return 0.0;
+  const auto& cats = s.layout().categorical[static_cast<std::size_t>(f)].categories;
+  const auto it = std::find(cats.begin(), cats.end(), category);
+  if (it == cats.end()) return 0.0;
+  return static_cast<double>(s.counts(static_cast<std::size_t>(f))[static_cast<std::size_t>(it - cats.begin())]) /
+         static_cast<double>(s.runs());
+}
+
+/// One line per design point: the headline probabilities.
+void print_sweep_table(std::FILE* out, const Experiment& experiment,
+                       const std::vector<engine::Summary>& summaries) {
+  fmt::print(out, "{} design, {} points, seed {}{}\n", design_name(experiment.sweep.design),
+             summaries.size(), experiment.run.seed, experiment.run.crn ? ", common random numbers" : "");
+  std::string header = fmt::format("{:>6}", "point");
+  for (const auto& k : experiment.swept_keys) header += fmt::format(" {:>{}}", k, std::max<std::size_t>(k.size(), 8));
+  header += fmt::format(" {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}", "runs", "treaty", "decl", "none",
+                        "intact", "rupture", "okinawa");
+  fmt::print(out, "{}\n", header);
+  for (std::size_t p = 0; p < summaries.size(); ++p) {
+    const auto& s = summaries[p];
+    std::string line = fmt::format("{:>6}", p);
+    for (std::size_t k = 0; k < experiment.swept_keys.size(); ++k) {
+      const auto& info = agents::require_parameter(experiment.swept_keys[k]);
+      const double v = experiment.values[p][k];
+      const std::string text = info.type == agents::ParamType::real ? fmt::format("{:.6g}", v)
+                                                                    : agents::format_value(info, v);
+      line += fmt::format(" {:>{}}", text, std::max<std::size_t>(info.key.size(), 8));
+    }
+    line += fmt::format(" {:>10} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f}", s.runs(),
+                        share(s, "format", "treaty"), share(s, "format", "declaration"),
+                        share(s, "format", "none"), share(s, "alliance", "intact"),
+                        share(s, "alliance", "rupture_neutral") + share(s, "alliance", "rupture_realign"),
+                        share(s, "okinawa", "us_claim"));
+    fmt::print(out, "{}\n", line);
+  }
+  fmt::print(out, "(probabilities; okinawa = P(US claims Okinawa); `--json` gives every count)\n");
+}
+
+}  // namespace
+
 void print_table(std::FILE* out, const Experiment& experiment,
                  const std::vector<engine::Summary>& summaries) {
+  if (summaries.size() > 1) {
+    print_sweep_table(out, experiment, summaries);
+    return;
+  }
   static constexpr std::string_view SHOWN[] = {"format", "end_reason", "alliance", "okinawa",
                                                "islands_promised", "islands_transferred"};
   for (std::size_t p = 0; p < summaries.size(); ++p) {

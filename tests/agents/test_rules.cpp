@@ -54,7 +54,7 @@ TEST_CASE("Matsumoto proposes the formula with formula_prob", "[rules]") {
   CHECK_FALSE(matsumoto_proposes(s, 0.5));
 }
 
-TEST_CASE("support follows the faction formula of MODEL.md §3", "[rules]") {
+TEST_CASE("support follows the faction formula of MODEL.md section 3", "[rules]") {
   Scenario s;
   State st = baseline_state(s);
   st.threat = 0.2;
@@ -93,7 +93,7 @@ TEST_CASE("support follows the faction formula of MODEL.md §3", "[rules]") {
   CHECK(support_treaty(scaled, st, 2) == Approx(support_treaty(s, st, 2)).epsilon(1e-12));
 }
 
-TEST_CASE("Dulles estimates with the normal CDF, clamped to [0, 1]", "[rules]") {
+TEST_CASE("Dulles estimates with the normal CDF, clamped to the unit interval", "[rules]") {
   const Scenario s;
   CHECK(dulles_estimate(s, 0.6, 0.0) == Approx(0.5));
   CHECK(dulles_estimate(s, 0.65, 0.0) == Approx(0.841344746).epsilon(1e-8));  // Phi(1)

@@ -76,7 +76,7 @@ TEST_CASE("different seeds, points, replicates and substreams give different num
   CHECK(seen.size() == 6);
 }
 
-TEST_CASE("uniform() is in [0, 1) with mean 1/2 and variance 1/12", "[rng][statistical]") {
+TEST_CASE("uniform() lies in the unit interval with mean 1/2 and variance 1/12", "[rng][statistical]") {
   Stream s(StreamKey{7, 0, 0});
   const int n = 200'000;
   double sum = 0.0;
