@@ -36,7 +36,7 @@ engine::FieldSpec continuous(std::string name, double lo, double hi, std::uint32
   f.hist_max = hi;
   f.hist_bins = bins;
   f.description = std::move(description);
-  f.storage = engine::StorageType::float64;
+  f.storage = engine::StorageType::float32;  // ample for values in [0, 1] and sums of rewards
   return f;
 }
 

@@ -9,6 +9,7 @@
 #include "experiments/loader.hpp"
 #include "experiments/report.hpp"
 #include "experiments/trace_report.hpp"
+#include "output/results_sink.hpp"
 #include "wedge/version.hpp"
 
 #include <CLI/CLI.hpp>
@@ -18,7 +19,10 @@
 #include <tbb/global_control.h>
 #include <tbb/version.h>
 
+#include <unistd.h>
+
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -46,6 +50,10 @@ struct ExperimentArgs {
 
 struct RunArgs {
   ExperimentArgs exp;
+  std::string out;
+  bool force = false;
+  bool resume = false;
+  std::string store;
   unsigned threads = 0;
   bool json = false;
   bool quiet = false;
@@ -108,50 +116,204 @@ std::vector<int> outcome_fields(const std::vector<std::string>& names) {
   return out;
 }
 
-int command_run(const RunArgs& args) {
+std::string command_line_text(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    const bool plain = !a.empty() && a.find_first_of(" \t\n'\"\\$`*?[]{}()<>|;&!#~") == std::string::npos;
+    if (!plain) {
+      std::string q = "'";
+      for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      a = q + "'";
+    }
+    out += (i ? " " : "") + a;
+  }
+  return out;
+}
+
+/// Checks the output path before any work starts (nothing runs if it cannot be written).
+void check_output_path(const std::string& out, bool force, bool resume) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path path(out);
+  if (fs::is_directory(path, ec)) throw OutputError(fmt::format("--out {}: is a directory", out));
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec)) {
+    throw OutputError(fmt::format("--out {}: directory {} does not exist", out, dir.string()));
+  }
+  if (access(dir.c_str(), W_OK) != 0) {
+    throw OutputError(fmt::format("--out {}: directory {} is not writable", out, dir.string()));
+  }
+  const bool final_exists = fs::exists(path, ec);
+  const bool partial_exists = fs::exists(out + ".partial", ec);
+  if (resume) {
+    if (final_exists) throw OutputError(fmt::format("--resume: {} is already complete; nothing to resume", out));
+    if (!partial_exists) {
+      throw OutputError(fmt::format("--resume: no partial file {}.partial to continue", out));
+    }
+    return;
+  }
+  if (final_exists && !force) {
+    throw OutputError(fmt::format("{} exists; use --force to overwrite it", out));
+  }
+  if (partial_exists && !force) {
+    throw OutputError(fmt::format("{}.partial exists (an interrupted run?); use --resume to continue it "
+                                  "or --force to start over", out));
+  }
+}
+
+output::Metadata metadata(const Experiment& e, const std::string& command_line, bool store_runs,
+                          std::uint64_t threads) {
+  output::Metadata m;
+  m.model = TugOfWar::NAME;
+  m.model_version = TugOfWar::VERSION;
+  m.engine_version = VERSION;
+  m.git_commit = GIT_COMMIT;
+  m.rng = "Philox4x32-10 (Random123); key = seed; counter = (block, substream, replicate, point); "
+          "substream 0 per run, substream r for round r";
+  m.command_line = command_line;
+  m.experiment = to_toml(e);
+  m.design = design_name(e.sweep.design);
+  m.seed = e.run.seed;
+  m.crn = e.run.crn;
+  m.threads = threads;
+  m.replicates = e.run.precision ? 0 : e.run.runs;
+  m.runs_planned = e.run.precision ? 0 : e.run.runs * e.points.size();
+  m.block_size = engine::DEFAULT_BLOCK_SIZE;
+  m.store_runs = store_runs;
+  m.libraries = {{"tbb_version", TBB_VERSION_STRING},
+                 {"boost_version", fmt::format("{}.{}.{}", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100)},
+                 {"hdf5_version", output::h5::library_version()},
+                 {"fmt_version", fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100)}};
+  m.swept_keys = e.swept_keys;
+  m.values = e.values;
+  return m;
+}
+
+int command_run(const RunArgs& args, const std::string& command_line) {
   Experiment e = resolve(args.exp);
   if (args.precision) e.run.precision = args.precision;
   if (args.max_runs) e.run.max_runs = *args.max_runs;
   const auto fields = outcome_fields(args.precision_outcomes);
+  const std::uint64_t points = e.points.size();
+  const std::uint64_t planned = e.run.precision ? 0 : e.run.runs * points;
+  if (!e.run.precision && e.run.runs > engine::MAX_REPLICATES) {
+    throw ConfigError(fmt::format("runs = {}: at most 2^32 replicates per point", e.run.runs));
+  }
+  const std::uint64_t worst = e.run.precision ? e.run.max_runs * points : planned;
+  bool store_runs = worst <= 10'000'000;
+  if (args.store == "runs") store_runs = true;
+  if (args.store == "summary") store_runs = false;
+  if (args.resume && e.run.precision) {
+    throw ConfigError("--resume does not support precision mode (--precision) yet; rerun with --force");
+  }
+  if ((args.resume || args.force || !args.store.empty()) && args.out.empty()) {
+    throw ConfigError("--resume, --force and --store need --out FILE.h5");
+  }
+  if (!args.out.empty()) check_output_path(args.out, args.force, args.resume);
 
   std::optional<tbb::global_control> threads;
-  if (args.threads > 0) {
-    threads.emplace(tbb::global_control::max_allowed_parallelism, args.threads);
-  }
-  engine::SignalGuard signals;
+  if (args.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, args.threads);
+  const auto thread_count = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
+
   engine::RunOptions options;
   options.seed = e.run.seed;
   options.crn = e.run.crn;
   options.grain = args.grain;
   options.wave_blocks = args.wave;
-  auto summaries = engine::make_summaries<TugOfWar>(e.points.size());
+  auto summaries = engine::make_summaries<TugOfWar>(points);
+  auto blocks = engine::make_blocks(engine::full_plan(static_cast<std::uint32_t>(points), e.run.runs));
 
-  const std::uint64_t planned = e.run.precision ? 0 : e.run.runs * e.points.size();
+  // The results file, new or resumed.
+  const std::string partial = args.out + ".partial";
+  std::optional<output::ResultsWriter> writer;
+  std::optional<output::ResultsSink<TugOfWar>> sink;
+  std::uint64_t already = 0;
+  if (!args.out.empty()) {
+    const auto layout = summaries.front().layout();
+    if (args.resume) {
+      const auto info = output::read_results(partial, layout);
+      if (info.seed != e.run.seed) {
+        throw OutputError(fmt::format("--resume: {} was run with seed {}, not {}; use the same seed, "
+                                      "or --force to start over", partial, info.seed, e.run.seed));
+      }
+      if (info.experiment != to_toml(e)) {
+        throw OutputError(fmt::format("--resume: {} holds a different experiment (the file's is in its "
+                                      "'experiment' attribute); rerun with --force to start over", partial));
+      }
+      if (info.store_runs != store_runs) {
+        throw OutputError(fmt::format("--resume: {} was written with --store {}", partial,
+                                      info.store_runs ? "runs" : "summary"));
+      }
+      std::uint64_t skipped = 0;
+      std::size_t first = 0;
+      while (first < blocks.size() && skipped < info.runs_done) skipped += blocks[first++].count;
+      if (skipped != info.runs_done) {
+        throw OutputError(fmt::format("--resume: {} is damaged (runs_done = {} is not a block boundary)",
+                                      partial, info.runs_done));
+      }
+      blocks.erase(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(first));
+      summaries = info.summaries;
+      already = info.runs_done;
+      writer.emplace(partial, layout, info.runs_done);
+      sink.emplace(*writer, summaries, info.runs_done, info.wall_seconds);
+      if (!args.quiet) fmt::print(stderr, "resuming {}: {} of {} runs already done\n", partial, already, planned);
+    } else {
+      std::error_code ec;
+      std::filesystem::remove(partial, ec);  // --force, checked above
+      try {
+        writer.emplace(partial, metadata(e, command_line, store_runs, thread_count), layout,
+                       static_cast<std::uint32_t>(points));
+        writer->checkpoint(summaries, 0, 0.0, false);
+      } catch (...) {
+        writer.reset();
+        std::filesystem::remove(partial, ec);  // nothing of value in it yet
+        throw;
+      }
+      sink.emplace(*writer, summaries, 0, 0.0);
+    }
+  }
+
+  engine::SignalGuard signals;
   engine::Progress progress(planned, args.quiet);
   options.progress = &progress;
+  options.progress_offset = already;
   engine::RunReport report;
   bool met = true;
+  engine::RecordSink<agents::RunRecord>* record_sink = sink ? &*sink : nullptr;
   if (e.run.precision) {
     engine::PrecisionTarget target;
     target.half_width = *e.run.precision;
     target.fields = fields;
     target.first_batch = args.exp.runs ? *args.exp.runs : std::min<std::uint64_t>(10'000, e.run.max_runs);
     target.max_replicates = e.run.max_runs;
-    const auto r = engine::run_to_precision<TugOfWar>(e.points, summaries, options, target);
+    const auto r = engine::run_to_precision<TugOfWar>(e.points, summaries, options, target, record_sink);
     report = r.run;
     met = r.met;
   } else {
-    const auto blocks = engine::make_blocks(engine::full_plan(
-        static_cast<std::uint32_t>(e.points.size()), e.run.runs));
-    report = engine::run_blocks<TugOfWar>(e.points, blocks, summaries, options);
+    report = engine::run_blocks<TugOfWar>(e.points, blocks, summaries, options, record_sink);
   }
   progress.finish();
+  const std::uint64_t done = already + report.runs_done;
   if (report.interrupted) {
     const int sig = engine::cancel_signal();
-    fmt::print(stderr, "error: interrupted by {} after {} of {} runs; nothing was written\n",
-               sig == SIGTERM ? "SIGTERM" : "SIGINT", report.runs_done,
-               planned > 0 ? fmt::format("{}", planned) : std::string("the planned"));
+    std::string where = "nothing was written";
+    if (sink) {
+      sink->finish(false);
+      writer->close();
+      where = fmt::format("partial results are in {}; continue with --resume", partial);
+    }
+    fmt::print(stderr, "error: interrupted by {} after {} of {} runs; {}\n",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT", done,
+               planned > 0 ? fmt::format("{}", planned) : std::string("the planned"), where);
     return EXIT_INTERRUPTED;
+  }
+  if (sink) {
+    sink->finish(true);
+    writer->close();
+    std::error_code ec;
+    std::filesystem::rename(partial, args.out, ec);
+    if (ec) throw OutputError(fmt::format("cannot rename {} to {}: {}", partial, args.out, ec.message()));
   }
   if (!met && !args.quiet) {
     fmt::print(stderr, "warning: precision {} not reached at every point within --max-runs {}\n",
@@ -161,12 +323,55 @@ int command_run(const RunArgs& args) {
     std::fputs(results_json(e, summaries).c_str(), stdout);
   } else {
     print_table(stdout, e, summaries);
-    if (!args.quiet) {
-      const double secs = progress.elapsed_seconds();
-      fmt::print(stderr, "{} runs in {:.2f} s ({:.3g} runs/s)\n", report.runs_done, secs,
-                 static_cast<double>(report.runs_done) / secs);
-    }
   }
+  if (!args.quiet) {
+    const double secs = progress.elapsed_seconds();
+    fmt::print(stderr, "{} runs in {:.2f} s ({:.3g} runs/s){}\n", report.runs_done, secs,
+               static_cast<double>(report.runs_done) / secs,
+               args.out.empty() ? "" : fmt::format("; wrote {}", args.out));
+  }
+  return EXIT_OK;
+}
+
+int command_inspect(const std::string& path, bool json) {
+  const auto layout = engine::FieldLayout::from(TugOfWar::fields());
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw OutputError(fmt::format("{}: no such file", path));
+  if (std::filesystem::is_directory(path, ec)) throw OutputError(fmt::format("{}: is a directory", path));
+  const auto info = output::read_results(path, layout);
+  if (info.model != TugOfWar::NAME) {
+    throw OutputError(fmt::format("{}: results of model '{}', not '{}'", path, info.model, TugOfWar::NAME));
+  }
+  Experiment e = parse_experiment(info.experiment, path + " (experiment attribute)");
+  resolve_design(e);
+  if (e.points.size() != info.summaries.size()) {
+    throw OutputError(fmt::format("{}: damaged: {} design points in /design but {} in the experiment",
+                                  path, info.summaries.size(), e.points.size()));
+  }
+  const std::string status = info.complete ? "complete" : "PARTIAL (interrupted; continue with --resume)";
+  if (json) {
+    std::string body = results_json(e, info.summaries);
+    const std::string head = fmt::format(
+        "{{\"path\": \"{}\", \"complete\": {}, \"runs_done\": {}, \"runs_planned\": {}, "
+        "\"runs_stored\": {}, \"model\": \"{}\", \"model_version\": \"{}\", \"format_version\": {}, "
+        "\"created\": \"{}\", \"wall_seconds\": {}, ",
+        path, info.complete, info.runs_done, info.runs_planned, info.runs_stored, info.model,
+        info.model_version, info.format_version, info.created, info.wall_seconds);
+    std::fputs((head + body.substr(1)).c_str(), stdout);
+    return EXIT_OK;
+  }
+  fmt::print("{}: {}\n", path, status);
+  fmt::print("  model {} v{}, wedge {} (git {}), format_version {}, created {}\n", info.model,
+             info.model_version, info.engine_version, info.git_commit, info.format_version, info.created);
+  fmt::print("  runs {} of {} planned; {}; {:.2f} s on {} threads ({:.3g} runs/s)\n",
+             info.runs_done, info.runs_planned > 0 ? fmt::format("{}", info.runs_planned) : std::string("(precision mode)"),
+             info.store_runs ? fmt::format("{} per-run records stored", info.runs_stored) : std::string("no records (summary only)"),
+             info.wall_seconds, info.threads, info.runs_per_second);
+  if (!info.complete && info.store_runs && info.runs_stored < info.runs_done) {
+    fmt::print("  warning: {} records stored but runs_done = {}: damaged\n", info.runs_stored, info.runs_done);
+  }
+  fmt::print("\n");
+  print_table(stdout, e, info.summaries);
   return EXIT_OK;
 }
 
@@ -240,11 +445,11 @@ std::string version_text() {
   return fmt::format(
       "wedge {} (git {}, {} build)\nmodel: {} version {} (MODEL.md)\n"
       "libraries: oneTBB {} (runtime {}), Boost {}.{}.{}, Random123 (Philox4x32-10), fmt {}.{}.{}, "
-      "CLI11 {}\ncompiler: g++ {}.{}.{}",
+      "CLI11 {}, HDF5 {}\ncompiler: g++ {}.{}.{}",
       VERSION, GIT_COMMIT, BUILD_TYPE, TugOfWar::NAME, TugOfWar::VERSION, TBB_VERSION_STRING,
       TBB_runtime_version(), BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000,
       BOOST_VERSION % 100, FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100,
-      CLI11_VERSION, __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
+      CLI11_VERSION, output::h5::library_version(), __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
 }
 
 }  // namespace
@@ -259,6 +464,12 @@ int run_cli(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run the experiment (the baseline scenario by default) and "
                                         "print its outcome table");
   add_experiment_options(run, run_args.exp, true);
+  run->add_option("--out", run_args.out, "Write the results to this HDF5 file (via FILE.partial, renamed when complete)");
+  run->add_flag("--force", run_args.force, "Overwrite an existing results file (or its .partial)");
+  run->add_flag("--resume", run_args.resume, "Continue the interrupted run of FILE.partial (same experiment and seed)");
+  run->add_option("--store", run_args.store,
+                  "runs: per-run records and summaries (default up to 10^7 runs); summary: summaries only")
+      ->check(CLI::IsMember({"runs", "summary"}));
   run->add_option("--threads", run_args.threads, "Worker threads (default: all cores)")
       ->check(CLI::Range(1u, 1024u));
   run->add_flag("--json", run_args.json, "Print the results as JSON on stdout, nothing else");
@@ -290,6 +501,12 @@ int run_cli(int argc, char** argv) {
   auto* params = app.add_subcommand("params", "List every parameter: default, valid range, meaning");
   params->add_flag("--json", params_json, "As JSON");
 
+  std::string inspect_path;
+  bool inspect_json = false;
+  auto* inspect = app.add_subcommand("inspect", "Summary table of a results file (complete, partial or damaged)");
+  inspect->add_option("file", inspect_path, "Results file (.h5 or .h5.partial)")->required();
+  inspect->add_flag("--json", inspect_json, "As JSON (the format of `run --json`, with the file's status)");
+
   TraceArgs trace_args;
   auto* trace = app.add_subcommand("trace", "Replay one run of the ensemble and tell its story");
   add_experiment_options(trace, trace_args.exp, false);
@@ -307,7 +524,8 @@ int run_cli(int argc, char** argv) {
   }
 
   try {
-    if (*run) return command_run(run_args);
+    if (*run) return command_run(run_args, command_line_text(argc, argv));
+    if (*inspect) return command_inspect(inspect_path, inspect_json);
     if (*params) return command_params(params_json);
     if (*validate) return command_validate(validate_args);
     if (*trace) return command_trace(trace_args);

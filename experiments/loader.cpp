@@ -68,7 +68,8 @@ std::string joined(const List& list) {
 /// Reads one file and remembers where things are.
 class FileReader {
  public:
-  FileReader(std::string path, Experiment& e) : path_(std::move(path)), e_(e) {}
+  FileReader(std::string path, Experiment& e, const std::string* text = nullptr)
+      : path_(std::move(path)), e_(e), text_(text) {}
 
   [[noreturn]] void fail(const toml::source_region& where, const std::string& what) const {
     throw ConfigError(fmt::format("{}:{}:{}: {}", path_, where.begin.line, where.begin.column, what));
@@ -79,13 +80,18 @@ class FileReader {
   }
 
   toml::table parse() const {
-    std::error_code ec;
-    if (fs::is_directory(path_, ec)) fail("is a directory, not an experiment file");
-    std::ifstream in(path_, std::ios::binary);
-    if (!in) fail("cannot open the experiment file (does it exist and is it readable?)");
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    const std::string text = buffer.str();
+    std::string text;
+    if (text_ != nullptr) {
+      text = *text_;
+    } else {
+      std::error_code ec;
+      if (fs::is_directory(path_, ec)) fail("is a directory, not an experiment file");
+      std::ifstream in(path_, std::ios::binary);
+      if (!in) fail("cannot open the experiment file (does it exist and is it readable?)");
+      std::stringstream buffer;
+      buffer << in.rdbuf();
+      text = buffer.str();
+    }
     try {
       auto table = toml::parse(text, path_);
       if (table.empty()) fail("the file is empty: an experiment sets at least one key or `extends`");
@@ -373,6 +379,7 @@ class FileReader {
  private:
   std::string path_;
   Experiment& e_;
+  const std::string* text_;
 };
 
 void load_chain(const std::string& path, Experiment& e, std::vector<std::string>& chain) {
@@ -472,6 +479,17 @@ Experiment load_experiment(const std::string& path) {
       throw ConfigError(fmt::format("{}: sweep key '{}' is given twice", path, sk.key));
     }
   }
+  return e;
+}
+
+Experiment parse_experiment(const std::string& text, const std::string& name) {
+  Experiment e;
+  e.source = name;
+  FileReader reader(name, e, &text);
+  const toml::table table = reader.parse();
+  if (table.get("extends") != nullptr) reader.fail("a stored experiment cannot use extends");
+  reader.read(table);
+  if (e.sweep.design == Design::list && !e.sweep.csv.empty()) load_csv(e.sweep);
   return e;
 }
 

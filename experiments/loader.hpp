@@ -14,6 +14,10 @@ namespace wedge::experiments {
 /// design (see resolve_design).
 Experiment load_experiment(const std::string& path);
 
+/// Parses experiment text without `extends` (e.g. the resolved experiment stored in a results
+/// file); `name` is used in error messages.
+Experiment parse_experiment(const std::string& text, const std::string& name);
+
 /// Applies "key=value" overrides to the base scenario. Overriding a swept key is an error.
 void apply_overrides(Experiment& e, const std::vector<std::string>& assignments);
 

@@ -1,0 +1,386 @@
+#include "output/results.hpp"
+
+#include "engine/error.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <ctime>
+
+namespace wedge::output {
+
+namespace {
+
+std::string utc_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+bool parse_int(const std::string& s, std::int64_t& out) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && end == s.data() + s.size() && !s.empty();
+}
+
+hid_t stored_type(const engine::FieldSpec& f, bool numeric) {
+  if (f.kind == engine::FieldKind::continuous) {
+    return f.storage == engine::StorageType::float32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE;
+  }
+  std::int64_t largest = static_cast<std::int64_t>(f.categories.size()) - 1;
+  if (numeric) {
+    for (const auto& c : f.categories) {
+      std::int64_t v = 0;
+      parse_int(c, v);
+      largest = std::max(largest, v);
+    }
+  }
+  return largest <= 255 ? H5T_STD_U8LE : H5T_STD_U16LE;
+}
+
+}  // namespace
+
+bool numeric_categories(const engine::FieldSpec& field) {
+  if (field.kind != engine::FieldKind::categorical || field.categories.empty()) return false;
+  for (const auto& c : field.categories) {
+    std::int64_t v = 0;
+    if (!parse_int(c, v) || v < 0 || v > 65535) return false;
+  }
+  return true;
+}
+
+ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
+                             const engine::FieldLayout& layout, std::uint32_t points)
+    : path_(path), layout_(layout), store_runs_(meta.store_runs) {
+  h5::quiet_errors();
+  file_ = h5::create_file(path);
+  const hid_t root = file_;
+  h5::set_attr(root, "format", std::string(FORMAT_NAME));
+  h5::set_attr(root, "format_version", FORMAT_VERSION);
+  h5::set_attr(root, "model", meta.model);
+  h5::set_attr(root, "model_version", meta.model_version);
+  h5::set_attr(root, "engine_version", meta.engine_version);
+  h5::set_attr(root, "git_commit", meta.git_commit);
+  h5::set_attr(root, "created", utc_now());
+  h5::set_attr(root, "seed", meta.seed);
+  h5::set_attr(root, "rng", meta.rng);
+  h5::set_attr(root, "crn", std::uint64_t{meta.crn ? 1u : 0u});
+  h5::set_attr(root, "threads", meta.threads);
+  h5::set_attr(root, "command_line", meta.command_line);
+  h5::set_attr(root, "experiment", meta.experiment);
+  h5::set_attr(root, "design", meta.design);
+  h5::set_attr(root, "points", std::uint64_t{points});
+  h5::set_attr(root, "replicates", meta.replicates);
+  h5::set_attr(root, "runs_planned", meta.runs_planned);
+  h5::set_attr(root, "block_size", meta.block_size);
+  h5::set_attr(root, "store", std::string(meta.store_runs ? "runs" : "summary"));
+  for (const auto& [name, version] : meta.libraries) h5::set_attr(root, name, version);
+  h5::set_attr(root, "complete", std::uint64_t{0});
+  h5::set_attr(root, "runs_done", std::uint64_t{0});
+  h5::set_attr(root, "wall_seconds", 0.0);
+  h5::set_attr(root, "runs_per_second", 0.0);
+
+  const auto design = h5::create_group(file_, "design");
+  h5::set_attr(design, "keys", meta.swept_keys);
+  h5::set_attr(design, "design", meta.design);
+  std::vector<std::uint32_t> index(points);
+  for (std::uint32_t p = 0; p < points; ++p) index[p] = p;
+  h5::write_dataset(design, "point", {points}, index.data());
+  for (std::size_t k = 0; k < meta.swept_keys.size(); ++k) {
+    std::vector<double> column(points);
+    for (std::uint32_t p = 0; p < points; ++p) column[p] = meta.values[p][k];
+    h5::write_dataset(design, meta.swept_keys[k], {points}, column.data());
+  }
+
+  const auto summary = h5::create_group(file_, "summary");
+  for (const auto& f : layout_.categorical) {
+    const auto g = h5::create_group(summary, f.name);
+    h5::set_attr(g, "categories", f.categories);
+    h5::set_attr(g, "kind", std::string("categorical"));
+    h5::set_attr(g, "description", f.description);
+  }
+  for (const auto& f : layout_.continuous) {
+    const auto g = h5::create_group(summary, f.name);
+    h5::set_attr(g, "kind", std::string("continuous"));
+    h5::set_attr(g, "description", f.description);
+    h5::set_attr(g, "units", f.units);
+    h5::set_attr(g, "hist_min", f.hist_min);
+    h5::set_attr(g, "hist_max", f.hist_max);
+    h5::set_attr(g, "hist_bins", std::uint64_t{f.hist_bins});
+  }
+
+  if (store_runs_) {
+    const auto runs = h5::create_group(file_, "runs");
+    constexpr hsize_t CHUNK = 1 << 16;
+    auto column = [&](const std::string& name, hid_t type) {
+      return h5::create_column(runs, name, type, CHUNK);
+    };
+    h5::Handle point = column("point", H5T_STD_U32LE);
+    h5::set_attr(point, "description", std::string("design point of the run"));
+    h5::Handle rep = column("replicate", H5T_STD_U32LE);
+    h5::set_attr(rep, "description", std::string("replicate of the run within its design point"));
+    for (const auto& f : layout_.categorical) {
+      const bool numeric = numeric_categories(f);
+      h5::Handle c = column(f.name, stored_type(f, numeric));
+      h5::set_attr(c, "categories", f.categories);
+      h5::set_attr(c, "encoding", std::string(numeric ? "value" : "index"));
+      h5::set_attr(c, "description", f.description);
+    }
+    for (const auto& f : layout_.continuous) {
+      h5::Handle c = column(f.name, stored_type(f, false));
+      h5::set_attr(c, "description", f.description);
+      h5::set_attr(c, "units", f.units);
+    }
+  }
+  open_columns();
+}
+
+ResultsWriter::ResultsWriter(const std::string& path, const engine::FieldLayout& layout,
+                             std::uint64_t runs_done)
+    : path_(path), layout_(layout) {
+  h5::quiet_errors();
+  file_ = h5::open_file(path, true);
+  store_runs_ = h5::get_attr_string(file_, "store") == "runs";
+  open_columns();
+  for (auto& c : columns_) {
+    if (h5::length(c) < runs_done) {
+      throw OutputError(fmt::format("{}: damaged: a column holds fewer runs than runs_done ({})", path, runs_done));
+    }
+    h5::set_length(c, runs_done);
+  }
+}
+
+void ResultsWriter::open_columns() {
+  category_values_.clear();
+  category_numeric_.clear();
+  for (const auto& f : layout_.categorical) {
+    const bool numeric = numeric_categories(f);
+    category_numeric_.push_back(numeric);
+    std::vector<std::int64_t> values;
+    for (std::size_t c = 0; c < f.categories.size(); ++c) {
+      std::int64_t v = static_cast<std::int64_t>(c);
+      if (numeric) parse_int(f.categories[c], v);
+      values.push_back(v);
+    }
+    category_values_.push_back(std::move(values));
+  }
+  if (!store_runs_) return;
+  runs_group_ = h5::open_group(file_, "runs");
+  auto open = [&](const std::string& name) {
+    return h5::Handle(h5::check_id(H5Dopen2(runs_group_, name.c_str(), H5P_DEFAULT),
+                                   fmt::format("{}: missing dataset /runs/{}", path_, name)));
+  };
+  columns_.clear();
+  columns_.push_back(open("point"));
+  columns_.push_back(open("replicate"));
+  for (const auto& f : layout_.categorical) columns_.push_back(open(f.name));
+  for (const auto& f : layout_.continuous) columns_.push_back(open(f.name));
+}
+
+void ResultsWriter::append_runs(std::span<const engine::Block> blocks,
+                                const std::vector<std::uint16_t>& categories,
+                                const std::vector<double>& values) {
+  if (!store_runs_) return;
+  std::size_t n = 0;
+  for (const auto& b : blocks) n += b.count;
+  const std::size_t nc = layout_.categorical.size();
+  const std::size_t nv = layout_.continuous.size();
+  std::vector<std::uint32_t> u32(n);
+  std::size_t i = 0;
+  for (const auto& b : blocks) {
+    for (std::uint32_t k = 0; k < b.count; ++k) u32[i++] = b.point;
+  }
+  h5::append(columns_[0], H5T_NATIVE_UINT32, u32.data(), n);
+  i = 0;
+  for (const auto& b : blocks) {
+    for (std::uint32_t k = 0; k < b.count; ++k) u32[i++] = static_cast<std::uint32_t>(b.replicate_begin + k);
+  }
+  h5::append(columns_[1], H5T_NATIVE_UINT32, u32.data(), n);
+  std::vector<std::uint16_t> u16(n);
+  for (std::size_t c = 0; c < nc; ++c) {
+    const auto& map = category_values_[c];
+    for (std::size_t r = 0; r < n; ++r) u16[r] = static_cast<std::uint16_t>(map[categories[r * nc + c]]);
+    h5::append(columns_[2 + c], H5T_NATIVE_UINT16, u16.data(), n);
+  }
+  std::vector<double> f64(n);
+  for (std::size_t v = 0; v < nv; ++v) {
+    for (std::size_t r = 0; r < n; ++r) f64[r] = values[r * nv + v];
+    h5::append(columns_[2 + nc + v], H5T_NATIVE_DOUBLE, f64.data(), n);
+  }
+}
+
+void ResultsWriter::checkpoint(const std::vector<engine::Summary>& summaries, std::uint64_t runs_done,
+                               double wall_seconds, bool complete) {
+  const auto group = h5::open_group(file_, "summary");
+  const hsize_t points = summaries.size();
+  std::vector<std::uint64_t> runs(points);
+  for (std::size_t p = 0; p < points; ++p) runs[p] = summaries[p].runs();
+  h5::write_dataset(group, "runs", {points}, runs.data());
+  for (std::size_t f = 0; f < layout_.categorical.size(); ++f) {
+    const auto g = h5::open_group(group, layout_.categorical[f].name);
+    const hsize_t cats = layout_.categorical[f].categories.size();
+    std::vector<std::uint64_t> counts(points * cats);
+    std::vector<double> prob(points * cats), low(points * cats), high(points * cats);
+    for (std::size_t p = 0; p < points; ++p) {
+      const auto c = summaries[p].counts(f);
+      const std::uint64_t n = summaries[p].runs();
+      for (std::size_t k = 0; k < cats; ++k) {
+        const std::size_t at = p * cats + k;
+        counts[at] = c[k];
+        prob[at] = n > 0 ? static_cast<double>(c[k]) / static_cast<double>(n) : 0.0;
+        const auto ci = engine::wilson(c[k], n);
+        low[at] = ci.low;
+        high[at] = ci.high;
+      }
+    }
+    h5::write_dataset(g, "counts", {points, cats}, counts.data());
+    h5::write_dataset(g, "p", {points, cats}, prob.data());
+    h5::write_dataset(g, "ci_low", {points, cats}, low.data());
+    h5::write_dataset(g, "ci_high", {points, cats}, high.data());
+  }
+  for (std::size_t f = 0; f < layout_.continuous.size(); ++f) {
+    const auto g = h5::open_group(group, layout_.continuous[f].name);
+    const hsize_t bins = layout_.continuous[f].hist_bins + 2;
+    std::vector<std::uint64_t> n(points), hist(points * bins);
+    std::vector<double> mean(points), m2(points), var(points), mn(points), mx(points);
+    for (std::size_t p = 0; p < points; ++p) {
+      const auto& s = summaries[p].continuous(f);
+      n[p] = s.n();
+      mean[p] = s.mean();
+      m2[p] = s.m2();
+      var[p] = s.variance();
+      mn[p] = s.min();
+      mx[p] = s.max();
+      std::copy(s.histogram().begin(), s.histogram().end(), hist.begin() + static_cast<std::ptrdiff_t>(p * bins));
+    }
+    h5::write_dataset(g, "n", {points}, n.data());
+    h5::write_dataset(g, "mean", {points}, mean.data());
+    h5::write_dataset(g, "m2", {points}, m2.data());
+    h5::write_dataset(g, "variance", {points}, var.data());
+    h5::write_dataset(g, "min", {points}, mn.data());
+    h5::write_dataset(g, "max", {points}, mx.data());
+    h5::write_dataset(g, "histogram", {points, bins}, hist.data());
+  }
+  // Progress last: a reader trusts runs_done only once everything before it is written.
+  h5::set_attr(file_, "wall_seconds", wall_seconds);
+  h5::set_attr(file_, "runs_per_second", wall_seconds > 0 ? static_cast<double>(runs_done) / wall_seconds : 0.0);
+  h5::set_attr(file_, "complete", std::uint64_t{complete ? 1u : 0u});
+  h5::set_attr(file_, "runs_done", runs_done);
+  h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_ + ": cannot flush");
+}
+
+void ResultsWriter::close() {
+  columns_.clear();
+  runs_group_.reset();
+  if (file_.valid()) {
+    const hid_t id = file_.get();
+    h5::check(H5Fflush(id, H5F_SCOPE_GLOBAL), path_ + ": cannot flush");
+    file_.reset();
+  }
+}
+
+ResultsInfo read_results(const std::string& path, const engine::FieldLayout& layout) {
+  h5::quiet_errors();
+  ResultsInfo info;
+  info.path = path;
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    throw OutputError(fmt::format("{}: not an HDF5 file (or damaged beyond reading)", path));
+  }
+  const auto file = h5::open_file(path, false);
+  if (!h5::has_attr(file, "format") || h5::get_attr_string(file, "format") != FORMAT_NAME) {
+    throw OutputError(fmt::format("{}: not a wedge results file (no format = \"{}\" attribute)", path, FORMAT_NAME));
+  }
+  info.format = FORMAT_NAME;
+  info.format_version = h5::get_attr_u64(file, "format_version");
+  if (info.format_version > FORMAT_VERSION) {
+    throw OutputError(fmt::format("{}: format_version {} is newer than this wedge reads ({}); upgrade wedge",
+                                  path, info.format_version, FORMAT_VERSION));
+  }
+  try {
+    info.model = h5::get_attr_string(file, "model");
+    info.model_version = h5::get_attr_string(file, "model_version");
+    info.engine_version = h5::get_attr_string(file, "engine_version");
+    info.git_commit = h5::get_attr_string(file, "git_commit");
+    info.created = h5::get_attr_string(file, "created");
+    info.rng = h5::get_attr_string(file, "rng");
+    info.command_line = h5::get_attr_string(file, "command_line");
+    info.experiment = h5::get_attr_string(file, "experiment");
+    info.design = h5::get_attr_string(file, "design");
+    info.seed = h5::get_attr_u64(file, "seed");
+    info.crn = h5::get_attr_u64(file, "crn") != 0;
+    info.threads = h5::get_attr_u64(file, "threads");
+    info.replicates = h5::get_attr_u64(file, "replicates");
+    info.runs_planned = h5::get_attr_u64(file, "runs_planned");
+    info.block_size = h5::get_attr_u64(file, "block_size");
+    info.store_runs = h5::get_attr_string(file, "store") == "runs";
+    info.complete = h5::get_attr_u64(file, "complete") != 0;
+    info.runs_done = h5::get_attr_u64(file, "runs_done");
+    info.wall_seconds = h5::get_attr_f64(file, "wall_seconds");
+    info.runs_per_second = h5::get_attr_f64(file, "runs_per_second");
+    const auto design = h5::open_group(file, "design");
+    info.swept_keys = h5::get_attr_strings(design, "keys");
+    const auto points = h5::read_dataset<std::uint32_t>(design, "point");
+    info.values.assign(points.size(), std::vector<double>(info.swept_keys.size()));
+    for (std::size_t k = 0; k < info.swept_keys.size(); ++k) {
+      const auto column = h5::read_dataset<double>(design, info.swept_keys[k]);
+      if (column.size() != points.size()) throw OutputError("/design/" + info.swept_keys[k] + " has the wrong length");
+      for (std::size_t p = 0; p < points.size(); ++p) info.values[p][k] = column[p];
+    }
+    const auto layout_ptr = std::make_shared<const engine::FieldLayout>(layout);
+    info.summaries.assign(points.size(), engine::Summary(layout_ptr));
+    const auto summary = h5::open_group(file, "summary");
+    if (h5::exists(summary, "runs")) {
+      const auto runs = h5::read_dataset<std::uint64_t>(summary, "runs");
+      if (runs.size() != points.size()) throw OutputError("/summary/runs has the wrong length");
+      for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
+        const auto g = h5::open_group(summary, layout.categorical[f].name);
+        std::vector<hsize_t> dims;
+        const auto counts = h5::read_dataset<std::uint64_t>(g, "counts", &dims);
+        const std::size_t cats = layout.categorical[f].categories.size();
+        if (dims.size() != 2 || dims[0] != points.size() || dims[1] != cats) {
+          throw OutputError("/summary/" + layout.categorical[f].name + "/counts has the wrong shape");
+        }
+        for (std::size_t p = 0; p < points.size(); ++p) {
+          auto dst = info.summaries[p].counts(f);
+          std::copy_n(counts.begin() + static_cast<std::ptrdiff_t>(p * cats), cats, dst.begin());
+        }
+      }
+      for (std::size_t f = 0; f < layout.continuous.size(); ++f) {
+        const auto& spec = layout.continuous[f];
+        const auto g = h5::open_group(summary, spec.name);
+        const auto n = h5::read_dataset<std::uint64_t>(g, "n");
+        const auto mean = h5::read_dataset<double>(g, "mean");
+        const auto m2 = h5::read_dataset<double>(g, "m2");
+        const auto mn = h5::read_dataset<double>(g, "min");
+        const auto mx = h5::read_dataset<double>(g, "max");
+        std::vector<hsize_t> dims;
+        const auto hist = h5::read_dataset<std::uint64_t>(g, "histogram", &dims);
+        const std::size_t bins = spec.hist_bins + 2;
+        if (dims.size() != 2 || dims[0] != points.size() || dims[1] != bins) {
+          throw OutputError("/summary/" + spec.name + "/histogram has the wrong shape");
+        }
+        for (std::size_t p = 0; p < points.size(); ++p) {
+          info.summaries[p].continuous(f) = engine::ContinuousStats::from_parts(
+              n[p], mean[p], m2[p], mn[p], mx[p], spec.hist_min, spec.hist_max,
+              std::vector<std::uint64_t>(hist.begin() + static_cast<std::ptrdiff_t>(p * bins),
+                                         hist.begin() + static_cast<std::ptrdiff_t>((p + 1) * bins)));
+        }
+      }
+      for (std::size_t p = 0; p < points.size(); ++p) info.summaries[p].set_runs(runs[p]);
+    }
+    if (info.store_runs && h5::exists(file, "runs")) {
+      const auto runs = h5::open_group(file, "runs");
+      const h5::Handle ds(h5::check_id(H5Dopen2(runs, "point", H5P_DEFAULT), "missing /runs/point"));
+      info.runs_stored = h5::length(ds);
+    }
+  } catch (const OutputError& err) {
+    throw OutputError(fmt::format("{}: damaged or incomplete results file: {}", path, err.what()));
+  }
+  return info;
+}
+
+}  // namespace wedge::output

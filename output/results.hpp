@@ -1,0 +1,113 @@
+#pragma once
+/// The results file (docs/output-format.md): root attributes, /design, /summary and /runs, for
+/// any model's declared fields. Written as NAME.h5.partial and renamed when complete.
+#include "engine/plan.hpp"
+#include "engine/summary.hpp"
+#include "output/hdf5.hpp"
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace wedge::output {
+
+inline constexpr const char* FORMAT_NAME = "wedge-results";
+/// Changes with any change of the layout (docs/output-format.md).
+inline constexpr std::uint64_t FORMAT_VERSION = 1;
+
+/// What the file records besides the results (root attributes and /design).
+struct Metadata {
+  std::string model;
+  std::string model_version;
+  std::string engine_version;
+  std::string git_commit;
+  std::string rng;
+  std::string command_line;
+  std::string experiment;  ///< the resolved experiment as TOML
+  std::string design;      ///< design name ("single", "grid", ...)
+  std::uint64_t seed = 0;
+  bool crn = false;
+  std::uint64_t threads = 0;
+  std::uint64_t replicates = 0;   ///< planned replicates per point (0 in precision mode)
+  std::uint64_t runs_planned = 0; ///< 0 when unknown in advance (precision mode)
+  std::uint64_t block_size = 0;
+  bool store_runs = true;
+  std::vector<std::pair<std::string, std::string>> libraries;  ///< e.g. {"hdf5_version", "1.10.8"}
+  std::vector<std::string> swept_keys;
+  std::vector<std::vector<double>> values;  ///< values[p][k]
+};
+
+/// An open results file being written.
+class ResultsWriter {
+ public:
+  /// Creates `path` (which must not exist) with the metadata, the design and empty columns.
+  ResultsWriter(const std::string& path, const Metadata& meta, const engine::FieldLayout& layout,
+                std::uint32_t points);
+  /// Reopens a partial file to continue it; `runs_done` records are kept, later ones dropped.
+  ResultsWriter(const std::string& path, const engine::FieldLayout& layout, std::uint64_t runs_done);
+
+  /// Appends the runs of `blocks`: categories[i * C + c] and values[i * V + v] for run i.
+  void append_runs(std::span<const engine::Block> blocks, const std::vector<std::uint16_t>& categories,
+                   const std::vector<double>& values);
+  /// Writes the summaries and progress, then flushes everything to disk.
+  void checkpoint(const std::vector<engine::Summary>& summaries, std::uint64_t runs_done,
+                  double wall_seconds, bool complete);
+  /// Closes the file.
+  void close();
+  const std::string& path() const { return path_; }
+
+ private:
+  void open_columns();
+
+  std::string path_;
+  engine::FieldLayout layout_;
+  bool store_runs_ = true;
+  h5::Handle file_;
+  h5::Handle runs_group_;
+  std::vector<h5::Handle> columns_;  ///< point, replicate, categorical..., continuous...
+  std::vector<std::vector<std::int64_t>> category_values_;  ///< stored value per category index
+  std::vector<bool> category_numeric_;
+};
+
+/// Everything a results file says, read back.
+struct ResultsInfo {
+  std::string path;
+  std::string format;
+  std::uint64_t format_version = 0;
+  std::string model;
+  std::string model_version;
+  std::string engine_version;
+  std::string git_commit;
+  std::string created;
+  std::string rng;
+  std::string command_line;
+  std::string experiment;
+  std::string design;
+  std::uint64_t seed = 0;
+  bool crn = false;
+  std::uint64_t threads = 0;
+  std::uint64_t replicates = 0;
+  std::uint64_t runs_planned = 0;
+  std::uint64_t block_size = 0;
+  bool store_runs = false;
+  bool complete = false;
+  std::uint64_t runs_done = 0;
+  double wall_seconds = 0.0;
+  double runs_per_second = 0.0;
+  std::uint64_t runs_stored = 0;
+  std::vector<std::string> swept_keys;
+  std::vector<std::vector<double>> values;
+  std::vector<engine::Summary> summaries;
+};
+
+/// Reads a results file's metadata and summaries. Throws OutputError saying exactly what is
+/// wrong with a file that is not HDF5, not a wedge results file, of a newer format version, or
+/// damaged.
+ResultsInfo read_results(const std::string& path, const engine::FieldLayout& layout);
+
+/// Whether every category label of a field is an integer (then /runs stores the label's value).
+bool numeric_categories(const engine::FieldSpec& field);
+
+}  // namespace wedge::output

@@ -1,0 +1,76 @@
+#pragma once
+/// Streams a model's per-run records into a results file on the engine's writer thread.
+/// The sink folds its own block summaries in plan order (the same operations as the runner, so
+/// the same bits), which keeps the summaries it checkpoints consistent with the records written:
+/// a partial file always holds a prefix of blocks and exactly their summaries.
+#include "engine/runner.hpp"
+#include "output/results.hpp"
+
+#include <chrono>
+
+namespace wedge::output {
+
+template <engine::Model M>
+class ResultsSink : public engine::RecordSink<typename M::Record> {
+ public:
+  /// `summaries` and `runs_done` are the state of the file so far (empty and 0 for a new file);
+  /// `wall_offset` the seconds already spent on it. Checkpoints every `interval` seconds.
+  ResultsSink(ResultsWriter& writer, std::vector<engine::Summary> summaries, std::uint64_t runs_done,
+              double wall_offset, double interval = 2.0)
+      : writer_(writer),
+        summaries_(std::move(summaries)),
+        block_(summaries_.front().layout_ptr()),
+        runs_done_(runs_done),
+        wall_offset_(wall_offset),
+        interval_(interval),
+        start_(Clock::now()),
+        last_(start_) {}
+
+  void consume(std::span<const engine::Block> blocks,
+               std::span<const typename M::Record> records) override {
+    const std::size_t nc = block_.layout().categorical.size();
+    const std::size_t nv = block_.layout().continuous.size();
+    categories_.resize(records.size() * nc);
+    values_.resize(records.size() * nv);
+    std::size_t i = 0;
+    for (const auto& b : blocks) {
+      block_.reset();
+      for (std::uint32_t k = 0; k < b.count; ++k, ++i) {
+        M::observe(records[i], categories_.data() + i * nc, values_.data() + i * nv);
+        block_.add(categories_.data() + i * nc, values_.data() + i * nv);
+      }
+      summaries_[b.point].merge(block_);
+    }
+    writer_.append_runs(blocks, categories_, values_);
+    runs_done_ += records.size();
+    const auto now = Clock::now();
+    if (std::chrono::duration<double>(now - last_).count() >= interval_) {
+      writer_.checkpoint(summaries_, runs_done_, wall_seconds(), false);
+      last_ = now;
+    }
+  }
+
+  /// Final checkpoint (call after the runner returned, so every record was consumed).
+  void finish(bool complete) { writer_.checkpoint(summaries_, runs_done_, wall_seconds(), complete); }
+
+  const std::vector<engine::Summary>& summaries() const { return summaries_; }
+  std::uint64_t runs_done() const { return runs_done_; }
+  double wall_seconds() const {
+    return wall_offset_ + std::chrono::duration<double>(Clock::now() - start_).count();
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  ResultsWriter& writer_;
+  std::vector<engine::Summary> summaries_;
+  engine::Summary block_;
+  std::vector<std::uint16_t> categories_;
+  std::vector<double> values_;
+  std::uint64_t runs_done_;
+  double wall_offset_;
+  double interval_;
+  Clock::time_point start_;
+  Clock::time_point last_;
+};
+
+}  // namespace wedge::output
