@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace wedge::output::h5 {
@@ -50,8 +51,15 @@ hid_t check_id(hid_t id, const std::string& context) {
 }
 
 Handle create_file(const std::string& path) {
-  return Handle(check_id(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT),
-                         fmt::format("{}: cannot create", path)));
+  errno = 0;
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+  if (id < 0) {
+    const int err = errno;
+    H5Eclear2(H5E_DEFAULT);
+    throw OutputError(fmt::format("{}: cannot create: {}", path,
+                                  err != 0 ? std::strerror(err) : "HDF5 could not create the file"));
+  }
+  return Handle(id);
 }
 
 Handle open_file(const std::string& path, bool writable) {

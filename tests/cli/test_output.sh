@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Results files from the command line: never overwrite without --force, .partial until complete,
+# SIGINT/SIGTERM/SIGKILL then --resume equal to an uninterrupted run bit for bit, mismatched
+# resumes refused, unwritable targets refused, h5dump-able output, inspect of bad files.
+set -u
+wedge=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok: $1"; }
+bad() { failed=$((failed + 1)); echo "FAILED: $1"; }
+expect_code() {  # expect_code CODE DESCRIPTION -- command...
+  local want=$1 what=$2; shift 3
+  "$@" >"$dir/out" 2>"$dir/err"; local got=$?
+  if [ "$got" -eq "$want" ]; then ok "$what"; else bad "$what: exit $got, expected $want: $(cat "$dir/err")"; fi
+}
+same_results() {  # same_results A B: /runs and /summary identical
+  h5diff -q "$1" "$2" /runs /runs >/dev/null 2>&1 && h5diff -q "$1" "$2" /summary /summary >/dev/null 2>&1
+}
+
+N=2000000
+"$wedge" run --runs $N --seed 5 --out "$dir/full.h5" --quiet >/dev/null || bad "uninterrupted run"
+[ -f "$dir/full.h5" ] && [ ! -e "$dir/full.h5.partial" ] && ok "a complete run leaves NAME.h5 and no .partial" || bad "complete run files"
+h5dump -H "$dir/full.h5" >/dev/null 2>&1 && ok "h5dump reads the file" || bad "h5dump"
+
+before=$(stat -c %Y%s "$dir/full.h5")
+expect_code 3 "an existing file is not overwritten without --force" -- "$wedge" run --runs 100 --out "$dir/full.h5"
+grep -q "^error: .*full.h5 exists; use --force" "$dir/err" && ok "the refusal says --force" || bad "refusal message: $(cat "$dir/err")"
+[ "$(stat -c %Y%s "$dir/full.h5")" = "$before" ] && ok "the refused file is untouched" || bad "file changed"
+cp "$dir/full.h5" "$dir/forced.h5"
+expect_code 0 "--force overwrites" -- "$wedge" run --runs 1000 --seed 3 --out "$dir/forced.h5" --force --quiet
+"$wedge" inspect "$dir/forced.h5" | grep -q "runs 1000 of 1000 planned" && ok "the forced file holds the new run" || bad "forced content"
+
+for sig in INT TERM KILL; do
+  rm -f "$dir/cut.h5" "$dir/cut.h5.partial"
+  "$wedge" run --runs $N --seed 5 --out "$dir/cut.h5" --quiet >/dev/null 2>"$dir/err" &
+  pid=$!
+  sleep 0.7
+  kill -s $sig $pid
+  wait $pid
+  code=$?
+  if [ -f "$dir/cut.h5" ]; then echo "note: SIG$sig arrived after the run finished"; continue; fi
+  [ -f "$dir/cut.h5.partial" ] && ok "SIG$sig leaves only NAME.h5.partial" || bad "SIG$sig partial missing"
+  if [ $sig != KILL ]; then
+    [ $code -eq 130 ] && ok "SIG$sig exits 130" || bad "SIG$sig exit $code"
+    grep -q "continue with --resume" "$dir/err" && ok "SIG$sig says how to resume" || bad "SIG$sig message: $(cat "$dir/err")"
+    "$wedge" inspect "$dir/cut.h5.partial" | grep -q "PARTIAL" && ok "inspect reports the partial file" || bad "inspect partial"
+  fi
+  "$wedge" run --runs $N --seed 5 --out "$dir/cut.h5" --resume --quiet >/dev/null 2>"$dir/err"
+  code=$?
+  if [ $code -ne 0 ] && [ $sig = KILL ]; then
+    # Killed outright between checkpoints: the file must be detected as damaged, not trusted.
+    grep -q "damaged\|cannot open" "$dir/err" && ok "SIGKILL: damaged partial detected" || bad "SIGKILL resume: $(cat "$dir/err")"
+    "$wedge" run --runs $N --seed 5 --out "$dir/cut.h5" --force --quiet >/dev/null 2>&1
+  else
+    [ $code -eq 0 ] && ok "SIG$sig then --resume completes" || bad "SIG$sig resume exit $code: $(cat "$dir/err")"
+  fi
+  same_results "$dir/full.h5" "$dir/cut.h5" && ok "SIG$sig then --resume equals the uninterrupted run bit for bit" || bad "SIG$sig resumed results differ"
+done
+
+rm -f "$dir/m.h5"*
+"$wedge" run --runs $N --seed 5 --out "$dir/m.h5" --quiet >/dev/null 2>&1 &
+pid=$!; sleep 0.5; kill -INT $pid; wait $pid
+if [ -f "$dir/m.h5.partial" ]; then
+  expect_code 3 "resume with another seed is refused" -- "$wedge" run --runs $N --seed 6 --out "$dir/m.h5" --resume
+  grep -q "was run with seed 5, not 6" "$dir/err" && ok "the refusal names both seeds" || bad "seed message: $(cat "$dir/err")"
+  expect_code 3 "resume of another experiment is refused" -- "$wedge" run --runs $N --seed 5 --set dulles.tact=0.9 --out "$dir/m.h5" --resume
+  grep -q "different experiment" "$dir/err" && ok "the refusal says the experiment differs" || bad "experiment message: $(cat "$dir/err")"
+  expect_code 3 "a new run refuses to clobber a partial file" -- "$wedge" run --runs 10 --out "$dir/m.h5"
+fi
+expect_code 3 "resume without a partial file" -- "$wedge" run --runs 10 --out "$dir/none.h5" --resume
+expect_code 3 "resume of a complete file" -- "$wedge" run --runs $N --seed 5 --out "$dir/full.h5" --resume
+
+expect_code 3 "output in a missing directory" -- "$wedge" run --runs 10 --out "$dir/no/such/dir/x.h5"
+expect_code 3 "output path that is a directory" -- "$wedge" run --runs 10 --out "$dir"
+mkdir -p "$dir/ro"; chmod 555 "$dir/ro"
+if [ "$(id -u)" -ne 0 ]; then
+  expect_code 3 "output in a read-only directory" -- "$wedge" run --runs 10 --out "$dir/ro/x.h5"
+fi
+expect_code 3 "output in an unwritable file system (/proc)" -- "$wedge" run --runs 10 --out /proc/wedge-test.h5
+[ ! -e "$dir/x.h5" ] && ok "no file is left behind by refused runs" || bad "file left"
+expect_code 2 "an invalid experiment creates no output file" -- "$wedge" run --set dulles.tact=2 --out "$dir/invalid.h5"
+[ ! -e "$dir/invalid.h5" ] && [ ! -e "$dir/invalid.h5.partial" ] && ok "nothing written for an invalid experiment" || bad "invalid left a file"
+
+printf 'not hdf5' > "$dir/text.h5"
+expect_code 3 "inspect of a non-HDF5 file" -- "$wedge" inspect "$dir/text.h5"
+grep -q "not an HDF5 file" "$dir/err" && ok "inspect says it is not HDF5" || bad "inspect text: $(cat "$dir/err")"
+head -c 4000 "$dir/full.h5" > "$dir/truncated.h5"
+expect_code 3 "inspect of a truncated file" -- "$wedge" inspect "$dir/truncated.h5"
+expect_code 3 "inspect of a missing file" -- "$wedge" inspect "$dir/nothere.h5"
+"$wedge" inspect "$dir/full.h5" --json | grep -q '^{"path": ".*full.h5", "complete": true, "runs_done": 2000000' && ok "inspect --json" || bad "inspect --json"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,250 @@
+#include "agents/tug_of_war.hpp"
+#include "engine/error.hpp"
+#include "output/results_sink.hpp"
+#include "../engine/toy_model.hpp"
+#include "../experiments/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <tbb/global_control.h>
+
+using namespace wedge;
+using wedge::test::CoinModel;
+
+namespace {
+
+output::Metadata meta_for(std::uint32_t points, std::uint64_t reps, bool store_runs) {
+  output::Metadata m;
+  m.model = "coins";
+  m.model_version = "1";
+  m.engine_version = "test";
+  m.git_commit = "abc";
+  m.rng = "Philox4x32-10";
+  m.command_line = "wedge run 'x y'";
+  m.experiment = "[run]\nruns = 5\n";
+  m.design = "grid";
+  m.seed = 42;
+  m.crn = true;
+  m.threads = 2;
+  m.replicates = reps;
+  m.runs_planned = reps * points;
+  m.block_size = 64;
+  m.store_runs = store_runs;
+  m.libraries = {{"hdf5_version", output::h5::library_version()}};
+  m.swept_keys = {"p"};
+  for (std::uint32_t i = 0; i < points; ++i) m.values.push_back({0.25 * (i + 1)});
+  return m;
+}
+
+struct Written {
+  std::vector<engine::Summary> summaries;
+  std::vector<test::CollectingSink<CoinModel::Record>::Row> rows;
+};
+
+/// Runs the coin model over `blocks`, writing to `writer`; returns what the engine saw.
+Written run_into(output::ResultsWriter& writer, std::span<const engine::Block> blocks,
+                 std::vector<engine::Summary> start, std::uint64_t done) {
+  const std::vector<CoinModel::Params> params{{0.25, 9}, {0.5, 9}, {0.75, 9}};
+  output::ResultsSink<CoinModel> sink(writer, start, done, 0.0, 0.0);  // checkpoint every wave
+  engine::RunOptions options;
+  options.seed = 42;
+  options.crn = true;
+  options.wave_blocks = 3;
+  Written w{start, {}};
+  engine::run_blocks<CoinModel>(params, blocks, w.summaries, options, &sink);
+  sink.finish(true);
+  REQUIRE(sink.summaries().size() == w.summaries.size());
+  for (std::size_t p = 0; p < w.summaries.size(); ++p) REQUIRE(sink.summaries()[p] == w.summaries[p]);
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("a results file round-trips every attribute, summary and run", "[output]") {
+  test::TempDir dir;
+  const auto path = dir.path("coins.h5");
+  const auto layout = engine::FieldLayout::from(CoinModel::fields());
+  const auto blocks = engine::make_blocks(engine::full_plan(3, 1000), 64);
+  Written w;
+  {
+    output::ResultsWriter writer(path, meta_for(3, 1000, true), layout, 3);
+    w = run_into(writer, blocks, engine::make_summaries<CoinModel>(3), 0);
+    writer.close();
+  }
+  const auto info = output::read_results(path, layout);
+  CHECK(info.format == "wedge-results");
+  CHECK(info.format_version == output::FORMAT_VERSION);
+  CHECK(info.model == "coins");
+  CHECK(info.model_version == "1");
+  CHECK(info.engine_version == "test");
+  CHECK(info.git_commit == "abc");
+  CHECK(info.rng == "Philox4x32-10");
+  CHECK(info.command_line == "wedge run 'x y'");
+  CHECK(info.experiment == "[run]\nruns = 5\n");
+  CHECK(info.design == "grid");
+  CHECK(info.seed == 42);
+  CHECK(info.crn);
+  CHECK(info.threads == 2);
+  CHECK(info.replicates == 1000);
+  CHECK(info.runs_planned == 3000);
+  CHECK(info.block_size == 64);
+  CHECK(info.store_runs);
+  CHECK(info.complete);
+  CHECK(info.runs_done == 3000);
+  CHECK(info.runs_stored == 3000);
+  CHECK(info.created.size() == 20);  // 2026-11-25T09:36:33Z
+  CHECK(info.swept_keys == std::vector<std::string>{"p"});
+  CHECK(info.values == std::vector<std::vector<double>>{{0.25}, {0.5}, {0.75}});
+  REQUIRE(info.summaries.size() == 3);
+  for (std::size_t p = 0; p < 3; ++p) CHECK(info.summaries[p] == w.summaries[p]);
+
+  // Per-run columns: categories stored by index (non-numeric labels), values as declared.
+  const auto file = output::h5::open_file(path, false);
+  const auto runs = output::h5::open_group(file, "runs");
+  const auto point = output::h5::read_dataset<std::uint32_t>(runs, "point");
+  const auto replicate = output::h5::read_dataset<std::uint32_t>(runs, "replicate");
+  const auto parity = output::h5::read_dataset<std::uint8_t>(runs, "parity");
+  const auto fraction = output::h5::read_dataset<double>(runs, "fraction");
+  REQUIRE(point.size() == 3000);
+  for (std::size_t i = 0; i < 3000; ++i) {
+    REQUIRE(point[i] == i / 1000);
+    REQUIRE(replicate[i] == i % 1000);
+  }
+  // Run (point 1, replicate 417) is the model applied to its stream (CRN: point key 0).
+  engine::Stream s(engine::StreamKey{42, 0, 417});
+  const auto rec = CoinModel::run({0.5, 9}, s);
+  CHECK(parity[1417] == rec.heads % 2);
+  CHECK(fraction[1417] == rec.fraction);
+  const output::h5::Handle ds(H5Dopen2(runs, "parity", H5P_DEFAULT));
+  CHECK(output::h5::get_attr_string(ds, "encoding") == "index");
+  CHECK(output::h5::get_attr_strings(ds, "categories") == std::vector<std::string>{"even", "odd"});
+}
+
+TEST_CASE("numeric categories are stored as their values", "[output]") {
+  const auto fields = engine::FieldLayout::from(agents::TugOfWar::fields());
+  for (const auto& f : fields.categorical) {
+    const bool numeric = f.name == "islands_promised" || f.name == "islands_transferred" ||
+                         f.name == "straits_clause" || f.name == "alliance_clause" ||
+                         f.name.ends_with("round") || f.name == "rounds";
+    CHECK(output::numeric_categories(f) == numeric);
+  }
+}
+
+TEST_CASE("a file continued from a checkpoint equals one written in one go", "[output]") {
+  test::TempDir dir;
+  const auto layout = engine::FieldLayout::from(CoinModel::fields());
+  const auto blocks = engine::make_blocks(engine::full_plan(3, 1000), 64);
+  const std::span<const engine::Block> all(blocks);
+  {
+    output::ResultsWriter whole(dir.path("whole.h5"), meta_for(3, 1000, true), layout, 3);
+    run_into(whole, all, engine::make_summaries<CoinModel>(3), 0);
+    whole.close();
+  }
+  // First part, then "interrupted": a partial file with the first 20 blocks.
+  std::uint64_t first_runs = 0;
+  for (std::size_t i = 0; i < 20; ++i) first_runs += blocks[i].count;
+  {
+    output::ResultsWriter part(dir.path("part.h5"), meta_for(3, 1000, true), layout, 3);
+    output::ResultsSink<CoinModel> sink(part, engine::make_summaries<CoinModel>(3), 0, 0.0, 0.0);
+    auto summaries = engine::make_summaries<CoinModel>(3);
+    engine::RunOptions options;
+    options.seed = 42;
+    options.crn = true;
+    engine::run_blocks<CoinModel>({{0.25, 9}, {0.5, 9}, {0.75, 9}}, all.subspan(0, 20), summaries,
+                                  options, &sink);
+    sink.finish(false);
+    part.close();
+  }
+  auto info = output::read_results(dir.path("part.h5"), layout);
+  CHECK_FALSE(info.complete);
+  CHECK(info.runs_done == first_runs);
+  {
+    output::ResultsWriter resumed(dir.path("part.h5"), layout, info.runs_done);
+    run_into(resumed, all.subspan(20), info.summaries, info.runs_done);
+    resumed.close();
+  }
+  const auto a = output::read_results(dir.path("whole.h5"), layout);
+  const auto b = output::read_results(dir.path("part.h5"), layout);
+  CHECK(b.complete);
+  CHECK(b.runs_done == 3000);
+  for (std::size_t p = 0; p < 3; ++p) CHECK(a.summaries[p] == b.summaries[p]);
+  const auto fa = output::h5::open_file(dir.path("whole.h5"), false);
+  const auto fb = output::h5::open_file(dir.path("part.h5"), false);
+  const auto ra = output::h5::open_group(fa, "runs");
+  const auto rb = output::h5::open_group(fb, "runs");
+  for (const char* column : {"point", "replicate"}) {
+    CHECK(output::h5::read_dataset<std::uint32_t>(ra, column) == output::h5::read_dataset<std::uint32_t>(rb, column));
+  }
+  CHECK(output::h5::read_dataset<std::uint8_t>(ra, "parity") == output::h5::read_dataset<std::uint8_t>(rb, "parity"));
+  CHECK(output::h5::read_dataset<double>(ra, "fraction") == output::h5::read_dataset<double>(rb, "fraction"));
+}
+
+TEST_CASE("summary-only files hold no per-run records", "[output]") {
+  test::TempDir dir;
+  const auto layout = engine::FieldLayout::from(CoinModel::fields());
+  const auto blocks = engine::make_blocks(engine::full_plan(3, 500), 64);
+  {
+    output::ResultsWriter writer(dir.path("s.h5"), meta_for(3, 500, false), layout, 3);
+    run_into(writer, blocks, engine::make_summaries<CoinModel>(3), 0);
+    writer.close();
+  }
+  const auto info = output::read_results(dir.path("s.h5"), layout);
+  CHECK_FALSE(info.store_runs);
+  CHECK(info.runs_done == 1500);
+  CHECK(info.runs_stored == 0);
+  const auto file = output::h5::open_file(dir.path("s.h5"), false);
+  CHECK_FALSE(output::h5::exists(file, "runs"));
+}
+
+TEST_CASE("summaries of two shards merge into the summary of the whole", "[output]") {
+  const std::vector<CoinModel::Params> params{{0.3, 11}};
+  const auto blocks = engine::make_blocks(engine::full_plan(1, 10'000), 128);
+  const std::span<const engine::Block> all(blocks);
+  engine::RunOptions options;
+  options.seed = 9;
+  auto whole = engine::make_summaries<CoinModel>(1);
+  auto left = engine::make_summaries<CoinModel>(1);
+  auto right = engine::make_summaries<CoinModel>(1);
+  engine::run_blocks<CoinModel>(params, all, whole, options);
+  engine::run_blocks<CoinModel>(params, all.subspan(0, 40), left, options);
+  engine::run_blocks<CoinModel>(params, all.subspan(40), right, options);
+  left[0].merge(right[0]);
+  // Counts and histograms merge exactly; moments to rounding (the merge tree differs).
+  CHECK(left[0].runs() == whole[0].runs());
+  for (std::size_t f = 0; f < 2; ++f) {
+    CHECK(std::vector<std::uint64_t>(left[0].counts(f).begin(), left[0].counts(f).end()) ==
+          std::vector<std::uint64_t>(whole[0].counts(f).begin(), whole[0].counts(f).end()));
+  }
+  CHECK(left[0].continuous(0).histogram() == whole[0].continuous(0).histogram());
+  CHECK(left[0].continuous(0).mean() == Approx(whole[0].continuous(0).mean()).epsilon(1e-13));
+  CHECK(left[0].continuous(0).variance() == Approx(whole[0].continuous(0).variance()).epsilon(1e-12));
+}
+
+TEST_CASE("foreign, newer, missing and non-HDF5 files are refused with what is wrong", "[output]") {
+  test::TempDir dir;
+  const auto layout = engine::FieldLayout::from(CoinModel::fields());
+  const auto text = dir.write("text.h5", "not hdf5 at all");
+  CHECK_THROWS_WITH(output::read_results(text, layout), Catch::Contains("not an HDF5 file"));
+  {
+    auto f = output::h5::create_file(dir.path("foreign.h5"));
+    output::h5::set_attr(f, "format", std::string("something-else"));
+  }
+  CHECK_THROWS_WITH(output::read_results(dir.path("foreign.h5"), layout),
+                    Catch::Contains("not a wedge results file"));
+  {
+    auto f = output::h5::create_file(dir.path("newer.h5"));
+    output::h5::set_attr(f, "format", std::string("wedge-results"));
+    output::h5::set_attr(f, "format_version", std::uint64_t{99});
+  }
+  CHECK_THROWS_WITH(output::read_results(dir.path("newer.h5"), layout),
+                    Catch::Contains("format_version 99 is newer"));
+  {
+    auto f = output::h5::create_file(dir.path("stub.h5"));
+    output::h5::set_attr(f, "format", std::string("wedge-results"));
+    output::h5::set_attr(f, "format_version", std::uint64_t{1});
+  }
+  CHECK_THROWS_WITH(output::read_results(dir.path("stub.h5"), layout),
+                    Catch::Contains("damaged or incomplete") && Catch::Contains("missing attribute model"));
+  CHECK_THROWS_AS(output::read_results(dir.path("none.h5"), layout), OutputError);
+  CHECK_THROWS_WITH(output::ResultsWriter(dir.path("foreign.h5"), meta_for(1, 1, true), layout, 1),
+                    Catch::Contains("cannot create"));
+}
