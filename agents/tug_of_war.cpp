@@ -40,13 +40,6 @@ engine::FieldSpec continuous(std::string name, double lo, double hi, std::uint32
   return f;
 }
 
-struct Tracker {
-  Trace* trace;
-  void start(double credibility) { trace->credibility = credibility; }
-  void round(const RoundTrace& t) { trace->rounds.push_back(t); }
-  static constexpr bool enabled = true;
-};
-
 }  // namespace
 
 std::vector<engine::FieldSpec> TugOfWar::fields() {
@@ -82,14 +75,6 @@ std::size_t TugOfWar::categories_in_use(const Scenario& s, std::size_t field) {
     default:
       return fields()[field].categories.size();
   }
-}
-
-Trace trace_run(const Scenario& s, const engine::StreamKey& key) {
-  Trace trace;
-  Tracker tracker{&trace};
-  engine::Stream stream(key);
-  trace.record = simulate(s, stream, tracker);
-  return trace;
 }
 
 }  // namespace wedge::agents

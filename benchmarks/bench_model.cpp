@@ -1,4 +1,5 @@
 // Per-run cost of the model, its parts, and the engine around it.
+#include "agents/kernel.hpp"
 #include "agents/rules.hpp"
 #include "agents/tug_of_war.hpp"
 #include "engine/runner.hpp"
@@ -13,7 +14,30 @@ using agents::TugOfWar;
 
 namespace {
 
-// The bare loop: the model's run function over consecutive replicates, record discarded.
+// The bare loop: the model's block function over consecutive replicates, records discarded
+// (the ceiling the engine is measured against). Arg = lane width (1, 4, 8).
+void BM_Model_RunBlock(benchmark::State& state) {
+  const Scenario s;
+  const int width = static_cast<int>(state.range(0));
+  constexpr std::uint32_t BLOCK = 2048;
+  std::vector<agents::RunRecord> out(BLOCK);
+  std::uint64_t rep = 0;
+  std::uint64_t rounds = 0;
+  for (auto _ : state) {
+    if (!agents::run_block_width(width, s, 1, 0, rep, BLOCK, out.data())) {
+      state.SkipWithError("this lane width is not supported on this CPU");
+      return;
+    }
+    rep += BLOCK;
+    for (const auto& r : out) rounds += r.rounds;
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * BLOCK);
+  state.counters["mean_rounds"] = static_cast<double>(rounds) / static_cast<double>(state.iterations() * BLOCK);
+}
+BENCHMARK(BM_Model_RunBlock)->Arg(1)->Arg(4)->Arg(8);
+
+// One run at a time through the generic per-run interface.
 void BM_Model_Run(benchmark::State& state) {
   const Scenario s;
   std::uint32_t rep = 0;
@@ -63,27 +87,40 @@ void BM_Boost_Normal(benchmark::State& state) {
 }
 BENCHMARK(BM_Boost_Normal);
 
-void BM_Round_Draws(benchmark::State& state) {
-  engine::Stream stream(engine::StreamKey{1, 2, 3});
-  std::uint32_t r = 0;
-  for (auto _ : state) {
-    stream.seek_substream(++r);
-    benchmark::DoNotOptimize(agents::RoundDraws::draw(stream));
-  }
-  state.SetItemsProcessed(state.iterations());
-}
-BENCHMARK(BM_Round_Draws);
+// One lane (the portable instantiation the library also uses).
+using L1 = agents::simd::Lanes<1>;
 
-void BM_Support_Treaty(benchmark::State& state) {
-  const Scenario s;
-  auto st = agents::State::initial(s, 0.4);
+// One round's 16 words for one run (4 Philox blocks).
+void BM_Philox_Lane_Round(benchmark::State& state) {
+  agents::simd::Philox<L1> philox{};
+  philox.c2 = L1::U{3};
+  std::uint64_t r = 0;
   for (auto _ : state) {
-    st.alignment = st.alignment < 0.9 ? st.alignment + 1e-9 : 0.5;
-    benchmark::DoNotOptimize(agents::support_treaty(s, st, 2));
+    L1::U w0, w1, w2, w3;
+    philox.c1 = agents::simd::splat_u<L1>(++r);
+    for (int b = 0; b < 4; ++b) {
+      philox.c0 = agents::simd::splat_u<L1>(static_cast<std::uint64_t>(b));
+      philox.generate(1, 0, w0, w1, w2, w3);
+      benchmark::DoNotOptimize(w0);
+      benchmark::DoNotOptimize(w3);
+    }
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_Support_Treaty);
+BENCHMARK(BM_Philox_Lane_Round);
+
+// Japan's support for a treaty, one lane (5 factions' logistic responses).
+void BM_Support_Treaty_Lane(benchmark::State& state) {
+  const Scenario s;
+  auto st = agents::State<L1>::initial(s, agents::simd::splat<L1>(0.4));
+  const auto islands = agents::simd::splat<L1>(2.0);
+  for (auto _ : state) {
+    st.alignment = st.alignment + 1e-9;
+    benchmark::DoNotOptimize(agents::support_treaty<L1>(s, st, islands));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Support_Treaty_Lane);
 
 void BM_Summary_Add(benchmark::State& state) {
   auto summaries = engine::make_summaries<TugOfWar>(1);

@@ -24,4 +24,13 @@ concept Model = requires(const typename M::Params& params, Stream& stream,
   { M::observe(record, categories, values) } -> std::same_as<void>;
 } && std::is_trivially_copyable_v<typename M::Record>;
 
+/// A model that can also run many consecutive replicates at once (e.g. in SIMD lanes):
+/// `M::run_block(params, key, count, out)` fills out[i] with the record of replicate
+/// key.replicate + i, identical to what `M::run` gives for that replicate. The runner prefers it.
+template <class M>
+concept BlockModel = Model<M> && requires(const typename M::Params& params, const StreamKey& key,
+                                          std::uint32_t count, typename M::Record* out) {
+  { M::run_block(params, key, count, out) } -> std::same_as<void>;
+};
+
 }  // namespace wedge::engine

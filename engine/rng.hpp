@@ -60,6 +60,12 @@ class Stream {
   /// True with probability p (p outside [0, 1] saturates). Consumes two words.
   bool bernoulli(double p) noexcept { return uniform() < p; }
 
+  /// The run this stream belongs to.
+  StreamKey key() const noexcept {
+    return {static_cast<std::uint64_t>(key_.v[0]) | static_cast<std::uint64_t>(key_.v[1]) << 32,
+            counter_.v[3], counter_.v[2]};
+  }
+
   /// Number of 32-bit words drawn so far from the current substream.
   std::uint64_t words_drawn() const noexcept {
     return static_cast<std::uint64_t>(counter_.v[0]) * 4 - (4 - used_);

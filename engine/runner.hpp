@@ -202,18 +202,31 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, std::span<co
         [&](const tbb::blocked_range<std::size_t>& range) {
           std::array<std::uint16_t, MAX_FIELDS> cats{};
           std::array<double, MAX_FIELDS> values{};
+          std::vector<Record> scratch;
           for (std::size_t i = range.begin(); i != range.end(); ++i) {
             const Block& b = wave_blocks[i];
             Summary& sum = local[i];
             sum.reset();
             const auto& p = params[b.point];
             Record* out = sink != nullptr ? out_records.data() + offsets[i] : nullptr;
-            for (std::uint32_t k = 0; k < b.count; ++k) {
-              Stream stream(stream_key(options, b.point, b.replicate_begin + k));
-              const Record rec = M::run(p, stream);
-              M::observe(rec, cats.data(), values.data());
-              sum.add(cats.data(), values.data());
-              if (out != nullptr) out[k] = rec;
+            if constexpr (BlockModel<M>) {
+              if (out == nullptr) {
+                scratch.resize(b.count);
+                out = scratch.data();
+              }
+              M::run_block(p, stream_key(options, b.point, b.replicate_begin), b.count, out);
+              for (std::uint32_t k = 0; k < b.count; ++k) {
+                M::observe(out[k], cats.data(), values.data());
+                sum.add(cats.data(), values.data());
+              }
+            } else {
+              for (std::uint32_t k = 0; k < b.count; ++k) {
+                Stream stream(stream_key(options, b.point, b.replicate_begin + k));
+                const Record rec = M::run(p, stream);
+                M::observe(rec, cats.data(), values.data());
+                sum.add(cats.data(), values.data());
+                if (out != nullptr) out[k] = rec;
+              }
             }
           }
         },

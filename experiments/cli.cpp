@@ -62,6 +62,7 @@ struct RunArgs {
   std::vector<std::string> precision_outcomes{"format", "alliance"};
   std::size_t grain = 1;
   std::size_t wave = 0;
+  double checkpoint_seconds = 2.0;
 };
 
 struct TraceArgs {
@@ -245,6 +246,7 @@ int command_run(const RunArgs& args, const std::string& command_line) {
         throw OutputError(fmt::format("--resume: {} was written with --store {}", partial,
                                       info.store_runs ? "runs" : "summary"));
       }
+      output::verify_runs(info, layout);
       std::uint64_t skipped = 0;
       std::size_t first = 0;
       while (first < blocks.size() && skipped < info.runs_done) skipped += blocks[first++].count;
@@ -256,7 +258,7 @@ int command_run(const RunArgs& args, const std::string& command_line) {
       summaries = info.summaries;
       already = info.runs_done;
       writer.emplace(partial, layout, info.runs_done);
-      sink.emplace(*writer, summaries, info.runs_done, info.wall_seconds);
+      sink.emplace(*writer, summaries, info.runs_done, info.wall_seconds, args.checkpoint_seconds);
       if (!args.quiet) fmt::print(stderr, "resuming {}: {} of {} runs already done\n", partial, already, planned);
     } else {
       std::error_code ec;
@@ -264,13 +266,12 @@ int command_run(const RunArgs& args, const std::string& command_line) {
       try {
         writer.emplace(partial, metadata(e, command_line, store_runs, thread_count), layout,
                        static_cast<std::uint32_t>(points));
-        writer->checkpoint(summaries, 0, 0.0, false);
       } catch (...) {
         writer.reset();
         std::filesystem::remove(partial, ec);  // nothing of value in it yet
         throw;
       }
-      sink.emplace(*writer, summaries, 0, 0.0);
+      sink.emplace(*writer, summaries, 0, 0.0, args.checkpoint_seconds);
     }
   }
 
@@ -424,7 +425,7 @@ int command_trace(const TraceArgs& args) {
   } else {
     fmt::print("run: seed {}, design point {}, replicate {}{}\n", e.run.seed, args.point,
                args.replicate, e.run.crn ? " (common random numbers)" : "");
-    print_trace(stdout, trace);
+    print_trace(stdout, trace, e.points[args.point].japan.ratify_threshold);
   }
   return EXIT_OK;
 }
@@ -486,6 +487,10 @@ int run_cli(int argc, char** argv) {
       ->delimiter(',');
   run->add_option("--grain", run_args.grain, "Blocks per TBB task (tuning; never changes results)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->group("");
+  run->add_option("--checkpoint-seconds", run_args.checkpoint_seconds,
+                  "Seconds between checkpoints of the results file (testing)")
+      ->check(CLI::Range(0.0, 3600.0))
       ->group("");
   run->add_option("--wave", run_args.wave, "Blocks per wave (tuning; never changes results)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))

@@ -24,7 +24,7 @@ std::string record_json(const RunRecord& r) {
 }
 }  // namespace
 
-void print_trace(std::FILE* out, const Trace& trace) {
+void print_trace(std::FILE* out, const Trace& trace, double threshold) {
   fmt::print(out, "credibility of a US threat this run: c = {:.4f}\n", trace.credibility);
   for (const RoundTrace& t : trace.rounds) {
     fmt::print(out, "\nround {} (alignment A = {:.4f})\n", t.round, t.alignment_start);
@@ -34,38 +34,34 @@ void print_trace(std::FILE* out, const Trace& trace) {
     fmt::print(out, "  declaration: USSR accepts the format: {}; Matsumoto proposes it: {}; available: {}\n",
                yes_no(t.ussr_accepts_declaration), yes_no(t.matsumoto_proposes),
                yes_no(t.declaration_available));
-    fmt::print(out, "  Dulles: estimates P(ratify) = {:.4f}, gravity {:.2f}", t.dulles.estimate,
-               t.dulles.gravity);
-    if (t.dulles.rewarded) {
-      fmt::print(out, "; rewards R = {:.3f}; re-estimates {:.4f}", t.dulles.reward,
-                 t.dulles.estimate_after);
-      if (t.dulles.coerced) fmt::print(out, "; THREATENS Okinawa (q = {:.4f})", t.threat);
+    fmt::print(out, "  Dulles: estimates P(ratify) = {:.4f}, gravity {:.2f}", t.dulles_estimate,
+               t.gravity);
+    if (t.rewarded) {
+      fmt::print(out, "; rewards R = {:.3f}; re-estimates {:.4f}", t.reward,
+                 t.dulles_estimate_after);
+      if (t.coerced) fmt::print(out, "; THREATENS Okinawa (q = {:.4f})", t.threat);
     } else {
       fmt::print(out, "; no action");
     }
     fmt::print(out, "; A = {:.4f}\n", t.alignment_after_dulles);
-    fmt::print(out, "  Japan (fisheries pressure {}, SG minimum {} islands): treaty support {:.4f} "
-               "(realized {:.4f})",
-               t.fisheries_in_force ? "on" : "off", t.sg_min_islands, t.expected_support_treaty,
-               t.vote.support_treaty);
-    if (t.declaration_available) {
-      fmt::print(out, ", declaration support {:.4f} (realized {:.4f})",
-                 t.expected_support_declaration, t.vote.support_declaration);
-    }
+    fmt::print(out, "  Japan (fisheries pressure {}, SG minimum {} islands): realized support: treaty {:.4f}",
+               t.fisheries_in_force ? "on" : "off", t.sg_min_islands, t.support_treaty);
+    if (t.declaration_available) fmt::print(out, ", declaration {:.4f}", t.support_declaration);
+    fmt::print(out, " (threshold {:.2f})", threshold);
     fmt::print(out, "\n  decision: ");
-    if (t.vote.choice == Format::treaty) {
+    if (t.decision == Format::treaty) {
       fmt::print(out, "PEACE TREATY with {} islands{}\n", t.islands_offered,
                  t.okinawa == Okinawa::us_claim ? "; the US claims full sovereignty over Okinawa"
                                                 : "");
-    } else if (t.vote.choice == Format::declaration) {
+    } else if (t.decision == Format::declaration) {
       fmt::print(out, "JOINT DECLARATION ({} islands promised after a future treaty)\n",
                  t.islands_offered);
     } else {
       fmt::print(out, "stall; fisheries pressure {}; Shigemitsu {}; A drifts to {:.4f}; cabinet {}{}\n",
-                 t.stall.fisheries ? "imposed" : "lifted",
-                 t.stall.shigemitsu_softened ? "softens to two islands" : "holds",
-                 t.alignment_end, t.stall.cabinet_fell ? "FALLS" : "survives",
-                 t.stall.deadline ? "; deadline reached" : "");
+                 t.fisheries_pressure ? "imposed" : "lifted",
+                 t.shigemitsu_softened ? "softens to two islands" : "holds",
+                 t.alignment_end, t.cabinet_fell ? "FALLS" : "survives",
+                 t.deadline ? "; deadline reached" : "");
     }
   }
   const RunRecord& r = trace.record;
@@ -91,19 +87,19 @@ std::string trace_json(const Trace& trace, std::uint64_t seed, std::uint32_t poi
         "\"matsumoto_proposes\": {}, \"declaration_available\": {}, \"fisheries_in_force\": {}, "
         "\"sg_min_islands\": {}, \"dulles_estimate\": {}, \"gravity\": {}, \"rewarded\": {}, "
         "\"reward\": {}, \"dulles_estimate_after\": {}, \"coerced\": {}, \"threat\": {}, "
-        "\"alignment_after_dulles\": {}, \"support_treaty\": {}, \"support_declaration\": {}, "
-        "\"realized_support_treaty\": {}, \"realized_support_declaration\": {}, "
+        "\"alignment_after_dulles\": {}, \"realized_support_treaty\": {}, "
+        "\"realized_support_declaration\": {}, "
         "\"decision\": \"{}\", \"okinawa\": \"{}\", \"fisheries_pressure\": {}, "
         "\"shigemitsu_softened\": {}, \"cabinet_fell\": {}, \"deadline\": {}, "
         "\"alignment_end\": {}}}",
         i > 0 ? ", " : "", t.round, t.alignment_start, t.soft_line, t.islands_offered,
         t.straits_clause, t.alliance_clause, t.ussr_accepts_declaration, t.matsumoto_proposes,
-        t.declaration_available, t.fisheries_in_force, t.sg_min_islands, t.dulles.estimate,
-        t.dulles.gravity, t.dulles.rewarded, t.dulles.reward, t.dulles.estimate_after,
-        t.dulles.coerced, t.threat, t.alignment_after_dulles, t.expected_support_treaty,
-        t.expected_support_declaration, t.vote.support_treaty, t.vote.support_declaration,
-        name(t.vote.choice), OKINAWA_NAMES[static_cast<std::size_t>(t.okinawa)],
-        t.stall.fisheries, t.stall.shigemitsu_softened, t.stall.cabinet_fell, t.stall.deadline,
+        t.declaration_available, t.fisheries_in_force, t.sg_min_islands, t.dulles_estimate,
+        t.gravity, t.rewarded, t.reward, t.dulles_estimate_after,
+        t.coerced, t.threat, t.alignment_after_dulles, t.support_treaty,
+        t.declaration_available ? t.support_declaration : 0.0,
+        name(t.decision), OKINAWA_NAMES[static_cast<std::size_t>(t.okinawa)],
+        t.fisheries_pressure, t.shigemitsu_softened, t.cabinet_fell, t.deadline,
         t.alignment_end);
   }
   out += "], \"record\": " + record_json(trace.record) + "}\n";

@@ -7,7 +7,8 @@
 
 namespace wedge::experiments {
 
-void print_trace(std::FILE* out, const agents::Trace& trace);
+/// `threshold` = japan.ratify_threshold, shown beside the realized support.
+void print_trace(std::FILE* out, const agents::Trace& trace, double threshold);
 std::string trace_json(const agents::Trace& trace, std::uint64_t seed, std::uint32_t point,
                        std::uint64_t replicate);
 

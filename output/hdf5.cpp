@@ -52,7 +52,11 @@ hid_t check_id(hid_t id, const std::string& context) {
 
 Handle create_file(const std::string& path) {
   errno = 0;
-  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+  // Never reuse freed file space: bytes that the last flushed metadata points to are never
+  // overwritten by later allocations, so a file killed between checkpoints stays consistent.
+  const Handle fcpl(H5Pcreate(H5P_FILE_CREATE));
+  check(H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_NONE, 0, 1), path + ": file space strategy");
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl, H5P_DEFAULT);
   if (id < 0) {
     const int err = errno;
     H5Eclear2(H5E_DEFAULT);
@@ -105,16 +109,30 @@ void set_attr(hid_t obj, const std::string& name, const std::string& value) {
   check(H5Awrite(attr, type, &p), "cannot write attribute " + name);
 }
 
-void set_attr(hid_t obj, const std::string& name, std::uint64_t value) {
+namespace {
+/// Numeric scalars are rewritten in place when they exist (no reallocation in the header).
+template <class T>
+void set_numeric_attr(hid_t obj, const std::string& name, hid_t file_type, hid_t mem_type, T value) {
+  if (H5Aexists(obj, name.c_str()) > 0) {
+    const Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
+    const Handle type(H5Aget_type(attr));
+    if (H5Tequal(type, file_type) > 0) {
+      check(H5Awrite(attr, mem_type, &value), "cannot write attribute " + name);
+      return;
+    }
+  }
   const auto space = scalar_space();
-  const auto attr = fresh_attr(obj, name, H5T_STD_U64LE, space);
-  check(H5Awrite(attr, H5T_NATIVE_UINT64, &value), "cannot write attribute " + name);
+  const auto attr = fresh_attr(obj, name, file_type, space);
+  check(H5Awrite(attr, mem_type, &value), "cannot write attribute " + name);
+}
+}  // namespace
+
+void set_attr(hid_t obj, const std::string& name, std::uint64_t value) {
+  set_numeric_attr(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, value);
 }
 
 void set_attr(hid_t obj, const std::string& name, double value) {
-  const auto space = scalar_space();
-  const auto attr = fresh_attr(obj, name, H5T_IEEE_F64LE, space);
-  check(H5Awrite(attr, H5T_NATIVE_DOUBLE, &value), "cannot write attribute " + name);
+  set_numeric_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, value);
 }
 
 void set_attr(hid_t obj, const std::string& name, const std::vector<std::string>& values) {
@@ -206,7 +224,20 @@ template <> hid_t file_type<double>() { return H5T_IEEE_F64LE; }
 
 template <class T>
 void write_dataset(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims, const T* data) {
-  if (exists(parent, name)) check(H5Ldelete(parent, name.c_str(), H5P_DEFAULT), "cannot replace " + name);
+  if (exists(parent, name)) {
+    // Same shape: overwrite in place (no new allocation); otherwise replace it.
+    const Handle old(H5Dopen2(parent, name.c_str(), H5P_DEFAULT));
+    const Handle space(H5Dget_space(old));
+    std::vector<hsize_t> shape(static_cast<std::size_t>(std::max(H5Sget_simple_extent_ndims(space), 0)));
+    H5Sget_simple_extent_dims(space, shape.data(), nullptr);
+    if (shape == dims) {
+      hsize_t total = 1;
+      for (auto d : dims) total *= d;
+      if (total > 0) check(H5Dwrite(old, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "cannot write " + name);
+      return;
+    }
+    check(H5Ldelete(parent, name.c_str(), H5P_DEFAULT), "cannot replace " + name);
+  }
   const Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
   const Handle ds(check_id(H5Dcreate2(parent, name.c_str(), file_type<T>(), space, H5P_DEFAULT,
                                       H5P_DEFAULT, H5P_DEFAULT),

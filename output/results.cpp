@@ -96,6 +96,20 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
     h5::write_dataset(design, meta.swept_keys[k], {points}, column.data());
   }
 
+  const auto checkpoints = h5::create_group(file_, "checkpoint");
+  h5::set_attr(checkpoints, "description",
+               std::string("two alternating checkpoint slots of the mergeable summary state; root "
+                           "attribute checkpoint_slot names the valid one"));
+  const std::vector<engine::Summary> empty(points, engine::Summary(std::make_shared<const engine::FieldLayout>(layout_)));
+  for (const char* slot : {"0", "1"}) {
+    const auto g = h5::create_group(checkpoints, slot);
+    write_state(g, empty);
+    h5::set_attr(g, "runs_done", std::uint64_t{0});
+    h5::set_attr(g, "wall_seconds", 0.0);
+  }
+  h5::set_attr(root, "checkpoint_slot", std::uint64_t{0});  // slot 0 holds the empty state
+  current_slot_ = 0;
+
   const auto summary = h5::create_group(file_, "summary");
   for (const auto& f : layout_.categorical) {
     const auto g = h5::create_group(summary, f.name);
@@ -145,6 +159,7 @@ ResultsWriter::ResultsWriter(const std::string& path, const engine::FieldLayout&
   h5::quiet_errors();
   file_ = h5::open_file(path, true);
   store_runs_ = h5::get_attr_string(file_, "store") == "runs";
+  current_slot_ = h5::get_attr_u64(file_, "checkpoint_slot");
   open_columns();
   for (auto& c : columns_) {
     if (h5::length(c) < runs_done) {
@@ -213,8 +228,66 @@ void ResultsWriter::append_runs(std::span<const engine::Block> blocks,
   }
 }
 
+void ResultsWriter::write_state(hid_t group, const std::vector<engine::Summary>& summaries) const {
+  const hsize_t points = summaries.size();
+  std::vector<std::uint64_t> runs(points);
+  for (std::size_t p = 0; p < points; ++p) runs[p] = summaries[p].runs();
+  h5::write_dataset(group, "runs", {points}, runs.data());
+  for (std::size_t f = 0; f < layout_.categorical.size(); ++f) {
+    const hsize_t cats = layout_.categorical[f].categories.size();
+    std::vector<std::uint64_t> counts(points * cats);
+    for (std::size_t p = 0; p < points; ++p) {
+      const auto c = summaries[p].counts(f);
+      std::copy(c.begin(), c.end(), counts.begin() + static_cast<std::ptrdiff_t>(p * cats));
+    }
+    h5::write_dataset(group, layout_.categorical[f].name + "_counts", {points, cats}, counts.data());
+  }
+  for (std::size_t f = 0; f < layout_.continuous.size(); ++f) {
+    const std::string& name = layout_.continuous[f].name;
+    const hsize_t bins = layout_.continuous[f].hist_bins + 2;
+    std::vector<std::uint64_t> n(points), hist(points * bins);
+    std::vector<double> mean(points), m2(points), mn(points), mx(points);
+    for (std::size_t p = 0; p < points; ++p) {
+      const auto& st = summaries[p].continuous(f);
+      n[p] = st.n();
+      mean[p] = st.mean();
+      m2[p] = st.m2();
+      mn[p] = st.min();
+      mx[p] = st.max();
+      std::copy(st.histogram().begin(), st.histogram().end(), hist.begin() + static_cast<std::ptrdiff_t>(p * bins));
+    }
+    h5::write_dataset(group, name + "_n", {points}, n.data());
+    h5::write_dataset(group, name + "_mean", {points}, mean.data());
+    h5::write_dataset(group, name + "_m2", {points}, m2.data());
+    h5::write_dataset(group, name + "_min", {points}, mn.data());
+    h5::write_dataset(group, name + "_max", {points}, mx.data());
+    h5::write_dataset(group, name + "_histogram", {points, bins}, hist.data());
+  }
+}
+
 void ResultsWriter::checkpoint(const std::vector<engine::Summary>& summaries, std::uint64_t runs_done,
                                double wall_seconds, bool complete) {
+  // 1. The state goes to the slot not in use, in place; 2. flush; 3. only then the root names it.
+  // A crash at any point leaves the slot the root names intact.
+  const std::uint64_t slot = 1 - current_slot_;
+  {
+    const auto g = h5::open_group(file_, "checkpoint/" + std::to_string(slot));
+    write_state(g, summaries);
+    h5::set_attr(g, "runs_done", runs_done);
+    h5::set_attr(g, "wall_seconds", wall_seconds);
+  }
+  h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_ + ": cannot flush");
+  h5::set_attr(file_, "checkpoint_slot", slot);
+  h5::set_attr(file_, "runs_done", runs_done);
+  h5::set_attr(file_, "wall_seconds", wall_seconds);
+  h5::set_attr(file_, "runs_per_second", wall_seconds > 0 ? static_cast<double>(runs_done) / wall_seconds : 0.0);
+  current_slot_ = slot;
+  if (complete) write_summary(summaries);
+  h5::set_attr(file_, "complete", std::uint64_t{complete ? 1u : 0u});
+  h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_ + ": cannot flush");
+}
+
+void ResultsWriter::write_summary(const std::vector<engine::Summary>& summaries) {
   const auto group = h5::open_group(file_, "summary");
   const hsize_t points = summaries.size();
   std::vector<std::uint64_t> runs(points);
@@ -248,14 +321,14 @@ void ResultsWriter::checkpoint(const std::vector<engine::Summary>& summaries, st
     std::vector<std::uint64_t> n(points), hist(points * bins);
     std::vector<double> mean(points), m2(points), var(points), mn(points), mx(points);
     for (std::size_t p = 0; p < points; ++p) {
-      const auto& s = summaries[p].continuous(f);
-      n[p] = s.n();
-      mean[p] = s.mean();
-      m2[p] = s.m2();
-      var[p] = s.variance();
-      mn[p] = s.min();
-      mx[p] = s.max();
-      std::copy(s.histogram().begin(), s.histogram().end(), hist.begin() + static_cast<std::ptrdiff_t>(p * bins));
+      const auto& st = summaries[p].continuous(f);
+      n[p] = st.n();
+      mean[p] = st.mean();
+      m2[p] = st.m2();
+      var[p] = st.variance();
+      mn[p] = st.min();
+      mx[p] = st.max();
+      std::copy(st.histogram().begin(), st.histogram().end(), hist.begin() + static_cast<std::ptrdiff_t>(p * bins));
     }
     h5::write_dataset(g, "n", {points}, n.data());
     h5::write_dataset(g, "mean", {points}, mean.data());
@@ -265,12 +338,6 @@ void ResultsWriter::checkpoint(const std::vector<engine::Summary>& summaries, st
     h5::write_dataset(g, "max", {points}, mx.data());
     h5::write_dataset(g, "histogram", {points, bins}, hist.data());
   }
-  // Progress last: a reader trusts runs_done only once everything before it is written.
-  h5::set_attr(file_, "wall_seconds", wall_seconds);
-  h5::set_attr(file_, "runs_per_second", wall_seconds > 0 ? static_cast<double>(runs_done) / wall_seconds : 0.0);
-  h5::set_attr(file_, "complete", std::uint64_t{complete ? 1u : 0u});
-  h5::set_attr(file_, "runs_done", runs_done);
-  h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_ + ": cannot flush");
 }
 
 void ResultsWriter::close() {
@@ -280,6 +347,45 @@ void ResultsWriter::close() {
     const hid_t id = file_.get();
     h5::check(H5Fflush(id, H5F_SCOPE_GLOBAL), path_ + ": cannot flush");
     file_.reset();
+  }
+}
+
+void verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout) {
+  if (!info.store_runs) return;
+  const auto file = h5::open_file(info.path, false);
+  const auto runs = h5::open_group(file, "runs");
+  try {
+    const auto point = h5::read_dataset<std::uint32_t>(runs, "point");
+    if (point.size() < info.runs_done) throw OutputError("fewer records than runs_done");
+    for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
+      const auto& spec = layout.categorical[f];
+      const auto values = h5::read_dataset<std::uint16_t>(runs, spec.name);
+      const bool numeric = numeric_categories(spec);
+      std::vector<std::int64_t> index_of;  // stored value -> category index
+      for (std::size_t c = 0; c < spec.categories.size(); ++c) {
+        std::int64_t v = static_cast<std::int64_t>(c);
+        if (numeric) parse_int(spec.categories[c], v);
+        if (index_of.size() <= static_cast<std::size_t>(v)) index_of.resize(static_cast<std::size_t>(v) + 1, -1);
+        index_of[static_cast<std::size_t>(v)] = static_cast<std::int64_t>(c);
+      }
+      std::vector<std::vector<std::uint64_t>> counts(info.summaries.size(),
+                                                     std::vector<std::uint64_t>(spec.categories.size(), 0));
+      for (std::uint64_t r = 0; r < info.runs_done; ++r) {
+        const std::uint16_t v = values[r];
+        if (point[r] >= counts.size() || v >= index_of.size() || index_of[v] < 0) {
+          throw OutputError(fmt::format("record {} of {} is out of range", r, spec.name));
+        }
+        ++counts[point[r]][static_cast<std::size_t>(index_of[v])];
+      }
+      for (std::size_t p = 0; p < counts.size(); ++p) {
+        const auto expected = info.summaries[p].counts(f);
+        if (!std::equal(expected.begin(), expected.end(), counts[p].begin())) {
+          throw OutputError(fmt::format("the records of {} disagree with the checkpointed counts", spec.name));
+        }
+      }
+    }
+  } catch (const OutputError& err) {
+    throw OutputError(fmt::format("{}: damaged: {}", info.path, err.what()));
   }
 }
 
@@ -332,49 +438,56 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
     }
     const auto layout_ptr = std::make_shared<const engine::FieldLayout>(layout);
     info.summaries.assign(points.size(), engine::Summary(layout_ptr));
-    const auto summary = h5::open_group(file, "summary");
-    if (h5::exists(summary, "runs")) {
-      const auto runs = h5::read_dataset<std::uint64_t>(summary, "runs");
-      if (runs.size() != points.size()) throw OutputError("/summary/runs has the wrong length");
-      for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
-        const auto g = h5::open_group(summary, layout.categorical[f].name);
-        std::vector<hsize_t> dims;
-        const auto counts = h5::read_dataset<std::uint64_t>(g, "counts", &dims);
-        const std::size_t cats = layout.categorical[f].categories.size();
-        if (dims.size() != 2 || dims[0] != points.size() || dims[1] != cats) {
-          throw OutputError("/summary/" + layout.categorical[f].name + "/counts has the wrong shape");
-        }
-        for (std::size_t p = 0; p < points.size(); ++p) {
-          auto dst = info.summaries[p].counts(f);
-          std::copy_n(counts.begin() + static_cast<std::ptrdiff_t>(p * cats), cats, dst.begin());
-        }
+    // The authoritative state is the checkpoint slot the root names (written, flushed, then named).
+    const std::uint64_t slot = h5::get_attr_u64(file, "checkpoint_slot");
+    if (slot > 1) throw OutputError("checkpoint_slot is neither 0 nor 1");
+    const auto state = h5::open_group(file, "checkpoint/" + std::to_string(slot));
+    // The slot's own runs_done is authoritative: the root's copy is written after it.
+    info.runs_done = h5::get_attr_u64(state, "runs_done");
+    const auto runs = h5::read_dataset<std::uint64_t>(state, "runs");
+    if (runs.size() != points.size()) throw OutputError("the checkpoint has the wrong number of points");
+    for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
+      const std::string name = layout.categorical[f].name + "_counts";
+      std::vector<hsize_t> dims;
+      const auto counts = h5::read_dataset<std::uint64_t>(state, name, &dims);
+      const std::size_t cats = layout.categorical[f].categories.size();
+      if (dims.size() != 2 || dims[0] != points.size() || dims[1] != cats) {
+        throw OutputError("checkpoint dataset " + name + " has the wrong shape");
       }
-      for (std::size_t f = 0; f < layout.continuous.size(); ++f) {
-        const auto& spec = layout.continuous[f];
-        const auto g = h5::open_group(summary, spec.name);
-        const auto n = h5::read_dataset<std::uint64_t>(g, "n");
-        const auto mean = h5::read_dataset<double>(g, "mean");
-        const auto m2 = h5::read_dataset<double>(g, "m2");
-        const auto mn = h5::read_dataset<double>(g, "min");
-        const auto mx = h5::read_dataset<double>(g, "max");
-        std::vector<hsize_t> dims;
-        const auto hist = h5::read_dataset<std::uint64_t>(g, "histogram", &dims);
-        const std::size_t bins = spec.hist_bins + 2;
-        if (dims.size() != 2 || dims[0] != points.size() || dims[1] != bins) {
-          throw OutputError("/summary/" + spec.name + "/histogram has the wrong shape");
-        }
-        for (std::size_t p = 0; p < points.size(); ++p) {
-          info.summaries[p].continuous(f) = engine::ContinuousStats::from_parts(
-              n[p], mean[p], m2[p], mn[p], mx[p], spec.hist_min, spec.hist_max,
-              std::vector<std::uint64_t>(hist.begin() + static_cast<std::ptrdiff_t>(p * bins),
-                                         hist.begin() + static_cast<std::ptrdiff_t>((p + 1) * bins)));
-        }
+      for (std::size_t p = 0; p < points.size(); ++p) {
+        auto dst = info.summaries[p].counts(f);
+        std::copy_n(counts.begin() + static_cast<std::ptrdiff_t>(p * cats), cats, dst.begin());
       }
-      for (std::size_t p = 0; p < points.size(); ++p) info.summaries[p].set_runs(runs[p]);
     }
+    for (std::size_t f = 0; f < layout.continuous.size(); ++f) {
+      const auto& spec = layout.continuous[f];
+      const auto n = h5::read_dataset<std::uint64_t>(state, spec.name + "_n");
+      const auto mean = h5::read_dataset<double>(state, spec.name + "_mean");
+      const auto m2 = h5::read_dataset<double>(state, spec.name + "_m2");
+      const auto mn = h5::read_dataset<double>(state, spec.name + "_min");
+      const auto mx = h5::read_dataset<double>(state, spec.name + "_max");
+      std::vector<hsize_t> dims;
+      const auto hist = h5::read_dataset<std::uint64_t>(state, spec.name + "_histogram", &dims);
+      const std::size_t bins = spec.hist_bins + 2;
+      if (dims.size() != 2 || dims[0] != points.size() || dims[1] != bins) {
+        throw OutputError("checkpoint histogram of " + spec.name + " has the wrong shape");
+      }
+      for (std::size_t p = 0; p < points.size(); ++p) {
+        info.summaries[p].continuous(f) = engine::ContinuousStats::from_parts(
+            n[p], mean[p], m2[p], mn[p], mx[p], spec.hist_min, spec.hist_max,
+            std::vector<std::uint64_t>(hist.begin() + static_cast<std::ptrdiff_t>(p * bins),
+                                       hist.begin() + static_cast<std::ptrdiff_t>((p + 1) * bins)));
+      }
+    }
+    std::uint64_t total = 0;
+    for (std::size_t p = 0; p < points.size(); ++p) {
+      info.summaries[p].set_runs(runs[p]);
+      total += runs[p];
+    }
+    if (total != info.runs_done) throw OutputError("the checkpoint's runs do not add up to runs_done");
     if (info.store_runs && h5::exists(file, "runs")) {
-      const auto runs = h5::open_group(file, "runs");
-      const h5::Handle ds(h5::check_id(H5Dopen2(runs, "point", H5P_DEFAULT), "missing /runs/point"));
+      const auto records = h5::open_group(file, "runs");
+      const h5::Handle ds(h5::check_id(H5Dopen2(records, "point", H5P_DEFAULT), "missing /runs/point"));
       info.runs_stored = h5::length(ds);
     }
   } catch (const OutputError& err) {

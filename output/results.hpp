@@ -51,15 +51,19 @@ class ResultsWriter {
   /// Appends the runs of `blocks`: categories[i * C + c] and values[i * V + v] for run i.
   void append_runs(std::span<const engine::Block> blocks, const std::vector<std::uint16_t>& categories,
                    const std::vector<double>& values);
-  /// Writes the summaries and progress, then flushes everything to disk.
+  /// Writes the summaries' mergeable state to the checkpoint slot not in use, flushes, then
+  /// names that slot and records progress; with `complete`, also the public /summary.
   void checkpoint(const std::vector<engine::Summary>& summaries, std::uint64_t runs_done,
                   double wall_seconds, bool complete);
+  /// Writes /summary (counts, probabilities, intervals, moments, histograms).
+  void write_summary(const std::vector<engine::Summary>& summaries);
   /// Closes the file.
   void close();
   const std::string& path() const { return path_; }
 
  private:
   void open_columns();
+  void write_state(hid_t group, const std::vector<engine::Summary>& summaries) const;
 
   std::string path_;
   engine::FieldLayout layout_;
@@ -69,6 +73,7 @@ class ResultsWriter {
   std::vector<h5::Handle> columns_;  ///< point, replicate, categorical..., continuous...
   std::vector<std::vector<std::int64_t>> category_values_;  ///< stored value per category index
   std::vector<bool> category_numeric_;
+  std::uint64_t current_slot_ = 0;
 };
 
 /// Everything a results file says, read back.
@@ -106,6 +111,10 @@ struct ResultsInfo {
 /// wrong with a file that is not HDF5, not a wedge results file, of a newer format version, or
 /// damaged.
 ResultsInfo read_results(const std::string& path, const engine::FieldLayout& layout);
+
+/// Checks that the per-run records [0, runs_done) of a file agree with its checkpointed counts
+/// (before resuming it); throws OutputError("...: damaged: ...") otherwise.
+void verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout);
 
 /// Whether every category label of a field is an integer (then /runs stores the label's value).
 bool numeric_categories(const engine::FieldSpec& field);

@@ -50,8 +50,12 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
     }
   }
 
-  /// Final checkpoint (call after the runner returned, so every record was consumed).
-  void finish(bool complete) { writer_.checkpoint(summaries_, runs_done_, wall_seconds(), complete); }
+  /// Final checkpoint and /summary (call after the runner returned, so every record was
+  /// consumed); an interrupted run's file gets its /summary too, for inspection.
+  void finish(bool complete) {
+    writer_.checkpoint(summaries_, runs_done_, wall_seconds(), complete);
+    if (!complete) writer_.write_summary(summaries_);
+  }
 
   const std::vector<engine::Summary>& summaries() const { return summaries_; }
   std::uint64_t runs_done() const { return runs_done_; }

@@ -19,7 +19,7 @@ same_results() {  # same_results A B: /runs and /summary identical
   h5diff -q "$1" "$2" /runs /runs >/dev/null 2>&1 && h5diff -q "$1" "$2" /summary /summary >/dev/null 2>&1
 }
 
-N=2000000
+N=10000000  # enough work to interrupt mid-run
 "$wedge" run --runs $N --seed 5 --out "$dir/full.h5" --quiet >/dev/null || bad "uninterrupted run"
 [ -f "$dir/full.h5" ] && [ ! -e "$dir/full.h5.partial" ] && ok "a complete run leaves NAME.h5 and no .partial" || bad "complete run files"
 h5dump -H "$dir/full.h5" >/dev/null 2>&1 && ok "h5dump reads the file" || bad "h5dump"
@@ -32,11 +32,13 @@ cp "$dir/full.h5" "$dir/forced.h5"
 expect_code 0 "--force overwrites" -- "$wedge" run --runs 1000 --seed 3 --out "$dir/forced.h5" --force --quiet
 "$wedge" inspect "$dir/forced.h5" | grep -q "runs 1000 of 1000 planned" && ok "the forced file holds the new run" || bad "forced content"
 
-for sig in INT TERM KILL; do
+for attempt in INT:0.6 TERM:0.9 KILL:0.5 KILL:0.9 KILL:1.3 KILL:1.7; do
+  sig=${attempt%%:*}
   rm -f "$dir/cut.h5" "$dir/cut.h5.partial"
-  "$wedge" run --runs $N --seed 5 --out "$dir/cut.h5" --quiet >/dev/null 2>"$dir/err" &
+  # Checkpoints every 0.1 s, so SIGKILL lands between (or during) many of them.
+  "$wedge" run --runs $N --seed 5 --out "$dir/cut.h5" --quiet --checkpoint-seconds 0.1 >/dev/null 2>"$dir/err" &
   pid=$!
-  sleep 0.7
+  sleep ${attempt##*:}
   kill -s $sig $pid
   wait $pid
   code=$?
@@ -49,6 +51,7 @@ for sig in INT TERM KILL; do
   fi
   "$wedge" run --runs $N --seed 5 --out "$dir/cut.h5" --resume --quiet >/dev/null 2>"$dir/err"
   code=$?
+  [ $sig = KILL ] && echo "SIGKILL at ${attempt##*:} s: resume exit $code $(head -c 200 "$dir/err")"
   if [ $code -ne 0 ] && [ $sig = KILL ]; then
     # Killed outright between checkpoints: the file must be detected as damaged, not trusted.
     grep -q "damaged\|cannot open" "$dir/err" && ok "SIGKILL: damaged partial detected" || bad "SIGKILL resume: $(cat "$dir/err")"
@@ -89,7 +92,7 @@ grep -q "not an HDF5 file" "$dir/err" && ok "inspect says it is not HDF5" || bad
 head -c 4000 "$dir/full.h5" > "$dir/truncated.h5"
 expect_code 3 "inspect of a truncated file" -- "$wedge" inspect "$dir/truncated.h5"
 expect_code 3 "inspect of a missing file" -- "$wedge" inspect "$dir/nothere.h5"
-"$wedge" inspect "$dir/full.h5" --json | grep -q '^{"path": ".*full.h5", "complete": true, "runs_done": 2000000' && ok "inspect --json" || bad "inspect --json"
+"$wedge" inspect "$dir/full.h5" --json | grep -q '^{"path": ".*full.h5", "complete": true, "runs_done": 10000000' && ok "inspect --json" || bad "inspect --json"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

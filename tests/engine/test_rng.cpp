@@ -48,7 +48,7 @@ TEST_CASE("the stream adapter lays out key and counter as documented", "[rng]") 
   CHECK(pi() == next[0]);
 }
 
-TEST_CASE("same key gives the same numbers; seeking restarts a substream", "[rng]") {
+TEST_CASE("same key gives the same numbers, and seeking restarts a substream", "[rng]") {
   Stream a(StreamKey{42, 3, 17});
   Stream b(StreamKey{42, 3, 17});
   std::vector<std::uint32_t> first;

@@ -67,7 +67,7 @@ TEST_CASE("every shipped scenario and sweep loads and resolves", "[loader]") {
   CHECK(list.points[3].hatoyama.fall_hazard_late == 0.6);
 }
 
-TEST_CASE("extends chains apply parents first; paths are relative to each file", "[loader]") {
+TEST_CASE("extends chains apply parents first, with paths relative to each file", "[loader]") {
   test::TempDir dir;
   dir.write("a/root.toml", "[dulles]\ntact = 0.1\nbacklash = 0.2\n[run]\nseed = 3\n");
   dir.write("b/middle.toml", "extends = \"../a/root.toml\"\n[dulles]\ntact = 0.5\n");

@@ -1,0 +1,13 @@
+// The 4-lane kernel compiled for AVX2 (this file only; see CMakeLists.txt), reached by runtime
+// dispatch on CPUs with AVX2 but without AVX-512.
+#include "agents/kernel.hpp"
+
+namespace wedge::agents {
+
+void run_block_avx2(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point, std::uint64_t rep_begin,
+                    std::uint32_t count, RunRecord* out) {
+  NullTracer none;
+  kernel::run_lanes<simd::Lanes<4, simd::AVX2>>(s, seed, stream_point, rep_begin, count, out, none);
+}
+
+}  // namespace wedge::agents

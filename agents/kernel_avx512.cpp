@@ -1,0 +1,13 @@
+// The 8-lane kernel, compiled for AVX-512 (this file only; see CMakeLists.txt). Reached only
+// through run_block's runtime dispatch on CPUs that support AVX-512F/DQ/VL/BW.
+#include "agents/kernel.hpp"
+
+namespace wedge::agents {
+
+void run_block_avx512(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point,
+                      std::uint64_t rep_begin, std::uint32_t count, RunRecord* out) {
+  NullTracer none;
+  kernel::run_lanes<simd::Lanes<8, simd::AVX512>>(s, seed, stream_point, rep_begin, count, out, none);
+}
+
+}  // namespace wedge::agents
