@@ -6,7 +6,7 @@ BUILD := build/$(PRESET)
 # Arguments for `make run`, e.g. make run RUN_ARGS="--runs 100000 --set dulles.tact=0.9"
 RUN_ARGS ?=
 
-.PHONY: all deps configure build run test test-cpp bench clean help
+.PHONY: all deps configure build run test bench check-sanitizers clean help
 
 all: build
 
@@ -16,6 +16,7 @@ help:
 	@echo "make test   install deps, build, run every test"
 	@echo "make build  build the $(PRESET) preset; the binary is $(BUILD)/wedge"
 	@echo "make bench  run the benchmarks"
+	@echo "make check-sanitizers   the C++ tests under TSan and ASan+UBSan"
 	@echo "PRESET=dev (ASan+UBSan) or PRESET=tsan select another build"
 
 deps:
@@ -34,6 +35,16 @@ run: build
 
 test: build
 	ctest --preset $(PRESET) -j $(JOBS)
+
+# The C++ tests under ThreadSanitizer (engine, output) and AddressSanitizer + UBSan (all).
+check-sanitizers: deps
+	@mkdir -p build
+	cmake --preset tsan > build/tsan.configure.log 2>&1 || { cat build/tsan.configure.log; exit 1; }
+	cmake --build --preset tsan -j $(JOBS) --target test_engine test_output
+	ctest --preset tsan -j $(JOBS) -R 'test_engine|test_output'
+	cmake --preset dev > build/dev.configure.log 2>&1 || { cat build/dev.configure.log; exit 1; }
+	cmake --build --preset dev -j $(JOBS)
+	ctest --preset dev -j $(JOBS) -R 'test_'
 
 bench: build
 	$(BUILD)/benchmarks/wedge_benchmarks --benchmark_min_time=0.5
