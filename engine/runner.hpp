@@ -34,8 +34,10 @@ template <class Record>
 class RecordSink {
  public:
   virtual ~RecordSink() = default;
-  /// `records` holds the runs of `blocks`, concatenated in order.
-  virtual void consume(std::span<const Block> blocks, std::span<const Record> records) = 0;
+  /// `records` holds the runs of `blocks`, concatenated in order; `block_summaries[i]` is the
+  /// summary of block i alone (as the runner merges it), for sinks that keep their own.
+  virtual void consume(std::span<const Block> blocks, std::span<const Record> records,
+                       std::span<const Summary> block_summaries) = 0;
 };
 
 /// How the runner seeds and schedules.
@@ -117,12 +119,13 @@ class SinkThread {
   }
 
   /// Waits until the previous batch is consumed, then hands over this one (swapping buffers).
-  void hand_over(std::vector<Block>& blocks, std::vector<Record>& records) {
+  void hand_over(std::vector<Block>& blocks, std::vector<Record>& records, std::vector<Summary>& summaries) {
     std::unique_lock lock(mutex_);
     cv_.wait(lock, [this] { return !full_ || error_; });
     rethrow_locked();
     blocks_.swap(blocks);
     records_.swap(records);
+    summaries_.swap(summaries);
     full_ = true;
     cv_.notify_all();
   }
@@ -151,7 +154,7 @@ class SinkThread {
       lock.unlock();
       std::exception_ptr error;
       try {
-        sink_.consume(blocks_, records_);
+        sink_.consume(blocks_, records_, summaries_);
       } catch (...) {
         error = std::current_exception();
       }
@@ -167,6 +170,7 @@ class SinkThread {
   std::condition_variable cv_;
   std::vector<Block> blocks_;
   std::vector<Record> records_;
+  std::vector<Summary> summaries_;
   bool full_ = false;
   bool stop_ = false;
   std::exception_ptr error_;
@@ -206,6 +210,7 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, std::span<co
   std::unique_ptr<detail::SinkThread<Record>> writer;
   std::vector<Block> out_blocks;
   std::vector<Record> out_records;
+  std::vector<Summary> out_summaries;
   std::vector<std::size_t> offsets;
   if (sink != nullptr) writer = std::make_unique<detail::SinkThread<Record>>(*sink);
 
@@ -263,7 +268,8 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, std::span<co
     report.blocks_done += count;
     if (writer) {
       out_blocks.assign(wave_blocks.begin(), wave_blocks.end());
-      writer->hand_over(out_blocks, out_records);
+      out_summaries.assign(local.begin(), local.begin() + static_cast<std::ptrdiff_t>(count));
+      writer->hand_over(out_blocks, out_records, out_summaries);
     }
     if (options.progress != nullptr) {
       options.progress->update(options.progress_offset + report.runs_done);

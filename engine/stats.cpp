@@ -25,16 +25,16 @@ ContinuousStats::ContinuousStats(double hist_min, double hist_max, std::uint32_t
       hist_(bins + 2, 0) {}
 
 void ContinuousStats::add(double x) noexcept {
-  ++n_;
-  if (n_ == 1) {
-    min_ = max_ = x;
+  if (n_ == 0) {
+    min_ = max_ = shift_ = x;
   } else {
     min_ = std::min(min_, x);
     max_ = std::max(max_, x);
   }
-  const double delta = x - mean_;
-  mean_ += delta / static_cast<double>(n_);
-  m2_ += delta * (x - mean_);
+  ++n_;
+  const double d = x - shift_;
+  sum_ += d;
+  sum2_ += d * d;
   const std::size_t bins = hist_.size() - 2;
   if (x < hist_min_) {
     ++hist_[0];
@@ -55,26 +55,31 @@ void ContinuousStats::merge(const ContinuousStats& other) {
   for (std::size_t i = 0; i < hist_.size(); ++i) hist_[i] += other.hist_[i];
   if (n_ == 0) {
     n_ = other.n_;
-    mean_ = other.mean_;
-    m2_ = other.m2_;
+    shift_ = other.shift_;
+    sum_ = other.sum_;
+    sum2_ = other.sum2_;
     min_ = other.min_;
     max_ = other.max_;
     return;
   }
-  // Chan et al.'s pairwise update.
+  // Chan et al.'s pairwise update; the result is stored as (shift = mean, sum = 0, sum2 = m2).
   const double na = static_cast<double>(n_);
   const double nb = static_cast<double>(other.n_);
   const double n = na + nb;
-  const double delta = other.mean_ - mean_;
-  mean_ += delta * nb / n;
-  m2_ += other.m2_ + delta * delta * na * nb / n;
+  const double mean_a = mean();
+  const double mean_b = other.mean();
+  const double delta = mean_b - mean_a;
+  const double merged_m2 = m2() + other.m2() + delta * delta * na * nb / n;
+  shift_ = mean_a + delta * nb / n;
+  sum_ = 0.0;
+  sum2_ = merged_m2;
   n_ += other.n_;
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
 }
 
 double ContinuousStats::variance() const noexcept {
-  return n_ < 2 ? 0.0 : m2_ / static_cast<double>(n_ - 1);
+  return n_ < 2 ? 0.0 : m2() / static_cast<double>(n_ - 1);
 }
 
 double ContinuousStats::sd() const noexcept { return std::sqrt(variance()); }
@@ -85,8 +90,9 @@ ContinuousStats ContinuousStats::from_parts(std::uint64_t n, double mean, double
   if (hist.size() < 3) throw std::invalid_argument("ContinuousStats::from_parts: empty histogram");
   ContinuousStats s(hist_min, hist_max, static_cast<std::uint32_t>(hist.size() - 2));
   s.n_ = n;
-  s.mean_ = mean;
-  s.m2_ = m2;
+  s.shift_ = mean;
+  s.sum_ = 0.0;
+  s.sum2_ = m2;
   s.min_ = min;
   s.max_ = max;
   s.hist_ = std::move(hist);

@@ -1,5 +1,6 @@
 #pragma once
 /// Streaming, mergeable statistics: constant memory in the number of runs.
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -17,8 +18,9 @@ inline constexpr double Z95 = 1.959963984540054;
 /// Wilson score interval for k successes in n trials at quantile z; [0, 1] when n = 0.
 Interval wilson(std::uint64_t k, std::uint64_t n, double z = Z95) noexcept;
 
-/// n, mean, variance (Welford/Chan), min, max and a fixed-bin histogram of a real value.
-/// Merging is exact in counts and deterministic in floating point for a fixed merge order.
+/// n, mean, variance, min, max and a fixed-bin histogram of a real value. Values are accumulated
+/// as sums of (x - shift) and (x - shift)^2 around the first value (no division per value); merges
+/// use Chan et al.'s formula. Exact in counts, deterministic in floating point for a fixed order.
 class ContinuousStats {
  public:
   ContinuousStats() = default;
@@ -29,9 +31,13 @@ class ContinuousStats {
   void merge(const ContinuousStats& other);
 
   std::uint64_t n() const noexcept { return n_; }
-  double mean() const noexcept { return mean_; }
+  double mean() const noexcept {
+    return n_ == 0 ? 0.0 : shift_ + sum_ / static_cast<double>(n_);
+  }
   /// Sum of squared deviations from the mean.
-  double m2() const noexcept { return m2_; }
+  double m2() const noexcept {
+    return n_ == 0 ? 0.0 : std::max(0.0, sum2_ - sum_ * sum_ / static_cast<double>(n_));
+  }
   /// Sample variance (n - 1 denominator); 0 when n < 2.
   double variance() const noexcept;
   double sd() const noexcept;
@@ -49,8 +55,9 @@ class ContinuousStats {
 
  private:
   std::uint64_t n_ = 0;
-  double mean_ = 0.0;
-  double m2_ = 0.0;
+  double shift_ = 0.0;  ///< the first value (or the mean after a merge)
+  double sum_ = 0.0;    ///< sum of (x - shift)
+  double sum2_ = 0.0;   ///< sum of (x - shift)^2
   double min_ = 0.0;
   double max_ = 0.0;
   double hist_min_ = 0.0;

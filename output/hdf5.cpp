@@ -273,14 +273,16 @@ WEDGE_H5_INSTANTIATE(float)
 WEDGE_H5_INSTANTIATE(double)
 #undef WEDGE_H5_INSTANTIATE
 
-Handle create_column(hid_t parent, const std::string& name, hid_t type, hsize_t chunk) {
+Handle create_column(hid_t parent, const std::string& name, hid_t type, hsize_t chunk, bool compress) {
   const hsize_t zero = 0;
   const hsize_t unlimited = H5S_UNLIMITED;
   const Handle space(H5Screate_simple(1, &zero, &unlimited));
   const Handle props(H5Pcreate(H5P_DATASET_CREATE));
   check(H5Pset_chunk(props, 1, &chunk), "chunking " + name);
-  check(H5Pset_shuffle(props), "shuffle filter for " + name);
-  check(H5Pset_deflate(props, 1), "deflate filter for " + name);
+  if (compress) {
+    check(H5Pset_shuffle(props), "shuffle filter for " + name);
+    check(H5Pset_deflate(props, 1), "deflate filter for " + name);
+  }
   return Handle(check_id(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, props, H5P_DEFAULT),
                          "cannot create dataset " + name));
 }

@@ -73,8 +73,9 @@ void write_dataset(hid_t parent, const std::string& name, const std::vector<hsiz
 template <class T>
 std::vector<T> read_dataset(hid_t parent, const std::string& name, std::vector<hsize_t>* dims = nullptr);
 
-/// Creates an extendible, chunked, compressed (shuffle + deflate) 1-D dataset of length 0.
-Handle create_column(hid_t parent, const std::string& name, hid_t type, hsize_t chunk);
+/// Creates an extendible, chunked 1-D dataset of length 0, compressed (shuffle + deflate level 1)
+/// if asked.
+Handle create_column(hid_t parent, const std::string& name, hid_t type, hsize_t chunk, bool compress);
 /// Appends n elements to a 1-D extendible dataset.
 void append(hid_t dataset, hid_t mem_type, const void* data, hsize_t n);
 /// Current length of a 1-D dataset.

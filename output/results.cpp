@@ -78,6 +78,7 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
   h5::set_attr(root, "runs_planned", meta.runs_planned);
   h5::set_attr(root, "block_size", meta.block_size);
   h5::set_attr(root, "store", std::string(meta.store_runs ? "runs" : "summary"));
+  h5::set_attr(root, "compression", std::string(meta.compress ? "shuffle+deflate" : "none"));
   for (const auto& [name, version] : meta.libraries) h5::set_attr(root, name, version);
   h5::set_attr(root, "complete", std::uint64_t{0});
   h5::set_attr(root, "runs_done", std::uint64_t{0});
@@ -131,9 +132,10 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
     const auto runs = h5::create_group(file_, "runs");
     constexpr hsize_t CHUNK = 1 << 16;
     auto column = [&](const std::string& name, hid_t type) {
-      return h5::create_column(runs, name, type, CHUNK);
+      return h5::create_column(runs, name, type, CHUNK, meta.compress);
     };
-    h5::Handle point = column("point", H5T_STD_U32LE);
+    // The smallest unsigned type that holds every point index.
+    h5::Handle point = column("point", points <= 256 ? H5T_STD_U8LE : points <= 65536 ? H5T_STD_U16LE : H5T_STD_U32LE);
     h5::set_attr(point, "description", std::string("design point of the run"));
     h5::Handle rep = column("replicate", H5T_STD_U32LE);
     h5::set_attr(rep, "description", std::string("replicate of the run within its design point"));
@@ -172,9 +174,11 @@ ResultsWriter::ResultsWriter(const std::string& path, const engine::FieldLayout&
 void ResultsWriter::open_columns() {
   category_values_.clear();
   category_numeric_.clear();
+  category_wide_.clear();
   for (const auto& f : layout_.categorical) {
     const bool numeric = numeric_categories(f);
     category_numeric_.push_back(numeric);
+    category_wide_.push_back(H5Tequal(stored_type(f, numeric), H5T_STD_U16LE) > 0);
     std::vector<std::int64_t> values;
     for (std::size_t c = 0; c < f.categories.size(); ++c) {
       std::int64_t v = static_cast<std::int64_t>(c);
@@ -191,6 +195,11 @@ void ResultsWriter::open_columns() {
   };
   columns_.clear();
   columns_.push_back(open("point"));
+  {
+    const h5::Handle type(H5Dget_type(columns_.back()));
+    const std::size_t size = H5Tget_size(type);
+    point_type_ = size == 1 ? H5T_NATIVE_UINT8 : size == 2 ? H5T_NATIVE_UINT16 : H5T_NATIVE_UINT32;
+  }
   columns_.push_back(open("replicate"));
   for (const auto& f : layout_.categorical) columns_.push_back(open(f.name));
   for (const auto& f : layout_.continuous) columns_.push_back(open(f.name));
@@ -205,26 +214,49 @@ void ResultsWriter::append_runs(std::span<const engine::Block> blocks,
   const std::size_t nc = layout_.categorical.size();
   const std::size_t nv = layout_.continuous.size();
   std::vector<std::uint32_t> u32(n);
+  std::vector<std::uint8_t> u8(n);
+  std::vector<std::uint16_t> u16;
   std::size_t i = 0;
-  for (const auto& b : blocks) {
-    for (std::uint32_t k = 0; k < b.count; ++k) u32[i++] = b.point;
+  if (point_type_ == H5T_NATIVE_UINT8) {
+    for (const auto& b : blocks) std::fill_n(u8.begin() + static_cast<std::ptrdiff_t>(i), b.count, static_cast<std::uint8_t>(b.point)), i += b.count;
+    h5::append(columns_[0], H5T_NATIVE_UINT8, u8.data(), n);
+  } else if (point_type_ == H5T_NATIVE_UINT16) {
+    u16.resize(n);
+    for (const auto& b : blocks) std::fill_n(u16.begin() + static_cast<std::ptrdiff_t>(i), b.count, static_cast<std::uint16_t>(b.point)), i += b.count;
+    h5::append(columns_[0], H5T_NATIVE_UINT16, u16.data(), n);
+  } else {
+    for (const auto& b : blocks) std::fill_n(u32.begin() + static_cast<std::ptrdiff_t>(i), b.count, b.point), i += b.count;
+    h5::append(columns_[0], H5T_NATIVE_UINT32, u32.data(), n);
   }
-  h5::append(columns_[0], H5T_NATIVE_UINT32, u32.data(), n);
   i = 0;
   for (const auto& b : blocks) {
     for (std::uint32_t k = 0; k < b.count; ++k) u32[i++] = static_cast<std::uint32_t>(b.replicate_begin + k);
   }
   h5::append(columns_[1], H5T_NATIVE_UINT32, u32.data(), n);
-  std::vector<std::uint16_t> u16(n);
+  // Buffers in exactly the stored types, so HDF5 copies instead of converting element by element.
   for (std::size_t c = 0; c < nc; ++c) {
     const auto& map = category_values_[c];
-    for (std::size_t r = 0; r < n; ++r) u16[r] = static_cast<std::uint16_t>(map[categories[r * nc + c]]);
-    h5::append(columns_[2 + c], H5T_NATIVE_UINT16, u16.data(), n);
+    if (category_wide_[c]) {
+      u16.resize(n);
+      for (std::size_t r = 0; r < n; ++r) u16[r] = static_cast<std::uint16_t>(map[categories[r * nc + c]]);
+      h5::append(columns_[2 + c], H5T_NATIVE_UINT16, u16.data(), n);
+    } else {
+      for (std::size_t r = 0; r < n; ++r) u8[r] = static_cast<std::uint8_t>(map[categories[r * nc + c]]);
+      h5::append(columns_[2 + c], H5T_NATIVE_UINT8, u8.data(), n);
+    }
   }
-  std::vector<double> f64(n);
+  std::vector<float> f32;
+  std::vector<double> f64;
   for (std::size_t v = 0; v < nv; ++v) {
-    for (std::size_t r = 0; r < n; ++r) f64[r] = values[r * nv + v];
-    h5::append(columns_[2 + nc + v], H5T_NATIVE_DOUBLE, f64.data(), n);
+    if (layout_.continuous[v].storage == engine::StorageType::float32) {
+      f32.resize(n);
+      for (std::size_t r = 0; r < n; ++r) f32[r] = static_cast<float>(values[r * nv + v]);
+      h5::append(columns_[2 + nc + v], H5T_NATIVE_FLOAT, f32.data(), n);
+    } else {
+      f64.resize(n);
+      for (std::size_t r = 0; r < n; ++r) f64[r] = values[r * nv + v];
+      h5::append(columns_[2 + nc + v], H5T_NATIVE_DOUBLE, f64.data(), n);
+    }
   }
 }
 
@@ -423,6 +455,7 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
     info.runs_planned = h5::get_attr_u64(file, "runs_planned");
     info.block_size = h5::get_attr_u64(file, "block_size");
     info.store_runs = h5::get_attr_string(file, "store") == "runs";
+    info.compression = h5::get_attr_string(file, "compression");
     info.complete = h5::get_attr_u64(file, "complete") != 0;
     info.runs_done = h5::get_attr_u64(file, "runs_done");
     info.wall_seconds = h5::get_attr_f64(file, "wall_seconds");

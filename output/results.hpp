@@ -34,6 +34,7 @@ struct Metadata {
   std::uint64_t runs_planned = 0; ///< 0 when unknown in advance (precision mode)
   std::uint64_t block_size = 0;
   bool store_runs = true;
+  bool compress = false;  ///< shuffle + deflate on /runs
   std::vector<std::pair<std::string, std::string>> libraries;  ///< e.g. {"hdf5_version", "1.10.8"}
   std::vector<std::string> swept_keys;
   std::vector<std::vector<double>> values;  ///< values[p][k]
@@ -73,6 +74,8 @@ class ResultsWriter {
   std::vector<h5::Handle> columns_;  ///< point, replicate, categorical..., continuous...
   std::vector<std::vector<std::int64_t>> category_values_;  ///< stored value per category index
   std::vector<bool> category_numeric_;
+  std::vector<bool> category_wide_;  ///< stored as uint16 (else uint8)
+  hid_t point_type_ = H5T_NATIVE_UINT32;  ///< memory type of /runs/point
   std::uint64_t current_slot_ = 0;
 };
 
@@ -97,6 +100,7 @@ struct ResultsInfo {
   std::uint64_t runs_planned = 0;
   std::uint64_t block_size = 0;
   bool store_runs = false;
+  std::string compression;
   bool complete = false;
   std::uint64_t runs_done = 0;
   double wall_seconds = 0.0;

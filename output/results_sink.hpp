@@ -1,6 +1,6 @@
 #pragma once
 /// Streams a model's per-run records into a results file on the engine's writer thread.
-/// The sink folds its own block summaries in plan order (the same operations as the runner, so
+/// The sink merges the runner's block summaries in plan order (the same merges as the runner, so
 /// the same bits), which keeps the summaries it checkpoints consistent with the records written:
 /// a partial file always holds a prefix of blocks and exactly their summaries.
 #include "engine/runner.hpp"
@@ -19,28 +19,23 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
               double wall_offset, double interval = 2.0)
       : writer_(writer),
         summaries_(std::move(summaries)),
-        block_(summaries_.front().layout_ptr()),
         runs_done_(runs_done),
         wall_offset_(wall_offset),
         interval_(interval),
         start_(Clock::now()),
         last_(start_) {}
 
-  void consume(std::span<const engine::Block> blocks,
-               std::span<const typename M::Record> records) override {
-    const std::size_t nc = block_.layout().categorical.size();
-    const std::size_t nv = block_.layout().continuous.size();
+  void consume(std::span<const engine::Block> blocks, std::span<const typename M::Record> records,
+               std::span<const engine::Summary> block_summaries) override {
+    const std::size_t nc = summaries_.front().layout().categorical.size();
+    const std::size_t nv = summaries_.front().layout().continuous.size();
     categories_.resize(records.size() * nc);
     values_.resize(records.size() * nv);
-    std::size_t i = 0;
-    for (const auto& b : blocks) {
-      block_.reset();
-      for (std::uint32_t k = 0; k < b.count; ++k, ++i) {
-        M::observe(records[i], categories_.data() + i * nc, values_.data() + i * nv);
-        block_.add(categories_.data() + i * nc, values_.data() + i * nv);
-      }
-      summaries_[b.point].merge(block_);
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      M::observe(records[i], categories_.data() + i * nc, values_.data() + i * nv);
     }
+    // The runner's block summaries, merged in the same order: the same bits as its own.
+    for (std::size_t b = 0; b < blocks.size(); ++b) summaries_[blocks[b].point].merge(block_summaries[b]);
     writer_.append_runs(blocks, categories_, values_);
     runs_done_ += records.size();
     const auto now = Clock::now();
@@ -67,7 +62,6 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
   using Clock = std::chrono::steady_clock;
   ResultsWriter& writer_;
   std::vector<engine::Summary> summaries_;
-  engine::Summary block_;
   std::vector<std::uint16_t> categories_;
   std::vector<double> values_;
   std::uint64_t runs_done_;

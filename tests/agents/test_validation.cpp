@@ -27,7 +27,7 @@ constexpr std::uint64_t PAIRED_RUNS = 300'000;
 struct KeepAll : engine::RecordSink<RunRecord> {
   std::vector<std::vector<RunRecord>> by_point;
   explicit KeepAll(std::size_t points) : by_point(points) {}
-  void consume(std::span<const engine::Block> blocks, std::span<const RunRecord> records) override {
+  void consume(std::span<const engine::Block> blocks, std::span<const RunRecord> records, std::span<const engine::Summary>) override {
     std::size_t i = 0;
     for (const auto& b : blocks) {
       for (std::uint32_t k = 0; k < b.count; ++k) by_point[b.point].push_back(records[i++]);
@@ -38,7 +38,7 @@ struct KeepAll : engine::RecordSink<RunRecord> {
 /// Counts declarations by islands promised (V6 needs the cross-tabulation).
 struct DeclarationIslands : engine::RecordSink<RunRecord> {
   std::uint64_t counts[3] = {0, 0, 0};
-  void consume(std::span<const engine::Block>, std::span<const RunRecord> records) override {
+  void consume(std::span<const engine::Block>, std::span<const RunRecord> records, std::span<const engine::Summary>) override {
     for (const auto& r : records) {
       if (r.format == agents::Format::declaration) ++counts[r.islands_promised / 2];
     }

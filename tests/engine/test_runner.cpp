@@ -84,8 +84,9 @@ TEST_CASE("common random numbers give replicate r the same stream at every point
 
 TEST_CASE("a run stopped by a cancellation request completes a prefix of blocks", "[runner]") {
   struct CancellingSink : Sink {
-    void consume(std::span<const Block> blocks, std::span<const CoinModel::Record> records) override {
-      Sink::consume(blocks, records);
+    void consume(std::span<const Block> blocks, std::span<const CoinModel::Record> records,
+                 std::span<const Summary> summaries) override {
+      Sink::consume(blocks, records, summaries);
       request_cancel();  // as a signal would, after the first wave
     }
   };
@@ -109,7 +110,7 @@ TEST_CASE("a run stopped by a cancellation request completes a prefix of blocks"
 
 TEST_CASE("a sink that throws stops the run with its exception", "[runner]") {
   struct FailingSink : Sink {
-    void consume(std::span<const Block>, std::span<const CoinModel::Record>) override {
+    void consume(std::span<const Block>, std::span<const CoinModel::Record>, std::span<const Summary>) override {
       throw std::runtime_error("disk full");
     }
   };

@@ -57,7 +57,7 @@ struct CollectingSink : engine::RecordSink<Record> {
     friend bool operator==(const Row&, const Row&) = default;
   };
   std::vector<Row> rows;
-  void consume(std::span<const engine::Block> blocks, std::span<const Record> records) override {
+  void consume(std::span<const engine::Block> blocks, std::span<const Record> records, std::span<const engine::Summary>) override {
     std::size_t i = 0;
     for (const auto& b : blocks) {
       for (std::uint32_t k = 0; k < b.count; ++k) rows.push_back({b.point, b.replicate_begin + k, records[i++]});

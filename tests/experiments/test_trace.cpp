@@ -9,7 +9,7 @@ using namespace wedge;
 namespace {
 struct Keep : engine::RecordSink<agents::RunRecord> {
   std::vector<std::vector<agents::RunRecord>> by_point;
-  void consume(std::span<const engine::Block> blocks, std::span<const agents::RunRecord> records) override {
+  void consume(std::span<const engine::Block> blocks, std::span<const agents::RunRecord> records, std::span<const engine::Summary>) override {
     std::size_t i = 0;
     for (const auto& b : blocks) {
       if (by_point.size() <= b.point) by_point.resize(b.point + 1);
