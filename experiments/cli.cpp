@@ -446,10 +446,10 @@ int command_validate(const ExperimentArgs& args) {
 
 std::string version_text() {
   return fmt::format(
-      "wedge {} (git {}, {} build)\nmodel: {} version {} (MODEL.md)\n"
+      "wedge {} (git {}, {} build)\nmodel: {} version {} (MODEL.md); kernel on this CPU: {}\n"
       "libraries: oneTBB {} (runtime {}), Boost {}.{}.{}, Random123 (Philox4x32-10), fmt {}.{}.{}, "
       "CLI11 {}, HDF5 {}\ncompiler: g++ {}.{}.{}",
-      VERSION, GIT_COMMIT, BUILD_TYPE, TugOfWar::NAME, TugOfWar::VERSION, TBB_VERSION_STRING,
+      VERSION, GIT_COMMIT, BUILD_TYPE, TugOfWar::NAME, TugOfWar::VERSION, agents::kernel_name(), TBB_VERSION_STRING,
       TBB_runtime_version(), BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000,
       BOOST_VERSION % 100, FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100,
       CLI11_VERSION, output::h5::library_version(), __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
