@@ -33,8 +33,12 @@ run: build
 	@mkdir -p results
 	$(BUILD)/wedge run --out results/baseline.h5 --force $(RUN_ARGS)
 
+# pytest needs the Python module, which only the release preset builds.
 test: build
 	ctest --preset $(PRESET) -j $(JOBS)
+ifeq ($(PRESET),release)
+	PYTHONPATH=python /usr/bin/python3 -m pytest -q tests/python
+endif
 
 # The C++ tests under ThreadSanitizer (engine, output) and AddressSanitizer + UBSan (all).
 check-sanitizers: deps

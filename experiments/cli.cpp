@@ -6,6 +6,7 @@
 #include "engine/error.hpp"
 #include "engine/precision.hpp"
 #include "engine/runner.hpp"
+#include "experiments/execute.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/report.hpp"
 #include "experiments/trace_report.hpp"
@@ -100,24 +101,6 @@ Experiment resolve(const ExperimentArgs& a) {
   return e;
 }
 
-std::vector<int> outcome_fields(const std::vector<std::string>& names) {
-  const auto layout = engine::FieldLayout::from(TugOfWar::fields());
-  std::vector<int> out;
-  for (const auto& n : names) {
-    int found = -1;
-    for (std::size_t i = 0; i < layout.categorical.size(); ++i) {
-      if (layout.categorical[i].name == n) found = static_cast<int>(i);
-    }
-    if (found < 0) {
-      std::string valid;
-      for (const auto& f : layout.categorical) valid += (valid.empty() ? "" : ", ") + f.name;
-      throw ConfigError(fmt::format("--precision-outcomes: unknown outcome '{}' (valid: {})", n, valid));
-    }
-    out.push_back(found);
-  }
-  return out;
-}
-
 std::string command_line_text(int argc, char** argv) {
   std::string out;
   for (int i = 0; i < argc; ++i) {
@@ -197,7 +180,7 @@ int command_run(const RunArgs& args, const std::string& command_line) {
   Experiment e = resolve(args.exp);
   if (args.precision) e.run.precision = args.precision;
   if (args.max_runs) e.run.max_runs = *args.max_runs;
-  const auto fields = outcome_fields(args.precision_outcomes);
+  outcome_fields(args.precision_outcomes);  // validate before any work
   const std::uint64_t points = e.points.size();
   const std::uint64_t planned = e.run.precision ? 0 : e.run.runs * points;
   if (!e.run.precision && e.run.runs > engine::MAX_REPLICATES) {
@@ -281,21 +264,13 @@ int command_run(const RunArgs& args, const std::string& command_line) {
   engine::Progress progress(planned, args.quiet);
   options.progress = &progress;
   options.progress_offset = already;
-  engine::RunReport report;
-  bool met = true;
-  engine::RecordSink<agents::RunRecord>* record_sink = sink ? &*sink : nullptr;
-  if (e.run.precision) {
-    engine::PrecisionTarget target;
-    target.half_width = *e.run.precision;
-    target.fields = fields;
-    target.first_batch = args.exp.runs ? *args.exp.runs : std::min<std::uint64_t>(10'000, e.run.max_runs);
-    target.max_replicates = e.run.max_runs;
-    const auto r = engine::run_to_precision<TugOfWar>(e.points, summaries, options, target, record_sink);
-    report = r.run;
-    met = r.met;
-  } else {
-    report = engine::run_blocks<TugOfWar>(e.points, blocks, summaries, options, record_sink);
-  }
+  ExecuteOptions exec;
+  exec.run = options;
+  exec.precision_outcomes = args.precision_outcomes;
+  exec.first_batch = args.exp.runs ? *args.exp.runs : std::min<std::uint64_t>(10'000, e.run.max_runs);
+  const auto executed = execute(e, exec, blocks, summaries, sink ? &*sink : nullptr);
+  const engine::RunReport report = executed.run;
+  const bool met = executed.met;
   progress.finish();
   const std::uint64_t done = already + report.runs_done;
   if (report.interrupted) {

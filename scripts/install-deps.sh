@@ -12,7 +12,7 @@ packages=(
   catch2 libbenchmark-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   pybind11-dev
   # Python side (Debian's interpreter: /usr/bin/python3)
-  python3 python3-dev python3-numpy python3-h5py python3-pandas python3-matplotlib
+  python3 python3-dev python3-numpy python3-h5py python3-pandas python3-matplotlib python3-xarray
   python3-pytest
 )
 
