@@ -3,10 +3,13 @@
 #include "agents/rules.hpp"
 #include "agents/tug_of_war.hpp"
 #include "engine/runner.hpp"
+#include "output/results_sink.hpp"
 
 #include <benchmark/benchmark.h>
 #include <boost/random/normal_distribution.hpp>
 #include <tbb/global_control.h>
+
+#include <filesystem>
 
 using namespace wedge;
 using agents::Scenario;
@@ -71,6 +74,35 @@ void BM_Engine_SummaryOnly(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(runs));
 }
 BENCHMARK(BM_Engine_SummaryOnly)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The engine writing every run's record to a results file (uncompressed, as by default), 2^21
+// runs per iteration; compare with BM_Engine_SummaryOnly at the same thread count.
+void BM_Engine_WriteRuns(benchmark::State& state) {
+  const auto threads = static_cast<std::size_t>(state.range(0));
+  tbb::global_control control(tbb::global_control::max_allowed_parallelism, threads);
+  const std::vector<Scenario> params{Scenario{}};
+  const std::uint64_t runs = 1 << 21;
+  const auto blocks = engine::make_blocks(engine::full_plan(1, runs));
+  engine::RunOptions options;
+  options.seed = 1;
+  const auto path = std::filesystem::temp_directory_path() / "wedge-bench-write.h5";
+  output::Metadata meta;
+  meta.store_runs = true;
+  meta.swept_keys = {};
+  meta.values = {{}};
+  for (auto _ : state) {
+    std::filesystem::remove(path);
+    auto summaries = engine::make_summaries<TugOfWar>(1);
+    output::ResultsWriter writer(path.string(), meta, summaries.front().layout(), 1);
+    output::ResultsSink<TugOfWar> sink(writer, summaries, 0, 0.0);
+    engine::run_blocks<TugOfWar>(params, blocks, summaries, options, &sink);
+    sink.finish(true);
+    writer.close();
+  }
+  std::filesystem::remove(path);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(runs));
+}
+BENCHMARK(BM_Engine_WriteRuns)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_Philox_Word(benchmark::State& state) {
   engine::Stream stream(engine::StreamKey{1, 2, 3});
