@@ -6,7 +6,7 @@ BUILD := build/$(PRESET)
 # Arguments for `make run`, e.g. make run RUN_ARGS="--runs 100000 --set dulles.tact=0.9"
 RUN_ARGS ?=
 
-.PHONY: all deps configure build run test bench check-sanitizers clean help
+.PHONY: all deps configure build run test bench microbench check-sanitizers clean help
 
 all: build
 
@@ -15,7 +15,7 @@ help:
 	@echo "            print its outcome table and write results/baseline.h5"
 	@echo "make test   install deps, build, run every test"
 	@echo "make build  build the $(PRESET) preset; the binary is $(BUILD)/wedge"
-	@echo "make bench  run the benchmarks"
+	@echo "make bench  the throughput harness (BENCH_ARGS=--quick or --json); make microbench"
 	@echo "make check-sanitizers   the C++ tests under TSan and ASan+UBSan"
 	@echo "PRESET=dev (ASan+UBSan) or PRESET=tsan select another build"
 
@@ -50,7 +50,11 @@ check-sanitizers: deps
 	cmake --build --preset dev -j $(JOBS)
 	ctest --preset dev -j $(JOBS) -R 'test_'
 
+# The end-to-end harness (table; --json for machines). Micro-benchmarks: make microbench.
 bench: build
+	/usr/bin/python3 benchmarks/harness.py $(BENCH_ARGS)
+
+microbench: build
 	$(BUILD)/benchmarks/wedge_benchmarks --benchmark_min_time=0.5
 
 clean:

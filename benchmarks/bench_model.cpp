@@ -154,6 +154,75 @@ void BM_Support_Treaty_Lane(benchmark::State& state) {
 }
 BENCHMARK(BM_Support_Treaty_Lane);
 
+// The distributions the kernel uses, one lane: two normals (Box-Muller), the normal CDF, a uniform.
+void BM_BoxMuller_Lane(benchmark::State& state) {
+  L1::U w1{12345}, w2{67890};
+  for (auto _ : state) {
+    L1::D z0, z1;
+    w1 = w1 + 7;
+    agents::simd::box_muller<L1>(w1, w2, z0, z1);
+    benchmark::DoNotOptimize(z0);
+    benchmark::DoNotOptimize(z1);
+  }
+  state.SetItemsProcessed(state.iterations() * 2);
+}
+BENCHMARK(BM_BoxMuller_Lane);
+
+void BM_NormalCdf_Lane(benchmark::State& state) {
+  L1::D x{-3.0};
+  for (auto _ : state) {
+    x = x + 1e-6;
+    benchmark::DoNotOptimize(agents::simd::normal_cdf<L1>(x));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_NormalCdf_Lane);
+
+void BM_Uniform_Lane(benchmark::State& state) {
+  L1::U w{1};
+  for (auto _ : state) {
+    w = w + 2654435761u;
+    benchmark::DoNotOptimize(agents::simd::uniform<L1>(w & 0xFFFFFFFFu));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Uniform_Lane);
+
+// Japan's vote (treaty and declaration supports, noise, decision), one lane.
+void BM_Vote_Lane(benchmark::State& state) {
+  const Scenario s;
+  auto st = agents::State<L1>::initial(s, agents::simd::splat<L1>(0.4));
+  const auto islands = agents::simd::splat<L1>(2.0);
+  const auto available = agents::simd::splat_m<L1>(true);
+  for (auto _ : state) {
+    st.alignment = st.alignment + 1e-9;
+    const auto v = agents::japan_vote<L1>(s, st, islands, available, L1::D{0.01}, L1::D{-0.02});
+    benchmark::DoNotOptimize(v.treaty);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Vote_Lane);
+
+// Aggregating a block: observe 2048 records and add them to a fresh block summary.
+void BM_Block_Aggregation(benchmark::State& state) {
+  const Scenario s;
+  std::vector<agents::RunRecord> records(engine::DEFAULT_BLOCK_SIZE);
+  agents::run_block(s, 1, 0, 0, engine::DEFAULT_BLOCK_SIZE, records.data());
+  auto summaries = engine::make_summaries<TugOfWar>(1);
+  std::uint16_t cats[engine::MAX_FIELDS];
+  double values[engine::MAX_FIELDS];
+  for (auto _ : state) {
+    summaries[0].reset();
+    for (const auto& r : records) {
+      TugOfWar::observe(r, cats, values);
+      summaries[0].add(cats, values);
+    }
+    benchmark::DoNotOptimize(summaries);
+  }
+  state.SetItemsProcessed(state.iterations() * engine::DEFAULT_BLOCK_SIZE);
+}
+BENCHMARK(BM_Block_Aggregation);
+
 void BM_Summary_Add(benchmark::State& state) {
   auto summaries = engine::make_summaries<TugOfWar>(1);
   const Scenario s;
