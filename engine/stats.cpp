@@ -84,6 +84,11 @@ double ContinuousStats::variance() const noexcept {
 
 double ContinuousStats::sd() const noexcept { return std::sqrt(variance()); }
 
+void ContinuousStats::set_histogram(std::vector<std::uint64_t> hist) {
+  if (hist.size() != hist_.size()) throw std::invalid_argument("ContinuousStats::set_histogram: bins differ");
+  hist_ = std::move(hist);
+}
+
 ContinuousStats ContinuousStats::from_parts(std::uint64_t n, double mean, double m2, double min,
                                             double max, double hist_min, double hist_max,
                                             std::vector<std::uint64_t> hist) {

@@ -53,6 +53,24 @@ class ContinuousStats {
                                     double hist_min, double hist_max,
                                     std::vector<std::uint64_t> hist);
 
+  /// The exact internal accumulator state, for replaying merges elsewhere (shards).
+  struct Raw {
+    std::uint64_t n = 0;
+    double shift = 0.0, sum = 0.0, sum2 = 0.0, min = 0.0, max = 0.0;
+  };
+  Raw raw() const noexcept { return {n_, shift_, sum_, sum2_, min_, max_}; }
+  /// Sets the accumulator state (the histogram is left as it is).
+  void set_raw(const Raw& r) noexcept {
+    n_ = r.n;
+    shift_ = r.shift;
+    sum_ = r.sum;
+    sum2_ = r.sum2;
+    min_ = r.min;
+    max_ = r.max;
+  }
+  /// Replaces the histogram counts (same number of bins).
+  void set_histogram(std::vector<std::uint64_t> hist);
+
  private:
   std::uint64_t n_ = 0;
   double shift_ = 0.0;  ///< the first value (or the mean after a merge)

@@ -56,6 +56,7 @@ struct RunArgs {
   bool resume = false;
   std::string store;
   std::string compression = "none";
+  std::string shard;
   unsigned threads = 0;
   bool json = false;
   bool quiet = false;
@@ -182,7 +183,7 @@ int command_run(const RunArgs& args, const std::string& command_line) {
   if (args.max_runs) e.run.max_runs = *args.max_runs;
   outcome_fields(args.precision_outcomes);  // validate before any work
   const std::uint64_t points = e.points.size();
-  const std::uint64_t planned = e.run.precision ? 0 : e.run.runs * points;
+  std::uint64_t planned = e.run.precision ? 0 : e.run.runs * points;
   if (!e.run.precision && e.run.runs > engine::MAX_REPLICATES) {
     throw ConfigError(fmt::format("runs = {}: at most 2^32 replicates per point", e.run.runs));
   }
@@ -195,6 +196,26 @@ int command_run(const RunArgs& args, const std::string& command_line) {
   }
   if ((args.resume || args.force || !args.store.empty()) && args.out.empty()) {
     throw ConfigError("--resume, --force and --store need --out FILE.h5");
+  }
+  std::uint64_t shard_index = 0, shard_count = 1;
+  if (!args.shard.empty()) {
+    const auto slash = args.shard.find('/');
+    try {
+      if (slash == std::string::npos) throw std::invalid_argument("no slash");
+      std::size_t used = 0;
+      shard_index = std::stoull(args.shard.substr(0, slash), &used);
+      if (used != slash) throw std::invalid_argument("index");
+      const std::string count = args.shard.substr(slash + 1);
+      shard_count = std::stoull(count, &used);
+      if (used != count.size()) throw std::invalid_argument("count");
+    } catch (const std::exception&) {
+      throw ConfigError(fmt::format("--shard {}: expected i/K with integers 0 <= i < K, e.g. --shard 0/4", args.shard));
+    }
+    if (shard_count == 0 || shard_index >= shard_count || shard_count > 1'000'000) {
+      throw ConfigError(fmt::format("--shard {}: need 0 <= i < K <= 1000000", args.shard));
+    }
+    if (args.out.empty()) throw ConfigError("--shard needs --out FILE.h5 (one file per shard, then `wedge merge`)");
+    if (e.run.precision) throw ConfigError("--shard does not support precision mode (--precision)");
   }
   if (!args.out.empty()) check_output_path(args.out, args.force, args.resume);
 
@@ -209,7 +230,17 @@ int command_run(const RunArgs& args, const std::string& command_line) {
   options.wave_blocks = args.wave;
   auto summaries = engine::make_summaries<TugOfWar>(points);
   auto blocks = engine::make_blocks(engine::full_plan(static_cast<std::uint32_t>(points), e.run.runs));
+  if (shard_count > 1) {
+    // Shard i takes the i-th of K contiguous, balanced ranges of the plan's blocks.
+    const std::size_t total_blocks = blocks.size();
+    const auto begin = static_cast<std::ptrdiff_t>(total_blocks * shard_index / shard_count);
+    const auto end = static_cast<std::ptrdiff_t>(total_blocks * (shard_index + 1) / shard_count);
+    blocks = std::vector<engine::Block>(blocks.begin() + begin, blocks.begin() + end);
+  }
+  std::uint64_t shard_runs = 0;
+  for (const auto& b : blocks) shard_runs += b.count;
 
+  if (shard_count > 1) planned = shard_runs;
   // The results file, new or resumed.
   const std::string partial = args.out + ".partial";
   std::optional<output::ResultsWriter> writer;
@@ -249,8 +280,11 @@ int command_run(const RunArgs& args, const std::string& command_line) {
       std::error_code ec;
       std::filesystem::remove(partial, ec);  // --force, checked above
       try {
-        writer.emplace(partial, metadata(e, command_line, store_runs, args.compression == "deflate", thread_count), layout,
-                       static_cast<std::uint32_t>(points));
+        auto meta = metadata(e, command_line, store_runs, args.compression == "deflate", thread_count);
+        meta.shard_index = shard_index;
+        meta.shard_count = shard_count;
+        meta.runs_planned = planned;
+        writer.emplace(partial, meta, layout, static_cast<std::uint32_t>(points));
       } catch (...) {
         writer.reset();
         std::filesystem::remove(partial, ec);  // nothing of value in it yet
@@ -308,6 +342,25 @@ int command_run(const RunArgs& args, const std::string& command_line) {
                static_cast<double>(report.runs_done) / secs,
                args.out.empty() ? "" : fmt::format("; wrote {}", args.out));
   }
+  return EXIT_OK;
+}
+
+int command_merge(const std::vector<std::string>& parts, const std::string& out, bool force,
+                  const std::string& command_line) {
+  check_output_path(out, force, false);
+  const std::string partial = out + ".partial";
+  std::error_code ec;
+  std::filesystem::remove(partial, ec);
+  const auto layout = engine::FieldLayout::from(TugOfWar::fields());
+  try {
+    output::merge_shards(parts, partial, layout, command_line);
+  } catch (...) {
+    std::filesystem::remove(partial, ec);  // never leave a half-merged file
+    throw;
+  }
+  std::filesystem::rename(partial, out, ec);
+  if (ec) throw OutputError(fmt::format("cannot rename {} to {}: {}", partial, out, ec.message()));
+  fmt::print(stderr, "merged {} shard files into {}\n", parts.size(), out);
   return EXIT_OK;
 }
 
@@ -448,6 +501,9 @@ int run_cli(int argc, char** argv) {
   run->add_option("--store", run_args.store,
                   "runs: per-run records and summaries (default up to 10^7 runs); summary: summaries only")
       ->check(CLI::IsMember({"runs", "summary"}));
+  run->add_option("--shard", run_args.shard,
+                  "Run only shard i of K (0 <= i < K) of the plan, e.g. --shard 2/8 (for job arrays; "
+                  "combine the parts with `wedge merge`)");
   run->add_option("--compression", run_args.compression,
                   "Per-run records: none (default, fastest) or deflate (shuffle + deflate: about a "
                   "quarter of the size, slower to write)")
@@ -493,6 +549,14 @@ int run_cli(int argc, char** argv) {
   inspect->add_option("file", inspect_path, "Results file (.h5 or .h5.partial)")->required();
   inspect->add_flag("--json", inspect_json, "As JSON (the format of `run --json`, with the file's status)");
 
+  std::vector<std::string> merge_parts;
+  std::string merge_out;
+  bool merge_force = false;
+  auto* merge = app.add_subcommand("merge", "Merge the shard files of one run (--shard i/K) into one results file");
+  merge->add_option("parts", merge_parts, "Shard files (all K of them, any order)")->required();
+  merge->add_option("--out", merge_out, "The merged results file")->required();
+  merge->add_flag("--force", merge_force, "Overwrite an existing file");
+
   TraceArgs trace_args;
   auto* trace = app.add_subcommand("trace", "Replay one run of the ensemble and tell its story");
   add_experiment_options(trace, trace_args.exp, false);
@@ -512,6 +576,7 @@ int run_cli(int argc, char** argv) {
   try {
     if (*run) return command_run(run_args, command_line_text(argc, argv));
     if (*inspect) return command_inspect(inspect_path, inspect_json);
+    if (*merge) return command_merge(merge_parts, merge_out, merge_force, command_line_text(argc, argv));
     if (*params) return command_params(params_json);
     if (*validate) return command_validate(validate_args);
     if (*trace) return command_trace(trace_args);

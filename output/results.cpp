@@ -80,6 +80,8 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
   h5::set_attr(root, "store", std::string(meta.store_runs ? "runs" : "summary"));
   h5::set_attr(root, "compression", std::string(meta.compress ? "shuffle+deflate" : "none"));
   for (const auto& [name, version] : meta.libraries) h5::set_attr(root, name, version);
+  h5::set_attr(root, "shard_index", meta.shard_index);
+  h5::set_attr(root, "shard_count", meta.shard_count);
   h5::set_attr(root, "complete", std::uint64_t{0});
   h5::set_attr(root, "runs_done", std::uint64_t{0});
   h5::set_attr(root, "wall_seconds", 0.0);
@@ -97,6 +99,23 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
     h5::write_dataset(design, meta.swept_keys[k], {points}, column.data());
   }
 
+  {
+    // Per block: its extent and its continuous fields' exact accumulator state (for merging shards).
+    const auto blocks = h5::create_group(file_, "blocks");
+    h5::set_attr(blocks, "description",
+                 std::string("one row per block of the plan run: point, replicate_begin, count and, for each "
+                             "continuous field, the block's accumulator (n, shift, sum, sum2, min, max)"));
+    constexpr hsize_t BCHUNK = 4096;
+    h5::create_column(blocks, "point", H5T_STD_U32LE, BCHUNK, false);
+    h5::create_column(blocks, "replicate_begin", H5T_STD_U64LE, BCHUNK, false);
+    h5::create_column(blocks, "count", H5T_STD_U32LE, BCHUNK, false);
+    for (const auto& f : layout_.continuous) {
+      h5::create_column(blocks, f.name + "_n", H5T_STD_U64LE, BCHUNK, false);
+      for (const char* part : {"_shift", "_sum", "_sum2", "_min", "_max"}) {
+        h5::create_column(blocks, f.name + part, H5T_IEEE_F64LE, BCHUNK, false);
+      }
+    }
+  }
   const auto checkpoints = h5::create_group(file_, "checkpoint");
   h5::set_attr(checkpoints, "description",
                std::string("two alternating checkpoint slots of the mergeable summary state; root "
@@ -169,6 +188,15 @@ ResultsWriter::ResultsWriter(const std::string& path, const engine::FieldLayout&
     }
     h5::set_length(c, runs_done);
   }
+  // Keep the blocks whose runs are in.
+  const auto counts = h5::read_dataset<std::uint32_t>(h5::open_group(file_, "blocks"), "count");
+  std::uint64_t total = 0;
+  hsize_t keep = 0;
+  while (keep < counts.size() && total < runs_done) total += counts[keep++];
+  if (total != runs_done) {
+    throw OutputError(fmt::format("{}: damaged: /blocks does not end on runs_done ({})", path, runs_done));
+  }
+  for (auto& c : block_columns_) h5::set_length(c, keep);
 }
 
 void ResultsWriter::open_columns() {
@@ -187,6 +215,20 @@ void ResultsWriter::open_columns() {
     }
     category_values_.push_back(std::move(values));
   }
+  {
+    const auto blocks = h5::open_group(file_, "blocks");
+    block_columns_.clear();
+    auto open_block = [&](const std::string& name) {
+      return h5::Handle(h5::check_id(H5Dopen2(blocks, name.c_str(), H5P_DEFAULT),
+                                     fmt::format("{}: missing dataset /blocks/{}", path_, name)));
+    };
+    block_columns_.push_back(open_block("point"));
+    block_columns_.push_back(open_block("replicate_begin"));
+    block_columns_.push_back(open_block("count"));
+    for (const auto& f : layout_.continuous) {
+      for (const char* part : {"_n", "_shift", "_sum", "_sum2", "_min", "_max"}) block_columns_.push_back(open_block(f.name + part));
+    }
+  }
   if (!store_runs_) return;
   runs_group_ = h5::open_group(file_, "runs");
   auto open = [&](const std::string& name) {
@@ -203,6 +245,34 @@ void ResultsWriter::open_columns() {
   columns_.push_back(open("replicate"));
   for (const auto& f : layout_.categorical) columns_.push_back(open(f.name));
   for (const auto& f : layout_.continuous) columns_.push_back(open(f.name));
+}
+
+void ResultsWriter::append_blocks(std::span<const engine::Block> blocks,
+                                  std::span<const engine::Summary> block_summaries) {
+  const std::size_t n = blocks.size();
+  std::vector<std::uint32_t> u32(n);
+  std::vector<std::uint64_t> u64(n);
+  for (std::size_t i = 0; i < n; ++i) u32[i] = blocks[i].point;
+  h5::append(block_columns_[0], H5T_NATIVE_UINT32, u32.data(), n);
+  for (std::size_t i = 0; i < n; ++i) u64[i] = blocks[i].replicate_begin;
+  h5::append(block_columns_[1], H5T_NATIVE_UINT64, u64.data(), n);
+  for (std::size_t i = 0; i < n; ++i) u32[i] = blocks[i].count;
+  h5::append(block_columns_[2], H5T_NATIVE_UINT32, u32.data(), n);
+  std::vector<double> f64(n);
+  for (std::size_t f = 0; f < layout_.continuous.size(); ++f) {
+    const std::size_t base = 3 + 6 * f;
+    for (std::size_t i = 0; i < n; ++i) u64[i] = block_summaries[i].continuous(f).raw().n;
+    h5::append(block_columns_[base], H5T_NATIVE_UINT64, u64.data(), n);
+    const auto part = [&](std::size_t column, auto member) {
+      for (std::size_t i = 0; i < n; ++i) f64[i] = block_summaries[i].continuous(f).raw().*member;
+      h5::append(block_columns_[base + column], H5T_NATIVE_DOUBLE, f64.data(), n);
+    };
+    part(1, &engine::ContinuousStats::Raw::shift);
+    part(2, &engine::ContinuousStats::Raw::sum);
+    part(3, &engine::ContinuousStats::Raw::sum2);
+    part(4, &engine::ContinuousStats::Raw::min);
+    part(5, &engine::ContinuousStats::Raw::max);
+  }
 }
 
 void ResultsWriter::append_runs(std::span<const engine::Block> blocks,
@@ -374,6 +444,7 @@ void ResultsWriter::write_summary(const std::vector<engine::Summary>& summaries)
 
 void ResultsWriter::close() {
   columns_.clear();
+  block_columns_.clear();
   runs_group_.reset();
   if (file_.valid()) {
     const hid_t id = file_.get();
@@ -457,6 +528,11 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
     info.store_runs = h5::get_attr_string(file, "store") == "runs";
     info.compression = h5::get_attr_string(file, "compression");
     info.complete = h5::get_attr_u64(file, "complete") != 0;
+    info.shard_index = h5::has_attr(file, "shard_index") ? h5::get_attr_u64(file, "shard_index") : 0;
+    info.shard_count = h5::has_attr(file, "shard_count") ? h5::get_attr_u64(file, "shard_count") : 1;
+    for (const char* lib : {"tbb_version", "boost_version", "hdf5_version", "fmt_version"}) {
+      if (h5::has_attr(file, lib)) info.libraries.emplace_back(lib, h5::get_attr_string(file, lib));
+    }
     info.runs_done = h5::get_attr_u64(file, "runs_done");
     info.wall_seconds = h5::get_attr_f64(file, "wall_seconds");
     info.runs_per_second = h5::get_attr_f64(file, "runs_per_second");

@@ -38,6 +38,8 @@ struct Metadata {
   std::vector<std::pair<std::string, std::string>> libraries;  ///< e.g. {"hdf5_version", "1.10.8"}
   std::vector<std::string> swept_keys;
   std::vector<std::vector<double>> values;  ///< values[p][k]
+  std::uint64_t shard_index = 0;            ///< this file's shard (0 for a whole run)
+  std::uint64_t shard_count = 1;            ///< shards of the plan (1 for a whole run)
 };
 
 /// An open results file being written.
@@ -52,6 +54,9 @@ class ResultsWriter {
   /// Appends the runs of `blocks`: categories[i * C + c] and values[i * V + v] for run i.
   void append_runs(std::span<const engine::Block> blocks, const std::vector<std::uint16_t>& categories,
                    const std::vector<double>& values);
+  /// Appends the blocks' extents and their continuous fields' exact accumulator states (so that
+  /// shards can be merged with the same floating-point merges as one process).
+  void append_blocks(std::span<const engine::Block> blocks, std::span<const engine::Summary> block_summaries);
   /// Writes the summaries' mergeable state to the checkpoint slot not in use, flushes, then
   /// names that slot and records progress; with `complete`, also the public /summary.
   void checkpoint(const std::vector<engine::Summary>& summaries, std::uint64_t runs_done,
@@ -72,6 +77,7 @@ class ResultsWriter {
   h5::Handle file_;
   h5::Handle runs_group_;
   std::vector<h5::Handle> columns_;  ///< point, replicate, categorical..., continuous...
+  std::vector<h5::Handle> block_columns_;  ///< point, replicate_begin, count, per continuous field 6
   std::vector<std::vector<std::int64_t>> category_values_;  ///< stored value per category index
   std::vector<bool> category_numeric_;
   std::vector<bool> category_wide_;  ///< stored as uint16 (else uint8)
@@ -109,6 +115,9 @@ struct ResultsInfo {
   std::vector<std::string> swept_keys;
   std::vector<std::vector<double>> values;
   std::vector<engine::Summary> summaries;
+  std::uint64_t shard_index = 0;
+  std::uint64_t shard_count = 1;
+  std::vector<std::pair<std::string, std::string>> libraries;
 };
 
 /// Reads a results file's metadata and summaries. Throws OutputError saying exactly what is
@@ -119,6 +128,12 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
 /// Checks that the per-run records [0, runs_done) of a file agree with its checkpointed counts
 /// (before resuming it); throws OutputError("...: damaged: ...") otherwise.
 void verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout);
+
+/// Merges complete shard files (`wedge run --shard i/K`) into `out_path` (which must not exist):
+/// /runs concatenated in plan order, summaries equal bit for bit to one process's. Throws
+/// OutputError if the shards are not exactly the K shards of one experiment and seed.
+void merge_shards(const std::vector<std::string>& paths, const std::string& out_path,
+                  const engine::FieldLayout& layout, const std::string& command_line);
 
 /// Whether every category label of a field is an integer (then /runs stores the label's value).
 bool numeric_categories(const engine::FieldSpec& field);

@@ -37,6 +37,7 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
     // The runner's block summaries, merged in the same order: the same bits as its own.
     for (std::size_t b = 0; b < blocks.size(); ++b) summaries_[blocks[b].point].merge(block_summaries[b]);
     writer_.append_runs(blocks, categories_, values_);
+    writer_.append_blocks(blocks, block_summaries);
     runs_done_ += records.size();
     const auto now = Clock::now();
     if (std::chrono::duration<double>(now - last_).count() >= interval_) {

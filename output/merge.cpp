@@ -1,0 +1,173 @@
+// Merging the shard files of one experiment into one results file (wedge merge; MPI rank 0).
+#include "engine/error.hpp"
+#include "output/results.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+
+namespace wedge::output {
+
+namespace {
+
+/// Appends dataset `name` of every source group, in order, to the same-named column of `dst`.
+void concatenate(const std::vector<h5::Handle>& sources, hid_t dst, const std::string& name) {
+  const h5::Handle out(h5::check_id(H5Dopen2(dst, name.c_str(), H5P_DEFAULT), "missing output dataset " + name));
+  for (const auto& src : sources) {
+    const h5::Handle in(h5::check_id(H5Dopen2(src, name.c_str(), H5P_DEFAULT), "missing dataset " + name));
+    const h5::Handle file_type(H5Dget_type(in));
+    const h5::Handle mem_type(H5Tget_native_type(file_type, H5T_DIR_ASCEND));
+    const std::size_t size = H5Tget_size(mem_type);
+    const hsize_t total = h5::length(in);
+    constexpr hsize_t STEP = 1 << 20;
+    std::vector<unsigned char> buffer(static_cast<std::size_t>(std::min(total, STEP)) * size);
+    for (hsize_t start = 0; start < total; start += STEP) {
+      const hsize_t n = std::min(STEP, total - start);
+      const h5::Handle space(H5Dget_space(in));
+      h5::check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, nullptr, &n, nullptr), "selection");
+      const h5::Handle mem(H5Screate_simple(1, &n, nullptr));
+      h5::check(H5Dread(in, mem_type, mem, space, H5P_DEFAULT, buffer.data()), "cannot read " + name);
+      h5::append(out, mem_type, buffer.data(), n);
+    }
+  }
+}
+
+}  // namespace
+
+void merge_shards(const std::vector<std::string>& paths, const std::string& out_path,
+                  const engine::FieldLayout& layout, const std::string& command_line) {
+  if (paths.empty()) throw ConfigError("merge: no shard files given");
+  std::vector<ResultsInfo> shards;
+  for (const auto& p : paths) shards.push_back(read_results(p, layout));
+  const ResultsInfo& first = shards.front();
+  std::map<std::uint64_t, std::size_t> by_index;
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    const auto& s = shards[i];
+    auto differs = [&](const char* what) {
+      return OutputError(fmt::format("merge: {} and {} are not shards of one run: different {}", first.path, s.path, what));
+    };
+    if (!s.complete) throw OutputError(fmt::format("merge: {} is not complete (finish it with --resume)", s.path));
+    if (s.seed != first.seed) throw differs("seed");
+    if (s.experiment != first.experiment) throw differs("experiment");
+    if (s.model != first.model || s.model_version != first.model_version) throw differs("model");
+    if (s.shard_count != first.shard_count) throw differs("shard count");
+    if (s.store_runs != first.store_runs) throw differs("--store");
+    if (s.compression != first.compression) throw differs("--compression");
+    if (!by_index.emplace(s.shard_index, i).second) {
+      throw OutputError(fmt::format("merge: shard {} of {} is given twice ({} and {})", s.shard_index,
+                                    s.shard_count, shards[by_index[s.shard_index]].path, s.path));
+    }
+  }
+  std::vector<std::uint64_t> missing;
+  for (std::uint64_t k = 0; k < first.shard_count; ++k) {
+    if (!by_index.count(k)) missing.push_back(k);
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (auto k : missing) list += (list.empty() ? "" : ", ") + std::to_string(k);
+    throw OutputError(fmt::format("merge: missing shard(s) {} of {}", list, first.shard_count));
+  }
+  std::vector<const ResultsInfo*> ordered;
+  for (const auto& [k, i] : by_index) ordered.push_back(&shards[i]);
+
+  Metadata meta;
+  meta.model = first.model;
+  meta.model_version = first.model_version;
+  meta.engine_version = first.engine_version;
+  meta.git_commit = first.git_commit;
+  meta.rng = first.rng;
+  meta.command_line = command_line;
+  meta.experiment = first.experiment;
+  meta.design = first.design;
+  meta.seed = first.seed;
+  meta.crn = first.crn;
+  meta.threads = 0;
+  meta.replicates = first.replicates;
+  meta.block_size = first.block_size;
+  meta.store_runs = first.store_runs;
+  meta.compress = first.compression != "none";
+  meta.libraries = first.libraries;
+  meta.swept_keys = first.swept_keys;
+  meta.values = first.values;
+  std::uint64_t runs = 0;
+  double wall = 0.0;
+  for (const auto* s : ordered) {
+    runs += s->runs_done;
+    meta.runs_planned += s->runs_planned;
+    meta.threads = std::max(meta.threads, s->threads);
+    wall = std::max(wall, s->wall_seconds);
+  }
+  const auto points = static_cast<std::uint32_t>(first.summaries.size());
+  ResultsWriter writer(out_path, meta, layout, points);
+  {
+    std::vector<h5::Handle> files, runs_groups, block_groups;
+    for (const auto* s : ordered) {
+      files.push_back(h5::open_file(s->path, false));
+      block_groups.push_back(h5::open_group(files.back(), "blocks"));
+      if (meta.store_runs) runs_groups.push_back(h5::open_group(files.back(), "runs"));
+    }
+    const h5::Handle out(h5::open_file(out_path, true));
+    const auto out_blocks = h5::open_group(out, "blocks");
+    std::vector<std::string> block_columns{"point", "replicate_begin", "count"};
+    for (const auto& f : layout.continuous) {
+      for (const char* part : {"_n", "_shift", "_sum", "_sum2", "_min", "_max"}) block_columns.push_back(f.name + part);
+    }
+    for (const auto& c : block_columns) concatenate(block_groups, out_blocks, c);
+    if (meta.store_runs) {
+      const auto out_runs = h5::open_group(out, "runs");
+      std::vector<std::string> columns{"point", "replicate"};
+      for (const auto& f : layout.categorical) columns.push_back(f.name);
+      for (const auto& f : layout.continuous) columns.push_back(f.name);
+      for (const auto& c : columns) concatenate(runs_groups, out_runs, c);
+    }
+  }
+  // Summaries: counts and histograms add exactly; the continuous moments are folded block by
+  // block in plan order, exactly as one process folds them.
+  const auto layout_ptr = std::make_shared<const engine::FieldLayout>(layout);
+  std::vector<engine::Summary> summaries(points, engine::Summary(layout_ptr));
+  for (std::uint32_t p = 0; p < points; ++p) {
+    std::uint64_t n = 0;
+    for (const auto* s : ordered) {
+      n += s->summaries[p].runs();
+      for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
+        auto dst = summaries[p].counts(f);
+        const auto src = s->summaries[p].counts(f);
+        for (std::size_t c = 0; c < dst.size(); ++c) dst[c] += src[c];
+      }
+    }
+    summaries[p].set_runs(n);
+  }
+  {
+    const h5::Handle out(h5::open_file(out_path, false));
+    const auto blocks = h5::open_group(out, "blocks");
+    const auto block_point = h5::read_dataset<std::uint32_t>(blocks, "point");
+    for (std::size_t f = 0; f < layout.continuous.size(); ++f) {
+      const auto& spec = layout.continuous[f];
+      const auto bn = h5::read_dataset<std::uint64_t>(blocks, spec.name + "_n");
+      const auto shift = h5::read_dataset<double>(blocks, spec.name + "_shift");
+      const auto sum = h5::read_dataset<double>(blocks, spec.name + "_sum");
+      const auto sum2 = h5::read_dataset<double>(blocks, spec.name + "_sum2");
+      const auto mn = h5::read_dataset<double>(blocks, spec.name + "_min");
+      const auto mx = h5::read_dataset<double>(blocks, spec.name + "_max");
+      for (std::size_t b = 0; b < block_point.size(); ++b) {
+        engine::ContinuousStats block(spec.hist_min, spec.hist_max, spec.hist_bins);
+        block.set_raw({bn[b], shift[b], sum[b], sum2[b], mn[b], mx[b]});
+        summaries.at(block_point[b]).continuous(f).merge(block);
+      }
+      for (std::uint32_t p = 0; p < points; ++p) {
+        std::vector<std::uint64_t> hist(spec.hist_bins + 2, 0);
+        for (const auto* s : ordered) {
+          const auto& h = s->summaries[p].continuous(f).histogram();
+          for (std::size_t i = 0; i < hist.size(); ++i) hist[i] += h[i];
+        }
+        summaries[p].continuous(f).set_histogram(std::move(hist));
+      }
+    }
+  }
+  writer.checkpoint(summaries, runs, wall, true);
+  writer.close();
+}
+
+}  // namespace wedge::output

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# --shard i/K + wedge merge equal the single-process run bit for bit (runs and summaries), and
+# mismatched, missing or duplicated shards are refused with no file left behind.
+set -u
+wedge=$1
+sweeps=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+passed=0; failed=0
+ok() { passed=$((passed + 1)); echo "ok: $1"; }
+bad() { failed=$((failed + 1)); echo "FAILED: $1"; }
+same() { h5diff -q "$1" "$2" /runs /runs >/dev/null 2>&1 && h5diff -q "$1" "$2" /summary /summary >/dev/null 2>&1; }
+
+for case in "baseline:--runs 300001:1 2 3" "grid:$sweeps/threat_rewards_grid.toml --runs 5000:2 3 5"; do
+  name=${case%%:*}; rest=${case#*:}; args=${rest%%:*}; ks=${rest##*:}
+  "$wedge" run $args --out whole-$name.h5 --quiet >/dev/null || bad "$name: whole run"
+  for k in $ks; do
+    rm -f part-*.h5 merged.h5
+    for ((i = 0; i < k; i++)); do "$wedge" run $args --shard $i/$k --out part-$i.h5 --quiet >/dev/null || bad "$name: shard $i/$k"; done
+    "$wedge" merge $(ls part-*.h5 | sort -r) --out merged.h5 2>/dev/null || bad "$name: merge of $k"
+    same whole-$name.h5 merged.h5 && ok "$name: $k shards merged equal one process bit for bit" || bad "$name: $k shards differ"
+  done
+done
+
+rm -f part-*.h5
+for i in 0 1 2; do "$wedge" run --runs 30000 --shard $i/3 --out part-$i.h5 --quiet >/dev/null; done
+"$wedge" run --runs 30000 --seed 2 --shard 2/3 --out other-seed.h5 --quiet >/dev/null
+"$wedge" run --runs 30000 --set dulles.tact=0.9 --shard 2/3 --out other-exp.h5 --quiet >/dev/null
+"$wedge" run --runs 30000 --shard 1/2 --out other-k.h5 --quiet >/dev/null
+check() {  # check DESCRIPTION PATTERN -- merge args
+  local what=$1 pattern=$2; shift 3
+  "$wedge" merge "$@" --out bad.h5 >/dev/null 2>err; local code=$?
+  if [ $code -eq 3 ] && grep -q "$pattern" err && [ ! -e bad.h5 ] && [ ! -e bad.h5.partial ]; then ok "$what"; else bad "$what: exit $code: $(cat err)"; fi
+}
+check "a missing shard is refused" "missing shard(s) 2 of 3" -- part-0.h5 part-1.h5
+check "a duplicated shard is refused" "given twice" -- part-0.h5 part-1.h5 part-1.h5 part-2.h5
+check "a shard of another seed is refused" "different seed" -- part-0.h5 part-1.h5 other-seed.h5
+check "a shard of another experiment is refused" "different experiment" -- part-0.h5 part-1.h5 other-exp.h5
+check "a shard of another split is refused" "different shard count" -- part-0.h5 part-1.h5 other-k.h5
+printf 'junk' > junk.h5
+check "a foreign file is refused" "not an HDF5 file" -- part-0.h5 junk.h5
+"$wedge" run --runs 10 --shard 3/2 --out x.h5 >/dev/null 2>&1; [ $? -eq 2 ] && ok "--shard 3/2 is bad input" || bad "--shard 3/2"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
