@@ -19,3 +19,12 @@ endif()
 if(WEDGE_BUILD_BENCHMARKS)
   find_package(benchmark REQUIRED)
 endif()
+
+# MPI (OpenMPI from Debian) for multi-process runs; the build works without it.
+if(WEDGE_WITH_MPI)
+  find_package(MPI COMPONENTS C)
+  if(NOT MPI_C_FOUND)
+    message(STATUS "MPI not found: building without mpirun support")
+    set(WEDGE_WITH_MPI OFF)
+  endif()
+endif()

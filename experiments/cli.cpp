@@ -8,6 +8,7 @@
 #include "engine/runner.hpp"
 #include "experiments/execute.hpp"
 #include "experiments/loader.hpp"
+#include "experiments/mpi.hpp"
 #include "experiments/report.hpp"
 #include "experiments/trace_report.hpp"
 #include "output/results_sink.hpp"
@@ -177,8 +178,51 @@ output::Metadata metadata(const Experiment& e, const std::string& command_line, 
   return m;
 }
 
-int command_run(const RunArgs& args, const std::string& command_line) {
+int command_merge(const std::vector<std::string>& parts, const std::string& out, bool force,
+                  const std::string& command_line, bool quiet = false);
+
+/// Rank 0 merges the ranks' parts into the results file and prints the table; other ranks return.
+int distributed_finish(const mpi::World& world, const std::string& out, const RunArgs& args,
+                       const Experiment& e, const std::string& command_line) {
+  if (world.rank != 0) return EXIT_OK;
+  std::vector<std::string> parts;
+  for (int r = 0; r < world.size; ++r) parts.push_back(fmt::format("{}.shards/part-{}-of-{}.h5", out, r, world.size));
+  command_merge(parts, out, true, command_line, args.quiet);
+  std::error_code ec;
+  std::filesystem::remove_all(out + ".shards", ec);
+  const auto info = output::read_results(out, engine::FieldLayout::from(TugOfWar::fields()));
+  if (args.json) {
+    std::fputs(results_json(e, info.summaries).c_str(), stdout);
+  } else {
+    print_table(stdout, e, info.summaries);
+  }
+  return EXIT_OK;
+}
+
+int command_run(const RunArgs& run_args, const std::string& command_line, const mpi::World& world) {
+  RunArgs args = run_args;
   Experiment e = resolve(args.exp);
+  // Under mpirun: rank r runs shard r/K into FILE.h5.shards/, then rank 0 merges into FILE.h5.
+  const bool distributed = world.size > 1;
+  const std::string final_out = args.out;
+  if (distributed) {
+    if (args.out.empty()) throw ConfigError("under mpirun, --out FILE.h5 is needed (the ranks' results are merged into it)");
+    if (!args.shard.empty()) throw ConfigError("--shard and mpirun cannot be combined");
+    if (args.precision || e.run.precision) throw ConfigError("precision mode (--precision) does not run under mpirun yet");
+    if (!args.resume) check_output_path(final_out, args.force, false);
+    const std::string dir = final_out + ".shards";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    args.shard = fmt::format("{}/{}", world.rank, world.size);
+    args.out = fmt::format("{}/part-{}-of-{}.h5", dir, world.rank, world.size);
+    if (args.resume && std::filesystem::exists(args.out, ec)) args.shard = "done";
+    if (!args.resume) args.force = true;  // a rank's own part, under a directory checked above
+    if (world.rank != 0) args.quiet = true;
+    // Tests inject a failing rank to check that the whole job stops with no merged file.
+    if (const char* fail = std::getenv("WEDGE_TEST_FAIL_RANK"); fail != nullptr && std::atoi(fail) == world.rank) {
+      throw OutputError(fmt::format("rank {}: injected failure (WEDGE_TEST_FAIL_RANK)", world.rank));
+    }
+  }
   if (args.precision) e.run.precision = args.precision;
   if (args.max_runs) e.run.max_runs = *args.max_runs;
   outcome_fields(args.precision_outcomes);  // validate before any work
@@ -198,6 +242,11 @@ int command_run(const RunArgs& args, const std::string& command_line) {
     throw ConfigError("--resume, --force and --store need --out FILE.h5");
   }
   std::uint64_t shard_index = 0, shard_count = 1;
+  if (args.shard == "done") {
+    // Resuming under mpirun: this rank's part is already complete.
+    if (!mpi::all_ok(world, true)) return EXIT_OUTPUT;
+    return distributed_finish(world, final_out, args, e, command_line);
+  }
   if (!args.shard.empty()) {
     const auto slash = args.shard.find('/');
     try {
@@ -327,6 +376,10 @@ int command_run(const RunArgs& args, const std::string& command_line) {
     std::filesystem::rename(partial, args.out, ec);
     if (ec) throw OutputError(fmt::format("cannot rename {} to {}: {}", partial, args.out, ec.message()));
   }
+  if (distributed) {
+    if (!mpi::all_ok(world, true)) return EXIT_OUTPUT;
+    return distributed_finish(world, final_out, args, e, command_line);
+  }
   if (!met && !args.quiet) {
     fmt::print(stderr, "warning: precision {} not reached at every point within --max-runs {}\n",
                *e.run.precision, e.run.max_runs);
@@ -346,7 +399,7 @@ int command_run(const RunArgs& args, const std::string& command_line) {
 }
 
 int command_merge(const std::vector<std::string>& parts, const std::string& out, bool force,
-                  const std::string& command_line) {
+                  const std::string& command_line, bool quiet) {
   check_output_path(out, force, false);
   const std::string partial = out + ".partial";
   std::error_code ec;
@@ -360,7 +413,7 @@ int command_merge(const std::vector<std::string>& parts, const std::string& out,
   }
   std::filesystem::rename(partial, out, ec);
   if (ec) throw OutputError(fmt::format("cannot rename {} to {}: {}", partial, out, ec.message()));
-  fmt::print(stderr, "merged {} shard files into {}\n", parts.size(), out);
+  if (!quiet) fmt::print(stderr, "merged {} shard files into {}\n", parts.size(), out);
   return EXIT_OK;
 }
 
@@ -485,7 +538,25 @@ std::string version_text() {
 
 }  // namespace
 
+namespace {
+int run_cli_in(int argc, char** argv, const mpi::World& world);
+}  // namespace
+
 int run_cli(int argc, char** argv) {
+  const mpi::World world = mpi::init(&argc, &argv);
+  const int code = run_cli_in(argc, argv, world);
+  if (world.size > 1 && code != EXIT_OK) {
+    // One rank failed: end the whole job now, so that no rank waits and nothing is merged.
+    fmt::print(stderr, "error: rank {} of {} failed (exit code {}); stopping every rank\n", world.rank, world.size, code);
+    std::fflush(stderr);
+    mpi::abort(world, code);
+  }
+  mpi::finalize(world);
+  return code;
+}
+
+namespace {
+int run_cli_in(int argc, char** argv, const mpi::World& world) {
   CLI::App app{"wedge: agent-based Monte Carlo of the Soviet-US tug of war over Japan, 1955-56"};
   app.footer(EXIT_CODES_HELP);
   app.require_subcommand(0, 1);
@@ -574,7 +645,7 @@ int run_cli(int argc, char** argv) {
   }
 
   try {
-    if (*run) return command_run(run_args, command_line_text(argc, argv));
+    if (*run) return command_run(run_args, command_line_text(argc, argv), world);
     if (*inspect) return command_inspect(inspect_path, inspect_json);
     if (*merge) return command_merge(merge_parts, merge_out, merge_force, command_line_text(argc, argv));
     if (*params) return command_params(params_json);
@@ -593,5 +664,7 @@ int run_cli(int argc, char** argv) {
     return 1;
   }
 }
+
+}  // namespace
 
 }  // namespace wedge::experiments

@@ -11,6 +11,8 @@ packages=(
   libtbb-dev libboost-random-dev librandom123-dev libhdf5-dev hdf5-tools
   catch2 libbenchmark-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   pybind11-dev
+  # multi-node runs (mpirun)
+  libopenmpi-dev openmpi-bin
   # Python side (Debian's interpreter: /usr/bin/python3)
   python3 python3-dev python3-numpy python3-h5py python3-pandas python3-matplotlib python3-xarray
   python3-pytest

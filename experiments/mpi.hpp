@@ -1,0 +1,26 @@
+#pragma once
+/// MPI for `mpirun -np K wedge run ... --out FILE.h5`: each rank runs shard rank/K of the plan
+/// into its own file and rank 0 merges them (docs/design.md, "Scale out"). Without an MPI build
+/// or launcher, a world of one process.
+#include <string>
+
+namespace wedge::experiments::mpi {
+
+struct World {
+  int rank = 0;
+  int size = 1;
+  bool active = false;  ///< MPI was initialised
+};
+
+/// Initialises MPI if wedge was built with it and started by an MPI launcher.
+World init(int* argc, char*** argv);
+/// Finalises MPI if it was initialised.
+void finalize(const World& world);
+/// True on every rank if `ok` was true on every rank.
+bool all_ok(const World& world, bool ok);
+/// Ends every rank of the job at once (after a rank failed), with exit code `code`.
+[[noreturn]] void abort(const World& world, int code);
+/// Whether this build has MPI.
+bool available();
+
+}  // namespace wedge::experiments::mpi

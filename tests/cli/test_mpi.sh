@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# mpirun -np K wedge run ... equals the single-process run bit for bit (K = 1, 2, 3); a failing or
+# killed rank ends the job with a clear error and no merged file.
+set -u
+wedge=$1
+sweeps=$2
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+command -v mpirun >/dev/null || { echo "FAILED: mpirun not found (scripts/install-deps.sh installs openmpi-bin)"; echo "0 passed, 1 failed"; exit 1; }
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+passed=0; failed=0
+ok() { passed=$((passed + 1)); echo "ok: $1"; }
+bad() { failed=$((failed + 1)); echo "FAILED: $1"; }
+same() { h5diff -q "$1" "$2" /runs /runs >/dev/null 2>&1 && h5diff -q "$1" "$2" /summary /summary >/dev/null 2>&1; }
+mpi() { mpirun --oversubscribe --bind-to none -np "$@"; }
+
+grid="$sweeps/threat_rewards_grid.toml --runs 20000"
+"$wedge" run $grid --out whole.h5 --quiet >/dev/null
+"$wedge" run $grid --json --quiet > whole.json
+for k in 1 2 3; do
+  mpi $k "$wedge" run $grid --out mpi$k.h5 --quiet --json > mpi$k.json 2>err
+  code=$?
+  [ $code -eq 0 ] || bad "mpirun -np $k exit $code: $(cat err)"
+  same whole.h5 mpi$k.h5 && ok "mpirun -np $k equals one process bit for bit" || bad "mpirun -np $k differs"
+  cmp -s whole.json mpi$k.json && ok "mpirun -np $k prints the same JSON" || bad "mpirun -np $k JSON differs"
+  [ ! -e mpi$k.h5.shards ] && ok "mpirun -np $k leaves no shard directory" || bad "shards left"
+done
+
+WEDGE_TEST_FAIL_RANK=1 mpi 2 -x WEDGE_TEST_FAIL_RANK "$wedge" run $grid --out failed.h5 --quiet >/dev/null 2>err
+code=$?
+[ $code -ne 0 ] && ok "a failing rank fails the job (exit $code)" || bad "a failing rank: exit 0"
+grep -q "rank 1 of 2 failed" err && ok "the error names the rank" || bad "message: $(head -c 300 err)"
+[ ! -e failed.h5 ] && ok "no merged file after a failing rank" || bad "failed.h5 exists"
+
+mpi 2 "$wedge" run --runs 400000000 --out killed.h5 --quiet >/dev/null 2>err &
+launcher=$!
+sleep 2
+victim=$(pgrep -f "wedge run --runs 400000000" | head -1)
+[ -n "$victim" ] && kill -9 "$victim"
+for _ in $(seq 1 60); do kill -0 $launcher 2>/dev/null || break; sleep 0.5; done
+if kill -0 $launcher 2>/dev/null; then bad "the job kept running after a rank was killed"; kill -9 $launcher; pkill -9 -f "wedge run --runs 400000000"; fi
+wait $launcher; code=$?
+[ $code -ne 0 ] && ok "a killed rank fails the job (exit $code)" || bad "a killed rank: exit 0"
+[ ! -e killed.h5 ] && ok "no merged file after a killed rank" || bad "killed.h5 exists"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
