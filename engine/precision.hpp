@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <vector>
 
 namespace wedge::engine {
@@ -49,13 +50,19 @@ inline std::uint64_t next_replicates(const Summary& s, const PrecisionTarget& t)
   return std::min(std::max<std::uint64_t>(want, 1), t.max_replicates);
 }
 
+/// Runs one batch of blocks, merging into the summaries (by default run_blocks; a distributed
+/// run shares the blocks among processes and combines their summaries).
+using BatchExecutor = std::function<RunReport(std::span<const Block>, std::vector<Summary>&, const RunOptions&)>;
+
 template <Model M>
 PrecisionReport run_to_precision(const std::vector<typename M::Params>& params,
                                  std::vector<Summary>& summaries, const RunOptions& options,
                                  const PrecisionTarget& target,
-                                 RecordSink<typename M::Record>* sink = nullptr) {
+                                 RecordSink<typename M::Record>* sink = nullptr,
+                                 const BatchExecutor& executor = {}) {
   PrecisionReport report;
   RunOptions opts = options;
+  std::uint64_t sequence = 0;
   for (;;) {
     std::vector<Segment> segments;
     std::uint64_t planned = 0;
@@ -79,8 +86,10 @@ PrecisionReport run_to_precision(const std::vector<typename M::Params>& params,
       opts.progress->set_total(opts.progress_offset + report.run.runs_done + planned);
     }
     opts.progress_offset = options.progress_offset + report.run.runs_done;
-    const auto blocks = make_blocks(segments, target.block_size);
-    const RunReport r = run_blocks<M>(params, blocks, summaries, opts, sink);
+    const auto blocks = make_blocks(segments, target.block_size, sequence);
+    sequence += blocks.size();
+    const RunReport r = executor ? executor(blocks, summaries, opts)
+                                 : run_blocks<M>(params, blocks, summaries, opts, sink);
     report.run.runs_done += r.runs_done;
     report.run.blocks_done += r.blocks_done;
     ++report.batches;

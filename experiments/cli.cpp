@@ -208,7 +208,9 @@ int command_run(const RunArgs& run_args, const std::string& command_line, const 
   if (distributed) {
     if (args.out.empty()) throw ConfigError("under mpirun, --out FILE.h5 is needed (the ranks' results are merged into it)");
     if (!args.shard.empty()) throw ConfigError("--shard and mpirun cannot be combined");
-    if (args.precision || e.run.precision) throw ConfigError("precision mode (--precision) does not run under mpirun yet");
+    if (args.resume && (args.precision || e.run.precision)) {
+      throw ConfigError("--resume does not support precision mode (--precision) yet; rerun with --force");
+    }
     if (!args.resume) check_output_path(final_out, args.force, false);
     const std::string dir = final_out + ".shards";
     std::error_code ec;
@@ -264,7 +266,7 @@ int command_run(const RunArgs& run_args, const std::string& command_line, const 
       throw ConfigError(fmt::format("--shard {}: need 0 <= i < K <= 1000000", args.shard));
     }
     if (args.out.empty()) throw ConfigError("--shard needs --out FILE.h5 (one file per shard, then `wedge merge`)");
-    if (e.run.precision) throw ConfigError("--shard does not support precision mode (--precision)");
+    if (e.run.precision && !distributed) throw ConfigError("--shard does not support precision mode (--precision)");
   }
   if (!args.out.empty()) check_output_path(args.out, args.force, args.resume);
 
@@ -279,7 +281,7 @@ int command_run(const RunArgs& run_args, const std::string& command_line, const 
   options.wave_blocks = args.wave;
   auto summaries = engine::make_summaries<TugOfWar>(points);
   auto blocks = engine::make_blocks(engine::full_plan(static_cast<std::uint32_t>(points), e.run.runs));
-  if (shard_count > 1) {
+  if (shard_count > 1 && !e.run.precision) {
     // Shard i takes the i-th of K contiguous, balanced ranges of the plan's blocks.
     const std::size_t total_blocks = blocks.size();
     const auto begin = static_cast<std::ptrdiff_t>(total_blocks * shard_index / shard_count);
@@ -348,6 +350,78 @@ int command_run(const RunArgs& run_args, const std::string& command_line, const 
   options.progress = &progress;
   options.progress_offset = already;
   ExecuteOptions exec;
+  if (distributed && e.run.precision) {
+    // Every batch is shared among the ranks; integer state is summed and each block's moment
+    // state gathered in rank (= plan) order, so every rank folds the same summaries as one
+    // process would and chooses the same next batch.
+    options.honour_cancel = false;  // all ranks must finish every batch together
+    exec.batch_executor = [&, sink_ptr = sink ? &*sink : nullptr](std::span<const engine::Block> batch,
+                                                                 std::vector<engine::Summary>& global,
+                                                                 const engine::RunOptions& opts) {
+      const std::size_t nb = batch.size();
+      const std::size_t first = nb * static_cast<std::size_t>(world.rank) / static_cast<std::size_t>(world.size);
+      const std::size_t last = nb * static_cast<std::size_t>(world.rank + 1) / static_cast<std::size_t>(world.size);
+      const auto mine = batch.subspan(first, last - first);
+      struct Tee : engine::RecordSink<agents::RunRecord> {
+        engine::RecordSink<agents::RunRecord>* next = nullptr;
+        std::vector<double> moments;  // per block: point, then 6 numbers per continuous field
+        void consume(std::span<const engine::Block> blocks, std::span<const agents::RunRecord> records,
+                     std::span<const engine::Summary> sums) override {
+          for (std::size_t b = 0; b < blocks.size(); ++b) {
+            moments.push_back(blocks[b].point);
+            for (std::size_t f = 0; f < sums[b].layout().continuous.size(); ++f) {
+              const auto r = sums[b].continuous(f).raw();
+              moments.insert(moments.end(), {static_cast<double>(r.n), r.shift, r.sum, r.sum2, r.min, r.max});
+            }
+          }
+          if (next != nullptr) next->consume(blocks, records, sums);
+        }
+      } tee;
+      tee.next = sink_ptr;
+      auto local = engine::make_summaries<TugOfWar>(global.size());
+      engine::RunReport report = engine::run_blocks<TugOfWar>(e.points, mine, local, opts, &tee);
+      const auto& lay = global.front().layout();
+      std::vector<std::uint64_t> ints;
+      for (const auto& s : local) {
+        ints.push_back(s.runs());
+        for (std::size_t f = 0; f < lay.categorical.size(); ++f) ints.insert(ints.end(), s.counts(f).begin(), s.counts(f).end());
+        for (std::size_t f = 0; f < lay.continuous.size(); ++f) {
+          const auto& h = s.continuous(f).histogram();
+          ints.insert(ints.end(), h.begin(), h.end());
+        }
+      }
+      mpi::sum(world, ints);
+      std::size_t at = 0;
+      for (auto& s : global) {
+        s.set_runs(s.runs() + ints[at++]);
+        for (std::size_t f = 0; f < lay.categorical.size(); ++f) {
+          for (auto& c : s.counts(f)) c += ints[at++];
+        }
+        for (std::size_t f = 0; f < lay.continuous.size(); ++f) {
+          auto h = s.continuous(f).histogram();
+          for (auto& c : h) c += ints[at++];
+          s.continuous(f).set_histogram(std::move(h));
+        }
+      }
+      const auto all = mpi::gather_all(world, tee.moments);
+      const std::size_t stride = 1 + 6 * lay.continuous.size();
+      for (std::size_t b = 0; b + stride <= all.size(); b += stride) {
+        auto& s = global.at(static_cast<std::size_t>(all[b]));
+        for (std::size_t f = 0; f < lay.continuous.size(); ++f) {
+          const double* m = &all[b + 1 + 6 * f];
+          const auto& spec = lay.continuous[f];
+          engine::ContinuousStats block(spec.hist_min, spec.hist_max, spec.hist_bins);
+          block.set_raw({static_cast<std::uint64_t>(m[0]), m[1], m[2], m[3], m[4], m[5]});
+          s.continuous(f).merge(block);
+        }
+      }
+      std::uint64_t batch_runs = 0;
+      for (const auto& b : batch) batch_runs += b.count;
+      report.runs_done = batch_runs;
+      report.blocks_done = nb;
+      return report;
+    };
+  }
   exec.run = options;
   exec.precision_outcomes = args.precision_outcomes;
   exec.first_batch = args.exp.runs ? *args.exp.runs : std::min<std::uint64_t>(10'000, e.run.max_runs);

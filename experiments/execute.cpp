@@ -34,7 +34,8 @@ engine::PrecisionReport execute(const Experiment& e, const ExecuteOptions& optio
     target.fields = outcome_fields(options.precision_outcomes);
     target.first_batch = options.first_batch;
     target.max_replicates = e.run.max_runs;
-    return engine::run_to_precision<agents::TugOfWar>(e.points, summaries, options.run, target, sink);
+    return engine::run_to_precision<agents::TugOfWar>(e.points, summaries, options.run, target, sink,
+                                                      options.batch_executor);
   }
   engine::PrecisionReport report;
   report.run = engine::run_blocks<agents::TugOfWar>(e.points, blocks, summaries, options.run, sink);

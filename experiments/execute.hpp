@@ -16,6 +16,7 @@ struct ExecuteOptions {
   engine::RunOptions run;                                    ///< seed, crn, grain, progress...
   std::vector<std::string> precision_outcomes{"format", "alliance"};
   std::uint64_t first_batch = 10'000;                        ///< precision mode's first batch
+  engine::BatchExecutor batch_executor;  ///< precision mode: how a batch runs (default: here)
 };
 
 /// Runs `blocks` of experiment `e` (or, in precision mode, batches until the target is met),

@@ -54,6 +54,38 @@ bool all_ok(const World& world, bool ok) {
   return ok;
 }
 
+void sum(const World& world, std::vector<std::uint64_t>& data) {
+#if WEDGE_WITH_MPI
+  if (world.active && world.size > 1) {
+    MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+  }
+#else
+  (void)world;
+  (void)data;
+#endif
+}
+
+std::vector<double> gather_all(const World& world, const std::vector<double>& mine) {
+#if WEDGE_WITH_MPI
+  if (world.active && world.size > 1) {
+    const int n = static_cast<int>(mine.size());
+    std::vector<int> counts(static_cast<std::size_t>(world.size)), offsets(static_cast<std::size_t>(world.size));
+    MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    int total = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      offsets[r] = total;
+      total += counts[r];
+    }
+    std::vector<double> all(static_cast<std::size_t>(total));
+    MPI_Allgatherv(mine.data(), n, MPI_DOUBLE, all.data(), counts.data(), offsets.data(), MPI_DOUBLE, MPI_COMM_WORLD);
+    return all;
+  }
+#else
+  (void)world;
+#endif
+  return mine;
+}
+
 void abort(const World& world, int code) {
 #if WEDGE_WITH_MPI
   if (world.active) MPI_Abort(MPI_COMM_WORLD, code);

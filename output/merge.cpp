@@ -12,27 +12,33 @@ namespace wedge::output {
 
 namespace {
 
-/// Appends dataset `name` of every source group, in order, to the same-named column of `dst`.
-void concatenate(const std::vector<h5::Handle>& sources, hid_t dst, const std::string& name) {
+/// Appends rows [start, start + n) of dataset `name` of `src` to the same-named column of `dst`.
+void copy_rows(hid_t src, hid_t dst, const std::string& name, hsize_t start, hsize_t n) {
+  if (n == 0) return;
   const h5::Handle out(h5::check_id(H5Dopen2(dst, name.c_str(), H5P_DEFAULT), "missing output dataset " + name));
-  for (const auto& src : sources) {
-    const h5::Handle in(h5::check_id(H5Dopen2(src, name.c_str(), H5P_DEFAULT), "missing dataset " + name));
-    const h5::Handle file_type(H5Dget_type(in));
-    const h5::Handle mem_type(H5Tget_native_type(file_type, H5T_DIR_ASCEND));
-    const std::size_t size = H5Tget_size(mem_type);
-    const hsize_t total = h5::length(in);
-    constexpr hsize_t STEP = 1 << 20;
-    std::vector<unsigned char> buffer(static_cast<std::size_t>(std::min(total, STEP)) * size);
-    for (hsize_t start = 0; start < total; start += STEP) {
-      const hsize_t n = std::min(STEP, total - start);
-      const h5::Handle space(H5Dget_space(in));
-      h5::check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, nullptr, &n, nullptr), "selection");
-      const h5::Handle mem(H5Screate_simple(1, &n, nullptr));
-      h5::check(H5Dread(in, mem_type, mem, space, H5P_DEFAULT, buffer.data()), "cannot read " + name);
-      h5::append(out, mem_type, buffer.data(), n);
-    }
+  const h5::Handle in(h5::check_id(H5Dopen2(src, name.c_str(), H5P_DEFAULT), "missing dataset " + name));
+  const h5::Handle file_type(H5Dget_type(in));
+  const h5::Handle mem_type(H5Tget_native_type(file_type, H5T_DIR_ASCEND));
+  const std::size_t size = H5Tget_size(mem_type);
+  constexpr hsize_t STEP = 1 << 20;
+  std::vector<unsigned char> buffer(static_cast<std::size_t>(std::min(n, STEP)) * size);
+  for (hsize_t done = 0; done < n; done += STEP) {
+    const hsize_t offset = start + done;
+    const hsize_t count = std::min(STEP, n - done);
+    const h5::Handle space(H5Dget_space(in));
+    h5::check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &offset, nullptr, &count, nullptr), "selection");
+    const h5::Handle mem(H5Screate_simple(1, &count, nullptr));
+    h5::check(H5Dread(in, mem_type, mem, space, H5P_DEFAULT, buffer.data()), "cannot read " + name);
+    h5::append(out, mem_type, buffer.data(), count);
   }
 }
+
+/// A run of consecutive blocks of one shard, in the merged order.
+struct Range {
+  std::size_t shard;
+  hsize_t row_begin, rows;     ///< /blocks rows
+  hsize_t record_begin, records;  ///< /runs rows
+};
 
 }  // namespace
 
@@ -108,19 +114,55 @@ void merge_shards(const std::vector<std::string>& paths, const std::string& out_
       block_groups.push_back(h5::open_group(files.back(), "blocks"));
       if (meta.store_runs) runs_groups.push_back(h5::open_group(files.back(), "runs"));
     }
+    // Every block of every shard, in the whole run's order (its sequence number), coalesced into
+    // ranges of consecutive blocks of one shard.
+    struct Entry {
+      std::uint64_t sequence;
+      std::size_t shard;
+      hsize_t row, record, count;
+    };
+    std::vector<Entry> entries;
+    for (std::size_t k = 0; k < block_groups.size(); ++k) {
+      const auto sequence = h5::read_dataset<std::uint64_t>(block_groups[k], "sequence");
+      const auto count = h5::read_dataset<std::uint32_t>(block_groups[k], "count");
+      hsize_t record = 0;
+      for (std::size_t b = 0; b < sequence.size(); ++b) {
+        entries.push_back({sequence[b], k, b, record, count[b]});
+        record += count[b];
+      }
+    }
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.sequence < b.sequence; });
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (entries[i].sequence != i) {
+        throw OutputError(fmt::format("merge: the shards' blocks overlap or leave a gap at block {}", i));
+      }
+    }
+    std::vector<Range> ranges;
+    for (const auto& e : entries) {
+      if (!ranges.empty() && ranges.back().shard == e.shard && ranges.back().row_begin + ranges.back().rows == e.row) {
+        ++ranges.back().rows;
+        ranges.back().records += e.count;
+      } else {
+        ranges.push_back({e.shard, e.row, 1, e.record, e.count});
+      }
+    }
     const h5::Handle out(h5::open_file(out_path, true));
     const auto out_blocks = h5::open_group(out, "blocks");
-    std::vector<std::string> block_columns{"point", "replicate_begin", "count"};
+    std::vector<std::string> block_columns{"point", "replicate_begin", "count", "sequence"};
     for (const auto& f : layout.continuous) {
       for (const char* part : {"_n", "_shift", "_sum", "_sum2", "_min", "_max"}) block_columns.push_back(f.name + part);
     }
-    for (const auto& c : block_columns) concatenate(block_groups, out_blocks, c);
+    for (const auto& c : block_columns) {
+      for (const auto& r : ranges) copy_rows(block_groups[r.shard], out_blocks, c, r.row_begin, r.rows);
+    }
     if (meta.store_runs) {
       const auto out_runs = h5::open_group(out, "runs");
       std::vector<std::string> columns{"point", "replicate"};
       for (const auto& f : layout.categorical) columns.push_back(f.name);
       for (const auto& f : layout.continuous) columns.push_back(f.name);
-      for (const auto& c : columns) concatenate(runs_groups, out_runs, c);
+      for (const auto& c : columns) {
+        for (const auto& r : ranges) copy_rows(runs_groups[r.shard], out_runs, c, r.record_begin, r.records);
+      }
     }
   }
   // Summaries: counts and histograms add exactly; the continuous moments are folded block by

@@ -109,6 +109,7 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
     h5::create_column(blocks, "point", H5T_STD_U32LE, BCHUNK, false);
     h5::create_column(blocks, "replicate_begin", H5T_STD_U64LE, BCHUNK, false);
     h5::create_column(blocks, "count", H5T_STD_U32LE, BCHUNK, false);
+    h5::create_column(blocks, "sequence", H5T_STD_U64LE, BCHUNK, false);
     for (const auto& f : layout_.continuous) {
       h5::create_column(blocks, f.name + "_n", H5T_STD_U64LE, BCHUNK, false);
       for (const char* part : {"_shift", "_sum", "_sum2", "_min", "_max"}) {
@@ -225,6 +226,7 @@ void ResultsWriter::open_columns() {
     block_columns_.push_back(open_block("point"));
     block_columns_.push_back(open_block("replicate_begin"));
     block_columns_.push_back(open_block("count"));
+    block_columns_.push_back(open_block("sequence"));
     for (const auto& f : layout_.continuous) {
       for (const char* part : {"_n", "_shift", "_sum", "_sum2", "_min", "_max"}) block_columns_.push_back(open_block(f.name + part));
     }
@@ -258,9 +260,11 @@ void ResultsWriter::append_blocks(std::span<const engine::Block> blocks,
   h5::append(block_columns_[1], H5T_NATIVE_UINT64, u64.data(), n);
   for (std::size_t i = 0; i < n; ++i) u32[i] = blocks[i].count;
   h5::append(block_columns_[2], H5T_NATIVE_UINT32, u32.data(), n);
+  for (std::size_t i = 0; i < n; ++i) u64[i] = blocks[i].sequence;
+  h5::append(block_columns_[3], H5T_NATIVE_UINT64, u64.data(), n);
   std::vector<double> f64(n);
   for (std::size_t f = 0; f < layout_.continuous.size(); ++f) {
-    const std::size_t base = 3 + 6 * f;
+    const std::size_t base = 4 + 6 * f;
     for (std::size_t i = 0; i < n; ++i) u64[i] = block_summaries[i].continuous(f).raw().n;
     h5::append(block_columns_[base], H5T_NATIVE_UINT64, u64.data(), n);
     const auto part = [&](std::size_t column, auto member) {

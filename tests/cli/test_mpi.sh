@@ -27,6 +27,15 @@ for k in 1 2 3; do
   [ ! -e mpi$k.h5.shards ] && ok "mpirun -np $k leaves no shard directory" || bad "shards left"
 done
 
+# Precision mode: the ranks share every batch and stop where one process stops.
+prec="$sweeps/threat_rewards_grid.toml --precision 0.006 --max-runs 100000 --store runs"
+"$wedge" run $prec --out prec1.h5 --quiet --json > prec1.json
+for k in 2 3; do
+  mpi $k "$wedge" run $prec --out prec$k.h5 --quiet --json > prec$k.json 2>err || bad "precision -np $k: $(cat err)"
+  cmp -s prec1.json prec$k.json && same prec1.h5 prec$k.h5 && ok "precision mode on $k ranks stops where one process stops, bit for bit" \
+    || bad "precision mode on $k ranks differs"
+done
+
 WEDGE_TEST_FAIL_RANK=1 mpi 2 -x WEDGE_TEST_FAIL_RANK "$wedge" run $grid --out failed.h5 --quiet >/dev/null 2>err
 code=$?
 [ $code -ne 0 ] && ok "a failing rank fails the job (exit $code)" || bad "a failing rank: exit 0"

@@ -107,9 +107,10 @@ TEST_CASE("a summary counts categories and merges shards exactly", "[stats]") {
 
 TEST_CASE("blocks are aligned on multiples of the block size within each point", "[plan]") {
   const auto blocks = make_blocks({{0, 0, 10}, {1, 3, 9}, {0, 10, 12}}, 4);
-  const std::vector<Block> expected{{0, 0, 4}, {0, 4, 4}, {0, 8, 2}, {1, 3, 1},
-                                    {1, 4, 4}, {1, 8, 1}, {0, 10, 2}};
+  const std::vector<Block> expected{{0, 0, 4, 0}, {0, 4, 4, 1}, {0, 8, 2, 2}, {1, 3, 1, 3},
+                                    {1, 4, 4, 4}, {1, 8, 1, 5}, {0, 10, 2, 6}};
   CHECK(blocks == expected);
-  CHECK(make_blocks(full_plan(2, 5), 8) == std::vector<Block>{{0, 0, 5}, {1, 0, 5}});
+  CHECK(make_blocks(full_plan(2, 5), 8) == std::vector<Block>{{0, 0, 5, 0}, {1, 0, 5, 1}});
+  CHECK(make_blocks(full_plan(1, 5), 8, 40) == std::vector<Block>{{0, 0, 5, 40}});
   CHECK_THROWS_AS(make_blocks({{0, 0, 1}}, 0), std::invalid_argument);
 }
