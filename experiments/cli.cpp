@@ -21,7 +21,12 @@
 #include <tbb/global_control.h>
 #include <tbb/version.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <csignal>
 #include <filesystem>
@@ -103,6 +108,26 @@ Experiment resolve(const ExperimentArgs& a) {
   return e;
 }
 
+/// `text` with invalid UTF-8 and control characters escaped as \xHH, so an error is one clean line.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool valid = len > 0 && i + len <= text.size();
+    for (std::size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
+    if (valid && len == 1 && (c < 0x20 || c == 0x7F)) valid = false;
+    if (valid) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+    }
+  }
+  return out;
+}
+
 std::string command_line_text(int argc, char** argv) {
   std::string out;
   for (int i = 0; i < argc; ++i) {
@@ -117,6 +142,34 @@ std::string command_line_text(int argc, char** argv) {
   }
   return out;
 }
+
+/// An exclusive lock on FILE.lock while FILE (or FILE.partial) is being written, so that a second
+/// wedge process writing the same results fails at once instead of clobbering the first.
+class OutputLock {
+ public:
+  explicit OutputLock(std::string path) : path_(std::move(path) + ".lock") {
+    fd_ = ::open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw OutputError(fmt::format("{}: cannot create the lock file: {}", path_, std::strerror(errno)));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+      throw OutputError(fmt::format("another wedge process is writing {} (it holds {}); wait for it or stop it",
+                                    path_.substr(0, path_.size() - 5), path_));
+    }
+  }
+  ~OutputLock() {
+    if (fd_ >= 0) {
+      ::unlink(path_.c_str());
+      ::close(fd_);
+    }
+  }
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
 
 /// Checks the output path before any work starts (nothing runs if it cannot be written).
 void check_output_path(const std::string& out, bool force, bool resume) {
@@ -269,6 +322,8 @@ int command_run(const RunArgs& run_args, const std::string& command_line, const 
     if (e.run.precision && !distributed) throw ConfigError("--shard does not support precision mode (--precision)");
   }
   if (!args.out.empty()) check_output_path(args.out, args.force, args.resume);
+  std::optional<OutputLock> lock;
+  if (!args.out.empty()) lock.emplace(args.out);
 
   std::optional<tbb::global_control> threads;
   if (args.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, args.threads);
@@ -425,7 +480,14 @@ int command_run(const RunArgs& run_args, const std::string& command_line, const 
   exec.run = options;
   exec.precision_outcomes = args.precision_outcomes;
   exec.first_batch = args.exp.runs ? *args.exp.runs : std::min<std::uint64_t>(10'000, e.run.max_runs);
-  const auto executed = execute(e, exec, blocks, summaries, sink ? &*sink : nullptr);
+  engine::PrecisionReport executed;
+  try {
+    executed = execute(e, exec, blocks, summaries, sink ? &*sink : nullptr);
+  } catch (const OutputError&) {
+    // A write failed (disk full...): keep the file exactly as its last checkpoint left it.
+    if (writer) writer->abandon();
+    throw;
+  }
   const engine::RunReport report = executed.run;
   const bool met = executed.met;
   progress.finish();
@@ -475,6 +537,7 @@ int command_run(const RunArgs& run_args, const std::string& command_line, const 
 int command_merge(const std::vector<std::string>& parts, const std::string& out, bool force,
                   const std::string& command_line, bool quiet) {
   check_output_path(out, force, false);
+  const OutputLock lock(out);
   const std::string partial = out + ".partial";
   std::error_code ec;
   std::filesystem::remove(partial, ec);
@@ -617,6 +680,9 @@ int run_cli_in(int argc, char** argv, const mpi::World& world);
 }  // namespace
 
 int run_cli(int argc, char** argv) {
+  // A file-size limit (ulimit -f) should be a write error we report, not a signal that kills us.
+  std::signal(SIGXFSZ, SIG_IGN);
+  output::h5::quiet_errors();  // before HDF5 initialises: no HDF5 exit handler, no error printing
   const mpi::World world = mpi::init(&argc, &argv);
   const int code = run_cli_in(argc, argv, world);
   if (world.size > 1 && code != EXIT_OK) {
@@ -714,7 +780,7 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    fmt::print(stderr, "error: {}\n", e.what());
+    fmt::print(stderr, "error: {}\n", printable(e.what()));
     return EXIT_BAD_INPUT;
   }
 
@@ -728,13 +794,13 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
     std::fputs(app.help().c_str(), stdout);
     return EXIT_OK;
   } catch (const ConfigError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
+    fmt::print(stderr, "error: {}\n", printable(e.what()));
     return EXIT_BAD_INPUT;
   } catch (const OutputError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
+    fmt::print(stderr, "error: {}\n", printable(e.what()));
     return EXIT_OUTPUT;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "error: internal: {}\n", e.what());
+    fmt::print(stderr, "error: internal: {}\n", printable(e.what()));
     return 1;
   }
 }

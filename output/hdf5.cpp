@@ -5,6 +5,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -25,19 +29,39 @@ void Handle::reset() noexcept {
   id_ = H5I_INVALID_HID;
 }
 
-void quiet_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void quiet_errors() {
+  // HDF5's exit handler re-closes files whose close failed (a full disk) and can crash doing so;
+  // wedge closes what it opened itself.
+  static const bool once = (H5dont_atexit(), true);
+  (void)once;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 namespace {
-herr_t innermost(unsigned /*n*/, const H5E_error2_t* err, void* out) {
-  auto* text = static_cast<std::string*>(out);
-  if (err->desc != nullptr) *text = err->desc;  // the walk ends at the innermost frame
+herr_t collect(unsigned /*n*/, const H5E_error2_t* err, void* out) {
+  if (err->desc != nullptr) static_cast<std::vector<std::string>*>(out)->emplace_back(err->desc);
   return 0;
 }
-std::string hdf5_message() {
-  std::string text;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, &text);
+/// The error stack's messages, innermost first; clears the stack.
+std::vector<std::string> hdf5_messages() {
+  std::vector<std::string> frames;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect, &frames);
   H5Eclear2(H5E_DEFAULT);
-  return text.empty() ? "HDF5 error" : text;
+  return frames;
+}
+/// The innermost message, reduced to the system's own words for I/O errors
+/// ("... error message = 'File too large' ..." becomes "File too large").
+std::string hdf5_message() {
+  const auto frames = hdf5_messages();
+  for (const auto& f : frames) {
+    const auto at = f.find("error message = '");
+    if (at != std::string::npos) {
+      const auto begin = at + 17;
+      const auto end = f.find('\'', begin);
+      return f.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+    }
+  }
+  return frames.empty() ? "HDF5 error" : frames.front();
 }
 }  // namespace
 
@@ -66,9 +90,32 @@ Handle create_file(const std::string& path) {
   return Handle(id);
 }
 
+namespace {
+/// Whether a wedge process holds the write lock of results file `path` (NAME.h5 or
+/// NAME.h5.partial; the lock is NAME.h5.lock).
+bool write_lock_held(const std::string& path) {
+  std::string base = path;
+  if (base.size() > 8 && base.ends_with(".partial")) base.resize(base.size() - 8);
+  const int fd = ::open((base + ".lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // releases our lock if we got it
+  return held;
+}
+}  // namespace
+
 Handle open_file(const std::string& path, bool writable) {
-  return Handle(check_id(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT),
-                         fmt::format("{}: cannot open as HDF5", path)));
+  const hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) {
+    const auto frames = hdf5_messages();
+    const std::string why = frames.empty() ? "HDF5 error" : frames.front();
+    if (write_lock_held(path)) {
+      throw OutputError(fmt::format("{}: is being written by another process (the file is locked); try again "
+                                    "when that run has finished or been interrupted", path));
+    }
+    throw OutputError(fmt::format("{}: cannot open as HDF5 (damaged or truncated?): {}", path, why));
+  }
+  return Handle(id);
 }
 
 Handle create_group(hid_t parent, const std::string& name) {
@@ -283,6 +330,8 @@ Handle create_column(hid_t parent, const std::string& name, hid_t type, hsize_t 
     check(H5Pset_shuffle(props), "shuffle filter for " + name);
     check(H5Pset_deflate(props, 1), "deflate filter for " + name);
   }
+  // A checksum on every chunk: a corrupted chunk is an error when read, never silent data.
+  check(H5Pset_fletcher32(props), "checksum filter for " + name);
   return Handle(check_id(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, props, H5P_DEFAULT),
                          "cannot create dataset " + name));
 }

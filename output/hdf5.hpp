@@ -32,6 +32,8 @@ class Handle {
   operator hid_t() const noexcept { return id_; }  // NOLINT: handles are passed to the C API
   bool valid() const noexcept { return id_ >= 0; }
   void reset() noexcept;
+  /// Forgets the identifier without closing it (nothing more is written through it).
+  void release() noexcept { id_ = H5I_INVALID_HID; }
 
  private:
   hid_t id_ = H5I_INVALID_HID;

@@ -173,6 +173,9 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
     }
   }
   open_columns();
+  // On disk and consistent from the start: a crash before the first checkpoint leaves a valid,
+  // empty, resumable file.
+  h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_ + ": cannot flush");
 }
 
 ResultsWriter::ResultsWriter(const std::string& path, const engine::FieldLayout& layout,
@@ -446,6 +449,15 @@ void ResultsWriter::write_summary(const std::vector<engine::Summary>& summaries)
   }
 }
 
+void ResultsWriter::abandon() noexcept {
+  for (auto& c : columns_) c.release();
+  for (auto& c : block_columns_) c.release();
+  runs_group_.release();
+  file_.release();
+  columns_.clear();
+  block_columns_.clear();
+}
+
 void ResultsWriter::close() {
   columns_.clear();
   block_columns_.clear();
@@ -464,6 +476,9 @@ void verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout) {
   try {
     const auto point = h5::read_dataset<std::uint32_t>(runs, "point");
     if (point.size() < info.runs_done) throw OutputError("fewer records than runs_done");
+    // Reading every column checks every chunk's checksum.
+    (void)h5::read_dataset<std::uint32_t>(runs, "replicate");
+    for (const auto& spec : layout.continuous) (void)h5::read_dataset<double>(runs, spec.name);
     for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
       const auto& spec = layout.categorical[f];
       const auto values = h5::read_dataset<std::uint16_t>(runs, spec.name);
@@ -500,9 +515,9 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
   h5::quiet_errors();
   ResultsInfo info;
   info.path = path;
-  if (H5Fis_hdf5(path.c_str()) <= 0) {
-    throw OutputError(fmt::format("{}: not an HDF5 file (or damaged beyond reading)", path));
-  }
+  const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+  if (is_hdf5 == 0) throw OutputError(fmt::format("{}: not an HDF5 file (or damaged beyond reading)", path));
+  if (is_hdf5 < 0) (void)h5::open_file(path, false);  // throws with the reason (locked, unreadable...)
   const auto file = h5::open_file(path, false);
   if (!h5::has_attr(file, "format") || h5::get_attr_string(file, "format") != FORMAT_NAME) {
     throw OutputError(fmt::format("{}: not a wedge results file (no format = \"{}\" attribute)", path, FORMAT_NAME));

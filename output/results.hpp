@@ -65,6 +65,10 @@ class ResultsWriter {
   void write_summary(const std::vector<engine::Summary>& summaries);
   /// Closes the file.
   void close();
+  /// After a write failure: drops every handle without flushing or closing, so nothing more is
+  /// written and the file stays as its last checkpoint left it (closing would flush metadata that
+  /// points past the data the failed writes never stored).
+  void abandon() noexcept;
   const std::string& path() const { return path_; }
 
  private:

@@ -4,7 +4,10 @@
 /// the same bits), which keeps the summaries it checkpoints consistent with the records written:
 /// a partial file always holds a prefix of blocks and exactly their summaries.
 #include "engine/runner.hpp"
+#include "engine/error.hpp"
 #include "output/results.hpp"
+
+#include <fmt/format.h>
 
 #include <chrono>
 
@@ -27,6 +30,9 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
 
   void consume(std::span<const engine::Block> blocks, std::span<const typename M::Record> records,
                std::span<const engine::Summary> block_summaries) override {
+    // HDF5's automatic error printing is per thread: this is the writer thread.
+    static thread_local const bool quiet = (h5::quiet_errors(), true);
+    (void)quiet;
     const std::size_t nc = summaries_.front().layout().categorical.size();
     const std::size_t nv = summaries_.front().layout().continuous.size();
     categories_.resize(records.size() * nc);
@@ -36,8 +42,14 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
     }
     // The runner's block summaries, merged in the same order: the same bits as its own.
     for (std::size_t b = 0; b < blocks.size(); ++b) summaries_[blocks[b].point].merge(block_summaries[b]);
-    writer_.append_runs(blocks, categories_, values_);
-    writer_.append_blocks(blocks, block_summaries);
+    try {
+      writer_.append_runs(blocks, categories_, values_);
+      writer_.append_blocks(blocks, block_summaries);
+    } catch (const OutputError& err) {
+      throw OutputError(fmt::format("{}: cannot write: {}; the runs up to its last checkpoint are kept: "
+                                    "free space and continue with --resume",
+                                    writer_.path(), err.what()));
+    }
     runs_done_ += records.size();
     const auto now = Clock::now();
     if (std::chrono::duration<double>(now - last_).count() >= interval_) {
