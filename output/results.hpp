@@ -73,6 +73,7 @@ class ResultsWriter {
 
  private:
   void open_columns();
+  void sync_to_disk();
   void write_state(hid_t group, const std::vector<engine::Summary>& summaries) const;
 
   std::string path_;
