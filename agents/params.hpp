@@ -51,6 +51,9 @@ double parse_parameter_value(const ParamInfo& info, std::string_view text);
 /// Applies "key=value" to `scenario`; throws ConfigError (bad syntax, unknown key, bad value).
 void apply_assignment(Scenario& scenario, std::string_view assignment);
 
+/// Levenshtein distance between two strings (for "did you mean" suggestions).
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
 /// A value formatted for display: shortest round-trip for reals, integer or bool otherwise.
 std::string format_value(const ParamInfo& info, double value);
 

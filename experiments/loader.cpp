@@ -29,27 +29,12 @@ constexpr std::string_view RUN_KEYS[] = {"runs", "seed", "precision", "crn", "ma
 constexpr std::string_view SWEEP_KEYS[] = {"design", "points", "keys", "csv"};
 constexpr std::string_view DESIGNS[] = {"grid", "lhs", "sobol", "saltelli", "list"};
 
-std::size_t distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0u : 1u)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 template <class List>
 std::string nearest(std::string_view word, const List& list) {
   std::string best;
   std::size_t d = std::string::npos;
   for (std::string_view c : list) {
-    const std::size_t x = distance(word, c);
+    const std::size_t x = agents::edit_distance(word, c);
     if (x < d) {
       d = x;
       best = std::string(c);

@@ -6,16 +6,14 @@
 # refused and reading a file being written is safe.
 #   test_faults.sh WEDGE SWEEPS [ITERATIONS]
 set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wedge=$1
 sweeps=$2
 iterations=${3:-6}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
-passed=0; failed=0
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-bad() { failed=$((failed + 1)); echo "FAILED: $1"; }
-same() { h5diff -q "$1" "$2" /runs /runs >/dev/null 2>&1 && h5diff -q "$1" "$2" /summary /summary >/dev/null 2>&1; }
+source "$here/common.sh"
 RANDOM=20261125  # fixed seed: the same moments every time
 
 run_args="--runs 10000000 --seed 3"
@@ -91,5 +89,4 @@ pid=$!; sleep 0.5
 kill -INT $pid; wait $pid 2>/dev/null
 "$wedge" inspect busy.h5.partial | grep -q PARTIAL && ok "the first writer's partial file is intact" || bad "first writer's file"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -2,6 +2,7 @@
 # mpirun -np K wedge run ... equals the single-process run bit for bit (K = 1, 2, 3); a failing or
 # killed rank ends the job with a clear error and no merged file.
 set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wedge=$1
 sweeps=$2
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
@@ -9,10 +10,7 @@ command -v mpirun >/dev/null || { echo "FAILED: mpirun not found (scripts/instal
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
-passed=0; failed=0
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-bad() { failed=$((failed + 1)); echo "FAILED: $1"; }
-same() { h5diff -q "$1" "$2" /runs /runs >/dev/null 2>&1 && h5diff -q "$1" "$2" /summary /summary >/dev/null 2>&1; }
+source "$here/common.sh"
 mpi() { mpirun --oversubscribe --bind-to none -np "$@"; }
 
 grid="$sweeps/threat_rewards_grid.toml --runs 20000"
@@ -53,5 +51,4 @@ wait $launcher; code=$?
 [ $code -ne 0 ] && ok "a killed rank fails the job (exit $code)" || bad "a killed rank: exit 0"
 [ ! -e killed.h5 ] && ok "no merged file after a killed rank" || bad "killed.h5 exists"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

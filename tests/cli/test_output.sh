@@ -3,20 +3,15 @@
 # SIGINT/SIGTERM/SIGKILL then --resume equal to an uninterrupted run bit for bit, mismatched
 # resumes refused, unwritable targets refused, h5dump-able output, inspect of bad files.
 set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wedge=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-bad() { failed=$((failed + 1)); echo "FAILED: $1"; }
+source "$here/common.sh"
 expect_code() {  # expect_code CODE DESCRIPTION -- command...
   local want=$1 what=$2; shift 3
   "$@" >"$dir/out" 2>"$dir/err"; local got=$?
   if [ "$got" -eq "$want" ]; then ok "$what"; else bad "$what: exit $got, expected $want: $(cat "$dir/err")"; fi
-}
-same_results() {  # same_results A B: /runs and /summary identical
-  h5diff -q "$1" "$2" /runs /runs >/dev/null 2>&1 && h5diff -q "$1" "$2" /summary /summary >/dev/null 2>&1
 }
 
 N=10000000  # enough work to interrupt mid-run
@@ -59,7 +54,7 @@ for attempt in INT:0.6 TERM:0.9 KILL:0.5 KILL:0.9 KILL:1.3 KILL:1.7; do
   else
     [ $code -eq 0 ] && ok "SIG$sig then --resume completes" || bad "SIG$sig resume exit $code: $(cat "$dir/err")"
   fi
-  same_results "$dir/full.h5" "$dir/cut.h5" && ok "SIG$sig then --resume equals the uninterrupted run bit for bit" || bad "SIG$sig resumed results differ"
+  same "$dir/full.h5" "$dir/cut.h5" && ok "SIG$sig then --resume equals the uninterrupted run bit for bit" || bad "SIG$sig resumed results differ"
 done
 
 rm -f "$dir/m.h5"*
@@ -94,5 +89,4 @@ expect_code 3 "inspect of a truncated file" -- "$wedge" inspect "$dir/truncated.
 expect_code 3 "inspect of a missing file" -- "$wedge" inspect "$dir/nothere.h5"
 "$wedge" inspect "$dir/full.h5" --json | grep -q '^{"path": ".*full.h5", "complete": true, "runs_done": 10000000' && ok "inspect --json" || bad "inspect --json"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

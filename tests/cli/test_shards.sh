@@ -2,15 +2,13 @@
 # --shard i/K + wedge merge equal the single-process run bit for bit (runs and summaries), and
 # mismatched, missing or duplicated shards are refused with no file left behind.
 set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wedge=$1
 sweeps=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
-passed=0; failed=0
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-bad() { failed=$((failed + 1)); echo "FAILED: $1"; }
-same() { h5diff -q "$1" "$2" /runs /runs >/dev/null 2>&1 && h5diff -q "$1" "$2" /summary /summary >/dev/null 2>&1; }
+source "$here/common.sh"
 
 for case in "baseline:--runs 300001:1 2 3" "grid:$sweeps/threat_rewards_grid.toml --runs 5000:2 3 5"; do
   name=${case%%:*}; rest=${case#*:}; args=${rest%%:*}; ks=${rest##*:}
@@ -42,5 +40,4 @@ printf 'junk' > junk.h5
 check "a foreign file is refused" "not an HDF5 file" -- part-0.h5 junk.h5
 "$wedge" run --runs 10 --shard 3/2 --out x.h5 >/dev/null 2>&1; [ $? -eq 2 ] && ok "--shard 3/2 is bad input" || bad "--shard 3/2"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
