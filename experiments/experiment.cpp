@@ -42,7 +42,9 @@ void resolve_design(Experiment& e) {
       std::uint64_t total = 1;
       for (const auto& sk : sw.keys) {
         total *= sk.values.size();
-        if (total > 100'000'000) throw ConfigError(fmt::format("{}: the grid has more than 10^8 points", e.source));
+        if (total > MAX_DESIGN_POINTS) {
+          throw ConfigError(fmt::format("{}: the grid has more than {} points", e.source, MAX_DESIGN_POINTS));
+        }
       }
       for (std::uint64_t i = 0; i < total; ++i) {
         std::vector<double> row(d);
@@ -65,6 +67,11 @@ void resolve_design(Experiment& e) {
     case Design::lhs:
     case Design::sobol:
     case Design::saltelli: {
+      const std::uint64_t n = sw.design == Design::saltelli ? sw.points * (d + 2) : sw.points;
+      if (n > MAX_DESIGN_POINTS) {
+        throw ConfigError(fmt::format("{}: the {} design has {} points; at most {}", e.source,
+                                      design_name(sw.design), n, MAX_DESIGN_POINTS));
+      }
       const auto u = sw.design == Design::lhs     ? latin_hypercube(sw.points, d, e.run.seed)
                      : sw.design == Design::sobol ? sobol_points(sw.points, d)
                                                   : saltelli_points(sw.points, d);

@@ -21,6 +21,9 @@ struct RunSettings {
 
 enum class Design { single, grid, lhs, sobol, saltelli, list };
 
+/// Most design points an experiment may have (each point's summary takes ~4 KB of memory).
+inline constexpr std::uint64_t MAX_DESIGN_POINTS = 1'000'000;
+
 /// The design's name as written in files ("grid", ...; "single" = no sweep).
 const char* design_name(Design d);
 

@@ -50,6 +50,76 @@ std::string joined(const List& list) {
   return out;
 }
 
+/// TOML allows non-ASCII characters only inside strings and comments. Finding one elsewhere here
+/// keeps it from toml++ 3.3 (Debian 12), whose whitespace tables reach __builtin_unreachable for
+/// code points U+00A1-U+049A in those positions (undefined behaviour, found by fuzzing). Returns
+/// the 1-based line and column of the first such character, or {0, 0}.
+std::pair<std::size_t, std::size_t> non_ascii_outside_strings(std::string_view text) {
+  enum { code, comment, basic, literal, multi_basic, multi_literal } state = code;
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < text.size(); ++i, ++column) {
+    const char c = text[i];
+    const auto starts = [&](std::string_view s) { return text.substr(i, s.size()) == s; };
+    if (c == '\n') {
+      ++line;
+      column = 0;
+      if (state == comment || state == basic || state == literal) state = code;
+      continue;
+    }
+    switch (state) {
+      case code:
+        if (static_cast<unsigned char>(c) >= 0x80) return {line, column};
+        if (c == '#') {
+          state = comment;
+        } else if (starts(R"(""")")) {
+          state = multi_basic;
+          i += 2;
+          column += 2;
+        } else if (starts("'''")) {
+          state = multi_literal;
+          i += 2;
+          column += 2;
+        } else if (c == '"') {
+          state = basic;
+        } else if (c == '\'') {
+          state = literal;
+        }
+        break;
+      case comment:
+        break;
+      case basic:
+        if (c == '\\') {
+          ++i;
+          ++column;
+        } else if (c == '"') {
+          state = code;
+        }
+        break;
+      case literal:
+        if (c == '\'') state = code;
+        break;
+      case multi_basic:
+        if (c == '\\') {
+          ++i;
+          ++column;
+        } else if (starts(R"(""")")) {
+          state = code;
+          i += 2;
+          column += 2;
+        }
+        break;
+      case multi_literal:
+        if (starts("'''")) {
+          state = code;
+          i += 2;
+          column += 2;
+        }
+        break;
+    }
+  }
+  return {0, 0};
+}
+
 /// Reads one file and remembers where things are.
 class FileReader {
  public:
@@ -76,6 +146,10 @@ class FileReader {
       std::stringstream buffer;
       buffer << in.rdbuf();
       text = buffer.str();
+    }
+    if (const auto [line, column] = non_ascii_outside_strings(text); line > 0) {
+      throw ConfigError(fmt::format("{}:{}:{}: invalid TOML: a non-ASCII character outside a string or comment",
+                                    path_, line, column));
     }
     try {
       auto table = toml::parse(text, path_);
@@ -293,7 +367,7 @@ class FileReader {
                          sweep.design == Design::saltelli;
     if (const toml::node* points = table.get("points")) {
       if (!sampled) fail(points->source(), fmt::format("sweep.points applies to lhs, sobol and saltelli designs, not {}", *name));
-      sweep.points = count(*points, "sweep.points", 1, 10'000'000);
+      sweep.points = count(*points, "sweep.points", 1, MAX_DESIGN_POINTS);
     } else if (sampled) {
       fail(where, fmt::format("a {} design needs points = N", *name));
     }
@@ -408,6 +482,13 @@ std::vector<std::string> split_csv_line(const std::string& line) {
 }
 
 void load_csv(Sweep& sweep) {
+  std::error_code ec;
+  if (!fs::is_regular_file(sweep.csv, ec)) {
+    throw ConfigError(fmt::format("{}: not a regular file (a CSV file of design points is expected)", sweep.csv));
+  }
+  if (fs::file_size(sweep.csv, ec) > (std::uintmax_t{256} << 20)) {
+    throw ConfigError(fmt::format("{}: larger than 256 MB; not a CSV file of design points?", sweep.csv));
+  }
   std::ifstream in(sweep.csv);
   if (!in) throw ConfigError(fmt::format("{}: cannot open the CSV file of design points", sweep.csv));
   std::string line;
@@ -432,6 +513,9 @@ void load_csv(Sweep& sweep) {
         sweep.keys.push_back(SweepKey{key, {}, 0, 0, 0, false});
       }
       continue;
+    }
+    if (sweep.keys.front().values.size() >= MAX_DESIGN_POINTS) {
+      throw ConfigError(fmt::format("{}:{}: more than {} design points", sweep.csv, line_no, MAX_DESIGN_POINTS));
     }
     if (cells.size() != header.size()) {
       throw ConfigError(fmt::format("{}:{}: {} values for {} keys", sweep.csv, line_no, cells.size(), header.size()));

@@ -165,6 +165,16 @@ TEST_CASE("every bad input names file, line, column, key, value and what is allo
              StartsWith("bad.toml:1:1: unknown key 'tact' (did you mean 'dulles.tact'?"));
 }
 
+TEST_CASE("non-ASCII text is fine in strings and comments, located elsewhere", "[loader]") {
+  test::TempDir dir;
+  const auto ok = dir.write("ok.toml",
+                            "description = \"T\u014dky\u014d, \u041c\u043e\u043b\u043e\u0442\u043e\u0432\"\n"
+                            "# D\u00e9claration commune\n[dulles]\ntact = 0.3 # Dull\u00e8s\n[run]\nseed = 2\n");
+  CHECK(load_experiment(ok).run.seed == 2);
+  CHECK(error_of("description = '''x \u014d'''\n[dulles]\nt\u00e4ct = 0.3\n") ==
+        "bad.toml:3:2: invalid TOML: a non-ASCII character outside a string or comment");
+}
+
 TEST_CASE("sweep errors are located and explained", "[loader]") {
   const std::string head = "[sweep]\ndesign = \"grid\"\n[sweep.keys]\n";
   CHECK(error_of(head + "\"dulles.tact\" = { min = 0.9, max = 0.1, steps = 3 }\n") ==
