@@ -20,12 +20,6 @@ const char* design_name(Design d) {
   return "?";
 }
 
-Experiment Experiment::baseline() {
-  Experiment e;
-  resolve_design(e);
-  return e;
-}
-
 void resolve_design(Experiment& e) {
   e.swept_keys.clear();
   e.points.clear();

@@ -56,8 +56,6 @@ struct Experiment {
   std::vector<agents::Scenario> points;     ///< one scenario per design point
   std::vector<std::vector<double>> values;  ///< values[p][k]: swept key k at point p
 
-  /// The baseline scenario as a one-point experiment.
-  static Experiment baseline();
 };
 
 /// Generates the design points from `e.base` and `e.sweep` (and, for lhs, `e.run.seed`), and

@@ -210,11 +210,9 @@ ResultsWriter::ResultsWriter(const std::string& path, const engine::FieldLayout&
 
 void ResultsWriter::open_columns() {
   category_values_.clear();
-  category_numeric_.clear();
   category_wide_.clear();
   for (const auto& f : layout_.categorical) {
     const bool numeric = numeric_categories(f);
-    category_numeric_.push_back(numeric);
     category_wide_.push_back(H5Tequal(stored_type(f, numeric), H5T_STD_U16LE) > 0);
     std::vector<std::int64_t> values;
     for (std::size_t c = 0; c < f.categories.size(); ++c) {

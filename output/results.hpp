@@ -84,7 +84,6 @@ class ResultsWriter {
   std::vector<h5::Handle> columns_;  ///< point, replicate, categorical..., continuous...
   std::vector<h5::Handle> block_columns_;  ///< point, replicate_begin, count, per continuous field 6
   std::vector<std::vector<std::int64_t>> category_values_;  ///< stored value per category index
-  std::vector<bool> category_numeric_;
   std::vector<bool> category_wide_;  ///< stored as uint16 (else uint8)
   hid_t point_type_ = H5T_NATIVE_UINT32;  ///< memory type of /runs/point
   std::uint64_t current_slot_ = 0;
