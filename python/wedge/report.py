@@ -73,6 +73,15 @@ def _report_categories(results, outcome):
     return cats[-1:] if len(cats) == 2 else cats
 
 
+def _noise_phrase(share) -> str:
+    """How much of an outcome's variance over the design is Monte Carlo noise, in words."""
+    if not np.isfinite(share):
+        return ""
+    if share >= 1:
+        return "its variance over the design is no larger than its Monte Carlo noise"
+    return f"{share:.1%} of its variance over the design is Monte Carlo noise"
+
+
 def _findings_sobol(results, table: pd.DataFrame) -> list[str]:
     items = []
     for outcome in OUTCOMES:
@@ -90,7 +99,7 @@ def _findings_sobol(results, table: pd.DataFrame) -> list[str]:
             parts = [f"{r['key']} (ST {r['ST']:.2f} [{r['ST_low']:.2f}, {r['ST_high']:.2f}], "
                      f"S1 {r['S1']:.2f} [{r['S1_low']:.2f}, {r['S1_high']:.2f}])" for _, r in matter.iterrows()]
             noise = list(rows[rows["ST_noise"]]["key"])
-            text = f"{label} ({share:.1%} of its variance over the design is Monte Carlo noise): "
+            text = f"{label} ({_noise_phrase(share)}): "
             text += ("most sensitive to " + ", then ".join(parts)) if parts else "no key can be told from noise"
             if noise and parts:
                 text += f"; {', '.join(noise)} cannot be told from noise (ST interval reaches 0)"
@@ -111,7 +120,7 @@ def _findings_effects(results, table: pd.DataFrame) -> list[str]:
             under = list(rows[rows["below_noise"]]["key"])
             parts = [f"{r['key']} (eta² {r['eta2']:.2f}; a key with no effect scores up to {r['eta2_ref']:.2f})"
                      for _, r in matter.iterrows()]
-            noise = f"{share:.1%} of its variance over the design is Monte Carlo noise" if np.isfinite(share) else ""
+            noise = _noise_phrase(share)
             text = f"{label}{f' ({noise})' if noise else ''}: "
             text += ("depends most on " + ", then ".join(parts)) if parts else \
                 "no key's main effect rises above the no-effect reference"
@@ -134,9 +143,31 @@ def _findings_single(results) -> list[str]:
     return items
 
 
+class _CachedSummaries:
+    """A results file whose summary(fields) is read once per set of fields (the report's figures
+    and tables ask for the same summaries many times); everything else passes through."""
+
+    def __init__(self, results):
+        self._results = results
+        self._summaries = {}
+
+    def summary(self, fields=None):
+        key = None if fields is None else tuple(fields)
+        if key not in self._summaries:
+            self._summaries[key] = self._results.summary(fields)
+        return self._summaries[key].copy()
+
+    def __getattr__(self, name):
+        return getattr(self._results, name)
+
+
 def write_report(results: Results, out: pathlib.Path, n_bootstrap: int = 500, seed: int = 0) -> pathlib.Path:
     """Writes the figures and index.html for any results file into ``out`` (created if needed);
-    returns the index path. Sensitivity warnings raised on the way are listed in the page."""
+    returns the index path. Sensitivity warnings raised on the way are listed in the page.
+
+    Grid sweeps get heatmaps over their first two keys; other designs get scatter plots with
+    binned means (``wedge.plots.heatmap`` bins them too, on request)."""
+    results = _CachedSummaries(results)
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     figures: list[tuple[str, str, str]] = []  # (section, caption, file)
@@ -164,12 +195,9 @@ def write_report(results: Results, out: pathlib.Path, n_bootstrap: int = 500, se
         for field in outcomes:
             figures.append((f"P({field})", f"P({field}) against each swept key",
                             _save(plots.probability_panels(results, field), out / f"{field}_vs_keys.png")))
-            if len(keys) >= 2:
-                rank = effects[effects["outcome"] == field].groupby("key")["eta2"].max()
-                pair = list(rank.sort_values(ascending=False).index[:2]) if design_name != "grid" else keys[:2]
-                figures.append((f"P({field})", f"P({field}) over {pair[0]} and {pair[1]}"
-                                + ("" if design_name == "grid" else " (quantile bins)"),
-                                _save(plots.heatmaps(results, pair[0], pair[1], field), out / f"{field}_heatmap.png")))
+            if len(keys) >= 2 and design_name == "grid":
+                figures.append((f"P({field})", f"P({field}) over {keys[0]} and {keys[1]}",
+                                _save(plots.heatmaps(results, keys[0], keys[1], field), out / f"{field}_heatmap.png")))
         if sobol is not None:
             for field in outcomes:
                 figures.append(("Sobol indices", f"Sobol indices of P({field})",
@@ -198,9 +226,13 @@ def write_report(results: Results, out: pathlib.Path, n_bootstrap: int = 500, se
                         "intervals over base points, and the indices are corrected for the Monte Carlo noise "
                         "of each point's probability.</p>" if sobol is not None else
                         "<p>eta² is the share of the variance of the probability over the design explained by a "
-                        "key's main effect; a key with no effect still scores about (bins − 1)/(points − 1) "
-                        "on this design: the reference is the 95% quantile of its score under random "
-                        "permutation.</p>" if keys else "")
+                        "key's main effect. "
+                        + ("In a balanced grid a key with no effect differs between its levels by Monte Carlo "
+                           "noise only: the reference is the 95% quantile of its eta² under redrawn noise.</p>"
+                           if design_name == "grid" else
+                           "A key with no effect still scores about (bins − 1)/(points − 1) on this design: the "
+                           "reference is the 95% quantile of its eta² under random permutation.</p>")
+                        if keys else "")
                      + "</section>")
     if keys:
         design = results.design
@@ -229,10 +261,12 @@ def write_report(results: Results, out: pathlib.Path, n_bootstrap: int = 500, se
                      + _table(shown, "sobol", {"noise_share": lambda r: f"{r['noise_share']:.4f}"}))
     if effects is not None:
         shown = effects[["outcome", "category", "key", "eta2", "eta2_null", "eta2_ref", "below_noise",
-                         "noise_share"]]
+                         "reference", "noise_share"]]
         parts.append("<h2>Main effects</h2><p>eta² = Var(E[P | key]) / Var(P) over the design; eta2_null and "
-                     "eta2_ref: the mean and 95% quantile of a key with no effect (permutation, seeded); "
-                     "below_noise: eta² under the reference.</p>" + _table(shown, "effects"))
+                     "eta2_ref: the mean and 95% quantile of what a key with no effect scores (reference: "
+                     "'permutation' of the outputs for random designs, redrawn replicate 'noise' for grids; "
+                     "seeded); below_noise: eta² under the reference; noise_share: the share of Var(P) that "
+                     "is Monte Carlo noise.</p>" + _table(shown, "effects"))
     table = results.summary(outcomes)
     note = ""
     if len(table) > MAX_SUMMARY_ROWS:

@@ -8,7 +8,8 @@
 - :func:`main_effects` / :func:`main_effects_table` / :func:`main_effects_from_outputs`: for any
   sweep, the mean outcome at each value (or quantile bin) of each key and the correlation ratio
   eta^2 = Var(E[Y|X]) / Var(Y), beside a noise reference: what a key with no effect scores for
-  this design and these outputs (by permutation).
+  this design and these outputs (by permutation for random designs, from replicate noise for
+  balanced grids).
 
 Replicate noise
 ---------------
@@ -469,8 +470,8 @@ def _groups(x: pd.Series, bins: int) -> np.ndarray:
 
 
 def main_effects_from_outputs(design: pd.DataFrame, y, noise_var=None, bins: int = 8,
-                              n_permutations: int = 1000, confidence: float = 0.95,
-                              seed: int = 0) -> pd.DataFrame:
+                              n_permutations: int = 1000, confidence: float = 0.95, seed: int = 0,
+                              reference: str = "permutation", noise_draws=None) -> pd.DataFrame:
     """Main effects of each column of ``design`` on the outputs ``y``, with a noise reference.
 
     Parameters
@@ -479,22 +480,35 @@ def main_effects_from_outputs(design: pd.DataFrame, y, noise_var=None, bins: int
     y : array of the design's length
         The output at each point (e.g. a probability).
     noise_var : array like y, optional
-        Variance of each output's replicate noise; gives the noise share of Var(Y).
+        Variance of each output's replicate noise; gives the noise share of Var(Y) (and the
+        "noise" reference's draws when ``noise_draws`` is not given).
     bins : int
         Keys with more than max(bins, 12) distinct values are grouped into ``bins`` quantile bins.
     n_permutations, confidence, seed :
-        The reference: eta^2 of the key's grouping after a seeded random permutation of y (a key
-        with no effect, on this design and these outputs, replicate noise included);
-        ``eta2_null`` is its mean, ``eta2_ref`` its ``confidence`` quantile. For g groups of m
-        points the mean is about (g - 1)/(m - 1) (e.g. 7/63 = 0.11 for 8 bins of 64 points).
+        Draws of the reference, its level, and its seed.
+    reference : {"permutation", "noise"}
+        What a key with no effect scores on this design with these outputs:
+
+        - "permutation" (random designs: lhs, sobol, saltelli, list): eta^2 of the key's grouping
+          after a seeded random permutation of y. A key with no effect whose values are random
+          picks up the other keys' effects and the replicate noise by chance: for g groups of m
+          points its mean is about (g - 1)/(m - 1) (7/63 = 0.11 for 8 bins of 64 points).
+        - "noise" (balanced full-factorial grids): a key with no effect in a balanced grid has
+          group means that differ only by replicate noise, so the reference is eta^2 of noise
+          draws (``noise_draws``, or independent normal draws with variance ``noise_var``)
+          grouped by the key, over the observed Var(Y).
+    noise_draws : array (D x len(y)), optional
+        Realisations of the outputs' replicate noise (e.g. a bootstrap over replicates, which
+        keeps the correlation of common random numbers).
 
     Returns
     -------
     Tidy DataFrame: key, value (or bin centre), p (mean output), points, se (standard error of
     the mean: spread of the points in the group over sqrt(points)), eta2 (correlation ratio
-    Var(E[Y|X]) / Var(Y), in [0, 1]), eta2_null, eta2_ref, below_noise (eta2 <= eta2_ref: the key
-    cannot be told from one with no effect), noise_share (share of Var(Y) that is replicate
-    noise, NaN without noise_var).
+    Var(E[Y|X]) / Var(Y), in [0, 1]), eta2_null (the reference's mean), eta2_ref (its
+    ``confidence`` quantile), below_noise (eta2 <= eta2_ref: the key cannot be told from one with
+    no effect), reference, noise_share (share of Var(Y) that is replicate noise, NaN without
+    noise_var).
     """
     y = np.asarray(y, dtype=float)
     if len(design) != len(y):
@@ -503,16 +517,31 @@ def main_effects_from_outputs(design: pd.DataFrame, y, noise_var=None, bins: int
         raise ValueError("main effects need at least one swept key")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence = {confidence}: must be in (0, 1)")
+    if reference not in ("permutation", "noise"):
+        raise ValueError(f"reference = {reference!r}: must be 'permutation' or 'noise'")
     m = len(y)
     centred = y - y.mean()
     total = float((centred ** 2).sum())
     noise_share = np.nan
+    nv = None
     if noise_var is not None:
         nv = np.asarray(noise_var, dtype=float)
+        if nv.shape != y.shape:
+            raise ValueError("noise_var must be shaped like y")
         noise_share = float(nv.mean() / (total / m)) if total > 0 else np.nan
     rng = np.random.default_rng(seed)
-    perms = np.argsort(rng.random((n_permutations, m)), axis=1)
-    permuted = centred[perms]  # (n_permutations, m)
+    if reference == "permutation":
+        perms = np.argsort(rng.random((n_permutations, m)), axis=1)
+        draws = centred[perms]  # (n_permutations, m)
+    elif noise_draws is not None:
+        draws = np.asarray(noise_draws, dtype=float)
+        if draws.ndim != 2 or draws.shape[1] != m:
+            raise ValueError(f"noise_draws must have shape (D, {m})")
+    elif nv is not None:
+        draws = rng.standard_normal((n_permutations, m)) * np.sqrt(nv)[None, :]
+    else:
+        raise ValueError("reference = 'noise' needs noise_var or noise_draws")
+    draws = draws - draws.mean(axis=1, keepdims=True)
     frames = []
     for key in design.columns:
         groups = _groups(design[key].reset_index(drop=True), bins)
@@ -526,7 +555,7 @@ def main_effects_from_outputs(design: pd.DataFrame, y, noise_var=None, bins: int
             return (sums ** 2 / sizes).sum(axis=-1) / total if total > 0 else np.zeros(np.shape(values)[:-1])
 
         e = float(eta2(centred))
-        null = eta2(permuted)
+        null = eta2(draws)
         means = (y @ onehot) / sizes
         sq = ((y[:, None] - means[None, :]) ** 2 * onehot).sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -535,19 +564,43 @@ def main_effects_from_outputs(design: pd.DataFrame, y, noise_var=None, bins: int
         frames.append(pd.DataFrame({"key": key, "value": labels.astype(float), "p": means,
                                     "points": sizes.astype(int), "se": se, "eta2": e,
                                     "eta2_null": float(null.mean()) if total > 0 else 0.0,
-                                    "eta2_ref": ref, "below_noise": bool(e <= ref),
+                                    "eta2_ref": ref, "below_noise": bool(e <= ref), "reference": reference,
                                     "noise_share": noise_share}))
     return pd.concat(frames, ignore_index=True)
 
 
+def _replicate_noise(reps: np.ndarray, y: np.ndarray, n_draws: int, seed: int):
+    """From per-run indicators (points x R): the noise variance of each point's mean as it shows
+    across points (mean_i C_ii - mean_{i,k} C_ik, spread over the points as C_ii minus the common
+    part) and ``n_draws`` bootstrap realisations of the noise (resampling replicates, so the
+    correlation of common random numbers is kept)."""
+    m, r = reps.shape
+    dev = reps - y[:, None]
+    norm = 1.0 / (r * (r - 1))
+    diag = norm * (dev * dev).sum(axis=1)
+    common = norm * float((dev.mean(axis=0) ** 2).sum())
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, r, (n_draws, r)) + r * np.arange(n_draws)[:, None]
+    weights = np.bincount(idx.ravel(), minlength=n_draws * r).reshape(n_draws, r) / r
+    draws = weights @ reps.T - y[None, :]
+    return np.maximum(diag - common, 0.0), draws
+
+
 def main_effects(results, outcome: str = "format", category: str = "treaty", bins: int = 8,
-                 n_permutations: int = 1000, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+                 n_permutations: int = 1000, confidence: float = 0.95, seed: int = 0,
+                 reference: str = "auto", max_cells: int = 50_000_000, _records: dict | None = None) -> pd.DataFrame:
     """Mean P(outcome = category) at each value of each swept key (grid, list) or in ``bins``
     quantile bins (lhs, sobol, saltelli), with the correlation ratio eta^2 of each key and a
     noise reference (see :func:`main_effects_from_outputs`).
 
+    ``reference="auto"`` takes "noise" for grid designs (a key with no effect in a balanced grid
+    differs between its levels by replicate noise only) and "permutation" otherwise. Replicate
+    noise: binomial, p(1 - p)/(n - 1) per point, independent across points; for files run with
+    common random numbers (``crn = true``) and per-run records, estimated from the records
+    instead (200 bootstrap draws over replicates, which keep the correlation between points).
+
     Returns a tidy DataFrame: key, value (or bin centre), p (mean), points, se, eta2, eta2_null,
-    eta2_ref, below_noise, noise_share (binomial: mean p(1 - p)/(n - 1) over Var(Y)).
+    eta2_ref, below_noise, reference, noise_share.
 
     Raises
     ------
@@ -559,29 +612,43 @@ def main_effects(results, outcome: str = "format", category: str = "treaty", bin
         raise ValueError("main effects need a sweep (this file has a single scenario)")
     if outcome not in results.fields:
         raise KeyError(f"unknown outcome {outcome!r}; valid: {list(results.fields)}")
+    if reference == "auto":
+        reference = "noise" if results.attrs.get("design") == "grid" else "permutation"
     k, n = _counts(results, outcome, category)
     y = np.where(n > 0, k / np.maximum(n, 1), 0.0)
-    return main_effects_from_outputs(design.sort_index(), y, binomial_noise_var(k, n), bins, n_permutations,
-                                     confidence, seed)
+    noise_var, draws = binomial_noise_var(k, n), None
+    if bool(results.experiment.get("run", {}).get("crn", False)):
+        if _records is not None and outcome in _records:
+            reps = _records[outcome]
+        else:
+            reps = _replicate_matrix(results, outcome, results.fields[outcome], len(y), max_cells)
+            if _records is not None:
+                _records[outcome] = reps
+        if reps is not None:
+            noise_var, draws = _replicate_noise(reps[str(category)], y, min(n_permutations, 200), seed)
+    return main_effects_from_outputs(design.sort_index(), y, noise_var, bins, n_permutations, confidence, seed,
+                                     reference, draws if reference == "noise" else None)
 
 
 def main_effects_table(results, outcomes=("format", "alliance", "okinawa"), bins: int = 8,
-                       n_permutations: int = 1000, confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
+                       n_permutations: int = 1000, confidence: float = 0.95, seed: int = 0,
+                       reference: str = "auto") -> pd.DataFrame:
     """eta^2 of every swept key for every category of each outcome, with the noise reference.
 
     Returns a tidy DataFrame, one row per outcome, category and key: outcome, category, key, eta2,
-    eta2_null, eta2_ref, below_noise, noise_share. Categories that never vary get eta2 = 0 and
+    eta2_null, eta2_ref, below_noise, reference, noise_share. Categories that never vary get eta2 = 0 and
     below_noise = True.
     """
-    rows = []
+    rows, records = [], {}
     for outcome in outcomes:
         if outcome not in results.fields:
             raise KeyError(f"unknown outcome {outcome!r}; valid: {list(results.fields)}")
         for category in results.fields[outcome]:
-            effects = main_effects(results, outcome, category, bins, n_permutations, confidence, seed)
+            effects = main_effects(results, outcome, category, bins, n_permutations, confidence, seed, reference,
+                                   _records=records)
             first = effects.groupby("key", sort=False).first().reset_index()
             first.insert(0, "category", category)
             first.insert(0, "outcome", outcome)
             rows.append(first[["outcome", "category", "key", "eta2", "eta2_null", "eta2_ref", "below_noise",
-                               "noise_share"]])
+                               "reference", "noise_share"]])
     return pd.concat(rows, ignore_index=True)

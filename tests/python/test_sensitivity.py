@@ -267,3 +267,45 @@ def test_runs_for_noise_share():
     frame = pd.DataFrame({"a": [0.0, 1.0] * 10})
     with pytest.raises(ValueError, match="outputs"):
         wedge.main_effects_from_outputs(frame, np.ones(5))
+
+
+def test_grid_noise_reference_detects_small_effects_a_permutation_misses():
+    # A balanced 4 x 4 grid, 400 binomial runs per point: P = 0.2 + 0.4 a + 0.06 b (+ 0 c via a
+    # third factor of 2 levels). b's effect is small but real; c has none. In a balanced grid a
+    # key with no effect differs between its levels by replicate noise only, so the noise
+    # reference flags c and not b; permuting the outputs (the reference for random designs) lets
+    # a's large effect leak into b's levels and misses b.
+    levels = np.linspace(0, 1, 4)
+    a, b, c = (g.ravel() for g in np.meshgrid(levels, levels, [0.0, 1.0], indexing="ij"))
+    design = pd.DataFrame({"a": a, "b": b, "c": c})
+    p = 0.2 + 0.4 * a + 0.06 * b
+    runs = 400
+    below = {"b": 0, "c": 0}
+    missed_by_permutation = 0
+    reps = 100
+    for rep in range(reps):
+        k = np.random.default_rng(700 + rep).binomial(runs, p)
+        y = k / runs
+        nv = sensitivity.binomial_noise_var(k, np.full(k.size, runs))
+        noise = wedge.main_effects_from_outputs(design, y, nv, n_permutations=200, seed=rep,
+                                                reference="noise").groupby("key").first()
+        perm = wedge.main_effects_from_outputs(design, y, nv, n_permutations=200, seed=rep).groupby("key").first()
+        for key in below:
+            below[key] += noise.loc[key, "below_noise"]
+        missed_by_permutation += perm.loc["b", "below_noise"]
+        assert not noise.loc["a", "below_noise"]
+    assert below["b"] <= 5  # b is detected nearly always
+    assert below["c"] >= 95 - 4 * np.sqrt(reps * 0.05 * 0.95)  # c under its 95% reference ~95% of the time
+    assert missed_by_permutation >= 90
+
+
+def test_grid_main_effects_of_the_engine(files):
+    # The issue's example: reward power's effect on the alliance (eta² about 0.2 on the grid)
+    # must show, and the grid (common random numbers, records stored) uses the records' noise.
+    with wedge.open(files["grid"]) as r:
+        effects = wedge.main_effects(r, "alliance", "intact").groupby("key").first()
+    assert (effects["reference"] == "noise").all()
+    reward = effects.loc["dulles.reward_power"]
+    assert 0.1 < reward["eta2"] < 0.35 and not reward["below_noise"]
+    assert reward["eta2_ref"] < 0.05
+    assert 0 <= reward["noise_share"] < 0.05
