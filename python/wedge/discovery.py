@@ -115,8 +115,11 @@ def _stats(member: np.ndarray, y: np.ndarray, draws: np.ndarray | None, confiden
     return out
 
 
-def _fmt(value) -> str:
-    return f"{value:.4g}" if isinstance(value, (float, np.floating)) else str(value)
+def _info_line(info: dict) -> str:
+    """"cases of interest: P(format = treaty) >= 0.25 (straddling points: weight)"."""
+    if "title" in info:
+        return f"cases of interest: {info['title']} (straddling points: {info.get('straddling', '?')})"
+    return " ".join(f"{k}={v}" for k, v in info.items())
 
 
 class Prim:
@@ -343,7 +346,7 @@ class PrimBox:
                  f"{with_interval('coverage')}, {with_interval('density')}, mass {s['mass']:.3f} "
                  f"({s['points']} of {len(self.prim.y)} points), {s['res_dim']} key(s) restricted"]
         if self.info:
-            lines.insert(0, " ".join(f"{k}={_fmt(v)}" for k, v in self.info.items()))
+            lines.insert(0, _info_line(self.info))
         for key, row in self.limits(i).iterrows():
             lines.append(f"  {row['lower']:.4g} <= {key} <= {row['upper']:.4g}   (range {row['min']:.4g} .. {row['max']:.4g})")
         if len(self.limits(i)) == 0:
@@ -509,7 +512,7 @@ class CartResult:
     def __str__(self) -> str:
         lines = []
         if self.info:
-            lines.append(" ".join(f"{k}={_fmt(v)}" for k, v in self.info.items()))
+            lines.append(_info_line(self.info))
         for _, b in self.boxes[self.boxes["of_interest"]].sort_values("coverage", ascending=False).iterrows():
             i = int(b["id"])
             text = f"CART leaf {i}: coverage {b['coverage']:.3f}"
@@ -520,7 +523,8 @@ class CartResult:
                 text += f" [{b['density_low']:.3f}, {b['density_high']:.3f}]"
             lines.append(text + f", mass {b['mass']:.3f} ({int(b['points'])} points)")
             for key, r in self.limits(i).iterrows():
-                lines.append(f"  {r['lower']:.4g} < {key} <= {r['upper']:.4g}")
+                low = "<=" if r["lower"] == r["min"] else "<"  # the data's minimum is inside; a cut is not
+                lines.append(f"  {r['lower']:.4g} {low} {key} <= {r['upper']:.4g}")
         if len(lines) <= (1 if self.info else 0):
             lines.append("CART: no leaf where cases of interest are the majority")
         return "\n".join(lines)
