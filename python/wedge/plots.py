@@ -243,21 +243,34 @@ def tornado(sensitivity, value: str = "ST", low: str | None = None, high: str | 
 
 def sobol_bars(table: pd.DataFrame, outcome: str):
     """S1 and ST with their intervals for every category of ``outcome``, from
-    :func:`wedge.sobol_table`; each panel's title gives the noise share of Var(Y)."""
+    :func:`wedge.sobol_table`; each panel's title gives the noise share of Var(Y). The axis spans
+    [-0.25, 1.25]; an index or interval end beyond it is written at the edge."""
     rows = table[table["outcome"] == outcome]
     cats = list(dict.fromkeys(rows["category"]))
-    fig, axes = plt.subplots(1, len(cats), figsize=(3.6 * len(cats) + 1.5, 0.9 + 0.55 * rows["key"].nunique()),
-                             squeeze=False, sharey=True)
-    for ax, cat in zip(axes[0], cats):
+    n_keys = rows["key"].nunique()
+    cols = min(2, len(cats))
+    nrows = -(-len(cats) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(6.4 * cols, (1.3 + 0.6 * n_keys) * nrows), squeeze=False)
+    lo_edge, hi_edge = -0.25, 1.25
+    for ax in axes.ravel()[len(cats):]:
+        ax.set_visible(False)
+    for ax, cat in zip(axes.ravel(), cats):
         r = rows[rows["category"] == cat].reset_index(drop=True)
         y = np.arange(len(r))
         for offset, name, colour in ((-0.18, "S1", "#4c72b0"), (0.18, "ST", "#dd8452")):
             err = np.vstack([r[name] - r[f"{name}_low"], r[f"{name}_high"] - r[name]]).clip(min=0)
-            ax.barh(y + offset, r[name], 0.34, xerr=np.nan_to_num(err), capsize=2, color=colour, label=name)
+            ax.barh(y + offset, r[name].clip(lo_edge, hi_edge), 0.34, xerr=np.nan_to_num(err), capsize=2,
+                    color=colour, label=name)
+            for yi, (_, row) in zip(y, r.iterrows()):
+                if not (lo_edge <= row[name] <= hi_edge) or row[f"{name}_high"] > hi_edge or row[f"{name}_low"] < lo_edge:
+                    ax.text(hi_edge if row[name] >= 0.5 else lo_edge, yi + offset,
+                            f" {name} {row[name]:.2f} [{row[f'{name}_low']:.2f}, {row[f'{name}_high']:.2f}] ",
+                            ha="right" if row[name] >= 0.5 else "left", va="center", fontsize=6,
+                            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
         ax.axvline(0, color="black", lw=0.6)
         ax.axvline(1, color="black", lw=0.6, ls=":")
-        ax.set_title(f"P({outcome} = {cat})\nnoise share {r['noise_share'].iloc[0]:.1%}", fontsize=8)
-        ax.set_xlim(-0.25, 1.25)
+        ax.set_title(f"P({outcome} = {cat}); noise share {r['noise_share'].iloc[0]:.1%}", fontsize=8)
+        ax.set_xlim(lo_edge, hi_edge)
         ax.set_yticks(y, [describe(k, 36) for k in r["key"]], fontsize=7)
     axes[0][0].legend(fontsize=7)
     fig.suptitle(f"Sobol indices of P({outcome}), noise-corrected, with 95% bootstrap intervals", fontsize=9)
