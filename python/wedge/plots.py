@@ -22,11 +22,11 @@ COLOURS = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#d
 
 
 def point_label(results, point: int) -> str:
-    """"point 3 (dulles.tact = 0.5, dulles.threat_strength = 1.25)", or "the scenario" when
-    nothing is swept."""
+    """"point 3 (dulles.tact = 0.5, dulles.threat_strength = 1.25)", or "the scenario (nothing
+    swept)" when nothing is swept."""
     design = results.design
     if not len(design.columns):
-        return "the scenario"
+        return "the scenario (nothing swept)"
     row = design.loc[point]
     values = ", ".join(f"{k} = {row[k]:.4g}" for k in design.columns)
     return f"point {point} ({values})"
@@ -184,7 +184,8 @@ def heatmaps(results, key_x: str, key_y: str, field: str = "format", bins: int =
 
 
 def compare(results_list: Sequence, labels: Sequence[str], field: str = "format", point: int = 0):
-    """Baseline versus counterfactuals: P(field = category) side by side, with intervals."""
+    """Baseline versus counterfactuals: P(field = category) side by side, with intervals. For a
+    sweep, the legend names the point's parameter values."""
     fig, ax = plt.subplots(figsize=(7, 3.8))
     width = 0.8 / max(1, len(results_list))
     cats = None
@@ -194,6 +195,8 @@ def compare(results_list: Sequence, labels: Sequence[str], field: str = "format"
         cats = list(rows["category"].astype(str))
         x = np.arange(len(cats)) + i * width
         err = np.vstack([rows["p"] - rows["ci_low"], rows["ci_high"] - rows["p"]])
+        if len(res.design.columns):
+            label = f"{label}: {point_label(res, point)}"
         ax.bar(x, rows["p"], width, yerr=err, capsize=3, label=label)
     ax.set_xticks(np.arange(len(cats)) + width * (len(results_list) - 1) / 2, cats)
     ax.set_ylabel("probability")
