@@ -378,6 +378,18 @@ class PrimBox:
                                       "box": {**self.stats(), "limits": lims(None)},
                                       "trajectory": trajectory}, default=float))
 
+    def error_bars(self, i: int | None = None):
+        """Box ``i``'s (default: selected) coverage and density intervals as matplotlib error bars
+        ([[below], [above]] each), or (None, None) without draws. The estimate weights straddling
+        points by their probability while the interval is of redrawn 0/1 statuses, so a skewed
+        interval may miss the estimate by a hair: the bars are clipped at 0."""
+        s = self.stats(i)
+        if "coverage_low" not in s:
+            return None, None
+        xerr = np.clip([[s["coverage"] - s["coverage_low"]], [s["coverage_high"] - s["coverage"]]], 0, None)
+        yerr = np.clip([[s["density"] - s["density_low"]], [s["density_high"] - s["density"]]], 0, None)
+        return xerr, yerr
+
     def plot_trajectory(self, ax=None):
         """The peeling trajectory: density against coverage, coloured by the number of restricted
         keys, with the selected box marked and its intervals drawn. Returns the Figure."""
@@ -387,10 +399,7 @@ class PrimBox:
         t = self.peeling_trajectory
         points = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=18, zorder=2)
         s = self.stats()
-        xerr = yerr = None
-        if "coverage_low" in s:
-            xerr = [[s["coverage"] - s["coverage_low"]], [s["coverage_high"] - s["coverage"]]]
-            yerr = [[s["density"] - s["density_low"]], [s["density_high"] - s["density"]]]
+        xerr, yerr = self.error_bars()
         ax.errorbar([s["coverage"]], [s["density"]], xerr=xerr, yerr=yerr, fmt="o", mfc="none", mec="red",
                     ecolor="red", ms=10, zorder=3, label=f"selected box {self.selected}")
         ax.set_xlabel("coverage (share of the cases of interest inside the box)")

@@ -81,6 +81,10 @@ def test_points_straddling_the_threshold():
     assert s["coverage_low"] < s["coverage"] < s["coverage_high"]
     assert s["density_low"] < s["density"] < s["density_high"]
     assert s["density_high"] - s["density_low"] > 0.02
+    for i in range(len(box.box_lims)):  # every box of the trajectory has drawable intervals
+        xerr, yerr = box.error_bars(i)
+        assert (xerr >= 0).all() and (yerr >= 0).all()
+    matplotlib.pyplot.close(box.select(len(box.box_lims) - 1).plot_trajectory())
     with pytest.raises(ValueError, match="straddling"):
         discovery.cases_of_interest(k, n, 0.5, "maybe")
     with pytest.raises(ValueError, match="threshold"):
