@@ -1,6 +1,7 @@
 // wedge._core: the engine from Python. simulate() runs an experiment without writing a file and
 // returns the same JSON document as `wedge run --json` (so the results equal the command line's),
 // plus, if asked, every run's record as NumPy columns. The GIL is released while the engine runs.
+#include "agents/params.hpp"
 #include "agents/tug_of_war.hpp"
 #include "engine/error.hpp"
 #include "experiments/execute.hpp"
@@ -119,6 +120,33 @@ py::list fields() {
 
 }  // namespace
 
+namespace {
+
+/// The parameter registry (agents/params.hpp) for Python: one dict per key with key, section,
+/// type ("real", "integer", "boolean"), default, min, max (floats, may be infinite),
+/// min_exclusive, range (in words) and meaning, in the order of MODEL.md §4.
+py::list parameters() {
+  py::list out;
+  for (const auto& p : agents::parameters()) {
+    py::dict d;
+    d["key"] = p.key;
+    d["section"] = p.section;
+    d["type"] = p.type == agents::ParamType::real      ? "real"
+                : p.type == agents::ParamType::integer ? "integer"
+                                                       : "boolean";
+    d["default"] = p.get(agents::Scenario{});
+    d["min"] = p.min;
+    d["max"] = p.max;
+    d["min_exclusive"] = p.min_exclusive;
+    d["range"] = p.range_text();
+    d["meaning"] = p.meaning;
+    out.append(d);
+  }
+  return out;
+}
+
+}  // namespace
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "wedge's engine: run experiments from Python (see wedge.simulate)";
   static py::exception<ConfigError> config_error(m, "ConfigError", PyExc_ValueError);
@@ -137,6 +165,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("records"),
         "Runs an experiment; returns (results JSON text, per-run columns dict, resolved experiment TOML).");
   m.def("fields", &fields, "The run record's fields.");
+  m.def("parameters", &parameters, "Every scenario key: key, section, type, default, min, max, range, meaning.");
   m.attr("__version__") = VERSION;
   m.attr("git_commit") = GIT_COMMIT;
   m.attr("kernel") = agents::kernel_name();

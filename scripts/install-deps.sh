@@ -18,6 +18,10 @@ packages=(
   # Python side (Debian's interpreter: /usr/bin/python3)
   python3 python3-dev python3-numpy python3-h5py python3-pandas python3-matplotlib python3-xarray
   python3-pytest
+  # analysis: posterior tails and normal quantiles (scipy), CART for scenario discovery (sklearn)
+  python3-scipy python3-sklearn
+  # the report's test in a real browser (headless Chromium driven by Selenium)
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -14,9 +14,15 @@ import pathlib
 from . import plots, sensitivity
 from .results import FORMAT, FORMAT_VERSION, Results, ResultsError, open, wilson
 from .sensitivity import main_effects, sobol_from_outputs, sobol_indices
+from .sensitivity import SensitivityWarning, main_effects_from_outputs, main_effects_table, sobol_table
+from .registry import describe, parameters
+from . import discovery
+from .discovery import CartResult, Prim, PrimBox, discover
 
 __all__ = ["open", "Results", "ResultsError", "simulate", "sobol_indices", "main_effects",
            "sobol_from_outputs", "plots", "sensitivity", "wilson", "FORMAT", "FORMAT_VERSION"]
+__all__ += ["sobol_table", "main_effects_table", "main_effects_from_outputs", "SensitivityWarning",
+            "parameters", "describe", "discover", "discovery", "Prim", "PrimBox", "CartResult"]
 
 
 def _toml_value(value) -> str:
