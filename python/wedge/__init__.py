@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import json
 import pathlib
+from typing import Any, Sequence, Union
 
 from . import plots, sensitivity
 from .results import FORMAT, FORMAT_VERSION, Results, ResultsError, open, wilson
+from .results import ResultsBusyError, ResultsDamagedError, ResultsPartialError
 from .sensitivity import main_effects, sobol_from_outputs, sobol_indices
 
 __all__ = ["open", "Results", "ResultsError", "simulate", "sobol_indices", "main_effects",
            "sobol_from_outputs", "plots", "sensitivity", "wilson", "FORMAT", "FORMAT_VERSION"]
+__all__ += ["ResultsBusyError", "ResultsPartialError", "ResultsDamagedError"]
 
 
-def _toml_value(value) -> str:
+def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -33,7 +36,7 @@ def _toml_value(value) -> str:
     raise TypeError(f"cannot write {value!r} in an experiment")
 
 
-def _dict_to_toml(experiment: dict) -> str:
+def _dict_to_toml(experiment: dict[str, Any]) -> str:
     """An experiment dict shaped like an experiment file ({"dulles": {"tact": 0.9}, "sweep":
     {"design": "grid", "keys": {"dulles.tact": [0.1, 0.9]}}, ...}) as TOML text."""
     lines, tables = [], []
@@ -58,8 +61,11 @@ def _dict_to_toml(experiment: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def simulate(experiment=None, runs=None, seed=None, threads=None, set=None, crn=None,  # noqa: A002
-             precision=None, records=False):
+def simulate(experiment: Union[str, pathlib.Path, dict[str, Any], None] = None,
+             runs: int | None = None, seed: int | None = None, threads: int | None = None,
+             set: Union[dict[str, Any], Sequence[str], None] = None,  # noqa: A002
+             crn: bool | None = None, precision: float | None = None,
+             records: bool = False) -> dict[str, Any]:
     """Runs an experiment in-process (no file is written) and returns its results.
 
     Parameters
