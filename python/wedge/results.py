@@ -384,7 +384,7 @@ class Results:
         self._cache = (runs, counts, cont)
         return self._cache
 
-    def in_use(self, field: str) -> np.ndarray:
+    def categories_in_use(self, field: str) -> np.ndarray:
         """Which categories of ``field`` can occur at each point: a bool array [points, categories].
 
         The round fields (``rounds``, ``threat_round``, ``shigemitsu_round``,
@@ -437,7 +437,7 @@ class Results:
                                   "category": np.tile(np.array(cats, dtype=object), c.shape[0]),
                                   "count": k, "p": p, "ci_low": low, "ci_high": high})
             if not all_categories:
-                frame = frame[self.in_use(field).reshape(-1)]
+                frame = frame[self.categories_in_use(field).reshape(-1)]
             frames.append(frame)
         table = pd.concat(frames, ignore_index=True)
         if len(design.columns):
@@ -581,7 +581,7 @@ class Results:
         data_vars: dict[str, Any] = {"runs": ("point", n)}
         for field, cats in self.fields.items():
             dim = f"{field}_category"
-            keep = np.ones(len(cats), dtype=bool) if all_categories else self.in_use(field).any(axis=0)
+            keep = np.ones(len(cats), dtype=bool) if all_categories else self.categories_in_use(field).any(axis=0)
             labels = np.asarray(cats, dtype=np.int64 if cats and isinstance(cats[0], int) else object)
             coords[dim] = labels[keep]
             c = counts[field][:, keep]
