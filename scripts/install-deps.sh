@@ -18,6 +18,8 @@ packages=(
   # Python side (Debian's interpreter: /usr/bin/python3)
   python3 python3-dev python3-numpy python3-h5py python3-pandas python3-matplotlib python3-xarray
   python3-pytest
+  # pip install . into a virtual environment (pyproject.toml), xarray.open_dataset on results files
+  python3-venv python3-setuptools python3-wheel python3-h5netcdf
 )
 
 missing=()
