@@ -1,10 +1,12 @@
+import shutil
+
 import h5py
 import numpy as np
 import pandas as pd
 import pytest
 
 import wedge
-from conftest import cli_json
+from conftest import cli_json, wedge as wedge_cli
 
 
 def test_metadata_and_experiment(files):
@@ -121,3 +123,20 @@ def test_the_context_manager_closes_the_file(files):
         handle = r._file
         assert handle.id.valid
     assert not handle.id.valid
+
+
+def test_label_is_the_description_else_the_file_name(files, tmp_path):
+    with wedge.open(files["grid"]) as r:
+        assert r.label == r.description == "Grid: threat strength x reward power"
+    experiment = tmp_path / "plain.toml"
+    experiment.write_text("[run]\nruns = 500\n")  # no description, no extends
+    out = tmp_path / "no_threat.h5"
+    wedge_cli("run", experiment, "--out", out, "--quiet")
+    with wedge.open(out) as r:
+        assert r.description == "" and r.label == "no_threat"
+    partial = tmp_path / "no_threat_cut.h5.partial"
+    shutil.copy(out, partial)
+    with h5py.File(partial, "r+") as f:
+        f.attrs.modify("complete", 0)
+    with wedge.open(partial, allow_partial=True) as r:
+        assert r.label == "no_threat_cut"
