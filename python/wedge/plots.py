@@ -29,7 +29,7 @@ def probability_vs_key(results, key: str, field: str = "format", categories: Seq
     cats = list(categories) if categories is not None else results.fields[field]
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for cat in cats:
-        rows = table[table["category"] == str(cat)].groupby(key)[["p", "ci_low", "ci_high"]].mean().sort_index()
+        rows = table[table["category"] == results.category(field, cat)].groupby(key)[["p", "ci_low", "ci_high"]].mean().sort_index()
         ax.plot(rows.index, rows["p"], marker="o", label=str(cat))
         ax.fill_between(rows.index, rows["ci_low"], rows["ci_high"], alpha=0.2)
     ax.set_xlabel(key)
@@ -43,7 +43,7 @@ def probability_vs_key(results, key: str, field: str = "format", categories: Seq
 def heatmap(results, key_x: str, key_y: str, field: str = "format", category: str = "treaty"):
     """P(field = category) over two swept keys (means over any other keys)."""
     table = results.summary([field])
-    rows = table[table["category"] == str(category)]
+    rows = table[table["category"] == results.category(field, category)]
     grid = rows.pivot_table(index=key_y, columns=key_x, values="p", aggfunc="mean").sort_index()
     fig, ax = plt.subplots(figsize=(6, 4.5))
     image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis", vmin=0,

@@ -199,3 +199,18 @@ def test_summary_shows_the_categories_that_can_occur(files, typed):
         assert list(ds["rounds_category"].values) == list(range(1, 7))
         assert int(ds["rounds_count"].sel(point=0, rounds_category=[4, 5, 6]).sum()) == 0
         assert int(r.to_xarray(all_categories=True).sizes["rounds_category"]) == 100
+
+
+def test_plots_of_numeric_fields_find_their_categories(files):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from wedge import plots
+
+    with wedge.open(files["grid"]) as r:
+        for labels in (None, ["2"], [2]):  # the field's labels, or a label given as text or number
+            fig = plots.probability_vs_key(r, "dulles.threat_strength", "islands_promised", categories=labels)
+            lines = fig.axes[0].lines
+            assert lines and all(len(line.get_xdata()) == 3 for line in lines)
+        fig = plots.heatmap(r, "dulles.threat_strength", "dulles.reward_power", field="islands_promised", category="2")
+        assert fig.axes[0].images[0].get_array().shape == (4, 3)
