@@ -25,7 +25,7 @@ def _wait_for(path, seconds=20.0):
 
 def test_a_file_being_written_by_wedge_is_busy_not_damaged(tmp_path):
     out = tmp_path / "busy.h5"
-    writer = subprocess.Popen([str(WEDGE), "run", "--runs", "400000000", "--store", "summary", "--out", str(out),
+    writer = subprocess.Popen([str(WEDGE), "run", "--runs", "350000000", "--store", "summary", "--out", str(out),
                                "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         partial = tmp_path / "busy.h5.partial"
