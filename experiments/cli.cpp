@@ -11,6 +11,7 @@
 #include "experiments/mpi.hpp"
 #include "experiments/report.hpp"
 #include "experiments/trace_report.hpp"
+#include "output/dimension_scales.hpp"
 #include "output/results_sink.hpp"
 #include "wedge/version.hpp"
 
@@ -508,6 +509,7 @@ int command_run(const RunArgs& run_args, const std::string& command_line, const 
   if (sink) {
     sink->finish(true);
     writer->close();
+    output::write_dimension_scales(partial);
     std::error_code ec;
     std::filesystem::rename(partial, args.out, ec);
     if (ec) throw OutputError(fmt::format("cannot rename {} to {}: {}", partial, args.out, ec.message()));

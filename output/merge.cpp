@@ -1,5 +1,6 @@
 // Merging the shard files of one experiment into one results file (wedge merge; MPI rank 0).
 #include "engine/error.hpp"
+#include "output/dimension_scales.hpp"
 #include "output/results.hpp"
 
 #include <fmt/format.h>
@@ -210,6 +211,7 @@ void merge_shards(const std::vector<std::string>& paths, const std::string& out_
   }
   writer.checkpoint(summaries, runs, wall, true);
   writer.close();
+  write_dimension_scales(out_path);
 }
 
 }  // namespace wedge::output

@@ -22,6 +22,8 @@ packages=(
   python3-scipy python3-sklearn
   # the report's test in a real browser (headless Chromium driven by Selenium)
   chromium chromium-driver python3-selenium
+  # pip install . into a virtual environment (pyproject.toml), xarray.open_dataset on results files
+  python3-venv python3-setuptools python3-wheel python3-h5netcdf
 )
 
 missing=()

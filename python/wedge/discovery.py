@@ -616,11 +616,10 @@ def discover(results, outcome: str, category: str, threshold: float, method: str
         raise ValueError(f"method = {method!r}: must be 'prim' or 'cart'")
     if outcome not in results.fields:
         raise KeyError(f"unknown outcome {outcome!r}; valid: {list(results.fields)}")
-    if str(category) not in results.fields[outcome]:
-        raise KeyError(f"{outcome} has no category {category!r}; valid: {results.fields[outcome]}")
+    category = results.category(outcome, category)  # KeyError for an unknown category
     table = results.summary([outcome])
     n = table.groupby("point")["count"].sum().sort_index().to_numpy(dtype=float)
-    k = table[table["category"] == str(category)].set_index("point").sort_index()["count"].to_numpy(dtype=float)
+    k = table[table["category"] == category].set_index("point").sort_index()["count"].to_numpy(dtype=float)
     y, draws, cases = cases_of_interest(k, n, threshold, straddling, n_draws, seed)
     x = design.sort_index()
     cases.index = x.index

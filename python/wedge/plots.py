@@ -88,7 +88,7 @@ def probability_vs_key(results, key: str, field: str = "format", categories: Seq
     ordered = _ordered(results, key)
     for i, cat in enumerate(cats):
         colour = COLOURS[i % len(COLOURS)]
-        rows = table[table["category"] == str(cat)]
+        rows = table[table["category"] == results.category(field, cat)]
         if ordered:
             means = rows.groupby(key)[["p", "ci_low", "ci_high"]].mean().sort_index()
             ax.plot(means.index, means["p"], marker="o", color=colour, label=str(cat))
@@ -131,7 +131,7 @@ def probability_panels(results, field: str = "format", keys: Sequence[str] | Non
 
 def _grid_means(results, key_x, key_y, field, category, bins):
     table = results.summary([field])
-    rows = table[table["category"] == str(category)].copy()
+    rows = table[table["category"] == results.category(field, category)].copy()
     labels = {}
     for key in (key_x, key_y):
         if rows[key].nunique() > MAX_LEVELS:

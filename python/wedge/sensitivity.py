@@ -429,8 +429,8 @@ def sobol_indices(results, outcome: str = "format", category: str = "treaty", n_
         If the design is not ``saltelli`` or lacks its layout. KeyError for an unknown outcome or
         category.
     """
-    if outcome in results.fields and str(category) not in results.fields[outcome]:
-        raise KeyError(f"{outcome} has no category {category!r}; valid: {results.fields[outcome]}")
+    if outcome in results.fields:
+        category = results.category(outcome, category)  # KeyError for an unknown category
     return _sobol_for(results, outcome, [str(category)], n_bootstrap, confidence, seed, noise, warn, max_cells,
                       noise_warn)[0]
 
