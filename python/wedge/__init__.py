@@ -23,12 +23,9 @@ from .discovery import CartResult, Prim, PrimBox, discover
 
 __all__ = ["open", "Results", "ResultsError", "simulate", "sobol_indices", "main_effects",
            "sobol_from_outputs", "plots", "sensitivity", "wilson", "FORMAT", "FORMAT_VERSION"]
-<<<<<<< HEAD
 __all__ += ["sobol_table", "main_effects_table", "main_effects_from_outputs", "SensitivityWarning",
             "parameters", "describe", "discover", "discovery", "Prim", "PrimBox", "CartResult"]
-=======
 __all__ += ["ResultsBusyError", "ResultsPartialError", "ResultsDamagedError"]
->>>>>>> pkg
 
 
 def _toml_value(value: Any) -> str:
