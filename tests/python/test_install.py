@@ -43,8 +43,10 @@ def test_readme_install_command_and_example_work_in_a_fresh_venv(files, tmp_path
     # no script directory) from a directory holding only the results files and the experiments.
     work = tmp_path / "work"
     (work / "results").mkdir(parents=True)
-    shutil.copy(files["grid"], work / "results/grid.h5")
-    shutil.copy(files["saltelli"], work / "results/saltelli.h5")
+    # Every results file the example opens (results/NAME.h5), made by conftest's `files`.
+    for name in sorted(set(re.findall(r"results/(\w+)\.h5", example))):
+        assert name in files, f"the README's example opens results/{name}.h5, which conftest does not make"
+        shutil.copy(files[name], work / f"results/{name}.h5")
     (work / "experiments").symlink_to(ROOT / "experiments")
     # Then where the package and its engine module were imported from.
     (work / "example.py").write_text(example + "\nimport sys\nprint(wedge.__file__)\nprint(wedge._core.__file__)"
