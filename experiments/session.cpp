@@ -122,20 +122,26 @@ Session::~Session() = default;
 
 std::uint64_t Session::open() {
   if (opened_) throw std::logic_error("Session::open: already open");
-  opened_ = true;
-  if (options_.output.path.empty()) return 0;
-  output_ = std::make_unique<Output>();
-  output_->path = options_.output.path;
-  output_->partial = options_.output.path + ".partial";
-  output_->lock.emplace(options_.output.path);
-  output_->probe.emplace(options_.testing.writer_probe, options_.testing.stop_after_checkpoints);
+  if (options_.output.path.empty()) {
+    opened_ = true;
+    return 0;
+  }
+  auto out = std::make_unique<Output>();
+  out->path = options_.output.path;
+  out->partial = options_.output.path + ".partial";
+  out->lock.emplace(options_.output.path);
+  out->probe.emplace(options_.testing.writer_probe, options_.testing.stop_after_checkpoints);
+  auto blocks = blocks_;
   if (options_.output.resume) {
-    output_->resume(*this, blocks_, options_.output.checkpoint_seconds);
+    out->resume(*this, blocks, options_.output.checkpoint_seconds);
   } else {
     std::optional<tbb::global_control> threads;
     if (options_.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, options_.threads);
-    output_->create(*this, tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+    out->create(*this, tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
   }
+  blocks_ = std::move(blocks);  // resumed: the blocks still to run
+  output_ = std::move(out);
+  opened_ = true;
   return output_->already;
 }
 
@@ -239,6 +245,7 @@ SessionResult Session::execute(const ExecutionHooks& hooks) {
   if (output_) {
     output_->probe->stop_with(nullptr);
     result.path = output_->finish(!result.interrupted);
+    output_.reset();  // releases the lock: the file may be resumed or read at once
   }
   return result;
 }

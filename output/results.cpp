@@ -411,8 +411,9 @@ void ResultsWriter::write_state(hid_t group, const std::vector<engine::Summary>&
 
 void ResultsWriter::checkpoint(const std::vector<engine::Summary>& summaries, std::uint64_t runs_done,
                                double wall_seconds, bool complete) {
-  // 1. The state goes to the slot not in use, in place; 2. flush; 3. only then the root names it.
-  // A crash at any point leaves the slot the root names intact.
+  // 1. The state goes to the slot not in use, in place; 2. flush and fsync; 3. only then the root
+  // names it. A crash at any point, or a power loss (the operating system may write pages in any
+  // order until fsync), leaves the slot the root names intact.
   const std::uint64_t slot = 1 - current_slot_;
   {
     const auto g = h5::open_group(file_, "checkpoint/" + std::to_string(slot));
@@ -423,6 +424,8 @@ void ResultsWriter::checkpoint(const std::vector<engine::Summary>& summaries, st
   reach(WriterProbe::Step::slot_written);
   h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_ + ": cannot flush");
   reach(WriterProbe::Step::slot_flushed);
+  sync_to_disk();
+  reach(WriterProbe::Step::slot_synced);
   h5::set_attr(file_, "checkpoint_slot", slot);
   h5::set_attr(file_, "runs_done", runs_done);
   h5::set_attr(file_, "wall_seconds", wall_seconds);
