@@ -221,12 +221,14 @@ void print_results(const RunArgs& args, const Experiment& e, const std::vector<e
 }
 
 /// The one-line error of an interrupted run; returns the exit code.
-int report_interrupted(const SessionResult& r) {
+int report_interrupted(const SessionResult& r, const Experiment& e) {
   const char* by = r.signal == SIGTERM ? "SIGTERM" : r.signal == SIGINT ? "SIGINT" : "a test seam";
+  const std::string next = e.run.precision ? "precision runs cannot be resumed yet; `wedge inspect` reads it"
+                                           : "continue with --resume";
   fmt::print(stderr, "error: interrupted by {} after {} of {} runs; {}\n", by, r.runs_resumed + r.runs_done,
              r.runs_planned > 0 ? fmt::format("{}", r.runs_planned) : std::string("the planned"),
              r.path.empty() ? std::string("nothing was written")
-                            : fmt::format("partial results are in {}; continue with --resume", r.path));
+                            : fmt::format("partial results are in {}; {}", r.path, next));
   return EXIT_INTERRUPTED;
 }
 
@@ -246,7 +248,7 @@ int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOpt
     }
   };
   const auto result = mpi::run_distributed(world, e, std::move(options), hooks, args.testing.fail_rank);
-  if (result.session.interrupted) return report_interrupted(result.session);
+  if (result.session.interrupted) return report_interrupted(result.session, e);
   if (world.rank != 0) return EXIT_OK;
   if (!args.quiet) fmt::print(stderr, "merged {} shard files into {}\n", result.parts, args.out);
   print_results(args, e, result.merged, nullptr);
@@ -271,7 +273,7 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
   }
   engine::Progress progress(session.planned_runs(), args.quiet);
   const SessionResult result = session.execute({&cancel, nullptr, &progress});
-  if (result.interrupted) return report_interrupted(result);
+  if (result.interrupted) return report_interrupted(result, e);
   if (!result.precision_met && !args.quiet) {
     fmt::print(stderr, "warning: precision {} not reached at every point within --max-runs {}\n", *e.run.precision,
                e.run.max_runs);

@@ -75,7 +75,7 @@ output::Metadata metadata(const Experiment& e, const std::string& command_line, 
                           bool compress, std::uint64_t threads) {
   output::Metadata m;
   m.model = TugOfWar::NAME;
-  m.model_version = TugOfWar::VERSION;
+  m.model_version = std::string(TugOfWar::VERSION);  // (a literal here trips GCC 12's false -Wrestrict)
   m.engine_version = VERSION;
   m.git_commit = GIT_COMMIT;
   m.rng = "Philox4x32-10 (Random123); key = seed; counter = (block, substream, replicate, point); "
