@@ -161,9 +161,7 @@ DistributedResult run_distributed(const World& world, const Experiment& e, Sessi
   const bool precision = e.run.precision.has_value();
   if (out.empty()) throw ConfigError("under mpirun, --out FILE.h5 is needed (the ranks' results are merged into it)");
   if (options.shard.count != 1) throw ConfigError("--shard and mpirun cannot be combined");
-  if (options.output.resume && precision) {
-    throw ConfigError("--resume does not support precision mode (--precision) yet; rerun with --force");
-  }
+  check_output_settings(e, options.output);  // before the shard directory is created
   if (!options.output.resume) check_output_path(out, options.output.force, false);
   const std::string dir = out + ".shards";
   std::error_code ec;

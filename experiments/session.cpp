@@ -79,6 +79,15 @@ std::vector<int> outcome_fields(const std::vector<std::string>& names) {
   return out;
 }
 
+void check_output_settings(const Experiment& e, const OutputSettings& out) {
+  if (out.resume && e.run.precision) {
+    throw ConfigError("--resume does not support precision mode (--precision) yet; rerun with --force");
+  }
+  if ((out.resume || out.force || out.store != OutputSettings::Store::automatic) && out.path.empty()) {
+    throw ConfigError("--resume, --force and --store need --out FILE.h5");
+  }
+}
+
 Session::Session(Experiment experiment, SessionOptions options)
     : experiment_(std::move(experiment)), options_(std::move(options)) {
   const Experiment& e = experiment_;
@@ -93,12 +102,7 @@ Session::Session(Experiment experiment, SessionOptions options)
   const std::uint64_t worst = precision ? e.run.max_runs * points : e.run.runs * points;
   store_runs_ = out.store == OutputSettings::Store::automatic ? worst <= 10'000'000
                                                              : out.store == OutputSettings::Store::runs;
-  if (out.resume && precision) {
-    throw ConfigError("--resume does not support precision mode (--precision) yet; rerun with --force");
-  }
-  if ((out.resume || out.force || out.store != OutputSettings::Store::automatic) && out.path.empty()) {
-    throw ConfigError("--resume, --force and --store need --out FILE.h5");
-  }
+  check_output_settings(e, out);
   if (options_.shard.count > 1) {
     if (out.path.empty()) throw ConfigError("--shard needs --out FILE.h5 (one file per shard, then `wedge merge`)");
     if (precision && !options_.batch_executor) throw ConfigError("--shard does not support precision mode (--precision)");

@@ -167,6 +167,10 @@ class Session {
   bool executed_ = false;
 };
 
+/// Checks that the output flags fit together and with the experiment (ConfigError): --resume is
+/// not available in precision mode; --resume, --force and --store need a path.
+void check_output_settings(const Experiment& e, const OutputSettings& out);
+
 /// Checks, before any work, that `out` can be written: its directory exists and is writable, it is
 /// not a directory, and it (or out.partial) exists only with `force` (or, with `resume`, only
 /// out.partial exists). Throws OutputError.
