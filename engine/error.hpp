@@ -23,10 +23,4 @@ class OutputError : public Error {
   using Error::Error;
 };
 
-/// The run was stopped by SIGINT/SIGTERM before it finished (exit code 130).
-class Interrupted : public Error {
- public:
-  using Error::Error;
-};
-
 }  // namespace wedge

@@ -8,6 +8,12 @@ Results files come from ``wedge run --out FILE.h5``; :func:`simulate` runs the e
 """
 from __future__ import annotations
 
+import sys
+
+if sys.version_info < (3, 11):  # tomllib (reading the experiment stored in results files)
+    raise ImportError(f"wedge needs Python 3.11 or newer (it uses tomllib); this is {sys.version.split()[0]}: "
+                      "use Debian 12's /usr/bin/python3")
+
 import json
 import pathlib
 from typing import Any, Sequence, Union
