@@ -422,8 +422,8 @@ CLI::App* add_compare_command(CLI::App& app, CompareArgs& a) {
       "compare", "Paired comparison of two scenarios: both run on the same random numbers (run r of A and of B "
                  "share them); every outcome's probabilities, their difference B - A with paired and unpaired "
                  "95% intervals");
-  cmd->add_option("a", a.a, "Scenario A (TOML; experiments/scenarios/baseline.toml for the baseline)")->required();
-  cmd->add_option("b", a.b, "Scenario B (TOML)")->required();
+  cmd->add_option("A", a.a, "Scenario A (TOML; experiments/scenarios/baseline.toml for the baseline)")->required();
+  cmd->add_option("B", a.b, "Scenario B (TOML)")->required();
   const auto sets = [cmd](const char* name, std::vector<std::string>& into, const char* help) {
     cmd->add_option(name, into, help)
         ->take_last()
