@@ -233,12 +233,13 @@ Result run_cancellable(const engine::CancelToken* user, Work work) {
   return std::move(*result);
 }
 
+/// `name` names `text` in error messages (as the command line names a file).
 experiments::ExperimentSource source_of(const std::string& text, const std::string& path,
-                                        const std::vector<std::string>& sets) {
+                                        const std::vector<std::string>& sets, const std::string& name) {
   experiments::ExperimentSource source;
   source.file = path;
   source.text = text;
-  source.text_name = "<experiment dict>";
+  source.text_name = name;
   source.sets = sets;
   return source;
 }
@@ -254,10 +255,11 @@ py::tuple compare(const std::string& a_text, const std::string& a_path, const st
                   const std::string& b_path, const std::vector<std::string>& sets,
                   const std::vector<std::string>& sets_a, const std::vector<std::string>& sets_b,
                   std::optional<std::uint64_t> runs, std::optional<std::uint64_t> seed,
-                  std::optional<unsigned> threads, const engine::CancelToken* cancel) {
-  auto a = source_of(a_text, a_path, sets);
+                  std::optional<unsigned> threads, const engine::CancelToken* cancel, const std::string& a_name,
+                  const std::string& b_name) {
+  auto a = source_of(a_text, a_path, sets, a_name);
   a.sets.insert(a.sets.end(), sets_a.begin(), sets_a.end());
-  auto b = source_of(b_text, b_path, sets);
+  auto b = source_of(b_text, b_path, sets, b_name);
   b.sets.insert(b.sets.end(), sets_b.begin(), sets_b.end());
   a.runs = runs;
   a.seed = seed;
@@ -273,8 +275,8 @@ py::tuple compare(const std::string& a_text, const std::string& a_path, const st
 /// run(): simulate() without records and with a CancelToken; returns (results JSON, resolved TOML).
 py::tuple run(const std::string& text, const std::string& path, const std::vector<std::string>& sets,
               std::optional<std::uint64_t> runs, std::optional<std::uint64_t> seed, std::optional<unsigned> threads,
-              const engine::CancelToken* cancel) {
-  auto source = source_of(text, path, sets);
+              const engine::CancelToken* cancel, const std::string& name) {
+  auto source = source_of(text, path, sets, name);
   source.runs = runs;
   source.seed = seed;
   experiments::SessionOptions options;
@@ -293,8 +295,8 @@ std::optional<std::uint64_t> find_run(const std::string& text, const std::string
                                       const std::vector<std::string>& sets, std::optional<std::uint64_t> runs,
                                       std::optional<std::uint64_t> seed, std::uint32_t point,
                                       const std::vector<std::string>& where, std::optional<unsigned> threads,
-                                      const engine::CancelToken* cancel) {
-  auto source = source_of(text, path, sets);
+                                      const engine::CancelToken* cancel, const std::string& name) {
+  auto source = source_of(text, path, sets, name);
   source.runs = runs;
   source.seed = seed;
   const auto e = experiments::resolve(source);
@@ -309,10 +311,22 @@ std::optional<std::uint64_t> find_run(const std::string& text, const std::string
   return found;
 }
 
+/// resolve(): the experiment with its overrides, checked as `wedge run` checks it (ConfigError);
+/// nothing runs. Returns (the resolved experiment as TOML, the number of design points).
+py::tuple resolve(const std::string& text, const std::string& path, const std::vector<std::string>& sets,
+                  std::optional<std::uint64_t> runs, std::optional<std::uint64_t> seed, const std::string& name) {
+  auto source = source_of(text, path, sets, name);
+  source.runs = runs;
+  source.seed = seed;
+  const auto e = experiments::resolve(source);
+  return py::make_tuple(experiments::to_toml(e), e.points.size());
+}
+
 /// trace(): one run's story, as `wedge trace` tells it; returns (JSON, text).
 py::tuple trace(const std::string& text, const std::string& path, const std::vector<std::string>& sets,
-                std::optional<std::uint64_t> seed, std::uint32_t point, std::uint64_t replicate) {
-  auto source = source_of(text, path, sets);
+                std::optional<std::uint64_t> seed, std::uint32_t point, std::uint64_t replicate,
+                const std::string& name) {
+  auto source = source_of(text, path, sets, name);
   source.seed = seed;
   if (replicate >= engine::MAX_REPLICATES) {
     throw ConfigError(fmt::format("replicate = {}: must be in [0, {}]", replicate, engine::MAX_REPLICATES - 1));
@@ -364,16 +378,19 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("cancelled", &engine::CancelToken::requested);
   m.def("compare", &compare, py::arg("a_text"), py::arg("a_path"), py::arg("b_text"), py::arg("b_path"),
         py::arg("sets"), py::arg("sets_a"), py::arg("sets_b"), py::arg("runs"), py::arg("seed"), py::arg("threads"),
-        py::arg("cancel") = nullptr,
+        py::arg("cancel") = nullptr, py::arg("a_name") = "<experiment dict>", py::arg("b_name") = "<experiment dict>",
         "Paired comparison; returns (the JSON of `wedge compare --json`, A's resolved TOML, B's resolved TOML).");
   m.def("run", &run, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("runs"), py::arg("seed"),
-        py::arg("threads"), py::arg("cancel") = nullptr,
+        py::arg("threads"), py::arg("cancel") = nullptr, py::arg("name") = "<experiment dict>",
         "Runs an experiment (cancellable); returns (results JSON, resolved experiment TOML).");
   m.def("find_run", &find_run, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("runs"), py::arg("seed"),
         py::arg("point"), py::arg("where"), py::arg("threads"), py::arg("cancel") = nullptr,
+        py::arg("name") = "<experiment dict>",
         "The first replicate of `point` whose record meets every 'field=category' condition, or None.");
+  m.def("resolve", &resolve, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("runs"), py::arg("seed"),
+        py::arg("name") = "<experiment dict>", "Checks and resolves an experiment without running it; returns (resolved TOML, design points).");
   m.def("trace", &trace, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("seed"), py::arg("point"),
-        py::arg("replicate"), "One run's story; returns (JSON, text) as `wedge trace` gives them.");
+        py::arg("replicate"), py::arg("name") = "<experiment dict>", "One run's story; returns (JSON, text) as `wedge trace` gives them.");
   m.def("fields", &fields, "The run record's fields.");
   m.def("parameters", &parameters, "Every scenario key: key, section, type, default, min, max, range, meaning.");
   m.attr("__version__") = VERSION;
