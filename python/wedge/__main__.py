@@ -21,7 +21,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python3 -m wedge",
-        description="wedge results tools: analyse the files `wedge run --out` writes.",
+        description="wedge's Python tools: analyse the files `wedge run --out` writes, explore scenarios in the browser.",
         epilog="`python3 -m wedge SUBCOMMAND --help` describes a subcommand's arguments.")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
     for name, (_, help_text) in SUBCOMMANDS.items():
