@@ -174,3 +174,21 @@ def test_command_line_errors():
     assert r.stderr == run.stderr  # the same message as `wedge run`
     r = cli("compare", BASELINE, check=False)
     assert r.returncode == 2 and "b is required" in r.stderr.lower()
+
+
+def test_command_line_interrupted_by_ctrl_c():
+    """SIGINT stops both sides at a block boundary: exit code 130, nothing printed on stdout."""
+    import signal
+    import subprocess
+    import time
+
+    from conftest import WEDGE
+
+    proc = subprocess.Popen([str(WEDGE), "compare", BASELINE, C2, "--runs", str(2**31), "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)  # 2^31 pairs take many minutes: it is still running
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert out == ""
+    assert err.startswith("error: interrupted by SIGINT after ") and f"of {2**31} pairs; nothing was written" in err
