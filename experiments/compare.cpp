@@ -27,9 +27,9 @@ std::string side_name(const Experiment& e) { return e.source.empty() ? std::stri
 void require_single_point(const Experiment& e, const char* side) {
   if (e.points.size() != 1) {
     throw ConfigError(fmt::format(
-        "compare: {} ({}) is a {} sweep with {} design points; compare takes two single-point scenarios "
-        "(fix the keys you want with --set{})",
-        side, side_name(e), design_name(e.sweep.design), e.points.size(), side[0] == 'A' ? "-a" : "-b"));
+        "compare: {} ({}) is a {} sweep with {} design points; compare takes two single-point scenarios (to "
+        "compare one of its points, use a scenario file without [sweep] and give the point's values with {})",
+        side, side_name(e), design_name(e.sweep.design), e.points.size(), side[0] == 'A' ? "--set-a" : "--set-b"));
   }
   if (e.run.precision) {
     throw ConfigError(fmt::format("compare: {} ({}) sets [run] precision; compare runs a fixed number of runs "

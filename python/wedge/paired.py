@@ -59,6 +59,17 @@ def _sets(value: Sets, name: str) -> list[str]:
     return list(value)
 
 
+def _check_integer(name: str, value: Any, low: int, high: int) -> None:
+    """None, or an integer in [low, high]: TypeError / ValueError naming the argument otherwise
+    (the command line's wording for the range)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} = {value}: must be in [{low}, {high}]")
+
+
 def _label(experiment: Experiment, description: str) -> str:
     """The description, else the file's name without .toml, else "baseline"."""
     if description:
@@ -134,12 +145,17 @@ def compare(a: Experiment = None, b: Experiment = None, runs: int | None = None,
     ------
     ValueError (wedge._core.ConfigError)
         Bad input, with the command line's message: an unknown key, a value out of range, a sweep,
-        precision mode.
+        precision mode; ``runs``, ``seed`` or ``threads`` out of range.
+    TypeError
+        An argument of the wrong type (e.g. ``runs=1.5``, ``set="key=value"``).
     KeyboardInterrupt
         Ctrl-C stops both runs at their next block boundary.
     """
     from . import _core
 
+    _check_integer("runs", runs, 1, 2**32)
+    _check_integer("seed", seed, 0, 2**64 - 1)
+    _check_integer("threads", threads, 1, 1024)
     a_text, a_path = _source(a)
     b_text, b_path = _source(b)
     document, a_toml, b_toml = _core.compare(a_text, a_path, b_text, b_path, _sets(set, "set"),

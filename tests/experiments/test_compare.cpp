@@ -35,7 +35,7 @@ std::size_t field_index(const Comparison& c, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("each side of a comparison equals its own run; pairs do not depend on threads or buffering",
+TEST_CASE("each side of a comparison equals its own run, and pairs do not depend on threads or buffering",
           "[compare]") {
   const auto [a, b] = resolve_pair(scenario(BASELINE, 20000, 5), scenario(NO_THREAT));
   CHECK(b.run.runs == 20000);  // A's runs and seed on both sides
@@ -166,7 +166,7 @@ TEST_CASE("the paired interval covers a known difference 95% of the time", "[com
   CHECK(paired_width < 0.8 * unpaired_width);
 }
 
-TEST_CASE("compare refuses sweeps and precision mode; B's [run] table is not used", "[compare]") {
+TEST_CASE("compare refuses sweeps and precision mode, and ignores the run settings of B", "[compare]") {
   const std::string sweep = "[sweep]\ndesign = \"list\"\n[sweep.keys]\n\"dulles.tact\" = [0.3, 0.9]\n";
   CHECK_THROWS_WITH(resolve_pair(scenario(sweep), scenario(BASELINE)),
                     Catch::Contains("A (<experiment>) is a list sweep with 2 design points") &&

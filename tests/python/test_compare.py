@@ -127,6 +127,12 @@ def test_errors_name_the_argument():
         wedge.compare(ROOT / "experiments" / "sweeps" / "threat_rewards_grid.toml", None, runs=100)
     with pytest.raises(ValueError, match=r"runs = 0: must be in \[1, "):
         wedge.compare(None, None, runs=0)
+    with pytest.raises(ValueError, match=r"^seed = -1: must be in \[0, 18446744073709551615\]$"):
+        wedge.compare(None, None, runs=100, seed=-1)
+    with pytest.raises(ValueError, match=r"^threads = 0: must be in \[1, 1024\]$"):
+        wedge.compare(None, None, runs=100, threads=0)
+    with pytest.raises(TypeError, match="^runs must be an integer, not float$"):
+        wedge.compare(None, None, runs=1.5)
     with pytest.raises(TypeError, match="set_a must be a dict"):
         wedge.compare(None, None, runs=100, set_a="dulles.tact=0.5")
 

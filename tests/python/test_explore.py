@@ -165,6 +165,40 @@ def test_a_slider_moves_the_distribution_to_what_simulate_gives(page):
     assert len(rounds) == 8  # negotiation.rounds
 
 
+def test_pinned_reference_and_settable_runs_and_seed(page):
+    from selenium.webdriver.common.by import By
+
+    # Pinned: the reference is the scenario shown, so every paired difference is exactly 0.
+    before = seq(page)
+    page.find_element(By.ID, "pin").click()
+    assert wait_for_redraw(page, before) == "ready"
+    assert page.find_element(By.ID, "d-format-treaty").get_attribute("data-diff") == "0"
+    assert page.find_element(By.ID, "dci-format-treaty").text == "[+0.0000, +0.0000]"
+    assert "the pinned scenario (dulles.threat_strength = 0)" in page.find_element(By.ID, "reference-line").text
+    before = seq(page)
+    page.find_element(By.ID, "unpin").click()
+    assert wait_for_redraw(page, before) == "ready"
+    assert float(page.find_element(By.ID, "d-format-treaty").get_attribute("data-diff")) > 0.1
+    # Another run count and seed: the numbers of wedge.simulate with them.
+    for name, value in (("runs", 7000), ("seed", 9)):
+        box = page.find_element(By.ID, name)
+        before = seq(page)
+        box.clear()
+        box.send_keys(f"{value}\t")
+        assert wait_for_redraw(page, before) == "ready"
+    other = wedge.simulate(None, runs=7000, seed=9, set={"dulles.threat_strength": 0.0})
+    p, lo, hi, count = expected(other, "format", "treaty")
+    text, ci, data = shown(page, "format", "treaty")
+    assert data["count"] == count and text == f"{p:.4f}" and ci == f"[{lo:.4f}, {hi:.4f}]"
+    assert "7000 runs of each scenario, seed 9" in page.find_element(By.ID, "status").text
+    for name, value in (("runs", RUNS), ("seed", SEED)):  # back, for the tests that follow
+        box = page.find_element(By.ID, name)
+        before = seq(page)
+        box.clear()
+        box.send_keys(f"{value}\t")
+        assert wait_for_redraw(page, before) == "ready"
+
+
 def test_controls_cover_every_parameter_grouped_by_actor(page):
     from selenium.webdriver.common.by import By
 
