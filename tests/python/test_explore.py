@@ -446,3 +446,27 @@ def test_missing_chart_js_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(explorer_server, "CHART_JS", pathlib.Path("/nonexistent/chart.min.js"))
     with pytest.raises(explorer_server.MissingChartJs, match="libjs-chart.js"):
         wedge.explorer.make_server(None, port=0)
+
+
+def test_explore_from_a_scenario_file(tmp_path):
+    """In-process: a page started from C4 compares against C4, its saved TOML carries C4's keys and
+    reproduces the page through `wedge run`, and errors read as the command line's with that file."""
+    c4 = ROOT / "experiments" / "scenarios" / "c4_tactless_coercion.toml"
+    explorer = explorer_app.Explorer(c4, runs=3000, seed=2, threads=2)
+    assert explorer.label == "C4: heavy, tactless coercion"
+    assert explorer.start_values["dulles.tact"] == 0.0 and explorer.start_values["dulles.threat_strength"] == 2.0
+    shown_ = explorer.compare({"set": {"dulles.reward_power": 2.0}})
+    table = wedge.compare(c4, c4, runs=3000, seed=2, set_b={"dulles.reward_power": 2.0})
+    assert [r["diff"] for r in shown_["rows"] if r["outcome"] == "format"] == \
+        list(table[table.outcome == "format"]["diff"])
+    text = explorer.scenario_toml({"set": {"dulles.reward_power": 2.0}})["toml"]
+    assert "tact = 0.0" in text and "threat_strength = 2.0" in text and "reward_power = 2.0" in text
+    saved = tmp_path / "saved.toml"
+    saved.write_text(text)
+    document = json.loads(cli("run", saved, "--json", "--quiet").stdout)
+    counts = document["points"][0]["counts"]["format"]
+    assert [r["count"] for r in shown_["rows"] if r["outcome"] == "format"] == list(counts.values())
+    with pytest.raises(wedge._core.ConfigError) as err:
+        explorer.compare({"set": {"dulles.credibility_min": 0.9}})
+    run = cli("run", c4, "--runs", 10, "--set", "dulles.credibility_min=0.9", check=False)
+    assert "error: " + str(err.value) == run.stderr.strip()
