@@ -114,7 +114,7 @@ class Stream {
   }
 
  private:
-  /// Next block of the substream (engine/rng.cpp: the portable one-lane generator).
+  /// Next block of the substream: the one-lane generator.
   void refill() noexcept;
 
   StreamKey key_;
@@ -123,5 +123,20 @@ class Stream {
   std::array<std::uint32_t, 4> buffer_{};
   unsigned used_ = 4;
 };
+
+// Inline, so that consecutive blocks' Philox rounds overlap in the CPU (twice the words per second
+// of an out-of-line call). Files compiled for a wider instruction set than the rest of the program
+// (WEDGE_ISA_KERNEL: the SIMD kernels) leave it out, so the copy the linker keeps is always one
+// compiled for the baseline (engine/simd/lanes.hpp).
+#if !defined(WEDGE_ISA_KERNEL)
+inline void Stream::refill() noexcept {
+  using L = simd::Lanes<1>;
+  typename L::U words[4];
+  LaneStreams<L>(key_).block(simd::splat_u<L>(substream_), block_, words);
+  for (std::size_t i = 0; i < 4; ++i) buffer_[i] = static_cast<std::uint32_t>(words[i][0]);
+  ++block_;
+  used_ = 0;
+}
+#endif
 
 }  // namespace wedge::engine
