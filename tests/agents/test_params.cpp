@@ -90,3 +90,37 @@ TEST_CASE("validate() rejects every out-of-range value and inconsistent ranges",
   s.dulles.tact = 1.0 + 1e-12;
   CHECK_THROWS_AS(s.validate(), ConfigError);
 }
+
+TEST_CASE("every key reads and writes its own member of the scenario", "[params]") {
+  // Give each key a value no other key has (within its range), then read every key back.
+  Scenario s;
+  const auto& params = parameters();
+  std::vector<double> given;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto& p = params[i];
+    double v = 0.0;
+    if (p.type == ParamType::boolean) v = p.get(s) != 0.0 ? 0.0 : 1.0;  // flip
+    else if (p.key.ends_with(".min_islands")) v = p.get(s) == 2.0 ? 4.0 : 2.0;
+    else if (p.type == ParamType::integer) v = p.min + static_cast<double>(i % 7) + 1.0;
+    else v = (p.min_exclusive ? p.min : p.min) + 0.001 * static_cast<double>(i + 1);
+    REQUIRE(p.in_range(v));
+    p.set(s, v);
+    given.push_back(v);
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) CHECK(params[i].get(s) == given[i]);
+  CHECK(s.negotiation.rounds == require_parameter("negotiation.rounds").get(s));
+  CHECK(s.japan.factions[FISH].okinawa == require_parameter("japan.factions.FISH.okinawa").get(s));
+}
+
+TEST_CASE("sections() lists each key's section once, in registry order", "[params]") {
+  const auto& list = sections();
+  REQUIRE(list.size() == 8 + FACTION_COUNT);
+  CHECK(list.front() == "negotiation");
+  CHECK(list[7] == "alliance");
+  CHECK(list.back() == "japan.factions.FISH");
+  std::size_t at = 0;
+  for (const auto& p : parameters()) {
+    while (at < list.size() && list[at] != p.section) ++at;
+    REQUIRE(at < list.size());  // every key's section appears, in order
+  }
+}
