@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cstring>
 #include <cmath>
 #include <set>
 
@@ -45,15 +46,14 @@ TEST_CASE("the lane generator equals Random123 at every width", "[rng]") {
   auto check_width = [&](auto lanes) {
     using L = decltype(lanes);
     for (int trial = 0; trial < 1000; ++trial) {
-      simd::Philox<L> gen;
       std::array<std::array<std::uint32_t, 4>, L::width> counters{};
-      for (int i = 0; i < L::width; ++i) {
-        for (auto& c : counters[static_cast<std::size_t>(i)]) c = next();
-        gen.c0[i] = counters[static_cast<std::size_t>(i)][0];
-        gen.c1[i] = counters[static_cast<std::size_t>(i)][1];
-        gen.c2[i] = counters[static_cast<std::size_t>(i)][2];
-        gen.c3[i] = counters[static_cast<std::size_t>(i)][3];
+      std::array<std::array<std::uint64_t, L::width>, 4> words{};  // word k of lane i: words[k][i]
+      for (std::size_t i = 0; i < L::width; ++i) {
+        for (std::size_t k = 0; k < 4; ++k) words[k][i] = counters[i][k] = next();
       }
+      typename L::U c[4];
+      std::memcpy(c, words.data(), sizeof c);
+      const simd::Philox<L> gen{c[0], c[1], c[2], c[3]};
       const std::uint32_t k0 = next(), k1 = next();
       typename L::U o0, o1, o2, o3;
       gen.generate(k0, k1, o0, o1, o2, o3);
