@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <utility>
 
 namespace wedge::engine {
 
@@ -47,20 +48,22 @@ class LaneStreams {
   const U& replicate() const noexcept { return replicate_; }
 
   /// Block `block` (words 4·block … 4·block + 3) of substream `substream[i]` of lane i's stream.
-  void block(U substream, std::uint32_t block, U (&words)[4]) const noexcept {
+  void block(U substream, std::uint32_t block, U& w0, U& w1, U& w2, U& w3) const noexcept {
     const simd::Philox<L> philox{simd::splat_u<L>(block), substream, replicate_ & 0xFFFFFFFFull, point_};
-    philox.generate(key0_, key1_, words[0], words[1], words[2], words[3]);
+    philox.generate(key0_, key1_, w0, w1, w2, w3);
+  }
+  void block(U substream, std::uint32_t block, U (&words)[4]) const noexcept {
+    this->block(substream, block, words[0], words[1], words[2], words[3]);
   }
 
   /// The first N words (N a multiple of 4) of substream `substream[i]` of lane i's stream.
   template <std::size_t N>
   void words(U substream, U (&words)[N]) const noexcept {
     static_assert(N % 4 == 0, "whole blocks of four words");
-    for (std::size_t b = 0; b < N / 4; ++b) {
-      U w[4];
-      block(substream, static_cast<std::uint32_t>(b), w);
-      for (std::size_t k = 0; k < 4; ++k) words[4 * b + k] = w[k];
-    }
+    // Unrolled: each block's words go straight to their place.
+    [&]<std::size_t... B>(std::index_sequence<B...>) {
+      (block(substream, B, words[4 * B], words[4 * B + 1], words[4 * B + 2], words[4 * B + 3]), ...);
+    }(std::make_index_sequence<N / 4>{});
   }
 
  private:
