@@ -10,6 +10,7 @@
 #include "experiments/loader.hpp"
 #include "experiments/mpi.hpp"
 #include "experiments/report.hpp"
+#include "experiments/resources.hpp"
 #include "experiments/trace_report.hpp"
 #include "output/results_sink.hpp"
 #include "wedge/version.hpp"
@@ -81,6 +82,18 @@ struct TraceArgs {
   bool json = false;
 };
 
+/// A check of a numeric option against the range files and wedge.simulate() use too
+/// (experiments/experiment.hpp): "--seed: -1 is out of range; must be an integer in [0, ...]".
+template <class Range>
+CLI::Validator in_range(const Range& range) {
+  return CLI::Validator(
+      [range](std::string& text) {
+        if constexpr (std::is_same_v<Range, IntegerRange>) return integer_problem(text, range);
+        else return real_problem(text, range);
+      },
+      range_text(range));
+}
+
 void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs) {
   cmd->add_option("experiment", a.file,
                   "Experiment file (TOML); without one, the baseline scenario of MODEL.md");
@@ -89,10 +102,9 @@ void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs) {
       ->take_last()
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--seed", a.seed, "Master seed (default 1)");
+  cmd->add_option("--seed", a.seed, "Master seed (default 1)")->check(in_range(SEED_RANGE));
   if (with_runs) {
-    cmd->add_option("--runs", a.runs, "Replicates per design point (default 1000000)")
-        ->check(CLI::Range(std::uint64_t{1}, engine::MAX_REPLICATES));
+    cmd->add_option("--runs", a.runs, "Replicates per design point (default 1000000)")->check(in_range(RUNS_RANGE));
   }
   cmd->add_flag("--crn", a.crn,
                 "Common random numbers: replicate r draws the same stream at every design point");
@@ -245,7 +257,7 @@ int distributed_finish(const mpi::World& world, const std::string& out, const Ru
   std::filesystem::remove_all(out + ".shards", ec);
   const auto info = output::read_results(out, engine::FieldLayout::from(TugOfWar::fields()));
   if (args.json) {
-    std::fputs(results_json(e, info.summaries).c_str(), stdout);
+    write_results_json(stdout, e, info.summaries, {engine::cancel_requested, {}});
   } else {
     print_table(stdout, e, info.summaries);
   }
@@ -280,7 +292,11 @@ int command_run(const RunArgs& run_args, const std::string& command_line, const 
   }
   if (args.precision) e.run.precision = args.precision;
   if (args.max_runs) e.run.max_runs = *args.max_runs;
+  check_run_settings(e.run);
   outcome_fields(args.precision_outcomes);  // validate before any work
+  if (!args.quiet) {
+    for (const auto& w : e.warnings) fmt::print(stderr, "warning: {}\n", w);
+  }
   const std::uint64_t points = e.points.size();
   std::uint64_t planned = e.run.precision ? 0 : e.run.runs * points;
   if (!e.run.precision && e.run.runs > engine::MAX_REPLICATES) {
@@ -322,6 +338,12 @@ int command_run(const RunArgs& run_args, const std::string& command_line, const 
     if (e.run.precision && !distributed) throw ConfigError("--shard does not support precision mode (--precision)");
   }
   if (!args.out.empty()) check_output_path(args.out, args.force, args.resume);
+  // Memory and file size, estimated before anything is built or written.
+  const auto needs = estimate_needs(e, {e.run.precision ? e.run.max_runs : e.run.runs,
+                                        1.0 / static_cast<double>(shard_count), !args.out.empty(), store_runs, false});
+  if (const auto note = check_needs(needs, machine_limits(args.out)); !note.empty() && !args.quiet) {
+    fmt::print(stderr, "warning: {}\n", note);
+  }
   std::optional<OutputLock> lock;
   if (!args.out.empty()) lock.emplace(args.out);
 
@@ -521,7 +543,7 @@ int command_run(const RunArgs& run_args, const std::string& command_line, const 
                *e.run.precision, e.run.max_runs);
   }
   if (args.json) {
-    std::fputs(results_json(e, summaries).c_str(), stdout);
+    write_results_json(stdout, e, summaries, {engine::cancel_requested, {}});
   } else {
     print_table(stdout, e, summaries);
   }
@@ -563,7 +585,7 @@ int command_inspect(const std::string& path, bool json) {
   if (info.model != TugOfWar::NAME) {
     throw OutputError(fmt::format("{}: results of model '{}', not '{}'", path, info.model, TugOfWar::NAME));
   }
-  Experiment e = parse_experiment(info.experiment, path + " (experiment attribute)");
+  Experiment e = parse_experiment(info.experiment, path + " (experiment attribute)", false);
   resolve_design(e);
   if (e.points.size() != info.summaries.size()) {
     throw OutputError(fmt::format("{}: damaged: {} design points in /design but {} in the experiment",
@@ -571,14 +593,13 @@ int command_inspect(const std::string& path, bool json) {
   }
   const std::string status = info.complete ? "complete" : "PARTIAL (interrupted; continue with --resume)";
   if (json) {
-    std::string body = results_json(e, info.summaries);
-    const std::string head = fmt::format(
-        "{{\"path\": \"{}\", \"complete\": {}, \"runs_done\": {}, \"runs_planned\": {}, "
-        "\"runs_stored\": {}, \"model\": \"{}\", \"model_version\": \"{}\", \"format_version\": {}, "
-        "\"created\": \"{}\", \"wall_seconds\": {}, ",
-        path, info.complete, info.runs_done, info.runs_planned, info.runs_stored, info.model,
-        info.model_version, info.format_version, info.created, info.wall_seconds);
-    std::fputs((head + body.substr(1)).c_str(), stdout);
+    const engine::SignalGuard signals;  // SIGINT stops a long document (exit code 130)
+    const nlohmann::ordered_json head = {
+        {"path", path}, {"complete", info.complete}, {"runs_done", info.runs_done},
+        {"runs_planned", info.runs_planned}, {"runs_stored", info.runs_stored}, {"model", info.model},
+        {"model_version", info.model_version}, {"format_version", info.format_version},
+        {"created", info.created}, {"wall_seconds", info.wall_seconds}};
+    write_results_json(stdout, e, info.summaries, {engine::cancel_requested, head});
     return EXIT_OK;
   }
   fmt::print("{}: {}\n", path, status);
@@ -599,23 +620,7 @@ int command_inspect(const std::string& path, bool json) {
 int command_params(bool json) {
   const auto& params = agents::parameters();
   if (json) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      const auto& p = params[i];
-      const char* type = p.type == agents::ParamType::real      ? "real"
-                         : p.type == agents::ParamType::integer ? "integer"
-                                                                : "boolean";
-      auto num = [](double v) {
-        return std::isinf(v) ? std::string("null") : fmt::format("{}", v);
-      };
-      out += fmt::format(
-          "{}{{\"key\": \"{}\", \"section\": \"{}\", \"type\": \"{}\", \"default\": {}, "
-          "\"min\": {}, \"max\": {}, \"min_exclusive\": {}, \"range\": \"{}\", \"meaning\": \"{}\"}}",
-          i > 0 ? ",\n " : "", p.key, p.section, type, p.default_text(), num(p.min), num(p.max),
-          p.min_exclusive, p.range_text(), p.meaning);
-    }
-    out += "]\n";
-    std::fputs(out.c_str(), stdout);
+    std::fputs(params_json().c_str(), stdout);
     return EXIT_OK;
   }
   std::string section;
@@ -651,7 +656,13 @@ int command_trace(const TraceArgs& args) {
 }
 
 int command_validate(const ExperimentArgs& args) {
+  // Every problem of the file, in line order (a run stops at the first).
+  if (const auto problems = experiment_problems(args.file, args.sets); !problems.empty()) {
+    for (const auto& p : problems) fmt::print(stderr, "error: {}\n", printable(p));
+    return EXIT_BAD_INPUT;
+  }
   const Experiment e = resolve(args);
+  for (const auto& w : e.warnings) fmt::print(stderr, "warning: {}\n", w);
   const std::uint64_t points = e.points.size();
   fmt::print("{}: valid; design {} with {} point(s){}; {} replicates per point{}, seed {}\n",
              args.file, design_name(e.sweep.design), points,
@@ -659,6 +670,11 @@ int command_validate(const ExperimentArgs& args) {
              e.run.runs, e.run.precision ? fmt::format(" (precision target {})", *e.run.precision) : "",
              e.run.seed);
   if (!e.run.precision) fmt::print("total runs: {}\n", points * e.run.runs);
+  const std::uint64_t runs = e.run.precision ? e.run.max_runs : e.run.runs;
+  const auto with_records = estimate_needs(e, {runs, 1.0, true, true, false});
+  fmt::print("estimates{}: memory about {}; a results file about {} with per-run records, {} with --store summary\n",
+             e.run.precision ? " (at --max-runs)" : "", byte_text(with_records.memory_bytes),
+             byte_text(with_records.file_bytes), byte_text(estimate_needs(e, {runs, 1.0, true, false, false}).file_bytes));
   return EXIT_OK;
 }
 
@@ -719,29 +735,28 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
                   "Per-run records: none (default, fastest) or deflate (shuffle + deflate: about a "
                   "quarter of the size, slower to write)")
       ->check(CLI::IsMember({"none", "deflate"}));
-  run->add_option("--threads", run_args.threads, "Worker threads (default: all cores)")
-      ->check(CLI::Range(1u, 1024u));
+  run->add_option("--threads", run_args.threads, "Worker threads (default: all cores)")->check(in_range(THREADS_RANGE));
   run->add_flag("--json", run_args.json, "Print the results as JSON on stdout, nothing else");
   run->add_flag("--quiet", run_args.quiet, "No progress or timing on stderr");
   run->add_option("--precision", run_args.precision,
                   "Add replicates until every category probability of the precision outcomes "
                   "has a 95% interval half-width <= E at every point")
-      ->check(CLI::Range(1e-6, 0.5));
+      ->check(in_range(PRECISION_RANGE));
   run->add_option("--max-runs", run_args.max_runs,
                   "Replicate cap per design point in precision mode (default 10000000)")
-      ->check(CLI::Range(std::uint64_t{1}, engine::MAX_REPLICATES));
+      ->check(in_range(MAX_RUNS_RANGE));
   run->add_option("--precision-outcomes", run_args.precision_outcomes,
                   "Outcomes the precision target applies to (default: format alliance)")
       ->delimiter(',');
   run->add_option("--grain", run_args.grain, "Blocks per TBB task (tuning; never changes results)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->check(in_range(IntegerRange{"grain", 1, 1u << 20}))
       ->group("");
   run->add_option("--checkpoint-seconds", run_args.checkpoint_seconds,
                   "Seconds between checkpoints of the results file (testing)")
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(in_range(RealRange{"checkpoint_seconds", 0.0, 3600.0}))
       ->group("");
   run->add_option("--wave", run_args.wave, "Blocks per wave (tuning; never changes results)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->check(in_range(IntegerRange{"wave", 1, 1u << 20}))
       ->group("");
   run->footer(EXIT_CODES_HELP);
 
@@ -771,9 +786,8 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   TraceArgs trace_args;
   auto* trace = app.add_subcommand("trace", "Replay one run of the ensemble and tell its story");
   add_experiment_options(trace, trace_args.exp, false);
-  trace->add_option("--point", trace_args.point, "Design point (default 0)");
-  trace->add_option("--replicate", trace_args.replicate, "Replicate (default 0)")
-      ->check(CLI::Range(std::uint64_t{0}, engine::MAX_REPLICATES - 1));
+  trace->add_option("--point", trace_args.point, "Design point (default 0)")->check(in_range(POINT_RANGE));
+  trace->add_option("--replicate", trace_args.replicate, "Replicate (default 0)")->check(in_range(REPLICATE_RANGE));
   trace->add_flag("--json", trace_args.json, "As JSON");
 
   try {
@@ -799,6 +813,10 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   } catch (const OutputError& e) {
     fmt::print(stderr, "error: {}\n", printable(e.what()));
     return EXIT_OUTPUT;
+  } catch (const Interrupted& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "error: {}\n", printable(e.what()));
+    return EXIT_INTERRUPTED;
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: internal: {}\n", printable(e.what()));
     return 1;
