@@ -66,7 +66,7 @@ $(FUZZ_BIN): $(FUZZ_SOURCES) $(wildcard experiments/*.hpp agents/*.hpp engine/*.
 	# table headers, and __builtin_unreachable in its Unicode tables (UBSan's "unreachable" check).
 	clang++-14 -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize=unreachable \
 	  -fno-sanitize-recover=undefined '-DTOML_ASSERT(expr)=((void)0)' -I. $(FUZZ_SOURCES) \
-	  -ltomlplusplus -lfmt -ltbb -o $@
+	  -ltomlplusplus -lfmt -ltbb -lcsv -o $@
 
 # make fuzz FUZZ_SECONDS=600: explore; new inputs go to build/fuzz/corpus, crashes to build/fuzz/
 fuzz: deps $(FUZZ_BIN)

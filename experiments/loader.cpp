@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -34,8 +35,30 @@ constexpr std::string_view SWEEP_KEYS[] = {"design", "points", "keys", "csv"};
 constexpr std::string_view DESIGNS[] = {"grid", "lhs", "sobol", "saltelli", "list"};
 constexpr std::size_t MAX_PROBLEMS = 200;
 
+/// Words are compared on their first 64 characters: edit distance is quadratic, and a key longer
+/// than any real one is garbage (a CSV header line fed whole, say) whose suggestion costs time
+/// and helps nobody.
+constexpr std::size_t SUGGEST_CHARS = 64;
+
+/// The registry key closest to `key` for a word that looks like a key (letters, digits, '_' and
+/// '.', at most 64 characters), else "": garbage such as a whole CSV line gets no suggestion.
+std::string nearest_key(std::string_view key) {
+  const bool plausible = !key.empty() && key.size() <= SUGGEST_CHARS &&
+                         std::all_of(key.begin(), key.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+                         });
+  return plausible ? agents::nearest_parameter(key) : std::string();
+}
+
+/// " (did you mean 'dulles.tact'?)", or "" (see nearest_key).
+std::string did_you_mean(std::string_view key) {
+  const std::string near = nearest_key(key);
+  return near.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", near);
+}
+
 template <class List>
-std::string nearest(std::string_view word, const List& list) {
+std::string nearest(std::string_view full_word, const List& list) {
+  const std::string_view word = full_word.substr(0, SUGGEST_CHARS);
   std::string best;
   std::size_t d = std::string::npos;
   for (std::string_view c : list) {
@@ -356,8 +379,9 @@ class Loader {
       fail(k.source(), fmt::format("unknown section [{}] (did you mean [{}]? valid: {})", display_text(key),
                                    nearest(key, valid), joined(valid)));
     }
-    fail(k.source(), fmt::format("unknown key '{}' (did you mean '{}'? scenario keys belong in their "
-                                 "section, e.g. [dulles] tact = 0.9)", display_text(key), agents::nearest_parameter(key)));
+    const std::string near = nearest_key(key);
+    fail(k.source(), fmt::format("unknown key '{}' ({}scenario keys belong in their section, e.g. [dulles] tact = 0.9)",
+                                 display_text(key), near.empty() ? "" : fmt::format("did you mean '{}'? ", near)));
   }
 
   static std::string text_of(const toml::node& node) {
@@ -398,7 +422,7 @@ class Loader {
 
   static const agents::ParamInfo& parameter(const toml::source_region& where, const std::string& key) {
     if (const auto* info = agents::find_parameter(key)) return *info;
-    fail(where, fmt::format("unknown key '{}' (did you mean '{}'?)", display_text(key), agents::nearest_parameter(key)));
+    fail(where, fmt::format("unknown key '{}'{}", display_text(key), did_you_mean(key)));
   }
 
   /// A scenario section, walked recursively ([japan.factions.HK] nests).
@@ -887,8 +911,7 @@ struct CsvPoints {
       const auto* info = agents::find_parameter(key);
       if (info == nullptr) {
         const bool separated = key.find_first_of(";\t") != std::string::npos;
-        fail(fmt::format("unknown key '{}' in the header (did you mean '{}'?){}", display_text(key),
-                         agents::nearest_parameter(key),
+        fail(fmt::format("unknown key '{}' in the header{}{}", display_text(key), did_you_mean(key),
                          separated ? "; values must be separated by commas, not semicolons or tabs" : ""));
       }
       if (!seen.insert(key).second) fail(fmt::format("key '{}' appears twice in the header", key));
@@ -1050,7 +1073,7 @@ void apply_overrides(Experiment& e, const std::vector<std::string>& assignments)
     }
     const auto* info = agents::find_parameter(key);
     if (info == nullptr) {
-      throw ConfigError(fmt::format("unknown parameter '{}' (did you mean '{}'?)", display_text(key), agents::nearest_parameter(key)));
+      throw ConfigError(fmt::format("unknown parameter '{}'{}", display_text(key), did_you_mean(key)));
     }
     info->set(e.base, parse_value(*info, value));
   }

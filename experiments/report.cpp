@@ -92,6 +92,9 @@ Json param_value(const agents::ParamInfo& info, double v) {
   return v;
 }
 
+/// Thrown by an output when it was asked to stop in the middle of a piece.
+struct StoppedWriting {};
+
 void append_number(std::string& out, double x) {
   if (std::isfinite(x)) {
     fmt::format_to(std::back_inserter(out), "{}", x);
@@ -180,7 +183,12 @@ void results_document(const Experiment& experiment, const std::vector<engine::Su
     }
     piece += "}}";
     if (p + 1 == summaries.size()) piece += "]}\n";
-    emit(piece);
+    try {
+      emit(piece);
+    } catch (const StoppedWriting&) {
+      throw Interrupted(fmt::format("interrupted while writing the JSON document, after {} of {} points",
+                                    p, summaries.size()));
+    }
   }
 }
 
@@ -206,9 +214,16 @@ std::string json_text(const Json& value) {
 
 void write_results_json(std::FILE* out, const Experiment& experiment,
                         const std::vector<engine::Summary>& summaries, const JsonOptions& options) {
-  results_document(experiment, summaries, options, [out](const std::string& piece) {
-    if (std::fwrite(piece.data(), 1, piece.size(), out) != piece.size()) {
-      throw OutputError(fmt::format("cannot write the JSON document: {}", std::strerror(errno)));
+  results_document(experiment, summaries, options, [&](const std::string& piece) {
+    std::size_t done = 0;
+    while (done < piece.size()) {
+      done += std::fwrite(piece.data() + done, 1, piece.size() - done, out);
+      if (done == piece.size()) break;
+      // A signal (SIGINT while the reader is slow) interrupts a blocked write: stop if asked to,
+      // else write the rest.
+      if (errno != EINTR) throw OutputError(fmt::format("cannot write the JSON document: {}", std::strerror(errno)));
+      std::clearerr(out);
+      if (options.should_stop && options.should_stop()) throw StoppedWriting{};
     }
   });
 }

@@ -70,7 +70,7 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape) {
   const auto blocks_here = static_cast<std::uint64_t>(static_cast<double>(blocks) * shape.share);
   needs.file_bytes = saturating_add(saturating_mul(points, file_point), saturating_mul(blocks_here, block_row));
   if (shape.store_runs) needs.file_bytes = saturating_add(needs.file_bytes, saturating_mul(runs_here, record));
-  needs.file_bytes = saturating_add(needs.file_bytes, 1'000'000);  // metadata, the experiment, HDF5's own
+  needs.file_bytes = saturating_add(needs.file_bytes, 600'000);  // metadata, the experiment, HDF5's own (measured: ~0.6 MB)
   needs.file_detail = fmt::format("{} points x {} of summaries{}", points, byte_text(file_point),
                                   shape.store_runs ? fmt::format(" + {} runs x {} bytes per record", runs_here, record) : "");
   return needs;

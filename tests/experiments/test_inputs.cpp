@@ -217,8 +217,10 @@ TEST_CASE("CSV files of points as Excel, R and pandas write them", "[inputs]") {
   CHECK(error(std::string("dulles.tact\n0.1\0tail\n", 21)) == ":2: dulles.tact = '0.1\\x00tail': not a number; must be [0, 1]");
   CHECK(error("dulles.tact\n0.1\x1b[2J\n") == ":2: dulles.tact = '0.1\\x1b[2J': not a number; must be [0, 1]");
   // Not comma-separated, not UTF-8, not valid CSV.
-  CHECK_THAT(error("dulles.tact;dulles.backlash\n0.1;0.2\n"),
-             Contains("; values must be separated by commas, not semicolons or tabs"));
+  CHECK(error("dulles.tact;dulles.backlash\n0.1;0.2\n") ==
+        ":1: unknown key 'dulles.tact;dulles.backlash' in the header; values must be separated by commas, not "
+        "semicolons or tabs");
+  CHECK(error("dulles.tcat\n0.1\n") == ":1: unknown key 'dulles.tcat' in the header (did you mean 'dulles.tact'?)");
   CHECK_THAT(error(std::string("\xFF\xFE" "d\0u\0", 6)), StartsWith(": the file is UTF-16"));
   CHECK(error("dulles.tact\n\"0.1\n") == ":2: not valid CSV: a quoted value is not closed");
   CHECK_THAT(error("dulles.tact\n\"0.1\"x\n"), StartsWith(":2: not valid CSV"));
