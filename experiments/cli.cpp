@@ -386,6 +386,10 @@ int command_run(const RunArgs& run_args, const std::string& command_line, const 
         throw OutputError(fmt::format("--resume: {} holds a different experiment (the file's is in its "
                                       "'experiment' attribute); rerun with --force to start over", partial));
       }
+      if (info.values != e.values) {
+        throw OutputError(fmt::format("--resume: {} holds other design points than this version of wedge resolves "
+                                      "(written by another version?); rerun with --force to start over", partial));
+      }
       if (info.store_runs != store_runs) {
         throw OutputError(fmt::format("--resume: {} was written with --store {}", partial,
                                       info.store_runs ? "runs" : "summary"));
@@ -590,6 +594,10 @@ int command_inspect(const std::string& path, bool json) {
   if (e.points.size() != info.summaries.size()) {
     throw OutputError(fmt::format("{}: damaged: {} design points in /design but {} in the experiment",
                                   path, info.summaries.size(), e.points.size()));
+  }
+  // Show the points the file's results belong to (another version of wedge may resolve others).
+  if (!adopt_design(e, info.swept_keys, info.values)) {
+    throw OutputError(fmt::format("{}: damaged: /design does not match the experiment's swept keys", path));
   }
   const std::string status = info.complete ? "complete" : "PARTIAL (interrupted; continue with --resume)";
   if (json) {

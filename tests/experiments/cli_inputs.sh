@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Values in, through the command line: the largest seed round-trips through a results file,
 # estimates match the files written, a plan that does not fit is refused before it is built,
-# `validate` lists every problem, and SIGINT stops a long JSON document (exit 130).
+# `validate` lists every problem, SIGINT stops a long JSON document (exit 130), and a file's own
+# design points are the ones shown and resumed.
 set -u
 wedge=$1
 tmp=$(mktemp -d)
@@ -88,6 +89,22 @@ for cmd in run inspect; do
     fail "$cmd --json: $(cat "$tmp/err")"
   [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "$cmd --json: stderr: $(cat "$tmp/err")"
 done
+
+# 6. A results file's own design points are what inspect shows, and --resume refuses a partial
+#    file whose points differ from those this wedge resolves (another version's Sobol design).
+"$wedge" run "$tmp/g16.toml" --runs 50 --out "$tmp/d.h5" --quiet >/dev/null
+/usr/bin/python3 - "$tmp/d.h5" <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    f["design/dulles.tact"][0] = 0.123
+PY
+"$wedge" inspect "$tmp/d.h5" --json | grep -q '"params": {"dulles.tact": 0.123, "dulles.backlash": 0}' ||
+  fail "inspect does not show the file's design"
+mv "$tmp/d.h5" "$tmp/d.h5.partial"
+"$wedge" run "$tmp/g16.toml" --runs 50 --out "$tmp/d.h5" --resume --quiet >/dev/null 2>"$tmp/err"
+code=$?
+[ $code -eq 3 ] && grep -q "holds other design points than this version of wedge resolves" "$tmp/err" ||
+  fail "--resume with other design points: exit $code: $(cat "$tmp/err")"
 
 [ $failed -eq 0 ] && echo "all passed"
 exit $failed
