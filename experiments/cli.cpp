@@ -340,7 +340,8 @@ int command_run(const RunArgs& run_args, const std::string& command_line, const 
   if (!args.out.empty()) check_output_path(args.out, args.force, args.resume);
   // Memory and file size, estimated before anything is built or written.
   const auto needs = estimate_needs(e, {e.run.precision ? e.run.max_runs : e.run.runs,
-                                        1.0 / static_cast<double>(shard_count), !args.out.empty(), store_runs, false});
+                                        1.0 / static_cast<double>(shard_count), !args.out.empty(), store_runs, false,
+                                        e.run.runs});
   if (const auto note = check_needs(needs, machine_limits(args.out)); !note.empty() && !args.quiet) {
     fmt::print(stderr, "warning: {}\n", note);
   }
@@ -679,10 +680,10 @@ int command_validate(const ExperimentArgs& args) {
              e.run.seed);
   if (!e.run.precision) fmt::print("total runs: {}\n", points * e.run.runs);
   const std::uint64_t runs = e.run.precision ? e.run.max_runs : e.run.runs;
-  const auto with_records = estimate_needs(e, {runs, 1.0, true, true, false});
+  const auto with_records = estimate_needs(e, {runs, 1.0, true, true, false, e.run.runs});
   fmt::print("estimates{}: memory about {}; a results file about {} with per-run records, {} with --store summary\n",
-             e.run.precision ? " (at --max-runs)" : "", byte_text(with_records.memory_bytes),
-             byte_text(with_records.file_bytes), byte_text(estimate_needs(e, {runs, 1.0, true, false, false}).file_bytes));
+             e.run.precision ? " (at --max-runs)" : "", byte_text(with_records.memory_bytes), byte_text(with_records.file_bytes),
+             byte_text(estimate_needs(e, {runs, 1.0, true, false, false, e.run.runs}).file_bytes));
   return EXIT_OK;
 }
 

@@ -45,7 +45,11 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape) {
   const std::uint64_t summary = sizeof(engine::Summary) + 8 * (categories + ncat + hist_cells) +
                                 ncont * sizeof(engine::ContinuousStats);
   const std::uint64_t per_point = sizeof(agents::Scenario) + 8 * keys + 64 + summary * (shape.writes_file ? 3 : 1);
-  const std::uint64_t blocks = saturating_mul(points, (runs + engine::DEFAULT_BLOCK_SIZE - 1) / engine::DEFAULT_BLOCK_SIZE);
+  const auto blocks_of = [points](std::uint64_t replicates) {
+    return saturating_mul(points, (std::max<std::uint64_t>(replicates, 1) + engine::DEFAULT_BLOCK_SIZE - 1) /
+                                      engine::DEFAULT_BLOCK_SIZE);
+  };
+  const std::uint64_t blocks = blocks_of(shape.plan_runs_per_point > 0 ? shape.plan_runs_per_point : runs);
   const auto runs_here = static_cast<std::uint64_t>(static_cast<double>(saturating_mul(points, runs)) * shape.share);
   const std::uint64_t record_bytes = 8 + 2 * ncat + 8 * ncont;  // wedge.simulate()'s NumPy columns
   ResourceNeeds needs;
@@ -67,7 +71,7 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape) {
   const std::uint64_t block_row = 24 + ncont * 48;
   const std::uint64_t point_width = points <= 0xFF ? 1 : points <= 0xFFFF ? 2 : 4;
   const std::uint64_t record = point_width + 4 + ncat + 4 * ncont;
-  const auto blocks_here = static_cast<std::uint64_t>(static_cast<double>(blocks) * shape.share);
+  const auto blocks_here = static_cast<std::uint64_t>(static_cast<double>(blocks_of(runs)) * shape.share);
   needs.file_bytes = saturating_add(saturating_mul(points, file_point), saturating_mul(blocks_here, block_row));
   if (shape.store_runs) needs.file_bytes = saturating_add(needs.file_bytes, saturating_mul(runs_here, record));
   needs.file_bytes = saturating_add(needs.file_bytes, 600'000);  // metadata, the experiment, HDF5's own (measured: ~0.6 MB)

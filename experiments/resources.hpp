@@ -18,11 +18,14 @@ struct ResourceNeeds {
 
 /// What is being asked of a run, for estimate_needs().
 struct RunShape {
-  std::uint64_t runs_per_point = 0;  ///< replicates per point (precision mode: max_runs)
+  std::uint64_t runs_per_point = 0;  ///< replicates per point (precision mode: at most, max_runs)
   double share = 1.0;                ///< share of the plan run here (a shard: 1/K)
   bool writes_file = false;          ///< --out
   bool store_runs = false;           ///< per-run records in the file
   bool keeps_records = false;        ///< every record kept in memory (wedge.simulate(records=True))
+  /// Replicates per point of the plan built before the run (precision mode: run.runs, which the
+  /// command line plans up front; batches are planned as they come); 0 = runs_per_point.
+  std::uint64_t plan_runs_per_point = 0;
 };
 
 /// Estimates memory and results-file size of running experiment `e` (resolved or not) as `shape`
