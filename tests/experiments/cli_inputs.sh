@@ -39,6 +39,14 @@ for g in g1000 g16; do
   within "$(bytes "$sum_n" "$sum_u")" "$(stat -c %s "$tmp/$g-sum.h5")" "$g summaries only"
 done
 
+# ... and the memory estimate without --out is within [0.6, 1.6] of the peak resident memory of a
+#    20,000-point run (the summaries dominate).
+grid "$tmp/g20k.toml" 200 100 1
+read -r mem_n mem_u < <("$wedge" validate "$tmp/g20k.toml" | sed -nE 's/^estimates: memory about [0-9.]+ [KMG]?B \(([0-9.]+) ([KMG]?B) without --out\).*/\1 \2/p')
+rss_kb=$( { /usr/bin/time -f "%M" "$wedge" run "$tmp/g20k.toml" --quiet --threads 2 >/dev/null; } 2>&1 | tail -1)
+awk -v e="$(bytes "$mem_n" "$mem_u")" -v r="$((rss_kb * 1024))" 'BEGIN { exit !(e > 0.6 * r && e < 1.6 * r) }' ||
+  fail "memory estimate $mem_n $mem_u, peak resident $rss_kb KB"
+
 # 3. A plan that does not fit in memory is refused before it is built (300,000 points with a
 #    results file need ~4.6 GB; before, such runs ended in bad_alloc after minutes).
 grid "$tmp/g300k.toml" 600 500 1
