@@ -17,21 +17,24 @@
 
 namespace {
 
-/// A scratch directory of this process, for the input written as files.
-const std::string& scratch() {
-  static const std::string dir = [] {
-    char name[] = "/tmp/wedge-fuzz-XXXXXX";
-    if (::mkdtemp(name) == nullptr) __builtin_trap();
-    return std::string(name);
-  }();
-  return dir;
-}
+/// A file holding `text` while it lives, in memory (/dev/shm) where possible so that other
+/// processes' disk traffic never stalls the run, named by this process's id, removed at the end
+/// of each input (libFuzzer may end the process without running exit handlers).
+class TempFile {
+ public:
+  TempFile(const std::string& name, const std::string& text) {
+    const char* dir = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    path_ = std::string(dir) + "/wedge-fuzz-" + std::to_string(::getpid()) + "-" + name;
+    std::ofstream(path_, std::ios::binary | std::ios::trunc) << text;
+  }
+  ~TempFile() { ::unlink(path_.c_str()); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::string& path() const { return path_; }
 
-std::string write(const std::string& name, const std::string& text) {
-  const std::string path = scratch() + "/" + name;
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-  return path;
-}
+ private:
+  std::string path_;
+};
 
 /// Designs of more points than this are not resolved: under ASan a 100,000-point grid takes
 /// seconds, and mutations of such seeds would slow the run to a crawl for no new code.
@@ -68,7 +71,8 @@ void stored(const std::string& text) {
 /// The text as an experiment file: validate's list is empty exactly when the file loads and
 /// resolves, and a run's error is the first line validate prints.
 void file(const std::string& text) {
-  const std::string path = write("fuzz.toml", text);
+  const TempFile toml("fuzz.toml", text);
+  const std::string& path = toml.path();
   try {
     if (!small(wedge::experiments::load_experiment(path))) return;
   } catch (const wedge::ConfigError&) {
@@ -87,10 +91,10 @@ void file(const std::string& text) {
 
 /// The text as a CSV file of design points.
 void csv(const std::string& text) {
-  write("fuzz.csv", text);
-  const std::string path = write("csv.toml", "[sweep]\ndesign = \"list\"\ncsv = \"fuzz.csv\"\n");
+  const TempFile points("fuzz.csv", text);
+  const TempFile toml("csv.toml", "[sweep]\ndesign = \"list\"\ncsv = \"" + points.path() + "\"\n");
   try {
-    auto e = wedge::experiments::load_experiment(path);
+    auto e = wedge::experiments::load_experiment(toml.path());
     wedge::experiments::resolve_design(e);
   } catch (const wedge::ConfigError&) {
   }
