@@ -297,7 +297,7 @@ MeanDifference mean_difference(const Comparison& c, std::size_t field) {
 namespace {
 
 // Names, sources and descriptions may hold any text: escape for JSON.
-std::string quoted(std::string_view s) {
+std::string json_string(std::string_view s) {
   std::string out = "\"";
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
@@ -323,8 +323,8 @@ std::size_t shown(const Experiment& a, const Experiment& b, std::size_t f) {
 std::string side_json(const Experiment& e, const engine::Summary& s) {
   std::string results = results_json(e, {s});
   while (!results.empty() && results.back() == '\n') results.pop_back();
-  return fmt::format("{{\"source\": {}, \"description\": {}, \"results\": {}}}", quoted(e.source),
-                     quoted(e.description), results);
+  return fmt::format("{{\"source\": {}, \"description\": {}, \"results\": {}}}", json_string(e.source),
+                     json_string(e.description), results);
 }
 
 }  // namespace
@@ -343,7 +343,7 @@ std::string comparison_json(const Experiment& a, const Experiment& b, const Comp
           "\"b_low\": {}, \"b_high\": {}, \"diff\": {}, \"paired_low\": {}, \"paired_high\": {}, "
           "\"unpaired_low\": {}, \"unpaired_high\": {}, \"paired_se\": {}, \"unpaired_se\": {}, "
           "\"variance_ratio\": {}, \"a_only\": {}, \"b_only\": {}, \"both\": {}}}",
-          first ? "" : ", ", quoted(spec.name), quoted(spec.categories[k]), number(d.p_a), number(d.a_interval.low),
+          first ? "" : ", ", json_string(spec.name), json_string(spec.categories[k]), number(d.p_a), number(d.a_interval.low),
           number(d.a_interval.high), number(d.p_b), number(d.b_interval.low), number(d.b_interval.high),
           number(d.diff), number(d.paired_low), number(d.paired_high), number(d.unpaired_low),
           number(d.unpaired_high), number(d.paired_se), number(d.unpaired_se), number(d.variance_ratio), d.a_only,
@@ -357,7 +357,7 @@ std::string comparison_json(const Experiment& a, const Experiment& b, const Comp
     out += fmt::format(
         "{}{{\"outcome\": {}, \"mean_a\": {}, \"mean_b\": {}, \"diff\": {}, \"paired_low\": {}, \"paired_high\": {}, "
         "\"unpaired_low\": {}, \"unpaired_high\": {}, \"paired_se\": {}, \"unpaired_se\": {}, \"variance_ratio\": {}}}",
-        j > 0 ? ", " : "", quoted(layout.continuous[j].name), number(m.mean_a), number(m.mean_b), number(m.diff),
+        j > 0 ? ", " : "", json_string(layout.continuous[j].name), number(m.mean_a), number(m.mean_b), number(m.diff),
         number(m.paired_low), number(m.paired_high), number(m.unpaired_low), number(m.unpaired_high),
         number(m.paired_se), number(m.unpaired_se), number(m.variance_ratio));
   }
@@ -365,7 +365,7 @@ std::string comparison_json(const Experiment& a, const Experiment& b, const Comp
   for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
     const std::size_t k = layout.categorical[f].categories.size();
     const std::size_t n = shown(a, b, f);
-    out += fmt::format("{}{}: [", f > 0 ? ", " : "", quoted(layout.categorical[f].name));
+    out += fmt::format("{}{}: [", f > 0 ? ", " : "", json_string(layout.categorical[f].name));
     for (std::size_t i = 0; i < n; ++i) {
       out += i > 0 ? ", [" : "[";
       for (std::size_t j = 0; j < n; ++j) out += fmt::format("{}{}", j > 0 ? ", " : "", c.joint[f][i * k + j]);
