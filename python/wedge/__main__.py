@@ -14,6 +14,7 @@ from typing import Sequence
 #: subcommand -> (module of the package that implements it, one line for --help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report", "write PNG figures and index.html for a results file"),
+    "compare": ("paired", "paired comparison of two scenarios on the same random numbers (as `wedge compare`)"),
     "explore": ("explorer", "serve the what-if page on 127.0.0.1: change parameters, see the outcomes move"),
 }
 

@@ -111,7 +111,7 @@ def compare(a: Experiment = None, b: Experiment = None, runs: int | None = None,
         Runs per scenario (the number of pairs), in [1, 2^32]; default: A's ``[run] runs``, else
         1,000,000. B's ``[run]`` table is not used.
     seed : int, optional
-        The master seed of both sides, in [0, 2^64); default A's, else 1. The same seed is what
+        The master seed of both sides, in [0, 2^63); default A's, else 1. The same seed is what
         makes the runs pairs.
     threads : int, optional
         Worker threads in [1, 1024] (default: all cores); results never depend on it.
@@ -154,7 +154,7 @@ def compare(a: Experiment = None, b: Experiment = None, runs: int | None = None,
     from . import _core
 
     _check_integer("runs", runs, 1, 2**32)
-    _check_integer("seed", seed, 0, 2**64 - 1)
+    _check_integer("seed", seed, 0, 2**63 - 1)
     _check_integer("threads", threads, 1, 1024)
     a_text, a_path = _source(a)
     b_text, b_path = _source(b)
@@ -189,3 +189,58 @@ def _means(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
             values["variance_ratio"] = np.inf
         out[row["outcome"]] = values
     return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python3 -m wedge compare A.toml B.toml ...``: :func:`compare` from the command line (the
+    same table as ``wedge compare``, for an installed package without the binary). Returns the exit
+    code: 0, 2 for bad input, 130 when interrupted."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(
+        prog="python3 -m wedge compare",
+        description="Paired comparison of two single-point scenarios on the same random numbers: every "
+                    "outcome's probabilities and their difference B - A with paired and unpaired 95% intervals.")
+    parser.add_argument("a", metavar="A", help="scenario A (TOML file; 'baseline' for the baseline)")
+    parser.add_argument("b", metavar="B", help="scenario B (TOML file; 'baseline' for the baseline)")
+    parser.add_argument("--runs", type=int, help="runs per scenario (pairs); default A's [run] runs, else 1000000")
+    parser.add_argument("--seed", type=int, help="master seed of both sides; default A's, else 1")
+    parser.add_argument("--threads", type=int, help="worker threads (default: all cores)")
+    for flag, side in (("--set", "both sides"), ("--set-a", "side A only, after --set"),
+                       ("--set-b", "side B only, after --set")):
+        parser.add_argument(flag, action="append", default=[], metavar="KEY=VALUE",
+                            help=f"override a parameter on {side} (repeatable)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the table as JSON records (exact numbers; NaN and infinity as null)")
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["compare"]:  # as `python3 -m wedge` passes them
+        arguments = arguments[1:]
+    args = parser.parse_args(arguments)
+    from . import _core
+
+    def side(name: str) -> Experiment:
+        return None if name == "baseline" else name
+
+    try:
+        table = compare(side(args.a), side(args.b), runs=args.runs, seed=args.seed, threads=args.threads,
+                        set=args.set, set_a=args.set_a, set_b=args.set_b)
+    except (_core.ConfigError, ValueError, TypeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    if args.json:
+        # Exact doubles (shortest round-trip form); NaN and infinities, which JSON lacks, as null.
+        rows = [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+                for row in table.to_dict(orient="records")]
+        rows = [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
+                for row in rows]
+        print(json.dumps(rows))
+        return 0
+    print(f"A: {table.attrs['a']}    B: {table.attrs['b']}    {table.attrs['runs']} pairs, seed {table.attrs['seed']}")
+    shown = table[["outcome", "category", "p_a", "p_b", "diff", "paired_low", "paired_high", "unpaired_low",
+                   "unpaired_high", "variance_ratio"]]
+    print(shown.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+    return 0

@@ -127,7 +127,7 @@ def test_errors_name_the_argument():
         wedge.compare(ROOT / "experiments" / "sweeps" / "threat_rewards_grid.toml", None, runs=100)
     with pytest.raises(ValueError, match=r"runs = 0: must be in \[1, "):
         wedge.compare(None, None, runs=0)
-    with pytest.raises(ValueError, match=r"^seed = -1: must be in \[0, 18446744073709551615\]$"):
+    with pytest.raises(ValueError, match=r"^seed = -1: must be in \[0, 9223372036854775807\]$"):
         wedge.compare(None, None, runs=100, seed=-1)
     with pytest.raises(ValueError, match=r"^threads = 0: must be in \[1, 1024\]$"):
         wedge.compare(None, None, runs=100, threads=0)
@@ -198,3 +198,26 @@ def test_command_line_interrupted_by_ctrl_c():
     assert proc.returncode == 130
     assert out == ""
     assert err.startswith("error: interrupted by SIGINT after ") and f"of {2**31} pairs; nothing was written" in err
+
+
+def test_python_front_door_compare():
+    """`python3 -m wedge compare` (an installed package without the binary) prints the same
+    numbers as wedge.compare, and bad input exits 2 with the argument named."""
+    import subprocess
+    import sys
+
+    env = {"PYTHONPATH": str(ROOT / "python"), "PATH": "/usr/bin:/bin"}
+    r = subprocess.run([sys.executable, "-m", "wedge", "compare", "baseline", str(C2), "--runs", "3000",
+                        "--seed", "5", "--json"], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    shown = pd.DataFrame(json.loads(r.stdout))
+    t = wedge.compare(None, C2, runs=3000, seed=5)
+    assert list(shown["diff"]) == list(t["diff"]) and list(shown["paired_low"]) == list(t["paired_low"])
+    r = subprocess.run([sys.executable, "-m", "wedge", "compare", "baseline", str(C2), "--runs", "3000"],
+                       capture_output=True, text=True, env=env, cwd=ROOT)
+    assert r.returncode == 0 and "3000 pairs, seed 1" in r.stdout and "variance_ratio" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "wedge", "compare", "baseline", "baseline", "--seed", "-1"],
+                       capture_output=True, text=True, env=env, cwd=ROOT)
+    assert r.returncode == 2 and r.stderr.startswith("error: seed = -1: must be in [0, 9223372036854775807]")
+    r = subprocess.run([sys.executable, "-m", "wedge", "--help"], capture_output=True, text=True, env=env)
+    assert "compare" in r.stdout and "explore" in r.stdout

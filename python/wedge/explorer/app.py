@@ -57,7 +57,7 @@ FACTIONS = {
 #: Runs per side when neither the command line nor the page says (~50 ms for the pair).
 DEFAULT_RUNS = 100_000
 MAX_SWEEP_STEPS = 41
-MAX_SEED = 2**64 - 1
+MAX_SEED = 2**63 - 1  # experiments/experiment.hpp SEED_RANGE (TOML integers)
 
 
 class RequestError(ValueError):
