@@ -797,13 +797,37 @@ struct ChainFile {
   toml::table table;
 };
 
-/// The files of an extends chain, the named file first. Throws ConfigError (a missing or
-/// unreadable parent is reported at the `extends` that names it).
-std::vector<ChainFile> load_chain(const std::string& path) {
+/// Experiment text read as the first file of a chain (load_experiment_text): its name in
+/// messages and the directory its `extends` is relative to.
+struct FirstText {
+  const std::string& text;
+  const std::string& base_dir;
+};
+
+/// The files of an extends chain, the named file first (or `first`'s text, named `path`). Throws
+/// ConfigError (a missing or unreadable parent is reported at the `extends` that names it).
+std::vector<ChainFile> load_chain(const std::string& path, const FirstText* first = nullptr) {
   std::vector<ChainFile> chain;
   std::vector<std::string> ids;
   std::string next = path;
   const toml::node* named_by = nullptr;  // the `extends` that named `next`
+  if (first != nullptr) {
+    chain.push_back({path, Loader::parse(first->text, path)});
+    const toml::node* parent = chain.back().table.get("extends");
+    if (parent == nullptr) return chain;
+    const auto name = parent->value<std::string>();
+    if (!name || name->empty()) Loader::fail(parent->source(), "extends: must be a file name");
+    fs::path p(*name);
+    if (p.is_relative()) p = fs::path(first->base_dir) / p;
+    std::error_code ec;
+    if (!fs::exists(p, ec)) {
+      Loader::fail(parent->source(), fmt::format("extends = \"{}\": no such file ({})", display_text(*name),
+                                                 display_text(p.string(), 200)));
+    }
+    ids.push_back(path);
+    next = p.string();
+    named_by = parent;
+  }
   for (;;) {
     std::error_code ec;
     const fs::path canonical = fs::weakly_canonical(next, ec);
@@ -965,11 +989,12 @@ void check_sweep_keys(const Experiment& e, const std::string& path) {
   }
 }
 
-/// Loads `path` and its chain into `e` with `loader` (collecting or not).
-void load_into(Experiment& e, Loader& loader, const std::string& path) {
+/// Loads `path` and its chain into `e` with `loader` (collecting or not); with `first`, `path`
+/// names that text instead of a file.
+void load_into(Experiment& e, Loader& loader, const std::string& path, const FirstText* first = nullptr) {
   e.source = path;
   std::vector<ChainFile> chain;
-  if (!loader.attempt([&] { chain = load_chain(path); })) return;
+  if (!loader.attempt([&] { chain = load_chain(path, first); })) return;
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) loader.read(it->table, it->path);
   loader.resolve_sweep(path);
   if (!loader.ok()) return;
@@ -999,6 +1024,15 @@ Experiment load_experiment(const std::string& path) {
   Experiment e;
   Loader loader(e, true);
   load_into(e, loader, path);
+  if (!loader.ok()) throw ConfigError(loader.problem_lines().front());
+  return e;
+}
+
+Experiment load_experiment_text(const std::string& text, const std::string& name, const std::string& base_dir) {
+  Experiment e;
+  Loader loader(e, true);
+  const FirstText first{text, base_dir};
+  load_into(e, loader, name, &first);
   if (!loader.ok()) throw ConfigError(loader.problem_lines().front());
   return e;
 }

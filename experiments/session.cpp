@@ -19,6 +19,8 @@ using agents::TugOfWar;
 
 Experiment resolve(const ExperimentSource& source) {
   Experiment e = !source.file.empty()   ? load_experiment(source.file)
+                 : !source.text.empty() && source.text_base
+                     ? load_experiment_text(source.text, source.text_name, *source.text_base)
                  : !source.text.empty() ? parse_experiment(source.text, source.text_name)
                                         : Experiment{};
   apply_overrides(e, source.sets);

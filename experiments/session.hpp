@@ -37,6 +37,8 @@ struct ExperimentSource {
   std::string file;                        ///< an experiment file ("" = `text`, or the baseline)
   std::string text;                        ///< experiment TOML, used when `file` is ""
   std::string text_name = "<experiment>";  ///< names `text` in error messages
+  /// When set, `text` may use `extends`, a file relative to this directory (wedge.simulate's dict).
+  std::optional<std::string> text_base;
   std::vector<std::string> sets;           ///< "key=value" overrides of scenario keys
   std::optional<std::uint64_t> runs;       ///< replicates per point, [1, 2^32]
   std::optional<std::uint64_t> seed;

@@ -108,11 +108,14 @@ experiments::SessionResult execute_interruptibly(experiments::Session& session, 
 py::tuple simulate(const std::string& experiment_text, const std::string& experiment_path,
                    std::optional<std::uint64_t> runs, std::optional<std::uint64_t> seed,
                    std::optional<unsigned> threads, const std::vector<std::string>& sets,
-                   std::optional<bool> crn, std::optional<double> precision, bool records) {
+                   std::optional<bool> crn, std::optional<double> precision, bool records,
+                   std::optional<std::uint64_t> max_runs, std::optional<std::string> base) {
   experiments::ExperimentSource source;
   source.file = experiment_path;
   source.text = experiment_text;
   source.text_name = "<experiment dict>";
+  source.text_base = base;  // a dict may use `extends`, relative to this directory
+  source.max_runs = max_runs;
   source.sets = sets;
   source.runs = runs;
   source.seed = seed;
@@ -149,6 +152,19 @@ py::tuple simulate(const std::string& experiment_text, const std::string& experi
   }
   const auto& e = session.experiment();
   return py::make_tuple(experiments::results_json(e, result.summaries), cols, experiments::to_toml(e));
+}
+
+/// The ranges of experiments/experiment.hpp, for wedge.simulate's argument checks: name ->
+/// (kind "integer"/"real", min, max, "an integer in [1, 4294967296]").
+py::dict run_ranges() {
+  py::dict out;
+  for (const auto& r : {experiments::RUNS_RANGE, experiments::SEED_RANGE, experiments::MAX_RUNS_RANGE,
+                        experiments::THREADS_RANGE, experiments::POINT_RANGE, experiments::REPLICATE_RANGE}) {
+    out[py::str(std::string(r.name))] = py::make_tuple("integer", r.min, r.max, experiments::range_text(r));
+  }
+  const auto& p = experiments::PRECISION_RANGE;
+  out[py::str(std::string(p.name))] = py::make_tuple("real", p.min, p.max, experiments::range_text(p));
+  return out;
 }
 
 py::list fields() {
@@ -266,11 +282,12 @@ py::tuple compare(const std::string& a_text, const std::string& a_path, const st
                   const std::vector<std::string>& sets_a, const std::vector<std::string>& sets_b,
                   std::optional<std::uint64_t> runs, std::optional<std::uint64_t> seed,
                   std::optional<unsigned> threads, const engine::CancelToken* cancel, const std::string& a_name,
-                  const std::string& b_name) {
+                  const std::string& b_name, std::optional<std::string> base) {
   auto a = source_of(a_text, a_path, sets, a_name);
   a.sets.insert(a.sets.end(), sets_a.begin(), sets_a.end());
   auto b = source_of(b_text, b_path, sets, b_name);
   b.sets.insert(b.sets.end(), sets_b.begin(), sets_b.end());
+  a.text_base = b.text_base = base;  // a dict may use `extends`, relative to this directory
   a.runs = runs;
   a.seed = seed;
   experiments::CompareOptions options;
@@ -371,8 +388,10 @@ PYBIND11_MODULE(_core, m) {
   });
   m.def("simulate", &simulate, py::arg("experiment_text"), py::arg("experiment_path"), py::arg("runs"),
         py::arg("seed"), py::arg("threads"), py::arg("sets"), py::arg("crn"), py::arg("precision"),
-        py::arg("records"),
+        py::arg("records"), py::arg("max_runs") = py::none(), py::arg("base") = py::none(),
         "Runs an experiment; returns (results JSON text, per-run columns dict, resolved experiment TOML).");
+  m.def("run_ranges", &run_ranges,
+        "The run settings' valid ranges, as the command line checks them: {name: (kind, min, max, text)}.");
   static py::exception<Cancelled> cancelled(m, "Cancelled", PyExc_RuntimeError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
@@ -389,6 +408,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("compare", &compare, py::arg("a_text"), py::arg("a_path"), py::arg("b_text"), py::arg("b_path"),
         py::arg("sets"), py::arg("sets_a"), py::arg("sets_b"), py::arg("runs"), py::arg("seed"), py::arg("threads"),
         py::arg("cancel") = nullptr, py::arg("a_name") = "<experiment dict>", py::arg("b_name") = "<experiment dict>",
+        py::arg("base") = py::none(),
         "Paired comparison; returns (the JSON of `wedge compare --json`, A's resolved TOML, B's resolved TOML).");
   m.def("run", &run, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("runs"), py::arg("seed"),
         py::arg("threads"), py::arg("cancel") = nullptr, py::arg("name") = "<experiment dict>",

@@ -15,6 +15,9 @@ if sys.version_info < (3, 11):  # tomllib (reading the experiment stored in resu
                       "use Debian 12's /usr/bin/python3")
 
 import json
+import math
+import numbers
+import os
 import pathlib
 from typing import Any, Sequence, Union
 
@@ -84,23 +87,79 @@ def _dict_to_toml(experiment: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _check_run_argument(name: str, value: Any) -> Any:
+    """``value`` of run setting ``name`` (runs, seed, threads, max_runs, precision, point,
+    replicate) checked against the command line's range (experiments/experiment.hpp, read from the
+    engine): None passes; TypeError for a wrong type, wedge._core.ConfigError (a ValueError) for a
+    value out of range, both naming the argument and its range. Returns the value as int/float."""
+    from . import _core
+
+    if value is None:
+        return None
+    kind, low, high, text = _core.run_ranges()[name]
+    if kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an integer ({text}), not {type(value).__name__}")
+        value = int(value)
+        if not low <= value <= high:
+            raise _core.ConfigError(f"{name} = {value}: must be {text}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number ({text}), not {type(value).__name__}")
+    if not (math.isfinite(value) and low <= value <= high):
+        raise _core.ConfigError(f"{name} = {value}: must be {text}")
+    return float(value)
+
+
+def _overrides(value: Union[dict[str, Any], Sequence[str], None], name: str = "set") -> list[str]:
+    """Overrides as "key=value" strings, from a dict or a list of such strings (TypeError naming
+    the argument otherwise)."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [f"{k}={_toml_value(v).strip(chr(34))}" for k, v in value.items()]
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f'{name} must be a dict {{"key": value}} or a list of "key=value" strings, '
+                        f"not {type(value).__name__}")
+    return list(value)
+
+
 def simulate(experiment: Union[str, pathlib.Path, dict[str, Any], None] = None,
              runs: int | None = None, seed: int | None = None, threads: int | None = None,
              set: Union[dict[str, Any], Sequence[str], None] = None,  # noqa: A002
              crn: bool | None = None, precision: float | None = None,
-             records: bool = False) -> dict[str, Any]:
+             records: bool = False, max_runs: int | None = None,
+             base: Union[str, pathlib.Path, None] = None) -> dict[str, Any]:
     """Runs an experiment in-process (no file is written) and returns its results.
 
     Parameters
     ----------
     experiment : str, pathlib.Path, dict or None
-        An experiment file, a dict with the file's structure, or None for the baseline.
-    runs, seed, threads, crn, precision :
-        As ``wedge run``'s ``--runs``, ``--seed``, ``--threads``, ``--crn``, ``--precision``.
+        An experiment file, a dict with the file's structure, or None for the baseline. A dict may
+        use ``extends`` ({"extends": "experiments/scenarios/c2_no_okinawa_threat.toml", "dulles":
+        {"tact": 0.5}}): a file relative to ``base``, else to the working directory, followed as
+        a file's chain is (its own ``extends`` relative to that file).
+    runs : int, optional
+        Replicates per design point, in [1, 2^32] (precision mode: the first batch); as ``--runs``.
+    seed : int, optional
+        Master seed in [0, 2^63 - 1]; as ``--seed``.
+    threads : int, optional
+        Worker threads in [1, 1024] (default: all cores); results never depend on it.
+    crn : bool, optional
+        Common random numbers across design points; as ``--crn``.
+    precision : float, optional
+        Precision mode: add replicates until every 95% half-width is at most this, in
+        [1e-06, 0.5]; as ``--precision``.
+    max_runs : int, optional
+        Precision mode's cap on replicates per point, in [1, 2^32]; as ``--max-runs``.
     set : dict or list of "key=value"
         Parameter overrides, as ``--set``.
     records : bool
         Also return every run's record as NumPy columns (category indices for categorical fields).
+        Every record is kept in memory: a run whose records would not fit is refused before it
+        starts, with the memory it would need.
+    base : str or pathlib.Path, optional
+        The directory a dict's ``extends`` is relative to (default: the working directory).
 
     Returns
     -------
@@ -109,21 +168,48 @@ def simulate(experiment: Union[str, pathlib.Path, dict[str, Any], None] = None,
         "counts", "stats"}]}), plus "experiment" (the resolved experiment as TOML) and, with
         ``records=True``, "records" (a dict of NumPy arrays). Equal to the command line's output
         for the same input.
+
+    Raises
+    ------
+    TypeError
+        An argument of the wrong type, named with its valid range ("runs must be an integer (an
+        integer in [1, 4294967296]), not float").
+    wedge._core.ConfigError (a ValueError)
+        A value out of range, with the command line's words ("seed = -1: must be an integer in
+        [0, 9223372036854775807]"); bad input in the experiment (file, line, key, valid range);
+        records that would not fit in memory ("the run needs about ... of memory ...").
+    KeyboardInterrupt
+        Ctrl-C stops the run at its next wave boundary (within a second); the process stays usable.
     """
     from . import _core  # built by `make build` into python/wedge/
 
-    path, text = "", ""
+    runs = _check_run_argument("runs", runs)
+    seed = _check_run_argument("seed", seed)
+    threads = _check_run_argument("threads", threads)
+    precision = _check_run_argument("precision", precision)
+    max_runs = _check_run_argument("max_runs", max_runs)
+    if crn is not None and not isinstance(crn, bool):
+        raise TypeError(f"crn must be True, False or None, not {type(crn).__name__}")
+    if not isinstance(records, bool):
+        raise TypeError(f"records must be True or False, not {type(records).__name__}")
+    if base is not None and not isinstance(base, (str, pathlib.Path)):
+        raise TypeError(f"base must be a directory path, not {type(base).__name__}")
+    path, text, text_base = "", "", None
     if isinstance(experiment, (str, pathlib.Path)):
         path = str(experiment)
     elif isinstance(experiment, dict):
         text = _dict_to_toml(experiment)
+        text_base = str(base) if base is not None else os.getcwd()
     elif experiment is not None:
-        raise TypeError("experiment must be a path, a dict or None")
-    if isinstance(set, dict):
-        sets = [f"{k}={_toml_value(v).strip(chr(34))}" for k, v in set.items()]
-    else:
-        sets = list(set or [])
-    document, columns, resolved = _core.simulate(text, path, runs, seed, threads, sets, crn, precision, records)
+        raise TypeError(f"experiment must be a path, a dict or None (the baseline), not {type(experiment).__name__}")
+    sets = _overrides(set)
+    try:
+        document, columns, resolved = _core.simulate(text, path, runs, seed, threads, sets, crn, precision, records,
+                                                     max_runs, text_base)
+    except _core.ConfigError as error:
+        if records and " records x " in str(error):  # the memory estimate refused the records
+            raise _core.ConfigError(f"{error}; records=False keeps only the summaries") from None
+        raise
     out = json.loads(document)
     out["experiment"] = resolved
     if records:

@@ -16,6 +16,7 @@ number of runs; this module turns its document into a table.
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 from typing import Any, Sequence, Union
 
@@ -59,24 +60,32 @@ def _sets(value: Sets, name: str) -> list[str]:
     return list(value)
 
 
-def _check_integer(name: str, value: Any, low: int, high: int) -> None:
-    """None, or an integer in [low, high]: TypeError / ValueError naming the argument otherwise
-    (the command line's wording for the range)."""
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} = {value}: must be in [{low}, {high}]")
+def _flat(table: dict, prefix: str = "") -> list[str]:
+    """"section.key=value" for every scenario value of an experiment dict (not run or sweep)."""
+    out = []
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out += _flat(value, name + ".")
+        elif name not in ("extends", "description"):
+            out.append(f"{name}={value}")
+    return out
 
 
 def _label(experiment: Experiment, description: str) -> str:
-    """The description, else the file's name without .toml, else "baseline"."""
+    """The description, else the file's name without .toml; a dict without a description: what it
+    changes ("dulles.threat_strength=0.0", after the name of the file it extends); None or an
+    empty dict: "baseline"."""
     if description:
         return description
     if isinstance(experiment, (str, pathlib.Path)):
         return pathlib.Path(experiment).stem
-    return "baseline"
+    if isinstance(experiment, dict):
+        scenario = {k: v for k, v in experiment.items() if k not in ("run", "sweep")}
+        parts = ([pathlib.Path(str(experiment["extends"])).stem] if "extends" in experiment else []) + _flat(scenario)
+        text = ", ".join(parts)
+        return "baseline" if not text else text if len(text) <= 60 else text[:57] + "..."
+    return "baseline" if experiment is None or not experiment else str(experiment)
 
 
 def comparison_frame(document: dict[str, Any]) -> pd.DataFrame:
@@ -99,7 +108,7 @@ def comparison_frame(document: dict[str, Any]) -> pd.DataFrame:
 
 def compare(a: Experiment = None, b: Experiment = None, runs: int | None = None, seed: int | None = None,
             threads: int | None = None, set: Sets = None, set_a: Sets = None,  # noqa: A002
-            set_b: Sets = None) -> pd.DataFrame:
+            set_b: Sets = None, base: Union[str, pathlib.Path, None] = None) -> pd.DataFrame:
     """Runs scenarios A and B on the same random numbers and compares every outcome, pair by pair.
 
     Parameters
@@ -118,6 +127,9 @@ def compare(a: Experiment = None, b: Experiment = None, runs: int | None = None,
     set, set_a, set_b : dict or list of "key=value"
         Parameter overrides (as ``--set``): ``set`` on both sides, then ``set_a`` on A and
         ``set_b`` on B.
+    base : str or pathlib.Path, optional
+        The directory a dict's ``extends`` is relative to (default: the working directory), as
+        :func:`wedge.simulate`.
 
     Returns
     -------
@@ -153,13 +165,19 @@ def compare(a: Experiment = None, b: Experiment = None, runs: int | None = None,
     """
     from . import _core
 
-    _check_integer("runs", runs, 1, 2**32)
-    _check_integer("seed", seed, 0, 2**63 - 1)
-    _check_integer("threads", threads, 1, 1024)
+    from . import _check_run_argument
+
+    runs = _check_run_argument("runs", runs)  # the command line's ranges and words, as simulate()
+    seed = _check_run_argument("seed", seed)
+    threads = _check_run_argument("threads", threads)
     a_text, a_path = _source(a)
     b_text, b_path = _source(b)
+    if base is not None and not isinstance(base, (str, pathlib.Path)):
+        raise TypeError(f"base must be a directory path, not {type(base).__name__}")
+    text_base = str(base) if base is not None else os.getcwd()
     document, a_toml, b_toml = _core.compare(a_text, a_path, b_text, b_path, _sets(set, "set"),
-                                             _sets(set_a, "set_a"), _sets(set_b, "set_b"), runs, seed, threads)
+                                             _sets(set_a, "set_a"), _sets(set_b, "set_b"), runs, seed, threads,
+                                             base=text_base)
     return _frame(json.loads(document), a, b, a_toml, b_toml)
 
 
