@@ -183,9 +183,17 @@ def heatmaps(results, key_x: str, key_y: str, field: str = "format", bins: int =
     return fig
 
 
-def compare(results_list: Sequence, labels: Sequence[str], field: str = "format", point: int = 0):
-    """Baseline versus counterfactuals: P(field = category) side by side, with intervals. For a
-    sweep, the legend names the point's parameter values."""
+def compare(results_list: Sequence, labels: Sequence[str] | None = None, field: str = "format", point: int = 0):
+    """Baseline versus counterfactuals: P(field = category) side by side, with intervals.
+
+    ``labels`` name the results in the legend; without them (or for a label that is None or
+    empty) each result's :attr:`Results.label` is used: its description, else its file's name,
+    else "baseline". For a sweep, the legend adds the point's parameter values."""
+    if labels is None:
+        labels = [None] * len(results_list)
+    if len(labels) != len(results_list):
+        raise ValueError(f"{len(labels)} labels for {len(results_list)} results")
+    labels = [label if label else _label_of(res) for res, label in zip(results_list, labels)]
     fig, ax = plt.subplots(figsize=(7, 3.8))
     width = 0.8 / max(1, len(results_list))
     cats = None
@@ -207,12 +215,47 @@ def compare(results_list: Sequence, labels: Sequence[str], field: str = "format"
     return fig
 
 
-def tornado(sensitivity, value: str = "ST", low: str | None = None, high: str | None = None, title: str = "",
-            ax=None):
+def _label_of(results) -> str:
+    """A legend label for a result: its ``label`` (description, else file name), else "baseline"."""
+    label = getattr(results, "label", "") or getattr(results, "description", "")
+    return label or "baseline"
+
+
+def tornado(sensitivity, value: str | None = None, low: str | None = None, high: str | None = None,
+            title: str = "", ax=None, outcome: str = "format", category: str = "treaty"):
     """Horizontal bars of a sensitivity measure per key (sobol_indices' ST or S1, or
     main_effects' eta2), largest on top, with intervals when given. For eta2 the no-effect
     reference (``eta2_ref``) is drawn as a black mark on each bar: keys under it cannot be told
-    from noise."""
+    from noise.
+
+    ``sensitivity`` is a table (:func:`wedge.sobol_indices` or :func:`wedge.main_effects`) or, as
+    every other plot takes, a :class:`wedge.Results` of a sweep: its table is computed for
+    P(``outcome`` = ``category``), Sobol indices (``value`` ST by default) for a Saltelli design,
+    main effects (``eta2``) for any other; the title names the outcome and the results' label.
+    ``value`` defaults to ST for a table with that column, else eta2.
+
+    Raises ValueError for a Results without a sweep, KeyError for an unknown value column."""
+    from .results import Results
+    from .sensitivity import main_effects, sobol_indices
+
+    if isinstance(sensitivity, Results):
+        results = sensitivity
+        if not results.swept_keys:
+            raise ValueError(f"tornado: {results.path} holds a single scenario; sensitivity needs a sweep")
+        design = str(results.experiment.get("sweep", {}).get("design", ""))
+        if design == "saltelli" and value != "eta2":
+            sensitivity = sobol_indices(results, outcome, category)
+        else:
+            sensitivity = main_effects(results, outcome, category)
+            if value is None:
+                value = "eta2"
+        if not title:
+            title = f"sensitivity of P({outcome} = {category}) ({value or 'ST'}): {_label_of(results)}"
+    columns = list(getattr(sensitivity, "columns", []))
+    if value is None:
+        value = "ST" if "ST" in columns else "eta2"
+    if value not in columns:
+        raise KeyError(f"tornado: no column {value!r} in the table; it has {columns}")
     ref = None
     if "key" in getattr(sensitivity, "columns", []) and value == "eta2":
         first = sensitivity.groupby("key", sort=False).first()
