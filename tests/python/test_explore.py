@@ -442,6 +442,27 @@ def test_explore_errors():
     assert missing.returncode == 2 and missing.stderr.startswith("error: ") and "nope.toml" in missing.stderr
 
 
+def test_explore_arguments_are_checked_as_simulates():
+    """runs, seed and threads of the page's start: the command line's ranges and words, never
+    pybind11's signature dump; the command exits 2."""
+    from wedge import _core
+
+    with pytest.raises(_core.ConfigError, match=r"^seed = -1: must be an integer in \[0, 9223372036854775807\]$"):
+        explorer_app.Explorer(None, seed=-1)
+    with pytest.raises(_core.ConfigError, match=r"^runs = 0: must be an integer in \[1, 4294967296\]$"):
+        explorer_app.Explorer(None, runs=0)
+    with pytest.raises(_core.ConfigError, match=r"^threads = 2000: must be an integer in \[1, 1024\]$"):
+        wedge.explorer.make_server(None, port=0, threads=2000)
+    with pytest.raises(TypeError, match=r"^seed must be an integer \(an integer in \[0, "):
+        explorer_app.Explorer(None, seed=1.5)
+    with pytest.raises(TypeError, match="^experiment must be a scenario file's path or None"):
+        explorer_app.Explorer({"dulles": {"tact": 0.5}})
+    result = subprocess.run([sys.executable, "-m", "wedge", "explore", "--seed", "-1", "--port", "0"],
+                            capture_output=True, text=True, env=ENV, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr == "error: seed = -1: must be an integer in [0, 9223372036854775807]\n"
+
+
 def test_missing_chart_js_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(explorer_server, "CHART_JS", pathlib.Path("/nonexistent/chart.min.js"))
     with pytest.raises(explorer_server.MissingChartJs, match="libjs-chart.js"):

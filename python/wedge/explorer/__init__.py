@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         serve(args.experiment, port=args.port, host=args.host, runs=args.runs, seed=args.seed, threads=args.threads)
-    except _core.ConfigError as err:
+    except (_core.ConfigError, TypeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except MissingChartJs as err:

@@ -110,9 +110,16 @@ class Explorer:
 
     def __init__(self, experiment: str | pathlib.Path | None = None, runs: int | None = None,
                  seed: int | None = None, threads: int | None = None):
-        from .. import _core
+        from .. import _check_run_argument, _core
 
         self._core = _core
+        # The command line's ranges and words, before anything reaches the engine (as simulate()).
+        runs = _check_run_argument("runs", runs)
+        seed = _check_run_argument("seed", seed)
+        threads = _check_run_argument("threads", threads)
+        if experiment is not None and not isinstance(experiment, (str, pathlib.Path)):
+            raise TypeError(f"experiment must be a scenario file's path or None (the baseline), not "
+                            f"{type(experiment).__name__}")
         self.threads = threads
         path = "" if experiment is None else str(experiment)
         # The starting experiment once, resolved (extends followed): every key, as TOML text that
