@@ -466,8 +466,8 @@ double Object::attr_f64(const std::string& attr) const {
 }
 
 std::string Object::attr_string(const std::string& attr) const {
+  require_one(*this, open_checked_attr(*this, attr));
   auto values = attr_strings(attr, 1);
-  if (values.size() != 1) file_->damaged(attr_label(name_, attr), fmt::format("holds {} strings, expected one", values.size()));
   return std::move(values.front());
 }
 

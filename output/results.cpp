@@ -643,7 +643,24 @@ std::vector<engine::Summary> read_state(const h5::Group& g, const engine::FieldL
 /// Checks that a complete file's /summary says what its checkpoint says (the checkpoint slot is
 /// authoritative; /summary is derived from it and must agree number for number).
 void check_summary(const h5::Group& summary, const engine::FieldLayout& layout,
-                   const std::vector<engine::Summary>& state) {
+                   const std::vector<engine::Summary>& state, bool complete) {
+  // The fields' descriptions (what readers label the numbers with) are there from the start.
+  for (const auto& spec : layout.categorical) {
+    const auto g = summary.group(spec.name);
+    if (g.attr_string("kind") != "categorical") g.damaged("attribute kind: expected 'categorical'");
+    if (g.attr_strings("categories", MAX_STRINGS) != spec.categories) {
+      g.damaged("attribute categories: the categories differ from the model's");
+    }
+  }
+  for (const auto& spec : layout.continuous) {
+    const auto g = summary.group(spec.name);
+    if (g.attr_string("kind") != "continuous") g.damaged("attribute kind: expected 'continuous'");
+    if (g.attr_u64("hist_bins") != spec.hist_bins || bits(g.attr_f64("hist_min")) != bits(spec.hist_min) ||
+        bits(g.attr_f64("hist_max")) != bits(spec.hist_max)) {
+      g.damaged("the histogram's range differs from the model's");
+    }
+  }
+  if (!complete) return;  // a partial file's /summary may be an earlier session's
   const hsize_t points = state.size();
   const auto equal = [&](const h5::Dataset& ds, std::size_t p, std::size_t k, bool same) {
     if (!same) ds.damaged(fmt::format("point {}{} disagrees with the checkpoint", p, k == SIZE_MAX ? "" : fmt::format(", column {}", k)));
@@ -656,9 +673,6 @@ void check_summary(const h5::Group& summary, const engine::FieldLayout& layout,
   for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
     const auto& spec = layout.categorical[f];
     const auto g = summary.group(spec.name);
-    if (g.attr_strings("categories", MAX_STRINGS) != spec.categories) {
-      g.damaged("the categories differ from the model's (" + spec.name + ")");
-    }
     const hsize_t cats = spec.categories.size();
     const auto counts_ds = g.dataset("counts");
     const auto counts = counts_ds.read<std::uint64_t>({points, cats});
@@ -685,10 +699,6 @@ void check_summary(const h5::Group& summary, const engine::FieldLayout& layout,
   for (std::size_t f = 0; f < layout.continuous.size(); ++f) {
     const auto& spec = layout.continuous[f];
     const auto g = summary.group(spec.name);
-    if (g.attr_u64("hist_bins") != spec.hist_bins || bits(g.attr_f64("hist_min")) != bits(spec.hist_min) ||
-        bits(g.attr_f64("hist_max")) != bits(spec.hist_max)) {
-      g.damaged("the histogram's range differs from the model's (" + spec.name + ")");
-    }
     const std::vector<hsize_t> shape{points};
     const auto n_ds = g.dataset("n");
     const auto n = n_ds.read<std::uint64_t>(shape);
@@ -980,7 +990,7 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
   if (info.complete && info.runs_planned > 0 && info.runs_done != info.runs_planned) {
     state.damaged(fmt::format("the file says complete but holds {} of {} planned runs", info.runs_done, info.runs_planned));
   }
-  if (info.complete) check_summary(file.group("/summary"), layout, info.summaries);
+  check_summary(file.group("/summary"), layout, info.summaries, info.complete);
 
   if (info.store_runs) {
     // Every column holds the runs done (a complete file exactly those).
@@ -994,6 +1004,15 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
       if (name == "point") info.runs_stored = n;
       if (n < info.runs_done || (info.complete && n != info.runs_done)) {
         ds.damaged(fmt::format("holds {} records, {} runs are done", n, info.runs_done));
+      }
+    }
+    // How the categorical columns say they are encoded is what readers decode them by.
+    for (const auto& spec : layout.categorical) {
+      const auto ds = runs.dataset(spec.name);
+      const std::string encoding = numeric_categories(spec) ? "value" : "index";
+      if (ds.attr_string("encoding") != encoding) ds.damaged("attribute encoding: expected '" + encoding + "'");
+      if (ds.attr_strings("categories", MAX_STRINGS) != spec.categories) {
+        ds.damaged("attribute categories: the categories differ from the model's");
       }
     }
   }
