@@ -350,6 +350,12 @@ File::File(const std::string& path, bool writable, LockCheck lock) : path_(path)
     throw OutputError(fmt::format("{}: cannot open as HDF5 (damaged or truncated?): {}", path, why));
   }
   handle_ = Handle(id);
+  make_link_access();
+}
+
+void File::make_link_access() {
+  lapl_ = Handle(check_id(H5Pcreate(H5P_LINK_ACCESS), path_ + ": link access properties"));
+  check(H5Pset_elink_cb(lapl_, refuse_external_link, nullptr), path_ + ": link access properties");
 }
 
 File::File(const std::string& path, hid_t open) : path_(path) {
@@ -362,6 +368,7 @@ File::File(const std::string& path, hid_t open) : path_(path) {
   size_ = static_cast<std::uint64_t>(st.st_size);
   hsize_t size = 0;
   if (H5Fget_filesize(handle_, &size) >= 0) size_ = std::max<std::uint64_t>(size_, size);
+  make_link_access();
 }
 
 Group File::root() const {
@@ -482,9 +489,13 @@ std::vector<std::string> Object::attr_strings(const std::string& attr, std::size
   if (H5Tis_variable_str(a.type) > 0) {
     const auto type = string_type();
     std::vector<char*> ptrs(n, nullptr);
-    if (H5Aread(a.attr, type, ptrs.data()) < 0) file_->damaged(a.label, "cannot read: " + hdf5_message());
-    for (char* p : ptrs) out.emplace_back(p != nullptr ? p : "");
+    const herr_t read = H5Aread(a.attr, type, ptrs.data());
+    if (read >= 0) {
+      for (char* p : ptrs) out.emplace_back(p != nullptr ? p : "");
+    }
+    // Also after a failed read: the strings HDF5 allocated before it failed are freed.
     H5Dvlen_reclaim(type, space, H5P_DEFAULT, ptrs.data());
+    if (read < 0) file_->damaged(a.label, "cannot read: " + hdf5_message());
   } else {
     const std::size_t size = H5Tget_size(a.type);
     const hsize_t stored = H5Aget_storage_size(a.attr);
@@ -502,7 +513,7 @@ std::vector<std::string> Object::attr_strings(const std::string& attr, std::size
 }
 
 bool Group::has(const std::string& child) const {
-  return valid_child_name(child) && H5Lexists(handle_, child.c_str(), H5P_DEFAULT) > 0;
+  return valid_child_name(child) && H5Lexists(handle_, child.c_str(), file_->link_access()) > 0;
 }
 
 namespace {
@@ -512,17 +523,18 @@ namespace {
 void require_hard_link(const Group& g, const std::string& child, H5O_type_t type, const char* what) {
   const std::string name = join(g.name(), child);
   if (!valid_child_name(child)) g.file().damaged(name, "not a valid name");
-  if (H5Lexists(g.id(), child.c_str(), H5P_DEFAULT) <= 0) {
+  const hid_t lapl = g.file().link_access();
+  if (H5Lexists(g.id(), child.c_str(), lapl) <= 0) {
     H5Eclear2(H5E_DEFAULT);
     g.file().damaged(name, fmt::format("missing {}", what));
   }
   H5L_info_t link{};
-  if (H5Lget_info(g.id(), child.c_str(), &link, H5P_DEFAULT) < 0) g.file().damaged(name, "cannot read the link: " + hdf5_message());
+  if (H5Lget_info(g.id(), child.c_str(), &link, lapl) < 0) g.file().damaged(name, "cannot read the link: " + hdf5_message());
   if (link.type != H5L_TYPE_HARD) {
     g.file().damaged(name, fmt::format("is {}; wedge follows only links within the file (hard links)", link_kind(link.type)));
   }
   H5O_info_t info{};
-  if (H5Oget_info_by_name2(g.id(), child.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
+  if (H5Oget_info_by_name2(g.id(), child.c_str(), &info, H5O_INFO_BASIC, lapl) < 0) {
     g.file().damaged(name, "cannot read the object: " + hdf5_message());
   }
   if (info.type != type) g.file().damaged(name, fmt::format("is not a {}", what));
@@ -533,18 +545,16 @@ void require_hard_link(const Group& g, const std::string& child, H5O_type_t type
 bool Group::has_group(const std::string& child) const {
   if (!has(child)) return false;
   H5L_info_t link{};
-  if (H5Lget_info(handle_, child.c_str(), &link, H5P_DEFAULT) < 0 || link.type != H5L_TYPE_HARD) return false;
+  if (H5Lget_info(handle_, child.c_str(), &link, file_->link_access()) < 0 || link.type != H5L_TYPE_HARD) return false;
   H5O_info_t info{};
-  return H5Oget_info_by_name2(handle_, child.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
+  return H5Oget_info_by_name2(handle_, child.c_str(), &info, H5O_INFO_BASIC, file_->link_access()) >= 0 &&
          info.type == H5O_TYPE_GROUP;
 }
 
 Group Group::group(const std::string& child) const {
   require_hard_link(*this, child, H5O_TYPE_GROUP, "group");
   const std::string name = join(name_, child);
-  const Handle lapl(H5Pcreate(H5P_LINK_ACCESS));
-  H5Pset_elink_cb(lapl, refuse_external_link, nullptr);
-  Handle h(H5Gopen2(handle_, child.c_str(), lapl));
+  Handle h(H5Gopen2(handle_, child.c_str(), file_->link_access()));
   if (!h.valid()) file_->damaged(name, "cannot open the group: " + hdf5_message());
   return Group(file_, std::move(h), name);
 }

@@ -194,10 +194,14 @@ class File {
   void close();
   /// Hands the file's handle to the caller (who writes through it); this File is then closed.
   Handle take() noexcept { return std::move(handle_); }
+  /// The link access properties of every lookup in the file: external links are never traversed.
+  hid_t link_access() const noexcept { return lapl_.get(); }
 
  private:
+  void make_link_access();
   std::string path_;
   Handle handle_;
+  Handle lapl_;
   std::uint64_t size_ = 0;
 };
 
