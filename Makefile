@@ -6,7 +6,7 @@ BUILD := build/$(PRESET)
 # Arguments for `make run`, e.g. make run RUN_ARGS="--runs 100000 --set dulles.tact=0.9"
 RUN_ARGS ?=
 
-.PHONY: all deps configure build run test bench microbench check-sanitizers fuzz fuzz-smoke fuzz-results fuzz-results-smoke clean help
+.PHONY: all deps configure build run test bench microbench check-sanitizers fuzz fuzz-build fuzz-smoke fuzz-results clean help
 
 all: build
 
@@ -34,7 +34,7 @@ run: build
 	$(BUILD)/wedge run --out results/baseline.h5 --force $(RUN_ARGS)
 
 # pytest needs the Python module, which only the release preset builds; the fuzz smoke run
-# (a fixed seed and number of inputs, about a minute) runs with it.
+# (a fixed seed and number of inputs, about a minute; its own preset, clang) runs with it.
 test: build
 	ctest --preset $(PRESET) -j $(JOBS)
 ifeq ($(PRESET),release)
@@ -52,71 +52,39 @@ check-sanitizers: deps
 	cmake --build --preset dev -j $(JOBS)
 	ctest --preset dev -j $(JOBS) -R 'test_'
 
-# Fuzzing the experiment loader and --set parser (libFuzzer, Debian's clang 14).
+# Fuzzing the experiment loader and --set parser: the preset fuzz (Debian's clang 14, libFuzzer)
+# builds build/fuzz/fuzz_experiment (tests/fuzz/CMakeLists.txt).
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := build/fuzz/fuzz_experiment
-FUZZ_SOURCES := tests/fuzz/fuzz_experiment.cpp experiments/loader.cpp experiments/experiment.cpp \
-                experiments/designs.cpp agents/params.cpp
 FUZZ_SEEDS := experiments/scenarios experiments/sweeps tests/bad_inputs tests/fuzz/regressions
 
-$(FUZZ_BIN): $(FUZZ_SOURCES) $(wildcard experiments/*.hpp agents/*.hpp engine/*.hpp)
-	@mkdir -p build/fuzz
-	# Two defects of Debian 12's toml++ 3.3.0 are excluded so that the fuzzer tests wedge's code
-	# (docs/reliability.md; inputs in tests/fuzz/regressions): an internal assert on malformed
-	# table headers, and __builtin_unreachable in its Unicode tables (UBSan's "unreachable" check).
-	clang++-14 -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize=unreachable \
-	  -fno-sanitize-recover=undefined '-DTOML_ASSERT(expr)=((void)0)' -I. $(FUZZ_SOURCES) \
-	  -ltomlplusplus -lfmt -ltbb -o $@
+fuzz-build: deps
+	@mkdir -p build && cmake --preset fuzz > build/fuzz.configure.log 2>&1 || { cat build/fuzz.configure.log; exit 1; }
+	@cmake --build --preset fuzz -j $(JOBS)
 
 # make fuzz FUZZ_SECONDS=600: explore; new inputs go to build/fuzz/corpus, crashes to build/fuzz/
-fuzz: deps $(FUZZ_BIN)
+fuzz: fuzz-build
 	@mkdir -p build/fuzz/corpus
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
 	  -artifact_prefix=build/fuzz/ build/fuzz/corpus $(FUZZ_SEEDS)
 
-# The smoke run of make test: a fixed seed and number of inputs, so it is the same every time.
-fuzz-smoke: deps $(FUZZ_BIN)
-	@rm -rf build/fuzz/smoke && mkdir -p build/fuzz/smoke
-	@echo "fuzz smoke run: 30000 inputs, seed 1 (log: build/fuzz/smoke.log)"
-	@$(FUZZ_BIN) -seed=1 -runs=30000 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-	  -artifact_prefix=build/fuzz/ build/fuzz/smoke $(FUZZ_SEEDS) > build/fuzz/smoke.log 2>&1; \
-	  code=$$?; grep -E "^Done|ERROR|SUMMARY|crash-|stat::number_of_executed_units" build/fuzz/smoke.log; exit $$code
+# The smoke run of make test (a ctest of the fuzz preset): a fixed seed and number of inputs, so
+# it is the same every time.
+fuzz-smoke: fuzz-build
+	@ctest --preset fuzz
 
-# Fuzzing the results-file reader: arbitrary bytes read as `wedge inspect` reads a file
-# (tests/fuzz/fuzz_results.cpp), seeded with healthy and crafted files (tests/fuzz/results_seeds.sh).
-# Debian's HDF5 is not instrumented: the sanitizers and coverage see wedge's code.
+# Fuzzing the results-file reader: arbitrary bytes read as `wedge inspect` reads a file (the
+# preset fuzz builds build/fuzz/fuzz_results, tests/fuzz/CMakeLists.txt), seeded with healthy and
+# crafted files (tests/fuzz/results_seeds.sh, which needs the release build's wedge).
+# make fuzz-results FUZZ_SECONDS=600: explore; crashes go to build/fuzz/results-*
 FUZZ_RESULTS_BIN := build/fuzz/fuzz_results
-FUZZ_RESULTS_SOURCES := tests/fuzz/fuzz_results.cpp experiments/inspect.cpp experiments/loader.cpp \
-                experiments/experiment.cpp experiments/designs.cpp agents/params.cpp agents/tug_of_war.cpp \
-                output/results.cpp output/hdf5.cpp output/dimension_scales.cpp engine/summary.cpp \
-                engine/stats.cpp engine/plan.cpp
 FUZZ_RESULTS_SEEDS := build/fuzz/results-seeds
 
-$(FUZZ_RESULTS_BIN): $(FUZZ_RESULTS_SOURCES) $(wildcard experiments/*.hpp agents/*.hpp engine/*.hpp output/*.hpp)
-	@mkdir -p build/fuzz
-	clang++-14 -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize=unreachable \
-	  -fno-sanitize-recover=undefined '-DTOML_ASSERT(expr)=((void)0)' -I. -I/usr/include/hdf5/serial \
-	  $(FUZZ_RESULTS_SOURCES) -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -lhdf5_hl \
-	  -ltomlplusplus -lfmt -ltbb -o $@
-
-$(FUZZ_RESULTS_SEEDS): tests/fuzz/results_seeds.sh tests/python/hostile.py
-	@$(MAKE) --no-print-directory build
-	bash tests/fuzz/results_seeds.sh $(BUILD)/wedge $@
-
-# make fuzz-results FUZZ_SECONDS=600: explore; crashes go to build/fuzz/results-*
-fuzz-results: deps $(FUZZ_RESULTS_BIN) $(FUZZ_RESULTS_SEEDS)
+fuzz-results: build fuzz-build
+	@[ -d $(FUZZ_RESULTS_SEEDS) ] || bash tests/fuzz/results_seeds.sh $(BUILD)/wedge $(FUZZ_RESULTS_SEEDS)
 	@mkdir -p build/fuzz/results-corpus
-	ASAN_OPTIONS=detect_leaks=0 $(FUZZ_RESULTS_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=1048576 -rss_limit_mb=2048 -timeout=10 \
-	  -detect_leaks=0 -artifact_prefix=build/fuzz/results- build/fuzz/results-corpus $(FUZZ_RESULTS_SEEDS)
-
-# A deterministic smoke run: a fixed seed and number of inputs.
-fuzz-results-smoke: deps $(FUZZ_RESULTS_BIN) $(FUZZ_RESULTS_SEEDS)
-	@rm -rf build/fuzz/results-smoke && mkdir -p build/fuzz/results-smoke
-	@echo "results fuzz smoke run: 2000 inputs, seed 1 (log: build/fuzz/results-smoke.log)"
-	@ASAN_OPTIONS=detect_leaks=0 $(FUZZ_RESULTS_BIN) -seed=1 -runs=2000 -max_len=1048576 -rss_limit_mb=2048 -timeout=10 -detect_leaks=0 \
-	  -print_final_stats=1 -artifact_prefix=build/fuzz/results- build/fuzz/results-smoke $(FUZZ_RESULTS_SEEDS) \
-	  > build/fuzz/results-smoke.log 2>&1; \
-	  code=$$?; grep -E "^Done|ERROR|SUMMARY|crash-|stat::number_of_executed_units" build/fuzz/results-smoke.log; exit $$code
+	ASAN_OPTIONS=detect_leaks=0 $(FUZZ_RESULTS_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=1048576 -rss_limit_mb=2048 \
+	  -timeout=10 -detect_leaks=0 -artifact_prefix=build/fuzz/results- build/fuzz/results-corpus $(FUZZ_RESULTS_SEEDS)
 
 # The end-to-end harness (table; --json for machines). Micro-benchmarks: make microbench.
 bench: build

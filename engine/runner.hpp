@@ -3,7 +3,8 @@
 /// merges block summaries in plan order, so every count and sum is bit-identical for any number
 /// of threads or scheduler grain. Work proceeds in waves of blocks: between waves the runner
 /// merges, reports progress, checks for cancellation and hands per-run records to a sink
-/// running on its own thread. Memory is bounded by one wave, whatever the number of runs.
+/// running on its own thread. Memory is bounded whatever the number of runs: one wave of block
+/// summaries, and with a sink two waves of records (the one being computed, the one being written).
 #include "engine/cancel.hpp"
 #include "engine/model.hpp"
 #include "engine/plan.hpp"

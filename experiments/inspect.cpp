@@ -48,7 +48,7 @@ Experiment stored_experiment(const output::ResultsInfo& info) {
   refuse_file_references(info);
   Experiment e;
   try {
-    e = parse_experiment(info.experiment, info.path + " (experiment attribute)");
+    e = parse_experiment(info.experiment, info.path + " (experiment attribute)", /*read_files=*/false);
     resolve_design(e);
   } catch (const ConfigError& err) {
     throw OutputError(fmt::format("{}: damaged: attribute experiment: {}", info.path, err.what()));

@@ -203,6 +203,10 @@ void Session::Output::resume(const Session& session, std::vector<engine::Block>&
     throw OutputError(fmt::format("--resume: {} holds a different experiment (the file's is in its "
                                   "'experiment' attribute); rerun with --force to start over", partial));
   }
+  if (info.values != e.values) {
+    throw OutputError(fmt::format("--resume: {} holds other design points than this version of wedge resolves "
+                                  "(written by another version?); rerun with --force to start over", partial));
+  }
   // The records and blocks agree with the checkpoint, and its blocks are the first of this plan.
   const auto done = output::verify_runs(info, layout, output::h5::LockCheck::ours);
   if (done.size() > blocks.size() || !std::equal(done.begin(), done.end(), blocks.begin())) {
