@@ -62,7 +62,7 @@ std::string resume_error(const std::string& path, const Experiment& e, SessionOp
 
 }  // namespace
 
-TEST_CASE("--resume checks every option that defines the plan against the file", "[session][files]") {
+TEST_CASE("every option that defines the plan is checked against the file by --resume", "[session][files]") {
   test::TempDir dir;
   const auto whole = dir.path("whole.h5");
   partial(whole, to_file(whole));
