@@ -326,10 +326,11 @@ std::string file_status(const output::ResultsInfo& info) {
 }
 
 int command_inspect(const std::string& path, bool json) {
+  engine::CancelToken cancel;
+  const engine::SignalGuard signals(cancel);  // SIGINT stops reading or a long document (exit code 130)
   const auto [info, e] = inspect_results(path);
+  if (cancel.requested()) throw Interrupted(fmt::format("interrupted while reading {}", path));
   if (json) {
-    engine::CancelToken cancel;
-    const engine::SignalGuard signals(cancel);  // SIGINT stops a long document (exit code 130)
     const nlohmann::ordered_json head = {
         {"path", path}, {"complete", info.complete}, {"runs_done", info.runs_done},
         {"runs_planned", info.runs_planned}, {"runs_stored", info.runs_stored}, {"model", info.model},
