@@ -113,6 +113,16 @@ def shown(driver, field, category):
     return cell.text, ci.text, {k: float(cell.get_attribute(f"data-{k}")) for k in ("p", "low", "high", "count")}
 
 
+def retype(box, text):
+    """Replaces a field's text as a user does (select all, type): one change event when the field
+    is left. (WebElement.clear() fires a change of its own, so an empty field would be sent
+    whenever typing lags the page's 120 ms debounce on a loaded machine.)"""
+    from selenium.webdriver.common.keys import Keys
+
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(text)
+
+
 def expected(document, field, category):
     point = document["points"][0]
     count = point["counts"][field][category]
@@ -183,8 +193,7 @@ def test_pinned_reference_and_settable_runs_and_seed(page):
     for name, value in (("runs", 7000), ("seed", 9)):
         box = page.find_element(By.ID, name)
         before = seq(page)
-        box.clear()
-        box.send_keys(f"{value}\t")
+        retype(box, f"{value}\t")
         assert wait_for_redraw(page, before) == "ready"
     other = wedge.simulate(None, runs=7000, seed=9, set={"dulles.threat_strength": 0.0})
     p, lo, hi, count = expected(other, "format", "treaty")
@@ -194,8 +203,7 @@ def test_pinned_reference_and_settable_runs_and_seed(page):
     for name, value in (("runs", RUNS), ("seed", SEED)):  # back, for the tests that follow
         box = page.find_element(By.ID, name)
         before = seq(page)
-        box.clear()
-        box.send_keys(f"{value}\t")
+        retype(box, f"{value}\t")
         assert wait_for_redraw(page, before) == "ready"
 
 
@@ -286,8 +294,7 @@ def test_an_out_of_range_value_shows_the_command_lines_error(page):
 
     number = page.find_element(By.CSS_SELECTOR, 'input[type="number"][data-key="dulles.tact"]')
     before = seq(page)
-    number.clear()
-    number.send_keys("1.4\t")
+    retype(number, "1.4\t")
     assert wait_for_redraw(page, before) == "error"
     message = cli("run", "--set", "dulles.tact=1.4", check=False).stderr.strip()
     assert message == "error: dulles.tact = 1.4: must be [0, 1]"
@@ -298,8 +305,7 @@ def test_an_out_of_range_value_shows_the_command_lines_error(page):
     assert logged and all("/api/compare" in m and "status of 400" in m for m in logged), logged
     # Fixed, the error goes and the numbers come back.
     before = seq(page)
-    number.clear()
-    number.send_keys("0.3\t")
+    retype(number, "0.3\t")
     assert wait_for_redraw(page, before) == "ready"
     assert not page.find_element(By.ID, "error").is_displayed()
 
