@@ -401,3 +401,14 @@ def test_the_report_uses_the_api_defaults(files, tmp_path):
     assert len(shown) == len(api)
     for col in ("S1_low", "S1_high", "ST_low", "ST_high"):
         assert np.allclose(shown[col].to_numpy(dtype=float), api[col].to_numpy(dtype=float), atol=6e-5, equal_nan=True)
+
+
+def test_warnings_name_the_callers_line(files):
+    # Through sobol_table -> _sobol_for -> sobol_from_outputs and main_effects: every warning the
+    # package raises points at the line that called it (here), not inside the package.
+    with wedge.open(files["saltelli"]) as r, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        wedge.sobol_table(r, ("alliance",), n_bootstrap=100)
+    mine = [w for w in caught if issubclass(w.category, sensitivity.SensitivityWarning)]
+    assert mine, "the rare alliance categories at 1000 runs per point should warn"
+    assert {w.filename for w in mine} == {__file__}, {(w.filename, w.lineno) for w in mine}
