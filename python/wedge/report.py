@@ -274,7 +274,7 @@ def write_report(results: Results, out: pathlib.Path, n_bootstrap: int = sensiti
                      "Var(P) over the design that is Monte Carlo noise; *_noise = the index cannot be told from "
                      "noise (its interval reaches 0); *_unreliable = the index and its interval cannot be read as an "
                      "estimate (an outcome too rare or saturated for the design, an interval wider than 1, or an "
-                     "estimate outside [0, 1] by more than its standard error; see wedge.sobol_from_outputs).</p>"
+                     "estimate above 1 by more than its standard error; see wedge.sobol_from_outputs).</p>"
                      + _table(shown, "sobol", {"noise_share": lambda r: f"{r['noise_share']:.4f}"}))
     if effects is not None:
         shown = effects[["outcome", "category", "key", "eta2", "eta2_null", "eta2_ref", "below_noise",

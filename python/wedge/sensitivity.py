@@ -160,8 +160,9 @@ def sobol_from_outputs(y, d: int, n_bootstrap: int = N_BOOTSTRAP, confidence: fl
     the estimates and their percentile intervals then swing with whichever of those points a
     resample draws (intervals such as [0, 118] for an index in [0, 1]). So the table flags, in
     S1_unreliable / ST_unreliable, every index whose interval is wider than ``WIDE_INTERVAL``
-    (1, the whole range of an index), whose point estimate lies outside [0, 1] by more than its
-    bootstrap standard error, or whose bootstrap left more than ``MAX_UNDEFINED_RESAMPLES`` of the
+    (1, the whole range of an index), whose point estimate lies above 1 by more than its
+    bootstrap standard error (read as an effect larger than the whole variance) or whose whole
+    interval lies outside [0, 1], or whose bootstrap left more than ``MAX_UNDEFINED_RESAMPLES`` of the
     resamples undefined, and all indices of an outcome whose variance rests on fewer than
     ``MIN_EFFECTIVE_BASE_POINTS`` effective base points (Kish's n_eff = (sum w)^2 / sum w^2 of
     the base points' shares w_j = (Y(A_j)^2 + Y(B_j)^2) / 2 of the centred outputs' variance;
@@ -194,7 +195,8 @@ def sobol_from_outputs(y, d: int, n_bootstrap: int = N_BOOTSTRAP, confidence: fl
         Replicates per point, for the noise warning's advice.
     warn : bool
         Warn (:class:`SensitivityWarning`, one line each) when an index's point estimate lies
-        outside [0, 1] by more than its bootstrap standard error (or its whole interval does),
+        above 1 by more than its bootstrap standard error, or its whole interval outside [0, 1]
+        (an estimate below 0 whose interval reaches 0 is flagged ``*_noise``, read as 0),
         when indices are unreliable (see above: too few effective base points, intervals wider
         than 1, undefined resamples), or when more than ``noise_warn`` of Var(Y) is noise.
 
@@ -323,7 +325,7 @@ def sobol_from_outputs(y, d: int, n_bootstrap: int = N_BOOTSTRAP, confidence: fl
     flags = {}
     for idx, value, low, high, se in (("S1", s1, s1_low, s1_high, s1_se), ("ST", st, st_low, st_high, st_se)):
         with np.errstate(invalid="ignore"):
-            outside = (value - 1 > se) | (-value > se) | (high < 0) | (low > 1)
+            outside = (value - 1 > se) | (high < 0) | (low > 1)
             wide = ~(high - low <= WIDE_INTERVAL)  # NaN counts as wide
         flags[idx] = (outside, wide)
     unreliable = {idx: (~np.isfinite(v)) | flags[idx][0] | flags[idx][1] | sparse | (undefined > MAX_UNDEFINED_RESAMPLES)
@@ -369,7 +371,7 @@ def sobol_from_outputs(y, d: int, n_bootstrap: int = N_BOOTSTRAP, confidence: fl
                               f"beyond its {confidence:.0%} interval: {n_base} base points are too few "
                               f"for this estimator (use {more})")
                     elif flags[idx][0][i]:
-                        side = "below 0" if value < 0 else "above 1"
+                        side = "above 1"
                         _warn(f"{label}: {idx} of {name} = {value:.3g} [{low:.3g}, {high:.3g}] lies {side} by more "
                               f"than its standard error ({se:.2g}); an index lies in [0, 1], so {n_base} base "
                               f"points are too few for this estimator here (use {more})")
@@ -524,7 +526,8 @@ def sobol_indices(results, outcome: str = "format", category: str = "treaty", n_
         (covariances between points included: needed with common random numbers), "none" (no
         correction). "auto" takes "records" for ``crn = true`` files with records, else "binomial".
     warn : bool
-        Warn when an index lies outside [0, 1] by more than its standard error, when indices are
+        Warn when an index lies above 1 by more than its standard error or its whole interval
+        outside [0, 1], when indices are
         unreliable (an outcome too rare or saturated for the design: the warning gives its count
         of events; intervals wider than 1), or when the noise share exceeds ``noise_warn``
         (naming the runs per point that would bring it to 5%). See :func:`sobol_from_outputs`.
