@@ -365,42 +365,32 @@ def test_noise_flags_take_a_numerically_zero_lower_bound_as_zero():
 
 def test_an_index_above_1_by_more_than_its_standard_error_warns():
     # Y = x1 + small replicate noise, 32 base points (d = 3): the true S1 of x1 is 1 and the others
-    # 0. With these seeds S1 of x1 comes out at 1 + more than one bootstrap standard error while
-    # its interval still reaches below 1, the case the old "whole interval outside [0, 1]" rule
-    # let through (from the engine: S1 of threat = 1.221 [0.845, 1.648], no warning).
+    # 0. With seed 4 (the first of 0..199 where it happens) S1 of x1 comes out at 1.236
+    # [0.880, 1.586]: above 1 by more than its bootstrap standard error while its interval still
+    # reaches below 1, the case the old "whole interval outside [0, 1]" rule let through (from
+    # the engine: S1 of threat = 1.221 [0.845, 1.648], no warning).
     d, n = 3, 32
-    for seed in range(200):
-        rng = np.random.default_rng(seed)
-        y = saltelli_rows(rng.random((n, d)), rng.random((n, d)))[:, 0] + rng.normal(0, 0.03, n * (d + 2))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", sensitivity.SensitivityWarning)
-            t = wedge.sobol_from_outputs(y, d, n_bootstrap=400, noise_var=np.full(y.size, 0.03 ** 2))
-        se = (t.loc[0, "S1_high"] - t.loc[0, "S1_low"]) / (2 * 1.96)
-        if t.loc[0, "S1_low"] < 1 < t.loc[0, "S1"] - 1.2 * se:
-            break
-    else:
-        pytest.fail("no seed gave S1 above 1 with an interval reaching 1")
+    rng = np.random.default_rng(4)
+    y = saltelli_rows(rng.random((n, d)), rng.random((n, d)))[:, 0] + rng.normal(0, 0.03, n * (d + 2))
     with pytest.warns(sensitivity.SensitivityWarning, match=r"Y: S1 of 0 = .* lies above 1 by more than its standard "
                                                              r"error .*use more base points than 32"):
         t = wedge.sobol_from_outputs(y, d, n_bootstrap=400, noise_var=np.full(y.size, 0.03 ** 2))
+    se = (t.loc[0, "S1_high"] - t.loc[0, "S1_low"]) / (2 * 1.96)
+    assert t.loc[0, "S1_low"] < 1 < t.loc[0, "S1"] - se
     assert t.loc[0, "S1_unreliable"]
+    # The keys with no effect are not warned about, though their estimates may fall below 0.
+    assert not t.loc[[1, 2], "S1_unreliable"].any()
 
 
-def test_the_report_uses_the_api_defaults(files, tmp_path):
+def test_the_report_uses_the_api_defaults():
     import inspect
 
     from wedge import report
     assert inspect.signature(report.write_report).parameters["n_bootstrap"].default == sensitivity.N_BOOTSTRAP
     assert inspect.signature(wedge.sobol_table).parameters["n_bootstrap"].default == sensitivity.N_BOOTSTRAP
     assert inspect.signature(wedge.sobol_indices).parameters["n_bootstrap"].default == sensitivity.N_BOOTSTRAP
-    with wedge.open(files["saltelli"]) as r, warnings.catch_warnings():
-        warnings.simplefilter("ignore", sensitivity.SensitivityWarning)
-        index = report.write_report(r, tmp_path / "rep")
-        api = wedge.sobol_table(r, ("format", "alliance", "okinawa"))
-    shown = pd.read_html(str(index), attrs={"id": "sobol"})[0]
-    assert len(shown) == len(api)
-    for col in ("S1_low", "S1_high", "ST_low", "ST_high"):
-        assert np.allclose(shown[col].to_numpy(dtype=float), api[col].to_numpy(dtype=float), atol=6e-5, equal_nan=True)
+    # test_report.py::test_report_in_a_browser checks that the page's Sobol table equals
+    # sobol_table(...) with these defaults, number by number.
 
 
 def test_warnings_name_the_callers_line(files):
