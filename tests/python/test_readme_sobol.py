@@ -15,7 +15,10 @@ def shipped(tmp_path_factory):
     cli("run", ROOT / "experiments" / "sweeps" / "binding_saltelli.toml", "--out", out, "--quiet")
     with wedge.open(out) as r:
         assert r.experiment["run"]["runs"] == 10_000 and len(r.design) == 160
-        yield wedge.sobol_indices(r, "alliance", "intact").round(2)
+        # Too few base points to read, as the README says: the package warns so too.
+        with pytest.warns(wedge.SensitivityWarning, match="too wide to read"):
+            table = wedge.sobol_indices(r, "alliance", "intact")
+        yield table.round(2)
 
 
 def quoted(text, name):
