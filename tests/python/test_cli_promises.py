@@ -341,3 +341,16 @@ def test_json_document_has_the_documented_shape():
         assert got["params"]["dulles.threat_strength"] == want["dulles.threat_strength"]
         assert got["params"]["dulles.reward_power"] == pytest.approx(want["dulles.reward_power"], rel=1e-12)
     check_document(grid, 7, 500, 8, [p["params"] for p in grid["points"]])
+
+
+# defaults ---------------------------------------------------------------------------------------
+
+def test_defaults_are_a_million_runs_and_seed_1(tmp_path):
+    """README: --runs defaults to the file's, else 1,000,000; --seed to 1."""
+    doc = cli_json()
+    assert doc["seed"] == 1 and doc["points"][0]["runs"] == 1_000_000
+    assert cli_json("--runs", 2000) == cli_json("--runs", 2000, "--seed", 1)
+    # A file without [run] takes the defaults; the file's runs and seed win over them.
+    bare = write(tmp_path / "bare.toml", "[dulles]\ntact = 0.5\n")
+    assert "1000000 replicates per point, seed 1\n" in wedge("validate", bare).stdout
+    assert "100000 replicates per point, seed 7\n" in wedge("validate", SWEEPS / "threat_rewards_grid.toml").stdout

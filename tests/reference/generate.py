@@ -56,15 +56,17 @@ def main():
 
     version = subprocess.run([args.wedge, "--version"], capture_output=True, text=True, check=True).stdout
     out_path = pathlib.Path(args.out)
-    doc = json.loads(out_path.read_text()) if args.only and out_path.exists() else {"scenarios": {}}
-    doc.update({
+    old = json.loads(out_path.read_text()) if args.only and out_path.exists() else {"scenarios": {}}
+    doc = {
         "about": "Outcome distributions for tests/python/test_reference.py; made by tests/reference/generate.py "
                  "(see its docstring before regenerating).",
         "wedge_version": version.splitlines()[0],
         "model_version": version.split("model: tug_of_war version ")[1].split()[0],
         "generator": "PYTHONPATH=python /usr/bin/python3 tests/reference/generate.py --runs " + str(args.runs),
         "seed": SEED,
-    })
+        "generated": "",
+        "scenarios": old["scenarios"],
+    }
     for name, (experiment, sets) in CASES.items():
         if args.only and name not in args.only:
             continue
