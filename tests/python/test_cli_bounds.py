@@ -116,10 +116,15 @@ def keys(spec):
 
 
 def test_every_range_is_enforced_at_both_ends(spec, keys):
+    """One command per refused value; accepted bounds are checked here only for the keys in a
+    constraint (the others all at once, by the next test)."""
+    constrained = {k for c in spec.constraints for k in (c.key, c.other)}
     jobs = []  # (description, args, accepted, partners)
     for key in keys:
         for value, accepted in _cases(spec, key):
             what = f"{key} = {_text(spec.params[key], value)}"
+            if accepted and key not in constrained and spec.params[key].allowed is None:
+                continue
             if accepted:
                 solved = _solve(spec, {key: value})
                 if solved is None:
@@ -146,7 +151,7 @@ def test_every_range_is_enforced_at_both_ends(spec, keys):
             elif not (r.stderr.startswith("error: ") and r.stderr.count("\n") == 1 and r.stdout == ""
                       and any(n in r.stderr for n in names)):
                 failures.append(f"{what}: refused, but the error does not name {sorted(names)} on one line: {r.stderr!r}")
-    assert len(jobs) > 4 * len(keys)
+    assert len(jobs) > 2 * len(keys)
     assert not failures, f"{len(failures)} of {len(jobs)} cases:\n" + "\n".join(failures)
 
 
