@@ -17,7 +17,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   # Python side (Debian's interpreter: /usr/bin/python3)
   python3 python3-dev python3-numpy python3-h5py python3-pandas python3-matplotlib python3-xarray
-  python3-pytest
+  python3-pytest python3-scipy
 )
 
 missing=()
