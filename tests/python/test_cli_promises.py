@@ -354,3 +354,30 @@ def test_defaults_are_a_million_runs_and_seed_1(tmp_path):
     bare = write(tmp_path / "bare.toml", "[dulles]\ntact = 0.5\n")
     assert "1000000 replicates per point, seed 1\n" in wedge("validate", bare).stdout
     assert "100000 replicates per point, seed 7\n" in wedge("validate", SWEEPS / "threat_rewards_grid.toml").stdout
+
+
+# the outcome table --------------------------------------------------------------------------------
+
+def test_the_table_prints_each_probability_with_its_wilson_interval():
+    """README: `wedge run` prints each outcome's probability with a 95% Wilson interval (and the
+    median number of rounds); the numbers equal the JSON counts of the same run."""
+    table = wedge("run", "--runs", 20000, "--seed", 11, "--quiet").stdout
+    (point,) = cli_json("--runs", 20000, "--seed", 11)["points"]
+    n = point["runs"]
+    rows = re.findall(r"^  (\S+)?\s+(\S+)\s+(\d+)\s+(\d\.\d{4})\s+\[(\d\.\d{4}), (\d\.\d{4})\]$", table, re.M)
+    fields = ["format", "end_reason", "alliance", "okinawa", "islands_promised", "islands_transferred"]
+    assert len(rows) == sum(len(point["counts"][f]) for f in fields), table
+    field = None
+    for name, category, count, p, low, high in rows:
+        field = name or field
+        k = point["counts"][field][category]
+        lo, hi = wedge_py.wilson(k, n)
+        assert (int(count), p, low, high) == (k, f"{k / n:.4f}", f"{float(lo):.4f}", f"{float(hi):.4f}"), (field, category)
+    issued = re.search(r"^  okinawa threat\s+issued\s+(\d+)", table, re.M)
+    assert int(issued.group(1)) == n - point["counts"]["threat_round"]["0"]
+    cumulative, median = 0, None
+    for r, k in point["counts"]["rounds"].items():
+        cumulative += k
+        if median is None and cumulative >= n / 2:
+            median = r
+    assert re.search(rf"^  median rounds\s+{median}$", table, re.M), table
