@@ -192,6 +192,8 @@ class Tree:
 
 
 def test_mutant(tree, mutant, quick):
+    with open(tree.log, "a") as out:
+        out.write(f"\n=== mutant {mutant.id} ===\n")
     originals = tree.apply(mutant)
     try:
         if not tree.build():
