@@ -6,7 +6,7 @@ BUILD := build/$(PRESET)
 # Arguments for `make run`, e.g. make run RUN_ARGS="--runs 100000 --set dulles.tact=0.9"
 RUN_ARGS ?=
 
-.PHONY: all deps configure build run test bench microbench check-sanitizers fuzz fuzz-smoke mutants clean help
+.PHONY: all deps configure build run test bench microbench check-sanitizers fuzz fuzz-build fuzz-smoke mutants clean help
 
 all: build
 
@@ -35,7 +35,7 @@ run: build
 	$(BUILD)/wedge run --out results/baseline.h5 --force $(RUN_ARGS)
 
 # pytest needs the Python module, which only the release preset builds; the fuzz smoke run
-# (a fixed seed and number of inputs, about a minute) runs with it.
+# (a fixed seed and number of inputs, about a minute; its own preset, clang) runs with it.
 test: build
 	ctest --preset $(PRESET) -j $(JOBS)
 ifeq ($(PRESET),release)
@@ -53,35 +53,26 @@ check-sanitizers: deps
 	cmake --build --preset dev -j $(JOBS)
 	ctest --preset dev -j $(JOBS) -R 'test_'
 
-# Fuzzing the experiment loader and --set parser (libFuzzer, Debian's clang 14).
+# Fuzzing the experiment loader and --set parser: the preset fuzz (Debian's clang 14, libFuzzer)
+# builds build/fuzz/fuzz_experiment (tests/fuzz/CMakeLists.txt).
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := build/fuzz/fuzz_experiment
-FUZZ_SOURCES := tests/fuzz/fuzz_experiment.cpp experiments/loader.cpp experiments/experiment.cpp \
-                experiments/designs.cpp agents/params.cpp
 FUZZ_SEEDS := experiments/scenarios experiments/sweeps tests/bad_inputs tests/fuzz/regressions
 
-$(FUZZ_BIN): $(FUZZ_SOURCES) $(wildcard experiments/*.hpp agents/*.hpp engine/*.hpp)
-	@mkdir -p build/fuzz
-	# Two defects of Debian 12's toml++ 3.3.0 are excluded so that the fuzzer tests wedge's code
-	# (docs/reliability.md; inputs in tests/fuzz/regressions): an internal assert on malformed
-	# table headers, and __builtin_unreachable in its Unicode tables (UBSan's "unreachable" check).
-	clang++-14 -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize=unreachable \
-	  -fno-sanitize-recover=undefined '-DTOML_ASSERT(expr)=((void)0)' -I. $(FUZZ_SOURCES) \
-	  -ltomlplusplus -lfmt -ltbb -o $@
+fuzz-build: deps
+	@mkdir -p build && cmake --preset fuzz > build/fuzz.configure.log 2>&1 || { cat build/fuzz.configure.log; exit 1; }
+	@cmake --build --preset fuzz -j $(JOBS)
 
 # make fuzz FUZZ_SECONDS=600: explore; new inputs go to build/fuzz/corpus, crashes to build/fuzz/
-fuzz: deps $(FUZZ_BIN)
+fuzz: fuzz-build
 	@mkdir -p build/fuzz/corpus
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
 	  -artifact_prefix=build/fuzz/ build/fuzz/corpus $(FUZZ_SEEDS)
 
-# The smoke run of make test: a fixed seed and number of inputs, so it is the same every time.
-fuzz-smoke: deps $(FUZZ_BIN)
-	@rm -rf build/fuzz/smoke && mkdir -p build/fuzz/smoke
-	@echo "fuzz smoke run: 30000 inputs, seed 1 (log: build/fuzz/smoke.log)"
-	@$(FUZZ_BIN) -seed=1 -runs=30000 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-	  -artifact_prefix=build/fuzz/ build/fuzz/smoke $(FUZZ_SEEDS) > build/fuzz/smoke.log 2>&1; \
-	  code=$$?; grep -E "^Done|ERROR|SUMMARY|crash-|stat::number_of_executed_units" build/fuzz/smoke.log; exit $$code
+# The smoke run of make test (a ctest of the fuzz preset): a fixed seed and number of inputs, so
+# it is the same every time.
+fuzz-smoke: fuzz-build
+	@ctest --preset fuzz
 
 # The end-to-end harness (table; --json for machines). Micro-benchmarks: make microbench.
 bench: build

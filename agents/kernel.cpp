@@ -1,4 +1,6 @@
-// The portable kernels (1 and 4 lanes, baseline x86-64 or any target) and the dispatch.
+// The portable kernel (one lane, for the baseline instruction set of the target), the runtime
+// dispatch to the SIMD kernels (kernel_avx2.cpp: 4 lanes; kernel_avx512.cpp: 8 lanes), and the
+// one-run paths built on the portable kernel: TugOfWar::run and the trace.
 #include "agents/kernel.hpp"
 
 #include "agents/tug_of_war.hpp"
@@ -6,13 +8,13 @@
 namespace wedge::agents {
 
 #if WEDGE_HAVE_SIMD_KERNELS
-void run_block_avx512(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point,
-                      std::uint64_t rep_begin, std::uint32_t count, RunRecord* out);
-void run_block_avx2(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point,
-                    std::uint64_t rep_begin, std::uint32_t count, RunRecord* out);
+void run_block_avx512(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* out);
+void run_block_avx2(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* out);
 #endif
 
 namespace {
+
+using Portable = simd::Lanes<1>;
 
 bool cpu_has_avx512() {
 #if WEDGE_HAVE_SIMD_KERNELS
@@ -40,23 +42,34 @@ struct Tracker {
   void round(const RoundTrace& t) { trace->rounds.push_back(t); }
 };
 
+/// The streams of replicates [rep_begin, rep_begin + count): the engine keeps rep_begin + count
+/// <= 2^32 (engine::MAX_REPLICATES), so a replicate index fits the key's 32 bits.
+engine::StreamKey first_key(std::uint64_t seed, std::uint32_t stream_point, std::uint64_t rep_begin) {
+  return {seed, stream_point, static_cast<std::uint32_t>(rep_begin)};
+}
+
+void run_portable(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* out) {
+  NullTracer none;
+  kernel::run_lanes<Portable>(s, first, count, out, none);
+}
+
 }  // namespace
 
 bool run_block_width(int width, const Scenario& s, std::uint64_t seed, std::uint32_t stream_point,
                      std::uint64_t rep_begin, std::uint32_t count, RunRecord* out) {
-  NullTracer none;
+  const auto first = first_key(seed, stream_point, rep_begin);
   switch (width) {
     case 1:
-      kernel::run_lanes<simd::Lanes<1>>(s, seed, stream_point, rep_begin, count, out, none);
+      run_portable(s, first, count, out);
       return true;
 #if WEDGE_HAVE_SIMD_KERNELS
     case 4:
       if (!cpu_has_avx2()) return false;
-      run_block_avx2(s, seed, stream_point, rep_begin, count, out);
+      run_block_avx2(s, first, count, out);
       return true;
     case 8:
       if (!cpu_has_avx512()) return false;
-      run_block_avx512(s, seed, stream_point, rep_begin, count, out);
+      run_block_avx512(s, first, count, out);
       return true;
 #endif
     default:
@@ -66,18 +79,18 @@ bool run_block_width(int width, const Scenario& s, std::uint64_t seed, std::uint
 
 void run_block(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point, std::uint64_t rep_begin,
                std::uint32_t count, RunRecord* out) {
+  const auto first = first_key(seed, stream_point, rep_begin);
 #if WEDGE_HAVE_SIMD_KERNELS
   if (cpu_has_avx512()) {
-    run_block_avx512(s, seed, stream_point, rep_begin, count, out);
+    run_block_avx512(s, first, count, out);
     return;
   }
   if (cpu_has_avx2()) {
-    run_block_avx2(s, seed, stream_point, rep_begin, count, out);
+    run_block_avx2(s, first, count, out);
     return;
   }
 #endif
-  NullTracer none;
-  kernel::run_lanes<simd::Lanes<1>>(s, seed, stream_point, rep_begin, count, out, none);
+  run_portable(s, first, count, out);
 }
 
 const char* kernel_name() {
@@ -85,17 +98,15 @@ const char* kernel_name() {
 }
 
 RunRecord TugOfWar::run(const Scenario& s, engine::Stream& stream) {
-  const auto key = stream.key();
   RunRecord r;
-  NullTracer none;
-  kernel::run_lanes<simd::Lanes<1>>(s, key.seed, key.point, key.replicate, 1, &r, none);
+  run_portable(s, stream.key(), 1, &r);
   return r;
 }
 
 Trace trace_run(const Scenario& s, const engine::StreamKey& key) {
   Trace trace;
   Tracker tracker{&trace};
-  kernel::run_lanes<simd::Lanes<1>>(s, key.seed, key.point, key.replicate, 1, &trace.record, tracker);
+  kernel::run_lanes<Portable>(s, key, 1, &trace.record, tracker);
   return trace;
 }
 

@@ -1,11 +1,14 @@
 #pragma once
-/// The model's run loop on lanes: W runs advance one round per step, and a lane whose run ended
-/// takes the next replicate at once. Each round's random numbers come from that run's own Philox
-/// substream (MODEL.md §6; docs/model.md "Random draws"), so a run's record depends only on
-/// (seed, point, replicate), never on which lane or width ran it.
+/// The model's run loop on lanes: W runs advance one round per step (agents/round.hpp), and a
+/// lane whose run ended writes its record and takes the next replicate at once. Each run draws
+/// from its own stream, which the engine hands over (engine::LaneStreams: MODEL.md §6;
+/// docs/model.md "Random draws"), so a run's record depends only on (seed, point, replicate),
+/// never on which lane or width ran it.
 #include "agents/record.hpp"
+#include "agents/round.hpp"
 #include "agents/rules.hpp"
 #include "agents/scenario.hpp"
+#include "engine/rng.hpp"
 
 #include <cstdint>
 
@@ -52,177 +55,140 @@ struct NullTracer {
 
 namespace kernel {
 
-/// Words drawn for each round: 10 uniforms, then 3 Box-Muller pairs (5 normals used).
-inline constexpr int WORDS_PER_ROUND = 16;
-
-/// Runs replicates [rep_begin, rep_begin + count) of scenario `s`, streams keyed by
-/// (seed, stream_point, replicate); writes out[i] for replicate rep_begin + i.
-template <class L, class Tracer>
-void run_lanes(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point, std::uint64_t rep_begin,
-               std::uint32_t count, RunRecord* out, Tracer& tracer) {
+/// What a run keeps for its record besides the state (MODEL.md §5), one lane per run.
+template <class L>
+struct History {
   using D = typename L::D;
-  using U = typename L::U;
+  D round;             ///< the round being played, from 1
+  D two_island_round;  ///< first round with T >= 2 offered, 0 if none yet
+  D threat_round;      ///< round of the Okinawa threat, 0 if none
+  D shigemitsu_round;  ///< round in which SG softened, 0 if never
+  D reward_total;      ///< sum of R so far
+
+  static History start() {
+    return {simd::splat<L>(1.0), simd::splat<L>(0.0), simd::splat<L>(0.0), simd::splat<L>(0.0),
+            simd::splat<L>(0.0)};
+  }
+
+  /// `a` in the lanes of `m`, `b` elsewhere.
+  static History select(typename L::M m, const History& a, const History& b) {
+    using simd::sel;
+    return {sel<L>(m, a.round, b.round), sel<L>(m, a.two_island_round, b.two_island_round),
+            sel<L>(m, a.threat_round, b.threat_round), sel<L>(m, a.shigemitsu_round, b.shigemitsu_round),
+            sel<L>(m, a.reward_total, b.reward_total)};
+  }
+
+  /// Keeps what this round did.
+  void note(const RoundEvents<L>& e) {
+    using simd::sel;
+    two_island_round = sel<L>((e.offer.islands >= 2.0) & (two_island_round == 0.0), round, two_island_round);
+    reward_total += e.dulles.reward;
+    threat_round = sel<L>(e.dulles.coerced, round, threat_round);
+    shigemitsu_round = sel<L>(e.stall.shigemitsu_softened, round, shigemitsu_round);
+  }
+};
+
+/// Lane 0's round, as the trace tells it.
+template <class L>
+RoundTrace trace_round(const RoundEvents<L>& e, const State<L>& st, const History<L>& h) {
+  RoundTrace t;
+  t.round = static_cast<int>(h.round[0]);
+  t.alignment_start = e.alignment_start[0];
+  t.straits_clause = st.straits_clause[0] != 0;
+  t.alliance_clause = st.alliance_clause[0] != 0;
+  t.soft_line = e.offer.soft_line[0] != 0;
+  t.islands_offered = static_cast<int>(e.offer.islands[0]);
+  t.ussr_accepts_declaration = e.offer.accepts_declaration[0] != 0;
+  t.matsumoto_proposes = e.matsumoto_proposes[0] != 0;
+  t.declaration_available = e.declaration_available[0] != 0;
+  t.fisheries_in_force = e.fisheries_in_force[0] != 0;
+  t.sg_min_islands = static_cast<int>(e.sg_min_islands_in_force[0]);
+  t.dulles_estimate = e.dulles.estimate[0];
+  t.gravity = e.dulles.gravity[0];
+  t.rewarded = e.dulles.rewarded[0] != 0;
+  t.reward = e.dulles.reward[0];
+  t.dulles_estimate_after = e.dulles.estimate_after[0];
+  t.coerced = e.dulles.coerced[0] != 0;
+  t.threat = st.threat[0];
+  t.alignment_after_dulles = e.alignment_after_dulles[0];
+  t.support_treaty = e.vote.support_treaty[0];
+  t.support_declaration = e.vote.support_declaration[0];
+  t.decision = e.treaty[0] != 0 ? Format::treaty : e.declaration[0] != 0 ? Format::declaration : Format::none;
+  t.okinawa = e.okinawa_claim[0] != 0 ? Okinawa::us_claim : Okinawa::residual;
+  t.fisheries_pressure = e.stall.fisheries[0] != 0;
+  t.shigemitsu_softened = e.stall.shigemitsu_softened[0] != 0;
+  t.cabinet_fell = e.stall.cabinet_fell[0] != 0;
+  t.deadline = e.stall.deadline[0] != 0;
+  t.alignment_end = st.alignment[0];
+  return t;
+}
+
+/// The record of the run in lane i, which ended in this round (MODEL.md §5).
+template <class L>
+RunRecord record_of(int i, const RoundEvents<L>& e, const State<L>& st, const History<L>& h,
+                    typename L::D alliance) {
+  RunRecord r;
+  r.format = e.treaty[i] != 0 ? Format::treaty : e.declaration[i] != 0 ? Format::declaration : Format::none;
+  r.end_reason = (e.treaty[i] | e.declaration[i]) != 0 ? EndReason::agreement
+                 : e.stall.cabinet_fell[i] != 0        ? EndReason::cabinet_fell
+                                                       : EndReason::deadline;
+  r.alliance = static_cast<AllianceState>(static_cast<int>(alliance[i]));
+  r.okinawa = e.okinawa_claim[i] != 0 ? Okinawa::us_claim : Okinawa::residual;
+  r.rounds = static_cast<std::uint8_t>(h.round[i]);
+  const auto islands = static_cast<std::uint8_t>(e.offer.islands[i]);
+  r.islands_promised = r.format == Format::none ? 0 : islands;
+  r.islands_transferred = r.format == Format::treaty ? islands : 0;
+  r.straits_clause = st.straits_clause[i] != 0;
+  r.alliance_clause = st.alliance_clause[i] != 0;
+  r.threat_round = static_cast<std::uint8_t>(h.threat_round[i]);
+  r.shigemitsu_round = static_cast<std::uint8_t>(h.shigemitsu_round[i]);
+  r.two_island_round = static_cast<std::uint8_t>(h.two_island_round[i]);
+  r.alignment = st.alignment[i];
+  r.reward_total = h.reward_total[i];
+  return r;
+}
+
+/// Runs replicates [first.replicate, first.replicate + count) of scenario `s` from the streams of
+/// (first.seed, first.point); writes out[k] for replicate first.replicate + k.
+template <class L, class Tracer>
+void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* out,
+               Tracer& tracer) {
   using M = typename L::M;
-  using simd::sel;
-  using simd::splat;
-  constexpr int W = L::width;
-  const auto k0 = static_cast<std::uint32_t>(seed);
-  const auto k1 = static_cast<std::uint32_t>(seed >> 32);
-
-  State<L> st = State<L>::initial(s, splat<L>(0.0));
+  engine::LaneStreams<L> streams(first);
+  State<L> st = State<L>::initial(s, simd::splat<L>(0.0));
+  History<L> h = History<L>::start();
   M active = simd::splat_m<L>(false);
-  U replicate = simd::splat_u<L>(0);
-  D round = splat<L>(1.0);
-  D two_island_round = splat<L>(0.0), threat_round = splat<L>(0.0), shigemitsu_round = splat<L>(0.0);
-  D reward_total = splat<L>(0.0);
-  std::uint64_t next = 0;
-
-  simd::Philox<L> philox;
-  philox.c3 = simd::splat_u<L>(stream_point);
+  std::uint32_t next = 0;
   for (;;) {
-    // Refill: lanes without a run take the next replicates.
+    // Lanes without a run take the next replicates and start them (substream 0: credibility c).
     M fresh = simd::splat_m<L>(false);
-    for (int i = 0; i < W; ++i) {
-      if (active[i] == 0 && next < count) {
-        fresh[i] = -1;
-        replicate[i] = rep_begin + next++;
-      }
+    for (int i = 0; i < L::width && next < count; ++i) {
+      if (active[i] != 0) continue;
+      fresh[i] = -1;
+      streams.assign(i, std::uint64_t{first.replicate} + next++);
     }
     if (simd::any<L>(fresh)) {
-      // Substream 0: what is drawn once per run (the threat's credibility).
-      philox.c0 = simd::splat_u<L>(0);
-      philox.c1 = simd::splat_u<L>(0);
-      philox.c2 = replicate & 0xFFFFFFFFull;
-      U w0, w1, w2, w3;
-      philox.generate(k0, k1, w0, w1, w2, w3);
-      const D c = s.dulles.credibility_min +
-                  (s.dulles.credibility_max - s.dulles.credibility_min) * simd::uniform53<L>(w0, w1);
-      const State<L> init = State<L>::initial(s, c);
-      st.alignment = sel<L>(fresh, init.alignment, st.alignment);
-      st.straits_clause = fresh ? init.straits_clause : st.straits_clause;
-      st.alliance_clause = fresh ? init.alliance_clause : st.alliance_clause;
-      st.fisheries = fresh ? init.fisheries : st.fisheries;
-      st.sg_min_islands = sel<L>(fresh, init.sg_min_islands, st.sg_min_islands);
-      st.threat = sel<L>(fresh, init.threat, st.threat);
-      st.threat_issued = fresh ? init.threat_issued : st.threat_issued;
-      st.credibility = sel<L>(fresh, c, st.credibility);
-      round = sel<L>(fresh, splat<L>(1.0), round);
-      two_island_round = sel<L>(fresh, splat<L>(0.0), two_island_round);
-      threat_round = sel<L>(fresh, splat<L>(0.0), threat_round);
-      shigemitsu_round = sel<L>(fresh, splat<L>(0.0), shigemitsu_round);
-      reward_total = sel<L>(fresh, splat<L>(0.0), reward_total);
+      const auto c = s.dulles.credibility_min +
+                     (s.dulles.credibility_max - s.dulles.credibility_min) * RunDraws<L>::draw(streams).credibility;
+      st = State<L>::select(fresh, State<L>::initial(s, c), st);
+      h = History<L>::select(fresh, History<L>::start(), h);
       active |= fresh;
       if constexpr (Tracer::enabled) tracer.start(c[0]);
     }
     if (!simd::any<L>(active)) break;
 
-    // This round's draws: substream = round, blocks 0-3.
-    U w[WORDS_PER_ROUND];
-    philox.c1 = simd::to_uint<L>(round);
-    philox.c2 = replicate & 0xFFFFFFFFull;
-    for (int b = 0; b < 4; ++b) {
-      philox.c0 = simd::splat_u<L>(static_cast<std::uint64_t>(b));
-      philox.generate(k0, k1, w[4 * b], w[4 * b + 1], w[4 * b + 2], w[4 * b + 3]);
-    }
-    const D u_straits = simd::uniform<L>(w[0]), u_alliance = simd::uniform<L>(w[1]);
-    const D u_line = simd::uniform<L>(w[2]), u_four = simd::uniform<L>(w[3]);
-    const D u_accept = simd::uniform<L>(w[4]), u_formula = simd::uniform<L>(w[5]);
-    const D u_okinawa = simd::uniform<L>(w[6]), u_fisheries = simd::uniform<L>(w[7]);
-    const D u_soften = simd::uniform<L>(w[8]), u_fall = simd::uniform<L>(w[9]);
-    D z_estimate1, z_estimate2, z_treaty, z_declaration, z_drift, z_unused;
-    simd::box_muller<L>(w[10], w[11], z_estimate1, z_estimate2);
-    simd::box_muller<L>(w[12], w[13], z_treaty, z_declaration);
-    simd::box_muller<L>(w[14], w[15], z_drift, z_unused);
+    const RoundEvents<L> e = play_round<L>(s, st, active, h.round, RoundDraws<L>::draw(streams, h.round));
+    h.note(e);
+    if constexpr (Tracer::enabled) tracer.round(trace_round<L>(e, st, h));
 
-    const D alignment_start = st.alignment;
-    // 1. Soviet negotiators.
-    drop_clauses<L>(s, st, round, u_straits, u_alliance);
-    const SovietOffer<L> offer = soviet_offer<L>(s, round, u_line, u_four, u_accept);
-    two_island_round = sel<L>((offer.islands >= 2.0) & (two_island_round == 0.0), round, two_island_round);
-    // 2. Matsumoto.
-    const M proposes = matsumoto_proposes<L>(s, u_formula);
-    const M available = offer.accepts_declaration & proposes;
-    // 3. Dulles.
-    const DullesAction<L> act = dulles_act<L>(s, st, active, round, offer.islands,
-                                              s.dulles.estimate_noise_sd * z_estimate1,
-                                              s.dulles.estimate_noise_sd * z_estimate2);
-    reward_total += act.reward;
-    threat_round = sel<L>(act.coerced, round, threat_round);
-    const D alignment_after_dulles = st.alignment;
-    const M fisheries_in_force = st.fisheries;
-    const D sg_in_force = st.sg_min_islands;
-    // 4. Japan votes.
-    const Vote<L> vote = japan_vote<L>(s, st, offer.islands, available, s.japan.vote_noise_sd * z_treaty,
-                                       s.japan.vote_noise_sd * z_declaration);
-    const M treaty = active & vote.treaty;
-    const M declaration = active & vote.declaration;
-    const M claim = conclude_treaty<L>(s, st, treaty, u_okinawa);
-    conclude_declaration<L>(s, st, declaration);
-    // 5. Stall.
-    const M stalled = active & ~treaty & ~declaration;
-    const Stall<L> out_stall = stall<L>(s, st, stalled, round, u_fisheries, u_soften,
-                                        s.alliance.drift_sd * z_drift, u_fall);
-    shigemitsu_round = sel<L>(out_stall.shigemitsu_softened, round, shigemitsu_round);
-
-    const M ended = treaty | declaration | out_stall.cabinet_fell | out_stall.deadline;
-    if constexpr (Tracer::enabled) {
-      RoundTrace t;
-      t.round = static_cast<int>(round[0]);
-      t.alignment_start = alignment_start[0];
-      t.straits_clause = st.straits_clause[0] != 0;
-      t.alliance_clause = st.alliance_clause[0] != 0;
-      t.soft_line = offer.soft_line[0] != 0;
-      t.islands_offered = static_cast<int>(offer.islands[0]);
-      t.ussr_accepts_declaration = offer.accepts_declaration[0] != 0;
-      t.matsumoto_proposes = proposes[0] != 0;
-      t.declaration_available = available[0] != 0;
-      t.fisheries_in_force = fisheries_in_force[0] != 0;
-      t.sg_min_islands = static_cast<int>(sg_in_force[0]);
-      t.dulles_estimate = act.estimate[0];
-      t.gravity = act.gravity[0];
-      t.rewarded = act.rewarded[0] != 0;
-      t.reward = act.reward[0];
-      t.dulles_estimate_after = act.estimate_after[0];
-      t.coerced = act.coerced[0] != 0;
-      t.threat = st.threat[0];
-      t.alignment_after_dulles = alignment_after_dulles[0];
-      t.support_treaty = vote.support_treaty[0];
-      t.support_declaration = vote.support_declaration[0];
-      t.decision = treaty[0] != 0 ? Format::treaty : declaration[0] != 0 ? Format::declaration : Format::none;
-      t.okinawa = claim[0] != 0 ? Okinawa::us_claim : Okinawa::residual;
-      t.fisheries_pressure = out_stall.fisheries[0] != 0;
-      t.shigemitsu_softened = out_stall.shigemitsu_softened[0] != 0;
-      t.cabinet_fell = out_stall.cabinet_fell[0] != 0;
-      t.deadline = out_stall.deadline[0] != 0;
-      t.alignment_end = st.alignment[0];
-      tracer.round(t);
-    }
-    if (simd::any<L>(ended)) {
-      const D alliance = classify_alliance<L>(s, treaty, st.straits_clause, st.alliance_clause, st.alignment);
-      for (int i = 0; i < W; ++i) {
-        if (ended[i] == 0) continue;
-        RunRecord& r = out[replicate[i] - rep_begin];
-        r.format = treaty[i] != 0 ? Format::treaty : declaration[i] != 0 ? Format::declaration : Format::none;
-        r.end_reason = (treaty[i] | declaration[i]) != 0 ? EndReason::agreement
-                       : out_stall.cabinet_fell[i] != 0  ? EndReason::cabinet_fell
-                                                         : EndReason::deadline;
-        r.alliance = static_cast<AllianceState>(static_cast<int>(alliance[i]));
-        r.okinawa = claim[i] != 0 ? Okinawa::us_claim : Okinawa::residual;
-        r.rounds = static_cast<std::uint8_t>(round[i]);
-        const auto islands = static_cast<std::uint8_t>(offer.islands[i]);
-        r.islands_promised = r.format == Format::none ? 0 : islands;
-        r.islands_transferred = r.format == Format::treaty ? islands : 0;
-        r.straits_clause = st.straits_clause[i] != 0;
-        r.alliance_clause = st.alliance_clause[i] != 0;
-        r.threat_round = static_cast<std::uint8_t>(threat_round[i]);
-        r.shigemitsu_round = static_cast<std::uint8_t>(shigemitsu_round[i]);
-        r.two_island_round = static_cast<std::uint8_t>(two_island_round[i]);
-        r.alignment = st.alignment[i];
-        r.reward_total = reward_total[i];
+    if (simd::any<L>(e.ended)) {
+      const auto alliance = classify_alliance<L>(s, e.treaty, st.straits_clause, st.alliance_clause, st.alignment);
+      for (int i = 0; i < L::width; ++i) {
+        if (e.ended[i] != 0) out[streams.replicate()[i] - first.replicate] = record_of<L>(i, e, st, h, alliance);
       }
-      active &= ~ended;
+      active &= ~e.ended;
     }
-    round = round + 1.0;
+    h.round = h.round + 1.0;
   }
 }
 

@@ -4,10 +4,9 @@
 
 namespace wedge::agents {
 
-void run_block_avx512(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point,
-                      std::uint64_t rep_begin, std::uint32_t count, RunRecord* out) {
+void run_block_avx512(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* out) {
   NullTracer none;
-  kernel::run_lanes<simd::Lanes<8, simd::AVX512>>(s, seed, stream_point, rep_begin, count, out, none);
+  kernel::run_lanes<simd::Lanes<8, simd::AVX512>>(s, first, count, out, none);
 }
 
 }  // namespace wedge::agents

@@ -15,7 +15,8 @@ namespace {
 
 constexpr double INF = std::numeric_limits<double>::infinity();
 
-// One entry per scalar key. The lambdas are captureless, so they convert to function pointers.
+// One registry entry per parameter, generated from scenario.hpp's lists (in their order, which is
+// MODEL.md §4's). The lambdas are captureless, so they convert to function pointers.
 #define WEDGE_PARAM(KEY, SECTION, MEMBER, TYPE, LO, HI, MEANING)                                    \
   ParamInfo {                                                                                     \
     KEY, SECTION, ParamType::TYPE, LO, HI, false, MEANING,                                        \
@@ -25,6 +26,17 @@ constexpr double INF = std::numeric_limits<double>::infinity();
                                                            : static_cast<decltype(s.MEMBER)>(v); \
         }                                                                                         \
   }
+
+#define WEDGE_ENTRY(SECTION, type, name, default_value, kind, lo, hi, meaning) \
+  WEDGE_PARAM(#SECTION "." #name, #SECTION, SECTION.name, kind, lo, hi, meaning),
+#define WEDGE_NEGOTIATION(...) WEDGE_ENTRY(negotiation, __VA_ARGS__)
+#define WEDGE_SOVIET(...) WEDGE_ENTRY(soviet, __VA_ARGS__)
+#define WEDGE_MATSUMOTO(...) WEDGE_ENTRY(matsumoto, __VA_ARGS__)
+#define WEDGE_SHIGEMITSU(...) WEDGE_ENTRY(shigemitsu, __VA_ARGS__)
+#define WEDGE_HATOYAMA(...) WEDGE_ENTRY(hatoyama, __VA_ARGS__)
+#define WEDGE_JAPAN(...) WEDGE_ENTRY(japan, __VA_ARGS__)
+#define WEDGE_DULLES(...) WEDGE_ENTRY(dulles, __VA_ARGS__)
+#define WEDGE_ALLIANCE(...) WEDGE_ENTRY(alliance, __VA_ARGS__)
 
 #define WEDGE_FACTION(ID)                                                                         \
   WEDGE_PARAM("japan.factions." #ID ".weight", "japan.factions." #ID,                             \
@@ -45,99 +57,14 @@ constexpr double INF = std::numeric_limits<double>::infinity();
 
 std::vector<ParamInfo> make_registry() {
   std::vector<ParamInfo> r{
-      WEDGE_PARAM("negotiation.rounds", "negotiation", negotiation.rounds, integer, 1, 100,
-                  "rounds before the deadline"),
-      WEDGE_PARAM("soviet.soft_line_prob", "soviet", soviet.soft_line_prob, real, 0, 1,
-                  "P(Khrushchev line prevails in a round)"),
-      WEDGE_PARAM("soviet.four_island_prob", "soviet", soviet.four_island_prob, real, 0, 1,
-                  "P(soft line offers four islands)"),
-      WEDGE_PARAM("soviet.straits_clause", "soviet", soviet.straits_clause, boolean, 0, 1,
-                  "opening draft demands closing the straits"),
-      WEDGE_PARAM("soviet.alliance_clause", "soviet", soviet.alliance_clause, boolean, 0, 1,
-                  "opening draft demands no alliance against former enemies"),
-      WEDGE_PARAM("soviet.straits_drop_hazard", "soviet", soviet.straits_drop_hazard, real, 0, 1,
-                  "per-round P(straits demand dropped), from round 2"),
-      WEDGE_PARAM("soviet.alliance_drop_hazard", "soviet", soviet.alliance_drop_hazard, real, 0, 1,
-                  "per-round P(no-alliance demand dropped), from round 2"),
-      WEDGE_PARAM("soviet.declaration_accept_early", "soviet", soviet.declaration_accept_early,
-                  real, 0, 1, "P(USSR accepts declaration format) before the switch round"),
-      WEDGE_PARAM("soviet.declaration_accept_late", "soviet", soviet.declaration_accept_late, real,
-                  0, 1, "P(USSR accepts declaration format) from the switch round on"),
-      WEDGE_PARAM("soviet.declaration_switch_round", "soviet", soviet.declaration_switch_round,
-                  integer, 1, 100, "round from which the late acceptance probability applies"),
-      WEDGE_PARAM("soviet.fisheries_pressure_prob", "soviet", soviet.fisheries_pressure_prob, real,
-                  0, 1, "P(fisheries closure after a stalled round)"),
-      WEDGE_PARAM("soviet.fisheries_boost", "soviet", soviet.fisheries_boost, real, 0, 5,
-                  "how much fisheries pressure raises the value of a deal"),
-      WEDGE_PARAM("soviet.carrots", "soviet", soviet.carrots, real, 0, 5,
-                  "scale of Soviet non-territorial inducements"),
-      WEDGE_PARAM("matsumoto.formula_prob", "matsumoto", matsumoto.formula_prob, real, 0, 1,
-                  "P(Matsumoto proposes the declaration formula)"),
-      WEDGE_PARAM("shigemitsu.soften_hazard", "shigemitsu", shigemitsu.soften_hazard, real, 0, 1,
-                  "per stalled round P(SG minimum 4 -> 2)"),
-      WEDGE_PARAM("hatoyama.fall_hazard_early", "hatoyama", hatoyama.fall_hazard_early, real, 0, 1,
-                  "per stalled round P(cabinet falls) before the switch round"),
-      WEDGE_PARAM("hatoyama.fall_hazard_late", "hatoyama", hatoyama.fall_hazard_late, real, 0, 1,
-                  "per stalled round P(cabinet falls) from the switch round on"),
-      WEDGE_PARAM("hatoyama.fall_switch_round", "hatoyama", hatoyama.fall_switch_round, integer, 1,
-                  100, "round from which the late fall hazard applies"),
-      WEDGE_PARAM("japan.ratify_threshold", "japan", japan.ratify_threshold, real, 0, 1,
-                  "support needed to ratify (theta)"),
-      WEDGE_PARAM("japan.logit_sharpness", "japan", japan.logit_sharpness, real, 0, 100,
-                  "sharpness of factions' logistic response (lambda)"),
-      WEDGE_PARAM("japan.vote_noise_sd", "japan", japan.vote_noise_sd, real, 0, 1,
-                  "sd of the noise on realized support (sigma_v)"),
-      WEDGE_PARAM("japan.damage_treaty", "japan", japan.damage_treaty, real, 0, INF,
-                  "alliance damage of any Soviet treaty"),
-      WEDGE_PARAM("japan.damage_straits", "japan", japan.damage_straits, real, 0, INF,
-                  "extra damage of the straits clause"),
-      WEDGE_PARAM("japan.damage_alliance_clause", "japan", japan.damage_alliance_clause, real, 0,
-                  INF, "extra damage of the no-alliance clause"),
-      WEDGE_PARAM("japan.damage_declaration", "japan", japan.damage_declaration, real, 0, INF,
-                  "alliance damage of a declaration"),
-      WEDGE_PARAM("dulles.bind_threshold", "dulles", dulles.bind_threshold, real, 0, 10,
-                  "estimated threat (p x gravity) above which Dulles rewards"),
-      WEDGE_PARAM("dulles.coerce_threshold", "dulles", dulles.coerce_threshold, real, 0, 10,
-                  "estimated threat after rewards above which Dulles coerces"),
-      WEDGE_PARAM("dulles.estimate_noise_sd", "dulles", dulles.estimate_noise_sd, real, 0, INF,
-                  "sd of Dulles's error in estimating P(ratification)"),
-      WEDGE_PARAM("dulles.gravity_straits", "dulles", dulles.gravity_straits, real, 0, INF,
-                  "extra gravity of a treaty with the straits clause"),
-      WEDGE_PARAM("dulles.gravity_alliance_clause", "dulles", dulles.gravity_alliance_clause, real,
-                  0, INF, "extra gravity of a treaty with the no-alliance clause"),
-      WEDGE_PARAM("dulles.reward_power", "dulles", dulles.reward_power, real, 0, 5,
-                  "US reward power (trade, aid, security guarantee)"),
-      WEDGE_PARAM("dulles.reward_gain", "dulles", dulles.reward_gain, real, 0, 1,
-                  "alignment gained per unit of reward"),
-      WEDGE_PARAM("dulles.suez_round", "dulles", dulles.suez_round, integer, 1, 100,
-                  "round from which rewards shrink (Suez crisis)"),
-      WEDGE_PARAM("dulles.suez_factor", "dulles", dulles.suez_factor, real, 0, 1,
-                  "factor on rewards from the Suez round on"),
-      WEDGE_PARAM("dulles.threat_strength", "dulles", dulles.threat_strength, real, 0, 5,
-                  "kappa, strength of the Okinawa threat (0 = no coercion)"),
-      WEDGE_PARAM("dulles.credibility_min", "dulles", dulles.credibility_min, real, 0, 1,
-                  "lower end of the threat's credibility, drawn once per run"),
-      WEDGE_PARAM("dulles.credibility_max", "dulles", dulles.credibility_max, real, 0, 1,
-                  "upper end of the threat's credibility (>= credibility_min)"),
-      WEDGE_PARAM("dulles.tact", "dulles", dulles.tact, real, 0, 1,
-                  "1 = fully staffed, private; 0 = public and tactless"),
-      WEDGE_PARAM("dulles.backlash", "dulles", dulles.backlash, real, 0, 1,
-                  "alignment lost per unit of tactless coercion"),
-      WEDGE_PARAM("alliance.initial", "alliance", alliance.initial, real, 0, 1,
-                  "Japan's initial alignment with the US"),
-      WEDGE_PARAM("alliance.treaty_cost", "alliance", alliance.treaty_cost, real, 0, 1,
-                  "alignment lost by a treaty, per clause in force plus one"),
-      WEDGE_PARAM("alliance.declaration_cost", "alliance", alliance.declaration_cost, real, 0, 1,
-                  "alignment lost by a declaration"),
-      WEDGE_PARAM("alliance.drift_sd", "alliance", alliance.drift_sd, real, 0, INF,
-                  "sd of the alignment's random drift per stalled round"),
-      WEDGE_PARAM("alliance.strained_below", "alliance", alliance.strained_below, real, 0, 1,
-                  "alignment below which the alliance is strained"),
-      WEDGE_PARAM("alliance.rupture_below", "alliance", alliance.rupture_below, real, 0, 1,
-                  "alignment below which the alliance ruptures (< strained_below)"),
-      WEDGE_PARAM("alliance.realign_below", "alliance", alliance.realign_below, real, 0, 1,
-                  "alignment below which a treaty with both clauses realigns Japan "
-                  "(<= rupture_below)"),
+      WEDGE_NEGOTIATION_PARAMETERS(WEDGE_NEGOTIATION)
+      WEDGE_SOVIET_PARAMETERS(WEDGE_SOVIET)
+      WEDGE_MATSUMOTO_PARAMETERS(WEDGE_MATSUMOTO)
+      WEDGE_SHIGEMITSU_PARAMETERS(WEDGE_SHIGEMITSU)
+      WEDGE_HATOYAMA_PARAMETERS(WEDGE_HATOYAMA)
+      WEDGE_JAPAN_PARAMETERS(WEDGE_JAPAN)
+      WEDGE_DULLES_PARAMETERS(WEDGE_DULLES)
+      WEDGE_ALLIANCE_PARAMETERS(WEDGE_ALLIANCE)
       WEDGE_FACTION(HK),
       WEDGE_FACTION(SG),
       WEDGE_FACTION(YS),
@@ -151,6 +78,15 @@ std::vector<ParamInfo> make_registry() {
 }
 
 #undef WEDGE_FACTION
+#undef WEDGE_ALLIANCE
+#undef WEDGE_DULLES
+#undef WEDGE_JAPAN
+#undef WEDGE_HATOYAMA
+#undef WEDGE_SHIGEMITSU
+#undef WEDGE_MATSUMOTO
+#undef WEDGE_SOVIET
+#undef WEDGE_NEGOTIATION
+#undef WEDGE_ENTRY
 #undef WEDGE_PARAM
 
 std::string number_text(double v) {
@@ -221,6 +157,17 @@ std::string format_value(const ParamInfo& info, double value) {
 const std::vector<ParamInfo>& parameters() {
   static const std::vector<ParamInfo> registry = make_registry();
   return registry;
+}
+
+const std::vector<std::string>& sections() {
+  static const std::vector<std::string> list = [] {
+    std::vector<std::string> out;
+    for (const auto& p : parameters()) {
+      if (std::find(out.begin(), out.end(), p.section) == out.end()) out.push_back(p.section);
+    }
+    return out;
+  }();
+  return list;
 }
 
 const ParamInfo* find_parameter(std::string_view key) {

@@ -35,6 +35,10 @@ struct ParamInfo {
 /// Every key, in the order of MODEL.md §4 (factions last).
 const std::vector<ParamInfo>& parameters();
 
+/// The sections of the keys, each once, in registry order: "negotiation", "soviet", ...,
+/// "japan.factions.HK", ... (for experiment files' tables).
+const std::vector<std::string>& sections();
+
 /// The key named `key`, or nullptr.
 const ParamInfo* find_parameter(std::string_view key);
 

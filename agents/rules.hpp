@@ -1,13 +1,16 @@
 #pragma once
 /// The agents' rules (MODEL.md §2-§3) as small functions of the state and of the random draws
-/// they consume, on lanes of runs (agents/lanes.hpp): the same code runs one run at a time
+/// they consume, on lanes of runs (engine/simd/lanes.hpp): the same code runs one run at a time
 /// (W = 1: the trace, the tests) and many in SIMD lanes (W = 4, 8), with identical bits. A
 /// Bernoulli event "with probability p" happens when its uniform draw is below p.
-#include "agents/lanes.hpp"
 #include "agents/record.hpp"
 #include "agents/scenario.hpp"
+#include "engine/simd/lanes.hpp"
+#include "engine/simd/math.hpp"
 
 namespace wedge::agents {
+
+namespace simd = engine::simd;
 
 /// The state carried across rounds (MODEL.md §2), one lane per run.
 template <class L>
@@ -34,6 +37,20 @@ struct State {
     st.threat = simd::splat<L>(0.0);
     st.threat_issued = simd::splat_m<L>(false);
     st.credibility = credibility;
+    return st;
+  }
+
+  /// `a` in the lanes of `m`, `b` elsewhere.
+  static State select(M m, const State& a, const State& b) {
+    State st;
+    st.alignment = simd::sel<L>(m, a.alignment, b.alignment);
+    st.straits_clause = m ? a.straits_clause : b.straits_clause;
+    st.alliance_clause = m ? a.alliance_clause : b.alliance_clause;
+    st.fisheries = m ? a.fisheries : b.fisheries;
+    st.sg_min_islands = simd::sel<L>(m, a.sg_min_islands, b.sg_min_islands);
+    st.threat = simd::sel<L>(m, a.threat, b.threat);
+    st.threat_issued = m ? a.threat_issued : b.threat_issued;
+    st.credibility = simd::sel<L>(m, a.credibility, b.credibility);
     return st;
   }
 };

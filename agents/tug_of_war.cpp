@@ -1,5 +1,6 @@
 #include "agents/tug_of_war.hpp"
 
+#include <stdexcept>
 #include <string>
 
 namespace wedge::agents {
@@ -40,40 +41,75 @@ engine::FieldSpec continuous(std::string name, double lo, double hi, std::uint32
   return f;
 }
 
+engine::FieldSpec spec(Field::Categorical field) {
+  switch (field) {
+    case Field::format:
+      return categorical("format", names(FORMAT_NAMES), "the agreement reached (none = breakdown)");
+    case Field::end_reason:
+      return categorical("end_reason", names(END_REASON_NAMES), "why the run ended");
+    case Field::alliance:
+      return categorical("alliance", names(ALLIANCE_NAMES), "the US-Japan alliance at the end");
+    case Field::okinawa:
+      return categorical("okinawa", names(OKINAWA_NAMES), "Okinawa's status at the end");
+    case Field::islands_promised:
+      return categorical("islands_promised", numbers(0, 4, 2), "islands promised to Japan");
+    case Field::islands_transferred:
+      return categorical("islands_transferred", numbers(0, 4, 2), "islands transferred to Japan");
+    case Field::straits_clause:
+      return categorical("straits_clause", numbers(0, 1), "straits clause still demanded at the end");
+    case Field::alliance_clause:
+      return categorical("alliance_clause", numbers(0, 1), "no-alliance clause still demanded at the end");
+    case Field::rounds:
+      return categorical("rounds", numbers(1, TugOfWar::MAX_ROUNDS), "the round in which the run ended");
+    case Field::threat_round:
+      return categorical("threat_round", numbers(0, TugOfWar::MAX_ROUNDS), "round of the Okinawa threat, 0 if none");
+    case Field::shigemitsu_round:
+      return categorical("shigemitsu_round", numbers(0, TugOfWar::MAX_ROUNDS),
+                         "round in which Shigemitsu's faction softened to two islands, 0 if never");
+    case Field::two_island_round:
+      return categorical("two_island_round", numbers(0, TugOfWar::MAX_ROUNDS),
+                         "first round with at least two islands offered, 0 if never");
+    case Field::categorical_count:
+      break;
+  }
+  throw std::logic_error("no such categorical field");
+}
+
+engine::FieldSpec spec(Field::Continuous field) {
+  switch (field) {
+    case Field::alignment:
+      return continuous("alignment", 0.0, 1.0, 50, "Japan's final alignment with the US, A");
+    case Field::reward_total:
+      return continuous("reward_total", 0.0, 20.0, 80, "sum of US rewards R over the run");
+    case Field::continuous_count:
+      break;
+  }
+  throw std::logic_error("no such continuous field");
+}
+
 }  // namespace
 
-std::vector<engine::FieldSpec> TugOfWar::fields() {
-  return {
-      categorical("format", names(FORMAT_NAMES), "the agreement reached (none = breakdown)"),
-      categorical("end_reason", names(END_REASON_NAMES), "why the run ended"),
-      categorical("alliance", names(ALLIANCE_NAMES), "the US-Japan alliance at the end"),
-      categorical("okinawa", names(OKINAWA_NAMES), "Okinawa's status at the end"),
-      categorical("islands_promised", numbers(0, 4, 2), "islands promised to Japan"),
-      categorical("islands_transferred", numbers(0, 4, 2), "islands transferred to Japan"),
-      categorical("straits_clause", numbers(0, 1), "straits clause still demanded at the end"),
-      categorical("alliance_clause", numbers(0, 1), "no-alliance clause still demanded at the end"),
-      categorical("rounds", numbers(1, MAX_ROUNDS), "the round in which the run ended"),
-      categorical("threat_round", numbers(0, MAX_ROUNDS), "round of the Okinawa threat, 0 if none"),
-      categorical("shigemitsu_round", numbers(0, MAX_ROUNDS),
-                  "round in which Shigemitsu's faction softened to two islands, 0 if never"),
-      categorical("two_island_round", numbers(0, MAX_ROUNDS),
-                  "first round with at least two islands offered, 0 if never"),
-      continuous("alignment", 0.0, 1.0, 50, "Japan's final alignment with the US, A"),
-      continuous("reward_total", 0.0, 20.0, 80, "sum of US rewards R over the run"),
-  };
+const std::vector<engine::FieldSpec>& TugOfWar::fields() {
+  static const std::vector<engine::FieldSpec> specs = [] {
+    std::vector<engine::FieldSpec> out;
+    for (std::size_t i = 0; i < Field::categorical_count; ++i) out.push_back(spec(Field::Categorical(i)));
+    for (std::size_t i = 0; i < Field::continuous_count; ++i) out.push_back(spec(Field::Continuous(i)));
+    return out;
+  }();
+  return specs;
 }
 
 std::size_t TugOfWar::categories_in_use(const Scenario& s, std::size_t field) {
   const auto rounds = static_cast<std::size_t>(s.negotiation.rounds);
   switch (field) {
-    case 8:
+    case Field::rounds:
       return rounds;  // "1" .. rounds
-    case 9:
-    case 10:
-    case 11:
+    case Field::threat_round:
+    case Field::shigemitsu_round:
+    case Field::two_island_round:
       return rounds + 1;  // "0" .. rounds
     default:
-      return fields()[field].categories.size();
+      return fields().at(field).categories.size();
   }
 }
 

@@ -13,6 +13,27 @@
 
 namespace wedge::agents {
 
+/// Where each field of the record sits in fields() (categorical and continuous fields counted
+/// apart): the index observe() writes it at, and a summary keeps it at.
+struct Field {
+  enum Categorical : std::size_t {
+    format,
+    end_reason,
+    alliance,
+    okinawa,
+    islands_promised,
+    islands_transferred,
+    straits_clause,
+    alliance_clause,
+    rounds,
+    threat_round,
+    shigemitsu_round,
+    two_island_round,
+    categorical_count
+  };
+  enum Continuous : std::size_t { alignment, reward_total, continuous_count };
+};
+
 /// The model as the engine sees it (engine/model.hpp).
 struct TugOfWar {
   using Params = Scenario;
@@ -23,33 +44,36 @@ struct TugOfWar {
   /// Largest round number a record can hold (negotiation.rounds <= 100).
   static constexpr int MAX_ROUNDS = 100;
 
-  /// One run, keyed by the stream's (seed, point, replicate) (one lane; the trace's path).
+  /// One run: replicate stream.key().replicate of its point, drawn from that stream by the
+  /// one-lane kernel (the per-run path; the same record as run_block gives).
   static RunRecord run(const Scenario& s, engine::Stream& stream);
 
-  /// Replicates [key.replicate, key.replicate + count) in SIMD lanes (the engine's path).
+  /// Replicates [key.replicate, key.replicate + count) of the engine's streams for (key.seed,
+  /// key.point), in SIMD lanes (the engine's path).
   static void run_block(const Scenario& s, const engine::StreamKey& key, std::uint32_t count,
                         RunRecord* out) {
     agents::run_block(s, key.seed, key.point, key.replicate, count, out);
   }
 
-  /// The record's fields: categorical (in observe() order), then continuous.
-  static std::vector<engine::FieldSpec> fields();
+  /// The record's fields: categorical, then continuous, in the order of Field.
+  static const std::vector<engine::FieldSpec>& fields();
 
+  /// The record's category indices and continuous values, at their Field positions.
   static void observe(const RunRecord& r, std::uint16_t* categories, double* values) noexcept {
-    categories[0] = static_cast<std::uint16_t>(r.format);
-    categories[1] = static_cast<std::uint16_t>(r.end_reason);
-    categories[2] = static_cast<std::uint16_t>(r.alliance);
-    categories[3] = static_cast<std::uint16_t>(r.okinawa);
-    categories[4] = static_cast<std::uint16_t>(r.islands_promised / 2);
-    categories[5] = static_cast<std::uint16_t>(r.islands_transferred / 2);
-    categories[6] = r.straits_clause ? 1 : 0;
-    categories[7] = r.alliance_clause ? 1 : 0;
-    categories[8] = static_cast<std::uint16_t>(r.rounds - 1);
-    categories[9] = r.threat_round;
-    categories[10] = r.shigemitsu_round;
-    categories[11] = r.two_island_round;
-    values[0] = r.alignment;
-    values[1] = r.reward_total;
+    categories[Field::format] = static_cast<std::uint16_t>(r.format);
+    categories[Field::end_reason] = static_cast<std::uint16_t>(r.end_reason);
+    categories[Field::alliance] = static_cast<std::uint16_t>(r.alliance);
+    categories[Field::okinawa] = static_cast<std::uint16_t>(r.okinawa);
+    categories[Field::islands_promised] = static_cast<std::uint16_t>(r.islands_promised / 2);
+    categories[Field::islands_transferred] = static_cast<std::uint16_t>(r.islands_transferred / 2);
+    categories[Field::straits_clause] = r.straits_clause ? 1 : 0;
+    categories[Field::alliance_clause] = r.alliance_clause ? 1 : 0;
+    categories[Field::rounds] = static_cast<std::uint16_t>(r.rounds - 1);  // category "1" is index 0
+    categories[Field::threat_round] = r.threat_round;
+    categories[Field::shigemitsu_round] = r.shigemitsu_round;
+    categories[Field::two_island_round] = r.two_island_round;
+    values[Field::alignment] = r.alignment;
+    values[Field::reward_total] = r.reward_total;
   }
 
   /// How many leading categories of categorical field `field` can occur under `s` (the round

@@ -2,7 +2,9 @@
 #include "agents/kernel.hpp"
 #include "agents/rules.hpp"
 #include "agents/tug_of_war.hpp"
+#include "engine/rng.hpp"
 #include "engine/runner.hpp"
+#include "engine/simd/distributions.hpp"
 #include "output/results_sink.hpp"
 
 #include <benchmark/benchmark.h>
@@ -120,22 +122,17 @@ void BM_Boost_Normal(benchmark::State& state) {
 BENCHMARK(BM_Boost_Normal);
 
 // One lane (the portable instantiation the library also uses).
-using L1 = agents::simd::Lanes<1>;
+namespace simd = engine::simd;
+using L1 = simd::Lanes<1>;
 
 // One round's 16 words for one run (4 Philox blocks).
 void BM_Philox_Lane_Round(benchmark::State& state) {
-  agents::simd::Philox<L1> philox{};
-  philox.c2 = L1::U{3};
+  const engine::LaneStreams<L1> streams(engine::StreamKey{1, 0, 3});
   std::uint64_t r = 0;
   for (auto _ : state) {
-    L1::U w0, w1, w2, w3;
-    philox.c1 = agents::simd::splat_u<L1>(++r);
-    for (int b = 0; b < 4; ++b) {
-      philox.c0 = agents::simd::splat_u<L1>(static_cast<std::uint64_t>(b));
-      philox.generate(1, 0, w0, w1, w2, w3);
-      benchmark::DoNotOptimize(w0);
-      benchmark::DoNotOptimize(w3);
-    }
+    L1::U w[16];
+    streams.words(simd::splat_u<L1>(++r), w);
+    benchmark::DoNotOptimize(w);
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -144,8 +141,8 @@ BENCHMARK(BM_Philox_Lane_Round);
 // Japan's support for a treaty, one lane (5 factions' logistic responses).
 void BM_Support_Treaty_Lane(benchmark::State& state) {
   const Scenario s;
-  auto st = agents::State<L1>::initial(s, agents::simd::splat<L1>(0.4));
-  const auto islands = agents::simd::splat<L1>(2.0);
+  auto st = agents::State<L1>::initial(s, simd::splat<L1>(0.4));
+  const auto islands = simd::splat<L1>(2.0);
   for (auto _ : state) {
     st.alignment = st.alignment + 1e-9;
     benchmark::DoNotOptimize(agents::support_treaty<L1>(s, st, islands));
@@ -160,7 +157,7 @@ void BM_BoxMuller_Lane(benchmark::State& state) {
   for (auto _ : state) {
     L1::D z0, z1;
     w1 = w1 + 7;
-    agents::simd::box_muller<L1>(w1, w2, z0, z1);
+    simd::box_muller<L1>(w1, w2, z0, z1);
     benchmark::DoNotOptimize(z0);
     benchmark::DoNotOptimize(z1);
   }
@@ -172,7 +169,7 @@ void BM_NormalCdf_Lane(benchmark::State& state) {
   L1::D x{-3.0};
   for (auto _ : state) {
     x = x + 1e-6;
-    benchmark::DoNotOptimize(agents::simd::normal_cdf<L1>(x));
+    benchmark::DoNotOptimize(simd::normal_cdf<L1>(x));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -182,7 +179,7 @@ void BM_Uniform_Lane(benchmark::State& state) {
   L1::U w{1};
   for (auto _ : state) {
     w = w + 2654435761u;
-    benchmark::DoNotOptimize(agents::simd::uniform<L1>(w & 0xFFFFFFFFu));
+    benchmark::DoNotOptimize(simd::uniform<L1>(w & 0xFFFFFFFFu));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -191,9 +188,9 @@ BENCHMARK(BM_Uniform_Lane);
 // Japan's vote (treaty and declaration supports, noise, decision), one lane.
 void BM_Vote_Lane(benchmark::State& state) {
   const Scenario s;
-  auto st = agents::State<L1>::initial(s, agents::simd::splat<L1>(0.4));
-  const auto islands = agents::simd::splat<L1>(2.0);
-  const auto available = agents::simd::splat_m<L1>(true);
+  auto st = agents::State<L1>::initial(s, simd::splat<L1>(0.4));
+  const auto islands = simd::splat<L1>(2.0);
+  const auto available = simd::splat_m<L1>(true);
   for (auto _ : state) {
     st.alignment = st.alignment + 1e-9;
     const auto v = agents::japan_vote<L1>(s, st, islands, available, L1::D{0.01}, L1::D{-0.02});

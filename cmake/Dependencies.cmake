@@ -5,7 +5,8 @@ find_package(fmt 9 REQUIRED)
 find_package(CLI11 2 CONFIG REQUIRED)
 find_package(tomlplusplus 3 REQUIRED)
 find_package(Threads REQUIRED)
-find_package(HDF5 1.10 REQUIRED COMPONENTS C)
+# HL: the dimension scales (H5DS) that netCDF readers use (output/dimension_scales.cpp).
+find_package(HDF5 1.10 REQUIRED COMPONENTS C HL)
 
 # Random123 is header-only and ships no CMake package.
 find_path(RANDOM123_INCLUDE_DIR Random123/philox.h REQUIRED)

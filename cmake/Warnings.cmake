@@ -5,7 +5,3 @@ target_compile_options(wedge_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
   -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wdouble-promotion
   -Wformat=2 -Wimplicit-fallthrough)
-
-# Floating point must not depend on the CPU: no contraction into FMA, no -march=native, no
-# value-changing fast-math (docs/design.md, "Determinism").
-add_compile_options(-ffp-contract=off)

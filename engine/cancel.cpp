@@ -1,25 +1,28 @@
 #include "engine/cancel.hpp"
 
 #include <csignal>
+#include <stdexcept>
 
 namespace wedge::engine {
 
 namespace {
-std::atomic<bool> g_cancel{false};
-std::atomic<int> g_signal{0};
-static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
-              "signal handlers need lock-free atomics");
+// The one token signals are pointed at (signal handlers cannot carry state of their own).
+std::atomic<CancelToken*> g_token{nullptr};
+static_assert(std::atomic<CancelToken*>::is_always_lock_free, "signal handlers need lock-free atomics");
 
 struct sigaction g_old_int;
 struct sigaction g_old_term;
 
 extern "C" void on_signal(int sig) {
-  g_signal.store(sig, std::memory_order_relaxed);
-  g_cancel.store(true, std::memory_order_relaxed);
+  if (CancelToken* token = g_token.load(std::memory_order_acquire)) token->request(sig);
 }
 }  // namespace
 
-SignalGuard::SignalGuard() {
+SignalGuard::SignalGuard(CancelToken& token) {
+  CancelToken* expected = nullptr;
+  if (!g_token.compare_exchange_strong(expected, &token)) {
+    throw std::logic_error("SignalGuard: a guard is already installed (signal handlers are process-wide)");
+  }
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
@@ -31,14 +34,7 @@ SignalGuard::SignalGuard() {
 SignalGuard::~SignalGuard() {
   sigaction(SIGINT, &g_old_int, nullptr);
   sigaction(SIGTERM, &g_old_term, nullptr);
-}
-
-bool cancel_requested() noexcept { return g_cancel.load(std::memory_order_relaxed); }
-int cancel_signal() noexcept { return g_signal.load(std::memory_order_relaxed); }
-void request_cancel() noexcept { g_cancel.store(true, std::memory_order_relaxed); }
-void clear_cancel() noexcept {
-  g_cancel.store(false, std::memory_order_relaxed);
-  g_signal.store(0, std::memory_order_relaxed);
+  g_token.store(nullptr, std::memory_order_release);
 }
 
 }  // namespace wedge::engine

@@ -23,7 +23,8 @@ class OutputError : public Error {
   using Error::Error;
 };
 
-/// The run was stopped by SIGINT/SIGTERM before it finished (exit code 130).
+/// The work was stopped by SIGINT/SIGTERM before it finished (exit code 130), where no partial
+/// result is kept (e.g. a JSON document abandoned half-way).
 class Interrupted : public Error {
  public:
   using Error::Error;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <string>
 
 namespace wedge::engine {
 
@@ -15,6 +16,8 @@ class Progress {
   void update(std::uint64_t done);
   /// Re-sets the planned total (precision mode grows it).
   void set_total(std::uint64_t total) noexcept { total_ = total; }
+  /// Text before the counts, saying whose runs they are (e.g. "rank 0 of 4, its share: ").
+  void set_label(std::string label) { label_ = std::move(label); }
   /// Ends the line on a terminal if anything was printed.
   void finish();
   double elapsed_seconds() const;
@@ -26,6 +29,7 @@ class Progress {
   bool quiet_;
   bool tty_;
   bool printed_ = false;
+  std::string label_;
   Clock::time_point start_;
   Clock::time_point last_;
 };

@@ -3,7 +3,8 @@
 /// merges block summaries in plan order, so every count and sum is bit-identical for any number
 /// of threads or scheduler grain. Work proceeds in waves of blocks: between waves the runner
 /// merges, reports progress, checks for cancellation and hands per-run records to a sink
-/// running on its own thread. Memory is bounded by one wave, whatever the number of runs.
+/// running on its own thread. Memory is bounded whatever the number of runs: one wave of block
+/// summaries, and with a sink two waves of records (the one being computed, the one being written).
 #include "engine/cancel.hpp"
 #include "engine/model.hpp"
 #include "engine/plan.hpp"
@@ -53,8 +54,8 @@ struct RunOptions {
   Progress* progress = nullptr;
   /// Runs already done before this call, for progress.
   std::uint64_t progress_offset = 0;
-  /// Stop at the next wave boundary when cancel_requested() (SIGINT/SIGTERM).
-  bool honour_cancel = true;
+  /// Polled at every wave boundary: once it is requested the run stops there (may be null).
+  const CancelToken* cancel = nullptr;
 };
 
 /// What a call to run_blocks did.
@@ -182,7 +183,7 @@ class SinkThread {
 /// Runs `blocks` (from make_blocks) of model M. `params[p]` are the parameters of design point p;
 /// each block's summary is merged into `summaries[p]` in block order. If `sink` is given it
 /// receives every record in block order on a separate thread. Stops early (at a wave boundary)
-/// when cancellation is requested; the report says how many leading blocks were completed.
+/// when `options.cancel` is requested; the report says how many leading blocks were completed.
 template <Model M>
 RunReport run_blocks(const std::vector<typename M::Params>& params, std::span<const Block> blocks,
                      std::vector<Summary>& summaries, const RunOptions& options,
@@ -216,7 +217,7 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, std::span<co
 
   RunReport report;
   for (std::size_t first = 0; first < blocks.size(); first += wave) {
-    if (options.honour_cancel && cancel_requested()) {
+    if (options.cancel != nullptr && options.cancel->requested()) {
       report.interrupted = true;
       break;
     }

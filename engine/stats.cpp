@@ -52,30 +52,30 @@ void ContinuousStats::merge(const ContinuousStats& other) {
     throw std::invalid_argument("ContinuousStats::merge: histograms differ");
   }
   if (other.n_ == 0) return;
-  for (std::size_t i = 0; i < hist_.size(); ++i) hist_[i] += other.hist_[i];
+  add_histogram(other.hist_.data());
+  merge_moments(other.raw());
+}
+
+void ContinuousStats::merge_moments(const Raw& other) noexcept {
+  if (other.n == 0) return;
   if (n_ == 0) {
-    n_ = other.n_;
-    shift_ = other.shift_;
-    sum_ = other.sum_;
-    sum2_ = other.sum2_;
-    min_ = other.min_;
-    max_ = other.max_;
+    set_raw(other);
     return;
   }
   // Chan et al.'s pairwise update; the result is stored as (shift = mean, sum = 0, sum2 = m2).
   const double na = static_cast<double>(n_);
-  const double nb = static_cast<double>(other.n_);
+  const double nb = static_cast<double>(other.n);
   const double n = na + nb;
   const double mean_a = mean();
-  const double mean_b = other.mean();
+  const double mean_b = mean_of(other.n, other.shift, other.sum);
   const double delta = mean_b - mean_a;
-  const double merged_m2 = m2() + other.m2() + delta * delta * na * nb / n;
+  const double merged_m2 = m2() + m2_of(other.n, other.sum, other.sum2) + delta * delta * na * nb / n;
   shift_ = mean_a + delta * nb / n;
   sum_ = 0.0;
   sum2_ = merged_m2;
-  n_ += other.n_;
-  min_ = std::min(min_, other.min_);
-  max_ = std::max(max_, other.max_);
+  n_ += other.n;
+  min_ = std::min(min_, other.min);
+  max_ = std::max(max_, other.max);
 }
 
 double ContinuousStats::variance() const noexcept {
@@ -83,25 +83,5 @@ double ContinuousStats::variance() const noexcept {
 }
 
 double ContinuousStats::sd() const noexcept { return std::sqrt(variance()); }
-
-void ContinuousStats::set_histogram(std::vector<std::uint64_t> hist) {
-  if (hist.size() != hist_.size()) throw std::invalid_argument("ContinuousStats::set_histogram: bins differ");
-  hist_ = std::move(hist);
-}
-
-ContinuousStats ContinuousStats::from_parts(std::uint64_t n, double mean, double m2, double min,
-                                            double max, double hist_min, double hist_max,
-                                            std::vector<std::uint64_t> hist) {
-  if (hist.size() < 3) throw std::invalid_argument("ContinuousStats::from_parts: empty histogram");
-  ContinuousStats s(hist_min, hist_max, static_cast<std::uint32_t>(hist.size() - 2));
-  s.n_ = n;
-  s.shift_ = mean;
-  s.sum_ = 0.0;
-  s.sum2_ = m2;
-  s.min_ = min;
-  s.max_ = max;
-  s.hist_ = std::move(hist);
-  return s;
-}
 
 }  // namespace wedge::engine

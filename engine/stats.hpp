@@ -31,13 +31,9 @@ class ContinuousStats {
   void merge(const ContinuousStats& other);
 
   std::uint64_t n() const noexcept { return n_; }
-  double mean() const noexcept {
-    return n_ == 0 ? 0.0 : shift_ + sum_ / static_cast<double>(n_);
-  }
+  double mean() const noexcept { return mean_of(n_, shift_, sum_); }
   /// Sum of squared deviations from the mean.
-  double m2() const noexcept {
-    return n_ == 0 ? 0.0 : std::max(0.0, sum2_ - sum_ * sum_ / static_cast<double>(n_));
-  }
+  double m2() const noexcept { return m2_of(n_, sum_, sum2_); }
   /// Sample variance (n - 1 denominator); 0 when n < 2.
   double variance() const noexcept;
   double sd() const noexcept;
@@ -48,18 +44,17 @@ class ContinuousStats {
   /// Bin counts: [0] underflow, [1..bins] the bins, [bins + 1] overflow.
   const std::vector<std::uint64_t>& histogram() const noexcept { return hist_; }
 
-  /// Restores a state saved elsewhere (e.g. read back from a results file).
-  static ContinuousStats from_parts(std::uint64_t n, double mean, double m2, double min, double max,
-                                    double hist_min, double hist_max,
-                                    std::vector<std::uint64_t> hist);
-
-  /// The exact internal accumulator state, for replaying merges elsewhere (shards).
+  /// The exact accumulator state (the histogram aside): what engine::SummaryState carries.
   struct Raw {
     std::uint64_t n = 0;
     double shift = 0.0, sum = 0.0, sum2 = 0.0, min = 0.0, max = 0.0;
+    /// The same state as (shift = mean, sum = 0, sum2 = m2): it has the same mean and m2 bit for
+    /// bit, so every later merge gives the same bits (how checkpoints store a point's state).
+    Raw normalised() const noexcept { return {n, mean_of(n, shift, sum), 0.0, m2_of(n, sum, sum2), min, max}; }
+    friend bool operator==(const Raw&, const Raw&) = default;
   };
   Raw raw() const noexcept { return {n_, shift_, sum_, sum2_, min_, max_}; }
-  /// Sets the accumulator state (the histogram is left as it is).
+  /// Replaces the accumulator state (the histogram is left as it is).
   void set_raw(const Raw& r) noexcept {
     n_ = r.n;
     shift_ = r.shift;
@@ -68,10 +63,23 @@ class ContinuousStats {
     min_ = r.min;
     max_ = r.max;
   }
-  /// Replaces the histogram counts (same number of bins).
-  void set_histogram(std::vector<std::uint64_t> hist);
+  /// Merges another accumulator's moments (not its histogram) as if its values came after ours:
+  /// the moment half of merge().
+  void merge_moments(const Raw& other) noexcept;
+  /// Adds histogram counts bin by bin (`counts` has histogram().size() entries): the integer half
+  /// of merge().
+  void add_histogram(const std::uint64_t* counts) noexcept {
+    for (std::size_t i = 0; i < hist_.size(); ++i) hist_[i] += counts[i];
+  }
 
  private:
+  static double mean_of(std::uint64_t n, double shift, double sum) noexcept {
+    return n == 0 ? 0.0 : shift + sum / static_cast<double>(n);
+  }
+  static double m2_of(std::uint64_t n, double sum, double sum2) noexcept {
+    return n == 0 ? 0.0 : std::max(0.0, sum2 - sum * sum / static_cast<double>(n));
+  }
+
   std::uint64_t n_ = 0;
   double shift_ = 0.0;  ///< the first value (or the mean after a merge)
   double sum_ = 0.0;    ///< sum of (x - shift)

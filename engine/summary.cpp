@@ -81,4 +81,74 @@ bool operator==(const Summary& a, const Summary& b) noexcept {
   return true;
 }
 
+SummaryState::Offsets::Offsets(const FieldLayout& layout) {
+  width = 1;  // runs
+  for (const auto& f : layout.categorical) {
+    counts.push_back(width);
+    width += f.categories.size();
+  }
+  for (const auto& f : layout.continuous) {
+    histograms.push_back(width);
+    width += f.hist_bins + 2;
+  }
+}
+
+SummaryState SummaryState::pack(std::span<const Summary> summaries) {
+  SummaryState state;
+  state.rows = summaries.size();
+  if (summaries.empty()) return state;
+  const Offsets at(summaries.front().layout());
+  const std::size_t nv = summaries.front().continuous_.size();
+  state.integers.resize(state.rows * at.width);
+  state.moments.reserve(state.rows * nv);
+  for (std::size_t r = 0; r < state.rows; ++r) {
+    const Summary& s = summaries[r];
+    const std::size_t count_width = (nv > 0 ? at.histograms.front() : at.width) - 1;
+    if (s.counts_.size() != count_width || s.continuous_.size() != nv) {
+      throw std::invalid_argument("SummaryState::pack: layouts differ");
+    }
+    std::uint64_t* row = state.integers.data() + r * at.width;
+    row[at.runs] = s.runs_;
+    std::copy(s.counts_.begin(), s.counts_.end(), row + 1);  // categorical counts are contiguous
+    for (std::size_t j = 0; j < nv; ++j) {
+      const auto& h = s.continuous_[j].histogram();
+      const std::size_t end = j + 1 < nv ? at.histograms[j + 1] : at.width;
+      if (h.size() != end - at.histograms[j]) throw std::invalid_argument("SummaryState::pack: layouts differ");
+      std::copy(h.begin(), h.end(), row + at.histograms[j]);
+      state.moments.push_back(s.continuous_[j].raw());
+    }
+  }
+  return state;
+}
+
+std::vector<Summary> SummaryState::unpack(const std::shared_ptr<const FieldLayout>& layout) const {
+  std::vector<Summary> out(rows, Summary(layout));
+  for (std::size_t r = 0; r < rows; ++r) {
+    add_integers(r, out[r]);
+    merge_moments(r, out[r]);
+  }
+  return out;
+}
+
+void SummaryState::add_integers(std::size_t row, Summary& target) const {
+  const Offsets at(target.layout());
+  if (integers.size() != rows * at.width || row >= rows) {
+    throw std::invalid_argument("SummaryState::add_integers: no such row, or another layout");
+  }
+  const std::uint64_t* in = integers.data() + row * at.width;
+  target.runs_ += in[at.runs];
+  for (std::size_t i = 0; i < target.counts_.size(); ++i) target.counts_[i] += in[1 + i];
+  for (std::size_t j = 0; j < target.continuous_.size(); ++j) {
+    target.continuous_[j].add_histogram(in + at.histograms[j]);
+  }
+}
+
+void SummaryState::merge_moments(std::size_t row, Summary& target) const {
+  const std::size_t nv = target.continuous_.size();
+  if (moments.size() != rows * nv || row >= rows) {
+    throw std::invalid_argument("SummaryState::merge_moments: no such row, or another layout");
+  }
+  for (std::size_t j = 0; j < nv; ++j) target.continuous_[j].merge_moments(moments[row * nv + j]);
+}
+
 }  // namespace wedge::engine

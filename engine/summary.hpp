@@ -40,9 +40,6 @@ class Summary {
   }
   const ContinuousStats& continuous(std::size_t j) const noexcept { return continuous_[j]; }
   ContinuousStats& continuous(std::size_t j) noexcept { return continuous_[j]; }
-  /// Sets the run count directly (for summaries restored from a file).
-  void set_runs(std::uint64_t runs) noexcept { runs_ = runs; }
-
   /// Index of the categorical field named `name`, or -1.
   int categorical_index(std::string_view name) const noexcept;
   /// Index of the continuous field named `name`, or -1.
@@ -52,6 +49,7 @@ class Summary {
   double max_half_width(std::span<const int> fields) const noexcept;
 
   friend bool operator==(const Summary& a, const Summary& b) noexcept;
+  friend struct SummaryState;
 
  private:
   std::shared_ptr<const FieldLayout> layout_;
@@ -59,6 +57,39 @@ class Summary {
   std::vector<std::uint64_t> counts_;
   std::vector<ContinuousStats> continuous_;
   std::uint64_t runs_ = 0;
+};
+
+/// The exact, mergeable state of a list of summaries (of design points, or of blocks) as flat
+/// arrays: the one serialisation of a Summary. Results files store it (checkpoints: every part;
+/// `/blocks`: the moments of each block) and MPI ranks exchange it (integers summed, moments
+/// gathered in plan order), so all three agree by construction.
+///
+/// The state has two parts. Integers (runs, every category count, every histogram bin) add exactly
+/// in any order. Moments (each continuous field's ContinuousStats::Raw) merge by Chan's formula,
+/// whose floating-point result depends on the order: replaying the same merges in the same order
+/// gives the same bits. Either part may be left empty when only the other is carried.
+struct SummaryState {
+  /// Where each part of a row sits in `integers`, for a field layout.
+  struct Offsets {
+    explicit Offsets(const FieldLayout& layout);
+    std::size_t width = 0;                ///< integers per row
+    std::size_t runs = 0;                 ///< the run count
+    std::vector<std::size_t> counts;      ///< categorical field i's counts (its categories)
+    std::vector<std::size_t> histograms;  ///< continuous field j's bins (hist_bins + 2)
+  };
+
+  std::size_t rows = 0;
+  std::vector<std::uint64_t> integers;        ///< rows x Offsets::width, or empty
+  std::vector<ContinuousStats::Raw> moments;  ///< rows x continuous fields, or empty
+
+  /// Both parts of `summaries` (one row each, in order; all of one layout).
+  static SummaryState pack(std::span<const Summary> summaries);
+  /// Summaries equal (operator==) to the packed ones; both parts must be present.
+  std::vector<Summary> unpack(const std::shared_ptr<const FieldLayout>& layout) const;
+  /// Adds row `row`'s integers (runs, counts, histogram bins) to `target`.
+  void add_integers(std::size_t row, Summary& target) const;
+  /// Merges row `row`'s moments into `target`'s continuous fields, after what it holds.
+  void merge_moments(std::size_t row, Summary& target) const;
 };
 
 }  // namespace wedge::engine

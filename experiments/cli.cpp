@@ -1,39 +1,29 @@
+// The `wedge` command line: parses arguments (CLI11), calls the application layer (session.hpp;
+// mpi.hpp under mpirun) and prints. It holds no logic of its own beyond choosing what to print.
 #include "experiments/cli.hpp"
 
 #include "agents/params.hpp"
 #include "agents/tug_of_war.hpp"
 #include "engine/cancel.hpp"
 #include "engine/error.hpp"
-#include "engine/precision.hpp"
-#include "engine/runner.hpp"
-#include "experiments/execute.hpp"
+#include "engine/progress.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/mpi.hpp"
 #include "experiments/report.hpp"
+#include "experiments/resources.hpp"
+#include "experiments/session.hpp"
 #include "experiments/trace_report.hpp"
-#include "output/results_sink.hpp"
 #include "wedge/version.hpp"
 
 #include <CLI/CLI.hpp>
-#include <Random123/features/compilerfeatures.h>
 #include <boost/version.hpp>
 #include <fmt/format.h>
-#include <tbb/global_control.h>
 #include <tbb/version.h>
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include <csignal>
-#include <filesystem>
 #include <cstdio>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace wedge::experiments {
@@ -43,8 +33,9 @@ namespace {
 using agents::TugOfWar;
 
 constexpr const char* EXIT_CODES_HELP =
-    "Exit codes: 0 success, 2 bad input (including command-line errors), 3 output problem, "
-    "130 interrupted (SIGINT/SIGTERM).";
+    "Exit codes: 0 success, 2 bad input (the command line, experiment files, shard files that are "
+    "not one run), 3 output problem (a results file cannot be written, or cannot be read: missing, "
+    "foreign, damaged or locked), 130 interrupted (SIGINT/SIGTERM).";
 
 /// Options shared by the commands that resolve an experiment.
 struct ExperimentArgs {
@@ -53,6 +44,15 @@ struct ExperimentArgs {
   std::optional<std::uint64_t> runs;
   std::optional<std::uint64_t> seed;
   bool crn = false;
+};
+
+/// Hidden options of the "testing" group: the test seams of docs/design.md.
+struct TestingArgs {
+  std::uint64_t stop_after_blocks = 0;
+  std::uint64_t stop_after_checkpoints = 0;
+  int fail_rank = -1;
+  std::string crash_at;  ///< STEP[:N]
+  std::string fail_at;   ///< STEP[:N]
 };
 
 struct RunArgs {
@@ -72,6 +72,7 @@ struct RunArgs {
   std::size_t grain = 1;
   std::size_t wave = 0;
   double checkpoint_seconds = 2.0;
+  TestingArgs testing;
 };
 
 struct TraceArgs {
@@ -81,31 +82,41 @@ struct TraceArgs {
   bool json = false;
 };
 
-void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs) {
-  cmd->add_option("experiment", a.file,
-                  "Experiment file (TOML); without one, the baseline scenario of MODEL.md");
+/// A check of a numeric option against the range files and wedge.simulate() use too
+/// (experiments/experiment.hpp): "--seed: -1 is out of range; must be an integer in [0, ...]".
+template <class Range>
+CLI::Validator in_range(const Range& range) {
+  return CLI::Validator(
+      [range](std::string& text) {
+        if constexpr (std::is_same_v<Range, IntegerRange>) return integer_problem(text, range);
+        else return real_problem(text, range);
+      },
+      range_text(range));
+}
+
+void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs, const std::string& file_help) {
+  cmd->add_option("experiment", a.file, file_help);
   cmd->add_option("--set", a.sets, "Override a parameter, e.g. --set dulles.tact=0.9 (repeatable; "
                                    "`wedge params` lists the keys)")
       ->take_last()
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--seed", a.seed, "Master seed (default 1)");
+  cmd->add_option("--seed", a.seed, "Master seed (default 1)")->check(in_range(SEED_RANGE));
   if (with_runs) {
-    cmd->add_option("--runs", a.runs, "Replicates per design point (default 1000000)")
-        ->check(CLI::Range(std::uint64_t{1}, engine::MAX_REPLICATES));
+    cmd->add_option("--runs", a.runs, "Replicates per design point (default 1000000)")->check(in_range(RUNS_RANGE));
   }
   cmd->add_flag("--crn", a.crn,
                 "Common random numbers: replicate r draws the same stream at every design point");
 }
 
-Experiment resolve(const ExperimentArgs& a) {
-  Experiment e = a.file.empty() ? Experiment{} : load_experiment(a.file);
-  apply_overrides(e, a.sets);
-  if (a.runs) e.run.runs = *a.runs;
-  if (a.seed) e.run.seed = *a.seed;
-  e.run.crn = e.run.crn || a.crn;
-  resolve_design(e);
-  return e;
+ExperimentSource source_of(const ExperimentArgs& a) {
+  ExperimentSource s;
+  s.file = a.file;
+  s.sets = a.sets;
+  s.runs = a.runs;
+  s.seed = a.seed;
+  if (a.crn) s.crn = true;  // the flag turns common random numbers on; the file may too
+  return s;
 }
 
 /// `text` with invalid UTF-8 and control characters escaped as \xHH, so an error is one clean line.
@@ -143,444 +154,179 @@ std::string command_line_text(int argc, char** argv) {
   return out;
 }
 
-/// An exclusive lock on FILE.lock while FILE (or FILE.partial) is being written, so that a second
-/// wedge process writing the same results fails at once instead of clobbering the first.
-class OutputLock {
+/// The fault-injecting writer of --test-crash-at / --test-fail-at: at the N-th time the results
+/// file reaches STEP, the process is killed (SIGKILL: a crash at exactly that step) or the write
+/// fails (an OutputError, as a full disk gives).
+class FaultProbe : public output::WriterProbe {
  public:
-  explicit OutputLock(std::string path) : path_(std::move(path) + ".lock") {
-    fd_ = ::open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw OutputError(fmt::format("{}: cannot create the lock file: {}", path_, std::strerror(errno)));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-      throw OutputError(fmt::format("another wedge process is writing {} (it holds {}); wait for it or stop it",
-                                    path_.substr(0, path_.size() - 5), path_));
+  FaultProbe(const std::string& spec, bool crash) : crash_(crash) {
+    const auto colon = spec.find(':');
+    const auto step = output::parse_step(spec.substr(0, colon));
+    try {
+      if (!step) throw std::invalid_argument("step");
+      step_ = *step;
+      if (colon != std::string::npos) nth_ = std::stoull(spec.substr(colon + 1));
+    } catch (const std::exception&) {
+      throw ConfigError(fmt::format("--test-{}-at {}: expected STEP[:N], STEP one of runs_appended, blocks_appended, "
+                                    "slot_written, slot_flushed, slot_synced, slot_named, summary_written, checkpoint_done",
+                                    crash ? "crash" : "fail", spec));
     }
   }
-  ~OutputLock() {
-    if (fd_ >= 0) {
-      ::unlink(path_.c_str());
-      ::close(fd_);
-    }
+  void at(Step step) override {
+    if (step != step_ || ++seen_ != nth_) return;
+    if (crash_) std::raise(SIGKILL);
+    throw OutputError(fmt::format("injected write failure at {} (--test-fail-at)", output::step_name(step)));
   }
-  OutputLock(const OutputLock&) = delete;
-  OutputLock& operator=(const OutputLock&) = delete;
 
  private:
-  std::string path_;
-  int fd_ = -1;
+  bool crash_;
+  Step step_ = Step::slot_named;
+  std::uint64_t nth_ = 1;
+  std::uint64_t seen_ = 0;
 };
 
-/// Checks the output path before any work starts (nothing runs if it cannot be written).
-void check_output_path(const std::string& out, bool force, bool resume) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path path(out);
-  if (fs::is_directory(path, ec)) throw OutputError(fmt::format("--out {}: is a directory", out));
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir, ec)) {
-    throw OutputError(fmt::format("--out {}: directory {} does not exist", out, dir.string()));
-  }
-  if (access(dir.c_str(), W_OK) != 0) {
-    throw OutputError(fmt::format("--out {}: directory {} is not writable", out, dir.string()));
-  }
-  const bool final_exists = fs::exists(path, ec);
-  const bool partial_exists = fs::exists(out + ".partial", ec);
-  if (resume) {
-    if (final_exists) throw OutputError(fmt::format("--resume: {} is already complete; nothing to resume", out));
-    if (!partial_exists) {
-      throw OutputError(fmt::format("--resume: no partial file {}.partial to continue", out));
-    }
-    return;
-  }
-  if (final_exists && !force) {
-    throw OutputError(fmt::format("{} exists; use --force to overwrite it", out));
-  }
-  if (partial_exists && !force) {
-    throw OutputError(fmt::format("{}.partial exists (an interrupted run?); use --resume to continue it "
-                                  "or --force to start over", out));
-  }
+SessionOptions session_options(const RunArgs& args, const std::string& command_line, std::optional<FaultProbe>& probe) {
+  SessionOptions o;
+  o.threads = args.threads;
+  o.precision_outcomes = args.precision_outcomes;
+  o.first_batch = args.exp.runs;  // precision mode: --runs, if given, is the first batch
+  if (!args.shard.empty()) o.shard = parse_shard(args.shard);
+  o.grain = args.grain;
+  o.wave = args.wave;
+  o.output.path = args.out;
+  o.output.force = args.force;
+  o.output.resume = args.resume;
+  o.output.store = args.store == "runs"      ? OutputSettings::Store::runs
+                   : args.store == "summary" ? OutputSettings::Store::summary
+                                             : OutputSettings::Store::automatic;
+  o.output.compress = args.compression == "deflate";
+  o.output.checkpoint_seconds = args.checkpoint_seconds;
+  o.output.command_line = command_line;
+  o.testing.stop_after_blocks = args.testing.stop_after_blocks;
+  o.testing.stop_after_checkpoints = args.testing.stop_after_checkpoints;
+  if (!args.testing.crash_at.empty()) probe.emplace(args.testing.crash_at, true);
+  if (!args.testing.fail_at.empty()) probe.emplace(args.testing.fail_at, false);
+  if (probe) o.testing.writer_probe = &*probe;
+  return o;
 }
 
-output::Metadata metadata(const Experiment& e, const std::string& command_line, bool store_runs,
-                          bool compress, std::uint64_t threads) {
-  output::Metadata m;
-  m.model = TugOfWar::NAME;
-  m.model_version = TugOfWar::VERSION;
-  m.engine_version = VERSION;
-  m.git_commit = GIT_COMMIT;
-  m.rng = "Philox4x32-10 (Random123); key = seed; counter = (block, substream, replicate, point); "
-          "substream 0 per run, substream r for round r";
-  m.command_line = command_line;
-  m.experiment = to_toml(e);
-  m.design = design_name(e.sweep.design);
-  m.seed = e.run.seed;
-  m.crn = e.run.crn;
-  m.threads = threads;
-  m.replicates = e.run.precision ? 0 : e.run.runs;
-  m.runs_planned = e.run.precision ? 0 : e.run.runs * e.points.size();
-  m.block_size = engine::DEFAULT_BLOCK_SIZE;
-  m.store_runs = store_runs;
-  m.compress = compress;
-  m.libraries = {{"tbb_version", TBB_VERSION_STRING},
-                 {"boost_version", fmt::format("{}.{}.{}", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100)},
-                 {"hdf5_version", output::h5::library_version()},
-                 {"fmt_version", fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100)}};
-  m.swept_keys = e.swept_keys;
-  m.values = e.values;
-  return m;
-}
-
-int command_merge(const std::vector<std::string>& parts, const std::string& out, bool force,
-                  const std::string& command_line, bool quiet = false);
-
-/// Rank 0 merges the ranks' parts into the results file and prints the table; other ranks return.
-int distributed_finish(const mpi::World& world, const std::string& out, const RunArgs& args,
-                       const Experiment& e, const std::string& command_line) {
-  if (world.rank != 0) return EXIT_OK;
-  std::vector<std::string> parts;
-  for (int r = 0; r < world.size; ++r) parts.push_back(fmt::format("{}.shards/part-{}-of-{}.h5", out, r, world.size));
-  command_merge(parts, out, true, command_line, args.quiet);
-  std::error_code ec;
-  std::filesystem::remove_all(out + ".shards", ec);
-  const auto info = output::read_results(out, engine::FieldLayout::from(TugOfWar::fields()));
+/// The results on stdout: JSON, the outcome table, or (for a shard) what the shard holds.
+void print_results(const RunArgs& args, const Experiment& e, const std::vector<engine::Summary>& summaries,
+                   const Session* shard, const engine::CancelToken& cancel) {
   if (args.json) {
-    std::fputs(results_json(e, info.summaries).c_str(), stdout);
-  } else {
-    print_table(stdout, e, info.summaries);
-  }
-  return EXIT_OK;
-}
-
-int command_run(const RunArgs& run_args, const std::string& command_line, const mpi::World& world) {
-  RunArgs args = run_args;
-  Experiment e = resolve(args.exp);
-  // Under mpirun: rank r runs shard r/K into FILE.h5.shards/, then rank 0 merges into FILE.h5.
-  const bool distributed = world.size > 1;
-  const std::string final_out = args.out;
-  if (distributed) {
-    if (args.out.empty()) throw ConfigError("under mpirun, --out FILE.h5 is needed (the ranks' results are merged into it)");
-    if (!args.shard.empty()) throw ConfigError("--shard and mpirun cannot be combined");
-    if (args.resume && (args.precision || e.run.precision)) {
-      throw ConfigError("--resume does not support precision mode (--precision) yet; rerun with --force");
-    }
-    if (!args.resume) check_output_path(final_out, args.force, false);
-    const std::string dir = final_out + ".shards";
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    args.shard = fmt::format("{}/{}", world.rank, world.size);
-    args.out = fmt::format("{}/part-{}-of-{}.h5", dir, world.rank, world.size);
-    if (args.resume && std::filesystem::exists(args.out, ec)) args.shard = "done";
-    if (!args.resume) args.force = true;  // a rank's own part, under a directory checked above
-    if (world.rank != 0) args.quiet = true;
-    // Tests inject a failing rank to check that the whole job stops with no merged file.
-    if (const char* fail = std::getenv("WEDGE_TEST_FAIL_RANK"); fail != nullptr && std::atoi(fail) == world.rank) {
-      throw OutputError(fmt::format("rank {}: injected failure (WEDGE_TEST_FAIL_RANK)", world.rank));
-    }
-  }
-  if (args.precision) e.run.precision = args.precision;
-  if (args.max_runs) e.run.max_runs = *args.max_runs;
-  outcome_fields(args.precision_outcomes);  // validate before any work
-  const std::uint64_t points = e.points.size();
-  std::uint64_t planned = e.run.precision ? 0 : e.run.runs * points;
-  if (!e.run.precision && e.run.runs > engine::MAX_REPLICATES) {
-    throw ConfigError(fmt::format("runs = {}: at most 2^32 replicates per point", e.run.runs));
-  }
-  const std::uint64_t worst = e.run.precision ? e.run.max_runs * points : planned;
-  bool store_runs = worst <= 10'000'000;
-  if (args.store == "runs") store_runs = true;
-  if (args.store == "summary") store_runs = false;
-  if (args.resume && e.run.precision) {
-    throw ConfigError("--resume does not support precision mode (--precision) yet; rerun with --force");
-  }
-  if ((args.resume || args.force || !args.store.empty()) && args.out.empty()) {
-    throw ConfigError("--resume, --force and --store need --out FILE.h5");
-  }
-  std::uint64_t shard_index = 0, shard_count = 1;
-  if (args.shard == "done") {
-    // Resuming under mpirun: this rank's part is already complete.
-    if (!mpi::all_ok(world, true)) return EXIT_OUTPUT;
-    return distributed_finish(world, final_out, args, e, command_line);
-  }
-  if (!args.shard.empty()) {
-    const auto slash = args.shard.find('/');
-    try {
-      if (slash == std::string::npos) throw std::invalid_argument("no slash");
-      std::size_t used = 0;
-      shard_index = std::stoull(args.shard.substr(0, slash), &used);
-      if (used != slash) throw std::invalid_argument("index");
-      const std::string count = args.shard.substr(slash + 1);
-      shard_count = std::stoull(count, &used);
-      if (used != count.size()) throw std::invalid_argument("count");
-    } catch (const std::exception&) {
-      throw ConfigError(fmt::format("--shard {}: expected i/K with integers 0 <= i < K, e.g. --shard 0/4", args.shard));
-    }
-    if (shard_count == 0 || shard_index >= shard_count || shard_count > 1'000'000) {
-      throw ConfigError(fmt::format("--shard {}: need 0 <= i < K <= 1000000", args.shard));
-    }
-    if (args.out.empty()) throw ConfigError("--shard needs --out FILE.h5 (one file per shard, then `wedge merge`)");
-    if (e.run.precision && !distributed) throw ConfigError("--shard does not support precision mode (--precision)");
-  }
-  if (!args.out.empty()) check_output_path(args.out, args.force, args.resume);
-  std::optional<OutputLock> lock;
-  if (!args.out.empty()) lock.emplace(args.out);
-
-  std::optional<tbb::global_control> threads;
-  if (args.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, args.threads);
-  const auto thread_count = tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
-
-  engine::RunOptions options;
-  options.seed = e.run.seed;
-  options.crn = e.run.crn;
-  options.grain = args.grain;
-  options.wave_blocks = args.wave;
-  auto summaries = engine::make_summaries<TugOfWar>(points);
-  auto blocks = engine::make_blocks(engine::full_plan(static_cast<std::uint32_t>(points), e.run.runs));
-  if (shard_count > 1 && !e.run.precision) {
-    // Shard i takes the i-th of K contiguous, balanced ranges of the plan's blocks.
-    const std::size_t total_blocks = blocks.size();
-    const auto begin = static_cast<std::ptrdiff_t>(total_blocks * shard_index / shard_count);
-    const auto end = static_cast<std::ptrdiff_t>(total_blocks * (shard_index + 1) / shard_count);
-    blocks = std::vector<engine::Block>(blocks.begin() + begin, blocks.begin() + end);
-  }
-  std::uint64_t shard_runs = 0;
-  for (const auto& b : blocks) shard_runs += b.count;
-
-  if (shard_count > 1) planned = shard_runs;
-  // The results file, new or resumed.
-  const std::string partial = args.out + ".partial";
-  std::optional<output::ResultsWriter> writer;
-  std::optional<output::ResultsSink<TugOfWar>> sink;
-  std::uint64_t already = 0;
-  if (!args.out.empty()) {
-    const auto layout = summaries.front().layout();
-    if (args.resume) {
-      const auto info = output::read_results(partial, layout);
-      if (info.seed != e.run.seed) {
-        throw OutputError(fmt::format("--resume: {} was run with seed {}, not {}; use the same seed, "
-                                      "or --force to start over", partial, info.seed, e.run.seed));
-      }
-      if (info.experiment != to_toml(e)) {
-        throw OutputError(fmt::format("--resume: {} holds a different experiment (the file's is in its "
-                                      "'experiment' attribute); rerun with --force to start over", partial));
-      }
-      if (info.store_runs != store_runs) {
-        throw OutputError(fmt::format("--resume: {} was written with --store {}", partial,
-                                      info.store_runs ? "runs" : "summary"));
-      }
-      output::verify_runs(info, layout);
-      std::uint64_t skipped = 0;
-      std::size_t first = 0;
-      while (first < blocks.size() && skipped < info.runs_done) skipped += blocks[first++].count;
-      if (skipped != info.runs_done) {
-        throw OutputError(fmt::format("--resume: {} is damaged (runs_done = {} is not a block boundary)",
-                                      partial, info.runs_done));
-      }
-      blocks.erase(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(first));
-      summaries = info.summaries;
-      already = info.runs_done;
-      writer.emplace(partial, layout, info.runs_done);
-      sink.emplace(*writer, summaries, info.runs_done, info.wall_seconds, args.checkpoint_seconds);
-      if (!args.quiet) fmt::print(stderr, "resuming {}: {} of {} runs already done\n", partial, already, planned);
-    } else {
-      std::error_code ec;
-      std::filesystem::remove(partial, ec);  // --force, checked above
-      try {
-        auto meta = metadata(e, command_line, store_runs, args.compression == "deflate", thread_count);
-        meta.shard_index = shard_index;
-        meta.shard_count = shard_count;
-        meta.runs_planned = planned;
-        writer.emplace(partial, meta, layout, static_cast<std::uint32_t>(points));
-      } catch (...) {
-        writer.reset();
-        std::filesystem::remove(partial, ec);  // nothing of value in it yet
-        throw;
-      }
-      sink.emplace(*writer, summaries, 0, 0.0, args.checkpoint_seconds);
-    }
-  }
-
-  engine::SignalGuard signals;
-  engine::Progress progress(planned, args.quiet);
-  options.progress = &progress;
-  options.progress_offset = already;
-  ExecuteOptions exec;
-  if (distributed && e.run.precision) {
-    // Every batch is shared among the ranks; integer state is summed and each block's moment
-    // state gathered in rank (= plan) order, so every rank folds the same summaries as one
-    // process would and chooses the same next batch.
-    options.honour_cancel = false;  // all ranks must finish every batch together
-    exec.batch_executor = [&, sink_ptr = sink ? &*sink : nullptr](std::span<const engine::Block> batch,
-                                                                 std::vector<engine::Summary>& global,
-                                                                 const engine::RunOptions& opts) {
-      const std::size_t nb = batch.size();
-      const std::size_t first = nb * static_cast<std::size_t>(world.rank) / static_cast<std::size_t>(world.size);
-      const std::size_t last = nb * static_cast<std::size_t>(world.rank + 1) / static_cast<std::size_t>(world.size);
-      const auto mine = batch.subspan(first, last - first);
-      struct Tee : engine::RecordSink<agents::RunRecord> {
-        engine::RecordSink<agents::RunRecord>* next = nullptr;
-        std::vector<double> moments;  // per block: point, then 6 numbers per continuous field
-        void consume(std::span<const engine::Block> blocks, std::span<const agents::RunRecord> records,
-                     std::span<const engine::Summary> sums) override {
-          for (std::size_t b = 0; b < blocks.size(); ++b) {
-            moments.push_back(blocks[b].point);
-            for (std::size_t f = 0; f < sums[b].layout().continuous.size(); ++f) {
-              const auto r = sums[b].continuous(f).raw();
-              moments.insert(moments.end(), {static_cast<double>(r.n), r.shift, r.sum, r.sum2, r.min, r.max});
-            }
-          }
-          if (next != nullptr) next->consume(blocks, records, sums);
-        }
-      } tee;
-      tee.next = sink_ptr;
-      auto local = engine::make_summaries<TugOfWar>(global.size());
-      engine::RunReport report = engine::run_blocks<TugOfWar>(e.points, mine, local, opts, &tee);
-      const auto& lay = global.front().layout();
-      std::vector<std::uint64_t> ints;
-      for (const auto& s : local) {
-        ints.push_back(s.runs());
-        for (std::size_t f = 0; f < lay.categorical.size(); ++f) ints.insert(ints.end(), s.counts(f).begin(), s.counts(f).end());
-        for (std::size_t f = 0; f < lay.continuous.size(); ++f) {
-          const auto& h = s.continuous(f).histogram();
-          ints.insert(ints.end(), h.begin(), h.end());
-        }
-      }
-      mpi::sum(world, ints);
-      std::size_t at = 0;
-      for (auto& s : global) {
-        s.set_runs(s.runs() + ints[at++]);
-        for (std::size_t f = 0; f < lay.categorical.size(); ++f) {
-          for (auto& c : s.counts(f)) c += ints[at++];
-        }
-        for (std::size_t f = 0; f < lay.continuous.size(); ++f) {
-          auto h = s.continuous(f).histogram();
-          for (auto& c : h) c += ints[at++];
-          s.continuous(f).set_histogram(std::move(h));
-        }
-      }
-      const auto all = mpi::gather_all(world, tee.moments);
-      const std::size_t stride = 1 + 6 * lay.continuous.size();
-      for (std::size_t b = 0; b + stride <= all.size(); b += stride) {
-        auto& s = global.at(static_cast<std::size_t>(all[b]));
-        for (std::size_t f = 0; f < lay.continuous.size(); ++f) {
-          const double* m = &all[b + 1 + 6 * f];
-          const auto& spec = lay.continuous[f];
-          engine::ContinuousStats block(spec.hist_min, spec.hist_max, spec.hist_bins);
-          block.set_raw({static_cast<std::uint64_t>(m[0]), m[1], m[2], m[3], m[4], m[5]});
-          s.continuous(f).merge(block);
-        }
-      }
-      std::uint64_t batch_runs = 0;
-      for (const auto& b : batch) batch_runs += b.count;
-      report.runs_done = batch_runs;
-      report.blocks_done = nb;
-      return report;
-    };
-  }
-  exec.run = options;
-  exec.precision_outcomes = args.precision_outcomes;
-  exec.first_batch = args.exp.runs ? *args.exp.runs : std::min<std::uint64_t>(10'000, e.run.max_runs);
-  engine::PrecisionReport executed;
-  try {
-    executed = execute(e, exec, blocks, summaries, sink ? &*sink : nullptr);
-  } catch (const OutputError&) {
-    // A write failed (disk full...): keep the file exactly as its last checkpoint left it.
-    if (writer) writer->abandon();
-    throw;
-  }
-  const engine::RunReport report = executed.run;
-  const bool met = executed.met;
-  progress.finish();
-  const std::uint64_t done = already + report.runs_done;
-  if (report.interrupted) {
-    const int sig = engine::cancel_signal();
-    std::string where = "nothing was written";
-    if (sink) {
-      sink->finish(false);
-      writer->close();
-      where = fmt::format("partial results are in {}; continue with --resume", partial);
-    }
-    fmt::print(stderr, "error: interrupted by {} after {} of {} runs; {}\n",
-               sig == SIGTERM ? "SIGTERM" : "SIGINT", done,
-               planned > 0 ? fmt::format("{}", planned) : std::string("the planned"), where);
-    return EXIT_INTERRUPTED;
-  }
-  if (sink) {
-    sink->finish(true);
-    writer->close();
-    std::error_code ec;
-    std::filesystem::rename(partial, args.out, ec);
-    if (ec) throw OutputError(fmt::format("cannot rename {} to {}: {}", partial, args.out, ec.message()));
-  }
-  if (distributed) {
-    if (!mpi::all_ok(world, true)) return EXIT_OUTPUT;
-    return distributed_finish(world, final_out, args, e, command_line);
-  }
-  if (!met && !args.quiet) {
-    fmt::print(stderr, "warning: precision {} not reached at every point within --max-runs {}\n",
-               *e.run.precision, e.run.max_runs);
-  }
-  if (args.json) {
-    std::fputs(results_json(e, summaries).c_str(), stdout);
+    // SIGINT stops a long document (Interrupted: exit code 130).
+    write_results_json(stdout, e, summaries, {[&cancel] { return cancel.requested(); }, {}});
+  } else if (shard != nullptr && !shard->blocks().empty()) {
+    const auto blocks = shard->blocks();
+    const auto& s = shard->options().shard;
+    fmt::print("shard {} of {}: {} runs of design point{} {} written to {}; this is part of a run: its results "
+               "come from `wedge merge` of its {} shard files\n",
+               s.index, s.count, shard->planned_runs(), blocks.front().point == blocks.back().point ? "" : "s",
+               blocks.front().point == blocks.back().point ? fmt::format("{}", blocks.front().point)
+                                                           : fmt::format("{} to {}", blocks.front().point, blocks.back().point),
+               args.out, s.count);
+  } else if (shard != nullptr) {
+    fmt::print("shard {} of {}: no runs (the plan has fewer blocks than shards); written to {}\n",
+               shard->options().shard.index, shard->options().shard.count, args.out);
   } else {
     print_table(stdout, e, summaries);
   }
+}
+
+/// The one-line error of an interrupted run; returns the exit code.
+int report_interrupted(const SessionResult& r, const Experiment& e) {
+  const char* by = r.signal == SIGTERM ? "SIGTERM" : r.signal == SIGINT ? "SIGINT" : "a test seam";
+  const std::string next = e.run.precision ? "precision runs cannot be resumed yet; `wedge inspect` reads it"
+                                           : "continue with --resume";
+  fmt::print(stderr, "error: interrupted by {} after {} of {} runs; {}\n", by, r.runs_resumed + r.runs_done,
+             r.runs_planned > 0 ? fmt::format("{}", r.runs_planned) : std::string("the planned"),
+             r.path.empty() ? std::string("nothing was written")
+                            : fmt::format("partial results are in {}; {}", r.path, next));
+  return EXIT_INTERRUPTED;
+}
+
+int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOptions options,
+                            const mpi::World& world, engine::CancelToken& cancel) {
+  engine::Progress progress(0, args.quiet || world.rank != 0);
+  mpi::DistributedHooks hooks;
+  hooks.execution.cancel = &cancel;
+  hooks.execution.progress = &progress;
+  hooks.opened = [&](const Session& session, std::uint64_t already) {
+    // A fixed plan's progress is this rank's share; precision mode's counts the whole job.
+    if (!e.run.precision) progress.set_label(fmt::format("rank {} of {}, its share: ", world.rank, world.size));
+    progress.set_total(session.planned_runs());
+    if (already > 0 && !args.quiet && world.rank == 0) {
+      fmt::print(stderr, "resuming {}.partial: {} of {} runs already done\n", session.options().output.path, already,
+                 session.planned_runs());
+    }
+  };
+  const auto result = mpi::run_distributed(world, e, std::move(options), hooks, args.testing.fail_rank);
+  if (result.session.interrupted) return report_interrupted(result.session, e);
+  if (world.rank != 0) return EXIT_OK;
+  if (!args.quiet) fmt::print(stderr, "merged {} shard files into {}\n", result.parts, args.out);
+  print_results(args, e, result.merged, nullptr, cancel);
+  return EXIT_OK;
+}
+
+int command_run(const RunArgs& args, const std::string& command_line, const mpi::World& world) {
+  ExperimentSource source = source_of(args.exp);
+  source.precision = args.precision;
+  source.max_runs = args.max_runs;
+  const Experiment e = resolve(source);
+  if (!args.quiet) {
+    for (const auto& w : e.warnings) fmt::print(stderr, "warning: {}\n", w);
+  }
+  std::optional<FaultProbe> probe;
+  SessionOptions options = session_options(args, command_line, probe);
+  engine::CancelToken cancel;
+  const engine::SignalGuard signals(cancel);
+  if (world.size > 1) return command_run_distributed(args, e, std::move(options), world, cancel);
+
+  Session session(e, std::move(options));
+  if (!session.resource_warning().empty() && !args.quiet) {
+    fmt::print(stderr, "warning: {}\n", session.resource_warning());
+  }
+  const std::uint64_t already = session.open();
+  if (already > 0 && !args.quiet) {
+    fmt::print(stderr, "resuming {}.partial: {} of {} runs already done\n", args.out, already, session.planned_runs());
+  }
+  engine::Progress progress(session.planned_runs(), args.quiet);
+  const SessionResult result = session.execute({&cancel, nullptr, &progress});
+  if (result.interrupted) return report_interrupted(result, e);
+  if (!result.precision_met && !args.quiet) {
+    fmt::print(stderr, "warning: precision {} not reached at every point within --max-runs {}\n", *e.run.precision,
+               e.run.max_runs);
+  }
+  print_results(args, e, result.summaries, session.options().shard.count > 1 ? &session : nullptr, cancel);
   if (!args.quiet) {
     const double secs = progress.elapsed_seconds();
-    fmt::print(stderr, "{} runs in {:.2f} s ({:.3g} runs/s){}\n", report.runs_done, secs,
-               static_cast<double>(report.runs_done) / secs,
-               args.out.empty() ? "" : fmt::format("; wrote {}", args.out));
+    fmt::print(stderr, "{} runs in {:.2f} s ({:.3g} runs/s){}\n", result.runs_done, secs,
+               static_cast<double>(result.runs_done) / secs, args.out.empty() ? "" : fmt::format("; wrote {}", args.out));
   }
   return EXIT_OK;
 }
 
 int command_merge(const std::vector<std::string>& parts, const std::string& out, bool force,
-                  const std::string& command_line, bool quiet) {
-  check_output_path(out, force, false);
-  const OutputLock lock(out);
-  const std::string partial = out + ".partial";
-  std::error_code ec;
-  std::filesystem::remove(partial, ec);
-  const auto layout = engine::FieldLayout::from(TugOfWar::fields());
-  try {
-    output::merge_shards(parts, partial, layout, command_line);
-  } catch (...) {
-    std::filesystem::remove(partial, ec);  // never leave a half-merged file
-    throw;
-  }
-  std::filesystem::rename(partial, out, ec);
-  if (ec) throw OutputError(fmt::format("cannot rename {} to {}: {}", partial, out, ec.message()));
-  if (!quiet) fmt::print(stderr, "merged {} shard files into {}\n", parts.size(), out);
+                  const std::string& command_line) {
+  merge_results(parts, out, force, command_line);
+  fmt::print(stderr, "merged {} shard files into {}\n", parts.size(), out);
   return EXIT_OK;
 }
 
 int command_inspect(const std::string& path, bool json) {
-  const auto layout = engine::FieldLayout::from(TugOfWar::fields());
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw OutputError(fmt::format("{}: no such file", path));
-  if (std::filesystem::is_directory(path, ec)) throw OutputError(fmt::format("{}: is a directory", path));
-  const auto info = output::read_results(path, layout);
-  if (info.model != TugOfWar::NAME) {
-    throw OutputError(fmt::format("{}: results of model '{}', not '{}'", path, info.model, TugOfWar::NAME));
-  }
-  Experiment e = parse_experiment(info.experiment, path + " (experiment attribute)");
-  resolve_design(e);
-  if (e.points.size() != info.summaries.size()) {
-    throw OutputError(fmt::format("{}: damaged: {} design points in /design but {} in the experiment",
-                                  path, info.summaries.size(), e.points.size()));
-  }
-  const std::string status = info.complete ? "complete" : "PARTIAL (interrupted; continue with --resume)";
+  const auto [info, e] = inspect_results(path);
   if (json) {
-    std::string body = results_json(e, info.summaries);
-    const std::string head = fmt::format(
-        "{{\"path\": \"{}\", \"complete\": {}, \"runs_done\": {}, \"runs_planned\": {}, "
-        "\"runs_stored\": {}, \"model\": \"{}\", \"model_version\": \"{}\", \"format_version\": {}, "
-        "\"created\": \"{}\", \"wall_seconds\": {}, ",
-        path, info.complete, info.runs_done, info.runs_planned, info.runs_stored, info.model,
-        info.model_version, info.format_version, info.created, info.wall_seconds);
-    std::fputs((head + body.substr(1)).c_str(), stdout);
+    engine::CancelToken cancel;
+    const engine::SignalGuard signals(cancel);  // SIGINT stops a long document (exit code 130)
+    const nlohmann::ordered_json head = {
+        {"path", path}, {"complete", info.complete}, {"runs_done", info.runs_done},
+        {"runs_planned", info.runs_planned}, {"runs_stored", info.runs_stored}, {"model", info.model},
+        {"model_version", info.model_version}, {"format_version", info.format_version},
+        {"created", info.created}, {"wall_seconds", info.wall_seconds}};
+    write_results_json(stdout, e, info.summaries, {[&cancel] { return cancel.requested(); }, head});
     return EXIT_OK;
   }
+  const std::string status = info.complete ? "complete" : "PARTIAL (interrupted; continue with --resume)";
   fmt::print("{}: {}\n", path, status);
   fmt::print("  model {} v{}, wedge {} (git {}), format_version {}, created {}\n", info.model,
              info.model_version, info.engine_version, info.git_commit, info.format_version, info.created);
@@ -599,23 +345,7 @@ int command_inspect(const std::string& path, bool json) {
 int command_params(bool json) {
   const auto& params = agents::parameters();
   if (json) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      const auto& p = params[i];
-      const char* type = p.type == agents::ParamType::real      ? "real"
-                         : p.type == agents::ParamType::integer ? "integer"
-                                                                : "boolean";
-      auto num = [](double v) {
-        return std::isinf(v) ? std::string("null") : fmt::format("{}", v);
-      };
-      out += fmt::format(
-          "{}{{\"key\": \"{}\", \"section\": \"{}\", \"type\": \"{}\", \"default\": {}, "
-          "\"min\": {}, \"max\": {}, \"min_exclusive\": {}, \"range\": \"{}\", \"meaning\": \"{}\"}}",
-          i > 0 ? ",\n " : "", p.key, p.section, type, p.default_text(), num(p.min), num(p.max),
-          p.min_exclusive, p.range_text(), p.meaning);
-    }
-    out += "]\n";
-    std::fputs(out.c_str(), stdout);
+    std::fputs(params_json().c_str(), stdout);
     return EXIT_OK;
   }
   std::string section;
@@ -630,28 +360,26 @@ int command_params(bool json) {
 }
 
 int command_trace(const TraceArgs& args) {
-  Experiment e = resolve(args.exp);
-  if (args.point >= e.points.size()) {
-    throw ConfigError(fmt::format("--point {}: the experiment has {} design point(s) (valid: 0 to {})",
-                                  args.point, e.points.size(), e.points.size() - 1));
-  }
-  engine::RunOptions options;
-  options.seed = e.run.seed;
-  options.crn = e.run.crn;
-  const auto key = engine::stream_key(options, args.point, args.replicate);
-  const auto trace = agents::trace_run(e.points[args.point], key);
+  const Experiment e = resolve(source_of(args.exp));
+  const auto story = trace(e, args.point, args.replicate);
   if (args.json) {
-    std::fputs(trace_json(trace, e.run.seed, args.point, args.replicate).c_str(), stdout);
+    std::fputs(trace_json(story, e.run.seed, args.point, args.replicate).c_str(), stdout);
   } else {
     fmt::print("run: seed {}, design point {}, replicate {}{}\n", e.run.seed, args.point,
                args.replicate, e.run.crn ? " (common random numbers)" : "");
-    print_trace(stdout, trace, e.points[args.point].japan.ratify_threshold);
+    print_trace(stdout, story, e.points[args.point].japan.ratify_threshold);
   }
   return EXIT_OK;
 }
 
 int command_validate(const ExperimentArgs& args) {
-  const Experiment e = resolve(args);
+  // Every problem of the file, in line order (a run stops at the first).
+  if (const auto problems = experiment_problems(args.file, args.sets); !problems.empty()) {
+    for (const auto& p : problems) fmt::print(stderr, "error: {}\n", printable(p));
+    return EXIT_BAD_INPUT;
+  }
+  const Experiment e = resolve(source_of(args));
+  for (const auto& w : e.warnings) fmt::print(stderr, "warning: {}\n", w);
   const std::uint64_t points = e.points.size();
   fmt::print("{}: valid; design {} with {} point(s){}; {} replicates per point{}, seed {}\n",
              args.file, design_name(e.sweep.design), points,
@@ -659,6 +387,13 @@ int command_validate(const ExperimentArgs& args) {
              e.run.runs, e.run.precision ? fmt::format(" (precision target {})", *e.run.precision) : "",
              e.run.seed);
   if (!e.run.precision) fmt::print("total runs: {}\n", points * e.run.runs);
+  const std::uint64_t runs = e.run.precision ? e.run.max_runs : e.run.runs;
+  const auto with_records = estimate_needs(e, {runs, 1.0, true, true, false, e.run.runs});
+  fmt::print("estimates{}: memory about {} ({} without --out); a results file about {} with per-run records, {} "
+             "with --store summary\n", e.run.precision ? " (at --max-runs)" : "", byte_text(with_records.memory_bytes),
+             byte_text(estimate_needs(e, {runs, 1.0, false, false, false, e.run.runs}).memory_bytes),
+             byte_text(with_records.file_bytes),
+             byte_text(estimate_needs(e, {runs, 1.0, true, false, false, e.run.runs}).file_bytes));
   return EXIT_OK;
 }
 
@@ -673,29 +408,53 @@ std::string version_text() {
       CLI11_VERSION, output::h5::library_version(), __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
 }
 
-}  // namespace
-
-namespace {
-int run_cli_in(int argc, char** argv, const mpi::World& world);
-}  // namespace
-
-int run_cli(int argc, char** argv) {
-  // A file-size limit (ulimit -f) should be a write error we report, not a signal that kills us.
-  std::signal(SIGXFSZ, SIG_IGN);
-  output::h5::quiet_errors();  // before HDF5 initialises: no HDF5 exit handler, no error printing
-  const mpi::World world = mpi::init(&argc, &argv);
-  const int code = run_cli_in(argc, argv, world);
-  if (world.size > 1 && code != EXIT_OK) {
-    // One rank failed: end the whole job now, so that no rank waits and nothing is merged.
-    fmt::print(stderr, "error: rank {} of {} failed (exit code {}); stopping every rank\n", world.rank, world.size, code);
-    std::fflush(stderr);
-    mpi::abort(world, code);
-  }
-  mpi::finalize(world);
-  return code;
+CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
+  auto* run = app.add_subcommand("run", "Run the experiment (the baseline scenario by default) and "
+                                        "print its outcome table");
+  add_experiment_options(run, a.exp, true, "Experiment file (TOML); without one, the baseline scenario of MODEL.md");
+  run->add_option("--out", a.out, "Write the results to this HDF5 file (via FILE.partial, renamed when complete)");
+  run->add_flag("--force", a.force, "Overwrite an existing results file (or its .partial)");
+  run->add_flag("--resume", a.resume, "Continue the interrupted run of FILE.partial (same experiment and seed)");
+  run->add_option("--store", a.store,
+                  "runs: per-run records and summaries (default up to 10^7 runs); summary: summaries only")
+      ->check(CLI::IsMember({"runs", "summary"}));
+  run->add_option("--shard", a.shard,
+                  "Run only shard i of K (0 <= i < K) of the plan, e.g. --shard 2/8 (for job arrays; "
+                  "combine the parts with `wedge merge`)");
+  run->add_option("--compression", a.compression,
+                  "Per-run records: none (default, fastest) or deflate (shuffle + deflate: about a "
+                  "quarter of the size, slower to write)")
+      ->check(CLI::IsMember({"none", "deflate"}));
+  run->add_option("--threads", a.threads, "Worker threads (default: all cores)")->check(in_range(THREADS_RANGE));
+  run->add_flag("--json", a.json, "Print the results as JSON on stdout, nothing else");
+  run->add_flag("--quiet", a.quiet, "No progress or timing on stderr");
+  run->add_option("--precision", a.precision,
+                  "Add replicates until every category probability of the precision outcomes "
+                  "has a 95% interval half-width <= E at every point")
+      ->check(in_range(PRECISION_RANGE));
+  run->add_option("--max-runs", a.max_runs, "Replicate cap per design point in precision mode (default 10000000)")
+      ->check(in_range(MAX_RUNS_RANGE));
+  run->add_option("--precision-outcomes", a.precision_outcomes,
+                  "Outcomes the precision target applies to (default: format alliance)")
+      ->delimiter(',');
+  // Tuning and testing: hidden from --help (docs/design.md, "Test seams").
+  run->add_option("--grain", a.grain, "Blocks per TBB task (tuning; never changes results)")
+      ->check(in_range(IntegerRange{"grain", 1, 1u << 20}))->group("");
+  run->add_option("--wave", a.wave, "Blocks per wave (tuning; never changes results)")
+      ->check(in_range(IntegerRange{"wave", 1, 1u << 20}))->group("");
+  run->add_option("--checkpoint-seconds", a.checkpoint_seconds, "Seconds between checkpoints of the results file (testing)")
+      ->check(in_range(RealRange{"checkpoint_seconds", 0.0, 3600.0}))->group("");
+  run->add_option("--test-stop-after-blocks", a.testing.stop_after_blocks, "Stop as if interrupted after N blocks")
+      ->group("");
+  run->add_option("--test-stop-after-checkpoints", a.testing.stop_after_checkpoints,
+                  "Stop as if interrupted at the wave boundary after the N-th checkpoint")->group("");
+  run->add_option("--test-fail-rank", a.testing.fail_rank, "Under mpirun: this rank fails at once")->group("");
+  run->add_option("--test-crash-at", a.testing.crash_at, "STEP[:N]: SIGKILL at the N-th write step STEP")->group("");
+  run->add_option("--test-fail-at", a.testing.fail_at, "STEP[:N]: a write failure at the N-th write step STEP")->group("");
+  run->footer(EXIT_CODES_HELP);
+  return run;
 }
 
-namespace {
 int run_cli_in(int argc, char** argv, const mpi::World& world) {
   CLI::App app{"wedge: agent-based Monte Carlo of the Soviet-US tug of war over Japan, 1955-56"};
   app.footer(EXIT_CODES_HELP);
@@ -703,51 +462,11 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   app.set_version_flag("--version", version_text());
 
   RunArgs run_args;
-  auto* run = app.add_subcommand("run", "Run the experiment (the baseline scenario by default) and "
-                                        "print its outcome table");
-  add_experiment_options(run, run_args.exp, true);
-  run->add_option("--out", run_args.out, "Write the results to this HDF5 file (via FILE.partial, renamed when complete)");
-  run->add_flag("--force", run_args.force, "Overwrite an existing results file (or its .partial)");
-  run->add_flag("--resume", run_args.resume, "Continue the interrupted run of FILE.partial (same experiment and seed)");
-  run->add_option("--store", run_args.store,
-                  "runs: per-run records and summaries (default up to 10^7 runs); summary: summaries only")
-      ->check(CLI::IsMember({"runs", "summary"}));
-  run->add_option("--shard", run_args.shard,
-                  "Run only shard i of K (0 <= i < K) of the plan, e.g. --shard 2/8 (for job arrays; "
-                  "combine the parts with `wedge merge`)");
-  run->add_option("--compression", run_args.compression,
-                  "Per-run records: none (default, fastest) or deflate (shuffle + deflate: about a "
-                  "quarter of the size, slower to write)")
-      ->check(CLI::IsMember({"none", "deflate"}));
-  run->add_option("--threads", run_args.threads, "Worker threads (default: all cores)")
-      ->check(CLI::Range(1u, 1024u));
-  run->add_flag("--json", run_args.json, "Print the results as JSON on stdout, nothing else");
-  run->add_flag("--quiet", run_args.quiet, "No progress or timing on stderr");
-  run->add_option("--precision", run_args.precision,
-                  "Add replicates until every category probability of the precision outcomes "
-                  "has a 95% interval half-width <= E at every point")
-      ->check(CLI::Range(1e-6, 0.5));
-  run->add_option("--max-runs", run_args.max_runs,
-                  "Replicate cap per design point in precision mode (default 10000000)")
-      ->check(CLI::Range(std::uint64_t{1}, engine::MAX_REPLICATES));
-  run->add_option("--precision-outcomes", run_args.precision_outcomes,
-                  "Outcomes the precision target applies to (default: format alliance)")
-      ->delimiter(',');
-  run->add_option("--grain", run_args.grain, "Blocks per TBB task (tuning; never changes results)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
-      ->group("");
-  run->add_option("--checkpoint-seconds", run_args.checkpoint_seconds,
-                  "Seconds between checkpoints of the results file (testing)")
-      ->check(CLI::Range(0.0, 3600.0))
-      ->group("");
-  run->add_option("--wave", run_args.wave, "Blocks per wave (tuning; never changes results)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
-      ->group("");
-  run->footer(EXIT_CODES_HELP);
+  auto* run = add_run_command(app, run_args);
 
   ExperimentArgs validate_args;
   auto* validate = app.add_subcommand("validate", "Check an experiment file; print the resolved design size");
-  add_experiment_options(validate, validate_args, true);
+  add_experiment_options(validate, validate_args, true, "The experiment file (TOML) to check");
   validate->get_option("experiment")->required();
 
   bool params_json = false;
@@ -767,13 +486,13 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   merge->add_option("parts", merge_parts, "Shard files (all K of them, any order)")->required();
   merge->add_option("--out", merge_out, "The merged results file")->required();
   merge->add_flag("--force", merge_force, "Overwrite an existing file");
+  merge->footer(EXIT_CODES_HELP);
 
   TraceArgs trace_args;
   auto* trace = app.add_subcommand("trace", "Replay one run of the ensemble and tell its story");
-  add_experiment_options(trace, trace_args.exp, false);
-  trace->add_option("--point", trace_args.point, "Design point (default 0)");
-  trace->add_option("--replicate", trace_args.replicate, "Replicate (default 0)")
-      ->check(CLI::Range(std::uint64_t{0}, engine::MAX_REPLICATES - 1));
+  add_experiment_options(trace, trace_args.exp, false, "Experiment file (TOML); without one, the baseline scenario of MODEL.md");
+  trace->add_option("--point", trace_args.point, "Design point (default 0)")->check(in_range(POINT_RANGE));
+  trace->add_option("--replicate", trace_args.replicate, "Replicate (default 0)")->check(in_range(REPLICATE_RANGE));
   trace->add_flag("--json", trace_args.json, "As JSON");
 
   try {
@@ -799,6 +518,10 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   } catch (const OutputError& e) {
     fmt::print(stderr, "error: {}\n", printable(e.what()));
     return EXIT_OUTPUT;
+  } catch (const Interrupted& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "error: {}\n", printable(e.what()));
+    return EXIT_INTERRUPTED;
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: internal: {}\n", printable(e.what()));
     return 1;
@@ -806,5 +529,21 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
 }
 
 }  // namespace
+
+int run_cli(int argc, char** argv) {
+  // A file-size limit (ulimit -f) should be a write error we report, not a signal that kills us.
+  std::signal(SIGXFSZ, SIG_IGN);
+  output::h5::quiet_errors();  // before HDF5 initialises: no HDF5 exit handler, no error printing
+  const mpi::World world = mpi::init(&argc, &argv);
+  const int code = run_cli_in(argc, argv, world);
+  if (world.size > 1 && code != EXIT_OK) {
+    // One rank failed: end the whole job now, so that no rank waits and nothing is merged.
+    fmt::print(stderr, "error: rank {} of {} failed (exit code {}); stopping every rank\n", world.rank, world.size, code);
+    std::fflush(stderr);
+    mpi::abort(world, code);
+  }
+  mpi::finalize(world);
+  return code;
+}
 
 }  // namespace wedge::experiments

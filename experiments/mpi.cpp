@@ -1,6 +1,13 @@
 #include "experiments/mpi.hpp"
 
+#include "engine/error.hpp"
+#include "experiments/session.hpp"
+
+#include <fmt/format.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <limits>
 
 #if WEDGE_WITH_MPI
 // The C API only: OpenMPI's deprecated C++ bindings need a library Debian does not link here.
@@ -65,19 +72,23 @@ void sum(const World& world, std::vector<std::uint64_t>& data) {
 #endif
 }
 
-std::vector<double> gather_all(const World& world, const std::vector<double>& mine) {
+std::vector<std::byte> gather_all_bytes(const World& world, const std::vector<std::byte>& mine) {
 #if WEDGE_WITH_MPI
   if (world.active && world.size > 1) {
+    if (mine.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+      throw OutputError("MPI: a rank's share of a batch exceeds 2 GB; use smaller batches");
+    }
     const int n = static_cast<int>(mine.size());
     std::vector<int> counts(static_cast<std::size_t>(world.size)), offsets(static_cast<std::size_t>(world.size));
     MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
-    int total = 0;
+    long long total = 0;
     for (std::size_t r = 0; r < counts.size(); ++r) {
-      offsets[r] = total;
+      offsets[r] = static_cast<int>(total);
       total += counts[r];
     }
-    std::vector<double> all(static_cast<std::size_t>(total));
-    MPI_Allgatherv(mine.data(), n, MPI_DOUBLE, all.data(), counts.data(), offsets.data(), MPI_DOUBLE, MPI_COMM_WORLD);
+    if (total > std::numeric_limits<int>::max()) throw OutputError("MPI: a batch's gathered state exceeds 2 GB");
+    std::vector<std::byte> all(static_cast<std::size_t>(total));
+    MPI_Allgatherv(mine.data(), n, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, MPI_COMM_WORLD);
     return all;
   }
 #else
@@ -93,6 +104,94 @@ void abort(const World& world, int code) {
   (void)world;
 #endif
   std::exit(code);
+}
+
+BatchExecutor shared_batches(const World& world) {
+  return [world](std::span<const engine::Block> batch, std::vector<engine::Summary>& global,
+                 const engine::RunOptions& options, RecordSink* sink, const LocalRunner& local) {
+    const std::size_t nb = batch.size();
+    const auto rank = static_cast<std::size_t>(world.rank);
+    const auto size = static_cast<std::size_t>(world.size);
+    const std::size_t first = nb * rank / size;
+    const auto mine = batch.subspan(first, nb * (rank + 1) / size - first);
+    // This rank's blocks' moments, as the runner summarised them, on their way to the file.
+    struct Moments final : RecordSink {
+      RecordSink* next = nullptr;
+      std::vector<engine::ContinuousStats::Raw> moments;
+      void consume(std::span<const engine::Block> blocks, std::span<const agents::RunRecord> records,
+                   std::span<const engine::Summary> summaries) override {
+        const auto state = engine::SummaryState::pack(summaries);
+        moments.insert(moments.end(), state.moments.begin(), state.moments.end());
+        if (next != nullptr) next->consume(blocks, records, summaries);
+      }
+    } tee;
+    tee.next = sink;
+    engine::RunOptions inner = options;
+    inner.cancel = nullptr;     // every rank finishes every batch; cancellation is agreed below
+    inner.progress = nullptr;   // progress counts the whole job, below
+    std::vector<engine::Summary> local_summaries(global.size(), engine::Summary(global.front().layout_ptr()));
+    engine::RunReport report = local(mine, local_summaries, inner, &tee);
+
+    auto integers = engine::SummaryState::pack(local_summaries);
+    sum(world, integers.integers);
+    for (std::size_t p = 0; p < global.size(); ++p) integers.add_integers(p, global[p]);
+    engine::SummaryState moments;
+    moments.rows = nb;
+    moments.moments = gather_all(world, tee.moments);
+    if (moments.moments.size() != nb * global.front().layout().continuous.size()) {
+      throw OutputError("MPI: the ranks' block states do not add up to the batch");
+    }
+    for (std::size_t b = 0; b < nb; ++b) moments.merge_moments(b, global[batch[b].point]);
+
+    report.runs_done = 0;
+    for (const auto& b : batch) report.runs_done += b.count;
+    report.blocks_done = nb;
+    if (options.progress != nullptr) options.progress->update(options.progress_offset + report.runs_done);
+    const bool stop = options.cancel != nullptr && options.cancel->requested();
+    report.interrupted = !all_ok(world, !stop);
+    return report;
+  };
+}
+
+DistributedResult run_distributed(const World& world, const Experiment& e, SessionOptions options,
+                                  const DistributedHooks& hooks, int fail_rank) {
+  namespace fs = std::filesystem;
+  const std::string out = options.output.path;
+  const std::string command_line = options.output.command_line;
+  const bool precision = e.run.precision.has_value();
+  if (out.empty()) throw ConfigError("under mpirun, --out FILE.h5 is needed (the ranks' results are merged into it)");
+  if (options.shard.count != 1) throw ConfigError("--shard and mpirun cannot be combined");
+  check_output_settings(e, options.output);  // before the shard directory is created
+  if (!options.output.resume) check_output_path(out, options.output.force, false);
+  const std::string dir = out + ".shards";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const auto part = [&](int r) { return fmt::format("{}/part-{}-of-{}.h5", dir, r, world.size); };
+  options.shard = {static_cast<std::uint64_t>(world.rank), static_cast<std::uint64_t>(world.size)};
+  options.output.path = part(world.rank);
+  if (!options.output.resume) options.output.force = true;  // a rank's own part, under a directory checked above
+  if (precision) options.batch_executor = shared_batches(world);
+  if (fail_rank == world.rank) {
+    throw OutputError(fmt::format("rank {}: injected failure (--test-fail-rank)", world.rank));
+  }
+
+  DistributedResult result;
+  // Resuming: a rank whose part is already complete has nothing left to do.
+  if (!(options.output.resume && fs::exists(options.output.path, ec))) {
+    Session session(e, std::move(options));
+    const std::uint64_t already = session.open();
+    if (hooks.opened) hooks.opened(session, already);
+    result.session = session.execute(hooks.execution);
+    if (result.session.interrupted) return result;
+  }
+  if (!all_ok(world, true)) throw OutputError(fmt::format("rank {}: another rank failed", world.rank));
+  if (world.rank != 0) return result;
+  std::vector<std::string> parts;
+  for (int r = 0; r < world.size; ++r) parts.push_back(part(r));
+  result.merged = merge_results(parts, out, true, command_line);
+  result.parts = parts.size();
+  fs::remove_all(dir, ec);
+  return result;
 }
 
 }  // namespace wedge::experiments::mpi

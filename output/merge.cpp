@@ -1,5 +1,6 @@
 // Merging the shard files of one experiment into one results file (wedge merge; MPI rank 0).
 #include "engine/error.hpp"
+#include "output/dimension_scales.hpp"
 #include "output/results.hpp"
 
 #include <fmt/format.h>
@@ -42,7 +43,7 @@ struct Range {
 
 }  // namespace
 
-void merge_shards(const std::vector<std::string>& paths, const std::string& out_path,
+std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths, const std::string& out_path,
                   const engine::FieldLayout& layout, const std::string& command_line) {
   if (paths.empty()) throw ConfigError("merge: no shard files given");
   std::vector<ResultsInfo> shards;
@@ -52,9 +53,9 @@ void merge_shards(const std::vector<std::string>& paths, const std::string& out_
   for (std::size_t i = 0; i < shards.size(); ++i) {
     const auto& s = shards[i];
     auto differs = [&](const char* what) {
-      return OutputError(fmt::format("merge: {} and {} are not shards of one run: different {}", first.path, s.path, what));
+      return ConfigError(fmt::format("merge: {} and {} are not shards of one run: different {}", first.path, s.path, what));
     };
-    if (!s.complete) throw OutputError(fmt::format("merge: {} is not complete (finish it with --resume)", s.path));
+    if (!s.complete) throw ConfigError(fmt::format("merge: {} is not complete (finish it with --resume)", s.path));
     if (s.seed != first.seed) throw differs("seed");
     if (s.experiment != first.experiment) throw differs("experiment");
     if (s.model != first.model || s.model_version != first.model_version) throw differs("model");
@@ -62,7 +63,7 @@ void merge_shards(const std::vector<std::string>& paths, const std::string& out_
     if (s.store_runs != first.store_runs) throw differs("--store");
     if (s.compression != first.compression) throw differs("--compression");
     if (!by_index.emplace(s.shard_index, i).second) {
-      throw OutputError(fmt::format("merge: shard {} of {} is given twice ({} and {})", s.shard_index,
+      throw ConfigError(fmt::format("merge: shard {} of {} is given twice ({} and {})", s.shard_index,
                                     s.shard_count, shards[by_index[s.shard_index]].path, s.path));
     }
   }
@@ -73,7 +74,7 @@ void merge_shards(const std::vector<std::string>& paths, const std::string& out_
   if (!missing.empty()) {
     std::string list;
     for (auto k : missing) list += (list.empty() ? "" : ", ") + std::to_string(k);
-    throw OutputError(fmt::format("merge: missing shard(s) {} of {}", list, first.shard_count));
+    throw ConfigError(fmt::format("merge: missing shard(s) {} of {}", list, first.shard_count));
   }
   std::vector<const ResultsInfo*> ordered;
   for (const auto& [k, i] : by_index) ordered.push_back(&shards[i]);
@@ -165,27 +166,23 @@ void merge_shards(const std::vector<std::string>& paths, const std::string& out_
       }
     }
   }
-  // Summaries: counts and histograms add exactly; the continuous moments are folded block by
-  // block in plan order, exactly as one process folds them.
+  // Summaries (engine::SummaryState): the integer parts of the shards' summaries add exactly; the
+  // moments are folded block by block in plan order (from /blocks), exactly as one process folds them.
   const auto layout_ptr = std::make_shared<const engine::FieldLayout>(layout);
   std::vector<engine::Summary> summaries(points, engine::Summary(layout_ptr));
-  for (std::uint32_t p = 0; p < points; ++p) {
-    std::uint64_t n = 0;
-    for (const auto* s : ordered) {
-      n += s->summaries[p].runs();
-      for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
-        auto dst = summaries[p].counts(f);
-        const auto src = s->summaries[p].counts(f);
-        for (std::size_t c = 0; c < dst.size(); ++c) dst[c] += src[c];
-      }
-    }
-    summaries[p].set_runs(n);
+  for (const auto* s : ordered) {
+    const auto state = engine::SummaryState::pack(s->summaries);
+    for (std::uint32_t p = 0; p < points; ++p) state.add_integers(p, summaries[p]);
   }
   {
     const h5::Handle out(h5::open_file(out_path, false));
     const auto blocks = h5::open_group(out, "blocks");
     const auto block_point = h5::read_dataset<std::uint32_t>(blocks, "point");
-    for (std::size_t f = 0; f < layout.continuous.size(); ++f) {
+    const std::size_t nv = layout.continuous.size();
+    engine::SummaryState moments;
+    moments.rows = block_point.size();
+    moments.moments.resize(moments.rows * nv);
+    for (std::size_t f = 0; f < nv; ++f) {
       const auto& spec = layout.continuous[f];
       const auto bn = h5::read_dataset<std::uint64_t>(blocks, spec.name + "_n");
       const auto shift = h5::read_dataset<double>(blocks, spec.name + "_shift");
@@ -193,23 +190,24 @@ void merge_shards(const std::vector<std::string>& paths, const std::string& out_
       const auto sum2 = h5::read_dataset<double>(blocks, spec.name + "_sum2");
       const auto mn = h5::read_dataset<double>(blocks, spec.name + "_min");
       const auto mx = h5::read_dataset<double>(blocks, spec.name + "_max");
-      for (std::size_t b = 0; b < block_point.size(); ++b) {
-        engine::ContinuousStats block(spec.hist_min, spec.hist_max, spec.hist_bins);
-        block.set_raw({bn[b], shift[b], sum[b], sum2[b], mn[b], mx[b]});
-        summaries.at(block_point[b]).continuous(f).merge(block);
-      }
-      for (std::uint32_t p = 0; p < points; ++p) {
-        std::vector<std::uint64_t> hist(spec.hist_bins + 2, 0);
-        for (const auto* s : ordered) {
-          const auto& h = s->summaries[p].continuous(f).histogram();
-          for (std::size_t i = 0; i < hist.size(); ++i) hist[i] += h[i];
+      for (const auto* column : {&shift, &sum, &sum2, &mn, &mx}) {
+        if (column->size() != moments.rows || bn.size() != moments.rows) {
+          throw OutputError(fmt::format("merge: {}: /blocks/{} columns differ in length", out_path, spec.name));
         }
-        summaries[p].continuous(f).set_histogram(std::move(hist));
       }
+      for (std::size_t b = 0; b < moments.rows; ++b) {
+        moments.moments[b * nv + f] = {bn[b], shift[b], sum[b], sum2[b], mn[b], mx[b]};
+      }
+    }
+    for (std::size_t b = 0; b < moments.rows; ++b) {
+      if (block_point[b] >= points) throw OutputError(fmt::format("merge: /blocks/point {} is out of range", block_point[b]));
+      moments.merge_moments(b, summaries[block_point[b]]);
     }
   }
   writer.checkpoint(summaries, runs, wall, true);
   writer.close();
+  write_dimension_scales(out_path);
+  return summaries;
 }
 
 }  // namespace wedge::output

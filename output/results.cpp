@@ -48,6 +48,28 @@ hid_t stored_type(const engine::FieldSpec& f, bool numeric) {
 
 }  // namespace
 
+namespace {
+constexpr std::pair<WriterProbe::Step, const char*> STEP_NAMES[] = {
+    {WriterProbe::Step::runs_appended, "runs_appended"},     {WriterProbe::Step::blocks_appended, "blocks_appended"},
+    {WriterProbe::Step::slot_written, "slot_written"},       {WriterProbe::Step::slot_flushed, "slot_flushed"},
+    {WriterProbe::Step::slot_synced, "slot_synced"},         {WriterProbe::Step::slot_named, "slot_named"},
+    {WriterProbe::Step::summary_written, "summary_written"}, {WriterProbe::Step::checkpoint_done, "checkpoint_done"}};
+}  // namespace
+
+const char* step_name(WriterProbe::Step step) {
+  for (const auto& [s, name] : STEP_NAMES) {
+    if (s == step) return name;
+  }
+  return "?";
+}
+
+std::optional<WriterProbe::Step> parse_step(std::string_view name) {
+  for (const auto& [s, n] : STEP_NAMES) {
+    if (name == n) return s;
+  }
+  return std::nullopt;
+}
+
 bool numeric_categories(const engine::FieldSpec& field) {
   if (field.kind != engine::FieldKind::categorical || field.categories.empty()) return false;
   for (const auto& c : field.categories) {
@@ -268,13 +290,16 @@ void ResultsWriter::append_blocks(std::span<const engine::Block> blocks,
   h5::append(block_columns_[2], H5T_NATIVE_UINT32, u32.data(), n);
   for (std::size_t i = 0; i < n; ++i) u64[i] = blocks[i].sequence;
   h5::append(block_columns_[3], H5T_NATIVE_UINT64, u64.data(), n);
+  // Each block's moments (engine::SummaryState), as they are: merge replays them in plan order.
+  const auto state = engine::SummaryState::pack(block_summaries);
+  const std::size_t nv = layout_.continuous.size();
   std::vector<double> f64(n);
-  for (std::size_t f = 0; f < layout_.continuous.size(); ++f) {
+  for (std::size_t f = 0; f < nv; ++f) {
     const std::size_t base = 4 + 6 * f;
-    for (std::size_t i = 0; i < n; ++i) u64[i] = block_summaries[i].continuous(f).raw().n;
+    for (std::size_t i = 0; i < n; ++i) u64[i] = state.moments[i * nv + f].n;
     h5::append(block_columns_[base], H5T_NATIVE_UINT64, u64.data(), n);
-    const auto part = [&](std::size_t column, auto member) {
-      for (std::size_t i = 0; i < n; ++i) f64[i] = block_summaries[i].continuous(f).raw().*member;
+    const auto part = [&](std::size_t column, double engine::ContinuousStats::Raw::*member) {
+      for (std::size_t i = 0; i < n; ++i) f64[i] = state.moments[i * nv + f].*member;
       h5::append(block_columns_[base + column], H5T_NATIVE_DOUBLE, f64.data(), n);
     };
     part(1, &engine::ContinuousStats::Raw::shift);
@@ -283,6 +308,7 @@ void ResultsWriter::append_blocks(std::span<const engine::Block> blocks,
     part(4, &engine::ContinuousStats::Raw::min);
     part(5, &engine::ContinuousStats::Raw::max);
   }
+  reach(WriterProbe::Step::blocks_appended);
 }
 
 void ResultsWriter::append_runs(std::span<const engine::Block> blocks,
@@ -338,49 +364,56 @@ void ResultsWriter::append_runs(std::span<const engine::Block> blocks,
       h5::append(columns_[2 + nc + v], H5T_NATIVE_DOUBLE, f64.data(), n);
     }
   }
+  reach(WriterProbe::Step::runs_appended);
 }
 
 void ResultsWriter::write_state(hid_t group, const std::vector<engine::Summary>& summaries) const {
+  // The summaries' engine::SummaryState: each part under its documented name, every point's
+  // moments normalised (shift = mean, sum = 0, sum2 = m2), hence stored as _mean and _m2.
+  const auto state = engine::SummaryState::pack(summaries);
+  const engine::SummaryState::Offsets at(layout_);
   const hsize_t points = summaries.size();
-  std::vector<std::uint64_t> runs(points);
-  for (std::size_t p = 0; p < points; ++p) runs[p] = summaries[p].runs();
-  h5::write_dataset(group, "runs", {points}, runs.data());
+  const auto integers = [&](std::size_t offset, hsize_t width) {
+    std::vector<std::uint64_t> out(points * width);
+    for (std::size_t p = 0; p < points; ++p) {
+      const auto* row = state.integers.data() + p * at.width + offset;
+      std::copy(row, row + width, out.begin() + static_cast<std::ptrdiff_t>(p * width));
+    }
+    return out;
+  };
+  h5::write_dataset(group, "runs", {points}, integers(at.runs, 1).data());
   for (std::size_t f = 0; f < layout_.categorical.size(); ++f) {
     const hsize_t cats = layout_.categorical[f].categories.size();
-    std::vector<std::uint64_t> counts(points * cats);
-    for (std::size_t p = 0; p < points; ++p) {
-      const auto c = summaries[p].counts(f);
-      std::copy(c.begin(), c.end(), counts.begin() + static_cast<std::ptrdiff_t>(p * cats));
-    }
-    h5::write_dataset(group, layout_.categorical[f].name + "_counts", {points, cats}, counts.data());
+    h5::write_dataset(group, layout_.categorical[f].name + "_counts", {points, cats}, integers(at.counts[f], cats).data());
   }
-  for (std::size_t f = 0; f < layout_.continuous.size(); ++f) {
+  const std::size_t nv = layout_.continuous.size();
+  for (std::size_t f = 0; f < nv; ++f) {
     const std::string& name = layout_.continuous[f].name;
     const hsize_t bins = layout_.continuous[f].hist_bins + 2;
-    std::vector<std::uint64_t> n(points), hist(points * bins);
+    std::vector<std::uint64_t> n(points);
     std::vector<double> mean(points), m2(points), mn(points), mx(points);
     for (std::size_t p = 0; p < points; ++p) {
-      const auto& st = summaries[p].continuous(f);
-      n[p] = st.n();
-      mean[p] = st.mean();
-      m2[p] = st.m2();
-      mn[p] = st.min();
-      mx[p] = st.max();
-      std::copy(st.histogram().begin(), st.histogram().end(), hist.begin() + static_cast<std::ptrdiff_t>(p * bins));
+      const auto m = state.moments[p * nv + f].normalised();
+      n[p] = m.n;
+      mean[p] = m.shift;
+      m2[p] = m.sum2;
+      mn[p] = m.min;
+      mx[p] = m.max;
     }
     h5::write_dataset(group, name + "_n", {points}, n.data());
     h5::write_dataset(group, name + "_mean", {points}, mean.data());
     h5::write_dataset(group, name + "_m2", {points}, m2.data());
     h5::write_dataset(group, name + "_min", {points}, mn.data());
     h5::write_dataset(group, name + "_max", {points}, mx.data());
-    h5::write_dataset(group, name + "_histogram", {points, bins}, hist.data());
+    h5::write_dataset(group, name + "_histogram", {points, bins}, integers(at.histograms[f], bins).data());
   }
 }
 
 void ResultsWriter::checkpoint(const std::vector<engine::Summary>& summaries, std::uint64_t runs_done,
                                double wall_seconds, bool complete) {
-  // 1. The state goes to the slot not in use, in place; 2. flush; 3. only then the root names it.
-  // A crash at any point leaves the slot the root names intact.
+  // 1. The state goes to the slot not in use, in place; 2. flush and fsync; 3. only then the root
+  // names it. A crash at any point, or a power loss (the operating system may write pages in any
+  // order until fsync), leaves the slot the root names intact.
   const std::uint64_t slot = 1 - current_slot_;
   {
     const auto g = h5::open_group(file_, "checkpoint/" + std::to_string(slot));
@@ -388,16 +421,22 @@ void ResultsWriter::checkpoint(const std::vector<engine::Summary>& summaries, st
     h5::set_attr(g, "runs_done", runs_done);
     h5::set_attr(g, "wall_seconds", wall_seconds);
   }
+  reach(WriterProbe::Step::slot_written);
   h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_ + ": cannot flush");
+  reach(WriterProbe::Step::slot_flushed);
+  sync_to_disk();
+  reach(WriterProbe::Step::slot_synced);
   h5::set_attr(file_, "checkpoint_slot", slot);
   h5::set_attr(file_, "runs_done", runs_done);
   h5::set_attr(file_, "wall_seconds", wall_seconds);
   h5::set_attr(file_, "runs_per_second", wall_seconds > 0 ? static_cast<double>(runs_done) / wall_seconds : 0.0);
   current_slot_ = slot;
+  reach(WriterProbe::Step::slot_named);
   if (complete) write_summary(summaries);
   h5::set_attr(file_, "complete", std::uint64_t{complete ? 1u : 0u});
   h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_ + ": cannot flush");
   sync_to_disk();
+  reach(WriterProbe::Step::checkpoint_done);
 }
 
 void ResultsWriter::sync_to_disk() {
@@ -411,6 +450,11 @@ void ResultsWriter::sync_to_disk() {
 }
 
 void ResultsWriter::write_summary(const std::vector<engine::Summary>& summaries) {
+  write_summary_datasets(summaries);
+  reach(WriterProbe::Step::summary_written);
+}
+
+void ResultsWriter::write_summary_datasets(const std::vector<engine::Summary>& summaries) {
   const auto group = h5::open_group(file_, "summary");
   const hsize_t points = summaries.size();
   std::vector<std::uint64_t> runs(points);
@@ -482,6 +526,51 @@ void ResultsWriter::close() {
     file_.reset();
   }
 }
+
+namespace {
+
+/// The summaries stored in a checkpoint slot by ResultsWriter::write_state (its inverse).
+std::vector<engine::Summary> read_state(hid_t group, const engine::FieldLayout& layout, std::size_t points) {
+  const engine::SummaryState::Offsets at(layout);
+  engine::SummaryState state;
+  state.rows = points;
+  state.integers.resize(points * at.width);
+  const auto integers = [&](const std::string& name, std::size_t offset, std::size_t width) {
+    std::vector<hsize_t> dims;
+    const auto column = h5::read_dataset<std::uint64_t>(group, name, &dims);
+    const bool shaped = width == 1 ? dims.size() == 1 && dims[0] == points
+                                   : dims.size() == 2 && dims[0] == points && dims[1] == width;
+    if (!shaped) throw OutputError("checkpoint dataset " + name + " has the wrong shape");
+    for (std::size_t p = 0; p < points; ++p) {
+      std::copy_n(column.begin() + static_cast<std::ptrdiff_t>(p * width), width,
+                  state.integers.begin() + static_cast<std::ptrdiff_t>(p * at.width + offset));
+    }
+  };
+  integers("runs", at.runs, 1);
+  for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
+    integers(layout.categorical[f].name + "_counts", at.counts[f], layout.categorical[f].categories.size());
+  }
+  const std::size_t nv = layout.continuous.size();
+  state.moments.resize(points * nv);
+  for (std::size_t f = 0; f < nv; ++f) {
+    const auto& spec = layout.continuous[f];
+    integers(spec.name + "_histogram", at.histograms[f], spec.hist_bins + 2);
+    const auto n = h5::read_dataset<std::uint64_t>(group, spec.name + "_n");
+    const auto mean = h5::read_dataset<double>(group, spec.name + "_mean");
+    const auto m2 = h5::read_dataset<double>(group, spec.name + "_m2");
+    const auto mn = h5::read_dataset<double>(group, spec.name + "_min");
+    const auto mx = h5::read_dataset<double>(group, spec.name + "_max");
+    for (const auto* column : {&mean, &m2, &mn, &mx}) {
+      if (column->size() != points || n.size() != points) {
+        throw OutputError("checkpoint moments of " + spec.name + " have the wrong length");
+      }
+    }
+    for (std::size_t p = 0; p < points; ++p) state.moments[p * nv + f] = {n[p], mean[p], 0.0, m2[p], mn[p], mx[p]};
+  }
+  return state.unpack(std::make_shared<const engine::FieldLayout>(layout));
+}
+
+}  // namespace
 
 void verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout) {
   if (!info.store_runs) return;
@@ -578,54 +667,15 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
       if (column.size() != points.size()) throw OutputError("/design/" + info.swept_keys[k] + " has the wrong length");
       for (std::size_t p = 0; p < points.size(); ++p) info.values[p][k] = column[p];
     }
-    const auto layout_ptr = std::make_shared<const engine::FieldLayout>(layout);
-    info.summaries.assign(points.size(), engine::Summary(layout_ptr));
     // The authoritative state is the checkpoint slot the root names (written, flushed, then named).
     const std::uint64_t slot = h5::get_attr_u64(file, "checkpoint_slot");
     if (slot > 1) throw OutputError("checkpoint_slot is neither 0 nor 1");
     const auto state = h5::open_group(file, "checkpoint/" + std::to_string(slot));
     // The slot's own runs_done is authoritative: the root's copy is written after it.
     info.runs_done = h5::get_attr_u64(state, "runs_done");
-    const auto runs = h5::read_dataset<std::uint64_t>(state, "runs");
-    if (runs.size() != points.size()) throw OutputError("the checkpoint has the wrong number of points");
-    for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
-      const std::string name = layout.categorical[f].name + "_counts";
-      std::vector<hsize_t> dims;
-      const auto counts = h5::read_dataset<std::uint64_t>(state, name, &dims);
-      const std::size_t cats = layout.categorical[f].categories.size();
-      if (dims.size() != 2 || dims[0] != points.size() || dims[1] != cats) {
-        throw OutputError("checkpoint dataset " + name + " has the wrong shape");
-      }
-      for (std::size_t p = 0; p < points.size(); ++p) {
-        auto dst = info.summaries[p].counts(f);
-        std::copy_n(counts.begin() + static_cast<std::ptrdiff_t>(p * cats), cats, dst.begin());
-      }
-    }
-    for (std::size_t f = 0; f < layout.continuous.size(); ++f) {
-      const auto& spec = layout.continuous[f];
-      const auto n = h5::read_dataset<std::uint64_t>(state, spec.name + "_n");
-      const auto mean = h5::read_dataset<double>(state, spec.name + "_mean");
-      const auto m2 = h5::read_dataset<double>(state, spec.name + "_m2");
-      const auto mn = h5::read_dataset<double>(state, spec.name + "_min");
-      const auto mx = h5::read_dataset<double>(state, spec.name + "_max");
-      std::vector<hsize_t> dims;
-      const auto hist = h5::read_dataset<std::uint64_t>(state, spec.name + "_histogram", &dims);
-      const std::size_t bins = spec.hist_bins + 2;
-      if (dims.size() != 2 || dims[0] != points.size() || dims[1] != bins) {
-        throw OutputError("checkpoint histogram of " + spec.name + " has the wrong shape");
-      }
-      for (std::size_t p = 0; p < points.size(); ++p) {
-        info.summaries[p].continuous(f) = engine::ContinuousStats::from_parts(
-            n[p], mean[p], m2[p], mn[p], mx[p], spec.hist_min, spec.hist_max,
-            std::vector<std::uint64_t>(hist.begin() + static_cast<std::ptrdiff_t>(p * bins),
-                                       hist.begin() + static_cast<std::ptrdiff_t>((p + 1) * bins)));
-      }
-    }
+    info.summaries = read_state(state, layout, points.size());
     std::uint64_t total = 0;
-    for (std::size_t p = 0; p < points.size(); ++p) {
-      info.summaries[p].set_runs(runs[p]);
-      total += runs[p];
-    }
+    for (const auto& s : info.summaries) total += s.runs();
     if (total != info.runs_done) throw OutputError("the checkpoint's runs do not add up to runs_done");
     if (info.store_runs && h5::exists(file, "runs")) {
       const auto records = h5::open_group(file, "runs");

@@ -6,8 +6,10 @@
 #include "output/hdf5.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,6 +44,30 @@ struct Metadata {
   std::uint64_t shard_count = 1;            ///< shards of the plan (1 for a whole run)
 };
 
+/// Test seam (docs/design.md, "Test seams"): told of each step of a results file's write protocol,
+/// in order, on the thread that writes. It may record the order, throw (an OutputError injects a
+/// write failure at that step) or end the process (a crash at exactly that step). Production code
+/// never installs one.
+class WriterProbe {
+ public:
+  enum class Step {
+    runs_appended,    ///< a wave's records are in /runs (not yet flushed)
+    blocks_appended,  ///< the wave's blocks are in /blocks
+    slot_written,     ///< a checkpoint's state is in the slot not in use
+    slot_flushed,     ///< ... handed to the operating system (H5Fflush)
+    slot_synced,      ///< ... on disk (fsync)
+    slot_named,       ///< the root attribute checkpoint_slot names the new slot
+    summary_written,  ///< /summary is written (a complete or cleanly interrupted file)
+    checkpoint_done,  ///< the checkpoint is flushed and synced, with `complete` set
+  };
+  virtual ~WriterProbe() = default;
+  virtual void at(Step step) = 0;
+};
+
+/// The step's name as written above ("slot_named"); parse_step is its inverse (nullopt if unknown).
+const char* step_name(WriterProbe::Step step);
+std::optional<WriterProbe::Step> parse_step(std::string_view name);
+
 /// An open results file being written.
 class ResultsWriter {
  public:
@@ -70,11 +96,17 @@ class ResultsWriter {
   /// points past the data the failed writes never stored).
   void abandon() noexcept;
   const std::string& path() const { return path_; }
+  /// Installs a test probe (null: none); it must outlive the writer's use.
+  void set_probe(WriterProbe* probe) noexcept { probe_ = probe; }
 
  private:
+  void reach(WriterProbe::Step step) {
+    if (probe_ != nullptr) probe_->at(step);
+  }
   void open_columns();
   void sync_to_disk();
   void write_state(hid_t group, const std::vector<engine::Summary>& summaries) const;
+  void write_summary_datasets(const std::vector<engine::Summary>& summaries);
 
   std::string path_;
   engine::FieldLayout layout_;
@@ -87,6 +119,7 @@ class ResultsWriter {
   std::vector<bool> category_wide_;  ///< stored as uint16 (else uint8)
   hid_t point_type_ = H5T_NATIVE_UINT32;  ///< memory type of /runs/point
   std::uint64_t current_slot_ = 0;
+  WriterProbe* probe_ = nullptr;
 };
 
 /// Everything a results file says, read back.
@@ -134,9 +167,11 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
 void verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout);
 
 /// Merges complete shard files (`wedge run --shard i/K`) into `out_path` (which must not exist):
-/// /runs concatenated in plan order, summaries equal bit for bit to one process's. Throws
-/// OutputError if the shards are not exactly the K shards of one experiment and seed.
-void merge_shards(const std::vector<std::string>& paths, const std::string& out_path,
+/// /runs concatenated in plan order, summaries equal bit for bit to one process's; returns them.
+/// Throws ConfigError (bad input) if the files are not exactly the K complete shards of one
+/// experiment, seed and storage mode, OutputError if a file cannot be read (missing, foreign,
+/// damaged) or the output written.
+std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths, const std::string& out_path,
                   const engine::FieldLayout& layout, const std::string& command_line);
 
 /// Whether every category label of a field is an integer (then /runs stores the label's value).

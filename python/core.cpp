@@ -1,19 +1,25 @@
-// wedge._core: the engine from Python. simulate() runs an experiment without writing a file and
-// returns the same JSON document as `wedge run --json` (so the results equal the command line's),
-// plus, if asked, every run's record as NumPy columns. The GIL is released while the engine runs.
+// wedge._core: the engine from Python. simulate() runs an experiment through the application layer
+// (experiments/session.hpp, as the command line does) without writing a file and returns the same
+// JSON document as `wedge run --json`, plus, if asked, every run's record as NumPy columns. The GIL
+// is released while the engine runs; Ctrl-C stops the run and raises KeyboardInterrupt.
+#include "agents/params.hpp"
 #include "agents/tug_of_war.hpp"
 #include "engine/error.hpp"
-#include "experiments/execute.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/report.hpp"
+#include "experiments/session.hpp"
 #include "wedge/version.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
-#include <tbb/global_control.h>
-
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <exception>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -53,43 +59,78 @@ py::array_t<T> to_numpy(std::vector<T>&& v) {
   return py::array_t<T>({heap->size()}, {sizeof(T)}, heap->data(), owner);
 }
 
+/// Runs `session` on a worker thread while this (the calling) thread, holding the GIL only to
+/// check, polls Python's signal handlers: a KeyboardInterrupt (Ctrl-C) cancels the run at its next
+/// wave boundary and is raised here. Errors of the run are rethrown here, where pybind11 maps them.
+experiments::SessionResult execute_interruptibly(experiments::Session& session, experiments::RecordSink* records) {
+  engine::CancelToken cancel;
+  experiments::SessionResult result;
+  std::exception_ptr error;
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::thread worker([&] {
+    try {
+      result = session.execute({&cancel, records, nullptr});
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard lock(mutex);
+    done = true;
+    done_cv.notify_all();
+  });
+  bool interrupted = false;
+  for (;;) {
+    {
+      py::gil_scoped_release release;
+      std::unique_lock lock(mutex);
+      if (done_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return done; })) break;
+    }
+    if (!interrupted && PyErr_CheckSignals() != 0) {
+      interrupted = true;  // the Python error stays set until we raise it below
+      cancel.request(SIGINT);
+    }
+  }
+  {
+    py::gil_scoped_release release;
+    worker.join();
+  }
+  if (interrupted) throw py::error_already_set();
+  if (error) std::rethrow_exception(error);
+  return result;
+}
+
 py::tuple simulate(const std::string& experiment_text, const std::string& experiment_path,
                    std::optional<std::uint64_t> runs, std::optional<std::uint64_t> seed,
                    std::optional<unsigned> threads, const std::vector<std::string>& sets,
                    std::optional<bool> crn, std::optional<double> precision, bool records) {
-  experiments::Experiment e;
-  if (!experiment_path.empty()) {
-    e = experiments::load_experiment(experiment_path);
-  } else if (!experiment_text.empty()) {
-    e = experiments::parse_experiment(experiment_text, "<experiment dict>");
+  experiments::ExperimentSource source;
+  source.file = experiment_path;
+  source.text = experiment_text;
+  source.text_name = "<experiment dict>";
+  source.sets = sets;
+  source.runs = runs;
+  source.seed = seed;
+  source.crn = crn;
+  source.precision = precision;
+  if (threads) experiments::check_threads(*threads);  // the command line's range (experiment.hpp)
+  experiments::SessionOptions options;
+  options.threads = threads.value_or(0);
+  options.first_batch = runs;  // precision mode: runs, if given, is the first batch
+  options.keeps_records = records;  // every record is kept in memory: part of the memory estimate
+  experiments::Session session(experiments::resolve(source), options);
+  // The design's warnings (e.g. a Sobol design whose size is not a power of two) and the
+  // resource note, as Python warnings.
+  for (const auto& w : session.experiment().warnings) {
+    if (PyErr_WarnEx(PyExc_UserWarning, w.c_str(), 1) != 0) throw py::error_already_set();
   }
-  experiments::apply_overrides(e, sets);
-  if (runs) e.run.runs = *runs;
-  if (seed) e.run.seed = *seed;
-  if (crn) e.run.crn = *crn;
-  if (precision) e.run.precision = *precision;
-  if (e.run.runs == 0 || e.run.runs > engine::MAX_REPLICATES) {
-    throw ConfigError("runs must be in [1, 4294967296]");
+  if (!session.resource_warning().empty() &&
+      PyErr_WarnEx(PyExc_ResourceWarning, session.resource_warning().c_str(), 1) != 0) {
+    throw py::error_already_set();
   }
-  experiments::resolve_design(e);
-  if (threads && (*threads < 1 || *threads > 1024)) throw ConfigError("threads must be in [1, 1024]");
-
-  auto summaries = engine::make_summaries<agents::TugOfWar>(e.points.size());
-  const auto layout = summaries.front().layout();
+  const auto layout = engine::FieldLayout::from(agents::TugOfWar::fields());
   Columns columns(layout.categorical.size(), layout.continuous.size());
-  {
-    py::gil_scoped_release release;
-    std::optional<tbb::global_control> control;
-    if (threads) control.emplace(tbb::global_control::max_allowed_parallelism, *threads);
-    experiments::ExecuteOptions options;
-    options.run.seed = e.run.seed;
-    options.run.crn = e.run.crn;
-    options.run.honour_cancel = false;
-    options.first_batch = runs ? *runs : std::min<std::uint64_t>(10'000, e.run.max_runs);
-    const auto blocks = engine::make_blocks(
-        engine::full_plan(static_cast<std::uint32_t>(e.points.size()), e.run.runs));
-    experiments::execute(e, options, blocks, summaries, records ? &columns : nullptr);
-  }
+  const auto result = execute_interruptibly(session, records ? &columns : nullptr);
   py::dict cols;
   if (records) {
     cols["point"] = to_numpy(std::move(columns.point));
@@ -101,7 +142,8 @@ py::tuple simulate(const std::string& experiment_text, const std::string& experi
       cols[py::str(layout.continuous[v].name)] = to_numpy(std::move(columns.values[v]));
     }
   }
-  return py::make_tuple(experiments::results_json(e, summaries), cols, experiments::to_toml(e));
+  const auto& e = session.experiment();
+  return py::make_tuple(experiments::results_json(e, result.summaries), cols, experiments::to_toml(e));
 }
 
 py::list fields() {
@@ -112,6 +154,33 @@ py::list fields() {
     d["kind"] = f.kind == engine::FieldKind::categorical ? "categorical" : "continuous";
     d["categories"] = f.categories;
     d["description"] = f.description;
+    out.append(d);
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
+/// The parameter registry (agents/params.hpp) for Python: one dict per key with key, section,
+/// type ("real", "integer", "boolean"), default, min, max (floats, may be infinite),
+/// min_exclusive, range (in words) and meaning, in the order of MODEL.md §4.
+py::list parameters() {
+  py::list out;
+  for (const auto& p : agents::parameters()) {
+    py::dict d;
+    d["key"] = p.key;
+    d["section"] = p.section;
+    d["type"] = p.type == agents::ParamType::real      ? "real"
+                : p.type == agents::ParamType::integer ? "integer"
+                                                       : "boolean";
+    d["default"] = p.get(agents::Scenario{});
+    d["min"] = p.min;
+    d["max"] = p.max;
+    d["min_exclusive"] = p.min_exclusive;
+    d["range"] = p.range_text();
+    d["meaning"] = p.meaning;
     out.append(d);
   }
   return out;
@@ -137,6 +206,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("records"),
         "Runs an experiment; returns (results JSON text, per-run columns dict, resolved experiment TOML).");
   m.def("fields", &fields, "The run record's fields.");
+  m.def("parameters", &parameters, "Every scenario key: key, section, type, default, min, max, range, meaning.");
   m.attr("__version__") = VERSION;
   m.attr("git_commit") = GIT_COMMIT;
   m.attr("kernel") = agents::kernel_name();

@@ -11,13 +11,23 @@ packages=(
   libtbb-dev libboost-random-dev librandom123-dev libhdf5-dev hdf5-tools
   catch2 libbenchmark-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   pybind11-dev
+  # JSON documents and CSV files of design points (experiments/)
+  nlohmann-json3-dev libcsv-dev
   # multi-node runs (mpirun)
   libopenmpi-dev openmpi-bin
-  # fuzzing (make fuzz)
+  # fuzzing (make fuzz, and the fuzz smoke run of make test: the CMake preset fuzz)
   clang-14 libclang-rt-14-dev
+  # formatting (.clang-format)
+  clang-format
   # Python side (Debian's interpreter: /usr/bin/python3)
   python3 python3-dev python3-numpy python3-h5py python3-pandas python3-matplotlib python3-xarray
-  python3-pytest python3-scipy
+  python3-pytest
+  # analysis: posterior tails and normal quantiles (scipy), CART for scenario discovery (sklearn)
+  python3-scipy python3-sklearn
+  # the report's test in a real browser (headless Chromium driven by Selenium)
+  chromium chromium-driver python3-selenium
+  # pip install . into a virtual environment (pyproject.toml), xarray.open_dataset on results files
+  python3-venv python3-setuptools python3-wheel python3-h5netcdf
 )
 
 missing=()

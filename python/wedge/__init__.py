@@ -8,18 +8,33 @@ Results files come from ``wedge run --out FILE.h5``; :func:`simulate` runs the e
 """
 from __future__ import annotations
 
+import sys
+
+if sys.version_info < (3, 11):  # tomllib (reading the experiment stored in results files)
+    raise ImportError(f"wedge needs Python 3.11 or newer (it uses tomllib); this is {sys.version.split()[0]}: "
+                      "use Debian 12's /usr/bin/python3")
+
 import json
 import pathlib
+from typing import Any, Sequence, Union
 
 from . import plots, sensitivity
 from .results import FORMAT, FORMAT_VERSION, Results, ResultsError, open, wilson
+from .results import ResultsBusyError, ResultsDamagedError, ResultsPartialError
 from .sensitivity import main_effects, sobol_from_outputs, sobol_indices
+from .sensitivity import SensitivityWarning, main_effects_from_outputs, main_effects_table, sobol_table
+from .registry import describe, parameters
+from . import discovery
+from .discovery import CartResult, Prim, PrimBox, discover
 
 __all__ = ["open", "Results", "ResultsError", "simulate", "sobol_indices", "main_effects",
            "sobol_from_outputs", "plots", "sensitivity", "wilson", "FORMAT", "FORMAT_VERSION"]
+__all__ += ["sobol_table", "main_effects_table", "main_effects_from_outputs", "SensitivityWarning",
+            "parameters", "describe", "discover", "discovery", "Prim", "PrimBox", "CartResult"]
+__all__ += ["ResultsBusyError", "ResultsPartialError", "ResultsDamagedError"]
 
 
-def _toml_value(value) -> str:
+def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -33,7 +48,7 @@ def _toml_value(value) -> str:
     raise TypeError(f"cannot write {value!r} in an experiment")
 
 
-def _dict_to_toml(experiment: dict) -> str:
+def _dict_to_toml(experiment: dict[str, Any]) -> str:
     """An experiment dict shaped like an experiment file ({"dulles": {"tact": 0.9}, "sweep":
     {"design": "grid", "keys": {"dulles.tact": [0.1, 0.9]}}, ...}) as TOML text."""
     lines, tables = [], []
@@ -58,8 +73,11 @@ def _dict_to_toml(experiment: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def simulate(experiment=None, runs=None, seed=None, threads=None, set=None, crn=None,  # noqa: A002
-             precision=None, records=False):
+def simulate(experiment: Union[str, pathlib.Path, dict[str, Any], None] = None,
+             runs: int | None = None, seed: int | None = None, threads: int | None = None,
+             set: Union[dict[str, Any], Sequence[str], None] = None,  # noqa: A002
+             crn: bool | None = None, precision: float | None = None,
+             records: bool = False) -> dict[str, Any]:
     """Runs an experiment in-process (no file is written) and returns its results.
 
     Parameters

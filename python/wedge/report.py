@@ -1,73 +1,293 @@
-"""``python3 -m wedge report results.h5 --out DIR``: PNG figures and an index.html."""
+"""``python3 -m wedge report results.h5 --out DIR``: PNG figures and an index.html.
+
+The page opens with what the numbers say (which keys matter most for which outcome, with their
+uncertainty), then figures for format, alliance and Okinawa, the sensitivity tables (Sobol indices
+with intervals and noise share for saltelli sweeps; main effects with their no-effect reference for
+every sweep), any warnings the analysis raised, the summary table and the experiment.
+"""
 from __future__ import annotations
 
 import argparse
 import html
 import pathlib
 import sys
+import warnings
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 from . import plots, sensitivity  # noqa: E402
+from .registry import describe  # noqa: E402
 from .results import Results, ResultsError  # noqa: E402
+
+OUTCOMES = ("format", "alliance", "okinawa")
+#: Rows of the summary table shown in the page (the rest stay in the file).
+MAX_SUMMARY_ROWS = 2000
 
 
 def _save(fig, path: pathlib.Path) -> str:
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path.name
 
 
-def write_report(results: Results, out: pathlib.Path) -> pathlib.Path:
-    """Writes the figures and index.html for any results file; returns the index path."""
+def _esc(value) -> str:
+    return html.escape(str(value))
+
+
+def _num(value, digits: int = 4) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return "" if not np.isfinite(value) else f"{value:.{digits}f}"
+    return str(value)
+
+
+def _table(frame: pd.DataFrame, table_id: str, formats: dict | None = None) -> str:
+    """An HTML table with id ``table_id``; ``formats`` maps a column to a function of the row."""
+    formats = formats or {}
+    head = "".join(f"<th>{_esc(c)}</th>" for c in frame.columns)
+    body = []
+    for _, row in frame.iterrows():
+        cells = []
+        for c in frame.columns:
+            text = formats[c](row) if c in formats else _num(row[c])
+            cells.append(f"<td>{_esc(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _interval(name):
+    return lambda r: f"{r[name]:.3f} [{r[name + '_low']:.3f}, {r[name + '_high']:.3f}]" if np.isfinite(r[name]) else "undefined"
+
+
+def _report_categories(results, outcome):
+    """Categories worth a sentence: all of them, except one of a two-category field (complements)."""
+    cats = results.fields[outcome]
+    return cats[-1:] if len(cats) == 2 else cats
+
+
+def _noise_phrase(share) -> str:
+    """How much of an outcome's variance over the design is Monte Carlo noise, in words."""
+    if not np.isfinite(share):
+        return ""
+    if share >= 1:
+        return "its variance over the design is no larger than its Monte Carlo noise"
+    return f"{share:.1%} of its variance over the design is Monte Carlo noise"
+
+
+def _findings_sobol(results, table: pd.DataFrame) -> list[str]:
+    items = []
+    for outcome in OUTCOMES:
+        if outcome not in set(table["outcome"]):
+            continue
+        for cat in _report_categories(results, outcome):
+            rows = table[(table["outcome"] == outcome) & (table["category"] == cat)]
+            label = f"P({outcome} = {cat})"
+            if rows["ST"].isna().all():
+                items.append(f"{label}: does not vary beyond Monte Carlo noise over the design; no index.")
+                continue
+            rows = rows.sort_values("ST", ascending=False)
+            share = rows["noise_share"].iloc[0]
+            matter = rows[~rows["ST_noise"]]
+            parts = [f"{r['key']} (ST {r['ST']:.2f} [{r['ST_low']:.2f}, {r['ST_high']:.2f}], "
+                     f"S1 {r['S1']:.2f} [{r['S1_low']:.2f}, {r['S1_high']:.2f}])" for _, r in matter.iterrows()]
+            noise = list(rows[rows["ST_noise"]]["key"])
+            text = f"{label} ({_noise_phrase(share)}): "
+            text += ("most sensitive to " + ", then ".join(parts)) if parts else "no key can be told from noise"
+            if noise and parts:
+                text += f"; {', '.join(noise)} cannot be told from noise (ST interval reaches 0)"
+            items.append(text + ".")
+    return items
+
+
+def _findings_effects(results, table: pd.DataFrame) -> list[str]:
+    items = []
+    for outcome in OUTCOMES:
+        if outcome not in set(table["outcome"]):
+            continue
+        for cat in _report_categories(results, outcome):
+            rows = table[(table["outcome"] == outcome) & (table["category"] == cat)].sort_values("eta2", ascending=False)
+            label = f"P({outcome} = {cat})"
+            share = rows["noise_share"].iloc[0]
+            matter = rows[~rows["below_noise"]]
+            under = list(rows[rows["below_noise"]]["key"])
+            parts = [f"{r['key']} (eta² {r['eta2']:.2f}; a key with no effect scores up to {r['eta2_ref']:.2f})"
+                     for _, r in matter.iterrows()]
+            noise = _noise_phrase(share)
+            text = f"{label}{f' ({noise})' if noise else ''}: "
+            text += ("depends most on " + ", then ".join(parts)) if parts else \
+                "no key's main effect rises above the no-effect reference"
+            if under and parts:
+                text += f"; {', '.join(under)} under the no-effect reference"
+            items.append(text + ".")
+    return items
+
+
+def _findings_single(results) -> list[str]:
+    table = results.summary([f for f in OUTCOMES if f in results.fields])
+    items = []
+    for outcome in OUTCOMES:
+        rows = table[table["field"] == outcome]
+        if rows.empty:
+            continue
+        top = rows.sort_values("p", ascending=False).iloc[0]
+        items.append(f"most likely {outcome}: {top['category']}, P = {top['p']:.3f} "
+                     f"[{top['ci_low']:.3f}, {top['ci_high']:.3f}] over {int(rows['count'].sum())} runs.")
+    return items
+
+
+class _CachedSummaries:
+    """A results file whose summary(fields) is read once per set of fields (the report's figures
+    and tables ask for the same summaries many times); everything else passes through."""
+
+    def __init__(self, results):
+        self._results = results
+        self._summaries = {}
+
+    def summary(self, fields=None):
+        key = None if fields is None else tuple(fields)
+        if key not in self._summaries:
+            self._summaries[key] = self._results.summary(fields)
+        return self._summaries[key].copy()
+
+    def __getattr__(self, name):
+        return getattr(self._results, name)
+
+
+def write_report(results: Results, out: pathlib.Path, n_bootstrap: int = 500, seed: int = 0) -> pathlib.Path:
+    """Writes the figures and index.html for any results file into ``out`` (created if needed);
+    returns the index path. Sensitivity warnings raised on the way are listed in the page.
+
+    Grid sweeps get heatmaps over their first two keys; other designs get scatter plots with
+    binned means (``wedge.plots.heatmap`` bins them too, on request)."""
+    results = _CachedSummaries(results)
+    out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    figures = []
+    figures: list[tuple[str, str, str]] = []  # (section, caption, file)
     keys = results.swept_keys
-    for field in ("format", "alliance", "okinawa"):
-        if field in results.fields:
-            figures.append((f"{field} at point 0", _save(plots.outcome_distribution(results, field), out / f"{field}.png")))
-    if keys:
-        for key in keys[:4]:
-            name = f"format_vs_{key.replace('.', '_')}.png"
-            figures.append((f"format against {key}", _save(plots.probability_vs_key(results, key, "format"), out / name)))
-        if len(keys) >= 2:
-            figures.append((f"P(treaty) over {keys[0]} and {keys[1]}",
-                            _save(plots.heatmap(results, keys[0], keys[1]), out / "heatmap_treaty.png")))
-        if results.attrs["design"] == "saltelli":
-            table = sensitivity.sobol_indices(results, "format", "treaty", n_bootstrap=200)
-            figures.append(("total Sobol indices of P(treaty)",
-                            _save(plots.tornado(table, "ST", title="P(treaty): total Sobol indices"), out / "tornado.png")))
-        else:
-            effects = sensitivity.main_effects(results, "format", "treaty")
-            figures.append(("main effects on P(treaty) (eta squared)",
-                            _save(plots.tornado(effects, "eta2", title="P(treaty): correlation ratio"), out / "tornado.png")))
-    table = results.summary(["format", "alliance", "okinawa"])
-    if len(table) > 600:
-        table = table.head(600)
+    design_name = results.attrs["design"]
+    outcomes = [f for f in OUTCOMES if f in results.fields]
+    sections, findings = [], []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sensitivity.SensitivityWarning)
+        sobol = effects = None
+        if keys:
+            effects = sensitivity.main_effects_table(results, outcomes, seed=seed)
+            if design_name == "saltelli":
+                sobol = sensitivity.sobol_table(results, outcomes, n_bootstrap=n_bootstrap, seed=seed)
+    messages = list(dict.fromkeys(str(w.message) for w in caught
+                                  if issubclass(w.category, sensitivity.SensitivityWarning)))
+
+    if not keys:
+        findings = _findings_single(results)
+        for field in outcomes:
+            figures.append(("Outcomes", f"P({field}) at {plots.point_label(results, 0)}, with 95% intervals",
+                            _save(plots.outcome_distribution(results, field, 0), out / f"{field}.png")))
+    else:
+        findings = _findings_sobol(results, sobol) if sobol is not None else _findings_effects(results, effects)
+        for field in outcomes:
+            figures.append((f"P({field})", f"P({field}) against each swept key",
+                            _save(plots.probability_panels(results, field), out / f"{field}_vs_keys.png")))
+            if len(keys) >= 2 and design_name == "grid":
+                figures.append((f"P({field})", f"P({field}) over {keys[0]} and {keys[1]}",
+                                _save(plots.heatmaps(results, keys[0], keys[1], field), out / f"{field}_heatmap.png")))
+        if sobol is not None:
+            for field in outcomes:
+                figures.append(("Sobol indices", f"Sobol indices of P({field})",
+                                _save(plots.sobol_bars(sobol, field), out / f"sobol_{field}.png")))
+        for field in outcomes:
+            cats = _report_categories(results, field)
+            cols = min(2, len(cats))
+            nrows = -(-len(cats) // cols)
+            fig, axes = plt.subplots(nrows, cols, figsize=(6.2 * cols, (1.4 + 0.5 * len(keys)) * nrows), squeeze=False)
+            for ax in axes.ravel()[len(cats):]:
+                ax.set_visible(False)
+            for ax, cat in zip(axes.ravel(), cats):
+                me = effects[(effects["outcome"] == field) & (effects["category"] == cat)]
+                plots.tornado(me, "eta2", title=f"P({field} = {cat}): eta²", ax=ax)
+            fig.tight_layout()
+            figures.append(("Main effects", f"eta² of each key for P({field}), with the no-effect reference",
+                            _save(fig, out / f"effects_{field}.png")))
+
     attrs = results.attrs
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(f'{v:.4f}' if isinstance(v, float) else str(v))}</td>" for v in row) + "</tr>"
-        for row in table.itertuples(index=False))
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
-    images = "".join(f'<figure><img src="{html.escape(src)}" alt="{html.escape(title)}"><figcaption>{html.escape(title)}</figcaption></figure>'
-                     for title, src in figures)
-    experiment = html.escape(attrs["experiment"])
+    parts = []
+    if findings:
+        parts.append('<section id="findings"><h2>What the numbers say</h2><ul>'
+                     + "".join(f"<li>{_esc(f)}</li>" for f in findings) + "</ul>"
+                     + ("<p>Sobol indices: S1 is the share of the variance of the probability over the design "
+                        "that a key explains alone, ST with its interactions; intervals are 95% bootstrap "
+                        "intervals over base points, and the indices are corrected for the Monte Carlo noise "
+                        "of each point's probability.</p>" if sobol is not None else
+                        "<p>eta² is the share of the variance of the probability over the design explained by a "
+                        "key's main effect. "
+                        + ("In a balanced grid a key with no effect differs between its levels by Monte Carlo "
+                           "noise only: the reference is the 95% quantile of its eta² under redrawn noise.</p>"
+                           if design_name == "grid" else
+                           "A key with no effect still scores about (bins − 1)/(points − 1) on this design: the "
+                           "reference is the 95% quantile of its eta² under random permutation.</p>")
+                        if keys else "")
+                     + "</section>")
+    if keys:
+        design = results.design
+        swept = pd.DataFrame({"key": keys, "meaning": [describe(k).partition(" — ")[2] for k in keys],
+                              "min": [design[k].min() for k in keys], "max": [design[k].max() for k in keys],
+                              "distinct values": [design[k].nunique() for k in keys]})
+        parts.append("<h2>Swept keys</h2>" + _table(swept, "keys", {"min": lambda r: f"{r['min']:.6g}",
+                                                                     "max": lambda r: f"{r['max']:.6g}"}))
+    if messages:
+        parts.append('<section id="warnings"><h2>Warnings</h2><ul>'
+                     + "".join(f"<li>{_esc(m)}</li>" for m in messages) + "</ul></section>")
+    current = None
+    for section, caption, src in figures:
+        if section != current:
+            parts.append(f"<h2>{_esc(section)}</h2>")
+            current = section
+        parts.append(f'<figure><img src="{_esc(src)}" alt="{_esc(caption)}"><figcaption>{_esc(caption)}'
+                     "</figcaption></figure>")
+    if sobol is not None:
+        shown = sobol[["outcome", "category", "key", "S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high",
+                       "S1_uncorrected", "ST_uncorrected", "noise_share", "S1_noise", "ST_noise"]].copy()
+        parts.append("<h2>Sobol indices</h2><p>Corrected for replicate noise; 95% bootstrap intervals over "
+                     f"{int(results.attrs['points']) // (len(keys) + 2)} base points; noise share = the share of "
+                     "Var(P) over the design that is Monte Carlo noise; *_noise = the index cannot be told from "
+                     "noise (its interval reaches 0).</p>"
+                     + _table(shown, "sobol", {"noise_share": lambda r: f"{r['noise_share']:.4f}"}))
+    if effects is not None:
+        shown = effects[["outcome", "category", "key", "eta2", "eta2_null", "eta2_ref", "below_noise",
+                         "reference", "noise_share"]]
+        parts.append("<h2>Main effects</h2><p>eta² = Var(E[P | key]) / Var(P) over the design; eta2_null and "
+                     "eta2_ref: the mean and 95% quantile of what a key with no effect scores (reference: "
+                     "'permutation' of the outputs for random designs, redrawn replicate 'noise' for grids; "
+                     "seeded); below_noise: eta² under the reference; noise_share: the share of Var(P) that "
+                     "is Monte Carlo noise.</p>" + _table(shown, "effects"))
+    table = results.summary(outcomes)
+    note = ""
+    if len(table) > MAX_SUMMARY_ROWS:
+        note = f" (the first {MAX_SUMMARY_ROWS} of {len(table)} rows; all are in the file)"
+        table = table.head(MAX_SUMMARY_ROWS)
+    key_formats = {k: (lambda r, k=k: f"{r[k]:.6g}") for k in keys}
+    parts.append(f"<h2>Summary</h2><p>Probabilities with 95% Wilson intervals{_esc(note)}.</p>"
+                 + _table(table, "summary", key_formats))
+    parts.append(f"<h2>Experiment</h2><pre>{_esc(attrs['experiment'])}</pre>")
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>wedge report: {html.escape(results.path.name)}</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:1100px}} table{{border-collapse:collapse;font-size:12px}}
-td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}} figure{{display:inline-block;margin:8px}}
-img{{max-width:520px}} pre{{background:#f4f4f4;padding:8px;max-height:300px;overflow:auto}}</style></head>
-<body><h1>{html.escape(results.description or results.path.name)}</h1>
-<p>{html.escape(results.path.name)}: model {html.escape(str(attrs['model']))} v{html.escape(str(attrs['model_version']))},
-{attrs['points']} design point(s) ({html.escape(str(attrs['design']))}), {attrs['runs_done']} runs, seed {attrs['seed']},
-{'complete' if results.complete else 'PARTIAL'}; wedge {html.escape(str(attrs['engine_version']))} (git {html.escape(str(attrs['git_commit']))}), created {html.escape(str(attrs['created']))}.</p>
-{images}
-<h2>Summary (probabilities with 95% Wilson intervals)</h2>
-<table><tr>{head}</tr>{rows}</table>
-<h2>Experiment</h2><pre>{experiment}</pre>
+<html lang="en"><head><meta charset="utf-8"><title>wedge report: {_esc(results.path.name)}</title>
+<link rel="icon" href="data:,">
+<style>body{{font-family:sans-serif;margin:2em;max-width:1200px}} table{{border-collapse:collapse;font-size:12px;margin-bottom:1em}}
+td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}} figure{{display:inline-block;margin:8px;vertical-align:top}}
+img{{max-width:1100px}} pre{{background:#f4f4f4;padding:8px;max-height:300px;overflow:auto}}
+#warnings li{{color:#8a3a00}}</style></head>
+<body><h1>{_esc(results.description or results.path.name)}</h1>
+<p>{_esc(results.path.name)}: model {_esc(attrs['model'])} v{_esc(attrs['model_version'])},
+{attrs['points']} design point(s) ({_esc(design_name)}), {attrs['runs_done']} runs, seed {attrs['seed']},
+{'complete' if results.complete else 'PARTIAL'}; wedge {_esc(attrs['engine_version'])} (git {_esc(attrs['git_commit'])}), created {_esc(attrs['created'])}.</p>
+{''.join(parts)}
 </body></html>
 """
     index = out / "index.html"

@@ -34,7 +34,7 @@ for k in 2 3; do
     || bad "precision mode on $k ranks differs"
 done
 
-WEDGE_TEST_FAIL_RANK=1 mpi 2 -x WEDGE_TEST_FAIL_RANK "$wedge" run $grid --out failed.h5 --quiet >/dev/null 2>err
+mpi 2 "$wedge" run $grid --out failed.h5 --quiet --test-fail-rank 1 >/dev/null 2>err
 code=$?
 [ $code -ne 0 ] && ok "a failing rank fails the job (exit $code)" || bad "a failing rank: exit 0"
 grep -q "rank 1 of 2 failed" err && ok "the error names the rank" || bad "message: $(head -c 300 err)"

@@ -89,4 +89,23 @@ expect_code 3 "inspect of a truncated file" -- "$wedge" inspect "$dir/truncated.
 expect_code 3 "inspect of a missing file" -- "$wedge" inspect "$dir/nothere.h5"
 "$wedge" inspect "$dir/full.h5" --json | grep -q '^{"path": ".*full.h5", "complete": true, "runs_done": 10000000' && ok "inspect --json" || bad "inspect --json"
 
+# Test seams (docs/design.md, "Test seams"): deterministic stops, an injected write failure and a
+# crash at an exact step of the checkpoint protocol; each leaves a .partial that --resume finishes.
+S=20000
+"$wedge" run --runs $S --seed 5 --out "$dir/seam-whole.h5" --quiet >/dev/null
+for seam in "--test-stop-after-blocks 3:130" "--test-stop-after-checkpoints 2 --wave 1 --checkpoint-seconds 0:130" \
+            "--test-fail-at slot_written:2 --wave 1 --checkpoint-seconds 0:3" \
+            "--test-crash-at slot_synced:2 --wave 1 --checkpoint-seconds 0:137"; do
+  args=${seam%:*}; want=${seam##*:}
+  rm -f "$dir/seam.h5"*
+  "$wedge" run --runs $S --seed 5 --out "$dir/seam.h5" --quiet $args >/dev/null 2>"$dir/err"; code=$?
+  if [ $code -eq $want ] && [ -f "$dir/seam.h5.partial" ] && [ ! -e "$dir/seam.h5" ]; then ok "$args: exit $want, .partial kept"
+  else bad "$args: exit $code (expected $want): $(cat "$dir/err")"; fi
+  if "$wedge" run --runs $S --seed 5 --out "$dir/seam.h5" --resume --quiet >/dev/null 2>"$dir/err" && same "$dir/seam-whole.h5" "$dir/seam.h5"; then
+    ok "$args then --resume equals the uninterrupted run"
+  else bad "$args then --resume: $(cat "$dir/err")"; fi
+done
+grep -q "injected write failure at slot_written" <("$wedge" run --runs $S --out "$dir/seam2.h5" --test-fail-at slot_written --checkpoint-seconds 0 2>&1) \
+  && ok "an injected write failure is reported as one" || bad "injected failure message"
+
 finish

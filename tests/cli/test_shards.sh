@@ -26,18 +26,26 @@ for i in 0 1 2; do "$wedge" run --runs 30000 --shard $i/3 --out part-$i.h5 --qui
 "$wedge" run --runs 30000 --seed 2 --shard 2/3 --out other-seed.h5 --quiet >/dev/null
 "$wedge" run --runs 30000 --set dulles.tact=0.9 --shard 2/3 --out other-exp.h5 --quiet >/dev/null
 "$wedge" run --runs 30000 --shard 1/2 --out other-k.h5 --quiet >/dev/null
-check() {  # check DESCRIPTION PATTERN -- merge args
-  local what=$1 pattern=$2; shift 3
+check() {  # check DESCRIPTION CODE PATTERN -- merge args
+  local what=$1 want=$2 pattern=$3; shift 4
   "$wedge" merge "$@" --out bad.h5 >/dev/null 2>err; local code=$?
-  if [ $code -eq 3 ] && grep -q "$pattern" err && [ ! -e bad.h5 ] && [ ! -e bad.h5.partial ]; then ok "$what"; else bad "$what: exit $code: $(cat err)"; fi
+  if [ $code -eq $want ] && grep -q "$pattern" err && [ ! -e bad.h5 ] && [ ! -e bad.h5.partial ]; then ok "$what (exit $want)"; else bad "$what: exit $code, expected $want: $(cat err)"; fi
 }
-check "a missing shard is refused" "missing shard(s) 2 of 3" -- part-0.h5 part-1.h5
-check "a duplicated shard is refused" "given twice" -- part-0.h5 part-1.h5 part-1.h5 part-2.h5
-check "a shard of another seed is refused" "different seed" -- part-0.h5 part-1.h5 other-seed.h5
-check "a shard of another experiment is refused" "different experiment" -- part-0.h5 part-1.h5 other-exp.h5
-check "a shard of another split is refused" "different shard count" -- part-0.h5 part-1.h5 other-k.h5
+# Shard files that are not one run are bad input (2); a file that cannot be read as results is a
+# results-file problem (3), as for `wedge inspect`.
+check "a missing shard is refused" 2 "missing shard(s) 2 of 3" -- part-0.h5 part-1.h5
+check "a duplicated shard is refused" 2 "given twice" -- part-0.h5 part-1.h5 part-1.h5 part-2.h5
+check "a shard of another seed is refused" 2 "different seed" -- part-0.h5 part-1.h5 other-seed.h5
+check "a shard of another experiment is refused" 2 "different experiment" -- part-0.h5 part-1.h5 other-exp.h5
+check "a shard of another split is refused" 2 "different shard count" -- part-0.h5 part-1.h5 other-k.h5
+"$wedge" run --runs 30000 --shard 2/3 --out cut.h5 --quiet --test-stop-after-blocks 2 >/dev/null 2>&1
+check "an unfinished shard is refused" 2 "is not complete" -- part-0.h5 part-1.h5 cut.h5.partial
 printf 'junk' > junk.h5
-check "a foreign file is refused" "not an HDF5 file" -- part-0.h5 junk.h5
+check "a foreign file is refused" 3 "not an HDF5 file" -- part-0.h5 junk.h5
+check "a missing file is refused" 3 "nothere.h5" -- part-0.h5 nothere.h5
+"$wedge" run --runs 10 --shard 1/2 --out shard-table.h5 > out.txt 2>&1
+grep -q "^shard 1 of 2: 10 runs of design point 0 written to shard-table.h5; this is part of a run" out.txt && ! grep -q "design point 0 (" out.txt \
+  && ok "a shard says what it holds instead of printing a table of zeros" || bad "shard output: $(cat out.txt)"
 "$wedge" run --runs 10 --shard 3/2 --out x.h5 >/dev/null 2>&1; [ $? -eq 2 ] && ok "--shard 3/2 is bad input" || bad "--shard 3/2"
 
 finish

@@ -84,28 +84,55 @@ TEST_CASE("common random numbers give replicate r the same stream at every point
 
 TEST_CASE("a run stopped by a cancellation request completes a prefix of blocks", "[runner]") {
   struct CancellingSink : Sink {
+    CancelToken* token = nullptr;
     void consume(std::span<const Block> blocks, std::span<const CoinModel::Record> records,
                  std::span<const Summary> summaries) override {
       Sink::consume(blocks, records, summaries);
-      request_cancel();  // as a signal would, after the first wave
+      token->request();  // as a signal would, after the first wave
     }
   };
-  clear_cancel();
   const std::vector<CoinModel::Params> params{{0.5, 10}};
   auto summaries = make_summaries<CoinModel>(1);
+  CancelToken token;
   RunOptions options;
   options.seed = 1;
   options.wave_blocks = 4;
+  options.cancel = &token;
   CancellingSink sink;
+  sink.token = &token;
   const auto blocks = make_blocks(full_plan(1, 100'000), 100);
   const auto report = run_blocks<CoinModel>(params, blocks, summaries, options, &sink);
-  clear_cancel();
   CHECK(report.interrupted);
   CHECK(report.blocks_done >= 4);
   CHECK(report.blocks_done < blocks.size());
   CHECK(report.runs_done == report.blocks_done * 100);
   CHECK(summaries[0].runs() == report.runs_done);
   CHECK(sink.rows.size() == report.runs_done);
+}
+
+TEST_CASE("a cancellation token is per run: another run, or a run without one, is not stopped", "[runner]") {
+  const std::vector<CoinModel::Params> params{{0.5, 10}};
+  const auto blocks = make_blocks(full_plan(1, 1'000), 100);
+  CancelToken requested;
+  requested.request();
+  CancelToken child(&requested);  // linked: counts as requested when its parent is
+  CHECK(child.requested());
+  CHECK(child.signal() == 0);
+  CancelToken other;
+  for (const CancelToken* token : std::vector<const CancelToken*>{nullptr, &other}) {
+    auto summaries = make_summaries<CoinModel>(1);
+    RunOptions options;
+    options.cancel = token;
+    const auto report = run_blocks<CoinModel>(params, blocks, summaries, options);
+    CHECK_FALSE(report.interrupted);
+    CHECK(report.runs_done == 1'000);
+  }
+  auto summaries = make_summaries<CoinModel>(1);
+  RunOptions options;
+  options.cancel = &child;
+  const auto report = run_blocks<CoinModel>(params, blocks, summaries, options);
+  CHECK(report.interrupted);
+  CHECK(report.runs_done == 0);  // requested before the first wave
 }
 
 TEST_CASE("a sink that throws stops the run with its exception", "[runner]") {

@@ -105,6 +105,75 @@ TEST_CASE("a summary counts categories and merges shards exactly", "[stats]") {
   CHECK(whole.categorical_index("nope") == -1);
 }
 
+namespace {
+
+/// Summaries of `blocks` consecutive blocks of 100 coin-model runs each, two design points.
+std::vector<Summary> coin_blocks(const std::shared_ptr<const FieldLayout>& layout, std::uint32_t blocks) {
+  std::vector<Summary> out;
+  const wedge::test::CoinModel::Params params{0.37, 9};
+  for (std::uint32_t b = 0; b < blocks; ++b) {
+    Summary s(layout);
+    for (std::uint32_t r = 0; r < 100; ++r) {
+      Stream stream(StreamKey{11, b % 2, b * 100 + r});
+      std::uint16_t cats[2];
+      double values[1];
+      wedge::test::CoinModel::observe(wedge::test::CoinModel::run(params, stream), cats, values);
+      s.add(cats, values);
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a summary's state packs and unpacks exactly, and its parts replay merges bit for bit", "[stats]") {
+  const auto layout = std::make_shared<const FieldLayout>(FieldLayout::from(wedge::test::CoinModel::fields()));
+  const auto blocks = coin_blocks(layout, 7);
+  // What the runner does: merge the blocks into their points (b % 2) in order.
+  std::vector<Summary> points(2, Summary(layout));
+  for (std::uint32_t b = 0; b < blocks.size(); ++b) points[b % 2].merge(blocks[b]);
+
+  const auto state = SummaryState::pack(points);
+  const SummaryState::Offsets at(*layout);
+  CHECK(state.rows == 2);
+  CHECK(at.width == 1 + 2 + 2 + 12);  // runs, parity, first, the fraction histogram (10 bins + 2)
+  CHECK(state.integers.size() == 2 * at.width);
+  CHECK(state.integers[at.runs] == points[0].runs());
+  CHECK(state.integers[at.width + at.counts[1] + 1] == points[1].counts(1)[1]);
+  const auto back = state.unpack(layout);
+  REQUIRE(back.size() == 2);
+  CHECK(back[0] == points[0]);
+  CHECK(back[1] == points[1]);
+
+  // Integers added in any order plus moments merged in plan order = the runner's merges (MPI, merge).
+  std::vector<Summary> replayed(2, Summary(layout));
+  const auto block_state = SummaryState::pack(blocks);
+  for (auto b = static_cast<std::uint32_t>(blocks.size()); b-- > 0;) block_state.add_integers(b, replayed[b % 2]);
+  for (std::uint32_t b = 0; b < blocks.size(); ++b) block_state.merge_moments(b, replayed[b % 2]);
+  CHECK(replayed[0] == points[0]);
+  CHECK(replayed[1] == points[1]);
+
+  // A checkpoint stores the moments normalised: later merges give the same bits.
+  SummaryState normalised = state;
+  for (auto& m : normalised.moments) m = m.normalised();
+  CHECK(normalised.moments[0].sum == 0.0);
+  auto restored = normalised.unpack(layout);
+  auto original = points;
+  const auto more = coin_blocks(layout, 3);
+  for (std::uint32_t b = 0; b < more.size(); ++b) {
+    restored[b % 2].merge(more[b]);
+    original[b % 2].merge(more[b]);
+  }
+  CHECK(restored[0] == original[0]);
+  CHECK(restored[1] == original[1]);
+
+  // Another layout is refused, not misread.
+  const auto other = std::make_shared<const FieldLayout>(FieldLayout::from({wedge::test::CoinModel::fields()[0]}));
+  Summary foreign(other);
+  CHECK_THROWS_AS(state.add_integers(0, foreign), std::invalid_argument);
+}
+
 TEST_CASE("blocks are aligned on multiples of the block size within each point", "[plan]") {
   const auto blocks = make_blocks({{0, 0, 10}, {1, 3, 9}, {0, 10, 12}}, 4);
   const std::vector<Block> expected{{0, 0, 4, 0}, {0, 4, 4, 1}, {0, 8, 2, 2}, {1, 3, 1, 3},

@@ -1,10 +1,12 @@
+import shutil
+
 import h5py
 import numpy as np
 import pandas as pd
 import pytest
 
 import wedge
-from conftest import cli_json
+from conftest import cli_json, wedge as wedge_cli
 
 
 def test_metadata_and_experiment(files):
@@ -26,10 +28,16 @@ def test_tidy_summary_equals_the_counts_of_the_command_line(files):
     with wedge.open(files["baseline"]) as r:
         table = r.summary()
         assert list(table.columns) == ["point", "field", "category", "count", "p", "ci_low", "ci_high"]
+        # Exactly the command line's categories (the round fields stop at negotiation.rounds = 8),
+        # with its counts; numeric categories are integers.
+        assert set(zip(table["field"], table["category"])) == {
+            (field, r.category(field, c)) for field, counts in expected.items() for c in counts}
         for field, counts in expected.items():
             rows = table[table["field"] == field].set_index("category")
             for category, n in counts.items():
-                assert rows.loc[category, "count"] == n
+                assert rows.loc[r.category(field, category), "count"] == n
+        assert set(table[table["field"] == "rounds"]["category"]) == set(range(1, 9))
+        assert set(table[table["field"] == "islands_promised"]["category"]) == {0, 2, 4}
         assert np.allclose(table["p"], table["count"] / 20000)
         # Intervals equal the engine's own (stored in /summary) to rounding.
         with h5py.File(files["baseline"]) as f:
@@ -91,7 +99,7 @@ def test_stats_and_xarray(files):
 
 
 def test_partial_foreign_newer_and_bad_files_raise(files):
-    with pytest.raises(wedge.ResultsError, match="partial results"):
+    with pytest.raises(wedge.ResultsPartialError, match="interrupted after 20000 of 20000 runs: resume with"):
         wedge.open(files["partial"])
     with wedge.open(files["partial"], allow_partial=True) as r:
         assert not r.complete
@@ -115,3 +123,20 @@ def test_the_context_manager_closes_the_file(files):
         handle = r._file
         assert handle.id.valid
     assert not handle.id.valid
+
+
+def test_label_is_the_description_else_the_file_name(files, tmp_path):
+    with wedge.open(files["grid"]) as r:
+        assert r.label == r.description == "Grid: threat strength x reward power"
+    experiment = tmp_path / "plain.toml"
+    experiment.write_text("[run]\nruns = 500\n")  # no description, no extends
+    out = tmp_path / "no_threat.h5"
+    wedge_cli("run", experiment, "--out", out, "--quiet")
+    with wedge.open(out) as r:
+        assert r.description == "" and r.label == "no_threat"
+    partial = tmp_path / "no_threat_cut.h5.partial"
+    shutil.copy(out, partial)
+    with h5py.File(partial, "r+") as f:
+        f.attrs.modify("complete", 0)
+    with wedge.open(partial, allow_partial=True) as r:
+        assert r.label == "no_threat_cut"

@@ -1,16 +1,14 @@
-// The lane arithmetic (agents/lanes.hpp): accuracy against libm, the vector Philox against
-// Random123, and identical records on every lane width.
-#include "agents/kernel.hpp"
-#include "agents/lanes.hpp"
-#include "agents/tug_of_war.hpp"
+// The SIMD maths (engine/simd/): accuracy against libm, and the distributions' moments.
 #include "engine/rng.hpp"
+#include "engine/simd/distributions.hpp"
+#include "engine/simd/lanes.hpp"
+#include "engine/simd/math.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <vector>
 
-using namespace wedge::agents;
+namespace simd = wedge::engine::simd;
 using L = simd::Lanes<1>;
 using D = L::D;
 
@@ -94,56 +92,3 @@ TEST_CASE("Box-Muller normals have mean 0 and variance 1", "[lanes][statistical]
   CHECK(std::abs(var - 1.0) < 4.0 * std::sqrt(2.0 / n));
 }
 
-TEST_CASE("the vector Philox matches Random123 and the engine's stream", "[lanes][rng]") {
-  simd::Philox<L> philox;
-  philox.c0 = L::U{0x243f6a88};
-  philox.c1 = L::U{0x85a308d3};
-  philox.c2 = L::U{0x13198a2e};
-  philox.c3 = L::U{0x03707344};
-  L::U o0, o1, o2, o3;
-  philox.generate(0xa4093822, 0x299f31d0, o0, o1, o2, o3);
-  CHECK(o0[0] == 0xd16cfe09);
-  CHECK(o1[0] == 0x94fdcceb);
-  CHECK(o2[0] == 0x5001e420);
-  CHECK(o3[0] == 0x24126ea1);
-  // Block 1 of substream 5 of run (seed 2^40 + 7, point 3, replicate 11) = engine::Stream's words 4-7.
-  wedge::engine::Stream stream(wedge::engine::StreamKey{(1ull << 40) + 7, 3, 11}, 5);
-  for (int i = 0; i < 4; ++i) stream();
-  philox.c0 = L::U{1};
-  philox.c1 = L::U{5};
-  philox.c2 = L::U{11};
-  philox.c3 = L::U{3};
-  philox.generate(7, 1u << 8, o0, o1, o2, o3);
-  CHECK(o0[0] == stream());
-  CHECK(o1[0] == stream());
-  CHECK(o2[0] == stream());
-  CHECK(o3[0] == stream());
-}
-
-TEST_CASE("every lane width and every block split gives the same records", "[lanes]") {
-  Scenario coercive;
-  coercive.dulles.threat_strength = 2.0;
-  coercive.dulles.tact = 0.0;
-  Scenario sharp;
-  sharp.japan.logit_sharpness = 100.0;
-  sharp.negotiation.rounds = 3;
-  const std::uint32_t n = 30'000;
-  int widths_run = 0;
-  for (const Scenario& s : {Scenario{}, coercive, sharp}) {
-    std::vector<RunRecord> one(n);
-    REQUIRE(run_block_width(1, s, 77, 2, 5000, n, one.data()));
-    for (int width : {4, 8}) {
-      std::vector<RunRecord> wide(n);
-      if (!run_block_width(width, s, 77, 2, 5000, n, wide.data())) continue;  // CPU lacks it
-      ++widths_run;
-      for (std::uint32_t i = 0; i < n; ++i) REQUIRE(wide[i] == one[i]);
-    }
-    std::vector<RunRecord> split(n);
-    for (std::uint32_t k = 0; k < n; k += 999) run_block(s, 77, 2, 5000 + k, std::min(999u, n - k), split.data() + k);
-    for (std::uint32_t i = 0; i < n; ++i) REQUIRE(split[i] == one[i]);
-    // And the per-run interface gives the same record.
-    wedge::engine::Stream stream(wedge::engine::StreamKey{77, 2, 5000 + 1234});
-    CHECK(TugOfWar::run(s, stream) == one[1234]);
-  }
-  WARN("lane widths compared with width 1 on this CPU: " << widths_run / 3 << " (kernel: " << kernel_name() << ")");
-}

@@ -1,0 +1,32 @@
+#pragma once
+/// Random variates on lanes from 32-bit generator words (philox.hpp): uniforms and Box-Muller
+/// normals, a fixed number of words each, so a draw never shifts the next (MODEL.md §6).
+#include "engine/simd/lanes.hpp"
+#include "engine/simd/math.hpp"
+
+namespace wedge::engine::simd {
+
+/// A uniform in (0, 1) from a 32-bit word: (w + 1/2) / 2^32.
+template <class L>
+inline typename L::D uniform(typename L::U word) {
+  return (to_double<L>(word) + 0.5) * 0x1p-32;
+}
+
+/// A uniform in [0, 1) with 53 random bits from two 32-bit words.
+template <class L>
+inline typename L::D uniform53(typename L::U hi_word, typename L::U lo_word) {
+  return (to_double<L>(hi_word >> 5) * 0x1p26 + to_double<L>(lo_word >> 6)) * 0x1p-53;
+}
+
+/// Two standard normals from two words (Box-Muller): sqrt(-2 ln u1) (cos, sin)(2 pi u2).
+template <class L>
+inline void box_muller(typename L::U w1, typename L::U w2, typename L::D& z0, typename L::D& z1) {
+  using D = typename L::D;
+  const D radius = sqrt<L>(-2.0 * log<L>(uniform<L>(w1)));
+  D c, s;
+  cos_sin_2pi<L>(to_double<L>(w2) * 0x1p-32, c, s);  // u2 = w2 / 2^32 in [0, 1)
+  z0 = radius * c;
+  z1 = radius * s;
+}
+
+}  // namespace wedge::engine::simd

@@ -1,0 +1,277 @@
+#include "experiments/session.hpp"
+
+#include "experiments/resources.hpp"
+
+#include "engine/error.hpp"
+#include "experiments/loader.hpp"
+#include "experiments/session_output.hpp"
+
+#include <fmt/format.h>
+#include <tbb/global_control.h>
+
+#include <algorithm>
+#include <optional>
+#include <stdexcept>
+
+namespace wedge::experiments {
+
+using agents::TugOfWar;
+
+Experiment resolve(const ExperimentSource& source) {
+  Experiment e = !source.file.empty()   ? load_experiment(source.file)
+                 : !source.text.empty() ? parse_experiment(source.text, source.text_name)
+                                        : Experiment{};
+  apply_overrides(e, source.sets);
+  // The same ranges as the [run] keys of a file (loader.cpp); front ends may check them earlier.
+  const auto count = [](const char* key, std::uint64_t v) {
+    if (v < 1 || v > engine::MAX_REPLICATES) {
+      throw ConfigError(fmt::format("{} = {}: must be in [1, {}]", key, v, engine::MAX_REPLICATES));
+    }
+    return v;
+  };
+  if (source.runs) e.run.runs = count("runs", *source.runs);
+  if (source.max_runs) e.run.max_runs = count("max_runs", *source.max_runs);
+  if (source.seed) e.run.seed = *source.seed;
+  if (source.crn) e.run.crn = *source.crn;
+  if (source.precision) {
+    if (!(*source.precision >= 1e-6 && *source.precision <= 0.5)) {
+      throw ConfigError(fmt::format("precision = {}: must be a number in [1e-06, 0.5]", *source.precision));
+    }
+    e.run.precision = *source.precision;
+  }
+  check_run_settings(e.run);  // one range per setting, whatever set it (experiment.hpp)
+  resolve_design(e);
+  return e;
+}
+
+Shard parse_shard(const std::string& text) {
+  Shard shard;
+  const auto slash = text.find('/');
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument("no slash");
+    std::size_t used = 0;
+    shard.index = std::stoull(text.substr(0, slash), &used);
+    if (used != slash) throw std::invalid_argument("index");
+    const std::string count = text.substr(slash + 1);
+    shard.count = std::stoull(count, &used);
+    if (used != count.size()) throw std::invalid_argument("count");
+  } catch (const std::exception&) {
+    throw ConfigError(fmt::format("--shard {}: expected i/K with integers 0 <= i < K, e.g. --shard 0/4", text));
+  }
+  if (shard.count == 0 || shard.index >= shard.count || shard.count > 1'000'000) {
+    throw ConfigError(fmt::format("--shard {}: need 0 <= i < K <= 1000000", text));
+  }
+  return shard;
+}
+
+std::vector<int> outcome_fields(const std::vector<std::string>& names) {
+  const auto layout = engine::FieldLayout::from(TugOfWar::fields());
+  std::vector<int> out;
+  for (const auto& n : names) {
+    int found = -1;
+    for (std::size_t i = 0; i < layout.categorical.size(); ++i) {
+      if (layout.categorical[i].name == n) found = static_cast<int>(i);
+    }
+    if (found < 0) {
+      std::string valid;
+      for (const auto& f : layout.categorical) valid += (valid.empty() ? "" : ", ") + f.name;
+      throw ConfigError(fmt::format("precision outcomes: unknown outcome '{}' (valid: {})", n, valid));
+    }
+    out.push_back(found);
+  }
+  return out;
+}
+
+void check_output_settings(const Experiment& e, const OutputSettings& out) {
+  if (out.resume && e.run.precision) {
+    throw ConfigError("--resume does not support precision mode (--precision) yet; rerun with --force");
+  }
+  if ((out.resume || out.force || out.store != OutputSettings::Store::automatic) && out.path.empty()) {
+    throw ConfigError("--resume, --force and --store need --out FILE.h5");
+  }
+}
+
+Session::Session(Experiment experiment, SessionOptions options)
+    : experiment_(std::move(experiment)), options_(std::move(options)) {
+  const Experiment& e = experiment_;
+  const OutputSettings& out = options_.output;
+  const bool precision = e.run.precision.has_value();
+  outcome_fields(options_.precision_outcomes);  // validate before any work
+  if (options_.threads != 0) check_threads(options_.threads);
+  if (options_.shard.count == 0 || options_.shard.index >= options_.shard.count) {
+    throw ConfigError(fmt::format("shard {}/{}: need 0 <= i < K", options_.shard.index, options_.shard.count));
+  }
+  const std::uint64_t points = e.points.size();
+  const std::uint64_t worst = precision ? e.run.max_runs * points : e.run.runs * points;
+  store_runs_ = out.store == OutputSettings::Store::automatic ? worst <= 10'000'000
+                                                             : out.store == OutputSettings::Store::runs;
+  check_output_settings(e, out);
+  if (options_.shard.count > 1) {
+    if (out.path.empty()) throw ConfigError("--shard needs --out FILE.h5 (one file per shard, then `wedge merge`)");
+    if (precision && !options_.batch_executor) throw ConfigError("--shard does not support precision mode (--precision)");
+  }
+  if (!out.path.empty()) check_output_path(out.path, out.force, out.resume);
+  // Memory and file size, estimated before anything is built or written (refused with the
+  // numbers when this machine cannot give them; a warning for a very large file).
+  resource_warning_ = check_needs(
+      estimate_needs(e, {precision ? e.run.max_runs : e.run.runs, 1.0 / static_cast<double>(options_.shard.count),
+                         !out.path.empty(), store_runs_, options_.keeps_records, e.run.runs}),
+      machine_limits(out.path));
+
+  if (!precision) {
+    blocks_ = engine::make_blocks(engine::full_plan(static_cast<std::uint32_t>(points), e.run.runs));
+    if (options_.shard.count > 1) {
+      // Shard i takes the i-th of K contiguous, balanced ranges of the plan's blocks.
+      const std::uint64_t total = blocks_.size();
+      const auto begin = static_cast<std::ptrdiff_t>(total * options_.shard.index / options_.shard.count);
+      const auto end = static_cast<std::ptrdiff_t>(total * (options_.shard.index + 1) / options_.shard.count);
+      blocks_ = std::vector<engine::Block>(blocks_.begin() + begin, blocks_.begin() + end);
+    }
+    for (const auto& b : blocks_) planned_ += b.count;
+  }
+}
+
+Session::~Session() = default;
+
+std::uint64_t Session::open() {
+  if (opened_) throw std::logic_error("Session::open: already open");
+  if (options_.output.path.empty()) {
+    opened_ = true;
+    return 0;
+  }
+  auto out = std::make_unique<Output>();
+  out->path = options_.output.path;
+  out->partial = options_.output.path + ".partial";
+  out->lock.emplace(options_.output.path);
+  out->probe.emplace(options_.testing.writer_probe, options_.testing.stop_after_checkpoints);
+  auto blocks = blocks_;
+  if (options_.output.resume) {
+    out->resume(*this, blocks, options_.output.checkpoint_seconds);
+  } else {
+    std::optional<tbb::global_control> threads;
+    if (options_.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, options_.threads);
+    out->create(*this, tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  }
+  blocks_ = std::move(blocks);  // resumed: the blocks still to run
+  output_ = std::move(out);
+  opened_ = true;
+  return output_->already;
+}
+
+namespace {
+
+/// Hands every record to two sinks (the results file and the caller's), in order.
+struct TeeSink final : RecordSink {
+  RecordSink* first;
+  RecordSink* second;
+  TeeSink(RecordSink* a, RecordSink* b) : first(a), second(b) {}
+  void consume(std::span<const engine::Block> blocks, std::span<const agents::RunRecord> records,
+               std::span<const engine::Summary> summaries) override {
+    first->consume(blocks, records, summaries);
+    second->consume(blocks, records, summaries);
+  }
+};
+
+}  // namespace
+
+engine::RunReport Session::run_batch(std::span<const engine::Block> blocks, std::vector<engine::Summary>& summaries,
+                                     const engine::RunOptions& options, RecordSink* sink) const {
+  return engine::run_blocks<TugOfWar>(experiment_.points, blocks, summaries, options, sink);
+}
+
+engine::PrecisionReport Session::run_plan(std::vector<engine::Summary>& summaries, const engine::RunOptions& options,
+                                          RecordSink* sink) const {
+  const LocalRunner local = [this](std::span<const engine::Block> blocks, std::vector<engine::Summary>& s,
+                                   const engine::RunOptions& o, RecordSink* k) { return run_batch(blocks, s, o, k); };
+  // Every batch passes here, so the stop_after_blocks seam cuts the plan after exactly N blocks.
+  std::uint64_t budget = options_.testing.stop_after_blocks;
+  const auto batch = [&](std::span<const engine::Block> blocks, std::vector<engine::Summary>& s,
+                         const engine::RunOptions& o) {
+    bool cut = false;
+    if (options_.testing.stop_after_blocks > 0) {
+      cut = blocks.size() > budget;
+      blocks = blocks.first(std::min<std::size_t>(blocks.size(), budget));
+      budget -= blocks.size();
+    }
+    engine::RunReport report = experiment_.run.precision && options_.batch_executor
+                                   ? options_.batch_executor(blocks, s, o, sink, local)
+                                   : local(blocks, s, o, sink);
+    report.interrupted = report.interrupted || cut;
+    return report;
+  };
+  if (!experiment_.run.precision) {
+    engine::PrecisionReport report;
+    report.run = batch(blocks_, summaries, options);
+    report.met = true;
+    return report;
+  }
+  engine::PrecisionTarget target;
+  target.half_width = *experiment_.run.precision;
+  target.fields = outcome_fields(options_.precision_outcomes);
+  target.first_batch = options_.first_batch.value_or(std::min<std::uint64_t>(10'000, experiment_.run.max_runs));
+  target.max_replicates = experiment_.run.max_runs;
+  return engine::run_to_precision<TugOfWar>(experiment_.points, summaries, options, target, sink, batch);
+}
+
+SessionResult Session::execute(const ExecutionHooks& hooks) {
+  if (executed_) throw std::logic_error("Session::execute: a session executes once");
+  std::optional<tbb::global_control> threads;
+  if (options_.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, options_.threads);
+  if (!opened_) open();
+  executed_ = true;
+
+  engine::CancelToken stop(hooks.cancel);  // the caller's token, plus the test seams' stops
+  engine::RunOptions run;
+  run.seed = experiment_.run.seed;
+  run.crn = experiment_.run.crn;
+  run.grain = options_.grain;
+  run.wave_blocks = options_.wave;
+  run.progress = hooks.progress;
+  run.cancel = &stop;
+
+  SessionResult result;
+  result.runs_planned = planned_;
+  result.summaries = engine::make_summaries<TugOfWar>(experiment_.points.size());
+  RecordSink* sink = hooks.records;
+  std::optional<TeeSink> tee;
+  if (output_) {
+    if (!output_->resumed.empty()) result.summaries = output_->resumed;
+    result.runs_resumed = output_->already;
+    run.progress_offset = output_->already;
+    output_->probe->stop_with(&stop);
+    sink = &*output_->sink;
+    if (hooks.records != nullptr) sink = &tee.emplace(sink, hooks.records);
+  }
+  engine::PrecisionReport executed;
+  try {
+    executed = run_plan(result.summaries, run, sink);
+  } catch (const OutputError&) {
+    // A write failed (disk full...): keep the file exactly as its last checkpoint left it.
+    if (output_) output_->abandon();
+    throw;
+  }
+  if (hooks.progress != nullptr) hooks.progress->finish();
+  result.runs_done = executed.run.runs_done;
+  result.interrupted = executed.run.interrupted;
+  result.signal = result.interrupted ? stop.signal() : 0;
+  result.precision_met = executed.met;
+  if (output_) {
+    output_->probe->stop_with(nullptr);
+    result.path = output_->finish(!result.interrupted);
+    output_.reset();  // releases the lock: the file may be resumed or read at once
+  }
+  return result;
+}
+
+agents::Trace trace(const Experiment& experiment, std::uint32_t point, std::uint64_t replicate) {
+  if (point >= experiment.points.size()) {
+    throw ConfigError(fmt::format("--point {}: the experiment has {} design point(s) (valid: 0 to {})", point,
+                                  experiment.points.size(), experiment.points.size() - 1));
+  }
+  engine::RunOptions options;
+  options.seed = experiment.run.seed;
+  options.crn = experiment.run.crn;
+  return agents::trace_run(experiment.points[point], engine::stream_key(options, point, replicate));
+}
+
+}  // namespace wedge::experiments

@@ -1,0 +1,206 @@
+#pragma once
+/// The application layer: one way to run an experiment, whoever asks (the command line, the Python
+/// module, MPI ranks). Front ends parse and print; this does the rest:
+///
+///   resolve   Experiment e = resolve(source);       the file, overrides and the design
+///   plan      Session session(std::move(e), opts);  validates everything; nothing runs or is written
+///   execute   session.open(); session.execute(h);   lock, results file, runs, records to sinks
+///   report    SessionResult r                       summaries, runs, interrupted, the file written
+///
+/// No global state: two Sessions may run in two threads at once, each with its own cancellation
+/// token, sinks and results file. What is process-wide is oneTBB's thread limit (a Session with
+/// `threads` set holds a tbb::global_control while it executes; concurrent limits combine as their
+/// minimum) and signal handlers (engine::SignalGuard: the command line installs one, nothing else).
+#include "agents/tug_of_war.hpp"
+#include "engine/cancel.hpp"
+#include "engine/plan.hpp"
+#include "engine/precision.hpp"
+#include "engine/progress.hpp"
+#include "engine/runner.hpp"
+#include "experiments/experiment.hpp"
+#include "output/results.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace wedge::experiments {
+
+using RecordSink = engine::RecordSink<agents::RunRecord>;
+
+/// Where an experiment comes from, and what the caller overrides.
+struct ExperimentSource {
+  std::string file;                        ///< an experiment file ("" = `text`, or the baseline)
+  std::string text;                        ///< experiment TOML, used when `file` is ""
+  std::string text_name = "<experiment>";  ///< names `text` in error messages
+  std::vector<std::string> sets;           ///< "key=value" overrides of scenario keys
+  std::optional<std::uint64_t> runs;       ///< replicates per point, [1, 2^32]
+  std::optional<std::uint64_t> seed;
+  std::optional<bool> crn;
+  std::optional<double> precision;         ///< 95% half-width target, [1e-6, 0.5]
+  std::optional<std::uint64_t> max_runs;   ///< precision mode's cap per point, [1, 2^32]
+};
+
+/// The experiment the source names, with its overrides applied and its design resolved. Throws
+/// ConfigError (file, line, key, value, valid range) for anything invalid.
+Experiment resolve(const ExperimentSource& source);
+
+/// Shard `index` of `count`: the index-th of `count` contiguous, balanced ranges of the plan's blocks.
+struct Shard {
+  std::uint64_t index = 0;
+  std::uint64_t count = 1;
+};
+/// Parses "i/K" (0 <= i < K <= 10^6); ConfigError naming `--shard` otherwise.
+Shard parse_shard(const std::string& text);
+
+/// The results file of a session.
+struct OutputSettings {
+  enum class Store { automatic, runs, summary };
+  std::string path;                 ///< "" = no file
+  bool force = false;               ///< overwrite FILE (or FILE.partial)
+  bool resume = false;              ///< continue FILE.partial
+  Store store = Store::automatic;   ///< automatic: records up to 10^7 runs
+  bool compress = false;            ///< shuffle + deflate on /runs
+  double checkpoint_seconds = 2.0;  ///< between checkpoints
+  std::string command_line;         ///< recorded in the file
+};
+
+/// Test seams (docs/design.md, "Test seams"): deterministic stops and fault injection for tests.
+/// Zero/null (the default) means off; production front ends set them only from hidden options.
+struct TestSeams {
+  /// Stop, as an interruption does, after exactly this many blocks of this execution.
+  std::uint64_t stop_after_blocks = 0;
+  /// Stop, as an interruption does, at the first wave boundary after this many checkpoints were
+  /// named (deterministic for a fixed wave size and checkpoint_seconds = 0).
+  std::uint64_t stop_after_checkpoints = 0;
+  /// Told of every step of the results file's write protocol (may throw or end the process).
+  output::WriterProbe* writer_probe = nullptr;
+};
+
+/// Runs one batch of blocks on this process: merges each block's summary into `summaries` in plan
+/// order and streams the records to `sink` (may be null).
+using LocalRunner = std::function<engine::RunReport(std::span<const engine::Block>, std::vector<engine::Summary>&,
+                                                    const engine::RunOptions&, RecordSink*)>;
+/// How a precision-mode batch is executed: given the batch, the global summaries, the run options,
+/// the sink and the local runner. The default runs it here; MPI shares it among the ranks.
+using BatchExecutor = std::function<engine::RunReport(std::span<const engine::Block>, std::vector<engine::Summary>&,
+                                                      const engine::RunOptions&, RecordSink*, const LocalRunner&)>;
+
+/// How to execute an experiment: everything besides the experiment itself.
+struct SessionOptions {
+  unsigned threads = 0;  ///< worker threads, [1, 1024]; 0 = all cores
+  std::vector<std::string> precision_outcomes{"format", "alliance"};
+  /// Precision mode's first batch per point (default: min(10,000, max_runs)).
+  std::optional<std::uint64_t> first_batch;
+  Shard shard;                ///< a fixed plan's share; recorded in the file
+  std::size_t grain = 1;      ///< blocks per TBB task (never changes results)
+  std::size_t wave = 0;       ///< blocks per wave, 0 = automatic (never changes results)
+  OutputSettings output;
+  /// The caller keeps every record in memory (the Python module's records=True): counted in the
+  /// memory estimate that the Session checks before any work.
+  bool keeps_records = false;
+  BatchExecutor batch_executor;  ///< precision mode (default: this process)
+  TestSeams testing;
+};
+
+/// What a caller attaches to one execution; all optional.
+struct ExecutionHooks {
+  const engine::CancelToken* cancel = nullptr;  ///< polled at wave boundaries
+  RecordSink* records = nullptr;                ///< every run's record, in plan order
+  engine::Progress* progress = nullptr;         ///< runs done of the planned total
+};
+
+/// What an execution did.
+struct SessionResult {
+  std::vector<engine::Summary> summaries;  ///< one per design point (a shard's: zero outside it)
+  std::uint64_t runs_done = 0;             ///< by this execution
+  std::uint64_t runs_resumed = 0;          ///< already in the resumed file
+  std::uint64_t runs_planned = 0;          ///< 0 in precision mode
+  bool interrupted = false;                ///< stopped by the cancellation token or a test seam
+  int signal = 0;                          ///< the signal that cancelled it (0: none, or code)
+  bool precision_met = true;               ///< precision mode: every point met the target
+  std::string path;                        ///< the file written (FILE, or FILE.partial if interrupted; "" none)
+};
+
+/// One experiment's execution. Not copyable; one execution per Session.
+class Session {
+ public:
+  /// Validates the options against the experiment (outcome names, shard, store, output path and
+  /// flags); throws ConfigError (bad input) or OutputError (the output path) before anything runs.
+  Session(Experiment experiment, SessionOptions options);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const Experiment& experiment() const noexcept { return experiment_; }
+  const SessionOptions& options() const noexcept { return options_; }
+  /// The blocks this session runs (a shard's share; precision mode: none planned in advance).
+  std::span<const engine::Block> blocks() const noexcept { return blocks_; }
+  /// Runs planned for this session (its shard's); 0 in precision mode.
+  std::uint64_t planned_runs() const noexcept { return planned_; }
+  /// Whether the results file keeps per-run records.
+  bool stores_runs() const noexcept { return store_runs_; }
+  /// A warning about the resources the run needs (a results file above 1 GB), or "": front ends
+  /// show it unless asked to be quiet. What this machine cannot give was refused already.
+  const std::string& resource_warning() const noexcept { return resource_warning_; }
+
+  /// Takes the output lock and creates the results file (or reopens FILE.partial to resume it,
+  /// after checking that it holds this experiment and seed). Returns the runs already done (0 for
+  /// a new file). Throws OutputError. Without an output file it does nothing.
+  std::uint64_t open();
+  /// Runs the plan (or precision batches) and finishes the results file: renamed to FILE when
+  /// complete, kept as FILE.partial when interrupted. Calls open() first if it was not called.
+  SessionResult execute(const ExecutionHooks& hooks = {});
+
+ private:
+  struct Output;
+  engine::RunReport run_batch(std::span<const engine::Block> blocks, std::vector<engine::Summary>& summaries,
+                              const engine::RunOptions& options, RecordSink* sink) const;
+  engine::PrecisionReport run_plan(std::vector<engine::Summary>& summaries, const engine::RunOptions& options,
+                                   RecordSink* sink) const;
+
+  Experiment experiment_;
+  SessionOptions options_;
+  std::vector<engine::Block> blocks_;
+  std::uint64_t planned_ = 0;
+  bool store_runs_ = true;
+  std::string resource_warning_;
+  std::unique_ptr<Output> output_;
+  bool opened_ = false;
+  bool executed_ = false;
+};
+
+/// Checks that the output flags fit together and with the experiment (ConfigError): --resume is
+/// not available in precision mode; --resume, --force and --store need a path.
+void check_output_settings(const Experiment& e, const OutputSettings& out);
+
+/// Checks, before any work, that `out` can be written: its directory exists and is writable, it is
+/// not a directory, and it (or out.partial) exists only with `force` (or, with `resume`, only
+/// out.partial exists). Throws OutputError.
+void check_output_path(const std::string& out, bool force, bool resume);
+
+/// Categorical field indices of the named outcomes; ConfigError for an unknown name.
+std::vector<int> outcome_fields(const std::vector<std::string>& names);
+
+/// Merges the shard files of one run (`--shard i/K`) into `out` (via out.partial, renamed when
+/// complete): ConfigError if the files are not exactly the K shards of one run, OutputError if a
+/// file cannot be read or the output written. Returns the merged file's summaries.
+std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts, const std::string& out,
+                                           bool force, const std::string& command_line);
+
+/// A results file read back, with its experiment resolved (`wedge inspect`).
+struct Inspection {
+  output::ResultsInfo info;
+  Experiment experiment;
+};
+/// Reads any results file (complete or partial); OutputError says what is wrong with it.
+Inspection inspect_results(const std::string& path);
+
+/// The story of one run (`wedge trace`); ConfigError if `point` is outside the design.
+agents::Trace trace(const Experiment& experiment, std::uint32_t point, std::uint64_t replicate);
+
+}  // namespace wedge::experiments

@@ -1,0 +1,67 @@
+#pragma once
+/// The results file of a Session (internal to the application layer): the output lock, creating or
+/// resuming FILE.partial, the sink that streams records into it, and finishing it.
+#include "experiments/session.hpp"
+#include "output/results_sink.hpp"
+
+#include <optional>
+#include <string>
+
+namespace wedge::experiments {
+
+/// An exclusive lock on FILE.lock while FILE (or FILE.partial) is being written, so that a second
+/// wedge process writing the same results fails at once instead of clobbering the first.
+class OutputLock {
+ public:
+  explicit OutputLock(std::string path);
+  ~OutputLock();
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+/// Forwards the writer's steps to the caller's probe and implements the stop_after_checkpoints seam.
+class SeamProbe : public output::WriterProbe {
+ public:
+  SeamProbe(output::WriterProbe* next, std::uint64_t stop_after_checkpoints)
+      : next_(next), stop_after_(stop_after_checkpoints) {}
+  /// The token to request once the checkpoint budget is spent (set for each execution).
+  void stop_with(engine::CancelToken* token) noexcept { stop_ = token; }
+  void at(Step step) override;
+
+ private:
+  output::WriterProbe* next_;
+  std::uint64_t stop_after_;
+  std::uint64_t named_ = 0;
+  engine::CancelToken* stop_ = nullptr;
+};
+
+struct Session::Output {
+  std::string path;
+  std::string partial;
+  std::optional<OutputLock> lock;
+  std::optional<output::ResultsWriter> writer;
+  std::optional<output::ResultsSink<agents::TugOfWar>> sink;
+  std::optional<SeamProbe> probe;
+  std::vector<engine::Summary> resumed;  ///< the partial file's summaries (resume), else empty
+  std::uint64_t already = 0;             ///< runs in the partial file (resume)
+
+  /// Creates FILE.partial for `session` (removing a stale one, which the session's checks allowed).
+  void create(const Session& session, std::uint64_t threads);
+  /// Reopens FILE.partial after checking it holds this experiment, seed and storage mode and that
+  /// its records agree with its checkpoint; `blocks` loses the blocks already done.
+  void resume(const Session& session, std::vector<engine::Block>& blocks, double checkpoint_seconds);
+  /// Final checkpoint; complete: renamed to FILE. Returns the path of the file left.
+  std::string finish(bool complete);
+  /// After a write failure: the file stays exactly as its last checkpoint left it.
+  void abandon() noexcept;
+};
+
+/// The results file's root attributes for a session's experiment.
+output::Metadata metadata(const Experiment& e, const std::string& command_line, bool store_runs,
+                          bool compress, std::uint64_t threads);
+
+}  // namespace wedge::experiments

@@ -1,0 +1,188 @@
+#include "engine/error.hpp"
+#include "output/dimension_scales.hpp"
+#include "output/results_sink.hpp"
+#include "../engine/toy_model.hpp"
+#include "../experiments/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <hdf5_hl.h>
+
+#include <cmath>
+#include <filesystem>
+
+using namespace wedge;
+using wedge::test::CoinModel;
+
+namespace {
+
+/// A complete results file of the coin model: 3 points over swept key "p", 1000 runs each.
+std::vector<engine::Summary> write_coins(const std::string& path, bool store_runs) {
+  output::Metadata m;
+  m.model = "coins";
+  m.model_version = "1";
+  m.experiment = "[run]\nruns = 1000\n";
+  m.design = "grid";
+  m.seed = 42;
+  m.replicates = 1000;
+  m.runs_planned = 3000;
+  m.block_size = 64;
+  m.store_runs = store_runs;
+  m.swept_keys = {"coin.p"};
+  m.values = {{0.25}, {0.5}, {0.75}};
+  const auto layout = engine::FieldLayout::from(CoinModel::fields());
+  const auto blocks = engine::make_blocks(engine::full_plan(3, 1000), 64);
+  auto summaries = engine::make_summaries<CoinModel>(3);
+  output::ResultsWriter writer(path, m, layout, 3);
+  {
+    output::ResultsSink<CoinModel> sink(writer, summaries, 0, 0.0, 0.0);
+    engine::RunOptions options;
+    options.seed = 42;
+    const std::vector<CoinModel::Params> params{{0.25, 9}, {0.5, 9}, {0.75, 9}};
+    engine::run_blocks<CoinModel>(params, blocks, summaries, options, &sink);
+    sink.finish(true);
+  }
+  writer.close();
+  return summaries;
+}
+
+/// The names of the dimension scales attached to each axis of dataset `name` (one per axis).
+std::vector<std::string> scale_names(hid_t file, const std::string& name) {
+  const output::h5::Handle ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
+  REQUIRE(ds.valid());
+  const output::h5::Handle space(H5Dget_space(ds));
+  const int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<std::string> names;
+  for (int axis = 0; axis < rank; ++axis) {
+    if (H5DSget_num_scales(ds, static_cast<unsigned>(axis)) != 1) {
+      names.push_back(fmt::format("({} scales)", H5DSget_num_scales(ds, static_cast<unsigned>(axis))));
+      continue;
+    }
+    std::string scale;
+    H5DSiterate_scales(ds, static_cast<unsigned>(axis), nullptr,
+                       [](hid_t, unsigned, hid_t scale_id, void* out) -> herr_t {
+                         char buf[256] = {};
+                         H5Iget_name(scale_id, buf, sizeof buf);
+                         *static_cast<std::string*>(out) = buf;
+                         return 1;
+                       },
+                       &scale);
+    names.push_back(scale.substr(scale.rfind('/') + 1));
+  }
+  return names;
+}
+
+}  // namespace
+
+TEST_CASE("dimension scales name every axis a netCDF reader sees", "[output]") {
+  test::TempDir dir;
+  const auto path = dir.path("coins.h5");
+  write_coins(path, true);
+  CHECK_FALSE(output::has_dimension_scales(path));
+  output::write_dimension_scales(path);
+  CHECK(output::has_dimension_scales(path));
+
+  const auto file = output::h5::open_file(path, false);
+  CHECK(scale_names(file, "design/coin.p") == std::vector<std::string>{"point"});
+  CHECK(scale_names(file, "summary/runs") == std::vector<std::string>{"point"});
+  for (const char* field : {"parity", "first"}) {
+    for (const char* ds : {"counts", "p", "ci_low", "ci_high"}) {
+      INFO(field << "/" << ds);
+      CHECK(scale_names(file, fmt::format("summary/{}/{}", field, ds)) == std::vector<std::string>{"point", "category"});
+      CHECK(output::h5::get_attr_string(output::h5::Handle(H5Dopen2(file, fmt::format("summary/{}/{}", field, ds).c_str(), H5P_DEFAULT)),
+                                        "coordinates") == "coin.p");
+    }
+  }
+  CHECK(scale_names(file, "summary/fraction/mean") == std::vector<std::string>{"point"});
+  CHECK(scale_names(file, "summary/fraction/histogram") == std::vector<std::string>{"point", "bin"});
+  CHECK(scale_names(file, "summary/fraction/bin_low") == std::vector<std::string>{"bin"});
+  for (const char* column : {"point", "replicate", "parity", "first", "fraction"}) {
+    INFO(column);
+    CHECK(scale_names(file, std::string("runs/") + column) == std::vector<std::string>{"run"});
+  }
+
+  // The coordinates each group carries are the design's own datasets (hard links, no copies).
+  const auto object = [&](const std::string& name) {
+    H5O_info_t info{};
+    REQUIRE(H5Oget_info_by_name(file, name.c_str(), &info, H5P_DEFAULT) >= 0);
+    return info.addr;
+  };
+  CHECK(object("summary/parity/point") == object("design/point"));
+  CHECK(object("summary/fraction/coin.p") == object("design/coin.p"));
+  // Category labels and histogram bin edges.
+  {
+    const output::h5::Handle category(H5Dopen2(file, "summary/parity/category", H5P_DEFAULT));
+    REQUIRE(category.valid());
+    REQUIRE(output::h5::length(category) == 2);
+    const output::h5::Handle type(H5Dget_type(category));
+    REQUIRE(H5Tis_variable_str(type) > 0);
+    char* names[2] = {nullptr, nullptr};
+    REQUIRE(H5Dread(category, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) >= 0);
+    CHECK(std::string(names[0]) == "even");
+    CHECK(std::string(names[1]) == "odd");
+    const output::h5::Handle space(H5Dget_space(category));
+    H5Dvlen_reclaim(type, space, H5P_DEFAULT, names);
+  }
+  const auto fraction = output::h5::open_group(file, "summary/fraction");
+  const auto low = output::h5::read_dataset<double>(fraction, "bin_low");
+  const auto high = output::h5::read_dataset<double>(fraction, "bin_high");
+  REQUIRE(low.size() == 12);
+  CHECK(std::isinf(low[0]));
+  CHECK(high[0] == 0.0);
+  CHECK(low[1] == 0.0);
+  CHECK(high[1] == Approx(0.1));
+  CHECK(high[10] == 1.0);
+  CHECK(low[11] == 1.0);
+  CHECK(std::isinf(high[11]));
+
+  // The run dimension has no data of its own and takes no space.
+  const output::h5::Handle run(H5Dopen2(file, "run", H5P_DEFAULT));
+  REQUIRE(run.valid());
+  CHECK(output::h5::length(run) == 3000);
+  CHECK(H5Dget_storage_size(run) == 0);
+  CHECK(output::h5::get_attr_string(run, "NAME").starts_with("This is a netCDF dimension but not a netCDF variable."));
+  // Categorical columns stored by index carry CF flags.
+  const output::h5::Handle parity(H5Dopen2(file, "runs/parity", H5P_DEFAULT));
+  CHECK(output::h5::get_attr_string(parity, "flag_meanings") == "even odd");
+}
+
+TEST_CASE("dimension scales leave what the readers read unchanged", "[output]") {
+  test::TempDir dir;
+  const auto layout = engine::FieldLayout::from(CoinModel::fields());
+  for (const bool store_runs : {true, false}) {
+    INFO("store_runs " << store_runs);
+    const auto path = dir.path(store_runs ? "runs.h5" : "summary.h5");
+    const auto summaries = write_coins(path, store_runs);
+    const auto before = output::read_results(path, layout);
+    output::write_dimension_scales(path);
+    const auto after = output::read_results(path, layout);
+    REQUIRE(after.summaries.size() == 3);
+    for (std::size_t p = 0; p < 3; ++p) {
+      CHECK(after.summaries[p] == before.summaries[p]);
+      CHECK(after.summaries[p] == summaries[p]);
+    }
+    CHECK(after.runs_stored == before.runs_stored);
+    CHECK(after.values == before.values);
+    CHECK(after.swept_keys == before.swept_keys);
+    CHECK(after.format_version == before.format_version);
+    CHECK_NOTHROW(output::verify_runs(after, layout));
+    // A second call changes nothing.
+    const auto size = std::filesystem::file_size(path);
+    output::write_dimension_scales(path);
+    CHECK(std::filesystem::file_size(path) == size);
+  }
+}
+
+TEST_CASE("dimension scales refuse a damaged file with a message naming it", "[output]") {
+  test::TempDir dir;
+  const auto path = dir.path("short.h5");
+  write_coins(path, true);
+  {
+    // A column shorter than the others.
+    const auto file = output::h5::open_file(path, true);
+    const output::h5::Handle ds(H5Dopen2(file, "runs/replicate", H5P_DEFAULT));
+    output::h5::set_length(ds, 10);
+  }
+  CHECK_THROWS_WITH(output::write_dimension_scales(path),
+                    Catch::Contains("short.h5: damaged: /runs/replicate has 10 entries"));
+}
