@@ -4,8 +4,11 @@ Applies each mutant of scripts/mutants/mutants.toml, one at a time, to a scratch
 (tracked and untracked files, not build/), rebuilds it in its own build directory (through ccache
 when it is installed), runs the tests and reports which mutants the tests killed:
 
-  1. the tests the mutant names (`ctest`: a ctest -R regex; `pytest`: files or node ids);
-  2. if those pass, the default suite: every ctest test except the slow ones (EXCLUDE below) and
+  1. only what those tests need is rebuilt (incrementally, through ccache): nothing for a mutant
+     of Python files only, else the command `wedge`, the Python module `wedge_core` and the test
+     executables the `ctest` regex names (or the mutant's own `targets`); then the tests the mutant
+     names run (`ctest`: a ctest -R regex; `pytest`: files or node ids);
+  2. if those pass, the whole tree is rebuilt and the default suite runs: every ctest test except the slow ones (EXCLUDE below) and
      all of tests/python (that is `make test` without the fuzz smoke run, MPI and the random-fault
      runs).
 
@@ -49,6 +52,7 @@ class Mutant:
         self.ctest = entry.get("ctest", "")
         self.pytest = entry.get("pytest", [])
         self.edits = entry["edit"]
+        self.targets = entry.get("targets")
         self.status = ""
         self.detail = ""
         self.seconds = 0.0
@@ -150,8 +154,11 @@ class Tree:
             if not ok:
                 sys.exit(f"configuring the scratch copy failed: see {self.log}")
 
-    def build(self):
-        return run(["cmake", "--build", "--preset", "release", "-j", self.jobs], self.src, self.log, env=self.env)[0]
+    def build(self, targets=None):
+        cmd = ["cmake", "--build", "--preset", "release", "-j", self.jobs]
+        if targets:
+            cmd += ["--target", *targets]
+        return run(cmd, self.src, self.log, env=self.env)[0]
 
     def ctest(self, regex=None, exclude=None):
         cmd = ["ctest", "--preset", "release", "-j", self.jobs, "--timeout", TIMEOUT]
@@ -191,12 +198,27 @@ class Tree:
             (self.src / rel).write_text(text)
 
 
+TEST_EXECUTABLES = ("test_agents", "test_engine", "test_output", "test_experiments", "wedge_regress")
+
+
+def named_targets(mutant):
+    """The build targets the mutant's named tests need: [] when only Python files change."""
+    if all(e["file"].endswith(".py") for e in mutant.edits):
+        return []
+    if mutant.targets is not None:
+        return list(mutant.targets)
+    targets = ["wedge", "wedge_core"]
+    targets += [t for t in TEST_EXECUTABLES if t in mutant.ctest or (t == "wedge_regress" and "regress" in mutant.ctest)]
+    return targets
+
+
 def test_mutant(tree, mutant, quick):
     with open(tree.log, "a") as out:
         out.write(f"\n=== mutant {mutant.id} ===\n")
     originals = tree.apply(mutant)
     try:
-        if not tree.build():
+        targets = named_targets(mutant)
+        if targets and not tree.build(targets):
             return "BUILD-FAILED", first_failure(tree.log)
         if mutant.ctest:
             ok, _, timed_out = tree.ctest(regex=mutant.ctest)
@@ -208,6 +230,8 @@ def test_mutant(tree, mutant, quick):
                 return "KILLED", ("timeout: " if timed_out else "") + first_failure(tree.log)
         if quick:
             return "SURVIVED", "named tests only (--quick)"
+        if not tree.build():
+            return "BUILD-FAILED", first_failure(tree.log)
         ok, detail = tree.default_suite()
         return ("SURVIVED", "") if ok else ("KILLED", "default suite: " + detail)
     finally:
@@ -274,6 +298,10 @@ def main():
             note = f"pending: {m.pending}" + (f"; {note}" if note else "")
         mark = " [issue 19]" if m.issue19 else ""
         print(f"{m.id:{width}}  {m.area:7} {m.status:12} {m.seconds:5.0f}  {note}{mark}")
+    stale = [m.id for m in mutants if m.status == "STALE"]
+    if stale:
+        print(f"\n{len(stale)} STALE mutant(s): their snippets are no longer in the tree; update "
+              f"scripts/mutants/mutants.toml (a failure of the list, not a pass): {', '.join(stale)}")
     print(f"\nkilled {killed} of {len(mutants)} mutants ({100.0 * killed / len(mutants):.0f}%)")
     report = args.scratch / "mutants.json"
     report.write_text(json.dumps([{k: getattr(m, k) for k in ("id", "area", "status", "detail", "seconds",
