@@ -212,6 +212,24 @@ def named_targets(mutant):
     return targets
 
 
+def rebuild_cost(mutant):
+    """A rough rank of what a mutant costs to rebuild: Python 0, one source file 1, the model's
+    headers (rules, round, kernel: the three kernels) 2, headers that most files include 3."""
+    cost = 0
+    for e in mutant.edits:
+        f = e["file"]
+        if f.endswith(".py"):
+            c = 0
+        elif f.endswith(".cpp"):
+            c = 1
+        elif f in ("agents/rules.hpp", "agents/round.hpp", "agents/kernel.hpp"):
+            c = 2
+        else:
+            c = 3
+        cost = max(cost, c)
+    return cost
+
+
 def test_mutant(tree, mutant, quick):
     with open(tree.log, "a") as out:
         out.write(f"\n=== mutant {mutant.id} ===\n")
@@ -255,6 +273,9 @@ def main():
         if unknown:
             sys.exit(f"unknown mutant ids: {sorted(unknown)}")
         mutants = [m for m in mutants if m.id in args.only]
+    # Issue 19's faults first, then the cheapest to rebuild (the report keeps the list's order).
+    listed = list(mutants)
+    mutants.sort(key=lambda m: (not m.issue19, rebuild_cost(m)))
     for m in mutants:
         reason = stale_reason(ROOT, m)
         if reason:
@@ -289,6 +310,7 @@ def main():
         print(f"{m.id}: {m.status} in {m.seconds:.0f} s{' (' + m.detail + ')' if m.detail else ''}", flush=True)
     tree.build()  # leave the scratch build unmutated
 
+    mutants = listed
     killed = sum(m.status == "KILLED" for m in mutants)
     width = max(len(m.id) for m in mutants)
     print(f"\n{'mutant':{width}}  {'area':7} {'status':12} {'s':>5}  killed by / note")

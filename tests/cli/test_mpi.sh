@@ -62,9 +62,11 @@ launcher=$!
 r0=; r1=
 for _ in $(seq 1 3000); do
   r0=$(rank_pid $launcher 0); r1=$(rank_pid $launcher 1)
-  [ -n "$r0" ] && [ -n "$r1" ] && [ -s killed.h5.shards/part-1-of-2.h5.partial ] && break
+  [ -n "$r0" ] && [ -n "$r1" ] && break
   sleep 0.01
 done
+# Then only the file is polled (cheap), so the ranks are stopped early in their work.
+for _ in $(seq 1 3000); do [ -s killed.h5.shards/part-1-of-2.h5.partial ] && break; sleep 0.005; done
 if [ -z "$r0" ] || [ -z "$r1" ]; then
   bad "the ranks were not found in mpirun's process tree"
 else
