@@ -202,14 +202,17 @@ TEST_EXECUTABLES = ("test_agents", "test_engine", "test_output", "test_experimen
 
 
 def named_targets(mutant):
-    """The build targets the mutant's named tests need: [] when only Python files change."""
+    """(for its ctest tests, for its pytest tests): the build targets the mutant's named tests
+    need; nothing when only Python files change."""
     if all(e["file"].endswith(".py") for e in mutant.edits):
-        return []
+        return [], []
     if mutant.targets is not None:
-        return list(mutant.targets)
-    targets = ["wedge", "wedge_core"]
-    targets += [t for t in TEST_EXECUTABLES if t in mutant.ctest or (t == "wedge_regress" and "regress" in mutant.ctest)]
-    return targets
+        return list(mutant.targets), list(mutant.targets)
+    executables = [t for t in TEST_EXECUTABLES if t in mutant.ctest or (t == "wedge_regress" and "regress" in mutant.ctest)]
+    # ctest tests other than the Catch2 executables (cli:, layering, ...) run the command.
+    for_ctest = executables if mutant.ctest and all(
+        part.strip().startswith(tuple(TEST_EXECUTABLES)) for part in mutant.ctest.split("|")) else executables + ["wedge"]
+    return (for_ctest if mutant.ctest else []), ["wedge", "wedge_core"]
 
 
 def rebuild_cost(mutant):
@@ -235,14 +238,18 @@ def test_mutant(tree, mutant, quick):
         out.write(f"\n=== mutant {mutant.id} ===\n")
     originals = tree.apply(mutant)
     try:
-        targets = named_targets(mutant)
-        if targets and not tree.build(targets):
-            return "BUILD-FAILED", first_failure(tree.log)
+        # Staged: the ctest tests' own targets first (a rule's mutant is usually killed by
+        # test_agents before the command and the Python module are rebuilt), then the pytest's.
+        for_ctest, for_pytest = named_targets(mutant)
         if mutant.ctest:
+            if for_ctest and not tree.build(for_ctest):
+                return "BUILD-FAILED", first_failure(tree.log)
             ok, _, timed_out = tree.ctest(regex=mutant.ctest)
             if not ok:
                 return "KILLED", ("timeout: " if timed_out else "") + first_failure(tree.log)
         if mutant.pytest:
+            if for_pytest and not tree.build(for_pytest):
+                return "BUILD-FAILED", first_failure(tree.log)
             ok, _, timed_out = tree.pytest(mutant.pytest)
             if not ok:
                 return "KILLED", ("timeout: " if timed_out else "") + first_failure(tree.log)
