@@ -6,7 +6,7 @@ BUILD := build/$(PRESET)
 # Arguments for `make run`, e.g. make run RUN_ARGS="--runs 100000 --set dulles.tact=0.9"
 RUN_ARGS ?=
 
-.PHONY: all deps configure build run test bench microbench check-sanitizers fuzz fuzz-build fuzz-smoke fuzz-results clean help
+.PHONY: all deps configure build run test bench microbench check-sanitizers fuzz fuzz-build fuzz-smoke fuzz-results mutants clean help
 
 all: build
 
@@ -17,6 +17,7 @@ help:
 	@echo "make build  build the $(PRESET) preset; the binary is $(BUILD)/wedge"
 	@echo "make bench  the throughput harness (BENCH_ARGS=--quick or --json); make microbench"
 	@echo "make check-sanitizers   every C++ test under TSan and under ASan+UBSan"
+	@echo "make mutants           mutation testing (scripts/mutants; hours; MUTANTS_ARGS=\"--only ID\")"
 	@echo "PRESET=dev (ASan+UBSan) or PRESET=tsan select another build"
 
 deps:
@@ -92,6 +93,12 @@ bench: build
 
 microbench: build
 	$(BUILD)/benchmarks/wedge_benchmarks --benchmark_min_time=0.5
+
+# Mutation testing, not part of make test (hours): each mutant of scripts/mutants/mutants.toml is
+# applied to a scratch copy under build/mutants, rebuilt and tested (docs/testing.md).
+MUTANTS_ARGS ?=
+mutants: deps
+	/usr/bin/python3 scripts/mutants/run.py --jobs $(JOBS) $(MUTANTS_ARGS)
 
 clean:
 	rm -rf build

@@ -19,6 +19,8 @@ packages=(
   clang-14 libclang-rt-14-dev
   # formatting (.clang-format)
   clang-format
+  # fault tests: fsync order observed with strace; setpriv (util-linux) drops root for read-only output
+  strace util-linux
   # Python side (Debian's interpreter: /usr/bin/python3)
   python3 python3-dev python3-numpy python3-h5py python3-pandas python3-matplotlib python3-xarray
   python3-pytest

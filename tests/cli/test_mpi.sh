@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # mpirun -np K wedge run ... equals the single-process run bit for bit (K = 1, 2, 3); a failing or
-# killed rank ends the job with a clear error and no merged file.
+# killed rank (found in mpirun's own process tree) ends the job with a clear error and no merged
+# file, and --resume then finishes it bit-identical with nothing left behind.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wedge=$1
@@ -40,15 +41,57 @@ code=$?
 grep -q "rank 1 of 2 failed" err && ok "the error names the rank" || bad "message: $(head -c 300 err)"
 [ ! -e failed.h5 ] && ok "no merged file after a failing rank" || bad "failed.h5 exists"
 
-mpi 2 "$wedge" run --runs 400000000 --out killed.h5 --quiet >/dev/null 2>err &
+# A real rank killed. Its pid comes from mpirun's own process tree (the descendant whose
+# OMPI_COMM_WORLD_RANK is 1), never from a machine-wide search. Both ranks are stopped (SIGSTOP) as
+# soon as rank 1's part exists, rank 1 is checked to be unfinished (else the test fails: a kill
+# after the work would test nothing), then SIGKILLed and rank 0 continued. The job must fail, write
+# no merged file and keep only partial parts; `--resume` must then finish the job bit-identical to
+# one process and leave no shard directory or partial file behind.
+descendants() { local p; for p in $(ps -o pid= --ppid "$1"); do echo "$p"; descendants "$p"; done; }
+rank_pid() {  # rank_pid LAUNCHER RANK
+  local p
+  for p in $(descendants "$1"); do
+    [ "$(cat /proc/$p/comm 2>/dev/null)" = wedge ] || continue
+    [ "$(tr '\0' '\n' < /proc/$p/environ 2>/dev/null | sed -n 's/^OMPI_COMM_WORLD_RANK=//p')" = "$2" ] && echo "$p"
+  done
+}
+kill_args="--runs 3000000 --seed 9 --threads 1"
+"$wedge" run $kill_args --out kill-whole.h5 --quiet >/dev/null
+mpi 2 "$wedge" run $kill_args --out killed.h5 --quiet --checkpoint-seconds 0.05 >/dev/null 2>err &
 launcher=$!
-sleep 2
-victim=$(pgrep -f "wedge run --runs 400000000" | head -1)
-[ -n "$victim" ] && kill -9 "$victim"
-for _ in $(seq 1 60); do kill -0 $launcher 2>/dev/null || break; sleep 0.5; done
-if kill -0 $launcher 2>/dev/null; then bad "the job kept running after a rank was killed"; kill -9 $launcher; pkill -9 -f "wedge run --runs 400000000"; fi
+r0=; r1=
+for _ in $(seq 1 3000); do
+  r0=$(rank_pid $launcher 0); r1=$(rank_pid $launcher 1)
+  [ -n "$r0" ] && [ -n "$r1" ] && break
+  sleep 0.01
+done
+# Then only the file is polled (cheap), so the ranks are stopped early in their work.
+for _ in $(seq 1 3000); do [ -s killed.h5.shards/part-1-of-2.h5.partial ] && break; sleep 0.005; done
+if [ -z "$r0" ] || [ -z "$r1" ]; then
+  bad "the ranks were not found in mpirun's process tree"
+else
+  kill -STOP "$r0" "$r1"
+  ok "ranks 0 and 1 found in mpirun's process tree (pids $r0, $r1; mpirun $launcher) and stopped"
+  [ ! -e killed.h5.shards/part-1-of-2.h5 ] && ok "rank 1 is stopped before its part is complete" \
+    || bad "rank 1 finished before it could be stopped: the kill would test nothing (more runs needed)"
+  kill -KILL "$r1"; kill -CONT "$r0"
+fi
+for _ in $(seq 1 600); do kill -0 $launcher 2>/dev/null || break; sleep 0.1; done
+if kill -0 $launcher 2>/dev/null; then
+  bad "the job kept running 60 s after a rank was killed"
+  for p in $(descendants $launcher); do kill -9 "$p" 2>/dev/null; done; kill -9 $launcher
+fi
 wait $launcher; code=$?
 [ $code -ne 0 ] && ok "a killed rank fails the job (exit $code)" || bad "a killed rank: exit 0"
-[ ! -e killed.h5 ] && ok "no merged file after a killed rank" || bad "killed.h5 exists"
+[ ! -e killed.h5 ] && [ ! -e killed.h5.partial ] && ok "no merged or partial file after a killed rank" || bad "killed.h5 exists"
+complete_parts=$(ls killed.h5.shards 2>/dev/null | grep -c '\.h5$')
+[ -f killed.h5.shards/part-1-of-2.h5.partial ] && [ "$complete_parts" -le 1 ] && [ ! -e killed.h5.shards/part-1-of-2.h5 ] \
+  && ok "the killed rank's part is left partial, for --resume: $(ls killed.h5.shards | tr '\n' ' ')" \
+  || bad "parts after the kill: $(ls killed.h5.shards 2>&1 | tr '\n' ' ')"
+mpi 2 "$wedge" run $kill_args --out killed.h5 --quiet --resume >/dev/null 2>err; code=$?
+[ $code -eq 0 ] && same kill-whole.h5 killed.h5 && ok "--resume after the killed rank equals one process bit for bit" \
+  || bad "--resume after a killed rank: exit $code: $(head -c 300 err)"
+[ ! -e killed.h5.shards ] && [ ! -e killed.h5.partial ] && ok "no shard directory or partial file left behind" \
+  || bad "left behind: $(ls -d killed.h5.* 2>&1 | tr '\n' ' ')"
 
 finish
