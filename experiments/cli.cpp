@@ -186,6 +186,7 @@ SessionOptions session_options(const RunArgs& args, const std::string& command_l
   o.output.resume = args.resume;
   o.output.store = args.store == "runs"      ? OutputSettings::Store::runs
                    : args.store == "summary" ? OutputSettings::Store::summary
+                   : args.store == "rounds"  ? OutputSettings::Store::rounds
                                              : OutputSettings::Store::automatic;
   o.output.compress = args.compression == "deflate";
   o.output.checkpoint_seconds = args.checkpoint_seconds;
@@ -400,8 +401,9 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
   run->add_flag("--force", a.force, "Overwrite an existing results file (or its .partial)");
   run->add_flag("--resume", a.resume, "Continue the interrupted run of FILE.partial (same experiment and seed)");
   run->add_option("--store", a.store,
-                  "runs: per-run records and summaries (default up to 10^7 runs); summary: summaries only")
-      ->check(CLI::IsMember({"runs", "summary"}));
+                  "runs: per-run records and summaries (default up to 10^7 runs); summary: summaries only; "
+                  "rounds: per-run records and every run's rounds (A, offer, Dulles, supports, F, m_SG)")
+      ->check(CLI::IsMember({"runs", "summary", "rounds"}));
   run->add_option("--shard", a.shard,
                   "Run only shard i of K (0 <= i < K) of the plan, e.g. --shard 2/8 (for job arrays; "
                   "combine the parts with `wedge merge`)");

@@ -114,13 +114,14 @@ void Session::Output::create(const Session& session, std::uint64_t threads) {
     meta.shard_count = opts.shard.count;
     meta.runs_planned = session.planned_runs();
     writer.emplace(partial, meta, layout, static_cast<std::uint32_t>(e.points.size()));
+    writer->set_probe(&*probe);
+    sink.emplace(*writer, engine::make_summaries<TugOfWar>(e.points.size()), 0, 0.0, opts.output.checkpoint_seconds);
+    rounds.create(e, opts.output.store, *writer, opts.output.compress, *sink);
   } catch (...) {
     writer.reset();
     fs::remove(partial, ec);  // nothing of value in it yet
     throw;
   }
-  writer->set_probe(&*probe);
-  sink.emplace(*writer, engine::make_summaries<TugOfWar>(e.points.size()), 0, 0.0, opts.output.checkpoint_seconds);
 }
 
 void Session::Output::resume(const Session& session, std::vector<engine::Block>& blocks, double checkpoint_seconds) {
@@ -139,6 +140,7 @@ void Session::Output::resume(const Session& session, std::vector<engine::Block>&
     throw OutputError(fmt::format("--resume: {} was written with --store {}", partial, info.store_runs ? "runs" : "summary"));
   }
   output::verify_runs(info, layout);
+  RoundsOutput::check_resume(session.options().output.store, partial, info.runs_done);
   std::uint64_t skipped = 0;
   std::size_t first = 0;
   while (first < blocks.size() && skipped < info.runs_done) skipped += blocks[first++].count;
@@ -152,13 +154,16 @@ void Session::Output::resume(const Session& session, std::vector<engine::Block>&
   writer.emplace(partial, layout, info.runs_done);
   writer->set_probe(&*probe);
   sink.emplace(*writer, resumed, info.runs_done, info.wall_seconds, checkpoint_seconds);
+  rounds.resume(e, session.options().output.store, *writer, info.runs_done, *sink);
 }
 
 std::string Session::Output::finish(bool complete) {
   sink->finish(complete);
+  rounds.close();
   writer->close();
   if (!complete) return partial;
   output::write_dimension_scales(partial);  // netCDF-4 dimension scales (docs/output-format.md)
+  rounds.complete(partial);
   std::error_code ec;
   fs::rename(partial, path, ec);
   if (ec) throw OutputError(fmt::format("cannot rename {} to {}: {}", partial, path, ec.message()));
@@ -166,6 +171,7 @@ std::string Session::Output::finish(bool complete) {
 }
 
 void Session::Output::abandon() noexcept {
+  rounds.abandon();
   if (writer) writer->abandon();
 }
 
@@ -179,6 +185,7 @@ std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts
   std::vector<engine::Summary> summaries;
   try {
     summaries = output::merge_shards(parts, partial, engine::FieldLayout::from(TugOfWar::fields()), command_line);
+    merge_rounds_of(parts, partial);  // --store rounds: /rounds too
   } catch (...) {
     fs::remove(partial, ec);  // never leave a half-merged file
     throw;

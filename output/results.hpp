@@ -96,6 +96,9 @@ class ResultsWriter {
   /// points past the data the failed writes never stored).
   void abandon() noexcept;
   const std::string& path() const { return path_; }
+  /// The open file, for writers of further groups whose data must be flushed by this writer's
+  /// checkpoints (HDF5 flushes the datasets opened through this identifier): output/rounds.hpp.
+  hid_t file() const noexcept { return file_.get(); }
   /// Installs a test probe (null: none); it must outlive the writer's use.
   void set_probe(WriterProbe* probe) noexcept { probe_ = probe; }
 
