@@ -7,6 +7,8 @@
 #include "engine/cancel.hpp"
 #include "engine/error.hpp"
 #include "engine/progress.hpp"
+#include "experiments/calibrate.hpp"
+#include "experiments/calibrate_report.hpp"
 #include "experiments/mpi.hpp"
 #include "experiments/report.hpp"
 #include "experiments/session.hpp"
@@ -72,6 +74,14 @@ struct RunArgs {
   std::size_t wave = 0;
   double checkpoint_seconds = 2.0;
   TestingArgs testing;
+};
+
+struct CalibrateArgs {
+  ExperimentArgs exp;
+  CalibrationOverrides overrides;
+  unsigned threads = 0;
+  bool json = false;
+  bool quiet = false;
 };
 
 struct TraceArgs {
@@ -370,6 +380,51 @@ int command_trace(const TraceArgs& args) {
   return EXIT_OK;
 }
 
+int command_calibrate(const CalibrateArgs& args) {
+  const Experiment e = resolve(source_of(args.exp));
+  const CalibrationSettings settings = calibration_settings(args.exp.file, "", args.exp.file, args.overrides);
+  engine::CancelToken cancel;
+  const engine::SignalGuard signals(cancel);
+  const auto result = calibrate(e, settings, model_counter(settings.histories, args.threads, &cancel, args.quiet || args.json));
+  if (result.interrupted) {
+    fmt::print(stderr, "error: interrupted by {}; nothing was written\n", cancel.signal() == SIGTERM ? "SIGTERM" : "SIGINT");
+    return EXIT_INTERRUPTED;
+  }
+  if (args.json) {
+    std::fputs(calibration_json(result).c_str(), stdout);
+  } else {
+    print_calibration(stdout, result);
+  }
+  return EXIT_OK;
+}
+
+void add_calibrate_command(CLI::App& app, CalibrateArgs& a, CLI::App*& cmd) {
+  cmd = app.add_subcommand("calibrate", "History matching: the posterior of the swept keys (uniform on their "
+                                        "[min, max]) given an observed history (docs/calibration.md)");
+  add_experiment_options(cmd, a.exp, false, "Experiment file (TOML) whose [sweep] keys with min/max are the prior; "
+                                            "its [calibrate] table sets what the options below override");
+  cmd->get_option("experiment")->required();
+  cmd->add_option("--history", a.overrides.histories,
+                  "The observed history, e.g. format=declaration,islands_promised=2,threat_round!=0 (alternatives "
+                  "a|b, ranges lo..hi); repeat for several independent observations (default: the file's "
+                  "[calibrate.history], else 1956's)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--design", a.overrides.design, "The first stage's design of the prior: sobol (default) or lhs")
+      ->check(CLI::IsMember({"sobol", "lhs"}));
+  cmd->add_option("--points", a.overrides.points, "Design points of the first stage (default 256)");
+  cmd->add_option("--runs", a.overrides.runs, "Runs per design point (default 2000)");
+  cmd->add_option("--refine", a.overrides.refine, "Refinement stages drawn from the current posterior (default 0)");
+  cmd->add_option("--refine-points", a.overrides.refine_points, "Points per refinement stage (default: --points)");
+  cmd->add_option("--defensive", a.overrides.defensive, "Share of the prior in each refinement proposal (default 0.1)");
+  cmd->add_option("--draws", a.overrides.draws, "Redraws of the likelihoods for the Monte Carlo intervals (default 200)");
+  cmd->add_option("--top", a.overrides.top, "Most likely points listed (default 10)");
+  cmd->add_option("--threads", a.threads, "Worker threads (default: all cores)")->check(CLI::Range(1u, 1024u));
+  cmd->add_flag("--json", a.json, "Print the result as JSON on stdout, nothing else");
+  cmd->add_flag("--quiet", a.quiet, "No progress on stderr");
+  cmd->footer(EXIT_CODES_HELP);
+}
+
 int command_validate(const ExperimentArgs& args) {
   const Experiment e = resolve(source_of(args));
   const std::uint64_t points = e.points.size();
@@ -474,6 +529,10 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   merge->add_flag("--force", merge_force, "Overwrite an existing file");
   merge->footer(EXIT_CODES_HELP);
 
+  CalibrateArgs calibrate_args;
+  CLI::App* calibrate_cmd = nullptr;
+  add_calibrate_command(app, calibrate_args, calibrate_cmd);
+
   TraceArgs trace_args;
   auto* trace = app.add_subcommand("trace", "Replay one run of the ensemble and tell its story");
   add_experiment_options(trace, trace_args.exp, false, "Experiment file (TOML); without one, the baseline scenario of MODEL.md");
@@ -497,6 +556,7 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
     if (*params) return command_params(params_json);
     if (*validate) return command_validate(validate_args);
     if (*trace) return command_trace(trace_args);
+    if (*calibrate_cmd) return command_calibrate(calibrate_args);
     std::fputs(app.help().c_str(), stdout);
     return EXIT_OK;
   } catch (const ConfigError& e) {

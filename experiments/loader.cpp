@@ -24,7 +24,7 @@ namespace {
 
 constexpr std::string_view SECTIONS[] = {"negotiation", "soviet",   "matsumoto", "shigemitsu",
                                          "hatoyama",    "japan",    "dulles",    "alliance"};
-constexpr std::string_view TOP_KEYS[] = {"extends", "description", "run", "sweep"};
+constexpr std::string_view TOP_KEYS[] = {"extends", "description", "run", "sweep", "calibrate"};
 constexpr std::string_view RUN_KEYS[] = {"runs", "seed", "precision", "crn", "max_runs"};
 constexpr std::string_view SWEEP_KEYS[] = {"design", "points", "keys", "csv"};
 constexpr std::string_view DESIGNS[] = {"grid", "lhs", "sobol", "saltelli", "list"};
@@ -414,6 +414,10 @@ class FileReader {
       if (key == "description") {
         if (!node.is_string()) fail(node.source(), "description: must be a string");
         e_.description = node.value<std::string>().value();
+        continue;
+      }
+      if (key == "calibrate") {  // `wedge calibrate` reads it (experiments/calibrate.cpp)
+        if (!node.is_table()) fail(node.source(), "'calibrate' must be a table ([calibrate])");
         continue;
       }
       if (key == "run" || key == "sweep" ||
