@@ -202,6 +202,8 @@ struct TableReader {
     if (const auto s = node.value_exact<std::string>()) return *s;
     if (const auto i = node.value_exact<std::int64_t>()) return std::to_string(*i);
     if (const auto b = node.value_exact<bool>()) return *b ? "1" : "0";
+    // A number: make_condition says whether the field has it (continuous fields ask for a range).
+    if (const auto x = node.value_exact<double>()) return format_number(*x);
     fail(node, fmt::format("calibrate.history.{}: a category is a string or an integer", field));
   }
   History history(const toml::table& table) const {

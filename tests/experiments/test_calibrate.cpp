@@ -98,7 +98,7 @@ TEST_CASE("histories: the command-line syntax and its errors", "[calibrate]") {
                     Catch::Contains("format has no category 'peace' (valid: none, declaration, treaty)"));
   CHECK_THROWS_WITH(parse_history("format=1..2", "--history"), Catch::Contains("format has named categories"));
   CHECK_THROWS_WITH(parse_history("alignment=0.5", "--history"), Catch::Contains("alignment is continuous: give a range"));
-  CHECK_THROWS_WITH(parse_history("rounds=50..60", "--history"), Catch::Contains("rounds = 50..60: no category"));
+  CHECK_THROWS_WITH(parse_history("rounds=150..160", "--history"), Catch::Contains("rounds = 150..160: no category"));
   CHECK_THROWS_WITH(parse_history("format", "--history"), Catch::Contains("expected field=value"));
   CHECK_THROWS_WITH(parse_history("format=treaty,,okinawa=residual", "--history"), Catch::Contains("an empty element"));
   CHECK_THROWS_WITH(parse_history("okinawa!=residual|us_claim", "--history"), Catch::Contains("excludes every category"));
@@ -183,12 +183,24 @@ TEST_CASE("a likelihood known in closed form gives the known posterior, with and
     const auto r = calibrate(e, settings(1024, 1'000'000, refine), p);
     REQUIRE(r.posterior.size() == 1);
     CHECK(r.points.size() == 1024 * (1 + refine));
-    CHECK(r.posterior[0].mean.value == Approx(2.0 / 3.0).margin(0.004));
-    CHECK(r.posterior[0].sd.value == Approx(1.0 / std::sqrt(18.0)).margin(0.004));
+    // The design of the prior is a Sobol sequence (errors well below the margins); refinement
+    // stages are random draws, whose errors are those of importance sampling: 4 standard errors,
+    // sd / sqrt(ESS) for the mean, sqrt(q (1 - q) / ESS) / f(t_q) for the quantile q (f(t) = 2t),
+    // sd(L / r) / sqrt(N) for the evidence (30 seeds gave rms errors within 10% of these).
+    const double ess = r.ess.value, sd = 1.0 / std::sqrt(18.0);
+    const double se_mean = refine > 0 ? sd / std::sqrt(ess) : 0.0;
+    CHECK(r.posterior[0].mean.value == Approx(2.0 / 3.0).margin(std::max(0.004, 4 * se_mean)));
+    CHECK(r.posterior[0].sd.value == Approx(sd).margin(std::max(0.004, 4 * se_mean)));
     for (std::size_t q = 0; q < 5; ++q) {
-      CHECK(r.posterior[0].quantiles[q].value == Approx(std::sqrt(CalibrationResult::QUANTILES[q])).margin(0.006));
+      const double level = CalibrationResult::QUANTILES[q], at = std::sqrt(level);
+      const double se_q = refine > 0 ? std::sqrt(level * (1 - level) / ess) / (2 * at) : 0.0;
+      CHECK(r.posterior[0].quantiles[q].value == Approx(at).margin(std::max(0.006, 4 * se_q)));
     }
-    CHECK(r.evidence.value == Approx(0.5).margin(0.002));  // the mean of t under the prior
+    double m = 0.0, m2 = 0.0;
+    for (const auto& pt : r.points) m += pt.likelihood / pt.proposal, m2 += std::pow(pt.likelihood / pt.proposal, 2);
+    const auto n_points = static_cast<double>(r.points.size());
+    const double se_evidence = refine > 0 ? std::sqrt((m2 / n_points - std::pow(m / n_points, 2)) / n_points) : 0.0;
+    CHECK(r.evidence.value == Approx(0.5).margin(std::max(0.002, 4 * se_evidence)));  // the mean of t under the prior
     // Refinement puts more points where the likelihood is high.
     if (refine > 0) {
       double late = 0.0;
@@ -217,7 +229,7 @@ TEST_CASE("integer and boolean keys, several keys, and several observations", "[
     }
   }
   SECTION("a real and a boolean key, independent") {
-    const Experiment e = prior("\"dulles.tact\" = { min = 0, max = 1 }\n\"soviet.straits_clause\" = { min = 0, max = 1 }\n");
+    const Experiment e = prior("\"dulles.tact\" = { min = 0, max = 1 }\n\"soviet.straits_clause\" = {}\n");
     const auto p = synthetic([](const std::vector<double>& t) { return std::vector<double>{t[0] * (t[1] > 0.5 ? 0.6 : 0.2)}; });
     for (std::uint64_t refine : {0u, 1u}) {
       const auto r = calibrate(e, settings(1024, 1'000'000, refine), p);
