@@ -26,12 +26,14 @@ from .sensitivity import SensitivityWarning, main_effects_from_outputs, main_eff
 from .registry import describe, parameters
 from . import discovery
 from .discovery import CartResult, Prim, PrimBox, discover
+from .calibration import HISTORY_1956, Calibration, calibrate
 
 __all__ = ["open", "Results", "ResultsError", "simulate", "sobol_indices", "main_effects",
            "sobol_from_outputs", "plots", "sensitivity", "wilson", "FORMAT", "FORMAT_VERSION"]
 __all__ += ["sobol_table", "main_effects_table", "main_effects_from_outputs", "SensitivityWarning",
             "parameters", "describe", "discover", "discovery", "Prim", "PrimBox", "CartResult"]
 __all__ += ["ResultsBusyError", "ResultsPartialError", "ResultsDamagedError"]
+__all__ += ["calibrate", "Calibration", "HISTORY_1956"]
 
 
 def _toml_value(value: Any) -> str:

@@ -404,3 +404,107 @@ def alignment_fan(results, points=None, runs=200_000, by: str = "format", after_
     fig.suptitle(f"{results.label}: alignment by round ({selection}; {held})", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def posterior_marginals(calibration, keys: Sequence[str] | None = None, prior: bool = True):
+    """The posterior marginal of each calibrated key (:func:`wedge.calibrate`): the engine's
+    weighted histogram (posterior mass per bin, drawn as a density), the posterior median and 90%
+    interval (5% and 95% quantiles) as lines, and the uniform prior's density (dashed) for
+    comparison. The title gives the effective sample size.
+
+    Parameters
+    ----------
+    calibration : wedge.calibration.Calibration
+    keys : sequence of str, optional
+        Keys to draw (default: all calibrated keys).
+    prior : bool
+        Draw the prior's density.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    keys = list(keys or calibration.keys)
+    cols = min(3, len(keys))
+    rows = (len(keys) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
+    for ax, key in zip(axes.flat, keys):
+        m = calibration.marginal(key)
+        width = (m["high"] - m["low"]).to_numpy()
+        ax.bar(m["low"], m["mass"] / width, width=width, align="edge", color=COLOURS[0], alpha=0.8,
+               label="posterior")
+        if prior:
+            lo, hi = float(m["low"].iloc[0]), float(m["high"].iloc[-1])
+            ax.hlines(1.0 / (hi - lo), lo, hi, colors="#8c8c8c", linestyles="--", label="prior")
+        post = calibration.posterior.loc[key]
+        for q, style in (("q05", ":"), ("q50", "-"), ("q95", ":")):
+            ax.axvline(post[q], color=COLOURS[3], linestyle=style, linewidth=1.2)
+        ax.set_xlabel(describe(key, width=45), fontsize=7)
+        ax.set_ylabel("density")
+    for ax in list(axes.flat)[len(keys):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7)
+    ess = calibration.ess
+    fig.suptitle(f"posterior marginals: median and 90% interval (red), ESS {ess[0]:.0f} of "
+                 f"{len(calibration.points)} points", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def posterior_pairs(calibration, keys: Sequence[str] | None = None, bins: int = 20):
+    """A corner plot of the posterior (:func:`wedge.calibrate`): on the diagonal each key's
+    weighted histogram, below it each pair's weighted 2-D histogram of the evaluated points
+    (darker = more posterior mass), with the most likely point marked (x). Above the diagonal is
+    left empty.
+
+    Parameters
+    ----------
+    calibration : wedge.calibration.Calibration
+    keys : sequence of str, optional
+        Keys to draw (default: all; at least one).
+    bins : int
+        Bins per key (discrete keys: one per value when they have fewer).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    keys = list(keys or calibration.keys)
+    pts = calibration.points
+    w = pts["weight"].to_numpy()
+    best = calibration.best(1).iloc[0]
+    edges = {}
+    for key in keys:
+        m = calibration.marginal(key)
+        lo, hi = float(m["low"].iloc[0]), float(m["high"].iloc[-1])
+        edges[key] = np.append(m["low"].to_numpy(), hi) if len(m) <= bins else np.linspace(lo, hi, bins + 1)
+    n = len(keys)
+    fig, axes = plt.subplots(n, n, figsize=(2.2 * n + 1, 2.2 * n + 1), squeeze=False)
+    for i, ky in enumerate(keys):
+        for j, kx in enumerate(keys):
+            ax = axes[i, j]
+            if j > i:
+                ax.set_visible(False)
+                continue
+            if i == j:
+                ax.hist(pts[kx], bins=edges[kx], weights=w, color=COLOURS[0])
+                ax.set_yticks([])
+            else:
+                h, xe, ye = np.histogram2d(pts[kx], pts[ky], bins=[edges[kx], edges[ky]], weights=w)
+                ax.pcolormesh(xe, ye, h.T, cmap="Blues", shading="flat")
+                ax.plot(best[kx], best[ky], "x", color=COLOURS[3], markersize=7)
+                ax.set_ylim(ye[0], ye[-1])
+            ax.set_xlim(edges[kx][0], edges[kx][-1])
+            if i == n - 1:
+                ax.set_xlabel(kx, fontsize=7)
+            else:
+                ax.set_xticklabels([])
+            if j == 0 and i > 0:
+                ax.set_ylabel(ky, fontsize=7)
+            elif j > 0:
+                ax.set_yticklabels([])
+            ax.tick_params(labelsize=6)
+    fig.suptitle(f"posterior: {len(pts)} points weighted, ESS {calibration.ess[0]:.0f}; x = most likely point",
+                 fontsize=9)
+    fig.tight_layout()
+    return fig
