@@ -177,6 +177,19 @@ std::uint64_t splitmix64(std::uint64_t x) {
 constexpr std::string_view CALIBRATE_KEYS[] = {"history", "design", "points", "runs", "refine",
                                                "refine_points", "defensive", "draws", "top"};
 
+/// A table's entries in the order of the file (toml++ iterates keys sorted), so that histories
+/// read as written and errors come in line order.
+std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& table) {
+  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+  for (auto&& [k, node] : table) entries.emplace_back(&k, &node);
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    const auto& x = a.first->source().begin;
+    const auto& y = b.first->source().begin;
+    return x.line != y.line ? x.line < y.line : x.column < y.column;
+  });
+  return entries;
+}
+
 struct TableReader {
   std::string name;
   [[noreturn]] void fail(const toml::node& node, const std::string& what) const {
@@ -209,7 +222,9 @@ struct TableReader {
   History history(const toml::table& table) const {
     History h;
     if (table.empty()) fail(table, "calibrate.history: an empty history matches every run; give at least one field");
-    for (auto&& [k, node] : table) {
+    for (const auto& [key_ptr, node_ptr] : in_file_order(table)) {  // the history reads as written
+      const toml::key& k = *key_ptr;
+      const toml::node& node = *node_ptr;
       ConditionSpec spec;
       spec.field = std::string(k.str());
       const std::string where = fmt::format("{}:{}:{}: calibrate.history", name, k.source().begin.line,
@@ -538,8 +553,9 @@ CalibrationSettings calibration_settings(const std::string& file, const std::str
       const TableReader r{source};
       const auto* table = node->as_table();
       if (table == nullptr) r.fail(*node, "'calibrate' must be a table ([calibrate])");
-      for (auto&& [k, v] : *table) {
-        const std::string key(k.str());
+      for (const auto& [key_ptr, value_ptr] : in_file_order(*table)) {
+        const toml::node& v = *value_ptr;
+        const std::string key(key_ptr->str());
         if (key == "history") {
           if (const auto* t = v.as_table()) {
             s.histories.push_back(r.history(*t));

@@ -136,7 +136,7 @@ islands_promised = [2, 4]
   REQUIRE(s.histories.size() == 2);  // the repeated observation counts twice
   CHECK(s.histories[0].text() == "format = treaty, islands_promised = 2 | 4");
   CHECK(s.histories[0].count == 2);
-  CHECK(s.histories[1].text() == "alignment = 0.5.., format = none");
+  CHECK(s.histories[1].text() == "format = none, alignment = 0.5..");  // as written in the file
   CalibrationOverrides o;
   o.points = 32;
   o.design = "lhs";
