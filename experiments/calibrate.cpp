@@ -1,6 +1,7 @@
 // History matching (docs/calibration.md): histories and their parsing, the [calibrate] table, the
 // engine's likelihood counter, and the importance-sampling posterior with its Monte Carlo error.
 #include "experiments/calibrate.hpp"
+#include "experiments/calibrate_table.hpp"
 
 #include "agents/params.hpp"
 #include "agents/tug_of_war.hpp"
@@ -542,6 +543,57 @@ History history_1956() {
                        "the 1956 history");
 }
 
+bool read_calibration_table(const toml::table& table, const std::string& source, CalibrationSettings& s) {
+  const TableReader r{source};
+  bool file_history = false;
+  for (const auto& [key_ptr, value_ptr] : in_file_order(table)) {
+    const toml::node& v = *value_ptr;
+    const std::string key(key_ptr->str());
+    if (key == "history") {
+      if (const auto* t = v.as_table()) {
+        s.histories.push_back(r.history(*t));
+      } else if (const auto* list = v.as_array()) {
+        for (auto&& item : *list) {
+          if (!item.is_table()) r.fail(item, "calibrate.history: each observed history is a table ([[calibrate.history]])");
+          s.histories.push_back(r.history(*item.as_table()));
+        }
+        if (s.histories.empty()) r.fail(v, "calibrate.history: no history given");
+      } else {
+        r.fail(v, "calibrate.history: a table of outcome fields ([calibrate.history]) or an array of them");
+      }
+      file_history = true;
+    } else if (key == "design") {
+      const auto d = v.value_exact<std::string>();
+      if (!d || (*d != "sobol" && *d != "lhs")) r.fail(v, "calibrate.design: must be \"sobol\" or \"lhs\"");
+      s.design = *d == "lhs" ? Design::lhs : Design::sobol;
+    } else if (key == "points") {
+      s.points = r.integer(v, key, 2, 100'000);
+    } else if (key == "runs") {
+      s.runs = r.integer(v, key, 1, 10'000'000);
+    } else if (key == "refine") {
+      s.refine = r.integer(v, key, 0, 10);
+    } else if (key == "refine_points") {
+      s.refine_points = r.integer(v, key, 2, 100'000);
+    } else if (key == "defensive") {
+      s.defensive = r.real(v, key, 0.01, 1.0);
+    } else if (key == "draws") {
+      s.draws = r.integer(v, key, 20, 100'000);
+    } else if (key == "top") {
+      s.top = r.integer(v, key, 1, 1000);
+    } else {
+      std::string nearest;
+      std::size_t best = std::numeric_limits<std::size_t>::max();
+      for (auto c : CALIBRATE_KEYS) {
+        const std::size_t d = agents::edit_distance(key, c);
+        if (d < best) best = d, nearest = std::string(c);
+      }
+      r.fail(v, fmt::format("unknown key '{}' in [calibrate] (did you mean '{}'? valid: {})", key, nearest,
+                            joined(CALIBRATE_KEYS)));
+    }
+  }
+  return file_history;
+}
+
 CalibrationSettings calibration_settings(const std::string& file, const std::string& text, const std::string& name,
                                          const CalibrationOverrides& overrides) {
   CalibrationSettings s;
@@ -550,54 +602,9 @@ CalibrationSettings calibration_settings(const std::string& file, const std::str
   if (!file.empty() || !text.empty()) {
     const toml::table root = parse_toml(file, text, source);
     if (const toml::node* node = root.get("calibrate")) {
-      const TableReader r{source};
       const auto* table = node->as_table();
-      if (table == nullptr) r.fail(*node, "'calibrate' must be a table ([calibrate])");
-      for (const auto& [key_ptr, value_ptr] : in_file_order(*table)) {
-        const toml::node& v = *value_ptr;
-        const std::string key(key_ptr->str());
-        if (key == "history") {
-          if (const auto* t = v.as_table()) {
-            s.histories.push_back(r.history(*t));
-          } else if (const auto* list = v.as_array()) {
-            for (auto&& item : *list) {
-              if (!item.is_table()) r.fail(item, "calibrate.history: each observed history is a table ([[calibrate.history]])");
-              s.histories.push_back(r.history(*item.as_table()));
-            }
-            if (s.histories.empty()) r.fail(v, "calibrate.history: no history given");
-          } else {
-            r.fail(v, "calibrate.history: a table of outcome fields ([calibrate.history]) or an array of them");
-          }
-          file_history = true;
-        } else if (key == "design") {
-          const auto d = v.value_exact<std::string>();
-          if (!d || (*d != "sobol" && *d != "lhs")) r.fail(v, "calibrate.design: must be \"sobol\" or \"lhs\"");
-          s.design = *d == "lhs" ? Design::lhs : Design::sobol;
-        } else if (key == "points") {
-          s.points = r.integer(v, key, 2, 100'000);
-        } else if (key == "runs") {
-          s.runs = r.integer(v, key, 1, 10'000'000);
-        } else if (key == "refine") {
-          s.refine = r.integer(v, key, 0, 10);
-        } else if (key == "refine_points") {
-          s.refine_points = r.integer(v, key, 2, 100'000);
-        } else if (key == "defensive") {
-          s.defensive = r.real(v, key, 0.01, 1.0);
-        } else if (key == "draws") {
-          s.draws = r.integer(v, key, 20, 100'000);
-        } else if (key == "top") {
-          s.top = r.integer(v, key, 1, 1000);
-        } else {
-          std::string nearest;
-          std::size_t best = std::numeric_limits<std::size_t>::max();
-          for (auto c : CALIBRATE_KEYS) {
-            const std::size_t d = agents::edit_distance(key, c);
-            if (d < best) best = d, nearest = std::string(c);
-          }
-          r.fail(v, fmt::format("unknown key '{}' in [calibrate] (did you mean '{}'? valid: {})", key, nearest,
-                                joined(CALIBRATE_KEYS)));
-        }
-      }
+      if (table == nullptr) TableReader{source}.fail(*node, "'calibrate' must be a table ([calibrate])");
+      file_history = read_calibration_table(*table, source, s);
     }
   }
   const auto check = [](const char* option, std::uint64_t v, std::uint64_t lo, std::uint64_t hi) {

@@ -2,6 +2,7 @@
 
 #include "agents/params.hpp"
 #include "engine/error.hpp"
+#include "experiments/calibrate_table.hpp"
 #include "experiments/designs.hpp"
 
 #include <csv.h>
@@ -364,8 +365,10 @@ class Loader {
       e_.description = node.value<std::string>().value();
       return;
     }
-    if (key == "calibrate") {  // `wedge calibrate` reads it (experiments/calibrate.cpp)
+    if (key == "calibrate") {  // `wedge calibrate` reads it; checked here so that validate and run refuse a bad one
       if (!node.is_table()) fail(node.source(), "'calibrate' must be a table ([calibrate])");
+      CalibrationSettings checked;
+      read_calibration_table(*node.as_table(), node.source().path ? *node.source().path : std::string("?"), checked);
       return;
     }
     const auto& sections = scenario_sections();

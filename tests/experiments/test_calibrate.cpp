@@ -360,3 +360,16 @@ TEST_CASE("a calibration is deterministic, on any thread count, and its JSON say
   CHECK(stopped.interrupted);
   CHECK(stopped.posterior.empty());
 }
+
+TEST_CASE("the loader checks the [calibrate] table, so validate and run refuse a bad one", "[calibrate]") {
+  test::TempDir dir;
+  const std::string head = "[sweep]\ndesign = \"lhs\"\npoints = 4\n[sweep.keys]\n\"dulles.tact\" = { min = 0, max = 1 }\n";
+  CHECK_NOTHROW(load_experiment(dir.write("good.toml", head + "[calibrate]\npoints = 8\n[calibrate.history]\nformat = \"treaty\"\n")));
+  const auto bad = dir.write("bad.toml", head + "[calibrate]\npont = 8\n");
+  CHECK_THROWS_WITH(load_experiment(bad), Catch::Contains("bad.toml:7:8: unknown key 'pont' in [calibrate] (did you mean 'points'?"));
+  const auto field = dir.write("field.toml", head + "[calibrate.history]\nformt = \"treaty\"\n");
+  CHECK_THROWS_WITH(load_experiment(field), Catch::Contains("unknown outcome field 'formt' (did you mean 'format'?"));
+  const auto problems = experiment_problems(bad, {});
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].find("unknown key 'pont'") != std::string::npos);
+}
