@@ -90,9 +90,10 @@ void print_calibration(std::FILE* out, const CalibrationResult& r) {
     return;
   }
   const std::string mc = fmt::format("90% Monte Carlo interval over {} redraws of the likelihoods", s.draws);
-  fmt::print(out, "P(history) under the prior: {:.4g} ({} {:.4g} to {:.4g})\n",
-             r.evidence.value, s.histories.size() > 1 || s.histories.front().count > 1 ? "likelihood of the data;" : "",
-             r.evidence.mc_low, r.evidence.mc_high);
+  const bool several = s.histories.size() > 1 || s.histories.front().count > 1;
+  fmt::print(out, "{} under the prior: {:.4g} (MC {:.4g} to {:.4g})\n",
+             several ? "P(every observed history) (the evidence)" : "P(history)", r.evidence.value, r.evidence.mc_low,
+             r.evidence.mc_high);
   if (r.posterior.empty()) {
     fmt::print(out, "no design point produced the history in any of its runs: no posterior (raise --runs or "
                     "--points, or loosen the history)\n");

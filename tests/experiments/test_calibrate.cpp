@@ -105,7 +105,7 @@ TEST_CASE("histories: the command-line syntax and its errors", "[calibrate]") {
   CHECK_THROWS_AS(parse_history("rounds=a..3", "--history"), ConfigError);
 }
 
-TEST_CASE("the [calibrate] table: values, defaults, overrides and errors", "[calibrate]") {
+TEST_CASE("the calibrate table: values, defaults, overrides and errors", "[calibrate]") {
   test::TempDir dir;
   const auto file = dir.write("c.toml", R"([sweep]
 design = "lhs"
@@ -361,7 +361,7 @@ TEST_CASE("a calibration is deterministic, on any thread count, and its JSON say
   CHECK(stopped.posterior.empty());
 }
 
-TEST_CASE("the loader checks the [calibrate] table, so validate and run refuse a bad one", "[calibrate]") {
+TEST_CASE("the loader checks the calibrate table, so validate and run refuse a bad one", "[calibrate]") {
   test::TempDir dir;
   const std::string head = "[sweep]\ndesign = \"lhs\"\npoints = 4\n[sweep.keys]\n\"dulles.tact\" = { min = 0, max = 1 }\n";
   CHECK_NOTHROW(load_experiment(dir.write("good.toml", head + "[calibrate]\npoints = 8\n[calibrate.history]\nformat = \"treaty\"\n")));
