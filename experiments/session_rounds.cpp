@@ -74,7 +74,7 @@ void RoundsSink::consume(std::span<const engine::Block> blocks, std::span<const 
 void RoundsOutput::create(const Experiment& e, OutputSettings::Store store, output::ResultsWriter& file, bool compress,
                           RecordSink& next) {
   if (store != OutputSettings::Store::rounds) return;
-  writer_.emplace(file.file(), file.path(), round_layout(), SIZE_COLUMN, compress);
+  writer_.emplace(file.file_id(), file.path(), round_layout(), SIZE_COLUMN, compress);
   sink_.emplace(e, *writer_, next);
   active_ = true;
 }
@@ -92,7 +92,7 @@ void RoundsOutput::check_resume(OutputSettings::Store store, const std::string& 
 void RoundsOutput::resume(const Experiment& e, OutputSettings::Store store, output::ResultsWriter& file,
                           std::uint64_t runs_done, RecordSink& next) {
   if (store != OutputSettings::Store::rounds) return;
-  writer_.emplace(file.file(), file.path(), round_layout(), runs_done);
+  writer_.emplace(file.file_id(), file.path(), round_layout(), runs_done);
   sink_.emplace(e, *writer_, next);
   active_ = true;
 }

@@ -18,6 +18,65 @@ namespace wedge::output {
 
 namespace {
 
+// Opening goes through the checked layer (output/hdf5.hpp: regular files only, HDF5's own driver,
+// the lock); /rounds is then read through the raw handle, from files this process wrote (--resume)
+// or that merge_shards has verified (merge).
+h5::Handle open_file(const std::string& path, bool writable, h5::LockCheck lock) {
+  h5::File file(path, writable, lock);
+  return file.take();
+}
+
+h5::Handle string_type() {
+  h5::Handle type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  return type;
+}
+
+std::vector<std::string> attr_strings(hid_t obj, const std::string& name) {
+  const h5::Handle attr(h5::check_id(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "missing attribute " + name));
+  const h5::Handle space(H5Aget_space(attr));
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  const h5::Handle file_type(H5Aget_type(attr));
+  if (H5Tget_class(file_type) != H5T_STRING || H5Tis_variable_str(file_type) <= 0 || n < 0 || n > 100'000) {
+    throw OutputError("attribute " + name + " is not a list of variable-length strings");
+  }
+  std::vector<std::string> out;
+  if (n == 0) return out;
+  const auto type = string_type();
+  std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
+  h5::check(H5Aread(attr, type, ptrs.data()), "cannot read attribute " + name);
+  for (char* ptr : ptrs) out.emplace_back(ptr != nullptr ? ptr : "");
+  H5Dvlen_reclaim(type, space, H5P_DEFAULT, ptrs.data());
+  return out;
+}
+
+std::string attr_string(hid_t obj, const std::string& name) {
+  auto values = attr_strings(obj, name);
+  if (values.size() != 1) throw OutputError("attribute " + name + " is not a single string");
+  return values.front();
+}
+
+std::uint64_t attr_u64(hid_t obj, const std::string& name) {
+  const h5::Handle attr(h5::check_id(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "missing attribute " + name));
+  std::uint64_t v = 0;
+  h5::check(H5Aread(attr, H5T_NATIVE_UINT64, &v), "cannot read attribute " + name);
+  return v;
+}
+
+/// A whole 1-D dataset.
+template <class T>
+std::vector<T> read_all(hid_t parent, const std::string& name) {
+  const h5::Handle ds(h5::check_id(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "missing dataset " + name));
+  const h5::Handle space(H5Dget_space(ds));
+  if (H5Sget_simple_extent_ndims(space) != 1) throw OutputError(name + " is not 1-D");
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space, &n, nullptr);
+  std::vector<T> out(n);
+  if (n > 0) h5::check(H5Dread(ds, h5::native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "cannot read " + name);
+  return out;
+}
+
 constexpr const char* GROUP = "rounds";
 constexpr const char* INDEX = "run_begin";
 constexpr const char* SIZE_ATTRIBUTE = "size_column";
@@ -133,7 +192,7 @@ RoundsWriter::RoundsWriter(hid_t file, const std::string& path, const engine::Fi
                            std::uint64_t runs_done)
     : path_(path), layout_(columns), file_(file) {
   open_columns();
-  const std::string size_column = h5::get_attr_string(group_, SIZE_ATTRIBUTE);
+  const std::string size_column = attr_string(group_, SIZE_ATTRIBUTE);
   const hsize_t stored_runs = h5::length(run_begin_);
   if (stored_runs < runs_done) {
     throw OutputError(fmt::format("{}: damaged: /rounds/run_begin holds {} runs, runs_done = {}", path, stored_runs,
@@ -234,17 +293,17 @@ void RoundsWriter::abandon() noexcept {
 
 bool has_rounds(const std::string& path) {
   h5::quiet_errors();
-  const auto file = h5::open_file(path, false);
-  return h5::has_attr(file, ROUNDS_ATTRIBUTE) && h5::get_attr_u64(file, ROUNDS_ATTRIBUTE) == 1;
+  const auto file = open_file(path, false, h5::LockCheck::ours);
+  return h5::has_attr(file, ROUNDS_ATTRIBUTE) && attr_u64(file, ROUNDS_ATTRIBUTE) == 1;
 }
 
 void verify_rounds(const std::string& path, std::uint64_t runs_done) {
   h5::quiet_errors();
-  const auto file = h5::open_file(path, false);
+  const auto file = open_file(path, false, h5::LockCheck::ours);
   try {
     if (!h5::exists(file, GROUP)) throw OutputError("no /rounds group");
     const auto group = h5::open_group(file, GROUP);
-    const std::string size_column = h5::get_attr_string(group, SIZE_ATTRIBUTE);
+    const std::string size_column = attr_string(group, SIZE_ATTRIBUTE);
     const auto index = open_dataset(group, path, INDEX);
     if (h5::length(index) < runs_done) {
       throw OutputError(fmt::format("/rounds/run_begin holds {} runs, fewer than runs_done ({})", h5::length(index), runs_done));
@@ -295,16 +354,16 @@ void merge_rounds(const std::vector<std::string>& shards, const std::string& out
   std::vector<Entry> entries;
   for (std::size_t k = 0; k < shards.size(); ++k) {
     ShardRounds s;
-    s.file = h5::open_file(shards[k], false);
+    s.file = open_file(shards[k], false, h5::LockCheck::others);
     if (!h5::exists(s.file, GROUP)) throw OutputError(fmt::format("merge: {}: no /rounds", shards[k]));
     s.group = h5::open_group(s.file, GROUP);
-    s.run_begin = h5::read_dataset<std::uint64_t>(s.group, INDEX);
+    s.run_begin = read_all<std::uint64_t>(s.group, INDEX);
     const auto names = flat_columns(s.group);
     if (names.empty()) throw OutputError(fmt::format("merge: {}: /rounds has no columns", shards[k]));
     s.rows = h5::length(open_dataset(s.group, shards[k], names.front()));
     const auto blocks = h5::open_group(s.file, "blocks");
-    const auto sequence = h5::read_dataset<std::uint64_t>(blocks, "sequence");
-    const auto count = h5::read_dataset<std::uint32_t>(blocks, "count");
+    const auto sequence = read_all<std::uint64_t>(blocks, "sequence");
+    const auto count = read_all<std::uint32_t>(blocks, "count");
     std::uint64_t record = 0;
     for (std::size_t b = 0; b < sequence.size() && b < count.size(); ++b) {
       entries.push_back({sequence[b], k, record, count[b]});
@@ -330,14 +389,14 @@ void merge_rounds(const std::vector<std::string>& shards, const std::string& out
     return r.record + r.count < s.run_begin.size() ? s.run_begin[r.record + r.count] : s.rows;
   };
 
-  const auto out = h5::open_file(out_path, true);
+  const auto out = open_file(out_path, true, h5::LockCheck::ours);
   const auto first = h5::open_group(in.front().file, GROUP);
-  const bool compressed = h5::get_attr_string(in.front().file, "compression") != "none";
+  const bool compressed = attr_string(in.front().file, "compression") != "none";
   // The empty group with the first shard's columns, types and attributes (H5Ocopy of each
   // column's definition would copy its rows too: create them alike instead).
   {
     const auto group = h5::create_group(out, GROUP);
-    for (const char* attr : {"description", SIZE_ATTRIBUTE}) h5::set_attr(group, attr, h5::get_attr_string(first, attr));
+    for (const char* attr : {"description", SIZE_ATTRIBUTE}) h5::set_attr(group, attr, attr_string(first, attr));
     std::vector<std::string> names = flat_columns(first);
     names.push_back(INDEX);
     for (const auto& name : names) {
@@ -345,9 +404,9 @@ void merge_rounds(const std::vector<std::string>& shards, const std::string& out
       const h5::Handle type(H5Dget_type(src));
       const auto dst = h5::create_column(group, name, type, CHUNK, compressed);
       for (const char* attr : {"description", "units", "encoding"}) {
-        if (h5::has_attr(src, attr)) h5::set_attr(dst, attr, h5::get_attr_string(src, attr));
+        if (h5::has_attr(src, attr)) h5::set_attr(dst, attr, attr_string(src, attr));
       }
-      if (h5::has_attr(src, "categories")) h5::set_attr(dst, "categories", h5::get_attr_strings(src, "categories"));
+      if (h5::has_attr(src, "categories")) h5::set_attr(dst, "categories", attr_strings(src, "categories"));
     }
   }
   const auto group = h5::open_group(out, GROUP);
@@ -392,7 +451,7 @@ void merge_rounds(const std::vector<std::string>& shards, const std::string& out
 
 void write_rounds_dimension_scales(const std::string& path) {
   h5::quiet_errors();
-  const auto file = h5::open_file(path, true);
+  const auto file = open_file(path, true, h5::LockCheck::ours);
   if (!h5::exists(file, GROUP) || h5::exists(file, "round_row")) return;
   const auto group = h5::open_group(file, GROUP);
   const auto names = flat_columns(group);
@@ -412,8 +471,8 @@ void write_rounds_dimension_scales(const std::string& path) {
                                     names.front(), n));
     }
     h5::check(H5DSattach_scale(ds, row, 0), fmt::format("{}: cannot attach round_row to /rounds/{}", path, name));
-    if (!h5::has_attr(ds, "encoding") || h5::get_attr_string(ds, "encoding") != "index") continue;
-    const auto labels = h5::get_attr_strings(ds, "categories");
+    if (!h5::has_attr(ds, "encoding") || attr_string(ds, "encoding") != "index") continue;
+    const auto labels = attr_strings(ds, "categories");
     std::string meanings;
     for (const auto& label : labels) meanings += (meanings.empty() ? "" : " ") + label;
     std::vector<std::uint64_t> codes(labels.size());

@@ -507,6 +507,9 @@ def posterior_pairs(calibration, keys: Sequence[str] | None = None, bins: int = 
     fig.suptitle(f"posterior: {len(pts)} points weighted, ESS {calibration.ess[0]:.0f}; x = most likely point",
                  fontsize=9)
     fig.tight_layout()
+    return fig
+
+
 def paired_difference(table: pd.DataFrame, outcomes: Sequence[str] = ("format", "alliance", "okinawa"), ax=None):
     """The paired differences P_B - P_A of :func:`wedge.compare`'s table, one row per category of
     ``outcomes``: a dot at the difference, its paired 95% interval (thick) and the unpaired one
