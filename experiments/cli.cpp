@@ -7,6 +7,8 @@
 #include "engine/cancel.hpp"
 #include "engine/error.hpp"
 #include "engine/progress.hpp"
+#include "experiments/calibrate.hpp"
+#include "experiments/calibrate_report.hpp"
 #include "experiments/compare.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/mpi.hpp"
@@ -211,6 +213,7 @@ SessionOptions session_options(const RunArgs& args, const std::string& command_l
   o.output.resume = args.resume;
   o.output.store = args.store == "runs"      ? OutputSettings::Store::runs
                    : args.store == "summary" ? OutputSettings::Store::summary
+                   : args.store == "rounds"  ? OutputSettings::Store::rounds
                                              : OutputSettings::Store::automatic;
   o.output.compress = args.compression == "deflate";
   o.output.checkpoint_seconds = args.checkpoint_seconds;
@@ -456,6 +459,60 @@ CLI::App* add_compare_command(CLI::App& app, CompareArgs& a) {
   return cmd;
 }
 
+// ---- wedge calibrate (experiments/calibrate.hpp, docs/calibration.md) ----
+struct CalibrateArgs {
+  ExperimentArgs exp;
+  CalibrationOverrides overrides;
+  unsigned threads = 0;
+  bool json = false;
+  bool quiet = false;
+};
+
+int command_calibrate(const CalibrateArgs& args) {
+  const Experiment e = resolve(source_of(args.exp));
+  const CalibrationSettings settings = calibration_settings(args.exp.file, "", args.exp.file, args.overrides);
+  engine::CancelToken cancel;
+  const engine::SignalGuard signals(cancel);
+  const auto result = calibrate(e, settings, model_counter(settings.histories, args.threads, &cancel, args.quiet || args.json));
+  if (result.interrupted) {
+    fmt::print(stderr, "error: interrupted by {}; nothing was written\n", cancel.signal() == SIGTERM ? "SIGTERM" : "SIGINT");
+    return EXIT_INTERRUPTED;
+  }
+  if (args.json) {
+    std::fputs(calibration_json(result).c_str(), stdout);
+  } else {
+    print_calibration(stdout, result);
+  }
+  return EXIT_OK;
+}
+
+void add_calibrate_command(CLI::App& app, CalibrateArgs& a, CLI::App*& cmd) {
+  cmd = app.add_subcommand("calibrate", "History matching: the posterior of the swept keys (uniform on their "
+                                        "[min, max]) given an observed history (docs/calibration.md)");
+  add_experiment_options(cmd, a.exp, false, "Experiment file (TOML) whose [sweep] keys with min/max are the prior; "
+                                            "its [calibrate] table sets what the options below override");
+  cmd->get_option("experiment")->required();
+  cmd->add_option("--history", a.overrides.histories,
+                  "The observed history, e.g. format=declaration,islands_promised=2,threat_round!=0 (alternatives "
+                  "a|b, ranges lo..hi); repeat for several independent observations (default: the file's "
+                  "[calibrate.history], else 1956's)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--design", a.overrides.design, "The first stage's design of the prior: sobol (default) or lhs")
+      ->check(CLI::IsMember({"sobol", "lhs"}));
+  cmd->add_option("--points", a.overrides.points, "Design points of the first stage (default 256)");
+  cmd->add_option("--runs", a.overrides.runs, "Runs per design point (default 2000)");
+  cmd->add_option("--refine", a.overrides.refine, "Refinement stages drawn from the current posterior (default 0)");
+  cmd->add_option("--refine-points", a.overrides.refine_points, "Points per refinement stage (default: --points)");
+  cmd->add_option("--defensive", a.overrides.defensive, "Share of the prior in each refinement proposal (default 0.1)");
+  cmd->add_option("--draws", a.overrides.draws, "Redraws of the likelihoods for the Monte Carlo intervals (default 200)");
+  cmd->add_option("--top", a.overrides.top, "Most likely points listed (default 10)");
+  cmd->add_option("--threads", a.threads, "Worker threads (default: all cores)")->check(CLI::Range(1u, 1024u));
+  cmd->add_flag("--json", a.json, "Print the result as JSON on stdout, nothing else");
+  cmd->add_flag("--quiet", a.quiet, "No progress on stderr");
+  cmd->footer(EXIT_CODES_HELP);
+}
+
 int command_validate(const ExperimentArgs& args) {
   // Every problem of the file, in line order (a run stops at the first).
   if (const auto problems = experiment_problems(args.file, args.sets); !problems.empty()) {
@@ -500,8 +557,9 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
   run->add_flag("--force", a.force, "Overwrite an existing results file (or its .partial)");
   run->add_flag("--resume", a.resume, "Continue the interrupted run of FILE.partial (same experiment and seed)");
   run->add_option("--store", a.store,
-                  "runs: per-run records and summaries (default up to 10^7 runs); summary: summaries only")
-      ->check(CLI::IsMember({"runs", "summary"}));
+                  "runs: per-run records and summaries (default up to 10^7 runs); summary: summaries only; "
+                  "rounds: per-run records and every run's rounds (A, offer, Dulles, supports, F, m_SG)")
+      ->check(CLI::IsMember({"runs", "summary", "rounds"}));
   run->add_option("--shard", a.shard,
                   "Run only shard i of K (0 <= i < K) of the plan, e.g. --shard 2/8 (for job arrays; "
                   "combine the parts with `wedge merge`)");
@@ -572,6 +630,10 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   merge->add_flag("--force", merge_force, "Overwrite an existing file");
   merge->footer(EXIT_CODES_HELP);
 
+  CalibrateArgs calibrate_args;
+  CLI::App* calibrate_cmd = nullptr;
+  add_calibrate_command(app, calibrate_args, calibrate_cmd);
+
   TraceArgs trace_args;
   auto* trace = app.add_subcommand("trace", "Replay one run of the ensemble and tell its story");
   add_experiment_options(trace, trace_args.exp, false, "Experiment file (TOML); without one, the baseline scenario of MODEL.md");
@@ -597,6 +659,7 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
     if (*params) return command_params(params_json);
     if (*validate) return command_validate(validate_args);
     if (*trace) return command_trace(trace_args);
+    if (*calibrate_cmd) return command_calibrate(calibrate_args);
     if (*compare) return command_compare(compare_args);
     std::fputs(app.help().c_str(), stdout);
     return EXIT_OK;

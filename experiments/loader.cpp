@@ -2,6 +2,7 @@
 
 #include "agents/params.hpp"
 #include "engine/error.hpp"
+#include "experiments/calibrate_table.hpp"
 #include "experiments/designs.hpp"
 
 #include <csv.h>
@@ -29,7 +30,7 @@ namespace wedge::experiments {
 
 namespace {
 
-constexpr std::string_view TOP_KEYS[] = {"extends", "description", "run", "sweep"};
+constexpr std::string_view TOP_KEYS[] = {"extends", "description", "run", "sweep", "calibrate"};
 constexpr std::string_view RUN_KEYS[] = {"runs", "seed", "precision", "crn", "max_runs"};
 constexpr std::string_view SWEEP_KEYS[] = {"design", "points", "keys", "csv"};
 constexpr std::string_view DESIGNS[] = {"grid", "lhs", "sobol", "saltelli", "list"};
@@ -362,6 +363,12 @@ class Loader {
     if (key == "description") {
       if (!node.is_string()) fail(node.source(), "description: must be a string");
       e_.description = node.value<std::string>().value();
+      return;
+    }
+    if (key == "calibrate") {  // `wedge calibrate` reads it; checked here so that validate and run refuse a bad one
+      if (!node.is_table()) fail(node.source(), "'calibrate' must be a table ([calibrate])");
+      CalibrationSettings checked;
+      read_calibration_table(*node.as_table(), node.source().path ? *node.source().path : std::string("?"), checked);
       return;
     }
     const auto& sections = scenario_sections();

@@ -106,7 +106,7 @@ Session::Session(Experiment experiment, SessionOptions options)
   const std::uint64_t points = e.points.size();
   const std::uint64_t worst = precision ? e.run.max_runs * points : e.run.runs * points;
   store_runs_ = out.store == OutputSettings::Store::automatic ? worst <= 10'000'000
-                                                             : out.store == OutputSettings::Store::runs;
+                                                             : out.store != OutputSettings::Store::summary;
   check_output_settings(e, out);
   if (options_.shard.count > 1) {
     if (out.path.empty()) throw ConfigError("--shard needs --out FILE.h5 (one file per shard, then `wedge merge`)");
@@ -241,7 +241,7 @@ SessionResult Session::execute(const ExecutionHooks& hooks) {
     result.runs_resumed = output_->already;
     run.progress_offset = output_->already;
     output_->probe->stop_with(&stop);
-    sink = &*output_->sink;
+    sink = output_->rounds.sink(&*output_->sink);  // --store rounds: /rounds, then the results file
     if (hooks.records != nullptr) sink = &tee.emplace(sink, hooks.records);
   }
   engine::PrecisionReport executed;

@@ -61,7 +61,8 @@ Shard parse_shard(const std::string& text);
 
 /// The results file of a session.
 struct OutputSettings {
-  enum class Store { automatic, runs, summary };
+  /// rounds: per-run records and every run's rounds (/rounds, docs/output-format.md).
+  enum class Store { automatic, runs, summary, rounds };
   std::string path;                 ///< "" = no file
   bool force = false;               ///< overwrite FILE (or FILE.partial)
   bool resume = false;              ///< continue FILE.partial

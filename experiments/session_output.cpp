@@ -150,13 +150,14 @@ void Session::Output::create(const Session& session, std::uint64_t threads) {
     meta.shard_count = opts.shard.count;
     meta.runs_planned = session.planned_runs();
     writer.emplace(partial, meta, layout, static_cast<std::uint32_t>(e.points.size()));
+    writer->set_probe(&*probe);
+    sink.emplace(*writer, engine::make_summaries<TugOfWar>(e.points.size()), 0, 0.0, opts.output.checkpoint_seconds);
+    rounds.create(e, opts.output.store, *writer, opts.output.compress, *sink);
   } catch (...) {
     writer.reset();
     fs::remove(partial, ec);  // nothing of value in it yet
     throw;
   }
-  writer->set_probe(&*probe);
-  sink.emplace(*writer, engine::make_summaries<TugOfWar>(e.points.size()), 0, 0.0, opts.output.checkpoint_seconds);
 }
 
 void Session::Output::resume(const Session& session, std::vector<engine::Block>& blocks, double checkpoint_seconds) {
@@ -213,18 +214,22 @@ void Session::Output::resume(const Session& session, std::vector<engine::Block>&
     throw OutputError(fmt::format("{}: damaged: /blocks: the blocks done are not the first blocks of this run's plan",
                                   partial));
   }
+  RoundsOutput::check_resume(session.options().output.store, partial, info.runs_done);  // --store rounds
   blocks.erase(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(done.size()));
   resumed = info.summaries;
   already = info.runs_done;
   writer.emplace(partial, layout, info.runs_done);
   writer->set_probe(&*probe);
   sink.emplace(*writer, resumed, info.runs_done, info.wall_seconds, checkpoint_seconds);
+  rounds.resume(e, session.options().output.store, *writer, info.runs_done, *sink);
 }
 
 std::string Session::Output::finish(bool complete) {
   sink->finish(complete);  // a complete file gets its /summary and dimension scales, then `complete`
+  rounds.close();          // --store rounds: its datasets, flushed by the checkpoints above
   writer->close();
   if (!complete) return partial;
+  rounds.complete(partial);  // /rounds' dimension scales (before the rename makes FILE.h5 appear)
   std::error_code ec;
   fs::rename(partial, path, ec);
   if (ec) throw OutputError(fmt::format("cannot rename {} to {}: {}", partial, path, ec.message()));
@@ -232,6 +237,7 @@ std::string Session::Output::finish(bool complete) {
 }
 
 void Session::Output::abandon() noexcept {
+  rounds.abandon();
   if (writer) writer->abandon();
 }
 
@@ -263,6 +269,7 @@ std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts
       (void)stored_experiment(info);
     };
     summaries = output::merge_shards(parts, partial, engine::FieldLayout::from(TugOfWar::fields()), command_line, check);
+    merge_rounds_of(parts, partial);  // --store rounds: /rounds too
   } catch (...) {
     fs::remove(partial, ec);  // never leave a half-merged file
     throw;

@@ -2,6 +2,7 @@
 /// The results file of a Session (internal to the application layer): the output lock, creating or
 /// resuming FILE.partial, the sink that streams records into it, and finishing it.
 #include "experiments/session.hpp"
+#include "experiments/session_rounds.hpp"
 #include "output/results_sink.hpp"
 
 #include <optional>
@@ -46,6 +47,7 @@ struct Session::Output {
   std::optional<output::ResultsWriter> writer;
   std::optional<output::ResultsSink<agents::TugOfWar>> sink;
   std::optional<SeamProbe> probe;
+  RoundsOutput rounds;  ///< /rounds under --store rounds (session_rounds.hpp)
   std::vector<engine::Summary> resumed;  ///< the partial file's summaries (resume), else empty
   std::uint64_t already = 0;             ///< runs in the partial file (resume)
 

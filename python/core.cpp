@@ -5,6 +5,8 @@
 #include "agents/params.hpp"
 #include "agents/tug_of_war.hpp"
 #include "engine/error.hpp"
+#include "experiments/calibrate.hpp"
+#include "experiments/calibrate_report.hpp"
 #include "experiments/compare.hpp"
 #include "experiments/find_run.hpp"
 #include "experiments/loader.hpp"
@@ -167,6 +169,73 @@ py::dict run_ranges() {
   const auto& p = experiments::PRECISION_RANGE;
   out[py::str(std::string(p.name))] = py::make_tuple("real", p.min, p.max, experiments::range_text(p));
   return out;
+}
+
+/// History matching (experiments/calibrate.hpp) as `wedge calibrate --json` does it: returns the
+/// same JSON document. Runs on a worker thread; Ctrl-C cancels it and raises KeyboardInterrupt.
+std::string calibrate(const std::string& experiment_text, const std::string& experiment_path,
+                      const std::vector<std::string>& histories, std::optional<std::string> design,
+                      std::optional<std::uint64_t> points, std::optional<std::uint64_t> runs,
+                      std::optional<std::uint64_t> refine, std::optional<std::uint64_t> refine_points,
+                      std::optional<double> defensive, std::optional<std::uint64_t> draws,
+                      std::optional<std::uint64_t> top, std::optional<std::uint64_t> seed,
+                      std::optional<unsigned> threads, bool quiet) {
+  experiments::ExperimentSource source;
+  source.file = experiment_path;
+  source.text = experiment_text;
+  source.text_name = "<experiment dict>";
+  source.seed = seed;
+  if (threads) experiments::check_threads(*threads);
+  const experiments::Experiment e = experiments::resolve(source);
+  experiments::CalibrationOverrides overrides;
+  overrides.histories = histories;
+  overrides.design = design;
+  overrides.points = points;
+  overrides.runs = runs;
+  overrides.refine = refine;
+  overrides.refine_points = refine_points;
+  overrides.defensive = defensive;
+  overrides.draws = draws;
+  overrides.top = top;
+  const auto settings = experiments::calibration_settings(experiment_path, experiment_text,
+                                                          experiment_path.empty() ? source.text_name : experiment_path,
+                                                          overrides);
+  engine::CancelToken cancel;
+  experiments::CalibrationResult result;
+  std::exception_ptr error;
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::thread worker([&] {
+    try {
+      result = experiments::calibrate(e, settings, experiments::model_counter(settings.histories, threads.value_or(0),
+                                                                              &cancel, quiet));
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard lock(mutex);
+    done = true;
+    done_cv.notify_all();
+  });
+  bool interrupted = false;
+  for (;;) {
+    {
+      py::gil_scoped_release release;
+      std::unique_lock lock(mutex);
+      if (done_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return done; })) break;
+    }
+    if (!interrupted && PyErr_CheckSignals() != 0) {
+      interrupted = true;
+      cancel.request(SIGINT);
+    }
+  }
+  {
+    py::gil_scoped_release release;
+    worker.join();
+  }
+  if (interrupted) throw py::error_already_set();
+  if (error) std::rethrow_exception(error);
+  return experiments::calibration_json(result);
 }
 
 py::list fields() {
@@ -394,6 +463,10 @@ PYBIND11_MODULE(_core, m) {
         "Runs an experiment; returns (results JSON text, per-run columns dict, resolved experiment TOML).");
   m.def("run_ranges", &run_ranges,
         "The run settings' valid ranges, as the command line checks them: {name: (kind, min, max, text)}.");
+  m.def("calibrate", &calibrate, py::arg("experiment_text"), py::arg("experiment_path"), py::arg("histories"),
+        py::arg("design"), py::arg("points"), py::arg("runs"), py::arg("refine"), py::arg("refine_points"),
+        py::arg("defensive"), py::arg("draws"), py::arg("top"), py::arg("seed"), py::arg("threads"),
+        py::arg("quiet"), "History matching; returns the JSON document of `wedge calibrate --json`.");
   static py::exception<Cancelled> cancelled(m, "Cancelled", PyExc_RuntimeError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {

@@ -29,6 +29,7 @@ from .sensitivity import SensitivityWarning, main_effects_from_outputs, main_eff
 from .registry import describe, parameters
 from . import discovery
 from .discovery import CartResult, Prim, PrimBox, discover
+from .calibration import HISTORY_1956, Calibration, calibrate
 from .paired import compare
 
 __all__ = ["open", "Results", "ResultsError", "simulate", "sobol_indices", "main_effects",
@@ -36,6 +37,7 @@ __all__ = ["open", "Results", "ResultsError", "simulate", "sobol_indices", "main
 __all__ += ["sobol_table", "main_effects_table", "main_effects_from_outputs", "SensitivityWarning",
             "parameters", "describe", "discover", "discovery", "Prim", "PrimBox", "CartResult"]
 __all__ += ["ResultsBusyError", "ResultsPartialError", "ResultsDamagedError"]
+__all__ += ["calibrate", "Calibration", "HISTORY_1956"]
 __all__ += ["compare", "explore"]
 
 

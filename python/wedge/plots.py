@@ -350,6 +350,235 @@ def sobol_bars(table: pd.DataFrame, outcome: str):
     return fig
 
 
+def alignment_quantiles(results, points=None, runs=None, by: str = "format",
+                        quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95),
+                        after_end: str = "drop") -> pd.DataFrame:
+    """Quantiles of Japan's alignment A after each round, per final category of ``by``.
+
+    Reads the per-round histories (:meth:`wedge.Results.rounds`, a file written with
+    ``--store rounds``) of the selected ``points`` and ``runs`` (as :meth:`~wedge.Results.rounds`).
+
+    Parameters
+    ----------
+    by : str
+        A categorical field of the run record (default ``format``: the runs are split by how they
+        ended: none, declaration, treaty).
+    quantiles : sequence of float in [0, 1]
+        The quantiles of A computed at each round (default: 5%, 25%, 50%, 75%, 95%).
+    after_end : {"drop", "hold"}
+        "drop": round r counts the runs that played round r (a run leaves when it ends);
+        "hold": a run that ended keeps its final A in the later rounds, so every round counts
+        every run of the category.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per category of ``by`` and round: ``by``'s column, ``round``, ``runs`` (runs
+        counted at that round), ``runs_total`` (runs of the category), and one column per
+        quantile, named ``q05``, ``q50``, ... (percent, two digits).
+    """
+    if after_end not in ("drop", "hold"):
+        raise ValueError(f"after_end must be 'drop' or 'hold', not {after_end!r}")
+    table = results.rounds(points=points, runs=runs, columns=["alignment"], run_fields=[by])
+    table[by] = table[by].astype(object)
+    names = [f"q{round(100 * q):02d}" for q in quantiles]
+    out = []
+    for category, group in table.groupby(by, sort=False):
+        # One row per run, one column per round: A after that round (NaN once the run has ended,
+        # or its final A with "hold").
+        run = group.groupby(["point", "replicate"], sort=False).ngroup().to_numpy()
+        rounds = group["round"].to_numpy()
+        last = int(rounds.max())
+        paths = np.full((int(run.max()) + 1, last), np.nan, dtype=np.float32)
+        paths[run, rounds - 1] = group["alignment"].to_numpy()
+        if after_end == "hold":
+            paths = pd.DataFrame(paths).ffill(axis=1).to_numpy(dtype=np.float32)
+        for r in range(1, last + 1):
+            a = paths[:, r - 1]
+            a = a[~np.isnan(a)].astype(float)
+            if a.size == 0:
+                continue
+            row = {by: category, "round": r, "runs": int(a.size), "runs_total": len(paths)}
+            row.update(dict(zip(names, np.quantile(a, quantiles))))
+            out.append(row)
+    frame = pd.DataFrame(out, columns=[by, "round", "runs", "runs_total", *names])
+    order = {c: i for i, c in enumerate(results.fields.get(by, []))}
+    return frame.sort_values([by, "round"], key=lambda s: s.map(order) if s.name == by else s,
+                             ignore_index=True)
+
+
+def alignment_fan(results, points=None, runs=200_000, by: str = "format", after_end: str = "drop",
+                  min_runs: int = 20):
+    """A fan chart of alignment paths: the median of Japan's alignment A after each round with its
+    central 50% and 90% bands, one panel per final category of ``by`` (default the final format),
+    from the per-round histories of a file written with ``wedge run --store rounds``.
+
+    Parameters
+    ----------
+    points : iterable of int, optional
+        Design points whose runs are pooled (default: all; pooling points mixes their
+        parameters, so give one point of a sweep to see one world).
+    runs : int or iterable of int, optional
+        Replicates of each point (as :meth:`wedge.Results.rounds`; default the first 200,000).
+    by, after_end :
+        As :func:`alignment_quantiles`. With "drop" (default) a round's bands are over the runs
+        still negotiating in it; the dashed grey line (right axis) is their share of the panel's
+        runs.
+    min_runs : int
+        Rounds counting fewer runs than this get no median or bands (their quantiles would be
+        those of a handful of runs); the share line still shows them.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    wedge.ResultsError
+        The file holds no per-round histories.
+    """
+    q = alignment_quantiles(results, points, runs, by, (0.05, 0.25, 0.5, 0.75, 0.95), after_end)
+    categories = list(dict.fromkeys(q[by]))
+    if not categories:
+        raise ValueError(f"{results.path}: no runs in the selection")
+    fig, axes = plt.subplots(1, len(categories), figsize=(3.6 * len(categories) + 0.8, 3.6), sharey=True,
+                             squeeze=False)
+    for i, (ax, category) in enumerate(zip(axes[0], categories)):
+        rows = q[q[by] == category]
+        colour = COLOURS[i % len(COLOURS)]
+        x = rows["round"].to_numpy()
+        enough = rows[rows["runs"] >= min_runs]
+        ax.fill_between(enough["round"], enough["q05"], enough["q95"], color=colour, alpha=0.18, linewidth=0,
+                        label="90% of runs")
+        ax.fill_between(enough["round"], enough["q25"], enough["q75"], color=colour, alpha=0.38, linewidth=0,
+                        label="50% of runs")
+        ax.plot(enough["round"], enough["q50"], color=colour, marker="o", ms=3, label="median")
+        ax.set_title(f"{by} = {category}\n{int(rows['runs_total'].iloc[0])} runs", fontsize=9)
+        ax.set_xlabel("round")
+        ax.set_xticks(x)
+        ax.set_ylim(0, 1)
+        if after_end == "drop":
+            share = ax.twinx()
+            share.plot(x, rows["runs"] / rows["runs_total"], color="#8c8c8c", linestyle="--", linewidth=1)
+            share.set_ylim(0, 1.02)
+            share.tick_params(labelsize=7, colors="#8c8c8c")
+            if i == len(categories) - 1:
+                share.set_ylabel("share still negotiating", fontsize=8, color="#8c8c8c")
+            else:
+                share.set_yticklabels([])
+    axes[0][0].set_ylabel("alignment A after the round")
+    axes[0][0].legend(fontsize=7, loc="lower left")
+    selection = "all points" if points is None else f"point(s) {', '.join(str(p) for p in points)}"
+    held = "runs still negotiating" if after_end == "drop" else "final A held after a run ends"
+    fig.suptitle(f"{results.label}: alignment by round ({selection}; {held})", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def posterior_marginals(calibration, keys: Sequence[str] | None = None, prior: bool = True):
+    """The posterior marginal of each calibrated key (:func:`wedge.calibrate`): the engine's
+    weighted histogram (posterior mass per bin, drawn as a density), the posterior median and 90%
+    interval (5% and 95% quantiles) as lines, and the uniform prior's density (dashed) for
+    comparison. The title gives the effective sample size.
+
+    Parameters
+    ----------
+    calibration : wedge.calibration.Calibration
+    keys : sequence of str, optional
+        Keys to draw (default: all calibrated keys).
+    prior : bool
+        Draw the prior's density.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    keys = list(keys or calibration.keys)
+    cols = min(3, len(keys))
+    rows = (len(keys) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
+    for ax, key in zip(axes.flat, keys):
+        m = calibration.marginal(key)
+        width = (m["high"] - m["low"]).to_numpy()
+        ax.bar(m["low"], m["mass"] / width, width=width, align="edge", color=COLOURS[0], alpha=0.8,
+               label="posterior")
+        if prior:
+            lo, hi = float(m["low"].iloc[0]), float(m["high"].iloc[-1])
+            ax.hlines(1.0 / (hi - lo), lo, hi, colors="#8c8c8c", linestyles="--", label="prior")
+        post = calibration.posterior.loc[key]
+        for q, style in (("q05", ":"), ("q50", "-"), ("q95", ":")):
+            ax.axvline(post[q], color=COLOURS[3], linestyle=style, linewidth=1.2)
+        ax.set_xlabel(describe(key, width=45), fontsize=7)
+        ax.set_ylabel("density")
+    for ax in list(axes.flat)[len(keys):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7)
+    ess = calibration.ess
+    fig.suptitle(f"posterior marginals: median and 90% interval (red), ESS {ess[0]:.0f} of "
+                 f"{len(calibration.points)} points", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def posterior_pairs(calibration, keys: Sequence[str] | None = None, bins: int = 20):
+    """A corner plot of the posterior (:func:`wedge.calibrate`): on the diagonal each key's
+    weighted histogram, below it each pair's weighted 2-D histogram of the evaluated points
+    (darker = more posterior mass), with the most likely point marked (x). Above the diagonal is
+    left empty.
+
+    Parameters
+    ----------
+    calibration : wedge.calibration.Calibration
+    keys : sequence of str, optional
+        Keys to draw (default: all; at least one).
+    bins : int
+        Bins per key (discrete keys: one per value when they have fewer).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    keys = list(keys or calibration.keys)
+    pts = calibration.points
+    w = pts["weight"].to_numpy()
+    best = calibration.best(1).iloc[0]
+    edges = {}
+    for key in keys:
+        m = calibration.marginal(key)
+        lo, hi = float(m["low"].iloc[0]), float(m["high"].iloc[-1])
+        edges[key] = np.append(m["low"].to_numpy(), hi) if len(m) <= bins else np.linspace(lo, hi, bins + 1)
+    n = len(keys)
+    fig, axes = plt.subplots(n, n, figsize=(2.2 * n + 1, 2.2 * n + 1), squeeze=False)
+    for i, ky in enumerate(keys):
+        for j, kx in enumerate(keys):
+            ax = axes[i, j]
+            if j > i:
+                ax.set_visible(False)
+                continue
+            if i == j:
+                ax.hist(pts[kx], bins=edges[kx], weights=w, color=COLOURS[0])
+                ax.set_yticks([])
+            else:
+                h, xe, ye = np.histogram2d(pts[kx], pts[ky], bins=[edges[kx], edges[ky]], weights=w)
+                ax.pcolormesh(xe, ye, h.T, cmap="Blues", shading="flat")
+                ax.plot(best[kx], best[ky], "x", color=COLOURS[3], markersize=7)
+                ax.set_ylim(ye[0], ye[-1])
+            ax.set_xlim(edges[kx][0], edges[kx][-1])
+            if i == n - 1:
+                ax.set_xlabel(kx, fontsize=7)
+            else:
+                ax.set_xticklabels([])
+            if j == 0 and i > 0:
+                ax.set_ylabel(ky, fontsize=7)
+            elif j > 0:
+                ax.set_yticklabels([])
+            ax.tick_params(labelsize=6)
+    fig.suptitle(f"posterior: {len(pts)} points weighted, ESS {calibration.ess[0]:.0f}; x = most likely point",
+                 fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def paired_difference(table: pd.DataFrame, outcomes: Sequence[str] = ("format", "alliance", "okinawa"), ax=None):
     """The paired differences P_B - P_A of :func:`wedge.compare`'s table, one row per category of
     ``outcomes``: a dot at the difference, its paired 95% interval (thick) and the unpaired one

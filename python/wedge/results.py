@@ -45,6 +45,12 @@ Label = Union[str, int]
 #: ``TugOfWar::categories_in_use`` in agents/tug_of_war.cpp).
 ROUND_FIELDS = ("rounds", "threat_round", "shigemitsu_round", "two_island_round")
 
+#: The columns of ``/rounds`` in the order of docs/output-format.md (HDF5 lists them by name);
+#: columns a later file adds come after them.
+ROUND_COLUMNS = ("round", "alignment", "islands_offered", "straits_clause", "alliance_clause",
+                 "declaration_available", "dulles", "support_treaty", "support_declaration", "fisheries",
+                 "sg_min_islands")
+
 
 class ResultsError(Exception):
     """A file that is not a (complete, readable, supported) wedge results file."""
@@ -800,6 +806,156 @@ class Results:
         frames = list(self.iter_runs(columns, points, chunk_size))
         if not frames:
             return pd.DataFrame()
+        return pd.concat(frames, ignore_index=True)
+
+    # -- per-round histories (--store rounds) -----------------------------------------------------
+    @property
+    def has_rounds(self) -> bool:
+        """Whether the file holds every run's rounds (``wedge run --store rounds``: ``/rounds``)."""
+        return isinstance(self._file.get("rounds"), h5py.Group)
+
+    def _rounds_group(self) -> h5py.Group:
+        if not self._file.id.valid:
+            raise ResultsError(f"{self.path}: the file is closed; load the data before closing it")
+        if not self.has_rounds:
+            store = _text(self._file.attrs.get("store", "?"))
+            raise ResultsError(
+                f"{self.path}: no per-round histories (written with --store {store}); write them with "
+                "`wedge run EXPERIMENT --store rounds --out FILE.h5`")
+        return self._file["rounds"]
+
+    @property
+    def round_columns(self) -> list[str]:
+        """The columns of ``/rounds`` (one value per round of a run), in file order; raises
+        ResultsError for a file without them."""
+        group = self._rounds_group()
+        names = [name for name, ds in group.items()
+                 if isinstance(ds, h5py.Dataset) and name != "run_begin"
+                 and _text(ds.attrs.get("CLASS", "")) != "DIMENSION_SCALE"]
+        return sorted(names, key=lambda n: (ROUND_COLUMNS.index(n) if n in ROUND_COLUMNS else len(ROUND_COLUMNS), n))
+
+    @staticmethod
+    def _labelled(ds: h5py.Dataset, values: np.ndarray) -> Any:
+        """A column's stored values by the package's label rule (see :meth:`iter_runs`)."""
+        if "categories" not in ds.attrs:
+            return values
+        cats = _typed_labels(ds.attrs["categories"])
+        if _text(ds.attrs.get("encoding", "")) == "index":
+            return pd.Categorical.from_codes(values.astype(np.int64), categories=cats)
+        return pd.Categorical(values.astype(np.int64), categories=cats)
+
+    def iter_rounds(self, points: Iterable[int] | None = None, runs: int | Iterable[int] | None = None,
+                    columns: Sequence[str] | None = None, run_fields: Sequence[str] = (),
+                    chunk_size: int = 1 << 18) -> Iterator[pd.DataFrame]:
+        """Yields the per-round histories as tidy DataFrames, reading ``chunk_size`` runs at a time
+        (lazily: only the rows of the selected runs' chunk are read). See :meth:`rounds`."""
+        group = self._rounds_group()
+        available = self.round_columns
+        names = [c for c in available if c != "round"] if columns is None else list(columns)
+        unknown = [c for c in names if c not in available]
+        if unknown:
+            raise KeyError(f"unknown round column(s) {unknown}; valid: {available}")
+        unknown = [c for c in run_fields if c not in self._run_columns()]
+        if unknown:
+            raise KeyError(f"unknown run field(s) {unknown}; valid: {self._run_columns()}")
+        wanted = None if points is None else np.asarray(sorted(set(int(p) for p in points)), dtype=np.int64)
+        if runs is None:
+            replicates, below = None, None
+        elif isinstance(runs, (int, np.integer)):
+            replicates, below = None, int(runs)
+        else:
+            replicates, below = np.asarray(sorted(set(int(r) for r in runs)), dtype=np.int64), None
+        size_column = _text(group.attrs.get("size_column", "rounds"))
+        total = self._runs_total()
+        index = group["run_begin"]
+        if index.shape[0] < total:
+            raise self._damaged(f"/rounds/run_begin holds {index.shape[0]} runs, the file {total}")
+        row_count = group["round"].shape[0]
+        for start in range(0, total, chunk_size):
+            stop = min(start + chunk_size, total)
+            point = self._read_column("point", start, stop).astype(np.int64)
+            replicate = self._read_column("replicate", start, stop).astype(np.int64)
+            keep = np.ones(stop - start, dtype=bool)
+            if wanted is not None:
+                keep &= np.isin(point, wanted)
+            if below is not None:
+                keep &= replicate < below
+            if replicates is not None:
+                keep &= np.isin(replicate, replicates)
+            chosen = np.flatnonzero(keep)
+            if chosen.size == 0:
+                continue
+            first, last = int(chosen[0]), int(chosen[-1])
+            sizes = self._read_column(size_column, start + first, start + last + 1).astype(np.int64)
+            try:
+                begin = index[start + first:start + last + 1].astype(np.int64)
+            except OSError as err:
+                raise self._damaged(f"/rounds/run_begin cannot be read ({err})") from None
+            lo, hi = int(begin[0]), int(begin[-1] + sizes[-1])
+            if np.any(begin[1:] != begin[:-1] + sizes[:-1]) or hi > row_count:
+                raise self._damaged(f"/rounds/run_begin disagrees with /runs/{size_column} "
+                                    f"(runs {start + first} to {start + last})")
+            row_keep = np.repeat(keep[first:last + 1], sizes)
+            data: dict[str, Any] = {
+                "point": np.repeat(point[first:last + 1], sizes)[row_keep],
+                "replicate": np.repeat(replicate[first:last + 1], sizes)[row_keep],
+            }
+            for name in ["round", *names]:
+                try:
+                    values = group[name][lo:hi][row_keep]
+                except OSError as err:
+                    raise self._damaged(f"/rounds/{name} rows {lo} to {hi - 1} cannot be read ({err})") from None
+                data[name] = values.astype(np.int64) if name == "round" else self._labelled(group[name], values)
+            for name in run_fields:
+                values = self._read_column(name, start + first, start + last + 1)
+                data[name] = self._labelled(self._runs_group()[name], np.repeat(values, sizes)[row_keep])
+            yield pd.DataFrame(data)
+
+    def rounds(self, points: Iterable[int] | None = None, runs: int | Iterable[int] | None = None,
+               columns: Sequence[str] | None = None, run_fields: Sequence[str] = (),
+               chunk_size: int = 1 << 18) -> pd.DataFrame:
+        """Every selected run's rounds as one tidy DataFrame: one row per round of a run.
+
+        Columns: ``point``, ``replicate``, ``round`` (int64; a run's rounds are 1, 2, ... up to its
+        ``rounds`` in :meth:`runs`), then the round columns (docs/output-format.md, "/rounds"):
+        ``alignment`` (A after the round; float32, as stored), ``islands_offered`` (T),
+        ``straits_clause`` and ``alliance_clause`` (S and N, 0/1), ``declaration_available`` (0/1),
+        ``dulles`` ("none", "reward", "reward_threat"), ``support_treaty`` and
+        ``support_declaration`` (the realized supports W_t and W_d, float32; W_d is NaN when no
+        declaration was on the table), ``fisheries`` (F, 0/1), ``sg_min_islands`` (m_SG). Categorical
+        columns are pandas Categoricals over every category, labelled by the package's rule (ints
+        for numeric categories, strings otherwise), as in :meth:`runs`. Rows come in the order of
+        the runs in the file, each run's rounds in order.
+
+        Parameters
+        ----------
+        points : iterable of int, optional
+            Design points to keep (default: all).
+        runs : int or iterable of int, optional
+            Replicates to keep within each point: an int n keeps replicates 0 ... n - 1, an iterable
+            the replicates it lists (default: all).
+        columns : list of str, optional
+            Round columns to read (default: all); ``round`` always comes.
+        run_fields : list of str
+            Fields of the run record (:meth:`runs`' columns, e.g. ``["format", "alliance"]``) to
+            repeat on each of its rounds, e.g. to split histories by how they ended.
+        chunk_size : int
+            Runs read at a time (memory is bounded by one chunk's rows).
+
+        Raises
+        ------
+        ResultsError
+            The file holds no rounds (written without ``--store rounds``).
+        KeyError
+            An unknown column or run field.
+        ResultsDamagedError
+            The index disagrees with the runs' round counts, or a chunk cannot be read.
+        """
+        frames = list(self.iter_rounds(points, runs, columns, run_fields, chunk_size))
+        if not frames:
+            names = ["point", "replicate", "round",
+                     *(c for c in (self.round_columns if columns is None else columns) if c != "round"), *run_fields]
+            return pd.DataFrame({name: pd.Series(dtype=np.int64) for name in names})
         return pd.concat(frames, ignore_index=True)
 
     # -- xarray ----------------------------------------------------------------------------------

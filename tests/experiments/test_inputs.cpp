@@ -339,7 +339,7 @@ TEST_CASE("the scenario sections of a file come from the parameter registry", "[
   }
   CHECK_THAT(error_of("[dullse]\ntact = 0.3\n"),
              StartsWith("bad.toml:1:2: unknown section [dullse] (did you mean [dulles]? valid: extends, description, run, "
-                        "sweep, negotiation, soviet, matsumoto, shigemitsu, hatoyama, japan, dulles, alliance)"));
+                        "sweep, calibrate, negotiation, soviet, matsumoto, shigemitsu, hatoyama, japan, dulles, alliance)"));
 }
 
 TEST_CASE("a stored experiment never makes wedge read another file", "[inputs]") {
