@@ -1,5 +1,6 @@
 // The portable kernel (one lane, for the baseline instruction set of the target), the runtime
-// dispatch to the SIMD kernels (kernel_avx2.cpp: 4 lanes; kernel_avx512.cpp: 8 lanes), and the
+// dispatch to the SIMD kernels (kernel_avx2.cpp: 8 lanes, two groups of 4; kernel_avx512.cpp: 16
+// lanes, two groups of 8), and the
 // one-run paths built on the portable kernel: TugOfWar::run and the trace.
 #include "agents/kernel.hpp"
 
@@ -63,11 +64,11 @@ bool run_block_width(int width, const Scenario& s, std::uint64_t seed, std::uint
       run_portable(s, first, count, out);
       return true;
 #if WEDGE_HAVE_SIMD_KERNELS
-    case 4:
+    case 8:
       if (!cpu_has_avx2()) return false;
       run_block_avx2(s, first, count, out);
       return true;
-    case 8:
+    case 16:
       if (!cpu_has_avx512()) return false;
       run_block_avx512(s, first, count, out);
       return true;
@@ -94,7 +95,9 @@ void run_block(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point
 }
 
 const char* kernel_name() {
-  return cpu_has_avx512() ? "avx512 (8 lanes)" : cpu_has_avx2() ? "avx2 (4 lanes)" : "portable (1 lane)";
+  return cpu_has_avx512() ? "avx512 (16 lanes: 2 groups of 8)"
+         : cpu_has_avx2() ? "avx2 (8 lanes: 2 groups of 4)"
+                          : "portable (1 lane)";
 }
 
 RunRecord TugOfWar::run(const Scenario& s, engine::Stream& stream) {

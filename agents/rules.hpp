@@ -46,12 +46,12 @@ struct State {
   static State select(M m, const State& a, const State& b) {
     State st;
     st.alignment = simd::sel<L>(m, a.alignment, b.alignment);
-    st.straits_clause = m ? a.straits_clause : b.straits_clause;
-    st.alliance_clause = m ? a.alliance_clause : b.alliance_clause;
-    st.fisheries = m ? a.fisheries : b.fisheries;
+    st.straits_clause = simd::sel_m<L>(m, a.straits_clause, b.straits_clause);
+    st.alliance_clause = simd::sel_m<L>(m, a.alliance_clause, b.alliance_clause);
+    st.fisheries = simd::sel_m<L>(m, a.fisheries, b.fisheries);
     st.sg_min_islands = simd::sel<L>(m, a.sg_min_islands, b.sg_min_islands);
     st.threat = simd::sel<L>(m, a.threat, b.threat);
-    st.threat_issued = m ? a.threat_issued : b.threat_issued;
+    st.threat_issued = simd::sel_m<L>(m, a.threat_issued, b.threat_issued);
     st.credibility = simd::sel<L>(m, a.credibility, b.credibility);
     return st;
   }

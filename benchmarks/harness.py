@@ -42,7 +42,7 @@ def median_run(cmd, repeat):
 def ceiling():
     """The bare loop: the kernel over consecutive replicates on one core (Google Benchmark)."""
     kernel = subprocess.run([str(WEDGE), "--version"], capture_output=True, text=True).stdout
-    width = 8 if "avx512" in kernel else 4 if "avx2" in kernel else 1
+    width = 16 if "avx512" in kernel else 8 if "avx2" in kernel else 1
     out = subprocess.run([str(MICRO), f"--benchmark_filter=BM_Model_RunBlock/{width}$", "--benchmark_format=json",
                           "--benchmark_min_time=0.5", "--benchmark_repetitions=3"], capture_output=True, text=True, check=True)
     rates = [b["items_per_second"] for b in json.loads(out.stdout)["benchmarks"] if b.get("run_type") == "iteration"]
