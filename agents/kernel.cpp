@@ -13,6 +13,25 @@ void run_block_avx512(const Scenario& s, const engine::StreamKey& first, std::ui
 void run_block_avx2(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* out);
 #endif
 
+SupportTable::SupportTable(const Scenario& s) {
+  const Factions& factions = s.japan.factions;
+  count = factions.count;
+  softens = factions.softens >= 0 ? static_cast<std::size_t>(factions.softens) : count;
+  double total = 0.0;
+  for (std::size_t f = 0; f < count; ++f) total += factions.list[f].weight;
+  const double scale = s.japan.logit_sharpness * 1.4426950408889634;  // lambda log2(e)
+  for (std::size_t f = 0; f < count; ++f) {
+    const Faction& faction = factions.list[f];
+    weight[f] = faction.weight / total;
+    min_islands[f] = faction.min_islands;
+    territory[f] = scale * faction.territory * 0.25;
+    side[0][f] = scale * (faction.side * s.soviet.carrots);
+    side[1][f] = scale * (faction.side * s.soviet.carrots * (1.0 + s.soviet.fisheries_boost));
+    alliance[f] = scale * faction.alliance;
+    okinawa[f] = scale * faction.okinawa;
+  }
+}
+
 namespace {
 
 using Portable = simd::Lanes<1>;

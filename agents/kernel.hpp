@@ -222,6 +222,7 @@ void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t 
   using U = typename L::U;
   using M = typename L::M;
   constexpr std::uint32_t ALL = L::width == 32 ? ~0u : (1u << L::width) - 1;
+  const SupportTable japan(s);
   engine::LaneStreams<L> streams(first);
   Credibilities<L> credibility(s, first);
   State<L> st = State<L>::initial(s, simd::splat<L>(0.0));
@@ -252,7 +253,7 @@ void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t 
     }
     if (active == 0) break;
 
-    const RoundEvents<L> e = play_round<L>(s, st, simd::mask<L>(active), h.round, RoundDraws<L>::draw(streams, h.round));
+    const RoundEvents<L> e = play_round<L>(s, japan, st, simd::mask<L>(active), h.round, RoundDraws<L>::draw(streams, h.round));
     h.note(e);
     if constexpr (Tracer::enabled) tracer.round(trace_round<L>(e, st, h));
 
