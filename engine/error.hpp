@@ -23,4 +23,11 @@ class OutputError : public Error {
   using Error::Error;
 };
 
+/// The work was stopped by SIGINT/SIGTERM before it finished (exit code 130), where no partial
+/// result is kept (e.g. a JSON document abandoned half-way).
+class Interrupted : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace wedge

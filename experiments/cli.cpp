@@ -7,8 +7,10 @@
 #include "engine/cancel.hpp"
 #include "engine/error.hpp"
 #include "engine/progress.hpp"
+#include "experiments/loader.hpp"
 #include "experiments/mpi.hpp"
 #include "experiments/report.hpp"
+#include "experiments/resources.hpp"
 #include "experiments/session.hpp"
 #include "experiments/trace_report.hpp"
 #include "wedge/version.hpp"
@@ -18,7 +20,6 @@
 #include <fmt/format.h>
 #include <tbb/version.h>
 
-#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <optional>
@@ -81,6 +82,18 @@ struct TraceArgs {
   bool json = false;
 };
 
+/// A check of a numeric option against the range files and wedge.simulate() use too
+/// (experiments/experiment.hpp): "--seed: -1 is out of range; must be an integer in [0, ...]".
+template <class Range>
+CLI::Validator in_range(const Range& range) {
+  return CLI::Validator(
+      [range](std::string& text) {
+        if constexpr (std::is_same_v<Range, IntegerRange>) return integer_problem(text, range);
+        else return real_problem(text, range);
+      },
+      range_text(range));
+}
+
 void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs, const std::string& file_help) {
   cmd->add_option("experiment", a.file, file_help);
   cmd->add_option("--set", a.sets, "Override a parameter, e.g. --set dulles.tact=0.9 (repeatable; "
@@ -88,10 +101,9 @@ void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs, co
       ->take_last()
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--seed", a.seed, "Master seed (default 1)");
+  cmd->add_option("--seed", a.seed, "Master seed (default 1)")->check(in_range(SEED_RANGE));
   if (with_runs) {
-    cmd->add_option("--runs", a.runs, "Replicates per design point (default 1000000)")
-        ->check(CLI::Range(std::uint64_t{1}, engine::MAX_REPLICATES));
+    cmd->add_option("--runs", a.runs, "Replicates per design point (default 1000000)")->check(in_range(RUNS_RANGE));
   }
   cmd->add_flag("--crn", a.crn,
                 "Common random numbers: replicate r draws the same stream at every design point");
@@ -200,9 +212,10 @@ SessionOptions session_options(const RunArgs& args, const std::string& command_l
 
 /// The results on stdout: JSON, the outcome table, or (for a shard) what the shard holds.
 void print_results(const RunArgs& args, const Experiment& e, const std::vector<engine::Summary>& summaries,
-                   const Session* shard) {
+                   const Session* shard, const engine::CancelToken& cancel) {
   if (args.json) {
-    std::fputs(results_json(e, summaries).c_str(), stdout);
+    // SIGINT stops a long document (Interrupted: exit code 130).
+    write_results_json(stdout, e, summaries, {[&cancel] { return cancel.requested(); }, {}});
   } else if (shard != nullptr && !shard->blocks().empty()) {
     const auto blocks = shard->blocks();
     const auto& s = shard->options().shard;
@@ -251,7 +264,7 @@ int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOpt
   if (result.session.interrupted) return report_interrupted(result.session, e);
   if (world.rank != 0) return EXIT_OK;
   if (!args.quiet) fmt::print(stderr, "merged {} shard files into {}\n", result.parts, args.out);
-  print_results(args, e, result.merged, nullptr);
+  print_results(args, e, result.merged, nullptr, cancel);
   return EXIT_OK;
 }
 
@@ -260,6 +273,9 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
   source.precision = args.precision;
   source.max_runs = args.max_runs;
   const Experiment e = resolve(source);
+  if (!args.quiet) {
+    for (const auto& w : e.warnings) fmt::print(stderr, "warning: {}\n", w);
+  }
   std::optional<FaultProbe> probe;
   SessionOptions options = session_options(args, command_line, probe);
   engine::CancelToken cancel;
@@ -267,6 +283,9 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
   if (world.size > 1) return command_run_distributed(args, e, std::move(options), world, cancel);
 
   Session session(e, std::move(options));
+  if (!session.resource_warning().empty() && !args.quiet) {
+    fmt::print(stderr, "warning: {}\n", session.resource_warning());
+  }
   const std::uint64_t already = session.open();
   if (already > 0 && !args.quiet) {
     fmt::print(stderr, "resuming {}.partial: {} of {} runs already done\n", args.out, already, session.planned_runs());
@@ -278,7 +297,7 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
     fmt::print(stderr, "warning: precision {} not reached at every point within --max-runs {}\n", *e.run.precision,
                e.run.max_runs);
   }
-  print_results(args, e, result.summaries, session.options().shard.count > 1 ? &session : nullptr);
+  print_results(args, e, result.summaries, session.options().shard.count > 1 ? &session : nullptr, cancel);
   if (!args.quiet) {
     const double secs = progress.elapsed_seconds();
     fmt::print(stderr, "{} runs in {:.2f} s ({:.3g} runs/s){}\n", result.runs_done, secs,
@@ -297,14 +316,14 @@ int command_merge(const std::vector<std::string>& parts, const std::string& out,
 int command_inspect(const std::string& path, bool json) {
   const auto [info, e] = inspect_results(path);
   if (json) {
-    std::string body = results_json(e, info.summaries);
-    const std::string head = fmt::format(
-        "{{\"path\": \"{}\", \"complete\": {}, \"runs_done\": {}, \"runs_planned\": {}, "
-        "\"runs_stored\": {}, \"model\": \"{}\", \"model_version\": \"{}\", \"format_version\": {}, "
-        "\"created\": \"{}\", \"wall_seconds\": {}, ",
-        path, info.complete, info.runs_done, info.runs_planned, info.runs_stored, info.model,
-        info.model_version, info.format_version, info.created, info.wall_seconds);
-    std::fputs((head + body.substr(1)).c_str(), stdout);
+    engine::CancelToken cancel;
+    const engine::SignalGuard signals(cancel);  // SIGINT stops a long document (exit code 130)
+    const nlohmann::ordered_json head = {
+        {"path", path}, {"complete", info.complete}, {"runs_done", info.runs_done},
+        {"runs_planned", info.runs_planned}, {"runs_stored", info.runs_stored}, {"model", info.model},
+        {"model_version", info.model_version}, {"format_version", info.format_version},
+        {"created", info.created}, {"wall_seconds", info.wall_seconds}};
+    write_results_json(stdout, e, info.summaries, {[&cancel] { return cancel.requested(); }, head});
     return EXIT_OK;
   }
   const std::string status = info.complete ? "complete" : "PARTIAL (interrupted; continue with --resume)";
@@ -326,23 +345,7 @@ int command_inspect(const std::string& path, bool json) {
 int command_params(bool json) {
   const auto& params = agents::parameters();
   if (json) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      const auto& p = params[i];
-      const char* type = p.type == agents::ParamType::real      ? "real"
-                         : p.type == agents::ParamType::integer ? "integer"
-                                                                : "boolean";
-      auto num = [](double v) {
-        return std::isinf(v) ? std::string("null") : fmt::format("{}", v);
-      };
-      out += fmt::format(
-          "{}{{\"key\": \"{}\", \"section\": \"{}\", \"type\": \"{}\", \"default\": {}, "
-          "\"min\": {}, \"max\": {}, \"min_exclusive\": {}, \"range\": \"{}\", \"meaning\": \"{}\"}}",
-          i > 0 ? ",\n " : "", p.key, p.section, type, p.default_text(), num(p.min), num(p.max),
-          p.min_exclusive, p.range_text(), p.meaning);
-    }
-    out += "]\n";
-    std::fputs(out.c_str(), stdout);
+    std::fputs(params_json().c_str(), stdout);
     return EXIT_OK;
   }
   std::string section;
@@ -370,7 +373,13 @@ int command_trace(const TraceArgs& args) {
 }
 
 int command_validate(const ExperimentArgs& args) {
+  // Every problem of the file, in line order (a run stops at the first).
+  if (const auto problems = experiment_problems(args.file, args.sets); !problems.empty()) {
+    for (const auto& p : problems) fmt::print(stderr, "error: {}\n", printable(p));
+    return EXIT_BAD_INPUT;
+  }
   const Experiment e = resolve(source_of(args));
+  for (const auto& w : e.warnings) fmt::print(stderr, "warning: {}\n", w);
   const std::uint64_t points = e.points.size();
   fmt::print("{}: valid; design {} with {} point(s){}; {} replicates per point{}, seed {}\n",
              args.file, design_name(e.sweep.design), points,
@@ -378,6 +387,13 @@ int command_validate(const ExperimentArgs& args) {
              e.run.runs, e.run.precision ? fmt::format(" (precision target {})", *e.run.precision) : "",
              e.run.seed);
   if (!e.run.precision) fmt::print("total runs: {}\n", points * e.run.runs);
+  const std::uint64_t runs = e.run.precision ? e.run.max_runs : e.run.runs;
+  const auto with_records = estimate_needs(e, {runs, 1.0, true, true, false, e.run.runs});
+  fmt::print("estimates{}: memory about {} ({} without --out); a results file about {} with per-run records, {} "
+             "with --store summary\n", e.run.precision ? " (at --max-runs)" : "", byte_text(with_records.memory_bytes),
+             byte_text(estimate_needs(e, {runs, 1.0, false, false, false, e.run.runs}).memory_bytes),
+             byte_text(with_records.file_bytes),
+             byte_text(estimate_needs(e, {runs, 1.0, true, false, false, e.run.runs}).file_bytes));
   return EXIT_OK;
 }
 
@@ -409,25 +425,25 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
                   "Per-run records: none (default, fastest) or deflate (shuffle + deflate: about a "
                   "quarter of the size, slower to write)")
       ->check(CLI::IsMember({"none", "deflate"}));
-  run->add_option("--threads", a.threads, "Worker threads (default: all cores)")->check(CLI::Range(1u, 1024u));
+  run->add_option("--threads", a.threads, "Worker threads (default: all cores)")->check(in_range(THREADS_RANGE));
   run->add_flag("--json", a.json, "Print the results as JSON on stdout, nothing else");
   run->add_flag("--quiet", a.quiet, "No progress or timing on stderr");
   run->add_option("--precision", a.precision,
                   "Add replicates until every category probability of the precision outcomes "
                   "has a 95% interval half-width <= E at every point")
-      ->check(CLI::Range(1e-6, 0.5));
+      ->check(in_range(PRECISION_RANGE));
   run->add_option("--max-runs", a.max_runs, "Replicate cap per design point in precision mode (default 10000000)")
-      ->check(CLI::Range(std::uint64_t{1}, engine::MAX_REPLICATES));
+      ->check(in_range(MAX_RUNS_RANGE));
   run->add_option("--precision-outcomes", a.precision_outcomes,
                   "Outcomes the precision target applies to (default: format alliance)")
       ->delimiter(',');
   // Tuning and testing: hidden from --help (docs/design.md, "Test seams").
   run->add_option("--grain", a.grain, "Blocks per TBB task (tuning; never changes results)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))->group("");
+      ->check(in_range(IntegerRange{"grain", 1, 1u << 20}))->group("");
   run->add_option("--wave", a.wave, "Blocks per wave (tuning; never changes results)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))->group("");
+      ->check(in_range(IntegerRange{"wave", 1, 1u << 20}))->group("");
   run->add_option("--checkpoint-seconds", a.checkpoint_seconds, "Seconds between checkpoints of the results file (testing)")
-      ->check(CLI::Range(0.0, 3600.0))->group("");
+      ->check(in_range(RealRange{"checkpoint_seconds", 0.0, 3600.0}))->group("");
   run->add_option("--test-stop-after-blocks", a.testing.stop_after_blocks, "Stop as if interrupted after N blocks")
       ->group("");
   run->add_option("--test-stop-after-checkpoints", a.testing.stop_after_checkpoints,
@@ -475,9 +491,8 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   TraceArgs trace_args;
   auto* trace = app.add_subcommand("trace", "Replay one run of the ensemble and tell its story");
   add_experiment_options(trace, trace_args.exp, false, "Experiment file (TOML); without one, the baseline scenario of MODEL.md");
-  trace->add_option("--point", trace_args.point, "Design point (default 0)");
-  trace->add_option("--replicate", trace_args.replicate, "Replicate (default 0)")
-      ->check(CLI::Range(std::uint64_t{0}, engine::MAX_REPLICATES - 1));
+  trace->add_option("--point", trace_args.point, "Design point (default 0)")->check(in_range(POINT_RANGE));
+  trace->add_option("--replicate", trace_args.replicate, "Replicate (default 0)")->check(in_range(REPLICATE_RANGE));
   trace->add_flag("--json", trace_args.json, "As JSON");
 
   try {
@@ -503,6 +518,10 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   } catch (const OutputError& e) {
     fmt::print(stderr, "error: {}\n", printable(e.what()));
     return EXIT_OUTPUT;
+  } catch (const Interrupted& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "error: {}\n", printable(e.what()));
+    return EXIT_INTERRUPTED;
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: internal: {}\n", printable(e.what()));
     return 1;

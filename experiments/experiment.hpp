@@ -1,11 +1,14 @@
 #pragma once
 /// An experiment: a base scenario, how to run it, and an optional sweep (a design over scenario
-/// keys). Resolving it gives the design points, each a full Scenario.
+/// keys). Resolving it gives the design points, each a full Scenario. Also: the valid range of
+/// every run setting (one range, whether a value comes from the command line, a file or
+/// wedge.simulate()).
 #include "agents/scenario.hpp"
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace wedge::experiments {
@@ -19,9 +22,71 @@ struct RunSettings {
   std::uint64_t max_runs = 10'000'000;   ///< replicate cap per point in precision mode
 };
 
+/// The valid range of an integer setting, inclusive.
+struct IntegerRange {
+  std::string_view name;  ///< as in files ("seed"); the command line prefixes "--"
+  std::uint64_t min;
+  std::uint64_t max;
+};
+
+/// The valid range of a real setting, inclusive; NaN and infinities are never valid.
+struct RealRange {
+  std::string_view name;
+  double min;
+  double max;
+};
+
+/// Seeds are integers in [0, 2^63 - 1] everywhere: a results file stores the seed in its TOML
+/// `experiment` attribute, and TOML integers are signed 64-bit, so a larger seed could be run but
+/// not read back.
+inline constexpr IntegerRange SEED_RANGE{"seed", 0, 9'223'372'036'854'775'807ull};
+/// Replicates per design point: a stream addresses at most 2^32 replicates.
+inline constexpr IntegerRange RUNS_RANGE{"runs", 1, 1ull << 32};
+/// Replicate cap per point in precision mode.
+inline constexpr IntegerRange MAX_RUNS_RANGE{"max_runs", 1, 1ull << 32};
+/// Worker threads.
+inline constexpr IntegerRange THREADS_RANGE{"threads", 1, 1024};
+/// `wedge trace --point`: point indices are 32-bit, 0xFFFFFFFF is reserved (docs/design.md).
+inline constexpr IntegerRange POINT_RANGE{"point", 0, 0xFFFF'FFFEull};
+/// `wedge trace --replicate`.
+inline constexpr IntegerRange REPLICATE_RANGE{"replicate", 0, (1ull << 32) - 1};
+/// Precision target: the 95% interval half-width.
+inline constexpr RealRange PRECISION_RANGE{"precision", 1e-6, 0.5};
+
+/// "an integer in [1, 4294967296]", "a number in [1e-06, 0.5]".
+std::string range_text(const IntegerRange& range);
+std::string range_text(const RealRange& range);
+
+/// Why `text` is not a valid value of `range` ("-1 is out of range; must be an integer in [0,
+/// ...]", "3.0 is not an integer; ..."), or "" if it is. Integers are decimal digits only
+/// (surrounding spaces allowed); reals are decimal numbers (no NaN, no infinity).
+std::string integer_problem(std::string_view text, const IntegerRange& range);
+std::string real_problem(std::string_view text, const RealRange& range);
+
+/// The value of `text`; ConfigError "<name>: <problem>" otherwise.
+std::uint64_t parse_integer(std::string_view text, const IntegerRange& range);
+double parse_real(std::string_view text, const RealRange& range);
+
+/// `s` read completely as a decimal number (std::from_chars: no hex, no leading '+'; a number too
+/// large in magnitude is an infinity, one too small 0), or nothing.
+std::optional<double> decimal(std::string_view s);
+
+/// Checks every run setting against its range (runs, seed, max_runs, precision); ConfigError
+/// "seed = 9223372036854775808: must be an integer in [0, 9223372036854775807]" otherwise. Call
+/// it after applying command-line or keyword overrides, before running (wedge.simulate() too).
+void check_run_settings(const RunSettings& run);
+
+/// Checks a thread count against THREADS_RANGE (ConfigError otherwise).
+void check_threads(std::uint64_t threads);
+
+/// `text` for an error message: control characters, backslashes and invalid UTF-8 as \xHH (a
+/// NUL byte never ends a message early), cut to `max_chars` bytes with "..." if longer.
+std::string display_text(std::string_view text, std::size_t max_chars = 60);
+
 enum class Design { single, grid, lhs, sobol, saltelli, list };
 
-/// Most design points an experiment may have (each point's summary takes ~4 KB of memory).
+/// Most design points an experiment may have (each point's summary takes ~5 KB of memory, ~24 KB
+/// in a results file).
 inline constexpr std::uint64_t MAX_DESIGN_POINTS = 1'000'000;
 
 /// The design's name as written in files ("grid", ...; "single" = no sweep).
@@ -55,11 +120,30 @@ struct Experiment {
   std::vector<std::string> swept_keys;      ///< keys varied across points, in sweep order
   std::vector<agents::Scenario> points;     ///< one scenario per design point
   std::vector<std::vector<double>> values;  ///< values[p][k]: swept key k at point p
-
+  /// Advice about the design that does not stop a run, one line each without "warning: ", e.g.
+  /// a Sobol design whose points are not a power of two. Front ends print them (the command
+  /// line on stderr unless --quiet; wedge validate always).
+  std::vector<std::string> warnings;
 };
 
-/// Generates the design points from `e.base` and `e.sweep` (and, for lhs, `e.run.seed`), and
-/// validates every point. Throws ConfigError naming the point and key of the first bad value.
+/// Number of design points `e.sweep` gives, computed without generating them (1 without a
+/// sweep). Throws ConfigError above MAX_DESIGN_POINTS.
+std::uint64_t design_points(const Experiment& e);
+
+/// Generates the design points from `e.base` and `e.sweep` (and, for lhs, sobol and saltelli,
+/// `e.run.seed`), and validates every point. Throws ConfigError naming the point and key of the
+/// first bad value, or when the design alone would not fit in this machine's memory.
 void resolve_design(Experiment& e);
+
+/// Makes a resolved experiment show the design a results file stores (`/design`: its swept keys
+/// and values[p][k]), which is authoritative for the file's results: a file written by another
+/// version of wedge may hold other points for the same experiment (Sobol and Saltelli designs are
+/// scrambled since format 1 files of late 2026; grid values could differ by an ulp). Sets
+/// e.values and the swept keys of every point. Returns false, changing nothing, if the stored keys
+/// or number of points differ from e's.
+bool adopt_design(Experiment& e, const std::vector<std::string>& keys, const std::vector<std::vector<double>>& values);
+
+/// Bytes as "6.0 GB", "512 KB" (powers of 1000).
+std::string byte_text(std::uint64_t bytes);
 
 }  // namespace wedge::experiments

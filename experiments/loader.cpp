@@ -2,17 +2,24 @@
 
 #include "agents/params.hpp"
 #include "engine/error.hpp"
-#include "engine/runner.hpp"
 #include "experiments/designs.hpp"
 
+#include <csv.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -22,15 +29,36 @@ namespace wedge::experiments {
 
 namespace {
 
-constexpr std::string_view SECTIONS[] = {"negotiation", "soviet",   "matsumoto", "shigemitsu",
-                                         "hatoyama",    "japan",    "dulles",    "alliance"};
 constexpr std::string_view TOP_KEYS[] = {"extends", "description", "run", "sweep"};
 constexpr std::string_view RUN_KEYS[] = {"runs", "seed", "precision", "crn", "max_runs"};
 constexpr std::string_view SWEEP_KEYS[] = {"design", "points", "keys", "csv"};
 constexpr std::string_view DESIGNS[] = {"grid", "lhs", "sobol", "saltelli", "list"};
+constexpr std::size_t MAX_PROBLEMS = 200;
+
+/// Words are compared on their first 64 characters: edit distance is quadratic, and a key longer
+/// than any real one is garbage (a CSV header line fed whole, say) whose suggestion costs time
+/// and helps nobody.
+constexpr std::size_t SUGGEST_CHARS = 64;
+
+/// The registry key closest to `key` for a word that looks like a key (letters, digits, '_' and
+/// '.', at most 64 characters), else "": garbage such as a whole CSV line gets no suggestion.
+std::string nearest_key(std::string_view key) {
+  const bool plausible = !key.empty() && key.size() <= SUGGEST_CHARS &&
+                         std::all_of(key.begin(), key.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+                         });
+  return plausible ? agents::nearest_parameter(key) : std::string();
+}
+
+/// " (did you mean 'dulles.tact'?)", or "" (see nearest_key).
+std::string did_you_mean(std::string_view key) {
+  const std::string near = nearest_key(key);
+  return near.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", near);
+}
 
 template <class List>
-std::string nearest(std::string_view word, const List& list) {
+std::string nearest(std::string_view full_word, const List& list) {
+  const std::string_view word = full_word.substr(0, SUGGEST_CHARS);
   std::string best;
   std::size_t d = std::string::npos;
   for (std::string_view c : list) {
@@ -48,6 +76,23 @@ std::string joined(const List& list) {
   std::string out;
   for (std::string_view c : list) out += (out.empty() ? "" : ", ") + std::string(c);
   return out;
+}
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool takes_points(std::string_view design) { return design == "lhs" || design == "sobol" || design == "saltelli"; }
+
+/// A real as a user would write it in TOML: shortest round trip, with ".0" on whole numbers.
+std::string real_text(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  std::string s = fmt::format("{}", v);
+  if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+  return s;
 }
 
 /// TOML allows non-ASCII characters only inside strings and comments. Finding one elsewhere here
@@ -120,73 +165,229 @@ std::pair<std::size_t, std::size_t> non_ascii_outside_strings(std::string_view t
   return {0, 0};
 }
 
-/// Reads one file and remembers where things are.
-class FileReader {
- public:
-  FileReader(std::string path, Experiment& e, const std::string* text = nullptr)
-      : path_(std::move(path)), e_(e), text_(text) {}
-
-  [[noreturn]] void fail(const toml::source_region& where, const std::string& what) const {
-    throw ConfigError(fmt::format("{}:{}:{}: {}", path_, where.begin.line, where.begin.column, what));
+/// Reads a file the user named, refusing before reading anything that is not a regular file
+/// (a directory, a device such as /dev/zero, a FIFO that would block) or is larger than
+/// `max_bytes`. Returns false with `problem` set (without the path) on any failure.
+bool read_regular_file(const std::string& path, std::uint64_t max_bytes, std::string_view what,
+                       std::string& text, std::string& problem) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    problem = errno == ENOENT ? fmt::format("cannot open the {} (does it exist and is it readable?): no such file", what)
+                              : fmt::format("cannot open the {} (does it exist and is it readable?): {}", what, std::strerror(errno));
+    return false;
   }
-
-  [[noreturn]] void fail(const std::string& what) const {
-    throw ConfigError(fmt::format("{}: {}", path_, what));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    problem = fmt::format("cannot read the {}: {}", what, std::strerror(errno));
+    return false;
   }
-
-  toml::table parse() const {
-    std::string text;
-    if (text_ != nullptr) {
-      text = *text_;
-    } else {
-      std::error_code ec;
-      if (fs::is_directory(path_, ec)) fail("is a directory, not an experiment file");
-      std::ifstream in(path_, std::ios::binary);
-      if (!in) fail("cannot open the experiment file (does it exist and is it readable?)");
-      std::stringstream buffer;
-      buffer << in.rdbuf();
-      text = buffer.str();
+  if (S_ISDIR(st.st_mode)) {
+    problem = fmt::format("is a directory, not an {}", what);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    const char* kind = S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device"
+                       : S_ISBLK(st.st_mode) ? "a block device" : S_ISSOCK(st.st_mode) ? "a socket" : "not a plain file";
+    problem = fmt::format("not a regular file ({}); the {} must be a regular file", kind, what);
+    return false;
+  }
+  const auto too_large = [&](std::uint64_t size) {
+    return fmt::format("{}: larger than the limit of {} MB for {} {}{}", byte_text(size),
+                       max_bytes >> 20, what.starts_with('e') ? "an" : "a", what,
+                       what == "experiment file" ? " (put long lists of points in a CSV file: sweep.csv)" : "");
+  };
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    problem = too_large(static_cast<std::uint64_t>(st.st_size));
+    return false;
+  }
+  text.assign(static_cast<std::size_t>(st.st_size), '\0');
+  std::size_t got = 0;
+  for (;;) {
+    if (got == text.size()) text.resize(std::min<std::uint64_t>(got + 65536, max_bytes + 1));
+    if (got == text.size()) break;  // grew past the limit while being read
+    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      problem = fmt::format("cannot read the {}: {}", what, std::strerror(errno));
+      return false;
     }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got > max_bytes) {
+    problem = too_large(max_bytes + 1);
+    return false;
+  }
+  text.resize(got);
+  return true;
+}
+
+/// A ConfigError with its position, so that problems can be reported in line order.
+class LocatedError : public ConfigError {
+ public:
+  LocatedError(const std::string& message, std::string at_file, std::size_t at_line, std::size_t at_column)
+      : ConfigError(message), file(std::move(at_file)), line(at_line), column(at_column) {}
+  std::string file;
+  std::size_t line;
+  std::size_t column;
+};
+
+/// Thrown (in collecting mode) when the problems of a part are recorded already.
+struct AlreadyRecorded {};
+
+struct Problem {
+  std::size_t file;  ///< reading order of the file; SIZE_MAX when the problem has no position
+  std::size_t line;
+  std::size_t column;
+  std::string message;
+};
+
+/// One entry of a [sweep.keys] table.
+struct KeyEntry {
+  const toml::key* key;
+  const toml::node* node;
+};
+
+/// The [sweep] tables of an extends chain merged (each node stays in its own file's table).
+struct MergedSweep {
+  bool present = false;
+  const toml::node* design = nullptr;
+  const toml::node* points = nullptr;
+  const toml::node* csv = nullptr;
+  std::vector<KeyEntry> keys;
+  toml::source_region where;  ///< the last [sweep] table, for errors about the whole sweep
+};
+
+/// Loads files into an Experiment. In collecting mode, each problem is recorded and loading goes
+/// on with the next key; otherwise the first problem is thrown.
+class Loader {
+ public:
+  Loader(Experiment& e, bool collect) : e_(e), collect_(collect) {}
+
+  [[noreturn]] static void fail(const toml::source_region& where, const std::string& what) {
+    const std::string file = where.path ? *where.path : std::string("?");
+    throw LocatedError(fmt::format("{}:{}:{}: {}", file, where.begin.line, where.begin.column, what), file,
+                       where.begin.line, where.begin.column);
+  }
+
+  /// Runs `f`; in collecting mode records a ConfigError it throws and returns false.
+  template <class F>
+  bool attempt(F&& f) {
+    try {
+      f();
+      return true;
+    } catch (const ConfigError& err) {
+      if (!collect_) throw;
+      record(err);
+      return false;
+    } catch (const AlreadyRecorded&) {
+      return false;
+    }
+  }
+
+  void record(const ConfigError& err) {
+    if (const auto* at = dynamic_cast<const LocatedError*>(&err)) {
+      problems_.push_back({file_index(at->file), at->line, at->column, err.what()});
+    } else {
+      problems_.push_back({SIZE_MAX, 0, 0, err.what()});
+    }
+    if (problems_.size() > 4 * MAX_PROBLEMS) {  // keep memory bounded: only the first ones are shown
+      sort_problems();
+      dropped_ += problems_.size() - MAX_PROBLEMS;
+      problems_.resize(MAX_PROBLEMS);
+    }
+  }
+
+  bool ok() const { return problems_.empty(); }
+
+  /// The problems in reading order (file by file, line by line), at most MAX_PROBLEMS and a
+  /// last line saying how many more there are.
+  std::vector<std::string> problem_lines() {
+    sort_problems();
+    std::vector<std::string> out;
+    for (const auto& p : problems_) {
+      if (out.size() == MAX_PROBLEMS) break;
+      out.push_back(p.message);
+    }
+    const std::size_t more = problems_.size() - out.size() + dropped_;
+    if (more > 0) out.push_back(fmt::format("({} more problems not shown)", more));
+    return out;
+  }
+
+  /// Parses one file's text. Errors name `path`.
+  static toml::table parse(const std::string& text, const std::string& path) {
     if (const auto [line, column] = non_ascii_outside_strings(text); line > 0) {
-      throw ConfigError(fmt::format("{}:{}:{}: invalid TOML: a non-ASCII character outside a string or comment",
-                                    path_, line, column));
+      throw LocatedError(fmt::format("{}:{}:{}: invalid TOML: a non-ASCII character outside a string or comment",
+                                     path, line, column), path, line, column);
     }
     try {
-      auto table = toml::parse(text, path_);
-      if (table.empty()) fail("the file is empty: an experiment sets at least one key or `extends`");
+      auto table = toml::parse(text, path);
+      if (table.empty()) throw ConfigError(fmt::format("{}: the file is empty: an experiment sets at least one key or `extends`", path));
       return table;
     } catch (const toml::parse_error& err) {
-      fail(err.source(), fmt::format("invalid TOML: {}", err.description()));
+      fail(err.source(), fmt::format("invalid TOML: {}", display_text(err.description(), 200)));
     }
   }
 
-  double number(const toml::node& node, const std::string& key, const agents::ParamInfo& info) const {
-    double v = 0.0;
-    if (info.type == agents::ParamType::boolean) {
-      if (!node.is_boolean()) fail(node.source(), fmt::format("{}: must be true or false", key));
-      v = node.value<bool>().value() ? 1.0 : 0.0;
-    } else if (info.type == agents::ParamType::integer) {
-      if (!node.is_integer()) {
-        fail(node.source(), fmt::format("{} = {}: must be {}", key, text_of(node), info.range_text()));
-      }
-      v = static_cast<double>(node.value<std::int64_t>().value());
-    } else {
-      if (!node.is_number()) {
-        fail(node.source(), fmt::format("{} = {}: must be a number, {}", key, text_of(node),
-                                        info.range_text()));
-      }
-      v = node.value<double>().value();
+  /// Reads one file's own keys (after its parents').
+  void read(const toml::table& table, const std::string& path) {
+    file_index(path);
+    for (auto&& [k, node] : table) {
+      attempt([&, &k = k, &node = node] { read_top(k, node); });
     }
-    if (!info.in_range(v)) {
-      fail(node.source(), fmt::format("{} = {}: must be {}", key, text_of(node), info.range_text()));
+  }
+
+  /// Builds e.sweep from the merged [sweep] tables of the chain.
+  void resolve_sweep(const std::string& path) {
+    if (!sweep_.present) return;
+    attempt([&] { sweep_section(path); });
+  }
+
+ private:
+  std::size_t file_index(const std::string& file) {
+    const auto it = std::find(files_.begin(), files_.end(), file);
+    if (it != files_.end()) return static_cast<std::size_t>(it - files_.begin());
+    files_.push_back(file);
+    return files_.size() - 1;
+  }
+
+  void read_top(const toml::key& k, const toml::node& node) {
+    const std::string key(k.str());
+    if (key == "extends") return;  // followed by load_chain
+    if (key == "description") {
+      if (!node.is_string()) fail(node.source(), "description: must be a string");
+      e_.description = node.value<std::string>().value();
+      return;
     }
-    return v;
+    const auto& sections = scenario_sections();
+    const bool scenario = std::find(sections.begin(), sections.end(), key) != sections.end();
+    if (key == "run" || key == "sweep" || scenario) {
+      if (!node.is_table()) fail(node.source(), fmt::format("'{}' must be a table ([{}])", key, key));
+      if (key == "run") run_section(*node.as_table());
+      else if (key == "sweep") merge_sweep(*node.as_table(), node.source());
+      else section(*node.as_table(), key);
+      return;
+    }
+    std::vector<std::string> valid(std::begin(TOP_KEYS), std::end(TOP_KEYS));
+    valid.insert(valid.end(), sections.begin(), sections.end());
+    if (node.is_table()) {
+      fail(k.source(), fmt::format("unknown section [{}] (did you mean [{}]? valid: {})", display_text(key),
+                                   nearest(key, valid), joined(valid)));
+    }
+    const std::string near = nearest_key(key);
+    fail(k.source(), fmt::format("unknown key '{}' ({}scenario keys belong in their section, e.g. [dulles] tact = 0.9)",
+                                 display_text(key), near.empty() ? "" : fmt::format("did you mean '{}'? ", near)));
   }
 
   static std::string text_of(const toml::node& node) {
     std::string s;
     if (node.is_floating_point()) {
-      s = fmt::format("{}", node.value<double>().value());
+      s = real_text(node.value<double>().value());
     } else if (node.is_integer()) {
       s = fmt::format("{}", node.value<std::int64_t>().value());
     } else {
@@ -194,76 +395,209 @@ class FileReader {
       node.visit([&os](auto&& n) { os << n; });
       s = os.str();
     }
-    if (s.size() > 40) s = s.substr(0, 37) + "...";
-    return s;
+    return display_text(s, 40);
   }
 
-  const agents::ParamInfo& parameter(const toml::source_region& where, const std::string& key) const {
+  /// A scenario value of key `info` from a TOML node.
+  static double number(const toml::node& node, const std::string& key, const agents::ParamInfo& info) {
+    double v = 0.0;
+    if (info.type == agents::ParamType::boolean) {
+      if (!node.is_boolean()) fail(node.source(), fmt::format("{}: must be true or false", key));
+      v = node.value<bool>().value() ? 1.0 : 0.0;
+    } else if (info.type == agents::ParamType::integer) {
+      if (node.is_floating_point()) {
+        fail(node.source(), fmt::format("{}: {} is not an integer; must be {}", key, text_of(node), info.range_text()));
+      }
+      if (!node.is_integer()) fail(node.source(), fmt::format("{} = {}: must be {}", key, text_of(node), info.range_text()));
+      v = static_cast<double>(node.value<std::int64_t>().value());
+    } else {
+      if (!node.is_number()) {
+        fail(node.source(), fmt::format("{} = {}: must be a number, {}", key, text_of(node), info.range_text()));
+      }
+      v = node.value<double>().value();
+    }
+    if (!info.in_range(v)) fail(node.source(), fmt::format("{} = {}: must be {}", key, text_of(node), info.range_text()));
+    return v;
+  }
+
+  static const agents::ParamInfo& parameter(const toml::source_region& where, const std::string& key) {
     if (const auto* info = agents::find_parameter(key)) return *info;
-    fail(where, fmt::format("unknown key '{}' (did you mean '{}'?)", key,
-                            agents::nearest_parameter(key)));
+    fail(where, fmt::format("unknown key '{}'{}", display_text(key), did_you_mean(key)));
   }
 
   /// A scenario section, walked recursively ([japan.factions.HK] nests).
   void section(const toml::table& table, const std::string& prefix) {
     for (auto&& [k, node] : table) {
-      const std::string key = prefix + "." + std::string(k.str());
-      if (node.is_table() && !agents::find_parameter(key)) {
-        bool any = false;
-        for (const auto& p : agents::parameters()) any = any || p.key.starts_with(key + ".");
-        if (!any) {
-          std::vector<std::string> sections;
-          for (const auto& p : agents::parameters()) {
-            if (sections.empty() || sections.back() != p.section) sections.push_back(p.section);
+      attempt([&, &k = k, &node = node] {
+        const std::string key = prefix + "." + std::string(k.str());
+        if (node.is_table() && !agents::find_parameter(key)) {
+          bool any = false;
+          for (const auto& p : agents::parameters()) any = any || p.key.starts_with(key + ".");
+          if (!any) {
+            std::vector<std::string> sections;
+            for (const auto& p : agents::parameters()) {
+              if (sections.empty() || sections.back() != p.section) sections.push_back(p.section);
+            }
+            fail(k.source(), fmt::format("unknown section [{}] (did you mean [{}]?)", display_text(key),
+                                         nearest(key, sections)));
           }
-          fail(k.source(), fmt::format("unknown section [{}] (did you mean [{}]?)", key,
-                                       nearest(key, sections)));
+          section(*node.as_table(), key);
+          return;
         }
-        section(*node.as_table(), key);
-        continue;
-      }
-      const auto& info = parameter(k.source(), key);
-      info.set(e_.base, number(node, key, info));
+        const auto& info = parameter(k.source(), key);
+        info.set(e_.base, number(node, key, info));
+      });
     }
   }
 
-  std::uint64_t count(const toml::node& node, const std::string& key, std::uint64_t lo,
-                      std::uint64_t hi) const {
+  /// An integer setting of [run] or [sweep].
+  static std::uint64_t count(const toml::node& node, const std::string& key, const IntegerRange& range) {
+    if (node.is_floating_point()) {
+      fail(node.source(), fmt::format("{}: {} is not an integer; must be {}", key, text_of(node), range_text(range)));
+    }
     const auto v = node.value<std::int64_t>();
-    if (!node.is_integer() || *v < 0 || static_cast<std::uint64_t>(*v) < lo ||
-        static_cast<std::uint64_t>(*v) > hi) {
-      fail(node.source(), fmt::format("{} = {}: must be an integer in [{}, {}]", key, text_of(node), lo, hi));
+    if (!node.is_integer() || *v < 0 || static_cast<std::uint64_t>(*v) < range.min ||
+        static_cast<std::uint64_t>(*v) > range.max) {
+      fail(node.source(), fmt::format("{} = {}: must be {}", key, text_of(node), range_text(range)));
     }
     return static_cast<std::uint64_t>(*v);
   }
 
   void run_section(const toml::table& table) {
     for (auto&& [k, node] : table) {
-      const std::string_view key = k.str();
-      const std::string full = "run." + std::string(key);
-      if (key == "runs") {
-        e_.run.runs = count(node, full, 1, engine::MAX_REPLICATES);
-      } else if (key == "max_runs") {
-        e_.run.max_runs = count(node, full, 1, engine::MAX_REPLICATES);
-      } else if (key == "seed") {
-        e_.run.seed = count(node, full, 0, static_cast<std::uint64_t>(INT64_MAX));
-      } else if (key == "crn") {
-        if (!node.is_boolean()) fail(node.source(), "run.crn: must be true or false");
-        e_.run.crn = node.value<bool>().value();
-      } else if (key == "precision") {
-        const auto v = node.value<double>();
-        if (!node.is_number() || !(*v >= 1e-6 && *v <= 0.5)) {
-          fail(node.source(), fmt::format("run.precision = {}: must be a number in [1e-06, 0.5]", text_of(node)));
+      attempt([&, &k = k, &node = node] {
+        const std::string_view key = k.str();
+        const std::string full = "run." + std::string(key);
+        if (key == "runs") {
+          e_.run.runs = count(node, full, RUNS_RANGE);
+        } else if (key == "max_runs") {
+          e_.run.max_runs = count(node, full, MAX_RUNS_RANGE);
+        } else if (key == "seed") {
+          e_.run.seed = count(node, full, SEED_RANGE);
+        } else if (key == "crn") {
+          if (!node.is_boolean()) fail(node.source(), "run.crn: must be true or false");
+          e_.run.crn = node.value<bool>().value();
+        } else if (key == "precision") {
+          const auto v = node.value<double>();
+          if (!node.is_number() || !(*v >= PRECISION_RANGE.min && *v <= PRECISION_RANGE.max)) {
+            fail(node.source(), fmt::format("run.precision = {}: must be {}", text_of(node), range_text(PRECISION_RANGE)));
+          }
+          e_.run.precision = *v;
+        } else {
+          fail(k.source(), fmt::format("unknown key '{}' in [run] (did you mean '{}'? valid: {})",
+                                       display_text(key), nearest(key, RUN_KEYS), joined(RUN_KEYS)));
         }
-        e_.run.precision = *v;
-      } else {
-        fail(k.source(), fmt::format("unknown key '{}' in [run] (did you mean '{}'? valid: {})",
-                                     key, nearest(key, RUN_KEYS), joined(RUN_KEYS)));
+      });
+    }
+  }
+
+  /// Merges one file's [sweep] into those of its parents: design, points and csv replace the
+  /// parent's (a design that takes no points drops the parent's points); each key of
+  /// [sweep.keys] replaces the parent's entry of that key or comes after them; csv and keys
+  /// exclude each other, so one drops the parent's other.
+  void merge_sweep(const toml::table& table, const toml::source_region& where) {
+    for (auto&& [k, node] : table) {
+      const std::string_view key = k.str();
+      if (std::find(std::begin(SWEEP_KEYS), std::end(SWEEP_KEYS), key) == std::end(SWEEP_KEYS)) {
+        attempt([&, &k = k] {
+          fail(k.source(), fmt::format("unknown key '{}' in [sweep] (valid: {})", display_text(key), joined(SWEEP_KEYS)));
+        });
+      }
+    }
+    sweep_.present = true;
+    sweep_.where = where;
+    if (const toml::node* design = table.get("design")) {
+      sweep_.design = design;
+      const auto name = design->value<std::string>();
+      if (table.get("points") == nullptr && !(name && takes_points(*name))) sweep_.points = nullptr;
+    }
+    if (const toml::node* points = table.get("points")) sweep_.points = points;
+    if (const toml::node* csv = table.get("csv")) {
+      sweep_.csv = csv;
+      sweep_.keys.clear();
+    }
+    if (const toml::node* keys = table.get("keys")) {
+      if (table.get("csv") == nullptr) sweep_.csv = nullptr;
+      if (!keys->is_table()) {
+        attempt([&] { fail(keys->source(), "sweep.keys: must be a table of \"key\" = values"); });
+        return;
+      }
+      // toml++ iterates keys sorted; the design follows the order of the file.
+      std::vector<KeyEntry> entries;
+      for (auto&& [k, node] : *keys->as_table()) entries.push_back({&k, &node});
+      std::stable_sort(entries.begin(), entries.end(), [](const KeyEntry& a, const KeyEntry& b) {
+        const auto& x = a.key->source().begin;
+        const auto& y = b.key->source().begin;
+        return x.line != y.line ? x.line < y.line : x.column < y.column;
+      });
+      for (const auto& entry : entries) {
+        const auto same = std::find_if(sweep_.keys.begin(), sweep_.keys.end(),
+                                       [&](const KeyEntry& old) { return old.key->str() == entry.key->str(); });
+        if (same != sweep_.keys.end()) {
+          *same = entry;
+        } else {
+          sweep_.keys.push_back(entry);
+        }
       }
     }
   }
 
-  SweepKey sweep_key(const toml::key& k, const toml::node& node, Design design) const {
+  void sweep_section(const std::string& path) {
+    Sweep sweep;
+    const toml::node* design = sweep_.design;
+    if (design == nullptr) fail(sweep_.where, fmt::format("[sweep] needs design = one of {}", joined(DESIGNS)));
+    const auto name = design->value<std::string>();
+    if (!name) fail(design->source(), fmt::format("sweep.design: must be one of {}", joined(DESIGNS)));
+    if (*name == "grid") sweep.design = Design::grid;
+    else if (*name == "lhs") sweep.design = Design::lhs;
+    else if (*name == "sobol") sweep.design = Design::sobol;
+    else if (*name == "saltelli") sweep.design = Design::saltelli;
+    else if (*name == "list") sweep.design = Design::list;
+    else {
+      fail(design->source(), fmt::format("sweep.design = \"{}\": must be one of {} (did you mean '{}'?)",
+                                         display_text(*name), joined(DESIGNS), nearest(*name, DESIGNS)));
+    }
+    bool complete = true;
+    if (const toml::node* points = sweep_.points) {
+      complete &= attempt([&] {
+        if (!takes_points(*name)) {
+          fail(points->source(), fmt::format("sweep.points applies to lhs, sobol and saltelli designs, not {}", *name));
+        }
+        sweep.points = count(*points, "sweep.points", IntegerRange{"points", 1, MAX_DESIGN_POINTS});
+      });
+    } else if (takes_points(*name)) {
+      complete &= attempt([&] { fail(sweep_.where, fmt::format("a {} design needs points = N", *name)); });
+    }
+    if (const toml::node* csv = sweep_.csv) {
+      complete &= attempt([&] {
+        if (sweep.design != Design::list) fail(csv->source(), "sweep.csv applies to list designs only");
+        const auto file = csv->value<std::string>();
+        if (!file || file->empty()) fail(csv->source(), "sweep.csv: must be a file name");
+        fs::path p(*file);
+        const std::string named_in = csv->source().path ? *csv->source().path : path;
+        if (p.is_relative()) p = fs::path(named_in).parent_path() / p;
+        sweep.csv = p.string();
+      });
+    }
+    for (const auto& [k, node] : sweep_.keys) {
+      complete &= attempt([&, k = k, node = node] { sweep.keys.push_back(sweep_key(*k, *node, sweep.design)); });
+    }
+    if (!complete) return;
+    if (sweep.csv.empty() && sweep.keys.empty()) fail(sweep_.where, "[sweep] has no keys: add [sweep.keys]");
+    if (!sweep.csv.empty() && !sweep.keys.empty()) fail(sweep_.where, "a list design takes either csv or [sweep.keys], not both");
+    if (sweep.design == Design::list && sweep.csv.empty()) {
+      const std::size_t n = sweep.keys.front().values.size();
+      for (const auto& sk : sweep.keys) {
+        if (sk.values.size() != n) {
+          fail(sweep_.where, fmt::format("list design: \"{}\" has {} values but \"{}\" has {}; every key needs one value per point",
+                                         sk.key, sk.values.size(), sweep.keys.front().key, n));
+        }
+      }
+    }
+    e_.sweep = std::move(sweep);
+  }
+
+  SweepKey sweep_key(const toml::key& k, const toml::node& node, Design design) {
     const std::string key(k.str());
     const auto& info = parameter(k.source(), key);
     SweepKey sk;
@@ -275,7 +609,9 @@ class FileReader {
       }
       const auto& arr = *node.as_array();
       if (arr.empty()) fail(node.source(), fmt::format("sweep.keys.\"{}\": the list of values is empty", key));
-      for (const auto& v : arr) sk.values.push_back(number(v, key, info));
+      bool all = true;
+      for (const auto& v : arr) all &= attempt([&] { sk.values.push_back(number(v, key, info)); });
+      if (!all) throw AlreadyRecorded{};
       if (design == Design::grid) {
         std::set<double> distinct(sk.values.begin(), sk.values.end());
         if (distinct.size() != sk.values.size()) {
@@ -297,7 +633,7 @@ class FileReader {
       const std::string_view s = sub.str();
       if (s != "min" && s != "max" && s != "steps") {
         fail(sub.source(), fmt::format("sweep.keys.\"{}\": unknown field '{}' (valid: min, max{})", key,
-                                       s, design == Design::grid ? ", steps" : ""));
+                                       display_text(s), design == Design::grid ? ", steps" : ""));
       }
       if (s == "steps" && design != Design::grid) {
         fail(sub.source(), fmt::format("sweep.keys.\"{}\": steps applies to grid designs only", key));
@@ -326,253 +662,420 @@ class FileReader {
     if (design == Design::grid) {
       const toml::node* steps = t.get("steps");
       if (steps == nullptr) fail(node.source(), fmt::format("sweep.keys.\"{}\": a grid range needs steps", key));
-      sk.steps = count(*steps, "sweep.keys.\"" + key + "\".steps", sk.min == sk.max ? 1 : 2, 100'000);
-      for (std::uint64_t i = 0; i < sk.steps; ++i) {
-        const double v = sk.steps == 1 ? sk.min
-                                       : sk.min + (sk.max - sk.min) * static_cast<double>(i) /
-                                                      static_cast<double>(sk.steps - 1);
-        if (!info.in_range(v)) {
-          fail(steps->source(), fmt::format("sweep.keys.\"{}\": step value {} is not valid for {} ({})",
-                                            key, v, key, info.range_text()));
+      // min = max takes one step; a range takes at least two (its ends).
+      sk.steps = count(*steps, "sweep.keys.\"" + key + "\".steps",
+                       sk.min == sk.max ? IntegerRange{"steps", 1, 1} : IntegerRange{"steps", 2, 100'000});
+      sk.values = grid_values(sk.min, sk.max, sk.steps);
+      for (double v : sk.values) {
+        if (info.type != agents::ParamType::real && v != std::floor(v)) {
+          fail(steps->source(), fmt::format("sweep.keys.\"{}\": step value {} is not an integer; must be {}", key,
+                                            v, info.range_text()));
         }
-        sk.values.push_back(v);
+        if (!info.in_range(v)) {
+          fail(steps->source(), fmt::format("sweep.keys.\"{}\": step value {} is not valid for {} ({})", key, v,
+                                            key, info.range_text()));
+        }
       }
     }
     return sk;
   }
 
-  void sweep_section(const toml::table& table, const toml::source_region& where) {
-    Sweep sweep;
-    const toml::node* design = table.get("design");
-    if (design == nullptr) fail(where, fmt::format("[sweep] needs design = one of {}", joined(DESIGNS)));
-    const auto name = design->value<std::string>();
-    if (!name) fail(design->source(), fmt::format("sweep.design: must be one of {}", joined(DESIGNS)));
-    if (*name == "grid") sweep.design = Design::grid;
-    else if (*name == "lhs") sweep.design = Design::lhs;
-    else if (*name == "sobol") sweep.design = Design::sobol;
-    else if (*name == "saltelli") sweep.design = Design::saltelli;
-    else if (*name == "list") sweep.design = Design::list;
-    else {
-      fail(design->source(), fmt::format("sweep.design = \"{}\": must be one of {} (did you mean '{}'?)",
-                                         *name, joined(DESIGNS), nearest(*name, DESIGNS)));
-    }
-    for (auto&& [k, node] : table) {
-      const std::string_view key = k.str();
-      if (std::find(std::begin(SWEEP_KEYS), std::end(SWEEP_KEYS), key) == std::end(SWEEP_KEYS) &&
-          key != "design") {
-        fail(k.source(), fmt::format("unknown key '{}' in [sweep] (valid: design, {})", key, joined(SWEEP_KEYS)));
-      }
-    }
-    const bool sampled = sweep.design == Design::lhs || sweep.design == Design::sobol ||
-                         sweep.design == Design::saltelli;
-    if (const toml::node* points = table.get("points")) {
-      if (!sampled) fail(points->source(), fmt::format("sweep.points applies to lhs, sobol and saltelli designs, not {}", *name));
-      sweep.points = count(*points, "sweep.points", 1, MAX_DESIGN_POINTS);
-    } else if (sampled) {
-      fail(where, fmt::format("a {} design needs points = N", *name));
-    }
-    if (const toml::node* csv = table.get("csv")) {
-      if (sweep.design != Design::list) fail(csv->source(), "sweep.csv applies to list designs only");
-      const auto file = csv->value<std::string>();
-      if (!file) fail(csv->source(), "sweep.csv: must be a file name");
-      fs::path p(*file);
-      if (p.is_relative()) p = fs::path(path_).parent_path() / p;
-      sweep.csv = p.string();
-    }
-    const toml::node* keys = table.get("keys");
-    if (keys != nullptr) {
-      if (!keys->is_table()) fail(keys->source(), "sweep.keys: must be a table of \"key\" = values");
-      // toml++ iterates keys sorted; the design follows the order of the file.
-      std::vector<std::pair<const toml::key*, const toml::node*>> entries;
-      for (auto&& [k, node] : *keys->as_table()) entries.emplace_back(&k, &node);
-      std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-        const auto& x = a.first->source().begin;
-        const auto& y = b.first->source().begin;
-        return x.line != y.line ? x.line < y.line : x.column < y.column;
-      });
-      for (const auto& [k, node] : entries) sweep.keys.push_back(sweep_key(*k, *node, sweep.design));
-    }
-    if (sweep.csv.empty() && sweep.keys.empty()) fail(where, "[sweep] has no keys: add [sweep.keys]");
-    if (!sweep.csv.empty() && !sweep.keys.empty()) fail(where, "a list design takes either csv or [sweep.keys], not both");
-    if (sweep.design == Design::list && sweep.csv.empty()) {
-      const std::size_t n = sweep.keys.front().values.size();
-      for (const auto& sk : sweep.keys) {
-        if (sk.values.size() != n) {
-          fail(where, fmt::format("list design: \"{}\" has {} values but \"{}\" has {}; every key needs one value per point",
-                                  sk.key, sk.values.size(), sweep.keys.front().key, n));
-        }
-      }
-    }
-    e_.sweep = std::move(sweep);
-  }
-
-  /// Reads this file's own keys (after its parents').
-  void read(const toml::table& table) {
-    for (auto&& [k, node] : table) {
-      const std::string key(k.str());
-      if (key == "extends") continue;
-      if (key == "description") {
-        if (!node.is_string()) fail(node.source(), "description: must be a string");
-        e_.description = node.value<std::string>().value();
-        continue;
-      }
-      if (key == "run" || key == "sweep" ||
-          std::find(std::begin(SECTIONS), std::end(SECTIONS), key) != std::end(SECTIONS)) {
-        if (!node.is_table()) fail(node.source(), fmt::format("'{}' must be a table ([{}])", key, key));
-        if (key == "run") run_section(*node.as_table());
-        else if (key == "sweep") sweep_section(*node.as_table(), node.source());
-        else section(*node.as_table(), key);
-        continue;
-      }
-      std::vector<std::string_view> valid(std::begin(TOP_KEYS), std::end(TOP_KEYS));
-      valid.insert(valid.end(), std::begin(SECTIONS), std::end(SECTIONS));
-      if (node.is_table()) {
-        fail(k.source(), fmt::format("unknown section [{}] (did you mean [{}]? valid: {})", key,
-                                     nearest(key, valid), joined(valid)));
-      }
-      fail(k.source(), fmt::format("unknown key '{}' (did you mean '{}'? scenario keys belong in their "
-                                   "section, e.g. [dulles] tact = 0.9)", key, agents::nearest_parameter(key)));
-    }
-  }
-
- private:
-  std::string path_;
   Experiment& e_;
-  const std::string* text_;
+  bool collect_;
+  void sort_problems() {
+    std::stable_sort(problems_.begin(), problems_.end(), [](const Problem& a, const Problem& b) {
+      return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
+    });
+  }
+
+  std::vector<Problem> problems_;
+  std::size_t dropped_ = 0;
+  std::vector<std::string> files_;
+  MergedSweep sweep_;
 };
 
-void load_chain(const std::string& path, Experiment& e, std::vector<std::string>& chain) {
-  std::error_code ec;
-  const fs::path canonical = fs::weakly_canonical(path, ec);
-  const std::string id = ec ? path : canonical.string();
-  if (std::find(chain.begin(), chain.end(), id) != chain.end()) {
-    std::string cycle;
-    for (const auto& c : chain) cycle += c + " -> ";
-    throw ConfigError(fmt::format("{}: cyclic extends: {}{}", chain.back(), cycle, id));
-  }
-  chain.push_back(id);
-  FileReader reader(path, e);
-  const toml::table table = reader.parse();
-  if (const toml::node* parent = table.get("extends")) {
-    const auto name = parent->value<std::string>();
-    if (!name || name->empty()) reader.fail(parent->source(), "extends: must be a file name");
-    fs::path p(*name);
-    if (p.is_relative()) p = fs::path(path).parent_path() / p;
-    std::error_code exists_ec;
-    if (!fs::exists(p, exists_ec)) {
-      reader.fail(parent->source(), fmt::format("extends = \"{}\": no such file ({})", *name, p.string()));
-    }
-    load_chain(p.string(), e, chain);
-  }
-  reader.read(table);
-  chain.pop_back();
-}
+// --- Exact decimal grids --------------------------------------------------------------------
 
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cell;
-  std::istringstream in(line);
-  while (std::getline(in, cell, ',')) {
-    while (!cell.empty() && (cell.back() == '\r' || cell.back() == ' ')) cell.pop_back();
-    while (!cell.empty() && cell.front() == ' ') cell.erase(cell.begin());
-    out.push_back(cell);
-  }
-  if (!line.empty() && line.back() == ',') out.emplace_back();
-  return out;
-}
+__extension__ typedef __int128 Wide;  // GCC's 128-bit integer: exact decimal arithmetic
 
-void load_csv(Sweep& sweep) {
-  std::error_code ec;
-  if (!fs::is_regular_file(sweep.csv, ec)) {
-    throw ConfigError(fmt::format("{}: not a regular file (a CSV file of design points is expected)", sweep.csv));
-  }
-  if (fs::file_size(sweep.csv, ec) > (std::uintmax_t{256} << 20)) {
-    throw ConfigError(fmt::format("{}: larger than 256 MB; not a CSV file of design points?", sweep.csv));
-  }
-  std::ifstream in(sweep.csv);
-  if (!in) throw ConfigError(fmt::format("{}: cannot open the CSV file of design points", sweep.csv));
-  std::string line;
-  std::size_t line_no = 0;
-  std::vector<std::string> header;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty() || line == "\r") continue;
-    const auto cells = split_csv_line(line);
-    if (header.empty()) {
-      header = cells;
-      std::set<std::string> seen;
-      for (const auto& key : header) {
-        const auto* info = agents::find_parameter(key);
-        if (info == nullptr) {
-          throw ConfigError(fmt::format("{}:{}: unknown key '{}' in the header (did you mean '{}'?)",
-                                        sweep.csv, line_no, key, agents::nearest_parameter(key)));
-        }
-        if (!seen.insert(key).second) {
-          throw ConfigError(fmt::format("{}:{}: key '{}' appears twice in the header", sweep.csv, line_no, key));
-        }
-        sweep.keys.push_back(SweepKey{key, {}, 0, 0, 0, false});
-      }
+/// A finite double's shortest round-trip decimal as digits * 10^exponent.
+struct Decimal {
+  Wide digits = 0;
+  int exponent = 0;
+};
+
+std::optional<Decimal> decimal_of(double v) {
+  if (!std::isfinite(v)) return std::nullopt;
+  const std::string s = fmt::format("{}", v);  // shortest round trip: "0.1", "3", "1e-07", "-2.5e+300"
+  Decimal d;
+  std::size_t i = s.front() == '-' ? 1 : 0;
+  int fraction_digits = 0;
+  bool fraction = false;
+  for (; i < s.size() && s[i] != 'e'; ++i) {
+    if (s[i] == '.') {
+      fraction = true;
       continue;
     }
-    if (sweep.keys.front().values.size() >= MAX_DESIGN_POINTS) {
-      throw ConfigError(fmt::format("{}:{}: more than {} design points", sweep.csv, line_no, MAX_DESIGN_POINTS));
+    d.digits = d.digits * 10 + (s[i] - '0');
+    if (fraction) ++fraction_digits;
+  }
+  int exponent = 0;
+  if (i < s.size()) {
+    std::size_t j = i + 1;
+    if (j < s.size() && s[j] == '+') ++j;
+    const auto [end, ec] = std::from_chars(s.data() + j, s.data() + s.size(), exponent);
+    if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  }
+  d.exponent = exponent - fraction_digits;
+  if (s.front() == '-') d.digits = -d.digits;
+  return d;
+}
+
+std::string int128_text(Wide v) {
+  if (v == 0) return "0";
+  const bool negative = v < 0;
+  std::string out;
+  for (; v != 0; v /= 10) out.insert(out.begin(), static_cast<char>('0' + static_cast<int>(negative ? -(v % 10) : v % 10)));
+  return negative ? "-" + out : out;
+}
+
+constexpr Wide LIMIT = static_cast<Wide>(1) << 120;
+
+}  // namespace
+
+std::vector<double> grid_values(double min, double max, std::uint64_t steps) {
+  std::vector<double> values(steps, min);
+  if (steps < 2) return values;
+  values.back() = max;
+  const auto m = static_cast<Wide>(steps - 1);
+  const auto a = decimal_of(min);
+  const auto b = decimal_of(max);
+  const auto fits = [](Wide x) { return x < LIMIT / 10 && x > -LIMIT / 10; };
+  bool exact = a && b;
+  Wide lo = 0, step = 0;
+  int exponent = 0;
+  if (exact) {
+    // min and max as integers lo, hi times 10^exponent.
+    exponent = std::min(a->exponent, b->exponent);
+    lo = a->digits;
+    Wide hi = b->digits;
+    for (int e = a->exponent; e > exponent && exact; --e) exact = fits(lo) && (lo *= 10, true);
+    for (int e = b->exponent; e > exponent && exact; --e) exact = fits(hi) && (hi *= 10, true);
+    // The step is a decimal when (hi - lo) * 10^k is a multiple of steps - 1 for some k.
+    Wide span = hi - lo;
+    bool found = false;
+    for (int k = 0; exact && k <= 40; ++k) {
+      if (span % m == 0) {
+        step = span / m;
+        found = true;
+        break;
+      }
+      exact = fits(span) && fits(lo);
+      span *= 10;
+      lo *= 10;
+      --exponent;
     }
-    if (cells.size() != header.size()) {
-      throw ConfigError(fmt::format("{}:{}: {} values for {} keys", sweep.csv, line_no, cells.size(), header.size()));
+    exact = exact && found;
+  }
+  for (std::uint64_t i = 1; i + 1 < steps; ++i) {
+    if (exact) {
+      const std::string text = int128_text(lo + step * static_cast<Wide>(i)) + "e" + std::to_string(exponent);
+      values[i] = std::strtod(text.c_str(), nullptr);
+    } else {
+      values[i] = std::clamp(min + (max - min) * static_cast<double>(i) / static_cast<double>(steps - 1), min, max);
     }
-    for (std::size_t c = 0; c < cells.size(); ++c) {
-      const auto& info = agents::require_parameter(header[c]);
+  }
+  return values;
+}
+
+namespace {
+
+// --- The extends chain ----------------------------------------------------------------------
+
+struct ChainFile {
+  std::string path;
+  toml::table table;
+};
+
+/// The files of an extends chain, the named file first. Throws ConfigError (a missing or
+/// unreadable parent is reported at the `extends` that names it).
+std::vector<ChainFile> load_chain(const std::string& path) {
+  std::vector<ChainFile> chain;
+  std::vector<std::string> ids;
+  std::string next = path;
+  const toml::node* named_by = nullptr;  // the `extends` that named `next`
+  for (;;) {
+    std::error_code ec;
+    const fs::path canonical = fs::weakly_canonical(next, ec);
+    const std::string id = ec ? next : canonical.string();
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
+      std::string cycle;
+      for (const auto& c : ids) cycle += c + " -> ";
+      throw ConfigError(fmt::format("{}: cyclic extends: {}{}", ids.back(), cycle, id));
+    }
+    if (named_by != nullptr && chain.size() >= MAX_EXTENDS_DEPTH) {
+      Loader::fail(named_by->source(), fmt::format("extends: the chain of extended files is longer than {} files",
+                                                   MAX_EXTENDS_DEPTH));
+    }
+    ids.push_back(id);
+    std::string text, problem;
+    if (!read_regular_file(next, MAX_EXPERIMENT_FILE_BYTES, "experiment file", text, problem)) {
+      if (named_by == nullptr) throw ConfigError(fmt::format("{}: {}", next, problem));
+      Loader::fail(named_by->source(),
+                   fmt::format("extends = \"{}\": {} ({})", display_text(named_by->value<std::string>().value_or("")),
+                               problem, display_text(next, 200)));
+    }
+    chain.push_back({next, Loader::parse(text, next)});
+    const toml::node* parent = chain.back().table.get("extends");
+    if (parent == nullptr) return chain;
+    const auto name = parent->value<std::string>();
+    if (!name || name->empty()) Loader::fail(parent->source(), "extends: must be a file name");
+    fs::path p(*name);
+    if (p.is_relative()) p = fs::path(next).parent_path() / p;
+    if (!fs::exists(p, ec)) {
+      Loader::fail(parent->source(), fmt::format("extends = \"{}\": no such file ({})", display_text(*name),
+                                                 display_text(p.string(), 200)));
+    }
+    next = p.string();
+    named_by = parent;
+  }
+}
+
+// --- CSV files of design points (libcsv) -----------------------------------------------------
+
+/// Collects the rows of a CSV file of design points. libcsv calls these callbacks from C code,
+/// through which no exception may pass: the first problem is kept and the rest ignored.
+struct CsvPoints {
+  Sweep* sweep = nullptr;
+  std::size_t line = 1;      ///< line being fed to the parser
+  std::size_t row_line = 0;  ///< line where the current row's first value ended
+  std::vector<std::string> row;
+  bool header_done = false;
+  std::vector<const agents::ParamInfo*> infos;
+  std::string problem;
+
+  static void on_value(void* data, std::size_t len, void* self) {
+    auto& p = *static_cast<CsvPoints*>(self);
+    if (!p.problem.empty()) return;
+    if (p.row.empty()) p.row_line = p.line;
+    p.row.emplace_back(data != nullptr ? std::string(static_cast<const char*>(data), len) : std::string());
+  }
+
+  static void on_row(int, void* self) {
+    auto& p = *static_cast<CsvPoints*>(self);
+    if (p.problem.empty()) {
       try {
-        sweep.keys[c].values.push_back(agents::parse_parameter_value(info, cells[c]));
+        p.take_row();
       } catch (const ConfigError& err) {
-        throw ConfigError(fmt::format("{}:{}: {}", sweep.csv, line_no, err.what()));
+        p.problem = err.what();
+      } catch (const std::exception& err) {
+        p.problem = fmt::format("{}:{}: {}", p.sweep->csv, p.row_line, err.what());
+      }
+    }
+    p.row.clear();
+  }
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw ConfigError(fmt::format("{}:{}: {}", sweep->csv, row_line, what));
+  }
+
+  void take_row() {
+    if (std::all_of(row.begin(), row.end(), [](const std::string& c) { return c.find_first_not_of(" \t") == std::string::npos; })) {
+      return;  // a row of empty cells (Excel writes them for formatted empty rows)
+    }
+    if (!header_done) {
+      header();
+      header_done = true;
+      return;
+    }
+    if (sweep->keys.front().values.size() >= MAX_DESIGN_POINTS) fail(fmt::format("more than {} design points", MAX_DESIGN_POINTS));
+    if (row.size() != infos.size()) fail(fmt::format("{} values for {} keys", row.size(), infos.size()));
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      try {
+        sweep->keys[c].values.push_back(parse_value(*infos[c], row[c]));
+      } catch (const ConfigError& err) {
+        fail(err.what());
       }
     }
   }
-  if (header.empty() || sweep.keys.front().values.empty()) {
+
+  void header() {
+    std::set<std::string> seen;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      const std::string key(trimmed(row[c]));
+      if (c == 0 && (key.empty() || key.starts_with("Unnamed: "))) {
+        fail(fmt::format("the first column has no key ('{}'): a row-name or index column? Write the file "
+                         "without it (pandas: df.to_csv(path, index=False); R: write.csv(df, path, row.names = FALSE))",
+                         display_text(key)));
+      }
+      const auto* info = agents::find_parameter(key);
+      if (info == nullptr) {
+        const bool separated = key.find_first_of(";\t") != std::string::npos;
+        fail(fmt::format("unknown key '{}' in the header{}{}", display_text(key), did_you_mean(key),
+                         separated ? "; values must be separated by commas, not semicolons or tabs" : ""));
+      }
+      if (!seen.insert(key).second) fail(fmt::format("key '{}' appears twice in the header", key));
+      infos.push_back(info);
+      sweep->keys.push_back(SweepKey{key, {}, 0, 0, 0, false});
+    }
+  }
+};
+
+void load_csv(Sweep& sweep) {
+  std::string text, problem;
+  if (!read_regular_file(sweep.csv, MAX_CSV_FILE_BYTES, "CSV file of design points", text, problem)) {
+    throw ConfigError(fmt::format("{}: {}", sweep.csv, problem));
+  }
+  if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF")) {
+    throw ConfigError(fmt::format("{}: the file is UTF-16; save it as CSV in UTF-8 (Excel: \"CSV UTF-8\")", sweep.csv));
+  }
+  std::string_view rest(text);
+  if (rest.starts_with("\xEF\xBB\xBF")) rest.remove_prefix(3);  // the UTF-8 byte-order mark Excel writes
+  csv_parser parser{};
+  if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0) throw ConfigError(fmt::format("{}: cannot start the CSV parser", sweep.csv));
+  struct Freer {
+    csv_parser* p;
+    ~Freer() { csv_free(p); }
+  } freer{&parser};
+  CsvPoints points;
+  points.sweep = &sweep;
+  // One line at a time, so that every value and error knows its line.
+  while (!rest.empty() && points.problem.empty()) {
+    const std::size_t end = std::min(rest.find('\n'), rest.size() - 1) + 1;
+    if (csv_parse(&parser, rest.data(), end, CsvPoints::on_value, CsvPoints::on_row, &points) != end) {
+      throw ConfigError(fmt::format("{}:{}: not valid CSV ({}): a quote inside an unquoted value, or text after "
+                                    "a closing quote", sweep.csv, points.line, csv_strerror(csv_error(&parser))));
+    }
+    rest.remove_prefix(end);
+    ++points.line;
+  }
+  if (points.problem.empty() && csv_fini(&parser, CsvPoints::on_value, CsvPoints::on_row, &points) != 0) {
+    throw ConfigError(fmt::format("{}:{}: not valid CSV: a quoted value is not closed", sweep.csv, points.line - 1));
+  }
+  if (!points.problem.empty()) throw ConfigError(points.problem);
+  if (sweep.keys.empty() || sweep.keys.front().values.empty()) {
     throw ConfigError(fmt::format("{}: no design points (a header row of keys, then one row per point)", sweep.csv));
   }
 }
 
-}  // namespace
-
-Experiment load_experiment(const std::string& path) {
-  Experiment e;
-  e.source = path;
-  std::vector<std::string> chain;
-  load_chain(path, e, chain);
-  if (e.sweep.design == Design::list && !e.sweep.csv.empty()) load_csv(e.sweep);
+void check_sweep_keys(const Experiment& e, const std::string& path) {
   std::set<std::string> keys;
   for (const auto& sk : e.sweep.keys) {
-    if (!keys.insert(sk.key).second) {
-      throw ConfigError(fmt::format("{}: sweep key '{}' is given twice", path, sk.key));
-    }
+    if (!keys.insert(sk.key).second) throw ConfigError(fmt::format("{}: sweep key '{}' is given twice", path, sk.key));
   }
+}
+
+/// Loads `path` and its chain into `e` with `loader` (collecting or not).
+void load_into(Experiment& e, Loader& loader, const std::string& path) {
+  e.source = path;
+  std::vector<ChainFile> chain;
+  if (!loader.attempt([&] { chain = load_chain(path); })) return;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) loader.read(it->table, it->path);
+  loader.resolve_sweep(path);
+  if (!loader.ok()) return;
+  loader.attempt([&] {
+    if (e.sweep.design == Design::list && !e.sweep.csv.empty()) load_csv(e.sweep);
+    check_sweep_keys(e, path);
+  });
+}
+
+}  // namespace
+
+const std::vector<std::string>& scenario_sections() {
+  static const std::vector<std::string> sections = [] {
+    std::vector<std::string> out;
+    for (const auto& p : agents::parameters()) {
+      const std::string top = p.section.substr(0, p.section.find('.'));
+      if (std::find(out.begin(), out.end(), top) == out.end()) out.push_back(top);
+    }
+    return out;
+  }();
+  return sections;
+}
+
+Experiment load_experiment(const std::string& path) {
+  // Problems are collected and the first in line order thrown, so that a run reports the
+  // first problem `wedge validate` lists.
+  Experiment e;
+  Loader loader(e, true);
+  load_into(e, loader, path);
+  if (!loader.ok()) throw ConfigError(loader.problem_lines().front());
   return e;
 }
 
-Experiment parse_experiment(const std::string& text, const std::string& name) {
+std::vector<std::string> experiment_problems(const std::string& path, const std::vector<std::string>& assignments) {
+  Experiment e;
+  Loader loader(e, true);
+  load_into(e, loader, path);
+  for (const auto& a : assignments) loader.attempt([&] { apply_overrides(e, {a}); });
+  if (loader.ok()) loader.attempt([&] { resolve_design(e); });
+  return loader.problem_lines();
+}
+
+Experiment parse_experiment(const std::string& text, const std::string& name, bool read_files) {
   Experiment e;
   e.source = name;
-  FileReader reader(name, e, &text);
-  const toml::table table = reader.parse();
-  if (table.get("extends") != nullptr) reader.fail("a stored experiment cannot use extends");
-  reader.read(table);
-  if (e.sweep.design == Design::list && !e.sweep.csv.empty()) load_csv(e.sweep);
+  Loader loader(e, false);
+  const toml::table table = Loader::parse(text, name);
+  if (const toml::node* extends = table.get("extends")) Loader::fail(extends->source(), "a stored experiment cannot use extends");
+  loader.read(table, name);
+  loader.resolve_sweep(name);
+  if (e.sweep.design == Design::list && !e.sweep.csv.empty()) {
+    if (!read_files) {
+      throw ConfigError(fmt::format("{}: the experiment names a CSV file (sweep.csv = \"{}\"); a stored experiment "
+                                    "holds its points itself, and reading it never opens another file",
+                                    name, display_text(e.sweep.csv, 200)));
+    }
+    load_csv(e.sweep);
+  }
+  check_sweep_keys(e, name);
   return e;
+}
+
+double parse_value(const agents::ParamInfo& info, std::string_view raw) {
+  const std::string_view text = trimmed(raw);
+  const std::string shown = text.empty() ? std::string("an empty value") : display_text(text, 40);
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (info.type == agents::ParamType::boolean) {
+    if (lower == "true" || lower == "1") return 1.0;
+    if (lower == "false" || lower == "0") return 0.0;
+    throw ConfigError(fmt::format("{} = '{}': must be true or false", info.key, shown));
+  }
+  const std::string_view unsigned_text = text.starts_with('+') ? text.substr(1) : text;  // TOML allows +3
+  const auto parsed = unsigned_text.starts_with('-') && text.starts_with('+') ? std::nullopt : decimal(unsigned_text);
+  if (!parsed) throw ConfigError(fmt::format("{} = '{}': not a number; must be {}", info.key, shown, info.range_text()));
+  const double v = *parsed;
+  if (info.type == agents::ParamType::integer) {
+    const std::string_view digits = text.front() == '-' || text.front() == '+' ? text.substr(1) : text;
+    const bool literal = !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!literal) throw ConfigError(fmt::format("{}: {} is not an integer; must be {}", info.key, shown, info.range_text()));
+  }
+  if (!info.in_range(v)) throw ConfigError(fmt::format("{} = {}: must be {}", info.key, shown, info.range_text()));
+  return v;
 }
 
 void apply_overrides(Experiment& e, const std::vector<std::string>& assignments) {
   for (const auto& a : assignments) {
     const auto eq = a.find('=');
-    const std::string key = eq == std::string::npos ? a : a.substr(0, eq);
+    std::string_view key = std::string_view(a).substr(0, eq);
+    while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
+    while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
+    const std::string_view value = eq == std::string::npos ? std::string_view() : std::string_view(a).substr(eq + 1);
+    if (eq == std::string::npos || key.empty() || value.find_first_not_of(' ') == std::string_view::npos) {
+      throw ConfigError(fmt::format("--set '{}': expected key=value, e.g. dulles.tact=0.9", display_text(a)));
+    }
     for (const auto& sk : e.sweep.keys) {
       if (sk.key == key) {
         throw ConfigError(fmt::format("--set {}: '{}' is swept by the experiment; remove it from "
-                                      "[sweep.keys] to fix its value", a, key));
+                                      "[sweep.keys] to fix its value", display_text(a), sk.key));
       }
     }
-    agents::apply_assignment(e.base, a);
+    const auto* info = agents::find_parameter(key);
+    if (info == nullptr) {
+      throw ConfigError(fmt::format("unknown parameter '{}'{}", display_text(key), did_you_mean(key)));
+    }
+    info->set(e.base, parse_value(*info, value));
   }
 }
 

@@ -2,36 +2,195 @@
 
 #include "agents/params.hpp"
 #include "agents/tug_of_war.hpp"
+#include "engine/error.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <iterator>
 
 namespace wedge::experiments {
 
 using agents::TugOfWar;
+using Json = nlohmann::ordered_json;
 
 std::size_t categories_shown(const Experiment& experiment, std::size_t field) {
+  const std::size_t all = TugOfWar::fields()[field].categories.size();
   std::size_t shown = 0;
   for (const auto& s : experiment.points) {
     shown = std::max(shown, TugOfWar::categories_in_use(s, field));
+    if (shown >= all) break;  // no point shows more
   }
   return shown;
 }
 
 namespace {
 
-// Field names and category names are plain ASCII identifiers; numbers never need escaping.
-std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
+void append_number(std::string& out, double x);
+
+std::string escaped(const std::string& s) {
+  return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-std::string number(double v) { return fmt::format("{}", v); }
+void append_json(std::string& out, const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (!first) out += ", ";
+        first = false;
+        out += escaped(it.key());
+        out += ": ";
+        append_json(out, it.value());
+      }
+      out += '}';
+      return;
+    }
+    case Json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : v) {
+        if (!first) out += ", ";
+        first = false;
+        append_json(out, item);
+      }
+      out += ']';
+      return;
+    }
+    case Json::value_t::string:
+      out += v.dump(-1, ' ', false, Json::error_handler_t::replace);
+      return;
+    case Json::value_t::boolean:
+      out += v.get<bool>() ? "true" : "false";
+      return;
+    case Json::value_t::number_integer:
+      fmt::format_to(std::back_inserter(out), "{}", v.get<std::int64_t>());
+      return;
+    case Json::value_t::number_unsigned:
+      fmt::format_to(std::back_inserter(out), "{}", v.get<std::uint64_t>());
+      return;
+    case Json::value_t::number_float:
+      append_number(out, v.get<double>());
+      return;
+    default:
+      out += "null";
+      return;
+  }
+}
+
+/// A swept key's value as JSON: a number for real keys, an integer or a boolean otherwise.
+Json param_value(const agents::ParamInfo& info, double v) {
+  switch (info.type) {
+    case agents::ParamType::boolean: return v != 0.0;
+    case agents::ParamType::integer: return static_cast<std::int64_t>(v);
+    case agents::ParamType::real: break;
+  }
+  return v;
+}
+
+/// Thrown by an output when it was asked to stop in the middle of a piece.
+struct StoppedWriting {};
+
+void append_number(std::string& out, double x) {
+  if (std::isfinite(x)) {
+    fmt::format_to(std::back_inserter(out), "{}", x);
+  } else {
+    out += "null";
+  }
+}
+
+/// Writes the results document through `emit`, one piece per point. Every name is escaped by
+/// nlohmann::json once per document; each point's piece is then assembled directly, which keeps
+/// the document linear in points x categories (ordered_json's member lookup is linear, and a
+/// tree per point would cost ~0.5 ms a point).
+template <class Emit>
+void results_document(const Experiment& experiment, const std::vector<engine::Summary>& summaries,
+                      const JsonOptions& options, Emit&& emit) {
+  Json head = options.head.is_object() ? options.head : Json::object();
+  head["seed"] = experiment.run.seed;
+  std::string text = json_text(head);
+  text.pop_back();  // the closing brace: the points follow
+  text += ", \"points\": [";
+  emit(text);
+  if (summaries.empty()) {
+    emit(std::string("]}\n"));
+    return;
+  }
+  const auto& layout = summaries.front().layout();
+  // Which categories each field shows depends on every point (round fields stop at the largest
+  // negotiation.rounds): computed once, not per point and field.
+  std::vector<std::size_t> shown(layout.categorical.size());
+  std::vector<std::string> field_names, continuous_names;
+  std::vector<std::vector<std::string>> category_names(layout.categorical.size());
+  for (std::size_t f = 0; f < shown.size(); ++f) {
+    shown[f] = categories_shown(experiment, f);
+    field_names.push_back(escaped(layout.categorical[f].name));
+    for (std::size_t c = 0; c < shown[f]; ++c) category_names[f].push_back(escaped(layout.categorical[f].categories[c]));
+  }
+  for (const auto& spec : layout.continuous) continuous_names.push_back(escaped(spec.name));
+  std::vector<const agents::ParamInfo*> infos;
+  std::vector<std::string> key_names;
+  for (const auto& key : experiment.swept_keys) {
+    infos.push_back(&agents::require_parameter(key));
+    key_names.push_back(escaped(key));
+  }
+  std::string piece;
+  for (std::size_t p = 0; p < summaries.size(); ++p) {
+    if (options.should_stop && options.should_stop()) {
+      throw Interrupted(fmt::format("interrupted while writing the JSON document, after {} of {} points",
+                                    p, summaries.size()));
+    }
+    const auto& s = summaries[p];
+    piece.clear();
+    fmt::format_to(std::back_inserter(piece), "{}{{\"index\": {}, \"params\": {{", p > 0 ? ", " : "", p);
+    for (std::size_t k = 0; k < infos.size(); ++k) {
+      piece += k > 0 ? ", " : "";
+      piece += key_names[k];
+      piece += ": ";
+      append_json(piece, param_value(*infos[k], experiment.values[p][k]));
+    }
+    fmt::format_to(std::back_inserter(piece), "}}, \"runs\": {}, \"counts\": {{", s.runs());
+    for (std::size_t f = 0; f < shown.size(); ++f) {
+      const auto counts = s.counts(f);
+      piece += f > 0 ? ", " : "";
+      piece += field_names[f];
+      piece += ": {";
+      for (std::size_t c = 0; c < shown[f]; ++c) {
+        piece += c > 0 ? ", " : "";
+        piece += category_names[f][c];
+        fmt::format_to(std::back_inserter(piece), ": {}", counts[c]);
+      }
+      piece += '}';
+    }
+    piece += "}, \"stats\": {";
+    for (std::size_t j = 0; j < continuous_names.size(); ++j) {
+      const auto& st = s.continuous(j);
+      piece += j > 0 ? ", " : "";
+      piece += continuous_names[j];
+      piece += ": {\"mean\": ";
+      append_number(piece, st.mean());
+      piece += ", \"sd\": ";
+      append_number(piece, st.sd());
+      piece += ", \"min\": ";
+      append_number(piece, st.min());
+      piece += ", \"max\": ";
+      append_number(piece, st.max());
+      piece += '}';
+    }
+    piece += "}}";
+    if (p + 1 == summaries.size()) piece += "]}\n";
+    try {
+      emit(piece);
+    } catch (const StoppedWriting&) {
+      throw Interrupted(fmt::format("interrupted while writing the JSON document, after {} of {} points",
+                                    p, summaries.size()));
+    }
+  }
+}
 
 /// Median of a categorical field whose categories are numbers, from its counts.
 std::string median_label(const engine::Summary& s, std::size_t field) {
@@ -47,43 +206,61 @@ std::string median_label(const engine::Summary& s, std::size_t field) {
 
 }  // namespace
 
-std::string results_json(const Experiment& experiment,
-                         const std::vector<engine::Summary>& summaries) {
-  std::string out = fmt::format("{{\"seed\": {}, \"points\": [", experiment.run.seed);
-  for (std::size_t p = 0; p < summaries.size(); ++p) {
-    const auto& s = summaries[p];
-    const auto& layout = s.layout();
-    if (p > 0) out += ", ";
-    out += fmt::format("{{\"index\": {}, \"params\": {{", p);
-    for (std::size_t k = 0; k < experiment.swept_keys.size(); ++k) {
-      const auto& info = agents::require_parameter(experiment.swept_keys[k]);
-      const double v = experiment.values[p][k];
-      const std::string text = agents::format_value(info, v);
-      out += fmt::format("{}{}: {}", k > 0 ? ", " : "", quoted(info.key),
-                         info.type == agents::ParamType::real ? number(v) : text);
-    }
-    out += fmt::format("}}, \"runs\": {}, \"counts\": {{", s.runs());
-    for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
-      const auto& spec = layout.categorical[f];
-      const auto counts = s.counts(f);
-      out += fmt::format("{}{}: {{", f > 0 ? ", " : "", quoted(spec.name));
-      const std::size_t shown = categories_shown(experiment, f);
-      for (std::size_t c = 0; c < shown; ++c) {
-        out += fmt::format("{}{}: {}", c > 0 ? ", " : "", quoted(spec.categories[c]), counts[c]);
-      }
-      out += "}";
-    }
-    out += "}, \"stats\": {";
-    for (std::size_t j = 0; j < layout.continuous.size(); ++j) {
-      const auto& st = s.continuous(j);
-      out += fmt::format("{}{}: {{\"mean\": {}, \"sd\": {}, \"min\": {}, \"max\": {}}}",
-                         j > 0 ? ", " : "", quoted(layout.continuous[j].name), number(st.mean()),
-                         number(st.sd()), number(st.min()), number(st.max()));
-    }
-    out += "}}";
-  }
-  out += "]}\n";
+std::string json_text(const Json& value) {
+  std::string out;
+  append_json(out, value);
   return out;
+}
+
+void write_results_json(std::FILE* out, const Experiment& experiment,
+                        const std::vector<engine::Summary>& summaries, const JsonOptions& options) {
+  results_document(experiment, summaries, options, [&](const std::string& piece) {
+    std::size_t done = 0;
+    while (done < piece.size()) {
+      done += std::fwrite(piece.data() + done, 1, piece.size() - done, out);
+      if (done == piece.size()) break;
+      // A signal (SIGINT while the reader is slow) interrupts a blocked write: stop if asked to,
+      // else write the rest.
+      if (errno != EINTR) throw OutputError(fmt::format("cannot write the JSON document: {}", std::strerror(errno)));
+      std::clearerr(out);
+      if (options.should_stop && options.should_stop()) throw StoppedWriting{};
+    }
+  });
+}
+
+std::string results_json(const Experiment& experiment, const std::vector<engine::Summary>& summaries,
+                         const JsonOptions& options) {
+  std::string out;
+  results_document(experiment, summaries, options, [&out](const std::string& piece) { out += piece; });
+  return out;
+}
+
+std::string params_json() {
+  std::string out = "[";
+  const auto& params = agents::parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto& p = params[i];
+    const char* type = p.type == agents::ParamType::real      ? "real"
+                       : p.type == agents::ParamType::integer ? "integer"
+                                                              : "boolean";
+    Json entry;
+    entry["key"] = p.key;
+    entry["section"] = p.section;
+    entry["type"] = type;
+    entry["default"] = param_value(p, p.get(agents::Scenario{}));
+    const auto bound = [&p](double v) {
+      if (!std::isfinite(v)) return Json(nullptr);
+      return p.type == agents::ParamType::real ? Json(v) : Json(static_cast<std::int64_t>(v));
+    };
+    entry["min"] = bound(p.min);
+    entry["max"] = bound(p.max);
+    entry["min_exclusive"] = p.min_exclusive;
+    entry["range"] = p.range_text();
+    entry["meaning"] = p.meaning;
+    if (i > 0) out += ",\n ";
+    append_json(out, entry);
+  }
+  return out + "]\n";
 }
 
 namespace {

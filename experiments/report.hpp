@@ -1,16 +1,45 @@
 #pragma once
-/// Presenting results: the readable outcome table and the JSON document of `wedge run --json`.
+/// Presenting results: the readable outcome table and the JSON documents of `wedge run --json`,
+/// `wedge inspect --json`, `wedge params --json` and wedge.simulate().
 #include "engine/summary.hpp"
 #include "experiments/experiment.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace wedge::experiments {
 
-/// The JSON document: {"seed": S, "points": [{"index", "params", "runs", "counts", "stats"}]}.
-std::string results_json(const Experiment& experiment, const std::vector<engine::Summary>& summaries);
+/// A JSON value as wedge prints it: members in insertion order, ", " and ": " between items,
+/// strings escaped by nlohmann::json (invalid UTF-8 replaced by U+FFFD), numbers as the shortest
+/// text that reads back to the same double, NaN and infinities as null.
+std::string json_text(const nlohmann::ordered_json& value);
+
+struct JsonOptions {
+  /// Checked before each design point; when it returns true the document is abandoned and
+  /// wedge::Interrupted thrown (the command line passes a check of the run's CancelToken, which
+  /// its SignalGuard sets on SIGINT/SIGTERM, so a signal stops a long document).
+  std::function<bool()> should_stop;
+  /// Members written before "seed" (wedge inspect: the file's path and status).
+  nlohmann::ordered_json head = nlohmann::ordered_json::object();
+};
+
+/// The results document {"seed": S, "points": [{"index", "params", "runs", "counts", "stats"}]}
+/// (README, `--json`), written to `out` point by point: time is linear in points x categories and
+/// memory does not grow with the number of points. Throws Interrupted (see JsonOptions).
+void write_results_json(std::FILE* out, const Experiment& experiment,
+                        const std::vector<engine::Summary>& summaries, const JsonOptions& options = {});
+
+/// The same document as a string (wedge.simulate()).
+std::string results_json(const Experiment& experiment, const std::vector<engine::Summary>& summaries,
+                         const JsonOptions& options = {});
+
+/// `wedge params --json`: one object per parameter (key, section, type, default, min, max,
+/// min_exclusive, range, meaning), one per line.
+std::string params_json();
 
 /// The outcome table, one section per design point.
 void print_table(std::FILE* out, const Experiment& experiment,

@@ -1,5 +1,7 @@
 #include "experiments/session.hpp"
 
+#include "experiments/resources.hpp"
+
 #include "engine/error.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/session_output.hpp"
@@ -37,6 +39,7 @@ Experiment resolve(const ExperimentSource& source) {
     }
     e.run.precision = *source.precision;
   }
+  check_run_settings(e.run);  // one range per setting, whatever set it (experiment.hpp)
   resolve_design(e);
   return e;
 }
@@ -94,7 +97,7 @@ Session::Session(Experiment experiment, SessionOptions options)
   const OutputSettings& out = options_.output;
   const bool precision = e.run.precision.has_value();
   outcome_fields(options_.precision_outcomes);  // validate before any work
-  if (options_.threads > 1024) throw ConfigError(fmt::format("threads = {}: must be in [1, 1024]", options_.threads));
+  if (options_.threads != 0) check_threads(options_.threads);
   if (options_.shard.count == 0 || options_.shard.index >= options_.shard.count) {
     throw ConfigError(fmt::format("shard {}/{}: need 0 <= i < K", options_.shard.index, options_.shard.count));
   }
@@ -108,6 +111,12 @@ Session::Session(Experiment experiment, SessionOptions options)
     if (precision && !options_.batch_executor) throw ConfigError("--shard does not support precision mode (--precision)");
   }
   if (!out.path.empty()) check_output_path(out.path, out.force, out.resume);
+  // Memory and file size, estimated before anything is built or written (refused with the
+  // numbers when this machine cannot give them; a warning for a very large file).
+  resource_warning_ = check_needs(
+      estimate_needs(e, {precision ? e.run.max_runs : e.run.runs, 1.0 / static_cast<double>(options_.shard.count),
+                         !out.path.empty(), store_runs_, options_.keeps_records, e.run.runs}),
+      machine_limits(out.path));
 
   if (!precision) {
     blocks_ = engine::make_blocks(engine::full_plan(static_cast<std::uint32_t>(points), e.run.runs));

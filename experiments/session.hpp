@@ -100,6 +100,9 @@ struct SessionOptions {
   std::size_t grain = 1;      ///< blocks per TBB task (never changes results)
   std::size_t wave = 0;       ///< blocks per wave, 0 = automatic (never changes results)
   OutputSettings output;
+  /// The caller keeps every record in memory (the Python module's records=True): counted in the
+  /// memory estimate that the Session checks before any work.
+  bool keeps_records = false;
   BatchExecutor batch_executor;  ///< precision mode (default: this process)
   TestSeams testing;
 };
@@ -141,6 +144,9 @@ class Session {
   std::uint64_t planned_runs() const noexcept { return planned_; }
   /// Whether the results file keeps per-run records.
   bool stores_runs() const noexcept { return store_runs_; }
+  /// A warning about the resources the run needs (a results file above 1 GB), or "": front ends
+  /// show it unless asked to be quiet. What this machine cannot give was refused already.
+  const std::string& resource_warning() const noexcept { return resource_warning_; }
 
   /// Takes the output lock and creates the results file (or reopens FILE.partial to resume it,
   /// after checking that it holds this experiment and seed). Returns the runs already done (0 for
@@ -162,6 +168,7 @@ class Session {
   std::vector<engine::Block> blocks_;
   std::uint64_t planned_ = 0;
   bool store_runs_ = true;
+  std::string resource_warning_;
   std::unique_ptr<Output> output_;
   bool opened_ = false;
   bool executed_ = false;

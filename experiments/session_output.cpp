@@ -135,6 +135,10 @@ void Session::Output::resume(const Session& session, std::vector<engine::Block>&
     throw OutputError(fmt::format("--resume: {} holds a different experiment (the file's is in its "
                                   "'experiment' attribute); rerun with --force to start over", partial));
   }
+  if (info.values != e.values) {
+    throw OutputError(fmt::format("--resume: {} holds other design points than this version of wedge resolves "
+                                  "(written by another version?); rerun with --force to start over", partial));
+  }
   if (info.store_runs != session.stores_runs()) {
     throw OutputError(fmt::format("--resume: {} was written with --store {}", partial, info.store_runs ? "runs" : "summary"));
   }
@@ -197,11 +201,17 @@ Inspection inspect_results(const std::string& path) {
   if (out.info.model != TugOfWar::NAME) {
     throw OutputError(fmt::format("{}: results of model '{}', not '{}'", path, out.info.model, TugOfWar::NAME));
   }
-  out.experiment = parse_experiment(out.info.experiment, path + " (experiment attribute)");
+  // A stored experiment never makes us read another file (a list design's CSV): the design
+  // points are the file's own /design.
+  out.experiment = parse_experiment(out.info.experiment, path + " (experiment attribute)", false);
   resolve_design(out.experiment);
   if (out.experiment.points.size() != out.info.summaries.size()) {
     throw OutputError(fmt::format("{}: damaged: {} design points in /design but {} in the experiment", path,
                                   out.info.summaries.size(), out.experiment.points.size()));
+  }
+  // Show the points the file's results belong to (another version of wedge may resolve others).
+  if (!adopt_design(out.experiment, out.info.swept_keys, out.info.values)) {
+    throw OutputError(fmt::format("{}: damaged: /design does not match the experiment's swept keys", path));
   }
   return out;
 }

@@ -1,6 +1,9 @@
 #include "experiments/trace_report.hpp"
 
+#include "experiments/report.hpp"
+
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 namespace wedge::experiments {
 
@@ -10,17 +13,21 @@ namespace {
 const char* yes_no(bool b) { return b ? "yes" : "no"; }
 std::string_view name(Format f) { return FORMAT_NAMES[static_cast<std::size_t>(f)]; }
 
-std::string record_json(const RunRecord& r) {
-  return fmt::format(
-      "{{\"format\": \"{}\", \"end_reason\": \"{}\", \"rounds\": {}, \"islands_promised\": {}, "
-      "\"islands_transferred\": {}, \"straits_clause\": {}, \"alliance_clause\": {}, "
-      "\"alliance\": \"{}\", \"alignment\": {}, \"okinawa\": \"{}\", \"threat_round\": {}, "
-      "\"reward_total\": {}, \"shigemitsu_round\": {}, \"two_island_round\": {}}}",
-      name(r.format), END_REASON_NAMES[static_cast<std::size_t>(r.end_reason)], r.rounds,
-      r.islands_promised, r.islands_transferred, r.straits_clause ? 1 : 0,
-      r.alliance_clause ? 1 : 0, ALLIANCE_NAMES[static_cast<std::size_t>(r.alliance)],
-      r.alignment, OKINAWA_NAMES[static_cast<std::size_t>(r.okinawa)], r.threat_round,
-      r.reward_total, r.shigemitsu_round, r.two_island_round);
+nlohmann::ordered_json record_json(const RunRecord& r) {
+  return {{"format", name(r.format)},
+          {"end_reason", END_REASON_NAMES[static_cast<std::size_t>(r.end_reason)]},
+          {"rounds", r.rounds},
+          {"islands_promised", r.islands_promised},
+          {"islands_transferred", r.islands_transferred},
+          {"straits_clause", r.straits_clause ? 1 : 0},
+          {"alliance_clause", r.alliance_clause ? 1 : 0},
+          {"alliance", ALLIANCE_NAMES[static_cast<std::size_t>(r.alliance)]},
+          {"alignment", r.alignment},
+          {"okinawa", OKINAWA_NAMES[static_cast<std::size_t>(r.okinawa)]},
+          {"threat_round", r.threat_round},
+          {"reward_total", r.reward_total},
+          {"shigemitsu_round", r.shigemitsu_round},
+          {"two_island_round", r.two_island_round}};
 }
 }  // namespace
 
@@ -76,34 +83,41 @@ void print_trace(std::FILE* out, const Trace& trace, double threshold) {
 
 std::string trace_json(const Trace& trace, std::uint64_t seed, std::uint32_t point,
                        std::uint64_t replicate) {
-  std::string out = fmt::format(
-      "{{\"seed\": {}, \"point\": {}, \"replicate\": {}, \"credibility\": {}, \"rounds\": [", seed,
-      point, replicate, trace.credibility);
-  for (std::size_t i = 0; i < trace.rounds.size(); ++i) {
-    const RoundTrace& t = trace.rounds[i];
-    out += fmt::format(
-        "{}{{\"round\": {}, \"alignment_start\": {}, \"soft_line\": {}, \"islands_offered\": {}, "
-        "\"straits_clause\": {}, \"alliance_clause\": {}, \"ussr_accepts_declaration\": {}, "
-        "\"matsumoto_proposes\": {}, \"declaration_available\": {}, \"fisheries_in_force\": {}, "
-        "\"sg_min_islands\": {}, \"dulles_estimate\": {}, \"gravity\": {}, \"rewarded\": {}, "
-        "\"reward\": {}, \"dulles_estimate_after\": {}, \"coerced\": {}, \"threat\": {}, "
-        "\"alignment_after_dulles\": {}, \"realized_support_treaty\": {}, "
-        "\"realized_support_declaration\": {}, "
-        "\"decision\": \"{}\", \"okinawa\": \"{}\", \"fisheries_pressure\": {}, "
-        "\"shigemitsu_softened\": {}, \"cabinet_fell\": {}, \"deadline\": {}, "
-        "\"alignment_end\": {}}}",
-        i > 0 ? ", " : "", t.round, t.alignment_start, t.soft_line, t.islands_offered,
-        t.straits_clause, t.alliance_clause, t.ussr_accepts_declaration, t.matsumoto_proposes,
-        t.declaration_available, t.fisheries_in_force, t.sg_min_islands, t.dulles_estimate,
-        t.gravity, t.rewarded, t.reward, t.dulles_estimate_after,
-        t.coerced, t.threat, t.alignment_after_dulles, t.support_treaty,
-        t.declaration_available ? t.support_declaration : 0.0,
-        name(t.decision), OKINAWA_NAMES[static_cast<std::size_t>(t.okinawa)],
-        t.fisheries_pressure, t.shigemitsu_softened, t.cabinet_fell, t.deadline,
-        t.alignment_end);
+  nlohmann::ordered_json rounds = nlohmann::ordered_json::array();
+  for (const RoundTrace& t : trace.rounds) {
+    rounds.push_back({{"round", t.round},
+                      {"alignment_start", t.alignment_start},
+                      {"soft_line", t.soft_line},
+                      {"islands_offered", t.islands_offered},
+                      {"straits_clause", t.straits_clause},
+                      {"alliance_clause", t.alliance_clause},
+                      {"ussr_accepts_declaration", t.ussr_accepts_declaration},
+                      {"matsumoto_proposes", t.matsumoto_proposes},
+                      {"declaration_available", t.declaration_available},
+                      {"fisheries_in_force", t.fisheries_in_force},
+                      {"sg_min_islands", t.sg_min_islands},
+                      {"dulles_estimate", t.dulles_estimate},
+                      {"gravity", t.gravity},
+                      {"rewarded", t.rewarded},
+                      {"reward", t.reward},
+                      {"dulles_estimate_after", t.dulles_estimate_after},
+                      {"coerced", t.coerced},
+                      {"threat", t.threat},
+                      {"alignment_after_dulles", t.alignment_after_dulles},
+                      {"realized_support_treaty", t.support_treaty},
+                      {"realized_support_declaration", t.declaration_available ? t.support_declaration : 0.0},
+                      {"decision", name(t.decision)},
+                      {"okinawa", OKINAWA_NAMES[static_cast<std::size_t>(t.okinawa)]},
+                      {"fisheries_pressure", t.fisheries_pressure},
+                      {"shigemitsu_softened", t.shigemitsu_softened},
+                      {"cabinet_fell", t.cabinet_fell},
+                      {"deadline", t.deadline},
+                      {"alignment_end", t.alignment_end}});
   }
-  out += "], \"record\": " + record_json(trace.record) + "}\n";
-  return out;
+  const nlohmann::ordered_json doc = {{"seed", seed},         {"point", point},   {"replicate", replicate},
+                                      {"credibility", trace.credibility}, {"rounds", std::move(rounds)},
+                                      {"record", record_json(trace.record)}};
+  return json_text(doc) + "\n";
 }
 
 }  // namespace wedge::experiments

@@ -113,11 +113,21 @@ py::tuple simulate(const std::string& experiment_text, const std::string& experi
   source.seed = seed;
   source.crn = crn;
   source.precision = precision;
-  if (threads && (*threads < 1 || *threads > 1024)) throw ConfigError("threads must be in [1, 1024]");
+  if (threads) experiments::check_threads(*threads);  // the command line's range (experiment.hpp)
   experiments::SessionOptions options;
   options.threads = threads.value_or(0);
   options.first_batch = runs;  // precision mode: runs, if given, is the first batch
+  options.keeps_records = records;  // every record is kept in memory: part of the memory estimate
   experiments::Session session(experiments::resolve(source), options);
+  // The design's warnings (e.g. a Sobol design whose size is not a power of two) and the
+  // resource note, as Python warnings.
+  for (const auto& w : session.experiment().warnings) {
+    if (PyErr_WarnEx(PyExc_UserWarning, w.c_str(), 1) != 0) throw py::error_already_set();
+  }
+  if (!session.resource_warning().empty() &&
+      PyErr_WarnEx(PyExc_ResourceWarning, session.resource_warning().c_str(), 1) != 0) {
+    throw py::error_already_set();
+  }
   const auto layout = engine::FieldLayout::from(agents::TugOfWar::fields());
   Columns columns(layout.categorical.size(), layout.continuous.size());
   const auto result = execute_interruptibly(session, records ? &columns : nullptr);

@@ -11,6 +11,8 @@ packages=(
   libtbb-dev libboost-random-dev librandom123-dev libhdf5-dev hdf5-tools
   catch2 libbenchmark-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   pybind11-dev
+  # JSON documents and CSV files of design points (experiments/)
+  nlohmann-json3-dev libcsv-dev
   # multi-node runs (mpirun)
   libopenmpi-dev openmpi-bin
   # fuzzing (make fuzz, and the fuzz smoke run of make test: the CMake preset fuzz)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The catalogue of bad inputs: for each NAME.expect (line 1: exit code; line 2: an extended regex
-# the error must match), run `wedge run NAME.toml [NAME.args]` and check the exit code, that stderr
+# the error must match), run `wedge run NAME.toml [NAME.args]` (with --runs 10 unless NAME.args
+# gives --runs) and check the exit code, that stderr
 # is exactly one line matching the regex, nothing on stdout, and that no output file was created.
 # In NAME.args, TMP is a scratch directory, DIRECTORY stands for a directory given as the
 # experiment and NONUTF8 for a path that is not valid UTF-8.
@@ -22,17 +23,20 @@ for expect in "$here"/*.expect; do
   fi
   out="$tmp/out-$name.h5"
   has_out=0
+  has_runs=0
   for i in "${!args[@]}"; do
     case "${args[$i]}" in
       --out) has_out=1 ;;
+      --runs) has_runs=1 ;;
       DIRECTORY) input="$tmp"; unset 'args[i]' ;;
       NONUTF8) input="$tmp/$(printf 'bad\xff\xfe').toml"; unset 'args[i]' ;;
     esac
     [ -n "${args[$i]+x}" ] && args[$i]=${args[$i]//TMP/$tmp}
   done
   [ $has_out -eq 1 ] || args+=(--out "$out")
+  [ $has_runs -eq 1 ] || args+=(--runs 10)
   before=$(ls -A "$tmp" | sort)
-  "$wedge" run "$input" --runs 10 "${args[@]}" >"$tmp/stdout" 2>"$tmp/stderr"
+  "$wedge" run "$input" "${args[@]}" >"$tmp/stdout" 2>"$tmp/stderr"
   code=$?
   mv "$tmp/stdout" "$tmp/.stdout"; mv "$tmp/stderr" "$tmp/.stderr"
   after=$(ls -A "$tmp" | grep -v '^\.std' | sort)

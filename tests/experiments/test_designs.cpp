@@ -4,19 +4,64 @@
 
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
 #include <set>
 
 using namespace wedge;
 using namespace wedge::experiments;
 
-TEST_CASE("Sobol points equal the reference sequence", "[designs]") {
-  // The 2-D Sobol sequence without its all-zero first point (Joe-Kuo / Bratley-Fox directions).
-  const auto u = sobol_points(7, 2);
-  const std::vector<double> expected{0.5,   0.5,   0.75,  0.25,  0.25,  0.75,  0.375,
-                                     0.375, 0.875, 0.875, 0.625, 0.125, 0.125, 0.625};
-  CHECK(u == expected);
-  // One dimension: the van der Corput sequence in base 2.
-  CHECK(sobol_points(4, 1) == std::vector<double>{0.5, 0.75, 0.25, 0.375});
+TEST_CASE("the unscrambled Sobol sequence equals the reference, from its all-zero first point", "[designs]") {
+  // Joe-Kuo / Bratley-Fox directions; Boost's engine starts at index 1, index 0 is the origin.
+  const auto x = sobol_sequence(8, 2);
+  const std::vector<double> expected{0,     0,     0.5,   0.5,   0.75,  0.25,  0.25,  0.75,
+                                     0.375, 0.375, 0.875, 0.875, 0.625, 0.125, 0.125, 0.625};
+  REQUIRE(x.size() == expected.size());
+  for (std::size_t i = 0; i < x.size(); ++i) CHECK(static_cast<double>(x[i]) * 0x1.0p-32 == expected[i]);
+}
+
+namespace {
+/// Number of distinct rows of a row-major table with d columns.
+std::size_t distinct_rows(const std::vector<double>& u, std::size_t d) {
+  std::set<std::vector<double>> rows;
+  for (std::size_t i = 0; i < u.size(); i += d) rows.emplace(u.begin() + static_cast<std::ptrdiff_t>(i), u.begin() + static_cast<std::ptrdiff_t>(i + d));
+  return rows.size();
+}
+}  // namespace
+
+TEST_CASE("scrambled Sobol points keep the sequence's balance and depend on the seed alone", "[designs]") {
+  const std::uint64_t n = 64;
+  const std::size_t d = 5;
+  const auto u = sobol_points(n, d, 13);
+  REQUIRE(u.size() == n * d);
+  // 2^m scrambled Sobol points are still a net: in each dimension, one point in each of the n
+  // strata [i/n, (i+1)/n), and in each pair of the first two dimensions one in each of the 8 x 8
+  // boxes (Sobol's first two coordinates form a (0, m, 2)-net).
+  for (std::size_t k = 0; k < d; ++k) {
+    std::set<std::uint64_t> strata;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      REQUIRE(u[i * d + k] >= 0.0);
+      REQUIRE(u[i * d + k] < 1.0);
+      strata.insert(static_cast<std::uint64_t>(u[i * d + k] * static_cast<double>(n)));
+    }
+    CHECK(strata.size() == n);
+  }
+  std::set<std::pair<int, int>> boxes;
+  for (std::uint64_t i = 0; i < n; ++i) boxes.emplace(static_cast<int>(u[i * d] * 8), static_cast<int>(u[i * d + 1] * 8));
+  CHECK(boxes.size() == 64);
+  // Nothing of the unscrambled sequence's leading points is left: no origin, no (1/2, ..., 1/2).
+  for (std::uint64_t i = 0; i < n; ++i) {
+    bool all_zero = true, all_half = true;
+    for (std::size_t k = 0; k < d; ++k) {
+      all_zero = all_zero && u[i * d + k] == 0.0;
+      all_half = all_half && u[i * d + k] == 0.5;
+    }
+    CHECK_FALSE(all_zero);
+    CHECK_FALSE(all_half);
+  }
+  CHECK(sobol_points(n, d, 13) == u);
+  CHECK_FALSE(sobol_points(n, d, 14) == u);
+  CHECK(distinct_rows(u, d) == n);
 }
 
 TEST_CASE("a Latin hypercube puts one point in every stratum of every dimension", "[designs]") {
@@ -41,8 +86,8 @@ TEST_CASE("a Latin hypercube puts one point in every stratum of every dimension"
 TEST_CASE("the Saltelli layout is A, AB_1..AB_d, B for each base point", "[designs]") {
   const std::uint64_t n = 8;
   const std::size_t d = 3;
-  const auto base = sobol_points(n, 2 * d);
-  const auto u = saltelli_points(n, d);
+  const auto base = sobol_points(n, 2 * d, 5);
+  const auto u = saltelli_points(n, d, 5);
   REQUIRE(u.size() == n * (d + 2) * d);
   for (std::uint64_t j = 0; j < n; ++j) {
     const double* a = &base[j * 2 * d];
@@ -53,6 +98,34 @@ TEST_CASE("the Saltelli layout is A, AB_1..AB_d, B for each base point", "[desig
       CHECK(rows[(d + 1) * d + c] == b[c]);     // B_j
       for (std::size_t k = 0; k < d; ++k) {     // AB_j^(k): A with column k from B
         CHECK(rows[(1 + k) * d + c] == (c == k ? b[c] : a[c]));
+      }
+    }
+  }
+}
+
+TEST_CASE("no two rows of a Saltelli design are equal", "[designs]") {
+  // The unscrambled sequence gave the shipped binding_saltelli.toml (32 base points, 3 keys) 142
+  // distinct rows of 160: its first base point has A = B = (1/2, 1/2, 1/2), and A_j and B_j share
+  // a coordinate at 12 more base points (AB_j^(k) = A_j). Skipping leading points does not cure
+  // the coincidences (skipping 32 still leaves 4 duplicates); scrambling does.
+  const auto raw = sobol_sequence(33, 6);  // the old design took indices 1..32
+  std::vector<double> unscrambled;
+  for (std::uint64_t j = 1; j <= 32; ++j) {
+    const std::uint32_t* a = &raw[j * 6];
+    for (std::size_t row = 0; row < 5; ++row) {
+      for (std::size_t c = 0; c < 3; ++c) {
+        const bool from_b = row == 4 || (row >= 1 && row <= 3 && c == row - 1);
+        unscrambled.push_back(static_cast<double>(from_b ? a[3 + c] : a[c]));
+      }
+    }
+  }
+  CHECK(distinct_rows(unscrambled, 3) == 142);
+  CHECK(distinct_rows(saltelli_points(32, 3, 17), 3) == 160);
+  for (std::size_t d : {2u, 3u, 5u, 8u}) {
+    for (std::uint64_t n : {1u, 7u, 64u, 1000u}) {
+      for (std::uint64_t seed : {0u, 1u, 17u}) {
+        INFO("d = " << d << ", n = " << n << ", seed = " << seed);
+        CHECK(distinct_rows(saltelli_points(n, d, seed), d) == n * (d + 2));
       }
     }
   }
@@ -87,6 +160,45 @@ TEST_CASE("a grid is the full factorial, the last key varying fastest", "[design
   CHECK(e.points[3].dulles.threat_strength == 1.0);
   CHECK(e.points[3].soviet.straits_clause == true);
   CHECK(e.points[2].soviet.straits_clause == false);
+}
+
+TEST_CASE("Sobol and Saltelli points that are not a power of two give a warning", "[designs]") {
+  for (Design design : {Design::sobol, Design::saltelli, Design::lhs}) {
+    for (std::uint64_t points : {64u, 100u, 1u}) {
+      Experiment e;
+      e.sweep.design = design;
+      e.sweep.points = points;
+      e.sweep.keys = {SweepKey{"dulles.tact", {}, 0.0, 1.0, 0, true}, SweepKey{"dulles.backlash", {}, 0.0, 0.3, 0, true}};
+      resolve_design(e);
+      INFO(design_name(design) << " " << points);
+      if (design == Design::lhs || points != 100) {
+        CHECK(e.warnings.empty());
+      } else {
+        REQUIRE(e.warnings.size() == 1);
+        CHECK(e.warnings[0] == fmt::format("{} design: points = 100 is not a power of two; Sobol points are balanced "
+                                           "only in powers of two, so 64 or 128 would be better{}",
+                                           design_name(design), design == Design::saltelli ? " (base points)" : ""));
+      }
+    }
+  }
+}
+
+TEST_CASE("a results file's design replaces the resolved one, if it has the same keys and points", "[designs]") {
+  Experiment e;
+  e.sweep.design = Design::sobol;
+  e.sweep.points = 4;
+  e.sweep.keys = {SweepKey{"dulles.tact", {}, 0.0, 1.0, 0, true}, SweepKey{"negotiation.rounds", {}, 2, 8, 0, true}};
+  resolve_design(e);
+  const std::vector<std::vector<double>> stored{{0.5, 2}, {0.25, 3}, {0.75, 4}, {0.125, 5}};
+  const auto keys = e.swept_keys;
+  REQUIRE(adopt_design(e, keys, stored));
+  CHECK(e.values == stored);
+  CHECK(e.points[3].dulles.tact == 0.125);
+  CHECK(e.points[3].negotiation.rounds == 5);
+  CHECK_FALSE(adopt_design(e, {"dulles.tact"}, stored));                          // other keys
+  CHECK_FALSE(adopt_design(e, keys, {{0.5, 2}}));                                   // other points
+  CHECK_FALSE(adopt_design(e, keys, {{0.5}, {0.25, 3}, {0.75, 4}, {0.125, 5}}));  // a short row
+  CHECK(e.values == stored);
 }
 
 TEST_CASE("LHS and Sobol designs respect integer and boolean keys at every point", "[designs]") {

@@ -141,7 +141,7 @@ TEST_CASE("every bad input names file, line, column, key, value and what is allo
   CHECK_THAT(error_of("\x01\x02\xff\xfe garbage"), StartsWith("bad.toml:1:") && Contains("invalid TOML"));
   CHECK_THAT(error_of(""), StartsWith("bad.toml: the file is empty"));
   CHECK(error_of("[negotiation]\nrounds = 8.5\n") ==
-        "bad.toml:2:10: negotiation.rounds = 8.5: must be an integer in [1, 100]");
+        "bad.toml:2:10: negotiation.rounds: 8.5 is not an integer; must be an integer in [1, 100]");
   CHECK(error_of("[soviet]\nstraits_clause = 1\n") ==
         "bad.toml:2:18: soviet.straits_clause: must be true or false");
   CHECK(error_of("[dulles]\ntact = \"high\"\n") ==
@@ -190,7 +190,7 @@ TEST_CASE("sweep errors are located and explained", "[loader]") {
   CHECK_THAT(error_of(head + "\"dulles.tact\" = { min = 0.1, max = 0.9 }\n"),
              Contains("a grid range needs steps"));
   CHECK_THAT(error_of(head + "\"negotiation.rounds\" = { min = 1, max = 4, steps = 3 }\n"),
-             Contains("step value 2.5 is not valid for negotiation.rounds"));
+             Contains("step value 2.5 is not an integer; must be an integer in [1, 100]"));
   CHECK_THAT(error_of("[sweep]\ndesign = \"gird\"\n"),
              Contains("sweep.design = \"gird\": must be one of grid, lhs, sobol, saltelli, list (did you mean 'grid'?)"));
   CHECK_THAT(error_of("[sweep]\ndesign = \"lhs\"\n[sweep.keys]\n\"dulles.tact\" = { min = 0.0, max = 1.0 }\n"),
@@ -228,7 +228,7 @@ TEST_CASE("CSV design points: header of keys, one row per point, located errors"
   CHECK(e.points[1].negotiation.rounds == 6);
   dir.write("bad.csv", "dulles.tact,negotiation.rounds\n0.1,4\n0.2,6.5\n");
   const auto bad = dir.write("bad.toml", "[sweep]\ndesign = \"list\"\ncsv = \"bad.csv\"\n");
-  CHECK_THROWS_WITH(load_experiment(bad), Contains("bad.csv:3: negotiation.rounds = '6.5': not an integer"));
+  CHECK_THROWS_WITH(load_experiment(bad), Contains("bad.csv:3: negotiation.rounds: 6.5 is not an integer"));
   dir.write("short.csv", "dulles.tact,negotiation.rounds\n0.1\n");
   const auto s = dir.write("short.toml", "[sweep]\ndesign = \"list\"\ncsv = \"short.csv\"\n");
   CHECK_THROWS_WITH(load_experiment(s), Contains("short.csv:2: 1 values for 2 keys"));

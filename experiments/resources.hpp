@@ -1,0 +1,52 @@
+#pragma once
+/// What a run will need (memory, results-file size), estimated before any work starts, and
+/// refused with the numbers when this machine cannot give it.
+#include "experiments/experiment.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace wedge::experiments {
+
+/// What a run will need, estimated before any work starts.
+struct ResourceNeeds {
+  std::uint64_t memory_bytes = 0;  ///< peak memory: design, plan, summaries, buffers
+  std::uint64_t file_bytes = 0;    ///< size of the results file (0 when none is written)
+  std::string memory_detail;       ///< how memory_bytes is made up, for messages
+  std::string file_detail;         ///< how file_bytes is made up, for messages
+};
+
+/// What is being asked of a run, for estimate_needs().
+struct RunShape {
+  std::uint64_t runs_per_point = 0;  ///< replicates per point (precision mode: at most, max_runs)
+  double share = 1.0;                ///< share of the plan run here (a shard: 1/K)
+  bool writes_file = false;          ///< --out
+  bool store_runs = false;           ///< per-run records in the file
+  bool keeps_records = false;        ///< every record kept in memory (wedge.simulate(records=True))
+  /// Replicates per point of the plan built before the run (precision mode: run.runs, which the
+  /// command line plans up front; batches are planned as they come); 0 = runs_per_point.
+  std::uint64_t plan_runs_per_point = 0;
+};
+
+/// Estimates memory and results-file size of running experiment `e` (resolved or not) as `shape`
+/// says.
+/// The constants come from the engine's field layout and docs/output-format.md; a test checks
+/// them against real runs.
+ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape);
+
+/// What this machine offers.
+struct MachineLimits {
+  std::uint64_t memory_bytes = 0;     ///< physical memory, lowered by cgroup and rlimit caps
+  std::uint64_t disk_free_bytes = 0;  ///< free space where the results file goes (0 = unknown)
+};
+
+/// The limits of this machine; `output` names the results file (its directory's file system is
+/// measured), or is empty.
+MachineLimits machine_limits(const std::string& output);
+
+/// Refuses (ConfigError, exit code 2) a run whose estimate exceeds `limits`, with the numbers:
+/// "the plan needs about 67.2 GB of memory (...) but this machine has 23.4 GB".
+/// Returns a warning (or "") for a results file above 1 GB, to be shown unless --quiet.
+std::string check_needs(const ResourceNeeds& needs, const MachineLimits& limits);
+
+}  // namespace wedge::experiments

@@ -1,0 +1,118 @@
+// The JSON documents: built with nlohmann::json (escaped), linear in points, interruptible.
+#include "agents/tug_of_war.hpp"
+#include "engine/error.hpp"
+#include "engine/runner.hpp"
+#include "experiments/loader.hpp"
+#include "experiments/report.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+using namespace wedge;
+using namespace wedge::experiments;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+/// A grid experiment with `points` points and summaries holding a few counts.
+std::pair<Experiment, std::vector<engine::Summary>> grid(std::size_t points) {
+  Experiment e;
+  e.sweep.design = Design::grid;
+  e.sweep.keys = {SweepKey{"dulles.tact", grid_values(0.0, 1.0, points), 0, 1, points, true}};
+  resolve_design(e);
+  auto summaries = engine::make_summaries<agents::TugOfWar>(points);
+  for (std::size_t p = 0; p < points; ++p) {
+    // p + 1 runs, each a treaty (format category 2), every other field at its first category.
+    std::uint16_t categories[engine::MAX_FIELDS] = {};
+    const double values[engine::MAX_FIELDS] = {};
+    categories[0] = 2;
+    for (std::size_t r = 0; r <= p; ++r) summaries[p].add(categories, values);
+  }
+  return {e, summaries};
+}
+
+}  // namespace
+
+TEST_CASE("json_text escapes every string and writes no invalid number", "[report]") {
+  const Json value = {{"quote\"key", "a\"b\\c\nd\x01"},
+                      {"bytes", std::string("\xff\xfe ok")},
+                      {"nan", std::nan("")},
+                      {"inf", std::numeric_limits<double>::infinity()},
+                      {"big", std::numeric_limits<std::uint64_t>::max()},
+                      {"neg", -3},
+                      {"real", 0.1},
+                      {"whole", 2.0},
+                      {"list", Json::array({true, nullptr, "x"})}};
+  CHECK(json_text(value) ==
+        "{\"quote\\\"key\": \"a\\\"b\\\\c\\nd\\u0001\", \"bytes\": \"\xEF\xBF\xBD\xEF\xBF\xBD ok\", \"nan\": null, "
+        "\"inf\": null, \"big\": 18446744073709551615, \"neg\": -3, \"real\": 0.1, \"whole\": 2, "
+        "\"list\": [true, null, \"x\"]}");
+  CHECK(Json::parse(json_text(value))["quote\"key"] == "a\"b\\c\nd\x01");
+}
+
+TEST_CASE("the results document: one writer for run, inspect and simulate, names escaped", "[report]") {
+  auto [e, summaries] = grid(5);
+  JsonOptions options;
+  options.head = {{"path", "we\"ird\\dir/r.h5"}, {"complete", true}};
+  const std::string text = results_json(e, summaries, options);
+  const Json doc = Json::parse(text);
+  CHECK(doc["path"] == "we\"ird\\dir/r.h5");
+  CHECK(doc["seed"] == 1);
+  REQUIRE(doc["points"].size() == 5);
+  CHECK(doc["points"][4]["index"] == 4);
+  CHECK(doc["points"][4]["runs"] == 5);
+  CHECK(doc["points"][4]["params"]["dulles.tact"] == 1.0);
+  CHECK(doc["points"][2]["params"]["dulles.tact"] == 0.5);
+  CHECK(doc["points"][4]["counts"]["format"]["treaty"] == 5);
+  // Rounds show 1..negotiation.rounds (8 by default) only.
+  CHECK(doc["points"][0]["counts"]["rounds"].size() == 8);
+  // The streamed document is the same text.
+  std::FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  write_results_json(file, e, summaries, options);
+  std::rewind(file);
+  std::string streamed;
+  for (int c; (c = std::fgetc(file)) != EOF;) streamed += static_cast<char>(c);
+  std::fclose(file);
+  CHECK(streamed == text);
+  // Without a head, the document of `wedge run --json` (README).
+  CHECK(results_json(e, summaries).rfind("{\"seed\": 1, \"points\": [{\"index\": 0, \"params\": {\"dulles.tact\": 0}, \"runs\": 1, \"counts\": {\"format\": {\"none\": 0, \"declaration\": 0, \"treaty\": 1}", 0) == 0);
+}
+
+TEST_CASE("non-finite statistics are null in the document, not nan or inf (invalid JSON)", "[report]") {
+  auto [e, summaries] = grid(2);
+  summaries[1].continuous(0).set_raw({3, std::nan(""), 0.0, 0.0, -std::numeric_limits<double>::infinity(),
+                                      std::numeric_limits<double>::infinity()});
+  const Json doc = Json::parse(results_json(e, summaries));
+  const auto& stats = doc["points"][1]["stats"]["alignment"];
+  CHECK(stats["mean"].is_null());
+  CHECK(stats["min"].is_null());
+  CHECK(stats["max"].is_null());
+  CHECK(doc["points"][0]["stats"]["alignment"]["mean"] == 0.0);
+}
+
+TEST_CASE("writing the results document stops when asked, between points", "[report]") {
+  auto [e, summaries] = grid(50);
+  int asked = 0;
+  JsonOptions options;
+  options.should_stop = [&] { return ++asked > 3; };
+  CHECK_THROWS_AS(results_json(e, summaries, options), Interrupted);
+  asked = 0;
+  CHECK_THROWS_WITH(results_json(e, summaries, options), "interrupted while writing the JSON document, after 3 of 50 points");
+  options.should_stop = [] { return false; };
+  CHECK(Json::parse(results_json(e, summaries, options))["points"].size() == 50);
+}
+
+TEST_CASE("params --json lists every parameter, one per line", "[report]") {
+  const std::string text = params_json();
+  const Json doc = Json::parse(text);
+  REQUIRE(doc.size() == agents::parameters().size());
+  CHECK(doc[0]["key"] == "negotiation.rounds");
+  CHECK(doc[0]["default"] == 8);
+  CHECK(text.rfind("[{\"key\": \"negotiation.rounds\", \"section\": \"negotiation\", \"type\": \"integer\", \"default\": 8, "
+                   "\"min\": 1, \"max\": 100, \"min_exclusive\": false, \"range\": \"an integer in [1, 100]\"", 0) == 0);
+  for (const auto& p : doc) CHECK_FALSE(p["meaning"].get<std::string>().empty());
+}
