@@ -1,5 +1,6 @@
 // The portable kernel (one lane, for the baseline instruction set of the target), the runtime
-// dispatch to the SIMD kernels (kernel_avx2.cpp: 4 lanes; kernel_avx512.cpp: 8 lanes), and the
+// dispatch to the SIMD kernels (kernel_avx2.cpp: 8 lanes, two groups of 4; kernel_avx512.cpp: 16
+// lanes, two groups of 8), and the
 // one-run paths built on the portable kernel: TugOfWar::run and the trace.
 #include "agents/kernel.hpp"
 
@@ -11,6 +12,25 @@ namespace wedge::agents {
 void run_block_avx512(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* out);
 void run_block_avx2(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* out);
 #endif
+
+SupportTable::SupportTable(const Scenario& s) {
+  const Factions& factions = s.japan.factions;
+  count = factions.count;
+  softens = factions.softens >= 0 ? static_cast<std::size_t>(factions.softens) : count;
+  double total = 0.0;
+  for (std::size_t f = 0; f < count; ++f) total += factions.list[f].weight;
+  const double scale = s.japan.logit_sharpness * 1.4426950408889634;  // lambda log2(e)
+  for (std::size_t f = 0; f < count; ++f) {
+    const Faction& faction = factions.list[f];
+    weight[f] = faction.weight / total;
+    min_islands[f] = faction.min_islands;
+    territory[f] = scale * faction.territory * 0.25;
+    side[0][f] = scale * (faction.side * s.soviet.carrots);
+    side[1][f] = scale * (faction.side * s.soviet.carrots * (1.0 + s.soviet.fisheries_boost));
+    alliance[f] = scale * faction.alliance;
+    okinawa[f] = scale * faction.okinawa;
+  }
+}
 
 namespace {
 
@@ -63,11 +83,11 @@ bool run_block_width(int width, const Scenario& s, std::uint64_t seed, std::uint
       run_portable(s, first, count, out);
       return true;
 #if WEDGE_HAVE_SIMD_KERNELS
-    case 4:
+    case 8:
       if (!cpu_has_avx2()) return false;
       run_block_avx2(s, first, count, out);
       return true;
-    case 8:
+    case 16:
       if (!cpu_has_avx512()) return false;
       run_block_avx512(s, first, count, out);
       return true;
@@ -94,7 +114,9 @@ void run_block(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point
 }
 
 const char* kernel_name() {
-  return cpu_has_avx512() ? "avx512 (8 lanes)" : cpu_has_avx2() ? "avx2 (4 lanes)" : "portable (1 lane)";
+  return cpu_has_avx512() ? "avx512 (16 lanes: 2 groups of 8)"
+         : cpu_has_avx2() ? "avx2 (8 lanes: 2 groups of 4)"
+                          : "portable (1 lane)";
 }
 
 RunRecord TugOfWar::run(const Scenario& s, engine::Stream& stream) {

@@ -10,7 +10,11 @@
 #include "agents/scenario.hpp"
 #include "engine/rng.hpp"
 
+#include <array>
+#include <bit>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace wedge::agents {
 
@@ -91,102 +95,179 @@ struct History {
 /// Lane 0's round, as the trace tells it.
 template <class L>
 RoundTrace trace_round(const RoundEvents<L>& e, const State<L>& st, const History<L>& h) {
+  using simd::lane;
   RoundTrace t;
-  t.round = static_cast<int>(h.round[0]);
-  t.alignment_start = e.alignment_start[0];
-  t.straits_clause = st.straits_clause[0] != 0;
-  t.alliance_clause = st.alliance_clause[0] != 0;
-  t.soft_line = e.offer.soft_line[0] != 0;
-  t.islands_offered = static_cast<int>(e.offer.islands[0]);
-  t.ussr_accepts_declaration = e.offer.accepts_declaration[0] != 0;
-  t.matsumoto_proposes = e.matsumoto_proposes[0] != 0;
-  t.declaration_available = e.declaration_available[0] != 0;
-  t.fisheries_in_force = e.fisheries_in_force[0] != 0;
-  t.sg_min_islands = static_cast<int>(e.sg_min_islands_in_force[0]);
-  t.dulles_estimate = e.dulles.estimate[0];
-  t.gravity = e.dulles.gravity[0];
-  t.rewarded = e.dulles.rewarded[0] != 0;
-  t.reward = e.dulles.reward[0];
-  t.dulles_estimate_after = e.dulles.estimate_after[0];
-  t.coerced = e.dulles.coerced[0] != 0;
-  t.threat = st.threat[0];
-  t.alignment_after_dulles = e.alignment_after_dulles[0];
-  t.support_treaty = e.vote.support_treaty[0];
-  t.support_declaration = e.vote.support_declaration[0];
-  t.decision = e.treaty[0] != 0 ? Format::treaty : e.declaration[0] != 0 ? Format::declaration : Format::none;
-  t.okinawa = e.okinawa_claim[0] != 0 ? Okinawa::us_claim : Okinawa::residual;
-  t.fisheries_pressure = e.stall.fisheries[0] != 0;
-  t.shigemitsu_softened = e.stall.shigemitsu_softened[0] != 0;
-  t.cabinet_fell = e.stall.cabinet_fell[0] != 0;
-  t.deadline = e.stall.deadline[0] != 0;
-  t.alignment_end = st.alignment[0];
+  t.round = static_cast<int>(lane(h.round, 0));
+  t.alignment_start = lane(e.alignment_start, 0);
+  t.straits_clause = lane(st.straits_clause, 0) != 0;
+  t.alliance_clause = lane(st.alliance_clause, 0) != 0;
+  t.soft_line = lane(e.offer.soft_line, 0) != 0;
+  t.islands_offered = static_cast<int>(lane(e.offer.islands, 0));
+  t.ussr_accepts_declaration = lane(e.offer.accepts_declaration, 0) != 0;
+  t.matsumoto_proposes = lane(e.matsumoto_proposes, 0) != 0;
+  t.declaration_available = lane(e.declaration_available, 0) != 0;
+  t.fisheries_in_force = lane(e.fisheries_in_force, 0) != 0;
+  t.sg_min_islands = static_cast<int>(lane(e.sg_min_islands_in_force, 0));
+  t.dulles_estimate = lane(e.dulles.estimate, 0);
+  t.gravity = lane(e.dulles.gravity, 0);
+  t.rewarded = lane(e.dulles.rewarded, 0) != 0;
+  t.reward = lane(e.dulles.reward, 0);
+  t.dulles_estimate_after = lane(e.dulles.estimate_after, 0);
+  t.coerced = lane(e.dulles.coerced, 0) != 0;
+  t.threat = lane(st.threat, 0);
+  t.alignment_after_dulles = lane(e.alignment_after_dulles, 0);
+  t.support_treaty = lane(e.vote.support_treaty, 0);
+  t.support_declaration = lane(e.vote.support_declaration, 0);
+  t.decision = lane(e.treaty, 0) != 0        ? Format::treaty
+               : lane(e.declaration, 0) != 0 ? Format::declaration
+                                             : Format::none;
+  t.okinawa = lane(e.okinawa_claim, 0) != 0 ? Okinawa::us_claim : Okinawa::residual;
+  t.fisheries_pressure = lane(e.stall.fisheries, 0) != 0;
+  t.shigemitsu_softened = lane(e.stall.shigemitsu_softened, 0) != 0;
+  t.cabinet_fell = lane(e.stall.cabinet_fell, 0) != 0;
+  t.deadline = lane(e.stall.deadline, 0) != 0;
+  t.alignment_end = lane(st.alignment, 0);
   return t;
+}
+
+// A RunRecord is stored as four 64-bit words, byte by byte in the order of its members; the lanes
+// compute those words side by side (record_words) and the runs that ended copy theirs out.
+static_assert(sizeof(RunRecord) == 32 && offsetof(RunRecord, format) == 0 && offsetof(RunRecord, end_reason) == 1 &&
+              offsetof(RunRecord, alliance) == 2 && offsetof(RunRecord, okinawa) == 3 &&
+              offsetof(RunRecord, rounds) == 4 && offsetof(RunRecord, islands_promised) == 5 &&
+              offsetof(RunRecord, islands_transferred) == 6 && offsetof(RunRecord, straits_clause) == 7 &&
+              offsetof(RunRecord, alliance_clause) == 8 && offsetof(RunRecord, threat_round) == 9 &&
+              offsetof(RunRecord, shigemitsu_round) == 10 && offsetof(RunRecord, two_island_round) == 11 &&
+              offsetof(RunRecord, alignment) == 16 && offsetof(RunRecord, reward_total) == 24,
+              "the record's layout as record_words writes it");
+
+/// The record (MODEL.md §5) of the run in every lane, were it to end in this round, as the four
+/// 64-bit words of a RunRecord (little-endian bytes in member order; padding bytes zero).
+template <class L>
+std::array<typename L::U, 4> record_words(const RoundEvents<L>& e, const State<L>& st, const History<L>& h,
+                                          typename L::D alliance) {
+  using U = typename L::U;
+  using simd::to_uint;
+  const auto bit = [](typename L::M m, std::uint64_t v) { return std::bit_cast<U>(m) & v; };
+  const auto agreement = e.treaty | e.declaration;
+  const U format = bit(e.treaty, 2) | bit(e.declaration, 1);
+  // agreement 0; otherwise cabinet_fell 2 or deadline 1.
+  const U end_reason = bit(~agreement, 1) + bit(e.stall.cabinet_fell & ~agreement, 1);
+  const U islands = to_uint<L>(e.offer.islands);
+  const U promised = islands & std::bit_cast<U>(agreement);
+  const U transferred = islands & std::bit_cast<U>(e.treaty);
+  std::array<U, 4> w;
+  w[0] = format | (end_reason << 8) | (to_uint<L>(alliance) << 16) | (bit(e.okinawa_claim, 1) << 24) |
+         (to_uint<L>(h.round) << 32) | (promised << 40) | (transferred << 48) | (bit(st.straits_clause, 1) << 56);
+  w[1] = bit(st.alliance_clause, 1) | (to_uint<L>(h.threat_round) << 8) | (to_uint<L>(h.shigemitsu_round) << 16) |
+         (to_uint<L>(h.two_island_round) << 24);
+  w[2] = std::bit_cast<U>(st.alignment);
+  w[3] = std::bit_cast<U>(h.reward_total);
+  return w;
+}
+
+/// Lane i's record from record_words.
+template <class L>
+RunRecord record_of(int i, const std::array<typename L::U, 4>& words) {
+  const std::uint64_t w[4] = {simd::lane(words[0], i), simd::lane(words[1], i), simd::lane(words[2], i),
+                              simd::lane(words[3], i)};
+  RunRecord r;
+  std::memcpy(&r, w, sizeof r);
+  return r;
 }
 
 /// The record of the run in lane i, which ended in this round (MODEL.md §5).
 template <class L>
 RunRecord record_of(int i, const RoundEvents<L>& e, const State<L>& st, const History<L>& h,
                     typename L::D alliance) {
-  RunRecord r;
-  r.format = e.treaty[i] != 0 ? Format::treaty : e.declaration[i] != 0 ? Format::declaration : Format::none;
-  r.end_reason = (e.treaty[i] | e.declaration[i]) != 0 ? EndReason::agreement
-                 : e.stall.cabinet_fell[i] != 0        ? EndReason::cabinet_fell
-                                                       : EndReason::deadline;
-  r.alliance = static_cast<AllianceState>(static_cast<int>(alliance[i]));
-  r.okinawa = e.okinawa_claim[i] != 0 ? Okinawa::us_claim : Okinawa::residual;
-  r.rounds = static_cast<std::uint8_t>(h.round[i]);
-  const auto islands = static_cast<std::uint8_t>(e.offer.islands[i]);
-  r.islands_promised = r.format == Format::none ? 0 : islands;
-  r.islands_transferred = r.format == Format::treaty ? islands : 0;
-  r.straits_clause = st.straits_clause[i] != 0;
-  r.alliance_clause = st.alliance_clause[i] != 0;
-  r.threat_round = static_cast<std::uint8_t>(h.threat_round[i]);
-  r.shigemitsu_round = static_cast<std::uint8_t>(h.shigemitsu_round[i]);
-  r.two_island_round = static_cast<std::uint8_t>(h.two_island_round[i]);
-  r.alignment = st.alignment[i];
-  r.reward_total = h.reward_total[i];
-  return r;
+  return record_of<L>(i, record_words<L>(e, st, h, alliance));
 }
+
+/// The threat's credibility c of consecutive replicates, drawn a lane width of replicates at a
+/// time (one Philox block each) rather than for every lane at every refill.
+template <class L>
+class Credibilities {
+ public:
+  Credibilities(const Scenario& s, const engine::StreamKey& first) : s_(s), streams_(first), first_(first.replicate) {}
+
+  /// c of replicate first + k, for k = next, next + 1, ... (each asked for once, in order).
+  double take(std::uint32_t k) {
+    if (k >= end_) fill(k);
+    return value_[k - begin_];
+  }
+
+ private:
+  void fill(std::uint32_t k) {
+    streams_.assign((simd::splat_u<L>(std::uint64_t{first_} + k) + simd::iota<L>()) & 0xFFFFFFFFull);
+    const auto c = s_.dulles.credibility_min +
+                   (s_.dulles.credibility_max - s_.dulles.credibility_min) * RunDraws<L>::draw(streams_).credibility;
+    for (int i = 0; i < L::width; ++i) value_[i] = simd::lane(c, i);
+    begin_ = k;
+    end_ = k + L::width;
+  }
+
+  const Scenario& s_;
+  engine::LaneStreams<L> streams_;
+  std::uint32_t first_;
+  std::uint32_t begin_ = 0, end_ = 0;
+  double value_[L::width];
+};
 
 /// Runs replicates [first.replicate, first.replicate + count) of scenario `s` from the streams of
 /// (first.seed, first.point); writes out[k] for replicate first.replicate + k.
 template <class L, class Tracer>
 void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* out,
                Tracer& tracer) {
+  using D = typename L::D;
+  using U = typename L::U;
   using M = typename L::M;
+  constexpr std::uint32_t ALL = L::width == 32 ? ~0u : (1u << L::width) - 1;
+  const SupportTable japan(s);
   engine::LaneStreams<L> streams(first);
+  Credibilities<L> credibility(s, first);
   State<L> st = State<L>::initial(s, simd::splat<L>(0.0));
   History<L> h = History<L>::start();
-  M active = simd::splat_m<L>(false);
+  std::uint32_t active = 0;          // bit i: lane i has a run
+  std::uint32_t run_of[L::width]{};  // lane i's run: replicate first.replicate + run_of[i]
+  U replicates = simd::splat_u<L>(first.replicate);
   std::uint32_t next = 0;
   for (;;) {
-    // Lanes without a run take the next replicates and start them (substream 0: credibility c).
-    M fresh = simd::splat_m<L>(false);
-    for (int i = 0; i < L::width && next < count; ++i) {
-      if (active[i] != 0) continue;
-      fresh[i] = -1;
-      streams.assign(i, std::uint64_t{first.replicate} + next++);
-    }
-    if (simd::any<L>(fresh)) {
-      const auto c = s.dulles.credibility_min +
-                     (s.dulles.credibility_max - s.dulles.credibility_min) * RunDraws<L>::draw(streams).credibility;
-      st = State<L>::select(fresh, State<L>::initial(s, c), st);
-      h = History<L>::select(fresh, History<L>::start(), h);
+    // Lanes without a run take the next replicates, in lane order, and start them (credibility c).
+    if (active != ALL && next < count) {
+      std::uint32_t fresh = 0;
+      D c = simd::splat<L>(0.0);
+      for (std::uint32_t idle = ALL & ~active; idle != 0 && next < count; idle &= idle - 1) {
+        const int i = std::countr_zero(idle);
+        fresh |= 1u << i;
+        run_of[i] = next;
+        simd::set_lane(replicates, i, std::uint64_t{first.replicate} + next);
+        simd::set_lane(c, i, credibility.take(next));
+        ++next;
+      }
+      streams.assign(replicates);
+      const M fresh_m = simd::mask<L>(fresh);
+      st = State<L>::select(fresh_m, State<L>::initial(s, c), st);
+      h = History<L>::select(fresh_m, History<L>::start(), h);
       active |= fresh;
-      if constexpr (Tracer::enabled) tracer.start(c[0]);
+      if constexpr (Tracer::enabled) tracer.start(simd::lane(c, 0));
     }
-    if (!simd::any<L>(active)) break;
+    if (active == 0) break;
 
-    const RoundEvents<L> e = play_round<L>(s, st, active, h.round, RoundDraws<L>::draw(streams, h.round));
+    const RoundEvents<L> e = play_round<L>(s, japan, st, simd::mask<L>(active), h.round, RoundDraws<L>::draw(streams, h.round));
     h.note(e);
     if constexpr (Tracer::enabled) tracer.round(trace_round<L>(e, st, h));
 
-    if (simd::any<L>(e.ended)) {
+    if (const std::uint32_t ended = simd::bits<L>(e.ended); ended != 0) {
       const auto alliance = classify_alliance<L>(s, e.treaty, st.straits_clause, st.alliance_clause, st.alignment);
-      for (int i = 0; i < L::width; ++i) {
-        if (e.ended[i] != 0) out[streams.replicate()[i] - first.replicate] = record_of<L>(i, e, st, h, alliance);
+      const auto words = record_words<L>(e, st, h, alliance);
+      std::uint64_t w[4][L::width];
+      std::memcpy(w, words.data(), sizeof w);
+      for (std::uint32_t left = ended; left != 0; left &= left - 1) {
+        const int i = std::countr_zero(left);
+        const std::uint64_t record[4] = {w[0][i], w[1][i], w[2][i], w[3][i]};
+        std::memcpy(out + run_of[i], record, sizeof record);
       }
-      active &= ~e.ended;
+      active &= ~ended;
     }
     h.round = h.round + 1.0;
   }
@@ -198,8 +279,12 @@ void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t 
 void run_block(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point, std::uint64_t rep_begin,
                std::uint32_t count, RunRecord* out);
 
-/// The same with a given lane width: 1 (portable), 4 (needs AVX2) or 8 (needs AVX-512); false if
-/// this CPU or build lacks it. Every width gives the same records.
+/// The lane widths of the kernels: 1 (portable), 8 (AVX2: two groups of 4 lanes) and 16
+/// (AVX-512: two groups of 8).
+inline constexpr int KERNEL_WIDTHS[] = {1, 8, 16};
+
+/// The same with a given lane width (one of KERNEL_WIDTHS); false if this CPU or build lacks it.
+/// Every width gives the same records.
 bool run_block_width(int width, const Scenario& s, std::uint64_t seed, std::uint32_t stream_point,
                      std::uint64_t rep_begin, std::uint32_t count, RunRecord* out);
 

@@ -101,8 +101,8 @@ struct RoundEvents {
 /// Round `round` of MODEL.md §2 in the lanes of `active`: updates the state `st` and returns what
 /// happened. Lanes outside `active` compute too, but nothing of theirs is kept.
 template <class L>
-RoundEvents<L> play_round(const Scenario& s, State<L>& st, typename L::M active, typename L::D round,
-                          const RoundDraws<L>& draw) {
+RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, State<L>& st, typename L::M active,
+                          typename L::D round, const RoundDraws<L>& draw) {
   RoundEvents<L> e;
   e.alignment_start = st.alignment;
 
@@ -115,14 +115,16 @@ RoundEvents<L> play_round(const Scenario& s, State<L>& st, typename L::M active,
   e.declaration_available = e.offer.accepts_declaration & e.matsumoto_proposes;
 
   // 3. Dulles: rewards when the treaty's estimated threat is grave, then coercion if not enough.
-  e.dulles = dulles_act<L>(s, st, active, round, e.offer.islands, s.dulles.estimate_noise_sd * draw.estimate_error,
+  // (Japan's view of the treaty on offer is the same for his estimates and the vote, but A and q.)
+  const TreatyOffer<L> treaty = treaty_offer<L>(s, japan, st, e.offer.islands);
+  e.dulles = dulles_act<L>(s, japan, treaty, st, active, round, s.dulles.estimate_noise_sd * draw.estimate_error,
                            s.dulles.estimate_noise_sd * draw.estimate_error_after);
   e.alignment_after_dulles = st.alignment;
   e.fisheries_in_force = st.fisheries;
   e.sg_min_islands_in_force = st.sg_min_islands;
 
   // 4. Japan votes on the state Dulles left; a treaty or a declaration ends the run.
-  e.vote = japan_vote<L>(s, st, e.offer.islands, e.declaration_available,
+  e.vote = japan_vote<L>(s, japan, treaty, st, e.offer.islands, e.declaration_available,
                          s.japan.vote_noise_sd * draw.vote_noise_treaty,
                          s.japan.vote_noise_sd * draw.vote_noise_declaration);
   e.treaty = active & e.vote.treaty;

@@ -33,7 +33,9 @@ struct State {
     st.straits_clause = simd::splat_m<L>(s.soviet.straits_clause);
     st.alliance_clause = simd::splat_m<L>(s.soviet.alliance_clause);
     st.fisheries = simd::splat_m<L>(false);
-    st.sg_min_islands = simd::splat<L>(s.japan.factions[SG].min_islands);
+    // m_SG: the softening faction's minimum; with none, 0, which never softens (§2.5 needs 4).
+    const int softens = s.japan.factions.softens;
+    st.sg_min_islands = simd::splat<L>(softens >= 0 ? s.japan.factions.list[static_cast<std::size_t>(softens)].min_islands : 0);
     st.threat = simd::splat<L>(0.0);
     st.threat_issued = simd::splat_m<L>(false);
     st.credibility = credibility;
@@ -44,61 +46,92 @@ struct State {
   static State select(M m, const State& a, const State& b) {
     State st;
     st.alignment = simd::sel<L>(m, a.alignment, b.alignment);
-    st.straits_clause = m ? a.straits_clause : b.straits_clause;
-    st.alliance_clause = m ? a.alliance_clause : b.alliance_clause;
-    st.fisheries = m ? a.fisheries : b.fisheries;
+    st.straits_clause = simd::sel_m<L>(m, a.straits_clause, b.straits_clause);
+    st.alliance_clause = simd::sel_m<L>(m, a.alliance_clause, b.alliance_clause);
+    st.fisheries = simd::sel_m<L>(m, a.fisheries, b.fisheries);
     st.sg_min_islands = simd::sel<L>(m, a.sg_min_islands, b.sg_min_islands);
     st.threat = simd::sel<L>(m, a.threat, b.threat);
-    st.threat_issued = m ? a.threat_issued : b.threat_issued;
+    st.threat_issued = simd::sel_m<L>(m, a.threat_issued, b.threat_issued);
     st.credibility = simd::sel<L>(m, a.credibility, b.credibility);
     return st;
   }
 };
 
-/// The sum of the faction weights (support is normalised by it). A template, like everything the
-/// kernels use, so that each instruction set gets its own copy.
+/// Japan's factions as the support sums use them (§3), derived once from the scenario. With
+/// x_f = λ u_f, each faction's logistic 1 / (1 + e^(-x_f)) is 1 / (1 + 2^(t_f)) with
+/// t_f = -x_f log2 e, which is linear in the state:
+///   treaty:       t_f = territory_f (m_f - T) - side_f(F) + alliance_f A damage + okinawa_f q
+///   declaration:  t_f = alliance_f A damage_declaration - side_f(F)
+/// where the coefficients are the saliences times λ log2 e (territory also / 4, side also times
+/// carrots (1 + fisheries_boost F)), and the weights are normalised by their sum.
+struct SupportTable {
+  explicit SupportTable(const Scenario& s);  // agents/kernel.cpp (one copy, compiled portable)
+  std::size_t count = 0;                     ///< the scenario's factions
+  std::size_t softens = 0;                   ///< the faction whose minimum is m_SG, or count (none)
+  double weight[MAX_FACTIONS]{};             ///< w_f / sum of w
+  double min_islands[MAX_FACTIONS]{};        ///< m_f
+  double territory[MAX_FACTIONS]{};          ///< λ log2(e) a_T / 4
+  double side[2][MAX_FACTIONS]{};            ///< λ log2(e) a_side carrots (1 + fisheries_boost F), F = 0, 1
+  double alliance[MAX_FACTIONS]{};           ///< λ log2(e) a_A
+  double okinawa[MAX_FACTIONS]{};            ///< λ log2(e) a_Ok
+};
+
+/// Japan's view of the treaty on offer in one round (§3): the part of each faction's t_f that
+/// stays fixed while Dulles acts and Japan votes (T, F and m_SG change only outside them), and the
+/// alliance damage of the treaty (its clauses S, N were settled before).
 template <class L>
-double total_weight(const Scenario& s) {
-  double total = 0.0;
-  for (const Faction& f : s.japan.factions) total += f.weight;
-  return total;
+struct TreatyOffer {
+  typename L::D base[MAX_FACTIONS];  ///< territory_f (m_f - T) - side_f(F)
+  typename L::D damage;              ///< damage_treaty + damage_straits S + damage_alliance_clause N
+};
+
+template <class L>
+TreatyOffer<L> treaty_offer(const Scenario& s, const SupportTable& japan, const State<L>& st, typename L::D islands) {
+  using D = typename L::D;
+  TreatyOffer<L> o;
+  o.damage = s.japan.damage_treaty + s.japan.damage_straits * simd::as_double<L>(st.straits_clause) +
+             s.japan.damage_alliance_clause * simd::as_double<L>(st.alliance_clause);
+  for (std::size_t f = 0; f < japan.count; ++f) {
+    const D m = f == japan.softens ? st.sg_min_islands : simd::splat<L>(japan.min_islands[f]);
+    const D side = simd::sel<L>(st.fisheries, simd::splat<L>(japan.side[1][f]), simd::splat<L>(japan.side[0][f]));
+    o.base[f] = japan.territory[f] * (m - islands) - side;
+  }
+  return o;
 }
 
-/// Japan's support W for a treaty with T islands (§3).
+/// Japan's support W for the treaty on offer (§3), in the current state (A, q).
 template <class L>
-typename L::D support_treaty(const Scenario& s, const State<L>& st, typename L::D islands) {
-  using D = typename L::D;
-  const D damage = s.japan.damage_treaty + s.japan.damage_straits * simd::as_double<L>(st.straits_clause) +
-                   s.japan.damage_alliance_clause * simd::as_double<L>(st.alliance_clause);
-  const D pressure = 1.0 + s.soviet.fisheries_boost * simd::as_double<L>(st.fisheries);
-  const D exposure = st.alignment * damage;
-  D x[FACTION_COUNT];
-  double weights[FACTION_COUNT];
-  for (std::size_t i = 0; i < FACTION_COUNT; ++i) {
-    const Faction& f = s.japan.factions[i];
-    const D m = i == SG ? st.sg_min_islands : simd::splat<L>(f.min_islands);
-    const D u = (f.territory * 0.25) * (islands - m) + (f.side * s.soviet.carrots) * pressure -
-                f.alliance * exposure - f.okinawa * st.threat;
-    x[i] = s.japan.logit_sharpness * u;
-    weights[i] = f.weight;
+typename L::D support_treaty(const SupportTable& japan, const TreatyOffer<L>& offer, const State<L>& st) {
+  const typename L::D exposure = st.alignment * offer.damage;
+  simd::LogisticSum<L> sum;
+  for (std::size_t f = 0; f < japan.count; ++f) {
+    sum.add(japan.weight[f], (offer.base[f] + japan.alliance[f] * exposure) + japan.okinawa[f] * st.threat);
   }
-  return simd::weighted_logistic_sum<L>(x, weights) * (1.0 / total_weight<L>(s));
+  return sum.value();
 }
 
 /// Japan's support W for the declaration formula (§3): territory shelved, no Okinawa term.
 template <class L>
-typename L::D support_declaration(const Scenario& s, const State<L>& st) {
-  using D = typename L::D;
-  const D pressure = 1.0 + s.soviet.fisheries_boost * simd::as_double<L>(st.fisheries);
-  const D exposure = st.alignment * s.japan.damage_declaration;
-  D x[FACTION_COUNT];
-  double weights[FACTION_COUNT];
-  for (std::size_t i = 0; i < FACTION_COUNT; ++i) {
-    const Faction& f = s.japan.factions[i];
-    x[i] = s.japan.logit_sharpness * ((f.side * s.soviet.carrots) * pressure - f.alliance * exposure);
-    weights[i] = f.weight;
+typename L::D support_declaration(const Scenario& s, const SupportTable& japan, const State<L>& st) {
+  const typename L::D exposure = st.alignment * s.japan.damage_declaration;
+  simd::LogisticSum<L> sum;
+  for (std::size_t f = 0; f < japan.count; ++f) {
+    const auto side = simd::sel<L>(st.fisheries, simd::splat<L>(japan.side[1][f]), simd::splat<L>(japan.side[0][f]));
+    sum.add(japan.weight[f], japan.alliance[f] * exposure - side);
   }
-  return simd::weighted_logistic_sum<L>(x, weights) * (1.0 / total_weight<L>(s));
+  return sum.value();
+}
+
+/// The same supports from the scenario alone, for a treaty with T islands (tests and benchmarks;
+/// the round derives the table once per block and the offer once per round).
+template <class L>
+typename L::D support_treaty(const Scenario& s, const State<L>& st, typename L::D islands) {
+  const SupportTable japan(s);
+  return support_treaty<L>(japan, treaty_offer<L>(s, japan, st, islands), st);
+}
+template <class L>
+typename L::D support_declaration(const Scenario& s, const State<L>& st) {
+  return support_declaration<L>(s, SupportTable(s), st);
 }
 
 /// §2.1: from round 2 each clause still demanded is dropped when its draw falls below its hazard.
@@ -167,20 +200,20 @@ struct DullesAction {
 /// §2.3: rewards, then (only after rewarding) coercion, in the lanes of `active`. `error1`,
 /// `error2` are his two estimate errors (already scaled by estimate_noise_sd).
 template <class L>
-DullesAction<L> dulles_act(const Scenario& s, State<L>& st, typename L::M active, typename L::D round,
-                           typename L::D islands, typename L::D error1, typename L::D error2) {
+DullesAction<L> dulles_act(const Scenario& s, const SupportTable& japan, const TreatyOffer<L>& offer, State<L>& st,
+                           typename L::M active, typename L::D round, typename L::D error1, typename L::D error2) {
   using simd::sel;
   using simd::splat;
   DullesAction<L> a;
   a.gravity = gravity<L>(s, st);
-  a.estimate = dulles_estimate<L>(s, support_treaty<L>(s, st, islands), error1);
+  a.estimate = dulles_estimate<L>(s, support_treaty<L>(japan, offer, st), error1);
   a.rewarded = active & (a.estimate * a.gravity > s.dulles.bind_threshold);
   const auto suez = round >= static_cast<double>(s.dulles.suez_round);
   const auto power = s.dulles.reward_power * sel<L>(suez, splat<L>(s.dulles.suez_factor), splat<L>(1.0));
   a.reward = sel<L>(a.rewarded, power, splat<L>(0.0));
   st.alignment = sel<L>(a.rewarded, simd::min<L>(splat<L>(1.0), st.alignment + s.dulles.reward_gain * power),
                         st.alignment);
-  a.estimate_after = dulles_estimate<L>(s, support_treaty<L>(s, st, islands), error2);
+  a.estimate_after = dulles_estimate<L>(s, support_treaty<L>(japan, offer, st), error2);
   a.coerced = a.rewarded & (a.estimate_after * a.gravity > s.dulles.coerce_threshold) & ~st.threat_issued &
               simd::splat_m<L>(s.dulles.threat_strength > 0.0);
   st.threat_issued |= a.coerced;
@@ -188,6 +221,14 @@ DullesAction<L> dulles_act(const Scenario& s, State<L>& st, typename L::M active
   const double backlash = s.dulles.backlash * s.dulles.threat_strength * (1.0 - s.dulles.tact);
   st.alignment = sel<L>(a.coerced, simd::max<L>(splat<L>(0.0), st.alignment - backlash), st.alignment);
   return a;
+}
+
+/// The same for a treaty of T islands, from the scenario alone (tests).
+template <class L>
+DullesAction<L> dulles_act(const Scenario& s, State<L>& st, typename L::M active, typename L::D round,
+                           typename L::D islands, typename L::D error1, typename L::D error2) {
+  const SupportTable japan(s);
+  return dulles_act<L>(s, japan, treaty_offer<L>(s, japan, st, islands), st, active, round, error1, error2);
 }
 
 /// Japan's decision in one round (§2.4).
@@ -201,18 +242,28 @@ struct Vote {
 
 /// §2.4: `noise_t`, `noise_d` are the realized-support noises (already scaled by vote_noise_sd).
 template <class L>
-Vote<L> japan_vote(const Scenario& s, const State<L>& st, typename L::D islands,
-                   typename L::M declaration_available, typename L::D noise_t, typename L::D noise_d) {
+Vote<L> japan_vote(const Scenario& s, const SupportTable& japan, const TreatyOffer<L>& offer, const State<L>& st,
+                   typename L::D islands, typename L::M declaration_available, typename L::D noise_t,
+                   typename L::D noise_d) {
   Vote<L> v;
   const double theta = s.japan.ratify_threshold;
-  v.support_treaty = support_treaty<L>(s, st, islands) + noise_t;
-  v.support_declaration = support_declaration<L>(s, st) + noise_d;
+  v.support_treaty = support_treaty<L>(japan, offer, st) + noise_t;
+  v.support_declaration = support_declaration<L>(s, japan, st) + noise_d;
   const auto treaty_ok = (islands > 0.0) & (v.support_treaty >= theta);
   const auto declaration_ok = declaration_available & (v.support_declaration >= theta);
   // Both acceptable: the larger realized support, the treaty on a tie.
   v.treaty = treaty_ok & (~declaration_ok | (v.support_treaty >= v.support_declaration));
   v.declaration = declaration_ok & ~v.treaty;
   return v;
+}
+
+/// The same for a treaty of T islands, from the scenario alone (tests).
+template <class L>
+Vote<L> japan_vote(const Scenario& s, const State<L>& st, typename L::D islands, typename L::M declaration_available,
+                   typename L::D noise_t, typename L::D noise_d) {
+  const SupportTable japan(s);
+  return japan_vote<L>(s, japan, treaty_offer<L>(s, japan, st, islands), st, islands, declaration_available, noise_t,
+                       noise_d);
 }
 
 /// §2.4: alignment after a treaty, and whether the US claims Okinawa (draw u_okinawa), in the

@@ -19,11 +19,25 @@ using agents::TugOfWar;
 
 namespace {
 
+// The baseline with `count` factions: the baseline's five, then made-up ones (distinct weights,
+// minima and saliences) up to MAX_FACTIONS; SG still softens.
+Scenario with_factions(std::size_t count) {
+  Scenario s;
+  s.japan.factions.count = count;
+  for (std::size_t i = 5; i < count; ++i) {
+    const double k = static_cast<double>(i);
+    s.japan.factions.list[i] = {0.05 + 0.01 * k, static_cast<int>(i % 3) * 2, 0.1 * (k - 4), 0.07 * k, 1.5 - 0.1 * k, 0.3};
+  }
+  return s;
+}
+
 // The bare loop: the model's block function over consecutive replicates, records discarded
-// (the ceiling the engine is measured against). Arg = lane width (1, 4, 8).
-void BM_Model_RunBlock(benchmark::State& state) {
-  const Scenario s;
-  const int width = static_cast<int>(state.range(0));
+// (the ceiling the engine is measured against). Besides runs/s it counts what a run must do, so
+// that the time per run can be read against the work: rounds per run, and per run the Philox
+// blocks (4 per round, 1 for the credibility), the logistic terms of Japan's support (4 supports
+// per round, one term per faction), the normal CDFs (Dulles's 2 estimates per round) and the
+// Box-Muller pairs (3 per round).
+void run_block_loop(benchmark::State& state, const Scenario& s, int width) {
   constexpr std::uint32_t BLOCK = 2048;
   std::vector<agents::RunRecord> out(BLOCK);
   std::uint64_t rep = 0;
@@ -37,10 +51,25 @@ void BM_Model_RunBlock(benchmark::State& state) {
     for (const auto& r : out) rounds += r.rounds;
     benchmark::DoNotOptimize(out.data());
   }
+  const double runs = static_cast<double>(state.iterations() * BLOCK);
+  const double per_run = static_cast<double>(rounds) / runs;
   state.SetItemsProcessed(state.iterations() * BLOCK);
-  state.counters["mean_rounds"] = static_cast<double>(rounds) / static_cast<double>(state.iterations() * BLOCK);
+  state.counters["mean_rounds"] = per_run;
+  state.counters["philox_blocks"] = 4.0 * per_run + 1.0;
+  state.counters["logistic_terms"] = 4.0 * static_cast<double>(s.japan.factions.count) * per_run;
+  state.counters["normal_cdfs"] = 2.0 * per_run;
+  state.counters["box_muller_pairs"] = 3.0 * per_run;
 }
-BENCHMARK(BM_Model_RunBlock)->Arg(1)->Arg(4)->Arg(8);
+
+// Arg = lane width (1, 8, 16); the baseline (5 factions).
+void BM_Model_RunBlock(benchmark::State& state) { run_block_loop(state, Scenario{}, static_cast<int>(state.range(0))); }
+BENCHMARK(BM_Model_RunBlock)->Arg(1)->Arg(8)->Arg(16);
+
+// Args = lane width, number of factions (issue 17: any number up to 16 at full speed).
+void BM_Model_RunBlock_Factions(benchmark::State& state) {
+  run_block_loop(state, with_factions(static_cast<std::size_t>(state.range(1))), static_cast<int>(state.range(0)));
+}
+BENCHMARK(BM_Model_RunBlock_Factions)->ArgsProduct({{1, 8, 16}, {1, 5, 12, 16}});
 
 // One run at a time through the generic per-run interface.
 void BM_Model_Run(benchmark::State& state) {
@@ -138,18 +167,20 @@ void BM_Philox_Lane_Round(benchmark::State& state) {
 }
 BENCHMARK(BM_Philox_Lane_Round);
 
-// Japan's support for a treaty, one lane (5 factions' logistic responses).
+// Japan's support for a treaty, one lane, as the round computes it (the table derived once per
+// block, the treaty's fixed part once per round). Arg = number of factions (one logistic each).
 void BM_Support_Treaty_Lane(benchmark::State& state) {
-  const Scenario s;
+  const Scenario s = with_factions(static_cast<std::size_t>(state.range(0)));
+  const agents::SupportTable japan(s);
   auto st = agents::State<L1>::initial(s, simd::splat<L1>(0.4));
-  const auto islands = simd::splat<L1>(2.0);
+  const auto offer = agents::treaty_offer<L1>(s, japan, st, simd::splat<L1>(2.0));
   for (auto _ : state) {
     st.alignment = st.alignment + 1e-9;
-    benchmark::DoNotOptimize(agents::support_treaty<L1>(s, st, islands));
+    benchmark::DoNotOptimize(agents::support_treaty<L1>(japan, offer, st));
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_Support_Treaty_Lane);
+BENCHMARK(BM_Support_Treaty_Lane)->Arg(5)->Arg(12);
 
 // The distributions the kernel uses, one lane: two normals (Box-Muller), the normal CDF, a uniform.
 void BM_BoxMuller_Lane(benchmark::State& state) {

@@ -42,7 +42,9 @@ class LaneStreams {
         replicate_(simd::splat_u<L>(key.replicate)) {}
 
   /// Lane `lane` now reads the stream of replicate `replicate` (< 2^32) of the same point.
-  void assign(int lane, std::uint64_t replicate) noexcept { replicate_[lane] = replicate; }
+  void assign(int lane, std::uint64_t replicate) noexcept { simd::set_lane(replicate_, lane, replicate); }
+  /// Lane i now reads the stream of replicate replicates[i] (< 2^32) of the same point.
+  void assign(const U& replicates) noexcept { replicate_ = replicates; }
 
   /// The replicate each lane reads.
   const U& replicate() const noexcept { return replicate_; }

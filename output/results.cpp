@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -249,6 +250,7 @@ ResultsWriter::ResultsWriter(const std::string& path, const engine::FieldLayout&
 void ResultsWriter::open_columns() {
   category_values_.clear();
   category_wide_.clear();
+  category_identity_.clear();
   for (const auto& f : layout_.categorical) {
     const bool numeric = numeric_categories(f);
     category_wide_.push_back(H5Tequal(stored_type(f, numeric), H5T_STD_U16LE) > 0);
@@ -258,6 +260,9 @@ void ResultsWriter::open_columns() {
       if (numeric) parse_int(f.categories[c], v);
       values.push_back(v);
     }
+    bool identity = true;
+    for (std::size_t c = 0; c < values.size(); ++c) identity = identity && values[c] == static_cast<std::int64_t>(c);
+    category_identity_.push_back(identity);
     category_values_.push_back(std::move(values));
   }
   {
@@ -355,16 +360,38 @@ void ResultsWriter::append_runs(std::span<const engine::Block> blocks,
     for (std::uint32_t k = 0; k < b.count; ++k) u32[i++] = static_cast<std::uint32_t>(b.replicate_begin + k);
   }
   h5::append(columns_[1], H5T_NATIVE_UINT32, u32.data(), n);
-  // Buffers in exactly the stored types, so HDF5 copies instead of converting element by element.
+  // Buffers in exactly the stored types, so HDF5 copies instead of converting element by element;
+  // filled a tile of rows at a time (the tile's records stay in the L1 cache while every column
+  // takes its values), with no table lookup for columns that store category indices as they are.
+  narrow_.resize(nc * n);
+  wide_.resize(nc * n);
+  constexpr std::size_t TILE = 512;
+  for (std::size_t r0 = 0; r0 < n; r0 += TILE) {
+    const std::size_t r1 = std::min(n, r0 + TILE);
+    for (std::size_t c = 0; c < nc; ++c) {
+      const std::uint16_t* in = categories.data() + c;
+      if (category_identity_[c] && !category_wide_[c]) {
+        std::uint8_t* out = narrow_.data() + c * n;
+        for (std::size_t r = r0; r < r1; ++r) out[r] = static_cast<std::uint8_t>(in[r * nc]);
+      } else if (category_identity_[c]) {
+        std::uint16_t* out = wide_.data() + c * n;
+        for (std::size_t r = r0; r < r1; ++r) out[r] = in[r * nc];
+      } else if (category_wide_[c]) {
+        const std::int64_t* map = category_values_[c].data();
+        std::uint16_t* out = wide_.data() + c * n;
+        for (std::size_t r = r0; r < r1; ++r) out[r] = static_cast<std::uint16_t>(map[in[r * nc]]);
+      } else {
+        const std::int64_t* map = category_values_[c].data();
+        std::uint8_t* out = narrow_.data() + c * n;
+        for (std::size_t r = r0; r < r1; ++r) out[r] = static_cast<std::uint8_t>(map[in[r * nc]]);
+      }
+    }
+  }
   for (std::size_t c = 0; c < nc; ++c) {
-    const auto& map = category_values_[c];
     if (category_wide_[c]) {
-      u16.resize(n);
-      for (std::size_t r = 0; r < n; ++r) u16[r] = static_cast<std::uint16_t>(map[categories[r * nc + c]]);
-      h5::append(columns_[2 + c], H5T_NATIVE_UINT16, u16.data(), n);
+      h5::append(columns_[2 + c], H5T_NATIVE_UINT16, wide_.data() + c * n, n);
     } else {
-      for (std::size_t r = 0; r < n; ++r) u8[r] = static_cast<std::uint8_t>(map[categories[r * nc + c]]);
-      h5::append(columns_[2 + c], H5T_NATIVE_UINT8, u8.data(), n);
+      h5::append(columns_[2 + c], H5T_NATIVE_UINT8, narrow_.data() + c * n, n);
     }
   }
   std::vector<float> f32;
@@ -459,6 +486,15 @@ void ResultsWriter::checkpoint(const std::vector<engine::Summary>& summaries, st
   h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_ + ": cannot flush");
   sync_to_disk();
   reach(WriterProbe::Step::checkpoint_done);
+}
+
+void ResultsWriter::start_writeback() noexcept {
+#ifdef __linux__
+  void* handle = nullptr;
+  if (file_.valid() && H5Fget_vfd_handle(file_, H5P_DEFAULT, &handle) >= 0 && handle != nullptr) {
+    (void)::sync_file_range(*static_cast<int*>(handle), 0, 0, SYNC_FILE_RANGE_WRITE);
+  }
+#endif
 }
 
 void ResultsWriter::sync_to_disk() {

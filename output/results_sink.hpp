@@ -55,6 +55,10 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
     if (std::chrono::duration<double>(now - last_).count() >= interval_) {
       writer_.checkpoint(summaries_, runs_done_, wall_seconds(), false);
       last_ = now;
+    } else {
+      // The disk writes what was appended while the simulation goes on, rather than all of it
+      // at the checkpoint's fsync, during which the simulation would wait for this thread.
+      writer_.start_writeback();
     }
   }
 

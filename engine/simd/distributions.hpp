@@ -4,12 +4,16 @@
 #include "engine/simd/lanes.hpp"
 #include "engine/simd/math.hpp"
 
+#include <bit>
+#include <cstdint>
+
 namespace wedge::engine::simd {
 
 /// A uniform in (0, 1) from a 32-bit word: (w + 1/2) / 2^32.
 template <class L>
 inline typename L::D uniform(typename L::U word) {
-  return (to_double<L>(word) + 0.5) * 0x1p-32;
+  // (2^52 + w) - (2^52 - 1/2) = w + 1/2 exactly: to_double and the + 1/2 in one subtraction.
+  return (std::bit_cast<typename L::D>(word | std::bit_cast<std::uint64_t>(TWO52)) - (TWO52 - 0.5)) * 0x1p-32;
 }
 
 /// A uniform in [0, 1) with 53 random bits from two 32-bit words.

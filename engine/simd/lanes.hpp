@@ -1,11 +1,18 @@
 #pragma once
-/// Lanes: W values side by side in GCC vector types (W = 1, 4, 8), for running W independent
-/// computations (e.g. W Monte Carlo runs) at once, with the basic operations, selects and exact
-/// conversions that the SIMD maths (math.hpp), the generator (philox.hpp) and models build on.
-/// Every operation is an IEEE-754 basic operation or integer bit manipulation on one lane, so
-/// every lane computes the same bits whatever the width, the instruction set or the compiler's
-/// vectorisation, provided the build forbids FMA contraction (the wedge::determinism target:
-/// docs/design.md, "Determinism").
+/// Lanes: W values side by side (W = 1, 4, 8, 16), for running W independent computations (e.g.
+/// W Monte Carlo runs) at once, with the basic operations, selects and exact conversions that the
+/// SIMD maths (math.hpp), the generator (philox.hpp) and models build on. Every operation is an
+/// IEEE-754 basic operation or integer bit manipulation on one lane, so every lane computes the
+/// same bits whatever the width, the instruction set or the compiler's vectorisation, provided
+/// the build forbids FMA contraction (the wedge::determinism target: docs/design.md,
+/// "Determinism").
+///
+/// A lane type is either one GCC vector (W up to the instruction set's register width: 1 for the
+/// portable build, 4 doubles for AVX2, 8 for AVX-512) or a Pair of them (twice that width): two
+/// independent groups of lanes whose every operation is issued side by side, so that the long
+/// dependency chains of exp, the polynomials and Philox of one group overlap with the other's.
+/// (GCC's own vectors wider than the hardware's registers would do the arithmetic in halves too,
+/// but it scalarises their comparisons and selects: hence Pair.)
 ///
 /// Everything here is a template on the lane type, so each (width, instruction set) pair is
 /// instantiated in exactly one translation unit, compiled for its instruction set; no function
@@ -13,6 +20,8 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
@@ -23,15 +32,118 @@ namespace wedge::engine::simd {
 /// Instruction sets a lane type is compiled for (see above).
 enum Isa : int { PORTABLE = 0, AVX2 = 2, AVX512 = 3 };
 
+/// Two native vectors operated on side by side (see above). Element i < native width is in `lo`.
+template <class N>
+struct Pair {
+  N lo, hi;
+  static constexpr int half = static_cast<int>(sizeof(N) / sizeof(N{}[0]));
+  /// Element i (read only; write with set_lane).
+  auto operator[](int i) const { return i < half ? lo[i] : hi[i - half]; }
+};
+
+template <class T>
+inline constexpr bool is_pair = false;
+template <class N>
+inline constexpr bool is_pair<Pair<N>> = true;
+
+// Every operator of the GCC vectors, half by half, with vectors or scalars on either side.
+#define WEDGE_PAIR_BINARY(OP)                                                                       \
+  template <class N>                                                                                \
+  inline auto operator OP(const Pair<N>& a, const Pair<N>& b) {                                     \
+    return Pair<decltype(a.lo OP b.lo)>{a.lo OP b.lo, a.hi OP b.hi};                                \
+  }                                                                                                 \
+  template <class N, class S>                                                                       \
+    requires std::is_arithmetic_v<S>                                                                \
+  inline auto operator OP(const Pair<N>& a, S b) {                                                  \
+    return Pair<decltype(a.lo OP b)>{a.lo OP b, a.hi OP b};                                         \
+  }                                                                                                 \
+  template <class N, class S>                                                                       \
+    requires std::is_arithmetic_v<S>                                                                \
+  inline auto operator OP(S a, const Pair<N>& b) {                                                  \
+    return Pair<decltype(a OP b.lo)>{a OP b.lo, a OP b.hi};                                         \
+  }
+WEDGE_PAIR_BINARY(+)
+WEDGE_PAIR_BINARY(-)
+WEDGE_PAIR_BINARY(*)
+WEDGE_PAIR_BINARY(/)
+WEDGE_PAIR_BINARY(&)
+WEDGE_PAIR_BINARY(|)
+WEDGE_PAIR_BINARY(^)
+WEDGE_PAIR_BINARY(<<)
+WEDGE_PAIR_BINARY(>>)
+WEDGE_PAIR_BINARY(<)
+WEDGE_PAIR_BINARY(<=)
+WEDGE_PAIR_BINARY(>)
+WEDGE_PAIR_BINARY(>=)
+WEDGE_PAIR_BINARY(==)
+WEDGE_PAIR_BINARY(!=)
+#undef WEDGE_PAIR_BINARY
+
+#define WEDGE_PAIR_ASSIGN(OP)                                        \
+  template <class N, class B>                                        \
+  inline Pair<N>& operator OP##=(Pair<N>& a, const B& b) {           \
+    a = a OP b;                                                      \
+    return a;                                                        \
+  }
+WEDGE_PAIR_ASSIGN(+)
+WEDGE_PAIR_ASSIGN(-)
+WEDGE_PAIR_ASSIGN(*)
+WEDGE_PAIR_ASSIGN(&)
+WEDGE_PAIR_ASSIGN(|)
+#undef WEDGE_PAIR_ASSIGN
+
+template <class N>
+inline Pair<N> operator-(const Pair<N>& a) {
+  return {-a.lo, -a.hi};
+}
+template <class N>
+inline Pair<N> operator~(const Pair<N>& a) {
+  return {~a.lo, ~a.hi};
+}
+
+namespace detail {
+/// A GCC vector of N elements of T. (A typedef with a dependent vector_size passed on as a
+/// template argument loses its attribute; one named through a class does not.)
+template <class T, int N>
+struct Vector {
+  typedef T type __attribute__((vector_size(sizeof(T) * N)));
+};
+/// One vector of W elements, or a Pair of two of NATIVE.
+template <class T, int W, int NATIVE>
+struct LaneType {
+  using type = Pair<typename Vector<T, NATIVE>::type>;
+};
+template <class T, int W>
+struct LaneType<T, W, W> {
+  using type = typename Vector<T, W>::type;
+};
+}  // namespace detail
+
 /// W lanes: D = doubles, U = 64-bit unsigned integers, M = masks (-1 true, 0 false).
 template <int W, int ISA = PORTABLE>
 struct Lanes {
   static constexpr int width = W;
   static constexpr int isa = ISA;
-  typedef double D __attribute__((vector_size(8 * W)));
-  typedef std::uint64_t U __attribute__((vector_size(8 * W)));
-  typedef std::int64_t M __attribute__((vector_size(8 * W)));
+  /// Lanes per hardware vector: the instruction set's register width (any W for portable code).
+  static constexpr int native = ISA == AVX512 ? 8 : ISA == AVX2 ? 4 : W;
+  static_assert(W == native || W == 2 * native, "a lane type is one native vector or a pair of them");
+  using ND = typename detail::Vector<double, native>::type;  ///< one hardware vector of doubles
+  using NU = typename detail::Vector<std::uint64_t, native>::type;
+  using NM = typename detail::Vector<std::int64_t, native>::type;
+  using D = typename detail::LaneType<double, W, native>::type;
+  using U = typename detail::LaneType<std::uint64_t, W, native>::type;
+  using M = typename detail::LaneType<std::int64_t, W, native>::type;
 };
+
+/// m ? a : b, lane by lane, for any lane type (m a mask of the same width).
+template <class V, class K>
+inline V select(const K& m, const V& a, const V& b) {
+  if constexpr (is_pair<V>) {
+    return {select(m.lo, a.lo, b.lo), select(m.hi, a.hi, b.hi)};
+  } else {
+    return m ? a : b;
+  }
+}
 
 template <class L>
 inline typename L::D splat(double x) {
@@ -48,22 +160,100 @@ inline typename L::M splat_m(bool b) {
 /// m ? a : b, lane by lane.
 template <class L>
 inline typename L::D sel(typename L::M m, typename L::D a, typename L::D b) {
-  return m ? a : b;
+  return select(m, a, b);
 }
 template <class L>
 inline typename L::U sel_u(typename L::M m, typename L::U a, typename L::U b) {
-  return m ? a : b;
+  return select(m, a, b);
+}
+template <class L>
+inline typename L::M sel_m(typename L::M m, typename L::M a, typename L::M b) {
+  return select(m, a, b);
 }
 template <class L>
 inline typename L::D as_double(typename L::M m) {  // 1.0 where m, else 0.0
-  return sel<L>(m, splat<L>(1.0), splat<L>(0.0));
+  return std::bit_cast<typename L::D>(m & static_cast<std::int64_t>(std::bit_cast<std::uint64_t>(1.0)));
 }
+
+/// Lane i of v.
+template <class V>
+inline auto lane(const V& v, int i) {
+  return v[i];
+}
+/// Sets lane i of v to x.
+template <class V, class T>
+inline void set_lane(V& v, int i, T x) {
+  if constexpr (is_pair<V>) {
+    if (i < V::half) {
+      v.lo[i] = x;
+    } else {
+      v.hi[i - V::half] = x;
+    }
+  } else {
+    v[i] = x;
+  }
+}
+
+/// Bit i set where lane i of the mask is true (lanes 0..W-1; W <= 32).
+template <class L>
+inline std::uint32_t bits(typename L::M m) {
+  if constexpr (is_pair<typename L::M>) {
+    using H = Lanes<L::native, L::isa>;
+    return bits<H>(m.lo) | (bits<H>(m.hi) << L::native);
+  } else {
+#if defined(__AVX512F__)
+    if constexpr (L::isa == AVX512 && L::width == 8) {
+      const auto v = reinterpret_cast<__m512i>(m);
+      return _mm512_test_epi64_mask(v, v);
+    }
+#endif
+#if defined(__AVX2__)
+    if constexpr (L::isa == AVX2 && L::width == 4) {
+      return static_cast<std::uint32_t>(_mm256_movemask_pd(reinterpret_cast<__m256d>(m)));
+    }
+#endif
+    std::uint32_t out = 0;
+    for (int i = 0; i < L::width; ++i) out |= (m[i] != 0 ? 1u : 0u) << i;
+    return out;
+  }
+}
+
+/// Lane i holds i.
+template <class L>
+inline typename L::U iota() {
+  if constexpr (is_pair<typename L::U>) {
+    using H = Lanes<L::native, L::isa>;
+    return {iota<H>(), iota<H>() + static_cast<std::uint64_t>(L::native)};
+  } else {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return typename L::U{I...};
+    }(std::make_index_sequence<L::width>{});
+  }
+}
+
+/// The mask whose lane i is true where bit i of b is set.
+template <class L>
+inline typename L::M mask(std::uint32_t b) {
+  if constexpr (is_pair<typename L::M>) {
+    using H = Lanes<L::native, L::isa>;
+    return {mask<H>(b & ((1u << L::native) - 1)), mask<H>(b >> L::native)};
+  } else {
+#if defined(__AVX512F__)
+    if constexpr (L::isa == AVX512 && L::width == 8) {
+      return reinterpret_cast<typename L::M>(_mm512_movm_epi64(static_cast<__mmask8>(b)));
+    }
+#endif
+    return (splat_u<L>(b) & (splat_u<L>(1) << iota<L>())) != 0;
+  }
+}
+
 template <class L>
 inline bool any(typename L::M m) {
-  for (int i = 0; i < L::width; ++i) {
-    if (m[i] != 0) return true;
+  if constexpr (L::width == 1) {
+    return m[0] != 0;
+  } else {
+    return bits<L>(m) != 0;
   }
-  return false;
 }
 template <class L>
 inline typename L::D min(typename L::D a, typename L::D b) {
@@ -92,39 +282,70 @@ inline typename L::U to_uint(typename L::D x) {
   return std::bit_cast<typename L::U>(x + TWO52) & 0x000FFFFFFFFFFFFFull;
 }
 
+/// Applies `op` (a native vector instruction, as a lambda on native vectors) to the one vector or
+/// the two halves of a lane type.
+template <class V, class Op>
+inline V per_native(const V& x, Op op) {
+  if constexpr (is_pair<V>) {
+    return {per_native(x.lo, op), per_native(x.hi, op)};
+  } else {
+    return op(x);
+  }
+}
+template <class V, class Op>
+inline V per_native(const V& a, const V& b, Op op) {
+  if constexpr (is_pair<V>) {
+    return {per_native(a.lo, b.lo, op), per_native(a.hi, b.hi, op)};
+  } else {
+    return op(a, b);
+  }
+}
+
 /// Square root, lane by lane (IEEE: correctly rounded on every instruction set). The vector
 /// instructions are used where this translation unit is compiled for them.
 template <class L>
 inline typename L::D sqrt(typename L::D x) {
 #if defined(__AVX512F__)
-  if constexpr (L::isa == AVX512 && L::width == 8) {
-    return reinterpret_cast<typename L::D>(_mm512_sqrt_pd(reinterpret_cast<__m512d>(x)));
+  if constexpr (L::isa == AVX512 && L::native == 8) {
+    return per_native(x, [](auto v) {
+      return reinterpret_cast<typename L::ND>(_mm512_sqrt_pd(reinterpret_cast<__m512d>(v)));
+    });
   }
 #endif
 #if defined(__AVX2__)
-  if constexpr (L::isa == AVX2 && L::width == 4) {
-    return reinterpret_cast<typename L::D>(_mm256_sqrt_pd(reinterpret_cast<__m256d>(x)));
+  if constexpr (L::isa == AVX2 && L::native == 4) {
+    return per_native(x, [](auto v) {
+      return reinterpret_cast<typename L::ND>(_mm256_sqrt_pd(reinterpret_cast<__m256d>(v)));
+    });
   }
 #endif
-  typename L::D out;
-  for (int i = 0; i < L::width; ++i) out[i] = __builtin_sqrt(x[i]);
-  return out;
+  if constexpr (!is_pair<typename L::D>) {
+    typename L::D out;
+    for (int i = 0; i < L::width; ++i) out[i] = __builtin_sqrt(x[i]);
+    return out;
+  }
 }
 
 /// Low 32 bits of a times low 32 bits of b, as 64-bit products (exact).
 template <class L>
 inline typename L::U mul32(typename L::U a, typename L::U b) {
 #if defined(__AVX512F__)
-  if constexpr (L::isa == AVX512 && L::width == 8) {
-    return reinterpret_cast<typename L::U>(_mm512_mul_epu32(reinterpret_cast<__m512i>(a), reinterpret_cast<__m512i>(b)));
+  if constexpr (L::isa == AVX512 && L::native == 8) {
+    return per_native(a, b, [](auto x, auto y) {
+      return reinterpret_cast<typename L::NU>(
+          _mm512_mul_epu32(reinterpret_cast<__m512i>(x), reinterpret_cast<__m512i>(y)));
+    });
   }
 #endif
 #if defined(__AVX2__)
-  if constexpr (L::isa == AVX2 && L::width == 4) {
-    return reinterpret_cast<typename L::U>(_mm256_mul_epu32(reinterpret_cast<__m256i>(a), reinterpret_cast<__m256i>(b)));
+  if constexpr (L::isa == AVX2 && L::native == 4) {
+    return per_native(a, b, [](auto x, auto y) {
+      return reinterpret_cast<typename L::NU>(
+          _mm256_mul_epu32(reinterpret_cast<__m256i>(x), reinterpret_cast<__m256i>(y)));
+    });
   }
 #endif
-  return (a & 0xFFFFFFFFull) * (b & 0xFFFFFFFFull);
+  if constexpr (!is_pair<typename L::U>) return (a & 0xFFFFFFFFull) * (b & 0xFFFFFFFFull);
 }
 
 }  // namespace wedge::engine::simd

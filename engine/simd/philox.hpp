@@ -20,6 +20,9 @@ struct Philox {
     constexpr std::uint64_t M0 = 0xD2511F53u, M1 = 0xCD9E8D57u, LOW = 0xFFFFFFFFu;
     U x0 = c0, x1 = c1, x2 = c2, x3 = c3;
     std::uint64_t key0 = k0, key1 = k1;
+    // Only the low 32 bits of each word are Philox's; the high halves carry garbage that nothing
+    // reads (the multiplications take the low 32 bits of x0 and x2, and x1, x3 only reach the
+    // low halves of the next x0, x2 through XOR), so the words are masked once, at the end.
     for (int round = 0; round < 10; ++round) {
       if (round > 0) {
         key0 = (key0 + 0x9E3779B9u) & LOW;
@@ -27,19 +30,15 @@ struct Philox {
       }
       const U p0 = mul32<L>(x0, splat_u<L>(M0));  // 32 x 32 -> 64 bits
       const U p1 = mul32<L>(x2, splat_u<L>(M1));
-      const U y0 = ((p1 >> 32) ^ x1 ^ key0) & LOW;
-      const U y1 = p1 & LOW;
-      const U y2 = ((p0 >> 32) ^ x3 ^ key1) & LOW;
-      const U y3 = p0 & LOW;
-      x0 = y0;
-      x1 = y1;
-      x2 = y2;
-      x3 = y3;
+      x0 = (p1 >> 32) ^ x1 ^ key0;
+      x1 = p1;
+      x2 = (p0 >> 32) ^ x3 ^ key1;
+      x3 = p0;
     }
-    o0 = x0;
-    o1 = x1;
-    o2 = x2;
-    o3 = x3;
+    o0 = x0 & LOW;
+    o1 = x1 & LOW;
+    o2 = x2 & LOW;
+    o3 = x3 & LOW;
   }
 };
 

@@ -9,6 +9,7 @@ from conftest import ROOT, cli_json
 
 sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
 import plain  # noqa: E402
+import skilled  # noqa: E402
 import vectorized  # noqa: E402
 
 CATEGORIES = [("format", 0), ("format", 1), ("format", 2), ("alliance", 0), ("okinawa", 1)]
@@ -25,7 +26,8 @@ def z_score(k1, n1, k2, n2):
 def test_peers_match_wedge_within_monte_carlo_error():
     n_wedge, n_numpy, n_plain = 400_000, 200_000, 20_000
     ref = cli_json("--runs", n_wedge, "--seed", 5)["points"][0]["counts"]
-    peers = {"numpy": (vectorized.simulate(n_numpy, seed=5), n_numpy), "plain": (plain.simulate(n_plain, seed=5), n_plain)}
+    peers = {"numpy": (vectorized.simulate(n_numpy, seed=5), n_numpy), "plain": (plain.simulate(n_plain, seed=5), n_plain),
+             "skilled numpy": (skilled.simulate(n_numpy, seed=6), n_numpy)}
     tests = len(CATEGORIES) * len(peers)
     z_crit = NormalDist().inv_cdf(1 - 0.01 / (2 * tests))
     for name, (counts, n) in peers.items():
