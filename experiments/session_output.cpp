@@ -4,6 +4,7 @@
 
 #include "output/dimension_scales.hpp"
 
+#include "agents/params.hpp"
 #include "engine/error.hpp"
 #include "experiments/loader.hpp"
 #include "wedge/version.hpp"
@@ -99,6 +100,12 @@ output::Metadata metadata(const Experiment& e, const std::string& command_line, 
                  {"fmt_version", fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100)}};
   m.swept_keys = e.swept_keys;
   m.values = e.values;
+  for (const auto& key : e.swept_keys) {
+    const auto* info = agents::find_parameter(key);
+    m.key_types.push_back(info == nullptr || info->type == agents::ParamType::real ? "real"
+                          : info->type == agents::ParamType::integer               ? "integer"
+                                                                                   : "boolean");
+  }
   return m;
 }
 
@@ -163,6 +170,7 @@ std::string Session::Output::finish(bool complete) {
   writer->close();
   if (!complete) return partial;
   output::write_dimension_scales(partial);  // netCDF-4 dimension scales (docs/output-format.md)
+  if (before_rename) before_rename(partial);
   std::error_code ec;
   fs::rename(partial, path, ec);
   if (ec) throw OutputError(fmt::format("cannot rename {} to {}: {}", partial, path, ec.message()));
@@ -173,8 +181,21 @@ void Session::Output::abandon() noexcept {
   if (writer) writer->abandon();
 }
 
+/// A results file to read exists and is not a directory (OutputError in wedge's words, not
+/// HDF5's: "no such file"). inspect and merge share it.
+static void check_results_input(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    throw OutputError(fmt::format("{}: no such file{}", path, fs::exists(path + ".partial", ec)
+        ? fmt::format(" ({}.partial exists: a run still being written, or interrupted; `wedge inspect {}.partial` tells which)", path, path)
+        : std::string()));
+  }
+  if (fs::is_directory(path, ec)) throw OutputError(fmt::format("{}: is a directory", path));
+}
+
 std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts, const std::string& out,
                                            bool force, const std::string& command_line) {
+  for (const auto& part : parts) check_results_input(part);
   check_output_path(out, force, false);
   const OutputLock lock(out);
   const std::string partial = out + ".partial";
@@ -194,8 +215,10 @@ std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts
 
 Inspection inspect_results(const std::string& path) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) throw OutputError(fmt::format("{}: no such file", path));
-  if (fs::is_directory(path, ec)) throw OutputError(fmt::format("{}: is a directory", path));
+  // The user knows the --out name; while that run is written (or after it was interrupted) only
+  // FILE.partial exists, and inspecting it tells which.
+  if (!fs::exists(path, ec) && fs::is_regular_file(path + ".partial", ec)) return inspect_results(path + ".partial");
+  check_results_input(path);
   Inspection out;
   out.info = output::read_results(path, engine::FieldLayout::from(TugOfWar::fields()));
   if (out.info.model != TugOfWar::NAME) {

@@ -102,16 +102,54 @@ void attach(const Scope& s, hid_t dataset, hid_t scale, unsigned axis, const std
   s.check(H5DSattach_scale(dataset, scale, axis), fmt::format("cannot attach dimension {} to {}", axis, what));
 }
 
-/// Hard links, in `group`, to the design's point and swept-key datasets (the coordinates).
+/// Hard links, in `group`, to the design's point and the swept keys' coordinate datasets
+/// (/design/<key>, or the typed /summary/<key> of typed_coordinates).
 void link_coordinates(const Scope& s, hid_t file, hid_t group, const std::string& group_name,
-                      const std::vector<std::string>& keys) {
-  const auto link = [&](const std::string& name) {
+                      const std::vector<std::string>& keys, const std::vector<std::string>& sources) {
+  const auto link = [&](const std::string& name, const std::string& source) {
     if (h5::exists(group, name)) return;
-    s.check(H5Lcreate_hard(file, ("/design/" + name).c_str(), group, name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
-            fmt::format("cannot link /design/{} into {}", name, group_name));
+    s.check(H5Lcreate_hard(file, source.c_str(), group, name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+            fmt::format("cannot link {} into {}", source, group_name));
   };
-  link("point");
-  for (const auto& key : keys) link(key);
+  link("point", "/design/point");
+  for (std::size_t k = 0; k < keys.size(); ++k) link(keys[k], sources[k]);
+}
+
+/// The coordinate dataset of each swept key: /design/<key> (float64) for a real key; for an
+/// integer key (value_type "integer") an int64 copy, for a boolean one an int8 copy (0/1), at
+/// /summary/<key>, so that netCDF readers give integer keys as integers. Returns their paths.
+std::vector<std::string> typed_coordinates(const Scope& s, hid_t design, hid_t summary, hid_t point,
+                                           const std::vector<std::string>& keys) {
+  std::vector<std::string> sources;
+  for (const auto& key : keys) {
+    const auto ds = s.open_dataset(design, "/design", key);
+    const std::string type = h5::has_attr(ds, "value_type") ? h5::get_attr_string(ds, "value_type") : "real";
+    if ((type != "integer" && type != "boolean") || h5::exists(summary, key)) {
+      sources.push_back("/design/" + key);
+      continue;
+    }
+    const auto values = h5::read_dataset<double>(design, key);
+    h5::Handle typed;
+    if (type == "integer") {
+      std::vector<std::int64_t> ints(values.begin(), values.end());
+      typed = write_1d(s, summary, key, H5T_STD_I64LE, H5T_NATIVE_INT64, ints);
+    } else {
+      std::vector<std::int8_t> flags;
+      for (double v : values) flags.push_back(v != 0.0 ? 1 : 0);
+      typed = write_1d(s, summary, key, H5T_STD_I8LE, H5T_NATIVE_INT8, flags);
+      const std::vector<std::int8_t> codes{0, 1};
+      const hsize_t two = 2;
+      const h5::Handle space(H5Screate_simple(1, &two, nullptr));
+      const h5::Handle attr(h5::check_id(H5Acreate2(typed, "flag_values", H5T_STD_I8LE, space, H5P_DEFAULT, H5P_DEFAULT),
+                                         s.path + ": /summary/" + key + ": cannot create flag_values"));
+      s.check(H5Awrite(attr, H5T_NATIVE_INT8, codes.data()), "/summary/" + key + ": cannot write flag_values");
+      h5::set_attr(typed, "flag_meanings", std::string("false true"));
+    }
+    h5::set_attr(typed, "value_type", type);
+    attach(s, typed, point, 0, "/summary/" + key);
+    sources.push_back("/summary/" + key);
+  }
+  return sources;
 }
 
 /// The CF `coordinates` attribute: the swept keys, so that netCDF readers make them coordinates.
@@ -261,7 +299,8 @@ void write_dimension_scales(const std::string& path) {
     for (const auto& key : keys) attach(s, s.open_dataset(design, "/design", key), point, 0, "/design/" + key);
 
     const auto summary = h5::open_group(file, "summary");
-    link_coordinates(s, file, summary, "/summary", keys);
+    const auto sources = typed_coordinates(s, design, summary, point, keys);
+    link_coordinates(s, file, summary, "/summary", keys, sources);
     if (h5::exists(summary, "runs")) {
       const auto runs = s.open_dataset(summary, "/summary", "runs");
       attach(s, runs, point, 0, "/summary/runs");
@@ -274,7 +313,7 @@ void write_dimension_scales(const std::string& path) {
       if (!h5::has_attr(group, "kind")) continue;
       const std::string kind = h5::get_attr_string(group, "kind");
       if (kind != "categorical" && kind != "continuous") continue;
-      link_coordinates(s, file, group, group_name, keys);
+      link_coordinates(s, file, group, group_name, keys, sources);
       if (kind == "categorical") {
         label_categorical(s, group, group_name, point, keys);
       } else {

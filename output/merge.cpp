@@ -98,6 +98,18 @@ std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths,
   meta.libraries = first.libraries;
   meta.swept_keys = first.swept_keys;
   meta.values = first.values;
+  {  // the key types of the first shard's /design (all shards have the same experiment)
+    const auto file = h5::open_file(first.path, false);
+    const auto design = h5::open_group(file, "design");
+    for (const auto& key : meta.swept_keys) {
+      const h5::Handle ds(H5Dopen2(design, key.c_str(), H5P_DEFAULT));
+      if (!ds.valid() || !h5::has_attr(ds, "value_type")) {
+        meta.key_types.clear();
+        break;
+      }
+      meta.key_types.push_back(h5::get_attr_string(ds, "value_type"));
+    }
+  }
   std::uint64_t runs = 0;
   double wall = 0.0;
   for (const auto* s : ordered) {

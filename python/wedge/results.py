@@ -160,6 +160,10 @@ class Results:
     def __init__(self, path: PathLike, allow_partial: bool = False):
         self.path = pathlib.Path(path)
         self._cache: tuple | None = None
+        if not self.path.exists() and pathlib.Path(f"{self.path}.partial").is_file():
+            # The user knows the --out name; while that run is written, or after it was
+            # interrupted, only FILE.partial exists: its errors (busy, interrupted) say which.
+            self.path = pathlib.Path(f"{self.path}.partial")
         if not self.path.exists():
             raise FileNotFoundError(f"{self.path}: no such file")
         if self.path.is_dir():
