@@ -256,8 +256,13 @@ int report_interrupted(const SessionResult& r, const Experiment& e) {
 }
 
 /// Flags that would silently do nothing are refused: --max-runs and --precision-outcomes need
-/// precision mode; in precision mode --runs (the first batch) may not exceed --max-runs.
-void check_precision_flags(const RunArgs& args, const Experiment& e) {
+/// precision mode; in precision mode --runs (the first batch) may not exceed --max-runs;
+/// --compression deflate needs per-run records in a file.
+void check_idle_flags(const RunArgs& args, const Experiment& e) {
+  if (args.compression == "deflate" && (args.out.empty() || args.store == "summary")) {
+    throw ConfigError(args.out.empty() ? "--compression applies to the per-run records of a results file: add --out FILE.h5"
+                                       : "--compression applies to per-run records, which --store summary does not keep");
+  }
   if (!e.run.precision) {
     if (args.max_runs) {
       throw ConfigError("--max-runs applies to precision mode only: add --precision E (or set run.precision in the file)");
@@ -302,7 +307,7 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
   source.precision = args.precision;
   source.max_runs = args.max_runs;
   const Experiment e = resolve(source);
-  check_precision_flags(args, e);
+  check_idle_flags(args, e);
   if (!args.quiet) {
     for (const auto& w : e.warnings) fmt::print(stderr, "warning: {}\n", w);
   }

@@ -143,7 +143,17 @@ py::tuple simulate(const std::string& experiment_text, const std::string& experi
     }
   }
   const auto& e = session.experiment();
-  return py::make_tuple(experiments::results_json(e, result.summaries), cols, experiments::to_toml(e));
+  // Precision mode: the document's "precision" member, and a warning when --max-runs stopped it
+  // first (the results are valid, but less precise than asked).
+  experiments::JsonOptions json;
+  if (result.precision) {
+    json.head["precision"] = experiments::precision_json(*result.precision);
+    if (!result.precision->reached &&
+        PyErr_WarnEx(PyExc_UserWarning, experiments::precision_warning(*result.precision).c_str(), 1) != 0) {
+      throw py::error_already_set();
+    }
+  }
+  return py::make_tuple(experiments::results_json(e, result.summaries, json), cols, experiments::to_toml(e));
 }
 
 py::list fields() {

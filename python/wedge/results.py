@@ -289,6 +289,20 @@ class Results:
         return out
 
     @property
+    def precision(self) -> dict[str, Any] | None:
+        """Precision mode's outcome, or None for a fixed number of runs (or a file written before
+        wedge recorded it): ``{"target": E, "max_runs": N, "reached": bool, "widest_half_width":
+        w}``, the ``"precision"`` member of ``wedge run --json``. ``reached`` is False when
+        ``--max-runs`` stopped the run first (the results are valid, but less precise than asked).
+        """
+        attrs = self._file.attrs
+        if "precision_target" not in attrs:
+            return None
+        return {"target": float(attrs["precision_target"]), "max_runs": int(attrs["precision_max_runs"]),
+                "reached": bool(int(attrs["precision_reached"])),
+                "widest_half_width": float(attrs["precision_widest_half_width"])}
+
+    @property
     def experiment(self) -> dict[str, Any]:
         """The resolved experiment (after extends, --set and defaults) as a dict."""
         return tomllib.loads(_text(self._file.attrs["experiment"]))

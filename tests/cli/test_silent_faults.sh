@@ -61,6 +61,10 @@ run "$wedge" run --runs 10 --precision-outcomes format
 check "--precision-outcomes without precision mode is refused" 2 "^error: --precision-outcomes applies to precision mode only"
 run "$wedge" run --precision 0.01 --runs 50000 --max-runs 1000
 check "--runs above --max-runs in precision mode is refused" 2 "^error: --runs 50000 \(the first batch in precision mode\) is above --max-runs 1000"
+run "$wedge" run --runs 10 --compression deflate
+check "--compression without --out is refused" 2 "^error: --compression applies to the per-run records of a results file"
+run "$wedge" run --runs 10 --compression deflate --store summary --out "$dir/nothing.h5"
+check "--compression with --store summary is refused" 2 "^error: --compression applies to per-run records, which --store summary"
 run "$wedge" run --runs 10 --set dulles.tact=0.1 --set dulles.tact=0.2
 check "a key given twice by --set is refused, naming it" 2 "^error: --set dulles.tact=0.2: 'dulles.tact' is set twice \(also --set dulles.tact=0.1\)"
 run "$wedge" validate "$dir/list.toml" --set dulles.backlash=0.1 --set " dulles.backlash =0.3"
