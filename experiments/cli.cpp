@@ -7,6 +7,7 @@
 #include "engine/cancel.hpp"
 #include "engine/error.hpp"
 #include "engine/progress.hpp"
+#include "experiments/compare.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/mpi.hpp"
 #include "experiments/report.hpp"
@@ -83,6 +84,16 @@ struct TraceArgs {
   bool json = false;
 };
 
+/// `wedge compare A B`: --set applies to both sides, --set-a / --set-b to one (after --set).
+struct CompareArgs {
+  std::string a, b;
+  std::vector<std::string> sets, sets_a, sets_b;
+  std::optional<std::uint64_t> runs;
+  std::optional<std::uint64_t> seed;
+  unsigned threads = 0;
+  bool json = false;
+  bool quiet = false;
+};
 /// A check of a numeric option against the range files and wedge.simulate() use too
 /// (experiments/experiment.hpp): "--seed: -1 is out of range; must be an integer in [0, ...]".
 template <class Range>
@@ -117,6 +128,7 @@ void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs, co
 }
 
 ExperimentSource source_of(const ExperimentArgs& a) {
+  check_repeated_sets(a.sets);
   ExperimentSource s;
   s.file = a.file;
   s.sets = a.sets;
@@ -407,6 +419,69 @@ int command_trace(const TraceArgs& args) {
   return EXIT_OK;
 }
 
+int command_compare(const CompareArgs& args) {
+  for (const auto* sets : {&args.sets, &args.sets_a, &args.sets_b}) check_repeated_sets(*sets);
+  ExperimentSource a, b;
+  a.file = args.a;
+  b.file = args.b;
+  a.sets = args.sets;
+  a.sets.insert(a.sets.end(), args.sets_a.begin(), args.sets_a.end());
+  b.sets = args.sets;
+  b.sets.insert(b.sets.end(), args.sets_b.begin(), args.sets_b.end());
+  a.runs = args.runs;
+  a.seed = args.seed;
+  const auto [ea, eb] = resolve_pair(a, b);
+  CompareOptions options;
+  options.threads = args.threads;
+  engine::CancelToken cancel;
+  const engine::SignalGuard signals(cancel);
+  engine::Progress progress(ea.run.runs, args.quiet);
+  progress.set_label("pairs: ");
+  const Comparison c = compare(ea, eb, options, &cancel, &progress);
+  if (c.interrupted) {
+    fmt::print(stderr, "error: interrupted by {} after {} of {} pairs; nothing was written\n",
+               c.signal == SIGTERM ? "SIGTERM" : "SIGINT", c.pairs_done, c.runs);
+    return EXIT_INTERRUPTED;
+  }
+  if (args.json) {
+    std::fputs(comparison_json(ea, eb, c).c_str(), stdout);
+  } else {
+    print_comparison(stdout, ea, eb, c);
+  }
+  if (!args.quiet) {
+    const double secs = progress.elapsed_seconds();
+    fmt::print(stderr, "2 x {} runs in {:.2f} s ({:.3g} runs/s)\n", c.pairs_done, secs,
+               2.0 * static_cast<double>(c.pairs_done) / secs);
+  }
+  return EXIT_OK;
+}
+
+CLI::App* add_compare_command(CLI::App& app, CompareArgs& a) {
+  auto* cmd = app.add_subcommand(
+      "compare", "Paired comparison of two scenarios: both run on the same random numbers (run r of A and of B "
+                 "share them); every outcome's probabilities, their difference B - A with paired and unpaired "
+                 "95% intervals");
+  cmd->add_option("A", a.a, "Scenario A (TOML; experiments/scenarios/baseline.toml for the baseline)")->required();
+  cmd->add_option("B", a.b, "Scenario B (TOML)")->required();
+  const auto sets = [cmd](const char* name, std::vector<std::string>& into, const char* help) {
+    cmd->add_option(name, into, help)
+        ->take_last()
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  };
+  sets("--set", a.sets, "Override a parameter on both sides, e.g. --set negotiation.rounds=10 (repeatable)");
+  sets("--set-a", a.sets_a, "Override a parameter on side A only, after --set (repeatable)");
+  sets("--set-b", a.sets_b, "Override a parameter on side B only, after --set (repeatable)");
+  cmd->add_option("--runs", a.runs, "Runs per scenario (pairs; default: A's [run] runs, else 1000000)")
+      ->check(in_range(RUNS_RANGE));
+  cmd->add_option("--seed", a.seed, "Master seed of both sides (default: A's, else 1)")->check(in_range(SEED_RANGE));
+  cmd->add_option("--threads", a.threads, "Worker threads (default: all cores)")->check(in_range(THREADS_RANGE));
+  cmd->add_flag("--json", a.json, "Print the comparison as JSON on stdout, nothing else");
+  cmd->add_flag("--quiet", a.quiet, "No progress or timing on stderr");
+  cmd->footer(EXIT_CODES_HELP);
+  return cmd;
+}
+
 int command_validate(const ExperimentArgs& args) {
   // Every problem of the file, in line order (a run stops at the first).
   if (const auto problems = experiment_problems(args.file, args.sets); !problems.empty()) {
@@ -532,6 +607,9 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   trace->add_option("--replicate", trace_args.replicate, "Replicate (default 0)")->check(in_range(REPLICATE_RANGE));
   trace->add_flag("--json", trace_args.json, "As JSON");
 
+  CompareArgs compare_args;
+  auto* compare = add_compare_command(app, compare_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -548,8 +626,9 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
     if (*params) return command_params(params_json);
     if (*validate) return command_validate(validate_args);
     if (*trace) return command_trace(trace_args);
+    if (*compare) return command_compare(compare_args);
     // No subcommand: the help, as an error (`wedge --help` is the way to ask for it).
-    fmt::print(stderr, "{}\nerror: a command is required (run, validate, params, inspect, merge, trace)\n", app.help());
+    fmt::print(stderr, "{}\nerror: a command is required (the commands are listed above)\n", app.help());
     return EXIT_BAD_INPUT;
   } catch (const ConfigError& e) {
     fmt::print(stderr, "error: {}\n", printable(e.what()));

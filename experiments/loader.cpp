@@ -1099,8 +1099,6 @@ Experiment load_experiment(const std::string& path) {
   return e;
 }
 
-void check_repeated_sets(const std::vector<std::string>& assignments);
-
 std::vector<std::string> experiment_problems(const std::string& path, const std::vector<std::string>& assignments) {
   Experiment e;
   Loader loader(e, true);
@@ -1154,7 +1152,6 @@ double parse_value(const agents::ParamInfo& info, std::string_view raw) {
   return v;
 }
 
-/// Refuses a key set twice by --set (the last would silently win): names the key and both values.
 void check_repeated_sets(const std::vector<std::string>& assignments) {
   std::map<std::string, std::string, std::less<>> seen;
   for (const auto& a : assignments) {
@@ -1170,7 +1167,6 @@ void check_repeated_sets(const std::vector<std::string>& assignments) {
 }
 
 void apply_overrides(Experiment& e, const std::vector<std::string>& assignments) {
-  check_repeated_sets(assignments);
   for (const auto& a : assignments) {
     const auto eq = a.find('=');
     std::string_view key = std::string_view(a).substr(0, eq);
