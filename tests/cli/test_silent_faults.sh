@@ -67,6 +67,11 @@ run "$wedge" run --runs 10 --compression deflate --store summary --out "$dir/not
 check "--compression with --store summary is refused" 2 "^error: --compression applies to per-run records, which --store summary"
 run "$wedge" run --runs 10 --set dulles.tact=0.1 --set dulles.tact=0.2
 check "a key given twice by --set is refused, naming it" 2 "^error: --set dulles.tact=0.2: 'dulles.tact' is set twice \(also --set dulles.tact=0.1\)"
+baseline="$here/../../experiments/scenarios/baseline.toml"
+run "$wedge" compare "$baseline" "$baseline" --runs 1000 --quiet --set dulles.tact=0.5 --set-b dulles.tact=0.9
+[ "$code" -eq 0 ] && ok "compare: --set-b still overrides --set" || bad "compare override: $(cat "$dir/err")"
+run "$wedge" compare "$baseline" "$baseline" --runs 1000 --quiet --set-b dulles.tact=0.5 --set-b dulles.tact=0.9
+check "compare: a key given twice by --set-b is refused" 2 "is set twice"
 run "$wedge" validate "$dir/list.toml" --set dulles.backlash=0.1 --set " dulles.backlash =0.3"
 check "validate refuses a key given twice by --set too" 2 "is set twice"
 
