@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/version.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <tbb/version.h>
 
 #include <csignal>
@@ -187,7 +188,8 @@ class FaultProbe : public output::WriterProbe {
       if (colon != std::string::npos) nth_ = std::stoull(spec.substr(colon + 1));
     } catch (const std::exception&) {
       throw ConfigError(fmt::format("--test-{}-at {}: expected STEP[:N], STEP one of runs_appended, blocks_appended, "
-                                    "slot_written, slot_flushed, slot_synced, slot_named, summary_written, checkpoint_done",
+                                    "slot_written, slot_flushed, slot_synced, slot_named, summary_written, scales_written, "
+                                    "checkpoint_done",
                                     crash ? "crash" : "fail", spec));
     }
   }
@@ -359,12 +361,23 @@ int command_merge(const std::vector<std::string>& parts, const std::string& out,
   return EXIT_OK;
 }
 
+/// What a file's status line says: complete, or how an incomplete file can be finished.
+std::string file_status(const output::ResultsInfo& info) {
+  if (info.complete) return "complete";
+  if (info.command_line.find(" merge ") != std::string::npos) {
+    return "PARTIAL (an interrupted `wedge merge`; run the merge again with --force)";
+  }
+  if (info.runs_planned == 0) return "PARTIAL (an interrupted precision-mode run, which cannot be resumed yet)";
+  return "PARTIAL (interrupted; continue with --resume)";
+}
+
 int command_inspect(const std::string& path, bool json) {
+  engine::CancelToken cancel;
+  const engine::SignalGuard signals(cancel);  // SIGINT stops reading or a long document (exit code 130)
   const auto [info, e] = inspect_results(path);
+  if (cancel.requested()) throw Interrupted(fmt::format("interrupted while reading {}", path));
   const std::string& read = info.path.empty() ? path : info.path;  // FILE.partial when only it exists
   if (json) {
-    engine::CancelToken cancel;
-    const engine::SignalGuard signals(cancel);  // SIGINT stops a long document (exit code 130)
     const nlohmann::ordered_json head = {
         {"path", read}, {"complete", info.complete}, {"runs_done", info.runs_done},
         {"runs_planned", info.runs_planned}, {"runs_stored", info.runs_stored}, {"model", info.model},
@@ -373,17 +386,15 @@ int command_inspect(const std::string& path, bool json) {
     write_results_json(stdout, e, info.summaries, {[&cancel] { return cancel.requested(); }, head});
     return EXIT_OK;
   }
-  const std::string status = info.complete ? "complete" : "PARTIAL (interrupted; continue with --resume)";
-  fmt::print("{}: {}\n", read, status);
-  fmt::print("  model {} v{}, wedge {} (git {}), format_version {}, created {}\n", info.model,
-             info.model_version, info.engine_version, info.git_commit, info.format_version, info.created);
+  // Everything the file says is printed with control characters and invalid UTF-8 escaped.
+  fmt::print("{}: {}\n", printable(read), file_status(info));
+  fmt::print("  model {} v{}, wedge {} (git {}), format_version {}, created {}\n", printable(info.model),
+             printable(info.model_version), printable(info.engine_version), printable(info.git_commit),
+             info.format_version, printable(info.created));
   fmt::print("  runs {} of {} planned; {}; {:.2f} s on {} threads ({:.3g} runs/s)\n",
              info.runs_done, info.runs_planned > 0 ? fmt::format("{}", info.runs_planned) : std::string("(precision mode)"),
              info.store_runs ? fmt::format("{} per-run records stored", info.runs_stored) : std::string("no records (summary only)"),
              info.wall_seconds, info.threads, info.runs_per_second);
-  if (!info.complete && info.store_runs && info.runs_stored < info.runs_done) {
-    fmt::print("  warning: {} records stored but runs_done = {}: damaged\n", info.runs_stored, info.runs_done);
-  }
   fmt::print("\n");
   print_table(stdout, e, info.summaries);
   return EXIT_OK;

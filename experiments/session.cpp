@@ -262,7 +262,13 @@ SessionResult Session::execute(const ExecutionHooks& hooks) {
     if (result.precision && !result.interrupted) {
       output_->before_rename = [p = *result.precision](const std::string& file) { write_precision_attributes(file, p); };
     }
-    result.path = output_->finish(!result.interrupted);
+    try {
+      result.path = output_->finish(!result.interrupted);
+    } catch (const OutputError&) {
+      // The last checkpoint failed (disk full...): the file stays as the previous one left it.
+      output_->abandon();
+      throw;
+    }
     output_.reset();  // releases the lock: the file may be resumed or read at once
   }
   return result;
@@ -297,11 +303,12 @@ std::string precision_warning(const PrecisionOutcome& p) {
 }
 
 void write_precision_attributes(const std::string& path, const PrecisionOutcome& p) {
-  const auto file = output::h5::open_file(path, true);
-  output::h5::set_attr(file.get(), "precision_target", p.target);
-  output::h5::set_attr(file.get(), "precision_max_runs", p.max_runs);
-  output::h5::set_attr(file.get(), "precision_reached", static_cast<std::uint64_t>(p.reached ? 1 : 0));
-  output::h5::set_attr(file.get(), "precision_widest_half_width", p.widest_half_width);
+  // Written by this process (which holds the file's lock, or just merged it).
+  const output::h5::File file(path, true, output::h5::LockCheck::ours);
+  output::h5::set_attr(file.id(), "precision_target", p.target);
+  output::h5::set_attr(file.id(), "precision_max_runs", p.max_runs);
+  output::h5::set_attr(file.id(), "precision_reached", static_cast<std::uint64_t>(p.reached ? 1 : 0));
+  output::h5::set_attr(file.id(), "precision_widest_half_width", p.widest_half_width);
 }
 
 agents::Trace trace(const Experiment& experiment, std::uint32_t point, std::uint64_t replicate) {
