@@ -126,12 +126,14 @@ py::tuple simulate(const std::string& experiment_text, const std::string& experi
   options.keeps_records = records;  // every record is kept in memory: part of the memory estimate
   experiments::Session session(experiments::resolve(source), options);
   // The design's warnings (e.g. a Sobol design whose size is not a power of two) and the
-  // resource note, as Python warnings.
+  // resource note, as Python warnings. Stack level 2: level 1 is wedge.simulate (the only
+  // caller of this function), 2 the user's line that called it, which the warning names.
+  constexpr Py_ssize_t user_frame = 2;
   for (const auto& w : session.experiment().warnings) {
-    if (PyErr_WarnEx(PyExc_UserWarning, w.c_str(), 1) != 0) throw py::error_already_set();
+    if (PyErr_WarnEx(PyExc_UserWarning, w.c_str(), user_frame) != 0) throw py::error_already_set();
   }
   if (!session.resource_warning().empty() &&
-      PyErr_WarnEx(PyExc_ResourceWarning, session.resource_warning().c_str(), 1) != 0) {
+      PyErr_WarnEx(PyExc_ResourceWarning, session.resource_warning().c_str(), user_frame) != 0) {
     throw py::error_already_set();
   }
   const auto layout = engine::FieldLayout::from(agents::TugOfWar::fields());

@@ -8,6 +8,7 @@ name its parameter values.
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import matplotlib.pyplot as plt
@@ -143,6 +144,17 @@ def _grid_means(results, key_x, key_y, field, category, bins):
     return grid, counts, labels
 
 
+def cell_decimals(values) -> int:
+    """Decimals that show the largest finite |value| of a heatmap with two significant digits (at
+    least 2): 0.62 -> 2, 0.00028 -> 5, so a panel of small probabilities does not read 0.00
+    everywhere while its colour scale runs to 0.00028. 2 when nothing is finite or all are 0."""
+    finite = np.abs(np.asarray(values, dtype=float))
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    if not finite.size:
+        return 2
+    return int(max(2, 1 - math.floor(math.log10(float(finite.max())))))
+
+
 def heatmap(results, key_x: str, key_y: str, field: str = "format", category: str = "treaty", bins: int = 6,
             ax=None):
     """P(field = category) over two swept keys (means over any other keys), with the keys' values
@@ -157,9 +169,10 @@ def heatmap(results, key_x: str, key_y: str, field: str = "format", category: st
     ax.set_xticks(range(len(grid.columns)), [f"{v:.3g}" for v in grid.columns], rotation=45, fontsize=8)
     ax.set_yticks(range(len(grid.index)), [f"{v:.3g}" for v in grid.index], fontsize=8)
     if values.size <= 64:
+        decimals = cell_decimals(values)
         for (i, j), v in np.ndenumerate(values):
             if np.isfinite(v):
-                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                ax.text(j, i, f"{v:.{decimals}f}", ha="center", va="center", fontsize=7,
                         color="white" if v < 0.6 * np.nanmax(values) else "black")
     ax.set_xlabel(describe(key_x, 48) + (" (bin centres)" if key_x in binned else ""), fontsize=8)
     ax.set_ylabel(describe(key_y, 36) + (" (bin centres)" if key_y in binned else ""), fontsize=8)
@@ -247,7 +260,10 @@ def tornado(sensitivity, value: str = "ST", low: str | None = None, high: str | 
 def sobol_bars(table: pd.DataFrame, outcome: str):
     """S1 and ST with their intervals for every category of ``outcome``, from
     :func:`wedge.sobol_table`; each panel's title gives the noise share of Var(Y). The axis spans
-    [-0.25, 1.25]; an index or interval end beyond it is written at the edge."""
+    [-0.25, 1.25]; an index or interval end beyond it is written at the edge. Indices flagged
+    unreliable (``S1_unreliable``/``ST_unreliable``: see :func:`wedge.sobol_from_outputs`) are
+    drawn hatched and pale, without interval bars, and labelled "unreliable": their intervals are
+    not estimates of anything."""
     rows = table[table["outcome"] == outcome]
     cats = list(dict.fromkeys(rows["category"]))
     n_keys = rows["key"].nunique()
@@ -261,11 +277,21 @@ def sobol_bars(table: pd.DataFrame, outcome: str):
         r = rows[rows["category"] == cat].reset_index(drop=True)
         y = np.arange(len(r))
         for offset, name, colour in ((-0.18, "S1", "#4c72b0"), (0.18, "ST", "#dd8452")):
+            bad = (r[f"{name}_unreliable"].to_numpy(dtype=bool) if f"{name}_unreliable" in r.columns
+                   else np.zeros(len(r), dtype=bool))
             err = np.vstack([r[name] - r[f"{name}_low"], r[f"{name}_high"] - r[name]]).clip(min=0)
-            ax.barh(y + offset, r[name].clip(lo_edge, hi_edge), 0.34, xerr=np.nan_to_num(err), capsize=2,
+            err[:, bad] = 0.0
+            value = r[name].clip(lo_edge, hi_edge).fillna(0.0).to_numpy()
+            ax.barh((y + offset)[~bad], value[~bad], 0.34, xerr=np.nan_to_num(err[:, ~bad]), capsize=2,
                     color=colour, label=name)
-            for yi, (_, row) in zip(y, r.iterrows()):
-                if not (lo_edge <= row[name] <= hi_edge) or row[f"{name}_high"] > hi_edge or row[f"{name}_low"] < lo_edge:
+            if bad.any():
+                ax.barh((y + offset)[bad], value[bad], 0.34, color=colour, alpha=0.3, hatch="//",
+                        label=f"{name} (unreliable)")
+            for yi, (_, row), is_bad in zip(y, r.iterrows(), bad):
+                if is_bad:
+                    ax.text(lo_edge, yi + offset, f" {name} unreliable ", ha="left", va="center", fontsize=6,
+                            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+                elif not (lo_edge <= row[name] <= hi_edge) or row[f"{name}_high"] > hi_edge or row[f"{name}_low"] < lo_edge:
                     ax.text(hi_edge if row[name] >= 0.5 else lo_edge, yi + offset,
                             f" {name} {row[name]:.2f} [{row[f'{name}_low']:.2f}, {row[f'{name}_high']:.2f}] ",
                             ha="right" if row[name] >= 0.5 else "left", va="center", fontsize=6,

@@ -95,9 +95,18 @@ def _findings_sobol(results, table: pd.DataFrame) -> list[str]:
                 continue
             rows = rows.sort_values("ST", ascending=False)
             share = rows["noise_share"].iloc[0]
+            if rows["ST_unreliable"].all() and rows["S1_unreliable"].all():
+                items.append(f"{label} ({_noise_phrase(share)}): too rare or too saturated for this design "
+                             f"(its variance rests on about {rows['effective_base_points'].iloc[0]:.1f} base points); "
+                             "its Sobol indices are unreliable (see the warnings).")
+                continue
             matter = rows[~rows["ST_noise"]]
-            parts = [f"{r['key']} (ST {r['ST']:.2f} [{r['ST_low']:.2f}, {r['ST_high']:.2f}], "
-                     f"S1 {r['S1']:.2f} [{r['S1_low']:.2f}, {r['S1_high']:.2f}])" for _, r in matter.iterrows()]
+
+            def index(r, name):
+                if r[f"{name}_unreliable"]:
+                    return f"{name} {r[name]:.2f}, unreliable"
+                return f"{name} {r[name]:.2f} [{r[name + '_low']:.2f}, {r[name + '_high']:.2f}]"
+            parts = [f"{r['key']} ({index(r, 'ST')}, {index(r, 'S1')})" for _, r in matter.iterrows()]
             noise = list(rows[rows["ST_noise"]]["key"])
             text = f"{label} ({_noise_phrase(share)}): "
             text += ("most sensitive to " + ", then ".join(parts)) if parts else "no key can be told from noise"
@@ -161,9 +170,14 @@ class _CachedSummaries:
         return getattr(self._results, name)
 
 
-def write_report(results: Results, out: pathlib.Path, n_bootstrap: int = 500, seed: int = 0) -> pathlib.Path:
+def write_report(results: Results, out: pathlib.Path, n_bootstrap: int = sensitivity.N_BOOTSTRAP,
+                 seed: int = 0) -> pathlib.Path:
     """Writes the figures and index.html for any results file into ``out`` (created if needed);
     returns the index path. Sensitivity warnings raised on the way are listed in the page.
+
+    The Sobol indices and main effects are those of :func:`wedge.sobol_table` and
+    :func:`wedge.main_effects_table` with their defaults (``wedge.sensitivity.N_BOOTSTRAP``
+    resamples, seed 0), so the page shows the numbers the API prints.
 
     Grid sweeps get heatmaps over their first two keys; other designs get scatter plots with
     binned means (``wedge.plots.heatmap`` bins them too, on request)."""
@@ -253,11 +267,14 @@ def write_report(results: Results, out: pathlib.Path, n_bootstrap: int = 500, se
                      "</figcaption></figure>")
     if sobol is not None:
         shown = sobol[["outcome", "category", "key", "S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high",
-                       "S1_uncorrected", "ST_uncorrected", "noise_share", "S1_noise", "ST_noise"]].copy()
+                       "S1_uncorrected", "ST_uncorrected", "noise_share", "S1_noise", "ST_noise",
+                       "S1_unreliable", "ST_unreliable"]].copy()
         parts.append("<h2>Sobol indices</h2><p>Corrected for replicate noise; 95% bootstrap intervals over "
                      f"{int(results.attrs['points']) // (len(keys) + 2)} base points; noise share = the share of "
                      "Var(P) over the design that is Monte Carlo noise; *_noise = the index cannot be told from "
-                     "noise (its interval reaches 0).</p>"
+                     "noise (its interval reaches 0); *_unreliable = the index and its interval cannot be read as an "
+                     "estimate (an outcome too rare or saturated for the design, an interval wider than 1, or an "
+                     "estimate above 1 by more than its standard error; see wedge.sobol_from_outputs).</p>"
                      + _table(shown, "sobol", {"noise_share": lambda r: f"{r['noise_share']:.4f}"}))
     if effects is not None:
         shown = effects[["outcome", "category", "key", "eta2", "eta2_null", "eta2_ref", "below_noise",

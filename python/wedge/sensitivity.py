@@ -43,6 +43,8 @@ carry both the design's sampling error and the replicate noise.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -52,15 +54,48 @@ import pandas as pd
 NOISE_WARN = 0.10
 #: The noise share the warning's advice aims at.
 NOISE_TARGET = 0.05
+#: Defaults of the bootstrap (resamples and interval level) and of the permutation reference:
+#: every function here and the report (``python3 -m wedge report``) take them from these names,
+#: so the report prints the numbers the API gives with its defaults.
+N_BOOTSTRAP = 1000
+CONFIDENCE = 0.95
+N_PERMUTATIONS = 1000
+#: An index whose bootstrap interval is wider than this (the width of [0, 1], the range of an
+#: index) says nothing about the key: it is flagged unreliable.
+WIDE_INTERVAL = 1.0
+#: Fewer effective base points than this (Kish's n_eff of the base points' shares of Var(Y))
+#: means the variance over the design, and every index, rests on a handful of base points: the
+#: outcome is too rare (or too saturated) for the design, and all its indices are flagged.
+MIN_EFFECTIVE_BASE_POINTS = 5.0
+#: Share of bootstrap resamples with undefined indices (a resample that misses the few base
+#: points carrying the variance) above which the intervals are flagged unreliable.
+MAX_UNDEFINED_RESAMPLES = 0.01
+#: Indices are shares of Var(Y); an interval end below this many units of the larger of 1 and
+#: the index's terms over the variance is zero up to rounding (for the *_noise flags).
+ZERO_TOLERANCE = 1e-9
 
 
 class SensitivityWarning(UserWarning):
-    """An index or effect that may mislead: outside [0, 1] beyond its interval, or an outcome
-    whose variance is largely Monte Carlo noise."""
+    """An index or effect that may mislead: an index outside [0, 1] beyond its noise, an
+    interval too wide to say anything, an outcome too rare or saturated for the design, or an
+    outcome whose variance is largely Monte Carlo noise."""
 
 
-def _warn(message: str) -> None:
-    warnings.warn(message, SensitivityWarning, stacklevel=3)
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning raised from the caller of this function point at
+    the first frame outside the wedge package (the user's line), however deep the call."""
+    frame, level = sys._getframe(2), 2  # level 1 is _warn, 2 its caller
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR:
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _warn(message: str, category=None) -> None:
+    """Every warning the package raises goes through here: it names the user's line."""
+    warnings.warn(message, category or SensitivityWarning, stacklevel=_caller_stacklevel())
 
 
 def runs_for_noise_share(share: float, runs: float, target: float = NOISE_TARGET) -> float:
@@ -103,15 +138,37 @@ def _bootstrap_means(parts: np.ndarray, n_bootstrap: int, rng) -> np.ndarray:
     return out
 
 
-def sobol_from_outputs(y, d: int, n_bootstrap: int = 1000, confidence: float = 0.95, seed: int = 0,
+def sobol_from_outputs(y, d: int, n_bootstrap: int = N_BOOTSTRAP, confidence: float = CONFIDENCE, seed: int = 0,
                        noise_var=None, replicates=None, names=None, label: str = "Y",
                        runs=None, warn: bool = True, noise_warn: float = NOISE_WARN) -> pd.DataFrame:
     """Sobol indices from model outputs laid out as wedge's (and SALib's) Saltelli design.
 
     The outputs are centred by their mean first (SALib's ``sobol.analyze`` also divides by their
-    standard deviation, which changes no ratio), then S1 follows Saltelli et al. (2010) and ST Jansen (1999); intervals are
-    percentiles of a seeded bootstrap over base points. With ``noise_var`` or ``replicates`` the
-    indices are corrected for replicate noise (derivation in the module docstring).
+    standard deviation, which changes no ratio), then S1 follows Saltelli et al. (2010),
+    "Variance based sensitivity analysis of model output", Comput. Phys. Commun. 181, table 2 (b),
+    and ST Jansen (1999), "Analysis of variance designs for model output", Comput. Phys. Commun.
+    117 (table 2 (f) of Saltelli et al. 2010), as SALib's reference implementation
+    (``SALib.analyze.sobol``: ``first_order``, ``total_order``) computes them; intervals are
+    percentiles of a seeded bootstrap over base points (SALib resamples base points the same way
+    but reports a normal interval, 1.96 standard deviations). With ``noise_var`` or
+    ``replicates`` the indices are corrected for replicate noise (derivation in the module
+    docstring).
+
+    When intervals cannot be trusted. A bootstrap over base points describes the estimator's
+    error only when many base points carry the variance of Y. An outcome that is rare (or nearly
+    certain) over the design, e.g. 33 events in 1.6 million runs, varies at a handful of points:
+    the estimates and their percentile intervals then swing with whichever of those points a
+    resample draws (intervals such as [0, 118] for an index in [0, 1]). So the table flags, in
+    S1_unreliable / ST_unreliable, every index whose interval is wider than ``WIDE_INTERVAL``
+    (1, the whole range of an index), whose point estimate lies above 1 by more than its
+    bootstrap standard error (read as an effect larger than the whole variance) or whose whole
+    interval lies outside [0, 1], or whose bootstrap left more than ``MAX_UNDEFINED_RESAMPLES`` of the
+    resamples undefined, and all indices of an outcome whose variance rests on fewer than
+    ``MIN_EFFECTIVE_BASE_POINTS`` effective base points (Kish's n_eff = (sum w)^2 / sum w^2 of
+    the base points' shares w_j = (Y(A_j)^2 + Y(B_j)^2) / 2 of the centred outputs' variance;
+    ``attrs["effective_base_points"]``). Flagged values are kept in the table (they are what the
+    estimator gives) but should not be read as estimates; more base points (``points``), or more
+    runs for a rare outcome, fix them. The report shows them without interval bars.
 
     Parameters
     ----------
@@ -137,17 +194,24 @@ def sobol_from_outputs(y, d: int, n_bootstrap: int = 1000, confidence: float = 0
     runs : int, optional
         Replicates per point, for the noise warning's advice.
     warn : bool
-        Warn (:class:`SensitivityWarning`, one line each) when an index lies outside [0, 1] beyond
-        its interval, or when more than ``noise_warn`` of Var(Y) is noise.
+        Warn (:class:`SensitivityWarning`, one line each) when an index's point estimate lies
+        above 1 by more than its bootstrap standard error, or its whole interval outside [0, 1]
+        (an estimate below 0 whose interval reaches 0 is flagged ``*_noise``, read as 0),
+        when indices are unreliable (see above: too few effective base points, intervals wider
+        than 1, undefined resamples), or when more than ``noise_warn`` of Var(Y) is noise.
 
     Returns
     -------
     DataFrame indexed by input with columns S1, S1_low, S1_high, ST, ST_low, ST_high (corrected
     for noise when noise is given, else equal to the uncorrected ones), S1_uncorrected,
     ST_uncorrected, S1_noise and ST_noise (True when the index cannot be told from noise and the
-    design's sampling error: its interval reaches 0, the value of a key with no effect), and
-    noise_share (bD / D, the same on every row). ``attrs`` holds noise_share with its interval
-    (noise_share_low, noise_share_high), variance (D, of the unscaled outputs), base_points.
+    design's sampling error: its interval reaches 0, the value of a key with no effect; an
+    interval end within ``ZERO_TOLERANCE`` of 0, relative to the index's scale, counts as
+    reaching it), noise_share (bD / D, the same on every row), S1_unreliable and ST_unreliable
+    (see "When intervals cannot be trusted"). ``attrs`` holds noise_share with its interval
+    (noise_share_low, noise_share_high), variance (D, of the unscaled outputs), base_points,
+    effective_base_points, undefined_resamples (share of bootstrap resamples with undefined
+    indices).
     All indices are NaN when the outputs do not vary (D = 0) or vary by noise only (D <= bD).
 
     Raises
@@ -231,6 +295,20 @@ def sobol_from_outputs(y, d: int, n_bootstrap: int = 1000, confidence: float = 0
     s1, st, s1_raw, st_raw, share = (x[0] for x in indices(parts.mean(axis=0)))
     rng = np.random.default_rng(seed)
     boot = indices(_bootstrap_means(parts, n_bootstrap, rng))
+    # Kish's effective number of base points carrying Var(Y) (module constants above).
+    weight = m2
+    n_eff = float(weight.sum() ** 2 / (weight * weight).sum()) if (weight > 0).any() else 0.0
+    undefined = float(np.mean(~np.isfinite(boot[1]).all(axis=1)))
+    # The scale of each index's terms relative to the variance, for the zero tolerance.
+    means = parts.mean(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        den0 = abs(means[4 * d + 1] - means[4 * d] ** 2)
+        s1_scale = np.maximum(1.0, (np.abs(means[:d]) + np.abs(means[2 * d:3 * d])) / den0)
+        st_scale = np.maximum(1.0, (np.abs(means[d:2 * d]) + np.abs(means[3 * d:4 * d])) / den0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        s1_se = np.nanstd(boot[0], axis=0) if np.isfinite(s1).all() else np.full(d, np.nan)
+        st_se = np.nanstd(boot[1], axis=0) if np.isfinite(st).all() else np.full(d, np.nan)
     q = [(1 - confidence) / 2, 1 - (1 - confidence) / 2]
 
     def interval(samples):
@@ -243,17 +321,32 @@ def sobol_from_outputs(y, d: int, n_bootstrap: int = 1000, confidence: float = 0
     share_low, share_high = interval(boot[4]) if np.isfinite(share) else (np.nan, np.nan)
     if not has_noise:
         share, share_low, share_high = 0.0, 0.0, 0.0
+    sparse = n_eff < MIN_EFFECTIVE_BASE_POINTS
+    flags = {}
+    for idx, value, low, high, se in (("S1", s1, s1_low, s1_high, s1_se), ("ST", st, st_low, st_high, st_se)):
+        with np.errstate(invalid="ignore"):
+            outside = (value - 1 > se) | (high < 0) | (low > 1)
+            wide = ~(high - low <= WIDE_INTERVAL)  # NaN counts as wide
+        flags[idx] = (outside, wide)
+    unreliable = {idx: (~np.isfinite(v)) | flags[idx][0] | flags[idx][1] | sparse | (undefined > MAX_UNDEFINED_RESAMPLES)
+                  for idx, v in (("S1", s1), ("ST", st))}
+    with np.errstate(invalid="ignore"):
+        s1_zero = ~(s1_low > ZERO_TOLERANCE * s1_scale)
+        st_zero = ~(st_low > ZERO_TOLERANCE * st_scale)
     table = pd.DataFrame({
         "S1": s1, "S1_low": s1_low, "S1_high": s1_high,
         "ST": st, "ST_low": st_low, "ST_high": st_high,
         "S1_uncorrected": s1_raw, "ST_uncorrected": st_raw,
-        "S1_noise": ~(s1_low > 0), "ST_noise": ~(st_low > 0),
+        "S1_noise": s1_zero, "ST_noise": st_zero,
         "noise_share": share,
+        "S1_unreliable": unreliable["S1"], "ST_unreliable": unreliable["ST"],
     }, index=pd.Index(names))
     table.attrs.update({"noise_share": float(share), "noise_share_low": float(np.asarray(share_low)),
                         "noise_share_high": float(np.asarray(share_high)), "variance": scale2,
-                        "base_points": n_base, "confidence": confidence})
+                        "base_points": n_base, "confidence": confidence, "effective_base_points": n_eff,
+                        "undefined_resamples": undefined})
     if warn:
+        more = f"more base points than {n_base} (sweep.points)"
         if scale2 == 0:
             _warn(f"{label} does not vary over the design: Sobol indices are undefined")
         elif has_noise and not np.isfinite(s1).all():
@@ -261,15 +354,32 @@ def sobol_from_outputs(y, d: int, n_bootstrap: int = 1000, confidence: float = 0
         else:
             if has_noise and share > noise_warn:
                 _warn(_noise_message(label, float(share), runs))
-            for name in names:
+            if sparse or undefined > MAX_UNDEFINED_RESAMPLES:
+                _warn(f"{label}: its variance over the design rests on about {n_eff:.1f} of {n_base} base points "
+                      f"({undefined:.0%} of the bootstrap resamples leave it undefined): the outcome is too rare "
+                      f"or too saturated for this design, and its indices and intervals are unreliable; use "
+                      f"{more}, or more runs per point")
+            wide_names = []
+            for i, name in enumerate(names):
                 row = table.loc[name]
                 for idx in ("S1", "ST"):
                     value, low, high = row[idx], row[f"{idx}_low"], row[f"{idx}_high"]
+                    se = (s1_se if idx == "S1" else st_se)[i]
                     if high < 0 or low > 1:
                         side = "below 0" if high < 0 else "above 1"
                         _warn(f"{label}: {idx} of {name} = {value:.3g} [{low:.3g}, {high:.3g}] lies {side} "
                               f"beyond its {confidence:.0%} interval: {n_base} base points are too few "
-                              "for this estimator (use more points)")
+                              f"for this estimator (use {more})")
+                    elif flags[idx][0][i]:
+                        side = "above 1"
+                        _warn(f"{label}: {idx} of {name} = {value:.3g} [{low:.3g}, {high:.3g}] lies {side} by more "
+                              f"than its standard error ({se:.2g}); an index lies in [0, 1], so {n_base} base "
+                              f"points are too few for this estimator here (use {more})")
+                    elif flags[idx][1][i] and not sparse:
+                        wide_names.append(f"{idx} of {name} [{low:.3g}, {high:.3g}]")
+            if wide_names:
+                _warn(f"{label}: intervals wider than 1, the whole range of an index, are too wide to read: "
+                      f"{'; '.join(wide_names)}; they are flagged unreliable (use {more})")
     return table
 
 
@@ -384,7 +494,11 @@ def _sobol_for(results, outcome, categories, n_bootstrap, confidence, seed, nois
             frame = sobol_from_outputs(y[rows_keep], d, n_bootstrap, confidence, seed, names=keys, label=label,
                                        runs=float(np.median(n)), warn=warn, noise_warn=noise_warn, **kwargs)
         for w in caught:
-            _warn(str(w.message))
+            text = str(w.message)
+            if "rests on about" in text:
+                text += (f" ({int(k.sum())} of {int(n.sum())} runs have {outcome} = {category}, "
+                         f"{int(k.sum()) / len(k):.3g} per design point)")
+            _warn(text)
         frame.index.name = "key"
         frame.attrs.update({"outcome": outcome, "category": category, "noise_method": mode,
                             "dropped_base_points": int((~keep).sum()), "runs_per_point": float(np.median(n))})
@@ -392,8 +506,8 @@ def _sobol_for(results, outcome, categories, n_bootstrap, confidence, seed, nois
     return out
 
 
-def sobol_indices(results, outcome: str = "format", category: str = "treaty", n_bootstrap: int = 1000,
-                  confidence: float = 0.95, seed: int = 0, noise: str = "auto", warn: bool = True,
+def sobol_indices(results, outcome: str = "format", category: str = "treaty", n_bootstrap: int = N_BOOTSTRAP,
+                  confidence: float = CONFIDENCE, seed: int = 0, noise: str = "auto", warn: bool = True,
                   max_cells: int = 200_000_000, noise_warn: float = NOISE_WARN) -> pd.DataFrame:
     """First-order and total Sobol indices of P(outcome = category) from a ``saltelli`` sweep,
     corrected for replicate noise.
@@ -412,15 +526,19 @@ def sobol_indices(results, outcome: str = "format", category: str = "treaty", n_
         (covariances between points included: needed with common random numbers), "none" (no
         correction). "auto" takes "records" for ``crn = true`` files with records, else "binomial".
     warn : bool
-        Warn when an index lies outside [0, 1] beyond its interval or the noise share exceeds
-        ``noise_warn`` (naming the runs per point that would bring it to 5%).
+        Warn when an index lies above 1 by more than its standard error or its whole interval
+        outside [0, 1], when indices are
+        unreliable (an outcome too rare or saturated for the design: the warning gives its count
+        of events; intervals wider than 1), or when the noise share exceeds ``noise_warn``
+        (naming the runs per point that would bring it to 5%). See :func:`sobol_from_outputs`.
 
     Returns
     -------
     DataFrame indexed by the swept keys (``key``) with the columns of :func:`sobol_from_outputs`:
     S1, S1_low, S1_high, ST, ST_low, ST_high (noise-corrected), S1_uncorrected, ST_uncorrected,
-    S1_noise, ST_noise, noise_share. ``attrs``: outcome, category, noise_share (with
-    noise_share_low/high), noise_method, base_points, dropped_base_points (degenerate base points
+    S1_noise, ST_noise, noise_share, S1_unreliable, ST_unreliable. ``attrs``: outcome, category,
+    noise_share (with noise_share_low/high), effective_base_points, undefined_resamples,
+    noise_method, base_points, dropped_base_points (degenerate base points
     with A = B, which carry no information and are left out), runs_per_point.
 
     Raises
@@ -435,13 +553,16 @@ def sobol_indices(results, outcome: str = "format", category: str = "treaty", n_
                       noise_warn)[0]
 
 
-def sobol_table(results, outcomes=("format", "alliance"), n_bootstrap: int = 1000, confidence: float = 0.95,
+def sobol_table(results, outcomes=("format", "alliance"), n_bootstrap: int = N_BOOTSTRAP,
+                confidence: float = CONFIDENCE,
                 seed: int = 0, noise: str = "auto", warn: bool = True, max_cells: int = 200_000_000,
                 noise_warn: float = NOISE_WARN) -> pd.DataFrame:
     """Sobol indices for every category of each outcome at once (a ``saltelli`` sweep).
 
     Returns a tidy DataFrame: outcome, category, key, then the columns of :func:`sobol_indices`
-    (noise_share is per outcome and category). Categories that never vary get NaN indices.
+    (noise_share is per outcome and category), noise_share_low, noise_share_high and
+    effective_base_points (per outcome and category). Categories that never vary get NaN indices
+    (flagged unreliable).
     Arguments as :func:`sobol_indices`.
     """
     frames = []
@@ -455,6 +576,7 @@ def sobol_table(results, outcomes=("format", "alliance"), n_bootstrap: int = 100
             f.insert(0, "outcome", outcome)
             f["noise_share_low"] = frame.attrs["noise_share_low"]
             f["noise_share_high"] = frame.attrs["noise_share_high"]
+            f["effective_base_points"] = frame.attrs["effective_base_points"]
             frames.append(f)
     return pd.concat(frames, ignore_index=True)
 
@@ -470,7 +592,7 @@ def _groups(x: pd.Series, bins: int) -> np.ndarray:
 
 
 def main_effects_from_outputs(design: pd.DataFrame, y, noise_var=None, bins: int = 8,
-                              n_permutations: int = 1000, confidence: float = 0.95, seed: int = 0,
+                              n_permutations: int = N_PERMUTATIONS, confidence: float = CONFIDENCE, seed: int = 0,
                               reference: str = "permutation", noise_draws=None) -> pd.DataFrame:
     """Main effects of each column of ``design`` on the outputs ``y``, with a noise reference.
 
@@ -587,7 +709,7 @@ def _replicate_noise(reps: np.ndarray, y: np.ndarray, n_draws: int, seed: int):
 
 
 def main_effects(results, outcome: str = "format", category: str = "treaty", bins: int = 8,
-                 n_permutations: int = 1000, confidence: float = 0.95, seed: int = 0,
+                 n_permutations: int = N_PERMUTATIONS, confidence: float = CONFIDENCE, seed: int = 0,
                  reference: str = "auto", max_cells: int = 50_000_000, _records: dict | None = None) -> pd.DataFrame:
     """Mean P(outcome = category) at each value of each swept key (grid, list) or in ``bins``
     quantile bins (lhs, sobol, saltelli), with the correlation ratio eta^2 of each key and a
@@ -631,7 +753,7 @@ def main_effects(results, outcome: str = "format", category: str = "treaty", bin
 
 
 def main_effects_table(results, outcomes=("format", "alliance", "okinawa"), bins: int = 8,
-                       n_permutations: int = 1000, confidence: float = 0.95, seed: int = 0,
+                       n_permutations: int = N_PERMUTATIONS, confidence: float = CONFIDENCE, seed: int = 0,
                        reference: str = "auto") -> pd.DataFrame:
     """eta^2 of every swept key for every category of each outcome, with the noise reference.
 

@@ -115,3 +115,23 @@ def test_discover_on_an_engine_sweep(files, tmp_path):
         assert (tmp_path / name).stat().st_size > 5000
     with wedge.open(files["baseline"]) as r, pytest.raises(ValueError, match="sweep"):
         wedge.discover(r, "format", "treaty", 0.2)
+
+
+def test_box_intervals_hold_their_estimates():
+    # Three certain cases of interest inside the box, one outside, and one point whose status is
+    # 1 with probability 0.0005: coverage = 3 / 4.0005 = 0.74991, but nearly every redraw gives
+    # 3/4, so the percentiles alone were [0.750, 0.750] and missed the estimate.
+    y = np.array([1.0, 1.0, 1.0, 1.0, 0.0005])
+    member = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=bool)
+    draws = (np.random.default_rng(0).random((1000, 5)) < y[None, :]).astype(float)
+    s = discovery._stats(member, y, draws)
+    assert s["coverage"][0] == pytest.approx(3 / 4.0005)
+    for name in ("coverage", "density"):
+        assert (s[f"{name}_low"] <= s[name]).all() and (s[name] <= s[f"{name}_high"]).all(), (name, s)
+    # The same invariant on every box of a PRIM trajectory with straddling points (few runs).
+    x, _, k, n = synthetic(runs=30)
+    yw, dw, cases = discovery.cases_of_interest(k, n, 0.5)
+    assert cases["straddles"].any()
+    t = discovery.Prim(x, yw, draws=dw).find_box().peeling_trajectory
+    for name in ("coverage", "density"):
+        assert ((t[f"{name}_low"] <= t[name]) & (t[name] <= t[f"{name}_high"])).all(), name

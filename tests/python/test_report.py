@@ -206,7 +206,7 @@ def test_report_in_a_browser(files, reports, browser):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", wedge.SensitivityWarning)
                 effects = wedge.main_effects_table(r)
-                sobol = wedge.sobol_table(r, ("format", "alliance", "okinawa"), n_bootstrap=500) \
+                sobol = wedge.sobol_table(r, ("format", "alliance", "okinawa")) \
                     if name == "saltelli" else None
         head, rows = table_rows(browser, "effects")
         shown = pd.DataFrame(rows, columns=head)

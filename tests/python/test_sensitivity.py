@@ -309,3 +309,96 @@ def test_grid_main_effects_of_the_engine(files):
     assert 0.1 < reward["eta2"] < 0.35 and not reward["below_noise"]
     assert reward["eta2_ref"] < 0.05
     assert 0 <= reward["noise_share"] < 0.05
+
+
+# -- faults found by the fresh-clone verification (issue 12) -------------------------------------
+
+# P(alliance = rupture_realign) on experiments/sweeps/binding_saltelli.toml with points = 32
+# (160 points x 10,000 runs, seed 17): 33 events in 1.6M runs, at these design points.
+RUPTURE_REALIGN = {16: 1, 18: 1, 67: 2, 85: 13, 86: 2, 102: 1, 108: 1, 132: 1, 134: 3, 146: 1, 147: 2, 148: 4,
+                   149: 1}
+
+
+def rupture_realign_outputs():
+    k = np.zeros(160)
+    for point, count in RUPTURE_REALIGN.items():
+        k[point] = count
+    n = np.full(160, 10000.0)
+    return k / n, sensitivity.binomial_noise_var(k, n)
+
+
+def test_an_outcome_too_rare_for_the_design_is_flagged_unreliable():
+    y, nv = rupture_realign_outputs()
+    with pytest.warns(sensitivity.SensitivityWarning, match=r"rests on about 1\.1 of 32 base points.*unreliable") as w:
+        table = wedge.sobol_from_outputs(y, 3, noise_var=nv, label="P(alliance = rupture_realign)")
+    # Before the fix these read ST 1.065 [0, 118.3] with no warning (the noise share, 0.096, is
+    # just under 10%): every index is now flagged, and its interval is not read as an estimate.
+    assert table.loc[2, "ST_high"] > 100 and table.attrs["noise_share"] < sensitivity.NOISE_WARN
+    assert table["S1_unreliable"].all() and table["ST_unreliable"].all()
+    assert table.attrs["effective_base_points"] < sensitivity.MIN_EFFECTIVE_BASE_POINTS
+    assert all(x.filename == __file__ for x in w)  # the warning names this line, not sensitivity.py
+    # A well-sampled output (Ishigami, 256 base points) is not flagged: no false alarm.
+    rng = np.random.default_rng(3)
+    ish = ishigami(saltelli_rows(rng.uniform(-np.pi, np.pi, (256, 3)), rng.uniform(-np.pi, np.pi, (256, 3))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sensitivity.SensitivityWarning)
+        good = wedge.sobol_from_outputs(ish, 3, n_bootstrap=300)
+    assert not good["S1_unreliable"].any() and not good["ST_unreliable"].any()
+    assert good.attrs["effective_base_points"] > 50
+
+
+def test_noise_flags_take_a_numerically_zero_lower_bound_as_zero():
+    # The same outputs: ST_low of the second key is 1.9e-15 (a resample without the base points
+    # that vary, up to rounding), which a strict "> 0" read as a key told apart from noise.
+    y, nv = rupture_realign_outputs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sensitivity.SensitivityWarning)
+        table = wedge.sobol_from_outputs(y, 3, noise_var=nv)
+    assert 0 < table.loc[1, "ST_low"] < 1e-12
+    assert table["ST_noise"].all()
+    # A clear effect still counts as one (Ishigami: x1 and x2 have ST far from 0).
+    rng = np.random.default_rng(4)
+    ish = ishigami(saltelli_rows(rng.uniform(-np.pi, np.pi, (256, 3)), rng.uniform(-np.pi, np.pi, (256, 3))))
+    good = wedge.sobol_from_outputs(ish, 3, n_bootstrap=300)
+    assert not good.loc[0, "ST_noise"] and not good.loc[1, "ST_noise"]
+
+
+def test_an_index_above_1_by_more_than_its_standard_error_warns():
+    # Y = x1 + small replicate noise, 32 base points (d = 3): the true S1 of x1 is 1 and the others
+    # 0. With seed 4 (the first of 0..199 where it happens) S1 of x1 comes out at 1.236
+    # [0.880, 1.586]: above 1 by more than its bootstrap standard error while its interval still
+    # reaches below 1, the case the old "whole interval outside [0, 1]" rule let through (from
+    # the engine: S1 of threat = 1.221 [0.845, 1.648], no warning).
+    d, n = 3, 32
+    rng = np.random.default_rng(4)
+    y = saltelli_rows(rng.random((n, d)), rng.random((n, d)))[:, 0] + rng.normal(0, 0.03, n * (d + 2))
+    with pytest.warns(sensitivity.SensitivityWarning, match=r"Y: S1 of 0 = .* lies above 1 by more than its standard "
+                                                             r"error .*use more base points than 32"):
+        t = wedge.sobol_from_outputs(y, d, n_bootstrap=400, noise_var=np.full(y.size, 0.03 ** 2))
+    se = (t.loc[0, "S1_high"] - t.loc[0, "S1_low"]) / (2 * 1.96)
+    assert t.loc[0, "S1_low"] < 1 < t.loc[0, "S1"] - se
+    assert t.loc[0, "S1_unreliable"]
+    # The keys with no effect are not warned about, though their estimates may fall below 0.
+    assert not t.loc[[1, 2], "S1_unreliable"].any()
+
+
+def test_the_report_uses_the_api_defaults():
+    import inspect
+
+    from wedge import report
+    assert inspect.signature(report.write_report).parameters["n_bootstrap"].default == sensitivity.N_BOOTSTRAP
+    assert inspect.signature(wedge.sobol_table).parameters["n_bootstrap"].default == sensitivity.N_BOOTSTRAP
+    assert inspect.signature(wedge.sobol_indices).parameters["n_bootstrap"].default == sensitivity.N_BOOTSTRAP
+    # test_report.py::test_report_in_a_browser checks that the page's Sobol table equals
+    # sobol_table(...) with these defaults, number by number.
+
+
+def test_warnings_name_the_callers_line(files):
+    # Through sobol_table -> _sobol_for -> sobol_from_outputs and main_effects: every warning the
+    # package raises points at the line that called it (here), not inside the package.
+    with wedge.open(files["saltelli"]) as r, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        wedge.sobol_table(r, ("alliance",), n_bootstrap=100)
+    mine = [w for w in caught if issubclass(w.category, sensitivity.SensitivityWarning)]
+    assert mine, "the rare alliance categories at 1000 runs per point should warn"
+    assert {w.filename for w in mine} == {__file__}, {(w.filename, w.lineno) for w in mine}

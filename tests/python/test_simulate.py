@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import wedge
-from conftest import SWEEPS, cli_json
+from conftest import ROOT, SWEEPS, cli_json
 
 
 def without_experiment(doc):
@@ -92,3 +92,15 @@ def test_simulate_from_two_threads_at_once_equals_one_after_the_other():
     for t in threads:
         t.join()
     assert together == alone
+
+
+def test_simulate_warnings_name_the_callers_line(tmp_path):
+    # The design's warning (a Sobol design of 5 points) is raised in C++ under wedge.simulate: it
+    # names the line that called simulate, not python/wedge/__init__.py.
+    experiment = tmp_path / "five.toml"
+    experiment.write_text(f'extends = "{ROOT / "experiments" / "scenarios" / "baseline.toml"}"\n'
+                          '[sweep]\ndesign = "sobol"\npoints = 5\n'
+                          '[sweep.keys]\n"dulles.tact" = { min = 0.0, max = 1.0 }\n')
+    with pytest.warns(UserWarning, match="not a power of two") as caught:
+        wedge.simulate(experiment, runs=10, seed=1)
+    assert [w.filename for w in caught if "power of two" in str(w.message)] == [__file__]
