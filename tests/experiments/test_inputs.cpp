@@ -122,7 +122,7 @@ TEST_CASE("an integer key given 3.0 says so, in TOML, grids, lists, CSV and --se
   test::TempDir dir;
   dir.write("p.csv", "negotiation.rounds\n3.0\n");
   const auto csv = dir.write("csv.toml", "[sweep]\ndesign = \"list\"\ncsv = \"p.csv\"\n");
-  CHECK(error_of([&] { load_experiment(csv); }) == dir.path("p.csv") + ":2: " + want);
+  CHECK(error_of([&] { load_experiment(csv); }) == dir.path("p.csv") + ":2:1: " + want);
   // Other kinds of value keep their messages.
   CHECK(error_of([&] { parse_value(rounds, "abc"); }) == "negotiation.rounds = 'abc': not a number; must be an integer in [1, 100]");
   CHECK(error_of([&] { parse_value(rounds, "101"); }) == "negotiation.rounds = 101: must be an integer in [1, 100]");
