@@ -117,6 +117,10 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+bool close_match(std::string_view word, std::size_t distance) {
+  return distance <= std::max<std::size_t>(2, word.size() / 3) && 2 * distance <= word.size();
+}
+
 std::string ParamInfo::range_text() const {
   switch (type) {
     case ParamType::boolean:
@@ -190,14 +194,14 @@ std::string nearest_parameter(std::string_view key) {
       best = &p;
     }
   }
-  return best != nullptr ? best->key : std::string{};
+  return best != nullptr && close_match(key, best_d) ? best->key : std::string{};
 }
 
 const ParamInfo& require_parameter(std::string_view key) {
   if (const ParamInfo* p = find_parameter(key)) return *p;
-  throw ConfigError(fmt::format("unknown parameter '{}' (did you mean '{}'? `wedge params` lists "
-                                "every key)",
-                                key, nearest_parameter(key)));
+  const std::string near = nearest_parameter(key);
+  throw ConfigError(fmt::format("unknown parameter '{}' ({}`wedge params` lists every key)", key,
+                                near.empty() ? std::string() : fmt::format("did you mean '{}'? ", near)));
 }
 
 double parse_parameter_value(const ParamInfo& info, std::string_view raw) {

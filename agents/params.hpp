@@ -58,6 +58,11 @@ void apply_assignment(Scenario& scenario, std::string_view assignment);
 /// Levenshtein distance between two strings (for "did you mean" suggestions).
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
+/// Whether a known word at edit distance `distance` from `word` is close enough to suggest
+/// ("did you mean"): at most max(2, |word| / 3) edits, and at most half of the word's length
+/// ("magic" suggests nothing; "rnus" suggests "runs"). The one rule of every suggestion.
+bool close_match(std::string_view word, std::size_t distance);
+
 /// A value formatted for display: shortest round-trip for reals, integer or bool otherwise.
 std::string format_value(const ParamInfo& info, double value);
 

@@ -73,6 +73,7 @@ struct RunArgs {
   std::optional<double> precision;
   std::optional<std::uint64_t> max_runs;
   std::vector<std::string> precision_outcomes{"format", "alliance"};
+  bool precision_outcomes_given = false;
   std::size_t grain = 1;
   std::size_t wave = 0;
   double checkpoint_seconds = 2.0;
@@ -108,8 +109,14 @@ CLI::Validator in_range(const Range& range) {
       range_text(range));
 }
 
+/// Refuses an empty value ("--out ''" would otherwise silently mean "no file").
+CLI::Validator non_empty() {
+  return CLI::Validator([](std::string& text) { return text.empty() ? std::string("an empty value; give a file name") : std::string(); },
+                        "");
+}
+
 void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs, const std::string& file_help) {
-  cmd->add_option("experiment", a.file, file_help);
+  cmd->add_option("experiment", a.file, file_help)->check(non_empty());
   cmd->add_option("--set", a.sets, "Override a parameter, e.g. --set dulles.tact=0.9 (repeatable; "
                                    "`wedge params` lists the keys)")
       ->take_last()
@@ -117,13 +124,14 @@ void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs, co
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--seed", a.seed, "Master seed (default 1)")->check(in_range(SEED_RANGE));
   if (with_runs) {
-    cmd->add_option("--runs", a.runs, "Replicates per design point (default 1000000)")->check(in_range(RUNS_RANGE));
+    cmd->add_option("--runs", a.runs, "Replicates per design point (default: the file's run.runs, else 1000000; in precision mode the first batch)")->check(in_range(RUNS_RANGE));
   }
   cmd->add_flag("--crn", a.crn,
                 "Common random numbers: replicate r draws the same stream at every design point");
 }
 
 ExperimentSource source_of(const ExperimentArgs& a) {
+  check_repeated_sets(a.sets);
   ExperimentSource s;
   s.file = a.file;
   s.sets = a.sets;
@@ -228,10 +236,13 @@ SessionOptions session_options(const RunArgs& args, const std::string& command_l
 
 /// The results on stdout: JSON, the outcome table, or (for a shard) what the shard holds.
 void print_results(const RunArgs& args, const Experiment& e, const std::vector<engine::Summary>& summaries,
-                   const Session* shard, const engine::CancelToken& cancel) {
+                   const Session* shard, const engine::CancelToken& cancel,
+                   const std::optional<PrecisionOutcome>& precision = std::nullopt) {
   if (args.json) {
     // SIGINT stops a long document (Interrupted: exit code 130).
-    write_results_json(stdout, e, summaries, {[&cancel] { return cancel.requested(); }, {}});
+    nlohmann::ordered_json head = nlohmann::ordered_json::object();
+    if (precision) head["precision"] = precision_json(*precision);
+    write_results_json(stdout, e, summaries, {[&cancel] { return cancel.requested(); }, head});
   } else if (shard != nullptr && !shard->blocks().empty()) {
     const auto blocks = shard->blocks();
     const auto& s = shard->options().shard;
@@ -261,6 +272,28 @@ int report_interrupted(const SessionResult& r, const Experiment& e) {
   return EXIT_INTERRUPTED;
 }
 
+/// Flags that would silently do nothing are refused: --max-runs and --precision-outcomes need
+/// precision mode; in precision mode --runs (the first batch) may not exceed --max-runs;
+/// --compression deflate needs per-run records in a file.
+void check_idle_flags(const RunArgs& args, const Experiment& e) {
+  if (args.compression == "deflate" && (args.out.empty() || args.store == "summary")) {
+    throw ConfigError(args.out.empty() ? "--compression applies to the per-run records of a results file: add --out FILE.h5"
+                                       : "--compression applies to per-run records, which --store summary does not keep");
+  }
+  if (!e.run.precision) {
+    if (args.max_runs) {
+      throw ConfigError("--max-runs applies to precision mode only: add --precision E (or set run.precision in the file)");
+    }
+    if (args.precision_outcomes_given) {
+      throw ConfigError("--precision-outcomes applies to precision mode only: add --precision E (or set run.precision in "
+                        "the file)");
+    }
+  } else if (args.exp.runs && *args.exp.runs > e.run.max_runs) {
+    throw ConfigError(fmt::format("--runs {} (the first batch in precision mode) is above --max-runs {}: lower --runs "
+                                  "or raise --max-runs", *args.exp.runs, e.run.max_runs));
+  }
+}
+
 int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOptions options,
                             const mpi::World& world, engine::CancelToken& cancel) {
   engine::Progress progress(0, args.quiet || world.rank != 0);
@@ -280,7 +313,9 @@ int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOpt
   if (result.session.interrupted) return report_interrupted(result.session, e);
   if (world.rank != 0) return EXIT_OK;
   if (!args.quiet) fmt::print(stderr, "merged {} shard files into {}\n", result.parts, args.out);
-  print_results(args, e, result.merged, nullptr, cancel);
+  const auto precision = precision_outcome(e, args.precision_outcomes, result.merged);
+  if (precision && !precision->reached) fmt::print(stderr, "warning: {}\n", precision_warning(*precision));
+  print_results(args, e, result.merged, nullptr, cancel, precision);
   return EXIT_OK;
 }
 
@@ -289,6 +324,7 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
   source.precision = args.precision;
   source.max_runs = args.max_runs;
   const Experiment e = resolve(source);
+  check_idle_flags(args, e);
   if (!args.quiet) {
     for (const auto& w : e.warnings) fmt::print(stderr, "warning: {}\n", w);
   }
@@ -309,11 +345,10 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
   engine::Progress progress(session.planned_runs(), args.quiet);
   const SessionResult result = session.execute({&cancel, nullptr, &progress});
   if (result.interrupted) return report_interrupted(result, e);
-  if (!result.precision_met && !args.quiet) {
-    fmt::print(stderr, "warning: precision {} not reached at every point within --max-runs {}\n", *e.run.precision,
-               e.run.max_runs);
-  }
-  print_results(args, e, result.summaries, session.options().shard.count > 1 ? &session : nullptr, cancel);
+  // Even with --quiet: the results are valid, but less precise than asked (README, "Precision mode").
+  if (result.precision && !result.precision->reached) fmt::print(stderr, "warning: {}\n", precision_warning(*result.precision));
+  print_results(args, e, result.summaries, session.options().shard.count > 1 ? &session : nullptr, cancel,
+                result.precision);
   if (!args.quiet) {
     const double secs = progress.elapsed_seconds();
     fmt::print(stderr, "{} runs in {:.2f} s ({:.3g} runs/s){}\n", result.runs_done, secs,
@@ -344,9 +379,10 @@ int command_inspect(const std::string& path, bool json) {
   const engine::SignalGuard signals(cancel);  // SIGINT stops reading or a long document (exit code 130)
   const auto [info, e] = inspect_results(path);
   if (cancel.requested()) throw Interrupted(fmt::format("interrupted while reading {}", path));
+  const std::string& read = info.path.empty() ? path : info.path;  // FILE.partial when only it exists
   if (json) {
     const nlohmann::ordered_json head = {
-        {"path", path}, {"complete", info.complete}, {"runs_done", info.runs_done},
+        {"path", read}, {"complete", info.complete}, {"runs_done", info.runs_done},
         {"runs_planned", info.runs_planned}, {"runs_stored", info.runs_stored}, {"model", info.model},
         {"model_version", info.model_version}, {"format_version", info.format_version},
         {"created", info.created}, {"wall_seconds", info.wall_seconds}};
@@ -354,7 +390,7 @@ int command_inspect(const std::string& path, bool json) {
     return EXIT_OK;
   }
   // Everything the file says is printed with control characters and invalid UTF-8 escaped.
-  fmt::print("{}: {}\n", printable(path), file_status(info));
+  fmt::print("{}: {}\n", printable(read), file_status(info));
   fmt::print("  model {} v{}, wedge {} (git {}), format_version {}, created {}\n", printable(info.model),
              printable(info.model_version), printable(info.engine_version), printable(info.git_commit),
              info.format_version, printable(info.created));
@@ -398,6 +434,7 @@ int command_trace(const TraceArgs& args) {
 }
 
 int command_compare(const CompareArgs& args) {
+  for (const auto* sets : {&args.sets, &args.sets_a, &args.sets_b}) check_repeated_sets(*sets);
   ExperimentSource a, b;
   a.file = args.a;
   b.file = args.b;
@@ -553,7 +590,8 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
   auto* run = app.add_subcommand("run", "Run the experiment (the baseline scenario by default) and "
                                         "print its outcome table");
   add_experiment_options(run, a.exp, true, "Experiment file (TOML); without one, the baseline scenario of MODEL.md");
-  run->add_option("--out", a.out, "Write the results to this HDF5 file (via FILE.partial, renamed when complete)");
+  run->add_option("--out", a.out, "Write the results to this HDF5 file (via FILE.partial, renamed when complete)")
+      ->check(non_empty());
   run->add_flag("--force", a.force, "Overwrite an existing results file (or its .partial)");
   run->add_flag("--resume", a.resume, "Continue the interrupted run of FILE.partial (same experiment and seed)");
   run->add_option("--store", a.store,
@@ -562,7 +600,8 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
       ->check(CLI::IsMember({"runs", "summary", "rounds"}));
   run->add_option("--shard", a.shard,
                   "Run only shard i of K (0 <= i < K) of the plan, e.g. --shard 2/8 (for job arrays; "
-                  "combine the parts with `wedge merge`)");
+                  "combine the parts with `wedge merge`)")
+      ->check(non_empty());
   run->add_option("--compression", a.compression,
                   "Per-run records: none (default, fastest) or deflate (shuffle + deflate: about a "
                   "quarter of the size, slower to write)")
@@ -618,7 +657,7 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   std::string inspect_path;
   bool inspect_json = false;
   auto* inspect = app.add_subcommand("inspect", "Summary table of a results file (complete, partial or damaged)");
-  inspect->add_option("file", inspect_path, "Results file (.h5 or .h5.partial)")->required();
+  inspect->add_option("file", inspect_path, "Results file (.h5 or .h5.partial)")->required()->check(non_empty());
   inspect->add_flag("--json", inspect_json, "As JSON (the format of `run --json`, with the file's status)");
 
   std::vector<std::string> merge_parts;
@@ -626,7 +665,7 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   bool merge_force = false;
   auto* merge = app.add_subcommand("merge", "Merge the shard files of one run (--shard i/K) into one results file");
   merge->add_option("parts", merge_parts, "Shard files (all K of them, any order)")->required();
-  merge->add_option("--out", merge_out, "The merged results file")->required();
+  merge->add_option("--out", merge_out, "The merged results file")->required()->check(non_empty());
   merge->add_flag("--force", merge_force, "Overwrite an existing file");
   merge->footer(EXIT_CODES_HELP);
 
@@ -653,6 +692,7 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   }
 
   try {
+    run_args.precision_outcomes_given = run->get_option("--precision-outcomes")->count() > 0;
     if (*run) return command_run(run_args, command_line_text(argc, argv), world);
     if (*inspect) return command_inspect(inspect_path, inspect_json);
     if (*merge) return command_merge(merge_parts, merge_out, merge_force, command_line_text(argc, argv));
@@ -661,8 +701,9 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
     if (*trace) return command_trace(trace_args);
     if (*calibrate_cmd) return command_calibrate(calibrate_args);
     if (*compare) return command_compare(compare_args);
-    std::fputs(app.help().c_str(), stdout);
-    return EXIT_OK;
+    // No subcommand: the help, as an error (`wedge --help` is the way to ask for it).
+    fmt::print(stderr, "{}\nerror: a command is required (the commands are listed above)\n", app.help());
+    return EXIT_BAD_INPUT;
   } catch (const ConfigError& e) {
     fmt::print(stderr, "error: {}\n", printable(e.what()));
     return EXIT_BAD_INPUT;

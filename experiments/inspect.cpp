@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <filesystem>
 #include <string>
 
 namespace wedge::experiments {
@@ -86,6 +87,12 @@ Experiment stored_experiment(const output::ResultsInfo& info) {
 }
 
 Inspection inspect_results(const std::string& path) {
+  // The user knows the --out name; while that run is written (or after it was interrupted) only
+  // FILE.partial exists, and reading it tells which (being written, or interrupted).
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) && std::filesystem::is_regular_file(path + ".partial", ec)) {
+    return inspect_results(path + ".partial");
+  }
   Inspection out;
   out.info = output::read_results(path, engine::FieldLayout::from(agents::TugOfWar::fields()));
   if (out.info.model != agents::TugOfWar::NAME) {

@@ -69,7 +69,12 @@ std::string nearest(std::string_view full_word, const List& list) {
       best = std::string(c);
     }
   }
-  return best;
+  return agents::close_match(word, d) ? best : std::string();
+}
+
+/// "did you mean [x]? " (with `open`/`close` around the word) or "" when nothing is close.
+std::string mean_text(const std::string& near, std::string_view open = "'", std::string_view close = "'") {
+  return near.empty() ? std::string() : fmt::format("did you mean {}{}{}? ", open, near, close);
 }
 
 template <class List>
@@ -306,6 +311,12 @@ class Loader {
 
   bool ok() const { return problems_.empty(); }
 
+  /// The CSV file of design points the experiment names (resolved), or "", and where it names it.
+  const std::string& csv_path() const { return csv_path_; }
+  const toml::source_region& csv_where() const { return csv_where_; }
+  /// Counts problems found but not kept (beyond MAX_PROBLEMS of one file).
+  void add_dropped(std::size_t n) { dropped_ += n; }
+
   /// The problems in reading order (file by file, line by line), at most MAX_PROBLEMS and a
   /// last line saying how many more there are.
   std::vector<std::string> problem_lines() {
@@ -383,8 +394,8 @@ class Loader {
     std::vector<std::string> valid(std::begin(TOP_KEYS), std::end(TOP_KEYS));
     valid.insert(valid.end(), sections.begin(), sections.end());
     if (node.is_table()) {
-      fail(k.source(), fmt::format("unknown section [{}] (did you mean [{}]? valid: {})", display_text(key),
-                                   nearest(key, valid), joined(valid)));
+      fail(k.source(), fmt::format("unknown section [{}] ({}valid: {})", display_text(key),
+                                   mean_text(nearest(key, valid), "[", "]"), joined(valid)));
     }
     const std::string near = nearest_key(key);
     fail(k.source(), fmt::format("unknown key '{}' ({}scenario keys belong in their section, e.g. [dulles] tact = 0.9)",
@@ -445,8 +456,9 @@ class Loader {
             for (const auto& p : agents::parameters()) {
               if (sections.empty() || sections.back() != p.section) sections.push_back(p.section);
             }
-            fail(k.source(), fmt::format("unknown section [{}] (did you mean [{}]?)", display_text(key),
-                                         nearest(key, sections)));
+            fail(k.source(), fmt::format("unknown section [{}]{}", display_text(key),
+                                         nearest(key, sections).empty() ? std::string() :
+                                         fmt::format(" (did you mean [{}]?)", nearest(key, sections))));
           }
           section(*node.as_table(), key);
           return;
@@ -491,8 +503,8 @@ class Loader {
           }
           e_.run.precision = *v;
         } else {
-          fail(k.source(), fmt::format("unknown key '{}' in [run] (did you mean '{}'? valid: {})",
-                                       display_text(key), nearest(key, RUN_KEYS), joined(RUN_KEYS)));
+          fail(k.source(), fmt::format("unknown key '{}' in [run] ({}valid: {})",
+                                       display_text(key), mean_text(nearest(key, RUN_KEYS)), joined(RUN_KEYS)));
         }
       });
     }
@@ -561,8 +573,10 @@ class Loader {
     else if (*name == "saltelli") sweep.design = Design::saltelli;
     else if (*name == "list") sweep.design = Design::list;
     else {
-      fail(design->source(), fmt::format("sweep.design = \"{}\": must be one of {} (did you mean '{}'?)",
-                                         display_text(*name), joined(DESIGNS), nearest(*name, DESIGNS)));
+      fail(design->source(), fmt::format("sweep.design = \"{}\": must be one of {}{}",
+                                         display_text(*name), joined(DESIGNS),
+                                         nearest(*name, DESIGNS).empty() ? std::string() :
+                                         fmt::format(" (did you mean '{}'?)", nearest(*name, DESIGNS))));
     }
     bool complete = true;
     if (const toml::node* points = sweep_.points) {
@@ -584,6 +598,8 @@ class Loader {
         const std::string named_in = csv->source().path ? *csv->source().path : path;
         if (p.is_relative()) p = fs::path(named_in).parent_path() / p;
         sweep.csv = p.string();
+        csv_path_ = sweep.csv;  // checked even if other parts of the file have problems
+        csv_where_ = csv->source();
       });
     }
     for (const auto& [k, node] : sweep_.keys) {
@@ -699,6 +715,8 @@ class Loader {
   std::size_t dropped_ = 0;
   std::vector<std::string> files_;
   MergedSweep sweep_;
+  std::string csv_path_;
+  toml::source_region csv_where_;
 };
 
 // --- Exact decimal grids --------------------------------------------------------------------
@@ -874,44 +892,63 @@ std::vector<ChainFile> load_chain(const std::string& path, const FirstText* firs
 
 // --- CSV files of design points (libcsv) -----------------------------------------------------
 
+/// What reading a CSV file of design points found: every problem (each with its file, line and
+/// column, in reading order), at most MAX_PROBLEMS of them, and how many more there were.
+struct CsvCheck {
+  std::vector<LocatedError> problems;
+  std::size_t more = 0;
+};
+
 /// Collects the rows of a CSV file of design points. libcsv calls these callbacks from C code,
-/// through which no exception may pass: the first problem is kept and the rest ignored.
+/// through which no exception may pass: problems are recorded and parsing goes on with the next
+/// value (a bad header stops it: the values cannot be read without their keys).
 struct CsvPoints {
   Sweep* sweep = nullptr;
-  std::size_t line = 1;      ///< line being fed to the parser
-  std::size_t row_line = 0;  ///< line where the current row's first value ended
-  std::vector<std::string> row;
+  CsvCheck* check = nullptr;
+  std::size_t line = 1;    ///< position of the byte being fed to the parser
+  std::size_t column = 1;
+  bool pending_start = true;  ///< the next byte (other than a line end) starts a value
+  std::size_t start_line = 1, start_column = 1;  ///< where the value being read started
+  struct Cell {
+    std::string text;
+    std::size_t line, column;
+  };
+  std::vector<Cell> row;
   bool header_done = false;
+  bool header_failed = false;
   std::vector<const agents::ParamInfo*> infos;
-  std::string problem;
 
   static void on_value(void* data, std::size_t len, void* self) {
     auto& p = *static_cast<CsvPoints*>(self);
-    if (!p.problem.empty()) return;
-    if (p.row.empty()) p.row_line = p.line;
-    p.row.emplace_back(data != nullptr ? std::string(static_cast<const char*>(data), len) : std::string());
+    p.row.push_back({data != nullptr ? std::string(static_cast<const char*>(data), len) : std::string(), p.start_line,
+                     p.start_column});
+    p.pending_start = true;
   }
 
   static void on_row(int, void* self) {
     auto& p = *static_cast<CsvPoints*>(self);
-    if (p.problem.empty()) {
+    if (!p.header_failed) {
       try {
         p.take_row();
-      } catch (const ConfigError& err) {
-        p.problem = err.what();
       } catch (const std::exception& err) {
-        p.problem = fmt::format("{}:{}: {}", p.sweep->csv, p.row_line, err.what());
+        p.add(p.row.empty() ? p.line : p.row.front().line, 1, err.what());
       }
     }
     p.row.clear();
+    p.pending_start = true;
   }
 
-  [[noreturn]] void fail(const std::string& what) const {
-    throw ConfigError(fmt::format("{}:{}: {}", sweep->csv, row_line, what));
+  void add(std::size_t at_line, std::size_t at_column, const std::string& what) {
+    if (check->problems.size() >= MAX_PROBLEMS) {
+      ++check->more;
+      return;
+    }
+    check->problems.emplace_back(fmt::format("{}:{}:{}: {}", sweep->csv, at_line, at_column, what), sweep->csv,
+                                 at_line, at_column);
   }
 
   void take_row() {
-    if (std::all_of(row.begin(), row.end(), [](const std::string& c) { return c.find_first_not_of(" \t") == std::string::npos; })) {
+    if (std::all_of(row.begin(), row.end(), [](const Cell& c) { return c.text.find_first_not_of(" \t") == std::string::npos; })) {
       return;  // a row of empty cells (Excel writes them for formatted empty rows)
     }
     if (!header_done) {
@@ -919,74 +956,125 @@ struct CsvPoints {
       header_done = true;
       return;
     }
-    if (sweep->keys.front().values.size() >= MAX_DESIGN_POINTS) fail(fmt::format("more than {} design points", MAX_DESIGN_POINTS));
-    if (row.size() != infos.size()) fail(fmt::format("{} values for {} keys", row.size(), infos.size()));
+    if (sweep->keys.front().values.size() >= MAX_DESIGN_POINTS) {
+      add(row.front().line, 1, fmt::format("more than {} design points", MAX_DESIGN_POINTS));
+      header_failed = true;  // stop here: the plan is too big whatever follows
+      return;
+    }
+    if (row.size() != infos.size()) {
+      add(row.front().line, 1, fmt::format("{} values for {} keys", row.size(), infos.size()));
+      return;
+    }
+    std::vector<double> values(row.size());
+    bool ok = true;
     for (std::size_t c = 0; c < row.size(); ++c) {
       try {
-        sweep->keys[c].values.push_back(parse_value(*infos[c], row[c]));
+        values[c] = parse_value(*infos[c], row[c].text);
       } catch (const ConfigError& err) {
-        fail(err.what());
+        add(row[c].line, row[c].column, err.what());
+        ok = false;
       }
+    }
+    if (ok) {
+      for (std::size_t c = 0; c < row.size(); ++c) sweep->keys[c].values.push_back(values[c]);
     }
   }
 
   void header() {
     std::set<std::string> seen;
     for (std::size_t c = 0; c < row.size(); ++c) {
-      const std::string key(trimmed(row[c]));
+      const std::string key(trimmed(row[c].text));
+      const std::size_t at_line = row[c].line, at_column = row[c].column;
       if (c == 0 && (key.empty() || key.starts_with("Unnamed: "))) {
-        fail(fmt::format("the first column has no key ('{}'): a row-name or index column? Write the file "
+        add(at_line, at_column, fmt::format("the first column has no key ('{}'): a row-name or index column? Write the file "
                          "without it (pandas: df.to_csv(path, index=False); R: write.csv(df, path, row.names = FALSE))",
                          display_text(key)));
+        header_failed = true;
+        continue;
       }
       const auto* info = agents::find_parameter(key);
       if (info == nullptr) {
         const bool separated = key.find_first_of(";\t") != std::string::npos;
-        fail(fmt::format("unknown key '{}' in the header{}{}", display_text(key), did_you_mean(key),
+        add(at_line, at_column, fmt::format("unknown key '{}' in the header{}{}", display_text(key), did_you_mean(key),
                          separated ? "; values must be separated by commas, not semicolons or tabs" : ""));
+        header_failed = true;
+        continue;
       }
-      if (!seen.insert(key).second) fail(fmt::format("key '{}' appears twice in the header", key));
+      if (!seen.insert(key).second) {
+        add(at_line, at_column, fmt::format("key '{}' appears twice in the header", key));
+        header_failed = true;
+        continue;
+      }
       infos.push_back(info);
       sweep->keys.push_back(SweepKey{key, {}, 0, 0, 0, false});
     }
   }
 };
 
-void load_csv(Sweep& sweep) {
+/// Reads sweep.csv into sweep.keys and returns every problem found. `named_at`, when given, is
+/// where the experiment names the file: a file that cannot be read is reported there.
+CsvCheck read_csv(Sweep& sweep, const toml::source_region* named_at) {
+  CsvCheck check;
+  const auto whole_file = [&](const std::string& what) {
+    check.problems.emplace_back(fmt::format("{}: {}", sweep.csv, what), sweep.csv, 0, 0);
+    return check;
+  };
   std::string text, problem;
   if (!read_regular_file(sweep.csv, MAX_CSV_FILE_BYTES, "CSV file of design points", text, problem)) {
-    throw ConfigError(fmt::format("{}: {}", sweep.csv, problem));
+    if (named_at == nullptr) return whole_file(problem);
+    const std::string file = named_at->path ? *named_at->path : std::string("?");
+    check.problems.emplace_back(fmt::format("{}:{}:{}: sweep.csv: {}: {}", file, named_at->begin.line,
+                                            named_at->begin.column, sweep.csv, problem),
+                                file, named_at->begin.line, named_at->begin.column);
+    return check;
   }
   if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF")) {
-    throw ConfigError(fmt::format("{}: the file is UTF-16; save it as CSV in UTF-8 (Excel: \"CSV UTF-8\")", sweep.csv));
+    return whole_file("the file is UTF-16; save it as CSV in UTF-8 (Excel: \"CSV UTF-8\")");
   }
   std::string_view rest(text);
   if (rest.starts_with("\xEF\xBB\xBF")) rest.remove_prefix(3);  // the UTF-8 byte-order mark Excel writes
   csv_parser parser{};
-  if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0) throw ConfigError(fmt::format("{}: cannot start the CSV parser", sweep.csv));
+  if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0) return whole_file("cannot start the CSV parser");
   struct Freer {
     csv_parser* p;
     ~Freer() { csv_free(p); }
   } freer{&parser};
   CsvPoints points;
   points.sweep = &sweep;
-  // One line at a time, so that every value and error knows its line.
-  while (!rest.empty() && points.problem.empty()) {
-    const std::size_t end = std::min(rest.find('\n'), rest.size() - 1) + 1;
-    if (csv_parse(&parser, rest.data(), end, CsvPoints::on_value, CsvPoints::on_row, &points) != end) {
-      throw ConfigError(fmt::format("{}:{}: not valid CSV ({}): a quote inside an unquoted value, or text after "
-                                    "a closing quote", sweep.csv, points.line, csv_strerror(csv_error(&parser))));
+  points.check = &check;
+  // One byte at a time, so that every value and error knows its line and column.
+  for (std::size_t i = 0; i < rest.size() && !points.header_failed; ++i) {
+    const char c = rest[i];
+    if (points.pending_start && c != '\n' && c != '\r') {
+      points.start_line = points.line;
+      points.start_column = points.column;
+      points.pending_start = false;
     }
-    rest.remove_prefix(end);
-    ++points.line;
+    if (csv_parse(&parser, &rest[i], 1, CsvPoints::on_value, CsvPoints::on_row, &points) != 1) {
+      points.add(points.line, points.column, fmt::format("not valid CSV ({}): a quote inside an unquoted value, or text "
+                                                         "after a closing quote", csv_strerror(csv_error(&parser))));
+      return check;
+    }
+    if (c == '\n') {
+      ++points.line;
+      points.column = 1;
+    } else {
+      ++points.column;
+    }
   }
-  if (points.problem.empty() && csv_fini(&parser, CsvPoints::on_value, CsvPoints::on_row, &points) != 0) {
-    throw ConfigError(fmt::format("{}:{}: not valid CSV: a quoted value is not closed", sweep.csv, points.line - 1));
+  if (!points.header_failed && csv_fini(&parser, CsvPoints::on_value, CsvPoints::on_row, &points) != 0) {
+    points.add(points.start_line, points.start_column, "not valid CSV: a quoted value is not closed");
   }
-  if (!points.problem.empty()) throw ConfigError(points.problem);
-  if (sweep.keys.empty() || sweep.keys.front().values.empty()) {
-    throw ConfigError(fmt::format("{}: no design points (a header row of keys, then one row per point)", sweep.csv));
+  if (check.problems.empty() && (sweep.keys.empty() || sweep.keys.front().values.empty())) {
+    return whole_file("no design points (a header row of keys, then one row per point)");
   }
+  return check;
+}
+
+/// Reads sweep.csv into sweep.keys; throws its first problem.
+void load_csv(Sweep& sweep) {
+  CsvCheck check = read_csv(sweep, nullptr);
+  if (!check.problems.empty()) throw check.problems.front();
 }
 
 void check_sweep_keys(const Experiment& e, const std::string& path) {
@@ -1004,11 +1092,19 @@ void load_into(Experiment& e, Loader& loader, const std::string& path, const Fir
   if (!loader.attempt([&] { chain = load_chain(path, first); })) return;
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) loader.read(it->table, it->path);
   loader.resolve_sweep(path);
+  if (!loader.csv_path().empty()) {
+    // The CSV file is checked even when the experiment file has other problems: validate lists all.
+    Sweep points;
+    points.csv = loader.csv_path();
+    CsvCheck check = read_csv(points, &loader.csv_where());
+    for (const auto& p : check.problems) loader.record(p);
+    loader.add_dropped(check.more);
+    if (check.problems.empty() && e.sweep.design == Design::list && e.sweep.csv == points.csv) {
+      e.sweep.keys = std::move(points.keys);
+    }
+  }
   if (!loader.ok()) return;
-  loader.attempt([&] {
-    if (e.sweep.design == Design::list && !e.sweep.csv.empty()) load_csv(e.sweep);
-    check_sweep_keys(e, path);
-  });
+  loader.attempt([&] { check_sweep_keys(e, path); });
 }
 
 }  // namespace
@@ -1048,6 +1144,7 @@ std::vector<std::string> experiment_problems(const std::string& path, const std:
   Experiment e;
   Loader loader(e, true);
   load_into(e, loader, path);
+  loader.attempt([&] { check_repeated_sets(assignments); });
   for (const auto& a : assignments) loader.attempt([&] { apply_overrides(e, {a}); });
   if (loader.ok()) loader.attempt([&] { resolve_design(e); });
   return loader.problem_lines();
@@ -1094,6 +1191,20 @@ double parse_value(const agents::ParamInfo& info, std::string_view raw) {
   }
   if (!info.in_range(v)) throw ConfigError(fmt::format("{} = {}: must be {}", info.key, shown, info.range_text()));
   return v;
+}
+
+void check_repeated_sets(const std::vector<std::string>& assignments) {
+  std::map<std::string, std::string, std::less<>> seen;
+  for (const auto& a : assignments) {
+    const auto eq = a.find('=');
+    if (eq == std::string::npos) continue;  // reported by apply_overrides
+    const std::string key(trimmed(std::string_view(a).substr(0, eq)));
+    const auto [it, fresh] = seen.emplace(key, a);
+    if (!fresh) {
+      throw ConfigError(fmt::format("--set {}: '{}' is set twice (also --set {}); give each key once",
+                                    display_text(a), display_text(key), display_text(it->second)));
+    }
+  }
 }
 
 void apply_overrides(Experiment& e, const std::vector<std::string>& assignments) {

@@ -46,6 +46,11 @@ Experiment parse_experiment(const std::string& text, const std::string& name, bo
 /// integers, true/false). Overriding a swept key is an error.
 void apply_overrides(Experiment& e, const std::vector<std::string>& assignments);
 
+/// Refuses a key set twice in one list of --set assignments (the last would silently win):
+/// ConfigError naming the key and both assignments. Front ends call it on each list the user
+/// gives (`compare`'s --set-a may override its --set, by design).
+void check_repeated_sets(const std::vector<std::string>& assignments);
+
 /// Parses the text of a value for key `info` (a CSV cell, the value of --set) and checks its
 /// range. ConfigError otherwise: "negotiation.rounds: 3.0 is not an integer; must be an integer
 /// in [1, 100]", "dulles.tact = 1.4: must be [0, 1]", "dulles.tact = 'high': not a number; ...".

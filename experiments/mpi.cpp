@@ -189,6 +189,8 @@ DistributedResult run_distributed(const World& world, const Experiment& e, Sessi
   std::vector<std::string> parts;
   for (int r = 0; r < world.size; ++r) parts.push_back(part(r));
   result.merged = merge_results(parts, out, true, command_line);
+  // The merged file gets the precision attributes the rank files carry (the summaries are global).
+  if (result.session.precision && !result.session.interrupted) write_precision_attributes(out, *result.session.precision);
   result.parts = parts.size();
   fs::remove_all(dir, ec);
   return result;

@@ -5,6 +5,7 @@
 #include "engine/error.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/session_output.hpp"
+#include "output/hdf5.hpp"
 
 #include <fmt/format.h>
 #include <tbb/global_control.h>
@@ -257,8 +258,12 @@ SessionResult Session::execute(const ExecutionHooks& hooks) {
   result.interrupted = executed.run.interrupted;
   result.signal = result.interrupted ? stop.signal() : 0;
   result.precision_met = executed.met;
+  result.precision = precision_outcome(experiment_, options_.precision_outcomes, result.summaries);
   if (output_) {
     output_->probe->stop_with(nullptr);
+    if (result.precision && !result.interrupted) {
+      output_->before_rename = [p = *result.precision](const std::string& file) { write_precision_attributes(file, p); };
+    }
     try {
       result.path = output_->finish(!result.interrupted);
     } catch (const OutputError&) {
@@ -269,6 +274,43 @@ SessionResult Session::execute(const ExecutionHooks& hooks) {
     output_.reset();  // releases the lock: the file may be resumed or read at once
   }
   return result;
+}
+
+std::optional<PrecisionOutcome> precision_outcome(const Experiment& e, const std::vector<std::string>& outcomes,
+                                                  const std::vector<engine::Summary>& summaries) {
+  if (!e.run.precision) return std::nullopt;
+  PrecisionOutcome p;
+  p.target = *e.run.precision;
+  p.max_runs = e.run.max_runs;
+  const std::vector<int> fields = outcome_fields(outcomes);
+  bool all = !summaries.empty();
+  for (const auto& s : summaries) {
+    const double w = s.runs() > 0 ? s.max_half_width(fields) : 0.5;
+    p.widest_half_width = std::max(p.widest_half_width, w);
+    all = all && s.runs() > 0 && w <= p.target;
+  }
+  p.reached = all;
+  return p;
+}
+
+nlohmann::ordered_json precision_json(const PrecisionOutcome& p) {
+  return {{"target", p.target}, {"max_runs", p.max_runs}, {"reached", p.reached},
+          {"widest_half_width", p.widest_half_width}};
+}
+
+std::string precision_warning(const PrecisionOutcome& p) {
+  return fmt::format("precision {} not reached at every point within --max-runs {} (widest 95% half-width {:.3g}); "
+                     "the results are valid but less precise: raise --max-runs", p.target, p.max_runs,
+                     p.widest_half_width);
+}
+
+void write_precision_attributes(const std::string& path, const PrecisionOutcome& p) {
+  // Written by this process (which holds the file's lock, or just merged it).
+  const output::h5::File file(path, true, output::h5::LockCheck::ours);
+  output::h5::set_attr(file.id(), "precision_target", p.target);
+  output::h5::set_attr(file.id(), "precision_max_runs", p.max_runs);
+  output::h5::set_attr(file.id(), "precision_reached", static_cast<std::uint64_t>(p.reached ? 1 : 0));
+  output::h5::set_attr(file.id(), "precision_widest_half_width", p.widest_half_width);
 }
 
 agents::Trace trace(const Experiment& experiment, std::uint32_t point, std::uint64_t replicate) {

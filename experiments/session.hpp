@@ -20,6 +20,8 @@
 #include "experiments/experiment.hpp"
 #include "output/results.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -117,6 +119,16 @@ struct ExecutionHooks {
   engine::Progress* progress = nullptr;         ///< runs done of the planned total
 };
 
+/// What precision mode reached (README, "Precision mode"): the target E, the replicate cap,
+/// whether every point's category probabilities of the precision outcomes have a 95% half-width
+/// <= E, and the widest such half-width over the points (in [0, 0.5]).
+struct PrecisionOutcome {
+  double target = 0.0;
+  std::uint64_t max_runs = 0;
+  bool reached = false;
+  double widest_half_width = 0.0;
+};
+
 /// What an execution did.
 struct SessionResult {
   std::vector<engine::Summary> summaries;  ///< one per design point (a shard's: zero outside it)
@@ -126,6 +138,7 @@ struct SessionResult {
   bool interrupted = false;                ///< stopped by the cancellation token or a test seam
   int signal = 0;                          ///< the signal that cancelled it (0: none, or code)
   bool precision_met = true;               ///< precision mode: every point met the target
+  std::optional<PrecisionOutcome> precision;  ///< precision mode: what was reached
   std::string path;                        ///< the file written (FILE, or FILE.partial if interrupted; "" none)
 };
 
@@ -176,6 +189,22 @@ class Session {
   bool opened_ = false;
   bool executed_ = false;
 };
+
+/// The outcome of precision mode for these summaries; nullopt when the experiment has no target.
+std::optional<PrecisionOutcome> precision_outcome(const Experiment& e, const std::vector<std::string>& outcomes,
+                                                  const std::vector<engine::Summary>& summaries);
+
+/// {"target": E, "max_runs": N, "reached": bool, "widest_half_width": w}: the "precision" member of
+/// the JSON documents (`run --json`, `inspect --json`, wedge.simulate()).
+nlohmann::ordered_json precision_json(const PrecisionOutcome& p);
+
+/// The one-line warning of a missed target (printed even with --quiet: the results are valid, but
+/// less precise than asked).
+std::string precision_warning(const PrecisionOutcome& p);
+
+/// Writes the root attributes precision_target, precision_max_runs, precision_reached (0/1) and
+/// precision_widest_half_width to the results file `path` (docs/output-format.md).
+void write_precision_attributes(const std::string& path, const PrecisionOutcome& p);
 
 /// Checks that the output flags fit together and with the experiment (ConfigError): --resume is
 /// not available in precision mode; --resume, --force and --store need a path.

@@ -2,6 +2,7 @@
 // resuming and finishing FILE.partial, merging shard files, and reading a file back (inspect).
 #include "experiments/session_output.hpp"
 
+#include "agents/params.hpp"
 #include "engine/error.hpp"
 #include "experiments/loader.hpp"
 #include "wedge/version.hpp"
@@ -135,6 +136,12 @@ output::Metadata metadata(const Experiment& e, const std::string& command_line, 
                  {"fmt_version", fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100)}};
   m.swept_keys = e.swept_keys;
   m.values = e.values;
+  for (const auto& key : e.swept_keys) {
+    const auto* info = agents::find_parameter(key);
+    m.key_types.push_back(info == nullptr || info->type == agents::ParamType::real ? "real"
+                          : info->type == agents::ParamType::integer               ? "integer"
+                                                                                   : "boolean");
+  }
   return m;
 }
 
@@ -230,6 +237,7 @@ std::string Session::Output::finish(bool complete) {
   writer->close();
   if (!complete) return partial;
   rounds.complete(partial);  // /rounds' dimension scales (before the rename makes FILE.h5 appear)
+  if (before_rename) before_rename(partial);
   std::error_code ec;
   fs::rename(partial, path, ec);
   if (ec) throw OutputError(fmt::format("cannot rename {} to {}: {}", partial, path, ec.message()));
@@ -241,8 +249,21 @@ void Session::Output::abandon() noexcept {
   if (writer) writer->abandon();
 }
 
+/// A results file to read exists and is not a directory (OutputError in wedge's words, not
+/// HDF5's: "no such file", naming FILE.partial when only it exists: a shard still being written).
+static void check_results_input(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    throw OutputError(fmt::format("{}: no such file{}", path, fs::exists(path + ".partial", ec)
+        ? fmt::format(" ({}.partial exists: a run still being written, or interrupted; `wedge inspect {}.partial` tells which)", path, path)
+        : std::string()));
+  }
+  if (fs::is_directory(path, ec)) throw OutputError(fmt::format("{}: is a directory", path));
+}
+
 std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts, const std::string& out,
                                            bool force, const std::string& command_line) {
+  for (const auto& part : parts) check_results_input(part);
   // No input may be what the merge writes, replaces or locks (--force removes out.partial and
   // replaces out): the inputs would be lost.
   for (const auto& part : parts) {

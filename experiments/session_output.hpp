@@ -50,6 +50,8 @@ struct Session::Output {
   RoundsOutput rounds;  ///< /rounds under --store rounds (session_rounds.hpp)
   std::vector<engine::Summary> resumed;  ///< the partial file's summaries (resume), else empty
   std::uint64_t already = 0;             ///< runs in the partial file (resume)
+  /// Called with FILE.partial, closed and complete, just before it is renamed to FILE.
+  std::function<void(const std::string&)> before_rename;
 
   /// Creates FILE.partial for `session` (removing a stale one, which the session's checks allowed).
   void create(const Session& session, std::uint64_t threads);

@@ -116,15 +116,71 @@ void ensure_attr(const h5::Object& o, const std::string& name, const std::string
   h5::set_attr(o.id(), name, value);
 }
 
-/// Hard links, in `group`, to the design's point and swept-key datasets (the coordinates).
-void link_coordinates(const h5::File& file, const h5::Group& group, const std::vector<std::string>& keys) {
-  const auto link = [&](const std::string& name) {
+/// Hard links, in `group`, to the design's point and the swept keys' coordinates (`sources`:
+/// /design/<key>, or the typed /summary/<key> of typed_coordinates).
+void link_coordinates(const h5::File& file, const h5::Group& group, const std::vector<std::string>& keys,
+                      const std::vector<std::string>& sources) {
+  const auto link = [&](const std::string& name, const std::string& source) {
     if (group.has(name)) return;
-    check(group, H5Lcreate_hard(file.id(), ("/design/" + name).c_str(), group.id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
-          fmt::format("cannot link /design/{} here", name));
+    check(group, H5Lcreate_hard(file.id(), source.c_str(), group.id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+          fmt::format("cannot link {} here", source));
   };
-  link("point");
-  for (const auto& key : keys) link(key);
+  link("point", "/design/point");
+  for (std::size_t k = 0; k < keys.size(); ++k) link(keys[k], sources[k]);
+}
+
+/// The coordinate of each swept key: /design/<key> (float64) for a real key; for an integer key
+/// (attribute value_type = "integer" on /design/<key>) an int64 copy, and for a boolean key an
+/// int8 copy (0/1, with CF flag_values and flag_meanings), at /summary/<key>, so that netCDF
+/// readers give integer keys as integers (docs/output-format.md). Returns their paths.
+std::vector<std::string> typed_coordinates(const h5::Group& design, const h5::Group& summary, hid_t point,
+                                           hsize_t points, const std::vector<std::string>& keys) {
+  std::vector<std::string> sources;
+  for (const auto& key : keys) {
+    const auto ds = design.dataset(key);
+    const std::string type = ds.has_attr("value_type") ? ds.attr_string("value_type") : "real";
+    if (type != "integer" && type != "boolean") {
+      sources.push_back("/design/" + key);
+      continue;
+    }
+    sources.push_back("/summary/" + key);
+    const bool flags = type == "boolean";
+    if (!summary.has(key)) {
+      const auto values = ds.read<double>({points});
+      std::vector<std::int64_t> ints;
+      std::vector<std::int8_t> bools;
+      for (double v : values) {
+        ints.push_back(static_cast<std::int64_t>(v));
+        bools.push_back(v != 0.0 ? 1 : 0);
+      }
+      const hsize_t n = points;
+      const h5::Handle space(H5Screate_simple(1, &n, nullptr));
+      const h5::Handle created(h5::check_id(
+          H5Dcreate2(summary.id(), key.c_str(), flags ? H5T_STD_I8LE : H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT,
+                     H5P_DEFAULT),
+          fmt::format("{}: cannot create dataset /summary/{}", summary.file().path(), key)));
+      if (n > 0) {
+        check(summary, flags ? H5Dwrite(created, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bools.data())
+                             : H5Dwrite(created, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ints.data()),
+              "cannot write " + key);
+      }
+    }
+    const h5::Handle typed = open_own(summary, key);
+    if (!h5::has_attr(typed, "value_type")) h5::set_attr(typed, "value_type", type);
+    if (flags && !h5::has_attr(typed, "flag_values")) {
+      const std::int8_t codes[] = {0, 1};
+      const hsize_t two = 2;
+      const h5::Handle space(H5Screate_simple(1, &two, nullptr));
+      const h5::Handle attr(h5::check_id(H5Acreate2(typed, "flag_values", H5T_STD_I8LE, space, H5P_DEFAULT, H5P_DEFAULT),
+                                         summary.file().path() + ": /summary/" + key + ": cannot create flag_values"));
+      check(summary, H5Awrite(attr, H5T_NATIVE_INT8, codes), "cannot write flag_values of " + key);
+      h5::set_attr(typed, "flag_meanings", std::string("false true"));
+    }
+    if (H5DSis_attached(typed, point, 0) <= 0) {
+      check(summary, H5DSattach_scale(typed, point, 0), "cannot attach dimension 0 to " + key);
+    }
+  }
+  return sources;
 }
 
 /// The CF `coordinates` attribute: the swept keys, so that netCDF readers make them coordinates.
@@ -296,7 +352,8 @@ void write_dimension_scales(const h5::File& file) {
     attach(ds, point.id(), 0);
   }
   const auto summary = file.group("/summary");
-  link_coordinates(file, summary, keys);
+  const auto sources = typed_coordinates(design, summary, point.id(), points, keys);
+  link_coordinates(file, summary, keys, sources);
   if (summary.has("runs")) {
     const auto runs = summary.dataset("runs");
     if (runs.shape() != std::vector<hsize_t>{points}) runs.damaged(fmt::format("is not [{}] (points)", points));
@@ -309,7 +366,7 @@ void write_dimension_scales(const h5::File& file) {
     if (!group.has_attr("kind")) continue;
     const std::string kind = group.attr_string("kind");
     if (kind != "categorical" && kind != "continuous") continue;
-    link_coordinates(file, group, keys);
+    link_coordinates(file, group, keys, sources);
     if (kind == "categorical") {
       label_categorical(group, point.id(), points, keys);
     } else {

@@ -158,6 +158,18 @@ std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths,
   meta.libraries = first.libraries;
   meta.swept_keys = first.swept_keys;
   meta.values = first.values;
+  {  // the key types of the first shard's /design (all shards hold the same experiment)
+    const h5::File file(first.path);
+    const auto design = file.group("/design");
+    for (const auto& key : meta.swept_keys) {
+      const auto ds = design.dataset(key);
+      if (!ds.has_attr("value_type")) {
+        meta.key_types.clear();
+        break;
+      }
+      meta.key_types.push_back(ds.attr_string("value_type"));
+    }
+  }
   double wall = 0.0;
   for (const auto* s : ordered) {
     meta.runs_planned += s->runs_planned;

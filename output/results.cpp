@@ -128,6 +128,11 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
     std::vector<double> column(points);
     for (std::uint32_t p = 0; p < points; ++p) column[p] = meta.values[p][k];
     h5::write_dataset(design, meta.swept_keys[k], {points}, column.data());
+    if (k < meta.key_types.size()) {
+      const h5::Handle ds(h5::check_id(H5Dopen2(design, meta.swept_keys[k].c_str(), H5P_DEFAULT),
+                                       "cannot open /design/" + meta.swept_keys[k]));
+      h5::set_attr(ds, "value_type", meta.key_types[k]);
+    }
   }
 
   {

@@ -41,6 +41,9 @@ struct Metadata {
   std::vector<std::pair<std::string, std::string>> libraries;  ///< e.g. {"hdf5_version", "1.10.8"}
   std::vector<std::string> swept_keys;
   std::vector<std::vector<double>> values;  ///< values[p][k]
+  /// Per swept key: "real", "integer" or "boolean" (the attribute value_type of /design/<key>,
+  /// which gives the typed coordinates of docs/output-format.md); empty: not recorded.
+  std::vector<std::string> key_types;
   std::uint64_t shard_index = 0;            ///< this file's shard (0 for a whole run)
   std::uint64_t shard_count = 1;            ///< shards of the plan (1 for a whole run)
 };

@@ -118,6 +118,7 @@ py::tuple simulate(const std::string& experiment_text, const std::string& experi
   source.text_name = "<experiment dict>";
   source.text_base = base;  // a dict may use `extends`, relative to this directory
   source.max_runs = max_runs;
+  experiments::check_repeated_sets(sets);  // a key given twice in set= is refused, as by --set
   source.sets = sets;
   source.runs = runs;
   source.seed = seed;
@@ -155,7 +156,17 @@ py::tuple simulate(const std::string& experiment_text, const std::string& experi
     }
   }
   const auto& e = session.experiment();
-  return py::make_tuple(experiments::results_json(e, result.summaries), cols, experiments::to_toml(e));
+  // Precision mode: the document's "precision" member, and a warning when --max-runs stopped it
+  // first (the results are valid, but less precise than asked).
+  experiments::JsonOptions json;
+  if (result.precision) {
+    json.head["precision"] = experiments::precision_json(*result.precision);
+    if (!result.precision->reached &&
+        PyErr_WarnEx(PyExc_UserWarning, experiments::precision_warning(*result.precision).c_str(), 1) != 0) {
+      throw py::error_already_set();
+    }
+  }
+  return py::make_tuple(experiments::results_json(e, result.summaries, json), cols, experiments::to_toml(e));
 }
 
 /// The ranges of experiments/experiment.hpp, for wedge.simulate's argument checks: name ->

@@ -167,7 +167,9 @@ def simulate(experiment: Union[str, pathlib.Path, dict[str, Any], None] = None,
     -------
     dict
         The document of ``wedge run --json`` ({"seed", "points": [{"index", "params", "runs",
-        "counts", "stats"}]}), plus "experiment" (the resolved experiment as TOML) and, with
+        "counts", "stats"}]}; in precision mode first "precision": {"target", "max_runs", "reached",
+        "widest_half_width"}, and a UserWarning when the target was not reached within the cap),
+        plus "experiment" (the resolved experiment as TOML) and, with
         ``records=True``, "records" (a dict of NumPy arrays). Equal to the command line's output
         for the same input.
 

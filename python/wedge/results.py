@@ -173,6 +173,10 @@ class Results:
     def __init__(self, path: PathLike, allow_partial: bool = False):
         self.path = pathlib.Path(path)
         self._cache: tuple | None = None
+        if not self.path.exists() and pathlib.Path(f"{self.path}.partial").is_file():
+            # The user knows the --out name; while that run is written, or after it was
+            # interrupted, only FILE.partial exists: its errors (busy, interrupted) say which.
+            self.path = pathlib.Path(f"{self.path}.partial")
         if not self.path.exists():
             raise FileNotFoundError(f"{self.path}: no such file")
         if self.path.is_dir():
@@ -546,6 +550,20 @@ class Results:
             else:
                 out[key] = value
         return out
+
+    @property
+    def precision(self) -> dict[str, Any] | None:
+        """Precision mode's outcome, or None for a fixed number of runs (or a file written before
+        wedge recorded it): ``{"target": E, "max_runs": N, "reached": bool, "widest_half_width":
+        w}``, the ``"precision"`` member of ``wedge run --json``. ``reached`` is False when
+        ``--max-runs`` stopped the run first (the results are valid, but less precise than asked).
+        """
+        attrs = self._file.attrs
+        if "precision_target" not in attrs:
+            return None
+        return {"target": float(attrs["precision_target"]), "max_runs": int(attrs["precision_max_runs"]),
+                "reached": bool(int(attrs["precision_reached"])),
+                "widest_half_width": float(attrs["precision_widest_half_width"])}
 
     @property
     def experiment(self) -> dict[str, Any]:

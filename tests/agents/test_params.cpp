@@ -79,6 +79,13 @@ TEST_CASE("an unknown key suggests the nearest one", "[params]") {
                         Catch::Contains("did you mean 'dulles.tact'"));
   CHECK(nearest_parameter("threat_strength") == "dulles.threat_strength");
   CHECK(nearest_parameter("japan.factions.hk.weight") == "japan.factions.HK.weight");
+  // Only close words are suggested (edit distance <= max(2, |word| / 3) and <= half the word).
+  CHECK(nearest_parameter("zzzzzz").empty());
+  CHECK_THROWS_WITH(apply_assignment(s, "zzzzzz=1"), Catch::Equals("unknown parameter 'zzzzzz' (`wedge params` lists every key)"));
+  CHECK(close_match("rnus", 2));
+  CHECK_FALSE(close_match("magic", 4));
+  CHECK_FALSE(close_match("xy", 2));
+  CHECK(close_match("dulles.threat_strenght", 2));
 }
 
 TEST_CASE("validate() rejects every out-of-range value and inconsistent ranges", "[params]") {

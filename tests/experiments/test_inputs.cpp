@@ -122,7 +122,7 @@ TEST_CASE("an integer key given 3.0 says so, in TOML, grids, lists, CSV and --se
   test::TempDir dir;
   dir.write("p.csv", "negotiation.rounds\n3.0\n");
   const auto csv = dir.write("csv.toml", "[sweep]\ndesign = \"list\"\ncsv = \"p.csv\"\n");
-  CHECK(error_of([&] { load_experiment(csv); }) == dir.path("p.csv") + ":2: " + want);
+  CHECK(error_of([&] { load_experiment(csv); }) == dir.path("p.csv") + ":2:1: " + want);
   // Other kinds of value keep their messages.
   CHECK(error_of([&] { parse_value(rounds, "abc"); }) == "negotiation.rounds = 'abc': not a number; must be an integer in [1, 100]");
   CHECK(error_of([&] { parse_value(rounds, "101"); }) == "negotiation.rounds = 101: must be an integer in [1, 100]");
@@ -205,27 +205,27 @@ TEST_CASE("CSV files of points as Excel, R and pandas write them", "[inputs]") {
   CHECK(e.values[1] == std::vector<double>{0, 0.3});
   // No newline at the end, a value with a quoted quote (refused as a number, intact in the message).
   CHECK(load("dulles.tact\n0.1").points.size() == 1);
-  CHECK(error("dulles.tact\n\"0.\"\"1\"\n") == ":2: dulles.tact = '0.\"1': not a number; must be [0, 1]");
+  CHECK(error("dulles.tact\n\"0.\"\"1\"\n") == ":2:1: dulles.tact = '0.\"1': not a number; must be [0, 1]");
   // Index columns: pandas' to_csv (empty first name), after a round trip ("Unnamed: 0"), R's
   // write.csv with row names.
   const std::string index = ": a row-name or index column? Write the file without it (pandas: df.to_csv(path, "
                             "index=False); R: write.csv(df, path, row.names = FALSE))";
-  CHECK(error(",dulles.tact\n0,0.1\n") == ":1: the first column has no key ('')" + index);
-  CHECK(error("Unnamed: 0,dulles.tact\n0,0.1\n") == ":1: the first column has no key ('Unnamed: 0')" + index);
-  CHECK(error("\"\",\"dulles.tact\"\n\"1\",0.1\n") == ":1: the first column has no key ('')" + index);
+  CHECK(error(",dulles.tact\n0,0.1\n") == ":1:1: the first column has no key ('')" + index);
+  CHECK(error("Unnamed: 0,dulles.tact\n0,0.1\n") == ":1:1: the first column has no key ('Unnamed: 0')" + index);
+  CHECK(error("\"\",\"dulles.tact\"\n\"1\",0.1\n") == ":1:1: the first column has no key ('')" + index);
   // A NUL byte does not cut the message short; neither does any other control character.
-  CHECK(error(std::string("dulles.tact\n0.1\0tail\n", 21)) == ":2: dulles.tact = '0.1\\x00tail': not a number; must be [0, 1]");
-  CHECK(error("dulles.tact\n0.1\x1b[2J\n") == ":2: dulles.tact = '0.1\\x1b[2J': not a number; must be [0, 1]");
+  CHECK(error(std::string("dulles.tact\n0.1\0tail\n", 21)) == ":2:1: dulles.tact = '0.1\\x00tail': not a number; must be [0, 1]");
+  CHECK(error("dulles.tact\n0.1\x1b[2J\n") == ":2:1: dulles.tact = '0.1\\x1b[2J': not a number; must be [0, 1]");
   // Not comma-separated, not UTF-8, not valid CSV.
   CHECK(error("dulles.tact;dulles.backlash\n0.1;0.2\n") ==
-        ":1: unknown key 'dulles.tact;dulles.backlash' in the header; values must be separated by commas, not "
+        ":1:1: unknown key 'dulles.tact;dulles.backlash' in the header; values must be separated by commas, not "
         "semicolons or tabs");
-  CHECK(error("dulles.tcat\n0.1\n") == ":1: unknown key 'dulles.tcat' in the header (did you mean 'dulles.tact'?)");
+  CHECK(error("dulles.tcat\n0.1\n") == ":1:1: unknown key 'dulles.tcat' in the header (did you mean 'dulles.tact'?)");
   CHECK_THAT(error(std::string("\xFF\xFE" "d\0u\0", 6)), StartsWith(": the file is UTF-16"));
-  CHECK(error("dulles.tact\n\"0.1\n") == ":2: not valid CSV: a quoted value is not closed");
-  CHECK_THAT(error("dulles.tact\n\"0.1\"x\n"), StartsWith(":2: not valid CSV"));
-  CHECK(error("dulles.tact,dulles.backlash\n0.1\n") == ":2: 1 values for 2 keys");
-  CHECK(error("dulles.tact,dulles.tact\n0.1,0.2\n") == ":1: key 'dulles.tact' appears twice in the header");
+  CHECK(error("dulles.tact\n\"0.1\n") == ":2:1: not valid CSV: a quoted value is not closed");
+  CHECK_THAT(error("dulles.tact\n\"0.1\"x\n"), StartsWith(":2:6: not valid CSV"));
+  CHECK(error("dulles.tact,dulles.backlash\n0.1\n") == ":2:1: 1 values for 2 keys");
+  CHECK(error("dulles.tact,dulles.tact\n0.1,0.2\n") == ":1:13: key 'dulles.tact' appears twice in the header");
   CHECK(error("dulles.tact\n") == ": no design points (a header row of keys, then one row per point)");
 }
 

@@ -10,6 +10,7 @@ using namespace wedge;
 using namespace wedge::experiments;
 using Catch::Contains;
 using Catch::StartsWith;
+using Catch::EndsWith;
 
 namespace {
 const std::string SCENARIOS = WEDGE_SOURCE_DIR "/experiments/scenarios";
@@ -193,6 +194,9 @@ TEST_CASE("sweep errors are located and explained", "[loader]") {
              Contains("step value 2.5 is not an integer; must be an integer in [1, 100]"));
   CHECK_THAT(error_of("[sweep]\ndesign = \"gird\"\n"),
              Contains("sweep.design = \"gird\": must be one of grid, lhs, sobol, saltelli, list (did you mean 'grid'?)"));
+  // A suggestion only for a close word: "magic" is not a misspelt "grid".
+  CHECK_THAT(error_of("[sweep]\ndesign = \"magic\"\n[sweep.keys]\n\"dulles.tact\" = [0.1]\n"),
+             EndsWith("sweep.design = \"magic\": must be one of grid, lhs, sobol, saltelli, list"));
   CHECK_THAT(error_of("[sweep]\ndesign = \"lhs\"\n[sweep.keys]\n\"dulles.tact\" = { min = 0.0, max = 1.0 }\n"),
              Contains("a lhs design needs points = N"));
   CHECK_THAT(error_of("[sweep]\ndesign = \"lhs\"\npoints = 4\n[sweep.keys]\n\"dulles.tact\" = [0.1]\n"),
@@ -228,11 +232,23 @@ TEST_CASE("CSV design points: header of keys, one row per point, located errors"
   CHECK(e.points[1].negotiation.rounds == 6);
   dir.write("bad.csv", "dulles.tact,negotiation.rounds\n0.1,4\n0.2,6.5\n");
   const auto bad = dir.write("bad.toml", "[sweep]\ndesign = \"list\"\ncsv = \"bad.csv\"\n");
-  CHECK_THROWS_WITH(load_experiment(bad), Contains("bad.csv:3: negotiation.rounds: 6.5 is not an integer"));
+  CHECK_THROWS_WITH(load_experiment(bad), Contains("bad.csv:3:5: negotiation.rounds: 6.5 is not an integer"));
   dir.write("short.csv", "dulles.tact,negotiation.rounds\n0.1\n");
   const auto s = dir.write("short.toml", "[sweep]\ndesign = \"list\"\ncsv = \"short.csv\"\n");
-  CHECK_THROWS_WITH(load_experiment(s), Contains("short.csv:2: 1 values for 2 keys"));
+  CHECK_THROWS_WITH(load_experiment(s), Contains("short.csv:2:1: 1 values for 2 keys"));
   dir.write("unknown.csv", "dulles.tcat\n0.1\n");
   const auto u = dir.write("unknown.toml", "[sweep]\ndesign = \"list\"\ncsv = \"unknown.csv\"\n");
-  CHECK_THROWS_WITH(load_experiment(u), Contains("unknown.csv:1: unknown key 'dulles.tcat'"));
+  CHECK_THROWS_WITH(load_experiment(u), Contains("unknown.csv:1:1: unknown key 'dulles.tcat'"));
+  // Every problem of the CSV, each with its line and column, and those of the experiment file
+  // too: the CSV is read although the experiment file has problems (a missing CSV is reported
+  // where the experiment names it).
+  dir.write("two.csv", "dulles.tact,negotiation.rounds\n0.1,4\nabc,6\n0.2,1.7\n");
+  const auto two = dir.write("two.toml", "[run]\nrunz = 5\n[sweep]\ndesign = \"list\"\ncsv = \"two.csv\"\n");
+  const auto problems = experiment_problems(two, {});
+  REQUIRE(problems.size() == 3);
+  CHECK_THAT(problems[0], StartsWith(two + ":2:1: unknown key 'runz' in [run]"));
+  CHECK_THAT(problems[1], Contains("two.csv:3:1: dulles.tact = 'abc': not a number"));
+  CHECK_THAT(problems[2], Contains("two.csv:4:5: negotiation.rounds: 1.7 is not an integer"));
+  const auto gone = dir.write("gone.toml", "[sweep]\ndesign = \"list\"\ncsv = \"gone.csv\"\n");
+  CHECK_THROWS_WITH(load_experiment(gone), StartsWith(gone + ":3:7: sweep.csv: ") && Contains("gone.csv: cannot open"));
 }

@@ -37,12 +37,20 @@ def test_a_file_being_written_by_wedge_is_busy_not_damaged(tmp_path):
             with pytest.raises(wedge.ResultsBusyError, match="is being written by another process") as err:
                 wedge.open(partial, allow_partial=allow_partial)
             assert "--force" not in str(err.value) and "damaged" not in str(err.value)
+        # The user knows the --out name only: it says the same (not "no such file").
+        with pytest.raises(wedge.ResultsBusyError, match="is being written by another process"):
+            wedge.open(out)
+        assert "being written by another process" in run_wedge("inspect", out, check=False).stderr
     finally:
         writer.send_signal(signal.SIGINT)
         writer.wait(timeout=60)
-    # Once the writer has stopped, the same file is an interrupted run.
+    # Once the writer has stopped, the same file is an interrupted run, by either name.
     with pytest.raises(wedge.ResultsPartialError):
         wedge.open(partial)
+    with pytest.raises(wedge.ResultsPartialError, match="resume with `.*--resume"):
+        wedge.open(out)
+    with wedge.open(out, allow_partial=True) as r:
+        assert not r.complete
 
 
 def test_a_partial_file_whose_lock_is_held_is_busy_even_if_hdf5_lets_it_open(files, tmp_path):

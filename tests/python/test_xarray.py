@@ -172,6 +172,21 @@ def test_integer_and_boolean_keys_keep_their_types(typed):
         assert set(runs["negotiation.rounds"].values) == {3, 6}
 
 
+def test_plain_xarray_gives_integer_and_boolean_keys_as_integers(typed):
+    # Plain xarray, no wedge code: the coordinates of an integer key are int64, those of a
+    # boolean key int8 0/1 with CF flag_values/flag_meanings (issue 16.3); /design stays float64.
+    for group in ("summary", "summary/format", "summary/alignment"):
+        with xr.open_dataset(typed, engine="h5netcdf", group=group) as ds:
+            rounds, straits = ds["negotiation.rounds"], ds["soviet.straits_clause"]
+            assert rounds.dtype == np.int64 and list(rounds.values) == [3, 3, 6, 6], group
+            assert straits.dtype == np.int8 and list(straits.values) == [0, 1, 0, 1], group
+            assert rounds.dims == ("point",) and "negotiation.rounds" in ds.coords
+    with xr.open_dataset(typed, engine="h5netcdf", group="summary/format") as ds:
+        assert ds["soviet.straits_clause"].attrs["flag_meanings"] == "false true"
+        # Selecting by the integer key works without a cast.
+        assert ds["p"].where(ds["negotiation.rounds"] == 6, drop=True).sizes["point"] == 2
+
+
 def test_summary_shows_the_categories_that_can_occur(files, typed):
     with wedge.open(files["grid"]) as r:
         table = r.summary()

@@ -15,6 +15,7 @@
 #include "experiments/experiment.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/report.hpp"
+#include "experiments/session.hpp"
 
 #include <tbb/global_control.h>
 
@@ -172,7 +173,12 @@ int main(int argc, char** argv) {
       }
     }
     if (std::fclose(records) != 0) throw wedge::ConfigError(a.records + ": cannot write");
-    std::fputs(results_json(e, summaries).c_str(), stdout);
+    // As `wedge run --json`: in precision mode the document starts with its "precision" member.
+    wedge::experiments::JsonOptions json;
+    if (const auto p = wedge::experiments::precision_outcome(e, {"format", "alliance"}, summaries)) {
+      json.head["precision"] = wedge::experiments::precision_json(*p);
+    }
+    std::fputs(results_json(e, summaries, json).c_str(), stdout);
     return 0;
   } catch (const std::exception& ex) {
     std::fprintf(stderr, "wedge_regress: %s\n", ex.what());

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Faults a fresh-clone check found, each a kind: validate lists every problem, CSV files
+# included (file, line and column; a missing CSV names where the experiment names it); a missed
+# precision target is said even with --quiet and recorded in --json and the file; flags that
+# would do nothing are refused; merge and inspect speak wedge's words for a missing file (and
+# inspect of FILE while only FILE.partial exists reads the partial); no subcommand is an error;
+# "did you mean" suggests close words only.
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+wedge=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+source "$here/common.sh"
+run() { "$@" >"$dir/out" 2>"$dir/err"; code=$?; }
+# check DESCRIPTION CODE REGEX: the last command's exit code, and its stderr matches REGEX.
+check() {
+  if [ "$code" -eq "$2" ] && grep -aEq -- "$3" "$dir/err"; then ok "$1"; else bad "$1: exit $code: $(head -c 600 "$dir/err")"; fi
+}
+
+# 1. validate lists every problem, the CSV's too, with line and column.
+printf 'dulles.tact,negotiation.rounds\n0.1,4\nabc,6\n0.2,1.7\n0.3,5\n' > "$dir/pts.csv"
+printf '[sweep]\ndesign = "list"\ncsv = "pts.csv"\n' > "$dir/list.toml"
+run "$wedge" validate "$dir/list.toml"
+check "validate: a bad value on CSV line 3 with its column" 2 "^error: .*pts.csv:3:1: dulles.tact = 'abc': not a number"
+check "validate: and the bad value on line 4 too, at column 5" 2 "^error: .*pts.csv:4:5: negotiation.rounds: 1.7 is not an integer"
+[ "$(grep -c '^error: ' "$dir/err")" -eq 2 ] && ok "validate: exactly the two CSV problems" || bad "validate CSV problems: $(cat "$dir/err")"
+printf '[run]\nruns = 0\n[dulles]\ntcat = 0.5\n[sweep]\ndesign = "list"\ncsv = "pts.csv"\n' > "$dir/both.toml"
+run "$wedge" validate "$dir/both.toml"
+check "validate: the TOML's problems" 2 "^error: .*both.toml:2:.*runs"
+check "validate: ... and the CSV's, checked although the TOML has problems" 2 "^error: .*pts.csv:4:5: negotiation.rounds"
+[ "$(grep -c '^error: ' "$dir/err")" -eq 4 ] && ok "validate: four problems in two files" || bad "validate two files: $(cat "$dir/err")"
+printf '[sweep]\ndesign = "list"\ncsv = "missing.csv"\n' > "$dir/missing.toml"
+run "$wedge" validate "$dir/missing.toml"
+check "a missing CSV names the experiment file and line that name it" 2 "^error: .*missing.toml:3:7: sweep.csv: .*missing.csv: cannot open"
+run "$wedge" run "$dir/list.toml" --runs 10
+check "run stops at the first CSV problem, in line order" 2 "^error: .*pts.csv:3:1: dulles.tact"
+
+# 2. A missed precision target is said, even with --quiet, and recorded.
+run "$wedge" run --precision 0.001 --max-runs 5000 --quiet --json --out "$dir/prec.h5"
+check "a missed precision target: exit 0 and a warning despite --quiet" 0 "^warning: precision 0.001 not reached at every point within --max-runs 5000 \(widest 95% half-width 0\.0[0-9]+\)"
+grep -q '^{"precision": {"target": 0.001, "max_runs": 5000, "reached": false, "widest_half_width": 0\.0[0-9]*}, "seed": 1,' "$dir/out" \
+  && ok "--json records the missed target" || bad "--json precision: $(head -c 300 "$dir/out")"
+h5dump -a /precision_reached "$dir/prec.h5" 2>/dev/null | grep -q "(0): 0" && ok "the file's precision_reached = 0" || bad "precision_reached attribute"
+h5dump -a /precision_widest_half_width "$dir/prec.h5" >/dev/null 2>&1 && ok "the file's precision_widest_half_width" || bad "precision_widest_half_width"
+run "$wedge" run --precision 0.05 --quiet --json
+grep -q '"reached": true' "$dir/out" && [ ! -s "$dir/err" ] && ok "a reached target: recorded, no warning" || bad "reached target: $(cat "$dir/err")"
+run "$wedge" run --precision 0.02 --max-runs 5000 --json --quiet --runs 1000
+[ "$code" -eq 0 ] && ok "--runs (the first batch) within --max-runs is accepted" || bad "first batch within cap: $(cat "$dir/err")"
+
+# 3. Flags that would do nothing are refused.
+run "$wedge" run --runs 10 --out ""
+check "--out '' is refused" 2 "^error: --out: an empty value"
+[ -z "$(ls -A "$dir" | grep -v -e '^out$' -e '^err$' -e '\.csv$' -e '\.toml$' -e '^prec\.h5$')" ] && ok "--out '' writes nothing" || bad "files: $(ls "$dir")"
+run "$wedge" run ""
+check "an empty experiment file name is refused (not the baseline)" 2 "^error: experiment: an empty value"
+run "$wedge" run --runs 10 --shard ""
+check "--shard '' is refused" 2 "^error: --shard: an empty value"
+run "$wedge" run --runs 10 --max-runs 100
+check "--max-runs without precision mode is refused" 2 "^error: --max-runs applies to precision mode only"
+run "$wedge" run --runs 10 --precision-outcomes format
+check "--precision-outcomes without precision mode is refused" 2 "^error: --precision-outcomes applies to precision mode only"
+run "$wedge" run --precision 0.01 --runs 50000 --max-runs 1000
+check "--runs above --max-runs in precision mode is refused" 2 "^error: --runs 50000 \(the first batch in precision mode\) is above --max-runs 1000"
+run "$wedge" run --runs 10 --compression deflate
+check "--compression without --out is refused" 2 "^error: --compression applies to the per-run records of a results file"
+run "$wedge" run --runs 10 --compression deflate --store summary --out "$dir/nothing.h5"
+check "--compression with --store summary is refused" 2 "^error: --compression applies to per-run records, which --store summary"
+run "$wedge" run --runs 10 --set dulles.tact=0.1 --set dulles.tact=0.2
+check "a key given twice by --set is refused, naming it" 2 "^error: --set dulles.tact=0.2: 'dulles.tact' is set twice \(also --set dulles.tact=0.1\)"
+baseline="$here/../../experiments/scenarios/baseline.toml"
+run "$wedge" compare "$baseline" "$baseline" --runs 1000 --quiet --set dulles.tact=0.5 --set-b dulles.tact=0.9
+[ "$code" -eq 0 ] && ok "compare: --set-b still overrides --set" || bad "compare override: $(cat "$dir/err")"
+run "$wedge" compare "$baseline" "$baseline" --runs 1000 --quiet --set-b dulles.tact=0.5 --set-b dulles.tact=0.9
+check "compare: a key given twice by --set-b is refused" 2 "is set twice"
+run "$wedge" validate "$dir/list.toml" --set dulles.backlash=0.1 --set " dulles.backlash =0.3"
+check "validate refuses a key given twice by --set too" 2 "is set twice"
+
+# 6. Missing files, no subcommand, suggestions, help.
+run "$wedge" merge "$dir/nope.h5" --out "$dir/merged.h5"
+check "merge of a missing file: wedge's words, exit 3" 3 "^error: .*nope.h5: no such file$"
+grep -q "errno" "$dir/err" && bad "merge prints HDF5's text" || ok "no HDF5 text"
+run "$wedge" inspect "$dir/nope.h5"
+check "inspect of a missing file" 3 "^error: .*nope.h5: no such file$"
+"$wedge" run --runs 100000 --seed 3 --out "$dir/cut.h5" --quiet --test-stop-after-blocks 2 >/dev/null 2>&1
+run "$wedge" inspect "$dir/cut.h5"
+grep -q "cut.h5.partial: PARTIAL" "$dir/out" && ok "inspect FILE while only FILE.partial exists reads the partial" || bad "inspect partial: $(cat "$dir/out" "$dir/err")"
+run "$wedge" merge "$dir/cut.h5" --out "$dir/merged.h5"
+check "merge of FILE while only FILE.partial exists says so" 3 "^error: .*cut.h5: no such file \(.*cut.h5.partial exists"
+run "$wedge"
+check "no subcommand: exit 2, the help on stderr" 2 "Exit codes: 0 success"
+[ -s "$dir/out" ] && bad "no subcommand wrote to stdout" || ok "no subcommand: nothing on stdout"
+printf '[sweep]\ndesign = "magic"\n[sweep.keys]\n"dulles.tact" = [0.1]\n' > "$dir/magic.toml"
+run "$wedge" validate "$dir/magic.toml"
+check "sweep.design = magic: no far-fetched suggestion" 2 "must be one of grid, lhs, sobol, saltelli, list$"
+printf '[sweep]\ndesign = "gird"\n[sweep.keys]\n"dulles.tact" = [0.1]\n' > "$dir/gird.toml"
+run "$wedge" validate "$dir/gird.toml"
+check "sweep.design = gird: suggests grid" 2 "\(did you mean 'grid'\?\)$"
+run "$wedge" run --runs 10 --set zzzzzz=1
+check "an unknown key far from every key gets no suggestion" 2 "^error: unknown parameter 'zzzzzz'$"
+"$wedge" run --help > "$dir/out" 2>&1
+grep -q "default: the file's run.runs, else 1000000" "$dir/out" && ok "--runs help names the file's run.runs" || bad "--runs help"
+finish
