@@ -40,20 +40,20 @@ constexpr double INF = std::numeric_limits<double>::infinity();
 
 #define WEDGE_FACTION(ID)                                                                         \
   WEDGE_PARAM("japan.factions." #ID ".weight", "japan.factions." #ID,                             \
-              japan.factions[ID].weight, real, 0.0, INF,                                          \
+              japan.factions.list[ID].weight, real, 0.0, INF,                                     \
               "relative weight (normalised by the sum over factions)"),                           \
       WEDGE_PARAM("japan.factions." #ID ".min_islands", "japan.factions." #ID,                    \
-                  japan.factions[ID].min_islands, integer, 0.0, 4.0,                              \
+                  japan.factions.list[ID].min_islands, integer, 0.0, 4.0,                         \
                   "minimum number of islands: 0, 2 or 4"),                                        \
       WEDGE_PARAM("japan.factions." #ID ".territory", "japan.factions." #ID,                      \
-                  japan.factions[ID].territory, real, 0.0, INF, "salience of territory"),         \
-      WEDGE_PARAM("japan.factions." #ID ".side", "japan.factions." #ID, japan.factions[ID].side,  \
+                  japan.factions.list[ID].territory, real, 0.0, INF, "salience of territory"),    \
+      WEDGE_PARAM("japan.factions." #ID ".side", "japan.factions." #ID, japan.factions.list[ID].side, \
                   real, 0.0, INF,                                                                 \
                   "salience of Soviet non-territorial inducements (prisoners, UN, fisheries)"),   \
       WEDGE_PARAM("japan.factions." #ID ".alliance", "japan.factions." #ID,                       \
-                  japan.factions[ID].alliance, real, 0.0, INF, "salience of the US alliance"),    \
+                  japan.factions.list[ID].alliance, real, 0.0, INF, "salience of the US alliance"), \
       WEDGE_PARAM("japan.factions." #ID ".okinawa", "japan.factions." #ID,                        \
-                  japan.factions[ID].okinawa, real, 0.0, INF, "salience of Okinawa")
+                  japan.factions.list[ID].okinawa, real, 0.0, INF, "salience of Okinawa")
 
 std::vector<ParamInfo> make_registry() {
   std::vector<ParamInfo> r{
@@ -274,8 +274,15 @@ void Scenario::validate() const {
         "alliance.realign_below = {}: must be <= alliance.rupture_below ({})",
         alliance.realign_below, alliance.rupture_below));
   }
+  if (japan.factions.count < 1 || japan.factions.count > MAX_FACTIONS) {
+    throw ConfigError(fmt::format("japan.factions: {} factions: must be 1 to {}", japan.factions.count, MAX_FACTIONS));
+  }
+  if (japan.factions.softens < -1 || japan.factions.softens >= static_cast<int>(japan.factions.count)) {
+    throw ConfigError(fmt::format("japan.factions: softens = {}: must name one of the {} factions or none (-1)",
+                                  japan.factions.softens, japan.factions.count));
+  }
   double total = 0.0;
-  for (const auto& f : japan.factions) total += f.weight;
+  for (std::size_t i = 0; i < japan.factions.count; ++i) total += japan.factions.list[i].weight;
   if (!(total > 0.0)) {
     throw ConfigError(
         "japan.factions.*.weight: the faction weights sum to 0; at least one must be > 0");

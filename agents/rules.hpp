@@ -33,7 +33,9 @@ struct State {
     st.straits_clause = simd::splat_m<L>(s.soviet.straits_clause);
     st.alliance_clause = simd::splat_m<L>(s.soviet.alliance_clause);
     st.fisheries = simd::splat_m<L>(false);
-    st.sg_min_islands = simd::splat<L>(s.japan.factions[SG].min_islands);
+    // m_SG: the softening faction's minimum; with none, 0, which never softens (§2.5 needs 4).
+    const int softens = s.japan.factions.softens;
+    st.sg_min_islands = simd::splat<L>(softens >= 0 ? s.japan.factions.list[static_cast<std::size_t>(softens)].min_islands : 0);
     st.threat = simd::splat<L>(0.0);
     st.threat_issued = simd::splat_m<L>(false);
     st.credibility = credibility;
@@ -60,7 +62,7 @@ struct State {
 template <class L>
 double total_weight(const Scenario& s) {
   double total = 0.0;
-  for (const Faction& f : s.japan.factions) total += f.weight;
+  for (std::size_t i = 0; i < s.japan.factions.count; ++i) total += s.japan.factions.list[i].weight;
   return total;
 }
 
@@ -72,17 +74,19 @@ typename L::D support_treaty(const Scenario& s, const State<L>& st, typename L::
                    s.japan.damage_alliance_clause * simd::as_double<L>(st.alliance_clause);
   const D pressure = 1.0 + s.soviet.fisheries_boost * simd::as_double<L>(st.fisheries);
   const D exposure = st.alignment * damage;
-  D x[FACTION_COUNT];
-  double weights[FACTION_COUNT];
-  for (std::size_t i = 0; i < FACTION_COUNT; ++i) {
-    const Faction& f = s.japan.factions[i];
-    const D m = i == SG ? st.sg_min_islands : simd::splat<L>(f.min_islands);
+  const std::size_t n = s.japan.factions.count;
+  const auto softens = static_cast<std::size_t>(s.japan.factions.softens);  // -1: no faction matches
+  D x[MAX_FACTIONS];
+  double weights[MAX_FACTIONS];
+  for (std::size_t i = 0; i < n; ++i) {
+    const Faction& f = s.japan.factions.list[i];
+    const D m = i == softens ? st.sg_min_islands : simd::splat<L>(f.min_islands);
     const D u = (f.territory * 0.25) * (islands - m) + (f.side * s.soviet.carrots) * pressure -
                 f.alliance * exposure - f.okinawa * st.threat;
     x[i] = s.japan.logit_sharpness * u;
     weights[i] = f.weight;
   }
-  return simd::weighted_logistic_sum<L>(x, weights) * (1.0 / total_weight<L>(s));
+  return simd::weighted_logistic_sum<L>(x, weights, n) * (1.0 / total_weight<L>(s));
 }
 
 /// Japan's support W for the declaration formula (§3): territory shelved, no Okinawa term.
@@ -91,14 +95,15 @@ typename L::D support_declaration(const Scenario& s, const State<L>& st) {
   using D = typename L::D;
   const D pressure = 1.0 + s.soviet.fisheries_boost * simd::as_double<L>(st.fisheries);
   const D exposure = st.alignment * s.japan.damage_declaration;
-  D x[FACTION_COUNT];
-  double weights[FACTION_COUNT];
-  for (std::size_t i = 0; i < FACTION_COUNT; ++i) {
-    const Faction& f = s.japan.factions[i];
+  const std::size_t n = s.japan.factions.count;
+  D x[MAX_FACTIONS];
+  double weights[MAX_FACTIONS];
+  for (std::size_t i = 0; i < n; ++i) {
+    const Faction& f = s.japan.factions.list[i];
     x[i] = s.japan.logit_sharpness * ((f.side * s.soviet.carrots) * pressure - f.alliance * exposure);
     weights[i] = f.weight;
   }
-  return simd::weighted_logistic_sum<L>(x, weights) * (1.0 / total_weight<L>(s));
+  return simd::weighted_logistic_sum<L>(x, weights, n) * (1.0 / total_weight<L>(s));
 }
 
 /// §2.1: from round 2 each clause still demanded is dropped when its draw falls below its hazard.

@@ -30,6 +30,24 @@ inline constexpr std::size_t FACTION_COUNT = 5;
 inline constexpr std::array<std::string_view, FACTION_COUNT> FACTION_NAMES{"HK", "SG", "YS", "PUB",
                                                                            "FISH"};
 
+/// Most factions a scenario may define (MODEL.md §3 sums over any number of them).
+inline constexpr std::size_t MAX_FACTIONS = 16;
+
+/// Japan's factions (MODEL.md §3): the first `count` entries of `list` take part, in the
+/// scenario's order; `softens` is the index of the faction whose minimum Shigemitsu's softening
+/// lowers from 4 to 2 islands (§2.5; the baseline's SG), or -1 for none.
+struct Factions {
+  std::array<Faction, MAX_FACTIONS> list{{
+      {0.35, 2, 0.5, 0.5, 0.5, 0.5},  // HK: Hatoyama-Kono mainstream
+      {0.25, 4, 1.0, 0.2, 0.6, 1.0},  // SG: Shigemitsu and the Foreign Ministry
+      {0.15, 4, 1.0, 0.1, 1.0, 1.0},  // YS: Yoshida faction
+      {0.15, 4, 0.5, 0.5, 0.3, 0.5},  // PUB: public opinion, prisoners' families
+      {0.10, 0, 0.1, 0.8, 0.2, 0.2},  // FISH: fisheries lobby
+  }};
+  std::size_t count = 5;
+  int softens = 1;
+};
+
 // clang-format off
 /// The talks (MODEL.md §2).
 #define WEDGE_NEGOTIATION_PARAMETERS(X)                                                            \
@@ -124,13 +142,7 @@ struct Scenario {
   } hatoyama;
   struct Japan {
     WEDGE_JAPAN_PARAMETERS(WEDGE_DECLARE_PARAMETER)
-    std::array<Faction, FACTION_COUNT> factions{{
-        {0.35, 2, 0.5, 0.5, 0.5, 0.5},  // HK: Hatoyama-Kono mainstream
-        {0.25, 4, 1.0, 0.2, 0.6, 1.0},  // SG: Shigemitsu and the Foreign Ministry
-        {0.15, 4, 1.0, 0.1, 1.0, 1.0},  // YS: Yoshida faction
-        {0.15, 4, 0.5, 0.5, 0.3, 0.5},  // PUB: public opinion, prisoners' families
-        {0.10, 0, 0.1, 0.8, 0.2, 0.2},  // FISH: fisheries lobby
-    }};
+    Factions factions;
   } japan;
   struct Dulles {
     WEDGE_DULLES_PARAMETERS(WEDGE_DECLARE_PARAMETER)
@@ -141,7 +153,8 @@ struct Scenario {
 
   /// Throws ConfigError naming the first key out of its valid range (MODEL.md §4), including the
   /// constraints between keys (credibility_min <= credibility_max, realign_below <= rupture_below
-  /// < strained_below, faction weights summing to more than 0, min_islands in {0, 2, 4}).
+  /// < strained_below, 1 to MAX_FACTIONS factions whose weights sum to more than 0, min_islands in
+  /// {0, 2, 4}, softens naming one of them or -1).
   void validate() const;
 };
 

@@ -153,4 +153,32 @@ inline typename L::D weighted_logistic_sum(const typename L::D (&x)[N], const do
   return num / suffix;
 }
 
+/// The same sum for a runtime number of terms n (0 < n <= 16): terms in groups of five, each group
+/// with one division as above, the groups' sums added in order. For n <= 5 exactly the bits of
+/// the fixed-size version.
+template <class L>
+inline typename L::D weighted_logistic_sum(const typename L::D* x, const double* weights, std::size_t n) {
+  using D = typename L::D;
+  constexpr std::size_t GROUP = 5;
+  D total = splat<L>(0.0);
+  for (std::size_t first = 0; first < n; first += GROUP) {
+    const std::size_t m = n - first < GROUP ? n - first : GROUP;
+    D a[GROUP];
+    for (std::size_t i = 0; i < m; ++i) {
+      a[i] = 1.0 + exp<L>(-max<L>(min<L>(x[first + i], splat<L>(60.0)), splat<L>(-60.0)));
+    }
+    D prefix[GROUP];
+    prefix[0] = splat<L>(1.0);
+    for (std::size_t i = 1; i < m; ++i) prefix[i] = prefix[i - 1] * a[i - 1];
+    D suffix = splat<L>(1.0);
+    D num = splat<L>(0.0);
+    for (std::size_t i = m; i-- > 0;) {
+      num += weights[first + i] * (prefix[i] * suffix);
+      suffix = suffix * a[i];
+    }
+    total = first == 0 ? num / suffix : total + num / suffix;
+  }
+  return total;
+}
+
 }  // namespace wedge::engine::simd

@@ -49,9 +49,9 @@ TEST_CASE("assignments (--set) set every type and rejects bad values by name", "
   apply_assignment(s, "soviet.straits_clause=false");
   CHECK_FALSE(s.soviet.straits_clause);
   apply_assignment(s, "japan.factions.HK.weight=0.5");
-  CHECK(s.japan.factions[HK].weight == 0.5);
+  CHECK(s.japan.factions.list[HK].weight == 0.5);
   apply_assignment(s, "japan.factions.SG.min_islands=2");
-  CHECK(s.japan.factions[SG].min_islands == 2);
+  CHECK(s.japan.factions.list[SG].min_islands == 2);
 
   CHECK_THROWS_WITH(apply_assignment(s, "dulles.tact=1.4"),
                     "dulles.tact = 1.4: must be [0, 1]");
@@ -99,7 +99,7 @@ TEST_CASE("validate() rejects every out-of-range value and inconsistent ranges",
   s.alliance.realign_below = 0.3;
   CHECK_THROWS_WITH(s.validate(), Catch::Contains("alliance.realign_below"));
   s = Scenario{};
-  for (auto& f : s.japan.factions) f.weight = 0.0;
+  for (auto& f : s.japan.factions.list) f.weight = 0.0;
   CHECK_THROWS_WITH(s.validate(), Catch::Contains("sum to 0"));
   s = Scenario{};
   s.dulles.tact = 1.0 + 1e-12;
@@ -124,7 +124,7 @@ TEST_CASE("every key reads and writes its own member of the scenario", "[params]
   }
   for (std::size_t i = 0; i < params.size(); ++i) CHECK(params[i].get(s) == given[i]);
   CHECK(s.negotiation.rounds == require_parameter("negotiation.rounds").get(s));
-  CHECK(s.japan.factions[FISH].okinawa == require_parameter("japan.factions.FISH.okinawa").get(s));
+  CHECK(s.japan.factions.list[FISH].okinawa == require_parameter("japan.factions.FISH.okinawa").get(s));
 }
 
 TEST_CASE("sections() lists each key's section once, in registry order", "[params]") {

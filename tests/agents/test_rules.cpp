@@ -87,8 +87,109 @@ TEST_CASE("support follows the faction formula of MODEL.md section 3", "[rules]"
   CHECK(v(support_treaty<L>(s, soft, d(2))) > v(support_treaty<L>(s, st, d(2))));
   // Weights are normalised: scaling them all changes nothing.
   Scenario scaled = s;
-  for (auto& f : scaled.japan.factions) f.weight *= 3.0;
+  for (auto& f : scaled.japan.factions.list) f.weight *= 3.0;
   CHECK(v(support_treaty<L>(scaled, st, d(2))) == Approx(v(support_treaty<L>(s, st, d(2)))).epsilon(1e-13));
+}
+
+namespace {
+/// MODEL.md section 3 by hand (libm's exp) over the scenario's factions: the support for a treaty
+/// with T islands (or the declaration), the softening faction's minimum taken from m_soft.
+double support_by_hand(const Scenario& s, bool treaty, double islands, const State<L>& st) {
+  const auto& fs = s.japan.factions;
+  const double S = yes(st.straits_clause) ? 1 : 0, N = yes(st.alliance_clause) ? 1 : 0;
+  const double pressure = 1 + s.soviet.fisheries_boost * (yes(st.fisheries) ? 1 : 0);
+  const double A = v(st.alignment), q = v(st.threat);
+  double num = 0.0, den = 0.0;
+  for (std::size_t i = 0; i < fs.count; ++i) {
+    const Faction& f = fs.list[i];
+    const double m = static_cast<int>(i) == fs.softens ? v(st.sg_min_islands) : f.min_islands;
+    const double side = f.side * s.soviet.carrots * pressure;
+    const double u = treaty ? f.territory * (islands - m) / 4 + side -
+                                  f.alliance * A * (s.japan.damage_treaty + s.japan.damage_straits * S +
+                                                    s.japan.damage_alliance_clause * N) -
+                                  f.okinawa * q
+                            : side - f.alliance * A * s.japan.damage_declaration;
+    num += f.weight / (1 + std::exp(-s.japan.logit_sharpness * u));
+    den += f.weight;
+  }
+  return num / den;
+}
+}  // namespace
+
+TEST_CASE("support sums over any number of factions, 1 to MAX_FACTIONS", "[rules][factions]") {
+  for (std::size_t count : {std::size_t{1}, std::size_t{2}, std::size_t{5}, std::size_t{6}, std::size_t{12}, MAX_FACTIONS}) {
+    Scenario s;
+    s.japan.factions.count = count;
+    if (count < 2) s.japan.factions.softens = -1;
+    for (std::size_t i = 5; i < count; ++i) {  // distinct made-up factions beyond the baseline's five
+      const double k = static_cast<double>(i);
+      s.japan.factions.list[i] = {0.05 + 0.01 * k, static_cast<int>(i % 3) * 2, 0.1 * (k - 4), 0.07 * k, 1.5 - 0.1 * k, 0.3};
+    }
+    REQUIRE_NOTHROW(s.validate());
+    State<L> st = baseline_state(s);
+    st.threat = d(0.3);
+    st.alignment = d(0.7);
+    st.straits_clause = simd::splat_m<L>(false);
+    for (double islands : {0.0, 2.0, 4.0}) {
+      CHECK(v(support_treaty<L>(s, st, d(islands))) == Approx(support_by_hand(s, true, islands, st)).epsilon(1e-13));
+    }
+    CHECK(v(support_declaration<L>(s, st)) == Approx(support_by_hand(s, false, 0, st)).epsilon(1e-13));
+  }
+}
+
+TEST_CASE("Shigemitsu's softening applies to the faction named by softens, or to none", "[rules][factions]") {
+  // softens = PUB: its minimum is the state's m_SG (4 at the start, 2 once softened); SG keeps 4.
+  Scenario pub;
+  pub.japan.factions.softens = PUB;
+  pub.japan.factions.list[PUB].min_islands = 4;
+  State<L> st = State<L>::initial(pub, d(0.4));
+  CHECK(v(st.sg_min_islands) == 4);
+  auto out = stall<L>(pub, st, ALL, d(2), d(0.9), d(0.24), d(0.0), d(0.9));  // hazard 0.25: softens
+  CHECK(yes(out.shigemitsu_softened));
+  CHECK(v(st.sg_min_islands) == 2);
+  const double expected = support_by_hand(pub, true, 2, st);
+  CHECK(v(support_treaty<L>(pub, st, d(2))) == Approx(expected).epsilon(1e-13));
+  // ...which is the baseline's support with PUB's minimum at 2 and SG's at 4: not SG softening.
+  Scenario by_hand = pub;
+  by_hand.japan.factions.softens = -1;
+  by_hand.japan.factions.list[PUB].min_islands = 2;
+  const State<L> plain = State<L>::initial(by_hand, d(0.4));
+  State<L> same = st;
+  same.sg_min_islands = plain.sg_min_islands;
+  CHECK(v(support_treaty<L>(by_hand, same, d(2))) == v(support_treaty<L>(pub, st, d(2))));
+  Scenario sg_softened;  // the baseline with SG softened differs: the softening moved to PUB
+  State<L> sg = State<L>::initial(sg_softened, d(0.4));
+  sg.sg_min_islands = d(2);
+  CHECK(v(support_treaty<L>(sg_softened, sg, d(2))) != Approx(v(support_treaty<L>(pub, st, d(2)))));
+
+  // softens = -1: no faction softens, whatever the draw; every faction keeps its own minimum.
+  Scenario none;
+  none.japan.factions.softens = -1;
+  REQUIRE_NOTHROW(none.validate());
+  State<L> hard = State<L>::initial(none, d(0.4));
+  const double before = v(support_treaty<L>(none, hard, d(2)));
+  out = stall<L>(none, hard, ALL, d(2), d(0.9), d(0.0), d(0.0), d(0.9));
+  CHECK_FALSE(yes(out.shigemitsu_softened));
+  CHECK(v(support_treaty<L>(none, hard, d(2))) == before);
+  State<L> base = State<L>::initial(Scenario{}, d(0.4));  // the baseline before SG softens
+  CHECK(before == v(support_treaty<L>(Scenario{}, base, d(2))));
+}
+
+TEST_CASE("the factions are validated: count 1 to MAX_FACTIONS, softens one of them or -1", "[rules][factions]") {
+  Scenario s;
+  s.japan.factions.count = 0;
+  CHECK_THROWS_WITH(s.validate(), Catch::Contains("1 to 16"));
+  s.japan.factions.count = MAX_FACTIONS + 1;
+  CHECK_THROWS_WITH(s.validate(), Catch::Contains("1 to 16"));
+  s.japan.factions.count = 2;
+  s.japan.factions.softens = 2;
+  CHECK_THROWS_WITH(s.validate(), Catch::Contains("softens = 2"));
+  s.japan.factions.softens = -2;
+  CHECK_THROWS(s.validate());
+  s.japan.factions.softens = -1;
+  CHECK_NOTHROW(s.validate());
+  s.japan.factions.list[0].weight = s.japan.factions.list[1].weight = 0.0;  // only the first two count
+  CHECK_THROWS_WITH(s.validate(), Catch::Contains("sum to 0"));
 }
 
 TEST_CASE("Dulles estimates with the normal CDF, clamped to the unit interval", "[rules]") {
@@ -196,7 +297,7 @@ TEST_CASE("Japan's vote: thresholds, availability and the tie-break", "[rules]")
   Scenario flat;
   flat.japan.damage_straits = flat.japan.damage_alliance_clause = 0.0;
   flat.japan.damage_declaration = flat.japan.damage_treaty;
-  for (auto& f : flat.japan.factions) f.territory = f.okinawa = 0.0;
+  for (auto& f : flat.japan.factions.list) f.territory = f.okinawa = 0.0;
   const State<L> fs = baseline_state(flat);
   REQUIRE(v(support_treaty<L>(flat, fs, d(2))) == v(support_declaration<L>(flat, fs)));
   const double lift = 0.9 - v(support_treaty<L>(flat, fs, d(2)));
