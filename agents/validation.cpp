@@ -9,7 +9,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cmath>
 #include <functional>
 
@@ -187,11 +189,20 @@ std::vector<CheckTarget> run_check(const Scenario& scenario, const CheckOptions&
   // none of those.
   const bool is_baseline = same_scenario(scenario, Scenario{});
   const Scenario reference = options.as_baseline ? scenario : Scenario{};
+  const auto wanted = [&](std::string_view id) {
+    return options.only.empty() || std::find(options.only.begin(), options.only.end(), id) != options.only.end();
+  };
+  bool any_v = false;
+  for (const char* id : {"V1", "V2", "V3", "V4", "V5", "V6", "V7"}) any_v = any_v || wanted(id);
   std::vector<Scenario> points{reference};
-  for (const auto& c : counterfactuals()) {
-    points.push_back(with_changes(reference, c.changes));
+  std::vector<std::size_t> cf_point(counterfactuals().size(), 0);  // 0: not run
+  for (std::size_t k = 0; k < counterfactuals().size(); ++k) {
+    if (!wanted(counterfactuals()[k].id)) continue;
+    cf_point[k] = points.size();
+    points.push_back(with_changes(reference, counterfactuals()[k].changes));
     points.back().validate();
   }
+  const std::size_t paired_points = points.size();
   std::size_t own = points.size();
   for (std::size_t p = 0; p < points.size(); ++p) {
     if (same_scenario(points[p], scenario)) {
@@ -199,7 +210,13 @@ std::vector<CheckTarget> run_check(const Scenario& scenario, const CheckOptions&
       break;
     }
   }
-  if (own == points.size()) points.push_back(scenario);
+  if (own == points.size()) {
+    if (any_v) {
+      points.push_back(scenario);
+    } else {
+      own = SIZE_MAX;  // only C targets, and the scenario is none of their scenarios: nothing more to run
+    }
+  }
 
   std::vector<engine::Segment> segments;
   Tally tally;
@@ -207,7 +224,7 @@ std::vector<CheckTarget> run_check(const Scenario& scenario, const CheckOptions&
   for (std::uint32_t p = 0; p < points.size(); ++p) {
     const std::uint64_t n = p == own ? options.runs : paired_runs;
     segments.push_back({p, 0, n});
-    if (p < 1 + counterfactuals().size()) tally.points[p].flags.assign(paired_runs, 0);
+    if (p < paired_points) tally.points[p].flags.assign(paired_runs, 0);
   }
   auto summaries = engine::make_summaries<TugOfWar>(points.size());
   engine::RunOptions run_options;
@@ -222,8 +239,9 @@ std::vector<CheckTarget> run_check(const Scenario& scenario, const CheckOptions&
   const std::string v_why = "the scenario is not the baseline (MODEL.md §7 states these targets for the baseline; "
                             "--as-baseline judges it as one)";
   std::vector<CheckTarget> out;
-  const auto& s = tally.points[own];
+  const auto& s = tally.points[own == SIZE_MAX ? 0 : own];
   const auto add_v = [&](const char* id, const char* description, std::vector<CheckCondition> conditions) {
+    if (!wanted(id)) return;
     CheckTarget t{id, description, "", std::move(conditions), Verdict::not_applicable, v_apply ? "" : v_why};
     if (v_apply) {
       t.verdict = Verdict::pass;
@@ -249,13 +267,12 @@ std::vector<CheckTarget> run_check(const Scenario& scenario, const CheckOptions&
         {below(proportion("P(rounds <= 2)", s.rounds_to_2, s.n), 0.5, "median >= 3"),
          at_least(proportion("P(rounds <= 6)", s.rounds_to_6, s.n), 0.5)});
   const std::uint64_t declarations = s.declaration_islands[0] + s.declaration_islands[1] + s.declaration_islands[2];
-  const auto two = proportion("P(2 islands | declaration)", s.declaration_islands[1], declarations);
+  auto two = proportion("P(2 islands | declaration)", s.declaration_islands[1], declarations);
+  two.requirement = "above the others";
+  two.pass = declarations > 0;  // (and the two conditions below)
   add_v("V6", "among declarations, islands_promised = 2 is the most frequent value",
-        {at_least(two, 0.0), below_of(proportion("P(0 islands | declaration)", s.declaration_islands[0], declarations), two),
+        {two, below_of(proportion("P(0 islands | declaration)", s.declaration_islands[0], declarations), two),
          below_of(proportion("P(4 islands | declaration)", s.declaration_islands[2], declarations), two)});
-  out.back().conditions[0].requirement = "above the others";
-  out.back().conditions[0].pass = declarations > 0;
-  if (v_apply && declarations == 0) out.back().verdict = Verdict::fail;
   auto threat = proportion("P(Okinawa threat issued)", s.threat, s.n);
   threat.requirement = "in [0.3, 0.65]";
   threat.pass = threat.low >= 0.30 && threat.high <= 0.65;
@@ -264,7 +281,8 @@ std::vector<CheckTarget> run_check(const Scenario& scenario, const CheckOptions&
   const auto& base = tally.points[0];
   for (std::size_t k = 0; k < counterfactuals().size(); ++k) {
     const auto& c = counterfactuals()[k];
-    const auto& cf = tally.points[k + 1];
+    if (cf_point[k] == 0) continue;
+    const auto& cf = tally.points[cf_point[k]];
     std::vector<CheckCondition> conditions;
     const auto d = [&](const char* what, std::uint8_t flag, bool negate = false) {
       return paired(fmt::format("change in {}", what), cf, base, flag, negate, paired_runs);
@@ -286,7 +304,7 @@ std::vector<CheckTarget> run_check(const Scenario& scenario, const CheckOptions&
     }
     std::string changes;
     for (const auto& x : c.changes) changes += (changes.empty() ? "" : " ") + x;
-    const bool applies = v_apply || own == k + 1;
+    const bool applies = v_apply || own == cf_point[k];
     CheckTarget t{c.id, c.description, changes, std::move(conditions), Verdict::not_applicable,
                   applies ? "" : fmt::format("the scenario is neither the baseline nor {}'s counterfactual (the "
                                              "baseline with {})", c.id, changes)};

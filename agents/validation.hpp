@@ -59,6 +59,8 @@ struct CheckOptions {
   /// applied on top of it (to ask whether a modified model still meets MODEL.md's targets).
   bool as_baseline = false;
   const engine::CancelToken* cancel = nullptr;
+  /// Only these targets (e.g. {"V1"} or {"C2"}), running only the scenarios they need; empty: all.
+  std::vector<std::string> only;
 };
 
 /// The targets in MODEL.md's order (V1-V7, C1, C2, C3, C4, C7), estimated on `scenario`:

@@ -125,7 +125,7 @@ void print_story(std::FILE* out, const Trace& trace, const Scenario& s) {
   const double theta = s.japan.ratify_threshold;
   fmt::print(out,
              "symbols (each explained once):\n"
-             "  A     Japan's alignment with the US, 0 (with Moscow) to 1 (firmly with Washington); it starts at {}\n"
+             "  A     Japan's alignment with the US, 0 (none left) to 1 (firmly with Washington); it starts at {}\n"
              "  c     the credibility of a US threat, drawn once per run in [{}, {}]\n"
              "  q     the Okinawa threat in force, q = c x kappa (kappa = dulles.threat_strength = {}); 0 until Dulles "
              "threatens\n"
