@@ -459,7 +459,7 @@ class Loader {
       return x.line != y.line ? x.line < y.line : x.column < y.column;
     });
     for (const auto& entry : entries) attempt([&] { faction(*entry.key, *entry.node); });
-    if (e_.base.japan.factions.count == 0) {
+    if (e_.base.japan.factions.count == 0 && entries.empty()) {  // (a faction that failed said why)
       attempt([&] { fail(node.source(), "japan.factions: replace = true leaves no factions; define at least one [japan.factions.<id>]"); });
     }
   }

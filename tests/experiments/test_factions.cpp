@@ -171,7 +171,7 @@ TEST_CASE("bad faction tables get exact, located errors", "[factions]") {
   CHECK(from_text(many.substr(0, many.rfind("[japan.factions.F16]"))).base.japan.factions.count == 16);
 }
 
-TEST_CASE("--set and sweeps reach any faction of the scenario, added ones included", "[factions]") {
+TEST_CASE("factions: --set and sweeps reach any faction of the scenario, added ones included", "[factions]") {
   const Experiment set = from_text(JSP, {"japan.factions.JSP.weight=0.3", "japan.factions.HK.side=0.6"});
   CHECK(set.base.japan.factions.list[5].weight == 0.3);
   CHECK(set.base.japan.factions.list[0].side == 0.6);
@@ -233,7 +233,7 @@ TEST_CASE("the stored experiment round-trips added, removed and replaced faction
   }
 }
 
-TEST_CASE("with_socialists.toml adds the JSP and runs; a zero-weight faction changes no bit", "[factions]") {
+TEST_CASE("with_socialists.toml adds the JSP and runs, and a zero-weight faction changes no bit", "[factions]") {
   ExperimentSource source;
   source.file = SCENARIOS + "/with_socialists.toml";
   source.runs = 20000;
