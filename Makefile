@@ -6,7 +6,7 @@ BUILD := build/$(PRESET)
 # Arguments for `make run`, e.g. make run RUN_ARGS="--runs 100000 --set dulles.tact=0.9"
 RUN_ARGS ?=
 
-.PHONY: all deps configure build run test bench microbench check-sanitizers fuzz fuzz-build fuzz-smoke clean help
+.PHONY: all deps configure build run test bench microbench check-sanitizers fuzz fuzz-build fuzz-smoke fuzz-results clean help
 
 all: build
 
@@ -72,6 +72,19 @@ fuzz: fuzz-build
 # it is the same every time.
 fuzz-smoke: fuzz-build
 	@ctest --preset fuzz
+
+# Fuzzing the results-file reader: arbitrary bytes read as `wedge inspect` reads a file (the
+# preset fuzz builds build/fuzz/fuzz_results, tests/fuzz/CMakeLists.txt), seeded with healthy and
+# crafted files (tests/fuzz/results_seeds.sh, which needs the release build's wedge).
+# make fuzz-results FUZZ_SECONDS=600: explore; crashes go to build/fuzz/results-*
+FUZZ_RESULTS_BIN := build/fuzz/fuzz_results
+FUZZ_RESULTS_SEEDS := build/fuzz/results-seeds
+
+fuzz-results: build fuzz-build
+	@[ -d $(FUZZ_RESULTS_SEEDS) ] || bash tests/fuzz/results_seeds.sh $(BUILD)/wedge $(FUZZ_RESULTS_SEEDS)
+	@mkdir -p build/fuzz/results-corpus
+	ASAN_OPTIONS=detect_leaks=0 $(FUZZ_RESULTS_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=1048576 -rss_limit_mb=2048 \
+	  -timeout=10 -detect_leaks=0 -artifact_prefix=build/fuzz/results- build/fuzz/results-corpus $(FUZZ_RESULTS_SEEDS)
 
 # The end-to-end harness (table; --json for machines). Micro-benchmarks: make microbench.
 bench: build

@@ -8,6 +8,7 @@
 #include "engine/error.hpp"
 #include "engine/progress.hpp"
 #include "experiments/check.hpp"
+#include "experiments/compare.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/mpi.hpp"
 #include "experiments/report.hpp"
@@ -20,6 +21,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/version.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <tbb/version.h>
 
 #include <csignal>
@@ -86,6 +88,16 @@ struct TraceArgs {
   std::uint64_t where_limit = DEFAULT_WHERE_LIMIT;
 };
 
+/// `wedge compare A B`: --set applies to both sides, --set-a / --set-b to one (after --set).
+struct CompareArgs {
+  std::string a, b;
+  std::vector<std::string> sets, sets_a, sets_b;
+  std::optional<std::uint64_t> runs;
+  std::optional<std::uint64_t> seed;
+  unsigned threads = 0;
+  bool json = false;
+  bool quiet = false;
+};
 /// A check of a numeric option against the range files and wedge.simulate() use too
 /// (experiments/experiment.hpp): "--seed: -1 is out of range; must be an integer in [0, ...]".
 template <class Range>
@@ -172,7 +184,8 @@ class FaultProbe : public output::WriterProbe {
       if (colon != std::string::npos) nth_ = std::stoull(spec.substr(colon + 1));
     } catch (const std::exception&) {
       throw ConfigError(fmt::format("--test-{}-at {}: expected STEP[:N], STEP one of runs_appended, blocks_appended, "
-                                    "slot_written, slot_flushed, slot_synced, slot_named, summary_written, checkpoint_done",
+                                    "slot_written, slot_flushed, slot_synced, slot_named, summary_written, scales_written, "
+                                    "checkpoint_done",
                                     crash ? "crash" : "fail", spec));
     }
   }
@@ -317,11 +330,22 @@ int command_merge(const std::vector<std::string>& parts, const std::string& out,
   return EXIT_OK;
 }
 
+/// What a file's status line says: complete, or how an incomplete file can be finished.
+std::string file_status(const output::ResultsInfo& info) {
+  if (info.complete) return "complete";
+  if (info.command_line.find(" merge ") != std::string::npos) {
+    return "PARTIAL (an interrupted `wedge merge`; run the merge again with --force)";
+  }
+  if (info.runs_planned == 0) return "PARTIAL (an interrupted precision-mode run, which cannot be resumed yet)";
+  return "PARTIAL (interrupted; continue with --resume)";
+}
+
 int command_inspect(const std::string& path, bool json) {
+  engine::CancelToken cancel;
+  const engine::SignalGuard signals(cancel);  // SIGINT stops reading or a long document (exit code 130)
   const auto [info, e] = inspect_results(path);
+  if (cancel.requested()) throw Interrupted(fmt::format("interrupted while reading {}", path));
   if (json) {
-    engine::CancelToken cancel;
-    const engine::SignalGuard signals(cancel);  // SIGINT stops a long document (exit code 130)
     const nlohmann::ordered_json head = {
         {"path", path}, {"complete", info.complete}, {"runs_done", info.runs_done},
         {"runs_planned", info.runs_planned}, {"runs_stored", info.runs_stored}, {"model", info.model},
@@ -330,17 +354,15 @@ int command_inspect(const std::string& path, bool json) {
     write_results_json(stdout, e, info.summaries, {[&cancel] { return cancel.requested(); }, head});
     return EXIT_OK;
   }
-  const std::string status = info.complete ? "complete" : "PARTIAL (interrupted; continue with --resume)";
-  fmt::print("{}: {}\n", path, status);
-  fmt::print("  model {} v{}, wedge {} (git {}), format_version {}, created {}\n", info.model,
-             info.model_version, info.engine_version, info.git_commit, info.format_version, info.created);
+  // Everything the file says is printed with control characters and invalid UTF-8 escaped.
+  fmt::print("{}: {}\n", printable(path), file_status(info));
+  fmt::print("  model {} v{}, wedge {} (git {}), format_version {}, created {}\n", printable(info.model),
+             printable(info.model_version), printable(info.engine_version), printable(info.git_commit),
+             info.format_version, printable(info.created));
   fmt::print("  runs {} of {} planned; {}; {:.2f} s on {} threads ({:.3g} runs/s)\n",
              info.runs_done, info.runs_planned > 0 ? fmt::format("{}", info.runs_planned) : std::string("(precision mode)"),
              info.store_runs ? fmt::format("{} per-run records stored", info.runs_stored) : std::string("no records (summary only)"),
              info.wall_seconds, info.threads, info.runs_per_second);
-  if (!info.complete && info.store_runs && info.runs_stored < info.runs_done) {
-    fmt::print("  warning: {} records stored but runs_done = {}: damaged\n", info.runs_stored, info.runs_done);
-  }
   fmt::print("\n");
   print_table(stdout, e, info.summaries);
   return EXIT_OK;
@@ -419,6 +441,68 @@ int command_check(const CheckArgs& args) {
     print_check(stdout, targets, options);
   }
   return agents::all_pass(targets) ? EXIT_OK : EXIT_CHECK_FAILED;
+}
+
+int command_compare(const CompareArgs& args) {
+  ExperimentSource a, b;
+  a.file = args.a;
+  b.file = args.b;
+  a.sets = args.sets;
+  a.sets.insert(a.sets.end(), args.sets_a.begin(), args.sets_a.end());
+  b.sets = args.sets;
+  b.sets.insert(b.sets.end(), args.sets_b.begin(), args.sets_b.end());
+  a.runs = args.runs;
+  a.seed = args.seed;
+  const auto [ea, eb] = resolve_pair(a, b);
+  CompareOptions options;
+  options.threads = args.threads;
+  engine::CancelToken cancel;
+  const engine::SignalGuard signals(cancel);
+  engine::Progress progress(ea.run.runs, args.quiet);
+  progress.set_label("pairs: ");
+  const Comparison c = compare(ea, eb, options, &cancel, &progress);
+  if (c.interrupted) {
+    fmt::print(stderr, "error: interrupted by {} after {} of {} pairs; nothing was written\n",
+               c.signal == SIGTERM ? "SIGTERM" : "SIGINT", c.pairs_done, c.runs);
+    return EXIT_INTERRUPTED;
+  }
+  if (args.json) {
+    std::fputs(comparison_json(ea, eb, c).c_str(), stdout);
+  } else {
+    print_comparison(stdout, ea, eb, c);
+  }
+  if (!args.quiet) {
+    const double secs = progress.elapsed_seconds();
+    fmt::print(stderr, "2 x {} runs in {:.2f} s ({:.3g} runs/s)\n", c.pairs_done, secs,
+               2.0 * static_cast<double>(c.pairs_done) / secs);
+  }
+  return EXIT_OK;
+}
+
+CLI::App* add_compare_command(CLI::App& app, CompareArgs& a) {
+  auto* cmd = app.add_subcommand(
+      "compare", "Paired comparison of two scenarios: both run on the same random numbers (run r of A and of B "
+                 "share them); every outcome's probabilities, their difference B - A with paired and unpaired "
+                 "95% intervals");
+  cmd->add_option("A", a.a, "Scenario A (TOML; experiments/scenarios/baseline.toml for the baseline)")->required();
+  cmd->add_option("B", a.b, "Scenario B (TOML)")->required();
+  const auto sets = [cmd](const char* name, std::vector<std::string>& into, const char* help) {
+    cmd->add_option(name, into, help)
+        ->take_last()
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  };
+  sets("--set", a.sets, "Override a parameter on both sides, e.g. --set negotiation.rounds=10 (repeatable)");
+  sets("--set-a", a.sets_a, "Override a parameter on side A only, after --set (repeatable)");
+  sets("--set-b", a.sets_b, "Override a parameter on side B only, after --set (repeatable)");
+  cmd->add_option("--runs", a.runs, "Runs per scenario (pairs; default: A's [run] runs, else 1000000)")
+      ->check(in_range(RUNS_RANGE));
+  cmd->add_option("--seed", a.seed, "Master seed of both sides (default: A's, else 1)")->check(in_range(SEED_RANGE));
+  cmd->add_option("--threads", a.threads, "Worker threads (default: all cores)")->check(in_range(THREADS_RANGE));
+  cmd->add_flag("--json", a.json, "Print the comparison as JSON on stdout, nothing else");
+  cmd->add_flag("--quiet", a.quiet, "No progress or timing on stderr");
+  cmd->footer(EXIT_CODES_HELP);
+  return cmd;
 }
 
 int command_validate(const ExperimentArgs& args) {
@@ -570,6 +654,9 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
                 "with --as-baseline). Exit codes: 0 every applicable target passes (also when none applies), 4 one "
                 "fails, 2 bad input, 130 interrupted.");
 
+  CompareArgs compare_args;
+  auto* compare = add_compare_command(app, compare_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -586,6 +673,7 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
     if (*validate) return command_validate(validate_args);
     if (*trace) return command_trace(trace_args, trace->count("--replicate") > 0);
     if (*check) return command_check(check_args);
+    if (*compare) return command_compare(compare_args);
     std::fputs(app.help().c_str(), stdout);
     return EXIT_OK;
   } catch (const ConfigError& e) {

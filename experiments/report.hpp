@@ -20,8 +20,8 @@ std::string json_text(const nlohmann::ordered_json& value);
 
 struct JsonOptions {
   /// Checked before each design point; when it returns true the document is abandoned and
-  /// wedge::Interrupted thrown (the command line passes engine::cancel_requested, so SIGINT
-  /// stops a long document).
+  /// wedge::Interrupted thrown (the command line passes a check of the run's CancelToken, which
+  /// its SignalGuard sets on SIGINT/SIGTERM, so a signal stops a long document).
   std::function<bool()> should_stop;
   /// Members written before "seed" (wedge inspect: the file's path and status).
   nlohmann::ordered_json head = nlohmann::ordered_json::object();

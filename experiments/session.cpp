@@ -257,7 +257,13 @@ SessionResult Session::execute(const ExecutionHooks& hooks) {
   result.precision_met = executed.met;
   if (output_) {
     output_->probe->stop_with(nullptr);
-    result.path = output_->finish(!result.interrupted);
+    try {
+      result.path = output_->finish(!result.interrupted);
+    } catch (const OutputError&) {
+      // The last checkpoint failed (disk full...): the file stays as the previous one left it.
+      output_->abandon();
+      throw;
+    }
     output_.reset();  // releases the lock: the file may be resumed or read at once
   }
   return result;

@@ -197,8 +197,16 @@ struct Inspection {
   output::ResultsInfo info;
   Experiment experiment;
 };
-/// Reads any results file (complete or partial); OutputError says what is wrong with it.
+/// Reads any results file (complete or partial) through the checked layer (output::read_results)
+/// and resolves its stored experiment (stored_experiment); opens no other file. OutputError says
+/// what is wrong with it ("FILE: damaged: OBJECT: what" for a damaged file).
 Inspection inspect_results(const std::string& path);
+
+/// The experiment stored in a results file, resolved without opening any file: refused (as
+/// damage) if it names another file (a list design's `csv`, `extends`), does not parse, or has
+/// another number of design points or other swept keys than the file's /design. Its design
+/// points carry the file's own /design values (what the runs were made with), each validated.
+Experiment stored_experiment(const output::ResultsInfo& info);
 
 /// The story of one run (`wedge trace`); ConfigError if `point` is outside the design.
 agents::Trace trace(const Experiment& experiment, std::uint32_t point, std::uint64_t replicate);

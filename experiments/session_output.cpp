@@ -2,8 +2,6 @@
 // resuming and finishing FILE.partial, merging shard files, and reading a file back (inspect).
 #include "experiments/session_output.hpp"
 
-#include "output/dimension_scales.hpp"
-
 #include "engine/error.hpp"
 #include "experiments/loader.hpp"
 #include "wedge/version.hpp"
@@ -14,6 +12,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,8 +25,22 @@ using agents::TugOfWar;
 namespace fs = std::filesystem;
 
 OutputLock::OutputLock(std::string path) : path_(std::move(path) + ".lock") {
-  fd_ = ::open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw OutputError(fmt::format("{}: cannot create the lock file: {}", path_, std::strerror(errno)));
+  // Never through a symbolic link, never a FIFO or device: the lock is a regular file of its own.
+  fd_ = ::open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+  if (fd_ < 0) {
+    const int err = errno;
+    if (err == ELOOP) {
+      throw OutputError(fmt::format("{}: is a symbolic link; wedge creates its lock file itself and follows no link "
+                                    "(remove it)", path_));
+    }
+    throw OutputError(fmt::format("{}: cannot create the lock file: {}", path_, std::strerror(err)));
+  }
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    fd_ = -1;
+    throw OutputError(fmt::format("{}: is not a regular file; wedge's lock file must be one (remove it)", path_));
+  }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd_);
     fd_ = -1;
@@ -48,6 +61,26 @@ void SeamProbe::at(Step step) {
   if (step == Step::slot_named && stop_after_ > 0 && ++named_ >= stop_after_ && stop_ != nullptr) stop_->request();
 }
 
+namespace {
+
+/// Refuses to replace (or continue) `path` unless it is a regular file: --force never removes a
+/// device, FIFO, socket, directory or symbolic link (as root, `--out /dev/null --force` would
+/// otherwise replace the device node).
+void require_regular(const fs::path& path, const std::string& what) {
+  std::error_code ec;
+  const auto st = fs::symlink_status(path, ec);
+  if (ec || !fs::exists(st) || fs::is_regular_file(st)) return;
+  const char* kind = fs::is_symlink(st)     ? "a symbolic link"
+                     : fs::is_directory(st) ? "a directory"
+                     : fs::is_character_file(st) || fs::is_block_file(st) ? "a device"
+                     : fs::is_fifo(st)      ? "a FIFO"
+                     : fs::is_socket(st)    ? "a socket"
+                                            : "not a regular file";
+  throw OutputError(fmt::format("{} {}: is {}; wedge replaces or continues regular files only", what, path.string(), kind));
+}
+
+}  // namespace
+
 void check_output_path(const std::string& out, bool force, bool resume) {
   std::error_code ec;
   const fs::path path(out);
@@ -59,8 +92,11 @@ void check_output_path(const std::string& out, bool force, bool resume) {
   if (access(dir.c_str(), W_OK) != 0) {
     throw OutputError(fmt::format("--out {}: directory {} is not writable", out, dir.string()));
   }
-  const bool final_exists = fs::exists(path, ec);
-  const bool partial_exists = fs::exists(out + ".partial", ec);
+  require_regular(path, "--out");
+  require_regular(out + ".partial", "--out");
+  require_regular(out + ".lock", "--out");
+  const bool final_exists = fs::exists(fs::symlink_status(path, ec));
+  const bool partial_exists = fs::exists(fs::symlink_status(out + ".partial", ec));
   if (resume) {
     if (final_exists) throw OutputError(fmt::format("--resume: {} is already complete; nothing to resume", out));
     if (!partial_exists) throw OutputError(fmt::format("--resume: no partial file {}.partial to continue", out));
@@ -125,11 +161,43 @@ void Session::Output::create(const Session& session, std::uint64_t threads) {
 
 void Session::Output::resume(const Session& session, std::vector<engine::Block>& blocks, double checkpoint_seconds) {
   const auto& e = session.experiment();
+  const auto& opts = session.options();
   const auto layout = engine::FieldLayout::from(TugOfWar::fields());
-  const auto info = output::read_results(partial, layout);
+  // This process holds the file's lock: a file HDF5 cannot open is damaged, not busy.
+  const auto info = output::read_results(partial, layout, output::h5::LockCheck::ours);
+  // Every option that defines the plan (which runs, with which streams, stored how) must be the
+  // file's; the messages name the file's value so that the right command can be rebuilt.
+  const auto refuse = [&](const std::string& what) {
+    throw OutputError(fmt::format("--resume: {} {}; resume with the same options, or use --force to start over", partial, what));
+  };
+  if (info.model != TugOfWar::NAME || info.model_version != TugOfWar::VERSION) {
+    refuse(fmt::format("holds results of model {} v{}, not {} v{}", info.model, info.model_version, TugOfWar::NAME,
+                       TugOfWar::VERSION));
+  }
   if (info.seed != e.run.seed) {
     throw OutputError(fmt::format("--resume: {} was run with seed {}, not {}; use the same seed, "
                                   "or --force to start over", partial, info.seed, e.run.seed));
+  }
+  if (info.shard_index != opts.shard.index || info.shard_count != opts.shard.count) {
+    const auto shard = [](std::uint64_t i, std::uint64_t k) {
+      return k == 1 ? std::string("as a whole run (no --shard)") : fmt::format("as --shard {}/{}", i, k);
+    };
+    refuse(fmt::format("was written {}, not {}", shard(info.shard_index, info.shard_count),
+                       shard(opts.shard.index, opts.shard.count)));
+  }
+  if (info.replicates != e.run.runs) refuse(fmt::format("was run with --runs {}, not {}", info.replicates, e.run.runs));
+  if (info.crn != e.run.crn) refuse(fmt::format("was run {}--crn", info.crn ? "with " : "without "));
+  if (info.store_runs != session.stores_runs()) {
+    refuse(fmt::format("was written with --store {}", info.store_runs ? "runs" : "summary"));
+  }
+  if ((info.compression != "none") != opts.output.compress) {
+    refuse(fmt::format("was written with --compression {}", info.compression == "none" ? "none" : "deflate"));
+  }
+  if (info.block_size != engine::DEFAULT_BLOCK_SIZE || info.runs_planned != session.planned_runs() ||
+      info.summaries.size() != e.points.size()) {
+    refuse(fmt::format("plans {} runs of {} points in blocks of {}, this run {} of {} in blocks of {}", info.runs_planned,
+                       info.summaries.size(), info.block_size, session.planned_runs(), e.points.size(),
+                       engine::DEFAULT_BLOCK_SIZE));
   }
   if (info.experiment != to_toml(e)) {
     throw OutputError(fmt::format("--resume: {} holds a different experiment (the file's is in its "
@@ -139,18 +207,13 @@ void Session::Output::resume(const Session& session, std::vector<engine::Block>&
     throw OutputError(fmt::format("--resume: {} holds other design points than this version of wedge resolves "
                                   "(written by another version?); rerun with --force to start over", partial));
   }
-  if (info.store_runs != session.stores_runs()) {
-    throw OutputError(fmt::format("--resume: {} was written with --store {}", partial, info.store_runs ? "runs" : "summary"));
+  // The records and blocks agree with the checkpoint, and its blocks are the first of this plan.
+  const auto done = output::verify_runs(info, layout, output::h5::LockCheck::ours);
+  if (done.size() > blocks.size() || !std::equal(done.begin(), done.end(), blocks.begin())) {
+    throw OutputError(fmt::format("{}: damaged: /blocks: the blocks done are not the first blocks of this run's plan",
+                                  partial));
   }
-  output::verify_runs(info, layout);
-  std::uint64_t skipped = 0;
-  std::size_t first = 0;
-  while (first < blocks.size() && skipped < info.runs_done) skipped += blocks[first++].count;
-  if (skipped != info.runs_done) {
-    throw OutputError(fmt::format("--resume: {} is damaged (runs_done = {} is not a block boundary)", partial,
-                                  info.runs_done));
-  }
-  blocks.erase(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(first));
+  blocks.erase(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(done.size()));
   resumed = info.summaries;
   already = info.runs_done;
   writer.emplace(partial, layout, info.runs_done);
@@ -159,10 +222,9 @@ void Session::Output::resume(const Session& session, std::vector<engine::Block>&
 }
 
 std::string Session::Output::finish(bool complete) {
-  sink->finish(complete);
+  sink->finish(complete);  // a complete file gets its /summary and dimension scales, then `complete`
   writer->close();
   if (!complete) return partial;
-  output::write_dimension_scales(partial);  // netCDF-4 dimension scales (docs/output-format.md)
   std::error_code ec;
   fs::rename(partial, path, ec);
   if (ec) throw OutputError(fmt::format("cannot rename {} to {}: {}", partial, path, ec.message()));
@@ -175,6 +237,17 @@ void Session::Output::abandon() noexcept {
 
 std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts, const std::string& out,
                                            bool force, const std::string& command_line) {
+  // No input may be what the merge writes, replaces or locks (--force removes out.partial and
+  // replaces out): the inputs would be lost.
+  for (const auto& part : parts) {
+    for (const std::string& target : {out, out + ".partial", out + ".lock"}) {
+      std::error_code ec;
+      if (fs::equivalent(part, target, ec)) {  // (false when either does not exist)
+        throw ConfigError(fmt::format("merge: the input {} is {}, which the merge writes; choose another --out", part,
+                                      target == out ? "the output file" : target));
+      }
+    }
+  }
   check_output_path(out, force, false);
   const OutputLock lock(out);
   const std::string partial = out + ".partial";
@@ -182,7 +255,14 @@ std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts
   fs::remove(partial, ec);
   std::vector<engine::Summary> summaries;
   try {
-    summaries = output::merge_shards(parts, partial, engine::FieldLayout::from(TugOfWar::fields()), command_line);
+    // Each shard's stored experiment must resolve (without reading any other file) to its design.
+    const auto check = [](const output::ResultsInfo& info) {
+      if (info.model != TugOfWar::NAME) {
+        throw OutputError(fmt::format("{}: results of model '{}', not '{}'", info.path, info.model, TugOfWar::NAME));
+      }
+      (void)stored_experiment(info);
+    };
+    summaries = output::merge_shards(parts, partial, engine::FieldLayout::from(TugOfWar::fields()), command_line, check);
   } catch (...) {
     fs::remove(partial, ec);  // never leave a half-merged file
     throw;
@@ -190,30 +270,6 @@ std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts
   fs::rename(partial, out, ec);
   if (ec) throw OutputError(fmt::format("cannot rename {} to {}: {}", partial, out, ec.message()));
   return summaries;
-}
-
-Inspection inspect_results(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw OutputError(fmt::format("{}: no such file", path));
-  if (fs::is_directory(path, ec)) throw OutputError(fmt::format("{}: is a directory", path));
-  Inspection out;
-  out.info = output::read_results(path, engine::FieldLayout::from(TugOfWar::fields()));
-  if (out.info.model != TugOfWar::NAME) {
-    throw OutputError(fmt::format("{}: results of model '{}', not '{}'", path, out.info.model, TugOfWar::NAME));
-  }
-  // A stored experiment never makes us read another file (a list design's CSV): the design
-  // points are the file's own /design.
-  out.experiment = parse_experiment(out.info.experiment, path + " (experiment attribute)", false);
-  resolve_design(out.experiment);
-  if (out.experiment.points.size() != out.info.summaries.size()) {
-    throw OutputError(fmt::format("{}: damaged: {} design points in /design but {} in the experiment", path,
-                                  out.info.summaries.size(), out.experiment.points.size()));
-  }
-  // Show the points the file's results belong to (another version of wedge may resolve others).
-  if (!adopt_design(out.experiment, out.info.swept_keys, out.info.values)) {
-    throw OutputError(fmt::format("{}: damaged: /design does not match the experiment's swept keys", path));
-  }
-  return out;
 }
 
 }  // namespace wedge::experiments

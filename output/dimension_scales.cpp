@@ -20,6 +20,7 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 namespace wedge::output {
@@ -30,101 +31,112 @@ namespace {
 /// both recognise it and list no variable for the dataset).
 constexpr const char* NOT_A_VARIABLE = "This is a netCDF dimension but not a netCDF variable.";
 
-struct Scope {
-  std::string path;  ///< the file, for messages
-  void check(herr_t status, const std::string& what) const { h5::check(status, path + ": " + what); }
-  h5::Handle open_dataset(hid_t parent, const std::string& parent_name, const std::string& name) const {
-    return h5::Handle(h5::check_id(H5Dopen2(parent, name.c_str(), H5P_DEFAULT),
-                                   fmt::format("{}: missing dataset {}/{}", path, parent_name, name)));
-  }
-};
-
 bool parse_int(const std::string& s, std::int64_t& out) {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc{} && end == s.data() + s.size() && !s.empty();
 }
 
-/// Names of a group's links, in name order.
-std::vector<std::string> link_names(hid_t group) {
-  H5G_info_t info{};
-  h5::check(H5Gget_info(group, &info), "cannot list a group");
-  std::vector<std::string> names;
-  for (hsize_t i = 0; i < info.nlinks; ++i) {
-    const ssize_t size = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
-    h5::check(static_cast<herr_t>(size < 0 ? -1 : 0), "cannot read a link name");
-    std::string name(static_cast<std::size_t>(size), '\0');
-    H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size() + 1, H5P_DEFAULT);
-    names.push_back(std::move(name));
-  }
-  return names;
+/// Most categories or histogram bins a field may have.
+constexpr std::size_t MAX_COLUMNS = 1'000'000;
+
+void check(const h5::Object& o, herr_t status, const std::string& what) {
+  h5::check(status, fmt::format("{}: {}: {}", o.file().path(), o.name(), what));
 }
 
-bool is_group(hid_t parent, const std::string& name) {
-  const hid_t id = H5Oopen(parent, name.c_str(), H5P_DEFAULT);
-  if (id < 0) return false;
-  const bool group = H5Iget_type(id) == H5I_GROUP;
-  H5Oclose(id);
-  return group;
-}
-
-/// The first dimension's length of a dataset, and its rank.
-std::vector<hsize_t> shape(hid_t dataset) {
-  const h5::Handle space(H5Dget_space(dataset));
-  const int rank = H5Sget_simple_extent_ndims(space);
-  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
-  if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-  return dims;
-}
-
-/// A 1-D dataset of `values` (written whole, contiguous).
+/// A 1-D dataset `name` of `values` in `parent`: created and written, or, if it exists already
+/// (a file interrupted while its scales were written), checked to hold exactly these values.
 template <class T>
-h5::Handle write_1d(const Scope& s, hid_t parent, const std::string& name, hid_t file_type, hid_t mem_type,
-                    const std::vector<T>& values) {
-  const hsize_t n = values.size();
-  const h5::Handle space(H5Screate_simple(1, &n, nullptr));
-  h5::Handle ds(h5::check_id(H5Dcreate2(parent, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                             s.path + ": cannot create dataset " + name));
-  if (n > 0) s.check(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "cannot write " + name);
+h5::Dataset ensure_1d(const h5::Group& parent, const std::string& name, hid_t file_type, hid_t mem_type,
+                      const std::vector<T>& values) {
+  if (!parent.has(name)) {
+    const hsize_t n = values.size();
+    const h5::Handle space(H5Screate_simple(1, &n, nullptr));
+    const h5::Handle ds(h5::check_id(H5Dcreate2(parent.id(), name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT,
+                                                H5P_DEFAULT),
+                                     fmt::format("{}: cannot create dataset {}/{}", parent.file().path(), parent.name(), name)));
+    if (n > 0) check(parent, H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "cannot write " + name);
+    return parent.dataset(name);
+  }
+  auto ds = parent.dataset(name);
+  if constexpr (std::is_same_v<T, std::int64_t>) {
+    // Stored as int64; compared as the unsigned values they are (all >= 0 here).
+    if (ds.shape() != std::vector<hsize_t>{values.size()}) ds.damaged("has another length than expected");
+  } else {
+    const auto stored = ds.read<T>({values.size()});
+    if (std::memcmp(stored.data(), values.data(), values.size() * sizeof(T)) != 0) ds.damaged("holds other values than expected");
+  }
   return ds;
 }
 
-/// A 1-D dataset of UTF-8 strings (variable length, as netCDF-4 stores strings).
-h5::Handle write_strings(const Scope& s, hid_t parent, const std::string& name, const std::vector<std::string>& values) {
+/// The category labels as a 1-D dataset of UTF-8 strings (variable length, as netCDF-4 stores
+/// strings), or the existing one.
+void ensure_strings(const h5::Group& parent, const std::string& name, const std::vector<std::string>& values) {
+  if (parent.has(name)) return;  // string datasets are written whole by one call: present means written
   const h5::Handle type(H5Tcopy(H5T_C_S1));
   H5Tset_size(type, H5T_VARIABLE);
   H5Tset_cset(type, H5T_CSET_UTF8);
   std::vector<const char*> pointers;
   for (const auto& v : values) pointers.push_back(v.c_str());
-  return write_1d(s, parent, name, type, type, pointers);
+  const hsize_t n = values.size();
+  const h5::Handle space(H5Screate_simple(1, &n, nullptr));
+  const h5::Handle ds(h5::check_id(H5Dcreate2(parent.id(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                                   fmt::format("{}: cannot create dataset {}/{}", parent.file().path(), parent.name(), name)));
+  if (n > 0) check(parent, H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "cannot write " + name);
 }
 
-void attach(const Scope& s, hid_t dataset, hid_t scale, unsigned axis, const std::string& what) {
-  s.check(H5DSattach_scale(dataset, scale, axis), fmt::format("cannot attach dimension {} to {}", axis, what));
+/// Opens a dataset without the checked layer's type rules (string and dimension-scale datasets
+/// this function wrote itself); the link is still required to be a hard link to a dataset.
+h5::Handle open_own(const h5::Group& parent, const std::string& name) {
+  if (!parent.has(name)) parent.damaged("missing dataset " + name);
+  H5L_info_t link{};
+  if (H5Lget_info(parent.id(), name.c_str(), &link, H5P_DEFAULT) < 0 || link.type != H5L_TYPE_HARD) {
+    parent.damaged(name + " is not a hard link");
+  }
+  return h5::Handle(h5::check_id(H5Dopen2(parent.id(), name.c_str(), H5P_DEFAULT),
+                                 fmt::format("{}: cannot open {}/{}", parent.file().path(), parent.name(), name)));
+}
+
+void make_scale(const h5::Object& ds, hid_t id, const char* name) {
+  if (H5DSis_scale(id) > 0) return;
+  check(ds, H5DSset_scale(id, name), "cannot make a dimension scale");
+}
+
+void attach(const h5::Object& ds, hid_t scale, unsigned axis) {
+  if (H5DSis_attached(ds.id(), scale, axis) > 0) return;
+  check(ds, H5DSattach_scale(ds.id(), scale, axis), fmt::format("cannot attach dimension {}", axis));
+}
+
+/// Sets a string attribute unless it already holds `value` (so a second pass writes nothing).
+void ensure_attr(const h5::Object& o, const std::string& name, const std::string& value) {
+  if (o.has_attr(name)) {
+    const h5::Handle attr(H5Aopen(o.id(), name.c_str(), H5P_DEFAULT));
+    const h5::Handle type(H5Aget_type(attr));
+    if (H5Tget_class(type) == H5T_STRING && o.attr_string(name) == value) return;
+  }
+  h5::set_attr(o.id(), name, value);
 }
 
 /// Hard links, in `group`, to the design's point and swept-key datasets (the coordinates).
-void link_coordinates(const Scope& s, hid_t file, hid_t group, const std::string& group_name,
-                      const std::vector<std::string>& keys) {
+void link_coordinates(const h5::File& file, const h5::Group& group, const std::vector<std::string>& keys) {
   const auto link = [&](const std::string& name) {
-    if (h5::exists(group, name)) return;
-    s.check(H5Lcreate_hard(file, ("/design/" + name).c_str(), group, name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
-            fmt::format("cannot link /design/{} into {}", name, group_name));
+    if (group.has(name)) return;
+    check(group, H5Lcreate_hard(file.id(), ("/design/" + name).c_str(), group.id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+          fmt::format("cannot link /design/{} here", name));
   };
   link("point");
   for (const auto& key : keys) link(key);
 }
 
 /// The CF `coordinates` attribute: the swept keys, so that netCDF readers make them coordinates.
-void set_coordinates(hid_t dataset, const std::vector<std::string>& names) {
+void set_coordinates(const h5::Object& dataset, const std::vector<std::string>& names) {
   if (names.empty()) return;
   std::string joined;
   for (const auto& n : names) joined += (joined.empty() ? "" : " ") + n;
-  h5::set_attr(dataset, "coordinates", joined);
+  ensure_attr(dataset, "coordinates", joined);
 }
 
-void label_categorical(const Scope& s, hid_t group, const std::string& group_name, hid_t point,
-                       const std::vector<std::string>& keys) {
-  const auto labels = h5::get_attr_strings(group, "categories");
+void label_categorical(const h5::Group& group, hid_t point, hsize_t points, const std::vector<std::string>& keys) {
+  const auto labels = group.attr_strings("categories", MAX_COLUMNS);
   bool numeric = !labels.empty();
   std::vector<std::int64_t> values;
   for (const auto& label : labels) {
@@ -133,42 +145,45 @@ void label_categorical(const Scope& s, hid_t group, const std::string& group_nam
     values.push_back(v);
   }
   // Numeric labels ("0", "2", "4"; round numbers) are integers, as in /runs and the Python package.
-  const h5::Handle category = numeric ? write_1d(s, group, "category", H5T_STD_I64LE, H5T_NATIVE_INT64, values)
-                                      : write_strings(s, group, "category", labels);
-  s.check(H5DSset_scale(category, "category"), group_name + "/category: cannot make a dimension scale");
+  if (numeric) {
+    ensure_1d(group, "category", H5T_STD_I64LE, H5T_NATIVE_INT64, values);
+  } else {
+    ensure_strings(group, "category", labels);
+  }
+  const auto category = open_own(group, "category");
+  make_scale(group, category, "category");
   for (const char* name : {"counts", "p", "ci_low", "ci_high"}) {
-    if (!h5::exists(group, name)) continue;
-    const auto ds = s.open_dataset(group, group_name, name);
-    const auto dims = shape(ds);
-    if (dims.size() != 2 || dims[1] != labels.size()) {
-      throw OutputError(fmt::format("{}: damaged: {}/{} is not [points, {}]", s.path, group_name, name, labels.size()));
+    if (!group.has(name)) continue;
+    const auto ds = group.dataset(name);
+    if (ds.shape() != std::vector<hsize_t>{points, labels.size()}) {
+      ds.damaged(fmt::format("is not [{}, {}] (points, categories)", points, labels.size()));
     }
-    attach(s, ds, point, 0, group_name + "/" + name);
-    attach(s, ds, category, 1, group_name + "/" + name);
+    attach(ds, point, 0);
+    attach(ds, category, 1);
     set_coordinates(ds, keys);
   }
 }
 
-void label_continuous(const Scope& s, hid_t group, const std::string& group_name, hid_t point,
-                      const std::vector<std::string>& keys) {
+void label_continuous(const h5::Group& group, hid_t point, hsize_t points, const std::vector<std::string>& keys) {
   for (const char* name : {"n", "mean", "m2", "variance", "min", "max"}) {
-    if (!h5::exists(group, name)) continue;
-    const auto ds = s.open_dataset(group, group_name, name);
-    attach(s, ds, point, 0, group_name + "/" + name);
+    if (!group.has(name)) continue;
+    const auto ds = group.dataset(name);
+    if (ds.shape() != std::vector<hsize_t>{points}) ds.damaged(fmt::format("is not [{}] (points)", points));
+    attach(ds, point, 0);
     set_coordinates(ds, keys);
   }
-  if (!h5::exists(group, "histogram")) return;
-  const auto histogram = s.open_dataset(group, group_name, "histogram");
-  const auto dims = shape(histogram);
-  const std::uint64_t bins = h5::get_attr_u64(group, "hist_bins");
-  if (dims.size() != 2 || bins == 0 || dims[1] != bins + 2) {
-    throw OutputError(fmt::format("{}: damaged: {}/histogram is not [points, hist_bins + 2]", s.path, group_name));
+  if (!group.has("histogram")) return;
+  const auto histogram = group.dataset("histogram");
+  const auto& dims = histogram.shape();
+  const std::uint64_t bins = group.attr_u64("hist_bins");
+  if (bins == 0 || bins > MAX_COLUMNS || dims != std::vector<hsize_t>{points, bins + 2}) {
+    histogram.damaged("is not [points, hist_bins + 2]");
   }
   const std::size_t columns = static_cast<std::size_t>(dims[1]);
   // Column 0 is the underflow, 1 ... bins the bins, bins + 1 the overflow; the top edge belongs
   // to the last bin.
-  const double lo = h5::get_attr_f64(group, "hist_min");
-  const double hi = h5::get_attr_f64(group, "hist_max");
+  const double lo = group.attr_f64("hist_min");
+  const double hi = group.attr_f64("hist_max");
   constexpr double inf = std::numeric_limits<double>::infinity();
   std::vector<std::int64_t> index;
   std::vector<double> low{-inf}, high{lo};
@@ -179,14 +194,15 @@ void label_continuous(const Scope& s, hid_t group, const std::string& group_name
   }
   low.push_back(hi);
   high.push_back(inf);
-  const auto bin = write_1d(s, group, "bin", H5T_STD_I64LE, H5T_NATIVE_INT64, index);
-  s.check(H5DSset_scale(bin, "bin"), group_name + "/bin: cannot make a dimension scale");
+  ensure_1d(group, "bin", H5T_STD_I64LE, H5T_NATIVE_INT64, index);
+  const auto bin = open_own(group, "bin");
+  make_scale(group, bin, "bin");
   for (const auto& [name, values] : {std::pair{"bin_low", &low}, std::pair{"bin_high", &high}}) {
-    const auto ds = write_1d(s, group, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, *values);
-    attach(s, ds, bin, 0, group_name + "/" + name);
+    const auto ds = ensure_1d(group, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, *values);
+    attach(ds, bin, 0);
   }
-  attach(s, histogram, point, 0, group_name + "/histogram");
-  attach(s, histogram, bin, 1, group_name + "/histogram");
+  attach(histogram, point, 0);
+  attach(histogram, bin, 1);
   std::vector<std::string> coordinates{"bin_low", "bin_high"};
   coordinates.insert(coordinates.end(), keys.begin(), keys.end());
   set_coordinates(histogram, coordinates);
@@ -194,26 +210,34 @@ void label_continuous(const Scope& s, hid_t group, const std::string& group_name
 
 /// /runs: the `run` dimension (root dataset, never written) on every column, and CF
 /// flag_values/flag_meanings on index-encoded categorical columns.
-void label_runs(const Scope& s, hid_t file) {
-  const auto runs = h5::open_group(file, "runs");
-  const auto point = s.open_dataset(runs, "/runs", "point");
-  const hsize_t n = h5::length(point);
-  const h5::Handle space(H5Screate_simple(1, &n, nullptr));
-  // Contiguous with late allocation (HDF5's default): never written, so it takes no space.
-  const h5::Handle run(h5::check_id(H5Dcreate2(file, "run", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                                    s.path + ": cannot create /run"));
-  const std::string name_attr = fmt::format("{}{:10d}", NOT_A_VARIABLE, n);
-  s.check(H5DSset_scale(run, name_attr.c_str()), "/run: cannot make a dimension scale");
-  for (const auto& name : link_names(runs)) {
-    const auto ds = s.open_dataset(runs, "/runs", name);
-    const auto dims = shape(ds);
-    if (dims.size() != 1 || dims[0] != n) {
-      throw OutputError(fmt::format("{}: damaged: /runs/{} has {} entries, /runs/point {}", s.path, name,
-                                    dims.empty() ? 0 : dims[0], n));
+void label_runs(const h5::File& file) {
+  const auto root = file.root();
+  const auto runs = file.group("/runs");
+  const hsize_t n = runs.dataset("point").length();
+  if (!root.has("run")) {
+    const h5::Handle space(H5Screate_simple(1, &n, nullptr));
+    // Contiguous with late allocation (HDF5's default): never written, so it takes no space.
+    const h5::Handle run(h5::check_id(H5Dcreate2(file.id(), "run", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                                      file.path() + ": cannot create /run"));
+  }
+  const auto run = open_own(root, "run");
+  {
+    const h5::Handle space(H5Dget_space(run));
+    hsize_t length = 0;
+    if (H5Sget_simple_extent_ndims(space) != 1 || (H5Sget_simple_extent_dims(space, &length, nullptr), length != n)) {
+      file.damaged("/run", fmt::format("is not [{}] (the records)", n));
     }
-    attach(s, ds, run, 0, "/runs/" + name);
-    if (!h5::has_attr(ds, "encoding") || h5::get_attr_string(ds, "encoding") != "index") continue;
-    const auto labels = h5::get_attr_strings(ds, "categories");
+  }
+  const std::string name_attr = fmt::format("{}{:10d}", NOT_A_VARIABLE, n);
+  if (H5DSis_scale(run) <= 0) check(root, H5DSset_scale(run, name_attr.c_str()), "/run: cannot make a dimension scale");
+  for (const auto& name : runs.children()) {
+    const auto ds = runs.dataset(name);
+    if (ds.shape() != std::vector<hsize_t>{n}) {
+      ds.damaged(fmt::format("has {} entries, /runs/point {}", ds.shape().empty() ? 0 : ds.shape()[0], n));
+    }
+    attach(ds, run, 0);
+    if (!ds.has_attr("encoding") || ds.attr_string("encoding") != "index") continue;
+    const auto labels = ds.attr_strings("categories", MAX_COLUMNS);
     std::string meanings;
     bool words = true;
     for (const auto& label : labels) {
@@ -221,72 +245,82 @@ void label_runs(const Scope& s, hid_t file) {
       meanings += (meanings.empty() ? "" : " ") + label;
     }
     if (!words) continue;  // CF flag_meanings are words
+    if (ds.has_attr("flag_values") && ds.has_attr("flag_meanings")) {
+      const h5::Handle attr(H5Aopen(ds.id(), "flag_meanings", H5P_DEFAULT));
+      const h5::Handle type(H5Aget_type(attr));
+      if (H5Tget_class(type) == H5T_STRING && ds.attr_string("flag_meanings") == meanings) continue;  // done
+    }
     std::vector<std::uint64_t> codes(labels.size());
     for (std::size_t c = 0; c < codes.size(); ++c) codes[c] = c;
-    const h5::Handle type(H5Dget_type(ds));
+    const h5::Handle type(H5Dget_type(ds.id()));
     const hsize_t count = codes.size();
     const h5::Handle attr_space(H5Screate_simple(1, &count, nullptr));
-    if (h5::has_attr(ds, "flag_values")) H5Adelete(ds, "flag_values");
-    const h5::Handle attr(h5::check_id(H5Acreate2(ds, "flag_values", type, attr_space, H5P_DEFAULT, H5P_DEFAULT),
-                                       s.path + ": /runs/" + name + ": cannot create flag_values"));
-    s.check(H5Awrite(attr, H5T_NATIVE_UINT64, codes.data()), "/runs/" + name + ": cannot write flag_values");
-    h5::set_attr(ds, "flag_meanings", meanings);
+    if (ds.has_attr("flag_values")) H5Adelete(ds.id(), "flag_values");
+    const h5::Handle attr(h5::check_id(H5Acreate2(ds.id(), "flag_values", type, attr_space, H5P_DEFAULT, H5P_DEFAULT),
+                                       file.path() + ": /runs/" + name + ": cannot create flag_values"));
+    check(ds, H5Awrite(attr, H5T_NATIVE_UINT64, codes.data()), "cannot write flag_values");
+    h5::set_attr(ds.id(), "flag_meanings", meanings);
   }
 }
 
-bool design_point_is_scale(hid_t file) {
-  if (!h5::exists(file, "design") || H5Lexists(file, "design/point", H5P_DEFAULT) <= 0) return false;
-  const h5::Handle point(H5Dopen2(file, "design/point", H5P_DEFAULT));
-  return point.valid() && H5DSis_scale(point) > 0;
+bool design_point_is_scale(const h5::File& file) {
+  const auto root = file.root();
+  if (!root.has_group("design")) return false;
+  const auto design = root.group("design");
+  if (!design.has("point")) return false;
+  return H5DSis_scale(design.dataset("point").id()) > 0;
 }
 
 }  // namespace
 
 bool has_dimension_scales(const std::string& path) {
-  h5::quiet_errors();
-  const auto file = h5::open_file(path, false);
+  const h5::File file(path, false);
   return design_point_is_scale(file);
 }
 
 void write_dimension_scales(const std::string& path) {
-  h5::quiet_errors();
-  const Scope s{path};
-  {
-    const auto file = h5::open_file(path, true);
-    if (design_point_is_scale(file)) return;
-    const auto design = h5::open_group(file, "design");
-    const auto keys = h5::get_attr_strings(design, "keys");
-    const auto point = s.open_dataset(design, "/design", "point");
-    s.check(H5DSset_scale(point, "point"), "/design/point: cannot make a dimension scale");
-    for (const auto& key : keys) attach(s, s.open_dataset(design, "/design", key), point, 0, "/design/" + key);
+  const h5::File file(path, true, h5::LockCheck::ours);
+  write_dimension_scales(file);
+}
 
-    const auto summary = h5::open_group(file, "summary");
-    link_coordinates(s, file, summary, "/summary", keys);
-    if (h5::exists(summary, "runs")) {
-      const auto runs = s.open_dataset(summary, "/summary", "runs");
-      attach(s, runs, point, 0, "/summary/runs");
-      set_coordinates(runs, keys);
+void write_dimension_scales(const h5::File& file) {
+  h5::quiet_errors();
+  const auto design = file.group("/design");
+  const auto keys = design.attr_strings("keys", 10'000);
+  const auto point = design.dataset("point");
+  const hsize_t points = point.length();
+  make_scale(point, point.id(), "point");
+  for (const auto& key : keys) {
+    const auto ds = design.dataset(key);
+    if (ds.shape() != std::vector<hsize_t>{points}) ds.damaged(fmt::format("is not [{}] (points)", points));
+    attach(ds, point.id(), 0);
+  }
+  const auto summary = file.group("/summary");
+  link_coordinates(file, summary, keys);
+  if (summary.has("runs")) {
+    const auto runs = summary.dataset("runs");
+    if (runs.shape() != std::vector<hsize_t>{points}) runs.damaged(fmt::format("is not [{}] (points)", points));
+    attach(runs, point.id(), 0);
+    set_coordinates(runs, keys);
+  }
+  for (const auto& name : summary.children()) {
+    if (!summary.has_group(name)) continue;
+    const auto group = summary.group(name);
+    if (!group.has_attr("kind")) continue;
+    const std::string kind = group.attr_string("kind");
+    if (kind != "categorical" && kind != "continuous") continue;
+    link_coordinates(file, group, keys);
+    if (kind == "categorical") {
+      label_categorical(group, point.id(), points, keys);
+    } else {
+      label_continuous(group, point.id(), points, keys);
     }
-    for (const auto& name : link_names(summary)) {
-      if (!is_group(summary, name)) continue;
-      const auto group = h5::open_group(summary, name);
-      const std::string group_name = "/summary/" + name;
-      if (!h5::has_attr(group, "kind")) continue;
-      const std::string kind = h5::get_attr_string(group, "kind");
-      if (kind != "categorical" && kind != "continuous") continue;
-      link_coordinates(s, file, group, group_name, keys);
-      if (kind == "categorical") {
-        label_categorical(s, group, group_name, point, keys);
-      } else {
-        label_continuous(s, group, group_name, point, keys);
-      }
-    }
-    if (h5::exists(file, "runs")) label_runs(s, file);
-    s.check(H5Fflush(file, H5F_SCOPE_GLOBAL), "cannot flush");
-    void* handle = nullptr;
-    if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle != nullptr && ::fsync(*static_cast<int*>(handle)) != 0) {
-      throw OutputError(fmt::format("{}: cannot sync to disk: {}", path, std::strerror(errno)));
-    }
+  }
+  if (file.root().has_group("runs")) label_runs(file);
+  h5::check(H5Fflush(file.id(), H5F_SCOPE_GLOBAL), file.path() + ": cannot flush");
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(file.id(), H5P_DEFAULT, &handle) >= 0 && handle != nullptr && ::fsync(*static_cast<int*>(handle)) != 0) {
+    throw OutputError(fmt::format("{}: cannot sync to disk: {}", file.path(), std::strerror(errno)));
   }
 }
 

@@ -3,15 +3,21 @@
 /// `xarray.open_dataset(path, engine="h5netcdf", group="summary/format")` see named dimensions
 /// (`point`, `category`, `bin`, `run`) and coordinates (the design points, the category labels,
 /// the swept keys) instead of phony dimensions. docs/output-format.md ("Dimensions") lists them.
+#include "output/hdf5.hpp"
+
 #include <string>
 
 namespace wedge::output {
 
-/// Adds the dimension scales, coordinate links and CF flag attributes to a complete results file
-/// that has been written and closed (before it is renamed from NAME.h5.partial to NAME.h5).
-/// Only adds objects and attributes: every dataset the readers use keeps its name, type and
-/// contents. Does nothing if the file has them already. Flushes and syncs to disk. Throws
-/// OutputError naming the file and the object on failure.
+/// Adds the dimension scales, coordinate links and CF flag attributes to a results file whose
+/// records and /summary are all written (ResultsWriter::checkpoint does it for a complete file,
+/// before it sets `complete`). Only adds objects and attributes: every dataset the readers use
+/// keeps its name, type and contents. Idempotent: each step is skipped when done already, so a
+/// file interrupted half way through gets the rest, and a second call changes nothing. What it
+/// reads of the file goes through the checked layer (hdf5.hpp). Flushes and syncs to disk.
+/// Throws OutputError naming the file and the object on failure.
+void write_dimension_scales(const h5::File& file);
+/// The same on the file at `path` (opened for writing; its lock, if any, is this process's).
 void write_dimension_scales(const std::string& path);
 
 /// Whether `path` carries the dimension scales (its /design/point is a dimension scale).

@@ -1,11 +1,14 @@
 // Merging the shard files of one experiment into one results file (wedge merge; MPI rank 0).
+// Every shard is read through the checked layer and verified (read_results, verify_runs) before
+// anything of it is copied.
 #include "engine/error.hpp"
-#include "output/dimension_scales.hpp"
+#include "engine/runner.hpp"
 #include "output/results.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <map>
 #include <memory>
 
@@ -13,41 +16,39 @@ namespace wedge::output {
 
 namespace {
 
-/// Appends rows [start, start + n) of dataset `name` of `src` to the same-named column of `dst`.
-void copy_rows(hid_t src, hid_t dst, const std::string& name, hsize_t start, hsize_t n) {
+/// Appends rows [start, start + n) of the checked dataset `in` to the column `name` of `out`,
+/// a slice at a time, as T (the column's values convert to T and back without loss).
+template <class T>
+void copy_rows(const h5::Dataset& in, hid_t out, const std::string& name, hsize_t start, hsize_t n) {
   if (n == 0) return;
-  const h5::Handle out(h5::check_id(H5Dopen2(dst, name.c_str(), H5P_DEFAULT), "missing output dataset " + name));
-  const h5::Handle in(h5::check_id(H5Dopen2(src, name.c_str(), H5P_DEFAULT), "missing dataset " + name));
-  const h5::Handle file_type(H5Dget_type(in));
-  const h5::Handle mem_type(H5Tget_native_type(file_type, H5T_DIR_ASCEND));
-  const std::size_t size = H5Tget_size(mem_type);
-  constexpr hsize_t STEP = 1 << 20;
-  std::vector<unsigned char> buffer(static_cast<std::size_t>(std::min(n, STEP)) * size);
+  const h5::Handle column(h5::check_id(H5Dopen2(out, name.c_str(), H5P_DEFAULT), "missing output dataset " + name));
+  constexpr hsize_t STEP = 1 << 18;
+  std::vector<T> buffer;
   for (hsize_t done = 0; done < n; done += STEP) {
-    const hsize_t offset = start + done;
     const hsize_t count = std::min(STEP, n - done);
-    const h5::Handle space(H5Dget_space(in));
-    h5::check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &offset, nullptr, &count, nullptr), "selection");
-    const h5::Handle mem(H5Screate_simple(1, &count, nullptr));
-    h5::check(H5Dread(in, mem_type, mem, space, H5P_DEFAULT, buffer.data()), "cannot read " + name);
-    h5::append(out, mem_type, buffer.data(), count);
+    in.read_rows(start + done, count, buffer);
+    h5::append(column, h5::native_type<T>(), buffer.data(), count);
   }
 }
 
 /// A run of consecutive blocks of one shard, in the merged order.
 struct Range {
   std::size_t shard;
-  hsize_t row_begin, rows;     ///< /blocks rows
+  hsize_t row_begin, rows;        ///< /blocks rows
   hsize_t record_begin, records;  ///< /runs rows
 };
 
 }  // namespace
 
 std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths, const std::string& out_path,
-                  const engine::FieldLayout& layout, const std::string& command_line) {
+                                          const engine::FieldLayout& layout, const std::string& command_line,
+                                          const std::function<void(const ResultsInfo&)>& check_shard) {
   if (paths.empty()) throw ConfigError("merge: no shard files given");
   std::vector<ResultsInfo> shards;
-  for (const auto& p : paths) shards.push_back(read_results(p, layout));
+  for (const auto& p : paths) {
+    shards.push_back(read_results(p, layout));
+    if (check_shard) check_shard(shards.back());
+  }
   const ResultsInfo& first = shards.front();
   std::map<std::uint64_t, std::size_t> by_index;
   for (std::size_t i = 0; i < shards.size(); ++i) {
@@ -62,6 +63,18 @@ std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths,
     if (s.shard_count != first.shard_count) throw differs("shard count");
     if (s.store_runs != first.store_runs) throw differs("--store");
     if (s.compression != first.compression) throw differs("--compression");
+    if (s.crn != first.crn) throw differs("--crn");
+    if (s.replicates != first.replicates || s.block_size != first.block_size) throw differs("plan (replicates, block size)");
+    if (s.design != first.design || s.swept_keys != first.swept_keys || s.summaries.size() != first.summaries.size()) {
+      throw differs("design (its points)");
+    }
+    for (std::size_t p = 0; p < s.values.size(); ++p) {
+      for (std::size_t k = 0; k < s.values[p].size(); ++k) {
+        if (std::bit_cast<std::uint64_t>(s.values[p][k]) != std::bit_cast<std::uint64_t>(first.values[p][k])) {
+          throw differs("design (its points' values)");
+        }
+      }
+    }
     if (!by_index.emplace(s.shard_index, i).second) {
       throw ConfigError(fmt::format("merge: shard {} of {} is given twice ({} and {})", s.shard_index,
                                     s.shard_count, shards[by_index[s.shard_index]].path, s.path));
@@ -78,6 +91,53 @@ std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths,
   }
   std::vector<const ResultsInfo*> ordered;
   for (const auto& [k, i] : by_index) ordered.push_back(&shards[i]);
+  const auto points = static_cast<std::uint32_t>(first.summaries.size());
+
+  // Every shard's blocks and records, verified against its own checkpoint; then every block of
+  // every shard, in the whole run's order (its sequence number): exactly the plan's blocks, each
+  // once, no two covering the same replicates.
+  struct Entry {
+    std::uint64_t sequence;
+    std::size_t shard;
+    hsize_t row, record;
+    engine::Block block;
+  };
+  std::vector<Entry> entries;
+  std::uint64_t runs = 0;
+  for (std::size_t k = 0; k < ordered.size(); ++k) {
+    const auto blocks = verify_runs(*ordered[k], layout);
+    hsize_t record = 0;
+    for (std::size_t b = 0; b < blocks.size(); ++b) {
+      entries.push_back({blocks[b].sequence, k, b, record, blocks[b]});
+      record += blocks[b].count;
+    }
+    runs += ordered[k]->runs_done;
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.sequence < b.sequence; });
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].sequence != i) {
+      throw OutputError(fmt::format("merge: the shards' blocks overlap or leave a gap at block {} ({})", i,
+                                    ordered[entries[i].shard]->path));
+    }
+  }
+  if (first.replicates > 0 && runs != static_cast<std::uint64_t>(points) * first.replicates) {
+    throw OutputError(fmt::format("merge: the shards hold {} runs, the plan {} ({} points x {} replicates)", runs,
+                                  static_cast<std::uint64_t>(points) * first.replicates, points, first.replicates));
+  }
+  {
+    std::vector<const engine::Block*> by_point;
+    for (const auto& e : entries) by_point.push_back(&e.block);
+    std::sort(by_point.begin(), by_point.end(), [](const engine::Block* a, const engine::Block* b) {
+      return a->point != b->point ? a->point < b->point : a->replicate_begin < b->replicate_begin;
+    });
+    for (std::size_t i = 1; i < by_point.size(); ++i) {
+      const auto& a = *by_point[i - 1];
+      const auto& b = *by_point[i];
+      if (a.point == b.point && a.replicate_begin + a.count > b.replicate_begin) {
+        throw OutputError(fmt::format("merge: two blocks hold replicate {} of point {}", b.replicate_begin, b.point));
+      }
+    }
+  }
 
   Metadata meta;
   meta.model = first.model;
@@ -98,76 +158,57 @@ std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths,
   meta.libraries = first.libraries;
   meta.swept_keys = first.swept_keys;
   meta.values = first.values;
-  std::uint64_t runs = 0;
   double wall = 0.0;
   for (const auto* s : ordered) {
-    runs += s->runs_done;
     meta.runs_planned += s->runs_planned;
     meta.threads = std::max(meta.threads, s->threads);
     wall = std::max(wall, s->wall_seconds);
   }
-  const auto points = static_cast<std::uint32_t>(first.summaries.size());
   ResultsWriter writer(out_path, meta, layout, points);
   {
-    std::vector<h5::Handle> files, runs_groups, block_groups;
-    for (const auto* s : ordered) {
-      files.push_back(h5::open_file(s->path, false));
-      block_groups.push_back(h5::open_group(files.back(), "blocks"));
-      if (meta.store_runs) runs_groups.push_back(h5::open_group(files.back(), "runs"));
-    }
-    // Every block of every shard, in the whole run's order (its sequence number), coalesced into
-    // ranges of consecutive blocks of one shard.
-    struct Entry {
-      std::uint64_t sequence;
-      std::size_t shard;
-      hsize_t row, record, count;
-    };
-    std::vector<Entry> entries;
-    for (std::size_t k = 0; k < block_groups.size(); ++k) {
-      const auto sequence = h5::read_dataset<std::uint64_t>(block_groups[k], "sequence");
-      const auto count = h5::read_dataset<std::uint32_t>(block_groups[k], "count");
-      hsize_t record = 0;
-      for (std::size_t b = 0; b < sequence.size(); ++b) {
-        entries.push_back({sequence[b], k, b, record, count[b]});
-        record += count[b];
-      }
-    }
-    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.sequence < b.sequence; });
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      if (entries[i].sequence != i) {
-        throw OutputError(fmt::format("merge: the shards' blocks overlap or leave a gap at block {}", i));
-      }
-    }
     std::vector<Range> ranges;
     for (const auto& e : entries) {
       if (!ranges.empty() && ranges.back().shard == e.shard && ranges.back().row_begin + ranges.back().rows == e.row) {
         ++ranges.back().rows;
-        ranges.back().records += e.count;
+        ranges.back().records += e.block.count;
       } else {
-        ranges.push_back({e.shard, e.row, 1, e.record, e.count});
+        ranges.push_back({e.shard, e.row, 1, e.record, e.block.count});
       }
     }
-    const h5::Handle out(h5::open_file(out_path, true));
+    std::vector<std::unique_ptr<h5::File>> files;
+    for (const auto* s : ordered) files.push_back(std::make_unique<h5::File>(s->path));
+    const hid_t out = writer.file_id();
     const auto out_blocks = h5::open_group(out, "blocks");
-    std::vector<std::string> block_columns{"point", "replicate_begin", "count", "sequence"};
+    const auto copy = [&](const char* group, hid_t out_group, const std::string& column, auto type, bool records) {
+      using T = decltype(type);
+      for (const auto& r : ranges) {
+        const auto in = files[r.shard]->group(group).dataset(column);
+        if (records) {
+          copy_rows<T>(in, out_group, column, r.record_begin, r.records);
+        } else {
+          copy_rows<T>(in, out_group, column, r.row_begin, r.rows);
+        }
+      }
+    };
+    copy("/blocks", out_blocks, "point", std::uint32_t{}, false);
+    copy("/blocks", out_blocks, "replicate_begin", std::uint64_t{}, false);
+    copy("/blocks", out_blocks, "count", std::uint32_t{}, false);
+    copy("/blocks", out_blocks, "sequence", std::uint64_t{}, false);
     for (const auto& f : layout.continuous) {
-      for (const char* part : {"_n", "_shift", "_sum", "_sum2", "_min", "_max"}) block_columns.push_back(f.name + part);
-    }
-    for (const auto& c : block_columns) {
-      for (const auto& r : ranges) copy_rows(block_groups[r.shard], out_blocks, c, r.row_begin, r.rows);
+      copy("/blocks", out_blocks, f.name + "_n", std::uint64_t{}, false);
+      for (const char* part : {"_shift", "_sum", "_sum2", "_min", "_max"}) copy("/blocks", out_blocks, f.name + part, double{}, false);
     }
     if (meta.store_runs) {
       const auto out_runs = h5::open_group(out, "runs");
-      std::vector<std::string> columns{"point", "replicate"};
-      for (const auto& f : layout.categorical) columns.push_back(f.name);
-      for (const auto& f : layout.continuous) columns.push_back(f.name);
-      for (const auto& c : columns) {
-        for (const auto& r : ranges) copy_rows(runs_groups[r.shard], out_runs, c, r.record_begin, r.records);
-      }
+      copy("/runs", out_runs, "point", std::uint32_t{}, true);
+      copy("/runs", out_runs, "replicate", std::uint32_t{}, true);
+      for (const auto& f : layout.categorical) copy("/runs", out_runs, f.name, std::uint16_t{}, true);
+      for (const auto& f : layout.continuous) copy("/runs", out_runs, f.name, double{}, true);
     }
   }
   // Summaries (engine::SummaryState): the integer parts of the shards' summaries add exactly; the
-  // moments are folded block by block in plan order (from /blocks), exactly as one process folds them.
+  // moments are folded block by block in plan order (from the merged /blocks), exactly as one
+  // process folds them.
   const auto layout_ptr = std::make_shared<const engine::FieldLayout>(layout);
   std::vector<engine::Summary> summaries(points, engine::Summary(layout_ptr));
   for (const auto* s : ordered) {
@@ -175,38 +216,34 @@ std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths,
     for (std::uint32_t p = 0; p < points; ++p) state.add_integers(p, summaries[p]);
   }
   {
-    const h5::Handle out(h5::open_file(out_path, false));
-    const auto blocks = h5::open_group(out, "blocks");
-    const auto block_point = h5::read_dataset<std::uint32_t>(blocks, "point");
+    const h5::File out(out_path, writer.file_id());
+    const auto blocks = out.group("/blocks");
+    const auto point_ds = blocks.dataset("point");
+    const hsize_t rows = point_ds.length();
+    const auto block_point = point_ds.read<std::uint32_t>({rows});
     const std::size_t nv = layout.continuous.size();
     engine::SummaryState moments;
-    moments.rows = block_point.size();
+    moments.rows = rows;
     moments.moments.resize(moments.rows * nv);
     for (std::size_t f = 0; f < nv; ++f) {
       const auto& spec = layout.continuous[f];
-      const auto bn = h5::read_dataset<std::uint64_t>(blocks, spec.name + "_n");
-      const auto shift = h5::read_dataset<double>(blocks, spec.name + "_shift");
-      const auto sum = h5::read_dataset<double>(blocks, spec.name + "_sum");
-      const auto sum2 = h5::read_dataset<double>(blocks, spec.name + "_sum2");
-      const auto mn = h5::read_dataset<double>(blocks, spec.name + "_min");
-      const auto mx = h5::read_dataset<double>(blocks, spec.name + "_max");
-      for (const auto* column : {&shift, &sum, &sum2, &mn, &mx}) {
-        if (column->size() != moments.rows || bn.size() != moments.rows) {
-          throw OutputError(fmt::format("merge: {}: /blocks/{} columns differ in length", out_path, spec.name));
-        }
-      }
+      const auto bn = blocks.dataset(spec.name + "_n").read<std::uint64_t>({rows});
+      const auto shift = blocks.dataset(spec.name + "_shift").read<double>({rows});
+      const auto sum = blocks.dataset(spec.name + "_sum").read<double>({rows});
+      const auto sum2 = blocks.dataset(spec.name + "_sum2").read<double>({rows});
+      const auto mn = blocks.dataset(spec.name + "_min").read<double>({rows});
+      const auto mx = blocks.dataset(spec.name + "_max").read<double>({rows});
       for (std::size_t b = 0; b < moments.rows; ++b) {
         moments.moments[b * nv + f] = {bn[b], shift[b], sum[b], sum2[b], mn[b], mx[b]};
       }
     }
     for (std::size_t b = 0; b < moments.rows; ++b) {
-      if (block_point[b] >= points) throw OutputError(fmt::format("merge: /blocks/point {} is out of range", block_point[b]));
+      if (block_point[b] >= points) point_ds.damaged(fmt::format("block {} names point {}", b, block_point[b]));
       moments.merge_moments(b, summaries[block_point[b]]);
     }
   }
-  writer.checkpoint(summaries, runs, wall, true);
+  writer.checkpoint(summaries, runs, wall, true);  // with /summary and the dimension scales
   writer.close();
-  write_dimension_scales(out_path);
   return summaries;
 }
 

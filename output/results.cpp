@@ -1,12 +1,15 @@
 #include "output/results.hpp"
 
 #include "engine/error.hpp"
+#include "engine/runner.hpp"
+#include "output/dimension_scales.hpp"
 
 #include <fmt/format.h>
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -53,7 +56,8 @@ constexpr std::pair<WriterProbe::Step, const char*> STEP_NAMES[] = {
     {WriterProbe::Step::runs_appended, "runs_appended"},     {WriterProbe::Step::blocks_appended, "blocks_appended"},
     {WriterProbe::Step::slot_written, "slot_written"},       {WriterProbe::Step::slot_flushed, "slot_flushed"},
     {WriterProbe::Step::slot_synced, "slot_synced"},         {WriterProbe::Step::slot_named, "slot_named"},
-    {WriterProbe::Step::summary_written, "summary_written"}, {WriterProbe::Step::checkpoint_done, "checkpoint_done"}};
+    {WriterProbe::Step::summary_written, "summary_written"}, {WriterProbe::Step::scales_written, "scales_written"},
+    {WriterProbe::Step::checkpoint_done, "checkpoint_done"}};
 }  // namespace
 
 const char* step_name(WriterProbe::Step step) {
@@ -209,9 +213,19 @@ ResultsWriter::ResultsWriter(const std::string& path, const engine::FieldLayout&
                              std::uint64_t runs_done)
     : path_(path), layout_(layout) {
   h5::quiet_errors();
-  file_ = h5::open_file(path, true);
-  store_runs_ = h5::get_attr_string(file_, "store") == "runs";
-  current_slot_ = h5::get_attr_u64(file_, "checkpoint_slot");
+  std::vector<std::uint32_t> counts;
+  {
+    // Opened through the checked layer (the caller has read and verified the file; this process
+    // holds its lock), then kept open for writing.
+    h5::File checked(path, true, h5::LockCheck::ours);
+    const auto root = checked.root();
+    store_runs_ = root.attr_string("store") == "runs";
+    current_slot_ = root.attr_u64("checkpoint_slot");
+    if (current_slot_ > 1) root.damaged("checkpoint_slot is neither 0 nor 1");
+    const auto count = checked.group("/blocks").dataset("count");
+    counts = count.read<std::uint32_t>({count.length()});
+    file_ = checked.take();
+  }
   open_columns();
   for (auto& c : columns_) {
     if (h5::length(c) < runs_done) {
@@ -220,14 +234,16 @@ ResultsWriter::ResultsWriter(const std::string& path, const engine::FieldLayout&
     h5::set_length(c, runs_done);
   }
   // Keep the blocks whose runs are in.
-  const auto counts = h5::read_dataset<std::uint32_t>(h5::open_group(file_, "blocks"), "count");
   std::uint64_t total = 0;
   hsize_t keep = 0;
   while (keep < counts.size() && total < runs_done) total += counts[keep++];
   if (total != runs_done) {
     throw OutputError(fmt::format("{}: damaged: /blocks does not end on runs_done ({})", path, runs_done));
   }
-  for (auto& c : block_columns_) h5::set_length(c, keep);
+  for (auto& c : block_columns_) {
+    if (h5::length(c) < keep) throw OutputError(fmt::format("{}: damaged: a /blocks column holds fewer than {} blocks", path, keep));
+    h5::set_length(c, keep);
+  }
 }
 
 void ResultsWriter::open_columns() {
@@ -432,7 +448,13 @@ void ResultsWriter::checkpoint(const std::vector<engine::Summary>& summaries, st
   h5::set_attr(file_, "runs_per_second", wall_seconds > 0 ? static_cast<double>(runs_done) / wall_seconds : 0.0);
   current_slot_ = slot;
   reach(WriterProbe::Step::slot_named);
-  if (complete) write_summary(summaries);
+  if (complete) {
+    // Everything of a complete file is written before `complete` says so: a crash until then
+    // leaves a partial file that --resume finishes (it has no runs left to do).
+    write_summary(summaries);
+    write_dimension_scales(h5::File(path_, file_));
+    reach(WriterProbe::Step::scales_written);
+  }
   h5::set_attr(file_, "complete", std::uint64_t{complete ? 1u : 0u});
   h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_ + ": cannot flush");
   sync_to_disk();
@@ -529,161 +551,470 @@ void ResultsWriter::close() {
 
 namespace {
 
-/// The summaries stored in a checkpoint slot by ResultsWriter::write_state (its inverse).
-std::vector<engine::Summary> read_state(hid_t group, const engine::FieldLayout& layout, std::size_t points) {
+/// Plausible limits of what a results file may declare (beyond them it is damaged, not big).
+constexpr std::uint64_t MAX_POINTS = 0xFFFFFFFFull;  ///< design points are uint32 (docs/design.md)
+constexpr std::size_t MAX_KEYS = 10'000;             ///< swept keys
+constexpr std::size_t MAX_STRINGS = 1'000'000;       ///< category labels of a field
+
+std::uint64_t checked_add(const h5::Object& o, std::uint64_t a, std::uint64_t b, const std::string& what) {
+  std::uint64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) o.damaged(what + " overflows 64 bits");
+  return sum;
+}
+
+/// The bits of a double, so that stored and expected values compare exactly (NaN included).
+std::uint64_t bits(double x) { return std::bit_cast<std::uint64_t>(x); }
+
+/// The summaries of a checkpoint slot (ResultsWriter::write_state's inverse), after checking every
+/// dataset's type and shape and, per point, that each categorical field's counts sum to the
+/// point's runs and each continuous field saw one value per run (n = runs, histogram sums to n).
+std::vector<engine::Summary> read_state(const h5::Group& g, const engine::FieldLayout& layout, hsize_t points) {
   const engine::SummaryState::Offsets at(layout);
+  const std::size_t nv = layout.continuous.size();
+  // Every dataset is checked (shape, type, stored size) before the state is allocated.
+  struct Part {
+    h5::Dataset ds;
+    std::size_t offset, width;
+  };
+  std::vector<Part> parts;
+  parts.push_back({g.dataset("runs"), at.runs, 1});
+  for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
+    parts.push_back({g.dataset(layout.categorical[f].name + "_counts"), at.counts[f], layout.categorical[f].categories.size()});
+  }
+  for (std::size_t f = 0; f < nv; ++f) {
+    parts.push_back({g.dataset(layout.continuous[f].name + "_histogram"), at.histograms[f], layout.continuous[f].hist_bins + 2u});
+  }
   engine::SummaryState state;
   state.rows = points;
+  std::vector<std::vector<std::uint64_t>> columns;
+  for (const auto& part : parts) {
+    columns.push_back(part.ds.read<std::uint64_t>(part.width == 1 ? std::vector<hsize_t>{points}
+                                                                   : std::vector<hsize_t>{points, part.width}));
+  }
   state.integers.resize(points * at.width);
-  const auto integers = [&](const std::string& name, std::size_t offset, std::size_t width) {
-    std::vector<hsize_t> dims;
-    const auto column = h5::read_dataset<std::uint64_t>(group, name, &dims);
-    const bool shaped = width == 1 ? dims.size() == 1 && dims[0] == points
-                                   : dims.size() == 2 && dims[0] == points && dims[1] == width;
-    if (!shaped) throw OutputError("checkpoint dataset " + name + " has the wrong shape");
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& column = columns[i];
+    const std::size_t width = parts[i].width;
     for (std::size_t p = 0; p < points; ++p) {
       std::copy_n(column.begin() + static_cast<std::ptrdiff_t>(p * width), width,
-                  state.integers.begin() + static_cast<std::ptrdiff_t>(p * at.width + offset));
+                  state.integers.begin() + static_cast<std::ptrdiff_t>(p * at.width + parts[i].offset));
     }
-  };
-  integers("runs", at.runs, 1);
-  for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
-    integers(layout.categorical[f].name + "_counts", at.counts[f], layout.categorical[f].categories.size());
+    std::vector<std::uint64_t>().swap(columns[i]);
   }
-  const std::size_t nv = layout.continuous.size();
+  const auto row_sum = [&](std::size_t p, std::size_t offset, std::size_t width, const h5::Dataset& ds) {
+    std::uint64_t sum = 0;
+    for (std::size_t k = 0; k < width; ++k) {
+      sum = checked_add(ds, sum, state.integers[p * at.width + offset + k], fmt::format("point {}'s sum", p));
+    }
+    return sum;
+  };
+  for (std::size_t p = 0; p < points; ++p) {
+    const std::uint64_t runs = state.integers[p * at.width + at.runs];
+    for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
+      const auto& part = parts[1 + f];
+      const std::uint64_t sum = row_sum(p, part.offset, part.width, part.ds);
+      if (sum != runs) part.ds.damaged(fmt::format("point {}: sums to {}, expected {} runs", p, sum, runs));
+    }
+    for (std::size_t f = 0; f < nv; ++f) {
+      const auto& part = parts[1 + layout.categorical.size() + f];
+      const std::uint64_t sum = row_sum(p, part.offset, part.width, part.ds);
+      if (sum != runs) part.ds.damaged(fmt::format("point {}: sums to {}, expected {} runs", p, sum, runs));
+    }
+  }
   state.moments.resize(points * nv);
   for (std::size_t f = 0; f < nv; ++f) {
     const auto& spec = layout.continuous[f];
-    integers(spec.name + "_histogram", at.histograms[f], spec.hist_bins + 2);
-    const auto n = h5::read_dataset<std::uint64_t>(group, spec.name + "_n");
-    const auto mean = h5::read_dataset<double>(group, spec.name + "_mean");
-    const auto m2 = h5::read_dataset<double>(group, spec.name + "_m2");
-    const auto mn = h5::read_dataset<double>(group, spec.name + "_min");
-    const auto mx = h5::read_dataset<double>(group, spec.name + "_max");
-    for (const auto* column : {&mean, &m2, &mn, &mx}) {
-      if (column->size() != points || n.size() != points) {
-        throw OutputError("checkpoint moments of " + spec.name + " have the wrong length");
-      }
+    const std::vector<hsize_t> shape{points};
+    const auto n_ds = g.dataset(spec.name + "_n");
+    const auto n = n_ds.read<std::uint64_t>(shape);
+    const auto mean = g.dataset(spec.name + "_mean").read<double>(shape);
+    const auto m2 = g.dataset(spec.name + "_m2").read<double>(shape);
+    const auto mn = g.dataset(spec.name + "_min").read<double>(shape);
+    const auto mx = g.dataset(spec.name + "_max").read<double>(shape);
+    for (std::size_t p = 0; p < points; ++p) {
+      const std::uint64_t runs = state.integers[p * at.width + at.runs];
+      if (n[p] != runs) n_ds.damaged(fmt::format("point {}: {} values, expected one per run ({})", p, n[p], runs));
+      state.moments[p * nv + f] = {n[p], mean[p], 0.0, m2[p], mn[p], mx[p]};
     }
-    for (std::size_t p = 0; p < points; ++p) state.moments[p * nv + f] = {n[p], mean[p], 0.0, m2[p], mn[p], mx[p]};
   }
   return state.unpack(std::make_shared<const engine::FieldLayout>(layout));
 }
 
-}  // namespace
-
-void verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout) {
-  if (!info.store_runs) return;
-  const auto file = h5::open_file(info.path, false);
-  const auto runs = h5::open_group(file, "runs");
-  try {
-    const auto point = h5::read_dataset<std::uint32_t>(runs, "point");
-    if (point.size() < info.runs_done) throw OutputError("fewer records than runs_done");
-    // Reading every column checks every chunk's checksum.
-    (void)h5::read_dataset<std::uint32_t>(runs, "replicate");
-    for (const auto& spec : layout.continuous) (void)h5::read_dataset<double>(runs, spec.name);
-    for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
-      const auto& spec = layout.categorical[f];
-      const auto values = h5::read_dataset<std::uint16_t>(runs, spec.name);
-      const bool numeric = numeric_categories(spec);
-      std::vector<std::int64_t> index_of;  // stored value -> category index
-      for (std::size_t c = 0; c < spec.categories.size(); ++c) {
-        std::int64_t v = static_cast<std::int64_t>(c);
-        if (numeric) parse_int(spec.categories[c], v);
-        if (index_of.size() <= static_cast<std::size_t>(v)) index_of.resize(static_cast<std::size_t>(v) + 1, -1);
-        index_of[static_cast<std::size_t>(v)] = static_cast<std::int64_t>(c);
-      }
-      std::vector<std::vector<std::uint64_t>> counts(info.summaries.size(),
-                                                     std::vector<std::uint64_t>(spec.categories.size(), 0));
-      for (std::uint64_t r = 0; r < info.runs_done; ++r) {
-        const std::uint16_t v = values[r];
-        if (point[r] >= counts.size() || v >= index_of.size() || index_of[v] < 0) {
-          throw OutputError(fmt::format("record {} of {} is out of range", r, spec.name));
-        }
-        ++counts[point[r]][static_cast<std::size_t>(index_of[v])];
-      }
-      for (std::size_t p = 0; p < counts.size(); ++p) {
-        const auto expected = info.summaries[p].counts(f);
-        if (!std::equal(expected.begin(), expected.end(), counts[p].begin())) {
-          throw OutputError(fmt::format("the records of {} disagree with the checkpointed counts", spec.name));
-        }
+/// Checks that a complete file's /summary says what its checkpoint says (the checkpoint slot is
+/// authoritative; /summary is derived from it and must agree number for number).
+void check_summary(const h5::Group& summary, const engine::FieldLayout& layout,
+                   const std::vector<engine::Summary>& state, bool complete) {
+  // The fields' descriptions (what readers label the numbers with) are there from the start.
+  for (const auto& spec : layout.categorical) {
+    const auto g = summary.group(spec.name);
+    if (g.attr_string("kind") != "categorical") g.damaged("attribute kind: expected 'categorical'");
+    if (g.attr_strings("categories", MAX_STRINGS) != spec.categories) {
+      g.damaged("attribute categories: the categories differ from the model's");
+    }
+  }
+  for (const auto& spec : layout.continuous) {
+    const auto g = summary.group(spec.name);
+    if (g.attr_string("kind") != "continuous") g.damaged("attribute kind: expected 'continuous'");
+    if (g.attr_u64("hist_bins") != spec.hist_bins || bits(g.attr_f64("hist_min")) != bits(spec.hist_min) ||
+        bits(g.attr_f64("hist_max")) != bits(spec.hist_max)) {
+      g.damaged("the histogram's range differs from the model's");
+    }
+  }
+  if (!complete) return;  // a partial file's /summary may be an earlier session's
+  const hsize_t points = state.size();
+  const auto equal = [&](const h5::Dataset& ds, std::size_t p, std::size_t k, bool same) {
+    if (!same) ds.damaged(fmt::format("point {}{} disagrees with the checkpoint", p, k == SIZE_MAX ? "" : fmt::format(", column {}", k)));
+  };
+  {
+    const auto ds = summary.dataset("runs");
+    const auto runs = ds.read<std::uint64_t>({points});
+    for (std::size_t p = 0; p < points; ++p) equal(ds, p, SIZE_MAX, runs[p] == state[p].runs());
+  }
+  for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
+    const auto& spec = layout.categorical[f];
+    const auto g = summary.group(spec.name);
+    const hsize_t cats = spec.categories.size();
+    const auto counts_ds = g.dataset("counts");
+    const auto counts = counts_ds.read<std::uint64_t>({points, cats});
+    const auto p_ds = g.dataset("p");
+    const auto prob = p_ds.read<double>({points, cats});
+    const auto low_ds = g.dataset("ci_low");
+    const auto low = low_ds.read<double>({points, cats});
+    const auto high_ds = g.dataset("ci_high");
+    const auto high = high_ds.read<double>({points, cats});
+    for (std::size_t p = 0; p < points; ++p) {
+      const auto c = state[p].counts(f);
+      const std::uint64_t n = state[p].runs();
+      for (std::size_t k = 0; k < cats; ++k) {
+        const std::size_t at = p * cats + k;
+        equal(counts_ds, p, k, counts[at] == c[k]);
+        // The same operations as ResultsWriter::write_summary_datasets, so the same bits.
+        equal(p_ds, p, k, bits(prob[at]) == bits(n > 0 ? static_cast<double>(c[k]) / static_cast<double>(n) : 0.0));
+        const auto ci = engine::wilson(c[k], n);
+        equal(low_ds, p, k, bits(low[at]) == bits(ci.low));
+        equal(high_ds, p, k, bits(high[at]) == bits(ci.high));
       }
     }
-  } catch (const OutputError& err) {
-    throw OutputError(fmt::format("{}: damaged: {}", info.path, err.what()));
+  }
+  for (std::size_t f = 0; f < layout.continuous.size(); ++f) {
+    const auto& spec = layout.continuous[f];
+    const auto g = summary.group(spec.name);
+    const std::vector<hsize_t> shape{points};
+    const auto n_ds = g.dataset("n");
+    const auto n = n_ds.read<std::uint64_t>(shape);
+    const hsize_t bins = spec.hist_bins + 2u;
+    const auto hist_ds = g.dataset("histogram");
+    const auto hist = hist_ds.read<std::uint64_t>({points, bins});
+    for (std::size_t p = 0; p < points; ++p) {
+      const auto& st = state[p].continuous(f);
+      equal(n_ds, p, SIZE_MAX, n[p] == st.n());
+      for (std::size_t k = 0; k < bins; ++k) equal(hist_ds, p, k, hist[p * bins + k] == st.histogram()[k]);
+    }
+    const std::pair<const char*, double (engine::ContinuousStats::*)() const noexcept> moments[] = {
+        {"mean", &engine::ContinuousStats::mean}, {"m2", &engine::ContinuousStats::m2},
+        {"variance", &engine::ContinuousStats::variance}, {"min", &engine::ContinuousStats::min},
+        {"max", &engine::ContinuousStats::max}};
+    for (const auto& [name, get] : moments) {
+      const auto ds = g.dataset(name);
+      const auto values = ds.read<double>(shape);
+      for (std::size_t p = 0; p < points; ++p) equal(ds, p, SIZE_MAX, bits(values[p]) == bits((state[p].continuous(f).*get)()));
+    }
   }
 }
 
-ResultsInfo read_results(const std::string& path, const engine::FieldLayout& layout) {
+/// The stored value of each category (its index, or its number for numeric categories), and the
+/// inverse map from a stored value to the category index (-1: no category).
+std::vector<std::int64_t> category_index_of(const engine::FieldSpec& spec) {
+  const bool numeric = numeric_categories(spec);
+  std::vector<std::int64_t> index_of;
+  for (std::size_t c = 0; c < spec.categories.size(); ++c) {
+    std::int64_t v = static_cast<std::int64_t>(c);
+    if (numeric) parse_int(spec.categories[c], v);
+    if (index_of.size() <= static_cast<std::size_t>(v)) index_of.resize(static_cast<std::size_t>(v) + 1, -1);
+    index_of[static_cast<std::size_t>(v)] = static_cast<std::int64_t>(c);
+  }
+  return index_of;
+}
+
+}  // namespace
+
+std::optional<engine::Block> planned_block(std::uint64_t points, std::uint64_t replicates, std::uint64_t block_size,
+                                           std::uint64_t sequence) {
+  if (points == 0 || replicates == 0 || block_size == 0) return std::nullopt;
+  const std::uint64_t per_point = replicates / block_size + (replicates % block_size != 0 ? 1 : 0);
+  if (sequence / per_point >= points) return std::nullopt;
+  engine::Block b;
+  b.point = static_cast<std::uint32_t>(sequence / per_point);
+  b.replicate_begin = (sequence % per_point) * block_size;
+  b.count = static_cast<std::uint32_t>(std::min(block_size, replicates - b.replicate_begin));
+  b.sequence = sequence;
+  return b;
+}
+
+std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout, h5::LockCheck lock) {
+  const h5::File file(info.path, false, lock);
+  const std::uint64_t points = info.summaries.size();
+  // The blocks whose runs are in: a prefix of /blocks (every column as long as /blocks/count).
+  const auto blocks_group = file.group("/blocks");
+  const auto count_ds = blocks_group.dataset("count");
+  const hsize_t rows = count_ds.length();
+  const auto count = count_ds.read<std::uint32_t>({rows});
+  std::vector<engine::Block> blocks;
+  {
+    std::uint64_t total = 0;
+    hsize_t keep = 0;
+    while (keep < rows && total < info.runs_done) total += count[keep++];
+    if (total != info.runs_done) {
+      count_ds.damaged(fmt::format("the blocks hold {} runs where the checkpoint has {}", total, info.runs_done));
+    }
+    const auto point = blocks_group.dataset("point").read<std::uint32_t>({rows});
+    const auto begin = blocks_group.dataset("replicate_begin").read<std::uint64_t>({rows});
+    const auto sequence = blocks_group.dataset("sequence").read<std::uint64_t>({rows});
+    std::vector<std::uint64_t> runs(points, 0);
+    for (hsize_t b = 0; b < keep; ++b) {
+      if (point[b] >= points || count[b] == 0 || begin[b] > engine::MAX_REPLICATES ||
+          count[b] > engine::MAX_REPLICATES - begin[b]) {
+        blocks_group.damaged(fmt::format("block {} (point {}, replicates {} + {}) is outside the plan of {} points", b,
+                                         point[b], begin[b], count[b], points));
+      }
+      if (info.runs_planned > 0) {
+        // A fixed plan: every block is the plan's block of its sequence number.
+        const auto planned = planned_block(points, info.replicates, info.block_size, sequence[b]);
+        const engine::Block stored{point[b], begin[b], count[b], sequence[b]};
+        if (!planned || !(*planned == stored)) {
+          blocks_group.damaged(fmt::format("block {} (point {}, replicates {} + {}, sequence {}) is not a block of the "
+                                           "plan ({} points x {} replicates in blocks of {})", b, point[b], begin[b],
+                                           count[b], sequence[b], points, info.replicates, info.block_size));
+        }
+      }
+      runs[point[b]] += count[b];
+      blocks.push_back({point[b], begin[b], count[b], sequence[b]});
+    }
+    for (std::size_t p = 0; p < points; ++p) {
+      if (runs[p] != info.summaries[p].runs()) {
+        count_ds.damaged(fmt::format("the blocks of point {} hold {} runs, the checkpoint {}", p, runs[p],
+                                     info.summaries[p].runs()));
+      }
+    }
+    // Each block's moments: as many values per point as the checkpoint counts.
+    for (const auto& spec : layout.continuous) {
+      const auto n_ds = blocks_group.dataset(spec.name + "_n");
+      const auto n = n_ds.read<std::uint64_t>({rows});
+      for (hsize_t b = 0; b < keep; ++b) {
+        if (n[b] != count[b]) n_ds.damaged(fmt::format("block {}: {} values for {} runs", b, n[b], count[b]));
+      }
+      for (const char* part : {"_shift", "_sum", "_sum2", "_min", "_max"}) {
+        (void)blocks_group.dataset(spec.name + part).read<double>({rows});
+      }
+    }
+  }
+  if (!info.store_runs) return blocks;
+  // The records, a slice at a time: each is its block's (point and replicate), each category is
+  // one of its field's, and the categories of each point add up to the checkpoint's counts.
+  const auto runs = file.group("/runs");
+  const auto point_ds = runs.dataset("point");
+  const auto replicate_ds = runs.dataset("replicate");
+  std::vector<h5::Dataset> categorical, continuous;
+  std::vector<std::vector<std::int64_t>> index_of;
+  for (const auto& spec : layout.categorical) {
+    categorical.push_back(runs.dataset(spec.name));
+    index_of.push_back(category_index_of(spec));
+  }
+  for (const auto& spec : layout.continuous) continuous.push_back(runs.dataset(spec.name));
+  const engine::SummaryState::Offsets at(layout);
+  auto remaining = engine::SummaryState::pack(info.summaries).integers;  // counts still to be seen
+  constexpr hsize_t STEP = 1 << 16;
+  std::vector<std::uint32_t> point, replicate;
+  std::vector<std::uint16_t> values;
+  std::vector<double> reals;
+  std::size_t block = 0;
+  std::uint64_t in_block = 0;
+  for (hsize_t start = 0; start < info.runs_done; start += STEP) {
+    const hsize_t n = std::min<hsize_t>(STEP, info.runs_done - start);
+    point_ds.read_rows(start, n, point);
+    replicate_ds.read_rows(start, n, replicate);
+    for (hsize_t r = 0; r < n; ++r) {
+      while (in_block == blocks[block].count) ++block, in_block = 0;
+      const auto& b = blocks[block];
+      if (point[r] != b.point || replicate[r] != b.replicate_begin + in_block) {
+        point_ds.damaged(fmt::format("record {} is (point {}, replicate {}), its block says (point {}, replicate {})",
+                                     start + r, point[r], replicate[r], b.point, b.replicate_begin + in_block));
+      }
+      ++in_block;
+    }
+    for (std::size_t f = 0; f < categorical.size(); ++f) {
+      categorical[f].read_rows(start, n, values);
+      const auto& map = index_of[f];
+      for (hsize_t r = 0; r < n; ++r) {
+        const std::uint16_t v = values[r];
+        if (v >= map.size() || map[v] < 0) {
+          categorical[f].damaged(fmt::format("record {} holds {}, which is no category of {}", start + r, v,
+                                             layout.categorical[f].name));
+        }
+        auto& left = remaining[point[r] * at.width + at.counts[f] + static_cast<std::size_t>(map[v])];
+        if (left == 0) {
+          categorical[f].damaged(fmt::format("the records of point {} hold more '{}' than the checkpoint counts", point[r],
+                                             layout.categorical[f].categories[static_cast<std::size_t>(map[v])]));
+        }
+        --left;
+      }
+    }
+    for (auto& column : continuous) column.read_rows(start, n, reals);  // every chunk's checksum
+  }
+  for (std::size_t f = 0; f < categorical.size(); ++f) {
+    for (std::size_t p = 0; p < points; ++p) {
+      for (std::size_t k = 0; k < layout.categorical[f].categories.size(); ++k) {
+        if (remaining[p * at.width + at.counts[f] + k] != 0) {
+          categorical[f].damaged(fmt::format("the records of point {} hold fewer '{}' than the checkpoint counts", p,
+                                             layout.categorical[f].categories[k]));
+        }
+      }
+    }
+  }
+  return blocks;
+}
+
+ResultsInfo read_results(const std::string& path, const engine::FieldLayout& layout, h5::LockCheck lock) {
   h5::quiet_errors();
   ResultsInfo info;
   info.path = path;
-  const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
-  if (is_hdf5 == 0) throw OutputError(fmt::format("{}: not an HDF5 file (or damaged beyond reading)", path));
-  if (is_hdf5 < 0) (void)h5::open_file(path, false);  // throws with the reason (locked, unreadable...)
-  const auto file = h5::open_file(path, false);
-  if (!h5::has_attr(file, "format") || h5::get_attr_string(file, "format") != FORMAT_NAME) {
+  const h5::File file(path, false, lock);
+  const auto root = file.root();
+  std::string format;
+  try {
+    if (root.has_attr("format")) format = root.attr_string("format");
+  } catch (const OutputError&) {
+    format.clear();
+  }
+  if (format != FORMAT_NAME) {
     throw OutputError(fmt::format("{}: not a wedge results file (no format = \"{}\" attribute)", path, FORMAT_NAME));
   }
   info.format = FORMAT_NAME;
-  info.format_version = h5::get_attr_u64(file, "format_version");
+  info.format_version = root.attr_u64("format_version");
   if (info.format_version > FORMAT_VERSION) {
     throw OutputError(fmt::format("{}: format_version {} is newer than this wedge reads ({}); upgrade wedge",
                                   path, info.format_version, FORMAT_VERSION));
   }
-  try {
-    info.model = h5::get_attr_string(file, "model");
-    info.model_version = h5::get_attr_string(file, "model_version");
-    info.engine_version = h5::get_attr_string(file, "engine_version");
-    info.git_commit = h5::get_attr_string(file, "git_commit");
-    info.created = h5::get_attr_string(file, "created");
-    info.rng = h5::get_attr_string(file, "rng");
-    info.command_line = h5::get_attr_string(file, "command_line");
-    info.experiment = h5::get_attr_string(file, "experiment");
-    info.design = h5::get_attr_string(file, "design");
-    info.seed = h5::get_attr_u64(file, "seed");
-    info.crn = h5::get_attr_u64(file, "crn") != 0;
-    info.threads = h5::get_attr_u64(file, "threads");
-    info.replicates = h5::get_attr_u64(file, "replicates");
-    info.runs_planned = h5::get_attr_u64(file, "runs_planned");
-    info.block_size = h5::get_attr_u64(file, "block_size");
-    info.store_runs = h5::get_attr_string(file, "store") == "runs";
-    info.compression = h5::get_attr_string(file, "compression");
-    info.complete = h5::get_attr_u64(file, "complete") != 0;
-    info.shard_index = h5::has_attr(file, "shard_index") ? h5::get_attr_u64(file, "shard_index") : 0;
-    info.shard_count = h5::has_attr(file, "shard_count") ? h5::get_attr_u64(file, "shard_count") : 1;
-    for (const char* lib : {"tbb_version", "boost_version", "hdf5_version", "fmt_version"}) {
-      if (h5::has_attr(file, lib)) info.libraries.emplace_back(lib, h5::get_attr_string(file, lib));
+  if (info.format_version < 1) root.damaged("format_version 0 does not exist");
+  const auto flag = [&](const char* name) {
+    const std::uint64_t v = root.attr_u64(name);
+    if (v > 1) file.damaged(std::string("attribute ") + name, fmt::format("is {}, expected 0 or 1", v));
+    return v == 1;
+  };
+  info.model = root.attr_string("model");
+  info.model_version = root.attr_string("model_version");
+  info.engine_version = root.attr_string("engine_version");
+  info.git_commit = root.attr_string("git_commit");
+  info.created = root.attr_string("created");
+  info.rng = root.attr_string("rng");
+  info.command_line = root.attr_string("command_line");
+  info.experiment = root.attr_string("experiment");
+  info.design = root.attr_string("design");
+  info.seed = root.attr_u64("seed");
+  info.crn = flag("crn");
+  info.threads = root.attr_u64("threads");
+  info.replicates = root.attr_u64("replicates");
+  info.runs_planned = root.attr_u64("runs_planned");
+  info.block_size = root.attr_u64("block_size");
+  const std::string store = root.attr_string("store");
+  if (store != "runs" && store != "summary") file.damaged("attribute store", "is '" + store + "', expected runs or summary");
+  info.store_runs = store == "runs";
+  info.compression = root.attr_string("compression");
+  if (info.compression != "none" && info.compression != "shuffle+deflate") {
+    file.damaged("attribute compression", "is '" + info.compression + "', expected none or shuffle+deflate");
+  }
+  info.complete = flag("complete");
+  info.shard_index = root.has_attr("shard_index") ? root.attr_u64("shard_index") : 0;
+  info.shard_count = root.has_attr("shard_count") ? root.attr_u64("shard_count") : 1;
+  if (info.shard_count == 0 || info.shard_index >= info.shard_count) {
+    file.damaged("attribute shard_index", fmt::format("shard {} of {} does not exist", info.shard_index, info.shard_count));
+  }
+  for (const char* lib : {"tbb_version", "boost_version", "hdf5_version", "fmt_version"}) {
+    if (root.has_attr(lib)) info.libraries.emplace_back(lib, root.attr_string(lib));
+  }
+  info.wall_seconds = root.attr_f64("wall_seconds");
+  info.runs_per_second = root.attr_f64("runs_per_second");
+  if (info.block_size == 0 || info.block_size > engine::MAX_REPLICATES) {
+    file.damaged("attribute block_size", fmt::format("is {}, expected 1 to {}", info.block_size, engine::MAX_REPLICATES));
+  }
+  if (info.replicates > engine::MAX_REPLICATES) {
+    file.damaged("attribute replicates", fmt::format("is {}, more than {}", info.replicates, engine::MAX_REPLICATES));
+  }
+
+  // The design: `points` points (0 ... P-1), one column per swept key.
+  const std::uint64_t points = root.attr_u64("points");
+  if (points == 0 || points > MAX_POINTS) file.damaged("attribute points", fmt::format("is {}, expected 1 to {}", points, MAX_POINTS));
+  if (info.replicates > 0) {
+    std::uint64_t planned = 0;
+    if (__builtin_mul_overflow(points, info.replicates, &planned) ||
+        (info.shard_count == 1 ? info.runs_planned != planned : info.runs_planned > planned)) {
+      file.damaged("attribute runs_planned", fmt::format("is {}, but {} points x {} replicates make {}", info.runs_planned,
+                                                         points, info.replicates, planned));
     }
-    info.runs_done = h5::get_attr_u64(file, "runs_done");
-    info.wall_seconds = h5::get_attr_f64(file, "wall_seconds");
-    info.runs_per_second = h5::get_attr_f64(file, "runs_per_second");
-    const auto design = h5::open_group(file, "design");
-    info.swept_keys = h5::get_attr_strings(design, "keys");
-    const auto points = h5::read_dataset<std::uint32_t>(design, "point");
-    info.values.assign(points.size(), std::vector<double>(info.swept_keys.size()));
-    for (std::size_t k = 0; k < info.swept_keys.size(); ++k) {
-      const auto column = h5::read_dataset<double>(design, info.swept_keys[k]);
-      if (column.size() != points.size()) throw OutputError("/design/" + info.swept_keys[k] + " has the wrong length");
-      for (std::size_t p = 0; p < points.size(); ++p) info.values[p][k] = column[p];
+  }
+  const auto design = file.group("/design");
+  info.swept_keys = design.attr_strings("keys", MAX_KEYS);
+  {
+    const auto point_ds = design.dataset("point");
+    const auto index = point_ds.read<std::uint32_t>({points});
+    for (std::uint64_t p = 0; p < points; ++p) {
+      if (index[p] != p) point_ds.damaged(fmt::format("entry {} is {}, expected {}", p, index[p], p));
     }
-    // The authoritative state is the checkpoint slot the root names (written, flushed, then named).
-    const std::uint64_t slot = h5::get_attr_u64(file, "checkpoint_slot");
-    if (slot > 1) throw OutputError("checkpoint_slot is neither 0 nor 1");
-    const auto state = h5::open_group(file, "checkpoint/" + std::to_string(slot));
-    // The slot's own runs_done is authoritative: the root's copy is written after it.
-    info.runs_done = h5::get_attr_u64(state, "runs_done");
-    info.summaries = read_state(state, layout, points.size());
-    std::uint64_t total = 0;
-    for (const auto& s : info.summaries) total += s.runs();
-    if (total != info.runs_done) throw OutputError("the checkpoint's runs do not add up to runs_done");
-    if (info.store_runs && h5::exists(file, "runs")) {
-      const auto records = h5::open_group(file, "runs");
-      const h5::Handle ds(h5::check_id(H5Dopen2(records, "point", H5P_DEFAULT), "missing /runs/point"));
-      info.runs_stored = h5::length(ds);
+  }
+  info.values.assign(points, std::vector<double>(info.swept_keys.size()));
+  for (std::size_t k = 0; k < info.swept_keys.size(); ++k) {
+    const std::string& key = info.swept_keys[k];
+    if (key == "point" || std::find(info.swept_keys.begin(), info.swept_keys.begin() + static_cast<std::ptrdiff_t>(k), key) !=
+                              info.swept_keys.begin() + static_cast<std::ptrdiff_t>(k)) {
+      design.damaged(fmt::format("swept key '{}' is named twice or is reserved", key));
     }
-  } catch (const OutputError& err) {
-    throw OutputError(fmt::format("{}: damaged or incomplete results file: {}", path, err.what()));
+    const auto column = design.dataset(key).read<double>({points});
+    for (std::size_t p = 0; p < points; ++p) info.values[p][k] = column[p];
+  }
+
+  // The authoritative state is the checkpoint slot the root names (written, flushed, then named);
+  // the slot's own runs_done is authoritative too (the root's copy is written after it).
+  const std::uint64_t slot = root.attr_u64("checkpoint_slot");
+  if (slot > 1) file.damaged("attribute checkpoint_slot", fmt::format("is {}, expected 0 or 1", slot));
+  const auto state = file.group("/checkpoint/" + std::to_string(slot));
+  info.runs_done = state.attr_u64("runs_done");
+  info.summaries = read_state(state, layout, points);
+  std::uint64_t total = 0;
+  for (const auto& s : info.summaries) total = checked_add(state, total, s.runs(), "the runs of all points");
+  if (total != info.runs_done) {
+    state.damaged(fmt::format("the points' runs add up to {}, the slot's runs_done is {}", total, info.runs_done));
+  }
+  if (info.runs_planned > 0 && info.runs_done > info.runs_planned) {
+    state.damaged(fmt::format("runs_done {} is more than the {} runs planned", info.runs_done, info.runs_planned));
+  }
+  if (info.complete && info.runs_planned > 0 && info.runs_done != info.runs_planned) {
+    state.damaged(fmt::format("the file says complete but holds {} of {} planned runs", info.runs_done, info.runs_planned));
+  }
+  check_summary(file.group("/summary"), layout, info.summaries, info.complete);
+
+  if (info.store_runs) {
+    // Every column holds the runs done (a complete file exactly those).
+    const auto runs = file.group("/runs");
+    std::vector<std::string> columns{"point", "replicate"};
+    for (const auto& f : layout.categorical) columns.push_back(f.name);
+    for (const auto& f : layout.continuous) columns.push_back(f.name);
+    for (const auto& name : columns) {
+      const auto ds = runs.dataset(name);
+      const hsize_t n = ds.length();
+      if (name == "point") info.runs_stored = n;
+      if (n < info.runs_done || (info.complete && n != info.runs_done)) {
+        ds.damaged(fmt::format("holds {} records, {} runs are done", n, info.runs_done));
+      }
+    }
+    // How the categorical columns say they are encoded is what readers decode them by.
+    for (const auto& spec : layout.categorical) {
+      const auto ds = runs.dataset(spec.name);
+      const std::string encoding = numeric_categories(spec) ? "value" : "index";
+      if (ds.attr_string("encoding") != encoding) ds.damaged("attribute encoding: expected '" + encoding + "'");
+      if (ds.attr_strings("categories", MAX_STRINGS) != spec.categories) {
+        ds.damaged("attribute categories: the categories differ from the model's");
+      }
+    }
   }
   return info;
 }

@@ -6,6 +6,7 @@
 #include "output/hdf5.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -58,6 +59,7 @@ class WriterProbe {
     slot_synced,      ///< ... on disk (fsync)
     slot_named,       ///< the root attribute checkpoint_slot names the new slot
     summary_written,  ///< /summary is written (a complete or cleanly interrupted file)
+    scales_written,   ///< a complete file's dimension scales are written (`complete` not yet set)
     checkpoint_done,  ///< the checkpoint is flushed and synced, with `complete` set
   };
   virtual ~WriterProbe() = default;
@@ -84,7 +86,8 @@ class ResultsWriter {
   /// shards can be merged with the same floating-point merges as one process).
   void append_blocks(std::span<const engine::Block> blocks, std::span<const engine::Summary> block_summaries);
   /// Writes the summaries' mergeable state to the checkpoint slot not in use, flushes, then
-  /// names that slot and records progress; with `complete`, also the public /summary.
+  /// names that slot and records progress; with `complete`, also the public /summary and the
+  /// dimension scales, and only then sets `complete` (flushed and synced).
   void checkpoint(const std::vector<engine::Summary>& summaries, std::uint64_t runs_done,
                   double wall_seconds, bool complete);
   /// Writes /summary (counts, probabilities, intervals, moments, histograms).
@@ -96,6 +99,8 @@ class ResultsWriter {
   /// points past the data the failed writes never stored).
   void abandon() noexcept;
   const std::string& path() const { return path_; }
+  /// The open file (for reading back what was written; invalid after close()).
+  hid_t file_id() const noexcept { return file_.get(); }
   /// Installs a test probe (null: none); it must outlive the writer's use.
   void set_probe(WriterProbe* probe) noexcept { probe_ = probe; }
 
@@ -157,22 +162,44 @@ struct ResultsInfo {
   std::vector<std::pair<std::string, std::string>> libraries;
 };
 
-/// Reads a results file's metadata and summaries. Throws OutputError saying exactly what is
-/// wrong with a file that is not HDF5, not a wedge results file, of a newer format version, or
-/// damaged.
-ResultsInfo read_results(const std::string& path, const engine::FieldLayout& layout);
+/// Reads a results file's metadata and summaries through the checked layer (hdf5.hpp): every
+/// attribute and dataset is checked for type, shape and size before it is read, and what must
+/// agree does: `points`, /design and the checkpoint have one number of points; each point's
+/// category counts sum to its runs and its continuous fields saw one value per run; the points'
+/// runs add up to runs_done, at most runs_planned (all of them in a complete file); a complete
+/// file's /summary equals its checkpoint (the authoritative copy) number for number; every /runs
+/// column holds the runs done. Throws OutputError: "FILE: damaged: OBJECT: what" for a damaged
+/// file, or what else is wrong (not HDF5, not a wedge results file, a newer format version,
+/// locked by another process; `lock` = ours when this process holds the file's write lock).
+ResultsInfo read_results(const std::string& path, const engine::FieldLayout& layout,
+                         h5::LockCheck lock = h5::LockCheck::others);
 
-/// Checks that the per-run records [0, runs_done) of a file agree with its checkpointed counts
-/// (before resuming it); throws OutputError("...: damaged: ...") otherwise.
-void verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout);
+/// Checks the per-run bookkeeping of the runs done [0, runs_done) against the checkpoint (before
+/// resuming or merging a file): the first blocks of /blocks hold exactly those runs, each inside
+/// the plan (for a fixed plan: the plan's block of its sequence number) and with one value per run
+/// of each continuous field; with per-run records, each record is its block's (point and
+/// replicate), holds a category of its field, and each point's categories add up to the
+/// checkpoint's counts; every record is read (so every chunk's checksum is checked), a slice at a
+/// time. Returns the blocks whose runs are in, in file order. Throws OutputError
+/// ("FILE: damaged: OBJECT: what").
+std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout,
+                                       h5::LockCheck lock = h5::LockCheck::others);
+
+/// The block of a fixed plan (`points` x `replicates` in blocks of `block_size`, point by point;
+/// engine::make_blocks of engine::full_plan) with sequence number `sequence`; nullopt past its end.
+std::optional<engine::Block> planned_block(std::uint64_t points, std::uint64_t replicates, std::uint64_t block_size,
+                                           std::uint64_t sequence);
 
 /// Merges complete shard files (`wedge run --shard i/K`) into `out_path` (which must not exist):
 /// /runs concatenated in plan order, summaries equal bit for bit to one process's; returns them.
-/// Throws ConfigError (bad input) if the files are not exactly the K complete shards of one
-/// experiment, seed and storage mode, OutputError if a file cannot be read (missing, foreign,
-/// damaged) or the output written.
+/// Each shard is read and verified first (read_results, `check_shard` if given, verify_runs), so
+/// nothing of a damaged shard is copied. Throws ConfigError (bad input) if the files are not
+/// exactly the K complete shards of one experiment, seed, design and storage mode, OutputError if
+/// a file cannot be read (missing, foreign, damaged), its blocks are not exactly the plan's, or
+/// the output cannot be written.
 std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths, const std::string& out_path,
-                  const engine::FieldLayout& layout, const std::string& command_line);
+                                          const engine::FieldLayout& layout, const std::string& command_line,
+                                          const std::function<void(const ResultsInfo&)>& check_shard = {});
 
 /// Whether every category label of a field is an integer (then /runs stores the label's value).
 bool numeric_categories(const engine::FieldSpec& field);

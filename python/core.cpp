@@ -5,17 +5,22 @@
 #include "agents/params.hpp"
 #include "agents/tug_of_war.hpp"
 #include "engine/error.hpp"
+#include "experiments/compare.hpp"
+#include "experiments/find_run.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/report.hpp"
 #include "experiments/session.hpp"
+#include "experiments/trace_report.hpp"
 #include "wedge/version.hpp"
 
+#include <fmt/format.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -188,6 +193,169 @@ py::list parameters() {
 
 }  // namespace
 
+namespace {
+
+/// Raised when a call is cancelled through its CancelToken (not by Ctrl-C, which raises
+/// KeyboardInterrupt).
+struct Cancelled : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Runs work(token) on a worker thread with the GIL released, as execute_interruptibly does for a
+/// session: Ctrl-C (polled every 50 ms) cancels `token` and raises KeyboardInterrupt here. `token`
+/// is linked to `user`, a CancelToken from Python (may be null) that any thread may cancel.
+template <class Result, class Work>
+Result run_cancellable(const engine::CancelToken* user, Work work) {
+  engine::CancelToken token(user);
+  std::optional<Result> result;
+  std::exception_ptr error;
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::thread worker([&] {
+    try {
+      result.emplace(work(token));
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard lock(mutex);
+    done = true;
+    done_cv.notify_all();
+  });
+  bool interrupted = false;
+  for (;;) {
+    {
+      py::gil_scoped_release release;
+      std::unique_lock lock(mutex);
+      if (done_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return done; })) break;
+    }
+    if (!interrupted && PyErr_CheckSignals() != 0) {
+      interrupted = true;
+      token.request(SIGINT);
+    }
+  }
+  {
+    py::gil_scoped_release release;
+    worker.join();
+  }
+  if (interrupted) throw py::error_already_set();
+  if (error) std::rethrow_exception(error);
+  return std::move(*result);
+}
+
+/// `name` names `text` in error messages (as the command line names a file).
+experiments::ExperimentSource source_of(const std::string& text, const std::string& path,
+                                        const std::vector<std::string>& sets, const std::string& name) {
+  experiments::ExperimentSource source;
+  source.file = path;
+  source.text = text;
+  source.text_name = name;
+  source.sets = sets;
+  return source;
+}
+
+unsigned checked_threads(std::optional<unsigned> threads) {
+  if (threads && (*threads < 1 || *threads > 1024)) throw ConfigError("threads must be in [1, 1024]");
+  return threads.value_or(0);
+}
+
+/// compare(): both sides resolved (A's runs and seed for both), run paired; returns (the document
+/// of `wedge compare --json`, A's resolved TOML, B's resolved TOML).
+py::tuple compare(const std::string& a_text, const std::string& a_path, const std::string& b_text,
+                  const std::string& b_path, const std::vector<std::string>& sets,
+                  const std::vector<std::string>& sets_a, const std::vector<std::string>& sets_b,
+                  std::optional<std::uint64_t> runs, std::optional<std::uint64_t> seed,
+                  std::optional<unsigned> threads, const engine::CancelToken* cancel, const std::string& a_name,
+                  const std::string& b_name) {
+  auto a = source_of(a_text, a_path, sets, a_name);
+  a.sets.insert(a.sets.end(), sets_a.begin(), sets_a.end());
+  auto b = source_of(b_text, b_path, sets, b_name);
+  b.sets.insert(b.sets.end(), sets_b.begin(), sets_b.end());
+  a.runs = runs;
+  a.seed = seed;
+  experiments::CompareOptions options;
+  options.threads = checked_threads(threads);
+  const auto [ea, eb] = experiments::resolve_pair(a, b);
+  const auto c = run_cancellable<experiments::Comparison>(
+      cancel, [&](const engine::CancelToken& token) { return experiments::compare(ea, eb, options, &token); });
+  if (c.interrupted) throw Cancelled("compare: cancelled");
+  return py::make_tuple(experiments::comparison_json(ea, eb, c), experiments::to_toml(ea), experiments::to_toml(eb));
+}
+
+/// run(): simulate() without records and with a CancelToken; returns (results JSON, resolved TOML).
+py::tuple run(const std::string& text, const std::string& path, const std::vector<std::string>& sets,
+              std::optional<std::uint64_t> runs, std::optional<std::uint64_t> seed, std::optional<unsigned> threads,
+              const engine::CancelToken* cancel, const std::string& name) {
+  auto source = source_of(text, path, sets, name);
+  source.runs = runs;
+  source.seed = seed;
+  experiments::SessionOptions options;
+  options.threads = checked_threads(threads);
+  experiments::Session session(experiments::resolve(source), options);
+  const auto result = run_cancellable<experiments::SessionResult>(
+      cancel, [&](const engine::CancelToken& token) { return session.execute({&token, nullptr, nullptr}); });
+  if (result.interrupted) throw Cancelled("run: cancelled");
+  const auto& e = session.experiment();
+  return py::make_tuple(experiments::results_json(e, result.summaries), experiments::to_toml(e));
+}
+
+/// find_run(): the first replicate of `point` whose record meets every "field=category"
+/// condition, among the experiment's runs (None if none does).
+std::optional<std::uint64_t> find_run(const std::string& text, const std::string& path,
+                                      const std::vector<std::string>& sets, std::optional<std::uint64_t> runs,
+                                      std::optional<std::uint64_t> seed, std::uint32_t point,
+                                      const std::vector<std::string>& where, std::optional<unsigned> threads,
+                                      const engine::CancelToken* cancel, const std::string& name) {
+  auto source = source_of(text, path, sets, name);
+  source.runs = runs;
+  source.seed = seed;
+  const auto e = experiments::resolve(source);
+  std::vector<experiments::RunCondition> conditions;
+  for (const auto& w : where) conditions.push_back(experiments::parse_condition(w));
+  const unsigned t = checked_threads(threads);
+  bool cancelled = false;
+  const auto found = run_cancellable<std::optional<std::uint64_t>>(cancel, [&](const engine::CancelToken& token) {
+    return experiments::find_run(e, point, conditions, t, &token, &cancelled);
+  });
+  if (cancelled) throw Cancelled("find_run: cancelled");
+  return found;
+}
+
+/// resolve(): the experiment with its overrides, checked as `wedge run` checks it (ConfigError);
+/// nothing runs. Returns (the resolved experiment as TOML, the number of design points).
+py::tuple resolve(const std::string& text, const std::string& path, const std::vector<std::string>& sets,
+                  std::optional<std::uint64_t> runs, std::optional<std::uint64_t> seed, const std::string& name) {
+  auto source = source_of(text, path, sets, name);
+  source.runs = runs;
+  source.seed = seed;
+  const auto e = experiments::resolve(source);
+  return py::make_tuple(experiments::to_toml(e), e.points.size());
+}
+
+/// trace(): one run's story, as `wedge trace` tells it; returns (JSON, text).
+py::tuple trace(const std::string& text, const std::string& path, const std::vector<std::string>& sets,
+                std::optional<std::uint64_t> seed, std::uint32_t point, std::uint64_t replicate,
+                const std::string& name) {
+  auto source = source_of(text, path, sets, name);
+  source.seed = seed;
+  if (replicate >= engine::MAX_REPLICATES) {
+    throw ConfigError(fmt::format("replicate = {}: must be in [0, {}]", replicate, engine::MAX_REPLICATES - 1));
+  }
+  const auto e = experiments::resolve(source);
+  const auto story = experiments::trace(e, point, replicate);
+  char* buffer = nullptr;
+  std::size_t size = 0;
+  std::FILE* out = open_memstream(&buffer, &size);
+  if (out == nullptr) throw std::runtime_error("trace: open_memstream failed");
+  experiments::print_story(out, story, e.points[point]);  // the narrative `wedge trace` prints
+  std::fclose(out);
+  std::string told(buffer, size);
+  std::free(buffer);
+  return py::make_tuple(experiments::trace_json(story, e.points[point], e.run.seed, point, replicate), told);
+}
+
+}  // namespace
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "wedge's engine: run experiments from Python (see wedge.simulate)";
   static py::exception<ConfigError> config_error(m, "ConfigError", PyExc_ValueError);
@@ -205,6 +373,34 @@ PYBIND11_MODULE(_core, m) {
         py::arg("seed"), py::arg("threads"), py::arg("sets"), py::arg("crn"), py::arg("precision"),
         py::arg("records"),
         "Runs an experiment; returns (results JSON text, per-run columns dict, resolved experiment TOML).");
+  static py::exception<Cancelled> cancelled(m, "Cancelled", PyExc_RuntimeError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const Cancelled& e) {
+      cancelled(e.what());
+    }
+  });
+  py::class_<engine::CancelToken, std::unique_ptr<engine::CancelToken>>(
+      m, "CancelToken", "Cancels the call it is passed to (compare, run, find_run) from any thread.")
+      .def(py::init([] { return std::make_unique<engine::CancelToken>(); }))
+      .def("cancel", [](engine::CancelToken& t) { t.request(); }, "Stop the call at its next wave boundary.")
+      .def_property_readonly("cancelled", &engine::CancelToken::requested);
+  m.def("compare", &compare, py::arg("a_text"), py::arg("a_path"), py::arg("b_text"), py::arg("b_path"),
+        py::arg("sets"), py::arg("sets_a"), py::arg("sets_b"), py::arg("runs"), py::arg("seed"), py::arg("threads"),
+        py::arg("cancel") = nullptr, py::arg("a_name") = "<experiment dict>", py::arg("b_name") = "<experiment dict>",
+        "Paired comparison; returns (the JSON of `wedge compare --json`, A's resolved TOML, B's resolved TOML).");
+  m.def("run", &run, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("runs"), py::arg("seed"),
+        py::arg("threads"), py::arg("cancel") = nullptr, py::arg("name") = "<experiment dict>",
+        "Runs an experiment (cancellable); returns (results JSON, resolved experiment TOML).");
+  m.def("find_run", &find_run, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("runs"), py::arg("seed"),
+        py::arg("point"), py::arg("where"), py::arg("threads"), py::arg("cancel") = nullptr,
+        py::arg("name") = "<experiment dict>",
+        "The first replicate of `point` whose record meets every 'field=category' condition, or None.");
+  m.def("resolve", &resolve, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("runs"), py::arg("seed"),
+        py::arg("name") = "<experiment dict>", "Checks and resolves an experiment without running it; returns (resolved TOML, design points).");
+  m.def("trace", &trace, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("seed"), py::arg("point"),
+        py::arg("replicate"), py::arg("name") = "<experiment dict>", "One run's story; returns (JSON, text) as `wedge trace` gives them.");
   m.def("fields", &fields, "The run record's fields.");
   m.def("parameters", &parameters, "Every scenario key: key, section, type, default, min, max, range, meaning.");
   m.attr("__version__") = VERSION;

@@ -28,6 +28,10 @@ packages=(
   chromium chromium-driver python3-selenium
   # pip install . into a virtual environment (pyproject.toml), xarray.open_dataset on results files
   python3-venv python3-setuptools python3-wheel python3-h5netcdf
+  # `python3 -m wedge explore`: its charts (Chart.js 3.9, served from /usr/share/javascript/chart.js)
+  libjs-chart.js
+  # examples/tutorial.ipynb, executed by the tests (nbclient) on a Jupyter kernel (ipykernel)
+  python3-nbclient python3-ipykernel
 )
 
 missing=()

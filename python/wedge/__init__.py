@@ -26,12 +26,23 @@ from .sensitivity import SensitivityWarning, main_effects_from_outputs, main_eff
 from .registry import describe, parameters
 from . import discovery
 from .discovery import CartResult, Prim, PrimBox, discover
+from .paired import compare
 
 __all__ = ["open", "Results", "ResultsError", "simulate", "sobol_indices", "main_effects",
            "sobol_from_outputs", "plots", "sensitivity", "wilson", "FORMAT", "FORMAT_VERSION"]
 __all__ += ["sobol_table", "main_effects_table", "main_effects_from_outputs", "SensitivityWarning",
             "parameters", "describe", "discover", "discovery", "Prim", "PrimBox", "CartResult"]
 __all__ += ["ResultsBusyError", "ResultsPartialError", "ResultsDamagedError"]
+__all__ += ["compare", "explore"]
+
+
+def explore(experiment: Union[str, pathlib.Path, None] = None, port: int = 8765, host: str = "127.0.0.1",
+            runs: int | None = None, seed: int | None = None, threads: int | None = None) -> None:
+    """Serves the what-if page (``python3 -m wedge explore``) on 127.0.0.1 until Ctrl-C; see
+    :func:`wedge.explorer.serve` for the arguments. Prints the address; opens nothing."""
+    from .explorer import serve
+
+    serve(experiment, port=port, host=host, runs=runs, seed=seed, threads=threads)
 
 
 def _toml_value(value: Any) -> str:

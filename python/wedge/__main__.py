@@ -14,13 +14,15 @@ from typing import Sequence
 #: subcommand -> (module of the package that implements it, one line for --help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report", "write PNG figures and index.html for a results file"),
+    "compare": ("paired", "paired comparison of two scenarios on the same random numbers (as `wedge compare`)"),
+    "explore": ("explorer", "serve the what-if page on 127.0.0.1: change parameters, see the outcomes move"),
 }
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python3 -m wedge",
-        description="wedge results tools: analyse the files `wedge run --out` writes.",
+        description="wedge's Python tools: analyse the files `wedge run --out` writes, explore scenarios in the browser.",
         epilog="`python3 -m wedge SUBCOMMAND --help` describes a subcommand's arguments.")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
     for name, (_, help_text) in SUBCOMMANDS.items():

@@ -279,3 +279,32 @@ def sobol_bars(table: pd.DataFrame, outcome: str):
     fig.suptitle(f"Sobol indices of P({outcome}), noise-corrected, with 95% bootstrap intervals", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def paired_difference(table: pd.DataFrame, outcomes: Sequence[str] = ("format", "alliance", "okinawa"), ax=None):
+    """The paired differences P_B - P_A of :func:`wedge.compare`'s table, one row per category of
+    ``outcomes``: a dot at the difference, its paired 95% interval (thick) and the unpaired one
+    (thin) that independent runs would give, and a line at zero. The title names A and B, the runs
+    and the seed."""
+    rows = table[table["outcome"].isin(list(outcomes))].reset_index(drop=True)
+    if rows.empty:
+        raise KeyError(f"no rows for outcomes {list(outcomes)}; the table has {sorted(table['outcome'].unique())}")
+    own = ax is None
+    fig, ax = (plt.subplots(figsize=(7, 1.0 + 0.32 * len(rows))) if own else (ax.figure, ax))
+    y = np.arange(len(rows))[::-1]
+    ax.hlines(y, rows["unpaired_low"], rows["unpaired_high"], color="#8c8c8c", lw=1.2, label="unpaired 95%")
+    ax.hlines(y, rows["paired_low"], rows["paired_high"], color="#4c72b0", lw=4, label="paired 95%")
+    ax.scatter(rows["diff"], y, color="black", s=12, zorder=3)
+    ax.axvline(0, color="black", lw=0.6)
+    ax.set_yticks(y, [f"{o} = {c}" for o, c in zip(rows["outcome"], rows["category"])], fontsize=7)
+    ax.set_xlabel("P(B) − P(A)")
+    attrs = table.attrs
+    title = "paired difference B − A"
+    if "a" in attrs:
+        title = (f"B = {attrs['b']}\nminus A = {attrs['a']}\n"
+                 f"{attrs['runs']} runs each, seed {attrs['seed']}: run r of A and of B share their random numbers")
+    ax.set_title(title, fontsize=8)
+    ax.legend(fontsize=7, loc="lower right")
+    if own:
+        fig.tight_layout()
+    return fig

@@ -14,6 +14,7 @@ import fcntl
 import os
 import pathlib
 import shlex
+import stat
 import tomllib
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence, Union
 
@@ -26,6 +27,12 @@ if TYPE_CHECKING:
 
 FORMAT = "wedge-results"
 FORMAT_VERSION = 1
+#: The HDF5 filters wedge writes (deflate 1, shuffle 2, Fletcher-32 3); any other would make
+#: HDF5 look for a filter plugin, another file, and is refused.
+_FILTERS = {1, 2, 3}
+#: deflate's largest compression ratio is 1,032:1; a compressed dataset may declare at most this
+#: many times the bytes it stores.
+_MAX_DEFLATE_RATIO = 1100
 Z95 = 1.959963984540054
 
 #: What :func:`open` accepts as a path.
@@ -164,8 +171,14 @@ class Results:
             raise FileNotFoundError(f"{self.path}: no such file")
         if self.path.is_dir():
             raise ResultsError(f"{self.path}: is a directory")
+        st = os.stat(self.path)
+        if not stat.S_ISREG(st.st_mode):
+            # A FIFO would hang the open, a device is no results file.
+            raise ResultsError(f"{self.path}: not a regular file (a device, FIFO or socket); results files are "
+                               "regular files")
+        self._size = st.st_size
         try:
-            self._file = h5py.File(self.path, "r")
+            self._file = h5py.File(self.path, "r", driver="sec2")
         except OSError as err:
             if _write_lock_held(self.path):
                 raise self._busy() from None
@@ -189,25 +202,148 @@ class Results:
     def _damaged(self, what: str) -> ResultsDamagedError:
         return ResultsDamagedError(f"{self.path}: damaged: {what}")
 
-    def _check(self, allow_partial: bool) -> None:
-        attrs = self._file.attrs
-        if _text(attrs.get("format", "")) != FORMAT:
-            raise ResultsError(f"{self.path}: not a wedge results file (no format = \"{FORMAT}\")")
+    # -- checked reading: the rules of wedge's C++ reader (output/hdf5.hpp) ----------------------
+    # Objects are reached through hard links only; datasets whose data lives elsewhere (external
+    # storage, virtual datasets) or behind a filter wedge does not write are refused (so no other
+    # file is ever opened); every attribute and dataset is checked for type, shape and size before
+    # it is read, and a dataset read whole may not declare more bytes than it stores.
+
+    def _object(self, path: str) -> Any:
+        """The object at absolute ``path``, each step a hard link."""
+        obj = self._file
+        walked = ""
+        for part in path.strip("/").split("/"):
+            walked += "/" + part
+            if not isinstance(obj, h5py.Group):
+                raise self._damaged(f"{walked}: its parent is not a group")
+            link = obj.get(part, getlink=True)
+            if link is None:
+                raise self._damaged(f"{walked}: missing")
+            if not isinstance(link, h5py.HardLink):
+                kind = ("an external link (to another file)" if isinstance(link, h5py.ExternalLink)
+                        else "a soft link" if isinstance(link, h5py.SoftLink) else "a user-defined link")
+                raise self._damaged(f"{walked}: is {kind}; wedge follows only links within the file (hard links)")
+            obj = obj[part]
+        return obj
+
+    def _group(self, path: str) -> h5py.Group:
+        obj = self._object(path)
+        if not isinstance(obj, h5py.Group):
+            raise self._damaged(f"{path}: is not a group")
+        return obj
+
+    def _dataset(self, path: str, shape: tuple | None = None, kind: str = "u", whole: bool = True) -> h5py.Dataset:
+        """The dataset at ``path`` after the checks above; ``kind`` 'u' (unsigned integers) or 'f'
+        (floating point); ``shape`` exactly, if given; ``whole``: it will be read whole, so it
+        must store what it declares."""
+        ds = self._object(path)
+        if not isinstance(ds, h5py.Dataset):
+            raise self._damaged(f"{path}: is not a dataset")
+        if ds.is_virtual:
+            raise self._damaged(f"{path}: is a virtual dataset (its data would come from other files); wedge reads "
+                                "data stored in the file only")
+        if ds.external:
+            raise self._damaged(f"{path}: stores its data in another file (external storage: "
+                                f"\"{_text(ds.external[0][0])}\"); wedge reads data stored in the file only")
+        dcpl = ds.id.get_create_plist()
+        filters = [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]
+        for f in filters:
+            if f not in _FILTERS:
+                raise self._damaged(f"{path}: uses filter {f} (wedge writes only shuffle, deflate and Fletcher-32, and "
+                                    "loads no filter plugins)")
+        if ds.ndim not in (1, 2):
+            raise self._damaged(f"{path}: is not a list or a table (a dataspace of rank 1 or 2)")
+        dtype = ds.dtype
+        if dtype.kind not in "uif" or dtype.itemsize > 8:
+            raise self._damaged(f"{path}: does not hold numbers (integers or floating point of at most 8 bytes)")
+        if (kind == "u" and dtype.kind != "u") or (kind == "f" and dtype.kind != "f"):
+            wanted = "unsigned integers" if kind == "u" else "floating point"
+            raise self._damaged(f"{path}: holds {dtype} values, expected {wanted}")
+        if shape is not None and tuple(ds.shape) != tuple(shape):
+            raise self._damaged(f"{path}: has shape {list(ds.shape)}, expected {list(shape)}")
+        if whole:
+            stored = ds.id.get_storage_size()
+            if stored > self._size:
+                raise self._damaged(f"{path}: declares {stored} bytes of storage, more than the file's {self._size}")
+            declared = int(np.prod(ds.shape, dtype=object)) * dtype.itemsize
+            if declared > stored * (_MAX_DEFLATE_RATIO if 1 in filters else 1):
+                raise self._damaged(f"{path}: declares {int(np.prod(ds.shape, dtype=object))} elements "
+                                    f"({declared} bytes) but stores {stored} bytes")
+        return ds
+
+    def _read(self, path: str, shape: tuple, kind: str = "u") -> np.ndarray:
+        ds = self._dataset(path, shape, kind)
         try:
-            version = int(attrs.get("format_version", 0))
-        except (TypeError, ValueError):
-            raise self._damaged("attribute format_version is not an integer") from None
+            return ds[()]
+        except OSError as err:
+            raise self._damaged(f"{path}: cannot read ({err})") from None
+
+    @staticmethod
+    def _attr_label(obj_path: str, name: str) -> str:
+        return f"attribute {name}" if obj_path == "/" else f"{obj_path} attribute {name}"
+
+    def _attr(self, obj_path: str, name: str, kinds: str, many: bool = False, max_count: int = 1) -> Any:
+        """An attribute's value after checking its type (dtype kinds in ``kinds``; 'S' strings)
+        and its number of values (one, or with ``many`` a list of at most ``max_count``)."""
+        obj = self._file if obj_path == "/" else self._object(obj_path)
+        label = self._attr_label(obj_path, name)
+        if name not in obj.attrs:
+            raise self._damaged(f"{label}: missing")
+        aid = obj.attrs.get_id(name)
+        shape = aid.shape
+        if shape is None or len(shape) > 1:
+            raise self._damaged(f"{label}: has neither one value nor a list of values")
+        count = 1 if len(shape) == 0 else shape[0]
+        if not many and count != 1:
+            raise self._damaged(f"{label}: holds {count} values, expected one")
+        if many and count > max_count:
+            raise self._damaged(f"{label}: holds {count} strings, at most {max_count} expected")
+        is_string = h5py.check_string_dtype(aid.dtype) is not None or aid.dtype.kind == "S"
+        if ("S" in kinds) != is_string or (not is_string and (aid.dtype.kind not in kinds or aid.dtype.itemsize > 8)):
+            wanted = "a string" if "S" in kinds else "an integer" if "u" in kinds else "a floating-point number"
+            raise self._damaged(f"{label}: is not {wanted}")
+        value = obj.attrs[name]
+        if is_string:
+            values = [_text(v) for v in np.atleast_1d(value)]
+            return values if many else values[0]
+        value = np.asarray(value).reshape(-1)[0]
+        if "u" in kinds:
+            if int(value) < 0:
+                raise self._damaged(f"{label}: is {int(value)}, expected a non-negative integer")
+            return int(value)
+        return float(value)
+
+    def _attr_int(self, obj_path: str, name: str) -> int:
+        return self._attr(obj_path, name, "ui")
+
+    def _attr_flag(self, name: str) -> bool:
+        value = self._attr_int("/", name)
+        if value > 1:
+            raise self._damaged(f"attribute {name}: is {value}, expected 0 or 1")
+        return value == 1
+
+    def _attr_str(self, obj_path: str, name: str) -> str:
+        return self._attr(obj_path, name, "S")
+
+    def _attr_strs(self, obj_path: str, name: str, max_count: int) -> list[str]:
+        return self._attr(obj_path, name, "S", many=True, max_count=max_count)
+
+    def _check(self, allow_partial: bool) -> None:
+        try:
+            fmt = self._attr_str("/", "format") if "format" in self._file.attrs else ""
+        except ResultsDamagedError:
+            fmt = ""
+        if fmt != FORMAT:
+            raise ResultsError(f"{self.path}: not a wedge results file (no format = \"{FORMAT}\")")
+        version = self._attr_int("/", "format_version")
         if version > FORMAT_VERSION:
             raise ResultsError(
                 f"{self.path}: format_version {version} is newer than this package reads "
                 f"({FORMAT_VERSION}); upgrade wedge")
         if version < 1:
             raise ResultsError(f"{self.path}: format_version {version} is not supported")
-        try:
-            self.complete = bool(int(attrs["complete"]))
-            done, planned = int(attrs["runs_done"]), int(attrs["runs_planned"])
-        except (KeyError, TypeError, ValueError) as err:
-            raise self._damaged(f"root attribute {err} is missing or not a number") from None
+        self.complete = self._attr_flag("complete")
+        done, planned = self._attr_int("/", "runs_done"), self._attr_int("/", "runs_planned")
         if not self.complete:
             # A writer holds the lock while the file is incomplete; HDF5's own file locking
             # usually refuses the open before this, unless it is turned off.
@@ -221,38 +357,159 @@ class Results:
                     f"{self.path}: interrupted after {done} runs of a precision-mode run, which "
                     "wedge cannot resume yet; read what it holds with allow_partial=True, or run the "
                     "experiment again")
-            command = _resume_command(_text(attrs.get("command_line", "")), final)
+            command = _resume_command(self._attr_str("/", "command_line"), final)
             raise ResultsPartialError(
                 f"{self.path}: interrupted after {done} of {planned} runs: resume with `{command}` "
                 f"(the same experiment and seed; the result equals an uninterrupted run), or open it "
                 f"with allow_partial=True to read the runs done so far", command)
 
     def _validate(self) -> None:
-        """Cross-checks what must agree (shapes, counts against runs, records against runs_done);
-        raises ResultsDamagedError saying what does not."""
+        """Checks everything the package reads, and that what must agree does (the checks of
+        ``wedge inspect``): types and shapes; ``points``, /design and the checkpoint agree; each
+        point's category counts sum to its runs; the checkpoint (authoritative, as for wedge
+        itself) holds runs_done runs, at most runs_planned; a complete file's /summary equals it;
+        every /runs column holds the runs done. Raises ResultsDamagedError saying what does not."""
+        for name in ("model", "model_version", "experiment", "command_line", "store", "compression"):
+            self._attr_str("/", name)
+        # The stored experiment is self-contained TOML (wedge refuses one that names another file).
         try:
-            runs, counts, cont = self._state()
-            points = int(self._file.attrs["points"])
-            design_points = self._file["design/point"].shape[0]
-        except (KeyError, OSError, ValueError, TypeError) as err:
-            raise self._damaged(f"cannot read the summaries ({err})") from None
-        if len(runs) != points or design_points != points:
-            raise self._damaged(f"{len(runs)} points in the summaries, {design_points} in /design, "
-                                f"{points} in the attributes")
-        for field, cats in self.fields.items():
-            c = counts[field]
-            if c.shape != (points, len(cats)):
-                raise self._damaged(f"/summary/{field}/counts has shape {c.shape}, expected {(points, len(cats))}")
-            sums = c.sum(axis=1)
+            experiment = tomllib.loads(self._attr_str("/", "experiment"))
+        except tomllib.TOMLDecodeError as err:
+            raise self._damaged(f"attribute experiment: not TOML ({err})") from None
+        sweep = experiment.get("sweep")
+        if "extends" in experiment:
+            raise self._damaged("attribute experiment: it names another experiment file (extends); a stored "
+                                "experiment is self-contained and reading a results file opens no other file")
+        if isinstance(sweep, dict) and "csv" in sweep:
+            raise self._damaged(f"attribute experiment: its list design names a CSV file ({sweep['csv']}); a stored "
+                                "experiment is self-contained and reading a results file opens no other file")
+        for name in ("seed", "block_size", "threads"):
+            self._attr_int("/", name)
+        self._attr_flag("crn")
+        points = self._attr_int("/", "points")
+        if not 1 <= points <= 0xFFFFFFFF:
+            raise self._damaged(f"attribute points: is {points}, expected 1 to {0xFFFFFFFF}")
+        planned = self._attr_int("/", "runs_planned")
+        replicates = self._attr_int("/", "replicates")
+        shards = self._attr_int("/", "shard_count") if "shard_count" in self._file.attrs else 1
+        if replicates > 0 and (planned > points * replicates or (shards == 1 and planned != points * replicates)):
+            raise self._damaged(f"attribute runs_planned: is {planned}, but {points} points x {replicates} replicates "
+                                f"make {points * replicates}")
+        store = self._attr_str("/", "store")
+        if store not in ("runs", "summary"):
+            raise self._damaged(f"attribute store: is '{store}', expected runs or summary")
+        # The design.
+        keys = self._attr_strs("/design", "keys", 10_000)
+        if len(set(keys)) != len(keys) or "point" in keys:
+            raise self._damaged("/design attribute keys: a swept key is named twice or is reserved")
+        index = self._read("/design/point", (points,))
+        if not np.array_equal(index, np.arange(points)):
+            p = int(np.flatnonzero(index != np.arange(points))[0])
+            raise self._damaged(f"/design/point: entry {p} is {int(index[p])}, expected {p}")
+        for key in keys:
+            self._dataset(f"/design/{key}", (points,), "f")
+        self._keys = keys
+        # The fields, as /summary describes them (every link of /summary a hard link first).
+        summary = self._group("/summary")
+        fields: dict[str, list[Label]] = {}
+        continuous: list[str] = []
+        bins: dict[str, int] = {}
+        for name in list(summary):
+            obj = self._object(f"/summary/{name}")
+            if not isinstance(obj, h5py.Group) or "kind" not in obj.attrs:
+                continue
+            kind = self._attr_str(f"/summary/{name}", "kind")
+            if kind == "categorical":
+                fields[name] = _typed_labels(self._attr_strs(f"/summary/{name}", "categories", 1_000_000))
+            elif kind == "continuous":
+                continuous.append(name)
+                bins[name] = self._attr_int(f"/summary/{name}", "hist_bins")
+        self._fields, self._continuous = fields, continuous
+        # The checkpoint slot the root names: the authoritative state.
+        slot = self._attr_int("/", "checkpoint_slot")
+        if slot > 1:
+            raise self._damaged(f"attribute checkpoint_slot: is {slot}, expected 0 or 1")
+        base = f"/checkpoint/{slot}"
+        runs = self._read(f"{base}/runs", (points,))
+        counts = {}
+        for field, cats in fields.items():
+            c = self._read(f"{base}/{field}_counts", (points, len(cats)))
+            sums = c.sum(axis=1, dtype=np.uint64)
             bad = np.flatnonzero(sums != runs)
             if bad.size:
                 p = int(bad[0])
-                raise self._damaged(f"{field} counts at point {p} sum to {int(sums[p])}, expected {int(runs[p])} runs")
-        done = int(runs.sum())
-        if self.complete and done != int(self._file.attrs["runs_done"]):
-            raise self._damaged(f"the summaries hold {done} runs, runs_done = {int(self._file.attrs['runs_done'])}")
-        if "runs" in self._file and self.runs_stored < done:
-            raise self._damaged(f"{self.runs_stored} per-run records stored, {done} runs done")
+                raise self._damaged(f"{base}/{field}_counts: point {p}: sums to {int(sums[p])}, expected {int(runs[p])} runs")
+            counts[field] = c
+        cont = {}
+        for field in continuous:
+            cont[field] = {"n": self._read(f"{base}/{field}_n", (points,))}
+            for k in ("mean", "m2", "min", "max"):
+                cont[field][k] = self._read(f"{base}/{field}_{k}", (points,), "f")
+            histogram = self._read(f"{base}/{field}_histogram", (points, bins[field] + 2))
+            sums = histogram.sum(axis=1, dtype=np.uint64)
+            bad = np.flatnonzero(sums != runs)
+            if bad.size:
+                p = int(bad[0])
+                raise self._damaged(f"{base}/{field}_histogram: point {p}: sums to {int(sums[p])}, expected {int(runs[p])} runs")
+            bad = np.flatnonzero(cont[field]["n"] != runs)
+            if bad.size:
+                p = int(bad[0])
+                raise self._damaged(f"{base}/{field}_n: point {p}: {int(cont[field]['n'][p])} values, expected one per "
+                                    f"run ({int(runs[p])})")
+        done = int(runs.sum(dtype=object))
+        slot_done = self._attr_int(base, "runs_done")
+        if done != slot_done:
+            raise self._damaged(f"{base}: the points' runs add up to {done}, the slot's runs_done is {slot_done}")
+        if planned > 0 and done > planned:
+            raise self._damaged(f"{base}: runs_done {done} is more than the {planned} runs planned")
+        if self.complete and planned > 0 and done != planned:
+            raise self._damaged(f"{base}: the file says complete but holds {done} of {planned} planned runs")
+        self._cache = (runs, counts, cont)
+        if self.complete:
+            self._check_summary(points, runs, counts, cont)
+        # The per-run records: every column (any link of /runs) checked; the ones read hold the runs done.
+        if store == "runs":
+            group = self._group("/runs")
+            for name in list(group):
+                kind = "f" if name in continuous else "u"
+                ds = self._dataset(f"/runs/{name}", kind=kind, whole=False)
+                if ds.ndim != 1 or (ds.shape[0] < done or (self.complete and ds.shape[0] != done)):
+                    raise self._damaged(f"/runs/{name}: holds {ds.shape[0] if ds.ndim == 1 else list(ds.shape)} records, "
+                                        f"{done} runs are done")
+                if name in fields:
+                    numeric = bool(fields[name]) and isinstance(fields[name][0], int)
+                    encoding = self._attr_str(f"/runs/{name}", "encoding")
+                    if encoding != ("value" if numeric else "index"):
+                        raise self._damaged(f"/runs/{name}: attribute encoding: expected "
+                                            f"'{'value' if numeric else 'index'}'")
+                    if _typed_labels(self._attr_strs(f"/runs/{name}", "categories", 1_000_000)) != fields[name]:
+                        raise self._damaged(f"/runs/{name}: attribute categories: the categories differ from /summary's")
+            for name in ("point", "replicate", *fields, *continuous):
+                if name not in group:
+                    raise self._damaged(f"/runs/{name}: missing")
+
+    def _check_summary(self, points: int, runs: np.ndarray, counts: dict, cont: dict) -> None:
+        """A complete file's /summary must say what its checkpoint says, number for number."""
+        def same(path: str, stored: np.ndarray, expected: np.ndarray) -> None:
+            if not np.array_equal(stored.view(np.uint8), np.ascontiguousarray(expected).view(np.uint8)):
+                bad = np.argwhere(stored != expected)
+                where = f"point {int(bad[0][0])}" + (f", column {int(bad[0][1])}" if stored.ndim == 2 and len(bad) else "") \
+                    if len(bad) else "its bits"
+                raise self._damaged(f"{path}: {where} disagrees with the checkpoint")
+
+        same("/summary/runs", self._read("/summary/runs", (points,)).astype(np.uint64), runs.astype(np.uint64))
+        for field, c in counts.items():
+            base = f"/summary/{field}"
+            same(f"{base}/counts", self._read(f"{base}/counts", c.shape).astype(np.uint64), c.astype(np.uint64))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                p = np.where(runs[:, None] > 0, c / np.where(runs > 0, runs, 1)[:, None].astype(float), 0.0)
+            same(f"{base}/p", self._read(f"{base}/p", c.shape, "f").astype(np.float64), p.astype(np.float64))
+        for field, s in cont.items():
+            base = f"/summary/{field}"
+            same(f"{base}/n", self._read(f"{base}/n", (points,)).astype(np.uint64), s["n"].astype(np.uint64))
+            for k in ("mean", "m2", "min", "max"):
+                same(f"{base}/{k}", self._read(f"{base}/{k}", (points,), "f").astype(np.float64),
+                     s[k].astype(np.float64))
 
     # -- context manager -------------------------------------------------------------------
     def close(self) -> None:
@@ -306,7 +563,7 @@ class Results:
     @property
     def swept_keys(self) -> list[str]:
         """The swept keys, in design order (empty for a single scenario)."""
-        return [_text(k) for k in self._file["design"].attrs["keys"]]
+        return list(self._keys)
 
     def _key_dtype(self, key: str) -> np.dtype:
         """The key's parameter type, from the resolved experiment: int64, bool or float64."""
@@ -338,15 +595,12 @@ class Results:
     @property
     def fields(self) -> dict[str, list[Label]]:
         """Categorical fields and their category labels in file order (ints for numeric fields)."""
-        return {name: _typed_labels(g.attrs["categories"])
-                for name, g in self._file["summary"].items()
-                if isinstance(g, h5py.Group) and _text(g.attrs.get("kind", "")) == "categorical"}
+        return {name: list(labels) for name, labels in self._fields.items()}
 
     @property
     def continuous_fields(self) -> list[str]:
         """The continuous fields (summarised as moments and histograms)."""
-        return [name for name, g in self._file["summary"].items()
-                if isinstance(g, h5py.Group) and _text(g.attrs.get("kind", "")) == "continuous"]
+        return list(self._continuous)
 
     def category(self, field: str, label: Any) -> Label:
         """The label of ``field`` that ``label`` names, by the package's rule (``"2"`` and ``2``
@@ -367,21 +621,9 @@ class Results:
 
     # -- summaries ---------------------------------------------------------------------------
     def _state(self):
-        """(runs [P], counts {field: [P, C]}, continuous {field: {n, mean, m2, min, max}})."""
-        if self._cache is not None:
-            return self._cache
-        if self.complete and "runs" in self._file["summary"]:
-            g = self._file["summary"]
-            runs = g["runs"][:]
-            counts = {f: g[f]["counts"][:] for f in self.fields}
-            cont = {f: {k: g[f][k][:] for k in ("n", "mean", "m2", "min", "max")} for f in self.continuous_fields}
-        else:
-            slot = self._file["checkpoint"][str(int(self._file.attrs["checkpoint_slot"]))]
-            runs = slot["runs"][:]
-            counts = {f: slot[f + "_counts"][:] for f in self.fields}
-            cont = {f: {k: slot[f"{f}_{k}"][:] for k in ("n", "mean", "m2", "min", "max")}
-                    for f in self.continuous_fields}
-        self._cache = (runs, counts, cont)
+        """(runs [P], counts {field: [P, C]}, continuous {field: {n, mean, m2, min, max}}), from
+        the checkpoint slot the file names (checked when the file was opened; a complete file's
+        /summary equals it)."""
         return self._cache
 
     def categories_in_use(self, field: str) -> np.ndarray:
@@ -496,6 +738,26 @@ class Results:
         except OSError as err:
             raise self._damaged(f"/runs/{name} records {start} to {stop - 1} cannot be read ({err})") from None
 
+    def _codes(self, name: str, values: np.ndarray, start: int) -> np.ndarray:
+        """The category indices of records of categorical column ``name`` (stored by index, or by
+        the category's own number); a stored value that is no category of the field is damage,
+        never a missing value."""
+        labels = self._fields[name]
+        values = np.asarray(values).astype(np.int64)
+        if labels and isinstance(labels[0], int):  # stored as the category's number
+            order = np.argsort(labels)
+            sorted_labels = np.asarray(labels, dtype=np.int64)[order]
+            at = np.clip(np.searchsorted(sorted_labels, values), 0, len(labels) - 1)
+            bad = np.flatnonzero(sorted_labels[at] != values)
+            codes = order[at]
+        else:
+            bad = np.flatnonzero((values < 0) | (values >= len(labels)))
+            codes = values
+        if bad.size:
+            i = int(bad[0])
+            raise self._damaged(f"/runs/{name}: record {start + i} holds {int(values[i])}, which is no category of {name}")
+        return codes
+
     def iter_runs(self, columns: Sequence[str] | None = None, points: Iterable[int] | None = None,
                   chunk_size: int = 1 << 20) -> Iterator[pd.DataFrame]:
         """Yields DataFrames of per-run records, ``chunk_size`` rows at a time (lazily).
@@ -520,13 +782,10 @@ class Results:
             data = {}
             for name in names:
                 values = self._read_column(name, start, stop)
-                ds = group[name]
-                if "categories" in ds.attrs:
-                    cats = _typed_labels(ds.attrs["categories"])
-                    if _text(ds.attrs["encoding"]) == "index":
-                        values = pd.Categorical.from_codes(values.astype(np.int64), categories=cats)
-                    else:
-                        values = pd.Categorical(values.astype(np.int64), categories=cats)
+                if name in self._fields:
+                    cats = self._fields[name]
+                    codes = self._codes(name, values, start)
+                    values = pd.Categorical.from_codes(codes, categories=cats)
                 elif name in ("point", "replicate"):
                     values = values.astype(np.int64)
                 data[name] = values
@@ -616,11 +875,12 @@ class Results:
             column_attrs = {"description": _text(ds.attrs.get("description", ""))}
             if "units" in ds.attrs:
                 column_attrs["units"] = _text(ds.attrs["units"])
-            labels = _typed_labels(ds.attrs["categories"]) if "categories" in ds.attrs else None
-            index_encoded = labels is not None and _text(ds.attrs.get("encoding", "")) == "index"
-            if index_encoded:
-                column = _RunColumn(self, name, total, lookup=np.asarray(labels, dtype=object))
-            elif labels is not None or name in ("point", "replicate"):
+            labels = self._fields.get(name)
+            if labels is not None:
+                # Labels by the package's rule, each record checked to hold a category.
+                dtype = np.int64 if labels and isinstance(labels[0], int) else object
+                column = _RunColumn(self, name, total, lookup=np.asarray(labels, dtype=dtype), categorical=True)
+            elif name in ("point", "replicate"):
                 column = _RunColumn(self, name, total, dtype=np.dtype(np.int64))
             else:
                 column = _RunColumn(self, name, total)
@@ -644,11 +904,12 @@ class _RunColumn(_BackendArray):  # type: ignore[misc,valid-type]
     per point) or casts them to ``dtype``."""
 
     def __init__(self, results: Results, name: str, length: int, lookup: np.ndarray | None = None,
-                 dtype: np.dtype | None = None):
+                 dtype: np.dtype | None = None, categorical: bool = False):
         self.results = results
         self.name = name
         self.shape = (length,)
         self.lookup = lookup
+        self.categorical = categorical
         stored = results._file["runs"][name].dtype
         self.dtype = lookup.dtype if lookup is not None else (dtype or stored)
 
@@ -668,8 +929,15 @@ class _RunColumn(_BackendArray):  # type: ignore[misc,valid-type]
         else:
             position = int(index)
             values = self.results._read_column(self.name, position, position + 1)[0]
+        if self.categorical:
+            start = index.indices(self.shape[0])[0] if isinstance(index, slice) else int(index)
+            return self.lookup[self.results._codes(self.name, np.atleast_1d(values), start)].reshape(np.shape(values))
         if self.lookup is not None:
-            return self.lookup[np.asarray(values, dtype=np.int64)]
+            # A swept key's value of each record's point.
+            codes = np.asarray(values, dtype=np.int64)
+            if np.any((codes < 0) | (codes >= len(self.lookup))):
+                raise self.results._damaged(f"/runs/{self.name}: a record names a point outside the design")
+            return self.lookup[codes]
         return np.asarray(values).astype(self.dtype, copy=False)
 
 

@@ -87,6 +87,9 @@ for cmd in run inspect; do
   pid=$!
   exec 3<"$tmp/fifo"  # open the reading end (the writer's open returns), read nothing yet
   for _ in $(seq 100); do [ -e "$tmp/j.h5" ] && break; sleep 0.1; done
+  # The document has started once its first bytes arrive (reading and checking the file can take
+  # longer than a fixed wait on a loaded machine); the pipe then fills and the writer blocks.
+  head -c 1 <&3 >/dev/null
   sleep 0.5
   kill -INT $pid
   cat <&3 >"$tmp/json"

@@ -16,8 +16,10 @@ using wedge::test::CoinModel;
 
 namespace {
 
-/// A complete results file of the coin model: 3 points over swept key "p", 1000 runs each.
-std::vector<engine::Summary> write_coins(const std::string& path, bool store_runs) {
+/// A results file of the coin model: 3 points over swept key "p", 1000 runs each; complete (with
+/// its dimension scales, written by the completing checkpoint) or, as an interrupted run leaves
+/// it, with every run and /summary but marked incomplete and without scales.
+std::vector<engine::Summary> write_coins(const std::string& path, bool store_runs, bool complete = false) {
   output::Metadata m;
   m.model = "coins";
   m.model_version = "1";
@@ -40,7 +42,7 @@ std::vector<engine::Summary> write_coins(const std::string& path, bool store_run
     options.seed = 42;
     const std::vector<CoinModel::Params> params{{0.25, 9}, {0.5, 9}, {0.75, 9}};
     engine::run_blocks<CoinModel>(params, blocks, summaries, options, &sink);
-    sink.finish(true);
+    sink.finish(complete);
   }
   writer.close();
   return summaries;
@@ -82,15 +84,15 @@ TEST_CASE("dimension scales name every axis a netCDF reader sees", "[output]") {
   output::write_dimension_scales(path);
   CHECK(output::has_dimension_scales(path));
 
-  const auto file = output::h5::open_file(path, false);
+  const output::h5::File checked(path);
+  const hid_t file = checked.id();
   CHECK(scale_names(file, "design/coin.p") == std::vector<std::string>{"point"});
   CHECK(scale_names(file, "summary/runs") == std::vector<std::string>{"point"});
   for (const char* field : {"parity", "first"}) {
     for (const char* ds : {"counts", "p", "ci_low", "ci_high"}) {
       INFO(field << "/" << ds);
       CHECK(scale_names(file, fmt::format("summary/{}/{}", field, ds)) == std::vector<std::string>{"point", "category"});
-      CHECK(output::h5::get_attr_string(output::h5::Handle(H5Dopen2(file, fmt::format("summary/{}/{}", field, ds).c_str(), H5P_DEFAULT)),
-                                        "coordinates") == "coin.p");
+      CHECK(checked.group(fmt::format("/summary/{}", field)).dataset(ds).attr_string("coordinates") == "coin.p");
     }
   }
   CHECK(scale_names(file, "summary/fraction/mean") == std::vector<std::string>{"point"});
@@ -123,9 +125,9 @@ TEST_CASE("dimension scales name every axis a netCDF reader sees", "[output]") {
     const output::h5::Handle space(H5Dget_space(category));
     H5Dvlen_reclaim(type, space, H5P_DEFAULT, names);
   }
-  const auto fraction = output::h5::open_group(file, "summary/fraction");
-  const auto low = output::h5::read_dataset<double>(fraction, "bin_low");
-  const auto high = output::h5::read_dataset<double>(fraction, "bin_high");
+  const auto fraction = checked.group("/summary/fraction");
+  const auto low = fraction.dataset("bin_low").read<double>({12});
+  const auto high = fraction.dataset("bin_high").read<double>({12});
   REQUIRE(low.size() == 12);
   CHECK(std::isinf(low[0]));
   CHECK(high[0] == 0.0);
@@ -140,10 +142,20 @@ TEST_CASE("dimension scales name every axis a netCDF reader sees", "[output]") {
   REQUIRE(run.valid());
   CHECK(output::h5::length(run) == 3000);
   CHECK(H5Dget_storage_size(run) == 0);
-  CHECK(output::h5::get_attr_string(run, "NAME").starts_with("This is a netCDF dimension but not a netCDF variable."));
+  CHECK(checked.root().dataset("run").attr_string("NAME").starts_with("This is a netCDF dimension but not a netCDF variable."));
   // Categorical columns stored by index carry CF flags.
-  const output::h5::Handle parity(H5Dopen2(file, "runs/parity", H5P_DEFAULT));
-  CHECK(output::h5::get_attr_string(parity, "flag_meanings") == "even odd");
+  CHECK(checked.group("/runs").dataset("parity").attr_string("flag_meanings") == "even odd");
+}
+
+TEST_CASE("a complete file has its dimension scales before it says it is complete", "[output]") {
+  test::TempDir dir;
+  const auto path = dir.path("done.h5");
+  write_coins(path, true, true);
+  CHECK(output::has_dimension_scales(path));
+  const output::h5::File file(path);
+  CHECK(scale_names(file.id(), "summary/parity/counts") == std::vector<std::string>{"point", "category"});
+  CHECK(scale_names(file.id(), "runs/parity") == std::vector<std::string>{"run"});
+  CHECK(file.root().attr_u64("complete") == 1);
 }
 
 TEST_CASE("dimension scales leave what the readers read unchanged", "[output]") {
@@ -179,10 +191,9 @@ TEST_CASE("dimension scales refuse a damaged file with a message naming it", "[o
   write_coins(path, true);
   {
     // A column shorter than the others.
-    const auto file = output::h5::open_file(path, true);
-    const output::h5::Handle ds(H5Dopen2(file, "runs/replicate", H5P_DEFAULT));
-    output::h5::set_length(ds, 10);
+    const output::h5::File file(path, true);
+    output::h5::set_length(file.group("/runs").dataset("replicate").id(), 10);
   }
   CHECK_THROWS_WITH(output::write_dimension_scales(path),
-                    Catch::Contains("short.h5: damaged: /runs/replicate has 10 entries"));
+                    Catch::Contains("short.h5: damaged: /runs/replicate: has 10 entries, /runs/point 3000"));
 }

@@ -109,23 +109,35 @@ def test_damaged_files_say_damaged_and_what(files, tmp_path):
     cut.write_bytes(files["baseline"].read_bytes()[:4000])
     with pytest.raises(wedge.ResultsDamagedError, match="cut.h5: damaged: cannot open it as HDF5"):
         wedge.open(cut)
-    # Counts that do not add up to the runs.
+    # Counts that do not add up to the runs (in the checkpoint, the authoritative copy).
     bad = tmp_path / "counts.h5"
     shutil.copy(files["grid"], bad)
     with h5py.File(bad, "r+") as f:
+        counts = f[f"checkpoint/{f.attrs['checkpoint_slot']}/alliance_counts"]
+        row = counts[3]
+        row[0] += 7
+        counts[3] = row
+    with pytest.raises(wedge.ResultsDamagedError,
+                       match=r"counts.h5: damaged: /checkpoint/\d/alliance_counts: point 3: sums to 3007, expected 3000 runs"):
+        wedge.open(bad)
+    # /summary saying other numbers than the checkpoint.
+    flipped = tmp_path / "flipped.h5"
+    shutil.copy(files["grid"], flipped)
+    with h5py.File(flipped, "r+") as f:
         counts = f["summary/alliance/counts"]
         row = counts[3]
         row[0] += 7
         counts[3] = row
-    with pytest.raises(wedge.ResultsDamagedError, match="alliance counts at point 3 sum to 3007, expected 3000 runs"):
-        wedge.open(bad)
+    with pytest.raises(wedge.ResultsDamagedError,
+                       match="flipped.h5: damaged: /summary/alliance/counts: point 3, column 0 disagrees with the checkpoint"):
+        wedge.open(flipped)
     # Fewer per-run records than runs.
     short = tmp_path / "short.h5"
     shutil.copy(files["grid"], short)
     with h5py.File(short, "r+") as f:
         for ds in f["runs"].values():
             ds.resize((100,))
-    with pytest.raises(wedge.ResultsDamagedError, match="100 per-run records stored, 36000 runs done"):
+    with pytest.raises(wedge.ResultsDamagedError, match=r"damaged: /runs/\w+: holds 100 records, 36000 runs are done"):
         wedge.open(short)
     # A corrupted chunk of records: the summaries open, the records' checksum fails when read.
     corrupt = tmp_path / "corrupt.h5"
@@ -139,7 +151,7 @@ def test_damaged_files_say_damaged_and_what(files, tmp_path):
         assert r.summary(["alliance"])["count"].sum() == 36000
         with pytest.raises(wedge.ResultsDamagedError, match=r"damaged: /runs/alliance records 0 to \d+ cannot be read"):
             r.runs(columns=["alliance"])
-    for path in (cut, bad, short):
+    for path in (cut, bad, flipped, short):
         with pytest.raises(wedge.ResultsDamagedError) as err:
             wedge.open(path)
         assert "--force" not in str(err.value)

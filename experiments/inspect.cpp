@@ -1,0 +1,98 @@
+// Reading a results file back (`wedge inspect`, and the shards of `wedge merge`): the file through
+// the checked layer (output/hdf5.hpp), its stored experiment without touching the file system.
+#include "agents/params.hpp"
+#include "agents/tug_of_war.hpp"
+#include "engine/error.hpp"
+#include "experiments/loader.hpp"
+#include "experiments/session.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <string>
+
+namespace wedge::experiments {
+
+namespace {
+
+/// Refuses a stored experiment that names another file, before it is parsed for real (parsing a
+/// list design's `csv` reads that file). The check parses a copy whose non-ASCII bytes are
+/// replaced by 'x': no key is made or unmade by that ("csv" and "extends" are ASCII, and escapes
+/// are too), and toml++ never sees the non-ASCII input that Debian 12's version mishandles
+/// (docs/reliability.md); the real parse, with wedge's own checks, comes after.
+void refuse_file_references(const output::ResultsInfo& info) {
+  std::string ascii = info.experiment;
+  for (char& c : ascii) {
+    if (static_cast<unsigned char>(c) >= 0x80) c = 'x';
+  }
+  toml::table table;
+  try {
+    table = toml::parse(ascii);
+  } catch (const toml::parse_error&) {
+    return;  // not TOML: parse_experiment says where
+  }
+  const auto refuse = [&](const std::string& what) {
+    throw OutputError(fmt::format("{}: damaged: attribute experiment: {}; a stored experiment is self-contained and "
+                                  "reading a results file opens no other file", info.path, what));
+  };
+  if (table.contains("extends")) refuse("it names another experiment file (extends)");
+  if (const auto* sweep = table.get_as<toml::table>("sweep"); sweep != nullptr && sweep->contains("csv")) {
+    const auto* name = sweep->get_as<std::string>("csv");
+    refuse(fmt::format("its list design names a CSV file{}", name != nullptr ? " (" + name->get() + ")" : std::string()));
+  }
+}
+
+}  // namespace
+
+Experiment stored_experiment(const output::ResultsInfo& info) {
+  refuse_file_references(info);
+  Experiment e;
+  try {
+    e = parse_experiment(info.experiment, info.path + " (experiment attribute)", /*read_files=*/false);
+    resolve_design(e);
+  } catch (const ConfigError& err) {
+    throw OutputError(fmt::format("{}: damaged: attribute experiment: {}", info.path, err.what()));
+  }
+  if (e.points.size() != info.summaries.size()) {
+    throw OutputError(fmt::format("{}: damaged: /design: {} design points, but the experiment has {}", info.path,
+                                  info.summaries.size(), e.points.size()));
+  }
+  if (e.swept_keys != info.swept_keys) {
+    throw OutputError(fmt::format("{}: damaged: /design attribute keys: the swept keys differ from the experiment's",
+                                  info.path));
+  }
+  // The file's own design values: the runs were made with them (a later wedge may place a
+  // design's points differently).
+  for (std::size_t p = 0; p < e.points.size(); ++p) {
+    agents::Scenario s = e.base;
+    for (std::size_t k = 0; k < e.swept_keys.size(); ++k) {
+      const auto param = agents::require_parameter(e.base, e.swept_keys[k]);  // the file's factions' keys too
+      const double v = info.values[p][k];
+      if (!param.in_range(v)) {
+        throw OutputError(fmt::format("{}: damaged: /design/{}: point {}: {} is outside {}", info.path, e.swept_keys[k],
+                                      p, v, param.range_text()));
+      }
+      param.set(s, v);
+    }
+    try {
+      s.validate();
+    } catch (const ConfigError& err) {
+      throw OutputError(fmt::format("{}: damaged: /design: point {}: {}", info.path, p, err.what()));
+    }
+    e.points[p] = s;
+    e.values[p] = info.values[p];
+  }
+  return e;
+}
+
+Inspection inspect_results(const std::string& path) {
+  Inspection out;
+  out.info = output::read_results(path, engine::FieldLayout::from(agents::TugOfWar::fields()));
+  if (out.info.model != agents::TugOfWar::NAME) {
+    throw OutputError(fmt::format("{}: results of model '{}', not '{}'", path, out.info.model, agents::TugOfWar::NAME));
+  }
+  out.experiment = stored_experiment(out.info);
+  return out;
+}
+
+}  // namespace wedge::experiments

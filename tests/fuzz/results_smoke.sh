@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The results-file fuzzer's smoke run (ctest --preset fuzz, part of make test): seed files written
+# by WEDGE (tests/fuzz/results_seeds.sh), then seed 1 and a fixed number of inputs. Exits with the
+# fuzzer's status: non-zero on a crash, a sanitizer report or a timeout (its input is left in
+# OUTDIR as results-crash-*, results-timeout-*).
+# Usage: results_smoke.sh FUZZER RUNS OUTDIR WEDGE
+set -uo pipefail
+fuzzer=$1 runs=$2 out=$3 wedge=$4
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [ ! -x "$wedge" ]; then
+  echo "error: $wedge does not exist: build the release preset first (make build) to write the seed files"
+  exit 1
+fi
+bash "$here/results_seeds.sh" "$wedge" "$out/results-seeds" || exit 1
+rm -rf "$out/results-smoke" && mkdir -p "$out/results-smoke"
+echo "results fuzz smoke run: $runs inputs, seed 1 (log: $out/results-smoke.log)"
+ASAN_OPTIONS=detect_leaks=0 "$fuzzer" -seed=1 -runs="$runs" -max_len=1048576 -rss_limit_mb=2048 -timeout=10 \
+  -detect_leaks=0 -print_final_stats=1 -artifact_prefix="$out/results-" "$out/results-smoke" "$out/results-seeds" \
+  > "$out/results-smoke.log" 2>&1
+code=$?
+grep -E "^Done|ERROR|SUMMARY|crash-|timeout-|stat::number_of_executed_units" "$out/results-smoke.log"
+exit $code
