@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace wedge::agents {
 
@@ -38,22 +39,51 @@ constexpr double INF = std::numeric_limits<double>::infinity();
 #define WEDGE_DULLES(...) WEDGE_ENTRY(dulles, __VA_ARGS__)
 #define WEDGE_ALLIANCE(...) WEDGE_ENTRY(alliance, __VA_ARGS__)
 
-#define WEDGE_FACTION(ID)                                                                         \
-  WEDGE_PARAM("japan.factions." #ID ".weight", "japan.factions." #ID,                             \
-              japan.factions.list[ID].weight, real, 0.0, INF,                                     \
-              "relative weight (normalised by the sum over factions)"),                           \
-      WEDGE_PARAM("japan.factions." #ID ".min_islands", "japan.factions." #ID,                    \
-                  japan.factions.list[ID].min_islands, integer, 0.0, 4.0,                         \
-                  "minimum number of islands: 0, 2 or 4"),                                        \
-      WEDGE_PARAM("japan.factions." #ID ".territory", "japan.factions." #ID,                      \
-                  japan.factions.list[ID].territory, real, 0.0, INF, "salience of territory"),    \
-      WEDGE_PARAM("japan.factions." #ID ".side", "japan.factions." #ID, japan.factions.list[ID].side, \
-                  real, 0.0, INF,                                                                 \
-                  "salience of Soviet non-territorial inducements (prisoners, UN, fisheries)"),   \
-      WEDGE_PARAM("japan.factions." #ID ".alliance", "japan.factions." #ID,                       \
-                  japan.factions.list[ID].alliance, real, 0.0, INF, "salience of the US alliance"), \
-      WEDGE_PARAM("japan.factions." #ID ".okinawa", "japan.factions." #ID,                        \
-                  japan.factions.list[ID].okinawa, real, 0.0, INF, "salience of Okinawa")
+/// get/set of attribute MEMBER of faction slot I (function pointers need one function per slot).
+template <std::size_t I, auto MEMBER>
+double faction_get(const Scenario& s) {
+  return static_cast<double>(s.japan.factions.list[I].*MEMBER);
+}
+template <std::size_t I, auto MEMBER>
+void faction_set(Scenario& s, double v) {
+  using T = std::remove_reference_t<decltype(s.japan.factions.list[I].*MEMBER)>;
+  s.japan.factions.list[I].*MEMBER = static_cast<T>(v);
+}
+
+struct FactionField {
+  ParamType type;
+  double min, max;
+  const char* meaning;
+  double (*get[MAX_FACTIONS])(const Scenario&);
+  void (*set[MAX_FACTIONS])(Scenario&, double);
+};
+
+template <auto MEMBER, std::size_t... I>
+FactionField faction_field(ParamType type, double lo, double hi, const char* meaning, std::index_sequence<I...>) {
+  return FactionField{type, lo, hi, meaning, {&faction_get<I, MEMBER>...}, {&faction_set<I, MEMBER>...}};
+}
+
+/// The attributes of FACTION_FIELDS, in its order.
+const std::array<FactionField, 6>& faction_fields() {
+  using Seq = std::make_index_sequence<MAX_FACTIONS>;
+  static const std::array<FactionField, 6> fields{
+      faction_field<&Faction::weight>(ParamType::real, 0.0, INF, "relative weight (normalised by the sum over factions)", Seq{}),
+      faction_field<&Faction::min_islands>(ParamType::integer, 0.0, 4.0, "minimum number of islands: 0, 2 or 4", Seq{}),
+      faction_field<&Faction::territory>(ParamType::real, 0.0, INF, "salience of territory", Seq{}),
+      faction_field<&Faction::side>(ParamType::real, 0.0, INF,
+                                    "salience of Soviet non-territorial inducements (prisoners, UN, fisheries)", Seq{}),
+      faction_field<&Faction::alliance>(ParamType::real, 0.0, INF, "salience of the US alliance", Seq{}),
+      faction_field<&Faction::okinawa>(ParamType::real, 0.0, INF, "salience of Okinawa", Seq{}),
+  };
+  return fields;
+}
+
+ParamInfo faction_parameter(std::string_view id, std::size_t slot, std::size_t field) {
+  const FactionField& f = faction_fields()[field];
+  const std::string section = fmt::format("japan.factions.{}", id);
+  return ParamInfo{section + "." + std::string(FACTION_FIELDS[field]), section, f.type, f.min, f.max, false,
+                   f.meaning, f.get[slot], f.set[slot]};
+}
 
 std::vector<ParamInfo> make_registry() {
   std::vector<ParamInfo> r{
@@ -65,11 +95,6 @@ std::vector<ParamInfo> make_registry() {
       WEDGE_JAPAN_PARAMETERS(WEDGE_JAPAN)
       WEDGE_DULLES_PARAMETERS(WEDGE_DULLES)
       WEDGE_ALLIANCE_PARAMETERS(WEDGE_ALLIANCE)
-      WEDGE_FACTION(HK),
-      WEDGE_FACTION(SG),
-      WEDGE_FACTION(YS),
-      WEDGE_FACTION(PUB),
-      WEDGE_FACTION(FISH),
   };
   for (auto& p : r) {
     if (p.key == "japan.vote_noise_sd") p.min_exclusive = true;
@@ -77,7 +102,6 @@ std::vector<ParamInfo> make_registry() {
   return r;
 }
 
-#undef WEDGE_FACTION
 #undef WEDGE_ALLIANCE
 #undef WEDGE_DULLES
 #undef WEDGE_JAPAN
@@ -103,18 +127,20 @@ std::string_view trim(std::string_view s) {
 }  // namespace
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  // Optimal string alignment: Levenshtein plus the transposition of two adjacent characters
+  // ("JPS" is one edit from "JSP"), over three rows.
+  std::vector<std::size_t> before(b.size() + 1), prev(b.size() + 1), row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
     row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0u : 1u)});
-      diag = up;
+      row[j] = std::min({prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0u : 1u)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) row[j] = std::min(row[j], before[j - 2] + 1);
     }
+    std::swap(before, prev);
+    std::swap(prev, row);
   }
-  return row[b.size()];
+  return prev[b.size()];
 }
 
 bool close_match(std::string_view word, std::size_t distance) {
@@ -158,9 +184,82 @@ std::string format_value(const ParamInfo& info, double value) {
   return number_text(value);
 }
 
+std::vector<ParamInfo> parameters(const Scenario& scenario) {
+  static const std::vector<ParamInfo> fixed = make_registry();
+  std::vector<ParamInfo> out = fixed;
+  const std::size_t n = std::min(scenario.japan.factions.count, MAX_FACTIONS);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t f = 0; f < FACTION_FIELDS.size(); ++f) {
+      out.push_back(faction_parameter(scenario.japan.labels.id_of(i), i, f));
+    }
+  }
+  return out;
+}
+
 const std::vector<ParamInfo>& parameters() {
-  static const std::vector<ParamInfo> registry = make_registry();
+  static const std::vector<ParamInfo> registry = parameters(Scenario{});
   return registry;
+}
+
+std::optional<std::size_t> faction_slot(const Scenario& scenario, std::string_view id) {
+  const std::size_t n = std::min(scenario.japan.factions.count, MAX_FACTIONS);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (scenario.japan.labels.id_of(i) == id) return i;
+  }
+  return std::nullopt;
+}
+
+bool valid_faction_id(std::string_view id) {
+  return !id.empty() && id.size() <= MAX_FACTION_ID && id != "replace" &&
+         std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+         });
+}
+
+std::optional<ParamInfo> find_parameter(const Scenario& scenario, std::string_view key) {
+  constexpr std::string_view PREFIX = "japan.factions.";
+  if (key.starts_with(PREFIX)) {
+    const std::string_view rest = key.substr(PREFIX.size());
+    const auto dot = rest.rfind('.');
+    if (dot == std::string_view::npos) return std::nullopt;
+    const auto slot = faction_slot(scenario, rest.substr(0, dot));
+    const auto field = std::find(FACTION_FIELDS.begin(), FACTION_FIELDS.end(), rest.substr(dot + 1));
+    if (!slot || field == FACTION_FIELDS.end()) return std::nullopt;
+    return faction_parameter(rest.substr(0, dot), *slot, static_cast<std::size_t>(field - FACTION_FIELDS.begin()));
+  }
+  for (const auto& p : parameters()) {
+    if (p.key == key) return p;
+  }
+  return std::nullopt;
+}
+
+namespace {
+std::string nearest_in(const std::vector<ParamInfo>& list, std::string_view key) {
+  const ParamInfo* best = nullptr;
+  std::size_t best_d = std::numeric_limits<std::size_t>::max();
+  for (const auto& p : list) {
+    std::size_t d = edit_distance(key, p.key);
+    // A key written without its section ("tact") should still find "dulles.tact".
+    const auto dot = p.key.rfind('.');
+    if (dot != std::string::npos) d = std::min(d, edit_distance(key, p.key.substr(dot + 1)) + 1);
+    if (d < best_d) {
+      best_d = d;
+      best = &p;
+    }
+  }
+  return best != nullptr && close_match(key, best_d) ? best->key : std::string{};
+}
+}  // namespace
+
+std::string nearest_parameter(const Scenario& scenario, std::string_view key) {
+  return nearest_in(parameters(scenario), key);
+}
+
+ParamInfo require_parameter(const Scenario& scenario, std::string_view key) {
+  if (auto p = find_parameter(scenario, key)) return *p;
+  const std::string near = nearest_parameter(scenario, key);
+  throw ConfigError(fmt::format("unknown parameter '{}' ({}`wedge params` lists every key)", key,
+                                near.empty() ? std::string() : fmt::format("did you mean '{}'? ", near)));
 }
 
 const std::vector<std::string>& sections() {
@@ -181,21 +280,7 @@ const ParamInfo* find_parameter(std::string_view key) {
   return nullptr;
 }
 
-std::string nearest_parameter(std::string_view key) {
-  const ParamInfo* best = nullptr;
-  std::size_t best_d = std::numeric_limits<std::size_t>::max();
-  for (const auto& p : parameters()) {
-    std::size_t d = edit_distance(key, p.key);
-    // A key written without its section ("tact") should still find "dulles.tact".
-    const auto dot = p.key.rfind('.');
-    if (dot != std::string::npos) d = std::min(d, edit_distance(key, p.key.substr(dot + 1)) + 1);
-    if (d < best_d) {
-      best_d = d;
-      best = &p;
-    }
-  }
-  return best != nullptr && close_match(key, best_d) ? best->key : std::string{};
-}
+std::string nearest_parameter(std::string_view key) { return nearest_in(parameters(), key); }
 
 const ParamInfo& require_parameter(std::string_view key) {
   if (const ParamInfo* p = find_parameter(key)) return *p;
@@ -251,12 +336,15 @@ void apply_assignment(Scenario& scenario, std::string_view assignment) {
     throw ConfigError(fmt::format("--set '{}': expected key=value, e.g. dulles.tact=0.9",
                                   assignment));
   }
-  const ParamInfo& info = require_parameter(key);
+  const ParamInfo info = require_parameter(scenario, key);
   info.set(scenario, parse_parameter_value(info, value));
 }
 
 void Scenario::validate() const {
-  for (const auto& p : parameters()) {
+  if (japan.factions.count < 1 || japan.factions.count > MAX_FACTIONS) {
+    throw ConfigError(fmt::format("japan.factions: {} factions: must be 1 to {}", japan.factions.count, MAX_FACTIONS));
+  }
+  for (const auto& p : parameters(*this)) {
     const double v = p.get(*this);
     if (!p.in_range(v)) {
       throw ConfigError(fmt::format("{} = {}: must be {}", p.key, format_value(p, v),
@@ -277,9 +365,6 @@ void Scenario::validate() const {
     throw ConfigError(fmt::format(
         "alliance.realign_below = {}: must be <= alliance.rupture_below ({})",
         alliance.realign_below, alliance.rupture_below));
-  }
-  if (japan.factions.count < 1 || japan.factions.count > MAX_FACTIONS) {
-    throw ConfigError(fmt::format("japan.factions: {} factions: must be 1 to {}", japan.factions.count, MAX_FACTIONS));
   }
   if (japan.factions.softens < -1 || japan.factions.softens >= static_cast<int>(japan.factions.count)) {
     throw ConfigError(fmt::format("japan.factions: softens = {}: must name one of the {} factions or none (-1)",

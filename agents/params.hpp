@@ -4,6 +4,7 @@
 /// experiment files and validation.
 #include "agents/scenario.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,8 +33,36 @@ struct ParamInfo {
   bool in_range(double value) const;
 };
 
-/// Every key, in the order of MODEL.md §4 (factions last).
+/// Every key of the default scenario (the five factions of MODEL.md §4), in the order of MODEL.md
+/// §4 (factions last).
 const std::vector<ParamInfo>& parameters();
+
+/// Every key of `scenario`: the fixed keys of MODEL.md §4, then japan.factions.<id>.<field> for
+/// each of its factions (FACTION_FIELDS), in the scenario's order. A faction key's get/set reach
+/// its slot of `scenario.japan.factions.list`, so they apply to any scenario with the same
+/// factions (the design points of an experiment share their base's).
+std::vector<ParamInfo> parameters(const Scenario& scenario);
+
+/// The attributes of a faction that are keys, in order: weight, min_islands, territory, side,
+/// alliance, okinawa.
+inline constexpr std::array<std::string_view, 6> FACTION_FIELDS{"weight",   "min_islands", "territory",
+                                                                "side",     "alliance",    "okinawa"};
+
+/// The key `key` of `scenario` (a fixed key or one of its factions'), or nothing.
+std::optional<ParamInfo> find_parameter(const Scenario& scenario, std::string_view key);
+
+/// The key of `scenario` closest to `key` (edit distance), for "did you mean" messages.
+std::string nearest_parameter(const Scenario& scenario, std::string_view key);
+
+/// Throws ConfigError for a key `scenario` does not have, with a did-you-mean suggestion.
+ParamInfo require_parameter(const Scenario& scenario, std::string_view key);
+
+/// The slot of the faction with id `id` in `scenario`, or nothing.
+std::optional<std::size_t> faction_slot(const Scenario& scenario, std::string_view id);
+
+/// True if `id` may name a faction: 1 to MAX_FACTION_ID characters, each A-Z, a-z, 0-9, '_' or
+/// '-' (a TOML bare key), and not the reserved word "replace".
+bool valid_faction_id(std::string_view id);
 
 /// The sections of the keys, each once, in registry order: "negotiation", "soviet", ...,
 /// "japan.factions.HK", ... (for experiment files' tables).
@@ -52,10 +81,12 @@ const ParamInfo& require_parameter(std::string_view key);
 /// for integer keys) and checks the key's range; throws ConfigError naming the key otherwise.
 double parse_parameter_value(const ParamInfo& info, std::string_view text);
 
-/// Applies "key=value" to `scenario`; throws ConfigError (bad syntax, unknown key, bad value).
+/// Applies "key=value" to `scenario` (any of its keys, its factions' included); throws
+/// ConfigError (bad syntax, unknown key, bad value).
 void apply_assignment(Scenario& scenario, std::string_view assignment);
 
-/// Levenshtein distance between two strings (for "did you mean" suggestions).
+/// Edit distance between two strings (optimal string alignment: insertions, deletions,
+/// substitutions and transpositions of adjacent characters), for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 /// Whether a known word at edit distance `distance` from `word` is close enough to suggest

@@ -48,6 +48,26 @@ struct Factions {
   int softens = 1;
 };
 
+/// The ids and optional names of Japan's factions, slot by slot as in Factions::list (the
+/// experiment side: keys japan.factions.<id>.<field>, reports, the trace; the kernel never reads
+/// them). An id is a TOML bare key of 1 to MAX_FACTION_ID characters (A-Z a-z 0-9 _ -); a name
+/// at most MAX_FACTION_NAME bytes. Both are NUL-terminated so that a Scenario stays trivially
+/// copyable.
+inline constexpr std::size_t MAX_FACTION_ID = 31;
+inline constexpr std::size_t MAX_FACTION_NAME = 63;
+struct FactionLabels {
+  std::array<std::array<char, MAX_FACTION_ID + 1>, MAX_FACTIONS> id{{{"HK"}, {"SG"}, {"YS"}, {"PUB"}, {"FISH"}}};
+  std::array<std::array<char, MAX_FACTION_NAME + 1>, MAX_FACTIONS> name{{
+      {"Hatoyama-Kono mainstream"},
+      {"Shigemitsu and the Foreign Ministry"},
+      {"Yoshida faction"},
+      {"public opinion, prisoners' families"},
+      {"fisheries lobby"},
+  }};
+  std::string_view id_of(std::size_t slot) const { return id[slot].data(); }
+  std::string_view name_of(std::size_t slot) const { return name[slot].data(); }
+};
+
 // clang-format off
 /// The talks (MODEL.md §2).
 #define WEDGE_NEGOTIATION_PARAMETERS(X)                                                            \
@@ -143,6 +163,7 @@ struct Scenario {
   struct Japan {
     WEDGE_JAPAN_PARAMETERS(WEDGE_DECLARE_PARAMETER)
     Factions factions;
+    FactionLabels labels;  ///< ids and names of `factions`, slot by slot
   } japan;
   struct Dulles {
     WEDGE_DULLES_PARAMETERS(WEDGE_DECLARE_PARAMETER)

@@ -9,6 +9,7 @@
 #include "engine/progress.hpp"
 #include "experiments/calibrate.hpp"
 #include "experiments/calibrate_report.hpp"
+#include "experiments/check.hpp"
 #include "experiments/compare.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/mpi.hpp"
@@ -16,6 +17,7 @@
 #include "experiments/resources.hpp"
 #include "experiments/session.hpp"
 #include "experiments/trace_report.hpp"
+#include "experiments/trace_where.hpp"
 #include "wedge/version.hpp"
 
 #include <CLI/CLI.hpp>
@@ -85,6 +87,8 @@ struct TraceArgs {
   std::uint32_t point = 0;
   std::uint64_t replicate = 0;
   bool json = false;
+  std::string where;  ///< "field=category,...": the first matching replicate
+  std::uint64_t where_limit = DEFAULT_WHERE_LIMIT;
 };
 
 /// `wedge compare A B`: --set applies to both sides, --set-a / --set-b to one (after --set).
@@ -403,34 +407,79 @@ int command_inspect(const std::string& path, bool json) {
   return EXIT_OK;
 }
 
-int command_params(bool json) {
-  const auto& params = agents::parameters();
+int command_params(bool json, const ExperimentArgs& args) {
+  // The scenario in force: the default one, or the experiment's base (after extends and --set).
+  const agents::Scenario scenario =
+      args.file.empty() && args.sets.empty() ? agents::Scenario{} : resolve(source_of(args)).base;
   if (json) {
-    std::fputs(params_json().c_str(), stdout);
+    std::fputs(params_json(scenario).c_str(), stdout);
     return EXIT_OK;
   }
-  std::string section;
-  for (const auto& p : params) {
-    if (p.section != section) {
-      section = p.section;
-      fmt::print("[{}]\n", section);
+  print_params(stdout, scenario);
+  return EXIT_OK;
+}
+
+int command_trace(const TraceArgs& args, bool replicate_given) {
+  const Experiment e = resolve(source_of(args.exp));
+  std::uint64_t replicate = args.replicate;
+  std::optional<WhereInfo> where;
+  if (!args.where.empty()) {
+    if (replicate_given) throw ConfigError("--where picks the replicate; it excludes --replicate");
+    const auto conditions = parse_where(args.where);
+    engine::CancelToken cancel;
+    const engine::SignalGuard signals(cancel);
+    const auto found = find_replicate(e, args.point, conditions, args.where_limit, &cancel);
+    if (!found.replicate) {
+      fmt::print(stderr, "no run of design point {} matches {} among its first {} replicates (the search stops "
+                         "there; --where-limit raises it)\n", args.point, args.where, found.scanned);
+      return EXIT_NO_MATCH;
     }
-    fmt::print("  {:<40} {:>6}  {:<22} {}\n", p.key, p.default_text(), p.range_text(), p.meaning);
+    replicate = *found.replicate;
+    where = WhereInfo{args.where, found.scanned};
+  }
+  const auto story = trace(e, args.point, replicate);
+  const auto& scenario = e.points[args.point];
+  if (args.json) {
+    std::fputs(trace_json(story, scenario, e.run.seed, args.point, replicate, where ? &*where : nullptr).c_str(),
+               stdout);
+  } else {
+    fmt::print("run: seed {}, design point {}, replicate {}{}{}\n\n", e.run.seed, args.point, replicate,
+               e.run.crn ? " (common random numbers)" : "",
+               where ? fmt::format(": the first replicate with {} ({} scanned)", where->conditions, where->scanned) : "");
+    print_story(stdout, story, scenario);
   }
   return EXIT_OK;
 }
 
-int command_trace(const TraceArgs& args) {
-  const Experiment e = resolve(source_of(args.exp));
-  const auto story = trace(e, args.point, args.replicate);
-  if (args.json) {
-    std::fputs(trace_json(story, e.run.seed, args.point, args.replicate).c_str(), stdout);
-  } else {
-    fmt::print("run: seed {}, design point {}, replicate {}{}\n", e.run.seed, args.point,
-               args.replicate, e.run.crn ? " (common random numbers)" : "");
-    print_trace(stdout, story, e.points[args.point].japan.ratify_threshold);
+struct CheckArgs {
+  ExperimentArgs exp;
+  bool as_baseline = false;
+  bool json = false;
+};
+
+int command_check(const CheckArgs& args) {
+  ExperimentArgs exp = args.exp;
+  const std::optional<std::uint64_t> runs = exp.runs;
+  exp.runs.reset();  // the experiment's own runs do not matter: MODEL.md §7 asks for 10^6
+  const Experiment e = resolve(source_of(exp));
+  if (!e.swept_keys.empty()) {
+    throw ConfigError(fmt::format("{}: wedge check takes one scenario, and the experiment sweeps {} key(s); "
+                                  "check one point with --set instead", e.source, e.swept_keys.size()));
   }
-  return EXIT_OK;
+  CheckOptions options;
+  options.runs = runs.value_or(1'000'000);
+  options.seed = e.run.seed;
+  options.as_baseline = args.as_baseline;
+  engine::CancelToken cancel;
+  const engine::SignalGuard signals(cancel);
+  options.cancel = &cancel;
+  const auto targets = agents::run_check(e.base, options);
+  if (args.json) {
+    std::fputs(check_json(targets, options).c_str(), stdout);
+  } else {
+    print_check(stdout, targets, options);
+  }
+  return agents::all_pass(targets) ? EXIT_OK : EXIT_CHECK_FAILED;
 }
 
 int command_compare(const CompareArgs& args) {
@@ -651,7 +700,14 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   validate->get_option("experiment")->required();
 
   bool params_json = false;
-  auto* params = app.add_subcommand("params", "List every parameter: default, valid range, meaning");
+  ExperimentArgs params_args;
+  auto* params = app.add_subcommand("params", "List every parameter (and the factions) of the scenario in force: "
+                                              "value, valid range, meaning");
+  params->add_option("experiment", params_args.file, "Experiment file (TOML); without one, the baseline scenario");
+  params->add_option("--set", params_args.sets, "Override a parameter, e.g. --set dulles.tact=0.9 (repeatable)")
+      ->take_last()
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   params->add_flag("--json", params_json, "As JSON");
 
   std::string inspect_path;
@@ -679,6 +735,25 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   trace->add_option("--point", trace_args.point, "Design point (default 0)")->check(in_range(POINT_RANGE));
   trace->add_option("--replicate", trace_args.replicate, "Replicate (default 0)")->check(in_range(REPLICATE_RANGE));
   trace->add_flag("--json", trace_args.json, "As JSON");
+  trace->add_option("--where", trace_args.where,
+                    "Trace the first replicate of the point whose outcome matches, e.g. format=treaty,alliance=strained "
+                    "(categorical outcomes and their categories as in results files)");
+  trace->add_option("--where-limit", trace_args.where_limit,
+                    "Replicates --where scans at most (default 10000000)")->check(in_range(IntegerRange{"where-limit", 1, 1ull << 32}));
+  trace->footer("Exit codes: 0 success, 2 bad input, 4 --where found no match within --where-limit replicates.");
+
+  CheckArgs check_args;
+  auto* check = app.add_subcommand("check", "Run MODEL.md §7's validation targets (V1-V7; C1-C4, C7 as paired "
+                                            "differences) and print each with its estimate, 99% interval, verdict");
+  add_experiment_options(check, check_args.exp, true,
+                         "Experiment file (TOML) of one scenario; without one, the baseline of MODEL.md");
+  check->get_option("--runs")->description("Replicates per scenario (default 1000000, as MODEL.md §7 asks; at most 10^7)");
+  check->add_flag("--as-baseline", check_args.as_baseline,
+                  "Judge the scenario as the baseline: V1-V7 on it, each C target's change applied on top of it");
+  check->add_flag("--json", check_args.json, "As JSON");
+  check->footer("A target applies to the baseline, a C target also to its own counterfactual (or to any scenario "
+                "with --as-baseline). Exit codes: 0 every applicable target passes (also when none applies), 4 one "
+                "fails, 2 bad input, 130 interrupted.");
 
   CompareArgs compare_args;
   auto* compare = add_compare_command(app, compare_args);
@@ -696,10 +771,11 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
     if (*run) return command_run(run_args, command_line_text(argc, argv), world);
     if (*inspect) return command_inspect(inspect_path, inspect_json);
     if (*merge) return command_merge(merge_parts, merge_out, merge_force, command_line_text(argc, argv));
-    if (*params) return command_params(params_json);
+    if (*params) return command_params(params_json, params_args);
     if (*validate) return command_validate(validate_args);
-    if (*trace) return command_trace(trace_args);
+    if (*trace) return command_trace(trace_args, trace->count("--replicate") > 0);
     if (*calibrate_cmd) return command_calibrate(calibrate_args);
+    if (*check) return command_check(check_args);
     if (*compare) return command_compare(compare_args);
     // No subcommand: the help, as an error (`wedge --help` is the way to ask for it).
     fmt::print(stderr, "{}\nerror: a command is required (the commands are listed above)\n", app.help());

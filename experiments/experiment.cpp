@@ -201,6 +201,8 @@ void resolve_design(Experiment& e) {
   const std::uint64_t count = design_points(e);
   std::vector<std::vector<double>> rows;
   rows.reserve(count);
+  std::vector<agents::ParamInfo> infos;  // the keys of the base scenario (its factions' included)
+  for (std::size_t k = 0; k < d; ++k) infos.push_back(agents::require_parameter(e.base, sw.keys[k].key));
   switch (sw.design) {
     case Design::single:
       rows.emplace_back();
@@ -235,8 +237,7 @@ void resolve_design(Experiment& e) {
       for (std::size_t i = 0; i < u.size() / d; ++i) {
         std::vector<double> row(d);
         for (std::size_t k = 0; k < d; ++k) {
-          const auto& info = agents::require_parameter(sw.keys[k].key);
-          row[k] = map_unit(info, sw.keys[k].min, sw.keys[k].max, u[i * d + k]);
+          row[k] = map_unit(infos[k], sw.keys[k].min, sw.keys[k].max, u[i * d + k]);
         }
         rows.push_back(std::move(row));
       }
@@ -247,14 +248,14 @@ void resolve_design(Experiment& e) {
   e.values.reserve(rows.size());
   for (std::size_t p = 0; p < rows.size(); ++p) {
     agents::Scenario s = e.base;
-    for (std::size_t k = 0; k < d; ++k) agents::require_parameter(sw.keys[k].key).set(s, rows[p][k]);
+    for (std::size_t k = 0; k < d; ++k) infos[k].set(s, rows[p][k]);
     try {
       s.validate();
     } catch (const ConfigError& err) {
       std::string where;
       for (std::size_t k = 0; k < d; ++k) {
         where += fmt::format("{}{} = {}", k ? ", " : "", sw.keys[k].key,
-                             agents::format_value(agents::require_parameter(sw.keys[k].key), rows[p][k]));
+                             agents::format_value(infos[k], rows[p][k]));
       }
       throw ConfigError(fmt::format("{}{}{}: {}", e.source.empty() ? "" : e.source + ": ",
                                     rows.size() > 1 ? fmt::format("design point {}", p) : std::string("scenario"),
@@ -270,10 +271,10 @@ bool adopt_design(Experiment& e, const std::vector<std::string>& keys, const std
   for (const auto& row : values) {
     if (row.size() != keys.size()) return false;
   }
-  std::vector<const agents::ParamInfo*> infos;
-  for (const auto& key : keys) infos.push_back(&agents::require_parameter(key));
+  std::vector<agents::ParamInfo> infos;
+  for (const auto& key : keys) infos.push_back(agents::require_parameter(e.base, key));
   for (std::size_t p = 0; p < values.size(); ++p) {
-    for (std::size_t k = 0; k < keys.size(); ++k) infos[k]->set(e.points[p], values[p][k]);
+    for (std::size_t k = 0; k < keys.size(); ++k) infos[k].set(e.points[p], values[p][k]);
   }
   e.values = values;
   return true;

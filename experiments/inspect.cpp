@@ -67,7 +67,7 @@ Experiment stored_experiment(const output::ResultsInfo& info) {
   for (std::size_t p = 0; p < e.points.size(); ++p) {
     agents::Scenario s = e.base;
     for (std::size_t k = 0; k < e.swept_keys.size(); ++k) {
-      const auto& param = agents::require_parameter(e.swept_keys[k]);
+      const auto param = agents::require_parameter(e.base, e.swept_keys[k]);  // the file's factions' keys too
       const double v = info.values[p][k];
       if (!param.in_range(v)) {
         throw OutputError(fmt::format("{}: damaged: /design/{}: point {}: {} is outside {}", info.path, e.swept_keys[k],

@@ -43,17 +43,17 @@ constexpr std::size_t SUGGEST_CHARS = 64;
 
 /// The registry key closest to `key` for a word that looks like a key (letters, digits, '_' and
 /// '.', at most 64 characters), else "": garbage such as a whole CSV line gets no suggestion.
-std::string nearest_key(std::string_view key) {
+std::string nearest_key(std::string_view key, const agents::Scenario& scenario = agents::Scenario{}) {
   const bool plausible = !key.empty() && key.size() <= SUGGEST_CHARS &&
                          std::all_of(key.begin(), key.end(), [](char c) {
                            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
                          });
-  return plausible ? agents::nearest_parameter(key) : std::string();
+  return plausible ? agents::nearest_parameter(scenario, key) : std::string();
 }
 
 /// " (did you mean 'dulles.tact'?)", or "" (see nearest_key).
-std::string did_you_mean(std::string_view key) {
-  const std::string near = nearest_key(key);
+std::string did_you_mean(std::string_view key, const agents::Scenario& scenario = agents::Scenario{}) {
+  const std::string near = nearest_key(key, scenario);
   return near.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", near);
 }
 
@@ -349,6 +349,7 @@ class Loader {
   /// Reads one file's own keys (after its parents').
   void read(const toml::table& table, const std::string& path) {
     file_index(path);
+    softens_in_file_ = false;
     for (auto&& [k, node] : table) {
       attempt([&, &k = k, &node = node] { read_top(k, node); });
     }
@@ -438,14 +439,171 @@ class Loader {
     return v;
   }
 
-  static const agents::ParamInfo& parameter(const toml::source_region& where, const std::string& key) {
-    if (const auto* info = agents::find_parameter(key)) return *info;
-    fail(where, fmt::format("unknown key '{}'{}", display_text(key), did_you_mean(key)));
+  /// A key of the scenario read so far (its factions' keys included).
+  agents::ParamInfo parameter(const toml::source_region& where, const std::string& key) const {
+    if (auto info = agents::find_parameter(e_.base, key)) return *info;
+    fail(where, fmt::format("unknown key '{}'{}", display_text(key), did_you_mean(key, e_.base)));
   }
 
-  /// A scenario section, walked recursively ([japan.factions.HK] nests).
+  /// [japan.factions]: `replace = true` (start from no factions), then one table per faction,
+  /// in the file's order (see README, "Japan's factions").
+  void factions(const toml::node& node) {
+    if (!node.is_table()) {
+      if (node.value<std::string>() == "replace") {
+        fail(node.source(), "japan.factions = \"replace\": TOML cannot also hold [japan.factions.<id>] tables under "
+                            "a string; write `replace = true` in [japan.factions] instead");
+      }
+      fail(node.source(), "japan.factions: must be a table: [japan.factions] replace = true, and "
+                          "[japan.factions.<id>] tables");
+    }
+    const auto& table = *node.as_table();
+    std::vector<KeyEntry> entries;
+    for (auto&& [k, v] : table) {
+      if (k.str() == "replace") {
+        attempt([&, &v = v] {
+          if (!v.is_boolean()) fail(v.source(), "japan.factions.replace: must be true or false");
+          if (v.value<bool>().value()) {
+            e_.base.japan.factions.count = 0;
+            e_.base.japan.factions.softens = -1;
+          }
+        });
+      } else {
+        entries.push_back({&k, &v});
+      }
+    }
+    std::stable_sort(entries.begin(), entries.end(), [](const KeyEntry& a, const KeyEntry& b) {
+      const auto& x = a.key->source().begin;
+      const auto& y = b.key->source().begin;
+      return x.line != y.line ? x.line < y.line : x.column < y.column;
+    });
+    for (const auto& entry : entries) attempt([&] { faction(*entry.key, *entry.node); });
+    if (e_.base.japan.factions.count == 0 && entries.empty()) {  // (a faction that failed said why)
+      attempt([&] { fail(node.source(), "japan.factions: replace = true leaves no factions; define at least one [japan.factions.<id>]"); });
+    }
+  }
+
+  /// The ids of the scenario's factions, for messages: "HK, SG, YS, PUB, FISH".
+  std::string faction_ids() const {
+    std::string out;
+    for (std::size_t i = 0; i < e_.base.japan.factions.count; ++i) {
+      out += (i ? ", " : "") + std::string(e_.base.japan.labels.id_of(i));
+    }
+    return out.empty() ? std::string("none") : out;
+  }
+
+  /// One [japan.factions.<id>] table: changes the faction `id`, or adds it, or removes it.
+  void faction(const toml::key& k, const toml::node& node) {
+    static constexpr std::string_view VALID = "weight, min_islands, territory, side, alliance, okinawa, name, softens, remove";
+    const std::string id(k.str());
+    const std::string section = "japan.factions." + id;
+    auto& list = e_.base.japan.factions;
+    auto& labels = e_.base.japan.labels;
+    if (!node.is_table()) {
+      fail(k.source(), fmt::format("{}: must be a table [{}] (keys: {})", display_text(section), display_text(section), VALID));
+    }
+    if (!agents::valid_faction_id(id)) {
+      fail(k.source(), fmt::format("[{}]: a faction id is 1 to {} characters, each a letter, a digit, '_' or '-' "
+                                   "(and not 'replace')", display_text(section), agents::MAX_FACTION_ID));
+    }
+    const auto& t = *node.as_table();
+    auto slot = agents::faction_slot(e_.base, id);
+    if (const toml::node* remove = t.get("remove")) {
+      if (!remove->is_boolean()) fail(remove->source(), fmt::format("{}.remove: must be true or false", section));
+      if (remove->value<bool>().value()) {
+        if (t.size() > 1) fail(remove->source(), fmt::format("{}: remove = true takes no other keys", section));
+        if (!slot) {
+          fail(k.source(), fmt::format("[{}]: remove = true, but the scenario has no faction '{}' (factions: {})",
+                                       section, id, faction_ids()));
+        }
+        for (std::size_t i = *slot; i + 1 < list.count; ++i) {
+          list.list[i] = list.list[i + 1];
+          labels.id[i] = labels.id[i + 1];
+          labels.name[i] = labels.name[i + 1];
+        }
+        --list.count;
+        if (list.softens == static_cast<int>(*slot)) list.softens = -1;
+        else if (list.softens > static_cast<int>(*slot)) --list.softens;
+        return;
+      }
+    }
+    std::vector<KeyEntry> entries;
+    for (auto&& [sub, v] : t) entries.push_back({&sub, &v});
+    static constexpr std::array<std::string_view, 9> KEYS{"weight",  "min_islands", "territory", "side",  "alliance",
+                                                          "okinawa", "name",        "softens",   "remove"};
+    bool known = true;
+    for (const auto& [sub_key, v] : entries) {
+      if (std::find(KEYS.begin(), KEYS.end(), sub_key->str()) != KEYS.end()) continue;
+      known = false;
+      attempt([&, sub_key = sub_key] {
+        fail(sub_key->source(), fmt::format("unknown key '{}.{}' (did you mean '{}.{}'? valid: {})", section,
+                                            display_text(sub_key->str()), section, nearest(sub_key->str(), KEYS), VALID));
+      });
+    }
+    if (!known) throw AlreadyRecorded{};
+    if (!slot) {
+      if (list.count >= agents::MAX_FACTIONS) {
+        fail(k.source(), fmt::format("[{}]: a scenario has at most {} factions, and this one has {} already ({})",
+                                     section, agents::MAX_FACTIONS, list.count, faction_ids()));
+      }
+      std::string missing;
+      for (std::string_view field : agents::FACTION_FIELDS) {
+        if (t.get(field) == nullptr) missing += (missing.empty() ? "" : ", ") + std::string(field);
+      }
+      if (!missing.empty()) {
+        fail(k.source(), fmt::format("[{}]: a new faction needs weight, min_islands, territory, side, alliance and "
+                                     "okinawa (missing: {}; the scenario's factions: {})",
+                                     section, missing, faction_ids()));
+      }
+      slot = list.count;
+      list.list[*slot] = agents::Faction{};
+      labels.id[*slot] = {};
+      labels.name[*slot] = {};
+      std::copy(id.begin(), id.end(), labels.id[*slot].begin());
+      ++list.count;
+    }
+    for (const auto& [sub_key, v] : entries) {
+      attempt([&, sub_key = sub_key, v = v] {
+        const std::string sub(sub_key->str());
+        if (sub == "remove") return;
+        if (sub == "name") {
+          const auto name = v->value<std::string>();
+          if (!name) fail(v->source(), fmt::format("{}.name: must be a string", section));
+          if (name->size() > agents::MAX_FACTION_NAME) {
+            fail(v->source(), fmt::format("{}.name: {} bytes; at most {}", section, name->size(), agents::MAX_FACTION_NAME));
+          }
+          labels.name[*slot] = {};
+          std::copy(name->begin(), name->end(), labels.name[*slot].begin());
+          return;
+        }
+        if (sub == "softens") {
+          if (!v->is_boolean()) fail(v->source(), fmt::format("{}.softens: must be true or false", section));
+          if (v->value<bool>().value()) {
+            if (softens_in_file_ && list.softens >= 0 && list.softens != static_cast<int>(*slot)) {
+              fail(v->source(), fmt::format("{}.softens: at most one faction softens under Shigemitsu, and "
+                                            "japan.factions.{} has softens = true already",
+                                            section, labels.id_of(static_cast<std::size_t>(list.softens))));
+            }
+            list.softens = static_cast<int>(*slot);
+            softens_in_file_ = true;
+          } else if (list.softens == static_cast<int>(*slot)) {
+            list.softens = -1;
+          }
+          return;
+        }
+        const std::string key = section + "." + sub;
+        const auto info = agents::require_parameter(e_.base, key);  // a known key (checked above)
+        info.set(e_.base, number(*v, key, info));
+      });
+    }
+  }
+
+  /// A scenario section, walked recursively; [japan.factions] is read by factions().
   void section(const toml::table& table, const std::string& prefix) {
     for (auto&& [k, node] : table) {
+      if (prefix == "japan" && k.str() == "factions") {
+        attempt([&, &node = node] { factions(node); });
+        continue;
+      }
       attempt([&, &k = k, &node = node] {
         const std::string key = prefix + "." + std::string(k.str());
         if (node.is_table() && !agents::find_parameter(key)) {
@@ -463,7 +621,7 @@ class Loader {
           section(*node.as_table(), key);
           return;
         }
-        const auto& info = parameter(k.source(), key);
+        const auto info = parameter(k.source(), key);
         info.set(e_.base, number(node, key, info));
       });
     }
@@ -622,7 +780,7 @@ class Loader {
 
   SweepKey sweep_key(const toml::key& k, const toml::node& node, Design design) {
     const std::string key(k.str());
-    const auto& info = parameter(k.source(), key);
+    const auto info = parameter(k.source(), key);
     SweepKey sk;
     sk.key = key;
     if (node.is_array()) {
@@ -717,6 +875,7 @@ class Loader {
   MergedSweep sweep_;
   std::string csv_path_;
   toml::source_region csv_where_;
+  bool softens_in_file_ = false;  ///< a faction of the file being read has softens = true
 };
 
 // --- Exact decimal grids --------------------------------------------------------------------
@@ -916,7 +1075,8 @@ struct CsvPoints {
   std::vector<Cell> row;
   bool header_done = false;
   bool header_failed = false;
-  std::vector<const agents::ParamInfo*> infos;
+  const agents::Scenario* base = nullptr;  ///< the experiment's scenario (its factions name keys)
+  std::vector<agents::ParamInfo> infos;
 
   static void on_value(void* data, std::size_t len, void* self) {
     auto& p = *static_cast<CsvPoints*>(self);
@@ -969,7 +1129,7 @@ struct CsvPoints {
     bool ok = true;
     for (std::size_t c = 0; c < row.size(); ++c) {
       try {
-        values[c] = parse_value(*infos[c], row[c].text);
+        values[c] = parse_value(infos[c], row[c].text);
       } catch (const ConfigError& err) {
         add(row[c].line, row[c].column, err.what());
         ok = false;
@@ -992,10 +1152,10 @@ struct CsvPoints {
         header_failed = true;
         continue;
       }
-      const auto* info = agents::find_parameter(key);
-      if (info == nullptr) {
+      const auto info = agents::find_parameter(*base, key);
+      if (!info) {
         const bool separated = key.find_first_of(";\t") != std::string::npos;
-        add(at_line, at_column, fmt::format("unknown key '{}' in the header{}{}", display_text(key), did_you_mean(key),
+        add(at_line, at_column, fmt::format("unknown key '{}' in the header{}{}", display_text(key), did_you_mean(key, *base),
                          separated ? "; values must be separated by commas, not semicolons or tabs" : ""));
         header_failed = true;
         continue;
@@ -1005,7 +1165,7 @@ struct CsvPoints {
         header_failed = true;
         continue;
       }
-      infos.push_back(info);
+      infos.push_back(*info);
       sweep->keys.push_back(SweepKey{key, {}, 0, 0, 0, false});
     }
   }
@@ -1013,7 +1173,7 @@ struct CsvPoints {
 
 /// Reads sweep.csv into sweep.keys and returns every problem found. `named_at`, when given, is
 /// where the experiment names the file: a file that cannot be read is reported there.
-CsvCheck read_csv(Sweep& sweep, const toml::source_region* named_at) {
+CsvCheck read_csv(Sweep& sweep, const agents::Scenario& base, const toml::source_region* named_at) {
   CsvCheck check;
   const auto whole_file = [&](const std::string& what) {
     check.problems.emplace_back(fmt::format("{}: {}", sweep.csv, what), sweep.csv, 0, 0);
@@ -1042,6 +1202,7 @@ CsvCheck read_csv(Sweep& sweep, const toml::source_region* named_at) {
   CsvPoints points;
   points.sweep = &sweep;
   points.check = &check;
+  points.base = &base;
   // One byte at a time, so that every value and error knows its line and column.
   for (std::size_t i = 0; i < rest.size() && !points.header_failed; ++i) {
     const char c = rest[i];
@@ -1072,8 +1233,8 @@ CsvCheck read_csv(Sweep& sweep, const toml::source_region* named_at) {
 }
 
 /// Reads sweep.csv into sweep.keys; throws its first problem.
-void load_csv(Sweep& sweep) {
-  CsvCheck check = read_csv(sweep, nullptr);
+void load_csv(Sweep& sweep, const agents::Scenario& base) {
+  CsvCheck check = read_csv(sweep, base, nullptr);
   if (!check.problems.empty()) throw check.problems.front();
 }
 
@@ -1096,7 +1257,7 @@ void load_into(Experiment& e, Loader& loader, const std::string& path, const Fir
     // The CSV file is checked even when the experiment file has other problems: validate lists all.
     Sweep points;
     points.csv = loader.csv_path();
-    CsvCheck check = read_csv(points, &loader.csv_where());
+    CsvCheck check = read_csv(points, e.base, &loader.csv_where());
     for (const auto& p : check.problems) loader.record(p);
     loader.add_dropped(check.more);
     if (check.problems.empty() && e.sweep.design == Design::list && e.sweep.csv == points.csv) {
@@ -1164,7 +1325,7 @@ Experiment parse_experiment(const std::string& text, const std::string& name, bo
                                     "holds its points itself, and reading it never opens another file",
                                     name, display_text(e.sweep.csv, 200)));
     }
-    load_csv(e.sweep);
+    load_csv(e.sweep, e.base);
   }
   check_sweep_keys(e, name);
   return e;
@@ -1223,9 +1384,9 @@ void apply_overrides(Experiment& e, const std::vector<std::string>& assignments)
                                       "[sweep.keys] to fix its value", display_text(a), sk.key));
       }
     }
-    const auto* info = agents::find_parameter(key);
-    if (info == nullptr) {
-      throw ConfigError(fmt::format("unknown parameter '{}'{}", display_text(key), did_you_mean(key)));
+    const auto info = agents::find_parameter(e.base, key);
+    if (!info) {
+      throw ConfigError(fmt::format("unknown parameter '{}'{}", display_text(key), did_you_mean(key, e.base)));
     }
     info->set(e.base, parse_value(*info, value));
   }
@@ -1243,24 +1404,45 @@ std::string to_toml(const Experiment& e) {
   out += fmt::format("[run]\nruns = {}\nseed = {}\ncrn = {}\nmax_runs = {}\n", e.run.runs,
                      e.run.seed, e.run.crn, e.run.max_runs);
   if (e.run.precision) out += fmt::format("precision = {}\n", *e.run.precision);
+  const auto params = agents::parameters(e.base);
+  const auto real = [](const agents::ParamInfo& p, double v) {
+    std::string text = agents::format_value(p, v);
+    if (p.type == agents::ParamType::real && text.find_first_of(".eE") == std::string::npos) text += ".0";
+    return text;
+  };
   std::string section;
-  for (const auto& p : agents::parameters()) {
+  for (const auto& p : params) {
+    if (p.section.starts_with("japan.factions.")) continue;
     if (p.section != section) {
       section = p.section;
       out += fmt::format("\n[{}]\n", section);
     }
-    const std::string name = p.key.substr(section.size() + 1);
-    double v = p.get(e.base);
-    std::string text = agents::format_value(p, v);
-    if (p.type == agents::ParamType::real && text.find_first_of(".eE") == std::string::npos) text += ".0";
-    out += fmt::format("{} = {}\n", name, text);
+    out += fmt::format("{} = {}\n", p.key.substr(section.size() + 1), real(p, p.get(e.base)));
+  }
+  // The factions whole, in their order, so that added, removed and changed ones round-trip.
+  out += "\n[japan.factions]\nreplace = true\n";
+  const auto& labels = e.base.japan.labels;
+  for (std::size_t i = 0; i < e.base.japan.factions.count; ++i) {
+    out += fmt::format("\n[japan.factions.{}]\n", labels.id_of(i));
+    if (!labels.name_of(i).empty()) {
+      toml::table t;
+      t.insert("name", std::string(labels.name_of(i)));
+      std::ostringstream os;
+      os << t;
+      out += os.str() + "\n";
+    }
+    for (std::string_view field : agents::FACTION_FIELDS) {
+      const auto p = agents::require_parameter(e.base, fmt::format("japan.factions.{}.{}", labels.id_of(i), field));
+      out += fmt::format("{} = {}\n", field, real(p, p.get(e.base)));
+    }
+    if (e.base.japan.factions.softens == static_cast<int>(i)) out += "softens = true\n";
   }
   if (e.sweep.design != Design::single) {
     out += fmt::format("\n[sweep]\ndesign = \"{}\"\n", design_name(e.sweep.design));
     if (e.sweep.points > 0) out += fmt::format("points = {}\n", e.sweep.points);
     out += "\n[sweep.keys]\n";
     for (const auto& sk : e.sweep.keys) {
-      const auto& info = agents::require_parameter(sk.key);
+      const auto info = agents::require_parameter(e.base, sk.key);
       auto val = [&info](double v) {
         std::string t = agents::format_value(info, v);
         if (info.type == agents::ParamType::real && t.find_first_of(".eE") == std::string::npos) t += ".0";

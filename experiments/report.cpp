@@ -132,10 +132,10 @@ void results_document(const Experiment& experiment, const std::vector<engine::Su
     for (std::size_t c = 0; c < shown[f]; ++c) category_names[f].push_back(escaped(layout.categorical[f].categories[c]));
   }
   for (const auto& spec : layout.continuous) continuous_names.push_back(escaped(spec.name));
-  std::vector<const agents::ParamInfo*> infos;
+  std::vector<agents::ParamInfo> infos;
   std::vector<std::string> key_names;
   for (const auto& key : experiment.swept_keys) {
-    infos.push_back(&agents::require_parameter(key));
+    infos.push_back(agents::require_parameter(experiment.base, key));
     key_names.push_back(escaped(key));
   }
   std::string piece;
@@ -151,7 +151,7 @@ void results_document(const Experiment& experiment, const std::vector<engine::Su
       piece += k > 0 ? ", " : "";
       piece += key_names[k];
       piece += ": ";
-      append_json(piece, param_value(*infos[k], experiment.values[p][k]));
+      append_json(piece, param_value(infos[k], experiment.values[p][k]));
     }
     fmt::format_to(std::back_inserter(piece), "}}, \"runs\": {}, \"counts\": {{", s.runs());
     for (std::size_t f = 0; f < shown.size(); ++f) {
@@ -235,9 +235,12 @@ std::string results_json(const Experiment& experiment, const std::vector<engine:
   return out;
 }
 
-std::string params_json() {
+std::string params_json() { return params_json(agents::Scenario{}); }
+
+std::string params_json(const agents::Scenario& scenario) {
   std::string out = "[";
-  const auto& params = agents::parameters();
+  const auto params = agents::parameters(scenario);
+  const agents::Scenario defaults;
   for (std::size_t i = 0; i < params.size(); ++i) {
     const auto& p = params[i];
     const char* type = p.type == agents::ParamType::real      ? "real"
@@ -247,7 +250,8 @@ std::string params_json() {
     entry["key"] = p.key;
     entry["section"] = p.section;
     entry["type"] = type;
-    entry["default"] = param_value(p, p.get(agents::Scenario{}));
+    const auto default_info = agents::find_parameter(defaults, p.key);
+    entry["default"] = default_info ? param_value(p, default_info->get(defaults)) : Json(nullptr);
     const auto bound = [&p](double v) {
       if (!std::isfinite(v)) return Json(nullptr);
       return p.type == agents::ParamType::real ? Json(v) : Json(static_cast<std::int64_t>(v));
@@ -257,10 +261,44 @@ std::string params_json() {
     entry["min_exclusive"] = p.min_exclusive;
     entry["range"] = p.range_text();
     entry["meaning"] = p.meaning;
+    entry["value"] = param_value(p, p.get(scenario));
+    if (p.section.starts_with("japan.factions.")) {
+      const std::string id = p.section.substr(std::string_view("japan.factions.").size());
+      const std::size_t slot = agents::faction_slot(scenario, id).value();
+      entry["faction"] = id;
+      entry["faction_name"] = std::string(scenario.japan.labels.name_of(slot));
+      entry["softens"] = scenario.japan.factions.softens == static_cast<int>(slot);
+    }
     if (i > 0) out += ",\n ";
     append_json(out, entry);
   }
   return out + "]\n";
+}
+
+void print_params(std::FILE* out, const agents::Scenario& scenario) {
+  const auto& f = scenario.japan.factions;
+  fmt::print(out, "{} factions:", f.count);
+  for (std::size_t i = 0; i < f.count; ++i) {
+    fmt::print(out, "{} {}", i ? "," : "", scenario.japan.labels.id_of(i));
+  }
+  fmt::print(out, "; softening under Shigemitsu: {}\n",
+             f.softens >= 0 ? std::string(scenario.japan.labels.id_of(static_cast<std::size_t>(f.softens)))
+                            : std::string("none"));
+  std::string section;
+  for (const auto& p : agents::parameters(scenario)) {
+    if (p.section != section) {
+      section = p.section;
+      std::string about;
+      if (section.starts_with("japan.factions.")) {
+        const auto slot = agents::faction_slot(scenario, section.substr(std::string_view("japan.factions.").size())).value();
+        about = std::string(scenario.japan.labels.name_of(slot));
+        if (f.softens == static_cast<int>(slot)) about += (about.empty() ? "" : "; ") + std::string("softens under Shigemitsu");
+      }
+      fmt::print(out, "[{}]{}\n", section, about.empty() ? "" : "  " + about);
+    }
+    fmt::print(out, "  {:<40} {:>6}  {:<22} {}\n", p.key, agents::format_value(p, p.get(scenario)), p.range_text(),
+               p.meaning);
+  }
 }
 
 namespace {
@@ -289,7 +327,7 @@ void print_sweep_table(std::FILE* out, const Experiment& experiment,
     const auto& s = summaries[p];
     std::string line = fmt::format("{:>6}", p);
     for (std::size_t k = 0; k < experiment.swept_keys.size(); ++k) {
-      const auto& info = agents::require_parameter(experiment.swept_keys[k]);
+      const auto info = agents::require_parameter(experiment.base, experiment.swept_keys[k]);
       const double v = experiment.values[p][k];
       const std::string text = info.type == agents::ParamType::real ? fmt::format("{:.6g}", v)
                                                                     : agents::format_value(info, v);
@@ -319,7 +357,7 @@ void print_table(std::FILE* out, const Experiment& experiment,
     const auto& s = summaries[p];
     std::string header = fmt::format("design point {}", p);
     for (std::size_t k = 0; k < experiment.swept_keys.size(); ++k) {
-      const auto& info = agents::require_parameter(experiment.swept_keys[k]);
+      const auto info = agents::require_parameter(experiment.base, experiment.swept_keys[k]);
       header += fmt::format("{} {} = {}", k == 0 ? ":" : ",", info.key,
                             agents::format_value(info, experiment.values[p][k]));
     }

@@ -41,6 +41,16 @@ std::string results_json(const Experiment& experiment, const std::vector<engine:
 /// min_exclusive, range, meaning), one per line.
 std::string params_json();
 
+/// `wedge params [FILE] --json`: one object per key of `scenario` (its factions' keys included):
+/// key, section, type, default (the default scenario's value, null for a faction it lacks), min,
+/// max, min_exclusive, range, meaning, value (in `scenario`); a faction's keys also give faction
+/// (its id), faction_name and softens (true for the faction Shigemitsu's softening moves).
+std::string params_json(const agents::Scenario& scenario);
+
+/// `wedge params [FILE]`: the factions, then every key of `scenario` by section with its value in
+/// force, valid range and meaning.
+void print_params(std::FILE* out, const agents::Scenario& scenario);
+
 /// The outcome table, one section per design point.
 void print_table(std::FILE* out, const Experiment& experiment,
                  const std::vector<engine::Summary>& summaries);

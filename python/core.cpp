@@ -446,11 +446,11 @@ py::tuple trace(const std::string& text, const std::string& path, const std::vec
   std::size_t size = 0;
   std::FILE* out = open_memstream(&buffer, &size);
   if (out == nullptr) throw std::runtime_error("trace: open_memstream failed");
-  experiments::print_trace(out, story, e.points[point].japan.ratify_threshold);
+  experiments::print_story(out, story, e.points[point]);  // the narrative `wedge trace` prints
   std::fclose(out);
   std::string told(buffer, size);
   std::free(buffer);
-  return py::make_tuple(experiments::trace_json(story, e.run.seed, point, replicate), told);
+  return py::make_tuple(experiments::trace_json(story, e.points[point], e.run.seed, point, replicate), told);
 }
 
 }  // namespace

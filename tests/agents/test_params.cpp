@@ -78,6 +78,10 @@ TEST_CASE("an unknown key suggests the nearest one", "[params]") {
                     Catch::Contains("unknown parameter 'dulles.tcat'") &&
                         Catch::Contains("did you mean 'dulles.tact'"));
   CHECK(nearest_parameter("threat_strength") == "dulles.threat_strength");
+  CHECK(edit_distance("kitten", "sitting") == 3);
+  CHECK(edit_distance("JPS", "JSP") == 1);  // a transposition is one edit
+  CHECK(edit_distance("", "abc") == 3);
+  CHECK(edit_distance("ca", "abc") == 3);  // optimal string alignment (not unrestricted Damerau: 2)
   CHECK(nearest_parameter("japan.factions.hk.weight") == "japan.factions.HK.weight");
   // Only close words are suggested (edit distance <= max(2, |word| / 3) and <= half the word).
   CHECK(nearest_parameter("zzzzzz").empty());

@@ -159,7 +159,8 @@ TEST_CASE("every bad input names file, line, column, key, value and what is allo
                       "[japan.factions.FISH]\nweight = 0\n"),
              Contains("sum to 0"));
   CHECK_THAT(error_of("[japan.factions.XX]\nweight = 1\n"),
-             StartsWith("bad.toml:1:17: unknown section [japan.factions.XX] (did you mean [japan.factions.HK]?"));
+             StartsWith("bad.toml:1:17: [japan.factions.XX]: a new faction needs weight, min_islands, territory, "
+                        "side, alliance and okinawa (missing: min_islands,"));
   CHECK_THAT(error_of("[dulles]\ncredibility_min = 0.7\n"),
              Contains("dulles.credibility_max = 0.6: must be >= dulles.credibility_min (0.7)"));
   CHECK_THAT(error_of("tact = 0.3\n"),

@@ -1,6 +1,7 @@
 #include "agents/tug_of_war.hpp"
 #include "engine/runner.hpp"
 #include "experiments/loader.hpp"
+#include "experiments/trace_where.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -40,4 +41,101 @@ TEST_CASE("trace reproduces the record of the same run in a sweep", "[trace]") {
       }
     }
   }
+}
+
+TEST_CASE("trace --where finds the first matching replicate, deterministically", "[trace]") {
+  for (bool crn : {false, true}) {
+    auto e = experiments::load_experiment(WEDGE_SOURCE_DIR "/experiments/sweeps/threat_rewards_grid.toml");
+    e.run.crn = crn;
+    experiments::resolve_design(e);
+    engine::RunOptions options;
+    options.seed = e.run.seed;
+    options.crn = crn;
+    for (const char* where : {"format=treaty,alliance=strained", "format=declaration", "okinawa=residual,format=treaty",
+                              "end_reason=cabinet_fell,islands_promised=0", "shigemitsu_round=3,format=declaration"}) {
+      INFO(where << " crn " << crn);
+      const auto conditions = experiments::parse_where(where);
+      for (std::uint32_t p : {0u, 11u}) {
+        const auto found = experiments::find_replicate(e, p, conditions, 100'000);
+        REQUIRE(found.replicate);
+        CHECK(found.scanned == *found.replicate + 1);
+        // The first-match property, checked run by run on the per-run path (not the SIMD blocks).
+        const auto meets = [&](const agents::RunRecord& r) {
+          std::uint16_t cats[agents::Field::categorical_count];
+          double values[agents::Field::continuous_count];
+          agents::TugOfWar::observe(r, cats, values);
+          for (const auto& c : conditions) {
+            if (cats[c.field] != c.category) return false;
+          }
+          return true;
+        };
+        for (std::uint64_t r = 0; r < *found.replicate; ++r) {
+          engine::Stream stream(engine::stream_key(options, p, r));
+          REQUIRE_FALSE(meets(agents::TugOfWar::run(e.points[p], stream)));
+        }
+        const auto story = agents::trace_run(e.points[p], engine::stream_key(options, p, *found.replicate));
+        CHECK(meets(story.record));
+        // The same answer again (and whatever the cap, once it covers the match).
+        CHECK(experiments::find_replicate(e, p, conditions, *found.replicate + 1).replicate == found.replicate);
+      }
+    }
+  }
+}
+
+TEST_CASE("trace --where: the cap, and bad conditions with suggestions", "[trace]") {
+  auto e = experiments::load_experiment(WEDGE_SOURCE_DIR "/experiments/scenarios/baseline.toml");
+  experiments::resolve_design(e);
+  // Runs end by round 8: round 9 never happens, so the search stops at the cap.
+  const auto none = experiments::find_replicate(e, 0, experiments::parse_where("rounds=9"), 5000);
+  CHECK_FALSE(none.replicate);
+  CHECK(none.scanned == 5000);
+  const auto first = experiments::find_replicate(e, 0, experiments::parse_where("format=treaty"), 100000);
+  REQUIRE(first.replicate);
+  REQUIRE(*first.replicate > 0);
+  CHECK_FALSE(experiments::find_replicate(e, 0, experiments::parse_where("format=treaty"), *first.replicate).replicate);
+  CHECK_THROWS_WITH(experiments::parse_where("fromat=treaty"),
+                    Catch::StartsWith("--where: unknown outcome 'fromat' (did you mean 'format'? valid: format, "
+                                      "end_reason, alliance, okinawa,"));
+  CHECK_THROWS_WITH(experiments::parse_where("format=treaty,alliance=strainde"),
+                    "--where: alliance has no category 'strainde' (did you mean 'strained'? valid: intact, strained, "
+                    "rupture_neutral, rupture_realign)");
+  CHECK_THROWS_WITH(experiments::parse_where("format"), Catch::StartsWith("--where 'format': expected field=category"));
+  CHECK_THROWS_WITH(experiments::parse_where("format=treaty,"), Catch::StartsWith("--where 'format=treaty,': expected"));
+  CHECK_THROWS_WITH(experiments::parse_where("format=treaty,format=none"), "--where: format is given twice");
+  CHECK_THROWS_WITH(experiments::find_replicate(e, 1, {}, 10), Catch::StartsWith("--point 1: the experiment has 1"));
+}
+
+TEST_CASE("each faction's support in a traced round averages to Japan's model support", "[trace]") {
+  // With vote noise ~0, the realized support is the model support: the weighted mean of the
+  // factions' sigma(lambda u_f) that the narrative shows, computed one faction at a time.
+  auto e = experiments::load_experiment(WEDGE_SOURCE_DIR "/experiments/scenarios/with_socialists.toml");
+  e.base.japan.vote_noise_sd = 1e-12;
+  e.base.japan.factions.softens = 5;  // the JSP softens: the per-faction split must follow m_SG
+  e.base.japan.factions.list[5].min_islands = 4;
+  experiments::resolve_design(e);
+  engine::RunOptions options;
+  options.seed = 3;
+  std::size_t rounds = 0, declarations = 0;
+  for (std::uint64_t r = 0; r < 200; ++r) {
+    const auto story = agents::trace_run(e.points[0], engine::stream_key(options, 0, r));
+    for (const auto& t : story.rounds) {
+      const auto support = experiments::faction_support(e.points[0], t);
+      REQUIRE(support.size() == 6);
+      double treaty = 0.0, declaration = 0.0, total = 0.0;
+      for (std::size_t f = 0; f < 6; ++f) {
+        const double w = e.points[0].japan.factions.list[f].weight;
+        treaty += w * support[f].treaty;
+        declaration += w * support[f].declaration;
+        total += w;
+      }
+      CHECK(treaty / total == Approx(t.support_treaty).margin(1e-9));
+      if (t.declaration_available) {
+        CHECK(declaration / total == Approx(t.support_declaration).margin(1e-9));
+        ++declarations;
+      }
+      ++rounds;
+    }
+  }
+  CHECK(rounds > 200);
+  CHECK(declarations > 20);
 }
