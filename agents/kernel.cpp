@@ -9,8 +9,10 @@
 namespace wedge::agents {
 
 #if WEDGE_HAVE_SIMD_KERNELS
-void run_block_avx512(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* out);
-void run_block_avx2(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* out);
+void run_block_avx512(const Scenario& s, const engine::StreamKey& first, std::uint32_t count,
+                      RunRecord* out);
+void run_block_avx2(const Scenario& s, const engine::StreamKey& first, std::uint32_t count,
+                    RunRecord* out);
 #endif
 
 SupportTable::SupportTable(const Scenario& s) {
@@ -64,11 +66,13 @@ struct Tracker {
 
 /// The streams of replicates [rep_begin, rep_begin + count): the engine keeps rep_begin + count
 /// <= 2^32 (engine::MAX_REPLICATES), so a replicate index fits the key's 32 bits.
-engine::StreamKey first_key(std::uint64_t seed, std::uint32_t stream_point, std::uint64_t rep_begin) {
+engine::StreamKey first_key(std::uint64_t seed, std::uint32_t stream_point,
+                            std::uint64_t rep_begin) {
   return {seed, stream_point, static_cast<std::uint32_t>(rep_begin)};
 }
 
-void run_portable(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* out) {
+void run_portable(const Scenario& s, const engine::StreamKey& first, std::uint32_t count,
+                  RunRecord* out) {
   NullTracer none;
   kernel::run_lanes<Portable>(s, first, count, out, none);
 }
@@ -97,8 +101,8 @@ bool run_block_width(int width, const Scenario& s, std::uint64_t seed, std::uint
   }
 }
 
-void run_block(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point, std::uint64_t rep_begin,
-               std::uint32_t count, RunRecord* out) {
+void run_block(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point,
+               std::uint64_t rep_begin, std::uint32_t count, RunRecord* out) {
   const auto first = first_key(seed, stream_point, rep_begin);
 #if WEDGE_HAVE_SIMD_KERNELS
   if (cpu_has_avx512()) {

@@ -21,9 +21,9 @@ namespace wedge::agents {
 /// One round of a run, as the trace tells it (MODEL.md §5).
 struct RoundTrace {
   int round = 0;
-  double alignment_start = 0.0;     ///< A at the start of the round
-  bool straits_clause = false;      ///< S after this round's drops
-  bool alliance_clause = false;     ///< N after this round's drops
+  double alignment_start = 0.0;  ///< A at the start of the round
+  bool straits_clause = false;   ///< S after this round's drops
+  bool alliance_clause = false;  ///< N after this round's drops
   bool soft_line = false;
   int islands_offered = 0;
   bool ussr_accepts_declaration = false;
@@ -37,7 +37,7 @@ struct RoundTrace {
   double reward = 0.0;
   double dulles_estimate_after = 0.0;
   bool coerced = false;
-  double threat = 0.0;              ///< q after Dulles
+  double threat = 0.0;  ///< q after Dulles
   double alignment_after_dulles = 0.0;
   double support_treaty = 0.0;       ///< realized W_t
   double support_declaration = 0.0;  ///< realized W_d
@@ -78,14 +78,16 @@ struct History {
   static History select(typename L::M m, const History& a, const History& b) {
     using simd::sel;
     return {sel<L>(m, a.round, b.round), sel<L>(m, a.two_island_round, b.two_island_round),
-            sel<L>(m, a.threat_round, b.threat_round), sel<L>(m, a.shigemitsu_round, b.shigemitsu_round),
+            sel<L>(m, a.threat_round, b.threat_round),
+            sel<L>(m, a.shigemitsu_round, b.shigemitsu_round),
             sel<L>(m, a.reward_total, b.reward_total)};
   }
 
   /// Keeps what this round did.
   void note(const RoundEvents<L>& e) {
     using simd::sel;
-    two_island_round = sel<L>((e.offer.islands >= 2.0) & (two_island_round == 0.0), round, two_island_round);
+    two_island_round =
+        sel<L>((e.offer.islands >= 2.0) & (two_island_round == 0.0), round, two_island_round);
     reward_total += e.dulles.reward;
     threat_round = sel<L>(e.dulles.coerced, round, threat_round);
     shigemitsu_round = sel<L>(e.stall.shigemitsu_softened, round, shigemitsu_round);
@@ -132,20 +134,24 @@ RoundTrace trace_round(const RoundEvents<L>& e, const State<L>& st, const Histor
 
 // A RunRecord is stored as four 64-bit words, byte by byte in the order of its members; the lanes
 // compute those words side by side (record_words) and the runs that ended copy theirs out.
-static_assert(sizeof(RunRecord) == 32 && offsetof(RunRecord, format) == 0 && offsetof(RunRecord, end_reason) == 1 &&
-              offsetof(RunRecord, alliance) == 2 && offsetof(RunRecord, okinawa) == 3 &&
-              offsetof(RunRecord, rounds) == 4 && offsetof(RunRecord, islands_promised) == 5 &&
-              offsetof(RunRecord, islands_transferred) == 6 && offsetof(RunRecord, straits_clause) == 7 &&
-              offsetof(RunRecord, alliance_clause) == 8 && offsetof(RunRecord, threat_round) == 9 &&
-              offsetof(RunRecord, shigemitsu_round) == 10 && offsetof(RunRecord, two_island_round) == 11 &&
-              offsetof(RunRecord, alignment) == 16 && offsetof(RunRecord, reward_total) == 24,
+static_assert(sizeof(RunRecord) == 32 && offsetof(RunRecord, format) == 0 &&
+                  offsetof(RunRecord, end_reason) == 1 && offsetof(RunRecord, alliance) == 2 &&
+                  offsetof(RunRecord, okinawa) == 3 && offsetof(RunRecord, rounds) == 4 &&
+                  offsetof(RunRecord, islands_promised) == 5 &&
+                  offsetof(RunRecord, islands_transferred) == 6 &&
+                  offsetof(RunRecord, straits_clause) == 7 &&
+                  offsetof(RunRecord, alliance_clause) == 8 &&
+                  offsetof(RunRecord, threat_round) == 9 &&
+                  offsetof(RunRecord, shigemitsu_round) == 10 &&
+                  offsetof(RunRecord, two_island_round) == 11 &&
+                  offsetof(RunRecord, alignment) == 16 && offsetof(RunRecord, reward_total) == 24,
               "the record's layout as record_words writes it");
 
 /// The record (MODEL.md §5) of the run in every lane, were it to end in this round, as the four
 /// 64-bit words of a RunRecord (little-endian bytes in member order; padding bytes zero).
 template <class L>
-std::array<typename L::U, 4> record_words(const RoundEvents<L>& e, const State<L>& st, const History<L>& h,
-                                          typename L::D alliance) {
+std::array<typename L::U, 4> record_words(const RoundEvents<L>& e, const State<L>& st,
+                                          const History<L>& h, typename L::D alliance) {
   using U = typename L::U;
   using simd::to_uint;
   const auto bit = [](typename L::M m, std::uint64_t v) { return std::bit_cast<U>(m) & v; };
@@ -157,10 +163,11 @@ std::array<typename L::U, 4> record_words(const RoundEvents<L>& e, const State<L
   const U promised = islands & std::bit_cast<U>(agreement);
   const U transferred = islands & std::bit_cast<U>(e.treaty);
   std::array<U, 4> w;
-  w[0] = format | (end_reason << 8) | (to_uint<L>(alliance) << 16) | (bit(e.okinawa_claim, 1) << 24) |
-         (to_uint<L>(h.round) << 32) | (promised << 40) | (transferred << 48) | (bit(st.straits_clause, 1) << 56);
-  w[1] = bit(st.alliance_clause, 1) | (to_uint<L>(h.threat_round) << 8) | (to_uint<L>(h.shigemitsu_round) << 16) |
-         (to_uint<L>(h.two_island_round) << 24);
+  w[0] = format | (end_reason << 8) | (to_uint<L>(alliance) << 16) |
+         (bit(e.okinawa_claim, 1) << 24) | (to_uint<L>(h.round) << 32) | (promised << 40) |
+         (transferred << 48) | (bit(st.straits_clause, 1) << 56);
+  w[1] = bit(st.alliance_clause, 1) | (to_uint<L>(h.threat_round) << 8) |
+         (to_uint<L>(h.shigemitsu_round) << 16) | (to_uint<L>(h.two_island_round) << 24);
   w[2] = std::bit_cast<U>(st.alignment);
   w[3] = std::bit_cast<U>(h.reward_total);
   return w;
@@ -169,8 +176,8 @@ std::array<typename L::U, 4> record_words(const RoundEvents<L>& e, const State<L
 /// Lane i's record from record_words.
 template <class L>
 RunRecord record_of(int i, const std::array<typename L::U, 4>& words) {
-  const std::uint64_t w[4] = {simd::lane(words[0], i), simd::lane(words[1], i), simd::lane(words[2], i),
-                              simd::lane(words[3], i)};
+  const std::uint64_t w[4] = {simd::lane(words[0], i), simd::lane(words[1], i),
+                              simd::lane(words[2], i), simd::lane(words[3], i)};
   RunRecord r;
   std::memcpy(&r, w, sizeof r);
   return r;
@@ -188,7 +195,8 @@ RunRecord record_of(int i, const RoundEvents<L>& e, const State<L>& st, const Hi
 template <class L>
 class Credibilities {
  public:
-  Credibilities(const Scenario& s, const engine::StreamKey& first) : s_(s), streams_(first), first_(first.replicate) {}
+  Credibilities(const Scenario& s, const engine::StreamKey& first)
+      : s_(s), streams_(first), first_(first.replicate) {}
 
   /// c of replicate first + k, for k = next, next + 1, ... (each asked for once, in order).
   double take(std::uint32_t k) {
@@ -198,9 +206,11 @@ class Credibilities {
 
  private:
   void fill(std::uint32_t k) {
-    streams_.assign((simd::splat_u<L>(std::uint64_t{first_} + k) + simd::iota<L>()) & 0xFFFFFFFFull);
-    const auto c = s_.dulles.credibility_min +
-                   (s_.dulles.credibility_max - s_.dulles.credibility_min) * RunDraws<L>::draw(streams_).credibility;
+    streams_.assign((simd::splat_u<L>(std::uint64_t{first_} + k) + simd::iota<L>()) &
+                    0xFFFFFFFFull);
+    const auto c =
+        s_.dulles.credibility_min + (s_.dulles.credibility_max - s_.dulles.credibility_min) *
+                                        RunDraws<L>::draw(streams_).credibility;
     for (int i = 0; i < L::width; ++i) value_[i] = simd::lane(c, i);
     begin_ = k;
     end_ = k + L::width;
@@ -216,8 +226,8 @@ class Credibilities {
 /// Runs replicates [first.replicate, first.replicate + count) of scenario `s` from the streams of
 /// (first.seed, first.point); writes out[k] for replicate first.replicate + k.
 template <class L, class Tracer>
-void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* out,
-               Tracer& tracer) {
+void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t count,
+               RunRecord* out, Tracer& tracer) {
   using D = typename L::D;
   using U = typename L::U;
   using M = typename L::M;
@@ -253,12 +263,14 @@ void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t 
     }
     if (active == 0) break;
 
-    const RoundEvents<L> e = play_round<L>(s, japan, st, simd::mask<L>(active), h.round, RoundDraws<L>::draw(streams, h.round));
+    const RoundEvents<L> e = play_round<L>(s, japan, st, simd::mask<L>(active), h.round,
+                                           RoundDraws<L>::draw(streams, h.round));
     h.note(e);
     if constexpr (Tracer::enabled) tracer.round(trace_round<L>(e, st, h));
 
     if (const std::uint32_t ended = simd::bits<L>(e.ended); ended != 0) {
-      const auto alliance = classify_alliance<L>(s, e.treaty, st.straits_clause, st.alliance_clause, st.alignment);
+      const auto alliance =
+          classify_alliance<L>(s, e.treaty, st.straits_clause, st.alliance_clause, st.alignment);
       const auto words = record_words<L>(e, st, h, alliance);
       std::uint64_t w[4][L::width];
       std::memcpy(w, words.data(), sizeof w);
@@ -276,8 +288,8 @@ void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t 
 }  // namespace kernel
 
 /// Runs replicates [rep_begin, rep_begin + count) with the widest kernel this CPU supports.
-void run_block(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point, std::uint64_t rep_begin,
-               std::uint32_t count, RunRecord* out);
+void run_block(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point,
+               std::uint64_t rep_begin, std::uint32_t count, RunRecord* out);
 
 /// The lane widths of the kernels: 1 (portable), 8 (AVX2: two groups of 4 lanes) and 16
 /// (AVX-512: two groups of 8).

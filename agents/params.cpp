@@ -18,14 +18,14 @@ constexpr double INF = std::numeric_limits<double>::infinity();
 
 // One registry entry per parameter, generated from scenario.hpp's lists (in their order, which is
 // MODEL.md §4's). The lambdas are captureless, so they convert to function pointers.
-#define WEDGE_PARAM(KEY, SECTION, MEMBER, TYPE, LO, HI, MEANING)                                    \
-  ParamInfo {                                                                                     \
-    KEY, SECTION, ParamType::TYPE, LO, HI, false, MEANING,                                        \
-        [](const Scenario& s) { return static_cast<double>(s.MEMBER); },                          \
-        [](Scenario& s, double v) {                                                               \
-          s.MEMBER = ParamType::TYPE == ParamType::boolean ? v != 0.0                             \
+#define WEDGE_PARAM(KEY, SECTION, MEMBER, TYPE, LO, HI, MEANING)                                 \
+  ParamInfo {                                                                                    \
+    KEY, SECTION, ParamType::TYPE, LO, HI, false, MEANING,                                       \
+        [](const Scenario& s) { return static_cast<double>(s.MEMBER); },                         \
+        [](Scenario& s, double v) {                                                              \
+          s.MEMBER = ParamType::TYPE == ParamType::boolean ? v != 0.0                            \
                                                            : static_cast<decltype(s.MEMBER)>(v); \
-        }                                                                                         \
+        }                                                                                        \
   }
 
 #define WEDGE_ENTRY(SECTION, type, name, default_value, kind, lo, hi, meaning) \
@@ -59,20 +59,27 @@ struct FactionField {
 };
 
 template <auto MEMBER, std::size_t... I>
-FactionField faction_field(ParamType type, double lo, double hi, const char* meaning, std::index_sequence<I...>) {
-  return FactionField{type, lo, hi, meaning, {&faction_get<I, MEMBER>...}, {&faction_set<I, MEMBER>...}};
+FactionField faction_field(ParamType type, double lo, double hi, const char* meaning,
+                           std::index_sequence<I...>) {
+  return FactionField{
+      type, lo, hi, meaning, {&faction_get<I, MEMBER>...}, {&faction_set<I, MEMBER>...}};
 }
 
 /// The attributes of FACTION_FIELDS, in its order.
 const std::array<FactionField, 6>& faction_fields() {
   using Seq = std::make_index_sequence<MAX_FACTIONS>;
   static const std::array<FactionField, 6> fields{
-      faction_field<&Faction::weight>(ParamType::real, 0.0, INF, "relative weight (normalised by the sum over factions)", Seq{}),
-      faction_field<&Faction::min_islands>(ParamType::integer, 0.0, 4.0, "minimum number of islands: 0, 2 or 4", Seq{}),
+      faction_field<&Faction::weight>(ParamType::real, 0.0, INF,
+                                      "relative weight (normalised by the sum over factions)",
+                                      Seq{}),
+      faction_field<&Faction::min_islands>(ParamType::integer, 0.0, 4.0,
+                                           "minimum number of islands: 0, 2 or 4", Seq{}),
       faction_field<&Faction::territory>(ParamType::real, 0.0, INF, "salience of territory", Seq{}),
-      faction_field<&Faction::side>(ParamType::real, 0.0, INF,
-                                    "salience of Soviet non-territorial inducements (prisoners, UN, fisheries)", Seq{}),
-      faction_field<&Faction::alliance>(ParamType::real, 0.0, INF, "salience of the US alliance", Seq{}),
+      faction_field<&Faction::side>(
+          ParamType::real, 0.0, INF,
+          "salience of Soviet non-territorial inducements (prisoners, UN, fisheries)", Seq{}),
+      faction_field<&Faction::alliance>(ParamType::real, 0.0, INF, "salience of the US alliance",
+                                        Seq{}),
       faction_field<&Faction::okinawa>(ParamType::real, 0.0, INF, "salience of Okinawa", Seq{}),
   };
   return fields;
@@ -81,21 +88,23 @@ const std::array<FactionField, 6>& faction_fields() {
 ParamInfo faction_parameter(std::string_view id, std::size_t slot, std::size_t field) {
   const FactionField& f = faction_fields()[field];
   const std::string section = fmt::format("japan.factions.{}", id);
-  return ParamInfo{section + "." + std::string(FACTION_FIELDS[field]), section, f.type, f.min, f.max, false,
-                   f.meaning, f.get[slot], f.set[slot]};
+  return ParamInfo{section + "." + std::string(FACTION_FIELDS[field]),
+                   section,
+                   f.type,
+                   f.min,
+                   f.max,
+                   false,
+                   f.meaning,
+                   f.get[slot],
+                   f.set[slot]};
 }
 
 std::vector<ParamInfo> make_registry() {
   std::vector<ParamInfo> r{
-      WEDGE_NEGOTIATION_PARAMETERS(WEDGE_NEGOTIATION)
-      WEDGE_SOVIET_PARAMETERS(WEDGE_SOVIET)
-      WEDGE_MATSUMOTO_PARAMETERS(WEDGE_MATSUMOTO)
-      WEDGE_SHIGEMITSU_PARAMETERS(WEDGE_SHIGEMITSU)
-      WEDGE_HATOYAMA_PARAMETERS(WEDGE_HATOYAMA)
-      WEDGE_JAPAN_PARAMETERS(WEDGE_JAPAN)
-      WEDGE_DULLES_PARAMETERS(WEDGE_DULLES)
-      WEDGE_ALLIANCE_PARAMETERS(WEDGE_ALLIANCE)
-  };
+      WEDGE_NEGOTIATION_PARAMETERS(WEDGE_NEGOTIATION) WEDGE_SOVIET_PARAMETERS(WEDGE_SOVIET)
+          WEDGE_MATSUMOTO_PARAMETERS(WEDGE_MATSUMOTO) WEDGE_SHIGEMITSU_PARAMETERS(WEDGE_SHIGEMITSU)
+              WEDGE_HATOYAMA_PARAMETERS(WEDGE_HATOYAMA) WEDGE_JAPAN_PARAMETERS(WEDGE_JAPAN)
+                  WEDGE_DULLES_PARAMETERS(WEDGE_DULLES) WEDGE_ALLIANCE_PARAMETERS(WEDGE_ALLIANCE)};
   for (auto& p : r) {
     if (p.key == "japan.vote_noise_sd") p.min_exclusive = true;
   }
@@ -134,8 +143,10 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   for (std::size_t i = 1; i <= a.size(); ++i) {
     row[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      row[j] = std::min({prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0u : 1u)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) row[j] = std::min(row[j], before[j - 2] + 1);
+      row[j] =
+          std::min({prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0u : 1u)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        row[j] = std::min(row[j], before[j - 2] + 1);
     }
     std::swap(before, prev);
     std::swap(prev, row);
@@ -212,7 +223,8 @@ std::optional<std::size_t> faction_slot(const Scenario& scenario, std::string_vi
 bool valid_faction_id(std::string_view id) {
   return !id.empty() && id.size() <= MAX_FACTION_ID && id != "replace" &&
          std::all_of(id.begin(), id.end(), [](char c) {
-           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-';
          });
 }
 
@@ -223,9 +235,11 @@ std::optional<ParamInfo> find_parameter(const Scenario& scenario, std::string_vi
     const auto dot = rest.rfind('.');
     if (dot == std::string_view::npos) return std::nullopt;
     const auto slot = faction_slot(scenario, rest.substr(0, dot));
-    const auto field = std::find(FACTION_FIELDS.begin(), FACTION_FIELDS.end(), rest.substr(dot + 1));
+    const auto field =
+        std::find(FACTION_FIELDS.begin(), FACTION_FIELDS.end(), rest.substr(dot + 1));
     if (!slot || field == FACTION_FIELDS.end()) return std::nullopt;
-    return faction_parameter(rest.substr(0, dot), *slot, static_cast<std::size_t>(field - FACTION_FIELDS.begin()));
+    return faction_parameter(rest.substr(0, dot), *slot,
+                             static_cast<std::size_t>(field - FACTION_FIELDS.begin()));
   }
   for (const auto& p : parameters()) {
     if (p.key == key) return p;
@@ -258,8 +272,9 @@ std::string nearest_parameter(const Scenario& scenario, std::string_view key) {
 ParamInfo require_parameter(const Scenario& scenario, std::string_view key) {
   if (auto p = find_parameter(scenario, key)) return *p;
   const std::string near = nearest_parameter(scenario, key);
-  throw ConfigError(fmt::format("unknown parameter '{}' ({}`wedge params` lists every key)", key,
-                                near.empty() ? std::string() : fmt::format("did you mean '{}'? ", near)));
+  throw ConfigError(
+      fmt::format("unknown parameter '{}' ({}`wedge params` lists every key)", key,
+                  near.empty() ? std::string() : fmt::format("did you mean '{}'? ", near)));
 }
 
 const std::vector<std::string>& sections() {
@@ -285,8 +300,9 @@ std::string nearest_parameter(std::string_view key) { return nearest_in(paramete
 const ParamInfo& require_parameter(std::string_view key) {
   if (const ParamInfo* p = find_parameter(key)) return *p;
   const std::string near = nearest_parameter(key);
-  throw ConfigError(fmt::format("unknown parameter '{}' ({}`wedge params` lists every key)", key,
-                                near.empty() ? std::string() : fmt::format("did you mean '{}'? ", near)));
+  throw ConfigError(
+      fmt::format("unknown parameter '{}' ({}`wedge params` lists every key)", key,
+                  near.empty() ? std::string() : fmt::format("did you mean '{}'? ", near)));
 }
 
 double parse_parameter_value(const ParamInfo& info, std::string_view raw) {
@@ -314,12 +330,11 @@ double parse_parameter_value(const ParamInfo& info, std::string_view raw) {
     const char* what = info.type == ParamType::boolean   ? "a boolean"
                        : info.type == ParamType::integer ? "an integer"
                                                          : "a number";
-    throw ConfigError(fmt::format("{} = '{}': not {} (valid: {})", info.key, text, what,
-                                  info.range_text()));
+    throw ConfigError(
+        fmt::format("{} = '{}': not {} (valid: {})", info.key, text, what, info.range_text()));
   }
   if (!info.in_range(value)) {
-    throw ConfigError(
-        fmt::format("{} = {}: must be {}", info.key, text, info.range_text()));
+    throw ConfigError(fmt::format("{} = {}: must be {}", info.key, text, info.range_text()));
   }
   return value;
 }
@@ -327,14 +342,14 @@ double parse_parameter_value(const ParamInfo& info, std::string_view raw) {
 void apply_assignment(Scenario& scenario, std::string_view assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos) {
-    throw ConfigError(fmt::format("--set '{}': expected key=value, e.g. dulles.tact=0.9",
-                                  assignment));
+    throw ConfigError(
+        fmt::format("--set '{}': expected key=value, e.g. dulles.tact=0.9", assignment));
   }
   const std::string_view key = trim(assignment.substr(0, eq));
   const std::string_view value = trim(assignment.substr(eq + 1));
   if (key.empty() || value.empty()) {
-    throw ConfigError(fmt::format("--set '{}': expected key=value, e.g. dulles.tact=0.9",
-                                  assignment));
+    throw ConfigError(
+        fmt::format("--set '{}': expected key=value, e.g. dulles.tact=0.9", assignment));
   }
   const ParamInfo info = require_parameter(scenario, key);
   info.set(scenario, parse_parameter_value(info, value));
@@ -342,33 +357,36 @@ void apply_assignment(Scenario& scenario, std::string_view assignment) {
 
 void Scenario::validate() const {
   if (japan.factions.count < 1 || japan.factions.count > MAX_FACTIONS) {
-    throw ConfigError(fmt::format("japan.factions: {} factions: must be 1 to {}", japan.factions.count, MAX_FACTIONS));
+    throw ConfigError(fmt::format("japan.factions: {} factions: must be 1 to {}",
+                                  japan.factions.count, MAX_FACTIONS));
   }
   for (const auto& p : parameters(*this)) {
     const double v = p.get(*this);
     if (!p.in_range(v)) {
-      throw ConfigError(fmt::format("{} = {}: must be {}", p.key, format_value(p, v),
-                                    p.range_text()));
+      throw ConfigError(
+          fmt::format("{} = {}: must be {}", p.key, format_value(p, v), p.range_text()));
     }
   }
   if (dulles.credibility_max < dulles.credibility_min) {
-    throw ConfigError(fmt::format(
-        "dulles.credibility_max = {}: must be >= dulles.credibility_min ({}) and <= 1",
-        dulles.credibility_max, dulles.credibility_min));
+    throw ConfigError(
+        fmt::format("dulles.credibility_max = {}: must be >= dulles.credibility_min ({}) and <= 1",
+                    dulles.credibility_max, dulles.credibility_min));
   }
   if (!(alliance.rupture_below < alliance.strained_below)) {
-    throw ConfigError(fmt::format(
-        "alliance.rupture_below = {}: must be < alliance.strained_below ({})",
-        alliance.rupture_below, alliance.strained_below));
+    throw ConfigError(
+        fmt::format("alliance.rupture_below = {}: must be < alliance.strained_below ({})",
+                    alliance.rupture_below, alliance.strained_below));
   }
   if (alliance.realign_below > alliance.rupture_below) {
-    throw ConfigError(fmt::format(
-        "alliance.realign_below = {}: must be <= alliance.rupture_below ({})",
-        alliance.realign_below, alliance.rupture_below));
+    throw ConfigError(
+        fmt::format("alliance.realign_below = {}: must be <= alliance.rupture_below ({})",
+                    alliance.realign_below, alliance.rupture_below));
   }
-  if (japan.factions.softens < -1 || japan.factions.softens >= static_cast<int>(japan.factions.count)) {
-    throw ConfigError(fmt::format("japan.factions: softens = {}: must name one of the {} factions or none (-1)",
-                                  japan.factions.softens, japan.factions.count));
+  if (japan.factions.softens < -1 ||
+      japan.factions.softens >= static_cast<int>(japan.factions.count)) {
+    throw ConfigError(
+        fmt::format("japan.factions: softens = {}: must name one of the {} factions or none (-1)",
+                    japan.factions.softens, japan.factions.count));
   }
   double total = 0.0;
   for (std::size_t i = 0; i < japan.factions.count; ++i) total += japan.factions.list[i].weight;

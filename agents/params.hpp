@@ -25,7 +25,8 @@ struct ParamInfo {
   double (*get)(const Scenario&) = nullptr;
   void (*set)(Scenario&, double) = nullptr;
 
-  /// The valid range in words, e.g. "[0, 1]", "(0, 1]", ">= 0", "an integer in [1, 100]", "true or false".
+  /// The valid range in words, e.g. "[0, 1]", "(0, 1]", ">= 0", "an integer in [1, 100]", "true or
+  /// false".
   std::string range_text() const;
   /// The default, as text (e.g. "0.35", "8", "true").
   std::string default_text() const;
@@ -45,8 +46,8 @@ std::vector<ParamInfo> parameters(const Scenario& scenario);
 
 /// The attributes of a faction that are keys, in order: weight, min_islands, territory, side,
 /// alliance, okinawa.
-inline constexpr std::array<std::string_view, 6> FACTION_FIELDS{"weight",   "min_islands", "territory",
-                                                                "side",     "alliance",    "okinawa"};
+inline constexpr std::array<std::string_view, 6> FACTION_FIELDS{
+    "weight", "min_islands", "territory", "side", "alliance", "okinawa"};
 
 /// The key `key` of `scenario` (a fixed key or one of its factions'), or nothing.
 std::optional<ParamInfo> find_parameter(const Scenario& scenario, std::string_view key);

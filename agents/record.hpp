@@ -19,9 +19,8 @@ enum class Okinawa : std::uint8_t { residual = 0, us_claim = 1 };
 inline constexpr std::array<std::string_view, 3> FORMAT_NAMES{"none", "declaration", "treaty"};
 inline constexpr std::array<std::string_view, 3> END_REASON_NAMES{"agreement", "deadline",
                                                                   "cabinet_fell"};
-inline constexpr std::array<std::string_view, 4> ALLIANCE_NAMES{"intact", "strained",
-                                                                "rupture_neutral",
-                                                                "rupture_realign"};
+inline constexpr std::array<std::string_view, 4> ALLIANCE_NAMES{
+    "intact", "strained", "rupture_neutral", "rupture_realign"};
 inline constexpr std::array<std::string_view, 2> OKINAWA_NAMES{"residual", "us_claim"};
 
 /// One run's outcome (MODEL.md §5). Rounds are 1-based; a round field of 0 means "never".

@@ -101,8 +101,8 @@ struct RoundEvents {
 /// Round `round` of MODEL.md §2 in the lanes of `active`: updates the state `st` and returns what
 /// happened. Lanes outside `active` compute too, but nothing of theirs is kept.
 template <class L>
-RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, State<L>& st, typename L::M active,
-                          typename L::D round, const RoundDraws<L>& draw) {
+RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, State<L>& st,
+                          typename L::M active, typename L::D round, const RoundDraws<L>& draw) {
   RoundEvents<L> e;
   e.alignment_start = st.alignment;
 
@@ -110,14 +110,16 @@ RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, State<L>
   drop_clauses<L>(s, st, round, draw.straits_drop, draw.alliance_drop);
   e.offer = soviet_offer<L>(s, round, draw.soft_line, draw.four_islands, draw.accepts_declaration);
 
-  // 2. Matsumoto: a declaration is available only if the USSR accepts the format and he proposes it.
+  // 2. Matsumoto: a declaration is available only if the USSR accepts the format and he proposes
+  // it.
   e.matsumoto_proposes = matsumoto_proposes<L>(s, draw.matsumoto_proposes);
   e.declaration_available = e.offer.accepts_declaration & e.matsumoto_proposes;
 
   // 3. Dulles: rewards when the treaty's estimated threat is grave, then coercion if not enough.
   // (Japan's view of the treaty on offer is the same for his estimates and the vote, but A and q.)
   const TreatyOffer<L> treaty = treaty_offer<L>(s, japan, st, e.offer.islands);
-  e.dulles = dulles_act<L>(s, japan, treaty, st, active, round, s.dulles.estimate_noise_sd * draw.estimate_error,
+  e.dulles = dulles_act<L>(s, japan, treaty, st, active, round,
+                           s.dulles.estimate_noise_sd * draw.estimate_error,
                            s.dulles.estimate_noise_sd * draw.estimate_error_after);
   e.alignment_after_dulles = st.alignment;
   e.fisheries_in_force = st.fisheries;

@@ -25,7 +25,8 @@ std::vector<std::string> numbers(int first, int last, int step = 1) {
   return out;
 }
 
-engine::FieldSpec categorical(std::string name, std::vector<std::string> categories, std::string description) {
+engine::FieldSpec categorical(std::string name, std::vector<std::string> categories,
+                              std::string description) {
   engine::FieldSpec f;
   f.name = std::move(name);
   f.kind = engine::FieldKind::categorical;
@@ -51,20 +52,25 @@ engine::FieldSpec spec(RoundField::Categorical field) {
     case RoundField::round:
       return categorical("round", numbers(1, 100), "the round (1 = the first)");
     case RoundField::islands_offered:
-      return categorical("islands_offered", numbers(0, 4, 2), "islands T the Soviet negotiators offered this round");
+      return categorical("islands_offered", numbers(0, 4, 2),
+                         "islands T the Soviet negotiators offered this round");
     case RoundField::straits_clause:
-      return categorical("straits_clause", numbers(0, 1), "straits clause S demanded this round (after its drop, if any)");
+      return categorical("straits_clause", numbers(0, 1),
+                         "straits clause S demanded this round (after its drop, if any)");
     case RoundField::alliance_clause:
       return categorical("alliance_clause", numbers(0, 1),
                          "no-alliance clause N demanded this round (after its drop, if any)");
     case RoundField::declaration_available:
       return categorical("declaration_available", numbers(0, 1),
-                         "a joint declaration was on the table (the USSR accepted the format and Matsumoto proposed it)");
+                         "a joint declaration was on the table (the USSR accepted the format and "
+                         "Matsumoto proposed it)");
     case RoundField::dulles:
-      return categorical("dulles", {DULLES_MOVE_NAMES.begin(), DULLES_MOVE_NAMES.end()},
-                         "what Dulles did: none, reward, or reward_threat (rewarded, then threatened Okinawa)");
+      return categorical(
+          "dulles", {DULLES_MOVE_NAMES.begin(), DULLES_MOVE_NAMES.end()},
+          "what Dulles did: none, reward, or reward_threat (rewarded, then threatened Okinawa)");
     case RoundField::fisheries:
-      return categorical("fisheries", numbers(0, 1), "Soviet fisheries pressure F in force during the vote");
+      return categorical("fisheries", numbers(0, 1),
+                         "Soviet fisheries pressure F in force during the vote");
     case RoundField::sg_min_islands:
       return categorical("sg_min_islands", numbers(0, 4, 2),
                          "islands the Shigemitsu faction required (m_SG) during the vote");
@@ -79,10 +85,12 @@ engine::FieldSpec spec(RoundField::Continuous field) {
     case RoundField::alignment:
       return continuous("alignment", "Japan's alignment with the US, A, after the round");
     case RoundField::support_treaty:
-      return continuous("support_treaty", "Japan's realized support W_t for the treaty on offer (also when T = 0)");
+      return continuous("support_treaty",
+                        "Japan's realized support W_t for the treaty on offer (also when T = 0)");
     case RoundField::support_declaration:
-      return continuous("support_declaration",
-                        "Japan's realized support W_d for the declaration; NaN when none was available");
+      return continuous(
+          "support_declaration",
+          "Japan's realized support W_d for the declaration; NaN when none was available");
     case RoundField::continuous_count:
       break;
   }
@@ -98,27 +106,33 @@ RoundRow round_row(const RoundTrace& t) {
   r.straits_clause = t.straits_clause;
   r.alliance_clause = t.alliance_clause;
   r.declaration_available = t.declaration_available;
-  r.dulles = t.coerced ? DullesMove::reward_threat : t.rewarded ? DullesMove::reward : DullesMove::none;
+  r.dulles = t.coerced    ? DullesMove::reward_threat
+             : t.rewarded ? DullesMove::reward
+                          : DullesMove::none;
   r.fisheries = t.fisheries_in_force;
   r.sg_min_islands = static_cast<std::uint8_t>(t.sg_min_islands);
   r.alignment = t.alignment_end;
   r.support_treaty = t.support_treaty;
-  r.support_declaration = t.declaration_available ? t.support_declaration : std::numeric_limits<double>::quiet_NaN();
+  r.support_declaration =
+      t.declaration_available ? t.support_declaration : std::numeric_limits<double>::quiet_NaN();
   return r;
 }
 
 const std::vector<engine::FieldSpec>& round_fields() {
   static const std::vector<engine::FieldSpec> specs = [] {
     std::vector<engine::FieldSpec> out;
-    for (std::size_t i = 0; i < RoundField::categorical_count; ++i) out.push_back(spec(RoundField::Categorical(i)));
-    for (std::size_t i = 0; i < RoundField::continuous_count; ++i) out.push_back(spec(RoundField::Continuous(i)));
+    for (std::size_t i = 0; i < RoundField::categorical_count; ++i)
+      out.push_back(spec(RoundField::Categorical(i)));
+    for (std::size_t i = 0; i < RoundField::continuous_count; ++i)
+      out.push_back(spec(RoundField::Continuous(i)));
     return out;
   }();
   return specs;
 }
 
 void observe_round(const RoundRow& row, std::uint16_t* categories, double* values) noexcept {
-  categories[RoundField::round] = static_cast<std::uint16_t>(row.round - 1);  // category "1" is index 0
+  categories[RoundField::round] =
+      static_cast<std::uint16_t>(row.round - 1);  // category "1" is index 0
   categories[RoundField::islands_offered] = static_cast<std::uint16_t>(row.islands_offered / 2);
   categories[RoundField::straits_clause] = row.straits_clause ? 1 : 0;
   categories[RoundField::alliance_clause] = row.alliance_clause ? 1 : 0;
@@ -131,8 +145,8 @@ void observe_round(const RoundRow& row, std::uint16_t* categories, double* value
   values[RoundField::support_declaration] = row.support_declaration;
 }
 
-void replay_rounds(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* records,
-                   std::vector<RoundRow>& rows) {
+void replay_rounds(const Scenario& s, const engine::StreamKey& first, std::uint32_t count,
+                   RunRecord* records, std::vector<RoundRow>& rows) {
   RowTracer tracer{&rows};
   kernel::run_lanes<simd::Lanes<1>>(s, first, count, records, tracer);
 }

@@ -20,21 +20,22 @@ namespace wedge::agents {
 /// Okinawa threat. He threatens only after rewarding, and at most once per run, so a round
 /// after the threat shows "none" or "reward" even while the threat is in force.
 enum class DullesMove : std::uint8_t { none = 0, reward = 1, reward_threat = 2 };
-inline constexpr std::array<std::string_view, 3> DULLES_MOVE_NAMES{"none", "reward", "reward_threat"};
+inline constexpr std::array<std::string_view, 3> DULLES_MOVE_NAMES{"none", "reward",
+                                                                   "reward_threat"};
 
 /// One round of one run as `--store rounds` keeps it (MODEL.md §2: the state and the moves).
 struct RoundRow {
-  std::uint8_t round = 0;                  ///< 1, 2, ...
-  std::uint8_t islands_offered = 0;        ///< T: 0, 2 or 4
-  bool straits_clause = false;             ///< S, after this round's drops
-  bool alliance_clause = false;            ///< N, after this round's drops
-  bool declaration_available = false;      ///< the USSR accepts the format and Matsumoto proposes it
+  std::uint8_t round = 0;              ///< 1, 2, ...
+  std::uint8_t islands_offered = 0;    ///< T: 0, 2 or 4
+  bool straits_clause = false;         ///< S, after this round's drops
+  bool alliance_clause = false;        ///< N, after this round's drops
+  bool declaration_available = false;  ///< the USSR accepts the format and Matsumoto proposes it
   DullesMove dulles = DullesMove::none;
-  bool fisheries = false;                  ///< F in force during the vote
-  std::uint8_t sg_min_islands = 4;         ///< m_SG in force during the vote
-  double alignment = 0.0;                  ///< A after the round (the run's final A in its last round)
-  double support_treaty = 0.0;             ///< realized W_t (computed even when T = 0)
-  double support_declaration = 0.0;        ///< realized W_d; NaN when no declaration was available
+  bool fisheries = false;            ///< F in force during the vote
+  std::uint8_t sg_min_islands = 4;   ///< m_SG in force during the vote
+  double alignment = 0.0;            ///< A after the round (the run's final A in its last round)
+  double support_treaty = 0.0;       ///< realized W_t (computed even when T = 0)
+  double support_declaration = 0.0;  ///< realized W_d; NaN when no declaration was available
 };
 
 /// The row of a traced round.
@@ -54,7 +55,12 @@ struct RoundField {
     sg_min_islands,
     categorical_count
   };
-  enum Continuous : std::size_t { alignment, support_treaty, support_declaration, continuous_count };
+  enum Continuous : std::size_t {
+    alignment,
+    support_treaty,
+    support_declaration,
+    continuous_count
+  };
 };
 
 /// The columns of a round row: categorical (uint8 in the file), then continuous (float32), in the
@@ -67,7 +73,7 @@ void observe_round(const RoundRow& row, std::uint16_t* categories, double* value
 /// Replays replicates [first.replicate, first.replicate + count) of `s` one lane at a time (the
 /// trace's path): writes record k to records[k] (the same record the engine's run_block gives) and
 /// appends the rows of every run, in replicate order, to `rows` (records[k].rounds rows for run k).
-void replay_rounds(const Scenario& s, const engine::StreamKey& first, std::uint32_t count, RunRecord* records,
-                   std::vector<RoundRow>& rows);
+void replay_rounds(const Scenario& s, const engine::StreamKey& first, std::uint32_t count,
+                   RunRecord* records, std::vector<RoundRow>& rows);
 
 }  // namespace wedge::agents

@@ -35,7 +35,8 @@ struct State {
     st.fisheries = simd::splat_m<L>(false);
     // m_SG: the softening faction's minimum; with none, 0, which never softens (§2.5 needs 4).
     const int softens = s.japan.factions.softens;
-    st.sg_min_islands = simd::splat<L>(softens >= 0 ? s.japan.factions.list[static_cast<std::size_t>(softens)].min_islands : 0);
+    st.sg_min_islands = simd::splat<L>(
+        softens >= 0 ? s.japan.factions.list[static_cast<std::size_t>(softens)].min_islands : 0);
     st.threat = simd::splat<L>(0.0);
     st.threat_issued = simd::splat_m<L>(false);
     st.credibility = credibility;
@@ -71,9 +72,9 @@ struct SupportTable {
   double weight[MAX_FACTIONS]{};             ///< w_f / sum of w
   double min_islands[MAX_FACTIONS]{};        ///< m_f
   double territory[MAX_FACTIONS]{};          ///< λ log2(e) a_T / 4
-  double side[2][MAX_FACTIONS]{};            ///< λ log2(e) a_side carrots (1 + fisheries_boost F), F = 0, 1
-  double alliance[MAX_FACTIONS]{};           ///< λ log2(e) a_A
-  double okinawa[MAX_FACTIONS]{};            ///< λ log2(e) a_Ok
+  double side[2][MAX_FACTIONS]{};   ///< λ log2(e) a_side carrots (1 + fisheries_boost F), F = 0, 1
+  double alliance[MAX_FACTIONS]{};  ///< λ log2(e) a_A
+  double okinawa[MAX_FACTIONS]{};   ///< λ log2(e) a_Ok
 };
 
 /// Japan's view of the treaty on offer in one round (§3): the part of each faction's t_f that
@@ -82,18 +83,21 @@ struct SupportTable {
 template <class L>
 struct TreatyOffer {
   typename L::D base[MAX_FACTIONS];  ///< territory_f (m_f - T) - side_f(F)
-  typename L::D damage;              ///< damage_treaty + damage_straits S + damage_alliance_clause N
+  typename L::D damage;  ///< damage_treaty + damage_straits S + damage_alliance_clause N
 };
 
 template <class L>
-TreatyOffer<L> treaty_offer(const Scenario& s, const SupportTable& japan, const State<L>& st, typename L::D islands) {
+TreatyOffer<L> treaty_offer(const Scenario& s, const SupportTable& japan, const State<L>& st,
+                            typename L::D islands) {
   using D = typename L::D;
   TreatyOffer<L> o;
-  o.damage = s.japan.damage_treaty + s.japan.damage_straits * simd::as_double<L>(st.straits_clause) +
+  o.damage = s.japan.damage_treaty +
+             s.japan.damage_straits * simd::as_double<L>(st.straits_clause) +
              s.japan.damage_alliance_clause * simd::as_double<L>(st.alliance_clause);
   for (std::size_t f = 0; f < japan.count; ++f) {
     const D m = f == japan.softens ? st.sg_min_islands : simd::splat<L>(japan.min_islands[f]);
-    const D side = simd::sel<L>(st.fisheries, simd::splat<L>(japan.side[1][f]), simd::splat<L>(japan.side[0][f]));
+    const D side = simd::sel<L>(st.fisheries, simd::splat<L>(japan.side[1][f]),
+                                simd::splat<L>(japan.side[0][f]));
     o.base[f] = japan.territory[f] * (m - islands) - side;
   }
   return o;
@@ -101,22 +105,26 @@ TreatyOffer<L> treaty_offer(const Scenario& s, const SupportTable& japan, const 
 
 /// Japan's support W for the treaty on offer (§3), in the current state (A, q).
 template <class L>
-typename L::D support_treaty(const SupportTable& japan, const TreatyOffer<L>& offer, const State<L>& st) {
+typename L::D support_treaty(const SupportTable& japan, const TreatyOffer<L>& offer,
+                             const State<L>& st) {
   const typename L::D exposure = st.alignment * offer.damage;
   simd::LogisticSum<L> sum;
   for (std::size_t f = 0; f < japan.count; ++f) {
-    sum.add(japan.weight[f], (offer.base[f] + japan.alliance[f] * exposure) + japan.okinawa[f] * st.threat);
+    sum.add(japan.weight[f],
+            (offer.base[f] + japan.alliance[f] * exposure) + japan.okinawa[f] * st.threat);
   }
   return sum.value();
 }
 
 /// Japan's support W for the declaration formula (§3): territory shelved, no Okinawa term.
 template <class L>
-typename L::D support_declaration(const Scenario& s, const SupportTable& japan, const State<L>& st) {
+typename L::D support_declaration(const Scenario& s, const SupportTable& japan,
+                                  const State<L>& st) {
   const typename L::D exposure = st.alignment * s.japan.damage_declaration;
   simd::LogisticSum<L> sum;
   for (std::size_t f = 0; f < japan.count; ++f) {
-    const auto side = simd::sel<L>(st.fisheries, simd::splat<L>(japan.side[1][f]), simd::splat<L>(japan.side[0][f]));
+    const auto side = simd::sel<L>(st.fisheries, simd::splat<L>(japan.side[1][f]),
+                                   simd::splat<L>(japan.side[0][f]));
     sum.add(japan.weight[f], japan.alliance[f] * exposure - side);
   }
   return sum.value();
@@ -158,8 +166,9 @@ SovietOffer<L> soviet_offer(const Scenario& s, typename L::D round, typename L::
   using simd::splat;
   SovietOffer<L> o;
   o.soft_line = u_line < s.soviet.soft_line_prob;
-  o.islands = sel<L>(o.soft_line, sel<L>(u_four < s.soviet.four_island_prob, splat<L>(4.0), splat<L>(2.0)),
-                     splat<L>(0.0));
+  o.islands =
+      sel<L>(o.soft_line, sel<L>(u_four < s.soviet.four_island_prob, splat<L>(4.0), splat<L>(2.0)),
+             splat<L>(0.0));
   const auto early = round < static_cast<double>(s.soviet.declaration_switch_round);
   o.accepts_declaration = u_accept < sel<L>(early, splat<L>(s.soviet.declaration_accept_early),
                                             splat<L>(s.soviet.declaration_accept_late));
@@ -175,7 +184,8 @@ typename L::M matsumoto_proposes(const Scenario& s, typename L::D u) {
 /// §2.3: Dulles's estimate of P(Japan ratifies), given support and his error e.
 template <class L>
 typename L::D dulles_estimate(const Scenario& s, typename L::D support, typename L::D error) {
-  const auto p = simd::normal_cdf<L>((support - s.japan.ratify_threshold) * (1.0 / s.japan.vote_noise_sd));
+  const auto p =
+      simd::normal_cdf<L>((support - s.japan.ratify_threshold) * (1.0 / s.japan.vote_noise_sd));
   return simd::clamp01<L>(p + error);
 }
 
@@ -189,8 +199,8 @@ typename L::D gravity(const Scenario& s, const State<L>& st) {
 /// What Dulles did in one round.
 template <class L>
 struct DullesAction {
-  typename L::D estimate;        ///< first p-hat
-  typename L::D gravity;         ///< g
+  typename L::D estimate;  ///< first p-hat
+  typename L::D gravity;   ///< g
   typename L::M rewarded;
   typename L::D reward;          ///< R where rewarded, else 0
   typename L::D estimate_after;  ///< p-hat after the reward
@@ -200,8 +210,9 @@ struct DullesAction {
 /// §2.3: rewards, then (only after rewarding) coercion, in the lanes of `active`. `error1`,
 /// `error2` are his two estimate errors (already scaled by estimate_noise_sd).
 template <class L>
-DullesAction<L> dulles_act(const Scenario& s, const SupportTable& japan, const TreatyOffer<L>& offer, State<L>& st,
-                           typename L::M active, typename L::D round, typename L::D error1, typename L::D error2) {
+DullesAction<L> dulles_act(const Scenario& s, const SupportTable& japan,
+                           const TreatyOffer<L>& offer, State<L>& st, typename L::M active,
+                           typename L::D round, typename L::D error1, typename L::D error2) {
   using simd::sel;
   using simd::splat;
   DullesAction<L> a;
@@ -209,26 +220,32 @@ DullesAction<L> dulles_act(const Scenario& s, const SupportTable& japan, const T
   a.estimate = dulles_estimate<L>(s, support_treaty<L>(japan, offer, st), error1);
   a.rewarded = active & (a.estimate * a.gravity > s.dulles.bind_threshold);
   const auto suez = round >= static_cast<double>(s.dulles.suez_round);
-  const auto power = s.dulles.reward_power * sel<L>(suez, splat<L>(s.dulles.suez_factor), splat<L>(1.0));
+  const auto power =
+      s.dulles.reward_power * sel<L>(suez, splat<L>(s.dulles.suez_factor), splat<L>(1.0));
   a.reward = sel<L>(a.rewarded, power, splat<L>(0.0));
-  st.alignment = sel<L>(a.rewarded, simd::min<L>(splat<L>(1.0), st.alignment + s.dulles.reward_gain * power),
-                        st.alignment);
+  st.alignment =
+      sel<L>(a.rewarded, simd::min<L>(splat<L>(1.0), st.alignment + s.dulles.reward_gain * power),
+             st.alignment);
   a.estimate_after = dulles_estimate<L>(s, support_treaty<L>(japan, offer, st), error2);
-  a.coerced = a.rewarded & (a.estimate_after * a.gravity > s.dulles.coerce_threshold) & ~st.threat_issued &
-              simd::splat_m<L>(s.dulles.threat_strength > 0.0);
+  a.coerced = a.rewarded & (a.estimate_after * a.gravity > s.dulles.coerce_threshold) &
+              ~st.threat_issued & simd::splat_m<L>(s.dulles.threat_strength > 0.0);
   st.threat_issued |= a.coerced;
-  st.threat = sel<L>(a.coerced, simd::min<L>(splat<L>(1.0), st.credibility * s.dulles.threat_strength), st.threat);
+  st.threat = sel<L>(
+      a.coerced, simd::min<L>(splat<L>(1.0), st.credibility * s.dulles.threat_strength), st.threat);
   const double backlash = s.dulles.backlash * s.dulles.threat_strength * (1.0 - s.dulles.tact);
-  st.alignment = sel<L>(a.coerced, simd::max<L>(splat<L>(0.0), st.alignment - backlash), st.alignment);
+  st.alignment =
+      sel<L>(a.coerced, simd::max<L>(splat<L>(0.0), st.alignment - backlash), st.alignment);
   return a;
 }
 
 /// The same for a treaty of T islands, from the scenario alone (tests).
 template <class L>
-DullesAction<L> dulles_act(const Scenario& s, State<L>& st, typename L::M active, typename L::D round,
-                           typename L::D islands, typename L::D error1, typename L::D error2) {
+DullesAction<L> dulles_act(const Scenario& s, State<L>& st, typename L::M active,
+                           typename L::D round, typename L::D islands, typename L::D error1,
+                           typename L::D error2) {
   const SupportTable japan(s);
-  return dulles_act<L>(s, japan, treaty_offer<L>(s, japan, st, islands), st, active, round, error1, error2);
+  return dulles_act<L>(s, japan, treaty_offer<L>(s, japan, st, islands), st, active, round, error1,
+                       error2);
 }
 
 /// Japan's decision in one round (§2.4).
@@ -242,9 +259,9 @@ struct Vote {
 
 /// §2.4: `noise_t`, `noise_d` are the realized-support noises (already scaled by vote_noise_sd).
 template <class L>
-Vote<L> japan_vote(const Scenario& s, const SupportTable& japan, const TreatyOffer<L>& offer, const State<L>& st,
-                   typename L::D islands, typename L::M declaration_available, typename L::D noise_t,
-                   typename L::D noise_d) {
+Vote<L> japan_vote(const Scenario& s, const SupportTable& japan, const TreatyOffer<L>& offer,
+                   const State<L>& st, typename L::D islands, typename L::M declaration_available,
+                   typename L::D noise_t, typename L::D noise_d) {
   Vote<L> v;
   const double theta = s.japan.ratify_threshold;
   v.support_treaty = support_treaty<L>(japan, offer, st) + noise_t;
@@ -259,29 +276,33 @@ Vote<L> japan_vote(const Scenario& s, const SupportTable& japan, const TreatyOff
 
 /// The same for a treaty of T islands, from the scenario alone (tests).
 template <class L>
-Vote<L> japan_vote(const Scenario& s, const State<L>& st, typename L::D islands, typename L::M declaration_available,
-                   typename L::D noise_t, typename L::D noise_d) {
+Vote<L> japan_vote(const Scenario& s, const State<L>& st, typename L::D islands,
+                   typename L::M declaration_available, typename L::D noise_t,
+                   typename L::D noise_d) {
   const SupportTable japan(s);
-  return japan_vote<L>(s, japan, treaty_offer<L>(s, japan, st, islands), st, islands, declaration_available, noise_t,
-                       noise_d);
+  return japan_vote<L>(s, japan, treaty_offer<L>(s, japan, st, islands), st, islands,
+                       declaration_available, noise_t, noise_d);
 }
 
 /// §2.4: alignment after a treaty, and whether the US claims Okinawa (draw u_okinawa), in the
 /// lanes of `treaty`.
 template <class L>
-typename L::M conclude_treaty(const Scenario& s, State<L>& st, typename L::M treaty, typename L::D u_okinawa) {
-  const auto clauses = 1.0 + simd::as_double<L>(st.straits_clause) + simd::as_double<L>(st.alliance_clause);
-  st.alignment = simd::sel<L>(treaty, simd::max<L>(simd::splat<L>(0.0), st.alignment - s.alliance.treaty_cost * clauses),
-                              st.alignment);
+typename L::M conclude_treaty(const Scenario& s, State<L>& st, typename L::M treaty,
+                              typename L::D u_okinawa) {
+  const auto clauses =
+      1.0 + simd::as_double<L>(st.straits_clause) + simd::as_double<L>(st.alliance_clause);
+  st.alignment = simd::sel<L>(
+      treaty, simd::max<L>(simd::splat<L>(0.0), st.alignment - s.alliance.treaty_cost * clauses),
+      st.alignment);
   return treaty & (st.threat > 0.0) & (u_okinawa < st.threat);
 }
 
 /// §2.4: alignment after a declaration, in the lanes of `declaration`.
 template <class L>
 void conclude_declaration(const Scenario& s, State<L>& st, typename L::M declaration) {
-  st.alignment = simd::sel<L>(declaration,
-                              simd::max<L>(simd::splat<L>(0.0), st.alignment - s.alliance.declaration_cost),
-                              st.alignment);
+  st.alignment = simd::sel<L>(
+      declaration, simd::max<L>(simd::splat<L>(0.0), st.alignment - s.alliance.declaration_cost),
+      st.alignment);
 }
 
 /// What happened in a stalled round (§2.5).
@@ -297,17 +318,20 @@ struct Stall {
 /// by drift_sd), cabinet, deadline.
 template <class L>
 Stall<L> stall(const Scenario& s, State<L>& st, typename L::M stalled, typename L::D round,
-               typename L::D u_fisheries, typename L::D u_soften, typename L::D drift, typename L::D u_fall) {
+               typename L::D u_fisheries, typename L::D u_soften, typename L::D drift,
+               typename L::D u_fall) {
   using simd::sel;
   using simd::splat;
   Stall<L> out;
   out.fisheries = stalled & (u_fisheries < s.soviet.fisheries_pressure_prob);
   st.fisheries = out.fisheries | (~stalled & st.fisheries);
-  out.shigemitsu_softened = stalled & (st.sg_min_islands == 4.0) & (u_soften < s.shigemitsu.soften_hazard);
+  out.shigemitsu_softened =
+      stalled & (st.sg_min_islands == 4.0) & (u_soften < s.shigemitsu.soften_hazard);
   st.sg_min_islands = sel<L>(out.shigemitsu_softened, splat<L>(2.0), st.sg_min_islands);
   st.alignment = sel<L>(stalled, simd::clamp01<L>(st.alignment + drift), st.alignment);
   const auto early = round < static_cast<double>(s.hatoyama.fall_switch_round);
-  const auto hazard = sel<L>(early, splat<L>(s.hatoyama.fall_hazard_early), splat<L>(s.hatoyama.fall_hazard_late));
+  const auto hazard =
+      sel<L>(early, splat<L>(s.hatoyama.fall_hazard_early), splat<L>(s.hatoyama.fall_hazard_late));
   out.cabinet_fell = stalled & (u_fall < hazard);
   out.deadline = stalled & ~out.cabinet_fell & (round >= static_cast<double>(s.negotiation.rounds));
   return out;
@@ -315,14 +339,17 @@ Stall<L> stall(const Scenario& s, State<L>& st, typename L::M stalled, typename 
 
 /// End of run: the alliance's state from the final alignment (category index of AllianceState).
 template <class L>
-typename L::D classify_alliance(const Scenario& s, typename L::M treaty, typename L::M straits_clause,
-                                typename L::M alliance_clause, typename L::D alignment) {
+typename L::D classify_alliance(const Scenario& s, typename L::M treaty,
+                                typename L::M straits_clause, typename L::M alliance_clause,
+                                typename L::D alignment) {
   using simd::sel;
   using simd::splat;
-  const auto realign = treaty & straits_clause & alliance_clause & (alignment < s.alliance.realign_below);
-  return sel<L>(realign, splat<L>(3.0),
-                sel<L>(alignment < s.alliance.rupture_below, splat<L>(2.0),
-                       sel<L>(alignment < s.alliance.strained_below, splat<L>(1.0), splat<L>(0.0))));
+  const auto realign =
+      treaty & straits_clause & alliance_clause & (alignment < s.alliance.realign_below);
+  return sel<L>(
+      realign, splat<L>(3.0),
+      sel<L>(alignment < s.alliance.rupture_below, splat<L>(2.0),
+             sel<L>(alignment < s.alliance.strained_below, splat<L>(1.0), splat<L>(0.0))));
 }
 
 }  // namespace wedge::agents

@@ -14,14 +14,15 @@
 
 namespace wedge::agents {
 
-/// A Japanese faction (MODEL.md §3-§4). Its keys are japan.factions.<id>.<field> (agents/params.cpp).
+/// A Japanese faction (MODEL.md §3-§4). Its keys are japan.factions.<id>.<field>
+/// (agents/params.cpp).
 struct Faction {
-  double weight = 0.0;    ///< relative weight (normalised by the sum over factions)
-  int min_islands = 0;    ///< minimum islands: 0, 2 or 4
-  double territory = 0.0; ///< salience of territory, a_T
-  double side = 0.0;      ///< salience of Soviet non-territorial inducements, a_side
-  double alliance = 0.0;  ///< salience of the US alliance, a_A
-  double okinawa = 0.0;   ///< salience of Okinawa, a_Ok
+  double weight = 0.0;     ///< relative weight (normalised by the sum over factions)
+  int min_islands = 0;     ///< minimum islands: 0, 2 or 4
+  double territory = 0.0;  ///< salience of territory, a_T
+  double side = 0.0;       ///< salience of Soviet non-territorial inducements, a_side
+  double alliance = 0.0;   ///< salience of the US alliance, a_A
+  double okinawa = 0.0;    ///< salience of Okinawa, a_Ok
 };
 
 /// Faction indices, in the order of MODEL.md §4.
@@ -56,7 +57,8 @@ struct Factions {
 inline constexpr std::size_t MAX_FACTION_ID = 31;
 inline constexpr std::size_t MAX_FACTION_NAME = 63;
 struct FactionLabels {
-  std::array<std::array<char, MAX_FACTION_ID + 1>, MAX_FACTIONS> id{{{"HK"}, {"SG"}, {"YS"}, {"PUB"}, {"FISH"}}};
+  std::array<std::array<char, MAX_FACTION_ID + 1>, MAX_FACTIONS> id{
+      {{"HK"}, {"SG"}, {"YS"}, {"PUB"}, {"FISH"}}};
   std::array<std::array<char, MAX_FACTION_NAME + 1>, MAX_FACTIONS> name{{
       {"Hatoyama-Kono mainstream"},
       {"Shigemitsu and the Foreign Ministry"},
@@ -141,7 +143,8 @@ struct FactionLabels {
 
 // clang-format on
 
-#define WEDGE_DECLARE_PARAMETER(type, name, default_value, kind, min, max, meaning) type name = default_value;
+#define WEDGE_DECLARE_PARAMETER(type, name, default_value, kind, min, max, meaning) \
+  type name = default_value;
 
 /// Every parameter of MODEL.md §4, with its default (the baseline scenario).
 struct Scenario {

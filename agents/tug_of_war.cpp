@@ -56,13 +56,17 @@ engine::FieldSpec spec(Field::Categorical field) {
     case Field::islands_transferred:
       return categorical("islands_transferred", numbers(0, 4, 2), "islands transferred to Japan");
     case Field::straits_clause:
-      return categorical("straits_clause", numbers(0, 1), "straits clause still demanded at the end");
+      return categorical("straits_clause", numbers(0, 1),
+                         "straits clause still demanded at the end");
     case Field::alliance_clause:
-      return categorical("alliance_clause", numbers(0, 1), "no-alliance clause still demanded at the end");
+      return categorical("alliance_clause", numbers(0, 1),
+                         "no-alliance clause still demanded at the end");
     case Field::rounds:
-      return categorical("rounds", numbers(1, TugOfWar::MAX_ROUNDS), "the round in which the run ended");
+      return categorical("rounds", numbers(1, TugOfWar::MAX_ROUNDS),
+                         "the round in which the run ended");
     case Field::threat_round:
-      return categorical("threat_round", numbers(0, TugOfWar::MAX_ROUNDS), "round of the Okinawa threat, 0 if none");
+      return categorical("threat_round", numbers(0, TugOfWar::MAX_ROUNDS),
+                         "round of the Okinawa threat, 0 if none");
     case Field::shigemitsu_round:
       return categorical("shigemitsu_round", numbers(0, TugOfWar::MAX_ROUNDS),
                          "round in which Shigemitsu's faction softened to two islands, 0 if never");
@@ -92,8 +96,10 @@ engine::FieldSpec spec(Field::Continuous field) {
 const std::vector<engine::FieldSpec>& TugOfWar::fields() {
   static const std::vector<engine::FieldSpec> specs = [] {
     std::vector<engine::FieldSpec> out;
-    for (std::size_t i = 0; i < Field::categorical_count; ++i) out.push_back(spec(Field::Categorical(i)));
-    for (std::size_t i = 0; i < Field::continuous_count; ++i) out.push_back(spec(Field::Continuous(i)));
+    for (std::size_t i = 0; i < Field::categorical_count; ++i)
+      out.push_back(spec(Field::Categorical(i)));
+    for (std::size_t i = 0; i < Field::continuous_count; ++i)
+      out.push_back(spec(Field::Continuous(i)));
     return out;
   }();
   return specs;

@@ -68,7 +68,8 @@ struct TugOfWar {
     categories[Field::islands_transferred] = static_cast<std::uint16_t>(r.islands_transferred / 2);
     categories[Field::straits_clause] = r.straits_clause ? 1 : 0;
     categories[Field::alliance_clause] = r.alliance_clause ? 1 : 0;
-    categories[Field::rounds] = static_cast<std::uint16_t>(r.rounds - 1);  // category "1" is index 0
+    categories[Field::rounds] =
+        static_cast<std::uint16_t>(r.rounds - 1);  // category "1" is index 0
     categories[Field::threat_round] = r.threat_round;
     categories[Field::shigemitsu_round] = r.shigemitsu_round;
     categories[Field::two_island_round] = r.two_island_round;

@@ -28,9 +28,9 @@ inline constexpr std::uint64_t MAX_CHECK_RUNS = 10'000'000;
 
 /// One condition of a target: a quantity, its estimate and 99% interval, what it must satisfy.
 struct CheckCondition {
-  std::string quantity;     ///< e.g. "P(declaration)", "change in P(treaty)"
-  double estimate = 0.0;    ///< a probability, or a difference of probabilities
-  double low = 0.0;         ///< 99% interval
+  std::string quantity;   ///< e.g. "P(declaration)", "change in P(treaty)"
+  double estimate = 0.0;  ///< a probability, or a difference of probabilities
+  double low = 0.0;       ///< 99% interval
   double high = 0.0;
   std::string requirement;  ///< e.g. ">= 0.55", "above P(treaty)'s interval"
   bool pass = false;
@@ -48,7 +48,7 @@ struct CheckTarget {
   std::string changes;      ///< a C target's change, as --set assignments ("" for V targets)
   std::vector<CheckCondition> conditions;  ///< estimated in every case, judged only when it applies
   Verdict verdict = Verdict::not_applicable;
-  std::string why_not;      ///< for not_applicable: why the target does not apply
+  std::string why_not;  ///< for not_applicable: why the target does not apply
 };
 
 struct CheckOptions {

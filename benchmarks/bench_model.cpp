@@ -8,8 +8,8 @@
 #include "output/results_sink.hpp"
 
 #include <benchmark/benchmark.h>
-#include <boost/random/normal_distribution.hpp>
 #include <tbb/global_control.h>
+#include <boost/random/normal_distribution.hpp>
 
 #include <filesystem>
 
@@ -26,7 +26,8 @@ Scenario with_factions(std::size_t count) {
   s.japan.factions.count = count;
   for (std::size_t i = 5; i < count; ++i) {
     const double k = static_cast<double>(i);
-    s.japan.factions.list[i] = {0.05 + 0.01 * k, static_cast<int>(i % 3) * 2, 0.1 * (k - 4), 0.07 * k, 1.5 - 0.1 * k, 0.3};
+    s.japan.factions.list[i] = {
+        0.05 + 0.01 * k, static_cast<int>(i % 3) * 2, 0.1 * (k - 4), 0.07 * k, 1.5 - 0.1 * k, 0.3};
   }
   return s;
 }
@@ -62,12 +63,15 @@ void run_block_loop(benchmark::State& state, const Scenario& s, int width) {
 }
 
 // Arg = lane width (1, 8, 16); the baseline (5 factions).
-void BM_Model_RunBlock(benchmark::State& state) { run_block_loop(state, Scenario{}, static_cast<int>(state.range(0))); }
+void BM_Model_RunBlock(benchmark::State& state) {
+  run_block_loop(state, Scenario{}, static_cast<int>(state.range(0)));
+}
 BENCHMARK(BM_Model_RunBlock)->Arg(1)->Arg(8)->Arg(16);
 
 // Args = lane width, number of factions (issue 17: any number up to 16 at full speed).
 void BM_Model_RunBlock_Factions(benchmark::State& state) {
-  run_block_loop(state, with_factions(static_cast<std::size_t>(state.range(1))), static_cast<int>(state.range(0)));
+  run_block_loop(state, with_factions(static_cast<std::size_t>(state.range(1))),
+                 static_cast<int>(state.range(0)));
 }
 BENCHMARK(BM_Model_RunBlock_Factions)->ArgsProduct({{1, 8, 16}, {1, 5, 12, 16}});
 

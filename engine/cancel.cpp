@@ -8,7 +8,8 @@ namespace wedge::engine {
 namespace {
 // The one token signals are pointed at (signal handlers cannot carry state of their own).
 std::atomic<CancelToken*> g_token{nullptr};
-static_assert(std::atomic<CancelToken*>::is_always_lock_free, "signal handlers need lock-free atomics");
+static_assert(std::atomic<CancelToken*>::is_always_lock_free,
+              "signal handlers need lock-free atomics");
 
 struct sigaction g_old_int;
 struct sigaction g_old_term;
@@ -21,7 +22,8 @@ extern "C" void on_signal(int sig) {
 SignalGuard::SignalGuard(CancelToken& token) {
   CancelToken* expected = nullptr;
   if (!g_token.compare_exchange_strong(expected, &token)) {
-    throw std::logic_error("SignalGuard: a guard is already installed (signal handlers are process-wide)");
+    throw std::logic_error(
+        "SignalGuard: a guard is already installed (signal handlers are process-wide)");
   }
   struct sigaction sa {};
   sa.sa_handler = on_signal;

@@ -24,7 +24,8 @@ class CancelToken {
   }
   /// True once this token or its parent was requested.
   bool requested() const noexcept {
-    return requested_.load(std::memory_order_acquire) || (parent_ != nullptr && parent_->requested());
+    return requested_.load(std::memory_order_acquire) ||
+           (parent_ != nullptr && parent_->requested());
   }
   /// The signal that requested this token or its parent (0 if none, or requested by code).
   int signal() const noexcept {

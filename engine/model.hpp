@@ -24,7 +24,8 @@ concept Model = requires(const typename M::Params& params, Stream& stream,
   { M::run(params, stream) } -> std::same_as<typename M::Record>;
   { M::fields() } -> std::convertible_to<std::vector<FieldSpec>>;
   { M::observe(record, categories, values) } -> std::same_as<void>;
-} && std::is_trivially_copyable_v<typename M::Record>;
+}
+&&std::is_trivially_copyable_v<typename M::Record>;
 
 /// A model that can also run many consecutive replicates at once (e.g. in SIMD lanes):
 /// `M::run_block(params, key, count, out)` fills out[i] with the record of replicate

@@ -14,7 +14,8 @@ std::vector<Block> make_blocks(const std::vector<Segment>& segments, std::uint32
     while (r < s.end) {
       const std::uint64_t boundary = (r / block_size + 1) * block_size;
       const std::uint64_t stop = std::min(boundary, s.end);
-      blocks.push_back({s.point, r, static_cast<std::uint32_t>(stop - r), first_sequence + blocks.size()});
+      blocks.push_back(
+          {s.point, r, static_cast<std::uint32_t>(stop - r), first_sequence + blocks.size()});
       r = stop;
     }
   }

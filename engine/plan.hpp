@@ -30,7 +30,8 @@ inline constexpr std::uint32_t DEFAULT_BLOCK_SIZE = 2048;
 /// Cuts segments into blocks aligned on multiples of `block_size` within each point, so a
 /// replicate always falls in the same block whichever segment (batch, shard, resume) holds it.
 std::vector<Block> make_blocks(const std::vector<Segment>& segments,
-                               std::uint32_t block_size = DEFAULT_BLOCK_SIZE, std::uint64_t first_sequence = 0);
+                               std::uint32_t block_size = DEFAULT_BLOCK_SIZE,
+                               std::uint64_t first_sequence = 0);
 
 /// Segments for `points` points with replicates [0, replicates) each, point by point.
 std::vector<Segment> full_plan(std::uint32_t points, std::uint64_t replicates);

@@ -13,9 +13,9 @@
 namespace wedge::engine {
 
 struct PrecisionTarget {
-  double half_width = 0.01;              ///< E
-  std::vector<int> fields;               ///< categorical field indices checked
-  std::uint64_t first_batch = 10'000;    ///< replicates per point in the first batch
+  double half_width = 0.01;                   ///< E
+  std::vector<int> fields;                    ///< categorical field indices checked
+  std::uint64_t first_batch = 10'000;         ///< replicates per point in the first batch
   std::uint64_t max_replicates = 10'000'000;  ///< cap per point
   std::uint32_t block_size = DEFAULT_BLOCK_SIZE;
 };
@@ -42,8 +42,8 @@ inline std::uint64_t next_replicates(const Summary& s, const PrecisionTarget& t)
       }
     }
     const double needed = std::ceil(Z95 * Z95 * worst / (t.half_width * t.half_width));
-    want = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(std::min(needed, 1e18)), n + 1,
-                                     2 * n);
+    want =
+        std::clamp<std::uint64_t>(static_cast<std::uint64_t>(std::min(needed, 1e18)), n + 1, 2 * n);
   }
   // End batches on block boundaries so blocks never depend on the batch.
   want = (want + t.block_size - 1) / t.block_size * t.block_size;
@@ -52,7 +52,8 @@ inline std::uint64_t next_replicates(const Summary& s, const PrecisionTarget& t)
 
 /// Runs one batch of blocks, merging into the summaries (by default run_blocks; a distributed
 /// run shares the blocks among processes and combines their summaries).
-using BatchExecutor = std::function<RunReport(std::span<const Block>, std::vector<Summary>&, const RunOptions&)>;
+using BatchExecutor =
+    std::function<RunReport(std::span<const Block>, std::vector<Summary>&, const RunOptions&)>;
 
 template <Model M>
 PrecisionReport run_to_precision(const std::vector<typename M::Params>& params,

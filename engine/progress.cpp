@@ -37,10 +37,11 @@ void Progress::update(std::uint64_t done) {
   } else if (total_ > 0 && done >= total_) {
     std::snprintf(eta, sizeof eta, "0s");
   }
-  const double pct = total_ > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 0;
+  const double pct =
+      total_ > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 0;
   std::fprintf(out_, "%s%s%llu/%llu runs (%.1f%%), %.3g runs/s, ETA %s%s", tty_ ? "\r\033[K" : "",
-               label_.c_str(), static_cast<unsigned long long>(done), static_cast<unsigned long long>(total_), pct,
-               rate, eta, tty_ ? "" : "\n");
+               label_.c_str(), static_cast<unsigned long long>(done),
+               static_cast<unsigned long long>(total_), pct, rate, eta, tty_ ? "" : "\n");
   std::fflush(out_);
   printed_ = true;
 }

@@ -42,7 +42,9 @@ class LaneStreams {
         replicate_(simd::splat_u<L>(key.replicate)) {}
 
   /// Lane `lane` now reads the stream of replicate `replicate` (< 2^32) of the same point.
-  void assign(int lane, std::uint64_t replicate) noexcept { simd::set_lane(replicate_, lane, replicate); }
+  void assign(int lane, std::uint64_t replicate) noexcept {
+    simd::set_lane(replicate_, lane, replicate);
+  }
   /// Lane i now reads the stream of replicate replicates[i] (< 2^32) of the same point.
   void assign(const U& replicates) noexcept { replicate_ = replicates; }
 
@@ -51,7 +53,8 @@ class LaneStreams {
 
   /// Block `block` (words 4·block … 4·block + 3) of substream `substream[i]` of lane i's stream.
   void block(U substream, std::uint32_t block, U& w0, U& w1, U& w2, U& w3) const noexcept {
-    const simd::Philox<L> philox{simd::splat_u<L>(block), substream, replicate_ & 0xFFFFFFFFull, point_};
+    const simd::Philox<L> philox{simd::splat_u<L>(block), substream, replicate_ & 0xFFFFFFFFull,
+                                 point_};
     philox.generate(key0_, key1_, w0, w1, w2, w3);
   }
   void block(U substream, std::uint32_t block, U (&words)[4]) const noexcept {
@@ -64,8 +67,10 @@ class LaneStreams {
     static_assert(N % 4 == 0, "whole blocks of four words");
     // Unrolled: each block's words go straight to their place.
     [&]<std::size_t... B>(std::index_sequence<B...>) {
-      (block(substream, B, words[4 * B], words[4 * B + 1], words[4 * B + 2], words[4 * B + 3]), ...);
-    }(std::make_index_sequence<N / 4>{});
+      (block(substream, B, words[4 * B], words[4 * B + 1], words[4 * B + 2], words[4 * B + 3]),
+       ...);
+    }
+    (std::make_index_sequence<N / 4>{});
   }
 
  private:

@@ -100,7 +100,8 @@ void for_each_range(std::size_t count, std::size_t grain, const Body& body) {
   work();
   for (auto& t : pool) t.join();
 #else
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count, grain), body, tbb::simple_partitioner());
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, count, grain), body,
+                    tbb::simple_partitioner());
 #endif
 }
 
@@ -120,7 +121,8 @@ class SinkThread {
   }
 
   /// Waits until the previous batch is consumed, then hands over this one (swapping buffers).
-  void hand_over(std::vector<Block>& blocks, std::vector<Record>& records, std::vector<Summary>& summaries) {
+  void hand_over(std::vector<Block>& blocks, std::vector<Record>& records,
+                 std::vector<Summary>& summaries) {
     std::unique_lock lock(mutex_);
     cv_.wait(lock, [this] { return !full_ || error_; });
     rethrow_locked();
@@ -204,8 +206,8 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, std::span<co
   }
 
   const std::size_t threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
-  const std::size_t wave = options.wave_blocks > 0 ? options.wave_blocks
-                                                   : std::max<std::size_t>(64, 32 * threads);
+  const std::size_t wave =
+      options.wave_blocks > 0 ? options.wave_blocks : std::max<std::size_t>(64, 32 * threads);
 
   std::vector<Summary> local(std::min(wave, blocks.size()), Summary(layout));
   std::unique_ptr<detail::SinkThread<Record>> writer;
@@ -229,39 +231,37 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, std::span<co
       for (std::size_t i = 0; i < count; ++i) offsets[i + 1] = offsets[i] + wave_blocks[i].count;
       out_records.resize(offsets[count]);
     }
-    detail::for_each_range(
-        count, options.grain,
-        [&](const tbb::blocked_range<std::size_t>& range) {
-          std::array<std::uint16_t, MAX_FIELDS> cats{};
-          std::array<double, MAX_FIELDS> values{};
-          std::vector<Record> scratch;
-          for (std::size_t i = range.begin(); i != range.end(); ++i) {
-            const Block& b = wave_blocks[i];
-            Summary& sum = local[i];
-            sum.reset();
-            const auto& p = params[b.point];
-            Record* out = sink != nullptr ? out_records.data() + offsets[i] : nullptr;
-            if constexpr (BlockModel<M>) {
-              if (out == nullptr) {
-                scratch.resize(b.count);
-                out = scratch.data();
-              }
-              M::run_block(p, stream_key(options, b.point, b.replicate_begin), b.count, out);
-              for (std::uint32_t k = 0; k < b.count; ++k) {
-                M::observe(out[k], cats.data(), values.data());
-                sum.add(cats.data(), values.data());
-              }
-            } else {
-              for (std::uint32_t k = 0; k < b.count; ++k) {
-                Stream stream(stream_key(options, b.point, b.replicate_begin + k));
-                const Record rec = M::run(p, stream);
-                M::observe(rec, cats.data(), values.data());
-                sum.add(cats.data(), values.data());
-                if (out != nullptr) out[k] = rec;
-              }
-            }
+    detail::for_each_range(count, options.grain, [&](const tbb::blocked_range<std::size_t>& range) {
+      std::array<std::uint16_t, MAX_FIELDS> cats{};
+      std::array<double, MAX_FIELDS> values{};
+      std::vector<Record> scratch;
+      for (std::size_t i = range.begin(); i != range.end(); ++i) {
+        const Block& b = wave_blocks[i];
+        Summary& sum = local[i];
+        sum.reset();
+        const auto& p = params[b.point];
+        Record* out = sink != nullptr ? out_records.data() + offsets[i] : nullptr;
+        if constexpr (BlockModel<M>) {
+          if (out == nullptr) {
+            scratch.resize(b.count);
+            out = scratch.data();
           }
-        });
+          M::run_block(p, stream_key(options, b.point, b.replicate_begin), b.count, out);
+          for (std::uint32_t k = 0; k < b.count; ++k) {
+            M::observe(out[k], cats.data(), values.data());
+            sum.add(cats.data(), values.data());
+          }
+        } else {
+          for (std::uint32_t k = 0; k < b.count; ++k) {
+            Stream stream(stream_key(options, b.point, b.replicate_begin + k));
+            const Record rec = M::run(p, stream);
+            M::observe(rec, cats.data(), values.data());
+            sum.add(cats.data(), values.data());
+            if (out != nullptr) out[k] = rec;
+          }
+        }
+      }
+    });
     for (std::size_t i = 0; i < count; ++i) {
       summaries[wave_blocks[i].point].merge(local[i]);
       report.runs_done += wave_blocks[i].count;

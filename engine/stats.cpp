@@ -69,7 +69,8 @@ void ContinuousStats::merge_moments(const Raw& other) noexcept {
   const double mean_a = mean();
   const double mean_b = mean_of(other.n, other.shift, other.sum);
   const double delta = mean_b - mean_a;
-  const double merged_m2 = m2() + m2_of(other.n, other.sum, other.sum2) + delta * delta * na * nb / n;
+  const double merged_m2 =
+      m2() + m2_of(other.n, other.sum, other.sum2) + delta * delta * na * nb / n;
   shift_ = mean_a + delta * nb / n;
   sum_ = 0.0;
   sum2_ = merged_m2;

@@ -50,7 +50,9 @@ class ContinuousStats {
     double shift = 0.0, sum = 0.0, sum2 = 0.0, min = 0.0, max = 0.0;
     /// The same state as (shift = mean, sum = 0, sum2 = m2): it has the same mean and m2 bit for
     /// bit, so every later merge gives the same bits (how checkpoints store a point's state).
-    Raw normalised() const noexcept { return {n, mean_of(n, shift, sum), 0.0, m2_of(n, sum, sum2), min, max}; }
+    Raw normalised() const noexcept {
+      return {n, mean_of(n, shift, sum), 0.0, m2_of(n, sum, sum2), min, max};
+    }
     friend bool operator==(const Raw&, const Raw&) = default;
   };
   Raw raw() const noexcept { return {n_, shift_, sum_, sum2_, min_, max_}; }

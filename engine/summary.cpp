@@ -66,7 +66,8 @@ bool same_bits(double a, double b) noexcept { return std::memcmp(&a, &b, sizeof 
 }  // namespace
 
 bool operator==(const Summary& a, const Summary& b) noexcept {
-  if (a.runs_ != b.runs_ || a.counts_ != b.counts_ || a.continuous_.size() != b.continuous_.size()) {
+  if (a.runs_ != b.runs_ || a.counts_ != b.counts_ ||
+      a.continuous_.size() != b.continuous_.size()) {
     return false;
   }
   for (std::size_t j = 0; j < a.continuous_.size(); ++j) {
@@ -113,7 +114,8 @@ SummaryState SummaryState::pack(std::span<const Summary> summaries) {
     for (std::size_t j = 0; j < nv; ++j) {
       const auto& h = s.continuous_[j].histogram();
       const std::size_t end = j + 1 < nv ? at.histograms[j + 1] : at.width;
-      if (h.size() != end - at.histograms[j]) throw std::invalid_argument("SummaryState::pack: layouts differ");
+      if (h.size() != end - at.histograms[j])
+        throw std::invalid_argument("SummaryState::pack: layouts differ");
       std::copy(h.begin(), h.end(), row + at.histograms[j]);
       state.moments.push_back(s.continuous_[j].raw());
     }

@@ -9,9 +9,9 @@
 #include "engine/rng.hpp"
 #include "experiments/session.hpp"
 
-#include <boost/random/gamma_distribution.hpp>
 #include <fmt/format.h>
 #include <toml++/toml.h>
+#include <boost/random/gamma_distribution.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -43,7 +43,8 @@ std::vector<std::string> split(std::string_view s, char sep) {
   std::size_t start = 0;
   for (;;) {
     const auto at = s.find(sep, start);
-    out.push_back(trim(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start)));
+    out.push_back(
+        trim(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start)));
     if (at == std::string_view::npos) return out;
     start = at + 1;
   }
@@ -89,8 +90,8 @@ Condition make_condition(const ConditionSpec& spec, const std::string& where) {
       const std::size_t d = agents::edit_distance(spec.field, n);
       if (d < best) best = d, nearest = n;
     }
-    throw ConfigError(fmt::format("{}: unknown outcome field '{}' (did you mean '{}'? valid: {})", where, spec.field,
-                                  nearest, joined(names)));
+    throw ConfigError(fmt::format("{}: unknown outcome field '{}' (did you mean '{}'? valid: {})",
+                                  where, spec.field, nearest, joined(names)));
   }
   const auto position = static_cast<std::size_t>(found - names.begin());
   c.categorical = position < layout.categorical.size();
@@ -99,12 +100,15 @@ Condition make_condition(const ConditionSpec& spec, const std::string& where) {
                                              spec.high ? format_number(*spec.high) : "");
   if (!c.categorical) {
     if (spec.op != ConditionSpec::Op::range) {
-      throw ConfigError(fmt::format("{}: {} is continuous: give a range, e.g. {}=0.45..1 (or {{ min = 0.45, max = 1 }})",
-                                    where, spec.field, spec.field));
+      throw ConfigError(fmt::format(
+          "{}: {} is continuous: give a range, e.g. {}=0.45..1 (or {{ min = 0.45, max = 1 }})",
+          where, spec.field, spec.field));
     }
     c.min = spec.low.value_or(-std::numeric_limits<double>::infinity());
     c.max = spec.high.value_or(std::numeric_limits<double>::infinity());
-    if (c.min > c.max) throw ConfigError(fmt::format("{}: {} = {}: the range is empty", where, spec.field, range_text));
+    if (c.min > c.max)
+      throw ConfigError(
+          fmt::format("{}: {} = {}: the range is empty", where, spec.field, range_text));
     c.text = fmt::format("{} = {}", spec.field, range_text);
     return c;
   }
@@ -115,27 +119,32 @@ Condition make_condition(const ConditionSpec& spec, const std::string& where) {
     for (const auto& label : categories) {
       const auto v = number(label);
       if (!v) {
-        throw ConfigError(fmt::format("{}: {} has named categories ({}): a range applies to numbered ones", where,
-                                      spec.field, joined(categories)));
+        throw ConfigError(
+            fmt::format("{}: {} has named categories ({}): a range applies to numbered ones", where,
+                        spec.field, joined(categories)));
       }
       numbers.push_back(*v);
     }
     bool any = false;
     for (std::size_t k = 0; k < numbers.size(); ++k) {
-      c.allowed[k] = (!spec.low || numbers[k] >= *spec.low) && (!spec.high || numbers[k] <= *spec.high);
+      c.allowed[k] =
+          (!spec.low || numbers[k] >= *spec.low) && (!spec.high || numbers[k] <= *spec.high);
       any = any || c.allowed[k];
     }
-    if (!any) throw ConfigError(fmt::format("{}: {} = {}: no category lies in the range", where, spec.field, range_text));
+    if (!any)
+      throw ConfigError(
+          fmt::format("{}: {} = {}: no category lies in the range", where, spec.field, range_text));
     c.text = fmt::format("{} = {}", spec.field, range_text);
     return c;
   }
   for (const auto& v : spec.values) {
     const auto at = std::find(categories.begin(), categories.end(), v);
     if (at == categories.end()) {
-      const std::string valid = categories.size() > 12
-                                    ? fmt::format("{} ... {}", categories.front(), categories.back())
-                                    : joined(categories);
-      throw ConfigError(fmt::format("{}: {} has no category '{}' (valid: {})", where, spec.field, v, valid));
+      const std::string valid =
+          categories.size() > 12 ? fmt::format("{} ... {}", categories.front(), categories.back())
+                                 : joined(categories);
+      throw ConfigError(
+          fmt::format("{}: {} has no category '{}' (valid: {})", where, spec.field, v, valid));
     }
     c.allowed[static_cast<std::size_t>(at - categories.begin())] = true;
   }
@@ -156,13 +165,18 @@ bool parse_range(const std::string& value, ConditionSpec& spec, const std::strin
   spec.op = ConditionSpec::Op::range;
   if (!lo.empty()) {
     spec.low = number(lo);
-    if (!spec.low) throw ConfigError(fmt::format("{}: {}={}: '{}' is not a number", where, spec.field, value, lo));
+    if (!spec.low)
+      throw ConfigError(
+          fmt::format("{}: {}={}: '{}' is not a number", where, spec.field, value, lo));
   }
   if (!hi.empty()) {
     spec.high = number(hi);
-    if (!spec.high) throw ConfigError(fmt::format("{}: {}={}: '{}' is not a number", where, spec.field, value, hi));
+    if (!spec.high)
+      throw ConfigError(
+          fmt::format("{}: {}={}: '{}' is not a number", where, spec.field, value, hi));
   }
-  if (!spec.low && !spec.high) throw ConfigError(fmt::format("{}: {}={}: give at least one bound", where, spec.field, value));
+  if (!spec.low && !spec.high)
+    throw ConfigError(fmt::format("{}: {}={}: give at least one bound", where, spec.field, value));
   return true;
 }
 
@@ -175,12 +189,13 @@ std::uint64_t splitmix64(std::uint64_t x) {
 
 // ---- the [calibrate] table --------------------------------------------------------------------
 
-constexpr std::string_view CALIBRATE_KEYS[] = {"history", "design", "points", "runs", "refine",
-                                               "refine_points", "defensive", "draws", "top"};
+constexpr std::string_view CALIBRATE_KEYS[] = {
+    "history", "design", "points", "runs", "refine", "refine_points", "defensive", "draws", "top"};
 
 /// A table's entries in the order of the file (toml++ iterates keys sorted), so that histories
 /// read as written and errors come in line order.
-std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& table) {
+std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(
+    const toml::table& table) {
   std::vector<std::pair<const toml::key*, const toml::node*>> entries;
   for (auto&& [k, node] : table) entries.emplace_back(&k, &node);
   std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
@@ -197,9 +212,11 @@ struct TableReader {
     const auto& at = node.source().begin;
     throw ConfigError(fmt::format("{}:{}:{}: {}", name, at.line, at.column, what));
   }
-  std::uint64_t integer(const toml::node& node, const std::string& key, std::uint64_t lo, std::uint64_t hi) const {
+  std::uint64_t integer(const toml::node& node, const std::string& key, std::uint64_t lo,
+                        std::uint64_t hi) const {
     const auto v = node.value<std::int64_t>();
-    if (!node.is_integer() || !v || *v < 0 || static_cast<std::uint64_t>(*v) < lo || static_cast<std::uint64_t>(*v) > hi) {
+    if (!node.is_integer() || !v || *v < 0 || static_cast<std::uint64_t>(*v) < lo ||
+        static_cast<std::uint64_t>(*v) > hi) {
       fail(node, fmt::format("calibrate.{}: must be an integer in [{}, {}]", key, lo, hi));
     }
     return static_cast<std::uint64_t>(*v);
@@ -222,17 +239,19 @@ struct TableReader {
   }
   History history(const toml::table& table) const {
     History h;
-    if (table.empty()) fail(table, "calibrate.history: an empty history matches every run; give at least one field");
+    if (table.empty())
+      fail(table, "calibrate.history: an empty history matches every run; give at least one field");
     for (const auto& [key_ptr, node_ptr] : in_file_order(table)) {  // the history reads as written
       const toml::key& k = *key_ptr;
       const toml::node& node = *node_ptr;
       ConditionSpec spec;
       spec.field = std::string(k.str());
-      const std::string where = fmt::format("{}:{}:{}: calibrate.history", name, k.source().begin.line,
-                                            k.source().begin.column);
+      const std::string where = fmt::format("{}:{}:{}: calibrate.history", name,
+                                            k.source().begin.line, k.source().begin.column);
       if (const auto* list = node.as_array()) {
         for (auto&& item : *list) spec.values.push_back(label(item, spec.field));
-        if (spec.values.empty()) fail(node, fmt::format("calibrate.history.{}: the list is empty", spec.field));
+        if (spec.values.empty())
+          fail(node, fmt::format("calibrate.history.{}: the list is empty", spec.field));
       } else if (const auto* inner = node.as_table()) {
         for (auto&& [ik, inode] : *inner) {
           const std::string key(ik.str());
@@ -246,15 +265,20 @@ struct TableReader {
           } else if (key == "min" || key == "max") {
             spec.op = ConditionSpec::Op::range;
             const auto v = inode.value<double>();
-            if (!v || !std::isfinite(*v)) fail(inode, fmt::format("calibrate.history.{}.{}: must be a number", spec.field, key));
+            if (!v || !std::isfinite(*v))
+              fail(inode,
+                   fmt::format("calibrate.history.{}.{}: must be a number", spec.field, key));
             (key == "min" ? spec.low : spec.high) = *v;
           } else {
-            fail(inode, fmt::format("calibrate.history.{}: unknown field '{}' (valid: not, min, max)", spec.field, key));
+            fail(inode,
+                 fmt::format("calibrate.history.{}: unknown field '{}' (valid: not, min, max)",
+                             spec.field, key));
           }
         }
         const bool mixed = !spec.values.empty() && (spec.low || spec.high);
         if (mixed || (spec.values.empty() && !spec.low && !spec.high)) {
-          fail(node, fmt::format("calibrate.history.{}: give either `not` or `min`/`max`", spec.field));
+          fail(node,
+               fmt::format("calibrate.history.{}: give either `not` or `min`/`max`", spec.field));
         }
       } else {
         spec.values.push_back(label(node, spec.field));
@@ -286,11 +310,14 @@ struct Axis {
   PriorKey key;
   std::vector<double> levels;  ///< discrete keys: each value's coordinate
   bool discrete() const { return key.kind != PriorKey::Kind::real; }
-  double unit(double v) const { return key.kind == PriorKey::Kind::boolean ? v : (v - key.min) / (key.max - key.min); }
+  double unit(double v) const {
+    return key.kind == PriorKey::Kind::boolean ? v : (v - key.min) / (key.max - key.min);
+  }
   double value(double x) const {
     if (key.kind == PriorKey::Kind::boolean) return x >= 0.5 ? 1.0 : 0.0;
     const double v = key.min + x * (key.max - key.min);
-    return key.kind == PriorKey::Kind::integer ? std::round(v) : std::min(key.max, std::max(key.min, v));
+    return key.kind == PriorKey::Kind::integer ? std::round(v)
+                                               : std::min(key.max, std::max(key.min, v));
   }
 };
 
@@ -298,7 +325,8 @@ Axis make_axis(const PriorKey& k) {
   Axis a{k, {}};
   if (k.kind == PriorKey::Kind::boolean) a.levels = {0.0, 1.0};
   if (k.kind == PriorKey::Kind::integer) {
-    for (double v = std::ceil(k.min); v <= std::floor(k.max); v += 1.0) a.levels.push_back(a.unit(v));
+    for (double v = std::ceil(k.min); v <= std::floor(k.max); v += 1.0)
+      a.levels.push_back(a.unit(v));
   }
   return a;
 }
@@ -330,7 +358,8 @@ struct Proposal {
   void prepare(const std::vector<Axis>& axes) {
     norm.assign(centres.size(), std::vector<double>(axes.size()));
     for (std::size_t j = 0; j < centres.size(); ++j) {
-      for (std::size_t k = 0; k < axes.size(); ++k) norm[j][k] = normaliser(axes[k], sigma[k], centres[j][k]);
+      for (std::size_t k = 0; k < axes.size(); ++k)
+        norm[j][k] = normaliser(axes[k], sigma[k], centres[j][k]);
     }
   }
   /// q(x) / prior(x).
@@ -338,7 +367,8 @@ struct Proposal {
     double mix = 0.0;
     for (std::size_t j = 0; j < centres.size(); ++j) {
       double k = pi[j];
-      for (std::size_t d = 0; d < axes.size() && k > 0.0; ++d) k *= kernel(axes[d], sigma[d], centres[j][d], x[d], norm[j][d]);
+      for (std::size_t d = 0; d < axes.size() && k > 0.0; ++d)
+        k *= kernel(axes[d], sigma[d], centres[j][d], x[d], norm[j][d]);
       mix += k;
     }
     return alpha + (1.0 - alpha) * mix;
@@ -349,9 +379,11 @@ struct Proposal {
     if (rng.uniform() < alpha || centres.empty()) {
       for (std::size_t k = 0; k < axes.size(); ++k) {
         const double u = rng.uniform();
-        x[k] = axes[k].discrete() ? axes[k].levels[std::min(axes[k].levels.size() - 1,
-                                                            static_cast<std::size_t>(u * static_cast<double>(axes[k].levels.size())))]
-                                  : u;
+        x[k] = axes[k].discrete()
+                   ? axes[k].levels[std::min(
+                         axes[k].levels.size() - 1,
+                         static_cast<std::size_t>(u * static_cast<double>(axes[k].levels.size())))]
+                   : u;
       }
       return x;
     }
@@ -387,7 +419,8 @@ struct Proposal {
 };
 
 /// Normalised weights L_i / r_i (zero where L_i is 0); false if every L_i is 0.
-bool normalise(const std::vector<double>& likelihood, const std::vector<double>& ratio, std::vector<double>& w) {
+bool normalise(const std::vector<double>& likelihood, const std::vector<double>& ratio,
+               std::vector<double>& w) {
   w.resize(likelihood.size());
   double total = 0.0;
   for (std::size_t i = 0; i < w.size(); ++i) total += (w[i] = likelihood[i] / ratio[i]);
@@ -433,7 +466,8 @@ bool disjoint(const History& a, const History& b) {
       if (x.categorical != y.categorical || x.index != y.index) continue;
       if (x.categorical) {
         bool overlap = false;
-        for (std::size_t c = 0; c < x.allowed.size(); ++c) overlap = overlap || (x.allowed[c] && y.allowed[c]);
+        for (std::size_t c = 0; c < x.allowed.size(); ++c)
+          overlap = overlap || (x.allowed[c] && y.allowed[c]);
         if (!overlap) return true;
       } else if (x.max < y.min || y.max < x.min) {
         return true;
@@ -452,8 +486,8 @@ struct Summary {
 };
 
 Summary summarise(const std::vector<double>& likelihood, const std::vector<double>& ratio,
-                  const std::vector<std::vector<double>>& values, const std::vector<std::vector<std::size_t>>& order,
-                  std::vector<double>& w) {
+                  const std::vector<std::vector<double>>& values,
+                  const std::vector<std::vector<std::size_t>>& order, std::vector<double>& w) {
   Summary s;
   double evidence = 0.0;
   for (std::size_t i = 0; i < likelihood.size(); ++i) evidence += likelihood[i] / ratio[i];
@@ -469,7 +503,8 @@ Summary summarise(const std::vector<double>& likelihood, const std::vector<doubl
     s.mean.push_back(m);
     s.sd.push_back(std::sqrt(v));
     std::vector<double> q;
-    for (double p : CalibrationResult::QUANTILES) q.push_back(weighted_quantile(values[k], order[k], w, p));
+    for (double p : CalibrationResult::QUANTILES)
+      q.push_back(weighted_quantile(values[k], order[k], w, p));
     s.quantiles.push_back(std::move(q));
   }
   return s;
@@ -480,7 +515,8 @@ struct MatchCounter final : RecordSink {
   const std::vector<History>& histories;
   std::vector<std::uint64_t>& matches;
   std::vector<std::uint64_t>& runs;
-  MatchCounter(const std::vector<History>& h, std::vector<std::uint64_t>& m, std::vector<std::uint64_t>& r)
+  MatchCounter(const std::vector<History>& h, std::vector<std::uint64_t>& m,
+               std::vector<std::uint64_t>& r)
       : histories(h), matches(m), runs(r) {}
   void consume(std::span<const engine::Block> blocks, std::span<const agents::RunRecord> records,
                std::span<const engine::Summary>) override {
@@ -492,7 +528,8 @@ struct MatchCounter final : RecordSink {
       runs[b.point] += b.count;
       for (std::uint32_t k = 0; k < b.count; ++k, ++i) {
         TugOfWar::observe(records[i], cats, values);
-        for (std::size_t j = 0; j < h; ++j) matches[b.point * h + j] += histories[j].matches(cats, values) ? 1u : 0u;
+        for (std::size_t j = 0; j < h; ++j)
+          matches[b.point * h + j] += histories[j].matches(cats, values) ? 1u : 0u;
       }
     }
   }
@@ -510,18 +547,21 @@ History parse_history(std::string_view text, const std::string& where) {
   History h;
   const auto items = split(text, ',');
   for (const auto& item : items) {
-    if (item.empty()) throw ConfigError(fmt::format("{}: '{}': an empty element (two commas?)", where, text));
+    if (item.empty())
+      throw ConfigError(fmt::format("{}: '{}': an empty element (two commas?)", where, text));
     ConditionSpec spec;
     const auto ne = item.find("!=");
     const auto eq = item.find('=');
     if (eq == std::string::npos) {
-      throw ConfigError(fmt::format("{}: '{}': expected field=value, field!=value or field=lo..hi", where, item));
+      throw ConfigError(
+          fmt::format("{}: '{}': expected field=value, field!=value or field=lo..hi", where, item));
     }
     const bool negated = ne != std::string::npos && ne + 1 == eq;
     spec.field = trim(item.substr(0, negated ? ne : eq));
     const std::string value = trim(item.substr(eq + 1));
     if (spec.field.empty() || value.empty()) {
-      throw ConfigError(fmt::format("{}: '{}': expected field=value, field!=value or field=lo..hi", where, item));
+      throw ConfigError(
+          fmt::format("{}: '{}': expected field=value, field!=value or field=lo..hi", where, item));
     }
     if (!negated && parse_range(value, spec, where)) {
       h.conditions.push_back(make_condition(spec, where));
@@ -538,12 +578,14 @@ History parse_history(std::string_view text, const std::string& where) {
 }
 
 History history_1956() {
-  return parse_history("format=declaration,islands_promised=2,islands_transferred=0,okinawa=residual,"
-                       "threat_round!=0,alliance=intact",
-                       "the 1956 history");
+  return parse_history(
+      "format=declaration,islands_promised=2,islands_transferred=0,okinawa=residual,"
+      "threat_round!=0,alliance=intact",
+      "the 1956 history");
 }
 
-bool read_calibration_table(const toml::table& table, const std::string& source, CalibrationSettings& s) {
+bool read_calibration_table(const toml::table& table, const std::string& source,
+                            CalibrationSettings& s) {
   const TableReader r{source};
   bool file_history = false;
   for (const auto& [key_ptr, value_ptr] : in_file_order(table)) {
@@ -554,17 +596,22 @@ bool read_calibration_table(const toml::table& table, const std::string& source,
         s.histories.push_back(r.history(*t));
       } else if (const auto* list = v.as_array()) {
         for (auto&& item : *list) {
-          if (!item.is_table()) r.fail(item, "calibrate.history: each observed history is a table ([[calibrate.history]])");
+          if (!item.is_table())
+            r.fail(item,
+                   "calibrate.history: each observed history is a table ([[calibrate.history]])");
           s.histories.push_back(r.history(*item.as_table()));
         }
         if (s.histories.empty()) r.fail(v, "calibrate.history: no history given");
       } else {
-        r.fail(v, "calibrate.history: a table of outcome fields ([calibrate.history]) or an array of them");
+        r.fail(v,
+               "calibrate.history: a table of outcome fields ([calibrate.history]) or an array of "
+               "them");
       }
       file_history = true;
     } else if (key == "design") {
       const auto d = v.value_exact<std::string>();
-      if (!d || (*d != "sobol" && *d != "lhs")) r.fail(v, "calibrate.design: must be \"sobol\" or \"lhs\"");
+      if (!d || (*d != "sobol" && *d != "lhs"))
+        r.fail(v, "calibrate.design: must be \"sobol\" or \"lhs\"");
       s.design = *d == "lhs" ? Design::lhs : Design::sobol;
     } else if (key == "points") {
       s.points = r.integer(v, key, 2, 100'000);
@@ -587,14 +634,15 @@ bool read_calibration_table(const toml::table& table, const std::string& source,
         const std::size_t d = agents::edit_distance(key, c);
         if (d < best) best = d, nearest = std::string(c);
       }
-      r.fail(v, fmt::format("unknown key '{}' in [calibrate] (did you mean '{}'? valid: {})", key, nearest,
-                            joined(CALIBRATE_KEYS)));
+      r.fail(v, fmt::format("unknown key '{}' in [calibrate] (did you mean '{}'? valid: {})", key,
+                            nearest, joined(CALIBRATE_KEYS)));
     }
   }
   return file_history;
 }
 
-CalibrationSettings calibration_settings(const std::string& file, const std::string& text, const std::string& name,
+CalibrationSettings calibration_settings(const std::string& file, const std::string& text,
+                                         const std::string& name,
                                          const CalibrationOverrides& overrides) {
   CalibrationSettings s;
   const std::string source = file.empty() ? name : file;
@@ -603,12 +651,14 @@ CalibrationSettings calibration_settings(const std::string& file, const std::str
     const toml::table root = parse_toml(file, text, source);
     if (const toml::node* node = root.get("calibrate")) {
       const auto* table = node->as_table();
-      if (table == nullptr) TableReader{source}.fail(*node, "'calibrate' must be a table ([calibrate])");
+      if (table == nullptr)
+        TableReader{source}.fail(*node, "'calibrate' must be a table ([calibrate])");
       file_history = read_calibration_table(*table, source, s);
     }
   }
   const auto check = [](const char* option, std::uint64_t v, std::uint64_t lo, std::uint64_t hi) {
-    if (v < lo || v > hi) throw ConfigError(fmt::format("--{} {}: must be an integer in [{}, {}]", option, v, lo, hi));
+    if (v < lo || v > hi)
+      throw ConfigError(fmt::format("--{} {}: must be an integer in [{}, {}]", option, v, lo, hi));
     return v;
   };
   if (!overrides.histories.empty()) {
@@ -626,19 +676,22 @@ CalibrationSettings calibration_settings(const std::string& file, const std::str
   if (overrides.points) s.points = check("points", *overrides.points, 2, 100'000);
   if (overrides.runs) s.runs = check("runs", *overrides.runs, 1, 10'000'000);
   if (overrides.refine) s.refine = check("refine", *overrides.refine, 0, 10);
-  if (overrides.refine_points) s.refine_points = check("refine-points", *overrides.refine_points, 2, 100'000);
+  if (overrides.refine_points)
+    s.refine_points = check("refine-points", *overrides.refine_points, 2, 100'000);
   if (overrides.draws) s.draws = check("draws", *overrides.draws, 20, 100'000);
   if (overrides.top) s.top = check("top", *overrides.top, 1, 1000);
   if (overrides.defensive) {
     if (!(*overrides.defensive >= 0.01 && *overrides.defensive <= 1.0)) {
-      throw ConfigError(fmt::format("--defensive {}: must be a number in [0.01, 1]", *overrides.defensive));
+      throw ConfigError(
+          fmt::format("--defensive {}: must be a number in [0.01, 1]", *overrides.defensive));
     }
     s.defensive = *overrides.defensive;
   }
   // Identical observations count as one history observed several times.
   std::vector<History> merged;
   for (auto& h : s.histories) {
-    const auto same = std::find_if(merged.begin(), merged.end(), [&](const History& m) { return m.text() == h.text(); });
+    const auto same = std::find_if(merged.begin(), merged.end(),
+                                   [&](const History& m) { return m.text() == h.text(); });
     if (same != merged.end()) {
       same->count += h.count;
     } else {
@@ -652,30 +705,36 @@ CalibrationSettings calibration_settings(const std::string& file, const std::str
 std::vector<PriorKey> prior_keys(const Experiment& e) {
   const std::string where = e.source.empty() ? std::string("the experiment") : e.source;
   if (e.sweep.design == Design::single || e.sweep.keys.empty()) {
-    throw ConfigError(fmt::format("{}: calibrate needs a [sweep] whose keys have min and max (the uniform prior), "
-                                  "e.g. [sweep.keys] \"dulles.tact\" = {{ min = 0, max = 1 }}", where));
+    throw ConfigError(fmt::format(
+        "{}: calibrate needs a [sweep] whose keys have min and max (the uniform prior), "
+        "e.g. [sweep.keys] \"dulles.tact\" = {{ min = 0, max = 1 }}",
+        where));
   }
   std::vector<PriorKey> keys;
   for (const auto& sk : e.sweep.keys) {
     if (!sk.has_range) {
-      throw ConfigError(fmt::format("{}: sweep key \"{}\" has a list of values; calibrate needs {{ min = ..., max = ... }} "
-                                    "(the uniform prior)", where, sk.key));
+      throw ConfigError(fmt::format(
+          "{}: sweep key \"{}\" has a list of values; calibrate needs {{ min = ..., max = ... }} "
+          "(the uniform prior)",
+          where, sk.key));
     }
     const auto& info = agents::require_parameter(sk.key);
     PriorKey k;
     k.key = sk.key;
     k.min = sk.min;
     k.max = sk.max;
-    k.kind = info.type == agents::ParamType::boolean ? PriorKey::Kind::boolean
+    k.kind = info.type == agents::ParamType::boolean   ? PriorKey::Kind::boolean
              : info.type == agents::ParamType::integer ? PriorKey::Kind::integer
                                                        : PriorKey::Kind::real;
     if (k.kind == PriorKey::Kind::boolean) {
       k.min = 0.0;
       k.max = 1.0;
     } else if (!(k.min < k.max)) {
-      throw ConfigError(fmt::format("{}: sweep key \"{}\": min = max = {}: nothing to calibrate", where, sk.key, k.min));
+      throw ConfigError(fmt::format("{}: sweep key \"{}\": min = max = {}: nothing to calibrate",
+                                    where, sk.key, k.min));
     } else if (k.kind == PriorKey::Kind::integer && std::floor(k.max) - std::ceil(k.min) < 1.0) {
-      throw ConfigError(fmt::format("{}: sweep key \"{}\": [{}, {}] holds fewer than two integers", where, sk.key, k.min, k.max));
+      throw ConfigError(fmt::format("{}: sweep key \"{}\": [{}, {}] holds fewer than two integers",
+                                    where, sk.key, k.min, k.max));
     }
     keys.push_back(k);
   }
@@ -684,8 +743,9 @@ std::vector<PriorKey> prior_keys(const Experiment& e) {
 
 LikelihoodCounter model_counter(const std::vector<History>& histories, unsigned threads,
                                 const engine::CancelToken* cancel, bool quiet) {
-  return [histories, threads, cancel, quiet, stage_number = 0](const Experiment& stage, std::vector<std::uint64_t>& matches,
-                                                               std::vector<std::uint64_t>& runs) mutable {
+  return [histories, threads, cancel, quiet, stage_number = 0](
+             const Experiment& stage, std::vector<std::uint64_t>& matches,
+             std::vector<std::uint64_t>& runs) mutable {
     matches.assign(stage.points.size() * histories.size(), 0);
     runs.assign(stage.points.size(), 0);
     MatchCounter counter(histories, matches, runs);
@@ -700,7 +760,8 @@ LikelihoodCounter model_counter(const std::vector<History>& histories, unsigned 
   };
 }
 
-CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& settings, const LikelihoodCounter& count,
+CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& settings,
+                            const LikelihoodCounter& count,
                             const std::function<void(std::uint32_t, std::uint64_t)>& on_stage) {
   const auto start = std::chrono::steady_clock::now();
   CalibrationResult out;
@@ -715,7 +776,7 @@ CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& sett
 
   std::vector<std::vector<double>> unit;  // [point][key]
   std::vector<double> likelihood;
-  std::vector<Proposal> proposals;        // stage s >= 1's proposal, at s - 1
+  std::vector<Proposal> proposals;  // stage s >= 1's proposal, at s - 1
   std::vector<std::uint64_t> stage_points;
   std::vector<double> ratio, w;
 
@@ -761,7 +822,8 @@ CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& sett
       }
     } else {
       // The next points from the current posterior: kernels around the weighted points.
-      se.run.seed = splitmix64(e.run.seed + stage) >> 1;  // a seed of its own (TOML integers are signed)
+      se.run.seed =
+          splitmix64(e.run.seed + stage) >> 1;  // a seed of its own (TOML integers are signed)
       Proposal q;
       q.alpha = settings.defensive;
       std::vector<double> mean(d, 0.0), sd(d, 0.0);
@@ -769,16 +831,19 @@ CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& sett
         for (std::size_t k = 0; k < d; ++k) mean[k] += w[i] * unit[i][k];
       }
       for (std::size_t i = 0; i < unit.size(); ++i) {
-        for (std::size_t k = 0; k < d; ++k) sd[k] += w[i] * (unit[i][k] - mean[k]) * (unit[i][k] - mean[k]);
+        for (std::size_t k = 0; k < d; ++k)
+          sd[k] += w[i] * (unit[i][k] - mean[k]) * (unit[i][k] - mean[k]);
       }
       const double ess = std::max(1.0, kish(w));
       const auto dd = static_cast<double>(d);
       // Silverman's rule for a product Gaussian kernel, on the effective sample size.
-      const double hfactor = std::pow(4.0 / (dd + 2.0), 1.0 / (dd + 4.0)) * std::pow(ess, -1.0 / (dd + 4.0));
+      const double hfactor =
+          std::pow(4.0 / (dd + 2.0), 1.0 / (dd + 4.0)) * std::pow(ess, -1.0 / (dd + 4.0));
       const double spacing = 0.5 * std::pow(static_cast<double>(unit.size()), -1.0 / dd);
       for (std::size_t k = 0; k < d; ++k) {
         double floor = spacing;
-        if (axes[k].discrete()) floor = std::max(floor, 0.5 / static_cast<double>(axes[k].levels.size() - 1));
+        if (axes[k].discrete())
+          floor = std::max(floor, 0.5 / static_cast<double>(axes[k].levels.size() - 1));
         q.sigma.push_back(std::min(0.5, hfactor * std::max(std::sqrt(sd[k]), floor)));
       }
       for (std::size_t i = 0; i < unit.size(); ++i) {
@@ -836,7 +901,8 @@ CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& sett
     for (std::size_t i = 0; i < n; ++i) values[k][i] = out.points[i].values[k];
     order[k].resize(n);
     std::iota(order[k].begin(), order[k].end(), 0);
-    std::stable_sort(order[k].begin(), order[k].end(), [&](std::size_t a, std::size_t b) { return values[k][a] < values[k][b]; });
+    std::stable_sort(order[k].begin(), order[k].end(),
+                     [&](std::size_t a, std::size_t b) { return values[k][a] < values[k][b]; });
   }
   const Summary estimate = summarise(likelihood, ratio, values, order, w);
   for (std::size_t i = 0; i < n; ++i) {
@@ -854,7 +920,8 @@ CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& sett
   }
   bool multinomial = true;
   for (std::size_t a = 0; a < h; ++a) {
-    for (std::size_t b = a + 1; b < h; ++b) multinomial = multinomial && disjoint(settings.histories[a], settings.histories[b]);
+    for (std::size_t b = a + 1; b < h; ++b)
+      multinomial = multinomial && disjoint(settings.histories[a], settings.histories[b]);
   }
   engine::Stream rng(engine::StreamKey{e.run.seed, 0xFFFFFFFFu, 1}, 0x43420000u);
   std::vector<Summary> redrawn;
@@ -868,19 +935,22 @@ CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& sett
       std::vector<double> g(h);
       double sum = 0.0, rest_k = static_cast<double>(p.runs);
       for (std::size_t j = 0; j < h; ++j) {
-        g[j] = boost::random::gamma_distribution<double>(static_cast<double>(p.matches[j]) + 0.5)(rng);
+        g[j] =
+            boost::random::gamma_distribution<double>(static_cast<double>(p.matches[j]) + 0.5)(rng);
         sum += g[j];
         rest_k -= static_cast<double>(p.matches[j]);
       }
       double log_l = 0.0;
       if (multinomial) {
         sum += boost::random::gamma_distribution<double>(std::max(0.0, rest_k) + 0.5)(rng);
-        for (std::size_t j = 0; j < h; ++j) log_l += static_cast<double>(settings.histories[j].count) * std::log(g[j] / sum);
+        for (std::size_t j = 0; j < h; ++j)
+          log_l += static_cast<double>(settings.histories[j].count) * std::log(g[j] / sum);
       } else {
         for (std::size_t j = 0; j < h; ++j) {
           const double other = boost::random::gamma_distribution<double>(
               static_cast<double>(p.runs - p.matches[j]) + 0.5)(rng);
-          log_l += static_cast<double>(settings.histories[j].count) * std::log(g[j] / (g[j] + other));
+          log_l +=
+              static_cast<double>(settings.histories[j].count) * std::log(g[j] / (g[j] + other));
         }
       }
       lb[i] = std::exp(log_l);
@@ -913,7 +983,8 @@ CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& sett
       kp.mean = with_band(estimate.mean[k], [k](const Summary& s) { return s.mean[k]; });
       kp.sd = with_band(estimate.sd[k], [k](const Summary& s) { return s.sd[k]; });
       for (std::size_t q = 0; q < std::size(CalibrationResult::QUANTILES); ++q) {
-        kp.quantiles.push_back(with_band(estimate.quantiles[k][q], [k, q](const Summary& s) { return s.quantiles[k][q]; }));
+        kp.quantiles.push_back(with_band(estimate.quantiles[k][q],
+                                         [k, q](const Summary& s) { return s.quantiles[k][q]; }));
       }
       // The marginal: one bin per value of a discrete key (up to 40 values), else 20 bins.
       const auto& axis = axes[k];
@@ -921,12 +992,15 @@ CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& sett
         for (double l : axis.levels) kp.edges.push_back(axis.value(l) - 0.5);
         kp.edges.push_back(axis.value(axis.levels.back()) + 0.5);
       } else {
-        for (int b = 0; b <= 20; ++b) kp.edges.push_back(axis.key.min + (axis.key.max - axis.key.min) * b / 20.0);
+        for (int b = 0; b <= 20; ++b)
+          kp.edges.push_back(axis.key.min + (axis.key.max - axis.key.min) * b / 20.0);
       }
       kp.histogram.assign(kp.edges.size() - 1, 0.0);
       for (std::size_t i = 0; i < n; ++i) {
-        const auto at = std::upper_bound(kp.edges.begin(), kp.edges.end(), values[k][i]) - kp.edges.begin() - 1;
-        const auto bin = static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(at, 0, static_cast<std::ptrdiff_t>(kp.histogram.size()) - 1));
+        const auto at =
+            std::upper_bound(kp.edges.begin(), kp.edges.end(), values[k][i]) - kp.edges.begin() - 1;
+        const auto bin = static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(
+            at, 0, static_cast<std::ptrdiff_t>(kp.histogram.size()) - 1));
         kp.histogram[bin] += w[i];
       }
       out.posterior.push_back(std::move(kp));
@@ -934,7 +1008,8 @@ CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& sett
   }
   std::vector<std::size_t> best(n);
   std::iota(best.begin(), best.end(), 0);
-  std::stable_sort(best.begin(), best.end(), [&](std::size_t a, std::size_t b) { return likelihood[a] > likelihood[b]; });
+  std::stable_sort(best.begin(), best.end(),
+                   [&](std::size_t a, std::size_t b) { return likelihood[a] > likelihood[b]; });
   best.resize(std::min<std::size_t>(n, settings.top));
   out.best = std::move(best);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -26,10 +26,10 @@ namespace wedge::experiments {
 struct Condition {
   std::string field;
   bool categorical = true;
-  std::size_t index = 0;       ///< the field's position among the record's categorical/continuous fields
-  std::vector<bool> allowed;   ///< categorical: allowed[c] for category index c
-  double min = 0.0, max = 0.0; ///< continuous: the closed interval
-  std::string text;            ///< as written back: "format = declaration", "threat_round != 0"
+  std::size_t index = 0;  ///< the field's position among the record's categorical/continuous fields
+  std::vector<bool> allowed;    ///< categorical: allowed[c] for category index c
+  double min = 0.0, max = 0.0;  ///< continuous: the closed interval
+  std::string text;             ///< as written back: "format = declaration", "threat_round != 0"
 
   /// Whether a record (its category indices and values, TugOfWar::observe) satisfies it.
   bool matches(const std::uint16_t* categories, const double* values) const noexcept {
@@ -68,15 +68,15 @@ History history_1956();
 /// How to calibrate ([calibrate] of an experiment file; command-line and Python arguments
 /// override it).
 struct CalibrationSettings {
-  std::vector<History> histories;  ///< independent observed histories (default: history_1956())
-  Design design = Design::sobol;   ///< the first stage's design of the prior: sobol or lhs
-  std::uint64_t points = 256;      ///< design points of the first stage, [2, 100000]
-  std::uint64_t runs = 2000;       ///< runs per design point, [1, 10^7]
-  std::uint64_t refine = 0;        ///< refinement stages, [0, 10]
-  std::uint64_t refine_points = 0; ///< points per refinement stage (0: `points`)
-  double defensive = 0.1;          ///< share of the prior in each refinement proposal, [0.01, 1]
-  std::uint64_t draws = 200;       ///< Monte Carlo draws of the likelihoods, [20, 100000]
-  std::uint64_t top = 10;          ///< most likely points reported, [1, 1000]
+  std::vector<History> histories;   ///< independent observed histories (default: history_1956())
+  Design design = Design::sobol;    ///< the first stage's design of the prior: sobol or lhs
+  std::uint64_t points = 256;       ///< design points of the first stage, [2, 100000]
+  std::uint64_t runs = 2000;        ///< runs per design point, [1, 10^7]
+  std::uint64_t refine = 0;         ///< refinement stages, [0, 10]
+  std::uint64_t refine_points = 0;  ///< points per refinement stage (0: `points`)
+  double defensive = 0.1;           ///< share of the prior in each refinement proposal, [0.01, 1]
+  std::uint64_t draws = 200;        ///< Monte Carlo draws of the likelihoods, [20, 100000]
+  std::uint64_t top = 10;           ///< most likely points reported, [1, 1000]
 };
 
 /// Overrides of the [calibrate] settings (unset: the file's, else the defaults).
@@ -90,7 +90,8 @@ struct CalibrationOverrides {
 /// The settings of an experiment file's [calibrate] table (`file`, or TOML `text` named `name`
 /// when `file` is empty), with `overrides` applied and every value checked (ConfigError naming
 /// file, line, key and valid range).
-CalibrationSettings calibration_settings(const std::string& file, const std::string& text, const std::string& name,
+CalibrationSettings calibration_settings(const std::string& file, const std::string& text,
+                                         const std::string& name,
                                          const CalibrationOverrides& overrides);
 
 /// A swept key as a prior: uniform on [min, max]; integer keys uniform on the integers in it,
@@ -114,15 +115,16 @@ struct Estimate {
 
 /// One evaluated design point.
 struct CalibrationPoint {
-  std::uint32_t stage = 0;            ///< 0: the design of the prior; 1, 2, ...: refinements
-  std::vector<double> values;         ///< θ, one per prior key
-  std::uint64_t runs = 0;             ///< n
-  std::vector<std::uint64_t> matches; ///< k, one per history
-  double likelihood = 0.0;            ///< Π_j (k_j / n)^count_j
-  double se = 0.0;                    ///< its standard error (binomial; delta method for several histories)
-  double mc_low = 0.0, mc_high = 0.0; ///< 90% interval of the likelihood from the redrawn estimates
-  double proposal = 1.0;              ///< the stages' mixture density relative to the prior at θ
-  double weight = 0.0;                ///< posterior weight (sums to 1)
+  std::uint32_t stage = 0;             ///< 0: the design of the prior; 1, 2, ...: refinements
+  std::vector<double> values;          ///< θ, one per prior key
+  std::uint64_t runs = 0;              ///< n
+  std::vector<std::uint64_t> matches;  ///< k, one per history
+  double likelihood = 0.0;             ///< Π_j (k_j / n)^count_j
+  double se = 0.0;  ///< its standard error (binomial; delta method for several histories)
+  double mc_low = 0.0,
+         mc_high = 0.0;   ///< 90% interval of the likelihood from the redrawn estimates
+  double proposal = 1.0;  ///< the stages' mixture density relative to the prior at θ
+  double weight = 0.0;    ///< posterior weight (sums to 1)
 };
 
 /// The posterior of one key.
@@ -135,26 +137,27 @@ struct KeyPosterior {
 
 struct CalibrationResult {
   static constexpr double QUANTILES[] = {0.05, 0.25, 0.5, 0.75, 0.95};
-  std::string source;                     ///< the experiment file
+  std::string source;  ///< the experiment file
   std::uint64_t seed = 0;
   CalibrationSettings settings;
   std::vector<PriorKey> keys;
-  std::vector<CalibrationPoint> points;   ///< every stage's points, in order
-  std::vector<KeyPosterior> posterior;    ///< one per key
-  Estimate evidence;                      ///< P(histories) under the prior (the mean likelihood)
-  Estimate ess;                           ///< Kish's effective sample size of the weights
-  std::vector<std::size_t> best;          ///< the most likely points (indices into points)
+  std::vector<CalibrationPoint> points;  ///< every stage's points, in order
+  std::vector<KeyPosterior> posterior;   ///< one per key
+  Estimate evidence;                     ///< P(histories) under the prior (the mean likelihood)
+  Estimate ess;                          ///< Kish's effective sample size of the weights
+  std::vector<std::size_t> best;         ///< the most likely points (indices into points)
   std::uint64_t runs_total = 0;
-  std::uint64_t zero_points = 0;          ///< points where some history never occurred
-  bool interrupted = false;               ///< stopped by the cancellation token (no posterior)
+  std::uint64_t zero_points = 0;  ///< points where some history never occurred
+  bool interrupted = false;       ///< stopped by the cancellation token (no posterior)
   double seconds = 0.0;
 };
 
 /// Estimates P(history | θ) at the points of one stage: the design points of `stage_experiment`
 /// (a resolved experiment: base scenario, design points, runs, seed). Returns matches[p * H + j]
 /// (runs of point p matching history j) and runs[p]; false if cancelled.
-using LikelihoodCounter = std::function<bool(const Experiment& stage_experiment, std::vector<std::uint64_t>& matches,
-                                             std::vector<std::uint64_t>& runs)>;
+using LikelihoodCounter =
+    std::function<bool(const Experiment& stage_experiment, std::vector<std::uint64_t>& matches,
+                       std::vector<std::uint64_t>& runs)>;
 
 /// The engine's counter: runs each stage as a Session (no file) with a record sink that counts
 /// the matching runs per design point. `threads` 0 = all cores; progress on stderr unless `quiet`.
@@ -165,7 +168,8 @@ LikelihoodCounter model_counter(const std::vector<History>& histories, unsigned 
 /// evaluated by `count`, the importance weights, and every summary with its Monte Carlo interval.
 /// Deterministic for a given experiment (seed) and settings. `on_stage` (may be null) is told of
 /// each stage before it runs (stage, points).
-CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& settings, const LikelihoodCounter& count,
+CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& settings,
+                            const LikelihoodCounter& count,
                             const std::function<void(std::uint32_t, std::uint64_t)>& on_stage = {});
 
 }  // namespace wedge::experiments

@@ -13,6 +13,7 @@ namespace wedge::experiments {
 /// Reads `table` (the [calibrate] table of the file named `source`) into `settings`; returns
 /// whether it gave a history. ConfigError "source:line:column: ..." naming the key and its valid
 /// range (unknown keys with did-you-mean, unknown outcome fields and categories).
-bool read_calibration_table(const toml::table& table, const std::string& source, CalibrationSettings& settings);
+bool read_calibration_table(const toml::table& table, const std::string& source,
+                            CalibrationSettings& settings);
 
 }  // namespace wedge::experiments

@@ -19,11 +19,12 @@ inline constexpr int EXIT_CHECK_FAILED = 4;
 
 /// The targets as a table: per target its verdict, then each condition's estimate, 99% interval
 /// and requirement; a last line counts the verdicts.
-void print_check(std::FILE* out, const std::vector<CheckTarget>& targets, const CheckOptions& options);
+void print_check(std::FILE* out, const std::vector<CheckTarget>& targets,
+                 const CheckOptions& options);
 
-/// The targets as JSON: {"runs", "paired_runs", "seed", "as_baseline", "all_pass", "targets": [{"id",
-/// "description", "changes", "verdict", "why_not", "conditions": [{"quantity", "estimate", "low",
-/// "high", "requirement", "pass"}]}]}.
+/// The targets as JSON: {"runs", "paired_runs", "seed", "as_baseline", "all_pass", "targets":
+/// [{"id", "description", "changes", "verdict", "why_not", "conditions": [{"quantity", "estimate",
+/// "low", "high", "requirement", "pass"}]}]}.
 std::string check_json(const std::vector<CheckTarget>& targets, const CheckOptions& options);
 
 }  // namespace wedge::experiments

@@ -20,11 +20,11 @@
 #include "experiments/trace_where.hpp"
 #include "wedge/version.hpp"
 
+#include <fmt/format.h>
+#include <tbb/version.h>
 #include <CLI/CLI.hpp>
 #include <boost/version.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <tbb/version.h>
 
 #include <csignal>
 #include <cstdio>
@@ -107,28 +107,38 @@ template <class Range>
 CLI::Validator in_range(const Range& range) {
   return CLI::Validator(
       [range](std::string& text) {
-        if constexpr (std::is_same_v<Range, IntegerRange>) return integer_problem(text, range);
-        else return real_problem(text, range);
+        if constexpr (std::is_same_v<Range, IntegerRange>)
+          return integer_problem(text, range);
+        else
+          return real_problem(text, range);
       },
       range_text(range));
 }
 
 /// Refuses an empty value ("--out ''" would otherwise silently mean "no file").
 CLI::Validator non_empty() {
-  return CLI::Validator([](std::string& text) { return text.empty() ? std::string("an empty value; give a file name") : std::string(); },
-                        "");
+  return CLI::Validator(
+      [](std::string& text) {
+        return text.empty() ? std::string("an empty value; give a file name") : std::string();
+      },
+      "");
 }
 
-void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs, const std::string& file_help) {
+void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs,
+                            const std::string& file_help) {
   cmd->add_option("experiment", a.file, file_help)->check(non_empty());
-  cmd->add_option("--set", a.sets, "Override a parameter, e.g. --set dulles.tact=0.9 (repeatable; "
-                                   "`wedge params` lists the keys)")
+  cmd->add_option("--set", a.sets,
+                  "Override a parameter, e.g. --set dulles.tact=0.9 (repeatable; "
+                  "`wedge params` lists the keys)")
       ->take_last()
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--seed", a.seed, "Master seed (default 1)")->check(in_range(SEED_RANGE));
   if (with_runs) {
-    cmd->add_option("--runs", a.runs, "Replicates per design point (default: the file's run.runs, else 1000000; in precision mode the first batch)")->check(in_range(RUNS_RANGE));
+    cmd->add_option("--runs", a.runs,
+                    "Replicates per design point (default: the file's run.runs, else 1000000; in "
+                    "precision mode the first batch)")
+        ->check(in_range(RUNS_RANGE));
   }
   cmd->add_flag("--crn", a.crn,
                 "Common random numbers: replicate r draws the same stream at every design point");
@@ -150,9 +160,14 @@ std::string printable(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xE  ? 3
+                      : (c >> 3) == 0x1E ? 4
+                                         : 0;
     bool valid = len > 0 && i + len <= text.size();
-    for (std::size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
+    for (std::size_t k = 1; valid && k < len; ++k)
+      valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
     if (valid && len == 1 && (c < 0x20 || c == 0x7F)) valid = false;
     if (valid) {
       out.append(text.substr(i, len));
@@ -169,7 +184,8 @@ std::string command_line_text(int argc, char** argv) {
   std::string out;
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
-    const bool plain = !a.empty() && a.find_first_of(" \t\n'\"\\$`*?[]{}()<>|;&!#~") == std::string::npos;
+    const bool plain =
+        !a.empty() && a.find_first_of(" \t\n'\"\\$`*?[]{}()<>|;&!#~") == std::string::npos;
     if (!plain) {
       std::string q = "'";
       for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -193,16 +209,18 @@ class FaultProbe : public output::WriterProbe {
       step_ = *step;
       if (colon != std::string::npos) nth_ = std::stoull(spec.substr(colon + 1));
     } catch (const std::exception&) {
-      throw ConfigError(fmt::format("--test-{}-at {}: expected STEP[:N], STEP one of runs_appended, blocks_appended, "
-                                    "slot_written, slot_flushed, slot_synced, slot_named, summary_written, scales_written, "
-                                    "checkpoint_done",
-                                    crash ? "crash" : "fail", spec));
+      throw ConfigError(fmt::format(
+          "--test-{}-at {}: expected STEP[:N], STEP one of runs_appended, blocks_appended, "
+          "slot_written, slot_flushed, slot_synced, slot_named, summary_written, scales_written, "
+          "checkpoint_done",
+          crash ? "crash" : "fail", spec));
     }
   }
   void at(Step step) override {
     if (step != step_ || ++seen_ != nth_) return;
     if (crash_) std::raise(SIGKILL);
-    throw OutputError(fmt::format("injected write failure at {} (--test-fail-at)", output::step_name(step)));
+    throw OutputError(
+        fmt::format("injected write failure at {} (--test-fail-at)", output::step_name(step)));
   }
 
  private:
@@ -212,7 +230,8 @@ class FaultProbe : public output::WriterProbe {
   std::uint64_t seen_ = 0;
 };
 
-SessionOptions session_options(const RunArgs& args, const std::string& command_line, std::optional<FaultProbe>& probe) {
+SessionOptions session_options(const RunArgs& args, const std::string& command_line,
+                               std::optional<FaultProbe>& probe) {
   SessionOptions o;
   o.threads = args.threads;
   o.precision_outcomes = args.precision_outcomes;
@@ -239,8 +258,9 @@ SessionOptions session_options(const RunArgs& args, const std::string& command_l
 }
 
 /// The results on stdout: JSON, the outcome table, or (for a shard) what the shard holds.
-void print_results(const RunArgs& args, const Experiment& e, const std::vector<engine::Summary>& summaries,
-                   const Session* shard, const engine::CancelToken& cancel,
+void print_results(const RunArgs& args, const Experiment& e,
+                   const std::vector<engine::Summary>& summaries, const Session* shard,
+                   const engine::CancelToken& cancel,
                    const std::optional<PrecisionOutcome>& precision = std::nullopt) {
   if (args.json) {
     // SIGINT stops a long document (Interrupted: exit code 130).
@@ -250,12 +270,16 @@ void print_results(const RunArgs& args, const Experiment& e, const std::vector<e
   } else if (shard != nullptr && !shard->blocks().empty()) {
     const auto blocks = shard->blocks();
     const auto& s = shard->options().shard;
-    fmt::print("shard {} of {}: {} runs of design point{} {} written to {}; this is part of a run: its results "
-               "come from `wedge merge` of its {} shard files\n",
-               s.index, s.count, shard->planned_runs(), blocks.front().point == blocks.back().point ? "" : "s",
-               blocks.front().point == blocks.back().point ? fmt::format("{}", blocks.front().point)
-                                                           : fmt::format("{} to {}", blocks.front().point, blocks.back().point),
-               args.out, s.count);
+    fmt::print(
+        "shard {} of {}: {} runs of design point{} {} written to {}; this is part of a run: its "
+        "results "
+        "come from `wedge merge` of its {} shard files\n",
+        s.index, s.count, shard->planned_runs(),
+        blocks.front().point == blocks.back().point ? "" : "s",
+        blocks.front().point == blocks.back().point
+            ? fmt::format("{}", blocks.front().point)
+            : fmt::format("{} to {}", blocks.front().point, blocks.back().point),
+        args.out, s.count);
   } else if (shard != nullptr) {
     fmt::print("shard {} of {}: no runs (the plan has fewer blocks than shards); written to {}\n",
                shard->options().shard.index, shard->options().shard.count, args.out);
@@ -267,9 +291,11 @@ void print_results(const RunArgs& args, const Experiment& e, const std::vector<e
 /// The one-line error of an interrupted run; returns the exit code.
 int report_interrupted(const SessionResult& r, const Experiment& e) {
   const char* by = r.signal == SIGTERM ? "SIGTERM" : r.signal == SIGINT ? "SIGINT" : "a test seam";
-  const std::string next = e.run.precision ? "precision runs cannot be resumed yet; `wedge inspect` reads it"
-                                           : "continue with --resume";
-  fmt::print(stderr, "error: interrupted by {} after {} of {} runs; {}\n", by, r.runs_resumed + r.runs_done,
+  const std::string next = e.run.precision
+                               ? "precision runs cannot be resumed yet; `wedge inspect` reads it"
+                               : "continue with --resume";
+  fmt::print(stderr, "error: interrupted by {} after {} of {} runs; {}\n", by,
+             r.runs_resumed + r.runs_done,
              r.runs_planned > 0 ? fmt::format("{}", r.runs_planned) : std::string("the planned"),
              r.path.empty() ? std::string("nothing was written")
                             : fmt::format("partial results are in {}; {}", r.path, next));
@@ -281,20 +307,28 @@ int report_interrupted(const SessionResult& r, const Experiment& e) {
 /// --compression deflate needs per-run records in a file.
 void check_idle_flags(const RunArgs& args, const Experiment& e) {
   if (args.compression == "deflate" && (args.out.empty() || args.store == "summary")) {
-    throw ConfigError(args.out.empty() ? "--compression applies to the per-run records of a results file: add --out FILE.h5"
-                                       : "--compression applies to per-run records, which --store summary does not keep");
+    throw ConfigError(
+        args.out.empty()
+            ? "--compression applies to the per-run records of a results file: add --out FILE.h5"
+            : "--compression applies to per-run records, which --store summary does not keep");
   }
   if (!e.run.precision) {
     if (args.max_runs) {
-      throw ConfigError("--max-runs applies to precision mode only: add --precision E (or set run.precision in the file)");
+      throw ConfigError(
+          "--max-runs applies to precision mode only: add --precision E (or set run.precision in "
+          "the file)");
     }
     if (args.precision_outcomes_given) {
-      throw ConfigError("--precision-outcomes applies to precision mode only: add --precision E (or set run.precision in "
-                        "the file)");
+      throw ConfigError(
+          "--precision-outcomes applies to precision mode only: add --precision E (or set "
+          "run.precision in "
+          "the file)");
     }
   } else if (args.exp.runs && *args.exp.runs > e.run.max_runs) {
-    throw ConfigError(fmt::format("--runs {} (the first batch in precision mode) is above --max-runs {}: lower --runs "
-                                  "or raise --max-runs", *args.exp.runs, e.run.max_runs));
+    throw ConfigError(fmt::format(
+        "--runs {} (the first batch in precision mode) is above --max-runs {}: lower --runs "
+        "or raise --max-runs",
+        *args.exp.runs, e.run.max_runs));
   }
 }
 
@@ -306,19 +340,22 @@ int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOpt
   hooks.execution.progress = &progress;
   hooks.opened = [&](const Session& session, std::uint64_t already) {
     // A fixed plan's progress is this rank's share; precision mode's counts the whole job.
-    if (!e.run.precision) progress.set_label(fmt::format("rank {} of {}, its share: ", world.rank, world.size));
+    if (!e.run.precision)
+      progress.set_label(fmt::format("rank {} of {}, its share: ", world.rank, world.size));
     progress.set_total(session.planned_runs());
     if (already > 0 && !args.quiet && world.rank == 0) {
-      fmt::print(stderr, "resuming {}.partial: {} of {} runs already done\n", session.options().output.path, already,
-                 session.planned_runs());
+      fmt::print(stderr, "resuming {}.partial: {} of {} runs already done\n",
+                 session.options().output.path, already, session.planned_runs());
     }
   };
-  const auto result = mpi::run_distributed(world, e, std::move(options), hooks, args.testing.fail_rank);
+  const auto result =
+      mpi::run_distributed(world, e, std::move(options), hooks, args.testing.fail_rank);
   if (result.session.interrupted) return report_interrupted(result.session, e);
   if (world.rank != 0) return EXIT_OK;
   if (!args.quiet) fmt::print(stderr, "merged {} shard files into {}\n", result.parts, args.out);
   const auto precision = precision_outcome(e, args.precision_outcomes, result.merged);
-  if (precision && !precision->reached) fmt::print(stderr, "warning: {}\n", precision_warning(*precision));
+  if (precision && !precision->reached)
+    fmt::print(stderr, "warning: {}\n", precision_warning(*precision));
   print_results(args, e, result.merged, nullptr, cancel, precision);
   return EXIT_OK;
 }
@@ -344,19 +381,23 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
   }
   const std::uint64_t already = session.open();
   if (already > 0 && !args.quiet) {
-    fmt::print(stderr, "resuming {}.partial: {} of {} runs already done\n", args.out, already, session.planned_runs());
+    fmt::print(stderr, "resuming {}.partial: {} of {} runs already done\n", args.out, already,
+               session.planned_runs());
   }
   engine::Progress progress(session.planned_runs(), args.quiet);
   const SessionResult result = session.execute({&cancel, nullptr, &progress});
   if (result.interrupted) return report_interrupted(result, e);
-  // Even with --quiet: the results are valid, but less precise than asked (README, "Precision mode").
-  if (result.precision && !result.precision->reached) fmt::print(stderr, "warning: {}\n", precision_warning(*result.precision));
-  print_results(args, e, result.summaries, session.options().shard.count > 1 ? &session : nullptr, cancel,
-                result.precision);
+  // Even with --quiet: the results are valid, but less precise than asked (README, "Precision
+  // mode").
+  if (result.precision && !result.precision->reached)
+    fmt::print(stderr, "warning: {}\n", precision_warning(*result.precision));
+  print_results(args, e, result.summaries, session.options().shard.count > 1 ? &session : nullptr,
+                cancel, result.precision);
   if (!args.quiet) {
     const double secs = progress.elapsed_seconds();
     fmt::print(stderr, "{} runs in {:.2f} s ({:.3g} runs/s){}\n", result.runs_done, secs,
-               static_cast<double>(result.runs_done) / secs, args.out.empty() ? "" : fmt::format("; wrote {}", args.out));
+               static_cast<double>(result.runs_done) / secs,
+               args.out.empty() ? "" : fmt::format("; wrote {}", args.out));
   }
   return EXIT_OK;
 }
@@ -374,33 +415,44 @@ std::string file_status(const output::ResultsInfo& info) {
   if (info.command_line.find(" merge ") != std::string::npos) {
     return "PARTIAL (an interrupted `wedge merge`; run the merge again with --force)";
   }
-  if (info.runs_planned == 0) return "PARTIAL (an interrupted precision-mode run, which cannot be resumed yet)";
+  if (info.runs_planned == 0)
+    return "PARTIAL (an interrupted precision-mode run, which cannot be resumed yet)";
   return "PARTIAL (interrupted; continue with --resume)";
 }
 
 int command_inspect(const std::string& path, bool json) {
   engine::CancelToken cancel;
-  const engine::SignalGuard signals(cancel);  // SIGINT stops reading or a long document (exit code 130)
+  const engine::SignalGuard signals(
+      cancel);  // SIGINT stops reading or a long document (exit code 130)
   const auto [info, e] = inspect_results(path);
   if (cancel.requested()) throw Interrupted(fmt::format("interrupted while reading {}", path));
-  const std::string& read = info.path.empty() ? path : info.path;  // FILE.partial when only it exists
+  const std::string& read =
+      info.path.empty() ? path : info.path;  // FILE.partial when only it exists
   if (json) {
-    const nlohmann::ordered_json head = {
-        {"path", read}, {"complete", info.complete}, {"runs_done", info.runs_done},
-        {"runs_planned", info.runs_planned}, {"runs_stored", info.runs_stored}, {"model", info.model},
-        {"model_version", info.model_version}, {"format_version", info.format_version},
-        {"created", info.created}, {"wall_seconds", info.wall_seconds}};
+    const nlohmann::ordered_json head = {{"path", read},
+                                         {"complete", info.complete},
+                                         {"runs_done", info.runs_done},
+                                         {"runs_planned", info.runs_planned},
+                                         {"runs_stored", info.runs_stored},
+                                         {"model", info.model},
+                                         {"model_version", info.model_version},
+                                         {"format_version", info.format_version},
+                                         {"created", info.created},
+                                         {"wall_seconds", info.wall_seconds}};
     write_results_json(stdout, e, info.summaries, {[&cancel] { return cancel.requested(); }, head});
     return EXIT_OK;
   }
   // Everything the file says is printed with control characters and invalid UTF-8 escaped.
   fmt::print("{}: {}\n", printable(read), file_status(info));
-  fmt::print("  model {} v{}, wedge {} (git {}), format_version {}, created {}\n", printable(info.model),
-             printable(info.model_version), printable(info.engine_version), printable(info.git_commit),
-             info.format_version, printable(info.created));
+  fmt::print("  model {} v{}, wedge {} (git {}), format_version {}, created {}\n",
+             printable(info.model), printable(info.model_version), printable(info.engine_version),
+             printable(info.git_commit), info.format_version, printable(info.created));
   fmt::print("  runs {} of {} planned; {}; {:.2f} s on {} threads ({:.3g} runs/s)\n",
-             info.runs_done, info.runs_planned > 0 ? fmt::format("{}", info.runs_planned) : std::string("(precision mode)"),
-             info.store_runs ? fmt::format("{} per-run records stored", info.runs_stored) : std::string("no records (summary only)"),
+             info.runs_done,
+             info.runs_planned > 0 ? fmt::format("{}", info.runs_planned)
+                                   : std::string("(precision mode)"),
+             info.store_runs ? fmt::format("{} per-run records stored", info.runs_stored)
+                             : std::string("no records (summary only)"),
              info.wall_seconds, info.threads, info.runs_per_second);
   fmt::print("\n");
   print_table(stdout, e, info.summaries);
@@ -430,8 +482,11 @@ int command_trace(const TraceArgs& args, bool replicate_given) {
     const engine::SignalGuard signals(cancel);
     const auto found = find_replicate(e, args.point, conditions, args.where_limit, &cancel);
     if (!found.replicate) {
-      fmt::print(stderr, "no run of design point {} matches {} among its first {} replicates (the search stops "
-                         "there; --where-limit raises it)\n", args.point, args.where, found.scanned);
+      fmt::print(
+          stderr,
+          "no run of design point {} matches {} among its first {} replicates (the search stops "
+          "there; --where-limit raises it)\n",
+          args.point, args.where, found.scanned);
       return EXIT_NO_MATCH;
     }
     replicate = *found.replicate;
@@ -440,12 +495,16 @@ int command_trace(const TraceArgs& args, bool replicate_given) {
   const auto story = trace(e, args.point, replicate);
   const auto& scenario = e.points[args.point];
   if (args.json) {
-    std::fputs(trace_json(story, scenario, e.run.seed, args.point, replicate, where ? &*where : nullptr).c_str(),
-               stdout);
+    std::fputs(
+        trace_json(story, scenario, e.run.seed, args.point, replicate, where ? &*where : nullptr)
+            .c_str(),
+        stdout);
   } else {
-    fmt::print("run: seed {}, design point {}, replicate {}{}{}\n\n", e.run.seed, args.point, replicate,
-               e.run.crn ? " (common random numbers)" : "",
-               where ? fmt::format(": the first replicate with {} ({} scanned)", where->conditions, where->scanned) : "");
+    fmt::print("run: seed {}, design point {}, replicate {}{}{}\n\n", e.run.seed, args.point,
+               replicate, e.run.crn ? " (common random numbers)" : "",
+               where ? fmt::format(": the first replicate with {} ({} scanned)", where->conditions,
+                                   where->scanned)
+                     : "");
     print_story(stdout, story, scenario);
   }
   return EXIT_OK;
@@ -463,8 +522,10 @@ int command_check(const CheckArgs& args) {
   exp.runs.reset();  // the experiment's own runs do not matter: MODEL.md §7 asks for 10^6
   const Experiment e = resolve(source_of(exp));
   if (!e.swept_keys.empty()) {
-    throw ConfigError(fmt::format("{}: wedge check takes one scenario, and the experiment sweeps {} key(s); "
-                                  "check one point with --set instead", e.source, e.swept_keys.size()));
+    throw ConfigError(
+        fmt::format("{}: wedge check takes one scenario, and the experiment sweeps {} key(s); "
+                    "check one point with --set instead",
+                    e.source, e.swept_keys.size()));
   }
   CheckOptions options;
   options.runs = runs.value_or(1'000'000);
@@ -521,10 +582,14 @@ int command_compare(const CompareArgs& args) {
 
 CLI::App* add_compare_command(CLI::App& app, CompareArgs& a) {
   auto* cmd = app.add_subcommand(
-      "compare", "Paired comparison of two scenarios: both run on the same random numbers (run r of A and of B "
-                 "share them); every outcome's probabilities, their difference B - A with paired and unpaired "
-                 "95% intervals");
-  cmd->add_option("A", a.a, "Scenario A (TOML; experiments/scenarios/baseline.toml for the baseline)")->required();
+      "compare",
+      "Paired comparison of two scenarios: both run on the same random numbers (run r of A and of "
+      "B "
+      "share them); every outcome's probabilities, their difference B - A with paired and unpaired "
+      "95% intervals");
+  cmd->add_option("A", a.a,
+                  "Scenario A (TOML; experiments/scenarios/baseline.toml for the baseline)")
+      ->required();
   cmd->add_option("B", a.b, "Scenario B (TOML)")->required();
   const auto sets = [cmd](const char* name, std::vector<std::string>& into, const char* help) {
     cmd->add_option(name, into, help)
@@ -532,13 +597,17 @@ CLI::App* add_compare_command(CLI::App& app, CompareArgs& a) {
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   };
-  sets("--set", a.sets, "Override a parameter on both sides, e.g. --set negotiation.rounds=10 (repeatable)");
+  sets("--set", a.sets,
+       "Override a parameter on both sides, e.g. --set negotiation.rounds=10 (repeatable)");
   sets("--set-a", a.sets_a, "Override a parameter on side A only, after --set (repeatable)");
   sets("--set-b", a.sets_b, "Override a parameter on side B only, after --set (repeatable)");
-  cmd->add_option("--runs", a.runs, "Runs per scenario (pairs; default: A's [run] runs, else 1000000)")
+  cmd->add_option("--runs", a.runs,
+                  "Runs per scenario (pairs; default: A's [run] runs, else 1000000)")
       ->check(in_range(RUNS_RANGE));
-  cmd->add_option("--seed", a.seed, "Master seed of both sides (default: A's, else 1)")->check(in_range(SEED_RANGE));
-  cmd->add_option("--threads", a.threads, "Worker threads (default: all cores)")->check(in_range(THREADS_RANGE));
+  cmd->add_option("--seed", a.seed, "Master seed of both sides (default: A's, else 1)")
+      ->check(in_range(SEED_RANGE));
+  cmd->add_option("--threads", a.threads, "Worker threads (default: all cores)")
+      ->check(in_range(THREADS_RANGE));
   cmd->add_flag("--json", a.json, "Print the comparison as JSON on stdout, nothing else");
   cmd->add_flag("--quiet", a.quiet, "No progress or timing on stderr");
   cmd->footer(EXIT_CODES_HELP);
@@ -556,12 +625,16 @@ struct CalibrateArgs {
 
 int command_calibrate(const CalibrateArgs& args) {
   const Experiment e = resolve(source_of(args.exp));
-  const CalibrationSettings settings = calibration_settings(args.exp.file, "", args.exp.file, args.overrides);
+  const CalibrationSettings settings =
+      calibration_settings(args.exp.file, "", args.exp.file, args.overrides);
   engine::CancelToken cancel;
   const engine::SignalGuard signals(cancel);
-  const auto result = calibrate(e, settings, model_counter(settings.histories, args.threads, &cancel, args.quiet || args.json));
+  const auto result =
+      calibrate(e, settings,
+                model_counter(settings.histories, args.threads, &cancel, args.quiet || args.json));
   if (result.interrupted) {
-    fmt::print(stderr, "error: interrupted by {}; nothing was written\n", cancel.signal() == SIGTERM ? "SIGTERM" : "SIGINT");
+    fmt::print(stderr, "error: interrupted by {}; nothing was written\n",
+               cancel.signal() == SIGTERM ? "SIGTERM" : "SIGINT");
     return EXIT_INTERRUPTED;
   }
   if (args.json) {
@@ -573,27 +646,37 @@ int command_calibrate(const CalibrateArgs& args) {
 }
 
 void add_calibrate_command(CLI::App& app, CalibrateArgs& a, CLI::App*& cmd) {
-  cmd = app.add_subcommand("calibrate", "History matching: the posterior of the swept keys (uniform on their "
-                                        "[min, max]) given an observed history (docs/calibration.md)");
-  add_experiment_options(cmd, a.exp, false, "Experiment file (TOML) whose [sweep] keys with min/max are the prior; "
-                                            "its [calibrate] table sets what the options below override");
+  cmd = app.add_subcommand("calibrate",
+                           "History matching: the posterior of the swept keys (uniform on their "
+                           "[min, max]) given an observed history (docs/calibration.md)");
+  add_experiment_options(cmd, a.exp, false,
+                         "Experiment file (TOML) whose [sweep] keys with min/max are the prior; "
+                         "its [calibrate] table sets what the options below override");
   cmd->get_option("experiment")->required();
-  cmd->add_option("--history", a.overrides.histories,
-                  "The observed history, e.g. format=declaration,islands_promised=2,threat_round!=0 (alternatives "
-                  "a|b, ranges lo..hi); repeat for several independent observations (default: the file's "
-                  "[calibrate.history], else 1956's)")
+  cmd->add_option(
+         "--history", a.overrides.histories,
+         "The observed history, e.g. format=declaration,islands_promised=2,threat_round!=0 "
+         "(alternatives "
+         "a|b, ranges lo..hi); repeat for several independent observations (default: the file's "
+         "[calibrate.history], else 1956's)")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--design", a.overrides.design, "The first stage's design of the prior: sobol (default) or lhs")
+  cmd->add_option("--design", a.overrides.design,
+                  "The first stage's design of the prior: sobol (default) or lhs")
       ->check(CLI::IsMember({"sobol", "lhs"}));
   cmd->add_option("--points", a.overrides.points, "Design points of the first stage (default 256)");
   cmd->add_option("--runs", a.overrides.runs, "Runs per design point (default 2000)");
-  cmd->add_option("--refine", a.overrides.refine, "Refinement stages drawn from the current posterior (default 0)");
-  cmd->add_option("--refine-points", a.overrides.refine_points, "Points per refinement stage (default: --points)");
-  cmd->add_option("--defensive", a.overrides.defensive, "Share of the prior in each refinement proposal (default 0.1)");
-  cmd->add_option("--draws", a.overrides.draws, "Redraws of the likelihoods for the Monte Carlo intervals (default 200)");
+  cmd->add_option("--refine", a.overrides.refine,
+                  "Refinement stages drawn from the current posterior (default 0)");
+  cmd->add_option("--refine-points", a.overrides.refine_points,
+                  "Points per refinement stage (default: --points)");
+  cmd->add_option("--defensive", a.overrides.defensive,
+                  "Share of the prior in each refinement proposal (default 0.1)");
+  cmd->add_option("--draws", a.overrides.draws,
+                  "Redraws of the likelihoods for the Monte Carlo intervals (default 200)");
   cmd->add_option("--top", a.overrides.top, "Most likely points listed (default 10)");
-  cmd->add_option("--threads", a.threads, "Worker threads (default: all cores)")->check(CLI::Range(1u, 1024u));
+  cmd->add_option("--threads", a.threads, "Worker threads (default: all cores)")
+      ->check(CLI::Range(1u, 1024u));
   cmd->add_flag("--json", a.json, "Print the result as JSON on stdout, nothing else");
   cmd->add_flag("--quiet", a.quiet, "No progress on stderr");
   cmd->footer(EXIT_CODES_HELP);
@@ -608,19 +691,22 @@ int command_validate(const ExperimentArgs& args) {
   const Experiment e = resolve(source_of(args));
   for (const auto& w : e.warnings) fmt::print(stderr, "warning: {}\n", w);
   const std::uint64_t points = e.points.size();
-  fmt::print("{}: valid; design {} with {} point(s){}; {} replicates per point{}, seed {}\n",
-             args.file, design_name(e.sweep.design), points,
-             e.swept_keys.empty() ? "" : fmt::format(" over {} key(s)", e.swept_keys.size()),
-             e.run.runs, e.run.precision ? fmt::format(" (precision target {})", *e.run.precision) : "",
-             e.run.seed);
+  fmt::print(
+      "{}: valid; design {} with {} point(s){}; {} replicates per point{}, seed {}\n", args.file,
+      design_name(e.sweep.design), points,
+      e.swept_keys.empty() ? "" : fmt::format(" over {} key(s)", e.swept_keys.size()), e.run.runs,
+      e.run.precision ? fmt::format(" (precision target {})", *e.run.precision) : "", e.run.seed);
   if (!e.run.precision) fmt::print("total runs: {}\n", points * e.run.runs);
   const std::uint64_t runs = e.run.precision ? e.run.max_runs : e.run.runs;
   const auto with_records = estimate_needs(e, {runs, 1.0, true, true, false, e.run.runs});
-  fmt::print("estimates{}: memory about {} ({} without --out); a results file about {} with per-run records, {} "
-             "with --store summary\n", e.run.precision ? " (at --max-runs)" : "", byte_text(with_records.memory_bytes),
-             byte_text(estimate_needs(e, {runs, 1.0, false, false, false, e.run.runs}).memory_bytes),
-             byte_text(with_records.file_bytes),
-             byte_text(estimate_needs(e, {runs, 1.0, true, false, false, e.run.runs}).file_bytes));
+  fmt::print(
+      "estimates{}: memory about {} ({} without --out); a results file about {} with per-run "
+      "records, {} "
+      "with --store summary\n",
+      e.run.precision ? " (at --max-runs)" : "", byte_text(with_records.memory_bytes),
+      byte_text(estimate_needs(e, {runs, 1.0, false, false, false, e.run.runs}).memory_bytes),
+      byte_text(with_records.file_bytes),
+      byte_text(estimate_needs(e, {runs, 1.0, true, false, false, e.run.runs}).file_bytes));
   return EXIT_OK;
 }
 
@@ -629,58 +715,77 @@ std::string version_text() {
       "wedge {} (git {}, {} build)\nmodel: {} version {} (MODEL.md); kernel on this CPU: {}\n"
       "libraries: oneTBB {} (runtime {}), Boost {}.{}.{}, Random123 (Philox4x32-10), fmt {}.{}.{}, "
       "CLI11 {}, HDF5 {}\ncompiler: g++ {}.{}.{}",
-      VERSION, GIT_COMMIT, BUILD_TYPE, TugOfWar::NAME, TugOfWar::VERSION, agents::kernel_name(), TBB_VERSION_STRING,
-      TBB_runtime_version(), BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000,
+      VERSION, GIT_COMMIT, BUILD_TYPE, TugOfWar::NAME, TugOfWar::VERSION, agents::kernel_name(),
+      TBB_VERSION_STRING, TBB_runtime_version(), BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000,
       BOOST_VERSION % 100, FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100,
       CLI11_VERSION, output::h5::library_version(), __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
 }
 
 CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
-  auto* run = app.add_subcommand("run", "Run the experiment (the baseline scenario by default) and "
-                                        "print its outcome table");
-  add_experiment_options(run, a.exp, true, "Experiment file (TOML); without one, the baseline scenario of MODEL.md");
-  run->add_option("--out", a.out, "Write the results to this HDF5 file (via FILE.partial, renamed when complete)")
+  auto* run = app.add_subcommand("run",
+                                 "Run the experiment (the baseline scenario by default) and "
+                                 "print its outcome table");
+  add_experiment_options(run, a.exp, true,
+                         "Experiment file (TOML); without one, the baseline scenario of MODEL.md");
+  run->add_option("--out", a.out,
+                  "Write the results to this HDF5 file (via FILE.partial, renamed when complete)")
       ->check(non_empty());
   run->add_flag("--force", a.force, "Overwrite an existing results file (or its .partial)");
-  run->add_flag("--resume", a.resume, "Continue the interrupted run of FILE.partial (same experiment and seed)");
-  run->add_option("--store", a.store,
-                  "runs: per-run records and summaries (default up to 10^7 runs); summary: summaries only; "
-                  "rounds: per-run records and every run's rounds (A, offer, Dulles, supports, F, m_SG)")
+  run->add_flag("--resume", a.resume,
+                "Continue the interrupted run of FILE.partial (same experiment and seed)");
+  run->add_option(
+         "--store", a.store,
+         "runs: per-run records and summaries (default up to 10^7 runs); summary: summaries only; "
+         "rounds: per-run records and every run's rounds (A, offer, Dulles, supports, F, m_SG)")
       ->check(CLI::IsMember({"runs", "summary", "rounds"}));
-  run->add_option("--shard", a.shard,
-                  "Run only shard i of K (0 <= i < K) of the plan, e.g. --shard 2/8 (for job arrays; "
-                  "combine the parts with `wedge merge`)")
+  run->add_option(
+         "--shard", a.shard,
+         "Run only shard i of K (0 <= i < K) of the plan, e.g. --shard 2/8 (for job arrays; "
+         "combine the parts with `wedge merge`)")
       ->check(non_empty());
   run->add_option("--compression", a.compression,
                   "Per-run records: none (default, fastest) or deflate (shuffle + deflate: about a "
                   "quarter of the size, slower to write)")
       ->check(CLI::IsMember({"none", "deflate"}));
-  run->add_option("--threads", a.threads, "Worker threads (default: all cores)")->check(in_range(THREADS_RANGE));
+  run->add_option("--threads", a.threads, "Worker threads (default: all cores)")
+      ->check(in_range(THREADS_RANGE));
   run->add_flag("--json", a.json, "Print the results as JSON on stdout, nothing else");
   run->add_flag("--quiet", a.quiet, "No progress or timing on stderr");
   run->add_option("--precision", a.precision,
                   "Add replicates until every category probability of the precision outcomes "
                   "has a 95% interval half-width <= E at every point")
       ->check(in_range(PRECISION_RANGE));
-  run->add_option("--max-runs", a.max_runs, "Replicate cap per design point in precision mode (default 10000000)")
+  run->add_option("--max-runs", a.max_runs,
+                  "Replicate cap per design point in precision mode (default 10000000)")
       ->check(in_range(MAX_RUNS_RANGE));
   run->add_option("--precision-outcomes", a.precision_outcomes,
                   "Outcomes the precision target applies to (default: format alliance)")
       ->delimiter(',');
   // Tuning and testing: hidden from --help (docs/design.md, "Test seams").
   run->add_option("--grain", a.grain, "Blocks per TBB task (tuning; never changes results)")
-      ->check(in_range(IntegerRange{"grain", 1, 1u << 20}))->group("");
+      ->check(in_range(IntegerRange{"grain", 1, 1u << 20}))
+      ->group("");
   run->add_option("--wave", a.wave, "Blocks per wave (tuning; never changes results)")
-      ->check(in_range(IntegerRange{"wave", 1, 1u << 20}))->group("");
-  run->add_option("--checkpoint-seconds", a.checkpoint_seconds, "Seconds between checkpoints of the results file (testing)")
-      ->check(in_range(RealRange{"checkpoint_seconds", 0.0, 3600.0}))->group("");
-  run->add_option("--test-stop-after-blocks", a.testing.stop_after_blocks, "Stop as if interrupted after N blocks")
+      ->check(in_range(IntegerRange{"wave", 1, 1u << 20}))
+      ->group("");
+  run->add_option("--checkpoint-seconds", a.checkpoint_seconds,
+                  "Seconds between checkpoints of the results file (testing)")
+      ->check(in_range(RealRange{"checkpoint_seconds", 0.0, 3600.0}))
+      ->group("");
+  run->add_option("--test-stop-after-blocks", a.testing.stop_after_blocks,
+                  "Stop as if interrupted after N blocks")
       ->group("");
   run->add_option("--test-stop-after-checkpoints", a.testing.stop_after_checkpoints,
-                  "Stop as if interrupted at the wave boundary after the N-th checkpoint")->group("");
-  run->add_option("--test-fail-rank", a.testing.fail_rank, "Under mpirun: this rank fails at once")->group("");
-  run->add_option("--test-crash-at", a.testing.crash_at, "STEP[:N]: SIGKILL at the N-th write step STEP")->group("");
-  run->add_option("--test-fail-at", a.testing.fail_at, "STEP[:N]: a write failure at the N-th write step STEP")->group("");
+                  "Stop as if interrupted at the wave boundary after the N-th checkpoint")
+      ->group("");
+  run->add_option("--test-fail-rank", a.testing.fail_rank, "Under mpirun: this rank fails at once")
+      ->group("");
+  run->add_option("--test-crash-at", a.testing.crash_at,
+                  "STEP[:N]: SIGKILL at the N-th write step STEP")
+      ->group("");
+  run->add_option("--test-fail-at", a.testing.fail_at,
+                  "STEP[:N]: a write failure at the N-th write step STEP")
+      ->group("");
   run->footer(EXIT_CODES_HELP);
   return run;
 }
@@ -695,16 +800,22 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
   auto* run = add_run_command(app, run_args);
 
   ExperimentArgs validate_args;
-  auto* validate = app.add_subcommand("validate", "Check an experiment file; print the resolved design size");
+  auto* validate =
+      app.add_subcommand("validate", "Check an experiment file; print the resolved design size");
   add_experiment_options(validate, validate_args, true, "The experiment file (TOML) to check");
   validate->get_option("experiment")->required();
 
   bool params_json = false;
   ExperimentArgs params_args;
-  auto* params = app.add_subcommand("params", "List every parameter (and the factions) of the scenario in force: "
-                                              "value, valid range, meaning");
-  params->add_option("experiment", params_args.file, "Experiment file (TOML); without one, the baseline scenario");
-  params->add_option("--set", params_args.sets, "Override a parameter, e.g. --set dulles.tact=0.9 (repeatable)")
+  auto* params =
+      app.add_subcommand("params",
+                         "List every parameter (and the factions) of the scenario in force: "
+                         "value, valid range, meaning");
+  params->add_option("experiment", params_args.file,
+                     "Experiment file (TOML); without one, the baseline scenario");
+  params
+      ->add_option("--set", params_args.sets,
+                   "Override a parameter, e.g. --set dulles.tact=0.9 (repeatable)")
       ->take_last()
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -712,14 +823,19 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
 
   std::string inspect_path;
   bool inspect_json = false;
-  auto* inspect = app.add_subcommand("inspect", "Summary table of a results file (complete, partial or damaged)");
-  inspect->add_option("file", inspect_path, "Results file (.h5 or .h5.partial)")->required()->check(non_empty());
-  inspect->add_flag("--json", inspect_json, "As JSON (the format of `run --json`, with the file's status)");
+  auto* inspect = app.add_subcommand(
+      "inspect", "Summary table of a results file (complete, partial or damaged)");
+  inspect->add_option("file", inspect_path, "Results file (.h5 or .h5.partial)")
+      ->required()
+      ->check(non_empty());
+  inspect->add_flag("--json", inspect_json,
+                    "As JSON (the format of `run --json`, with the file's status)");
 
   std::vector<std::string> merge_parts;
   std::string merge_out;
   bool merge_force = false;
-  auto* merge = app.add_subcommand("merge", "Merge the shard files of one run (--shard i/K) into one results file");
+  auto* merge = app.add_subcommand(
+      "merge", "Merge the shard files of one run (--shard i/K) into one results file");
   merge->add_option("parts", merge_parts, "Shard files (all K of them, any order)")->required();
   merge->add_option("--out", merge_out, "The merged results file")->required()->check(non_empty());
   merge->add_flag("--force", merge_force, "Overwrite an existing file");
@@ -731,29 +847,45 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
 
   TraceArgs trace_args;
   auto* trace = app.add_subcommand("trace", "Replay one run of the ensemble and tell its story");
-  add_experiment_options(trace, trace_args.exp, false, "Experiment file (TOML); without one, the baseline scenario of MODEL.md");
-  trace->add_option("--point", trace_args.point, "Design point (default 0)")->check(in_range(POINT_RANGE));
-  trace->add_option("--replicate", trace_args.replicate, "Replicate (default 0)")->check(in_range(REPLICATE_RANGE));
+  add_experiment_options(trace, trace_args.exp, false,
+                         "Experiment file (TOML); without one, the baseline scenario of MODEL.md");
+  trace->add_option("--point", trace_args.point, "Design point (default 0)")
+      ->check(in_range(POINT_RANGE));
+  trace->add_option("--replicate", trace_args.replicate, "Replicate (default 0)")
+      ->check(in_range(REPLICATE_RANGE));
   trace->add_flag("--json", trace_args.json, "As JSON");
   trace->add_option("--where", trace_args.where,
-                    "Trace the first replicate of the point whose outcome matches, e.g. format=treaty,alliance=strained "
+                    "Trace the first replicate of the point whose outcome matches, e.g. "
+                    "format=treaty,alliance=strained "
                     "(categorical outcomes and their categories as in results files)");
-  trace->add_option("--where-limit", trace_args.where_limit,
-                    "Replicates --where scans at most (default 10000000)")->check(in_range(IntegerRange{"where-limit", 1, 1ull << 32}));
-  trace->footer("Exit codes: 0 success, 2 bad input, 4 --where found no match within --where-limit replicates.");
+  trace
+      ->add_option("--where-limit", trace_args.where_limit,
+                   "Replicates --where scans at most (default 10000000)")
+      ->check(in_range(IntegerRange{"where-limit", 1, 1ull << 32}));
+  trace->footer(
+      "Exit codes: 0 success, 2 bad input, 4 --where found no match within --where-limit "
+      "replicates.");
 
   CheckArgs check_args;
-  auto* check = app.add_subcommand("check", "Run MODEL.md §7's validation targets (V1-V7; C1-C4, C7 as paired "
-                                            "differences) and print each with its estimate, 99% interval, verdict");
-  add_experiment_options(check, check_args.exp, true,
-                         "Experiment file (TOML) of one scenario; without one, the baseline of MODEL.md");
-  check->get_option("--runs")->description("Replicates per scenario (default 1000000, as MODEL.md §7 asks; at most 10^7)");
+  auto* check =
+      app.add_subcommand("check",
+                         "Run MODEL.md §7's validation targets (V1-V7; C1-C4, C7 as paired "
+                         "differences) and print each with its estimate, 99% interval, verdict");
+  add_experiment_options(
+      check, check_args.exp, true,
+      "Experiment file (TOML) of one scenario; without one, the baseline of MODEL.md");
+  check->get_option("--runs")->description(
+      "Replicates per scenario (default 1000000, as MODEL.md §7 asks; at most 10^7)");
   check->add_flag("--as-baseline", check_args.as_baseline,
-                  "Judge the scenario as the baseline: V1-V7 on it, each C target's change applied on top of it");
+                  "Judge the scenario as the baseline: V1-V7 on it, each C target's change applied "
+                  "on top of it");
   check->add_flag("--json", check_args.json, "As JSON");
-  check->footer("A target applies to the baseline, a C target also to its own counterfactual (or to any scenario "
-                "with --as-baseline). Exit codes: 0 every applicable target passes (also when none applies), 4 one "
-                "fails, 2 bad input, 130 interrupted.");
+  check->footer(
+      "A target applies to the baseline, a C target also to its own counterfactual (or to any "
+      "scenario "
+      "with --as-baseline). Exit codes: 0 every applicable target passes (also when none applies), "
+      "4 one "
+      "fails, 2 bad input, 130 interrupted.");
 
   CompareArgs compare_args;
   auto* compare = add_compare_command(app, compare_args);
@@ -770,7 +902,8 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
     run_args.precision_outcomes_given = run->get_option("--precision-outcomes")->count() > 0;
     if (*run) return command_run(run_args, command_line_text(argc, argv), world);
     if (*inspect) return command_inspect(inspect_path, inspect_json);
-    if (*merge) return command_merge(merge_parts, merge_out, merge_force, command_line_text(argc, argv));
+    if (*merge)
+      return command_merge(merge_parts, merge_out, merge_force, command_line_text(argc, argv));
     if (*params) return command_params(params_json, params_args);
     if (*validate) return command_validate(validate_args);
     if (*trace) return command_trace(trace_args, trace->count("--replicate") > 0);
@@ -778,7 +911,8 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
     if (*check) return command_check(check_args);
     if (*compare) return command_compare(compare_args);
     // No subcommand: the help, as an error (`wedge --help` is the way to ask for it).
-    fmt::print(stderr, "{}\nerror: a command is required (the commands are listed above)\n", app.help());
+    fmt::print(stderr, "{}\nerror: a command is required (the commands are listed above)\n",
+               app.help());
     return EXIT_BAD_INPUT;
   } catch (const ConfigError& e) {
     fmt::print(stderr, "error: {}\n", printable(e.what()));
@@ -806,7 +940,8 @@ int run_cli(int argc, char** argv) {
   const int code = run_cli_in(argc, argv, world);
   if (world.size > 1 && code != EXIT_OK) {
     // One rank failed: end the whole job now, so that no rank waits and nothing is merged.
-    fmt::print(stderr, "error: rank {} of {} failed (exit code {}); stopping every rank\n", world.rank, world.size, code);
+    fmt::print(stderr, "error: rank {} of {} failed (exit code {}); stopping every rank\n",
+               world.rank, world.size, code);
     std::fflush(stderr);
     mpi::abort(world, code);
   }

@@ -22,25 +22,32 @@ using agents::TugOfWar;
 
 namespace {
 
-std::string side_name(const Experiment& e) { return e.source.empty() ? std::string("the baseline") : e.source; }
+std::string side_name(const Experiment& e) {
+  return e.source.empty() ? std::string("the baseline") : e.source;
+}
 
 void require_single_point(const Experiment& e, const char* side) {
   if (e.points.size() != 1) {
-    throw ConfigError(fmt::format(
-        "compare: {} ({}) is a {} sweep with {} design points; compare takes two single-point scenarios (to "
-        "compare one of its points, use a scenario file without [sweep] and give the point's values with {})",
-        side, side_name(e), design_name(e.sweep.design), e.points.size(), side[0] == 'A' ? "--set-a" : "--set-b"));
+    throw ConfigError(
+        fmt::format("compare: {} ({}) is a {} sweep with {} design points; compare takes two "
+                    "single-point scenarios (to "
+                    "compare one of its points, use a scenario file without [sweep] and give the "
+                    "point's values with {})",
+                    side, side_name(e), design_name(e.sweep.design), e.points.size(),
+                    side[0] == 'A' ? "--set-a" : "--set-b"));
   }
   if (e.run.precision) {
-    throw ConfigError(fmt::format("compare: {} ({}) sets [run] precision; compare runs a fixed number of runs "
-                                  "(--runs) on both sides",
-                                  side, side_name(e)));
+    throw ConfigError(
+        fmt::format("compare: {} ({}) sets [run] precision; compare runs a fixed number of runs "
+                    "(--runs) on both sides",
+                    side, side_name(e)));
   }
 }
 
 }  // namespace
 
-std::pair<Experiment, Experiment> resolve_pair(const ExperimentSource& a, const ExperimentSource& b) {
+std::pair<Experiment, Experiment> resolve_pair(const ExperimentSource& a,
+                                               const ExperimentSource& b) {
   Experiment ea = resolve(a);
   ExperimentSource bs = b;
   bs.runs = ea.run.runs;  // B's [run] table is not used: both sides run A's runs and seed
@@ -49,7 +56,8 @@ std::pair<Experiment, Experiment> resolve_pair(const ExperimentSource& a, const 
   eb.run.precision.reset();
   require_single_point(ea, "A");
   require_single_point(eb, "B");
-  eb.run.crn = ea.run.crn;  // no effect on a single point; kept equal so that both plans are one plan
+  eb.run.crn =
+      ea.run.crn;  // no effect on a single point; kept equal so that both plans are one plan
   return {std::move(ea), std::move(eb)};
 }
 
@@ -69,16 +77,22 @@ struct Observed {
 class Pairing {
  public:
   Pairing(Comparison& out, std::size_t categorical, std::size_t continuous, std::size_t max_lead)
-      : out_(out), nc_(categorical), nv_(continuous), max_lead_(std::max<std::size_t>(1, max_lead)) {}
+      : out_(out),
+        nc_(categorical),
+        nv_(continuous),
+        max_lead_(std::max<std::size_t>(1, max_lead)) {}
 
   /// Side 0 (A) or 1 (B) delivers a wave; blocks until its lead is within the bound.
-  void deliver(int side, std::span<const engine::Block> blocks, std::span<const agents::RunRecord> records) {
+  void deliver(int side, std::span<const engine::Block> blocks,
+               std::span<const agents::RunRecord> records) {
     std::size_t offset = 0;
     for (const auto& b : blocks) {
       Observed obs = observe(b, records.subspan(offset, b.count));
       offset += b.count;
       std::unique_lock lock(mutex_);
-      cv_.wait(lock, [&] { return aborted_ || queue_.empty() || ahead_ != side || queue_.size() < max_lead_; });
+      cv_.wait(lock, [&] {
+        return aborted_ || queue_.empty() || ahead_ != side || queue_.size() < max_lead_;
+      });
       if (aborted_) return;
       if (!queue_.empty() && ahead_ != side) {
         Observed partner = std::move(queue_.front());
@@ -87,8 +101,10 @@ class Pairing {
         if (partner.replicate_begin != obs.replicate_begin || partner.count != obs.count) {
           throw std::logic_error("compare: the two sides' blocks differ");
         }
-        if (side == 0) accumulate(obs, partner);
-        else accumulate(partner, obs);
+        if (side == 0)
+          accumulate(obs, partner);
+        else
+          accumulate(partner, obs);
       } else {
         queue_.push_back(std::move(obs));
         ahead_ = side;
@@ -127,7 +143,8 @@ class Pairing {
         const std::size_t k = out_.a.layout().categorical[f].categories.size();
         ++out_.joint[f][a.categories[r * nc_ + f] * k + b.categories[r * nc_ + f]];
       }
-      for (std::size_t j = 0; j < nv_; ++j) out_.differences[j].add(b.values[r * nv_ + j] - a.values[r * nv_ + j]);
+      for (std::size_t j = 0; j < nv_; ++j)
+        out_.differences[j].add(b.values[r * nv_ + j] - a.values[r * nv_ + j]);
     }
     out_.pairs_done += a.count;
   }
@@ -154,7 +171,8 @@ struct PairingSink final : RecordSink {
 }  // namespace
 
 Comparison::Comparison(const engine::Summary& empty) : a(empty), b(empty) {
-  for (const auto& f : empty.layout().categorical) joint.emplace_back(f.categories.size() * f.categories.size(), 0);
+  for (const auto& f : empty.layout().categorical)
+    joint.emplace_back(f.categories.size() * f.categories.size(), 0);
   // The histogram is not used: the differences' moments are.
   differences.assign(empty.layout().continuous.size(), engine::ContinuousStats(-1.0, 1.0, 1));
 }
@@ -164,9 +182,10 @@ Comparison compare(const Experiment& a, const Experiment& b, const CompareOption
   require_single_point(a, "A");
   require_single_point(b, "B");
   if (a.run.runs != b.run.runs || a.run.seed != b.run.seed) {
-    throw ConfigError(fmt::format("compare: both sides need the same runs and seed (A: {} runs, seed {}; B: {} "
-                                  "runs, seed {})",
-                                  a.run.runs, a.run.seed, b.run.runs, b.run.seed));
+    throw ConfigError(
+        fmt::format("compare: both sides need the same runs and seed (A: {} runs, seed {}; B: {} "
+                    "runs, seed {})",
+                    a.run.runs, a.run.seed, b.run.runs, b.run.seed));
   }
   SessionOptions so;
   so.threads = options.threads;
@@ -182,7 +201,8 @@ Comparison compare(const Experiment& a, const Experiment& b, const CompareOption
   out.runs = a.run.runs;
   out.seed = a.run.seed;
 
-  Pairing pairing(out, layout.categorical.size(), layout.continuous.size(), options.max_lead_blocks);
+  Pairing pairing(out, layout.categorical.size(), layout.continuous.size(),
+                  options.max_lead_blocks);
   PairingSink sink_a(pairing, 0);
   PairingSink sink_b(pairing, 1);
   engine::CancelToken stop(cancel);  // the caller's token, or either side's failure
@@ -191,8 +211,8 @@ Comparison compare(const Experiment& a, const Experiment& b, const CompareOption
   // A runs on its own thread, B on this one; both feed one oneTBB pool, so together they take
   // about the time of the two runs one after the other.
   // A side that stops early (an error, or cancelled) releases the other from waiting for partners.
-  const auto run_side = [&](Session& session, RecordSink& sink, engine::Progress* p, SessionResult& result,
-                            std::exception_ptr& error) {
+  const auto run_side = [&](Session& session, RecordSink& sink, engine::Progress* p,
+                            SessionResult& result, std::exception_ptr& error) {
     try {
       result = session.execute({&stop, &sink, p});
       if (result.interrupted) pairing.abort();
@@ -226,8 +246,8 @@ double ratio(double unpaired_var, double paired_var) {
 
 }  // namespace
 
-CategoryDifference category_difference(const std::vector<std::uint64_t>& joint, std::size_t categories,
-                                       std::size_t c, std::uint64_t n) {
+CategoryDifference category_difference(const std::vector<std::uint64_t>& joint,
+                                       std::size_t categories, std::size_t c, std::uint64_t n) {
   if (joint.size() != categories * categories || c >= categories) {
     throw std::invalid_argument("category_difference: table and category do not match");
   }
@@ -249,7 +269,9 @@ CategoryDifference category_difference(const std::vector<std::uint64_t>& joint, 
   const double nn = static_cast<double>(n);
   d.p_a = static_cast<double>(in_a) / nn;
   d.p_b = static_cast<double>(in_b) / nn;
-  d.diff = static_cast<double>(static_cast<std::int64_t>(d.b_only) - static_cast<std::int64_t>(d.a_only)) / nn;
+  d.diff = static_cast<double>(static_cast<std::int64_t>(d.b_only) -
+                               static_cast<std::int64_t>(d.a_only)) /
+           nn;
   // Sample variances (n - 1): of d_r in {-1, 0, +1}, whose squares sum to the discordant pairs,
   // and of each side's indicator.
   double paired_var = 0.0, unpaired_var = 0.0;
@@ -269,7 +291,8 @@ CategoryDifference category_difference(const std::vector<std::uint64_t>& joint, 
 }
 
 MeanDifference mean_difference(const Comparison& c, std::size_t field) {
-  if (field >= c.differences.size()) throw std::invalid_argument("mean_difference: no such continuous field");
+  if (field >= c.differences.size())
+    throw std::invalid_argument("mean_difference: no such continuous field");
   const auto& sa = c.a.continuous(field);
   const auto& sb = c.b.continuous(field);
   const auto& sd = c.differences[field];
@@ -313,7 +336,9 @@ std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
-std::string number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : std::string("null"); }
+std::string number(double v) {
+  return std::isfinite(v) ? fmt::format("{}", v) : std::string("null");
+}
 
 /// Categories of field f that can occur on either side.
 std::size_t shown(const Experiment& a, const Experiment& b, std::size_t f) {
@@ -323,31 +348,34 @@ std::size_t shown(const Experiment& a, const Experiment& b, std::size_t f) {
 std::string side_json(const Experiment& e, const engine::Summary& s) {
   std::string results = results_json(e, {s});
   while (!results.empty() && results.back() == '\n') results.pop_back();
-  return fmt::format("{{\"source\": {}, \"description\": {}, \"results\": {}}}", json_string(e.source),
-                     json_string(e.description), results);
+  return fmt::format("{{\"source\": {}, \"description\": {}, \"results\": {}}}",
+                     json_string(e.source), json_string(e.description), results);
 }
 
 }  // namespace
 
 std::string comparison_json(const Experiment& a, const Experiment& b, const Comparison& c) {
   const auto& layout = c.a.layout();
-  std::string out = fmt::format("{{\"runs\": {}, \"seed\": {}, \"pairs_done\": {}, \"a\": {}, \"b\": {}, \"categorical\": [",
-                                c.runs, c.seed, c.pairs_done, side_json(a, c.a), side_json(b, c.b));
+  std::string out = fmt::format(
+      "{{\"runs\": {}, \"seed\": {}, \"pairs_done\": {}, \"a\": {}, \"b\": {}, \"categorical\": [",
+      c.runs, c.seed, c.pairs_done, side_json(a, c.a), side_json(b, c.b));
   bool first = true;
   for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
     const auto& spec = layout.categorical[f];
     for (std::size_t k = 0; k < shown(a, b, f); ++k) {
       const auto d = category_difference(c.joint[f], spec.categories.size(), k, c.pairs_done);
       out += fmt::format(
-          "{}{{\"outcome\": {}, \"category\": {}, \"p_a\": {}, \"a_low\": {}, \"a_high\": {}, \"p_b\": {}, "
+          "{}{{\"outcome\": {}, \"category\": {}, \"p_a\": {}, \"a_low\": {}, \"a_high\": {}, "
+          "\"p_b\": {}, "
           "\"b_low\": {}, \"b_high\": {}, \"diff\": {}, \"paired_low\": {}, \"paired_high\": {}, "
           "\"unpaired_low\": {}, \"unpaired_high\": {}, \"paired_se\": {}, \"unpaired_se\": {}, "
           "\"variance_ratio\": {}, \"a_only\": {}, \"b_only\": {}, \"both\": {}}}",
-          first ? "" : ", ", json_string(spec.name), json_string(spec.categories[k]), number(d.p_a), number(d.a_interval.low),
-          number(d.a_interval.high), number(d.p_b), number(d.b_interval.low), number(d.b_interval.high),
-          number(d.diff), number(d.paired_low), number(d.paired_high), number(d.unpaired_low),
-          number(d.unpaired_high), number(d.paired_se), number(d.unpaired_se), number(d.variance_ratio), d.a_only,
-          d.b_only, d.both);
+          first ? "" : ", ", json_string(spec.name), json_string(spec.categories[k]), number(d.p_a),
+          number(d.a_interval.low), number(d.a_interval.high), number(d.p_b),
+          number(d.b_interval.low), number(d.b_interval.high), number(d.diff), number(d.paired_low),
+          number(d.paired_high), number(d.unpaired_low), number(d.unpaired_high),
+          number(d.paired_se), number(d.unpaired_se), number(d.variance_ratio), d.a_only, d.b_only,
+          d.both);
       first = false;
     }
   }
@@ -355,11 +383,14 @@ std::string comparison_json(const Experiment& a, const Experiment& b, const Comp
   for (std::size_t j = 0; j < layout.continuous.size(); ++j) {
     const auto m = mean_difference(c, j);
     out += fmt::format(
-        "{}{{\"outcome\": {}, \"mean_a\": {}, \"mean_b\": {}, \"diff\": {}, \"paired_low\": {}, \"paired_high\": {}, "
-        "\"unpaired_low\": {}, \"unpaired_high\": {}, \"paired_se\": {}, \"unpaired_se\": {}, \"variance_ratio\": {}}}",
-        j > 0 ? ", " : "", json_string(layout.continuous[j].name), number(m.mean_a), number(m.mean_b), number(m.diff),
-        number(m.paired_low), number(m.paired_high), number(m.unpaired_low), number(m.unpaired_high),
-        number(m.paired_se), number(m.unpaired_se), number(m.variance_ratio));
+        "{}{{\"outcome\": {}, \"mean_a\": {}, \"mean_b\": {}, \"diff\": {}, \"paired_low\": {}, "
+        "\"paired_high\": {}, "
+        "\"unpaired_low\": {}, \"unpaired_high\": {}, \"paired_se\": {}, \"unpaired_se\": {}, "
+        "\"variance_ratio\": {}}}",
+        j > 0 ? ", " : "", json_string(layout.continuous[j].name), number(m.mean_a),
+        number(m.mean_b), number(m.diff), number(m.paired_low), number(m.paired_high),
+        number(m.unpaired_low), number(m.unpaired_high), number(m.paired_se), number(m.unpaired_se),
+        number(m.variance_ratio));
   }
   out += "], \"joint\": {";
   for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
@@ -368,7 +399,8 @@ std::string comparison_json(const Experiment& a, const Experiment& b, const Comp
     out += fmt::format("{}{}: [", f > 0 ? ", " : "", json_string(layout.categorical[f].name));
     for (std::size_t i = 0; i < n; ++i) {
       out += i > 0 ? ", [" : "[";
-      for (std::size_t j = 0; j < n; ++j) out += fmt::format("{}{}", j > 0 ? ", " : "", c.joint[f][i * k + j]);
+      for (std::size_t j = 0; j < n; ++j)
+        out += fmt::format("{}{}", j > 0 ? ", " : "", c.joint[f][i * k + j]);
       out += "]";
     }
     out += "]";
@@ -379,7 +411,9 @@ std::string comparison_json(const Experiment& a, const Experiment& b, const Comp
 
 namespace {
 
-std::string signed4(double v) { return std::isfinite(v) ? fmt::format("{:+.4f}", v) : std::string("-"); }
+std::string signed4(double v) {
+  return std::isfinite(v) ? fmt::format("{:+.4f}", v) : std::string("-");
+}
 
 std::string ratio_text(double r) {
   if (std::isnan(r)) return "-";
@@ -389,17 +423,21 @@ std::string ratio_text(double r) {
 
 }  // namespace
 
-void print_comparison(std::FILE* out, const Experiment& a, const Experiment& b, const Comparison& c) {
+void print_comparison(std::FILE* out, const Experiment& a, const Experiment& b,
+                      const Comparison& c) {
   const auto describe = [](const Experiment& e) {
-    return e.description.empty() ? side_name(e) : fmt::format("{} ({})", side_name(e), e.description);
+    return e.description.empty() ? side_name(e)
+                                 : fmt::format("{} ({})", side_name(e), e.description);
   };
-  fmt::print(out, "paired comparison: {} runs per scenario, seed {}; run r of A and run r of B share their random "
-                  "numbers\n  A: {}\n  B: {}\n\n",
+  fmt::print(out,
+             "paired comparison: {} runs per scenario, seed {}; run r of A and run r of B share "
+             "their random "
+             "numbers\n  A: {}\n  B: {}\n\n",
              c.runs, c.seed, describe(a), describe(b));
-  fmt::print(out, "  {:<20} {:<16} {:>8} {:>8} {:>8}   {:<19}   {:<19} {:>9}\n", "outcome", "category", "P(A)",
-             "P(B)", "B - A", "paired 95% CI", "unpaired 95% CI", "var ratio");
-  static constexpr std::string_view SHOWN[] = {"format", "end_reason", "alliance", "okinawa",
-                                               "islands_promised", "islands_transferred"};
+  fmt::print(out, "  {:<20} {:<16} {:>8} {:>8} {:>8}   {:<19}   {:<19} {:>9}\n", "outcome",
+             "category", "P(A)", "P(B)", "B - A", "paired 95% CI", "unpaired 95% CI", "var ratio");
+  static constexpr std::string_view SHOWN[] = {
+      "format", "end_reason", "alliance", "okinawa", "islands_promised", "islands_transferred"};
   const auto& layout = c.a.layout();
   for (std::string_view name : SHOWN) {
     const int f = c.a.categorical_index(name);
@@ -408,21 +446,24 @@ void print_comparison(std::FILE* out, const Experiment& a, const Experiment& b, 
     const auto& spec = layout.categorical[fi];
     for (std::size_t k = 0; k < shown(a, b, fi); ++k) {
       const auto d = category_difference(c.joint[fi], spec.categories.size(), k, c.pairs_done);
-      fmt::print(out, "  {:<20} {:<16} {:>8.4f} {:>8.4f} {:>8}   [{}, {}]   [{}, {}] {:>9}\n", k == 0 ? spec.name : "",
-                 spec.categories[k], d.p_a, d.p_b, signed4(d.diff), signed4(d.paired_low), signed4(d.paired_high),
-                 signed4(d.unpaired_low), signed4(d.unpaired_high), ratio_text(d.variance_ratio));
+      fmt::print(out, "  {:<20} {:<16} {:>8.4f} {:>8.4f} {:>8}   [{}, {}]   [{}, {}] {:>9}\n",
+                 k == 0 ? spec.name : "", spec.categories[k], d.p_a, d.p_b, signed4(d.diff),
+                 signed4(d.paired_low), signed4(d.paired_high), signed4(d.unpaired_low),
+                 signed4(d.unpaired_high), ratio_text(d.variance_ratio));
     }
   }
   for (std::size_t j = 0; j < layout.continuous.size(); ++j) {
     const auto m = mean_difference(c, j);
     fmt::print(out, "  {:<20} {:<16} {:>8.4f} {:>8.4f} {:>8}   [{}, {}]   [{}, {}] {:>9}\n",
                j == 0 ? "mean" : "", layout.continuous[j].name, m.mean_a, m.mean_b, signed4(m.diff),
-               signed4(m.paired_low), signed4(m.paired_high), signed4(m.unpaired_low), signed4(m.unpaired_high),
-               ratio_text(m.variance_ratio));
+               signed4(m.paired_low), signed4(m.paired_high), signed4(m.unpaired_low),
+               signed4(m.unpaired_high), ratio_text(m.variance_ratio));
   }
   fmt::print(out,
-             "(B - A: the change from A to B; paired intervals from the {} per-run differences, unpaired as if the "
-             "runs were independent;\n var ratio = unpaired / paired variance: how many times more runs unpaired "
+             "(B - A: the change from A to B; paired intervals from the {} per-run differences, "
+             "unpaired as if the "
+             "runs were independent;\n var ratio = unpaired / paired variance: how many times more "
+             "runs unpaired "
              "sampling needs for the same precision; `--json` gives every field)\n",
              c.pairs_done);
 }

@@ -36,7 +36,8 @@ namespace wedge::experiments {
 /// ConfigError for anything invalid, for a sweep (compare takes two single-point scenarios) and
 /// for precision mode (compare runs a fixed number of runs). `crn` makes no difference to a single
 /// point and is accepted on either side.
-std::pair<Experiment, Experiment> resolve_pair(const ExperimentSource& a, const ExperimentSource& b);
+std::pair<Experiment, Experiment> resolve_pair(const ExperimentSource& a,
+                                               const ExperimentSource& b);
 
 /// How to execute a comparison.
 struct CompareOptions {
@@ -70,7 +71,8 @@ struct Comparison {
 /// (then `interrupted` is set and the tables hold the pairs done); `progress` (may be null) counts
 /// A's runs. Throws ConfigError for bad options; rethrows the first error of either side.
 Comparison compare(const Experiment& a, const Experiment& b, const CompareOptions& options = {},
-                   const engine::CancelToken* cancel = nullptr, engine::Progress* progress = nullptr);
+                   const engine::CancelToken* cancel = nullptr,
+                   engine::Progress* progress = nullptr);
 
 /// The paired difference of one category (P_B - P_A) with its intervals.
 struct CategoryDifference {
@@ -92,8 +94,8 @@ struct CategoryDifference {
 /// The paired difference of category `c` from a K x K joint table over `n` pairs (row: A's
 /// category, column: B's). Wald intervals with z = 1.96 (engine::Z95) and sample variances
 /// (n - 1 denominator); for n < 2 the standard errors are 0.
-CategoryDifference category_difference(const std::vector<std::uint64_t>& joint, std::size_t categories,
-                                       std::size_t c, std::uint64_t n);
+CategoryDifference category_difference(const std::vector<std::uint64_t>& joint,
+                                       std::size_t categories, std::size_t c, std::uint64_t n);
 
 /// The paired difference of a continuous field's means (B - A) with its intervals.
 struct MeanDifference {
@@ -115,6 +117,7 @@ std::string comparison_json(const Experiment& a, const Experiment& b, const Comp
 
 /// The readable table: format, end reason, alliance, Okinawa and islands, then the continuous
 /// fields' means.
-void print_comparison(std::FILE* out, const Experiment& a, const Experiment& b, const Comparison& c);
+void print_comparison(std::FILE* out, const Experiment& a, const Experiment& b,
+                      const Comparison& c);
 
 }  // namespace wedge::experiments

@@ -38,13 +38,14 @@ struct Scramble {
 
   std::uint32_t operator()(std::uint32_t x) const {
     std::uint32_t y = 0;
-    for (unsigned b = 0; b < 32; ++b) y |= static_cast<std::uint32_t>(std::popcount(x & rows[b]) & 1) << b;
+    for (unsigned b = 0; b < 32; ++b)
+      y |= static_cast<std::uint32_t>(std::popcount(x & rows[b]) & 1) << b;
     return y ^ shift;
   }
 };
 
-std::vector<std::uint32_t> scrambled(const std::vector<std::uint32_t>& x, std::size_t d, std::uint64_t seed,
-                                     std::uint32_t draw) {
+std::vector<std::uint32_t> scrambled(const std::vector<std::uint32_t>& x, std::size_t d,
+                                     std::uint64_t seed, std::uint32_t draw) {
   std::vector<Scramble> scrambles;
   for (std::size_t k = 0; k < d; ++k) scrambles.emplace_back(seed, draw, k);
   std::vector<std::uint32_t> y(x.size());
@@ -53,7 +54,8 @@ std::vector<std::uint32_t> scrambled(const std::vector<std::uint32_t>& x, std::s
 }
 
 /// The Saltelli rows of 2d-dimensional points `x` (see saltelli_points).
-std::vector<std::uint32_t> saltelli_rows(const std::vector<std::uint32_t>& x, std::uint64_t n, std::size_t d) {
+std::vector<std::uint32_t> saltelli_rows(const std::vector<std::uint32_t>& x, std::uint64_t n,
+                                         std::size_t d) {
   std::vector<std::uint32_t> u;
   u.reserve(n * (d + 2) * d);
   for (std::uint64_t j = 0; j < n; ++j) {
@@ -72,10 +74,14 @@ bool has_equal_rows(const std::vector<std::uint32_t>& u, std::size_t d) {
   std::vector<std::size_t> order(u.size() / d);
   std::iota(order.begin(), order.end(), 0);
   const auto row = [&](std::size_t i) { return u.begin() + static_cast<std::ptrdiff_t>(i * d); };
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return std::lexicographical_compare(row(a), row(a) + static_cast<std::ptrdiff_t>(d), row(b), row(b) + static_cast<std::ptrdiff_t>(d)); });
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return std::lexicographical_compare(row(a), row(a) + static_cast<std::ptrdiff_t>(d), row(b),
+                                        row(b) + static_cast<std::ptrdiff_t>(d));
+  });
   for (std::size_t i = 1; i < order.size(); ++i) {
-    if (std::equal(row(order[i - 1]), row(order[i - 1]) + static_cast<std::ptrdiff_t>(d), row(order[i]))) return true;
+    if (std::equal(row(order[i - 1]), row(order[i - 1]) + static_cast<std::ptrdiff_t>(d),
+                   row(order[i])))
+      return true;
   }
   return false;
 }

@@ -54,17 +54,22 @@ std::optional<double> decimal(std::string_view s) {
 std::string integer_problem(std::string_view raw, const IntegerRange& range) {
   const std::string_view text = trimmed(raw);
   if (text.empty()) return fmt::format("the value is empty; must be {}", range_text(range));
-  const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const bool digits = !text.empty() && std::all_of(text.begin(), text.end(),
+                                                   [](char c) { return c >= '0' && c <= '9'; });
   if (digits) {
     std::uint64_t v = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec == std::errc{} && end == text.data() + text.size() && v >= range.min && v <= range.max) return "";
+    if (ec == std::errc{} && end == text.data() + text.size() && v >= range.min && v <= range.max)
+      return "";
     return fmt::format("{} is out of range; must be {}", shown(text), range_text(range));
   }
-  const bool negative = text.size() > 1 && text[0] == '-' &&
-                        std::all_of(text.begin() + 1, text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (negative) return fmt::format("{} is out of range; must be {}", shown(text), range_text(range));
-  if (decimal(text)) return fmt::format("{} is not an integer; must be {}", shown(text), range_text(range));
+  const bool negative =
+      text.size() > 1 && text[0] == '-' &&
+      std::all_of(text.begin() + 1, text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (negative)
+    return fmt::format("{} is out of range; must be {}", shown(text), range_text(range));
+  if (decimal(text))
+    return fmt::format("{} is not an integer; must be {}", shown(text), range_text(range));
   return fmt::format("'{}' is not a number; must be {}", shown(text), range_text(range));
 }
 
@@ -73,7 +78,8 @@ std::string real_problem(std::string_view raw, const RealRange& range) {
   if (text.empty()) return fmt::format("the value is empty; must be {}", range_text(range));
   const auto v = decimal(text);
   if (!v) return fmt::format("'{}' is not a number; must be {}", shown(text), range_text(range));
-  if (std::isnan(*v)) return fmt::format("{} is not a number; must be {}", shown(text), range_text(range));
+  if (std::isnan(*v))
+    return fmt::format("{} is not a number; must be {}", shown(text), range_text(range));
   if (!(*v >= range.min && *v <= range.max)) {
     return fmt::format("{} is out of range; must be {}", shown(text), range_text(range));
   }
@@ -109,7 +115,8 @@ void check_run_settings(const RunSettings& run) {
   check_integer(run.runs, RUNS_RANGE);
   check_integer(run.seed, SEED_RANGE);
   check_integer(run.max_runs, MAX_RUNS_RANGE);
-  if (run.precision && !(*run.precision >= PRECISION_RANGE.min && *run.precision <= PRECISION_RANGE.max)) {
+  if (run.precision &&
+      !(*run.precision >= PRECISION_RANGE.min && *run.precision <= PRECISION_RANGE.max)) {
     throw ConfigError(fmt::format("{} = {}: must be {}", PRECISION_RANGE.name, *run.precision,
                                   range_text(PRECISION_RANGE)));
   }
@@ -121,12 +128,18 @@ std::string display_text(std::string_view text, std::size_t max_chars) {
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<unsigned char>(text[i]);
-    const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    const std::size_t len = c < 0x80           ? 1
+                            : (c >> 5) == 0x6  ? 2
+                            : (c >> 4) == 0xE  ? 3
+                            : (c >> 3) == 0x1E ? 4
+                                               : 0;
     bool valid = len > 0 && i + len <= text.size();
-    for (std::size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
+    for (std::size_t k = 1; valid && k < len; ++k)
+      valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
     if (valid && len == 1 && (c < 0x20 || c == 0x7F || c == '\\')) valid = false;
     std::string piece = valid ? std::string(text.substr(i, len)) : fmt::format("\\x{:02x}", c);
-    if (out.size() + piece.size() > max_chars && i + (valid ? len : 1) < text.size()) return out + "...";
+    if (out.size() + piece.size() > max_chars && i + (valid ? len : 1) < text.size())
+      return out + "...";
     out += piece;
     i += valid ? len : 1;
   }
@@ -135,12 +148,18 @@ std::string display_text(std::string_view text, std::size_t max_chars) {
 
 const char* design_name(Design d) {
   switch (d) {
-    case Design::single: return "single";
-    case Design::grid: return "grid";
-    case Design::lhs: return "lhs";
-    case Design::sobol: return "sobol";
-    case Design::saltelli: return "saltelli";
-    case Design::list: return "list";
+    case Design::single:
+      return "single";
+    case Design::grid:
+      return "grid";
+    case Design::lhs:
+      return "lhs";
+    case Design::sobol:
+      return "sobol";
+    case Design::saltelli:
+      return "saltelli";
+    case Design::list:
+      return "list";
   }
   return "?";
 }
@@ -155,7 +174,8 @@ std::uint64_t design_points(const Experiment& e) {
       for (const auto& sk : sw.keys) {
         total *= std::max<std::uint64_t>(sk.values.size(), 1);
         if (total > MAX_DESIGN_POINTS) {
-          throw ConfigError(fmt::format("{}: the grid has more than {} points", e.source, MAX_DESIGN_POINTS));
+          throw ConfigError(
+              fmt::format("{}: the grid has more than {} points", e.source, MAX_DESIGN_POINTS));
         }
       }
       return total;
@@ -182,10 +202,11 @@ std::string power_of_two_warning(const Sweep& sw) {
   const std::uint64_t n = sw.points;
   if (n == 0 || std::has_single_bit(n)) return "";
   const std::uint64_t lower = std::bit_floor(n);
-  return fmt::format("{} design: points = {} is not a power of two; Sobol points are balanced only "
-                     "in powers of two, so {} or {} would be better{}",
-                     design_name(sw.design), n, lower, lower * 2,
-                     sw.design == Design::saltelli ? " (base points)" : "");
+  return fmt::format(
+      "{} design: points = {} is not a power of two; Sobol points are balanced only "
+      "in powers of two, so {} or {} would be better{}",
+      design_name(sw.design), n, lower, lower * 2,
+      sw.design == Design::saltelli ? " (base points)" : "");
 }
 
 }  // namespace
@@ -202,7 +223,8 @@ void resolve_design(Experiment& e) {
   std::vector<std::vector<double>> rows;
   rows.reserve(count);
   std::vector<agents::ParamInfo> infos;  // the keys of the base scenario (its factions' included)
-  for (std::size_t k = 0; k < d; ++k) infos.push_back(agents::require_parameter(e.base, sw.keys[k].key));
+  for (std::size_t k = 0; k < d; ++k)
+    infos.push_back(agents::require_parameter(e.base, sw.keys[k].key));
   switch (sw.design) {
     case Design::single:
       rows.emplace_back();
@@ -257,16 +279,18 @@ void resolve_design(Experiment& e) {
         where += fmt::format("{}{} = {}", k ? ", " : "", sw.keys[k].key,
                              agents::format_value(infos[k], rows[p][k]));
       }
-      throw ConfigError(fmt::format("{}{}{}: {}", e.source.empty() ? "" : e.source + ": ",
-                                    rows.size() > 1 ? fmt::format("design point {}", p) : std::string("scenario"),
-                                    where.empty() ? "" : " (" + where + ")", err.what()));
+      throw ConfigError(
+          fmt::format("{}{}{}: {}", e.source.empty() ? "" : e.source + ": ",
+                      rows.size() > 1 ? fmt::format("design point {}", p) : std::string("scenario"),
+                      where.empty() ? "" : " (" + where + ")", err.what()));
     }
     e.points.push_back(s);
     e.values.push_back(std::move(rows[p]));
   }
 }
 
-bool adopt_design(Experiment& e, const std::vector<std::string>& keys, const std::vector<std::vector<double>>& values) {
+bool adopt_design(Experiment& e, const std::vector<std::string>& keys,
+                  const std::vector<std::vector<double>>& values) {
   if (keys != e.swept_keys || values.size() != e.points.size()) return false;
   for (const auto& row : values) {
     if (row.size() != keys.size()) return false;

@@ -15,11 +15,11 @@ namespace wedge::experiments {
 
 /// How to run an experiment ([run] in a file; command-line flags override).
 struct RunSettings {
-  std::uint64_t runs = 1'000'000;        ///< replicates per design point
-  std::uint64_t seed = 1;                ///< master seed
-  bool crn = false;                      ///< common random numbers across design points
-  std::optional<double> precision;       ///< 95% half-width target (precision mode)
-  std::uint64_t max_runs = 10'000'000;   ///< replicate cap per point in precision mode
+  std::uint64_t runs = 1'000'000;       ///< replicates per design point
+  std::uint64_t seed = 1;               ///< master seed
+  bool crn = false;                     ///< common random numbers across design points
+  std::optional<double> precision;      ///< 95% half-width target (precision mode)
+  std::uint64_t max_runs = 10'000'000;  ///< replicate cap per point in precision mode
 };
 
 /// The valid range of an integer setting, inclusive.
@@ -98,7 +98,7 @@ struct SweepKey {
   std::vector<double> values;  ///< grid: the values; list: one per point
   double min = 0.0;
   double max = 0.0;
-  std::uint64_t steps = 0;     ///< grid: evenly spaced values from min to max (0 = use values)
+  std::uint64_t steps = 0;  ///< grid: evenly spaced values from min to max (0 = use values)
   bool has_range = false;
 };
 
@@ -106,13 +106,13 @@ struct Sweep {
   Design design = Design::single;
   std::uint64_t points = 0;  ///< lhs, sobol, saltelli: number of (base) points
   std::vector<SweepKey> keys;
-  std::string csv;           ///< list: a CSV file of points (absolute path once loaded)
+  std::string csv;  ///< list: a CSV file of points (absolute path once loaded)
 };
 
 struct Experiment {
-  std::string source;               ///< the file it came from ("" = built-in baseline)
-  std::string description;          ///< the file's `description`, if any
-  agents::Scenario base;            ///< every key not swept
+  std::string source;       ///< the file it came from ("" = built-in baseline)
+  std::string description;  ///< the file's `description`, if any
+  agents::Scenario base;    ///< every key not swept
   RunSettings run;
   Sweep sweep;
 
@@ -141,7 +141,8 @@ void resolve_design(Experiment& e);
 /// scrambled since format 1 files of late 2026; grid values could differ by an ulp). Sets
 /// e.values and the swept keys of every point. Returns false, changing nothing, if the stored keys
 /// or number of points differ from e's.
-bool adopt_design(Experiment& e, const std::vector<std::string>& keys, const std::vector<std::vector<double>>& values);
+bool adopt_design(Experiment& e, const std::vector<std::string>& keys,
+                  const std::vector<std::vector<double>>& values);
 
 /// Bytes as "6.0 GB", "512 KB" (powers of 1000).
 std::string byte_text(std::uint64_t bytes);

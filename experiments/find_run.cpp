@@ -18,8 +18,8 @@ RunCondition parse_condition(const std::string& text) {
   std::string fields;
   for (const auto& f : layout.categorical) fields += (fields.empty() ? "" : ", ") + f.name;
   if (eq == std::string::npos) {
-    throw ConfigError(fmt::format("condition '{}': expected FIELD=CATEGORY, e.g. format=treaty (fields: {})", text,
-                                  fields));
+    throw ConfigError(fmt::format(
+        "condition '{}': expected FIELD=CATEGORY, e.g. format=treaty (fields: {})", text, fields));
   }
   const std::string name = text.substr(0, eq);
   const std::string category = text.substr(eq + 1);
@@ -34,9 +34,11 @@ RunCondition parse_condition(const std::string& text) {
     if (spec.categories.size() > 12) {
       valid = fmt::format("{} to {}", spec.categories.front(), spec.categories.back());
     }
-    throw ConfigError(fmt::format("condition '{}': {} has no category '{}' (valid: {})", text, name, category, valid));
+    throw ConfigError(fmt::format("condition '{}': {} has no category '{}' (valid: {})", text, name,
+                                  category, valid));
   }
-  throw ConfigError(fmt::format("condition '{}': unknown outcome '{}' (valid: {})", text, name, fields));
+  throw ConfigError(
+      fmt::format("condition '{}': unknown outcome '{}' (valid: {})", text, name, fields));
 }
 
 namespace {
@@ -77,13 +79,16 @@ std::optional<std::uint64_t> find_run(const Experiment& e, std::uint32_t point,
                                       const std::vector<RunCondition>& conditions, unsigned threads,
                                       const engine::CancelToken* cancel, bool* cancelled) {
   if (point >= e.points.size()) {
-    throw ConfigError(fmt::format("point {}: the experiment has {} design point(s) (valid: 0 to {})", point,
-                                  e.points.size(), e.points.size() - 1));
+    throw ConfigError(
+        fmt::format("point {}: the experiment has {} design point(s) (valid: 0 to {})", point,
+                    e.points.size(), e.points.size() - 1));
   }
-  if (e.run.precision) throw ConfigError("finding a run needs a fixed number of runs, not precision mode");
+  if (e.run.precision)
+    throw ConfigError("finding a run needs a fixed number of runs, not precision mode");
   const auto layout = engine::FieldLayout::from(TugOfWar::fields());
   for (const auto& c : conditions) {
-    if (c.field >= layout.categorical.size() || c.category >= layout.categorical[c.field].categories.size()) {
+    if (c.field >= layout.categorical.size() ||
+        c.category >= layout.categorical[c.field].categories.size()) {
       throw ConfigError("find_run: condition out of range");
     }
   }

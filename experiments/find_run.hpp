@@ -13,7 +13,7 @@ namespace wedge::experiments {
 
 /// One condition on a run's record: categorical field `field` took category `category`.
 struct RunCondition {
-  std::size_t field = 0;     ///< index among the model's categorical fields
+  std::size_t field = 0;  ///< index among the model's categorical fields
   std::uint16_t category = 0;
 };
 
@@ -27,7 +27,9 @@ RunCondition parse_condition(const std::string& text);
 /// null) stops the search early (then the result is nothing and `cancelled` is set, if given).
 /// Throws ConfigError if `point` is outside the design or the experiment is in precision mode.
 std::optional<std::uint64_t> find_run(const Experiment& e, std::uint32_t point,
-                                      const std::vector<RunCondition>& conditions, unsigned threads = 0,
-                                      const engine::CancelToken* cancel = nullptr, bool* cancelled = nullptr);
+                                      const std::vector<RunCondition>& conditions,
+                                      unsigned threads = 0,
+                                      const engine::CancelToken* cancel = nullptr,
+                                      bool* cancelled = nullptr);
 
 }  // namespace wedge::experiments

@@ -33,13 +33,17 @@ void refuse_file_references(const output::ResultsInfo& info) {
     return;  // not TOML: parse_experiment says where
   }
   const auto refuse = [&](const std::string& what) {
-    throw OutputError(fmt::format("{}: damaged: attribute experiment: {}; a stored experiment is self-contained and "
-                                  "reading a results file opens no other file", info.path, what));
+    throw OutputError(fmt::format(
+        "{}: damaged: attribute experiment: {}; a stored experiment is self-contained and "
+        "reading a results file opens no other file",
+        info.path, what));
   };
   if (table.contains("extends")) refuse("it names another experiment file (extends)");
-  if (const auto* sweep = table.get_as<toml::table>("sweep"); sweep != nullptr && sweep->contains("csv")) {
+  if (const auto* sweep = table.get_as<toml::table>("sweep");
+      sweep != nullptr && sweep->contains("csv")) {
     const auto* name = sweep->get_as<std::string>("csv");
-    refuse(fmt::format("its list design names a CSV file{}", name != nullptr ? " (" + name->get() + ")" : std::string()));
+    refuse(fmt::format("its list design names a CSV file{}",
+                       name != nullptr ? " (" + name->get() + ")" : std::string()));
   }
 }
 
@@ -49,36 +53,41 @@ Experiment stored_experiment(const output::ResultsInfo& info) {
   refuse_file_references(info);
   Experiment e;
   try {
-    e = parse_experiment(info.experiment, info.path + " (experiment attribute)", /*read_files=*/false);
+    e = parse_experiment(info.experiment, info.path + " (experiment attribute)",
+                         /*read_files=*/false);
     resolve_design(e);
   } catch (const ConfigError& err) {
     throw OutputError(fmt::format("{}: damaged: attribute experiment: {}", info.path, err.what()));
   }
   if (e.points.size() != info.summaries.size()) {
-    throw OutputError(fmt::format("{}: damaged: /design: {} design points, but the experiment has {}", info.path,
-                                  info.summaries.size(), e.points.size()));
+    throw OutputError(
+        fmt::format("{}: damaged: /design: {} design points, but the experiment has {}", info.path,
+                    info.summaries.size(), e.points.size()));
   }
   if (e.swept_keys != info.swept_keys) {
-    throw OutputError(fmt::format("{}: damaged: /design attribute keys: the swept keys differ from the experiment's",
-                                  info.path));
+    throw OutputError(fmt::format(
+        "{}: damaged: /design attribute keys: the swept keys differ from the experiment's",
+        info.path));
   }
   // The file's own design values: the runs were made with them (a later wedge may place a
   // design's points differently).
   for (std::size_t p = 0; p < e.points.size(); ++p) {
     agents::Scenario s = e.base;
     for (std::size_t k = 0; k < e.swept_keys.size(); ++k) {
-      const auto param = agents::require_parameter(e.base, e.swept_keys[k]);  // the file's factions' keys too
+      const auto param =
+          agents::require_parameter(e.base, e.swept_keys[k]);  // the file's factions' keys too
       const double v = info.values[p][k];
       if (!param.in_range(v)) {
-        throw OutputError(fmt::format("{}: damaged: /design/{}: point {}: {} is outside {}", info.path, e.swept_keys[k],
-                                      p, v, param.range_text()));
+        throw OutputError(fmt::format("{}: damaged: /design/{}: point {}: {} is outside {}",
+                                      info.path, e.swept_keys[k], p, v, param.range_text()));
       }
       param.set(s, v);
     }
     try {
       s.validate();
     } catch (const ConfigError& err) {
-      throw OutputError(fmt::format("{}: damaged: /design: point {}: {}", info.path, p, err.what()));
+      throw OutputError(
+          fmt::format("{}: damaged: /design: point {}: {}", info.path, p, err.what()));
     }
     e.points[p] = s;
     e.values[p] = info.values[p];
@@ -90,13 +99,15 @@ Inspection inspect_results(const std::string& path) {
   // The user knows the --out name; while that run is written (or after it was interrupted) only
   // FILE.partial exists, and reading it tells which (being written, or interrupted).
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec) && std::filesystem::is_regular_file(path + ".partial", ec)) {
+  if (!std::filesystem::exists(path, ec) &&
+      std::filesystem::is_regular_file(path + ".partial", ec)) {
     return inspect_results(path + ".partial");
   }
   Inspection out;
   out.info = output::read_results(path, engine::FieldLayout::from(agents::TugOfWar::fields()));
   if (out.info.model != agents::TugOfWar::NAME) {
-    throw OutputError(fmt::format("{}: results of model '{}', not '{}'", path, out.info.model, agents::TugOfWar::NAME));
+    throw OutputError(fmt::format("{}: results of model '{}', not '{}'", path, out.info.model,
+                                  agents::TugOfWar::NAME));
   }
   out.experiment = stored_experiment(out.info);
   return out;

@@ -43,16 +43,19 @@ constexpr std::size_t SUGGEST_CHARS = 64;
 
 /// The registry key closest to `key` for a word that looks like a key (letters, digits, '_' and
 /// '.', at most 64 characters), else "": garbage such as a whole CSV line gets no suggestion.
-std::string nearest_key(std::string_view key, const agents::Scenario& scenario = agents::Scenario{}) {
-  const bool plausible = !key.empty() && key.size() <= SUGGEST_CHARS &&
-                         std::all_of(key.begin(), key.end(), [](char c) {
-                           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
-                         });
+std::string nearest_key(std::string_view key,
+                        const agents::Scenario& scenario = agents::Scenario{}) {
+  const bool plausible =
+      !key.empty() && key.size() <= SUGGEST_CHARS &&
+      std::all_of(key.begin(), key.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+      });
   return plausible ? agents::nearest_parameter(scenario, key) : std::string();
 }
 
 /// " (did you mean 'dulles.tact'?)", or "" (see nearest_key).
-std::string did_you_mean(std::string_view key, const agents::Scenario& scenario = agents::Scenario{}) {
+std::string did_you_mean(std::string_view key,
+                         const agents::Scenario& scenario = agents::Scenario{}) {
   const std::string near = nearest_key(key, scenario);
   return near.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", near);
 }
@@ -73,7 +76,8 @@ std::string nearest(std::string_view full_word, const List& list) {
 }
 
 /// "did you mean [x]? " (with `open`/`close` around the word) or "" when nothing is close.
-std::string mean_text(const std::string& near, std::string_view open = "'", std::string_view close = "'") {
+std::string mean_text(const std::string& near, std::string_view open = "'",
+                      std::string_view close = "'") {
   return near.empty() ? std::string() : fmt::format("did you mean {}{}{}? ", open, near, close);
 }
 
@@ -90,7 +94,9 @@ std::string_view trimmed(std::string_view s) {
   return s;
 }
 
-bool takes_points(std::string_view design) { return design == "lhs" || design == "sobol" || design == "saltelli"; }
+bool takes_points(std::string_view design) {
+  return design == "lhs" || design == "sobol" || design == "saltelli";
+}
 
 /// A real as a user would write it in TOML: shortest round trip, with ".0" on whole numbers.
 std::string real_text(double v) {
@@ -179,8 +185,12 @@ bool read_regular_file(const std::string& path, std::uint64_t max_bytes, std::st
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
-    problem = errno == ENOENT ? fmt::format("cannot open the {} (does it exist and is it readable?): no such file", what)
-                              : fmt::format("cannot open the {} (does it exist and is it readable?): {}", what, std::strerror(errno));
+    problem =
+        errno == ENOENT
+            ? fmt::format("cannot open the {} (does it exist and is it readable?): no such file",
+                          what)
+            : fmt::format("cannot open the {} (does it exist and is it readable?): {}", what,
+                          std::strerror(errno));
     return false;
   }
   struct Closer {
@@ -197,15 +207,19 @@ bool read_regular_file(const std::string& path, std::uint64_t max_bytes, std::st
     return false;
   }
   if (!S_ISREG(st.st_mode)) {
-    const char* kind = S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device"
-                       : S_ISBLK(st.st_mode) ? "a block device" : S_ISSOCK(st.st_mode) ? "a socket" : "not a plain file";
+    const char* kind = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a plain file";
     problem = fmt::format("not a regular file ({}); the {} must be a regular file", kind, what);
     return false;
   }
   const auto too_large = [&](std::uint64_t size) {
-    return fmt::format("{}: larger than the limit of {} MB for {} {}{}", byte_text(size),
-                       max_bytes >> 20, what.starts_with('e') ? "an" : "a", what,
-                       what == "experiment file" ? " (put long lists of points in a CSV file: sweep.csv)" : "");
+    return fmt::format(
+        "{}: larger than the limit of {} MB for {} {}{}", byte_text(size), max_bytes >> 20,
+        what.starts_with('e') ? "an" : "a", what,
+        what == "experiment file" ? " (put long lists of points in a CSV file: sweep.csv)" : "");
   };
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
     problem = too_large(static_cast<std::uint64_t>(st.st_size));
@@ -236,7 +250,8 @@ bool read_regular_file(const std::string& path, std::uint64_t max_bytes, std::st
 /// A ConfigError with its position, so that problems can be reported in line order.
 class LocatedError : public ConfigError {
  public:
-  LocatedError(const std::string& message, std::string at_file, std::size_t at_line, std::size_t at_column)
+  LocatedError(const std::string& message, std::string at_file, std::size_t at_line,
+               std::size_t at_column)
       : ConfigError(message), file(std::move(at_file)), line(at_line), column(at_column) {}
   std::string file;
   std::size_t line;
@@ -277,8 +292,9 @@ class Loader {
 
   [[noreturn]] static void fail(const toml::source_region& where, const std::string& what) {
     const std::string file = where.path ? *where.path : std::string("?");
-    throw LocatedError(fmt::format("{}:{}:{}: {}", file, where.begin.line, where.begin.column, what), file,
-                       where.begin.line, where.begin.column);
+    throw LocatedError(
+        fmt::format("{}:{}:{}: {}", file, where.begin.line, where.begin.column, what), file,
+        where.begin.line, where.begin.column);
   }
 
   /// Runs `f`; in collecting mode records a ConfigError it throws and returns false.
@@ -302,7 +318,8 @@ class Loader {
     } else {
       problems_.push_back({SIZE_MAX, 0, 0, err.what()});
     }
-    if (problems_.size() > 4 * MAX_PROBLEMS) {  // keep memory bounded: only the first ones are shown
+    if (problems_.size() >
+        4 * MAX_PROBLEMS) {  // keep memory bounded: only the first ones are shown
       sort_problems();
       dropped_ += problems_.size() - MAX_PROBLEMS;
       problems_.resize(MAX_PROBLEMS);
@@ -334,12 +351,16 @@ class Loader {
   /// Parses one file's text. Errors name `path`.
   static toml::table parse(const std::string& text, const std::string& path) {
     if (const auto [line, column] = non_ascii_outside_strings(text); line > 0) {
-      throw LocatedError(fmt::format("{}:{}:{}: invalid TOML: a non-ASCII character outside a string or comment",
-                                     path, line, column), path, line, column);
+      throw LocatedError(
+          fmt::format("{}:{}:{}: invalid TOML: a non-ASCII character outside a string or comment",
+                      path, line, column),
+          path, line, column);
     }
     try {
       auto table = toml::parse(text, path);
-      if (table.empty()) throw ConfigError(fmt::format("{}: the file is empty: an experiment sets at least one key or `extends`", path));
+      if (table.empty())
+        throw ConfigError(fmt::format(
+            "{}: the file is empty: an experiment sets at least one key or `extends`", path));
       return table;
     } catch (const toml::parse_error& err) {
       fail(err.source(), fmt::format("invalid TOML: {}", display_text(err.description(), 200)));
@@ -377,19 +398,25 @@ class Loader {
       e_.description = node.value<std::string>().value();
       return;
     }
-    if (key == "calibrate") {  // `wedge calibrate` reads it; checked here so that validate and run refuse a bad one
+    if (key == "calibrate") {  // `wedge calibrate` reads it; checked here so that validate and run
+                               // refuse a bad one
       if (!node.is_table()) fail(node.source(), "'calibrate' must be a table ([calibrate])");
       CalibrationSettings checked;
-      read_calibration_table(*node.as_table(), node.source().path ? *node.source().path : std::string("?"), checked);
+      read_calibration_table(*node.as_table(),
+                             node.source().path ? *node.source().path : std::string("?"), checked);
       return;
     }
     const auto& sections = scenario_sections();
     const bool scenario = std::find(sections.begin(), sections.end(), key) != sections.end();
     if (key == "run" || key == "sweep" || scenario) {
-      if (!node.is_table()) fail(node.source(), fmt::format("'{}' must be a table ([{}])", key, key));
-      if (key == "run") run_section(*node.as_table());
-      else if (key == "sweep") merge_sweep(*node.as_table(), node.source());
-      else section(*node.as_table(), key);
+      if (!node.is_table())
+        fail(node.source(), fmt::format("'{}' must be a table ([{}])", key, key));
+      if (key == "run")
+        run_section(*node.as_table());
+      else if (key == "sweep")
+        merge_sweep(*node.as_table(), node.source());
+      else
+        section(*node.as_table(), key);
       return;
     }
     std::vector<std::string> valid(std::begin(TOP_KEYS), std::end(TOP_KEYS));
@@ -399,8 +426,10 @@ class Loader {
                                    mean_text(nearest(key, valid), "[", "]"), joined(valid)));
     }
     const std::string near = nearest_key(key);
-    fail(k.source(), fmt::format("unknown key '{}' ({}scenario keys belong in their section, e.g. [dulles] tact = 0.9)",
-                                 display_text(key), near.empty() ? "" : fmt::format("did you mean '{}'? ", near)));
+    fail(k.source(),
+         fmt::format(
+             "unknown key '{}' ({}scenario keys belong in their section, e.g. [dulles] tact = 0.9)",
+             display_text(key), near.empty() ? "" : fmt::format("did you mean '{}'? ", near)));
   }
 
   static std::string text_of(const toml::node& node) {
@@ -418,24 +447,31 @@ class Loader {
   }
 
   /// A scenario value of key `info` from a TOML node.
-  static double number(const toml::node& node, const std::string& key, const agents::ParamInfo& info) {
+  static double number(const toml::node& node, const std::string& key,
+                       const agents::ParamInfo& info) {
     double v = 0.0;
     if (info.type == agents::ParamType::boolean) {
       if (!node.is_boolean()) fail(node.source(), fmt::format("{}: must be true or false", key));
       v = node.value<bool>().value() ? 1.0 : 0.0;
     } else if (info.type == agents::ParamType::integer) {
       if (node.is_floating_point()) {
-        fail(node.source(), fmt::format("{}: {} is not an integer; must be {}", key, text_of(node), info.range_text()));
+        fail(node.source(), fmt::format("{}: {} is not an integer; must be {}", key, text_of(node),
+                                        info.range_text()));
       }
-      if (!node.is_integer()) fail(node.source(), fmt::format("{} = {}: must be {}", key, text_of(node), info.range_text()));
+      if (!node.is_integer())
+        fail(node.source(),
+             fmt::format("{} = {}: must be {}", key, text_of(node), info.range_text()));
       v = static_cast<double>(node.value<std::int64_t>().value());
     } else {
       if (!node.is_number()) {
-        fail(node.source(), fmt::format("{} = {}: must be a number, {}", key, text_of(node), info.range_text()));
+        fail(node.source(),
+             fmt::format("{} = {}: must be a number, {}", key, text_of(node), info.range_text()));
       }
       v = node.value<double>().value();
     }
-    if (!info.in_range(v)) fail(node.source(), fmt::format("{} = {}: must be {}", key, text_of(node), info.range_text()));
+    if (!info.in_range(v))
+      fail(node.source(),
+           fmt::format("{} = {}: must be {}", key, text_of(node), info.range_text()));
     return v;
   }
 
@@ -450,11 +486,14 @@ class Loader {
   void factions(const toml::node& node) {
     if (!node.is_table()) {
       if (node.value<std::string>() == "replace") {
-        fail(node.source(), "japan.factions = \"replace\": TOML cannot also hold [japan.factions.<id>] tables under "
-                            "a string; write `replace = true` in [japan.factions] instead");
+        fail(node.source(),
+             "japan.factions = \"replace\": TOML cannot also hold [japan.factions.<id>] tables "
+             "under "
+             "a string; write `replace = true` in [japan.factions] instead");
       }
-      fail(node.source(), "japan.factions: must be a table: [japan.factions] replace = true, and "
-                          "[japan.factions.<id>] tables");
+      fail(node.source(),
+           "japan.factions: must be a table: [japan.factions] replace = true, and "
+           "[japan.factions.<id>] tables");
     }
     const auto& table = *node.as_table();
     std::vector<KeyEntry> entries;
@@ -478,7 +517,11 @@ class Loader {
     });
     for (const auto& entry : entries) attempt([&] { faction(*entry.key, *entry.node); });
     if (e_.base.japan.factions.count == 0 && entries.empty()) {  // (a faction that failed said why)
-      attempt([&] { fail(node.source(), "japan.factions: replace = true leaves no factions; define at least one [japan.factions.<id>]"); });
+      attempt([&] {
+        fail(node.source(),
+             "japan.factions: replace = true leaves no factions; define at least one "
+             "[japan.factions.<id>]");
+      });
     }
   }
 
@@ -493,27 +536,36 @@ class Loader {
 
   /// One [japan.factions.<id>] table: changes the faction `id`, or adds it, or removes it.
   void faction(const toml::key& k, const toml::node& node) {
-    static constexpr std::string_view VALID = "weight, min_islands, territory, side, alliance, okinawa, name, softens, remove";
+    static constexpr std::string_view VALID =
+        "weight, min_islands, territory, side, alliance, okinawa, name, softens, remove";
     const std::string id(k.str());
     const std::string section = "japan.factions." + id;
     auto& list = e_.base.japan.factions;
     auto& labels = e_.base.japan.labels;
     if (!node.is_table()) {
-      fail(k.source(), fmt::format("{}: must be a table [{}] (keys: {})", display_text(section), display_text(section), VALID));
+      fail(k.source(), fmt::format("{}: must be a table [{}] (keys: {})", display_text(section),
+                                   display_text(section), VALID));
     }
     if (!agents::valid_faction_id(id)) {
-      fail(k.source(), fmt::format("[{}]: a faction id is 1 to {} characters, each a letter, a digit, '_' or '-' "
-                                   "(and not 'replace')", display_text(section), agents::MAX_FACTION_ID));
+      fail(k.source(),
+           fmt::format(
+               "[{}]: a faction id is 1 to {} characters, each a letter, a digit, '_' or '-' "
+               "(and not 'replace')",
+               display_text(section), agents::MAX_FACTION_ID));
     }
     const auto& t = *node.as_table();
     auto slot = agents::faction_slot(e_.base, id);
     if (const toml::node* remove = t.get("remove")) {
-      if (!remove->is_boolean()) fail(remove->source(), fmt::format("{}.remove: must be true or false", section));
+      if (!remove->is_boolean())
+        fail(remove->source(), fmt::format("{}.remove: must be true or false", section));
       if (remove->value<bool>().value()) {
-        if (t.size() > 1) fail(remove->source(), fmt::format("{}: remove = true takes no other keys", section));
+        if (t.size() > 1)
+          fail(remove->source(), fmt::format("{}: remove = true takes no other keys", section));
         if (!slot) {
-          fail(k.source(), fmt::format("[{}]: remove = true, but the scenario has no faction '{}' (factions: {})",
-                                       section, id, faction_ids()));
+          fail(k.source(),
+               fmt::format(
+                   "[{}]: remove = true, but the scenario has no faction '{}' (factions: {})",
+                   section, id, faction_ids()));
         }
         for (std::size_t i = *slot; i + 1 < list.count; ++i) {
           list.list[i] = list.list[i + 1];
@@ -521,38 +573,46 @@ class Loader {
           labels.name[i] = labels.name[i + 1];
         }
         --list.count;
-        if (list.softens == static_cast<int>(*slot)) list.softens = -1;
-        else if (list.softens > static_cast<int>(*slot)) --list.softens;
+        if (list.softens == static_cast<int>(*slot))
+          list.softens = -1;
+        else if (list.softens > static_cast<int>(*slot))
+          --list.softens;
         return;
       }
     }
     std::vector<KeyEntry> entries;
     for (auto&& [sub, v] : t) entries.push_back({&sub, &v});
-    static constexpr std::array<std::string_view, 9> KEYS{"weight",  "min_islands", "territory", "side",  "alliance",
-                                                          "okinawa", "name",        "softens",   "remove"};
+    static constexpr std::array<std::string_view, 9> KEYS{"weight", "min_islands", "territory",
+                                                          "side",   "alliance",    "okinawa",
+                                                          "name",   "softens",     "remove"};
     bool known = true;
     for (const auto& [sub_key, v] : entries) {
       if (std::find(KEYS.begin(), KEYS.end(), sub_key->str()) != KEYS.end()) continue;
       known = false;
       attempt([&, sub_key = sub_key] {
-        fail(sub_key->source(), fmt::format("unknown key '{}.{}' (did you mean '{}.{}'? valid: {})", section,
-                                            display_text(sub_key->str()), section, nearest(sub_key->str(), KEYS), VALID));
+        fail(sub_key->source(), fmt::format("unknown key '{}.{}' (did you mean '{}.{}'? valid: {})",
+                                            section, display_text(sub_key->str()), section,
+                                            nearest(sub_key->str(), KEYS), VALID));
       });
     }
     if (!known) throw AlreadyRecorded{};
     if (!slot) {
       if (list.count >= agents::MAX_FACTIONS) {
-        fail(k.source(), fmt::format("[{}]: a scenario has at most {} factions, and this one has {} already ({})",
-                                     section, agents::MAX_FACTIONS, list.count, faction_ids()));
+        fail(k.source(),
+             fmt::format(
+                 "[{}]: a scenario has at most {} factions, and this one has {} already ({})",
+                 section, agents::MAX_FACTIONS, list.count, faction_ids()));
       }
       std::string missing;
       for (std::string_view field : agents::FACTION_FIELDS) {
         if (t.get(field) == nullptr) missing += (missing.empty() ? "" : ", ") + std::string(field);
       }
       if (!missing.empty()) {
-        fail(k.source(), fmt::format("[{}]: a new faction needs weight, min_islands, territory, side, alliance and "
-                                     "okinawa (missing: {}; the scenario's factions: {})",
-                                     section, missing, faction_ids()));
+        fail(k.source(),
+             fmt::format(
+                 "[{}]: a new faction needs weight, min_islands, territory, side, alliance and "
+                 "okinawa (missing: {}; the scenario's factions: {})",
+                 section, missing, faction_ids()));
       }
       slot = list.count;
       list.list[*slot] = agents::Faction{};
@@ -569,19 +629,22 @@ class Loader {
           const auto name = v->value<std::string>();
           if (!name) fail(v->source(), fmt::format("{}.name: must be a string", section));
           if (name->size() > agents::MAX_FACTION_NAME) {
-            fail(v->source(), fmt::format("{}.name: {} bytes; at most {}", section, name->size(), agents::MAX_FACTION_NAME));
+            fail(v->source(), fmt::format("{}.name: {} bytes; at most {}", section, name->size(),
+                                          agents::MAX_FACTION_NAME));
           }
           labels.name[*slot] = {};
           std::copy(name->begin(), name->end(), labels.name[*slot].begin());
           return;
         }
         if (sub == "softens") {
-          if (!v->is_boolean()) fail(v->source(), fmt::format("{}.softens: must be true or false", section));
+          if (!v->is_boolean())
+            fail(v->source(), fmt::format("{}.softens: must be true or false", section));
           if (v->value<bool>().value()) {
             if (softens_in_file_ && list.softens >= 0 && list.softens != static_cast<int>(*slot)) {
-              fail(v->source(), fmt::format("{}.softens: at most one faction softens under Shigemitsu, and "
-                                            "japan.factions.{} has softens = true already",
-                                            section, labels.id_of(static_cast<std::size_t>(list.softens))));
+              fail(v->source(),
+                   fmt::format("{}.softens: at most one faction softens under Shigemitsu, and "
+                               "japan.factions.{} has softens = true already",
+                               section, labels.id_of(static_cast<std::size_t>(list.softens))));
             }
             list.softens = static_cast<int>(*slot);
             softens_in_file_ = true;
@@ -614,9 +677,11 @@ class Loader {
             for (const auto& p : agents::parameters()) {
               if (sections.empty() || sections.back() != p.section) sections.push_back(p.section);
             }
-            fail(k.source(), fmt::format("unknown section [{}]{}", display_text(key),
-                                         nearest(key, sections).empty() ? std::string() :
-                                         fmt::format(" (did you mean [{}]?)", nearest(key, sections))));
+            fail(k.source(),
+                 fmt::format("unknown section [{}]{}", display_text(key),
+                             nearest(key, sections).empty()
+                                 ? std::string()
+                                 : fmt::format(" (did you mean [{}]?)", nearest(key, sections))));
           }
           section(*node.as_table(), key);
           return;
@@ -628,14 +693,17 @@ class Loader {
   }
 
   /// An integer setting of [run] or [sweep].
-  static std::uint64_t count(const toml::node& node, const std::string& key, const IntegerRange& range) {
+  static std::uint64_t count(const toml::node& node, const std::string& key,
+                             const IntegerRange& range) {
     if (node.is_floating_point()) {
-      fail(node.source(), fmt::format("{}: {} is not an integer; must be {}", key, text_of(node), range_text(range)));
+      fail(node.source(), fmt::format("{}: {} is not an integer; must be {}", key, text_of(node),
+                                      range_text(range)));
     }
     const auto v = node.value<std::int64_t>();
     if (!node.is_integer() || *v < 0 || static_cast<std::uint64_t>(*v) < range.min ||
         static_cast<std::uint64_t>(*v) > range.max) {
-      fail(node.source(), fmt::format("{} = {}: must be {}", key, text_of(node), range_text(range)));
+      fail(node.source(),
+           fmt::format("{} = {}: must be {}", key, text_of(node), range_text(range)));
     }
     return static_cast<std::uint64_t>(*v);
   }
@@ -657,12 +725,13 @@ class Loader {
         } else if (key == "precision") {
           const auto v = node.value<double>();
           if (!node.is_number() || !(*v >= PRECISION_RANGE.min && *v <= PRECISION_RANGE.max)) {
-            fail(node.source(), fmt::format("run.precision = {}: must be {}", text_of(node), range_text(PRECISION_RANGE)));
+            fail(node.source(), fmt::format("run.precision = {}: must be {}", text_of(node),
+                                            range_text(PRECISION_RANGE)));
           }
           e_.run.precision = *v;
         } else {
-          fail(k.source(), fmt::format("unknown key '{}' in [run] ({}valid: {})",
-                                       display_text(key), mean_text(nearest(key, RUN_KEYS)), joined(RUN_KEYS)));
+          fail(k.source(), fmt::format("unknown key '{}' in [run] ({}valid: {})", display_text(key),
+                                       mean_text(nearest(key, RUN_KEYS)), joined(RUN_KEYS)));
         }
       });
     }
@@ -677,7 +746,8 @@ class Loader {
       const std::string_view key = k.str();
       if (std::find(std::begin(SWEEP_KEYS), std::end(SWEEP_KEYS), key) == std::end(SWEEP_KEYS)) {
         attempt([&, &k = k] {
-          fail(k.source(), fmt::format("unknown key '{}' in [sweep] (valid: {})", display_text(key), joined(SWEEP_KEYS)));
+          fail(k.source(), fmt::format("unknown key '{}' in [sweep] (valid: {})", display_text(key),
+                                       joined(SWEEP_KEYS)));
         });
       }
     }
@@ -708,8 +778,9 @@ class Loader {
         return x.line != y.line ? x.line < y.line : x.column < y.column;
       });
       for (const auto& entry : entries) {
-        const auto same = std::find_if(sweep_.keys.begin(), sweep_.keys.end(),
-                                       [&](const KeyEntry& old) { return old.key->str() == entry.key->str(); });
+        const auto same =
+            std::find_if(sweep_.keys.begin(), sweep_.keys.end(),
+                         [&](const KeyEntry& old) { return old.key->str() == entry.key->str(); });
         if (same != sweep_.keys.end()) {
           *same = entry;
         } else {
@@ -722,34 +793,47 @@ class Loader {
   void sweep_section(const std::string& path) {
     Sweep sweep;
     const toml::node* design = sweep_.design;
-    if (design == nullptr) fail(sweep_.where, fmt::format("[sweep] needs design = one of {}", joined(DESIGNS)));
+    if (design == nullptr)
+      fail(sweep_.where, fmt::format("[sweep] needs design = one of {}", joined(DESIGNS)));
     const auto name = design->value<std::string>();
-    if (!name) fail(design->source(), fmt::format("sweep.design: must be one of {}", joined(DESIGNS)));
-    if (*name == "grid") sweep.design = Design::grid;
-    else if (*name == "lhs") sweep.design = Design::lhs;
-    else if (*name == "sobol") sweep.design = Design::sobol;
-    else if (*name == "saltelli") sweep.design = Design::saltelli;
-    else if (*name == "list") sweep.design = Design::list;
+    if (!name)
+      fail(design->source(), fmt::format("sweep.design: must be one of {}", joined(DESIGNS)));
+    if (*name == "grid")
+      sweep.design = Design::grid;
+    else if (*name == "lhs")
+      sweep.design = Design::lhs;
+    else if (*name == "sobol")
+      sweep.design = Design::sobol;
+    else if (*name == "saltelli")
+      sweep.design = Design::saltelli;
+    else if (*name == "list")
+      sweep.design = Design::list;
     else {
-      fail(design->source(), fmt::format("sweep.design = \"{}\": must be one of {}{}",
-                                         display_text(*name), joined(DESIGNS),
-                                         nearest(*name, DESIGNS).empty() ? std::string() :
-                                         fmt::format(" (did you mean '{}'?)", nearest(*name, DESIGNS))));
+      fail(design->source(),
+           fmt::format("sweep.design = \"{}\": must be one of {}{}", display_text(*name),
+                       joined(DESIGNS),
+                       nearest(*name, DESIGNS).empty()
+                           ? std::string()
+                           : fmt::format(" (did you mean '{}'?)", nearest(*name, DESIGNS))));
     }
     bool complete = true;
     if (const toml::node* points = sweep_.points) {
       complete &= attempt([&] {
         if (!takes_points(*name)) {
-          fail(points->source(), fmt::format("sweep.points applies to lhs, sobol and saltelli designs, not {}", *name));
+          fail(points->source(),
+               fmt::format("sweep.points applies to lhs, sobol and saltelli designs, not {}",
+                           *name));
         }
         sweep.points = count(*points, "sweep.points", IntegerRange{"points", 1, MAX_DESIGN_POINTS});
       });
     } else if (takes_points(*name)) {
-      complete &= attempt([&] { fail(sweep_.where, fmt::format("a {} design needs points = N", *name)); });
+      complete &=
+          attempt([&] { fail(sweep_.where, fmt::format("a {} design needs points = N", *name)); });
     }
     if (const toml::node* csv = sweep_.csv) {
       complete &= attempt([&] {
-        if (sweep.design != Design::list) fail(csv->source(), "sweep.csv applies to list designs only");
+        if (sweep.design != Design::list)
+          fail(csv->source(), "sweep.csv applies to list designs only");
         const auto file = csv->value<std::string>();
         if (!file || file->empty()) fail(csv->source(), "sweep.csv: must be a file name");
         fs::path p(*file);
@@ -761,16 +845,20 @@ class Loader {
       });
     }
     for (const auto& [k, node] : sweep_.keys) {
-      complete &= attempt([&, k = k, node = node] { sweep.keys.push_back(sweep_key(*k, *node, sweep.design)); });
+      complete &= attempt(
+          [&, k = k, node = node] { sweep.keys.push_back(sweep_key(*k, *node, sweep.design)); });
     }
     if (!complete) return;
-    if (sweep.csv.empty() && sweep.keys.empty()) fail(sweep_.where, "[sweep] has no keys: add [sweep.keys]");
-    if (!sweep.csv.empty() && !sweep.keys.empty()) fail(sweep_.where, "a list design takes either csv or [sweep.keys], not both");
+    if (sweep.csv.empty() && sweep.keys.empty())
+      fail(sweep_.where, "[sweep] has no keys: add [sweep.keys]");
+    if (!sweep.csv.empty() && !sweep.keys.empty())
+      fail(sweep_.where, "a list design takes either csv or [sweep.keys], not both");
     if (sweep.design == Design::list && sweep.csv.empty()) {
       const std::size_t n = sweep.keys.front().values.size();
       for (const auto& sk : sweep.keys) {
         if (sk.values.size() != n) {
-          fail(sweep_.where, fmt::format("list design: \"{}\" has {} values but \"{}\" has {}; every key needs one value per point",
+          fail(sweep_.where, fmt::format("list design: \"{}\" has {} values but \"{}\" has {}; "
+                                         "every key needs one value per point",
                                          sk.key, sk.values.size(), sweep.keys.front().key, n));
         }
       }
@@ -785,11 +873,13 @@ class Loader {
     sk.key = key;
     if (node.is_array()) {
       if (design != Design::grid && design != Design::list) {
-        fail(node.source(), fmt::format("sweep.keys.\"{}\": a {} design needs {{ min = ..., max = ... }}",
-                                        key, design_name(design)));
+        fail(node.source(),
+             fmt::format("sweep.keys.\"{}\": a {} design needs {{ min = ..., max = ... }}", key,
+                         design_name(design)));
       }
       const auto& arr = *node.as_array();
-      if (arr.empty()) fail(node.source(), fmt::format("sweep.keys.\"{}\": the list of values is empty", key));
+      if (arr.empty())
+        fail(node.source(), fmt::format("sweep.keys.\"{}\": the list of values is empty", key));
       bool all = true;
       for (const auto& v : arr) all &= attempt([&] { sk.values.push_back(number(v, key, info)); });
       if (!all) throw AlreadyRecorded{};
@@ -802,10 +892,14 @@ class Loader {
       return sk;
     }
     if (!node.is_table()) {
-      fail(node.source(), fmt::format("sweep.keys.\"{}\": expected a list of values or {{ min = ..., max = ... }}", key));
+      fail(node.source(),
+           fmt::format("sweep.keys.\"{}\": expected a list of values or {{ min = ..., max = ... }}",
+                       key));
     }
     if (design == Design::list) {
-      fail(node.source(), fmt::format("sweep.keys.\"{}\": a list design needs a list of values, one per point", key));
+      fail(node.source(),
+           fmt::format("sweep.keys.\"{}\": a list design needs a list of values, one per point",
+                       key));
     }
     const auto& t = *node.as_table();
     const toml::node* min = t.get("min");
@@ -813,17 +907,20 @@ class Loader {
     for (auto&& [sub, v] : t) {
       const std::string_view s = sub.str();
       if (s != "min" && s != "max" && s != "steps") {
-        fail(sub.source(), fmt::format("sweep.keys.\"{}\": unknown field '{}' (valid: min, max{})", key,
-                                       display_text(s), design == Design::grid ? ", steps" : ""));
+        fail(sub.source(),
+             fmt::format("sweep.keys.\"{}\": unknown field '{}' (valid: min, max{})", key,
+                         display_text(s), design == Design::grid ? ", steps" : ""));
       }
       if (s == "steps" && design != Design::grid) {
-        fail(sub.source(), fmt::format("sweep.keys.\"{}\": steps applies to grid designs only", key));
+        fail(sub.source(),
+             fmt::format("sweep.keys.\"{}\": steps applies to grid designs only", key));
       }
     }
     if (info.type == agents::ParamType::boolean) {
       if (min != nullptr || max != nullptr) {
-        fail(node.source(), fmt::format("sweep.keys.\"{}\": a boolean key takes no min/max; use [false, true]{}",
-                                        key, design == Design::grid ? "" : " or {}"));
+        fail(node.source(),
+             fmt::format("sweep.keys.\"{}\": a boolean key takes no min/max; use [false, true]{}",
+                         key, design == Design::grid ? "" : " or {}"));
       }
       sk.min = 0.0;
       sk.max = 1.0;
@@ -835,26 +932,31 @@ class Loader {
       sk.min = number(*min, key + ".min", info);
       sk.max = number(*max, key + ".max", info);
       if (sk.min > sk.max) {
-        fail(min->source(), fmt::format("sweep.keys.\"{}\": min = {} is above max = {}", key,
-                                        agents::format_value(info, sk.min), agents::format_value(info, sk.max)));
+        fail(min->source(),
+             fmt::format("sweep.keys.\"{}\": min = {} is above max = {}", key,
+                         agents::format_value(info, sk.min), agents::format_value(info, sk.max)));
       }
       sk.has_range = true;
     }
     if (design == Design::grid) {
       const toml::node* steps = t.get("steps");
-      if (steps == nullptr) fail(node.source(), fmt::format("sweep.keys.\"{}\": a grid range needs steps", key));
+      if (steps == nullptr)
+        fail(node.source(), fmt::format("sweep.keys.\"{}\": a grid range needs steps", key));
       // min = max takes one step; a range takes at least two (its ends).
-      sk.steps = count(*steps, "sweep.keys.\"" + key + "\".steps",
-                       sk.min == sk.max ? IntegerRange{"steps", 1, 1} : IntegerRange{"steps", 2, 100'000});
+      sk.steps =
+          count(*steps, "sweep.keys.\"" + key + "\".steps",
+                sk.min == sk.max ? IntegerRange{"steps", 1, 1} : IntegerRange{"steps", 2, 100'000});
       sk.values = grid_values(sk.min, sk.max, sk.steps);
       for (double v : sk.values) {
         if (info.type != agents::ParamType::real && v != std::floor(v)) {
-          fail(steps->source(), fmt::format("sweep.keys.\"{}\": step value {} is not an integer; must be {}", key,
-                                            v, info.range_text()));
+          fail(steps->source(),
+               fmt::format("sweep.keys.\"{}\": step value {} is not an integer; must be {}", key, v,
+                           info.range_text()));
         }
         if (!info.in_range(v)) {
-          fail(steps->source(), fmt::format("sweep.keys.\"{}\": step value {} is not valid for {} ({})", key, v,
-                                            key, info.range_text()));
+          fail(steps->source(),
+               fmt::format("sweep.keys.\"{}\": step value {} is not valid for {} ({})", key, v, key,
+                           info.range_text()));
         }
       }
     }
@@ -890,7 +992,8 @@ struct Decimal {
 
 std::optional<Decimal> decimal_of(double v) {
   if (!std::isfinite(v)) return std::nullopt;
-  const std::string s = fmt::format("{}", v);  // shortest round trip: "0.1", "3", "1e-07", "-2.5e+300"
+  const std::string s =
+      fmt::format("{}", v);  // shortest round trip: "0.1", "3", "1e-07", "-2.5e+300"
   Decimal d;
   std::size_t i = s.front() == '-' ? 1 : 0;
   int fraction_digits = 0;
@@ -919,7 +1022,9 @@ std::string int128_text(Wide v) {
   if (v == 0) return "0";
   const bool negative = v < 0;
   std::string out;
-  for (; v != 0; v /= 10) out.insert(out.begin(), static_cast<char>('0' + static_cast<int>(negative ? -(v % 10) : v % 10)));
+  for (; v != 0; v /= 10)
+    out.insert(out.begin(),
+               static_cast<char>('0' + static_cast<int>(negative ? -(v % 10) : v % 10)));
   return negative ? "-" + out : out;
 }
 
@@ -963,10 +1068,12 @@ std::vector<double> grid_values(double min, double max, std::uint64_t steps) {
   }
   for (std::uint64_t i = 1; i + 1 < steps; ++i) {
     if (exact) {
-      const std::string text = int128_text(lo + step * static_cast<Wide>(i)) + "e" + std::to_string(exponent);
+      const std::string text =
+          int128_text(lo + step * static_cast<Wide>(i)) + "e" + std::to_string(exponent);
       values[i] = std::strtod(text.c_str(), nullptr);
     } else {
-      values[i] = std::clamp(min + (max - min) * static_cast<double>(i) / static_cast<double>(steps - 1), min, max);
+      values[i] = std::clamp(
+          min + (max - min) * static_cast<double>(i) / static_cast<double>(steps - 1), min, max);
     }
   }
   return values;
@@ -1005,8 +1112,9 @@ std::vector<ChainFile> load_chain(const std::string& path, const FirstText* firs
     if (p.is_relative()) p = fs::path(first->base_dir) / p;
     std::error_code ec;
     if (!fs::exists(p, ec)) {
-      Loader::fail(parent->source(), fmt::format("extends = \"{}\": no such file ({})", display_text(*name),
-                                                 display_text(p.string(), 200)));
+      Loader::fail(parent->source(),
+                   fmt::format("extends = \"{}\": no such file ({})", display_text(*name),
+                               display_text(p.string(), 200)));
     }
     ids.push_back(path);
     next = p.string();
@@ -1022,16 +1130,18 @@ std::vector<ChainFile> load_chain(const std::string& path, const FirstText* firs
       throw ConfigError(fmt::format("{}: cyclic extends: {}{}", ids.back(), cycle, id));
     }
     if (named_by != nullptr && chain.size() >= MAX_EXTENDS_DEPTH) {
-      Loader::fail(named_by->source(), fmt::format("extends: the chain of extended files is longer than {} files",
-                                                   MAX_EXTENDS_DEPTH));
+      Loader::fail(named_by->source(),
+                   fmt::format("extends: the chain of extended files is longer than {} files",
+                               MAX_EXTENDS_DEPTH));
     }
     ids.push_back(id);
     std::string text, problem;
     if (!read_regular_file(next, MAX_EXPERIMENT_FILE_BYTES, "experiment file", text, problem)) {
       if (named_by == nullptr) throw ConfigError(fmt::format("{}: {}", next, problem));
       Loader::fail(named_by->source(),
-                   fmt::format("extends = \"{}\": {} ({})", display_text(named_by->value<std::string>().value_or("")),
-                               problem, display_text(next, 200)));
+                   fmt::format("extends = \"{}\": {} ({})",
+                               display_text(named_by->value<std::string>().value_or("")), problem,
+                               display_text(next, 200)));
     }
     chain.push_back({next, Loader::parse(text, next)});
     const toml::node* parent = chain.back().table.get("extends");
@@ -1041,8 +1151,9 @@ std::vector<ChainFile> load_chain(const std::string& path, const FirstText* firs
     fs::path p(*name);
     if (p.is_relative()) p = fs::path(next).parent_path() / p;
     if (!fs::exists(p, ec)) {
-      Loader::fail(parent->source(), fmt::format("extends = \"{}\": no such file ({})", display_text(*name),
-                                                 display_text(p.string(), 200)));
+      Loader::fail(parent->source(),
+                   fmt::format("extends = \"{}\": no such file ({})", display_text(*name),
+                               display_text(p.string(), 200)));
     }
     next = p.string();
     named_by = parent;
@@ -1064,7 +1175,7 @@ struct CsvCheck {
 struct CsvPoints {
   Sweep* sweep = nullptr;
   CsvCheck* check = nullptr;
-  std::size_t line = 1;    ///< position of the byte being fed to the parser
+  std::size_t line = 1;  ///< position of the byte being fed to the parser
   std::size_t column = 1;
   bool pending_start = true;  ///< the next byte (other than a line end) starts a value
   std::size_t start_line = 1, start_column = 1;  ///< where the value being read started
@@ -1080,8 +1191,9 @@ struct CsvPoints {
 
   static void on_value(void* data, std::size_t len, void* self) {
     auto& p = *static_cast<CsvPoints*>(self);
-    p.row.push_back({data != nullptr ? std::string(static_cast<const char*>(data), len) : std::string(), p.start_line,
-                     p.start_column});
+    p.row.push_back(
+        {data != nullptr ? std::string(static_cast<const char*>(data), len) : std::string(),
+         p.start_line, p.start_column});
     p.pending_start = true;
   }
 
@@ -1103,12 +1215,14 @@ struct CsvPoints {
       ++check->more;
       return;
     }
-    check->problems.emplace_back(fmt::format("{}:{}:{}: {}", sweep->csv, at_line, at_column, what), sweep->csv,
-                                 at_line, at_column);
+    check->problems.emplace_back(fmt::format("{}:{}:{}: {}", sweep->csv, at_line, at_column, what),
+                                 sweep->csv, at_line, at_column);
   }
 
   void take_row() {
-    if (std::all_of(row.begin(), row.end(), [](const Cell& c) { return c.text.find_first_not_of(" \t") == std::string::npos; })) {
+    if (std::all_of(row.begin(), row.end(), [](const Cell& c) {
+          return c.text.find_first_not_of(" \t") == std::string::npos;
+        })) {
       return;  // a row of empty cells (Excel writes them for formatted empty rows)
     }
     if (!header_done) {
@@ -1146,17 +1260,22 @@ struct CsvPoints {
       const std::string key(trimmed(row[c].text));
       const std::size_t at_line = row[c].line, at_column = row[c].column;
       if (c == 0 && (key.empty() || key.starts_with("Unnamed: "))) {
-        add(at_line, at_column, fmt::format("the first column has no key ('{}'): a row-name or index column? Write the file "
-                         "without it (pandas: df.to_csv(path, index=False); R: write.csv(df, path, row.names = FALSE))",
-                         display_text(key)));
+        add(at_line, at_column,
+            fmt::format(
+                "the first column has no key ('{}'): a row-name or index column? Write the file "
+                "without it (pandas: df.to_csv(path, index=False); R: write.csv(df, path, "
+                "row.names = FALSE))",
+                display_text(key)));
         header_failed = true;
         continue;
       }
       const auto info = agents::find_parameter(*base, key);
       if (!info) {
         const bool separated = key.find_first_of(";\t") != std::string::npos;
-        add(at_line, at_column, fmt::format("unknown key '{}' in the header{}{}", display_text(key), did_you_mean(key, *base),
-                         separated ? "; values must be separated by commas, not semicolons or tabs" : ""));
+        add(at_line, at_column,
+            fmt::format(
+                "unknown key '{}' in the header{}{}", display_text(key), did_you_mean(key, *base),
+                separated ? "; values must be separated by commas, not semicolons or tabs" : ""));
         header_failed = true;
         continue;
       }
@@ -1180,21 +1299,25 @@ CsvCheck read_csv(Sweep& sweep, const agents::Scenario& base, const toml::source
     return check;
   };
   std::string text, problem;
-  if (!read_regular_file(sweep.csv, MAX_CSV_FILE_BYTES, "CSV file of design points", text, problem)) {
+  if (!read_regular_file(sweep.csv, MAX_CSV_FILE_BYTES, "CSV file of design points", text,
+                         problem)) {
     if (named_at == nullptr) return whole_file(problem);
     const std::string file = named_at->path ? *named_at->path : std::string("?");
-    check.problems.emplace_back(fmt::format("{}:{}:{}: sweep.csv: {}: {}", file, named_at->begin.line,
-                                            named_at->begin.column, sweep.csv, problem),
-                                file, named_at->begin.line, named_at->begin.column);
+    check.problems.emplace_back(
+        fmt::format("{}:{}:{}: sweep.csv: {}: {}", file, named_at->begin.line,
+                    named_at->begin.column, sweep.csv, problem),
+        file, named_at->begin.line, named_at->begin.column);
     return check;
   }
   if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF")) {
     return whole_file("the file is UTF-16; save it as CSV in UTF-8 (Excel: \"CSV UTF-8\")");
   }
   std::string_view rest(text);
-  if (rest.starts_with("\xEF\xBB\xBF")) rest.remove_prefix(3);  // the UTF-8 byte-order mark Excel writes
+  if (rest.starts_with("\xEF\xBB\xBF"))
+    rest.remove_prefix(3);  // the UTF-8 byte-order mark Excel writes
   csv_parser parser{};
-  if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0) return whole_file("cannot start the CSV parser");
+  if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0)
+    return whole_file("cannot start the CSV parser");
   struct Freer {
     csv_parser* p;
     ~Freer() { csv_free(p); }
@@ -1212,8 +1335,10 @@ CsvCheck read_csv(Sweep& sweep, const agents::Scenario& base, const toml::source
       points.pending_start = false;
     }
     if (csv_parse(&parser, &rest[i], 1, CsvPoints::on_value, CsvPoints::on_row, &points) != 1) {
-      points.add(points.line, points.column, fmt::format("not valid CSV ({}): a quote inside an unquoted value, or text "
-                                                         "after a closing quote", csv_strerror(csv_error(&parser))));
+      points.add(points.line, points.column,
+                 fmt::format("not valid CSV ({}): a quote inside an unquoted value, or text "
+                             "after a closing quote",
+                             csv_strerror(csv_error(&parser))));
       return check;
     }
     if (c == '\n') {
@@ -1223,8 +1348,10 @@ CsvCheck read_csv(Sweep& sweep, const agents::Scenario& base, const toml::source
       ++points.column;
     }
   }
-  if (!points.header_failed && csv_fini(&parser, CsvPoints::on_value, CsvPoints::on_row, &points) != 0) {
-    points.add(points.start_line, points.start_column, "not valid CSV: a quoted value is not closed");
+  if (!points.header_failed &&
+      csv_fini(&parser, CsvPoints::on_value, CsvPoints::on_row, &points) != 0) {
+    points.add(points.start_line, points.start_column,
+               "not valid CSV: a quoted value is not closed");
   }
   if (check.problems.empty() && (sweep.keys.empty() || sweep.keys.front().values.empty())) {
     return whole_file("no design points (a header row of keys, then one row per point)");
@@ -1241,13 +1368,15 @@ void load_csv(Sweep& sweep, const agents::Scenario& base) {
 void check_sweep_keys(const Experiment& e, const std::string& path) {
   std::set<std::string> keys;
   for (const auto& sk : e.sweep.keys) {
-    if (!keys.insert(sk.key).second) throw ConfigError(fmt::format("{}: sweep key '{}' is given twice", path, sk.key));
+    if (!keys.insert(sk.key).second)
+      throw ConfigError(fmt::format("{}: sweep key '{}' is given twice", path, sk.key));
   }
 }
 
 /// Loads `path` and its chain into `e` with `loader` (collecting or not); with `first`, `path`
 /// names that text instead of a file.
-void load_into(Experiment& e, Loader& loader, const std::string& path, const FirstText* first = nullptr) {
+void load_into(Experiment& e, Loader& loader, const std::string& path,
+               const FirstText* first = nullptr) {
   e.source = path;
   std::vector<ChainFile> chain;
   if (!loader.attempt([&] { chain = load_chain(path, first); })) return;
@@ -1292,7 +1421,8 @@ Experiment load_experiment(const std::string& path) {
   return e;
 }
 
-Experiment load_experiment_text(const std::string& text, const std::string& name, const std::string& base_dir) {
+Experiment load_experiment_text(const std::string& text, const std::string& name,
+                                const std::string& base_dir) {
   Experiment e;
   Loader loader(e, true);
   const FirstText first{text, base_dir};
@@ -1301,7 +1431,8 @@ Experiment load_experiment_text(const std::string& text, const std::string& name
   return e;
 }
 
-std::vector<std::string> experiment_problems(const std::string& path, const std::vector<std::string>& assignments) {
+std::vector<std::string> experiment_problems(const std::string& path,
+                                             const std::vector<std::string>& assignments) {
   Experiment e;
   Loader loader(e, true);
   load_into(e, loader, path);
@@ -1316,14 +1447,16 @@ Experiment parse_experiment(const std::string& text, const std::string& name, bo
   e.source = name;
   Loader loader(e, false);
   const toml::table table = Loader::parse(text, name);
-  if (const toml::node* extends = table.get("extends")) Loader::fail(extends->source(), "a stored experiment cannot use extends");
+  if (const toml::node* extends = table.get("extends"))
+    Loader::fail(extends->source(), "a stored experiment cannot use extends");
   loader.read(table, name);
   loader.resolve_sweep(name);
   if (e.sweep.design == Design::list && !e.sweep.csv.empty()) {
     if (!read_files) {
-      throw ConfigError(fmt::format("{}: the experiment names a CSV file (sweep.csv = \"{}\"); a stored experiment "
-                                    "holds its points itself, and reading it never opens another file",
-                                    name, display_text(e.sweep.csv, 200)));
+      throw ConfigError(fmt::format(
+          "{}: the experiment names a CSV file (sweep.csv = \"{}\"); a stored experiment "
+          "holds its points itself, and reading it never opens another file",
+          name, display_text(e.sweep.csv, 200)));
     }
     load_csv(e.sweep, e.base);
   }
@@ -1335,22 +1468,34 @@ double parse_value(const agents::ParamInfo& info, std::string_view raw) {
   const std::string_view text = trimmed(raw);
   const std::string shown = text.empty() ? std::string("an empty value") : display_text(text, 40);
   std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (info.type == agents::ParamType::boolean) {
     if (lower == "true" || lower == "1") return 1.0;
     if (lower == "false" || lower == "0") return 0.0;
     throw ConfigError(fmt::format("{} = '{}': must be true or false", info.key, shown));
   }
-  const std::string_view unsigned_text = text.starts_with('+') ? text.substr(1) : text;  // TOML allows +3
-  const auto parsed = unsigned_text.starts_with('-') && text.starts_with('+') ? std::nullopt : decimal(unsigned_text);
-  if (!parsed) throw ConfigError(fmt::format("{} = '{}': not a number; must be {}", info.key, shown, info.range_text()));
+  const std::string_view unsigned_text =
+      text.starts_with('+') ? text.substr(1) : text;  // TOML allows +3
+  const auto parsed = unsigned_text.starts_with('-') && text.starts_with('+')
+                          ? std::nullopt
+                          : decimal(unsigned_text);
+  if (!parsed)
+    throw ConfigError(
+        fmt::format("{} = '{}': not a number; must be {}", info.key, shown, info.range_text()));
   const double v = *parsed;
   if (info.type == agents::ParamType::integer) {
-    const std::string_view digits = text.front() == '-' || text.front() == '+' ? text.substr(1) : text;
-    const bool literal = !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!literal) throw ConfigError(fmt::format("{}: {} is not an integer; must be {}", info.key, shown, info.range_text()));
+    const std::string_view digits =
+        text.front() == '-' || text.front() == '+' ? text.substr(1) : text;
+    const bool literal = !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) {
+      return c >= '0' && c <= '9';
+    });
+    if (!literal)
+      throw ConfigError(
+          fmt::format("{}: {} is not an integer; must be {}", info.key, shown, info.range_text()));
   }
-  if (!info.in_range(v)) throw ConfigError(fmt::format("{} = {}: must be {}", info.key, shown, info.range_text()));
+  if (!info.in_range(v))
+    throw ConfigError(fmt::format("{} = {}: must be {}", info.key, shown, info.range_text()));
   return v;
 }
 
@@ -1362,8 +1507,9 @@ void check_repeated_sets(const std::vector<std::string>& assignments) {
     const std::string key(trimmed(std::string_view(a).substr(0, eq)));
     const auto [it, fresh] = seen.emplace(key, a);
     if (!fresh) {
-      throw ConfigError(fmt::format("--set {}: '{}' is set twice (also --set {}); give each key once",
-                                    display_text(a), display_text(key), display_text(it->second)));
+      throw ConfigError(
+          fmt::format("--set {}: '{}' is set twice (also --set {}); give each key once",
+                      display_text(a), display_text(key), display_text(it->second)));
     }
   }
 }
@@ -1374,19 +1520,25 @@ void apply_overrides(Experiment& e, const std::vector<std::string>& assignments)
     std::string_view key = std::string_view(a).substr(0, eq);
     while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
     while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
-    const std::string_view value = eq == std::string::npos ? std::string_view() : std::string_view(a).substr(eq + 1);
-    if (eq == std::string::npos || key.empty() || value.find_first_not_of(' ') == std::string_view::npos) {
-      throw ConfigError(fmt::format("--set '{}': expected key=value, e.g. dulles.tact=0.9", display_text(a)));
+    const std::string_view value =
+        eq == std::string::npos ? std::string_view() : std::string_view(a).substr(eq + 1);
+    if (eq == std::string::npos || key.empty() ||
+        value.find_first_not_of(' ') == std::string_view::npos) {
+      throw ConfigError(
+          fmt::format("--set '{}': expected key=value, e.g. dulles.tact=0.9", display_text(a)));
     }
     for (const auto& sk : e.sweep.keys) {
       if (sk.key == key) {
-        throw ConfigError(fmt::format("--set {}: '{}' is swept by the experiment; remove it from "
-                                      "[sweep.keys] to fix its value", display_text(a), sk.key));
+        throw ConfigError(
+            fmt::format("--set {}: '{}' is swept by the experiment; remove it from "
+                        "[sweep.keys] to fix its value",
+                        display_text(a), sk.key));
       }
     }
     const auto info = agents::find_parameter(e.base, key);
     if (!info) {
-      throw ConfigError(fmt::format("unknown parameter '{}'{}", display_text(key), did_you_mean(key, e.base)));
+      throw ConfigError(
+          fmt::format("unknown parameter '{}'{}", display_text(key), did_you_mean(key, e.base)));
     }
     info->set(e.base, parse_value(*info, value));
   }
@@ -1407,7 +1559,8 @@ std::string to_toml(const Experiment& e) {
   const auto params = agents::parameters(e.base);
   const auto real = [](const agents::ParamInfo& p, double v) {
     std::string text = agents::format_value(p, v);
-    if (p.type == agents::ParamType::real && text.find_first_of(".eE") == std::string::npos) text += ".0";
+    if (p.type == agents::ParamType::real && text.find_first_of(".eE") == std::string::npos)
+      text += ".0";
     return text;
   };
   std::string section;
@@ -1432,7 +1585,8 @@ std::string to_toml(const Experiment& e) {
       out += os.str() + "\n";
     }
     for (std::string_view field : agents::FACTION_FIELDS) {
-      const auto p = agents::require_parameter(e.base, fmt::format("japan.factions.{}.{}", labels.id_of(i), field));
+      const auto p = agents::require_parameter(
+          e.base, fmt::format("japan.factions.{}.{}", labels.id_of(i), field));
       out += fmt::format("{} = {}\n", field, real(p, p.get(e.base)));
     }
     if (e.base.japan.factions.softens == static_cast<int>(i)) out += "softens = true\n";
@@ -1445,7 +1599,8 @@ std::string to_toml(const Experiment& e) {
       const auto info = agents::require_parameter(e.base, sk.key);
       auto val = [&info](double v) {
         std::string t = agents::format_value(info, v);
-        if (info.type == agents::ParamType::real && t.find_first_of(".eE") == std::string::npos) t += ".0";
+        if (info.type == agents::ParamType::real && t.find_first_of(".eE") == std::string::npos)
+          t += ".0";
         return t;
       };
       if (sk.steps > 0) {
@@ -1455,7 +1610,8 @@ std::string to_toml(const Experiment& e) {
         if (info.type == agents::ParamType::boolean) {
           out += fmt::format("\"{}\" = {{}}\n", sk.key);
         } else {
-          out += fmt::format("\"{}\" = {{ min = {}, max = {} }}\n", sk.key, val(sk.min), val(sk.max));
+          out +=
+              fmt::format("\"{}\" = {{ min = {}, max = {} }}\n", sk.key, val(sk.min), val(sk.max));
         }
       } else {
         std::string list;

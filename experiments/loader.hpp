@@ -35,12 +35,14 @@ std::vector<std::string> experiment_problems(const std::string& path,
 /// Loads an experiment given as text (wedge.simulate's dict) as load_experiment loads a file: its
 /// `extends` names a file relative to `base_dir` (wedge.simulate: its `base=` argument, else the
 /// working directory), followed as a file's chain is. `name` is used in error messages.
-Experiment load_experiment_text(const std::string& text, const std::string& name, const std::string& base_dir);
+Experiment load_experiment_text(const std::string& text, const std::string& name,
+                                const std::string& base_dir);
 
 /// Parses experiment text without `extends` (e.g. the resolved experiment stored in a results
 /// file); `name` is used in error messages. With `read_files` false a list design may not name a
 /// CSV file (reading a results file never opens another file).
-Experiment parse_experiment(const std::string& text, const std::string& name, bool read_files = true);
+Experiment parse_experiment(const std::string& text, const std::string& name,
+                            bool read_files = true);
 
 /// Applies "key=value" overrides to the base scenario (values as in a CSV file: numbers,
 /// integers, true/false). Overriding a swept key is an error.

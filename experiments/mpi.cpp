@@ -24,8 +24,8 @@ World init(int* argc, char*** argv) {
   World world;
 #if WEDGE_WITH_MPI
   // Only under a launcher: a plain `wedge` must not need an MPI runtime to start.
-  const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr ||
-                        std::getenv("PMIX_RANK") != nullptr;
+  const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr ||
+                        std::getenv("PMI_SIZE") != nullptr || std::getenv("PMIX_RANK") != nullptr;
   if (!launched) return world;
   int provided = 0;
   MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
@@ -64,7 +64,8 @@ bool all_ok(const World& world, bool ok) {
 void sum(const World& world, std::vector<std::uint64_t>& data) {
 #if WEDGE_WITH_MPI
   if (world.active && world.size > 1) {
-    MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_UINT64_T, MPI_SUM,
+                  MPI_COMM_WORLD);
   }
 #else
   (void)world;
@@ -79,16 +80,19 @@ std::vector<std::byte> gather_all_bytes(const World& world, const std::vector<st
       throw OutputError("MPI: a rank's share of a batch exceeds 2 GB; use smaller batches");
     }
     const int n = static_cast<int>(mine.size());
-    std::vector<int> counts(static_cast<std::size_t>(world.size)), offsets(static_cast<std::size_t>(world.size));
+    std::vector<int> counts(static_cast<std::size_t>(world.size)),
+        offsets(static_cast<std::size_t>(world.size));
     MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
     long long total = 0;
     for (std::size_t r = 0; r < counts.size(); ++r) {
       offsets[r] = static_cast<int>(total);
       total += counts[r];
     }
-    if (total > std::numeric_limits<int>::max()) throw OutputError("MPI: a batch's gathered state exceeds 2 GB");
+    if (total > std::numeric_limits<int>::max())
+      throw OutputError("MPI: a batch's gathered state exceeds 2 GB");
     std::vector<std::byte> all(static_cast<std::size_t>(total));
-    MPI_Allgatherv(mine.data(), n, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, MPI_COMM_WORLD);
+    MPI_Allgatherv(mine.data(), n, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE,
+                   MPI_COMM_WORLD);
     return all;
   }
 #else
@@ -118,7 +122,8 @@ BatchExecutor shared_batches(const World& world) {
     struct Moments final : RecordSink {
       RecordSink* next = nullptr;
       std::vector<engine::ContinuousStats::Raw> moments;
-      void consume(std::span<const engine::Block> blocks, std::span<const agents::RunRecord> records,
+      void consume(std::span<const engine::Block> blocks,
+                   std::span<const agents::RunRecord> records,
                    std::span<const engine::Summary> summaries) override {
         const auto state = engine::SummaryState::pack(summaries);
         moments.insert(moments.end(), state.moments.begin(), state.moments.end());
@@ -127,9 +132,10 @@ BatchExecutor shared_batches(const World& world) {
     } tee;
     tee.next = sink;
     engine::RunOptions inner = options;
-    inner.cancel = nullptr;     // every rank finishes every batch; cancellation is agreed below
-    inner.progress = nullptr;   // progress counts the whole job, below
-    std::vector<engine::Summary> local_summaries(global.size(), engine::Summary(global.front().layout_ptr()));
+    inner.cancel = nullptr;    // every rank finishes every batch; cancellation is agreed below
+    inner.progress = nullptr;  // progress counts the whole job, below
+    std::vector<engine::Summary> local_summaries(global.size(),
+                                                 engine::Summary(global.front().layout_ptr()));
     engine::RunReport report = local(mine, local_summaries, inner, &tee);
 
     auto integers = engine::SummaryState::pack(local_summaries);
@@ -146,7 +152,8 @@ BatchExecutor shared_batches(const World& world) {
     report.runs_done = 0;
     for (const auto& b : batch) report.runs_done += b.count;
     report.blocks_done = nb;
-    if (options.progress != nullptr) options.progress->update(options.progress_offset + report.runs_done);
+    if (options.progress != nullptr)
+      options.progress->update(options.progress_offset + report.runs_done);
     const bool stop = options.cancel != nullptr && options.cancel->requested();
     report.interrupted = !all_ok(world, !stop);
     return report;
@@ -159,7 +166,9 @@ DistributedResult run_distributed(const World& world, const Experiment& e, Sessi
   const std::string out = options.output.path;
   const std::string command_line = options.output.command_line;
   const bool precision = e.run.precision.has_value();
-  if (out.empty()) throw ConfigError("under mpirun, --out FILE.h5 is needed (the ranks' results are merged into it)");
+  if (out.empty())
+    throw ConfigError(
+        "under mpirun, --out FILE.h5 is needed (the ranks' results are merged into it)");
   if (options.shard.count != 1) throw ConfigError("--shard and mpirun cannot be combined");
   check_output_settings(e, options.output);  // before the shard directory is created
   if (!options.output.resume) check_output_path(out, options.output.force, false);
@@ -169,7 +178,8 @@ DistributedResult run_distributed(const World& world, const Experiment& e, Sessi
   const auto part = [&](int r) { return fmt::format("{}/part-{}-of-{}.h5", dir, r, world.size); };
   options.shard = {static_cast<std::uint64_t>(world.rank), static_cast<std::uint64_t>(world.size)};
   options.output.path = part(world.rank);
-  if (!options.output.resume) options.output.force = true;  // a rank's own part, under a directory checked above
+  if (!options.output.resume)
+    options.output.force = true;  // a rank's own part, under a directory checked above
   if (precision) options.batch_executor = shared_batches(world);
   if (fail_rank == world.rank) {
     throw OutputError(fmt::format("rank {}: injected failure (--test-fail-rank)", world.rank));
@@ -184,13 +194,15 @@ DistributedResult run_distributed(const World& world, const Experiment& e, Sessi
     result.session = session.execute(hooks.execution);
     if (result.session.interrupted) return result;
   }
-  if (!all_ok(world, true)) throw OutputError(fmt::format("rank {}: another rank failed", world.rank));
+  if (!all_ok(world, true))
+    throw OutputError(fmt::format("rank {}: another rank failed", world.rank));
   if (world.rank != 0) return result;
   std::vector<std::string> parts;
   for (int r = 0; r < world.size; ++r) parts.push_back(part(r));
   result.merged = merge_results(parts, out, true, command_line);
   // The merged file gets the precision attributes the rank files carry (the summaries are global).
-  if (result.session.precision && !result.session.interrupted) write_precision_attributes(out, *result.session.precision);
+  if (result.session.precision && !result.session.interrupted)
+    write_precision_attributes(out, *result.session.precision);
   result.parts = parts.size();
   fs::remove_all(dir, ec);
   return result;

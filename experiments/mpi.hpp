@@ -62,10 +62,10 @@ struct DistributedHooks {
 
 /// What a distributed run did, on this rank.
 struct DistributedResult {
-  SessionResult session;       ///< this rank's own part (runs_done, interrupted...)
+  SessionResult session;  ///< this rank's own part (runs_done, interrupted...)
   /// On rank 0 after every rank succeeded: the merged file's summaries; else empty.
   std::vector<engine::Summary> merged;
-  std::size_t parts = 0;       ///< the shard files merged (rank 0)
+  std::size_t parts = 0;  ///< the shard files merged (rank 0)
 };
 
 /// Runs experiment `e` as one rank of `world`: rank r writes FILE.h5.shards/part-r-of-K.h5, every

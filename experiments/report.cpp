@@ -85,9 +85,12 @@ void append_json(std::string& out, const Json& v) {
 /// A swept key's value as JSON: a number for real keys, an integer or a boolean otherwise.
 Json param_value(const agents::ParamInfo& info, double v) {
   switch (info.type) {
-    case agents::ParamType::boolean: return v != 0.0;
-    case agents::ParamType::integer: return static_cast<std::int64_t>(v);
-    case agents::ParamType::real: break;
+    case agents::ParamType::boolean:
+      return v != 0.0;
+    case agents::ParamType::integer:
+      return static_cast<std::int64_t>(v);
+    case agents::ParamType::real:
+      break;
   }
   return v;
 }
@@ -129,7 +132,8 @@ void results_document(const Experiment& experiment, const std::vector<engine::Su
   for (std::size_t f = 0; f < shown.size(); ++f) {
     shown[f] = categories_shown(experiment, f);
     field_names.push_back(escaped(layout.categorical[f].name));
-    for (std::size_t c = 0; c < shown[f]; ++c) category_names[f].push_back(escaped(layout.categorical[f].categories[c]));
+    for (std::size_t c = 0; c < shown[f]; ++c)
+      category_names[f].push_back(escaped(layout.categorical[f].categories[c]));
   }
   for (const auto& spec : layout.continuous) continuous_names.push_back(escaped(spec.name));
   std::vector<agents::ParamInfo> infos;
@@ -141,12 +145,14 @@ void results_document(const Experiment& experiment, const std::vector<engine::Su
   std::string piece;
   for (std::size_t p = 0; p < summaries.size(); ++p) {
     if (options.should_stop && options.should_stop()) {
-      throw Interrupted(fmt::format("interrupted while writing the JSON document, after {} of {} points",
-                                    p, summaries.size()));
+      throw Interrupted(
+          fmt::format("interrupted while writing the JSON document, after {} of {} points", p,
+                      summaries.size()));
     }
     const auto& s = summaries[p];
     piece.clear();
-    fmt::format_to(std::back_inserter(piece), "{}{{\"index\": {}, \"params\": {{", p > 0 ? ", " : "", p);
+    fmt::format_to(std::back_inserter(piece), "{}{{\"index\": {}, \"params\": {{",
+                   p > 0 ? ", " : "", p);
     for (std::size_t k = 0; k < infos.size(); ++k) {
       piece += k > 0 ? ", " : "";
       piece += key_names[k];
@@ -186,8 +192,9 @@ void results_document(const Experiment& experiment, const std::vector<engine::Su
     try {
       emit(piece);
     } catch (const StoppedWriting&) {
-      throw Interrupted(fmt::format("interrupted while writing the JSON document, after {} of {} points",
-                                    p, summaries.size()));
+      throw Interrupted(
+          fmt::format("interrupted while writing the JSON document, after {} of {} points", p,
+                      summaries.size()));
     }
   }
 }
@@ -221,17 +228,20 @@ void write_results_json(std::FILE* out, const Experiment& experiment,
       if (done == piece.size()) break;
       // A signal (SIGINT while the reader is slow) interrupts a blocked write: stop if asked to,
       // else write the rest.
-      if (errno != EINTR) throw OutputError(fmt::format("cannot write the JSON document: {}", std::strerror(errno)));
+      if (errno != EINTR)
+        throw OutputError(fmt::format("cannot write the JSON document: {}", std::strerror(errno)));
       std::clearerr(out);
       if (options.should_stop && options.should_stop()) throw StoppedWriting{};
     }
   });
 }
 
-std::string results_json(const Experiment& experiment, const std::vector<engine::Summary>& summaries,
+std::string results_json(const Experiment& experiment,
+                         const std::vector<engine::Summary>& summaries,
                          const JsonOptions& options) {
   std::string out;
-  results_document(experiment, summaries, options, [&out](const std::string& piece) { out += piece; });
+  results_document(experiment, summaries, options,
+                   [&out](const std::string& piece) { out += piece; });
   return out;
 }
 
@@ -282,22 +292,26 @@ void print_params(std::FILE* out, const agents::Scenario& scenario) {
     fmt::print(out, "{} {}", i ? "," : "", scenario.japan.labels.id_of(i));
   }
   fmt::print(out, "; softening under Shigemitsu: {}\n",
-             f.softens >= 0 ? std::string(scenario.japan.labels.id_of(static_cast<std::size_t>(f.softens)))
-                            : std::string("none"));
+             f.softens >= 0
+                 ? std::string(scenario.japan.labels.id_of(static_cast<std::size_t>(f.softens)))
+                 : std::string("none"));
   std::string section;
   for (const auto& p : agents::parameters(scenario)) {
     if (p.section != section) {
       section = p.section;
       std::string about;
       if (section.starts_with("japan.factions.")) {
-        const auto slot = agents::faction_slot(scenario, section.substr(std::string_view("japan.factions.").size())).value();
+        const auto slot = agents::faction_slot(
+                              scenario, section.substr(std::string_view("japan.factions.").size()))
+                              .value();
         about = std::string(scenario.japan.labels.name_of(slot));
-        if (f.softens == static_cast<int>(slot)) about += (about.empty() ? "" : "; ") + std::string("softens under Shigemitsu");
+        if (f.softens == static_cast<int>(slot))
+          about += (about.empty() ? "" : "; ") + std::string("softens under Shigemitsu");
       }
       fmt::print(out, "[{}]{}\n", section, about.empty() ? "" : "  " + about);
     }
-    fmt::print(out, "  {:<40} {:>6}  {:<22} {}\n", p.key, agents::format_value(p, p.get(scenario)), p.range_text(),
-               p.meaning);
+    fmt::print(out, "  {:<40} {:>6}  {:<22} {}\n", p.key, agents::format_value(p, p.get(scenario)),
+               p.range_text(), p.meaning);
   }
 }
 
@@ -309,7 +323,8 @@ double share(const engine::Summary& s, std::string_view field, std::string_view 
   const auto& cats = s.layout().categorical[static_cast<std::size_t>(f)].categories;
   const auto it = std::find(cats.begin(), cats.end(), category);
   if (it == cats.end()) return 0.0;
-  return static_cast<double>(s.counts(static_cast<std::size_t>(f))[static_cast<std::size_t>(it - cats.begin())]) /
+  return static_cast<double>(
+             s.counts(static_cast<std::size_t>(f))[static_cast<std::size_t>(it - cats.begin())]) /
          static_cast<double>(s.runs());
 }
 
@@ -317,11 +332,13 @@ double share(const engine::Summary& s, std::string_view field, std::string_view 
 void print_sweep_table(std::FILE* out, const Experiment& experiment,
                        const std::vector<engine::Summary>& summaries) {
   fmt::print(out, "{} design, {} points, seed {}{}\n", design_name(experiment.sweep.design),
-             summaries.size(), experiment.run.seed, experiment.run.crn ? ", common random numbers" : "");
+             summaries.size(), experiment.run.seed,
+             experiment.run.crn ? ", common random numbers" : "");
   std::string header = fmt::format("{:>6}", "point");
-  for (const auto& k : experiment.swept_keys) header += fmt::format(" {:>{}}", k, std::max<std::size_t>(k.size(), 8));
-  header += fmt::format(" {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}", "runs", "treaty", "decl", "none",
-                        "intact", "rupture", "okinawa");
+  for (const auto& k : experiment.swept_keys)
+    header += fmt::format(" {:>{}}", k, std::max<std::size_t>(k.size(), 8));
+  header += fmt::format(" {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}", "runs", "treaty", "decl",
+                        "none", "intact", "rupture", "okinawa");
   fmt::print(out, "{}\n", header);
   for (std::size_t p = 0; p < summaries.size(); ++p) {
     const auto& s = summaries[p];
@@ -333,11 +350,12 @@ void print_sweep_table(std::FILE* out, const Experiment& experiment,
                                                                     : agents::format_value(info, v);
       line += fmt::format(" {:>{}}", text, std::max<std::size_t>(info.key.size(), 8));
     }
-    line += fmt::format(" {:>10} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f}", s.runs(),
-                        share(s, "format", "treaty"), share(s, "format", "declaration"),
-                        share(s, "format", "none"), share(s, "alliance", "intact"),
-                        share(s, "alliance", "rupture_neutral") + share(s, "alliance", "rupture_realign"),
-                        share(s, "okinawa", "us_claim"));
+    line += fmt::format(
+        " {:>10} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f}", s.runs(),
+        share(s, "format", "treaty"), share(s, "format", "declaration"), share(s, "format", "none"),
+        share(s, "alliance", "intact"),
+        share(s, "alliance", "rupture_neutral") + share(s, "alliance", "rupture_realign"),
+        share(s, "okinawa", "us_claim"));
     fmt::print(out, "{}\n", line);
   }
   fmt::print(out, "(probabilities; okinawa = P(US claims Okinawa); `--json` gives every count)\n");
@@ -351,8 +369,8 @@ void print_table(std::FILE* out, const Experiment& experiment,
     print_sweep_table(out, experiment, summaries);
     return;
   }
-  static constexpr std::string_view SHOWN[] = {"format", "end_reason", "alliance", "okinawa",
-                                               "islands_promised", "islands_transferred"};
+  static constexpr std::string_view SHOWN[] = {
+      "format", "end_reason", "alliance", "okinawa", "islands_promised", "islands_transferred"};
   for (std::size_t p = 0; p < summaries.size(); ++p) {
     const auto& s = summaries[p];
     std::string header = fmt::format("design point {}", p);

@@ -31,10 +31,12 @@ struct JsonOptions {
 /// (README, `--json`), written to `out` point by point: time is linear in points x categories and
 /// memory does not grow with the number of points. Throws Interrupted (see JsonOptions).
 void write_results_json(std::FILE* out, const Experiment& experiment,
-                        const std::vector<engine::Summary>& summaries, const JsonOptions& options = {});
+                        const std::vector<engine::Summary>& summaries,
+                        const JsonOptions& options = {});
 
 /// The same document as a string (wedge.simulate()).
-std::string results_json(const Experiment& experiment, const std::vector<engine::Summary>& summaries,
+std::string results_json(const Experiment& experiment,
+                         const std::vector<engine::Summary>& summaries,
                          const JsonOptions& options = {});
 
 /// `wedge params --json`: one object per parameter (key, section, type, default, min, max,

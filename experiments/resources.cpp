@@ -25,7 +25,9 @@ std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
   return a * b;
 }
 
-std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
+  return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
 
 }  // namespace
 
@@ -35,7 +37,8 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape) {
   for (const auto& f : layout.categorical) categories += f.categories.size();
   for (const auto& f : layout.continuous) hist_cells += f.hist_bins + 2;
   const std::uint64_t ncat = layout.categorical.size(), ncont = layout.continuous.size();
-  const std::uint64_t points = std::max<std::uint64_t>(e.points.empty() ? design_points(e) : e.points.size(), 1);
+  const std::uint64_t points =
+      std::max<std::uint64_t>(e.points.empty() ? design_points(e) : e.points.size(), 1);
   const std::uint64_t keys = e.sweep.keys.size();
   const std::uint64_t runs = std::max<std::uint64_t>(shape.runs_per_point, 1);
 
@@ -44,22 +47,29 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape) {
   // plan is made before a shard takes its part) and, if kept, every record.
   const std::uint64_t summary = sizeof(engine::Summary) + 8 * (categories + ncat + hist_cells) +
                                 ncont * sizeof(engine::ContinuousStats);
-  const std::uint64_t per_point = sizeof(agents::Scenario) + 8 * keys + 64 + summary * (shape.writes_file ? 3 : 1);
+  const std::uint64_t per_point =
+      sizeof(agents::Scenario) + 8 * keys + 64 + summary * (shape.writes_file ? 3 : 1);
   const auto blocks_of = [points](std::uint64_t replicates) {
-    return saturating_mul(points, (std::max<std::uint64_t>(replicates, 1) + engine::DEFAULT_BLOCK_SIZE - 1) /
-                                      engine::DEFAULT_BLOCK_SIZE);
+    return saturating_mul(
+        points, (std::max<std::uint64_t>(replicates, 1) + engine::DEFAULT_BLOCK_SIZE - 1) /
+                    engine::DEFAULT_BLOCK_SIZE);
   };
-  const std::uint64_t blocks = blocks_of(shape.plan_runs_per_point > 0 ? shape.plan_runs_per_point : runs);
-  const auto runs_here = static_cast<std::uint64_t>(static_cast<double>(saturating_mul(points, runs)) * shape.share);
+  const std::uint64_t blocks =
+      blocks_of(shape.plan_runs_per_point > 0 ? shape.plan_runs_per_point : runs);
+  const auto runs_here =
+      static_cast<std::uint64_t>(static_cast<double>(saturating_mul(points, runs)) * shape.share);
   const std::uint64_t record_bytes = 8 + 2 * ncat + 8 * ncont;  // wedge.simulate()'s NumPy columns
   ResourceNeeds needs;
-  needs.memory_bytes = saturating_add(saturating_add(saturating_mul(points, per_point),
-                                                     saturating_mul(blocks, sizeof(engine::Block))),
-                                      shape.keeps_records ? saturating_mul(runs_here, record_bytes) : 0);
-  needs.memory_bytes = saturating_add(needs.memory_bytes, 64'000'000);  // threads, wave buffers, libraries
-  needs.memory_detail = fmt::format("{} design points x {} + {} blocks of the plan x {} bytes{}", points,
-                                    byte_text(per_point), blocks, sizeof(engine::Block),
-                                    shape.keeps_records ? fmt::format(" + {} records x {} bytes", runs_here, record_bytes) : "");
+  needs.memory_bytes =
+      saturating_add(saturating_add(saturating_mul(points, per_point),
+                                    saturating_mul(blocks, sizeof(engine::Block))),
+                     shape.keeps_records ? saturating_mul(runs_here, record_bytes) : 0);
+  needs.memory_bytes =
+      saturating_add(needs.memory_bytes, 64'000'000);  // threads, wave buffers, libraries
+  needs.memory_detail = fmt::format(
+      "{} design points x {} + {} blocks of the plan x {} bytes{}", points, byte_text(per_point),
+      blocks, sizeof(engine::Block),
+      shape.keeps_records ? fmt::format(" + {} records x {} bytes", runs_here, record_bytes) : "");
   if (!shape.writes_file) return needs;
 
   // The results file (docs/output-format.md): per point /summary (counts, p, ci_low, ci_high;
@@ -71,12 +81,17 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape) {
   const std::uint64_t block_row = 24 + ncont * 48;
   const std::uint64_t point_width = points <= 0xFF ? 1 : points <= 0xFFFF ? 2 : 4;
   const std::uint64_t record = point_width + 4 + ncat + 4 * ncont;
-  const auto blocks_here = static_cast<std::uint64_t>(static_cast<double>(blocks_of(runs)) * shape.share);
-  needs.file_bytes = saturating_add(saturating_mul(points, file_point), saturating_mul(blocks_here, block_row));
-  if (shape.store_runs) needs.file_bytes = saturating_add(needs.file_bytes, saturating_mul(runs_here, record));
-  needs.file_bytes = saturating_add(needs.file_bytes, 600'000);  // metadata, the experiment, HDF5's own (measured: ~0.6 MB)
-  needs.file_detail = fmt::format("{} points x {} of summaries{}", points, byte_text(file_point),
-                                  shape.store_runs ? fmt::format(" + {} runs x {} bytes per record", runs_here, record) : "");
+  const auto blocks_here =
+      static_cast<std::uint64_t>(static_cast<double>(blocks_of(runs)) * shape.share);
+  needs.file_bytes =
+      saturating_add(saturating_mul(points, file_point), saturating_mul(blocks_here, block_row));
+  if (shape.store_runs)
+    needs.file_bytes = saturating_add(needs.file_bytes, saturating_mul(runs_here, record));
+  needs.file_bytes = saturating_add(
+      needs.file_bytes, 600'000);  // metadata, the experiment, HDF5's own (measured: ~0.6 MB)
+  needs.file_detail = fmt::format(
+      "{} points x {} of summaries{}", points, byte_text(file_point),
+      shape.store_runs ? fmt::format(" + {} runs x {} bytes per record", runs_here, record) : "");
   return needs;
 }
 
@@ -95,9 +110,12 @@ MachineLimits machine_limits(const std::string& output) {
   MachineLimits limits;
   const long pages = ::sysconf(_SC_PHYS_PAGES);
   const long page = ::sysconf(_SC_PAGESIZE);
-  limits.memory_bytes = pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : UINT64_MAX;
+  limits.memory_bytes = pages > 0 && page > 0
+                            ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page)
+                            : UINT64_MAX;
   limits.memory_bytes = std::min(limits.memory_bytes, number_in_file("/sys/fs/cgroup/memory.max"));
-  limits.memory_bytes = std::min(limits.memory_bytes, number_in_file("/sys/fs/cgroup/memory/memory.limit_in_bytes"));
+  limits.memory_bytes =
+      std::min(limits.memory_bytes, number_in_file("/sys/fs/cgroup/memory/memory.limit_in_bytes"));
   for (int resource : {RLIMIT_AS, RLIMIT_DATA}) {
     rlimit r{};
     if (::getrlimit(resource, &r) == 0 && r.rlim_cur != RLIM_INFINITY) {
@@ -108,7 +126,8 @@ MachineLimits machine_limits(const std::string& output) {
     const std::filesystem::path path(output);
     const std::string dir = path.has_parent_path() ? path.parent_path().string() : std::string(".");
     struct statvfs fs {};
-    if (::statvfs(dir.c_str(), &fs) == 0) limits.disk_free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (::statvfs(dir.c_str(), &fs) == 0)
+      limits.disk_free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
     // A partial file of the same output is either continued (--resume) or replaced (--force).
     std::error_code ec;
     const auto partial = std::filesystem::file_size(output + ".partial", ec);
@@ -119,17 +138,21 @@ MachineLimits machine_limits(const std::string& output) {
 
 std::string check_needs(const ResourceNeeds& needs, const MachineLimits& limits) {
   if (needs.memory_bytes > limits.memory_bytes) {
-    throw ConfigError(fmt::format("the run needs about {} of memory ({}) but this machine allows {}; "
-                                  "use fewer design points or fewer runs per point",
-                                  byte_text(needs.memory_bytes), needs.memory_detail, byte_text(limits.memory_bytes)));
+    throw ConfigError(fmt::format(
+        "the run needs about {} of memory ({}) but this machine allows {}; "
+        "use fewer design points or fewer runs per point",
+        byte_text(needs.memory_bytes), needs.memory_detail, byte_text(limits.memory_bytes)));
   }
-  if (needs.file_bytes > 0 && limits.disk_free_bytes > 0 && needs.file_bytes > limits.disk_free_bytes) {
-    throw OutputError(fmt::format("the results file would take about {} ({}) but its file system has {} free; "
-                                  "free space, write elsewhere, or use --store summary or fewer points",
-                                  byte_text(needs.file_bytes), needs.file_detail, byte_text(limits.disk_free_bytes)));
+  if (needs.file_bytes > 0 && limits.disk_free_bytes > 0 &&
+      needs.file_bytes > limits.disk_free_bytes) {
+    throw OutputError(fmt::format(
+        "the results file would take about {} ({}) but its file system has {} free; "
+        "free space, write elsewhere, or use --store summary or fewer points",
+        byte_text(needs.file_bytes), needs.file_detail, byte_text(limits.disk_free_bytes)));
   }
   if (needs.file_bytes > GB) {
-    return fmt::format("the results file will take about {} ({})", byte_text(needs.file_bytes), needs.file_detail);
+    return fmt::format("the results file will take about {} ({})", byte_text(needs.file_bytes),
+                       needs.file_detail);
   }
   return "";
 }

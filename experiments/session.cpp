@@ -19,7 +19,7 @@ namespace wedge::experiments {
 using agents::TugOfWar;
 
 Experiment resolve(const ExperimentSource& source) {
-  Experiment e = !source.file.empty()   ? load_experiment(source.file)
+  Experiment e = !source.file.empty() ? load_experiment(source.file)
                  : !source.text.empty() && source.text_base
                      ? load_experiment_text(source.text, source.text_name, *source.text_base)
                  : !source.text.empty() ? parse_experiment(source.text, source.text_name)
@@ -38,7 +38,8 @@ Experiment resolve(const ExperimentSource& source) {
   if (source.crn) e.run.crn = *source.crn;
   if (source.precision) {
     if (!(*source.precision >= 1e-6 && *source.precision <= 0.5)) {
-      throw ConfigError(fmt::format("precision = {}: must be a number in [1e-06, 0.5]", *source.precision));
+      throw ConfigError(
+          fmt::format("precision = {}: must be a number in [1e-06, 0.5]", *source.precision));
     }
     e.run.precision = *source.precision;
   }
@@ -59,7 +60,8 @@ Shard parse_shard(const std::string& text) {
     shard.count = std::stoull(count, &used);
     if (used != count.size()) throw std::invalid_argument("count");
   } catch (const std::exception&) {
-    throw ConfigError(fmt::format("--shard {}: expected i/K with integers 0 <= i < K, e.g. --shard 0/4", text));
+    throw ConfigError(
+        fmt::format("--shard {}: expected i/K with integers 0 <= i < K, e.g. --shard 0/4", text));
   }
   if (shard.count == 0 || shard.index >= shard.count || shard.count > 1'000'000) {
     throw ConfigError(fmt::format("--shard {}: need 0 <= i < K <= 1000000", text));
@@ -78,7 +80,8 @@ std::vector<int> outcome_fields(const std::vector<std::string>& names) {
     if (found < 0) {
       std::string valid;
       for (const auto& f : layout.categorical) valid += (valid.empty() ? "" : ", ") + f.name;
-      throw ConfigError(fmt::format("precision outcomes: unknown outcome '{}' (valid: {})", n, valid));
+      throw ConfigError(
+          fmt::format("precision outcomes: unknown outcome '{}' (valid: {})", n, valid));
     }
     out.push_back(found);
   }
@@ -87,9 +90,11 @@ std::vector<int> outcome_fields(const std::vector<std::string>& names) {
 
 void check_output_settings(const Experiment& e, const OutputSettings& out) {
   if (out.resume && e.run.precision) {
-    throw ConfigError("--resume does not support precision mode (--precision) yet; rerun with --force");
+    throw ConfigError(
+        "--resume does not support precision mode (--precision) yet; rerun with --force");
   }
-  if ((out.resume || out.force || out.store != OutputSettings::Store::automatic) && out.path.empty()) {
+  if ((out.resume || out.force || out.store != OutputSettings::Store::automatic) &&
+      out.path.empty()) {
     throw ConfigError("--resume, --force and --store need --out FILE.h5");
   }
 }
@@ -102,32 +107,40 @@ Session::Session(Experiment experiment, SessionOptions options)
   outcome_fields(options_.precision_outcomes);  // validate before any work
   if (options_.threads != 0) check_threads(options_.threads);
   if (options_.shard.count == 0 || options_.shard.index >= options_.shard.count) {
-    throw ConfigError(fmt::format("shard {}/{}: need 0 <= i < K", options_.shard.index, options_.shard.count));
+    throw ConfigError(
+        fmt::format("shard {}/{}: need 0 <= i < K", options_.shard.index, options_.shard.count));
   }
   const std::uint64_t points = e.points.size();
   const std::uint64_t worst = precision ? e.run.max_runs * points : e.run.runs * points;
-  store_runs_ = out.store == OutputSettings::Store::automatic ? worst <= 10'000'000
-                                                             : out.store != OutputSettings::Store::summary;
+  store_runs_ = out.store == OutputSettings::Store::automatic
+                    ? worst <= 10'000'000
+                    : out.store != OutputSettings::Store::summary;
   check_output_settings(e, out);
   if (options_.shard.count > 1) {
-    if (out.path.empty()) throw ConfigError("--shard needs --out FILE.h5 (one file per shard, then `wedge merge`)");
-    if (precision && !options_.batch_executor) throw ConfigError("--shard does not support precision mode (--precision)");
+    if (out.path.empty())
+      throw ConfigError("--shard needs --out FILE.h5 (one file per shard, then `wedge merge`)");
+    if (precision && !options_.batch_executor)
+      throw ConfigError("--shard does not support precision mode (--precision)");
   }
   if (!out.path.empty()) check_output_path(out.path, out.force, out.resume);
   // Memory and file size, estimated before anything is built or written (refused with the
   // numbers when this machine cannot give them; a warning for a very large file).
   resource_warning_ = check_needs(
-      estimate_needs(e, {precision ? e.run.max_runs : e.run.runs, 1.0 / static_cast<double>(options_.shard.count),
-                         !out.path.empty(), store_runs_, options_.keeps_records, e.run.runs}),
+      estimate_needs(e, {precision ? e.run.max_runs : e.run.runs,
+                         1.0 / static_cast<double>(options_.shard.count), !out.path.empty(),
+                         store_runs_, options_.keeps_records, e.run.runs}),
       machine_limits(out.path));
 
   if (!precision) {
-    blocks_ = engine::make_blocks(engine::full_plan(static_cast<std::uint32_t>(points), e.run.runs));
+    blocks_ =
+        engine::make_blocks(engine::full_plan(static_cast<std::uint32_t>(points), e.run.runs));
     if (options_.shard.count > 1) {
       // Shard i takes the i-th of K contiguous, balanced ranges of the plan's blocks.
       const std::uint64_t total = blocks_.size();
-      const auto begin = static_cast<std::ptrdiff_t>(total * options_.shard.index / options_.shard.count);
-      const auto end = static_cast<std::ptrdiff_t>(total * (options_.shard.index + 1) / options_.shard.count);
+      const auto begin =
+          static_cast<std::ptrdiff_t>(total * options_.shard.index / options_.shard.count);
+      const auto end =
+          static_cast<std::ptrdiff_t>(total * (options_.shard.index + 1) / options_.shard.count);
       blocks_ = std::vector<engine::Block>(blocks_.begin() + begin, blocks_.begin() + end);
     }
     for (const auto& b : blocks_) planned_ += b.count;
@@ -152,8 +165,10 @@ std::uint64_t Session::open() {
     out->resume(*this, blocks, options_.output.checkpoint_seconds);
   } else {
     std::optional<tbb::global_control> threads;
-    if (options_.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, options_.threads);
-    out->create(*this, tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+    if (options_.threads > 0)
+      threads.emplace(tbb::global_control::max_allowed_parallelism, options_.threads);
+    out->create(*this,
+                tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
   }
   blocks_ = std::move(blocks);  // resumed: the blocks still to run
   output_ = std::move(out);
@@ -177,15 +192,18 @@ struct TeeSink final : RecordSink {
 
 }  // namespace
 
-engine::RunReport Session::run_batch(std::span<const engine::Block> blocks, std::vector<engine::Summary>& summaries,
+engine::RunReport Session::run_batch(std::span<const engine::Block> blocks,
+                                     std::vector<engine::Summary>& summaries,
                                      const engine::RunOptions& options, RecordSink* sink) const {
   return engine::run_blocks<TugOfWar>(experiment_.points, blocks, summaries, options, sink);
 }
 
-engine::PrecisionReport Session::run_plan(std::vector<engine::Summary>& summaries, const engine::RunOptions& options,
+engine::PrecisionReport Session::run_plan(std::vector<engine::Summary>& summaries,
+                                          const engine::RunOptions& options,
                                           RecordSink* sink) const {
-  const LocalRunner local = [this](std::span<const engine::Block> blocks, std::vector<engine::Summary>& s,
-                                   const engine::RunOptions& o, RecordSink* k) { return run_batch(blocks, s, o, k); };
+  const LocalRunner local = [this](std::span<const engine::Block> blocks,
+                                   std::vector<engine::Summary>& s, const engine::RunOptions& o,
+                                   RecordSink* k) { return run_batch(blocks, s, o, k); };
   // Every batch passes here, so the stop_after_blocks seam cuts the plan after exactly N blocks.
   std::uint64_t budget = options_.testing.stop_after_blocks;
   const auto batch = [&](std::span<const engine::Block> blocks, std::vector<engine::Summary>& s,
@@ -211,15 +229,18 @@ engine::PrecisionReport Session::run_plan(std::vector<engine::Summary>& summarie
   engine::PrecisionTarget target;
   target.half_width = *experiment_.run.precision;
   target.fields = outcome_fields(options_.precision_outcomes);
-  target.first_batch = options_.first_batch.value_or(std::min<std::uint64_t>(10'000, experiment_.run.max_runs));
+  target.first_batch =
+      options_.first_batch.value_or(std::min<std::uint64_t>(10'000, experiment_.run.max_runs));
   target.max_replicates = experiment_.run.max_runs;
-  return engine::run_to_precision<TugOfWar>(experiment_.points, summaries, options, target, sink, batch);
+  return engine::run_to_precision<TugOfWar>(experiment_.points, summaries, options, target, sink,
+                                            batch);
 }
 
 SessionResult Session::execute(const ExecutionHooks& hooks) {
   if (executed_) throw std::logic_error("Session::execute: a session executes once");
   std::optional<tbb::global_control> threads;
-  if (options_.threads > 0) threads.emplace(tbb::global_control::max_allowed_parallelism, options_.threads);
+  if (options_.threads > 0)
+    threads.emplace(tbb::global_control::max_allowed_parallelism, options_.threads);
   if (!opened_) open();
   executed_ = true;
 
@@ -262,7 +283,9 @@ SessionResult Session::execute(const ExecutionHooks& hooks) {
   if (output_) {
     output_->probe->stop_with(nullptr);
     if (result.precision && !result.interrupted) {
-      output_->before_rename = [p = *result.precision](const std::string& file) { write_precision_attributes(file, p); };
+      output_->before_rename = [p = *result.precision](const std::string& file) {
+        write_precision_attributes(file, p);
+      };
     }
     try {
       result.path = output_->finish(!result.interrupted);
@@ -276,7 +299,8 @@ SessionResult Session::execute(const ExecutionHooks& hooks) {
   return result;
 }
 
-std::optional<PrecisionOutcome> precision_outcome(const Experiment& e, const std::vector<std::string>& outcomes,
+std::optional<PrecisionOutcome> precision_outcome(const Experiment& e,
+                                                  const std::vector<std::string>& outcomes,
                                                   const std::vector<engine::Summary>& summaries) {
   if (!e.run.precision) return std::nullopt;
   PrecisionOutcome p;
@@ -294,14 +318,18 @@ std::optional<PrecisionOutcome> precision_outcome(const Experiment& e, const std
 }
 
 nlohmann::ordered_json precision_json(const PrecisionOutcome& p) {
-  return {{"target", p.target}, {"max_runs", p.max_runs}, {"reached", p.reached},
+  return {{"target", p.target},
+          {"max_runs", p.max_runs},
+          {"reached", p.reached},
           {"widest_half_width", p.widest_half_width}};
 }
 
 std::string precision_warning(const PrecisionOutcome& p) {
-  return fmt::format("precision {} not reached at every point within --max-runs {} (widest 95% half-width {:.3g}); "
-                     "the results are valid but less precise: raise --max-runs", p.target, p.max_runs,
-                     p.widest_half_width);
+  return fmt::format(
+      "precision {} not reached at every point within --max-runs {} (widest 95% half-width "
+      "{:.3g}); "
+      "the results are valid but less precise: raise --max-runs",
+      p.target, p.max_runs, p.widest_half_width);
 }
 
 void write_precision_attributes(const std::string& path, const PrecisionOutcome& p) {
@@ -309,14 +337,16 @@ void write_precision_attributes(const std::string& path, const PrecisionOutcome&
   const output::h5::File file(path, true, output::h5::LockCheck::ours);
   output::h5::set_attr(file.id(), "precision_target", p.target);
   output::h5::set_attr(file.id(), "precision_max_runs", p.max_runs);
-  output::h5::set_attr(file.id(), "precision_reached", static_cast<std::uint64_t>(p.reached ? 1 : 0));
+  output::h5::set_attr(file.id(), "precision_reached",
+                       static_cast<std::uint64_t>(p.reached ? 1 : 0));
   output::h5::set_attr(file.id(), "precision_widest_half_width", p.widest_half_width);
 }
 
 agents::Trace trace(const Experiment& experiment, std::uint32_t point, std::uint64_t replicate) {
   if (point >= experiment.points.size()) {
-    throw ConfigError(fmt::format("--point {}: the experiment has {} design point(s) (valid: 0 to {})", point,
-                                  experiment.points.size(), experiment.points.size() - 1));
+    throw ConfigError(
+        fmt::format("--point {}: the experiment has {} design point(s) (valid: 0 to {})", point,
+                    experiment.points.size(), experiment.points.size() - 1));
   }
   engine::RunOptions options;
   options.seed = experiment.run.seed;

@@ -3,9 +3,10 @@
 /// module, MPI ranks). Front ends parse and print; this does the rest:
 ///
 ///   resolve   Experiment e = resolve(source);       the file, overrides and the design
-///   plan      Session session(std::move(e), opts);  validates everything; nothing runs or is written
-///   execute   session.open(); session.execute(h);   lock, results file, runs, records to sinks
-///   report    SessionResult r                       summaries, runs, interrupted, the file written
+///   plan      Session session(std::move(e), opts);  validates everything; nothing runs or is
+///   written execute   session.open(); session.execute(h);   lock, results file, runs, records to
+///   sinks report    SessionResult r                       summaries, runs, interrupted, the file
+///   written
 ///
 /// No global state: two Sessions may run in two threads at once, each with its own cancellation
 /// token, sinks and results file. What is process-wide is oneTBB's thread limit (a Session with
@@ -41,19 +42,20 @@ struct ExperimentSource {
   std::string text_name = "<experiment>";  ///< names `text` in error messages
   /// When set, `text` may use `extends`, a file relative to this directory (wedge.simulate's dict).
   std::optional<std::string> text_base;
-  std::vector<std::string> sets;           ///< "key=value" overrides of scenario keys
-  std::optional<std::uint64_t> runs;       ///< replicates per point, [1, 2^32]
+  std::vector<std::string> sets;      ///< "key=value" overrides of scenario keys
+  std::optional<std::uint64_t> runs;  ///< replicates per point, [1, 2^32]
   std::optional<std::uint64_t> seed;
   std::optional<bool> crn;
-  std::optional<double> precision;         ///< 95% half-width target, [1e-6, 0.5]
-  std::optional<std::uint64_t> max_runs;   ///< precision mode's cap per point, [1, 2^32]
+  std::optional<double> precision;        ///< 95% half-width target, [1e-6, 0.5]
+  std::optional<std::uint64_t> max_runs;  ///< precision mode's cap per point, [1, 2^32]
 };
 
 /// The experiment the source names, with its overrides applied and its design resolved. Throws
 /// ConfigError (file, line, key, value, valid range) for anything invalid.
 Experiment resolve(const ExperimentSource& source);
 
-/// Shard `index` of `count`: the index-th of `count` contiguous, balanced ranges of the plan's blocks.
+/// Shard `index` of `count`: the index-th of `count` contiguous, balanced ranges of the plan's
+/// blocks.
 struct Shard {
   std::uint64_t index = 0;
   std::uint64_t count = 1;
@@ -88,12 +90,14 @@ struct TestSeams {
 
 /// Runs one batch of blocks on this process: merges each block's summary into `summaries` in plan
 /// order and streams the records to `sink` (may be null).
-using LocalRunner = std::function<engine::RunReport(std::span<const engine::Block>, std::vector<engine::Summary>&,
-                                                    const engine::RunOptions&, RecordSink*)>;
+using LocalRunner =
+    std::function<engine::RunReport(std::span<const engine::Block>, std::vector<engine::Summary>&,
+                                    const engine::RunOptions&, RecordSink*)>;
 /// How a precision-mode batch is executed: given the batch, the global summaries, the run options,
 /// the sink and the local runner. The default runs it here; MPI shares it among the ranks.
-using BatchExecutor = std::function<engine::RunReport(std::span<const engine::Block>, std::vector<engine::Summary>&,
-                                                      const engine::RunOptions&, RecordSink*, const LocalRunner&)>;
+using BatchExecutor =
+    std::function<engine::RunReport(std::span<const engine::Block>, std::vector<engine::Summary>&,
+                                    const engine::RunOptions&, RecordSink*, const LocalRunner&)>;
 
 /// How to execute an experiment: everything besides the experiment itself.
 struct SessionOptions {
@@ -101,9 +105,9 @@ struct SessionOptions {
   std::vector<std::string> precision_outcomes{"format", "alliance"};
   /// Precision mode's first batch per point (default: min(10,000, max_runs)).
   std::optional<std::uint64_t> first_batch;
-  Shard shard;                ///< a fixed plan's share; recorded in the file
-  std::size_t grain = 1;      ///< blocks per TBB task (never changes results)
-  std::size_t wave = 0;       ///< blocks per wave, 0 = automatic (never changes results)
+  Shard shard;            ///< a fixed plan's share; recorded in the file
+  std::size_t grain = 1;  ///< blocks per TBB task (never changes results)
+  std::size_t wave = 0;   ///< blocks per wave, 0 = automatic (never changes results)
   OutputSettings output;
   /// The caller keeps every record in memory (the Python module's records=True): counted in the
   /// memory estimate that the Session checks before any work.
@@ -131,15 +135,15 @@ struct PrecisionOutcome {
 
 /// What an execution did.
 struct SessionResult {
-  std::vector<engine::Summary> summaries;  ///< one per design point (a shard's: zero outside it)
-  std::uint64_t runs_done = 0;             ///< by this execution
-  std::uint64_t runs_resumed = 0;          ///< already in the resumed file
-  std::uint64_t runs_planned = 0;          ///< 0 in precision mode
-  bool interrupted = false;                ///< stopped by the cancellation token or a test seam
-  int signal = 0;                          ///< the signal that cancelled it (0: none, or code)
-  bool precision_met = true;               ///< precision mode: every point met the target
+  std::vector<engine::Summary> summaries;     ///< one per design point (a shard's: zero outside it)
+  std::uint64_t runs_done = 0;                ///< by this execution
+  std::uint64_t runs_resumed = 0;             ///< already in the resumed file
+  std::uint64_t runs_planned = 0;             ///< 0 in precision mode
+  bool interrupted = false;                   ///< stopped by the cancellation token or a test seam
+  int signal = 0;                             ///< the signal that cancelled it (0: none, or code)
+  bool precision_met = true;                  ///< precision mode: every point met the target
   std::optional<PrecisionOutcome> precision;  ///< precision mode: what was reached
-  std::string path;                        ///< the file written (FILE, or FILE.partial if interrupted; "" none)
+  std::string path;  ///< the file written (FILE, or FILE.partial if interrupted; "" none)
 };
 
 /// One experiment's execution. Not copyable; one execution per Session.
@@ -174,10 +178,11 @@ class Session {
 
  private:
   struct Output;
-  engine::RunReport run_batch(std::span<const engine::Block> blocks, std::vector<engine::Summary>& summaries,
+  engine::RunReport run_batch(std::span<const engine::Block> blocks,
+                              std::vector<engine::Summary>& summaries,
                               const engine::RunOptions& options, RecordSink* sink) const;
-  engine::PrecisionReport run_plan(std::vector<engine::Summary>& summaries, const engine::RunOptions& options,
-                                   RecordSink* sink) const;
+  engine::PrecisionReport run_plan(std::vector<engine::Summary>& summaries,
+                                   const engine::RunOptions& options, RecordSink* sink) const;
 
   Experiment experiment_;
   SessionOptions options_;
@@ -191,7 +196,8 @@ class Session {
 };
 
 /// The outcome of precision mode for these summaries; nullopt when the experiment has no target.
-std::optional<PrecisionOutcome> precision_outcome(const Experiment& e, const std::vector<std::string>& outcomes,
+std::optional<PrecisionOutcome> precision_outcome(const Experiment& e,
+                                                  const std::vector<std::string>& outcomes,
                                                   const std::vector<engine::Summary>& summaries);
 
 /// {"target": E, "max_runs": N, "reached": bool, "widest_half_width": w}: the "precision" member of
@@ -221,8 +227,9 @@ std::vector<int> outcome_fields(const std::vector<std::string>& names);
 /// Merges the shard files of one run (`--shard i/K`) into `out` (via out.partial, renamed when
 /// complete): ConfigError if the files are not exactly the K shards of one run, OutputError if a
 /// file cannot be read or the output written. Returns the merged file's summaries.
-std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts, const std::string& out,
-                                           bool force, const std::string& command_line);
+std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts,
+                                           const std::string& out, bool force,
+                                           const std::string& command_line);
 
 /// A results file read back, with its experiment resolved (`wedge inspect`).
 struct Inspection {

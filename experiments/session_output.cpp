@@ -7,9 +7,9 @@
 #include "experiments/loader.hpp"
 #include "wedge/version.hpp"
 
-#include <boost/version.hpp>
 #include <fmt/format.h>
 #include <tbb/version.h>
+#include <boost/version.hpp>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -31,22 +31,27 @@ OutputLock::OutputLock(std::string path) : path_(std::move(path) + ".lock") {
   if (fd_ < 0) {
     const int err = errno;
     if (err == ELOOP) {
-      throw OutputError(fmt::format("{}: is a symbolic link; wedge creates its lock file itself and follows no link "
-                                    "(remove it)", path_));
+      throw OutputError(fmt::format(
+          "{}: is a symbolic link; wedge creates its lock file itself and follows no link "
+          "(remove it)",
+          path_));
     }
-    throw OutputError(fmt::format("{}: cannot create the lock file: {}", path_, std::strerror(err)));
+    throw OutputError(
+        fmt::format("{}: cannot create the lock file: {}", path_, std::strerror(err)));
   }
   struct stat st {};
   if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd_);
     fd_ = -1;
-    throw OutputError(fmt::format("{}: is not a regular file; wedge's lock file must be one (remove it)", path_));
+    throw OutputError(
+        fmt::format("{}: is not a regular file; wedge's lock file must be one (remove it)", path_));
   }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd_);
     fd_ = -1;
-    throw OutputError(fmt::format("another wedge process is writing {} (it holds {}); wait for it or stop it",
-                                  path_.substr(0, path_.size() - 5), path_));
+    throw OutputError(
+        fmt::format("another wedge process is writing {} (it holds {}); wait for it or stop it",
+                    path_.substr(0, path_.size() - 5), path_));
   }
 }
 
@@ -59,7 +64,8 @@ OutputLock::~OutputLock() {
 
 void SeamProbe::at(Step step) {
   if (next_ != nullptr) next_->at(step);
-  if (step == Step::slot_named && stop_after_ > 0 && ++named_ >= stop_after_ && stop_ != nullptr) stop_->request();
+  if (step == Step::slot_named && stop_after_ > 0 && ++named_ >= stop_after_ && stop_ != nullptr)
+    stop_->request();
 }
 
 namespace {
@@ -71,13 +77,14 @@ void require_regular(const fs::path& path, const std::string& what) {
   std::error_code ec;
   const auto st = fs::symlink_status(path, ec);
   if (ec || !fs::exists(st) || fs::is_regular_file(st)) return;
-  const char* kind = fs::is_symlink(st)     ? "a symbolic link"
-                     : fs::is_directory(st) ? "a directory"
+  const char* kind = fs::is_symlink(st)                                   ? "a symbolic link"
+                     : fs::is_directory(st)                               ? "a directory"
                      : fs::is_character_file(st) || fs::is_block_file(st) ? "a device"
-                     : fs::is_fifo(st)      ? "a FIFO"
-                     : fs::is_socket(st)    ? "a socket"
-                                            : "not a regular file";
-  throw OutputError(fmt::format("{} {}: is {}; wedge replaces or continues regular files only", what, path.string(), kind));
+                     : fs::is_fifo(st)                                    ? "a FIFO"
+                     : fs::is_socket(st)                                  ? "a socket"
+                                                                          : "not a regular file";
+  throw OutputError(fmt::format("{} {}: is {}; wedge replaces or continues regular files only",
+                                what, path.string(), kind));
 }
 
 }  // namespace
@@ -99,14 +106,19 @@ void check_output_path(const std::string& out, bool force, bool resume) {
   const bool final_exists = fs::exists(fs::symlink_status(path, ec));
   const bool partial_exists = fs::exists(fs::symlink_status(out + ".partial", ec));
   if (resume) {
-    if (final_exists) throw OutputError(fmt::format("--resume: {} is already complete; nothing to resume", out));
-    if (!partial_exists) throw OutputError(fmt::format("--resume: no partial file {}.partial to continue", out));
+    if (final_exists)
+      throw OutputError(fmt::format("--resume: {} is already complete; nothing to resume", out));
+    if (!partial_exists)
+      throw OutputError(fmt::format("--resume: no partial file {}.partial to continue", out));
     return;
   }
-  if (final_exists && !force) throw OutputError(fmt::format("{} exists; use --force to overwrite it", out));
+  if (final_exists && !force)
+    throw OutputError(fmt::format("{} exists; use --force to overwrite it", out));
   if (partial_exists && !force) {
-    throw OutputError(fmt::format("{}.partial exists (an interrupted run?); use --resume to continue it "
-                                  "or --force to start over", out));
+    throw OutputError(
+        fmt::format("{}.partial exists (an interrupted run?); use --resume to continue it "
+                    "or --force to start over",
+                    out));
   }
 }
 
@@ -114,11 +126,13 @@ output::Metadata metadata(const Experiment& e, const std::string& command_line, 
                           bool compress, std::uint64_t threads) {
   output::Metadata m;
   m.model = TugOfWar::NAME;
-  m.model_version = std::string(TugOfWar::VERSION);  // (a literal here trips GCC 12's false -Wrestrict)
+  m.model_version =
+      std::string(TugOfWar::VERSION);  // (a literal here trips GCC 12's false -Wrestrict)
   m.engine_version = VERSION;
   m.git_commit = GIT_COMMIT;
-  m.rng = "Philox4x32-10 (Random123); key = seed; counter = (block, substream, replicate, point); "
-          "substream 0 per run, substream r for round r";
+  m.rng =
+      "Philox4x32-10 (Random123); key = seed; counter = (block, substream, replicate, point); "
+      "substream 0 per run, substream r for round r";
   m.command_line = command_line;
   m.experiment = to_toml(e);
   m.design = design_name(e.sweep.design);
@@ -131,9 +145,11 @@ output::Metadata metadata(const Experiment& e, const std::string& command_line, 
   m.store_runs = store_runs;
   m.compress = compress;
   m.libraries = {{"tbb_version", TBB_VERSION_STRING},
-                 {"boost_version", fmt::format("{}.{}.{}", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100)},
+                 {"boost_version", fmt::format("{}.{}.{}", BOOST_VERSION / 100000,
+                                               BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100)},
                  {"hdf5_version", output::h5::library_version()},
-                 {"fmt_version", fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100)}};
+                 {"fmt_version", fmt::format("{}.{}.{}", FMT_VERSION / 10000,
+                                             FMT_VERSION / 100 % 100, FMT_VERSION % 100)}};
   m.swept_keys = e.swept_keys;
   m.values = e.values;
   for (const auto& key : e.swept_keys) {
@@ -152,13 +168,15 @@ void Session::Output::create(const Session& session, std::uint64_t threads) {
   std::error_code ec;
   fs::remove(partial, ec);  // --force, checked by the session
   try {
-    auto meta = metadata(e, opts.output.command_line, session.stores_runs(), opts.output.compress, threads);
+    auto meta =
+        metadata(e, opts.output.command_line, session.stores_runs(), opts.output.compress, threads);
     meta.shard_index = opts.shard.index;
     meta.shard_count = opts.shard.count;
     meta.runs_planned = session.planned_runs();
     writer.emplace(partial, meta, layout, static_cast<std::uint32_t>(e.points.size()));
     writer->set_probe(&*probe);
-    sink.emplace(*writer, engine::make_summaries<TugOfWar>(e.points.size()), 0, 0.0, opts.output.checkpoint_seconds);
+    sink.emplace(*writer, engine::make_summaries<TugOfWar>(e.points.size()), 0, 0.0,
+                 opts.output.checkpoint_seconds);
     rounds.create(e, opts.output.store, *writer, opts.output.compress, *sink);
   } catch (...) {
     writer.reset();
@@ -167,7 +185,8 @@ void Session::Output::create(const Session& session, std::uint64_t threads) {
   }
 }
 
-void Session::Output::resume(const Session& session, std::vector<engine::Block>& blocks, double checkpoint_seconds) {
+void Session::Output::resume(const Session& session, std::vector<engine::Block>& blocks,
+                             double checkpoint_seconds) {
   const auto& e = session.experiment();
   const auto& opts = session.options();
   const auto layout = engine::FieldLayout::from(TugOfWar::fields());
@@ -176,52 +195,67 @@ void Session::Output::resume(const Session& session, std::vector<engine::Block>&
   // Every option that defines the plan (which runs, with which streams, stored how) must be the
   // file's; the messages name the file's value so that the right command can be rebuilt.
   const auto refuse = [&](const std::string& what) {
-    throw OutputError(fmt::format("--resume: {} {}; resume with the same options, or use --force to start over", partial, what));
+    throw OutputError(
+        fmt::format("--resume: {} {}; resume with the same options, or use --force to start over",
+                    partial, what));
   };
   if (info.model != TugOfWar::NAME || info.model_version != TugOfWar::VERSION) {
-    refuse(fmt::format("holds results of model {} v{}, not {} v{}", info.model, info.model_version, TugOfWar::NAME,
-                       TugOfWar::VERSION));
+    refuse(fmt::format("holds results of model {} v{}, not {} v{}", info.model, info.model_version,
+                       TugOfWar::NAME, TugOfWar::VERSION));
   }
   if (info.seed != e.run.seed) {
-    throw OutputError(fmt::format("--resume: {} was run with seed {}, not {}; use the same seed, "
-                                  "or --force to start over", partial, info.seed, e.run.seed));
+    throw OutputError(
+        fmt::format("--resume: {} was run with seed {}, not {}; use the same seed, "
+                    "or --force to start over",
+                    partial, info.seed, e.run.seed));
   }
   if (info.shard_index != opts.shard.index || info.shard_count != opts.shard.count) {
     const auto shard = [](std::uint64_t i, std::uint64_t k) {
-      return k == 1 ? std::string("as a whole run (no --shard)") : fmt::format("as --shard {}/{}", i, k);
+      return k == 1 ? std::string("as a whole run (no --shard)")
+                    : fmt::format("as --shard {}/{}", i, k);
     };
     refuse(fmt::format("was written {}, not {}", shard(info.shard_index, info.shard_count),
                        shard(opts.shard.index, opts.shard.count)));
   }
-  if (info.replicates != e.run.runs) refuse(fmt::format("was run with --runs {}, not {}", info.replicates, e.run.runs));
-  if (info.crn != e.run.crn) refuse(fmt::format("was run {}--crn", info.crn ? "with " : "without "));
+  if (info.replicates != e.run.runs)
+    refuse(fmt::format("was run with --runs {}, not {}", info.replicates, e.run.runs));
+  if (info.crn != e.run.crn)
+    refuse(fmt::format("was run {}--crn", info.crn ? "with " : "without "));
   if (info.store_runs != session.stores_runs()) {
     refuse(fmt::format("was written with --store {}", info.store_runs ? "runs" : "summary"));
   }
   if ((info.compression != "none") != opts.output.compress) {
-    refuse(fmt::format("was written with --compression {}", info.compression == "none" ? "none" : "deflate"));
+    refuse(fmt::format("was written with --compression {}",
+                       info.compression == "none" ? "none" : "deflate"));
   }
-  if (info.block_size != engine::DEFAULT_BLOCK_SIZE || info.runs_planned != session.planned_runs() ||
-      info.summaries.size() != e.points.size()) {
-    refuse(fmt::format("plans {} runs of {} points in blocks of {}, this run {} of {} in blocks of {}", info.runs_planned,
-                       info.summaries.size(), info.block_size, session.planned_runs(), e.points.size(),
-                       engine::DEFAULT_BLOCK_SIZE));
+  if (info.block_size != engine::DEFAULT_BLOCK_SIZE ||
+      info.runs_planned != session.planned_runs() || info.summaries.size() != e.points.size()) {
+    refuse(
+        fmt::format("plans {} runs of {} points in blocks of {}, this run {} of {} in blocks of {}",
+                    info.runs_planned, info.summaries.size(), info.block_size,
+                    session.planned_runs(), e.points.size(), engine::DEFAULT_BLOCK_SIZE));
   }
   if (info.experiment != to_toml(e)) {
-    throw OutputError(fmt::format("--resume: {} holds a different experiment (the file's is in its "
-                                  "'experiment' attribute); rerun with --force to start over", partial));
+    throw OutputError(
+        fmt::format("--resume: {} holds a different experiment (the file's is in its "
+                    "'experiment' attribute); rerun with --force to start over",
+                    partial));
   }
   if (info.values != e.values) {
-    throw OutputError(fmt::format("--resume: {} holds other design points than this version of wedge resolves "
-                                  "(written by another version?); rerun with --force to start over", partial));
+    throw OutputError(
+        fmt::format("--resume: {} holds other design points than this version of wedge resolves "
+                    "(written by another version?); rerun with --force to start over",
+                    partial));
   }
   // The records and blocks agree with the checkpoint, and its blocks are the first of this plan.
   const auto done = output::verify_runs(info, layout, output::h5::LockCheck::ours);
   if (done.size() > blocks.size() || !std::equal(done.begin(), done.end(), blocks.begin())) {
-    throw OutputError(fmt::format("{}: damaged: /blocks: the blocks done are not the first blocks of this run's plan",
-                                  partial));
+    throw OutputError(fmt::format(
+        "{}: damaged: /blocks: the blocks done are not the first blocks of this run's plan",
+        partial));
   }
-  RoundsOutput::check_resume(session.options().output.store, partial, info.runs_done);  // --store rounds
+  RoundsOutput::check_resume(session.options().output.store, partial,
+                             info.runs_done);  // --store rounds
   blocks.erase(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(done.size()));
   resumed = info.summaries;
   already = info.runs_done;
@@ -232,8 +266,9 @@ void Session::Output::resume(const Session& session, std::vector<engine::Block>&
 }
 
 std::string Session::Output::finish(bool complete) {
-  sink->finish(complete);  // a complete file gets its /summary and dimension scales, then `complete`
-  rounds.close();          // --store rounds: its datasets, flushed by the checkpoints above
+  sink->finish(
+      complete);   // a complete file gets its /summary and dimension scales, then `complete`
+  rounds.close();  // --store rounds: its datasets, flushed by the checkpoints above
   writer->close();
   if (!complete) return partial;
   rounds.complete(partial);  // /rounds' dimension scales (before the rename makes FILE.h5 appear)
@@ -254,15 +289,20 @@ void Session::Output::abandon() noexcept {
 static void check_results_input(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) {
-    throw OutputError(fmt::format("{}: no such file{}", path, fs::exists(path + ".partial", ec)
-        ? fmt::format(" ({}.partial exists: a run still being written, or interrupted; `wedge inspect {}.partial` tells which)", path, path)
-        : std::string()));
+    throw OutputError(
+        fmt::format("{}: no such file{}", path,
+                    fs::exists(path + ".partial", ec)
+                        ? fmt::format(" ({}.partial exists: a run still being written, or "
+                                      "interrupted; `wedge inspect {}.partial` tells which)",
+                                      path, path)
+                        : std::string()));
   }
   if (fs::is_directory(path, ec)) throw OutputError(fmt::format("{}: is a directory", path));
 }
 
-std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts, const std::string& out,
-                                           bool force, const std::string& command_line) {
+std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts,
+                                           const std::string& out, bool force,
+                                           const std::string& command_line) {
   for (const auto& part : parts) check_results_input(part);
   // No input may be what the merge writes, replaces or locks (--force removes out.partial and
   // replaces out): the inputs would be lost.
@@ -270,8 +310,9 @@ std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts
     for (const std::string& target : {out, out + ".partial", out + ".lock"}) {
       std::error_code ec;
       if (fs::equivalent(part, target, ec)) {  // (false when either does not exist)
-        throw ConfigError(fmt::format("merge: the input {} is {}, which the merge writes; choose another --out", part,
-                                      target == out ? "the output file" : target));
+        throw ConfigError(
+            fmt::format("merge: the input {} is {}, which the merge writes; choose another --out",
+                        part, target == out ? "the output file" : target));
       }
     }
   }
@@ -285,11 +326,13 @@ std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts
     // Each shard's stored experiment must resolve (without reading any other file) to its design.
     const auto check = [](const output::ResultsInfo& info) {
       if (info.model != TugOfWar::NAME) {
-        throw OutputError(fmt::format("{}: results of model '{}', not '{}'", info.path, info.model, TugOfWar::NAME));
+        throw OutputError(fmt::format("{}: results of model '{}', not '{}'", info.path, info.model,
+                                      TugOfWar::NAME));
       }
       (void)stored_experiment(info);
     };
-    summaries = output::merge_shards(parts, partial, engine::FieldLayout::from(TugOfWar::fields()), command_line, check);
+    summaries = output::merge_shards(parts, partial, engine::FieldLayout::from(TugOfWar::fields()),
+                                     command_line, check);
     merge_rounds_of(parts, partial);  // --store rounds: /rounds too
   } catch (...) {
     fs::remove(partial, ec);  // never leave a half-merged file

@@ -24,7 +24,8 @@ class OutputLock {
   int fd_ = -1;
 };
 
-/// Forwards the writer's steps to the caller's probe and implements the stop_after_checkpoints seam.
+/// Forwards the writer's steps to the caller's probe and implements the stop_after_checkpoints
+/// seam.
 class SeamProbe : public output::WriterProbe {
  public:
   SeamProbe(output::WriterProbe* next, std::uint64_t stop_after_checkpoints)
@@ -47,7 +48,7 @@ struct Session::Output {
   std::optional<output::ResultsWriter> writer;
   std::optional<output::ResultsSink<agents::TugOfWar>> sink;
   std::optional<SeamProbe> probe;
-  RoundsOutput rounds;  ///< /rounds under --store rounds (session_rounds.hpp)
+  RoundsOutput rounds;                   ///< /rounds under --store rounds (session_rounds.hpp)
   std::vector<engine::Summary> resumed;  ///< the partial file's summaries (resume), else empty
   std::uint64_t already = 0;             ///< runs in the partial file (resume)
   /// Called with FILE.partial, closed and complete, just before it is renamed to FILE.
@@ -57,7 +58,8 @@ struct Session::Output {
   void create(const Session& session, std::uint64_t threads);
   /// Reopens FILE.partial after checking it holds this experiment, seed and storage mode and that
   /// its records agree with its checkpoint; `blocks` loses the blocks already done.
-  void resume(const Session& session, std::vector<engine::Block>& blocks, double checkpoint_seconds);
+  void resume(const Session& session, std::vector<engine::Block>& blocks,
+              double checkpoint_seconds);
   /// Final checkpoint; complete: renamed to FILE. Returns the path of the file left.
   std::string finish(bool complete);
   /// After a write failure: the file stays exactly as its last checkpoint left it.

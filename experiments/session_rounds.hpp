@@ -41,15 +41,16 @@ class RoundsOutput {
  public:
   /// A new file: adds /rounds to the file `file` writes if `store` is rounds; its sink passes
   /// waves to `next`.
-  void create(const Experiment& e, OutputSettings::Store store, output::ResultsWriter& file, bool compress,
-              RecordSink& next);
+  void create(const Experiment& e, OutputSettings::Store store, output::ResultsWriter& file,
+              bool compress, RecordSink& next);
   /// A resumed file (before `file` reopens it): checks that it holds /rounds exactly when `store`
   /// is rounds (else OutputError naming the --store it was written with) and that its rounds
   /// agree with its first `runs_done` runs.
-  static void check_resume(OutputSettings::Store store, const std::string& partial, std::uint64_t runs_done);
+  static void check_resume(OutputSettings::Store store, const std::string& partial,
+                           std::uint64_t runs_done);
   /// Then, reopened by `file`: keeps the rounds of its first `runs_done` runs.
-  void resume(const Experiment& e, OutputSettings::Store store, output::ResultsWriter& file, std::uint64_t runs_done,
-              RecordSink& next);
+  void resume(const Experiment& e, OutputSettings::Store store, output::ResultsWriter& file,
+              std::uint64_t runs_done, RecordSink& next);
   /// The sink a wave goes to: this one under --store rounds, else `results`.
   RecordSink* sink(RecordSink* results) { return sink_ ? &*sink_ : results; }
   /// Closes /rounds (before the results writer closes the file).

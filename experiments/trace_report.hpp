@@ -23,14 +23,15 @@ void print_story(std::FILE* out, const agents::Trace& trace, const agents::Scena
 
 /// How a `--where` search chose the replicate (for the JSON document).
 struct WhereInfo {
-  std::string conditions;    ///< as given, e.g. "format=treaty,alliance=strained"
-  std::uint64_t scanned = 0; ///< replicates examined
+  std::string conditions;     ///< as given, e.g. "format=treaty,alliance=strained"
+  std::uint64_t scanned = 0;  ///< replicates examined
 };
 
 /// trace_json's document plus "factions" (id, name, weight, softens), per round
 /// "threat_in_force_before" and "faction_support" ([{id, treaty, declaration}]: σ(λ·u_f)), and,
 /// for a --where search, "where": {"conditions", "scanned"}.
 std::string trace_json(const agents::Trace& trace, const agents::Scenario& s, std::uint64_t seed,
-                       std::uint32_t point, std::uint64_t replicate, const WhereInfo* where = nullptr);
+                       std::uint32_t point, std::uint64_t replicate,
+                       const WhereInfo* where = nullptr);
 
 }  // namespace wedge::experiments

@@ -53,7 +53,8 @@ bool matches(const agents::RunRecord& r, const std::vector<OutcomeCondition>& co
 std::vector<OutcomeCondition> parse_where(const std::string& text) {
   const auto& fields = agents::TugOfWar::fields();
   std::vector<std::string> names;
-  for (std::size_t f = 0; f < agents::Field::categorical_count; ++f) names.push_back(fields[f].name);
+  for (std::size_t f = 0; f < agents::Field::categorical_count; ++f)
+    names.push_back(fields[f].name);
   std::vector<OutcomeCondition> out;
   std::string_view rest(text);
   while (true) {
@@ -61,8 +62,10 @@ std::vector<OutcomeCondition> parse_where(const std::string& text) {
     const std::string_view item = trimmed(rest.substr(0, comma));
     const auto eq = item.find('=');
     if (item.empty() || eq == std::string_view::npos) {
-      throw ConfigError(fmt::format("--where '{}': expected field=category[,field=category...], e.g. "
-                                    "format=treaty,alliance=strained", display_text(text)));
+      throw ConfigError(
+          fmt::format("--where '{}': expected field=category[,field=category...], e.g. "
+                      "format=treaty,alliance=strained",
+                      display_text(text)));
     }
     const std::string field(trimmed(item.substr(0, eq)));
     const std::string category(trimmed(item.substr(eq + 1)));
@@ -76,13 +79,16 @@ std::vector<OutcomeCondition> parse_where(const std::string& text) {
     const auto c = std::find(cats.begin(), cats.end(), category);
     if (c == cats.end()) {
       const std::size_t shown = std::min<std::size_t>(cats.size(), 12);
-      const std::vector<std::string> some(cats.begin(), cats.begin() + static_cast<std::ptrdiff_t>(shown));
-      throw ConfigError(fmt::format("--where: {} has no category '{}' (did you mean '{}'? valid: {}{})", field,
-                                    display_text(category), closest(category, cats), joined(some),
-                                    cats.size() > shown ? fmt::format(", ... {}", cats.back()) : ""));
+      const std::vector<std::string> some(cats.begin(),
+                                          cats.begin() + static_cast<std::ptrdiff_t>(shown));
+      throw ConfigError(
+          fmt::format("--where: {} has no category '{}' (did you mean '{}'? valid: {}{})", field,
+                      display_text(category), closest(category, cats), joined(some),
+                      cats.size() > shown ? fmt::format(", ... {}", cats.back()) : ""));
     }
     for (const auto& earlier : out) {
-      if (earlier.field == index) throw ConfigError(fmt::format("--where: {} is given twice", field));
+      if (earlier.field == index)
+        throw ConfigError(fmt::format("--where: {} is given twice", field));
     }
     out.push_back({index, static_cast<std::size_t>(c - cats.begin()), field + "=" + category});
     if (comma == std::string_view::npos) break;
@@ -95,11 +101,13 @@ WhereSearch find_replicate(const Experiment& experiment, std::uint32_t point,
                            const std::vector<OutcomeCondition>& conditions, std::uint64_t limit,
                            const engine::CancelToken* cancel) {
   if (point >= experiment.points.size()) {
-    throw ConfigError(fmt::format("--point {}: the experiment has {} design point(s) (valid: 0 to {})", point,
-                                  experiment.points.size(), experiment.points.size() - 1));
+    throw ConfigError(
+        fmt::format("--point {}: the experiment has {} design point(s) (valid: 0 to {})", point,
+                    experiment.points.size(), experiment.points.size() - 1));
   }
   if (limit < 1 || limit > engine::MAX_REPLICATES) {
-    throw ConfigError(fmt::format("--where-limit {}: must be 1 to {}", limit, engine::MAX_REPLICATES));
+    throw ConfigError(
+        fmt::format("--where-limit {}: must be 1 to {}", limit, engine::MAX_REPLICATES));
   }
   engine::RunOptions options;
   options.seed = experiment.run.seed;
@@ -108,10 +116,11 @@ WhereSearch find_replicate(const Experiment& experiment, std::uint32_t point,
   std::vector<agents::RunRecord> records(BLOCK);
   WhereSearch out;
   for (std::uint64_t begin = 0; begin < limit; begin += BLOCK) {
-    if (cancel != nullptr && cancel->requested()) throw Interrupted("wedge trace --where interrupted");
+    if (cancel != nullptr && cancel->requested())
+      throw Interrupted("wedge trace --where interrupted");
     const auto count = static_cast<std::uint32_t>(std::min<std::uint64_t>(BLOCK, limit - begin));
-    agents::TugOfWar::run_block(experiment.points[point], engine::stream_key(options, point, begin), count,
-                                records.data());
+    agents::TugOfWar::run_block(experiment.points[point], engine::stream_key(options, point, begin),
+                                count, records.data());
     for (std::uint32_t k = 0; k < count; ++k) {
       if (matches(records[k], conditions)) {
         out.replicate = begin + k;
@@ -124,7 +133,8 @@ WhereSearch find_replicate(const Experiment& experiment, std::uint32_t point,
   return out;
 }
 
-std::vector<FactionSupport> faction_support(const agents::Scenario& s, const agents::RoundTrace& round) {
+std::vector<FactionSupport> faction_support(const agents::Scenario& s,
+                                            const agents::RoundTrace& round) {
   using L = engine::simd::Lanes<1>;
   namespace simd = engine::simd;
   auto st = agents::State<L>::initial(s, simd::splat<L>(0.0));
@@ -138,7 +148,8 @@ std::vector<FactionSupport> faction_support(const agents::Scenario& s, const age
   st.threat = simd::splat<L>(round.threat);
   std::vector<FactionSupport> out;
   for (std::size_t f = 0; f < s.japan.factions.count; ++f) {
-    agents::Scenario one = s;  // the faction alone, with weight 1: the support is its sigma(lambda u_f)
+    agents::Scenario one =
+        s;  // the faction alone, with weight 1: the support is its sigma(lambda u_f)
     one.japan.factions.list[0] = s.japan.factions.list[f];
     one.japan.factions.list[0].weight = 1.0;
     one.japan.factions.count = 1;

@@ -56,6 +56,7 @@ struct FactionSupport {
   double treaty = 0.0;
   double declaration = 0.0;
 };
-std::vector<FactionSupport> faction_support(const agents::Scenario& s, const agents::RoundTrace& round);
+std::vector<FactionSupport> faction_support(const agents::Scenario& s,
+                                            const agents::RoundTrace& round);
 
 }  // namespace wedge::experiments

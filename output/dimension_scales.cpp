@@ -46,32 +46,39 @@ void check(const h5::Object& o, herr_t status, const std::string& what) {
 /// A 1-D dataset `name` of `values` in `parent`: created and written, or, if it exists already
 /// (a file interrupted while its scales were written), checked to hold exactly these values.
 template <class T>
-h5::Dataset ensure_1d(const h5::Group& parent, const std::string& name, hid_t file_type, hid_t mem_type,
-                      const std::vector<T>& values) {
+h5::Dataset ensure_1d(const h5::Group& parent, const std::string& name, hid_t file_type,
+                      hid_t mem_type, const std::vector<T>& values) {
   if (!parent.has(name)) {
     const hsize_t n = values.size();
     const h5::Handle space(H5Screate_simple(1, &n, nullptr));
-    const h5::Handle ds(h5::check_id(H5Dcreate2(parent.id(), name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT,
-                                                H5P_DEFAULT),
-                                     fmt::format("{}: cannot create dataset {}/{}", parent.file().path(), parent.name(), name)));
-    if (n > 0) check(parent, H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "cannot write " + name);
+    const h5::Handle ds(h5::check_id(
+        H5Dcreate2(parent.id(), name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT,
+                   H5P_DEFAULT),
+        fmt::format("{}: cannot create dataset {}/{}", parent.file().path(), parent.name(), name)));
+    if (n > 0)
+      check(parent, H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+            "cannot write " + name);
     return parent.dataset(name);
   }
   auto ds = parent.dataset(name);
   if constexpr (std::is_same_v<T, std::int64_t>) {
     // Stored as int64; compared as the unsigned values they are (all >= 0 here).
-    if (ds.shape() != std::vector<hsize_t>{values.size()}) ds.damaged("has another length than expected");
+    if (ds.shape() != std::vector<hsize_t>{values.size()})
+      ds.damaged("has another length than expected");
   } else {
     const auto stored = ds.read<T>({values.size()});
-    if (std::memcmp(stored.data(), values.data(), values.size() * sizeof(T)) != 0) ds.damaged("holds other values than expected");
+    if (std::memcmp(stored.data(), values.data(), values.size() * sizeof(T)) != 0)
+      ds.damaged("holds other values than expected");
   }
   return ds;
 }
 
 /// The category labels as a 1-D dataset of UTF-8 strings (variable length, as netCDF-4 stores
 /// strings), or the existing one.
-void ensure_strings(const h5::Group& parent, const std::string& name, const std::vector<std::string>& values) {
-  if (parent.has(name)) return;  // string datasets are written whole by one call: present means written
+void ensure_strings(const h5::Group& parent, const std::string& name,
+                    const std::vector<std::string>& values) {
+  if (parent.has(name))
+    return;  // string datasets are written whole by one call: present means written
   const h5::Handle type(H5Tcopy(H5T_C_S1));
   H5Tset_size(type, H5T_VARIABLE);
   H5Tset_cset(type, H5T_CSET_UTF8);
@@ -79,9 +86,12 @@ void ensure_strings(const h5::Group& parent, const std::string& name, const std:
   for (const auto& v : values) pointers.push_back(v.c_str());
   const hsize_t n = values.size();
   const h5::Handle space(H5Screate_simple(1, &n, nullptr));
-  const h5::Handle ds(h5::check_id(H5Dcreate2(parent.id(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                                   fmt::format("{}: cannot create dataset {}/{}", parent.file().path(), parent.name(), name)));
-  if (n > 0) check(parent, H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "cannot write " + name);
+  const h5::Handle ds(h5::check_id(
+      H5Dcreate2(parent.id(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      fmt::format("{}: cannot create dataset {}/{}", parent.file().path(), parent.name(), name)));
+  if (n > 0)
+    check(parent, H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
+          "cannot write " + name);
 }
 
 /// Opens a dataset without the checked layer's type rules (string and dimension-scale datasets
@@ -89,11 +99,13 @@ void ensure_strings(const h5::Group& parent, const std::string& name, const std:
 h5::Handle open_own(const h5::Group& parent, const std::string& name) {
   if (!parent.has(name)) parent.damaged("missing dataset " + name);
   H5L_info_t link{};
-  if (H5Lget_info(parent.id(), name.c_str(), &link, H5P_DEFAULT) < 0 || link.type != H5L_TYPE_HARD) {
+  if (H5Lget_info(parent.id(), name.c_str(), &link, H5P_DEFAULT) < 0 ||
+      link.type != H5L_TYPE_HARD) {
     parent.damaged(name + " is not a hard link");
   }
-  return h5::Handle(h5::check_id(H5Dopen2(parent.id(), name.c_str(), H5P_DEFAULT),
-                                 fmt::format("{}: cannot open {}/{}", parent.file().path(), parent.name(), name)));
+  return h5::Handle(h5::check_id(
+      H5Dopen2(parent.id(), name.c_str(), H5P_DEFAULT),
+      fmt::format("{}: cannot open {}/{}", parent.file().path(), parent.name(), name)));
 }
 
 void make_scale(const h5::Object& ds, hid_t id, const char* name) {
@@ -103,7 +115,8 @@ void make_scale(const h5::Object& ds, hid_t id, const char* name) {
 
 void attach(const h5::Object& ds, hid_t scale, unsigned axis) {
   if (H5DSis_attached(ds.id(), scale, axis) > 0) return;
-  check(ds, H5DSattach_scale(ds.id(), scale, axis), fmt::format("cannot attach dimension {}", axis));
+  check(ds, H5DSattach_scale(ds.id(), scale, axis),
+        fmt::format("cannot attach dimension {}", axis));
 }
 
 /// Sets a string attribute unless it already holds `value` (so a second pass writes nothing).
@@ -118,11 +131,14 @@ void ensure_attr(const h5::Object& o, const std::string& name, const std::string
 
 /// Hard links, in `group`, to the design's point and the swept keys' coordinates (`sources`:
 /// /design/<key>, or the typed /summary/<key> of typed_coordinates).
-void link_coordinates(const h5::File& file, const h5::Group& group, const std::vector<std::string>& keys,
+void link_coordinates(const h5::File& file, const h5::Group& group,
+                      const std::vector<std::string>& keys,
                       const std::vector<std::string>& sources) {
   const auto link = [&](const std::string& name, const std::string& source) {
     if (group.has(name)) return;
-    check(group, H5Lcreate_hard(file.id(), source.c_str(), group.id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+    check(group,
+          H5Lcreate_hard(file.id(), source.c_str(), group.id(), name.c_str(), H5P_DEFAULT,
+                         H5P_DEFAULT),
           fmt::format("cannot link {} here", source));
   };
   link("point", "/design/point");
@@ -133,8 +149,9 @@ void link_coordinates(const h5::File& file, const h5::Group& group, const std::v
 /// (attribute value_type = "integer" on /design/<key>) an int64 copy, and for a boolean key an
 /// int8 copy (0/1, with CF flag_values and flag_meanings), at /summary/<key>, so that netCDF
 /// readers give integer keys as integers (docs/output-format.md). Returns their paths.
-std::vector<std::string> typed_coordinates(const h5::Group& design, const h5::Group& summary, hid_t point,
-                                           hsize_t points, const std::vector<std::string>& keys) {
+std::vector<std::string> typed_coordinates(const h5::Group& design, const h5::Group& summary,
+                                           hid_t point, hsize_t points,
+                                           const std::vector<std::string>& keys) {
   std::vector<std::string> sources;
   for (const auto& key : keys) {
     const auto ds = design.dataset(key);
@@ -156,12 +173,14 @@ std::vector<std::string> typed_coordinates(const h5::Group& design, const h5::Gr
       const hsize_t n = points;
       const h5::Handle space(H5Screate_simple(1, &n, nullptr));
       const h5::Handle created(h5::check_id(
-          H5Dcreate2(summary.id(), key.c_str(), flags ? H5T_STD_I8LE : H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT,
-                     H5P_DEFAULT),
+          H5Dcreate2(summary.id(), key.c_str(), flags ? H5T_STD_I8LE : H5T_STD_I64LE, space,
+                     H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
           fmt::format("{}: cannot create dataset /summary/{}", summary.file().path(), key)));
       if (n > 0) {
-        check(summary, flags ? H5Dwrite(created, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bools.data())
-                             : H5Dwrite(created, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ints.data()),
+        check(summary,
+              flags
+                  ? H5Dwrite(created, H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bools.data())
+                  : H5Dwrite(created, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, ints.data()),
               "cannot write " + key);
       }
     }
@@ -171,8 +190,9 @@ std::vector<std::string> typed_coordinates(const h5::Group& design, const h5::Gr
       const std::int8_t codes[] = {0, 1};
       const hsize_t two = 2;
       const h5::Handle space(H5Screate_simple(1, &two, nullptr));
-      const h5::Handle attr(h5::check_id(H5Acreate2(typed, "flag_values", H5T_STD_I8LE, space, H5P_DEFAULT, H5P_DEFAULT),
-                                         summary.file().path() + ": /summary/" + key + ": cannot create flag_values"));
+      const h5::Handle attr(h5::check_id(
+          H5Acreate2(typed, "flag_values", H5T_STD_I8LE, space, H5P_DEFAULT, H5P_DEFAULT),
+          summary.file().path() + ": /summary/" + key + ": cannot create flag_values"));
       check(summary, H5Awrite(attr, H5T_NATIVE_INT8, codes), "cannot write flag_values of " + key);
       h5::set_attr(typed, "flag_meanings", std::string("false true"));
     }
@@ -191,7 +211,8 @@ void set_coordinates(const h5::Object& dataset, const std::vector<std::string>& 
   ensure_attr(dataset, "coordinates", joined);
 }
 
-void label_categorical(const h5::Group& group, hid_t point, hsize_t points, const std::vector<std::string>& keys) {
+void label_categorical(const h5::Group& group, hid_t point, hsize_t points,
+                       const std::vector<std::string>& keys) {
   const auto labels = group.attr_strings("categories", MAX_COLUMNS);
   bool numeric = !labels.empty();
   std::vector<std::int64_t> values;
@@ -220,11 +241,13 @@ void label_categorical(const h5::Group& group, hid_t point, hsize_t points, cons
   }
 }
 
-void label_continuous(const h5::Group& group, hid_t point, hsize_t points, const std::vector<std::string>& keys) {
+void label_continuous(const h5::Group& group, hid_t point, hsize_t points,
+                      const std::vector<std::string>& keys) {
   for (const char* name : {"n", "mean", "m2", "variance", "min", "max"}) {
     if (!group.has(name)) continue;
     const auto ds = group.dataset(name);
-    if (ds.shape() != std::vector<hsize_t>{points}) ds.damaged(fmt::format("is not [{}] (points)", points));
+    if (ds.shape() != std::vector<hsize_t>{points})
+      ds.damaged(fmt::format("is not [{}] (points)", points));
     attach(ds, point, 0);
     set_coordinates(ds, keys);
   }
@@ -246,7 +269,8 @@ void label_continuous(const h5::Group& group, hid_t point, hsize_t points, const
   for (std::size_t i = 0; i < columns; ++i) index.push_back(static_cast<std::int64_t>(i));
   for (std::uint64_t i = 1; i <= bins; ++i) {
     low.push_back(lo + (hi - lo) * static_cast<double>(i - 1) / static_cast<double>(bins));
-    high.push_back(i == bins ? hi : lo + (hi - lo) * static_cast<double>(i) / static_cast<double>(bins));
+    high.push_back(i == bins ? hi
+                             : lo + (hi - lo) * static_cast<double>(i) / static_cast<double>(bins));
   }
   low.push_back(hi);
   high.push_back(inf);
@@ -273,23 +297,27 @@ void label_runs(const h5::File& file) {
   if (!root.has("run")) {
     const h5::Handle space(H5Screate_simple(1, &n, nullptr));
     // Contiguous with late allocation (HDF5's default): never written, so it takes no space.
-    const h5::Handle run(h5::check_id(H5Dcreate2(file.id(), "run", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                                      file.path() + ": cannot create /run"));
+    const h5::Handle run(h5::check_id(
+        H5Dcreate2(file.id(), "run", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+        file.path() + ": cannot create /run"));
   }
   const auto run = open_own(root, "run");
   {
     const h5::Handle space(H5Dget_space(run));
     hsize_t length = 0;
-    if (H5Sget_simple_extent_ndims(space) != 1 || (H5Sget_simple_extent_dims(space, &length, nullptr), length != n)) {
+    if (H5Sget_simple_extent_ndims(space) != 1 ||
+        (H5Sget_simple_extent_dims(space, &length, nullptr), length != n)) {
       file.damaged("/run", fmt::format("is not [{}] (the records)", n));
     }
   }
   const std::string name_attr = fmt::format("{}{:10d}", NOT_A_VARIABLE, n);
-  if (H5DSis_scale(run) <= 0) check(root, H5DSset_scale(run, name_attr.c_str()), "/run: cannot make a dimension scale");
+  if (H5DSis_scale(run) <= 0)
+    check(root, H5DSset_scale(run, name_attr.c_str()), "/run: cannot make a dimension scale");
   for (const auto& name : runs.children()) {
     const auto ds = runs.dataset(name);
     if (ds.shape() != std::vector<hsize_t>{n}) {
-      ds.damaged(fmt::format("has {} entries, /runs/point {}", ds.shape().empty() ? 0 : ds.shape()[0], n));
+      ds.damaged(
+          fmt::format("has {} entries, /runs/point {}", ds.shape().empty() ? 0 : ds.shape()[0], n));
     }
     attach(ds, run, 0);
     if (!ds.has_attr("encoding") || ds.attr_string("encoding") != "index") continue;
@@ -304,7 +332,8 @@ void label_runs(const h5::File& file) {
     if (ds.has_attr("flag_values") && ds.has_attr("flag_meanings")) {
       const h5::Handle attr(H5Aopen(ds.id(), "flag_meanings", H5P_DEFAULT));
       const h5::Handle type(H5Aget_type(attr));
-      if (H5Tget_class(type) == H5T_STRING && ds.attr_string("flag_meanings") == meanings) continue;  // done
+      if (H5Tget_class(type) == H5T_STRING && ds.attr_string("flag_meanings") == meanings)
+        continue;  // done
     }
     std::vector<std::uint64_t> codes(labels.size());
     for (std::size_t c = 0; c < codes.size(); ++c) codes[c] = c;
@@ -312,8 +341,9 @@ void label_runs(const h5::File& file) {
     const hsize_t count = codes.size();
     const h5::Handle attr_space(H5Screate_simple(1, &count, nullptr));
     if (ds.has_attr("flag_values")) H5Adelete(ds.id(), "flag_values");
-    const h5::Handle attr(h5::check_id(H5Acreate2(ds.id(), "flag_values", type, attr_space, H5P_DEFAULT, H5P_DEFAULT),
-                                       file.path() + ": /runs/" + name + ": cannot create flag_values"));
+    const h5::Handle attr(
+        h5::check_id(H5Acreate2(ds.id(), "flag_values", type, attr_space, H5P_DEFAULT, H5P_DEFAULT),
+                     file.path() + ": /runs/" + name + ": cannot create flag_values"));
     check(ds, H5Awrite(attr, H5T_NATIVE_UINT64, codes.data()), "cannot write flag_values");
     h5::set_attr(ds.id(), "flag_meanings", meanings);
   }
@@ -348,7 +378,8 @@ void write_dimension_scales(const h5::File& file) {
   make_scale(point, point.id(), "point");
   for (const auto& key : keys) {
     const auto ds = design.dataset(key);
-    if (ds.shape() != std::vector<hsize_t>{points}) ds.damaged(fmt::format("is not [{}] (points)", points));
+    if (ds.shape() != std::vector<hsize_t>{points})
+      ds.damaged(fmt::format("is not [{}] (points)", points));
     attach(ds, point.id(), 0);
   }
   const auto summary = file.group("/summary");
@@ -356,7 +387,8 @@ void write_dimension_scales(const h5::File& file) {
   link_coordinates(file, summary, keys, sources);
   if (summary.has("runs")) {
     const auto runs = summary.dataset("runs");
-    if (runs.shape() != std::vector<hsize_t>{points}) runs.damaged(fmt::format("is not [{}] (points)", points));
+    if (runs.shape() != std::vector<hsize_t>{points})
+      runs.damaged(fmt::format("is not [{}] (points)", points));
     attach(runs, point.id(), 0);
     set_coordinates(runs, keys);
   }
@@ -376,8 +408,10 @@ void write_dimension_scales(const h5::File& file) {
   if (file.root().has_group("runs")) label_runs(file);
   h5::check(H5Fflush(file.id(), H5F_SCOPE_GLOBAL), file.path() + ": cannot flush");
   void* handle = nullptr;
-  if (H5Fget_vfd_handle(file.id(), H5P_DEFAULT, &handle) >= 0 && handle != nullptr && ::fsync(*static_cast<int*>(handle)) != 0) {
-    throw OutputError(fmt::format("{}: cannot sync to disk: {}", file.path(), std::strerror(errno)));
+  if (H5Fget_vfd_handle(file.id(), H5P_DEFAULT, &handle) >= 0 && handle != nullptr &&
+      ::fsync(*static_cast<int*>(handle)) != 0) {
+    throw OutputError(
+        fmt::format("{}: cannot sync to disk: {}", file.path(), std::strerror(errno)));
   }
 }
 

@@ -4,11 +4,11 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -19,14 +19,29 @@ namespace wedge::output::h5 {
 void Handle::reset() noexcept {
   if (id_ < 0) return;
   switch (H5Iget_type(id_)) {
-    case H5I_FILE: H5Fclose(id_); break;
-    case H5I_GROUP: H5Gclose(id_); break;
-    case H5I_DATASET: H5Dclose(id_); break;
-    case H5I_ATTR: H5Aclose(id_); break;
-    case H5I_DATASPACE: H5Sclose(id_); break;
-    case H5I_DATATYPE: H5Tclose(id_); break;
-    case H5I_GENPROP_LST: H5Pclose(id_); break;
-    default: break;
+    case H5I_FILE:
+      H5Fclose(id_);
+      break;
+    case H5I_GROUP:
+      H5Gclose(id_);
+      break;
+    case H5I_DATASET:
+      H5Dclose(id_);
+      break;
+    case H5I_ATTR:
+      H5Aclose(id_);
+      break;
+    case H5I_DATASPACE:
+      H5Sclose(id_);
+      break;
+    case H5I_DATATYPE:
+      H5Tclose(id_);
+      break;
+    case H5I_GENPROP_LST:
+      H5Pclose(id_);
+      break;
+    default:
+      break;
   }
   id_ = H5I_INVALID_HID;
 }
@@ -81,13 +96,15 @@ Handle create_file(const std::string& path) {
   // Never reuse freed file space: bytes that the last flushed metadata points to are never
   // overwritten by later allocations, so a file killed between checkpoints stays consistent.
   const Handle fcpl(H5Pcreate(H5P_FILE_CREATE));
-  check(H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_NONE, 0, 1), path + ": file space strategy");
+  check(H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_NONE, 0, 1),
+        path + ": file space strategy");
   const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl, H5P_DEFAULT);
   if (id < 0) {
     const int err = errno;
     H5Eclear2(H5E_DEFAULT);
-    throw OutputError(fmt::format("{}: cannot create: {}", path,
-                                  err != 0 ? std::strerror(err) : "HDF5 could not create the file"));
+    throw OutputError(
+        fmt::format("{}: cannot create: {}", path,
+                    err != 0 ? std::strerror(err) : "HDF5 could not create the file"));
   }
   return Handle(id);
 }
@@ -133,7 +150,8 @@ void set_attr(hid_t obj, const std::string& name, const std::string& value) {
 namespace {
 /// Numeric scalars are rewritten in place when they exist (no reallocation in the header).
 template <class T>
-void set_numeric_attr(hid_t obj, const std::string& name, hid_t file_type, hid_t mem_type, T value) {
+void set_numeric_attr(hid_t obj, const std::string& name, hid_t file_type, hid_t mem_type,
+                      T value) {
   if (H5Aexists(obj, name.c_str()) > 0) {
     const Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT));
     const Handle type(H5Aget_type(attr));
@@ -169,35 +187,76 @@ void set_attr(hid_t obj, const std::string& name, const std::vector<std::string>
 
 bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
 
-template <> hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
-template <> hid_t native_type<std::uint16_t>() { return H5T_NATIVE_UINT16; }
-template <> hid_t native_type<std::uint32_t>() { return H5T_NATIVE_UINT32; }
-template <> hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
-template <> hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
-template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
+template <>
+hid_t native_type<std::uint8_t>() {
+  return H5T_NATIVE_UINT8;
+}
+template <>
+hid_t native_type<std::uint16_t>() {
+  return H5T_NATIVE_UINT16;
+}
+template <>
+hid_t native_type<std::uint32_t>() {
+  return H5T_NATIVE_UINT32;
+}
+template <>
+hid_t native_type<std::uint64_t>() {
+  return H5T_NATIVE_UINT64;
+}
+template <>
+hid_t native_type<float>() {
+  return H5T_NATIVE_FLOAT;
+}
+template <>
+hid_t native_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
 
 namespace {
-template <class T> hid_t file_type();
-template <> hid_t file_type<std::uint8_t>() { return H5T_STD_U8LE; }
-template <> hid_t file_type<std::uint16_t>() { return H5T_STD_U16LE; }
-template <> hid_t file_type<std::uint32_t>() { return H5T_STD_U32LE; }
-template <> hid_t file_type<std::uint64_t>() { return H5T_STD_U64LE; }
-template <> hid_t file_type<float>() { return H5T_IEEE_F32LE; }
-template <> hid_t file_type<double>() { return H5T_IEEE_F64LE; }
+template <class T>
+hid_t file_type();
+template <>
+hid_t file_type<std::uint8_t>() {
+  return H5T_STD_U8LE;
+}
+template <>
+hid_t file_type<std::uint16_t>() {
+  return H5T_STD_U16LE;
+}
+template <>
+hid_t file_type<std::uint32_t>() {
+  return H5T_STD_U32LE;
+}
+template <>
+hid_t file_type<std::uint64_t>() {
+  return H5T_STD_U64LE;
+}
+template <>
+hid_t file_type<float>() {
+  return H5T_IEEE_F32LE;
+}
+template <>
+hid_t file_type<double>() {
+  return H5T_IEEE_F64LE;
+}
 }  // namespace
 
 template <class T>
-void write_dataset(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims, const T* data) {
+void write_dataset(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
+                   const T* data) {
   if (exists(parent, name)) {
     // Same shape: overwrite in place (no new allocation); otherwise replace it.
     const Handle old(H5Dopen2(parent, name.c_str(), H5P_DEFAULT));
     const Handle space(H5Dget_space(old));
-    std::vector<hsize_t> shape(static_cast<std::size_t>(std::max(H5Sget_simple_extent_ndims(space), 0)));
+    std::vector<hsize_t> shape(
+        static_cast<std::size_t>(std::max(H5Sget_simple_extent_ndims(space), 0)));
     H5Sget_simple_extent_dims(space, shape.data(), nullptr);
     if (shape == dims) {
       hsize_t total = 1;
       for (auto d : dims) total *= d;
-      if (total > 0) check(H5Dwrite(old, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "cannot write " + name);
+      if (total > 0)
+        check(H5Dwrite(old, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
+              "cannot write " + name);
       return;
     }
     check(H5Ldelete(parent, name.c_str(), H5P_DEFAULT), "cannot replace " + name);
@@ -208,10 +267,12 @@ void write_dataset(hid_t parent, const std::string& name, const std::vector<hsiz
                            "cannot create dataset " + name));
   hsize_t total = 1;
   for (auto d : dims) total *= d;
-  if (total > 0) check(H5Dwrite(ds, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data), "cannot write " + name);
+  if (total > 0)
+    check(H5Dwrite(ds, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
+          "cannot write " + name);
 }
 
-#define WEDGE_H5_INSTANTIATE(T)                                                                    \
+#define WEDGE_H5_INSTANTIATE(T) \
   template void write_dataset<T>(hid_t, const std::string&, const std::vector<hsize_t>&, const T*);
 WEDGE_H5_INSTANTIATE(std::uint8_t)
 WEDGE_H5_INSTANTIATE(std::uint16_t)
@@ -221,7 +282,8 @@ WEDGE_H5_INSTANTIATE(float)
 WEDGE_H5_INSTANTIATE(double)
 #undef WEDGE_H5_INSTANTIATE
 
-Handle create_column(hid_t parent, const std::string& name, hid_t type, hsize_t chunk, bool compress) {
+Handle create_column(hid_t parent, const std::string& name, hid_t type, hsize_t chunk,
+                     bool compress) {
   const hsize_t zero = 0;
   const hsize_t unlimited = H5S_UNLIMITED;
   const Handle space(H5Screate_simple(1, &zero, &unlimited));
@@ -233,8 +295,9 @@ Handle create_column(hid_t parent, const std::string& name, hid_t type, hsize_t 
   }
   // A checksum on every chunk: a corrupted chunk is an error when read, never silent data.
   check(H5Pset_fletcher32(props), "checksum filter for " + name);
-  return Handle(check_id(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, props, H5P_DEFAULT),
-                         "cannot create dataset " + name));
+  return Handle(
+      check_id(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, props, H5P_DEFAULT),
+               "cannot create dataset " + name));
 }
 
 hsize_t length(hid_t dataset) {
@@ -244,7 +307,9 @@ hsize_t length(hid_t dataset) {
   return n;
 }
 
-void set_length(hid_t dataset, hsize_t n) { check(H5Dset_extent(dataset, &n), "cannot resize a dataset"); }
+void set_length(hid_t dataset, hsize_t n) {
+  check(H5Dset_extent(dataset, &n), "cannot resize a dataset");
+}
 
 void append(hid_t dataset, hid_t mem_type, const void* data, hsize_t n) {
   if (n == 0) return;
@@ -254,7 +319,8 @@ void append(hid_t dataset, hid_t mem_type, const void* data, hsize_t n) {
   const Handle file_space(H5Dget_space(dataset));
   check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, &old, nullptr, &n, nullptr), "selection");
   const Handle mem_space(H5Screate_simple(1, &n, nullptr));
-  check(H5Dwrite(dataset, mem_type, mem_space, file_space, H5P_DEFAULT, data), "cannot append records");
+  check(H5Dwrite(dataset, mem_type, mem_space, file_space, H5P_DEFAULT, data),
+        "cannot append records");
 }
 
 std::string library_version() {
@@ -262,7 +328,6 @@ std::string library_version() {
   H5get_libversion(&major, &minor, &release);
   return fmt::format("{}.{}.{}", major, minor, release);
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // The checked reading layer (hdf5.hpp).
@@ -291,22 +356,27 @@ bool write_lock_held(const std::string& path) {
   if (fd < 0) return false;
   struct stat st {};
   bool held = false;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   ::close(fd);  // releases our lock if we got it
   return held;
 }
 
 /// External links are never traversed, whatever a caller asks (a second guard besides the
 /// hard-link checks of Group).
-herr_t refuse_external_link(const char*, const char*, const char*, const char*, unsigned*, hid_t, void*) {
+herr_t refuse_external_link(const char*, const char*, const char*, const char*, unsigned*, hid_t,
+                            void*) {
   return -1;
 }
 
 const char* link_kind(H5L_type_t type) {
   switch (type) {
-    case H5L_TYPE_SOFT: return "a soft link";
-    case H5L_TYPE_EXTERNAL: return "an external link (to another file)";
-    default: return "a user-defined link";
+    case H5L_TYPE_SOFT:
+      return "a soft link";
+    case H5L_TYPE_EXTERNAL:
+      return "an external link (to another file)";
+    default:
+      return "a user-defined link";
   }
 }
 
@@ -325,11 +395,14 @@ File::File(const std::string& path, bool writable, LockCheck lock) : path_(path)
   quiet_errors();
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    throw OutputError(fmt::format("{}: {}", path, errno == ENOENT ? "no such file" : std::strerror(errno)));
+    throw OutputError(
+        fmt::format("{}: {}", path, errno == ENOENT ? "no such file" : std::strerror(errno)));
   }
   if (S_ISDIR(st.st_mode)) throw OutputError(fmt::format("{}: is a directory", path));
   if (!S_ISREG(st.st_mode)) {
-    throw OutputError(fmt::format("{}: not a regular file (a device, FIFO or socket); results files are regular files", path));
+    throw OutputError(fmt::format(
+        "{}: not a regular file (a device, FIFO or socket); results files are regular files",
+        path));
   }
   size_ = static_cast<std::uint64_t>(st.st_size);
   const Handle fapl(H5Pcreate(H5P_FILE_ACCESS));
@@ -339,15 +412,18 @@ File::File(const std::string& path, bool writable, LockCheck lock) : path_(path)
     const auto frames = hdf5_messages();
     const std::string why = frames.empty() ? "HDF5 error" : frames.front();
     if (lock == LockCheck::others && write_lock_held(path)) {
-      throw OutputError(fmt::format("{}: is being written by another process (the file is locked); try again "
-                                    "when that run has finished or been interrupted", path));
+      throw OutputError(
+          fmt::format("{}: is being written by another process (the file is locked); try again "
+                      "when that run has finished or been interrupted",
+                      path));
     }
     if (H5Fis_hdf5(path.c_str()) == 0) {
       H5Eclear2(H5E_DEFAULT);
       throw OutputError(fmt::format("{}: not an HDF5 file (or damaged beyond reading)", path));
     }
     H5Eclear2(H5E_DEFAULT);
-    throw OutputError(fmt::format("{}: cannot open as HDF5 (damaged or truncated?): {}", path, why));
+    throw OutputError(
+        fmt::format("{}: cannot open as HDF5 (damaged or truncated?): {}", path, why));
   }
   handle_ = Handle(id);
   make_link_access();
@@ -372,7 +448,10 @@ File::File(const std::string& path, hid_t open) : path_(path) {
 }
 
 Group File::root() const {
-  return Group(this, Handle(check_id(H5Gopen2(handle_, "/", H5P_DEFAULT), path_ + ": cannot open the root group")), "/");
+  return Group(
+      this,
+      Handle(check_id(H5Gopen2(handle_, "/", H5P_DEFAULT), path_ + ": cannot open the root group")),
+      "/");
 }
 
 Group File::group(const std::string& path) const {
@@ -380,7 +459,8 @@ Group File::group(const std::string& path) const {
   std::size_t at = 1;
   while (at < path.size()) {
     const auto slash = path.find('/', at);
-    const std::string part = path.substr(at, slash == std::string::npos ? std::string::npos : slash - at);
+    const std::string part =
+        path.substr(at, slash == std::string::npos ? std::string::npos : slash - at);
     g = g.group(part);
     if (slash == std::string::npos) break;
     at = slash + 1;
@@ -443,7 +523,8 @@ CheckedAttr open_checked_attr(const Object& o, const std::string& attr) {
 }
 
 void require_one(const Object& o, const CheckedAttr& a) {
-  if (a.count != 1) o.file().damaged(a.label, fmt::format("holds {} values, expected one", a.count));
+  if (a.count != 1)
+    o.file().damaged(a.label, fmt::format("holds {} values, expected one", a.count));
 }
 
 }  // namespace
@@ -451,24 +532,29 @@ void require_one(const Object& o, const CheckedAttr& a) {
 std::uint64_t Object::attr_u64(const std::string& attr) const {
   const auto a = open_checked_attr(*this, attr);
   require_one(*this, a);
-  if (H5Tget_class(a.type) != H5T_INTEGER || H5Tget_size(a.type) > 8) file_->damaged(a.label, "is not an integer");
+  if (H5Tget_class(a.type) != H5T_INTEGER || H5Tget_size(a.type) > 8)
+    file_->damaged(a.label, "is not an integer");
   if (H5Tget_sign(a.type) == H5T_SGN_2) {
     std::int64_t v = 0;
-    if (H5Aread(a.attr, H5T_NATIVE_INT64, &v) < 0) file_->damaged(a.label, "cannot read: " + hdf5_message());
+    if (H5Aread(a.attr, H5T_NATIVE_INT64, &v) < 0)
+      file_->damaged(a.label, "cannot read: " + hdf5_message());
     if (v < 0) file_->damaged(a.label, fmt::format("is {}, expected a non-negative integer", v));
     return static_cast<std::uint64_t>(v);
   }
   std::uint64_t v = 0;
-  if (H5Aread(a.attr, H5T_NATIVE_UINT64, &v) < 0) file_->damaged(a.label, "cannot read: " + hdf5_message());
+  if (H5Aread(a.attr, H5T_NATIVE_UINT64, &v) < 0)
+    file_->damaged(a.label, "cannot read: " + hdf5_message());
   return v;
 }
 
 double Object::attr_f64(const std::string& attr) const {
   const auto a = open_checked_attr(*this, attr);
   require_one(*this, a);
-  if (H5Tget_class(a.type) != H5T_FLOAT || H5Tget_size(a.type) > 8) file_->damaged(a.label, "is not a floating-point number");
+  if (H5Tget_class(a.type) != H5T_FLOAT || H5Tget_size(a.type) > 8)
+    file_->damaged(a.label, "is not a floating-point number");
   double v = 0;
-  if (H5Aread(a.attr, H5T_NATIVE_DOUBLE, &v) < 0) file_->damaged(a.label, "cannot read: " + hdf5_message());
+  if (H5Aread(a.attr, H5T_NATIVE_DOUBLE, &v) < 0)
+    file_->damaged(a.label, "cannot read: " + hdf5_message());
   return v;
 }
 
@@ -478,10 +564,13 @@ std::string Object::attr_string(const std::string& attr) const {
   return std::move(values.front());
 }
 
-std::vector<std::string> Object::attr_strings(const std::string& attr, std::size_t max_count) const {
+std::vector<std::string> Object::attr_strings(const std::string& attr,
+                                              std::size_t max_count) const {
   const auto a = open_checked_attr(*this, attr);
   if (H5Tget_class(a.type) != H5T_STRING) file_->damaged(a.label, "is not a string");
-  if (a.count > max_count) file_->damaged(a.label, fmt::format("holds {} strings, at most {} expected", a.count, max_count));
+  if (a.count > max_count)
+    file_->damaged(a.label,
+                   fmt::format("holds {} strings, at most {} expected", a.count, max_count));
   std::vector<std::string> out;
   if (a.count == 0) return out;
   const auto n = static_cast<std::size_t>(a.count);
@@ -500,10 +589,12 @@ std::vector<std::string> Object::attr_strings(const std::string& attr, std::size
     const std::size_t size = H5Tget_size(a.type);
     const hsize_t stored = H5Aget_storage_size(a.attr);
     if (size == 0 || size > file_->size() || size * n > stored || size * n > file_->size()) {
-      file_->damaged(a.label, fmt::format("declares {} strings of {} bytes but stores {} bytes", n, size, stored));
+      file_->damaged(a.label, fmt::format("declares {} strings of {} bytes but stores {} bytes", n,
+                                          size, stored));
     }
     std::vector<char> buf(size * n + 1, '\0');
-    if (H5Aread(a.attr, a.type, buf.data()) < 0) file_->damaged(a.label, "cannot read: " + hdf5_message());
+    if (H5Aread(a.attr, a.type, buf.data()) < 0)
+      file_->damaged(a.label, "cannot read: " + hdf5_message());
     for (std::size_t i = 0; i < n; ++i) {
       const char* p = buf.data() + i * size;
       out.emplace_back(p, strnlen(p, size));
@@ -520,7 +611,8 @@ namespace {
 
 /// Checks that `child` of `g` is a hard link to an object of `type`; returns the link's
 /// access property list (external links refused).
-void require_hard_link(const Group& g, const std::string& child, H5O_type_t type, const char* what) {
+void require_hard_link(const Group& g, const std::string& child, H5O_type_t type,
+                       const char* what) {
   const std::string name = join(g.name(), child);
   if (!valid_child_name(child)) g.file().damaged(name, "not a valid name");
   const hid_t lapl = g.file().link_access();
@@ -529,9 +621,12 @@ void require_hard_link(const Group& g, const std::string& child, H5O_type_t type
     g.file().damaged(name, fmt::format("missing {}", what));
   }
   H5L_info_t link{};
-  if (H5Lget_info(g.id(), child.c_str(), &link, lapl) < 0) g.file().damaged(name, "cannot read the link: " + hdf5_message());
+  if (H5Lget_info(g.id(), child.c_str(), &link, lapl) < 0)
+    g.file().damaged(name, "cannot read the link: " + hdf5_message());
   if (link.type != H5L_TYPE_HARD) {
-    g.file().damaged(name, fmt::format("is {}; wedge follows only links within the file (hard links)", link_kind(link.type)));
+    g.file().damaged(name,
+                     fmt::format("is {}; wedge follows only links within the file (hard links)",
+                                 link_kind(link.type)));
   }
   H5O_info_t info{};
   if (H5Oget_info_by_name2(g.id(), child.c_str(), &info, H5O_INFO_BASIC, lapl) < 0) {
@@ -545,9 +640,12 @@ void require_hard_link(const Group& g, const std::string& child, H5O_type_t type
 bool Group::has_group(const std::string& child) const {
   if (!has(child)) return false;
   H5L_info_t link{};
-  if (H5Lget_info(handle_, child.c_str(), &link, file_->link_access()) < 0 || link.type != H5L_TYPE_HARD) return false;
+  if (H5Lget_info(handle_, child.c_str(), &link, file_->link_access()) < 0 ||
+      link.type != H5L_TYPE_HARD)
+    return false;
   H5O_info_t info{};
-  return H5Oget_info_by_name2(handle_, child.c_str(), &info, H5O_INFO_BASIC, file_->link_access()) >= 0 &&
+  return H5Oget_info_by_name2(handle_, child.c_str(), &info, H5O_INFO_BASIC,
+                              file_->link_access()) >= 0 &&
          info.type == H5O_TYPE_GROUP;
 }
 
@@ -576,23 +674,30 @@ Dataset Group::dataset(const std::string& child) const {
 std::vector<std::string> Group::children(std::size_t max_count) const {
   H5G_info_t info{};
   if (H5Gget_info(handle_, &info) < 0) damaged("cannot list the group: " + hdf5_message());
-  if (info.nlinks > max_count) damaged(fmt::format("holds {} links, at most {} expected", info.nlinks, max_count));
+  if (info.nlinks > max_count)
+    damaged(fmt::format("holds {} links, at most {} expected", info.nlinks, max_count));
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.nlinks; ++i) {
-    const ssize_t size = H5Lget_name_by_idx(handle_, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
-    if (size < 0 || static_cast<std::size_t>(size) > MAX_NAME_BYTES) damaged("holds a link whose name cannot be read");
+    const ssize_t size =
+        H5Lget_name_by_idx(handle_, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    if (size < 0 || static_cast<std::size_t>(size) > MAX_NAME_BYTES)
+      damaged("holds a link whose name cannot be read");
     std::string child(static_cast<std::size_t>(size), '\0');
-    H5Lget_name_by_idx(handle_, ".", H5_INDEX_NAME, H5_ITER_INC, i, child.data(), child.size() + 1, H5P_DEFAULT);
+    H5Lget_name_by_idx(handle_, ".", H5_INDEX_NAME, H5_ITER_INC, i, child.data(), child.size() + 1,
+                       H5P_DEFAULT);
     names.push_back(std::move(child));
   }
   return names;
 }
 
-Dataset::Dataset(const File* file, Handle handle, std::string name) : Object(file, std::move(handle), std::move(name)) {
+Dataset::Dataset(const File* file, Handle handle, std::string name)
+    : Object(file, std::move(handle), std::move(name)) {
   const Handle dcpl(H5Dget_create_plist(handle_));
   if (!dcpl.valid()) damaged("cannot read its creation properties: " + hdf5_message());
   if (H5Pget_layout(dcpl) == H5D_VIRTUAL) {
-    damaged("is a virtual dataset (its data would come from other files); wedge reads data stored in the file only");
+    damaged(
+        "is a virtual dataset (its data would come from other files); wedge reads data stored in "
+        "the file only");
   }
   const int external = H5Pget_external_count(dcpl);
   if (external != 0) {
@@ -600,19 +705,25 @@ Dataset::Dataset(const File* file, Handle handle, std::string name) : Object(fil
     off_t offset = 0;
     hsize_t size = 0;
     if (external > 0) H5Pget_external(dcpl, 0, sizeof target - 1, target, &offset, &size);
-    damaged(fmt::format("stores its data in another file (external storage: \"{}\"); wedge reads data stored in the file only",
-                        target));
+    damaged(
+        fmt::format("stores its data in another file (external storage: \"{}\"); wedge reads data "
+                    "stored in the file only",
+                    target));
   }
   const int filters = H5Pget_nfilters(dcpl);
   if (filters < 0) damaged("cannot read its filters: " + hdf5_message());
   for (int i = 0; i < filters; ++i) {
     unsigned flags = 0, config = 0;
     std::size_t elements = 0;
-    const H5Z_filter_t id = H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &elements, nullptr, 0, nullptr, &config);
+    const H5Z_filter_t id = H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &elements,
+                                           nullptr, 0, nullptr, &config);
     if (id == H5Z_FILTER_DEFLATE) {
       compressed_ = true;
     } else if (id != H5Z_FILTER_SHUFFLE && id != H5Z_FILTER_FLETCHER32) {
-      damaged(fmt::format("uses filter {} (wedge writes only shuffle, deflate and Fletcher-32, and loads no filter plugins)", id));
+      damaged(
+          fmt::format("uses filter {} (wedge writes only shuffle, deflate and Fletcher-32, and "
+                      "loads no filter plugins)",
+                      id));
     }
   }
   const Handle space(H5Dget_space(handle_));
@@ -626,7 +737,8 @@ Dataset::Dataset(const File* file, Handle handle, std::string name) : Object(fil
   type_class_ = H5Tget_class(type);
   type_size_ = H5Tget_size(type);
   type_signed_ = type_class_ == H5T_INTEGER && H5Tget_sign(type) == H5T_SGN_2;
-  if ((type_class_ != H5T_INTEGER && type_class_ != H5T_FLOAT) || type_size_ == 0 || type_size_ > 8) {
+  if ((type_class_ != H5T_INTEGER && type_class_ != H5T_FLOAT) || type_size_ == 0 ||
+      type_size_ > 8) {
     damaged("does not hold numbers (integers or floating point of at most 8 bytes)");
   }
 }
@@ -641,13 +753,16 @@ void Dataset::check_type() const {
   if constexpr (std::is_floating_point_v<T>) {
     if (type_class_ != H5T_FLOAT || type_size_ > sizeof(T)) {
       damaged(fmt::format("holds {} of {} bytes, expected floating point of at most {}",
-                          type_class_ == H5T_FLOAT ? "floating point" : "integers", type_size_, sizeof(T)));
+                          type_class_ == H5T_FLOAT ? "floating point" : "integers", type_size_,
+                          sizeof(T)));
     }
   } else {
     static_assert(std::is_unsigned_v<T>);
     if (type_class_ != H5T_INTEGER || type_signed_ || type_size_ > sizeof(T)) {
       damaged(fmt::format("holds {} of {} bytes, expected unsigned integers of at most {}",
-                          type_class_ == H5T_FLOAT ? "floating point" : type_signed_ ? "signed integers" : "integers",
+                          type_class_ == H5T_FLOAT ? "floating point"
+                          : type_signed_           ? "signed integers"
+                                                   : "integers",
                           type_size_, sizeof(T)));
     }
   }
@@ -655,11 +770,13 @@ void Dataset::check_type() const {
 
 template <class T>
 std::vector<T> Dataset::read(const std::vector<hsize_t>& expected) const {
-  if (shape_ != expected) damaged(fmt::format("has shape {}, expected {}", shape_text(shape_), shape_text(expected)));
+  if (shape_ != expected)
+    damaged(fmt::format("has shape {}, expected {}", shape_text(shape_), shape_text(expected)));
   check_type<T>();
   hsize_t elements = 1;
   for (const hsize_t d : shape_) {
-    if (__builtin_mul_overflow(elements, d, &elements)) damaged(fmt::format("declares an impossible shape {}", shape_text(shape_)));
+    if (__builtin_mul_overflow(elements, d, &elements))
+      damaged(fmt::format("declares an impossible shape {}", shape_text(shape_)));
   }
   hsize_t bytes = 0;
   if (__builtin_mul_overflow(elements, static_cast<hsize_t>(type_size_), &bytes)) {
@@ -667,16 +784,18 @@ std::vector<T> Dataset::read(const std::vector<hsize_t>& expected) const {
   }
   const hsize_t stored = H5Dget_storage_size(handle_);
   if (stored > file_->size()) {
-    damaged(fmt::format("declares {} bytes of storage, more than the file's {}", stored, file_->size()));
+    damaged(fmt::format("declares {} bytes of storage, more than the file's {}", stored,
+                        file_->size()));
   }
   // Never allocate more than the file can hold: what a dataset declares must be stored.
   const hsize_t limit = compressed_ ? stored * MAX_DEFLATE_RATIO : stored;
   if (bytes > limit) {
-    damaged(fmt::format("declares {} elements ({} bytes) but stores {} bytes{}", elements, bytes, stored,
-                        compressed_ ? " (compressed)" : ""));
+    damaged(fmt::format("declares {} elements ({} bytes) but stores {} bytes{}", elements, bytes,
+                        stored, compressed_ ? " (compressed)" : ""));
   }
   std::vector<T> out(static_cast<std::size_t>(elements));
-  if (elements > 0 && H5Dread(handle_, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0) {
+  if (elements > 0 &&
+      H5Dread(handle_, native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0) {
     damaged("cannot read: " + hdf5_message());
   }
   return out;
@@ -687,7 +806,8 @@ void Dataset::read_rows(hsize_t start, hsize_t count, std::vector<T>& out) const
   const hsize_t n = length();
   check_type<T>();
   if (start > n || count > n - start) {
-    damaged(fmt::format("holds {} elements; elements {} to {} were expected", n, start, start + count - 1));
+    damaged(fmt::format("holds {} elements; elements {} to {} were expected", n, start,
+                        start + count - 1));
   }
   out.resize(static_cast<std::size_t>(count));
   if (count == 0) return;
@@ -695,12 +815,13 @@ void Dataset::read_rows(hsize_t start, hsize_t count, std::vector<T>& out) const
   const Handle mem(H5Screate_simple(1, &count, nullptr));
   if (H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, nullptr, &count, nullptr) < 0 ||
       H5Dread(handle_, native_type<T>(), mem, space, H5P_DEFAULT, out.data()) < 0) {
-    damaged(fmt::format("cannot read elements {} to {}: {}", start, start + count - 1, hdf5_message()));
+    damaged(
+        fmt::format("cannot read elements {} to {}: {}", start, start + count - 1, hdf5_message()));
   }
 }
 
-#define WEDGE_H5_INSTANTIATE_READ(T)                                                     \
-  template std::vector<T> Dataset::read<T>(const std::vector<hsize_t>&) const;           \
+#define WEDGE_H5_INSTANTIATE_READ(T)                                           \
+  template std::vector<T> Dataset::read<T>(const std::vector<hsize_t>&) const; \
   template void Dataset::read_rows<T>(hsize_t, hsize_t, std::vector<T>&) const;
 WEDGE_H5_INSTANTIATE_READ(std::uint8_t)
 WEDGE_H5_INSTANTIATE_READ(std::uint16_t)

@@ -71,7 +71,8 @@ void write_dataset(hid_t parent, const std::string& name, const std::vector<hsiz
                    const T* data);
 /// Creates an extendible, chunked 1-D dataset of length 0, compressed (shuffle + deflate level 1)
 /// if asked.
-Handle create_column(hid_t parent, const std::string& name, hid_t type, hsize_t chunk, bool compress);
+Handle create_column(hid_t parent, const std::string& name, hid_t type, hsize_t chunk,
+                     bool compress);
 /// Appends n elements to a 1-D extendible dataset.
 void append(hid_t dataset, hid_t mem_type, const void* data, hsize_t n);
 /// Current length of a 1-D dataset (one this process created or opened through File).

@@ -19,9 +19,11 @@ namespace {
 /// Appends rows [start, start + n) of the checked dataset `in` to the column `name` of `out`,
 /// a slice at a time, as T (the column's values convert to T and back without loss).
 template <class T>
-void copy_rows(const h5::Dataset& in, hid_t out, const std::string& name, hsize_t start, hsize_t n) {
+void copy_rows(const h5::Dataset& in, hid_t out, const std::string& name, hsize_t start,
+               hsize_t n) {
   if (n == 0) return;
-  const h5::Handle column(h5::check_id(H5Dopen2(out, name.c_str(), H5P_DEFAULT), "missing output dataset " + name));
+  const h5::Handle column(
+      h5::check_id(H5Dopen2(out, name.c_str(), H5P_DEFAULT), "missing output dataset " + name));
   constexpr hsize_t STEP = 1 << 18;
   std::vector<T> buffer;
   for (hsize_t done = 0; done < n; done += STEP) {
@@ -40,9 +42,10 @@ struct Range {
 
 }  // namespace
 
-std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths, const std::string& out_path,
-                                          const engine::FieldLayout& layout, const std::string& command_line,
-                                          const std::function<void(const ResultsInfo&)>& check_shard) {
+std::vector<engine::Summary> merge_shards(
+    const std::vector<std::string>& paths, const std::string& out_path,
+    const engine::FieldLayout& layout, const std::string& command_line,
+    const std::function<void(const ResultsInfo&)>& check_shard) {
   if (paths.empty()) throw ConfigError("merge: no shard files given");
   std::vector<ResultsInfo> shards;
   for (const auto& p : paths) {
@@ -54,9 +57,11 @@ std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths,
   for (std::size_t i = 0; i < shards.size(); ++i) {
     const auto& s = shards[i];
     auto differs = [&](const char* what) {
-      return ConfigError(fmt::format("merge: {} and {} are not shards of one run: different {}", first.path, s.path, what));
+      return ConfigError(fmt::format("merge: {} and {} are not shards of one run: different {}",
+                                     first.path, s.path, what));
     };
-    if (!s.complete) throw ConfigError(fmt::format("merge: {} is not complete (finish it with --resume)", s.path));
+    if (!s.complete)
+      throw ConfigError(fmt::format("merge: {} is not complete (finish it with --resume)", s.path));
     if (s.seed != first.seed) throw differs("seed");
     if (s.experiment != first.experiment) throw differs("experiment");
     if (s.model != first.model || s.model_version != first.model_version) throw differs("model");
@@ -64,20 +69,24 @@ std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths,
     if (s.store_runs != first.store_runs) throw differs("--store");
     if (s.compression != first.compression) throw differs("--compression");
     if (s.crn != first.crn) throw differs("--crn");
-    if (s.replicates != first.replicates || s.block_size != first.block_size) throw differs("plan (replicates, block size)");
-    if (s.design != first.design || s.swept_keys != first.swept_keys || s.summaries.size() != first.summaries.size()) {
+    if (s.replicates != first.replicates || s.block_size != first.block_size)
+      throw differs("plan (replicates, block size)");
+    if (s.design != first.design || s.swept_keys != first.swept_keys ||
+        s.summaries.size() != first.summaries.size()) {
       throw differs("design (its points)");
     }
     for (std::size_t p = 0; p < s.values.size(); ++p) {
       for (std::size_t k = 0; k < s.values[p].size(); ++k) {
-        if (std::bit_cast<std::uint64_t>(s.values[p][k]) != std::bit_cast<std::uint64_t>(first.values[p][k])) {
+        if (std::bit_cast<std::uint64_t>(s.values[p][k]) !=
+            std::bit_cast<std::uint64_t>(first.values[p][k])) {
           throw differs("design (its points' values)");
         }
       }
     }
     if (!by_index.emplace(s.shard_index, i).second) {
-      throw ConfigError(fmt::format("merge: shard {} of {} is given twice ({} and {})", s.shard_index,
-                                    s.shard_count, shards[by_index[s.shard_index]].path, s.path));
+      throw ConfigError(fmt::format("merge: shard {} of {} is given twice ({} and {})",
+                                    s.shard_index, s.shard_count,
+                                    shards[by_index[s.shard_index]].path, s.path));
     }
   }
   std::vector<std::uint64_t> missing;
@@ -113,16 +122,19 @@ std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths,
     }
     runs += ordered[k]->runs_done;
   }
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.sequence < b.sequence; });
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.sequence < b.sequence; });
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (entries[i].sequence != i) {
-      throw OutputError(fmt::format("merge: the shards' blocks overlap or leave a gap at block {} ({})", i,
-                                    ordered[entries[i].shard]->path));
+      throw OutputError(
+          fmt::format("merge: the shards' blocks overlap or leave a gap at block {} ({})", i,
+                      ordered[entries[i].shard]->path));
     }
   }
   if (first.replicates > 0 && runs != static_cast<std::uint64_t>(points) * first.replicates) {
-    throw OutputError(fmt::format("merge: the shards hold {} runs, the plan {} ({} points x {} replicates)", runs,
-                                  static_cast<std::uint64_t>(points) * first.replicates, points, first.replicates));
+    throw OutputError(fmt::format(
+        "merge: the shards hold {} runs, the plan {} ({} points x {} replicates)", runs,
+        static_cast<std::uint64_t>(points) * first.replicates, points, first.replicates));
   }
   {
     std::vector<const engine::Block*> by_point;
@@ -134,7 +146,8 @@ std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths,
       const auto& a = *by_point[i - 1];
       const auto& b = *by_point[i];
       if (a.point == b.point && a.replicate_begin + a.count > b.replicate_begin) {
-        throw OutputError(fmt::format("merge: two blocks hold replicate {} of point {}", b.replicate_begin, b.point));
+        throw OutputError(fmt::format("merge: two blocks hold replicate {} of point {}",
+                                      b.replicate_begin, b.point));
       }
     }
   }
@@ -180,7 +193,8 @@ std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths,
   {
     std::vector<Range> ranges;
     for (const auto& e : entries) {
-      if (!ranges.empty() && ranges.back().shard == e.shard && ranges.back().row_begin + ranges.back().rows == e.row) {
+      if (!ranges.empty() && ranges.back().shard == e.shard &&
+          ranges.back().row_begin + ranges.back().rows == e.row) {
         ++ranges.back().rows;
         ranges.back().records += e.block.count;
       } else {
@@ -191,7 +205,8 @@ std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths,
     for (const auto* s : ordered) files.push_back(std::make_unique<h5::File>(s->path));
     const hid_t out = writer.file_id();
     const auto out_blocks = h5::open_group(out, "blocks");
-    const auto copy = [&](const char* group, hid_t out_group, const std::string& column, auto type, bool records) {
+    const auto copy = [&](const char* group, hid_t out_group, const std::string& column, auto type,
+                          bool records) {
       using T = decltype(type);
       for (const auto& r : ranges) {
         const auto in = files[r.shard]->group(group).dataset(column);
@@ -208,13 +223,15 @@ std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths,
     copy("/blocks", out_blocks, "sequence", std::uint64_t{}, false);
     for (const auto& f : layout.continuous) {
       copy("/blocks", out_blocks, f.name + "_n", std::uint64_t{}, false);
-      for (const char* part : {"_shift", "_sum", "_sum2", "_min", "_max"}) copy("/blocks", out_blocks, f.name + part, double{}, false);
+      for (const char* part : {"_shift", "_sum", "_sum2", "_min", "_max"})
+        copy("/blocks", out_blocks, f.name + part, double{}, false);
     }
     if (meta.store_runs) {
       const auto out_runs = h5::open_group(out, "runs");
       copy("/runs", out_runs, "point", std::uint32_t{}, true);
       copy("/runs", out_runs, "replicate", std::uint32_t{}, true);
-      for (const auto& f : layout.categorical) copy("/runs", out_runs, f.name, std::uint16_t{}, true);
+      for (const auto& f : layout.categorical)
+        copy("/runs", out_runs, f.name, std::uint16_t{}, true);
       for (const auto& f : layout.continuous) copy("/runs", out_runs, f.name, double{}, true);
     }
   }
@@ -250,7 +267,8 @@ std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths,
       }
     }
     for (std::size_t b = 0; b < moments.rows; ++b) {
-      if (block_point[b] >= points) point_ds.damaged(fmt::format("block {} names point {}", b, block_point[b]));
+      if (block_point[b] >= points)
+        point_ds.damaged(fmt::format("block {} names point {}", b, block_point[b]));
       moments.merge_moments(b, summaries[block_point[b]]);
     }
   }

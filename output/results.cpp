@@ -13,8 +13,8 @@
 #include <bit>
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 
 namespace wedge::output {
@@ -54,10 +54,14 @@ hid_t stored_type(const engine::FieldSpec& f, bool numeric) {
 
 namespace {
 constexpr std::pair<WriterProbe::Step, const char*> STEP_NAMES[] = {
-    {WriterProbe::Step::runs_appended, "runs_appended"},     {WriterProbe::Step::blocks_appended, "blocks_appended"},
-    {WriterProbe::Step::slot_written, "slot_written"},       {WriterProbe::Step::slot_flushed, "slot_flushed"},
-    {WriterProbe::Step::slot_synced, "slot_synced"},         {WriterProbe::Step::slot_named, "slot_named"},
-    {WriterProbe::Step::summary_written, "summary_written"}, {WriterProbe::Step::scales_written, "scales_written"},
+    {WriterProbe::Step::runs_appended, "runs_appended"},
+    {WriterProbe::Step::blocks_appended, "blocks_appended"},
+    {WriterProbe::Step::slot_written, "slot_written"},
+    {WriterProbe::Step::slot_flushed, "slot_flushed"},
+    {WriterProbe::Step::slot_synced, "slot_synced"},
+    {WriterProbe::Step::slot_named, "slot_named"},
+    {WriterProbe::Step::summary_written, "summary_written"},
+    {WriterProbe::Step::scales_written, "scales_written"},
     {WriterProbe::Step::checkpoint_done, "checkpoint_done"}};
 }  // namespace
 
@@ -136,11 +140,14 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
   }
 
   {
-    // Per block: its extent and its continuous fields' exact accumulator state (for merging shards).
+    // Per block: its extent and its continuous fields' exact accumulator state (for merging
+    // shards).
     const auto blocks = h5::create_group(file_, "blocks");
-    h5::set_attr(blocks, "description",
-                 std::string("one row per block of the plan run: point, replicate_begin, count and, for each "
-                             "continuous field, the block's accumulator (n, shift, sum, sum2, min, max)"));
+    h5::set_attr(
+        blocks, "description",
+        std::string(
+            "one row per block of the plan run: point, replicate_begin, count and, for each "
+            "continuous field, the block's accumulator (n, shift, sum, sum2, min, max)"));
     constexpr hsize_t BCHUNK = 4096;
     h5::create_column(blocks, "point", H5T_STD_U32LE, BCHUNK, false);
     h5::create_column(blocks, "replicate_begin", H5T_STD_U64LE, BCHUNK, false);
@@ -157,7 +164,8 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
   h5::set_attr(checkpoints, "description",
                std::string("two alternating checkpoint slots of the mergeable summary state; root "
                            "attribute checkpoint_slot names the valid one"));
-  const std::vector<engine::Summary> empty(points, engine::Summary(std::make_shared<const engine::FieldLayout>(layout_)));
+  const std::vector<engine::Summary> empty(
+      points, engine::Summary(std::make_shared<const engine::FieldLayout>(layout_)));
   for (const char* slot : {"0", "1"}) {
     const auto g = h5::create_group(checkpoints, slot);
     write_state(g, empty);
@@ -191,7 +199,9 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
       return h5::create_column(runs, name, type, CHUNK, meta.compress);
     };
     // The smallest unsigned type that holds every point index.
-    h5::Handle point = column("point", points <= 256 ? H5T_STD_U8LE : points <= 65536 ? H5T_STD_U16LE : H5T_STD_U32LE);
+    h5::Handle point = column("point", points <= 256     ? H5T_STD_U8LE
+                                       : points <= 65536 ? H5T_STD_U16LE
+                                                         : H5T_STD_U32LE);
     h5::set_attr(point, "description", std::string("design point of the run"));
     h5::Handle rep = column("replicate", H5T_STD_U32LE);
     h5::set_attr(rep, "description", std::string("replicate of the run within its design point"));
@@ -235,7 +245,8 @@ ResultsWriter::ResultsWriter(const std::string& path, const engine::FieldLayout&
   open_columns();
   for (auto& c : columns_) {
     if (h5::length(c) < runs_done) {
-      throw OutputError(fmt::format("{}: damaged: a column holds fewer runs than runs_done ({})", path, runs_done));
+      throw OutputError(fmt::format("{}: damaged: a column holds fewer runs than runs_done ({})",
+                                    path, runs_done));
     }
     h5::set_length(c, runs_done);
   }
@@ -244,10 +255,13 @@ ResultsWriter::ResultsWriter(const std::string& path, const engine::FieldLayout&
   hsize_t keep = 0;
   while (keep < counts.size() && total < runs_done) total += counts[keep++];
   if (total != runs_done) {
-    throw OutputError(fmt::format("{}: damaged: /blocks does not end on runs_done ({})", path, runs_done));
+    throw OutputError(
+        fmt::format("{}: damaged: /blocks does not end on runs_done ({})", path, runs_done));
   }
   for (auto& c : block_columns_) {
-    if (h5::length(c) < keep) throw OutputError(fmt::format("{}: damaged: a /blocks column holds fewer than {} blocks", path, keep));
+    if (h5::length(c) < keep)
+      throw OutputError(
+          fmt::format("{}: damaged: a /blocks column holds fewer than {} blocks", path, keep));
     h5::set_length(c, keep);
   }
 }
@@ -266,7 +280,8 @@ void ResultsWriter::open_columns() {
       values.push_back(v);
     }
     bool identity = true;
-    for (std::size_t c = 0; c < values.size(); ++c) identity = identity && values[c] == static_cast<std::int64_t>(c);
+    for (std::size_t c = 0; c < values.size(); ++c)
+      identity = identity && values[c] == static_cast<std::int64_t>(c);
     category_identity_.push_back(identity);
     category_values_.push_back(std::move(values));
   }
@@ -282,7 +297,8 @@ void ResultsWriter::open_columns() {
     block_columns_.push_back(open_block("count"));
     block_columns_.push_back(open_block("sequence"));
     for (const auto& f : layout_.continuous) {
-      for (const char* part : {"_n", "_shift", "_sum", "_sum2", "_min", "_max"}) block_columns_.push_back(open_block(f.name + part));
+      for (const char* part : {"_n", "_shift", "_sum", "_sum2", "_min", "_max"})
+        block_columns_.push_back(open_block(f.name + part));
     }
   }
   if (!store_runs_) return;
@@ -350,19 +366,27 @@ void ResultsWriter::append_runs(std::span<const engine::Block> blocks,
   std::vector<std::uint16_t> u16;
   std::size_t i = 0;
   if (point_type_ == H5T_NATIVE_UINT8) {
-    for (const auto& b : blocks) std::fill_n(u8.begin() + static_cast<std::ptrdiff_t>(i), b.count, static_cast<std::uint8_t>(b.point)), i += b.count;
+    for (const auto& b : blocks)
+      std::fill_n(u8.begin() + static_cast<std::ptrdiff_t>(i), b.count,
+                  static_cast<std::uint8_t>(b.point)),
+          i += b.count;
     h5::append(columns_[0], H5T_NATIVE_UINT8, u8.data(), n);
   } else if (point_type_ == H5T_NATIVE_UINT16) {
     u16.resize(n);
-    for (const auto& b : blocks) std::fill_n(u16.begin() + static_cast<std::ptrdiff_t>(i), b.count, static_cast<std::uint16_t>(b.point)), i += b.count;
+    for (const auto& b : blocks)
+      std::fill_n(u16.begin() + static_cast<std::ptrdiff_t>(i), b.count,
+                  static_cast<std::uint16_t>(b.point)),
+          i += b.count;
     h5::append(columns_[0], H5T_NATIVE_UINT16, u16.data(), n);
   } else {
-    for (const auto& b : blocks) std::fill_n(u32.begin() + static_cast<std::ptrdiff_t>(i), b.count, b.point), i += b.count;
+    for (const auto& b : blocks)
+      std::fill_n(u32.begin() + static_cast<std::ptrdiff_t>(i), b.count, b.point), i += b.count;
     h5::append(columns_[0], H5T_NATIVE_UINT32, u32.data(), n);
   }
   i = 0;
   for (const auto& b : blocks) {
-    for (std::uint32_t k = 0; k < b.count; ++k) u32[i++] = static_cast<std::uint32_t>(b.replicate_begin + k);
+    for (std::uint32_t k = 0; k < b.count; ++k)
+      u32[i++] = static_cast<std::uint32_t>(b.replicate_begin + k);
   }
   h5::append(columns_[1], H5T_NATIVE_UINT32, u32.data(), n);
   // Buffers in exactly the stored types, so HDF5 copies instead of converting element by element;
@@ -432,7 +456,8 @@ void ResultsWriter::write_state(hid_t group, const std::vector<engine::Summary>&
   h5::write_dataset(group, "runs", {points}, integers(at.runs, 1).data());
   for (std::size_t f = 0; f < layout_.categorical.size(); ++f) {
     const hsize_t cats = layout_.categorical[f].categories.size();
-    h5::write_dataset(group, layout_.categorical[f].name + "_counts", {points, cats}, integers(at.counts[f], cats).data());
+    h5::write_dataset(group, layout_.categorical[f].name + "_counts", {points, cats},
+                      integers(at.counts[f], cats).data());
   }
   const std::size_t nv = layout_.continuous.size();
   for (std::size_t f = 0; f < nv; ++f) {
@@ -453,12 +478,13 @@ void ResultsWriter::write_state(hid_t group, const std::vector<engine::Summary>&
     h5::write_dataset(group, name + "_m2", {points}, m2.data());
     h5::write_dataset(group, name + "_min", {points}, mn.data());
     h5::write_dataset(group, name + "_max", {points}, mx.data());
-    h5::write_dataset(group, name + "_histogram", {points, bins}, integers(at.histograms[f], bins).data());
+    h5::write_dataset(group, name + "_histogram", {points, bins},
+                      integers(at.histograms[f], bins).data());
   }
 }
 
-void ResultsWriter::checkpoint(const std::vector<engine::Summary>& summaries, std::uint64_t runs_done,
-                               double wall_seconds, bool complete) {
+void ResultsWriter::checkpoint(const std::vector<engine::Summary>& summaries,
+                               std::uint64_t runs_done, double wall_seconds, bool complete) {
   // 1. The state goes to the slot not in use, in place; 2. flush and fsync; 3. only then the root
   // names it. A crash at any point, or a power loss (the operating system may write pages in any
   // order until fsync), leaves the slot the root names intact.
@@ -477,7 +503,8 @@ void ResultsWriter::checkpoint(const std::vector<engine::Summary>& summaries, st
   h5::set_attr(file_, "checkpoint_slot", slot);
   h5::set_attr(file_, "runs_done", runs_done);
   h5::set_attr(file_, "wall_seconds", wall_seconds);
-  h5::set_attr(file_, "runs_per_second", wall_seconds > 0 ? static_cast<double>(runs_done) / wall_seconds : 0.0);
+  h5::set_attr(file_, "runs_per_second",
+               wall_seconds > 0 ? static_cast<double>(runs_done) / wall_seconds : 0.0);
   current_slot_ = slot;
   reach(WriterProbe::Step::slot_named);
   if (complete) {
@@ -558,7 +585,8 @@ void ResultsWriter::write_summary_datasets(const std::vector<engine::Summary>& s
       var[p] = st.variance();
       mn[p] = st.min();
       mx[p] = st.max();
-      std::copy(st.histogram().begin(), st.histogram().end(), hist.begin() + static_cast<std::ptrdiff_t>(p * bins));
+      std::copy(st.histogram().begin(), st.histogram().end(),
+                hist.begin() + static_cast<std::ptrdiff_t>(p * bins));
     }
     h5::write_dataset(g, "n", {points}, n.data());
     h5::write_dataset(g, "mean", {points}, mean.data());
@@ -597,7 +625,8 @@ constexpr std::uint64_t MAX_POINTS = 0xFFFFFFFFull;  ///< design points are uint
 constexpr std::size_t MAX_KEYS = 10'000;             ///< swept keys
 constexpr std::size_t MAX_STRINGS = 1'000'000;       ///< category labels of a field
 
-std::uint64_t checked_add(const h5::Object& o, std::uint64_t a, std::uint64_t b, const std::string& what) {
+std::uint64_t checked_add(const h5::Object& o, std::uint64_t a, std::uint64_t b,
+                          const std::string& what) {
   std::uint64_t sum = 0;
   if (__builtin_add_overflow(a, b, &sum)) o.damaged(what + " overflows 64 bits");
   return sum;
@@ -609,7 +638,8 @@ std::uint64_t bits(double x) { return std::bit_cast<std::uint64_t>(x); }
 /// The summaries of a checkpoint slot (ResultsWriter::write_state's inverse), after checking every
 /// dataset's type and shape and, per point, that each categorical field's counts sum to the
 /// point's runs and each continuous field saw one value per run (n = runs, histogram sums to n).
-std::vector<engine::Summary> read_state(const h5::Group& g, const engine::FieldLayout& layout, hsize_t points) {
+std::vector<engine::Summary> read_state(const h5::Group& g, const engine::FieldLayout& layout,
+                                        hsize_t points) {
   const engine::SummaryState::Offsets at(layout);
   const std::size_t nv = layout.continuous.size();
   // Every dataset is checked (shape, type, stored size) before the state is allocated.
@@ -620,32 +650,37 @@ std::vector<engine::Summary> read_state(const h5::Group& g, const engine::FieldL
   std::vector<Part> parts;
   parts.push_back({g.dataset("runs"), at.runs, 1});
   for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
-    parts.push_back({g.dataset(layout.categorical[f].name + "_counts"), at.counts[f], layout.categorical[f].categories.size()});
+    parts.push_back({g.dataset(layout.categorical[f].name + "_counts"), at.counts[f],
+                     layout.categorical[f].categories.size()});
   }
   for (std::size_t f = 0; f < nv; ++f) {
-    parts.push_back({g.dataset(layout.continuous[f].name + "_histogram"), at.histograms[f], layout.continuous[f].hist_bins + 2u});
+    parts.push_back({g.dataset(layout.continuous[f].name + "_histogram"), at.histograms[f],
+                     layout.continuous[f].hist_bins + 2u});
   }
   engine::SummaryState state;
   state.rows = points;
   std::vector<std::vector<std::uint64_t>> columns;
   for (const auto& part : parts) {
-    columns.push_back(part.ds.read<std::uint64_t>(part.width == 1 ? std::vector<hsize_t>{points}
-                                                                   : std::vector<hsize_t>{points, part.width}));
+    columns.push_back(part.ds.read<std::uint64_t>(
+        part.width == 1 ? std::vector<hsize_t>{points} : std::vector<hsize_t>{points, part.width}));
   }
   state.integers.resize(points * at.width);
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const auto& column = columns[i];
     const std::size_t width = parts[i].width;
     for (std::size_t p = 0; p < points; ++p) {
-      std::copy_n(column.begin() + static_cast<std::ptrdiff_t>(p * width), width,
-                  state.integers.begin() + static_cast<std::ptrdiff_t>(p * at.width + parts[i].offset));
+      std::copy_n(
+          column.begin() + static_cast<std::ptrdiff_t>(p * width), width,
+          state.integers.begin() + static_cast<std::ptrdiff_t>(p * at.width + parts[i].offset));
     }
     std::vector<std::uint64_t>().swap(columns[i]);
   }
-  const auto row_sum = [&](std::size_t p, std::size_t offset, std::size_t width, const h5::Dataset& ds) {
+  const auto row_sum = [&](std::size_t p, std::size_t offset, std::size_t width,
+                           const h5::Dataset& ds) {
     std::uint64_t sum = 0;
     for (std::size_t k = 0; k < width; ++k) {
-      sum = checked_add(ds, sum, state.integers[p * at.width + offset + k], fmt::format("point {}'s sum", p));
+      sum = checked_add(ds, sum, state.integers[p * at.width + offset + k],
+                        fmt::format("point {}'s sum", p));
     }
     return sum;
   };
@@ -654,12 +689,14 @@ std::vector<engine::Summary> read_state(const h5::Group& g, const engine::FieldL
     for (std::size_t f = 0; f < layout.categorical.size(); ++f) {
       const auto& part = parts[1 + f];
       const std::uint64_t sum = row_sum(p, part.offset, part.width, part.ds);
-      if (sum != runs) part.ds.damaged(fmt::format("point {}: sums to {}, expected {} runs", p, sum, runs));
+      if (sum != runs)
+        part.ds.damaged(fmt::format("point {}: sums to {}, expected {} runs", p, sum, runs));
     }
     for (std::size_t f = 0; f < nv; ++f) {
       const auto& part = parts[1 + layout.categorical.size() + f];
       const std::uint64_t sum = row_sum(p, part.offset, part.width, part.ds);
-      if (sum != runs) part.ds.damaged(fmt::format("point {}: sums to {}, expected {} runs", p, sum, runs));
+      if (sum != runs)
+        part.ds.damaged(fmt::format("point {}: sums to {}, expected {} runs", p, sum, runs));
     }
   }
   state.moments.resize(points * nv);
@@ -674,7 +711,8 @@ std::vector<engine::Summary> read_state(const h5::Group& g, const engine::FieldL
     const auto mx = g.dataset(spec.name + "_max").read<double>(shape);
     for (std::size_t p = 0; p < points; ++p) {
       const std::uint64_t runs = state.integers[p * at.width + at.runs];
-      if (n[p] != runs) n_ds.damaged(fmt::format("point {}: {} values, expected one per run ({})", p, n[p], runs));
+      if (n[p] != runs)
+        n_ds.damaged(fmt::format("point {}: {} values, expected one per run ({})", p, n[p], runs));
       state.moments[p * nv + f] = {n[p], mean[p], 0.0, m2[p], mn[p], mx[p]};
     }
   }
@@ -696,7 +734,8 @@ void check_summary(const h5::Group& summary, const engine::FieldLayout& layout,
   for (const auto& spec : layout.continuous) {
     const auto g = summary.group(spec.name);
     if (g.attr_string("kind") != "continuous") g.damaged("attribute kind: expected 'continuous'");
-    if (g.attr_u64("hist_bins") != spec.hist_bins || bits(g.attr_f64("hist_min")) != bits(spec.hist_min) ||
+    if (g.attr_u64("hist_bins") != spec.hist_bins ||
+        bits(g.attr_f64("hist_min")) != bits(spec.hist_min) ||
         bits(g.attr_f64("hist_max")) != bits(spec.hist_max)) {
       g.damaged("the histogram's range differs from the model's");
     }
@@ -704,7 +743,9 @@ void check_summary(const h5::Group& summary, const engine::FieldLayout& layout,
   if (!complete) return;  // a partial file's /summary may be an earlier session's
   const hsize_t points = state.size();
   const auto equal = [&](const h5::Dataset& ds, std::size_t p, std::size_t k, bool same) {
-    if (!same) ds.damaged(fmt::format("point {}{} disagrees with the checkpoint", p, k == SIZE_MAX ? "" : fmt::format(", column {}", k)));
+    if (!same)
+      ds.damaged(fmt::format("point {}{} disagrees with the checkpoint", p,
+                             k == SIZE_MAX ? "" : fmt::format(", column {}", k)));
   };
   {
     const auto ds = summary.dataset("runs");
@@ -730,7 +771,9 @@ void check_summary(const h5::Group& summary, const engine::FieldLayout& layout,
         const std::size_t at = p * cats + k;
         equal(counts_ds, p, k, counts[at] == c[k]);
         // The same operations as ResultsWriter::write_summary_datasets, so the same bits.
-        equal(p_ds, p, k, bits(prob[at]) == bits(n > 0 ? static_cast<double>(c[k]) / static_cast<double>(n) : 0.0));
+        equal(p_ds, p, k,
+              bits(prob[at]) ==
+                  bits(n > 0 ? static_cast<double>(c[k]) / static_cast<double>(n) : 0.0));
         const auto ci = engine::wilson(c[k], n);
         equal(low_ds, p, k, bits(low[at]) == bits(ci.low));
         equal(high_ds, p, k, bits(high[at]) == bits(ci.high));
@@ -749,16 +792,20 @@ void check_summary(const h5::Group& summary, const engine::FieldLayout& layout,
     for (std::size_t p = 0; p < points; ++p) {
       const auto& st = state[p].continuous(f);
       equal(n_ds, p, SIZE_MAX, n[p] == st.n());
-      for (std::size_t k = 0; k < bins; ++k) equal(hist_ds, p, k, hist[p * bins + k] == st.histogram()[k]);
+      for (std::size_t k = 0; k < bins; ++k)
+        equal(hist_ds, p, k, hist[p * bins + k] == st.histogram()[k]);
     }
     const std::pair<const char*, double (engine::ContinuousStats::*)() const noexcept> moments[] = {
-        {"mean", &engine::ContinuousStats::mean}, {"m2", &engine::ContinuousStats::m2},
-        {"variance", &engine::ContinuousStats::variance}, {"min", &engine::ContinuousStats::min},
+        {"mean", &engine::ContinuousStats::mean},
+        {"m2", &engine::ContinuousStats::m2},
+        {"variance", &engine::ContinuousStats::variance},
+        {"min", &engine::ContinuousStats::min},
         {"max", &engine::ContinuousStats::max}};
     for (const auto& [name, get] : moments) {
       const auto ds = g.dataset(name);
       const auto values = ds.read<double>(shape);
-      for (std::size_t p = 0; p < points; ++p) equal(ds, p, SIZE_MAX, bits(values[p]) == bits((state[p].continuous(f).*get)()));
+      for (std::size_t p = 0; p < points; ++p)
+        equal(ds, p, SIZE_MAX, bits(values[p]) == bits((state[p].continuous(f).*get)()));
     }
   }
 }
@@ -771,7 +818,8 @@ std::vector<std::int64_t> category_index_of(const engine::FieldSpec& spec) {
   for (std::size_t c = 0; c < spec.categories.size(); ++c) {
     std::int64_t v = static_cast<std::int64_t>(c);
     if (numeric) parse_int(spec.categories[c], v);
-    if (index_of.size() <= static_cast<std::size_t>(v)) index_of.resize(static_cast<std::size_t>(v) + 1, -1);
+    if (index_of.size() <= static_cast<std::size_t>(v))
+      index_of.resize(static_cast<std::size_t>(v) + 1, -1);
     index_of[static_cast<std::size_t>(v)] = static_cast<std::int64_t>(c);
   }
   return index_of;
@@ -779,8 +827,8 @@ std::vector<std::int64_t> category_index_of(const engine::FieldSpec& spec) {
 
 }  // namespace
 
-std::optional<engine::Block> planned_block(std::uint64_t points, std::uint64_t replicates, std::uint64_t block_size,
-                                           std::uint64_t sequence) {
+std::optional<engine::Block> planned_block(std::uint64_t points, std::uint64_t replicates,
+                                           std::uint64_t block_size, std::uint64_t sequence) {
   if (points == 0 || replicates == 0 || block_size == 0) return std::nullopt;
   const std::uint64_t per_point = replicates / block_size + (replicates % block_size != 0 ? 1 : 0);
   if (sequence / per_point >= points) return std::nullopt;
@@ -792,7 +840,8 @@ std::optional<engine::Block> planned_block(std::uint64_t points, std::uint64_t r
   return b;
 }
 
-std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout, h5::LockCheck lock) {
+std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout,
+                                       h5::LockCheck lock) {
   const h5::File file(info.path, false, lock);
   const std::uint64_t points = info.summaries.size();
   // The blocks whose runs are in: a prefix of /blocks (every column as long as /blocks/count).
@@ -806,7 +855,8 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
     hsize_t keep = 0;
     while (keep < rows && total < info.runs_done) total += count[keep++];
     if (total != info.runs_done) {
-      count_ds.damaged(fmt::format("the blocks hold {} runs where the checkpoint has {}", total, info.runs_done));
+      count_ds.damaged(fmt::format("the blocks hold {} runs where the checkpoint has {}", total,
+                                   info.runs_done));
     }
     const auto point = blocks_group.dataset("point").read<std::uint32_t>({rows});
     const auto begin = blocks_group.dataset("replicate_begin").read<std::uint64_t>({rows});
@@ -815,17 +865,20 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
     for (hsize_t b = 0; b < keep; ++b) {
       if (point[b] >= points || count[b] == 0 || begin[b] > engine::MAX_REPLICATES ||
           count[b] > engine::MAX_REPLICATES - begin[b]) {
-        blocks_group.damaged(fmt::format("block {} (point {}, replicates {} + {}) is outside the plan of {} points", b,
-                                         point[b], begin[b], count[b], points));
+        blocks_group.damaged(
+            fmt::format("block {} (point {}, replicates {} + {}) is outside the plan of {} points",
+                        b, point[b], begin[b], count[b], points));
       }
       if (info.runs_planned > 0) {
         // A fixed plan: every block is the plan's block of its sequence number.
         const auto planned = planned_block(points, info.replicates, info.block_size, sequence[b]);
         const engine::Block stored{point[b], begin[b], count[b], sequence[b]};
         if (!planned || !(*planned == stored)) {
-          blocks_group.damaged(fmt::format("block {} (point {}, replicates {} + {}, sequence {}) is not a block of the "
-                                           "plan ({} points x {} replicates in blocks of {})", b, point[b], begin[b],
-                                           count[b], sequence[b], points, info.replicates, info.block_size));
+          blocks_group.damaged(fmt::format(
+              "block {} (point {}, replicates {} + {}, sequence {}) is not a block of the "
+              "plan ({} points x {} replicates in blocks of {})",
+              b, point[b], begin[b], count[b], sequence[b], points, info.replicates,
+              info.block_size));
         }
       }
       runs[point[b]] += count[b];
@@ -833,8 +886,8 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
     }
     for (std::size_t p = 0; p < points; ++p) {
       if (runs[p] != info.summaries[p].runs()) {
-        count_ds.damaged(fmt::format("the blocks of point {} hold {} runs, the checkpoint {}", p, runs[p],
-                                     info.summaries[p].runs()));
+        count_ds.damaged(fmt::format("the blocks of point {} hold {} runs, the checkpoint {}", p,
+                                     runs[p], info.summaries[p].runs()));
       }
     }
     // Each block's moments: as many values per point as the checkpoint counts.
@@ -842,7 +895,8 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
       const auto n_ds = blocks_group.dataset(spec.name + "_n");
       const auto n = n_ds.read<std::uint64_t>({rows});
       for (hsize_t b = 0; b < keep; ++b) {
-        if (n[b] != count[b]) n_ds.damaged(fmt::format("block {}: {} values for {} runs", b, n[b], count[b]));
+        if (n[b] != count[b])
+          n_ds.damaged(fmt::format("block {}: {} values for {} runs", b, n[b], count[b]));
       }
       for (const char* part : {"_shift", "_sum", "_sum2", "_min", "_max"}) {
         (void)blocks_group.dataset(spec.name + part).read<double>({rows});
@@ -878,8 +932,9 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
       while (in_block == blocks[block].count) ++block, in_block = 0;
       const auto& b = blocks[block];
       if (point[r] != b.point || replicate[r] != b.replicate_begin + in_block) {
-        point_ds.damaged(fmt::format("record {} is (point {}, replicate {}), its block says (point {}, replicate {})",
-                                     start + r, point[r], replicate[r], b.point, b.replicate_begin + in_block));
+        point_ds.damaged(fmt::format(
+            "record {} is (point {}, replicate {}), its block says (point {}, replicate {})",
+            start + r, point[r], replicate[r], b.point, b.replicate_begin + in_block));
       }
       ++in_block;
     }
@@ -889,13 +944,15 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
       for (hsize_t r = 0; r < n; ++r) {
         const std::uint16_t v = values[r];
         if (v >= map.size() || map[v] < 0) {
-          categorical[f].damaged(fmt::format("record {} holds {}, which is no category of {}", start + r, v,
-                                             layout.categorical[f].name));
+          categorical[f].damaged(fmt::format("record {} holds {}, which is no category of {}",
+                                             start + r, v, layout.categorical[f].name));
         }
-        auto& left = remaining[point[r] * at.width + at.counts[f] + static_cast<std::size_t>(map[v])];
+        auto& left =
+            remaining[point[r] * at.width + at.counts[f] + static_cast<std::size_t>(map[v])];
         if (left == 0) {
-          categorical[f].damaged(fmt::format("the records of point {} hold more '{}' than the checkpoint counts", point[r],
-                                             layout.categorical[f].categories[static_cast<std::size_t>(map[v])]));
+          categorical[f].damaged(fmt::format(
+              "the records of point {} hold more '{}' than the checkpoint counts", point[r],
+              layout.categorical[f].categories[static_cast<std::size_t>(map[v])]));
         }
         --left;
       }
@@ -906,8 +963,9 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
     for (std::size_t p = 0; p < points; ++p) {
       for (std::size_t k = 0; k < layout.categorical[f].categories.size(); ++k) {
         if (remaining[p * at.width + at.counts[f] + k] != 0) {
-          categorical[f].damaged(fmt::format("the records of point {} hold fewer '{}' than the checkpoint counts", p,
-                                             layout.categorical[f].categories[k]));
+          categorical[f].damaged(
+              fmt::format("the records of point {} hold fewer '{}' than the checkpoint counts", p,
+                          layout.categorical[f].categories[k]));
         }
       }
     }
@@ -915,7 +973,8 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
   return blocks;
 }
 
-ResultsInfo read_results(const std::string& path, const engine::FieldLayout& layout, h5::LockCheck lock) {
+ResultsInfo read_results(const std::string& path, const engine::FieldLayout& layout,
+                         h5::LockCheck lock) {
   h5::quiet_errors();
   ResultsInfo info;
   info.path = path;
@@ -928,18 +987,21 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
     format.clear();
   }
   if (format != FORMAT_NAME) {
-    throw OutputError(fmt::format("{}: not a wedge results file (no format = \"{}\" attribute)", path, FORMAT_NAME));
+    throw OutputError(fmt::format("{}: not a wedge results file (no format = \"{}\" attribute)",
+                                  path, FORMAT_NAME));
   }
   info.format = FORMAT_NAME;
   info.format_version = root.attr_u64("format_version");
   if (info.format_version > FORMAT_VERSION) {
-    throw OutputError(fmt::format("{}: format_version {} is newer than this wedge reads ({}); upgrade wedge",
-                                  path, info.format_version, FORMAT_VERSION));
+    throw OutputError(
+        fmt::format("{}: format_version {} is newer than this wedge reads ({}); upgrade wedge",
+                    path, info.format_version, FORMAT_VERSION));
   }
   if (info.format_version < 1) root.damaged("format_version 0 does not exist");
   const auto flag = [&](const char* name) {
     const std::uint64_t v = root.attr_u64(name);
-    if (v > 1) file.damaged(std::string("attribute ") + name, fmt::format("is {}, expected 0 or 1", v));
+    if (v > 1)
+      file.damaged(std::string("attribute ") + name, fmt::format("is {}, expected 0 or 1", v));
     return v == 1;
   };
   info.model = root.attr_string("model");
@@ -958,17 +1020,20 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
   info.runs_planned = root.attr_u64("runs_planned");
   info.block_size = root.attr_u64("block_size");
   const std::string store = root.attr_string("store");
-  if (store != "runs" && store != "summary") file.damaged("attribute store", "is '" + store + "', expected runs or summary");
+  if (store != "runs" && store != "summary")
+    file.damaged("attribute store", "is '" + store + "', expected runs or summary");
   info.store_runs = store == "runs";
   info.compression = root.attr_string("compression");
   if (info.compression != "none" && info.compression != "shuffle+deflate") {
-    file.damaged("attribute compression", "is '" + info.compression + "', expected none or shuffle+deflate");
+    file.damaged("attribute compression",
+                 "is '" + info.compression + "', expected none or shuffle+deflate");
   }
   info.complete = flag("complete");
   info.shard_index = root.has_attr("shard_index") ? root.attr_u64("shard_index") : 0;
   info.shard_count = root.has_attr("shard_count") ? root.attr_u64("shard_count") : 1;
   if (info.shard_count == 0 || info.shard_index >= info.shard_count) {
-    file.damaged("attribute shard_index", fmt::format("shard {} of {} does not exist", info.shard_index, info.shard_count));
+    file.damaged("attribute shard_index",
+                 fmt::format("shard {} of {} does not exist", info.shard_index, info.shard_count));
   }
   for (const char* lib : {"tbb_version", "boost_version", "hdf5_version", "fmt_version"}) {
     if (root.has_attr(lib)) info.libraries.emplace_back(lib, root.attr_string(lib));
@@ -976,21 +1041,25 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
   info.wall_seconds = root.attr_f64("wall_seconds");
   info.runs_per_second = root.attr_f64("runs_per_second");
   if (info.block_size == 0 || info.block_size > engine::MAX_REPLICATES) {
-    file.damaged("attribute block_size", fmt::format("is {}, expected 1 to {}", info.block_size, engine::MAX_REPLICATES));
+    file.damaged("attribute block_size",
+                 fmt::format("is {}, expected 1 to {}", info.block_size, engine::MAX_REPLICATES));
   }
   if (info.replicates > engine::MAX_REPLICATES) {
-    file.damaged("attribute replicates", fmt::format("is {}, more than {}", info.replicates, engine::MAX_REPLICATES));
+    file.damaged("attribute replicates",
+                 fmt::format("is {}, more than {}", info.replicates, engine::MAX_REPLICATES));
   }
 
   // The design: `points` points (0 ... P-1), one column per swept key.
   const std::uint64_t points = root.attr_u64("points");
-  if (points == 0 || points > MAX_POINTS) file.damaged("attribute points", fmt::format("is {}, expected 1 to {}", points, MAX_POINTS));
+  if (points == 0 || points > MAX_POINTS)
+    file.damaged("attribute points", fmt::format("is {}, expected 1 to {}", points, MAX_POINTS));
   if (info.replicates > 0) {
     std::uint64_t planned = 0;
     if (__builtin_mul_overflow(points, info.replicates, &planned) ||
         (info.shard_count == 1 ? info.runs_planned != planned : info.runs_planned > planned)) {
-      file.damaged("attribute runs_planned", fmt::format("is {}, but {} points x {} replicates make {}", info.runs_planned,
-                                                         points, info.replicates, planned));
+      file.damaged("attribute runs_planned",
+                   fmt::format("is {}, but {} points x {} replicates make {}", info.runs_planned,
+                               points, info.replicates, planned));
     }
   }
   const auto design = file.group("/design");
@@ -999,14 +1068,16 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
     const auto point_ds = design.dataset("point");
     const auto index = point_ds.read<std::uint32_t>({points});
     for (std::uint64_t p = 0; p < points; ++p) {
-      if (index[p] != p) point_ds.damaged(fmt::format("entry {} is {}, expected {}", p, index[p], p));
+      if (index[p] != p)
+        point_ds.damaged(fmt::format("entry {} is {}, expected {}", p, index[p], p));
     }
   }
   info.values.assign(points, std::vector<double>(info.swept_keys.size()));
   for (std::size_t k = 0; k < info.swept_keys.size(); ++k) {
     const std::string& key = info.swept_keys[k];
-    if (key == "point" || std::find(info.swept_keys.begin(), info.swept_keys.begin() + static_cast<std::ptrdiff_t>(k), key) !=
-                              info.swept_keys.begin() + static_cast<std::ptrdiff_t>(k)) {
+    if (key == "point" ||
+        std::find(info.swept_keys.begin(), info.swept_keys.begin() + static_cast<std::ptrdiff_t>(k),
+                  key) != info.swept_keys.begin() + static_cast<std::ptrdiff_t>(k)) {
       design.damaged(fmt::format("swept key '{}' is named twice or is reserved", key));
     }
     const auto column = design.dataset(key).read<double>({points});
@@ -1016,20 +1087,25 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
   // The authoritative state is the checkpoint slot the root names (written, flushed, then named);
   // the slot's own runs_done is authoritative too (the root's copy is written after it).
   const std::uint64_t slot = root.attr_u64("checkpoint_slot");
-  if (slot > 1) file.damaged("attribute checkpoint_slot", fmt::format("is {}, expected 0 or 1", slot));
+  if (slot > 1)
+    file.damaged("attribute checkpoint_slot", fmt::format("is {}, expected 0 or 1", slot));
   const auto state = file.group("/checkpoint/" + std::to_string(slot));
   info.runs_done = state.attr_u64("runs_done");
   info.summaries = read_state(state, layout, points);
   std::uint64_t total = 0;
-  for (const auto& s : info.summaries) total = checked_add(state, total, s.runs(), "the runs of all points");
+  for (const auto& s : info.summaries)
+    total = checked_add(state, total, s.runs(), "the runs of all points");
   if (total != info.runs_done) {
-    state.damaged(fmt::format("the points' runs add up to {}, the slot's runs_done is {}", total, info.runs_done));
+    state.damaged(fmt::format("the points' runs add up to {}, the slot's runs_done is {}", total,
+                              info.runs_done));
   }
   if (info.runs_planned > 0 && info.runs_done > info.runs_planned) {
-    state.damaged(fmt::format("runs_done {} is more than the {} runs planned", info.runs_done, info.runs_planned));
+    state.damaged(fmt::format("runs_done {} is more than the {} runs planned", info.runs_done,
+                              info.runs_planned));
   }
   if (info.complete && info.runs_planned > 0 && info.runs_done != info.runs_planned) {
-    state.damaged(fmt::format("the file says complete but holds {} of {} planned runs", info.runs_done, info.runs_planned));
+    state.damaged(fmt::format("the file says complete but holds {} of {} planned runs",
+                              info.runs_done, info.runs_planned));
   }
   check_summary(file.group("/summary"), layout, info.summaries, info.complete);
 
@@ -1051,7 +1127,8 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
     for (const auto& spec : layout.categorical) {
       const auto ds = runs.dataset(spec.name);
       const std::string encoding = numeric_categories(spec) ? "value" : "index";
-      if (ds.attr_string("encoding") != encoding) ds.damaged("attribute encoding: expected '" + encoding + "'");
+      if (ds.attr_string("encoding") != encoding)
+        ds.damaged("attribute encoding: expected '" + encoding + "'");
       if (ds.attr_strings("categories", MAX_STRINGS) != spec.categories) {
         ds.damaged("attribute categories: the categories differ from the model's");
       }

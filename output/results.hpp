@@ -33,19 +33,19 @@ struct Metadata {
   std::uint64_t seed = 0;
   bool crn = false;
   std::uint64_t threads = 0;
-  std::uint64_t replicates = 0;   ///< planned replicates per point (0 in precision mode)
-  std::uint64_t runs_planned = 0; ///< 0 when unknown in advance (precision mode)
+  std::uint64_t replicates = 0;    ///< planned replicates per point (0 in precision mode)
+  std::uint64_t runs_planned = 0;  ///< 0 when unknown in advance (precision mode)
   std::uint64_t block_size = 0;
   bool store_runs = true;
-  bool compress = false;  ///< shuffle + deflate on /runs
+  bool compress = false;                                       ///< shuffle + deflate on /runs
   std::vector<std::pair<std::string, std::string>> libraries;  ///< e.g. {"hdf5_version", "1.10.8"}
   std::vector<std::string> swept_keys;
   std::vector<std::vector<double>> values;  ///< values[p][k]
   /// Per swept key: "real", "integer" or "boolean" (the attribute value_type of /design/<key>,
   /// which gives the typed coordinates of docs/output-format.md); empty: not recorded.
   std::vector<std::string> key_types;
-  std::uint64_t shard_index = 0;            ///< this file's shard (0 for a whole run)
-  std::uint64_t shard_count = 1;            ///< shards of the plan (1 for a whole run)
+  std::uint64_t shard_index = 0;  ///< this file's shard (0 for a whole run)
+  std::uint64_t shard_count = 1;  ///< shards of the plan (1 for a whole run)
 };
 
 /// Test seam (docs/design.md, "Test seams"): told of each step of a results file's write protocol,
@@ -80,14 +80,16 @@ class ResultsWriter {
   ResultsWriter(const std::string& path, const Metadata& meta, const engine::FieldLayout& layout,
                 std::uint32_t points);
   /// Reopens a partial file to continue it; `runs_done` records are kept, later ones dropped.
-  ResultsWriter(const std::string& path, const engine::FieldLayout& layout, std::uint64_t runs_done);
+  ResultsWriter(const std::string& path, const engine::FieldLayout& layout,
+                std::uint64_t runs_done);
 
   /// Appends the runs of `blocks`: categories[i * C + c] and values[i * V + v] for run i.
-  void append_runs(std::span<const engine::Block> blocks, const std::vector<std::uint16_t>& categories,
-                   const std::vector<double>& values);
+  void append_runs(std::span<const engine::Block> blocks,
+                   const std::vector<std::uint16_t>& categories, const std::vector<double>& values);
   /// Appends the blocks' extents and their continuous fields' exact accumulator states (so that
   /// shards can be merged with the same floating-point merges as one process).
-  void append_blocks(std::span<const engine::Block> blocks, std::span<const engine::Summary> block_summaries);
+  void append_blocks(std::span<const engine::Block> blocks,
+                     std::span<const engine::Summary> block_summaries);
   /// Writes the summaries' mergeable state to the checkpoint slot not in use, flushes, then
   /// names that slot and records progress; with `complete`, also the public /summary and the
   /// dimension scales, and only then sets `complete` (flushed and synced).
@@ -127,12 +129,13 @@ class ResultsWriter {
   h5::Handle file_;
   h5::Handle runs_group_;
   std::vector<h5::Handle> columns_;  ///< point, replicate, categorical..., continuous...
-  std::vector<h5::Handle> block_columns_;  ///< point, replicate_begin, count, per continuous field 6
+  std::vector<h5::Handle>
+      block_columns_;  ///< point, replicate_begin, count, per continuous field 6
   std::vector<std::vector<std::int64_t>> category_values_;  ///< stored value per category index
-  std::vector<bool> category_wide_;  ///< stored as uint16 (else uint8)
-  std::vector<bool> category_identity_;  ///< stores the category index itself (no lookup)
-  std::vector<std::uint8_t> narrow_;     ///< append_runs: the uint8 columns, column after column
-  std::vector<std::uint16_t> wide_;      ///< append_runs: the uint16 columns, column after column
+  std::vector<bool> category_wide_;                         ///< stored as uint16 (else uint8)
+  std::vector<bool> category_identity_;   ///< stores the category index itself (no lookup)
+  std::vector<std::uint8_t> narrow_;      ///< append_runs: the uint8 columns, column after column
+  std::vector<std::uint16_t> wide_;       ///< append_runs: the uint16 columns, column after column
   hid_t point_type_ = H5T_NATIVE_UINT32;  ///< memory type of /runs/point
   std::uint64_t current_slot_ = 0;
   WriterProbe* probe_ = nullptr;
@@ -198,8 +201,8 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
 
 /// The block of a fixed plan (`points` x `replicates` in blocks of `block_size`, point by point;
 /// engine::make_blocks of engine::full_plan) with sequence number `sequence`; nullopt past its end.
-std::optional<engine::Block> planned_block(std::uint64_t points, std::uint64_t replicates, std::uint64_t block_size,
-                                           std::uint64_t sequence);
+std::optional<engine::Block> planned_block(std::uint64_t points, std::uint64_t replicates,
+                                           std::uint64_t block_size, std::uint64_t sequence);
 
 /// Merges complete shard files (`wedge run --shard i/K`) into `out_path` (which must not exist):
 /// /runs concatenated in plan order, summaries equal bit for bit to one process's; returns them.
@@ -208,9 +211,10 @@ std::optional<engine::Block> planned_block(std::uint64_t points, std::uint64_t r
 /// exactly the K complete shards of one experiment, seed, design and storage mode, OutputError if
 /// a file cannot be read (missing, foreign, damaged), its blocks are not exactly the plan's, or
 /// the output cannot be written.
-std::vector<engine::Summary> merge_shards(const std::vector<std::string>& paths, const std::string& out_path,
-                                          const engine::FieldLayout& layout, const std::string& command_line,
-                                          const std::function<void(const ResultsInfo&)>& check_shard = {});
+std::vector<engine::Summary> merge_shards(
+    const std::vector<std::string>& paths, const std::string& out_path,
+    const engine::FieldLayout& layout, const std::string& command_line,
+    const std::function<void(const ResultsInfo&)>& check_shard = {});
 
 /// Whether every category label of a field is an integer (then /runs stores the label's value).
 bool numeric_categories(const engine::FieldSpec& field);

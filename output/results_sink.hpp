@@ -3,8 +3,8 @@
 /// The sink merges the runner's block summaries in plan order (the same merges as the runner, so
 /// the same bits), which keeps the summaries it checkpoints consistent with the records written:
 /// a partial file always holds a prefix of blocks and exactly their summaries.
-#include "engine/runner.hpp"
 #include "engine/error.hpp"
+#include "engine/runner.hpp"
 #include "output/results.hpp"
 
 #include <fmt/format.h>
@@ -18,8 +18,8 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
  public:
   /// `summaries` and `runs_done` are the state of the file so far (empty and 0 for a new file);
   /// `wall_offset` the seconds already spent on it. Checkpoints every `interval` seconds.
-  ResultsSink(ResultsWriter& writer, std::vector<engine::Summary> summaries, std::uint64_t runs_done,
-              double wall_offset, double interval = 2.0)
+  ResultsSink(ResultsWriter& writer, std::vector<engine::Summary> summaries,
+              std::uint64_t runs_done, double wall_offset, double interval = 2.0)
       : writer_(writer),
         summaries_(std::move(summaries)),
         runs_done_(runs_done),
@@ -41,14 +41,16 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
       M::observe(records[i], categories_.data() + i * nc, values_.data() + i * nv);
     }
     // The runner's block summaries, merged in the same order: the same bits as its own.
-    for (std::size_t b = 0; b < blocks.size(); ++b) summaries_[blocks[b].point].merge(block_summaries[b]);
+    for (std::size_t b = 0; b < blocks.size(); ++b)
+      summaries_[blocks[b].point].merge(block_summaries[b]);
     try {
       writer_.append_runs(blocks, categories_, values_);
       writer_.append_blocks(blocks, block_summaries);
     } catch (const OutputError& err) {
-      throw OutputError(fmt::format("{}: cannot write: {}; the runs up to its last checkpoint are kept: "
-                                    "free space and continue with --resume",
-                                    writer_.path(), err.what()));
+      throw OutputError(
+          fmt::format("{}: cannot write: {}; the runs up to its last checkpoint are kept: "
+                      "free space and continue with --resume",
+                      writer_.path(), err.what()));
     }
     runs_done_ += records.size();
     const auto now = Clock::now();

@@ -34,11 +34,13 @@ h5::Handle string_type() {
 }
 
 std::vector<std::string> attr_strings(hid_t obj, const std::string& name) {
-  const h5::Handle attr(h5::check_id(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "missing attribute " + name));
+  const h5::Handle attr(
+      h5::check_id(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "missing attribute " + name));
   const h5::Handle space(H5Aget_space(attr));
   const hssize_t n = H5Sget_simple_extent_npoints(space);
   const h5::Handle file_type(H5Aget_type(attr));
-  if (H5Tget_class(file_type) != H5T_STRING || H5Tis_variable_str(file_type) <= 0 || n < 0 || n > 100'000) {
+  if (H5Tget_class(file_type) != H5T_STRING || H5Tis_variable_str(file_type) <= 0 || n < 0 ||
+      n > 100'000) {
     throw OutputError("attribute " + name + " is not a list of variable-length strings");
   }
   std::vector<std::string> out;
@@ -58,7 +60,8 @@ std::string attr_string(hid_t obj, const std::string& name) {
 }
 
 std::uint64_t attr_u64(hid_t obj, const std::string& name) {
-  const h5::Handle attr(h5::check_id(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "missing attribute " + name));
+  const h5::Handle attr(
+      h5::check_id(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "missing attribute " + name));
   std::uint64_t v = 0;
   h5::check(H5Aread(attr, H5T_NATIVE_UINT64, &v), "cannot read attribute " + name);
   return v;
@@ -67,13 +70,16 @@ std::uint64_t attr_u64(hid_t obj, const std::string& name) {
 /// A whole 1-D dataset.
 template <class T>
 std::vector<T> read_all(hid_t parent, const std::string& name) {
-  const h5::Handle ds(h5::check_id(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "missing dataset " + name));
+  const h5::Handle ds(
+      h5::check_id(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "missing dataset " + name));
   const h5::Handle space(H5Dget_space(ds));
   if (H5Sget_simple_extent_ndims(space) != 1) throw OutputError(name + " is not 1-D");
   hsize_t n = 0;
   H5Sget_simple_extent_dims(space, &n, nullptr);
   std::vector<T> out(n);
-  if (n > 0) h5::check(H5Dread(ds, h5::native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "cannot read " + name);
+  if (n > 0)
+    h5::check(H5Dread(ds, h5::native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
+              "cannot read " + name);
   return out;
 }
 
@@ -116,9 +122,11 @@ std::vector<T> read_range(hid_t dataset, hsize_t start, hsize_t n, const std::st
   std::vector<T> out(static_cast<std::size_t>(n));
   if (n == 0) return out;
   const h5::Handle space(H5Dget_space(dataset));
-  h5::check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, nullptr, &n, nullptr), what + ": selection");
+  h5::check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, nullptr, &n, nullptr),
+            what + ": selection");
   const h5::Handle mem(H5Screate_simple(1, &n, nullptr));
-  h5::check(H5Dread(dataset, h5::native_type<T>(), mem, space, H5P_DEFAULT, out.data()), "cannot read " + what);
+  h5::check(H5Dread(dataset, h5::native_type<T>(), mem, space, H5P_DEFAULT, out.data()),
+            "cannot read " + what);
   return out;
 }
 
@@ -128,10 +136,12 @@ std::vector<std::string> flat_columns(hid_t group) {
   h5::check(H5Gget_info(group, &info), "cannot list /rounds");
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.nlinks; ++i) {
-    const ssize_t size = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    const ssize_t size =
+        H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
     h5::check(static_cast<herr_t>(size < 0 ? -1 : 0), "cannot read a link name in /rounds");
     std::string name(static_cast<std::size_t>(size), '\0');
-    H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size() + 1, H5P_DEFAULT);
+    H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size() + 1,
+                       H5P_DEFAULT);
     if (name != INDEX) names.push_back(std::move(name));
   }
   return names;
@@ -148,7 +158,8 @@ struct ShardRounds {
 void sync(hid_t file, const std::string& path) {
   h5::check(H5Fflush(file, H5F_SCOPE_GLOBAL), path + ": cannot flush");
   void* handle = nullptr;
-  if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle != nullptr && ::fsync(*static_cast<int*>(handle)) != 0) {
+  if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) >= 0 && handle != nullptr &&
+      ::fsync(*static_cast<int*>(handle)) != 0) {
     throw OutputError(fmt::format("{}: cannot sync to disk: {}", path, std::strerror(errno)));
   }
 }
@@ -161,25 +172,30 @@ RoundsWriter::RoundsWriter(hid_t file, const std::string& path, const engine::Fi
   {
     const auto group = h5::create_group(file_, GROUP);
     h5::set_attr(group, "description",
-                 std::string("one row per round of every run in /runs, in the order of /runs; run i's rounds are rows "
-                             "[run_begin[i], run_begin[i] + /runs/" + size_column + "[i])"));
+                 std::string("one row per round of every run in /runs, in the order of /runs; run "
+                             "i's rounds are rows "
+                             "[run_begin[i], run_begin[i] + /runs/" +
+                             size_column + "[i])"));
     h5::set_attr(group, SIZE_ATTRIBUTE, size_column);
     const auto index = h5::create_column(group, INDEX, H5T_STD_U64LE, CHUNK, compress);
-    h5::set_attr(index, "description",
-                 std::string("for each run (row of /runs), the row of /rounds that holds its first round"));
+    h5::set_attr(
+        index, "description",
+        std::string("for each run (row of /runs), the row of /rounds that holds its first round"));
     for (const auto& f : layout_.categorical) {
       const auto values = stored_values(f);
       const bool numeric = numeric_categories(f);
       const bool wide = *std::max_element(values.begin(), values.end()) > 255;
-      const auto c = h5::create_column(group, f.name, wide ? H5T_STD_U16LE : H5T_STD_U8LE, CHUNK, compress);
+      const auto c =
+          h5::create_column(group, f.name, wide ? H5T_STD_U16LE : H5T_STD_U8LE, CHUNK, compress);
       h5::set_attr(c, "categories", f.categories);
       h5::set_attr(c, "encoding", std::string(numeric ? "value" : "index"));
       h5::set_attr(c, "description", f.description);
     }
     for (const auto& f : layout_.continuous) {
-      const auto c = h5::create_column(group, f.name,
-                                       f.storage == engine::StorageType::float32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE,
-                                       CHUNK, compress);
+      const auto c = h5::create_column(
+          group, f.name,
+          f.storage == engine::StorageType::float32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, CHUNK,
+          compress);
       h5::set_attr(c, "description", f.description);
       h5::set_attr(c, "units", f.units);
     }
@@ -195,8 +211,8 @@ RoundsWriter::RoundsWriter(hid_t file, const std::string& path, const engine::Fi
   const std::string size_column = attr_string(group_, SIZE_ATTRIBUTE);
   const hsize_t stored_runs = h5::length(run_begin_);
   if (stored_runs < runs_done) {
-    throw OutputError(fmt::format("{}: damaged: /rounds/run_begin holds {} runs, runs_done = {}", path, stored_runs,
-                                  runs_done));
+    throw OutputError(fmt::format("{}: damaged: /rounds/run_begin holds {} runs, runs_done = {}",
+                                  path, stored_runs, runs_done));
   }
   std::uint64_t keep = 0;
   if (runs_done > 0 && stored_runs > runs_done) {
@@ -208,7 +224,9 @@ RoundsWriter::RoundsWriter(hid_t file, const std::string& path, const engine::Fi
            read_range<std::uint64_t>(size, runs_done - 1, 1, "/runs/" + size_column)[0];
   }
   for (auto& c : columns_) {
-    if (h5::length(c) < keep) throw OutputError(fmt::format("{}: damaged: a /rounds column holds fewer than {} rows", path, keep));
+    if (h5::length(c) < keep)
+      throw OutputError(
+          fmt::format("{}: damaged: a /rounds column holds fewer than {} rows", path, keep));
     h5::set_length(c, keep);
   }
   h5::set_length(run_begin_, runs_done);
@@ -231,7 +249,8 @@ void RoundsWriter::open_columns() {
   for (const auto& f : layout_.continuous) columns_.push_back(open_dataset(group_, path_, f.name));
 }
 
-void RoundsWriter::append(std::span<const std::uint32_t> sizes, std::span<const std::uint16_t> categories,
+void RoundsWriter::append(std::span<const std::uint32_t> sizes,
+                          std::span<const std::uint16_t> categories,
                           std::span<const double> values) {
   std::uint64_t n = 0;
   for (const auto s : sizes) n += s;
@@ -247,10 +266,12 @@ void RoundsWriter::append(std::span<const std::uint32_t> sizes, std::span<const 
     const auto& stored = category_values_[c];
     if (category_wide_[c]) {
       u16.resize(n);
-      for (std::uint64_t r = 0; r < n; ++r) u16[r] = static_cast<std::uint16_t>(stored[categories[r * nc + c]]);
+      for (std::uint64_t r = 0; r < n; ++r)
+        u16[r] = static_cast<std::uint16_t>(stored[categories[r * nc + c]]);
       h5::append(columns_[c], H5T_NATIVE_UINT16, u16.data(), n);
     } else {
-      for (std::uint64_t r = 0; r < n; ++r) u8[r] = static_cast<std::uint8_t>(stored[categories[r * nc + c]]);
+      for (std::uint64_t r = 0; r < n; ++r)
+        u8[r] = static_cast<std::uint8_t>(stored[categories[r * nc + c]]);
       h5::append(columns_[c], H5T_NATIVE_UINT8, u8.data(), n);
     }
   }
@@ -306,10 +327,12 @@ void verify_rounds(const std::string& path, std::uint64_t runs_done) {
     const std::string size_column = attr_string(group, SIZE_ATTRIBUTE);
     const auto index = open_dataset(group, path, INDEX);
     if (h5::length(index) < runs_done) {
-      throw OutputError(fmt::format("/rounds/run_begin holds {} runs, fewer than runs_done ({})", h5::length(index), runs_done));
+      throw OutputError(fmt::format("/rounds/run_begin holds {} runs, fewer than runs_done ({})",
+                                    h5::length(index), runs_done));
     }
     const auto size = open_dataset(h5::open_group(file, "runs"), path, size_column);
-    if (h5::length(size) < runs_done) throw OutputError("/runs/" + size_column + " holds fewer runs than runs_done");
+    if (h5::length(size) < runs_done)
+      throw OutputError("/runs/" + size_column + " holds fewer runs than runs_done");
     // run_begin starts at 0 and steps by each run's number of rounds.
     std::uint64_t expected = 0;
     for (std::uint64_t start = 0; start < runs_done; start += STEP) {
@@ -318,8 +341,9 @@ void verify_rounds(const std::string& path, std::uint64_t runs_done) {
       const auto sizes = read_range<std::uint64_t>(size, start, n, "/runs/" + size_column);
       for (hsize_t i = 0; i < n; ++i) {
         if (begin[i] != expected) {
-          throw OutputError(fmt::format("/rounds/run_begin[{}] = {}, expected {} (the rounds of the runs before it)",
-                                        start + i, begin[i], expected));
+          throw OutputError(fmt::format(
+              "/rounds/run_begin[{}] = {}, expected {} (the rounds of the runs before it)",
+              start + i, begin[i], expected));
         }
         expected += sizes[i];
       }
@@ -328,10 +352,12 @@ void verify_rounds(const std::string& path, std::uint64_t runs_done) {
     for (const auto& name : flat_columns(group)) {
       const auto column = open_dataset(group, path, name);
       if (h5::length(column) < expected) {
-        throw OutputError(fmt::format("/rounds/{} holds {} rows, the runs done have {}", name, h5::length(column), expected));
+        throw OutputError(fmt::format("/rounds/{} holds {} rows, the runs done have {}", name,
+                                      h5::length(column), expected));
       }
       for (std::uint64_t start = 0; start < expected; start += STEP) {
-        (void)read_range<double>(column, start, std::min<hsize_t>(STEP, expected - start), "/rounds/" + name);
+        (void)read_range<double>(column, start, std::min<hsize_t>(STEP, expected - start),
+                                 "/rounds/" + name);
       }
     }
   } catch (const OutputError& err) {
@@ -355,11 +381,13 @@ void merge_rounds(const std::vector<std::string>& shards, const std::string& out
   for (std::size_t k = 0; k < shards.size(); ++k) {
     ShardRounds s;
     s.file = open_file(shards[k], false, h5::LockCheck::others);
-    if (!h5::exists(s.file, GROUP)) throw OutputError(fmt::format("merge: {}: no /rounds", shards[k]));
+    if (!h5::exists(s.file, GROUP))
+      throw OutputError(fmt::format("merge: {}: no /rounds", shards[k]));
     s.group = h5::open_group(s.file, GROUP);
     s.run_begin = read_all<std::uint64_t>(s.group, INDEX);
     const auto names = flat_columns(s.group);
-    if (names.empty()) throw OutputError(fmt::format("merge: {}: /rounds has no columns", shards[k]));
+    if (names.empty())
+      throw OutputError(fmt::format("merge: {}: /rounds has no columns", shards[k]));
     s.rows = h5::length(open_dataset(s.group, shards[k], names.front()));
     const auto blocks = h5::open_group(s.file, "blocks");
     const auto sequence = read_all<std::uint64_t>(blocks, "sequence");
@@ -370,15 +398,17 @@ void merge_rounds(const std::vector<std::string>& shards, const std::string& out
       record += count[b];
     }
     if (record != s.run_begin.size()) {
-      throw OutputError(fmt::format("merge: {}: /rounds/run_begin holds {} runs, /blocks {}", shards[k],
-                                    s.run_begin.size(), record));
+      throw OutputError(fmt::format("merge: {}: /rounds/run_begin holds {} runs, /blocks {}",
+                                    shards[k], s.run_begin.size(), record));
     }
     in.push_back(std::move(s));
   }
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.sequence < b.sequence; });
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.sequence < b.sequence; });
   std::vector<Entry> ranges;
   for (const auto& e : entries) {
-    if (!ranges.empty() && ranges.back().shard == e.shard && ranges.back().record + ranges.back().count == e.record) {
+    if (!ranges.empty() && ranges.back().shard == e.shard &&
+        ranges.back().record + ranges.back().count == e.record) {
       ranges.back().count += e.count;
     } else {
       ranges.push_back(e);
@@ -396,7 +426,8 @@ void merge_rounds(const std::vector<std::string>& shards, const std::string& out
   // column's definition would copy its rows too: create them alike instead).
   {
     const auto group = h5::create_group(out, GROUP);
-    for (const char* attr : {"description", SIZE_ATTRIBUTE}) h5::set_attr(group, attr, attr_string(first, attr));
+    for (const char* attr : {"description", SIZE_ATTRIBUTE})
+      h5::set_attr(group, attr, attr_string(first, attr));
     std::vector<std::string> names = flat_columns(first);
     names.push_back(INDEX);
     for (const auto& name : names) {
@@ -406,7 +437,8 @@ void merge_rounds(const std::vector<std::string>& shards, const std::string& out
       for (const char* attr : {"description", "units", "encoding"}) {
         if (h5::has_attr(src, attr)) h5::set_attr(dst, attr, attr_string(src, attr));
       }
-      if (h5::has_attr(src, "categories")) h5::set_attr(dst, "categories", attr_strings(src, "categories"));
+      if (h5::has_attr(src, "categories"))
+        h5::set_attr(dst, "categories", attr_strings(src, "categories"));
     }
   }
   const auto group = h5::open_group(out, GROUP);
@@ -425,7 +457,8 @@ void merge_rounds(const std::vector<std::string>& shards, const std::string& out
         hsize_t count = std::min<hsize_t>(STEP, end - at);
         buffer.resize(static_cast<std::size_t>(count) * size);
         const h5::Handle space(H5Dget_space(src));
-        h5::check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &offset, nullptr, &count, nullptr), "selection");
+        h5::check(H5Sselect_hyperslab(space, H5S_SELECT_SET, &offset, nullptr, &count, nullptr),
+                  "selection");
         const h5::Handle mem(H5Screate_simple(1, &count, nullptr));
         h5::check(H5Dread(src, mem_type, mem, space, H5P_DEFAULT, buffer.data()),
                   fmt::format("merge: {}: cannot read /rounds/{}", shards[r.shard], name));
@@ -439,8 +472,9 @@ void merge_rounds(const std::vector<std::string>& shards, const std::string& out
   for (const auto& r : ranges) {
     const auto& s = in[r.shard];
     const std::uint64_t base = s.run_begin[r.record];
-    std::vector<std::uint64_t> begin(s.run_begin.begin() + static_cast<std::ptrdiff_t>(r.record),
-                                     s.run_begin.begin() + static_cast<std::ptrdiff_t>(r.record + r.count));
+    std::vector<std::uint64_t> begin(
+        s.run_begin.begin() + static_cast<std::ptrdiff_t>(r.record),
+        s.run_begin.begin() + static_cast<std::ptrdiff_t>(r.record + r.count));
     for (auto& b : begin) b = b - base + rows;
     h5::append(index, H5T_NATIVE_UINT64, begin.data(), begin.size());
     rows += row_end(r) - base;
@@ -463,14 +497,16 @@ void write_rounds_dimension_scales(const std::string& path) {
       H5Dcreate2(file, "round_row", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
       path + ": cannot create /round_row"));
   const std::string name_attr = fmt::format("{}{:10d}", NOT_A_VARIABLE, n);
-  h5::check(H5DSset_scale(row, name_attr.c_str()), path + ": /round_row: cannot make a dimension scale");
+  h5::check(H5DSset_scale(row, name_attr.c_str()),
+            path + ": /round_row: cannot make a dimension scale");
   for (const auto& name : names) {
     const auto ds = open_dataset(group, path, name);
     if (h5::length(ds) != n) {
-      throw OutputError(fmt::format("{}: damaged: /rounds/{} has {} rows, /rounds/{} {}", path, name, h5::length(ds),
-                                    names.front(), n));
+      throw OutputError(fmt::format("{}: damaged: /rounds/{} has {} rows, /rounds/{} {}", path,
+                                    name, h5::length(ds), names.front(), n));
     }
-    h5::check(H5DSattach_scale(ds, row, 0), fmt::format("{}: cannot attach round_row to /rounds/{}", path, name));
+    h5::check(H5DSattach_scale(ds, row, 0),
+              fmt::format("{}: cannot attach round_row to /rounds/{}", path, name));
     if (!h5::has_attr(ds, "encoding") || attr_string(ds, "encoding") != "index") continue;
     const auto labels = attr_strings(ds, "categories");
     std::string meanings;
@@ -480,13 +516,16 @@ void write_rounds_dimension_scales(const std::string& path) {
     const h5::Handle type(H5Dget_type(ds));
     const hsize_t count = codes.size();
     const h5::Handle attr_space(H5Screate_simple(1, &count, nullptr));
-    const h5::Handle attr(h5::check_id(H5Acreate2(ds, "flag_values", type, attr_space, H5P_DEFAULT, H5P_DEFAULT),
-                                       path + ": /rounds/" + name + ": cannot create flag_values"));
-    h5::check(H5Awrite(attr, H5T_NATIVE_UINT64, codes.data()), path + ": /rounds/" + name + ": cannot write flag_values");
+    const h5::Handle attr(
+        h5::check_id(H5Acreate2(ds, "flag_values", type, attr_space, H5P_DEFAULT, H5P_DEFAULT),
+                     path + ": /rounds/" + name + ": cannot create flag_values"));
+    h5::check(H5Awrite(attr, H5T_NATIVE_UINT64, codes.data()),
+              path + ": /rounds/" + name + ": cannot write flag_values");
     h5::set_attr(ds, "flag_meanings", meanings);
   }
   if (H5Lexists(file, "run", H5P_DEFAULT) > 0) {
-    const h5::Handle run(h5::check_id(H5Dopen2(file, "run", H5P_DEFAULT), path + ": cannot open /run"));
+    const h5::Handle run(
+        h5::check_id(H5Dopen2(file, "run", H5P_DEFAULT), path + ": cannot open /run"));
     const auto index = open_dataset(group, path, INDEX);
     h5::check(H5DSattach_scale(index, run, 0), path + ": cannot attach run to /rounds/run_begin");
   }

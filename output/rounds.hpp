@@ -32,7 +32,8 @@ class RoundsWriter {
                const std::string& size_column, bool compress);
   /// Reopens /rounds of a partial file to continue it: keeps the rows of its first `runs_done`
   /// runs (as verify_rounds found them) and drops the rest.
-  RoundsWriter(hid_t file, const std::string& path, const engine::FieldLayout& columns, std::uint64_t runs_done);
+  RoundsWriter(hid_t file, const std::string& path, const engine::FieldLayout& columns,
+               std::uint64_t runs_done);
 
   /// Appends consecutive runs: run i has sizes[i] rows; row r's category indices are
   /// categories[r * C + c] and its values values[r * V + v] (stored as the columns' types).
@@ -54,7 +55,7 @@ class RoundsWriter {
   hid_t file_;  ///< not owned: the ResultsWriter's
   h5::Handle group_;
   h5::Handle run_begin_;
-  std::vector<h5::Handle> columns_;  ///< categorical..., continuous...
+  std::vector<h5::Handle> columns_;                         ///< categorical..., continuous...
   std::vector<std::vector<std::int64_t>> category_values_;  ///< stored value per category index
   std::vector<bool> category_wide_;                         ///< stored as uint16 (else uint8)
   std::uint64_t rows_ = 0;
@@ -66,7 +67,8 @@ bool has_rounds(const std::string& path);
 
 /// Before resuming: checks that /rounds of `path` holds the rounds of its first `runs_done` runs
 /// (run_begin starts at 0 and steps by the size column's values, the rows are there, and every
-/// chunk of every column reads, which checks its checksum). Throws OutputError("...: damaged: ...").
+/// chunk of every column reads, which checks its checksum). Throws OutputError("...: damaged:
+/// ...").
 void verify_rounds(const std::string& path, std::uint64_t runs_done);
 
 /// Adds /rounds to `out_path`, the merge of the complete shard files `shards` (merge_shards has

@@ -26,8 +26,8 @@
 #include <exception>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace py = pybind11;
@@ -69,7 +69,8 @@ py::array_t<T> to_numpy(std::vector<T>&& v) {
 /// Runs `session` on a worker thread while this (the calling) thread, holding the GIL only to
 /// check, polls Python's signal handlers: a KeyboardInterrupt (Ctrl-C) cancels the run at its next
 /// wave boundary and is raised here. Errors of the run are rethrown here, where pybind11 maps them.
-experiments::SessionResult execute_interruptibly(experiments::Session& session, experiments::RecordSink* records) {
+experiments::SessionResult execute_interruptibly(experiments::Session& session,
+                                                 experiments::RecordSink* records) {
   engine::CancelToken cancel;
   experiments::SessionResult result;
   std::exception_ptr error;
@@ -127,7 +128,7 @@ py::tuple simulate(const std::string& experiment_text, const std::string& experi
   if (threads) experiments::check_threads(*threads);  // the command line's range (experiment.hpp)
   experiments::SessionOptions options;
   options.threads = threads.value_or(0);
-  options.first_batch = runs;  // precision mode: runs, if given, is the first batch
+  options.first_batch = runs;       // precision mode: runs, if given, is the first batch
   options.keeps_records = records;  // every record is kept in memory: part of the memory estimate
   experiments::Session session(experiments::resolve(source), options);
   // The design's warnings (e.g. a Sobol design whose size is not a power of two) and the
@@ -162,23 +163,28 @@ py::tuple simulate(const std::string& experiment_text, const std::string& experi
   if (result.precision) {
     json.head["precision"] = experiments::precision_json(*result.precision);
     if (!result.precision->reached &&
-        PyErr_WarnEx(PyExc_UserWarning, experiments::precision_warning(*result.precision).c_str(), 1) != 0) {
+        PyErr_WarnEx(PyExc_UserWarning, experiments::precision_warning(*result.precision).c_str(),
+                     1) != 0) {
       throw py::error_already_set();
     }
   }
-  return py::make_tuple(experiments::results_json(e, result.summaries, json), cols, experiments::to_toml(e));
+  return py::make_tuple(experiments::results_json(e, result.summaries, json), cols,
+                        experiments::to_toml(e));
 }
 
 /// The ranges of experiments/experiment.hpp, for wedge.simulate's argument checks: name ->
 /// (kind "integer"/"real", min, max, "an integer in [1, 4294967296]").
 py::dict run_ranges() {
   py::dict out;
-  for (const auto& r : {experiments::RUNS_RANGE, experiments::SEED_RANGE, experiments::MAX_RUNS_RANGE,
-                        experiments::THREADS_RANGE, experiments::POINT_RANGE, experiments::REPLICATE_RANGE}) {
-    out[py::str(std::string(r.name))] = py::make_tuple("integer", r.min, r.max, experiments::range_text(r));
+  for (const auto& r :
+       {experiments::RUNS_RANGE, experiments::SEED_RANGE, experiments::MAX_RUNS_RANGE,
+        experiments::THREADS_RANGE, experiments::POINT_RANGE, experiments::REPLICATE_RANGE}) {
+    out[py::str(std::string(r.name))] =
+        py::make_tuple("integer", r.min, r.max, experiments::range_text(r));
   }
   const auto& p = experiments::PRECISION_RANGE;
-  out[py::str(std::string(p.name))] = py::make_tuple("real", p.min, p.max, experiments::range_text(p));
+  out[py::str(std::string(p.name))] =
+      py::make_tuple("real", p.min, p.max, experiments::range_text(p));
   return out;
 }
 
@@ -187,10 +193,11 @@ py::dict run_ranges() {
 std::string calibrate(const std::string& experiment_text, const std::string& experiment_path,
                       const std::vector<std::string>& histories, std::optional<std::string> design,
                       std::optional<std::uint64_t> points, std::optional<std::uint64_t> runs,
-                      std::optional<std::uint64_t> refine, std::optional<std::uint64_t> refine_points,
-                      std::optional<double> defensive, std::optional<std::uint64_t> draws,
-                      std::optional<std::uint64_t> top, std::optional<std::uint64_t> seed,
-                      std::optional<unsigned> threads, bool quiet) {
+                      std::optional<std::uint64_t> refine,
+                      std::optional<std::uint64_t> refine_points, std::optional<double> defensive,
+                      std::optional<std::uint64_t> draws, std::optional<std::uint64_t> top,
+                      std::optional<std::uint64_t> seed, std::optional<unsigned> threads,
+                      bool quiet) {
   experiments::ExperimentSource source;
   source.file = experiment_path;
   source.text = experiment_text;
@@ -208,9 +215,9 @@ std::string calibrate(const std::string& experiment_text, const std::string& exp
   overrides.defensive = defensive;
   overrides.draws = draws;
   overrides.top = top;
-  const auto settings = experiments::calibration_settings(experiment_path, experiment_text,
-                                                          experiment_path.empty() ? source.text_name : experiment_path,
-                                                          overrides);
+  const auto settings = experiments::calibration_settings(
+      experiment_path, experiment_text,
+      experiment_path.empty() ? source.text_name : experiment_path, overrides);
   engine::CancelToken cancel;
   experiments::CalibrationResult result;
   std::exception_ptr error;
@@ -219,8 +226,9 @@ std::string calibrate(const std::string& experiment_text, const std::string& exp
   bool done = false;
   std::thread worker([&] {
     try {
-      result = experiments::calibrate(e, settings, experiments::model_counter(settings.histories, threads.value_or(0),
-                                                                              &cancel, quiet));
+      result = experiments::calibrate(
+          e, settings,
+          experiments::model_counter(settings.histories, threads.value_or(0), &cancel, quiet));
     } catch (...) {
       error = std::current_exception();
     }
@@ -343,7 +351,8 @@ Result run_cancellable(const engine::CancelToken* user, Work work) {
 
 /// `name` names `text` in error messages (as the command line names a file).
 experiments::ExperimentSource source_of(const std::string& text, const std::string& path,
-                                        const std::vector<std::string>& sets, const std::string& name) {
+                                        const std::vector<std::string>& sets,
+                                        const std::string& name) {
   experiments::ExperimentSource source;
   source.file = path;
   source.text = text;
@@ -353,7 +362,8 @@ experiments::ExperimentSource source_of(const std::string& text, const std::stri
 }
 
 unsigned checked_threads(std::optional<unsigned> threads) {
-  if (threads && (*threads < 1 || *threads > 1024)) throw ConfigError("threads must be in [1, 1024]");
+  if (threads && (*threads < 1 || *threads > 1024))
+    throw ConfigError("threads must be in [1, 1024]");
   return threads.value_or(0);
 }
 
@@ -363,8 +373,9 @@ py::tuple compare(const std::string& a_text, const std::string& a_path, const st
                   const std::string& b_path, const std::vector<std::string>& sets,
                   const std::vector<std::string>& sets_a, const std::vector<std::string>& sets_b,
                   std::optional<std::uint64_t> runs, std::optional<std::uint64_t> seed,
-                  std::optional<unsigned> threads, const engine::CancelToken* cancel, const std::string& a_name,
-                  const std::string& b_name, std::optional<std::string> base) {
+                  std::optional<unsigned> threads, const engine::CancelToken* cancel,
+                  const std::string& a_name, const std::string& b_name,
+                  std::optional<std::string> base) {
   auto a = source_of(a_text, a_path, sets, a_name);
   a.sets.insert(a.sets.end(), sets_a.begin(), sets_a.end());
   auto b = source_of(b_text, b_path, sets, b_name);
@@ -375,15 +386,19 @@ py::tuple compare(const std::string& a_text, const std::string& a_path, const st
   experiments::CompareOptions options;
   options.threads = checked_threads(threads);
   const auto [ea, eb] = experiments::resolve_pair(a, b);
-  const auto c = run_cancellable<experiments::Comparison>(
-      cancel, [&](const engine::CancelToken& token) { return experiments::compare(ea, eb, options, &token); });
+  const auto c =
+      run_cancellable<experiments::Comparison>(cancel, [&](const engine::CancelToken& token) {
+        return experiments::compare(ea, eb, options, &token);
+      });
   if (c.interrupted) throw Cancelled("compare: cancelled");
-  return py::make_tuple(experiments::comparison_json(ea, eb, c), experiments::to_toml(ea), experiments::to_toml(eb));
+  return py::make_tuple(experiments::comparison_json(ea, eb, c), experiments::to_toml(ea),
+                        experiments::to_toml(eb));
 }
 
 /// run(): simulate() without records and with a CancelToken; returns (results JSON, resolved TOML).
-py::tuple run(const std::string& text, const std::string& path, const std::vector<std::string>& sets,
-              std::optional<std::uint64_t> runs, std::optional<std::uint64_t> seed, std::optional<unsigned> threads,
+py::tuple run(const std::string& text, const std::string& path,
+              const std::vector<std::string>& sets, std::optional<std::uint64_t> runs,
+              std::optional<std::uint64_t> seed, std::optional<unsigned> threads,
               const engine::CancelToken* cancel, const std::string& name) {
   auto source = source_of(text, path, sets, name);
   source.runs = runs;
@@ -391,8 +406,10 @@ py::tuple run(const std::string& text, const std::string& path, const std::vecto
   experiments::SessionOptions options;
   options.threads = checked_threads(threads);
   experiments::Session session(experiments::resolve(source), options);
-  const auto result = run_cancellable<experiments::SessionResult>(
-      cancel, [&](const engine::CancelToken& token) { return session.execute({&token, nullptr, nullptr}); });
+  const auto result =
+      run_cancellable<experiments::SessionResult>(cancel, [&](const engine::CancelToken& token) {
+        return session.execute({&token, nullptr, nullptr});
+      });
   if (result.interrupted) throw Cancelled("run: cancelled");
   const auto& e = session.experiment();
   return py::make_tuple(experiments::results_json(e, result.summaries), experiments::to_toml(e));
@@ -401,9 +418,11 @@ py::tuple run(const std::string& text, const std::string& path, const std::vecto
 /// find_run(): the first replicate of `point` whose record meets every "field=category"
 /// condition, among the experiment's runs (None if none does).
 std::optional<std::uint64_t> find_run(const std::string& text, const std::string& path,
-                                      const std::vector<std::string>& sets, std::optional<std::uint64_t> runs,
+                                      const std::vector<std::string>& sets,
+                                      std::optional<std::uint64_t> runs,
                                       std::optional<std::uint64_t> seed, std::uint32_t point,
-                                      const std::vector<std::string>& where, std::optional<unsigned> threads,
+                                      const std::vector<std::string>& where,
+                                      std::optional<unsigned> threads,
                                       const engine::CancelToken* cancel, const std::string& name) {
   auto source = source_of(text, path, sets, name);
   source.runs = runs;
@@ -413,17 +432,19 @@ std::optional<std::uint64_t> find_run(const std::string& text, const std::string
   for (const auto& w : where) conditions.push_back(experiments::parse_condition(w));
   const unsigned t = checked_threads(threads);
   bool cancelled = false;
-  const auto found = run_cancellable<std::optional<std::uint64_t>>(cancel, [&](const engine::CancelToken& token) {
-    return experiments::find_run(e, point, conditions, t, &token, &cancelled);
-  });
+  const auto found =
+      run_cancellable<std::optional<std::uint64_t>>(cancel, [&](const engine::CancelToken& token) {
+        return experiments::find_run(e, point, conditions, t, &token, &cancelled);
+      });
   if (cancelled) throw Cancelled("find_run: cancelled");
   return found;
 }
 
 /// resolve(): the experiment with its overrides, checked as `wedge run` checks it (ConfigError);
 /// nothing runs. Returns (the resolved experiment as TOML, the number of design points).
-py::tuple resolve(const std::string& text, const std::string& path, const std::vector<std::string>& sets,
-                  std::optional<std::uint64_t> runs, std::optional<std::uint64_t> seed, const std::string& name) {
+py::tuple resolve(const std::string& text, const std::string& path,
+                  const std::vector<std::string>& sets, std::optional<std::uint64_t> runs,
+                  std::optional<std::uint64_t> seed, const std::string& name) {
   auto source = source_of(text, path, sets, name);
   source.runs = runs;
   source.seed = seed;
@@ -432,13 +453,14 @@ py::tuple resolve(const std::string& text, const std::string& path, const std::v
 }
 
 /// trace(): one run's story, as `wedge trace` tells it; returns (JSON, text).
-py::tuple trace(const std::string& text, const std::string& path, const std::vector<std::string>& sets,
-                std::optional<std::uint64_t> seed, std::uint32_t point, std::uint64_t replicate,
-                const std::string& name) {
+py::tuple trace(const std::string& text, const std::string& path,
+                const std::vector<std::string>& sets, std::optional<std::uint64_t> seed,
+                std::uint32_t point, std::uint64_t replicate, const std::string& name) {
   auto source = source_of(text, path, sets, name);
   source.seed = seed;
   if (replicate >= engine::MAX_REPLICATES) {
-    throw ConfigError(fmt::format("replicate = {}: must be in [0, {}]", replicate, engine::MAX_REPLICATES - 1));
+    throw ConfigError(
+        fmt::format("replicate = {}: must be in [0, {}]", replicate, engine::MAX_REPLICATES - 1));
   }
   const auto e = experiments::resolve(source);
   const auto story = experiments::trace(e, point, replicate);
@@ -450,7 +472,8 @@ py::tuple trace(const std::string& text, const std::string& path, const std::vec
   std::fclose(out);
   std::string told(buffer, size);
   std::free(buffer);
-  return py::make_tuple(experiments::trace_json(story, e.points[point], e.run.seed, point, replicate), told);
+  return py::make_tuple(
+      experiments::trace_json(story, e.points[point], e.run.seed, point, replicate), told);
 }
 
 }  // namespace
@@ -468,16 +491,20 @@ PYBIND11_MODULE(_core, m) {
       output_error(e.what());
     }
   });
-  m.def("simulate", &simulate, py::arg("experiment_text"), py::arg("experiment_path"), py::arg("runs"),
-        py::arg("seed"), py::arg("threads"), py::arg("sets"), py::arg("crn"), py::arg("precision"),
-        py::arg("records"), py::arg("max_runs") = py::none(), py::arg("base") = py::none(),
-        "Runs an experiment; returns (results JSON text, per-run columns dict, resolved experiment TOML).");
+  m.def("simulate", &simulate, py::arg("experiment_text"), py::arg("experiment_path"),
+        py::arg("runs"), py::arg("seed"), py::arg("threads"), py::arg("sets"), py::arg("crn"),
+        py::arg("precision"), py::arg("records"), py::arg("max_runs") = py::none(),
+        py::arg("base") = py::none(),
+        "Runs an experiment; returns (results JSON text, per-run columns dict, resolved experiment "
+        "TOML).");
   m.def("run_ranges", &run_ranges,
-        "The run settings' valid ranges, as the command line checks them: {name: (kind, min, max, text)}.");
-  m.def("calibrate", &calibrate, py::arg("experiment_text"), py::arg("experiment_path"), py::arg("histories"),
-        py::arg("design"), py::arg("points"), py::arg("runs"), py::arg("refine"), py::arg("refine_points"),
-        py::arg("defensive"), py::arg("draws"), py::arg("top"), py::arg("seed"), py::arg("threads"),
-        py::arg("quiet"), "History matching; returns the JSON document of `wedge calibrate --json`.");
+        "The run settings' valid ranges, as the command line checks them: {name: (kind, min, max, "
+        "text)}.");
+  m.def("calibrate", &calibrate, py::arg("experiment_text"), py::arg("experiment_path"),
+        py::arg("histories"), py::arg("design"), py::arg("points"), py::arg("runs"),
+        py::arg("refine"), py::arg("refine_points"), py::arg("defensive"), py::arg("draws"),
+        py::arg("top"), py::arg("seed"), py::arg("threads"), py::arg("quiet"),
+        "History matching; returns the JSON document of `wedge calibrate --json`.");
   static py::exception<Cancelled> cancelled(m, "Cancelled", PyExc_RuntimeError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
@@ -487,28 +514,39 @@ PYBIND11_MODULE(_core, m) {
     }
   });
   py::class_<engine::CancelToken, std::unique_ptr<engine::CancelToken>>(
-      m, "CancelToken", "Cancels the call it is passed to (compare, run, find_run) from any thread.")
+      m, "CancelToken",
+      "Cancels the call it is passed to (compare, run, find_run) from any thread.")
       .def(py::init([] { return std::make_unique<engine::CancelToken>(); }))
-      .def("cancel", [](engine::CancelToken& t) { t.request(); }, "Stop the call at its next wave boundary.")
+      .def(
+          "cancel", [](engine::CancelToken& t) { t.request(); },
+          "Stop the call at its next wave boundary.")
       .def_property_readonly("cancelled", &engine::CancelToken::requested);
-  m.def("compare", &compare, py::arg("a_text"), py::arg("a_path"), py::arg("b_text"), py::arg("b_path"),
-        py::arg("sets"), py::arg("sets_a"), py::arg("sets_b"), py::arg("runs"), py::arg("seed"), py::arg("threads"),
-        py::arg("cancel") = nullptr, py::arg("a_name") = "<experiment dict>", py::arg("b_name") = "<experiment dict>",
+  m.def("compare", &compare, py::arg("a_text"), py::arg("a_path"), py::arg("b_text"),
+        py::arg("b_path"), py::arg("sets"), py::arg("sets_a"), py::arg("sets_b"), py::arg("runs"),
+        py::arg("seed"), py::arg("threads"), py::arg("cancel") = nullptr,
+        py::arg("a_name") = "<experiment dict>", py::arg("b_name") = "<experiment dict>",
         py::arg("base") = py::none(),
-        "Paired comparison; returns (the JSON of `wedge compare --json`, A's resolved TOML, B's resolved TOML).");
-  m.def("run", &run, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("runs"), py::arg("seed"),
-        py::arg("threads"), py::arg("cancel") = nullptr, py::arg("name") = "<experiment dict>",
-        "Runs an experiment (cancellable); returns (results JSON, resolved experiment TOML).");
-  m.def("find_run", &find_run, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("runs"), py::arg("seed"),
-        py::arg("point"), py::arg("where"), py::arg("threads"), py::arg("cancel") = nullptr,
+        "Paired comparison; returns (the JSON of `wedge compare --json`, A's resolved TOML, B's "
+        "resolved TOML).");
+  m.def("run", &run, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("runs"),
+        py::arg("seed"), py::arg("threads"), py::arg("cancel") = nullptr,
         py::arg("name") = "<experiment dict>",
-        "The first replicate of `point` whose record meets every 'field=category' condition, or None.");
-  m.def("resolve", &resolve, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("runs"), py::arg("seed"),
-        py::arg("name") = "<experiment dict>", "Checks and resolves an experiment without running it; returns (resolved TOML, design points).");
-  m.def("trace", &trace, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("seed"), py::arg("point"),
-        py::arg("replicate"), py::arg("name") = "<experiment dict>", "One run's story; returns (JSON, text) as `wedge trace` gives them.");
+        "Runs an experiment (cancellable); returns (results JSON, resolved experiment TOML).");
+  m.def("find_run", &find_run, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("runs"),
+        py::arg("seed"), py::arg("point"), py::arg("where"), py::arg("threads"),
+        py::arg("cancel") = nullptr, py::arg("name") = "<experiment dict>",
+        "The first replicate of `point` whose record meets every 'field=category' condition, or "
+        "None.");
+  m.def("resolve", &resolve, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("runs"),
+        py::arg("seed"), py::arg("name") = "<experiment dict>",
+        "Checks and resolves an experiment without running it; returns (resolved TOML, design "
+        "points).");
+  m.def("trace", &trace, py::arg("text"), py::arg("path"), py::arg("sets"), py::arg("seed"),
+        py::arg("point"), py::arg("replicate"), py::arg("name") = "<experiment dict>",
+        "One run's story; returns (JSON, text) as `wedge trace` gives them.");
   m.def("fields", &fields, "The run record's fields.");
-  m.def("parameters", &parameters, "Every scenario key: key, section, type, default, min, max, range, meaning.");
+  m.def("parameters", &parameters,
+        "Every scenario key: key, section, type, default, min, max, range, meaning.");
   m.attr("__version__") = VERSION;
   m.attr("git_commit") = GIT_COMMIT;
   m.attr("kernel") = agents::kernel_name();

@@ -13,7 +13,9 @@ namespace wedge::engine::simd {
 template <class L>
 inline typename L::D uniform(typename L::U word) {
   // (2^52 + w) - (2^52 - 1/2) = w + 1/2 exactly: to_double and the + 1/2 in one subtraction.
-  return (std::bit_cast<typename L::D>(word | std::bit_cast<std::uint64_t>(TWO52)) - (TWO52 - 0.5)) * 0x1p-32;
+  return (std::bit_cast<typename L::D>(word | std::bit_cast<std::uint64_t>(TWO52)) -
+          (TWO52 - 0.5)) *
+         0x1p-32;
 }
 
 /// A uniform in [0, 1) with 53 random bits from two 32-bit words.

@@ -47,20 +47,20 @@ template <class N>
 inline constexpr bool is_pair<Pair<N>> = true;
 
 // Every operator of the GCC vectors, half by half, with vectors or scalars on either side.
-#define WEDGE_PAIR_BINARY(OP)                                                                       \
-  template <class N>                                                                                \
-  inline auto operator OP(const Pair<N>& a, const Pair<N>& b) {                                     \
-    return Pair<decltype(a.lo OP b.lo)>{a.lo OP b.lo, a.hi OP b.hi};                                \
-  }                                                                                                 \
-  template <class N, class S>                                                                       \
-    requires std::is_arithmetic_v<S>                                                                \
-  inline auto operator OP(const Pair<N>& a, S b) {                                                  \
-    return Pair<decltype(a.lo OP b)>{a.lo OP b, a.hi OP b};                                         \
-  }                                                                                                 \
-  template <class N, class S>                                                                       \
-    requires std::is_arithmetic_v<S>                                                                \
-  inline auto operator OP(S a, const Pair<N>& b) {                                                  \
-    return Pair<decltype(a OP b.lo)>{a OP b.lo, a OP b.hi};                                         \
+#define WEDGE_PAIR_BINARY(OP)                                        \
+  template <class N>                                                 \
+  inline auto operator OP(const Pair<N>& a, const Pair<N>& b) {      \
+    return Pair<decltype(a.lo OP b.lo)>{a.lo OP b.lo, a.hi OP b.hi}; \
+  }                                                                  \
+  template <class N, class S>                                        \
+  requires std::is_arithmetic_v<S>                                   \
+  inline auto operator OP(const Pair<N>& a, S b) {                   \
+    return Pair<decltype(a.lo OP b)>{a.lo OP b, a.hi OP b};          \
+  }                                                                  \
+  template <class N, class S>                                        \
+  requires std::is_arithmetic_v<S>                                   \
+  inline auto operator OP(S a, const Pair<N>& b) {                   \
+    return Pair<decltype(a OP b.lo)>{a OP b.lo, a OP b.hi};          \
   }
 WEDGE_PAIR_BINARY(+)
 WEDGE_PAIR_BINARY(-)
@@ -79,11 +79,11 @@ WEDGE_PAIR_BINARY(==)
 WEDGE_PAIR_BINARY(!=)
 #undef WEDGE_PAIR_BINARY
 
-#define WEDGE_PAIR_ASSIGN(OP)                                        \
-  template <class N, class B>                                        \
-  inline Pair<N>& operator OP##=(Pair<N>& a, const B& b) {           \
-    a = a OP b;                                                      \
-    return a;                                                        \
+#define WEDGE_PAIR_ASSIGN(OP)                              \
+  template <class N, class B>                              \
+  inline Pair<N>& operator OP##=(Pair<N>& a, const B& b) { \
+    a = a OP b;                                            \
+    return a;                                              \
   }
 WEDGE_PAIR_ASSIGN(+)
 WEDGE_PAIR_ASSIGN(-)
@@ -126,7 +126,8 @@ struct Lanes {
   static constexpr int isa = ISA;
   /// Lanes per hardware vector: the instruction set's register width (any W for portable code).
   static constexpr int native = ISA == AVX512 ? 8 : ISA == AVX2 ? 4 : W;
-  static_assert(W == native || W == 2 * native, "a lane type is one native vector or a pair of them");
+  static_assert(W == native || W == 2 * native,
+                "a lane type is one native vector or a pair of them");
   using ND = typename detail::Vector<double, native>::type;  ///< one hardware vector of doubles
   using NU = typename detail::Vector<std::uint64_t, native>::type;
   using NM = typename detail::Vector<std::int64_t, native>::type;
@@ -172,7 +173,8 @@ inline typename L::M sel_m(typename L::M m, typename L::M a, typename L::M b) {
 }
 template <class L>
 inline typename L::D as_double(typename L::M m) {  // 1.0 where m, else 0.0
-  return std::bit_cast<typename L::D>(m & static_cast<std::int64_t>(std::bit_cast<std::uint64_t>(1.0)));
+  return std::bit_cast<typename L::D>(m &
+                                      static_cast<std::int64_t>(std::bit_cast<std::uint64_t>(1.0)));
 }
 
 /// Lane i of v.
@@ -225,9 +227,8 @@ inline typename L::U iota() {
     using H = Lanes<L::native, L::isa>;
     return {iota<H>(), iota<H>() + static_cast<std::uint64_t>(L::native)};
   } else {
-    return [&]<std::size_t... I>(std::index_sequence<I...>) {
-      return typename L::U{I...};
-    }(std::make_index_sequence<L::width>{});
+    return [&]<std::size_t... I>(std::index_sequence<I...>) { return typename L::U{I...}; }
+    (std::make_index_sequence<L::width>{});
   }
 }
 

@@ -30,11 +30,13 @@ TEST_CASE("every lane width and every block split gives the same records", "[lan
       for (std::uint32_t i = 0; i < n; ++i) REQUIRE(wide[i] == one[i]);
     }
     std::vector<RunRecord> split(n);
-    for (std::uint32_t k = 0; k < n; k += 999) run_block(s, 77, 2, 5000 + k, std::min(999u, n - k), split.data() + k);
+    for (std::uint32_t k = 0; k < n; k += 999)
+      run_block(s, 77, 2, 5000 + k, std::min(999u, n - k), split.data() + k);
     for (std::uint32_t i = 0; i < n; ++i) REQUIRE(split[i] == one[i]);
     // And the per-run interface gives the same record.
     wedge::engine::Stream stream(wedge::engine::StreamKey{77, 2, 5000 + 1234});
     CHECK(TugOfWar::run(s, stream) == one[1234]);
   }
-  WARN("lane widths compared with width 1 on this CPU: " << widths_run / 3 << " (kernel: " << kernel_name() << ")");
+  WARN("lane widths compared with width 1 on this CPU: " << widths_run / 3
+                                                         << " (kernel: " << kernel_name() << ")");
 }

@@ -8,7 +8,8 @@
 using namespace wedge::agents;
 using wedge::ConfigError;
 
-TEST_CASE("the registry holds every key of MODEL.md section 4 once, with the defaults", "[params]") {
+TEST_CASE("the registry holds every key of MODEL.md section 4 once, with the defaults",
+          "[params]") {
   const auto& params = parameters();
   std::set<std::string> keys;
   for (const auto& p : params) CHECK(keys.insert(p.key).second);
@@ -53,8 +54,7 @@ TEST_CASE("assignments (--set) set every type and rejects bad values by name", "
   apply_assignment(s, "japan.factions.SG.min_islands=2");
   CHECK(s.japan.factions.list[SG].min_islands == 2);
 
-  CHECK_THROWS_WITH(apply_assignment(s, "dulles.tact=1.4"),
-                    "dulles.tact = 1.4: must be [0, 1]");
+  CHECK_THROWS_WITH(apply_assignment(s, "dulles.tact=1.4"), "dulles.tact = 1.4: must be [0, 1]");
   CHECK_THROWS_WITH(apply_assignment(s, "negotiation.rounds=2.5"),
                     Catch::Contains("not an integer") && Catch::Contains("[1, 100]"));
   CHECK_THROWS_WITH(apply_assignment(s, "negotiation.rounds=0"),
@@ -85,7 +85,8 @@ TEST_CASE("an unknown key suggests the nearest one", "[params]") {
   CHECK(nearest_parameter("japan.factions.hk.weight") == "japan.factions.HK.weight");
   // Only close words are suggested (edit distance <= max(2, |word| / 3) and <= half the word).
   CHECK(nearest_parameter("zzzzzz").empty());
-  CHECK_THROWS_WITH(apply_assignment(s, "zzzzzz=1"), Catch::Equals("unknown parameter 'zzzzzz' (`wedge params` lists every key)"));
+  CHECK_THROWS_WITH(apply_assignment(s, "zzzzzz=1"),
+                    Catch::Equals("unknown parameter 'zzzzzz' (`wedge params` lists every key)"));
   CHECK(close_match("rnus", 2));
   CHECK_FALSE(close_match("magic", 4));
   CHECK_FALSE(close_match("xy", 2));
@@ -125,17 +126,22 @@ TEST_CASE("every key reads and writes its own member of the scenario", "[params]
   for (std::size_t i = 0; i < params.size(); ++i) {
     const auto& p = params[i];
     double v = 0.0;
-    if (p.type == ParamType::boolean) v = p.get(s) != 0.0 ? 0.0 : 1.0;  // flip
-    else if (p.key.ends_with(".min_islands")) v = p.get(s) == 2.0 ? 4.0 : 2.0;
-    else if (p.type == ParamType::integer) v = p.min + static_cast<double>(i % 7) + 1.0;
-    else v = (p.min_exclusive ? p.min : p.min) + 0.001 * static_cast<double>(i + 1);
+    if (p.type == ParamType::boolean)
+      v = p.get(s) != 0.0 ? 0.0 : 1.0;  // flip
+    else if (p.key.ends_with(".min_islands"))
+      v = p.get(s) == 2.0 ? 4.0 : 2.0;
+    else if (p.type == ParamType::integer)
+      v = p.min + static_cast<double>(i % 7) + 1.0;
+    else
+      v = (p.min_exclusive ? p.min : p.min) + 0.001 * static_cast<double>(i + 1);
     REQUIRE(p.in_range(v));
     p.set(s, v);
     given.push_back(v);
   }
   for (std::size_t i = 0; i < params.size(); ++i) CHECK(params[i].get(s) == given[i]);
   CHECK(s.negotiation.rounds == require_parameter("negotiation.rounds").get(s));
-  CHECK(s.japan.factions.list[FISH].okinawa == require_parameter("japan.factions.FISH.okinawa").get(s));
+  CHECK(s.japan.factions.list[FISH].okinawa ==
+        require_parameter("japan.factions.FISH.okinawa").get(s));
 }
 
 TEST_CASE("sections() lists each key's section once, in registry order", "[params]") {

@@ -8,7 +8,8 @@
 using namespace wedge::agents;
 using wedge::engine::StreamKey;
 
-TEST_CASE("a block's replayed rounds are each run's traced rounds, in replicate order", "[rounds]") {
+TEST_CASE("a block's replayed rounds are each run's traced rounds, in replicate order",
+          "[rounds]") {
   Scenario coercive;
   coercive.dulles.threat_strength = 2.0;
   coercive.dulles.tact = 0.0;
@@ -40,9 +41,12 @@ TEST_CASE("a block's replayed rounds are each run's traced rounds, in replicate 
           CHECK(r.straits_clause == t.straits_clause);
           CHECK(r.alliance_clause == t.alliance_clause);
           CHECK(r.declaration_available == t.declaration_available);
-          CHECK(r.dulles == (t.coerced ? DullesMove::reward_threat : t.rewarded ? DullesMove::reward : DullesMove::none));
+          CHECK(r.dulles == (t.coerced    ? DullesMove::reward_threat
+                             : t.rewarded ? DullesMove::reward
+                                          : DullesMove::none));
           CHECK(r.support_treaty == t.support_treaty);
-          CHECK((t.declaration_available ? r.support_declaration == t.support_declaration : std::isnan(r.support_declaration)));
+          CHECK((t.declaration_available ? r.support_declaration == t.support_declaration
+                                         : std::isnan(r.support_declaration)));
           CHECK(r.fisheries == t.fisheries_in_force);
           CHECK(r.sg_min_islands == t.sg_min_islands);
         }
@@ -77,10 +81,14 @@ TEST_CASE("Dulles threatens only after rewarding, at most once per run", "[round
 
 TEST_CASE("the round columns are declared in the order observe_round writes them", "[rounds]") {
   const auto& fields = round_fields();
-  REQUIRE(fields.size() == std::size_t{RoundField::categorical_count} + std::size_t{RoundField::continuous_count});
+  REQUIRE(fields.size() ==
+          std::size_t{RoundField::categorical_count} + std::size_t{RoundField::continuous_count});
   CHECK(fields[RoundField::round].name == "round");
-  CHECK(fields[RoundField::dulles].categories == std::vector<std::string>{"none", "reward", "reward_threat"});
-  CHECK(fields[std::size_t{RoundField::categorical_count} + std::size_t{RoundField::support_declaration}].name == "support_declaration");
+  CHECK(fields[RoundField::dulles].categories ==
+        std::vector<std::string>{"none", "reward", "reward_threat"});
+  CHECK(fields[std::size_t{RoundField::categorical_count} +
+               std::size_t{RoundField::support_declaration}]
+            .name == "support_declaration");
   RoundRow row;
   row.round = 3;
   row.islands_offered = 4;

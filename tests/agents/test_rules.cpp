@@ -14,7 +14,9 @@ namespace {
 D d(double x) { return D{x}; }
 double v(D x) { return x[0]; }
 bool yes(M m) { return m[0] != 0; }
-State<L> baseline_state(const Scenario& s, double credibility = 0.4) { return State<L>::initial(s, d(credibility)); }
+State<L> baseline_state(const Scenario& s, double credibility = 0.4) {
+  return State<L>::initial(s, d(credibility));
+}
 const M ALL = simd::splat_m<L>(true);
 /// How far Japan's support may be from its exact value (libm's exp): 1.9e-9 / 4 from the exp2
 /// polynomial, plus rounding.
@@ -37,7 +39,8 @@ TEST_CASE("clauses are never dropped in round 1 and drop on a draw below the haz
 
 TEST_CASE("the Soviet line decides the islands offered", "[rules]") {
   const Scenario s;
-  const auto hard = soviet_offer<L>(s, d(1), d(0.7), d(0.0), d(0.5));  // 0.7 is not < 0.7: hard line
+  const auto hard =
+      soviet_offer<L>(s, d(1), d(0.7), d(0.0), d(0.5));  // 0.7 is not < 0.7: hard line
   CHECK_FALSE(yes(hard.soft_line));
   CHECK(v(hard.islands) == 0);
   const auto two = soviet_offer<L>(s, d(1), d(0.69), d(0.02), d(0.5));  // soft, u_four not < 0.02
@@ -46,7 +49,8 @@ TEST_CASE("the Soviet line decides the islands offered", "[rules]") {
   CHECK(v(soviet_offer<L>(s, d(1), d(0.1), d(0.019), d(0.5)).islands) == 4);
 }
 
-TEST_CASE("the USSR accepts the declaration format with the early, then late, probability", "[rules]") {
+TEST_CASE("the USSR accepts the declaration format with the early, then late, probability",
+          "[rules]") {
   const Scenario s;  // early 0.2 before round 4, late 0.8 from round 4
   CHECK(yes(soviet_offer<L>(s, d(3), d(0.9), d(0.9), d(0.19)).accepts_declaration));
   CHECK_FALSE(yes(soviet_offer<L>(s, d(3), d(0.9), d(0.9), d(0.21)).accepts_declaration));
@@ -93,7 +97,8 @@ TEST_CASE("support follows the faction formula of MODEL.md section 3", "[rules]"
   // Weights are normalised: scaling them all changes nothing.
   Scenario scaled = s;
   for (auto& f : scaled.japan.factions.list) f.weight *= 3.0;
-  CHECK(v(support_treaty<L>(scaled, st, d(2))) == Approx(v(support_treaty<L>(s, st, d(2)))).epsilon(1e-13));
+  CHECK(v(support_treaty<L>(scaled, st, d(2))) ==
+        Approx(v(support_treaty<L>(s, st, d(2)))).epsilon(1e-13));
 }
 
 namespace {
@@ -110,8 +115,9 @@ double support_by_hand(const Scenario& s, bool treaty, double islands, const Sta
     const double m = static_cast<int>(i) == fs.softens ? v(st.sg_min_islands) : f.min_islands;
     const double side = f.side * s.soviet.carrots * pressure;
     const double u = treaty ? f.territory * (islands - m) / 4 + side -
-                                  f.alliance * A * (s.japan.damage_treaty + s.japan.damage_straits * S +
-                                                    s.japan.damage_alliance_clause * N) -
+                                  f.alliance * A *
+                                      (s.japan.damage_treaty + s.japan.damage_straits * S +
+                                       s.japan.damage_alliance_clause * N) -
                                   f.okinawa * q
                             : side - f.alliance * A * s.japan.damage_declaration;
     num += f.weight / (1 + std::exp(-s.japan.logit_sharpness * u));
@@ -122,13 +128,17 @@ double support_by_hand(const Scenario& s, bool treaty, double islands, const Sta
 }  // namespace
 
 TEST_CASE("support sums over any number of factions, 1 to MAX_FACTIONS", "[rules][factions]") {
-  for (std::size_t count : {std::size_t{1}, std::size_t{2}, std::size_t{5}, std::size_t{6}, std::size_t{12}, MAX_FACTIONS}) {
+  for (std::size_t count : {std::size_t{1}, std::size_t{2}, std::size_t{5}, std::size_t{6},
+                            std::size_t{12}, MAX_FACTIONS}) {
     Scenario s;
     s.japan.factions.count = count;
     if (count < 2) s.japan.factions.softens = -1;
-    for (std::size_t i = 5; i < count; ++i) {  // distinct made-up factions beyond the baseline's five
+    for (std::size_t i = 5; i < count;
+         ++i) {  // distinct made-up factions beyond the baseline's five
       const double k = static_cast<double>(i);
-      s.japan.factions.list[i] = {0.05 + 0.01 * k, static_cast<int>(i % 3) * 2, 0.1 * (k - 4), 0.07 * k, 1.5 - 0.1 * k, 0.3};
+      s.japan.factions.list[i] = {0.05 + 0.01 * k, static_cast<int>(i % 3) * 2,
+                                  0.1 * (k - 4),   0.07 * k,
+                                  1.5 - 0.1 * k,   0.3};
     }
     REQUIRE_NOTHROW(s.validate());
     State<L> st = baseline_state(s);
@@ -136,13 +146,16 @@ TEST_CASE("support sums over any number of factions, 1 to MAX_FACTIONS", "[rules
     st.alignment = d(0.7);
     st.straits_clause = simd::splat_m<L>(false);
     for (double islands : {0.0, 2.0, 4.0}) {
-      CHECK(v(support_treaty<L>(s, st, d(islands))) == Approx(support_by_hand(s, true, islands, st)).epsilon(0).margin(SUPPORT_ERROR));
+      CHECK(v(support_treaty<L>(s, st, d(islands))) ==
+            Approx(support_by_hand(s, true, islands, st)).epsilon(0).margin(SUPPORT_ERROR));
     }
-    CHECK(v(support_declaration<L>(s, st)) == Approx(support_by_hand(s, false, 0, st)).epsilon(0).margin(SUPPORT_ERROR));
+    CHECK(v(support_declaration<L>(s, st)) ==
+          Approx(support_by_hand(s, false, 0, st)).epsilon(0).margin(SUPPORT_ERROR));
   }
 }
 
-TEST_CASE("Shigemitsu's softening applies to the faction named by softens, or to none", "[rules][factions]") {
+TEST_CASE("Shigemitsu's softening applies to the faction named by softens, or to none",
+          "[rules][factions]") {
   // softens = PUB: its minimum is the state's m_SG (4 at the start, 2 once softened); SG keeps 4.
   Scenario pub;
   pub.japan.factions.softens = PUB;
@@ -180,7 +193,8 @@ TEST_CASE("Shigemitsu's softening applies to the faction named by softens, or to
   CHECK(before == v(support_treaty<L>(Scenario{}, base, d(2))));
 }
 
-TEST_CASE("the factions are validated: count 1 to MAX_FACTIONS, softens one of them or -1", "[rules][factions]") {
+TEST_CASE("the factions are validated: count 1 to MAX_FACTIONS, softens one of them or -1",
+          "[rules][factions]") {
   Scenario s;
   s.japan.factions.count = 0;
   CHECK_THROWS_WITH(s.validate(), Catch::Contains("1 to 16"));
@@ -193,7 +207,8 @@ TEST_CASE("the factions are validated: count 1 to MAX_FACTIONS, softens one of t
   CHECK_THROWS(s.validate());
   s.japan.factions.softens = -1;
   CHECK_NOTHROW(s.validate());
-  s.japan.factions.list[0].weight = s.japan.factions.list[1].weight = 0.0;  // only the first two count
+  s.japan.factions.list[0].weight = s.japan.factions.list[1].weight =
+      0.0;  // only the first two count
   CHECK_THROWS_WITH(s.validate(), Catch::Contains("sum to 0"));
 }
 
@@ -234,7 +249,7 @@ TEST_CASE("Dulles rewards, then coerces only if the re-estimate is still grave",
   auto coerced = st;
   const auto a2 = dulles_act<L>(s, coerced, ALL, d(1), d(2), d(1.0), d(1.0));
   CHECK(yes(a2.coerced));
-  CHECK(v(coerced.threat) == Approx(0.5 * 1.0));  // q = min(1, c * kappa)
+  CHECK(v(coerced.threat) == Approx(0.5 * 1.0));                       // q = min(1, c * kappa)
   CHECK(v(coerced.alignment) == Approx(0.65 - 0.15 * 1 * (1 - 0.3)));  // backlash
   // A threat in force is never repeated.
   const double a_before = v(coerced.alignment);
@@ -359,7 +374,8 @@ TEST_CASE("a stalled round: fisheries, Shigemitsu, drift, cabinet, deadline", "[
   // A lane that did not stall keeps its state.
   State<L> kept = baseline_state(s);
   kept.fisheries = simd::splat_m<L>(true);
-  const auto none = stall<L>(s, kept, simd::splat_m<L>(false), d(8), d(0.9), d(0.0), d(0.3), d(0.0));
+  const auto none =
+      stall<L>(s, kept, simd::splat_m<L>(false), d(8), d(0.9), d(0.0), d(0.3), d(0.0));
   CHECK_FALSE(yes(none.cabinet_fell));
   CHECK_FALSE(yes(none.deadline));
   CHECK(yes(kept.fisheries));
@@ -371,7 +387,8 @@ TEST_CASE("the alliance is classified from the final alignment", "[rules]") {
   const Scenario s;
   const M t = simd::splat_m<L>(true), f = simd::splat_m<L>(false);
   auto classify = [&](M treaty, M straits, M alliance, double a) {
-    return static_cast<AllianceState>(static_cast<int>(v(classify_alliance<L>(s, treaty, straits, alliance, d(a)))));
+    return static_cast<AllianceState>(
+        static_cast<int>(v(classify_alliance<L>(s, treaty, straits, alliance, d(a)))));
   };
   CHECK(classify(t, t, t, 0.14) == AllianceState::rupture_realign);
   CHECK(classify(t, t, f, 0.14) == AllianceState::rupture_neutral);

@@ -35,8 +35,8 @@ CheckTarget target(std::string_view id) {
 void require_pass(std::string_view id) {
   const auto t = target(id);
   for (const auto& c : t.conditions) {
-    INFO(t.id << " " << c.quantity << " = " << c.estimate << " [" << c.low << ", " << c.high << "] must be "
-              << c.requirement);
+    INFO(t.id << " " << c.quantity << " = " << c.estimate << " [" << c.low << ", " << c.high
+              << "] must be " << c.requirement);
     CHECK(c.pass);
   }
   CHECK(t.verdict == Verdict::pass);
@@ -50,7 +50,8 @@ TEST_CASE("every target of MODEL.md section 7 is checked, in order", "[validatio
   options.seed = SEED;
   std::vector<std::string> ids;
   for (const auto& t : agents::run_check(Scenario{}, options)) ids.push_back(t.id);
-  CHECK(ids == std::vector<std::string>{"V1", "V2", "V3", "V4", "V5", "V6", "V7", "C1", "C2", "C3", "C4", "C7"});
+  CHECK(ids == std::vector<std::string>{"V1", "V2", "V3", "V4", "V5", "V6", "V7", "C1", "C2", "C3",
+                                        "C4", "C7"});
   // A selection runs and returns only its targets; their estimates are those of the full check
   // (the same streams: common random numbers, replicate by replicate).
   options.only = {"V7", "C3"};
@@ -64,25 +65,41 @@ TEST_CASE("every target of MODEL.md section 7 is checked, in order", "[validatio
   CHECK(some[1].conditions[0].estimate == all[9].conditions[0].estimate);
 }
 
-TEST_CASE("V1: the declaration is the most frequent format, P >= 0.55", "[validation]") { require_pass("V1"); }
+TEST_CASE("V1: the declaration is the most frequent format, P >= 0.55", "[validation]") {
+  require_pass("V1");
+}
 TEST_CASE("V2: P(treaty) <= 0.25", "[validation]") { require_pass("V2"); }
-TEST_CASE("V3: P(alliance intact) >= 0.80 and P(any rupture) <= 0.01", "[validation]") { require_pass("V3"); }
+TEST_CASE("V3: P(alliance intact) >= 0.80 and P(any rupture) <= 0.01", "[validation]") {
+  require_pass("V3");
+}
 TEST_CASE("V4: P(okinawa = us_claim) <= 0.05", "[validation]") { require_pass("V4"); }
-TEST_CASE("V5: the median number of rounds is between 3 and 6", "[validation]") { require_pass("V5"); }
-TEST_CASE("V6: among declarations, two islands promised is the most frequent value", "[validation]") {
+TEST_CASE("V5: the median number of rounds is between 3 and 6", "[validation]") {
+  require_pass("V5");
+}
+TEST_CASE("V6: among declarations, two islands promised is the most frequent value",
+          "[validation]") {
   require_pass("V6");
 }
-TEST_CASE("V7: an Okinawa threat is issued in 30-65% of runs", "[validation]") { require_pass("V7"); }
-TEST_CASE("C1: without the straits clause P(treaty) rises, by less than 0.15", "[validation]") { require_pass("C1"); }
+TEST_CASE("V7: an Okinawa threat is issued in 30-65% of runs", "[validation]") {
+  require_pass("V7");
+}
+TEST_CASE("C1: without the straits clause P(treaty) rises, by less than 0.15", "[validation]") {
+  require_pass("C1");
+}
 TEST_CASE("C2: without the Okinawa threat P(treaty) rises by >= 0.1 and P(declaration) falls",
           "[validation]") {
   require_pass("C2");
 }
-TEST_CASE("C3: with weak US rewards P(alliance intact) falls", "[validation]") { require_pass("C3"); }
-TEST_CASE("C4: heavy tactless coercion lowers P(treaty) and raises P(strained or rupture)", "[validation]") {
+TEST_CASE("C3: with weak US rewards P(alliance intact) falls", "[validation]") {
+  require_pass("C3");
+}
+TEST_CASE("C4: heavy tactless coercion lowers P(treaty) and raises P(strained or rupture)",
+          "[validation]") {
   require_pass("C4");
 }
-TEST_CASE("C7: a credible four-island offer raises P(treaty) by at least 0.1", "[validation]") { require_pass("C7"); }
+TEST_CASE("C7: a credible four-island offer raises P(treaty) by at least 0.1", "[validation]") {
+  require_pass("C7");
+}
 
 TEST_CASE("check: which targets apply, and a failing one fails", "[validation]") {
   agents::CheckOptions options;

@@ -7,8 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <array>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <set>
 
 using wedge::engine::LaneStreams;
@@ -18,7 +18,8 @@ namespace simd = wedge::engine::simd;
 
 namespace {
 using Philox = r123::Philox4x32_R<10>;
-std::array<std::uint32_t, 4> philox(std::array<std::uint32_t, 4> ctr, std::array<std::uint32_t, 2> key) {
+std::array<std::uint32_t, 4> philox(std::array<std::uint32_t, 4> ctr,
+                                    std::array<std::uint32_t, 2> key) {
   Philox::ctr_type c{{ctr[0], ctr[1], ctr[2], ctr[3]}};
   Philox::key_type k{{key[0], key[1]}};
   const auto out = Philox()(c, k);
@@ -59,8 +60,9 @@ TEST_CASE("the lane generator equals Random123 at every width", "[rng]") {
       gen.generate(k0, k1, o0, o1, o2, o3);
       for (int i = 0; i < L::width; ++i) {
         const auto want = philox(counters[static_cast<std::size_t>(i)], {k0, k1});
-        REQUIRE(std::array<std::uint32_t, 4>{static_cast<std::uint32_t>(o0[i]), static_cast<std::uint32_t>(o1[i]),
-                                             static_cast<std::uint32_t>(o2[i]), static_cast<std::uint32_t>(o3[i])} == want);
+        REQUIRE(std::array<std::uint32_t, 4>{
+                    static_cast<std::uint32_t>(o0[i]), static_cast<std::uint32_t>(o1[i]),
+                    static_cast<std::uint32_t>(o2[i]), static_cast<std::uint32_t>(o3[i])} == want);
       }
     }
   };
@@ -138,7 +140,8 @@ TEST_CASE("different seeds, points, replicates and substreams give different num
   CHECK(seen.size() == 6);
 }
 
-TEST_CASE("uniform() lies in the unit interval with mean 1/2 and variance 1/12", "[rng][statistical]") {
+TEST_CASE("uniform() lies in the unit interval with mean 1/2 and variance 1/12",
+          "[rng][statistical]") {
   Stream s(StreamKey{7, 0, 0});
   const int n = 200'000;
   double sum = 0.0;

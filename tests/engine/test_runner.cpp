@@ -3,8 +3,8 @@
 #include "engine/runner.hpp"
 #include "toy_model.hpp"
 
-#include <catch2/catch.hpp>
 #include <tbb/global_control.h>
+#include <catch2/catch.hpp>
 
 #include <thread>
 
@@ -74,8 +74,8 @@ TEST_CASE("common random numbers give replicate r the same stream at every point
   // Same p and flips would give identical records; with different p the uniforms are shared,
   // so a run with higher p never has fewer heads in the first flip.
   for (std::uint64_t rep = 0; rep < 1000; ++rep) {
-    const auto& low = r.rows[1000 + rep].record;  // p = 0.3
-    const auto& high = r.rows[2000 + rep].record; // p = 0.8
+    const auto& low = r.rows[1000 + rep].record;   // p = 0.3
+    const auto& high = r.rows[2000 + rep].record;  // p = 0.8
     REQUIRE(high.first >= low.first);
   }
   const auto independent = run_coins(2, 1, 0, false);
@@ -110,7 +110,8 @@ TEST_CASE("a run stopped by a cancellation request completes a prefix of blocks"
   CHECK(sink.rows.size() == report.runs_done);
 }
 
-TEST_CASE("a cancellation token is per run: another run, or a run without one, is not stopped", "[runner]") {
+TEST_CASE("a cancellation token is per run: another run, or a run without one, is not stopped",
+          "[runner]") {
   const std::vector<CoinModel::Params> params{{0.5, 10}};
   const auto blocks = make_blocks(full_plan(1, 1'000), 100);
   CancelToken requested;
@@ -137,7 +138,8 @@ TEST_CASE("a cancellation token is per run: another run, or a run without one, i
 
 TEST_CASE("a sink that throws stops the run with its exception", "[runner]") {
   struct FailingSink : Sink {
-    void consume(std::span<const Block>, std::span<const CoinModel::Record>, std::span<const Summary>) override {
+    void consume(std::span<const Block>, std::span<const CoinModel::Record>,
+                 std::span<const Summary>) override {
       throw std::runtime_error("disk full");
     }
   };
@@ -147,7 +149,8 @@ TEST_CASE("a sink that throws stops the run with its exception", "[runner]") {
   const auto blocks = make_blocks(full_plan(1, 10'000), 100);
   RunOptions options;
   options.wave_blocks = 2;
-  CHECK_THROWS_WITH((run_blocks<CoinModel>(params, blocks, summaries, options, &sink)), "disk full");
+  CHECK_THROWS_WITH((run_blocks<CoinModel>(params, blocks, summaries, options, &sink)),
+                    "disk full");
 }
 
 TEST_CASE("precision mode stops where the interval target is met, on any thread count",

@@ -21,7 +21,8 @@ TEST_CASE("pow2 is within 1.9e-9 relative of libm's exp2 from -1021 to 1023", "[
   CHECK(worst < 1.9e-9);
   CHECK(worst > 1e-10);  // the bound is the polynomial's, not a loose one
   // The exponent goes in exactly: 2^(k + f) / 2^f = 2^k for integers k.
-  for (int k = -1000; k <= 1000; k += 37) CHECK(simd::pow2<L>(D{k + 0.25})[0] / simd::pow2<L>(D{0.25})[0] == std::ldexp(1.0, k));
+  for (int k = -1000; k <= 1000; k += 37)
+    CHECK(simd::pow2<L>(D{k + 0.25})[0] / simd::pow2<L>(D{0.25})[0] == std::ldexp(1.0, k));
 }
 
 TEST_CASE("exp is within 2e-9 relative of libm from -707 to 709, and tiny below", "[lanes]") {
@@ -39,7 +40,8 @@ TEST_CASE("log is within 4e-14 relative of libm between 2^-33 and 1", "[lanes]")
   for (double x = 0x1p-33; x <= 1.0; x *= 1.0137) {
     if (x != 1.0) worst = std::max(worst, std::abs(simd::log<L>(D{x})[0] / std::log(x) - 1.0));
   }
-  for (double x = 0.5; x < 1.0; x += 0.000731) worst = std::max(worst, std::abs(simd::log<L>(D{x})[0] / std::log(x) - 1.0));
+  for (double x = 0.5; x < 1.0; x += 0.000731)
+    worst = std::max(worst, std::abs(simd::log<L>(D{x})[0] / std::log(x) - 1.0));
   CHECK(worst < 4e-14);
   CHECK(simd::log<L>(D{1.0})[0] == 0.0);
 }
@@ -49,7 +51,8 @@ TEST_CASE("cos and sin of 2 pi u are within 1e-11 of libm", "[lanes]") {
   for (double u = 0.0; u < 1.0; u += 0.000123456) {
     D c, s;
     simd::cos_sin_2pi<L>(D{u}, c, s);
-    worst = std::max({worst, std::abs(c[0] - std::cos(2 * M_PI * u)), std::abs(s[0] - std::sin(2 * M_PI * u))});
+    worst = std::max(
+        {worst, std::abs(c[0] - std::cos(2 * M_PI * u)), std::abs(s[0] - std::sin(2 * M_PI * u))});
   }
   CHECK(worst < 1e-11);
 }
@@ -100,4 +103,3 @@ TEST_CASE("Box-Muller normals have mean 0 and variance 1", "[lanes][statistical]
   CHECK(std::abs(mean) < 4.0 / std::sqrt(n));
   CHECK(std::abs(var - 1.0) < 4.0 * std::sqrt(2.0 / n));
 }
-

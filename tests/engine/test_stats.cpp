@@ -48,9 +48,12 @@ TEST_CASE("streaming statistics equal a direct two-pass computation", "[stats]")
   CHECK(st.max() == *std::max_element(xs.begin(), xs.end()));
   std::vector<std::uint64_t> hist(12, 0);
   for (double x : xs) {
-    if (x < 0.0) ++hist[0];
-    else if (x > 1.0) ++hist[11];
-    else ++hist[1 + std::min<std::size_t>(static_cast<std::size_t>(x * 10.0), 9)];
+    if (x < 0.0)
+      ++hist[0];
+    else if (x > 1.0)
+      ++hist[11];
+    else
+      ++hist[1 + std::min<std::size_t>(static_cast<std::size_t>(x * 10.0), 9)];
   }
   CHECK(st.histogram() == hist);
 }
@@ -80,7 +83,8 @@ TEST_CASE("merging statistics equals accumulating them in one pass", "[stats]") 
 }
 
 TEST_CASE("a summary counts categories and merges shards exactly", "[stats]") {
-  const auto layout = std::make_shared<const FieldLayout>(FieldLayout::from(wedge::test::CoinModel::fields()));
+  const auto layout =
+      std::make_shared<const FieldLayout>(FieldLayout::from(wedge::test::CoinModel::fields()));
   Summary whole(layout);
   Summary left(layout);
   Summary right(layout);
@@ -108,7 +112,8 @@ TEST_CASE("a summary counts categories and merges shards exactly", "[stats]") {
 namespace {
 
 /// Summaries of `blocks` consecutive blocks of 100 coin-model runs each, two design points.
-std::vector<Summary> coin_blocks(const std::shared_ptr<const FieldLayout>& layout, std::uint32_t blocks) {
+std::vector<Summary> coin_blocks(const std::shared_ptr<const FieldLayout>& layout,
+                                 std::uint32_t blocks) {
   std::vector<Summary> out;
   const wedge::test::CoinModel::Params params{0.37, 9};
   for (std::uint32_t b = 0; b < blocks; ++b) {
@@ -127,8 +132,10 @@ std::vector<Summary> coin_blocks(const std::shared_ptr<const FieldLayout>& layou
 
 }  // namespace
 
-TEST_CASE("a summary's state packs and unpacks exactly, and its parts replay merges bit for bit", "[stats]") {
-  const auto layout = std::make_shared<const FieldLayout>(FieldLayout::from(wedge::test::CoinModel::fields()));
+TEST_CASE("a summary's state packs and unpacks exactly, and its parts replay merges bit for bit",
+          "[stats]") {
+  const auto layout =
+      std::make_shared<const FieldLayout>(FieldLayout::from(wedge::test::CoinModel::fields()));
   const auto blocks = coin_blocks(layout, 7);
   // What the runner does: merge the blocks into their points (b % 2) in order.
   std::vector<Summary> points(2, Summary(layout));
@@ -146,10 +153,12 @@ TEST_CASE("a summary's state packs and unpacks exactly, and its parts replay mer
   CHECK(back[0] == points[0]);
   CHECK(back[1] == points[1]);
 
-  // Integers added in any order plus moments merged in plan order = the runner's merges (MPI, merge).
+  // Integers added in any order plus moments merged in plan order = the runner's merges (MPI,
+  // merge).
   std::vector<Summary> replayed(2, Summary(layout));
   const auto block_state = SummaryState::pack(blocks);
-  for (auto b = static_cast<std::uint32_t>(blocks.size()); b-- > 0;) block_state.add_integers(b, replayed[b % 2]);
+  for (auto b = static_cast<std::uint32_t>(blocks.size()); b-- > 0;)
+    block_state.add_integers(b, replayed[b % 2]);
   for (std::uint32_t b = 0; b < blocks.size(); ++b) block_state.merge_moments(b, replayed[b % 2]);
   CHECK(replayed[0] == points[0]);
   CHECK(replayed[1] == points[1]);
@@ -169,7 +178,8 @@ TEST_CASE("a summary's state packs and unpacks exactly, and its parts replay mer
   CHECK(restored[1] == original[1]);
 
   // Another layout is refused, not misread.
-  const auto other = std::make_shared<const FieldLayout>(FieldLayout::from({wedge::test::CoinModel::fields()[0]}));
+  const auto other =
+      std::make_shared<const FieldLayout>(FieldLayout::from({wedge::test::CoinModel::fields()[0]}));
   Summary foreign(other);
   CHECK_THROWS_AS(state.add_integers(0, foreign), std::invalid_argument);
 }

@@ -30,12 +30,19 @@ struct CoinModel {
   }
 
   static std::vector<engine::FieldSpec> fields() {
-    engine::FieldSpec parity{"parity", engine::FieldKind::categorical, "heads even or odd", "",
-                             engine::StorageType::uint8, {"even", "odd"}};
-    engine::FieldSpec first{"first", engine::FieldKind::categorical, "first flip", "",
-                            engine::StorageType::uint8, {"tails", "heads"}};
-    engine::FieldSpec fraction{"fraction", engine::FieldKind::continuous, "share of heads", "",
-                               engine::StorageType::float64, {}, 0.0, 1.0, 10};
+    engine::FieldSpec parity{"parity", engine::FieldKind::categorical, "heads even or odd",
+                             "",       engine::StorageType::uint8,     {"even", "odd"}};
+    engine::FieldSpec first{"first", engine::FieldKind::categorical, "first flip",
+                            "",      engine::StorageType::uint8,     {"tails", "heads"}};
+    engine::FieldSpec fraction{"fraction",
+                               engine::FieldKind::continuous,
+                               "share of heads",
+                               "",
+                               engine::StorageType::float64,
+                               {},
+                               0.0,
+                               1.0,
+                               10};
     return {parity, first, fraction};
   }
 
@@ -57,10 +64,12 @@ struct CollectingSink : engine::RecordSink<Record> {
     friend bool operator==(const Row&, const Row&) = default;
   };
   std::vector<Row> rows;
-  void consume(std::span<const engine::Block> blocks, std::span<const Record> records, std::span<const engine::Summary>) override {
+  void consume(std::span<const engine::Block> blocks, std::span<const Record> records,
+               std::span<const engine::Summary>) override {
     std::size_t i = 0;
     for (const auto& b : blocks) {
-      for (std::uint32_t k = 0; k < b.count; ++k) rows.push_back({b.point, b.replicate_begin + k, records[i++]});
+      for (std::uint32_t k = 0; k < b.count; ++k)
+        rows.push_back({b.point, b.replicate_begin + k, records[i++]});
     }
   }
 };

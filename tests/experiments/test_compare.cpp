@@ -1,7 +1,7 @@
-// Paired comparison (experiments/compare.hpp): each side equals its own run, the pairs do not depend
-// on threads or buffering, a scenario against itself differs by exactly zero, the statistics of a
-// joint table by hand, the paired interval's coverage on pairs with a known difference, and the
-// errors of resolve_pair.
+// Paired comparison (experiments/compare.hpp): each side equals its own run, the pairs do not
+// depend on threads or buffering, a scenario against itself differs by exactly zero, the statistics
+// of a joint table by hand, the paired interval's coverage on pairs with a known difference, and
+// the errors of resolve_pair.
 #include "engine/error.hpp"
 #include "engine/rng.hpp"
 #include "experiments/compare.hpp"
@@ -35,8 +35,9 @@ std::size_t field_index(const Comparison& c, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("each side of a comparison equals its own run, and pairs do not depend on threads or buffering",
-          "[compare]") {
+TEST_CASE(
+    "each side of a comparison equals its own run, and pairs do not depend on threads or buffering",
+    "[compare]") {
   const auto [a, b] = resolve_pair(scenario(BASELINE, 20000, 5), scenario(NO_THREAT));
   CHECK(b.run.runs == 20000);  // A's runs and seed on both sides
   CHECK(b.run.seed == 5);
@@ -51,7 +52,8 @@ TEST_CASE("each side of a comparison equals its own run, and pairs do not depend
   CHECK_FALSE(c1.interrupted);
   CHECK(c1.pairs_done == 20000);
   CHECK(c1.joint == c2.joint);
-  for (std::size_t j = 0; j < c1.differences.size(); ++j) CHECK(c1.differences[j].raw() == c2.differences[j].raw());
+  for (std::size_t j = 0; j < c1.differences.size(); ++j)
+    CHECK(c1.differences[j].raw() == c2.differences[j].raw());
   CHECK(c1.a == c2.a);
   CHECK(c1.b == c2.b);
 
@@ -83,7 +85,9 @@ TEST_CASE("each side of a comparison equals its own run, and pairs do not depend
   CHECK(treaty.variance_ratio > 1.5);
 }
 
-TEST_CASE("a scenario compared with itself differs by exactly zero, with zero-width paired intervals", "[compare]") {
+TEST_CASE(
+    "a scenario compared with itself differs by exactly zero, with zero-width paired intervals",
+    "[compare]") {
   const auto [a, b] = resolve_pair(scenario(NO_THREAT, 10000, 2), scenario(NO_THREAT));
   const Comparison c = compare(a, b);
   for (std::size_t f = 0; f < c.joint.size(); ++f) {
@@ -135,7 +139,8 @@ TEST_CASE("the paired difference of a joint table, by hand", "[compare]") {
   CHECK_THROWS_AS(category_difference(joint, 3, 0, 10), std::invalid_argument);
 }
 
-TEST_CASE("the paired interval covers a known difference 95% of the time", "[compare][statistics]") {
+TEST_CASE("the paired interval covers a known difference 95% of the time",
+          "[compare][statistics]") {
   // Pairs with P(A = c) = 0.30 and P(B = c) = 0.45, positively correlated (B follows A's uniform
   // 80% of the time): true difference 0.15. 2,000 experiments of 300 pairs; coverage within four
   // standard errors of 0.95 (sqrt(0.95 * 0.05 / 2000) = 0.0049).
@@ -166,15 +171,19 @@ TEST_CASE("the paired interval covers a known difference 95% of the time", "[com
   CHECK(paired_width < 0.8 * unpaired_width);
 }
 
-TEST_CASE("compare refuses sweeps and precision mode, and ignores the run settings of B", "[compare]") {
-  const std::string sweep = "[sweep]\ndesign = \"list\"\n[sweep.keys]\n\"dulles.tact\" = [0.3, 0.9]\n";
+TEST_CASE("compare refuses sweeps and precision mode, and ignores the run settings of B",
+          "[compare]") {
+  const std::string sweep =
+      "[sweep]\ndesign = \"list\"\n[sweep.keys]\n\"dulles.tact\" = [0.3, 0.9]\n";
   CHECK_THROWS_WITH(resolve_pair(scenario(sweep), scenario(BASELINE)),
                     Catch::Contains("A (<experiment>) is a list sweep with 2 design points") &&
                         Catch::Contains("compare takes two single-point scenarios"));
-  CHECK_THROWS_WITH(resolve_pair(scenario(BASELINE), scenario(sweep)), Catch::Contains("B (<experiment>) is a list"));
+  CHECK_THROWS_WITH(resolve_pair(scenario(BASELINE), scenario(sweep)),
+                    Catch::Contains("B (<experiment>) is a list"));
   CHECK_THROWS_WITH(resolve_pair(scenario("[run]\nprecision = 0.01\n"), scenario(BASELINE)),
                     Catch::Contains("precision"));
-  const auto [a, b] = resolve_pair(scenario(BASELINE), scenario("[run]\nruns = 7\nseed = 9\nprecision = 0.01\n"));
+  const auto [a, b] =
+      resolve_pair(scenario(BASELINE), scenario("[run]\nruns = 7\nseed = 9\nprecision = 0.01\n"));
   CHECK(b.run.runs == a.run.runs);
   CHECK(b.run.seed == a.run.seed);
   CHECK_FALSE(b.run.precision.has_value());
@@ -185,7 +194,8 @@ TEST_CASE("compare refuses sweeps and precision mode, and ignores the run settin
   // Bad overrides fail as they do for `wedge run`.
   ExperimentSource bad = scenario(BASELINE);
   bad.sets = {"dulles.tact=1.4"};
-  CHECK_THROWS_WITH(resolve_pair(scenario(BASELINE), bad), Catch::Contains("dulles.tact = 1.4: must be [0, 1]"));
+  CHECK_THROWS_WITH(resolve_pair(scenario(BASELINE), bad),
+                    Catch::Contains("dulles.tact = 1.4: must be [0, 1]"));
 }
 
 TEST_CASE("a cancelled comparison stops both sides", "[compare]") {

@@ -11,25 +11,30 @@
 using namespace wedge;
 using namespace wedge::experiments;
 
-TEST_CASE("the unscrambled Sobol sequence equals the reference, from its all-zero first point", "[designs]") {
+TEST_CASE("the unscrambled Sobol sequence equals the reference, from its all-zero first point",
+          "[designs]") {
   // Joe-Kuo / Bratley-Fox directions; Boost's engine starts at index 1, index 0 is the origin.
   const auto x = sobol_sequence(8, 2);
   const std::vector<double> expected{0,     0,     0.5,   0.5,   0.75,  0.25,  0.25,  0.75,
                                      0.375, 0.375, 0.875, 0.875, 0.625, 0.125, 0.125, 0.625};
   REQUIRE(x.size() == expected.size());
-  for (std::size_t i = 0; i < x.size(); ++i) CHECK(static_cast<double>(x[i]) * 0x1.0p-32 == expected[i]);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    CHECK(static_cast<double>(x[i]) * 0x1.0p-32 == expected[i]);
 }
 
 namespace {
 /// Number of distinct rows of a row-major table with d columns.
 std::size_t distinct_rows(const std::vector<double>& u, std::size_t d) {
   std::set<std::vector<double>> rows;
-  for (std::size_t i = 0; i < u.size(); i += d) rows.emplace(u.begin() + static_cast<std::ptrdiff_t>(i), u.begin() + static_cast<std::ptrdiff_t>(i + d));
+  for (std::size_t i = 0; i < u.size(); i += d)
+    rows.emplace(u.begin() + static_cast<std::ptrdiff_t>(i),
+                 u.begin() + static_cast<std::ptrdiff_t>(i + d));
   return rows.size();
 }
 }  // namespace
 
-TEST_CASE("scrambled Sobol points keep the sequence's balance and depend on the seed alone", "[designs]") {
+TEST_CASE("scrambled Sobol points keep the sequence's balance and depend on the seed alone",
+          "[designs]") {
   const std::uint64_t n = 64;
   const std::size_t d = 5;
   const auto u = sobol_points(n, d, 13);
@@ -47,7 +52,8 @@ TEST_CASE("scrambled Sobol points keep the sequence's balance and depend on the 
     CHECK(strata.size() == n);
   }
   std::set<std::pair<int, int>> boxes;
-  for (std::uint64_t i = 0; i < n; ++i) boxes.emplace(static_cast<int>(u[i * d] * 8), static_cast<int>(u[i * d + 1] * 8));
+  for (std::uint64_t i = 0; i < n; ++i)
+    boxes.emplace(static_cast<int>(u[i * d] * 8), static_cast<int>(u[i * d + 1] * 8));
   CHECK(boxes.size() == 64);
   // Nothing of the unscrambled sequence's leading points is left: no origin, no (1/2, ..., 1/2).
   for (std::uint64_t i = 0; i < n; ++i) {
@@ -79,7 +85,7 @@ TEST_CASE("a Latin hypercube puts one point in every stratum of every dimension"
     }
     CHECK(strata.size() == n);
   }
-  CHECK(latin_hypercube(n, d, 11) == u);      // determined by the seed
+  CHECK(latin_hypercube(n, d, 11) == u);  // determined by the seed
   CHECK_FALSE(latin_hypercube(n, d, 12) == u);
 }
 
@@ -94,9 +100,9 @@ TEST_CASE("the Saltelli layout is A, AB_1..AB_d, B for each base point", "[desig
     const double* b = a + d;
     const double* rows = &u[j * (d + 2) * d];
     for (std::size_t c = 0; c < d; ++c) {
-      CHECK(rows[c] == a[c]);                   // A_j
-      CHECK(rows[(d + 1) * d + c] == b[c]);     // B_j
-      for (std::size_t k = 0; k < d; ++k) {     // AB_j^(k): A with column k from B
+      CHECK(rows[c] == a[c]);                // A_j
+      CHECK(rows[(d + 1) * d + c] == b[c]);  // B_j
+      for (std::size_t k = 0; k < d; ++k) {  // AB_j^(k): A with column k from B
         CHECK(rows[(1 + k) * d + c] == (c == k ? b[c] : a[c]));
       }
     }
@@ -168,26 +174,31 @@ TEST_CASE("Sobol and Saltelli points that are not a power of two give a warning"
       Experiment e;
       e.sweep.design = design;
       e.sweep.points = points;
-      e.sweep.keys = {SweepKey{"dulles.tact", {}, 0.0, 1.0, 0, true}, SweepKey{"dulles.backlash", {}, 0.0, 0.3, 0, true}};
+      e.sweep.keys = {SweepKey{"dulles.tact", {}, 0.0, 1.0, 0, true},
+                      SweepKey{"dulles.backlash", {}, 0.0, 0.3, 0, true}};
       resolve_design(e);
       INFO(design_name(design) << " " << points);
       if (design == Design::lhs || points != 100) {
         CHECK(e.warnings.empty());
       } else {
         REQUIRE(e.warnings.size() == 1);
-        CHECK(e.warnings[0] == fmt::format("{} design: points = 100 is not a power of two; Sobol points are balanced "
-                                           "only in powers of two, so 64 or 128 would be better{}",
-                                           design_name(design), design == Design::saltelli ? " (base points)" : ""));
+        CHECK(
+            e.warnings[0] ==
+            fmt::format("{} design: points = 100 is not a power of two; Sobol points are balanced "
+                        "only in powers of two, so 64 or 128 would be better{}",
+                        design_name(design), design == Design::saltelli ? " (base points)" : ""));
       }
     }
   }
 }
 
-TEST_CASE("a results file's design replaces the resolved one, if it has the same keys and points", "[designs]") {
+TEST_CASE("a results file's design replaces the resolved one, if it has the same keys and points",
+          "[designs]") {
   Experiment e;
   e.sweep.design = Design::sobol;
   e.sweep.points = 4;
-  e.sweep.keys = {SweepKey{"dulles.tact", {}, 0.0, 1.0, 0, true}, SweepKey{"negotiation.rounds", {}, 2, 8, 0, true}};
+  e.sweep.keys = {SweepKey{"dulles.tact", {}, 0.0, 1.0, 0, true},
+                  SweepKey{"negotiation.rounds", {}, 2, 8, 0, true}};
   resolve_design(e);
   const std::vector<std::vector<double>> stored{{0.5, 2}, {0.25, 3}, {0.75, 4}, {0.125, 5}};
   const auto keys = e.swept_keys;
@@ -196,7 +207,7 @@ TEST_CASE("a results file's design replaces the resolved one, if it has the same
   CHECK(e.points[3].dulles.tact == 0.125);
   CHECK(e.points[3].negotiation.rounds == 5);
   CHECK_FALSE(adopt_design(e, {"dulles.tact"}, stored));                          // other keys
-  CHECK_FALSE(adopt_design(e, keys, {{0.5, 2}}));                                   // other points
+  CHECK_FALSE(adopt_design(e, keys, {{0.5, 2}}));                                 // other points
   CHECK_FALSE(adopt_design(e, keys, {{0.5}, {0.25, 3}, {0.75, 4}, {0.125, 5}}));  // a short row
   CHECK(e.values == stored);
 }

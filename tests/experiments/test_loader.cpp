@@ -3,14 +3,14 @@
 #include "experiments/loader.hpp"
 #include "temp_dir.hpp"
 
-#include <catch2/catch.hpp>
 #include <toml++/toml.h>
+#include <catch2/catch.hpp>
 
 using namespace wedge;
 using namespace wedge::experiments;
 using Catch::Contains;
-using Catch::StartsWith;
 using Catch::EndsWith;
+using Catch::StartsWith;
 
 namespace {
 const std::string SCENARIOS = WEDGE_SOURCE_DIR "/experiments/scenarios";
@@ -45,10 +45,10 @@ TEST_CASE("baseline.toml holds every key of MODEL.md section 4 at its default", 
 }
 
 TEST_CASE("every shipped scenario and sweep loads and resolves", "[loader]") {
-  for (const char* name : {"c1_no_straits_clause", "c2_no_okinawa_threat", "c3_weak_rewards",
-                           "c4_tactless_coercion", "c7_four_island_offer", "rewards_only",
-                           "molotov_dominant", "no_fisheries_pressure", "strong_hatoyama",
-                           "tactful_coercion", "no_shigemitsu_softening"}) {
+  for (const char* name :
+       {"c1_no_straits_clause", "c2_no_okinawa_threat", "c3_weak_rewards", "c4_tactless_coercion",
+        "c7_four_island_offer", "rewards_only", "molotov_dominant", "no_fisheries_pressure",
+        "strong_hatoyama", "tactful_coercion", "no_shigemitsu_softening"}) {
     const Experiment e = resolved(SCENARIOS + "/" + name + ".toml");
     CHECK(e.points.size() == 1);
     CHECK_FALSE(e.description.empty());
@@ -84,9 +84,10 @@ TEST_CASE("extends chains apply parents first, with paths relative to each file"
 
 TEST_CASE("the resolved experiment round-trips through TOML", "[loader]") {
   test::TempDir dir;
-  for (const std::string& path : {SCENARIOS + "/c4_tactless_coercion.toml", SWEEPS + "/threat_rewards_grid.toml",
-                                 SWEEPS + "/coercion_lhs.toml", SWEEPS + "/binding_saltelli.toml",
-                                 SWEEPS + "/cabinet_list.toml"}) {
+  for (const std::string& path :
+       {SCENARIOS + "/c4_tactless_coercion.toml", SWEEPS + "/threat_rewards_grid.toml",
+        SWEEPS + "/coercion_lhs.toml", SWEEPS + "/binding_saltelli.toml",
+        SWEEPS + "/cabinet_list.toml"}) {
     Experiment e = load_experiment(path);
     apply_overrides(e, {"alliance.drift_sd=0.04", "japan.factions.PUB.weight=0.2"});
     e.run.precision = 0.01;
@@ -139,7 +140,8 @@ TEST_CASE("every bad input names file, line, column, key, value and what is allo
   CHECK_THAT(error_of("[dulless]\ntact = 0.4\n"),
              StartsWith("bad.toml:1:2: unknown section [dulless] (did you mean [dulles]?"));
   CHECK_THAT(error_of("[dulles\n"), StartsWith("bad.toml:1:8: invalid TOML"));
-  CHECK_THAT(error_of("\x01\x02\xff\xfe garbage"), StartsWith("bad.toml:1:") && Contains("invalid TOML"));
+  CHECK_THAT(error_of("\x01\x02\xff\xfe garbage"),
+             StartsWith("bad.toml:1:") && Contains("invalid TOML"));
   CHECK_THAT(error_of(""), StartsWith("bad.toml: the file is empty"));
   CHECK(error_of("[negotiation]\nrounds = 8.5\n") ==
         "bad.toml:2:10: negotiation.rounds: 8.5 is not an integer; must be an integer in [1, 100]");
@@ -150,17 +152,21 @@ TEST_CASE("every bad input names file, line, column, key, value and what is allo
   CHECK(error_of("[dulles]\ntact = nan\n") == "bad.toml:2:8: dulles.tact = nan: must be [0, 1]");
   CHECK(error_of("[japan]\ndamage_treaty = inf\n") ==
         "bad.toml:2:17: japan.damage_treaty = inf: must be >= 0");
-  CHECK(error_of("[run]\nruns = -5\n") == "bad.toml:2:8: run.runs = -5: must be an integer in [1, 4294967296]");
+  CHECK(error_of("[run]\nruns = -5\n") ==
+        "bad.toml:2:8: run.runs = -5: must be an integer in [1, 4294967296]");
   CHECK(error_of("[run]\nruns = 99999999999999\n") ==
         "bad.toml:2:8: run.runs = 99999999999999: must be an integer in [1, 4294967296]");
-  CHECK_THAT(error_of("[run]\nrnus = 5\n"), StartsWith("bad.toml:2:1: unknown key 'rnus' in [run] (did you mean 'runs'?"));
+  CHECK_THAT(error_of("[run]\nrnus = 5\n"),
+             StartsWith("bad.toml:2:1: unknown key 'rnus' in [run] (did you mean 'runs'?"));
   CHECK_THAT(error_of("[japan.factions.HK]\nweight = 0\n[japan.factions.SG]\nweight = 0\n"
                       "[japan.factions.YS]\nweight = 0\n[japan.factions.PUB]\nweight = 0\n"
                       "[japan.factions.FISH]\nweight = 0\n"),
              Contains("sum to 0"));
-  CHECK_THAT(error_of("[japan.factions.XX]\nweight = 1\n"),
-             StartsWith("bad.toml:1:17: [japan.factions.XX]: a new faction needs weight, min_islands, territory, "
-                        "side, alliance and okinawa (missing: min_islands,"));
+  CHECK_THAT(
+      error_of("[japan.factions.XX]\nweight = 1\n"),
+      StartsWith(
+          "bad.toml:1:17: [japan.factions.XX]: a new faction needs weight, min_islands, territory, "
+          "side, alliance and okinawa (missing: min_islands,"));
   CHECK_THAT(error_of("[dulles]\ncredibility_min = 0.7\n"),
              Contains("dulles.credibility_max = 0.6: must be >= dulles.credibility_min (0.7)"));
   CHECK_THAT(error_of("tact = 0.3\n"),
@@ -169,9 +175,10 @@ TEST_CASE("every bad input names file, line, column, key, value and what is allo
 
 TEST_CASE("non-ASCII text is fine in strings and comments, located elsewhere", "[loader]") {
   test::TempDir dir;
-  const auto ok = dir.write("ok.toml",
-                            "description = \"T\u014dky\u014d, \u041c\u043e\u043b\u043e\u0442\u043e\u0432\"\n"
-                            "# D\u00e9claration commune\n[dulles]\ntact = 0.3 # Dull\u00e8s\n[run]\nseed = 2\n");
+  const auto ok = dir.write(
+      "ok.toml",
+      "description = \"T\u014dky\u014d, \u041c\u043e\u043b\u043e\u0442\u043e\u0432\"\n"
+      "# D\u00e9claration commune\n[dulles]\ntact = 0.3 # Dull\u00e8s\n[run]\nseed = 2\n");
   CHECK(load_experiment(ok).run.seed == 2);
   CHECK(error_of("description = '''x \u014d'''\n[dulles]\nt\u00e4ct = 0.3\n") ==
         "bad.toml:3:2: invalid TOML: a non-ASCII character outside a string or comment");
@@ -194,22 +201,29 @@ TEST_CASE("sweep errors are located and explained", "[loader]") {
   CHECK_THAT(error_of(head + "\"negotiation.rounds\" = { min = 1, max = 4, steps = 3 }\n"),
              Contains("step value 2.5 is not an integer; must be an integer in [1, 100]"));
   CHECK_THAT(error_of("[sweep]\ndesign = \"gird\"\n"),
-             Contains("sweep.design = \"gird\": must be one of grid, lhs, sobol, saltelli, list (did you mean 'grid'?)"));
+             Contains("sweep.design = \"gird\": must be one of grid, lhs, sobol, saltelli, list "
+                      "(did you mean 'grid'?)"));
   // A suggestion only for a close word: "magic" is not a misspelt "grid".
   CHECK_THAT(error_of("[sweep]\ndesign = \"magic\"\n[sweep.keys]\n\"dulles.tact\" = [0.1]\n"),
              EndsWith("sweep.design = \"magic\": must be one of grid, lhs, sobol, saltelli, list"));
-  CHECK_THAT(error_of("[sweep]\ndesign = \"lhs\"\n[sweep.keys]\n\"dulles.tact\" = { min = 0.0, max = 1.0 }\n"),
-             Contains("a lhs design needs points = N"));
-  CHECK_THAT(error_of("[sweep]\ndesign = \"lhs\"\npoints = 4\n[sweep.keys]\n\"dulles.tact\" = [0.1]\n"),
-             Contains("a lhs design needs { min = ..., max = ... }"));
-  CHECK_THAT(error_of("[sweep]\ndesign = \"list\"\n[sweep.keys]\n\"dulles.tact\" = [0.1, 0.2]\n\"dulles.backlash\" = [0.1]\n"),
+  CHECK_THAT(
+      error_of(
+          "[sweep]\ndesign = \"lhs\"\n[sweep.keys]\n\"dulles.tact\" = { min = 0.0, max = 1.0 }\n"),
+      Contains("a lhs design needs points = N"));
+  CHECK_THAT(
+      error_of("[sweep]\ndesign = \"lhs\"\npoints = 4\n[sweep.keys]\n\"dulles.tact\" = [0.1]\n"),
+      Contains("a lhs design needs { min = ..., max = ... }"));
+  CHECK_THAT(error_of("[sweep]\ndesign = \"list\"\n[sweep.keys]\n\"dulles.tact\" = [0.1, "
+                      "0.2]\n\"dulles.backlash\" = [0.1]\n"),
              Contains("every key needs one value per point"));
   CHECK_THAT(error_of("[sweep]\ndesign = \"grid\"\n"), Contains("[sweep] has no keys"));
   // The same key twice is a TOML error (a table key defined twice).
-  CHECK_THAT(error_of(head + "\"dulles.tact\" = [0.1]\n\"dulles.tact\" = [0.2]\n"), Contains("invalid TOML"));
+  CHECK_THAT(error_of(head + "\"dulles.tact\" = [0.1]\n\"dulles.tact\" = [0.2]\n"),
+             Contains("invalid TOML"));
   // A bad combination at one design point names the point.
-  CHECK_THAT(error_of(head + "\"dulles.credibility_min\" = [0.1, 0.9]\n"),
-             Contains("design point 1 (dulles.credibility_min = 0.9): dulles.credibility_max = 0.6"));
+  CHECK_THAT(
+      error_of(head + "\"dulles.credibility_min\" = [0.1, 0.9]\n"),
+      Contains("design point 1 (dulles.credibility_min = 0.9): dulles.credibility_max = 0.6"));
 }
 
 TEST_CASE("extends errors: missing file, cycle, not a string", "[loader]") {
@@ -233,7 +247,8 @@ TEST_CASE("CSV design points: header of keys, one row per point, located errors"
   CHECK(e.points[1].negotiation.rounds == 6);
   dir.write("bad.csv", "dulles.tact,negotiation.rounds\n0.1,4\n0.2,6.5\n");
   const auto bad = dir.write("bad.toml", "[sweep]\ndesign = \"list\"\ncsv = \"bad.csv\"\n");
-  CHECK_THROWS_WITH(load_experiment(bad), Contains("bad.csv:3:5: negotiation.rounds: 6.5 is not an integer"));
+  CHECK_THROWS_WITH(load_experiment(bad),
+                    Contains("bad.csv:3:5: negotiation.rounds: 6.5 is not an integer"));
   dir.write("short.csv", "dulles.tact,negotiation.rounds\n0.1\n");
   const auto s = dir.write("short.toml", "[sweep]\ndesign = \"list\"\ncsv = \"short.csv\"\n");
   CHECK_THROWS_WITH(load_experiment(s), Contains("short.csv:2:1: 1 values for 2 keys"));
@@ -244,12 +259,14 @@ TEST_CASE("CSV design points: header of keys, one row per point, located errors"
   // too: the CSV is read although the experiment file has problems (a missing CSV is reported
   // where the experiment names it).
   dir.write("two.csv", "dulles.tact,negotiation.rounds\n0.1,4\nabc,6\n0.2,1.7\n");
-  const auto two = dir.write("two.toml", "[run]\nrunz = 5\n[sweep]\ndesign = \"list\"\ncsv = \"two.csv\"\n");
+  const auto two =
+      dir.write("two.toml", "[run]\nrunz = 5\n[sweep]\ndesign = \"list\"\ncsv = \"two.csv\"\n");
   const auto problems = experiment_problems(two, {});
   REQUIRE(problems.size() == 3);
   CHECK_THAT(problems[0], StartsWith(two + ":2:1: unknown key 'runz' in [run]"));
   CHECK_THAT(problems[1], Contains("two.csv:3:1: dulles.tact = 'abc': not a number"));
   CHECK_THAT(problems[2], Contains("two.csv:4:5: negotiation.rounds: 1.7 is not an integer"));
   const auto gone = dir.write("gone.toml", "[sweep]\ndesign = \"list\"\ncsv = \"gone.csv\"\n");
-  CHECK_THROWS_WITH(load_experiment(gone), StartsWith(gone + ":3:7: sweep.csv: ") && Contains("gone.csv: cannot open"));
+  CHECK_THROWS_WITH(load_experiment(gone),
+                    StartsWith(gone + ":3:7: sweep.csv: ") && Contains("gone.csv: cannot open"));
 }

@@ -47,13 +47,15 @@ TEST_CASE("json_text escapes every string and writes no invalid number", "[repor
                       {"whole", 2.0},
                       {"list", Json::array({true, nullptr, "x"})}};
   CHECK(json_text(value) ==
-        "{\"quote\\\"key\": \"a\\\"b\\\\c\\nd\\u0001\", \"bytes\": \"\xEF\xBF\xBD\xEF\xBF\xBD ok\", \"nan\": null, "
+        "{\"quote\\\"key\": \"a\\\"b\\\\c\\nd\\u0001\", \"bytes\": \"\xEF\xBF\xBD\xEF\xBF\xBD "
+        "ok\", \"nan\": null, "
         "\"inf\": null, \"big\": 18446744073709551615, \"neg\": -3, \"real\": 0.1, \"whole\": 2, "
         "\"list\": [true, null, \"x\"]}");
   CHECK(Json::parse(json_text(value))["quote\"key"] == "a\"b\\c\nd\x01");
 }
 
-TEST_CASE("the results document: one writer for run, inspect and simulate, names escaped", "[report]") {
+TEST_CASE("the results document: one writer for run, inspect and simulate, names escaped",
+          "[report]") {
   auto [e, summaries] = grid(5);
   JsonOptions options;
   options.head = {{"path", "we\"ird\\dir/r.h5"}, {"complete", true}};
@@ -79,12 +81,18 @@ TEST_CASE("the results document: one writer for run, inspect and simulate, names
   std::fclose(file);
   CHECK(streamed == text);
   // Without a head, the document of `wedge run --json` (README).
-  CHECK(results_json(e, summaries).rfind("{\"seed\": 1, \"points\": [{\"index\": 0, \"params\": {\"dulles.tact\": 0}, \"runs\": 1, \"counts\": {\"format\": {\"none\": 0, \"declaration\": 0, \"treaty\": 1}", 0) == 0);
+  CHECK(results_json(e, summaries)
+            .rfind("{\"seed\": 1, \"points\": [{\"index\": 0, \"params\": {\"dulles.tact\": 0}, "
+                   "\"runs\": 1, \"counts\": {\"format\": {\"none\": 0, \"declaration\": 0, "
+                   "\"treaty\": 1}",
+                   0) == 0);
 }
 
-TEST_CASE("non-finite statistics are null in the document, not nan or inf (invalid JSON)", "[report]") {
+TEST_CASE("non-finite statistics are null in the document, not nan or inf (invalid JSON)",
+          "[report]") {
   auto [e, summaries] = grid(2);
-  summaries[1].continuous(0).set_raw({3, std::nan(""), 0.0, 0.0, -std::numeric_limits<double>::infinity(),
+  summaries[1].continuous(0).set_raw({3, std::nan(""), 0.0, 0.0,
+                                      -std::numeric_limits<double>::infinity(),
                                       std::numeric_limits<double>::infinity()});
   const Json doc = Json::parse(results_json(e, summaries));
   const auto& stats = doc["points"][1]["stats"]["alignment"];
@@ -101,7 +109,8 @@ TEST_CASE("writing the results document stops when asked, between points", "[rep
   options.should_stop = [&] { return ++asked > 3; };
   CHECK_THROWS_AS(results_json(e, summaries, options), Interrupted);
   asked = 0;
-  CHECK_THROWS_WITH(results_json(e, summaries, options), "interrupted while writing the JSON document, after 3 of 50 points");
+  CHECK_THROWS_WITH(results_json(e, summaries, options),
+                    "interrupted while writing the JSON document, after 3 of 50 points");
   options.should_stop = [] { return false; };
   CHECK(Json::parse(results_json(e, summaries, options))["points"].size() == 50);
 }
@@ -112,7 +121,10 @@ TEST_CASE("params --json lists every parameter, one per line", "[report]") {
   REQUIRE(doc.size() == agents::parameters().size());
   CHECK(doc[0]["key"] == "negotiation.rounds");
   CHECK(doc[0]["default"] == 8);
-  CHECK(text.rfind("[{\"key\": \"negotiation.rounds\", \"section\": \"negotiation\", \"type\": \"integer\", \"default\": 8, "
-                   "\"min\": 1, \"max\": 100, \"min_exclusive\": false, \"range\": \"an integer in [1, 100]\"", 0) == 0);
+  CHECK(text.rfind("[{\"key\": \"negotiation.rounds\", \"section\": \"negotiation\", \"type\": "
+                   "\"integer\", \"default\": 8, "
+                   "\"min\": 1, \"max\": 100, \"min_exclusive\": false, \"range\": \"an integer in "
+                   "[1, 100]\"",
+                   0) == 0);
   for (const auto& p : doc) CHECK_FALSE(p["meaning"].get<std::string>().empty());
 }

@@ -1,7 +1,7 @@
 // The application layer (experiments/session.hpp): validation before any work, cancellation by
-// token, its test seams (deterministic stops, the writer probe), resuming, and two sessions at once.
-// (Injected write failures and crashes are checked from the command line, tests/cli/test_output.sh,
-// where the process ends as it would after a real failure.)
+// token, its test seams (deterministic stops, the writer probe), resuming, and two sessions at
+// once. (Injected write failures and crashes are checked from the command line,
+// tests/cli/test_output.sh, where the process ends as it would after a real failure.)
 #include "engine/error.hpp"
 #include "experiments/session.hpp"
 #include "temp_dir.hpp"
@@ -68,7 +68,8 @@ TEST_CASE("a session validates everything before it runs or writes anything", "[
   CHECK_THROWS_WITH(resolve(bad), Catch::Contains("runs = 0: must be in [1, 4294967296]"));
 }
 
-TEST_CASE("a cancelled session stops at a wave boundary and keeps a resumable partial file", "[session]") {
+TEST_CASE("a cancelled session stops at a wave boundary and keeps a resumable partial file",
+          "[session]") {
   test::TempDir dir;
   const auto e = two_points(20'000);
   Session whole(e, to_file(dir.path("whole.h5")));
@@ -78,7 +79,8 @@ TEST_CASE("a cancelled session stops at a wave boundary and keeps a resumable pa
 
   struct CancelAfterFirst : RecordSink {
     engine::CancelToken* token = nullptr;
-    void consume(std::span<const engine::Block>, std::span<const agents::RunRecord>, std::span<const engine::Summary>) override {
+    void consume(std::span<const engine::Block>, std::span<const agents::RunRecord>,
+                 std::span<const engine::Summary>) override {
       token->request();
     }
   };
@@ -104,7 +106,8 @@ TEST_CASE("a cancelled session stops at a wave boundary and keeps a resumable pa
   CHECK(read(dir.path("cut.h5")).summaries == read(dir.path("whole.h5")).summaries);
 }
 
-TEST_CASE("test seams stop after exactly N blocks, or at the wave after the N-th checkpoint", "[session]") {
+TEST_CASE("test seams stop after exactly N blocks, or at the wave after the N-th checkpoint",
+          "[session]") {
   test::TempDir dir;
   const auto e = two_points(20'000);  // 10 blocks per point
   SessionOptions o = to_file(dir.path("blocks.h5"));
@@ -122,7 +125,8 @@ TEST_CASE("test seams stop after exactly N blocks, or at the wave after the N-th
   CHECK(by_checkpoints.interrupted);
   // The 3rd checkpoint is named while wave 3 runs; the runner stops before wave 5: 4 blocks.
   CHECK(by_checkpoints.runs_done == 4 * 2048);
-  const auto named = std::count(steps.steps.begin(), steps.steps.end(), output::WriterProbe::Step::slot_named);
+  const auto named =
+      std::count(steps.steps.begin(), steps.steps.end(), output::WriterProbe::Step::slot_named);
   CHECK(named == 4 + 1);  // one per wave, and the interrupted file's final one
 
   // Resuming either gives the uninterrupted file.

@@ -6,8 +6,8 @@
 #include "experiments/session.hpp"
 #include "temp_dir.hpp"
 
-#include <catch2/catch.hpp>
 #include <hdf5.h>
+#include <catch2/catch.hpp>
 
 #include <sys/stat.h>
 
@@ -62,7 +62,8 @@ std::string resume_error(const std::string& path, const Experiment& e, SessionOp
 
 }  // namespace
 
-TEST_CASE("every option that defines the plan is checked against the file by --resume", "[session][files]") {
+TEST_CASE("every option that defines the plan is checked against the file by --resume",
+          "[session][files]") {
   test::TempDir dir;
   const auto whole = dir.path("whole.h5");
   partial(whole, to_file(whole));
@@ -71,44 +72,56 @@ TEST_CASE("every option that defines the plan is checked against the file by --r
   SessionOptions o = to_file(whole);
   o.shard = {1, 2};
   // Once this finished a file labelled complete with half the runs.
-  CHECK_THAT(resume_error(whole, baseline(20'000), o),
-             Catch::StartsWith(refused + "was written as a whole run (no --shard), not as --shard 1/2"));
-  CHECK_THAT(resume_error(whole, baseline(30'000), to_file(whole)), Catch::StartsWith(refused + "was run with --runs 20000, not 30000"));
-  CHECK_THAT(resume_error(whole, baseline(20'000, 6), to_file(whole)), Catch::StartsWith(refused + "was run with seed 5, not 6"));
+  CHECK_THAT(
+      resume_error(whole, baseline(20'000), o),
+      Catch::StartsWith(refused + "was written as a whole run (no --shard), not as --shard 1/2"));
+  CHECK_THAT(resume_error(whole, baseline(30'000), to_file(whole)),
+             Catch::StartsWith(refused + "was run with --runs 20000, not 30000"));
+  CHECK_THAT(resume_error(whole, baseline(20'000, 6), to_file(whole)),
+             Catch::StartsWith(refused + "was run with seed 5, not 6"));
   Experiment crn = baseline(20'000);
   crn.run.crn = true;
-  CHECK_THAT(resume_error(whole, crn, to_file(whole)), Catch::StartsWith(refused + "was run without --crn"));
+  CHECK_THAT(resume_error(whole, crn, to_file(whole)),
+             Catch::StartsWith(refused + "was run without --crn"));
   o = to_file(whole);
   o.output.compress = true;
-  CHECK_THAT(resume_error(whole, baseline(20'000), o), Catch::StartsWith(refused + "was written with --compression none"));
+  CHECK_THAT(resume_error(whole, baseline(20'000), o),
+             Catch::StartsWith(refused + "was written with --compression none"));
   o = to_file(whole);
   o.output.store = OutputSettings::Store::summary;
-  CHECK_THAT(resume_error(whole, baseline(20'000), o), Catch::StartsWith(refused + "was written with --store runs"));
+  CHECK_THAT(resume_error(whole, baseline(20'000), o),
+             Catch::StartsWith(refused + "was written with --store runs"));
   CHECK(bytes(whole + ".partial") == before);  // every refusal left the file as it was
   CHECK_FALSE(fs::exists(whole + ".lock"));
 
-  // The reverse: a shard's partial file resumed as the whole run (it once counted replicates twice).
+  // The reverse: a shard's partial file resumed as the whole run (it once counted replicates
+  // twice).
   const auto half = dir.path("half.h5");
   o = to_file(half);
   o.shard = {0, 2};
   partial(half, o);
-  CHECK_THAT(resume_error(half, baseline(20'000), to_file(half)),
-             Catch::StartsWith("--resume: " + half + ".partial was written as --shard 0/2, not as a whole run (no --shard)"));
+  CHECK_THAT(
+      resume_error(half, baseline(20'000), to_file(half)),
+      Catch::StartsWith("--resume: " + half +
+                        ".partial was written as --shard 0/2, not as a whole run (no --shard)"));
   // With the same options, both finish.
   CHECK(resume_error(whole, baseline(20'000), to_file(whole)) == "(resumed)");
   CHECK(resume_error(half, baseline(20'000), o) == "(resumed)");
-  const auto info = output::read_results(half, engine::FieldLayout::from(agents::TugOfWar::fields()));
+  const auto info =
+      output::read_results(half, engine::FieldLayout::from(agents::TugOfWar::fields()));
   CHECK(info.runs_done == info.runs_planned);
   CHECK(info.runs_done < 20'000);
 }
 
-TEST_CASE("a truncated partial under --resume is damage, not another process's lock", "[session][files]") {
+TEST_CASE("a truncated partial under --resume is damage, not another process's lock",
+          "[session][files]") {
   test::TempDir dir;
   const auto path = dir.path("cut.h5");
   partial(path, to_file(path));
   fs::resize_file(path + ".partial", 30'000);
   const auto message = resume_error(path, baseline(20'000), to_file(path));
-  CHECK_THAT(message, Catch::StartsWith(path + ".partial: cannot open as HDF5 (damaged or truncated?)"));
+  CHECK_THAT(message,
+             Catch::StartsWith(path + ".partial: cannot open as HDF5 (damaged or truncated?)"));
   CHECK_THAT(message, !Catch::Contains("another process"));
   CHECK_FALSE(fs::exists(path + ".lock"));
 }
@@ -118,15 +131,18 @@ TEST_CASE("the lock file and --force touch regular files only", "[session][files
   const auto victim = dir.write("victim", "precious");
   const auto locked = dir.path("locked.h5");
   fs::create_symlink(victim, locked + ".lock");
-  CHECK_THROWS_WITH(Session(baseline(100), to_file(locked)).execute(),
-                    "--out " + locked + ".lock: is a symbolic link; wedge replaces or continues regular files only");
+  CHECK_THROWS_WITH(
+      Session(baseline(100), to_file(locked)).execute(),
+      "--out " + locked +
+          ".lock: is a symbolic link; wedge replaces or continues regular files only");
   CHECK(bytes(victim) == "precious");
   const auto fifo = dir.path("fifo.h5");
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
   SessionOptions o = to_file(fifo);
   o.output.force = true;
-  CHECK_THROWS_WITH(Session(baseline(100), o).execute(),
-                    "--out " + fifo + ": is a FIFO; wedge replaces or continues regular files only");
+  CHECK_THROWS_WITH(
+      Session(baseline(100), o).execute(),
+      "--out " + fifo + ": is a FIFO; wedge replaces or continues regular files only");
   CHECK(fs::is_fifo(fifo));
   const auto link = dir.path("link.h5");
   fs::create_symlink(victim, link);
@@ -137,7 +153,8 @@ TEST_CASE("the lock file and --force touch regular files only", "[session][files
   CHECK(bytes(victim) == "precious");
 }
 
-TEST_CASE("merge never replaces or removes one of its inputs, even with --force", "[session][files]") {
+TEST_CASE("merge never replaces or removes one of its inputs, even with --force",
+          "[session][files]") {
   test::TempDir dir;
   const auto s0 = dir.path("s0.h5");
   const auto s1 = dir.path("s1.h5");
@@ -148,7 +165,8 @@ TEST_CASE("merge never replaces or removes one of its inputs, even with --force"
   }
   const std::string b0 = bytes(s0);
   CHECK_THROWS_WITH(merge_results({s0, s1}, s0, true, "wedge merge"),
-                    "merge: the input " + s0 + " is the output file, which the merge writes; choose another --out");
+                    "merge: the input " + s0 +
+                        " is the output file, which the merge writes; choose another --out");
   CHECK(bytes(s0) == b0);
   const auto out = dir.path("out.h5");
   fs::copy_file(s1, out + ".partial");
@@ -158,7 +176,8 @@ TEST_CASE("merge never replaces or removes one of its inputs, even with --force"
   CHECK_NOTHROW(merge_results({s0, s1}, dir.path("m.h5"), false, "wedge merge"));
 }
 
-TEST_CASE("a stored experiment that names a file is refused without opening it", "[session][files]") {
+TEST_CASE("a stored experiment that names a file is refused without opening it",
+          "[session][files]") {
   test::TempDir dir;
   const auto path = dir.path("csv.h5");
   Session(baseline(100), to_file(path)).execute();
@@ -168,18 +187,23 @@ TEST_CASE("a stored experiment that names a file is refused without opening it",
   {
     const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
     REQUIRE(file >= 0);
-    output::h5::set_attr(file, "experiment", "[run]\nruns = 100\n[sweep]\ndesign = \"list\"\ncsv = \"" + fifo + "\"\n");
+    output::h5::set_attr(file, "experiment",
+                         "[run]\nruns = 100\n[sweep]\ndesign = \"list\"\ncsv = \"" + fifo + "\"\n");
     H5Fclose(file);
   }
   CHECK_THROWS_WITH(inspect_results(path),
-                    path + ": damaged: attribute experiment: its list design names a CSV file (" + fifo +
-                        "); a stored experiment is self-contained and reading a results file opens no other file");
+                    path + ": damaged: attribute experiment: its list design names a CSV file (" +
+                        fifo +
+                        "); a stored experiment is self-contained and reading a results file opens "
+                        "no other file");
   {
     const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
     output::h5::set_attr(file, "experiment", "extends = \"" + fifo + "\"\n[run]\nruns = 100\n");
     H5Fclose(file);
   }
-  CHECK_THROWS_WITH(inspect_results(path), Catch::Contains("attribute experiment: it names another experiment file (extends)"));
+  CHECK_THROWS_WITH(
+      inspect_results(path),
+      Catch::Contains("attribute experiment: it names another experiment file (extends)"));
 }
 
 namespace {
@@ -197,7 +221,8 @@ struct FailAt : output::WriterProbe {
 };
 }  // namespace
 
-TEST_CASE("a complete file gets /summary and its dimension scales before `complete` says so", "[session][files]") {
+TEST_CASE("a complete file gets /summary and its dimension scales before `complete` says so",
+          "[session][files]") {
   test::TempDir dir;
   using Step = output::WriterProbe::Step;
   const auto path = dir.path("order.h5");
@@ -207,10 +232,12 @@ TEST_CASE("a complete file gets /summary and its dimension scales before `comple
   Session(baseline(5'000), o).execute();
   REQUIRE(steps.steps.size() >= 4);
   const std::vector<Step> last(steps.steps.end() - 4, steps.steps.end());
-  CHECK(last == std::vector<Step>{Step::slot_named, Step::summary_written, Step::scales_written, Step::checkpoint_done});
+  CHECK(last == std::vector<Step>{Step::slot_named, Step::summary_written, Step::scales_written,
+                                  Step::checkpoint_done});
   // A failure at either step before `complete` leaves a partial file with complete = 0 that
   // --resume finishes (no runs left to do) into the file an uninterrupted run writes.
-  const auto reference = output::read_results(path, engine::FieldLayout::from(agents::TugOfWar::fields()));
+  const auto reference =
+      output::read_results(path, engine::FieldLayout::from(agents::TugOfWar::fields()));
   for (const Step at : {Step::summary_written, Step::scales_written}) {
     const auto cut = dir.path(std::string("cut-") + output::step_name(at) + ".h5");
     FailAt fail(at);
@@ -218,11 +245,13 @@ TEST_CASE("a complete file gets /summary and its dimension scales before `comple
     f.testing.writer_probe = &fail;
     CHECK_THROWS_AS(Session(baseline(5'000), f).execute(), OutputError);
     REQUIRE(fs::exists(cut + ".partial"));
-    const auto info = output::read_results(cut + ".partial", engine::FieldLayout::from(agents::TugOfWar::fields()));
+    const auto info = output::read_results(cut + ".partial",
+                                           engine::FieldLayout::from(agents::TugOfWar::fields()));
     CHECK_FALSE(info.complete);
     CHECK(info.runs_done <= 5'000);
     CHECK(resume_error(cut, baseline(5'000), to_file(cut)) == "(resumed)");
-    const auto done = output::read_results(cut, engine::FieldLayout::from(agents::TugOfWar::fields()));
+    const auto done =
+        output::read_results(cut, engine::FieldLayout::from(agents::TugOfWar::fields()));
     CHECK(done.complete);
     CHECK(done.summaries == reference.summaries);
   }

@@ -10,7 +10,8 @@ using namespace wedge;
 namespace {
 struct Keep : engine::RecordSink<agents::RunRecord> {
   std::vector<std::vector<agents::RunRecord>> by_point;
-  void consume(std::span<const engine::Block> blocks, std::span<const agents::RunRecord> records, std::span<const engine::Summary>) override {
+  void consume(std::span<const engine::Block> blocks, std::span<const agents::RunRecord> records,
+               std::span<const engine::Summary>) override {
     std::size_t i = 0;
     for (const auto& b : blocks) {
       if (by_point.size() <= b.point) by_point.resize(b.point + 1);
@@ -22,7 +23,8 @@ struct Keep : engine::RecordSink<agents::RunRecord> {
 
 TEST_CASE("trace reproduces the record of the same run in a sweep", "[trace]") {
   for (bool crn : {false, true}) {
-    auto e = experiments::load_experiment(WEDGE_SOURCE_DIR "/experiments/sweeps/threat_rewards_grid.toml");
+    auto e = experiments::load_experiment(WEDGE_SOURCE_DIR
+                                          "/experiments/sweeps/threat_rewards_grid.toml");
     e.run.crn = crn;
     experiments::resolve_design(e);
     const std::uint64_t reps = 300;
@@ -32,7 +34,8 @@ TEST_CASE("trace reproduces the record of the same run in a sweep", "[trace]") {
     options.crn = crn;
     Keep keep;
     engine::run_blocks<agents::TugOfWar>(
-        e.points, engine::make_blocks(engine::full_plan(static_cast<std::uint32_t>(e.points.size()), reps)),
+        e.points,
+        engine::make_blocks(engine::full_plan(static_cast<std::uint32_t>(e.points.size()), reps)),
         summaries, options, &keep);
     for (std::uint32_t p = 0; p < e.points.size(); ++p) {
       for (std::uint64_t r = 0; r < reps; r += 7) {
@@ -45,14 +48,16 @@ TEST_CASE("trace reproduces the record of the same run in a sweep", "[trace]") {
 
 TEST_CASE("trace --where finds the first matching replicate, deterministically", "[trace]") {
   for (bool crn : {false, true}) {
-    auto e = experiments::load_experiment(WEDGE_SOURCE_DIR "/experiments/sweeps/threat_rewards_grid.toml");
+    auto e = experiments::load_experiment(WEDGE_SOURCE_DIR
+                                          "/experiments/sweeps/threat_rewards_grid.toml");
     e.run.crn = crn;
     experiments::resolve_design(e);
     engine::RunOptions options;
     options.seed = e.run.seed;
     options.crn = crn;
-    for (const char* where : {"format=treaty,alliance=strained", "format=declaration", "okinawa=residual,format=treaty",
-                              "end_reason=cabinet_fell,islands_promised=0", "shigemitsu_round=3,format=declaration"}) {
+    for (const char* where :
+         {"format=treaty,alliance=strained", "format=declaration", "okinawa=residual,format=treaty",
+          "end_reason=cabinet_fell,islands_promised=0", "shigemitsu_round=3,format=declaration"}) {
       INFO(where << " crn " << crn);
       const auto conditions = experiments::parse_where(where);
       for (std::uint32_t p : {0u, 11u}) {
@@ -73,10 +78,12 @@ TEST_CASE("trace --where finds the first matching replicate, deterministically",
           engine::Stream stream(engine::stream_key(options, p, r));
           REQUIRE_FALSE(meets(agents::TugOfWar::run(e.points[p], stream)));
         }
-        const auto story = agents::trace_run(e.points[p], engine::stream_key(options, p, *found.replicate));
+        const auto story =
+            agents::trace_run(e.points[p], engine::stream_key(options, p, *found.replicate));
         CHECK(meets(story.record));
         // The same answer again (and whatever the cap, once it covers the match).
-        CHECK(experiments::find_replicate(e, p, conditions, *found.replicate + 1).replicate == found.replicate);
+        CHECK(experiments::find_replicate(e, p, conditions, *found.replicate + 1).replicate ==
+              found.replicate);
       }
     }
   }
@@ -89,26 +96,36 @@ TEST_CASE("trace --where: the cap, and bad conditions with suggestions", "[trace
   const auto none = experiments::find_replicate(e, 0, experiments::parse_where("rounds=9"), 5000);
   CHECK_FALSE(none.replicate);
   CHECK(none.scanned == 5000);
-  const auto first = experiments::find_replicate(e, 0, experiments::parse_where("format=treaty"), 100000);
+  const auto first =
+      experiments::find_replicate(e, 0, experiments::parse_where("format=treaty"), 100000);
   REQUIRE(first.replicate);
   REQUIRE(*first.replicate > 0);
-  CHECK_FALSE(experiments::find_replicate(e, 0, experiments::parse_where("format=treaty"), *first.replicate).replicate);
-  CHECK_THROWS_WITH(experiments::parse_where("fromat=treaty"),
-                    Catch::StartsWith("--where: unknown outcome 'fromat' (did you mean 'format'? valid: format, "
-                                      "end_reason, alliance, okinawa,"));
+  CHECK_FALSE(
+      experiments::find_replicate(e, 0, experiments::parse_where("format=treaty"), *first.replicate)
+          .replicate);
+  CHECK_THROWS_WITH(
+      experiments::parse_where("fromat=treaty"),
+      Catch::StartsWith("--where: unknown outcome 'fromat' (did you mean 'format'? valid: format, "
+                        "end_reason, alliance, okinawa,"));
   CHECK_THROWS_WITH(experiments::parse_where("format=treaty,alliance=strainde"),
-                    "--where: alliance has no category 'strainde' (did you mean 'strained'? valid: intact, strained, "
+                    "--where: alliance has no category 'strainde' (did you mean 'strained'? valid: "
+                    "intact, strained, "
                     "rupture_neutral, rupture_realign)");
-  CHECK_THROWS_WITH(experiments::parse_where("format"), Catch::StartsWith("--where 'format': expected field=category"));
-  CHECK_THROWS_WITH(experiments::parse_where("format=treaty,"), Catch::StartsWith("--where 'format=treaty,': expected"));
-  CHECK_THROWS_WITH(experiments::parse_where("format=treaty,format=none"), "--where: format is given twice");
-  CHECK_THROWS_WITH(experiments::find_replicate(e, 1, {}, 10), Catch::StartsWith("--point 1: the experiment has 1"));
+  CHECK_THROWS_WITH(experiments::parse_where("format"),
+                    Catch::StartsWith("--where 'format': expected field=category"));
+  CHECK_THROWS_WITH(experiments::parse_where("format=treaty,"),
+                    Catch::StartsWith("--where 'format=treaty,': expected"));
+  CHECK_THROWS_WITH(experiments::parse_where("format=treaty,format=none"),
+                    "--where: format is given twice");
+  CHECK_THROWS_WITH(experiments::find_replicate(e, 1, {}, 10),
+                    Catch::StartsWith("--point 1: the experiment has 1"));
 }
 
 TEST_CASE("each faction's support in a traced round averages to Japan's model support", "[trace]") {
   // With vote noise ~0, the realized support is the model support: the weighted mean of the
   // factions' sigma(lambda u_f) that the narrative shows, computed one faction at a time.
-  auto e = experiments::load_experiment(WEDGE_SOURCE_DIR "/experiments/scenarios/with_socialists.toml");
+  auto e =
+      experiments::load_experiment(WEDGE_SOURCE_DIR "/experiments/scenarios/with_socialists.toml");
   e.base.japan.vote_noise_sd = 1e-12;
   e.base.japan.factions.softens = 5;  // the JSP softens: the per-faction split must follow m_SG
   e.base.japan.factions.list[5].min_islands = 4;

@@ -1,12 +1,12 @@
+#include "../engine/toy_model.hpp"
+#include "../experiments/temp_dir.hpp"
 #include "engine/error.hpp"
 #include "output/dimension_scales.hpp"
 #include "output/results_sink.hpp"
-#include "../engine/toy_model.hpp"
-#include "../experiments/temp_dir.hpp"
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 #include <hdf5_hl.h>
+#include <catch2/catch.hpp>
 
 #include <cmath>
 #include <filesystem>
@@ -19,7 +19,8 @@ namespace {
 /// A results file of the coin model: 3 points over swept key "p", 1000 runs each; complete (with
 /// its dimension scales, written by the completing checkpoint) or, as an interrupted run leaves
 /// it, with every run and /summary but marked incomplete and without scales.
-std::vector<engine::Summary> write_coins(const std::string& path, bool store_runs, bool complete = false) {
+std::vector<engine::Summary> write_coins(const std::string& path, bool store_runs,
+                                         bool complete = false) {
   output::Metadata m;
   m.model = "coins";
   m.model_version = "1";
@@ -57,18 +58,20 @@ std::vector<std::string> scale_names(hid_t file, const std::string& name) {
   std::vector<std::string> names;
   for (int axis = 0; axis < rank; ++axis) {
     if (H5DSget_num_scales(ds, static_cast<unsigned>(axis)) != 1) {
-      names.push_back(fmt::format("({} scales)", H5DSget_num_scales(ds, static_cast<unsigned>(axis))));
+      names.push_back(
+          fmt::format("({} scales)", H5DSget_num_scales(ds, static_cast<unsigned>(axis))));
       continue;
     }
     std::string scale;
-    H5DSiterate_scales(ds, static_cast<unsigned>(axis), nullptr,
-                       [](hid_t, unsigned, hid_t scale_id, void* out) -> herr_t {
-                         char buf[256] = {};
-                         H5Iget_name(scale_id, buf, sizeof buf);
-                         *static_cast<std::string*>(out) = buf;
-                         return 1;
-                       },
-                       &scale);
+    H5DSiterate_scales(
+        ds, static_cast<unsigned>(axis), nullptr,
+        [](hid_t, unsigned, hid_t scale_id, void* out) -> herr_t {
+          char buf[256] = {};
+          H5Iget_name(scale_id, buf, sizeof buf);
+          *static_cast<std::string*>(out) = buf;
+          return 1;
+        },
+        &scale);
     names.push_back(scale.substr(scale.rfind('/') + 1));
   }
   return names;
@@ -91,12 +94,16 @@ TEST_CASE("dimension scales name every axis a netCDF reader sees", "[output]") {
   for (const char* field : {"parity", "first"}) {
     for (const char* ds : {"counts", "p", "ci_low", "ci_high"}) {
       INFO(field << "/" << ds);
-      CHECK(scale_names(file, fmt::format("summary/{}/{}", field, ds)) == std::vector<std::string>{"point", "category"});
-      CHECK(checked.group(fmt::format("/summary/{}", field)).dataset(ds).attr_string("coordinates") == "coin.p");
+      CHECK(scale_names(file, fmt::format("summary/{}/{}", field, ds)) ==
+            std::vector<std::string>{"point", "category"});
+      CHECK(
+          checked.group(fmt::format("/summary/{}", field)).dataset(ds).attr_string("coordinates") ==
+          "coin.p");
     }
   }
   CHECK(scale_names(file, "summary/fraction/mean") == std::vector<std::string>{"point"});
-  CHECK(scale_names(file, "summary/fraction/histogram") == std::vector<std::string>{"point", "bin"});
+  CHECK(scale_names(file, "summary/fraction/histogram") ==
+        std::vector<std::string>{"point", "bin"});
   CHECK(scale_names(file, "summary/fraction/bin_low") == std::vector<std::string>{"bin"});
   for (const char* column : {"point", "replicate", "parity", "first", "fraction"}) {
     INFO(column);
@@ -142,7 +149,8 @@ TEST_CASE("dimension scales name every axis a netCDF reader sees", "[output]") {
   REQUIRE(run.valid());
   CHECK(output::h5::length(run) == 3000);
   CHECK(H5Dget_storage_size(run) == 0);
-  CHECK(checked.root().dataset("run").attr_string("NAME").starts_with("This is a netCDF dimension but not a netCDF variable."));
+  CHECK(checked.root().dataset("run").attr_string("NAME").starts_with(
+      "This is a netCDF dimension but not a netCDF variable."));
   // Categorical columns stored by index carry CF flags.
   CHECK(checked.group("/runs").dataset("parity").attr_string("flag_meanings") == "even odd");
 }
@@ -153,7 +161,8 @@ TEST_CASE("a complete file has its dimension scales before it says it is complet
   write_coins(path, true, true);
   CHECK(output::has_dimension_scales(path));
   const output::h5::File file(path);
-  CHECK(scale_names(file.id(), "summary/parity/counts") == std::vector<std::string>{"point", "category"});
+  CHECK(scale_names(file.id(), "summary/parity/counts") ==
+        std::vector<std::string>{"point", "category"});
   CHECK(scale_names(file.id(), "runs/parity") == std::vector<std::string>{"run"});
   CHECK(file.root().attr_u64("complete") == 1);
 }
@@ -194,6 +203,7 @@ TEST_CASE("dimension scales refuse a damaged file with a message naming it", "[o
     const output::h5::File file(path, true);
     output::h5::set_length(file.group("/runs").dataset("replicate").id(), 10);
   }
-  CHECK_THROWS_WITH(output::write_dimension_scales(path),
-                    Catch::Contains("short.h5: damaged: /runs/replicate: has 10 entries, /runs/point 3000"));
+  CHECK_THROWS_WITH(
+      output::write_dimension_scales(path),
+      Catch::Contains("short.h5: damaged: /runs/replicate: has 10 entries, /runs/point 3000"));
 }

@@ -1,11 +1,11 @@
+#include "../engine/toy_model.hpp"
+#include "../experiments/temp_dir.hpp"
 #include "agents/tug_of_war.hpp"
 #include "engine/error.hpp"
 #include "output/results_sink.hpp"
-#include "../engine/toy_model.hpp"
-#include "../experiments/temp_dir.hpp"
 
-#include <catch2/catch.hpp>
 #include <tbb/global_control.h>
+#include <catch2/catch.hpp>
 
 using namespace wedge;
 using wedge::test::CoinModel;
@@ -53,7 +53,8 @@ Written run_into(output::ResultsWriter& writer, std::span<const engine::Block> b
   engine::run_blocks<CoinModel>(params, blocks, w.summaries, options, &sink);
   sink.finish(true);
   REQUIRE(sink.summaries().size() == w.summaries.size());
-  for (std::size_t p = 0; p < w.summaries.size(); ++p) REQUIRE(sink.summaries()[p] == w.summaries[p]);
+  for (std::size_t p = 0; p < w.summaries.size(); ++p)
+    REQUIRE(sink.summaries()[p] == w.summaries[p]);
   return w;
 }
 
@@ -172,9 +173,11 @@ TEST_CASE("a file continued from a checkpoint equals one written in one go", "[o
   const auto ra = fa.group("/runs");
   const auto rb = fb.group("/runs");
   for (const char* column : {"point", "replicate"}) {
-    CHECK(ra.dataset(column).read<std::uint32_t>({3000}) == rb.dataset(column).read<std::uint32_t>({3000}));
+    CHECK(ra.dataset(column).read<std::uint32_t>({3000}) ==
+          rb.dataset(column).read<std::uint32_t>({3000}));
   }
-  CHECK(ra.dataset("parity").read<std::uint8_t>({3000}) == rb.dataset("parity").read<std::uint8_t>({3000}));
+  CHECK(ra.dataset("parity").read<std::uint8_t>({3000}) ==
+        rb.dataset("parity").read<std::uint8_t>({3000}));
   CHECK(ra.dataset("fraction").read<double>({3000}) == rb.dataset("fraction").read<double>({3000}));
 }
 
@@ -216,7 +219,8 @@ TEST_CASE("summaries of two shards merge into the summary of the whole", "[outpu
   }
   CHECK(left[0].continuous(0).histogram() == whole[0].continuous(0).histogram());
   CHECK(left[0].continuous(0).mean() == Approx(whole[0].continuous(0).mean()).epsilon(1e-13));
-  CHECK(left[0].continuous(0).variance() == Approx(whole[0].continuous(0).variance()).epsilon(1e-12));
+  CHECK(left[0].continuous(0).variance() ==
+        Approx(whole[0].continuous(0).variance()).epsilon(1e-12));
 }
 
 TEST_CASE("foreign, newer, missing and non-HDF5 files are refused with what is wrong", "[output]") {

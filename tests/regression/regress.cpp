@@ -73,7 +73,8 @@ class ColumnWriter : public wedge::engine::RecordSink<RunRecord> {
 
  private:
   std::FILE* out_;
-  std::size_t categorical_ = wedge::engine::FieldLayout::from(TugOfWar::fields()).categorical.size();
+  std::size_t categorical_ =
+      wedge::engine::FieldLayout::from(TugOfWar::fields()).categorical.size();
   std::size_t continuous_ = wedge::engine::FieldLayout::from(TugOfWar::fields()).continuous.size();
 };
 
@@ -96,17 +97,28 @@ Args parse(int argc, char** argv) {
       if (i + 1 >= argc) throw wedge::ConfigError(arg + ": needs a value");
       return argv[++i];
     };
-    if (arg == "--width") a.width = std::stoi(value());
-    else if (arg == "--threads") a.threads = static_cast<unsigned>(std::stoul(value()));
-    else if (arg == "--records") a.records = value();
-    else if (arg == "--set") a.sets.push_back(value());
-    else if (arg == "--runs") a.runs = std::stoull(value());
-    else if (arg == "--seed") a.seed = std::stoull(value());
-    else if (arg == "--max-runs") a.max_runs = std::stoull(value());
-    else if (arg == "--precision") a.precision = std::stod(value());
-    else if (arg == "--crn") a.crn = true;
-    else if (!arg.starts_with("--") && a.file.empty()) a.file = arg;
-    else throw wedge::ConfigError("unknown argument " + arg);
+    if (arg == "--width")
+      a.width = std::stoi(value());
+    else if (arg == "--threads")
+      a.threads = static_cast<unsigned>(std::stoul(value()));
+    else if (arg == "--records")
+      a.records = value();
+    else if (arg == "--set")
+      a.sets.push_back(value());
+    else if (arg == "--runs")
+      a.runs = std::stoull(value());
+    else if (arg == "--seed")
+      a.seed = std::stoull(value());
+    else if (arg == "--max-runs")
+      a.max_runs = std::stoull(value());
+    else if (arg == "--precision")
+      a.precision = std::stod(value());
+    else if (arg == "--crn")
+      a.crn = true;
+    else if (!arg.starts_with("--") && a.file.empty())
+      a.file = arg;
+    else
+      throw wedge::ConfigError("unknown argument " + arg);
   }
   if (a.records.empty()) throw wedge::ConfigError("--records FILE is needed");
   return a;
@@ -155,9 +167,11 @@ int main(int argc, char** argv) {
     if (a.max_runs) e.run.max_runs = *a.max_runs;
     resolve_design(e);
 
-    if (a.width != 1 && a.width != 8 && a.width != 16) throw wedge::ConfigError("--width must be 1, 8 or 16");
+    if (a.width != 1 && a.width != 8 && a.width != 16)
+      throw wedge::ConfigError("--width must be 1, 8 or 16");
     if (!wedge::agents::run_block_width(a.width, wedge::agents::Scenario{}, 0, 0, 0, 0, nullptr)) {
-      std::fprintf(stderr, "wedge_regress: lane width %d is not available on this CPU or build\n", a.width);
+      std::fprintf(stderr, "wedge_regress: lane width %d is not available on this CPU or build\n",
+                   a.width);
       return 77;
     }
     std::FILE* records = std::fopen(a.records.c_str(), "wb");
@@ -167,15 +181,22 @@ int main(int argc, char** argv) {
     {
       const tbb::global_control threads(tbb::global_control::max_allowed_parallelism, a.threads);
       switch (a.width) {
-        case 1: run<1>(e, a, sink, summaries); break;
-        case 8: run<8>(e, a, sink, summaries); break;
-        default: run<16>(e, a, sink, summaries); break;
+        case 1:
+          run<1>(e, a, sink, summaries);
+          break;
+        case 8:
+          run<8>(e, a, sink, summaries);
+          break;
+        default:
+          run<16>(e, a, sink, summaries);
+          break;
       }
     }
     if (std::fclose(records) != 0) throw wedge::ConfigError(a.records + ": cannot write");
     // As `wedge run --json`: in precision mode the document starts with its "precision" member.
     wedge::experiments::JsonOptions json;
-    if (const auto p = wedge::experiments::precision_outcome(e, {"format", "alliance"}, summaries)) {
+    if (const auto p =
+            wedge::experiments::precision_outcome(e, {"format", "alliance"}, summaries)) {
       json.head["precision"] = wedge::experiments::precision_json(*p);
     }
     std::fputs(results_json(e, summaries, json).c_str(), stdout);
