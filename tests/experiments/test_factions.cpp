@@ -245,7 +245,7 @@ TEST_CASE("factions: --set and sweeps reach any faction of the scenario, added o
   dir.write("bad.csv", "japan.factions.JPS.okinawa\n0.1\n");
   const auto bad = dir.write("bad.toml", JSP + "[sweep]\ndesign = \"list\"\ncsv = \"bad.csv\"\n");
   CHECK_THROWS_WITH(load_experiment(bad),
-                    Contains("bad.csv:1: unknown key 'japan.factions.JPS.okinawa' in the header "
+                    Contains("bad.csv:1:1: unknown key 'japan.factions.JPS.okinawa' in the header "
                              "(did you mean 'japan.factions.JSP.okinawa'?)"));
   // A swept key of a faction the file does not have.
   CHECK(error_of("[sweep]\ndesign = \"grid\"\n[sweep.keys]\n\"japan.factions.JSP.weight\" = [0.1, "
