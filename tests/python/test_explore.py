@@ -12,6 +12,7 @@ import sys
 import tempfile
 import threading
 import time
+import tomllib
 
 import numpy as np
 import pytest
@@ -497,3 +498,102 @@ def test_explore_from_a_scenario_file(tmp_path):
         explorer.compare({"set": {"dulles.credibility_min": 0.9}})
     run = cli("run", c4, "--runs", 10, "--set", "dulles.credibility_min=0.9", check=False)
     assert "error: " + str(err.value) == run.stderr.strip()
+
+
+# -- the scenario in force, factions as data (issues 17 and 18) ------------------------------------
+
+SOCIALISTS = ROOT / "experiments" / "scenarios" / "with_socialists.toml"
+FACTION_KEYS = ("weight", "min_islands", "territory", "side", "alliance", "okinawa")
+
+
+def page_keys(state):
+    return [p["key"] for g in state["groups"] for part in g["parts"] for p in part["params"]]
+
+
+@pytest.fixture(scope="module")
+def socialists():
+    """`python3 -m wedge explore with_socialists.toml` (a sixth faction, JSP), over HTTP."""
+    proc, url, port = start_explore(SOCIALISTS, "--runs", 4000, "--seed", 3, "--threads", 2)
+    yield url, port
+    if proc.poll() is None:
+        stop_explore(proc)
+
+
+def test_a_page_started_on_an_added_faction_has_its_controls(socialists):
+    _, port = socialists
+    status, state = request(port, "GET", "/api/state")
+    assert status == 200, state
+    keys = page_keys(state)
+    assert len(set(keys)) == len(keys)
+    for k in FACTION_KEYS:
+        assert f"japan.factions.JSP.{k}" in keys and f"japan.factions.HK.{k}" in keys
+    assert state["values"]["japan.factions.JSP.weight"] == 0.2 and state["values"]["japan.factions.JSP.side"] == 0.9
+    japan = next(g for g in state["groups"] if g["title"].startswith("Japan and its factions"))
+    titles = [part["title"] for part in japan["parts"]]
+    assert "JSP: Japan Socialist Party" in titles and titles[-1].startswith("JSP")
+    # The sweep knows the added faction's keys.
+    status, answer = request(port, "POST", "/api/sweep",
+                             {"key": "japan.factions.JSP.weight", "steps": 3, "runs": 1000, "min": 0, "max": 1})
+    assert status == 200, answer
+    assert answer["values"] == [0.0, 0.5, 1.0] and len(answer["outcomes"]["format"]["p"]) == 3
+
+
+@pytest.mark.parametrize("changes", [{"dulles.tact": 0.9}, {"japan.factions.JSP.weight": 0.5}, {}])
+def test_save_as_toml_from_an_added_faction_reproduces_the_page(socialists, tmp_path, changes):
+    """The saved file is the resolved scenario with the page's changes: `wedge run` on it gives the
+    page's counts (same runs and seed), factions included."""
+    _, port = socialists
+    ask = {"set": changes, "runs": 4000, "seed": 3}
+    status, saved = request(port, "POST", "/api/toml", ask)
+    assert status == 200, saved
+    text = saved["toml"]
+    saved_ = tomllib.loads(text)
+    assert "[japan.factions.JSP]" in text and "extends" not in saved_
+    assert saved_["japan"]["factions"]["JSP"]["weight"] == changes.get("japan.factions.JSP.weight", 0.2)
+    assert saved_["run"]["runs"] == 4000 and saved_["run"]["seed"] == 3
+    assert ("nothing changed" in saved_["description"]) == (not changes)
+    assert all(f"{k} = {v}" in saved_["description"] for k, v in changes.items())
+    status, shown_ = request(port, "POST", "/api/compare", ask)
+    assert status == 200, shown_
+    path = tmp_path / "saved.toml"
+    path.write_text(text)
+    document = json.loads(cli("run", path, "--json", "--quiet").stdout)
+    point = document["points"][0]
+    assert point["runs"] == 4000
+    for row in shown_["rows"]:
+        assert row["count"] == point["counts"][row["outcome"]][row["category"]], row
+
+
+@pytest.mark.parametrize("factions", [
+    '[japan.factions.FISH]\nremove = true\n',
+    '[japan.factions]\nreplace = true\n\n[japan.factions.A]\nname = "Alpha"\nweight = 1.0\nmin_islands = 2\n'
+    'territory = 0.5\nside = 0.5\nalliance = 0.5\nokinawa = 0.5\n\n[japan.factions.B]\nweight = 0.5\n'
+    'min_islands = 4\nterritory = 1.0\nside = 0.1\nalliance = 1.0\nokinawa = 1.0\nsoftens = true\n',
+], ids=["remove", "replace"])
+def test_a_page_started_without_a_default_faction_works(tmp_path, factions):
+    """In-process: a scenario that removes a default faction, or replaces them all, starts (no
+    KeyError), shows exactly its factions, refuses a sweep of a faction it does not have, and its
+    saved TOML reproduces it."""
+    start = tmp_path / "start.toml"
+    start.write_text(f'extends = "{ROOT / "experiments" / "scenarios" / "baseline.toml"}"\n{factions}')
+    explorer = explorer_app.Explorer(start, runs=2000, seed=4, threads=2)
+    state = explorer.state()
+    keys = page_keys(state)
+    ids = {k.split(".")[2] for k in keys if k.startswith("japan.factions.")}
+    assert ids == ({"HK", "SG", "YS", "PUB"} if "remove" in factions else {"A", "B"})
+    assert not any("FISH" in k for k in keys) and set(keys) == set(state["values"])
+    with pytest.raises(explorer_app.RequestError, match="unknown parameter"):
+        explorer.sweep({"key": "japan.factions.FISH.weight", "runs": 100})
+    first = sorted(ids)[0]
+    shown_ = explorer.compare({"set": {f"japan.factions.{first}.weight": 0.7}})
+    text = explorer.scenario_toml({"set": {f"japan.factions.{first}.weight": 0.7}})["toml"]
+    path = tmp_path / "saved.toml"
+    path.write_text(text)
+    counts = json.loads(cli("run", path, "--json", "--quiet").stdout)["points"][0]["counts"]
+    assert [r["count"] for r in shown_["rows"]] == [counts[r["outcome"]][r["category"]] for r in shown_["rows"]]
+    # And the command line starts on it.
+    proc, _, port = start_explore(start, "--runs", 1000)
+    try:
+        assert request(port, "GET", "/api/state")[0] == 200
+    finally:
+        assert stop_explore(proc)[0] == 0

@@ -2,10 +2,13 @@
 browser and see the outcome distributions move as you ask.
 
 :func:`serve` starts a local web server (127.0.0.1 unless ``host`` says otherwise), prints its
-address, opens nothing, and serves until Ctrl-C. The page has one control per parameter of
-MODEL.md §4, grouped by actor, the outcome distributions with 95% intervals, the paired difference
-from a reference scenario, a "why" panel that tells one run ending in a chosen outcome, a one-key
-sweep and "save as TOML". (The package is ``explorer`` so that ``wedge.explore`` stays the
+address, opens nothing, and serves until Ctrl-C. The page has one control per parameter of the
+scenario in force (MODEL.md §4's keys, and one set per faction of that scenario: added factions
+included, removed ones left out), grouped by actor, the outcome distributions with 95% intervals,
+the paired difference from a reference scenario, a "why" panel that tells one run ending in a
+chosen outcome, a one-key sweep and "save as TOML" (the starting experiment resolved, every key
+and faction written out, with the page's changes: a file that extends nothing and reproduces the
+page through `wedge run`). (The package is ``explorer`` so that ``wedge.explore`` stays the
 function.)
 """
 from __future__ import annotations

@@ -34,7 +34,9 @@ OUTCOMES = {
 }
 #: Outcomes the "why" panel can ask for: field -> categories offered.
 WHY_OUTCOMES = ("format", "end_reason", "alliance", "okinawa", "islands_promised", "islands_transferred")
-#: Registry sections -> the page's groups (actors of MODEL.md §2), in order.
+#: Registry sections -> the page's groups (actors of MODEL.md §2), in order. FACTION_SECTIONS stands
+#: for the factions of the scenario in force (one part each, in the scenario's order).
+FACTION_SECTIONS = "japan.factions.*"
 GROUPS = [
     ("The talks", ["negotiation"]),
     ("Soviet negotiators (Malik, Shepilov; Khrushchev against Molotov; Ishkov)", ["soviet"]),
@@ -42,11 +44,10 @@ GROUPS = [
     ("Shigemitsu", ["shigemitsu"]),
     ("Hatoyama", ["hatoyama"]),
     ("Dulles", ["dulles"]),
-    ("Japan and its factions", ["japan", "japan.factions.HK", "japan.factions.SG", "japan.factions.YS",
-                                "japan.factions.PUB", "japan.factions.FISH"]),
+    ("Japan and its factions", ["japan", FACTION_SECTIONS]),
     ("The alliance", ["alliance"]),
 ]
-#: Faction ids -> who they are (MODEL.md §4).
+#: Default faction ids -> who they are (MODEL.md §4): the title of a faction the scenario leaves unnamed.
 FACTIONS = {
     "HK": "Hatoyama–Kono mainstream",
     "SG": "Shigemitsu and the Foreign Ministry",
@@ -70,12 +71,62 @@ class Superseded(Exception):
 
 def _slider_range(p: dict) -> tuple[float, float]:
     """The slider's ends: the valid range, or for keys without an upper bound (saliences,
-    damages, noise) a span around the default; the number box beside it accepts any valid value."""
+    damages, noise) a span around the default (for a faction MODEL.md does not have, around its
+    starting value); the number box beside it accepts any valid value."""
     low = float(p["min"])
     high = float(p["max"])
     if not math.isfinite(high):
-        high = max(1.0, 4.0 * float(p["default"]))
+        centre = p["default"] if p["default"] is not None else p.get("start", 0.0)
+        high = max(1.0, 4.0 * float(centre))
     return low, high
+
+
+def _faction_tables(experiment: dict[str, Any]) -> dict[str, dict]:
+    """A resolved experiment's factions, id -> table, in its order (``replace`` is no faction)."""
+    factions = experiment.get("japan", {}).get("factions", {})
+    return {fid: table for fid, table in factions.items() if isinstance(table, dict)}
+
+
+def scenario_parameters(experiment: dict[str, Any]) -> dict[str, dict]:
+    """The parameters of a resolved experiment (TOML parsed), as ``wedge params FILE --json``
+    lists them: the registry's keys outside the factions, then, where the registry has its
+    factions, one set of per-faction keys for each faction of the experiment (added ones
+    included, removed ones left out), each with ``faction`` and ``faction_name``. A faction
+    MODEL.md does not have has ``default`` None. Every parameter carries its ``start`` value."""
+    registry = list(_registry())
+    prefix = "japan.factions."
+    defaults = {p["key"]: p for p in registry}
+    # The per-faction keys, as the registry describes them for its first faction.
+    template: list[dict] = []
+    for p in registry:
+        if p["section"].startswith(prefix):
+            if template and p["section"] != template[0]["section"]:
+                break
+            template.append(p)
+    factions = _faction_tables(experiment)
+    out: dict[str, dict] = {}
+    for p in registry:
+        if not p["section"].startswith(prefix):
+            out[p["key"]] = dict(p)
+            continue
+        if any(k.startswith(prefix) for k in out):
+            continue  # the scenario's factions are already in
+        for fid, table in factions.items():
+            section = prefix + fid
+            for t in template:
+                name = t["key"][len(t["section"]) + 1:]
+                key = f"{section}.{name}"
+                known = defaults.get(key)
+                out[key] = dict(t, key=key, section=section, default=known["default"] if known else None,
+                                faction=fid, faction_name=str(table.get("name", "")) or FACTIONS.get(fid, ""))
+    for key, p in out.items():
+        table: Any = experiment
+        for part in p["section"].split("."):
+            table = table.get(part, {}) if isinstance(table, dict) else {}
+        name = key[len(p["section"]) + 1:]
+        if isinstance(table, dict) and name in table:
+            p["start"] = _typed(p, table[name])
+    return {k: p for k, p in out.items() if "start" in p}
 
 
 def _choices(p: dict) -> list[int] | None:
@@ -138,7 +189,9 @@ class Explorer:
         self.source = path or "MODEL.md's defaults"
         self.runs = int(runs) if runs is not None else DEFAULT_RUNS
         self.seed = int(start["run"]["seed"]) if seed is None else int(seed)
-        self.parameters = {p["key"]: p for p in _registry()}
+        # The scenario in force, not the registry's defaults: its factions (added, removed,
+        # replaced) are the page's controls and the keys a sweep accepts (issues 17 and 18).
+        self.parameters = scenario_parameters(start)
         self.start_values = self._values(start)
         self.fields = {f["name"]: f["categories"] for f in _core.fields() if f["kind"] == "categorical"}
         self._engine = threading.Condition()
@@ -153,15 +206,21 @@ class Explorer:
         valid range in words, meaning, slider ends, choices), the starting values, runs, seed,
         outcomes and their categories."""
         groups = []
-        for title, sections in GROUPS:
+        for title, group_sections in GROUPS:
             parts = []
+            sections: list[str] = []
+            for section in group_sections:
+                if section == FACTION_SECTIONS:
+                    sections += list(dict.fromkeys(p["section"] for p in self.parameters.values() if "faction" in p))
+                else:
+                    sections.append(section)
             for section in sections:
                 params = [p for p in self.parameters.values() if p["section"] == section]
                 if not params:
                     continue
-                faction = section.rsplit(".", 1)[-1] if section.startswith("japan.factions.") else None
+                faction = params[0].get("faction")
                 parts.append({
-                    "title": f"{faction}: {FACTIONS.get(faction, '')}" if faction else "",
+                    "title": f"{faction}: {params[0]['faction_name']}".rstrip(": ") if faction else "",
                     "params": [self._describe(p) for p in params],
                 })
             groups.append({"title": title, "parts": parts})
@@ -172,7 +231,8 @@ class Explorer:
             "seed": self.seed,
             "groups": groups,
             "values": self.start_values,
-            "defaults": {k: _typed(p, p["default"]) for k, p in self.parameters.items()},
+            "defaults": {k: None if p["default"] is None else _typed(p, p["default"])
+                         for k, p in self.parameters.items()},
             "outcomes": [{"field": f, "title": t} for f, t in OUTCOMES.items()],
             "why": [{"field": f, "categories": self.fields[f]} for f in WHY_OUTCOMES],
         }
@@ -294,7 +354,8 @@ class Explorer:
         runs, seed = self.run_settings(body)
         key = body.get("key")
         if key not in self.parameters:
-            raise RequestError(f"sweep: unknown parameter {json.dumps(key)} (`wedge params` lists every key)")
+            command = f"wedge params {self.start_name}" if self.start_text else "wedge params"
+            raise RequestError(f"sweep: unknown parameter {json.dumps(key)} (`{command}` lists every key)")
         p = self.parameters[key]
         steps = self._integer(body, "steps", 9)
         if not 2 <= steps <= MAX_SWEEP_STEPS:
@@ -347,38 +408,58 @@ class Explorer:
                 "trace": json.loads(trace_json)}
 
     def scenario_toml(self, body: Any) -> dict[str, Any]:
-        """The scenario file that reproduces what the page shows: runs, seed and every key whose
-        value differs from MODEL.md's default (so it needs no other file). Checked by the engine
-        before it is returned."""
+        """The scenario file that reproduces what the page shows: the starting experiment resolved
+        (extends followed, every key and every faction, added or removed, written out: it extends
+        no other file) with the page's overrides, runs and seed applied by the engine, under a
+        description and comments naming what the page changed. The engine checks the overrides
+        and resolves them (nothing runs); the file is checked to read back as that resolution."""
         runs, seed = self.run_settings(body)
         sets = self.settings(body, "set")
-        # The engine checks the overrides (ranges, cross-key rules) and resolves them; nothing runs.
         resolved, _ = self._core.resolve(self.start_text, "", sets, runs, seed, self.start_name)
-        return {"toml": self._toml(self._values(tomllib.loads(resolved)), runs, seed)}
+        experiment = tomllib.loads(resolved)
+        text = self._toml(resolved, self._values(experiment), runs, seed)
+        saved = tomllib.loads(text)
+        saved.pop("description", None)
+        experiment.pop("description", None)
+        if saved != experiment:  # pragma: no cover - a bug here, not a user's error
+            raise RuntimeError("explore: the saved scenario does not read back as the page's scenario")
+        return {"toml": text}
 
     def _values(self, experiment: dict[str, Any]) -> dict[str, Any]:
-        """Every key's value in a resolved experiment (TOML parsed), typed by the registry."""
+        """Every key's value in a resolved experiment (TOML parsed), typed by the registry; keys
+        the experiment does not have (a faction it removed) are left out."""
         values = {}
         for key, p in self.parameters.items():
             table: Any = experiment
             for part in p["section"].split("."):
-                table = table[part]
-            values[key] = _typed(p, table[key[len(p["section"]) + 1:]])
+                table = table.get(part, {}) if isinstance(table, dict) else {}
+            name = key[len(p["section"]) + 1:]
+            if isinstance(table, dict) and name in table:
+                values[key] = _typed(p, table[name])
         return values
 
-    def _toml(self, values: dict[str, Any], runs: int, seed: int) -> str:
-        changed = {k: v for k, v in values.items() if v != _typed(self.parameters[k], self.parameters[k]["default"])}
+    def _toml(self, resolved: str, values: dict[str, Any], runs: int, seed: int) -> str:
+        """The resolved experiment's text under a header: what the page changed from the starting
+        experiment (with each key's meaning and range) and a description saying so."""
+        changed = {k: v for k, v in values.items() if v != self.start_values.get(k)}
         summary = ", ".join(f"{k} = {_toml_number(v)}" for k, v in changed.items()) or "nothing changed"
-        lines = ["# Saved by `wedge explore`: the scenario the page showed. Reproduce it with",
+        lines = ["# Saved by `wedge explore`: the scenario the page showed, complete (every key and every",
+                 "# faction of the starting experiment, resolved; it extends no other file). Reproduce it with",
                  "#   wedge run THIS_FILE.toml",
-                 f"# (started from {self.source}). Keys not listed have MODEL.md's defaults.",
-                 f"description = {json.dumps('explored: ' + summary)}",
-                 "", "[run]", f"runs = {runs}", f"seed = {seed}"]
-        section = None
+                 f"# Started from {self.source} ({' '.join(self.label.split())}); changed on the page:"]
         for key, v in changed.items():
             p = self.parameters[key]
-            if p["section"] != section:
-                section = p["section"]
-                lines += ["", f"[{section}]"]
-            lines.append(f"{key[len(section) + 1:]} = {_toml_number(v)}  # {p['meaning']}; {p['range']}")
-        return "\n".join(lines) + "\n"
+            lines.append(f"#   {key} = {_toml_number(v)} (was {_toml_number(self.start_values[key])}): "
+                         f"{p['meaning']}; {p['range']}")
+        if not changed:
+            lines.append("#   nothing")
+        lines.append(f"# and runs = {runs}, seed = {seed}.")
+        lines.append(f"description = {json.dumps('explored: ' + summary, ensure_ascii=False)}")
+        # The resolved text without its own top-level description (the one above replaces it).
+        body, in_tables = [], False
+        for line in resolved.splitlines():
+            in_tables = in_tables or line.lstrip().startswith("[")
+            if not in_tables and line.split("=", 1)[0].strip() == "description":
+                continue
+            body.append(line)
+        return "\n".join(lines) + "\n\n" + "\n".join(body).strip("\n") + "\n"
