@@ -122,6 +122,12 @@ Session::Session(Experiment experiment, SessionOptions options)
     if (precision && !options_.batch_executor)
       throw ConfigError("--shard does not support precision mode (--precision)");
   }
+  if (!out.path.empty() && out.resume && resume_from_zero(out.path)) {
+    // Killed while its file was being created (only FILE.partial.new exists): no run was done,
+    // so resuming is starting over (the stale file is replaced by Output::create).
+    options_.output.resume = false;
+    options_.output.force = true;
+  }
   if (!out.path.empty()) check_output_path(out.path, out.force, out.resume);
   // Memory and file size, estimated before anything is built or written (refused with the
   // numbers when this machine cannot give them; a warning for a very large file).

@@ -221,6 +221,11 @@ void check_output_settings(const Experiment& e, const OutputSettings& out);
 /// out.partial exists). Throws OutputError.
 void check_output_path(const std::string& out, bool force, bool resume);
 
+/// True when `--resume` of `out` finds no out.partial but out.partial.new: the run was killed
+/// while its file was being created (output::ResultsWriter names the file only once its skeleton
+/// is synced), so nothing was run and resuming is starting from zero.
+bool resume_from_zero(const std::string& out);
+
 /// Categorical field indices of the named outcomes; ConfigError for an unknown name.
 std::vector<int> outcome_fields(const std::vector<std::string>& names);
 

@@ -89,6 +89,13 @@ void require_regular(const fs::path& path, const std::string& what) {
 
 }  // namespace
 
+bool resume_from_zero(const std::string& out) {
+  std::error_code ec;
+  return !fs::exists(fs::symlink_status(out, ec)) &&
+         !fs::exists(fs::symlink_status(out + ".partial", ec)) &&
+         fs::is_regular_file(fs::symlink_status(out + ".partial.new", ec));
+}
+
 void check_output_path(const std::string& out, bool force, bool resume) {
   std::error_code ec;
   const fs::path path(out);
@@ -166,7 +173,8 @@ void Session::Output::create(const Session& session, std::uint64_t threads) {
   const auto& e = session.experiment();
   const auto layout = engine::FieldLayout::from(TugOfWar::fields());
   std::error_code ec;
-  fs::remove(partial, ec);  // --force, checked by the session
+  fs::remove(partial, ec);           // --force, checked by the session
+  fs::remove(partial + ".new", ec);  // a file whose creation was killed (ResultsWriter)
   try {
     auto meta =
         metadata(e, opts.output.command_line, session.stores_runs(), opts.output.compress, threads);
@@ -181,6 +189,7 @@ void Session::Output::create(const Session& session, std::uint64_t threads) {
   } catch (...) {
     writer.reset();
     fs::remove(partial, ec);  // nothing of value in it yet
+    fs::remove(partial + ".new", ec);
     throw;
   }
 }

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -92,7 +93,14 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
                              const engine::FieldLayout& layout, std::uint32_t points)
     : path_(path), layout_(layout), store_runs_(meta.store_runs) {
   h5::quiet_errors();
-  file_ = h5::create_file(path);
+  // Created under PATH.new and named PATH only once its skeleton is flushed and synced (below):
+  // a process killed while creating the file leaves PATH.new, never a PATH that HDF5 cannot
+  // open (a --resume then starts from zero: nothing was run).
+  const std::string creating = path + ".new";
+  if (::access(path.c_str(), F_OK) == 0) {  // never replaces a file (as H5F_ACC_EXCL would not)
+    throw OutputError(fmt::format("{}: cannot create: {}", path, std::strerror(EEXIST)));
+  }
+  file_ = h5::create_file(creating);
   const hid_t root = file_;
   h5::set_attr(root, "format", std::string(FORMAT_NAME));
   h5::set_attr(root, "format_version", FORMAT_VERSION);
@@ -223,6 +231,15 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
   // empty, resumable file.
   h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_ + ": cannot flush");
   sync_to_disk();
+  // Named without ever replacing a file that appeared meanwhile (RENAME_NOREPLACE; a file system
+  // without it gets the check above and a plain rename).
+  int renamed = ::renameat2(AT_FDCWD, creating.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE);
+  if (renamed != 0 && errno == EINVAL) renamed = ::rename(creating.c_str(), path.c_str());
+  if (renamed != 0) {
+    const int err = errno;
+    ::unlink(creating.c_str());
+    throw OutputError(fmt::format("{}: cannot create: {}", path, std::strerror(err)));
+  }
 }
 
 ResultsWriter::ResultsWriter(const std::string& path, const engine::FieldLayout& layout,
