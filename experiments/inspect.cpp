@@ -5,6 +5,7 @@
 #include "engine/error.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/session.hpp"
+#include "output/rounds.hpp"
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -110,6 +111,9 @@ Inspection inspect_results(const std::string& path) {
                                   agents::TugOfWar::NAME));
   }
   out.experiment = stored_experiment(out.info);
+  // --store rounds: /rounds is checked as /runs is (output/rounds.hpp).
+  if (output::has_rounds(path, output::h5::LockCheck::others))
+    output::check_rounds(path, out.info.runs_done, output::h5::LockCheck::others);
   return out;
 }
 

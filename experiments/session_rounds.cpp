@@ -120,7 +120,8 @@ void RoundsOutput::abandon() noexcept {
 
 void merge_rounds_of(const std::vector<std::string>& parts, const std::string& out) {
   std::size_t with = 0;
-  for (const auto& p : parts) with += output::has_rounds(p) ? 1u : 0u;
+  for (const auto& p : parts)
+    with += output::has_rounds(p, output::h5::LockCheck::others) ? 1u : 0u;
   if (with == 0) return;
   if (with != parts.size()) {
     throw ConfigError(

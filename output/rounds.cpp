@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <functional>
 
 namespace wedge::output {
 
@@ -57,30 +58,6 @@ std::string attr_string(hid_t obj, const std::string& name) {
   auto values = attr_strings(obj, name);
   if (values.size() != 1) throw OutputError("attribute " + name + " is not a single string");
   return values.front();
-}
-
-std::uint64_t attr_u64(hid_t obj, const std::string& name) {
-  const h5::Handle attr(
-      h5::check_id(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "missing attribute " + name));
-  std::uint64_t v = 0;
-  h5::check(H5Aread(attr, H5T_NATIVE_UINT64, &v), "cannot read attribute " + name);
-  return v;
-}
-
-/// A whole 1-D dataset.
-template <class T>
-std::vector<T> read_all(hid_t parent, const std::string& name) {
-  const h5::Handle ds(
-      h5::check_id(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "missing dataset " + name));
-  const h5::Handle space(H5Dget_space(ds));
-  if (H5Sget_simple_extent_ndims(space) != 1) throw OutputError(name + " is not 1-D");
-  hsize_t n = 0;
-  H5Sget_simple_extent_dims(space, &n, nullptr);
-  std::vector<T> out(n);
-  if (n > 0)
-    h5::check(H5Dread(ds, h5::native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
-              "cannot read " + name);
-  return out;
 }
 
 constexpr const char* GROUP = "rounds";
@@ -312,13 +289,56 @@ void RoundsWriter::abandon() noexcept {
   columns_.clear();
 }
 
-bool has_rounds(const std::string& path) {
+bool has_rounds(const std::string& path, h5::LockCheck lock) {
   h5::quiet_errors();
-  const auto file = open_file(path, false, h5::LockCheck::ours);
-  return h5::has_attr(file, ROUNDS_ATTRIBUTE) && attr_u64(file, ROUNDS_ATTRIBUTE) == 1;
+  const h5::File file(path, false, lock);
+  const auto root = file.root();
+  return root.has_attr(ROUNDS_ATTRIBUTE) && root.attr_u64(ROUNDS_ATTRIBUTE) == 1;
+}
+
+void check_rounds(const std::string& path, std::uint64_t runs, h5::LockCheck lock) {
+  h5::quiet_errors();
+  const h5::File file(path, false, lock);
+  const auto root = file.root();
+  if (!root.has(GROUP)) file.damaged("/rounds", "missing (the file's store_rounds is 1)");
+  const auto group = root.group(GROUP);  // a hard link to a group
+  const std::string size_column = group.attr_string(SIZE_ATTRIBUTE);
+  const auto runs_group = file.group("/runs");
+  if (!runs_group.has(size_column)) {
+    group.damaged(
+        fmt::format("its size_column names /runs/{}, which the file does not hold", size_column));
+  }
+  (void)runs_group.dataset(size_column).length();
+  const bool complete = root.has_attr("complete") && root.attr_u64("complete") == 1;
+  // A complete file holds exactly its runs_done runs (a shard: its own).
+  if (complete) runs = std::max(runs, root.attr_u64("runs_done"));
+  std::vector<hsize_t> rows;
+  // Every link is a hard link to a checked 1-D dataset (data stored in this file, known filters,
+  // numbers): the raw reads below and in merge_rounds then read nothing else.
+  for (const auto& name : group.children()) {
+    const auto ds = group.dataset(name);
+    const hsize_t n = ds.length();
+    if (name == INDEX || name == "round") {
+      std::vector<std::uint64_t> none;
+      ds.read_rows<std::uint64_t>(0, 0, none);  // checks the type: unsigned integers
+    }
+    if (name == INDEX) {
+      if (n < runs ||
+          (complete && n != runs))  // (a partial file may hold rows past its checkpoint)
+        ds.damaged(fmt::format("holds {} runs, {} runs are done", n, runs));
+    } else {
+      rows.push_back(n);
+    }
+  }
+  for (const char* name : {INDEX, "round"}) {
+    if (!group.has(name)) file.damaged(fmt::format("/{}/{}", GROUP, name), "missing");
+  }
+  if (complete && std::adjacent_find(rows.begin(), rows.end(), std::not_equal_to<>()) != rows.end())
+    group.damaged("its columns hold different numbers of rows");
 }
 
 void verify_rounds(const std::string& path, std::uint64_t runs_done) {
+  check_rounds(path, runs_done, h5::LockCheck::ours);
   h5::quiet_errors();
   const auto file = open_file(path, false, h5::LockCheck::ours);
   try {
@@ -378,20 +398,25 @@ void merge_rounds(const std::vector<std::string>& shards, const std::string& out
     std::uint64_t record, count;
   };
   std::vector<Entry> entries;
+  for (const auto& shard : shards) check_rounds(shard, 0, h5::LockCheck::others);
   for (std::size_t k = 0; k < shards.size(); ++k) {
     ShardRounds s;
     s.file = open_file(shards[k], false, h5::LockCheck::others);
     if (!h5::exists(s.file, GROUP))
       throw OutputError(fmt::format("merge: {}: no /rounds", shards[k]));
     s.group = h5::open_group(s.file, GROUP);
-    s.run_begin = read_all<std::uint64_t>(s.group, INDEX);
+    const h5::File checked(shards[k], false, h5::LockCheck::others);
+    const auto index = checked.root().group(GROUP).dataset(INDEX);
+    s.run_begin = index.read<std::uint64_t>({index.length()});
     const auto names = flat_columns(s.group);
     if (names.empty())
       throw OutputError(fmt::format("merge: {}: /rounds has no columns", shards[k]));
     s.rows = h5::length(open_dataset(s.group, shards[k], names.front()));
-    const auto blocks = h5::open_group(s.file, "blocks");
-    const auto sequence = read_all<std::uint64_t>(blocks, "sequence");
-    const auto count = read_all<std::uint32_t>(blocks, "count");
+    const auto blocks = checked.group("/blocks");
+    const auto sequence_ds = blocks.dataset("sequence");
+    const auto count_ds = blocks.dataset("count");
+    const auto sequence = sequence_ds.read<std::uint64_t>({sequence_ds.length()});
+    const auto count = count_ds.read<std::uint32_t>({count_ds.length()});
     std::uint64_t record = 0;
     for (std::size_t b = 0; b < sequence.size() && b < count.size(); ++b) {
       entries.push_back({sequence[b], k, record, count[b]});
@@ -420,25 +445,27 @@ void merge_rounds(const std::vector<std::string>& shards, const std::string& out
   };
 
   const auto out = open_file(out_path, true, h5::LockCheck::ours);
-  const auto first = h5::open_group(in.front().file, GROUP);
-  const bool compressed = attr_string(in.front().file, "compression") != "none";
   // The empty group with the first shard's columns, types and attributes (H5Ocopy of each
-  // column's definition would copy its rows too: create them alike instead).
+  // column's definition would copy its rows too: create them alike instead), the attributes read
+  // through the checked layer.
   {
+    const h5::File first_file(shards.front(), false, h5::LockCheck::others);
+    const auto first = first_file.root().group(GROUP);
+    const bool compressed = first_file.root().attr_string("compression") != "none";
     const auto group = h5::create_group(out, GROUP);
     for (const char* attr : {"description", SIZE_ATTRIBUTE})
-      h5::set_attr(group, attr, attr_string(first, attr));
-    std::vector<std::string> names = flat_columns(first);
+      h5::set_attr(group, attr, first.attr_string(attr));
+    std::vector<std::string> names = flat_columns(first.id());
     names.push_back(INDEX);
     for (const auto& name : names) {
-      const auto src = open_dataset(first, shards.front(), name);
-      const h5::Handle type(H5Dget_type(src));
+      const auto src = first.dataset(name);
+      const h5::Handle type(H5Dget_type(src.id()));
       const auto dst = h5::create_column(group, name, type, CHUNK, compressed);
       for (const char* attr : {"description", "units", "encoding"}) {
-        if (h5::has_attr(src, attr)) h5::set_attr(dst, attr, attr_string(src, attr));
+        if (src.has_attr(attr)) h5::set_attr(dst, attr, src.attr_string(attr));
       }
-      if (h5::has_attr(src, "categories"))
-        h5::set_attr(dst, "categories", attr_strings(src, "categories"));
+      if (src.has_attr("categories"))
+        h5::set_attr(dst, "categories", src.attr_strings("categories", 100'000));
     }
   }
   const auto group = h5::open_group(out, GROUP);

@@ -63,7 +63,15 @@ class RoundsWriter {
 };
 
 /// Whether the results file at `path` holds /rounds (its root attribute store_rounds is 1).
-bool has_rounds(const std::string& path);
+bool has_rounds(const std::string& path, h5::LockCheck lock = h5::LockCheck::ours);
+
+/// Checks /rounds of the results file at `path` (which has_rounds) through the checked layer
+/// (output/hdf5.hpp): a hard-linked group whose every link is a hard link to a 1-D dataset of
+/// numbers stored in the file (no external or virtual storage, no filter wedge does not write),
+/// run_begin holding at least `runs` entries, size_column naming a /runs column. Every other
+/// reader of /rounds (verify_rounds, merge_rounds, inspect) calls it first. Throws
+/// OutputError("FILE: damaged: OBJECT: what").
+void check_rounds(const std::string& path, std::uint64_t runs, h5::LockCheck lock);
 
 /// Before resuming: checks that /rounds of `path` holds the rounds of its first `runs_done` runs
 /// (run_begin starts at 0 and steps by the size column's values, the rows are there, and every

@@ -497,6 +497,36 @@ class Results:
             for name in ("point", "replicate", *fields, *continuous):
                 if name not in group:
                     raise self._damaged(f"/runs/{name}: missing")
+        # The per-round histories (--store rounds): checked as /runs is (output/rounds.hpp, check_rounds).
+        if self._file.get("rounds", getlink=True) is not None or "store_rounds" in self._file.attrs:
+            self._check_rounds(done)
+
+    def _check_rounds(self, done: int) -> None:
+        """/rounds: a group reached by a hard link whose every link is a hard link to a 1-D dataset
+        of numbers stored in the file (no external or virtual storage, no unknown filter);
+        run_begin (unsigned) holds at least the runs done (a complete file: exactly), the columns of
+        a complete file hold as many rows as each other, size_column names a /runs column."""
+        if "store_rounds" in self._file.attrs and self._attr_int("/", "store_rounds") != 1:
+            raise self._damaged("attribute store_rounds: expected 1")
+        group = self._group("/rounds")
+        size_column = self._attr_str("/rounds", "size_column")
+        if "runs" not in self._file or size_column not in self._file["runs"]:
+            raise self._damaged(f"/rounds: attribute size_column names /runs/{size_column}, which the file does not hold")
+        rows = set()
+        for name in list(group):
+            ds = self._dataset(f"/rounds/{name}", kind="u" if name == "run_begin" else "", whole=False)
+            if ds.ndim != 1:
+                raise self._damaged(f"/rounds/{name}: has shape {list(ds.shape)}, expected a list")
+            if name == "run_begin":
+                if ds.shape[0] < done or (self.complete and ds.shape[0] != done):
+                    raise self._damaged(f"/rounds/run_begin: holds {ds.shape[0]} runs, {done} runs are done")
+            else:
+                rows.add(ds.shape[0])
+        for name in ("run_begin", "round"):
+            if name not in group:
+                raise self._damaged(f"/rounds/{name}: missing")
+        if self.complete and len(rows) > 1:
+            raise self._damaged("/rounds: its columns hold different numbers of rows")
 
     def _check_summary(self, points: int, runs: np.ndarray, counts: dict, cont: dict) -> None:
         """A complete file's /summary must say what its checkpoint says, number for number."""
@@ -830,7 +860,7 @@ class Results:
     @property
     def has_rounds(self) -> bool:
         """Whether the file holds every run's rounds (``wedge run --store rounds``: ``/rounds``)."""
-        return isinstance(self._file.get("rounds"), h5py.Group)
+        return self._file.get("rounds", getlink=True) is not None  # checked when opened (_check_rounds)
 
     def _rounds_group(self) -> h5py.Group:
         if not self._file.id.valid:
@@ -888,7 +918,7 @@ class Results:
         index = group["run_begin"]
         if index.shape[0] < total:
             raise self._damaged(f"/rounds/run_begin holds {index.shape[0]} runs, the file {total}")
-        row_count = group["round"].shape[0]
+        row_count = min(group[name].shape[0] for name in ["round", *names])
         for start in range(0, total, chunk_size):
             stop = min(start + chunk_size, total)
             point = self._read_column("point", start, stop).astype(np.int64)

@@ -43,6 +43,7 @@ have_strace=0; command -v strace >/dev/null && have_strace=1
 
 "$wedge" run --runs 5000 --seed 3 --out single.h5 --quiet >/dev/null || bad "single.h5"
 "$wedge" run "$sweeps/threat_rewards_grid.toml" --runs 1000 --out grid.h5 --quiet >/dev/null || bad "grid.h5"
+"$wedge" run --runs 200 --seed 3 --store rounds --out rounds.h5 --quiet >/dev/null || bad "rounds.h5"
 
 # -- The catalogue (items 1, 2, 3, 6): inspect refuses each crafted file, opening nothing else ---
 "$py" "$hostile" craft-all . crafted work || bad "crafting the catalogue"
@@ -105,6 +106,16 @@ merge_case record_of_another_block '/runs/point: record 2 is \(point 7, replicat
   "    f['runs/point'][2] = 7"
 merge_case records_disagree_with_counts "/runs/format: the records of point 6 hold (more|fewer) '\w+' than the checkpoint counts" \
   "    v = f['runs/format'][0]; f['runs/format'][0] = (v + 1) % 3"
+# /rounds (--store rounds) of a shard is checked as /runs is: nothing is read from elsewhere.
+"$wedge" run --runs 10000 --seed 3 --store rounds --shard 0/2 --out r0.h5 --quiet >/dev/null || bad "r0.h5"
+"$wedge" run --runs 10000 --seed 3 --store rounds --shard 1/2 --out r1.h5 --quiet >/dev/null || bad "r1.h5"
+"$wedge" merge r0.h5 r1.h5 --out rmerged.h5 2>/dev/null && ok "healthy --store rounds shards merge" || bad "rounds merge"
+for k in rounds_external_storage_fifo rounds_virtual_missing_source rounds_soft_link; do
+  "$py" "$hostile" craft $k r1.h5 "r1-$k.h5" work || bad "crafting r1-$k"
+  pattern=$("$py" "$hostile" list | awk -F'\t' -v k=$k '$1 == k { print $3 }')
+  run_refused "merge refuses a shard with $k" 3 "^error: \Qr1-$k.h5\E: damaged: $pattern" -- "$wedge" merge r0.h5 "r1-$k.h5" --out merged.h5
+  no_leftovers merged.h5 || bad "$k: merge left files"
+done
 # --force never deletes or replaces an input (item 5).
 cp s0.h5 s0.bak
 run_refused "merge --force --out an input is refused" 2 "^error: merge: the input s0.h5 is the output file" -- \
@@ -155,6 +166,14 @@ with h5py.File('rec.h5.partial', 'r+') as f: f['runs/islands_promised'][10] = 3"
 run_refused "--resume refuses a record that is no category" 3 \
   "^error: rec.h5.partial: damaged: /runs/islands_promised: record 10 holds 3, which is no category" -- \
   "$wedge" run --runs 20000 --seed 5 --out rec.h5 --resume
+
+# A partial --store rounds file whose /rounds points elsewhere is refused up front as damaged.
+partial rpart --store rounds
+"$py" "$hostile" craft rounds_external_storage rpart.h5.partial rext.h5.partial work || bad "crafting rext"
+run_refused "--resume refuses a partial whose /rounds/alignment is stored in another file" 3 \
+  "^error: rext.h5.partial: damaged: /rounds/alignment: stores its data in another file" -- \
+  "$wedge" run --runs 20000 --seed 5 --store rounds --out rext.h5 --resume
+[ ! -e rext.h5.lock ] && [ ! -e rext.h5 ] && ok "the refused resume leaves no lock and no file" || bad "rext: files left"
 
 # -- the lock and --force touch regular files only (item 5) --------------------------------------
 echo "precious" > victim

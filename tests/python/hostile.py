@@ -27,7 +27,8 @@ import numpy as np
 @dataclass
 class Kind:
     name: str
-    base: str     # "single" (1 point, 5000 runs with records) or "grid" (12 points x 1000 runs)
+    base: str     # "single" (1 point, 5000 runs with records), "grid" (12 points x 1000 runs) or
+                  # "rounds" (1 point, 200 runs, --store rounds)
     pattern: str  # regular expression of the message, after "FILE: damaged: "
     craft: Callable[[h5py.File, pathlib.Path], None]
 
@@ -276,6 +277,79 @@ def _(f, work):
     head = text.split("[sweep]")[0]
     csv = fifo(work, "points.csv")
     replace_attr(f, "experiment", head + f'\n[sweep]\ndesign = "list"\ncsv = "{csv}"\n')
+
+
+# -- item 2 for /rounds (--store rounds): the same refusals as for /runs ---------------------------
+# Base "rounds": `wedge run --runs 200 --seed 3 --store rounds`.
+
+@kind("rounds_external_storage", "rounds", r"/rounds/alignment: stores its data in another file "
+                                           r"\(external storage: .*\); wedge reads data stored in the file only")
+def _(f, work):
+    # The same numbers, stored outside the file: only the refusal tells it apart.
+    data = f["rounds/alignment"][()].astype("<f4")
+    target = work / "external_alignment.bin"
+    target.write_bytes(data.tobytes())
+    del f["rounds/alignment"]
+    f["rounds"].create_dataset("alignment", shape=data.shape, dtype="<f4",
+                               external=[(str(target.resolve()), 0, data.nbytes)])
+
+
+@kind("rounds_external_storage_fifo", "rounds", r"/rounds/support_treaty: stores its data in another file")
+def _(f, work):
+    shape = f["rounds/support_treaty"].shape
+    del f["rounds/support_treaty"]
+    f["rounds"].create_dataset("support_treaty", shape=shape, dtype="<f4",
+                               external=[(fifo(work, "never_opened_rounds"), 0, 4 * shape[0])])
+
+
+@kind("rounds_virtual_missing_source", "rounds", r"/rounds/alignment: is a virtual dataset")
+def _(f, work):
+    # Its source does not exist: HDF5 would read the fill value.
+    shape = f["rounds/alignment"].shape
+    del f["rounds/alignment"]
+    layout = h5py.VirtualLayout(shape=shape, dtype="<f4")
+    layout[:] = h5py.VirtualSource(str(work / "no_such_rounds_source.h5"), "/rounds/alignment", shape=shape)
+    f["rounds"].create_virtual_dataset("alignment", layout, fillvalue=0.5)
+
+
+@kind("rounds_soft_link", "rounds", r"/rounds/alignment: is a soft link")
+def _(f, work):
+    del f["rounds/alignment"]
+    f["rounds/alignment"] = h5py.SoftLink("/rounds/support_treaty")
+
+
+@kind("rounds_external_link", "rounds", r"/rounds: is an external link \(to another file\)")
+def _(f, work):
+    copy = work / "linked_rounds.h5"
+    shutil.copy(f.filename, copy)
+    del f["rounds"]
+    f["rounds"] = h5py.ExternalLink(str(copy.resolve()), "/rounds")
+
+
+@kind("rounds_filter_plugin", "rounds", r"/rounds/dulles: uses filter 32004")
+def _(f, work):
+    data = f["rounds/dulles"][()]
+    del f["rounds/dulles"]
+    f["rounds"].create_dataset("dulles", data=data, chunks=data.shape, compression=32004, allow_unknown_filter=True)
+
+
+@kind("rounds_run_begin_floats", "rounds", r"/rounds/run_begin: holds .*expected unsigned integers")
+def _(f, work):
+    data = f["rounds/run_begin"][()]
+    del f["rounds/run_begin"]
+    f["rounds/run_begin"] = data.astype(np.float64)
+
+
+@kind("rounds_run_begin_short", "rounds", r"/rounds/run_begin: holds 150 runs, 200 runs are done")
+def _(f, work):
+    f["rounds/run_begin"].resize((150,))
+
+
+@kind("rounds_column_2d", "rounds", r"/rounds/fisheries: has shape \[\d+, 2\], expected a list")
+def _(f, work):
+    data = f["rounds/fisheries"][()]
+    del f["rounds/fisheries"]
+    f["rounds/fisheries"] = np.stack([data, data], axis=1)
 
 
 def craft(name: str, src: pathlib.Path, dst: pathlib.Path, work: pathlib.Path) -> None:

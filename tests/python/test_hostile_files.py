@@ -38,6 +38,7 @@ def bases(tmp_path_factory):
     d = tmp_path_factory.mktemp("hostile")
     run_wedge("run", "--runs", 5000, "--seed", 3, "--out", d / "single.h5", "--quiet")
     run_wedge("run", SWEEPS / "threat_rewards_grid.toml", "--runs", 1000, "--out", d / "grid.h5", "--quiet")
+    run_wedge("run", "--runs", 200, "--seed", 3, "--store", "rounds", "--out", d / "rounds.h5", "--quiet")
     return d
 
 
@@ -58,6 +59,8 @@ def test_the_healthy_bases_open(bases):
     for base in ("single", "grid"):
         with wedge.open(bases / f"{base}.h5") as r:
             assert r.complete and len(r.summary()) > 0
+    with wedge.open(bases / "rounds.h5") as r:
+        assert r.has_rounds and len(r.rounds(runs=3)) > 0
 
 
 def test_reading_a_file_opens_no_other_file(bases, tmp_path):
@@ -66,7 +69,9 @@ def test_reading_a_file_opens_no_other_file(bases, tmp_path):
     if shutil.which("strace") is None:
         pytest.skip("strace is not installed")
     names = ["external_storage", "external_storage_fifo", "virtual_dataset", "virtual_dataset_missing_source",
-             "external_link", "external_link_fifo", "filter_plugin", "experiment_names_csv"]
+             "external_link", "external_link_fifo", "filter_plugin", "experiment_names_csv",
+             "rounds_external_storage", "rounds_external_storage_fifo", "rounds_virtual_missing_source",
+             "rounds_external_link"]
     for name in names:
         hostile.craft(name, bases / f"{hostile.KINDS[name].base}.h5", tmp_path / f"{name}.h5", tmp_path / "work")
     healthy = tmp_path / "healthy.h5"
