@@ -24,6 +24,6 @@ mv cut.h5.partial cut.h5
 for f in single grid summary deflate s0 merged cut; do h5repack -l CHUNK=64 "$f.h5" "$out/$f.h5"; done
 mkdir -p bases crafted
 cp "$out/single.h5" "$out/grid.h5" bases/
-/usr/bin/python3 "$root/tests/python/hostile.py" craft-all bases crafted targets
+/usr/bin/python3 "$root/tests/python/hostile.py" craft-all bases crafted targets --only-present
 for f in crafted/*.h5; do cp "$f" "$out/hostile-$(basename "$f")"; done
 echo "$(ls "$out" | wc -l) seeds in $out ($(du -sh "$out" | cut -f1))"
