@@ -3,6 +3,7 @@
 #include "engine/error.hpp"
 #include "engine/runner.hpp"
 #include "output/dimension_scales.hpp"
+#include "output/file_driver.hpp"
 
 #include <fmt/format.h>
 
@@ -616,6 +617,9 @@ void ResultsWriter::write_summary_datasets(const std::vector<engine::Summary>& s
 }
 
 void ResultsWriter::abandon() noexcept {
+  // Whatever failed (a write, an fsync, a check), nothing more reaches the file: HDF5 still holds
+  // dirty metadata that may point past what the failed writes never stored.
+  h5::fence(file_.get());
   for (auto& c : columns_) c.release();
   for (auto& c : block_columns_) c.release();
   runs_group_.release();
