@@ -179,6 +179,10 @@ RoundsWriter::RoundsWriter(hid_t file, const std::string& path, const engine::Fi
   }
   h5::set_attr(file_, ROUNDS_ATTRIBUTE, std::uint64_t{1});
   open_columns();
+  // On disk before any run: a failure before the first checkpoint (a full disk) leaves a partial
+  // that says it stores rounds, which --resume --store rounds continues (found by the full-disk
+  // test: the partial said "written without --store rounds").
+  sync(file_, path_);
 }
 
 RoundsWriter::RoundsWriter(hid_t file, const std::string& path, const engine::FieldLayout& columns,
