@@ -17,8 +17,10 @@
 #include <cstdio>
 #include <cstring>
 #include <iterator>
+#include <map>
 #include <new>
 #include <stdexcept>
+#include <vector>
 
 namespace wedge::output::h5 {
 
@@ -26,6 +28,10 @@ namespace {
 
 /// The largest address of a POSIX file (off_t is signed 64 bits), as sec2's.
 constexpr haddr_t MAX_ADDRESS = (haddr_t{1} << 63) - 1;
+
+/// Writes over bytes that the last completed flush left on disk, held back (address -> bytes,
+/// never overlapping) until the flush in progress has written everything else.
+using Pending = std::map<haddr_t, std::vector<unsigned char>>;
 
 /// One open file. Standard layout, `pub` first: HDF5 hands back the H5FD_t* it was given.
 struct DriverFile {
@@ -35,6 +41,8 @@ struct DriverFile {
   haddr_t eof;       ///< the file's size on disk
   haddr_t reserved;  ///< bytes [0, reserved) are allocated on disk (when reserving)
   bool reserving;    ///< reserve_space was called
+  haddr_t stable;    ///< bytes [0, stable) are as the last completed flush left them
+  Pending* pending;  ///< writes over [0, stable) since (when reserving; else null)
   int failed;        ///< errno of the first failure (EIO if fenced); 0: none
   dev_t device;      ///< for cmp: the same file opened twice
   ino_t inode;
@@ -125,8 +133,66 @@ H5FD_t* open_file(const char* name, unsigned flags, hid_t /*fapl*/, haddr_t maxa
   return &f->pub;
 }
 
+herr_t write_through(DriverFile* f, haddr_t addr, size_t size, const unsigned char* in) {
+  while (size > 0) {
+    const ssize_t n = ::pwrite(f->fd, in, size, static_cast<off_t>(addr));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail(f, H5E_WRITEERROR, "file write failed", n < 0 ? errno : EIO);
+    size -= static_cast<size_t>(n);
+    addr += static_cast<haddr_t>(n);
+    in += n;
+  }
+  if (addr > f->eof) f->eof = addr;
+  return 0;
+}
+
+/// The first pending write that ends after `addr`.
+Pending::iterator first_after(Pending& pending, haddr_t addr) {
+  auto it = pending.lower_bound(addr);
+  if (it != pending.begin()) {
+    const auto before = std::prev(it);
+    if (before->first + before->second.size() > addr) return before;
+  }
+  return it;
+}
+
+/// Holds back a write over [addr, addr + size), replacing what pending writes it overlaps.
+void hold(DriverFile* f, haddr_t addr, size_t size, const unsigned char* in) {
+  Pending& pending = *f->pending;
+  const haddr_t end = addr + size;
+  for (auto it = first_after(pending, addr); it != pending.end() && it->first < end;) {
+    const haddr_t start = it->first;
+    std::vector<unsigned char> old = std::move(it->second);
+    it = pending.erase(it);
+    const haddr_t old_end = start + old.size();
+    if (start < addr)
+      pending.emplace(
+          start, std::vector(old.begin(), old.begin() + static_cast<std::ptrdiff_t>(addr - start)));
+    if (old_end > end)
+      pending.emplace(
+          end, std::vector(old.begin() + static_cast<std::ptrdiff_t>(end - start), old.end()));
+  }
+  pending.emplace(addr, std::vector(in, in + size));
+}
+
+/// Writes what was held back, in address order (the end of a flush); then [0, EOA) is stable.
+herr_t apply_pending(DriverFile* f) {
+  if (f->pending == nullptr) return 0;
+  for (const auto& [addr, bytes] : *f->pending) {
+    if (addr >= f->eoa) continue;  // space freed since
+    const size_t n = std::min<haddr_t>(bytes.size(), f->eoa - addr);
+    if (write_through(f, addr, n, bytes.data()) < 0) return -1;
+  }
+  f->pending->clear();
+  f->stable = f->eoa;
+  return 0;
+}
+
 herr_t close_file(H5FD_t* file) {
   auto* f = reinterpret_cast<DriverFile*>(file);
+  // HDF5 flushes before it closes; anything still held back is written unless the file failed.
+  if (f->failed == 0 && f->pending != nullptr && !f->pending->empty()) (void)apply_pending(f);
+  delete f->pending;
   const int rc = ::close(f->fd);
   const int err = errno;
   delete f;
@@ -190,6 +256,8 @@ herr_t read(H5FD_t* file, H5FD_mem_t /*type*/, hid_t /*dxpl*/, haddr_t addr, siz
              static_cast<unsigned long long>(addr), size, static_cast<unsigned long long>(f->eoa));
     return -1;
   }
+  const haddr_t start = addr;
+  const haddr_t end = addr + size;
   auto* out = static_cast<unsigned char*>(buffer);
   while (size > 0) {
     const ssize_t n = ::pread(f->fd, out, size, static_cast<off_t>(addr));
@@ -205,6 +273,16 @@ herr_t read(H5FD_t* file, H5FD_mem_t /*type*/, hid_t /*dxpl*/, haddr_t addr, siz
     size -= static_cast<size_t>(n);
     addr += static_cast<haddr_t>(n);
     out += n;
+  }
+  // What was written over the file since the last flush, and is held back, is what HDF5 reads.
+  if (f->pending != nullptr && !f->pending->empty()) {
+    auto* begin = static_cast<unsigned char*>(buffer);
+    for (auto it = first_after(*f->pending, start); it != f->pending->end() && it->first < end;
+         ++it) {
+      const haddr_t from = std::max(it->first, start);
+      const haddr_t to = std::min<haddr_t>(it->first + it->second.size(), end);
+      std::memcpy(begin + (from - start), it->second.data() + (from - it->first), to - from);
+    }
   }
   return 0;
 }
@@ -224,16 +302,25 @@ herr_t write(H5FD_t* file, H5FD_mem_t /*type*/, hid_t /*dxpl*/, haddr_t addr, si
       (f->fail_past != 0 && addr + size > f->fail_past))
     return fail(f, H5E_WRITEERROR, "file write failed (test seam)", EIO);
   const auto* in = static_cast<const unsigned char*>(buffer);
-  while (size > 0) {
-    const ssize_t n = ::pwrite(f->fd, in, size, static_cast<off_t>(addr));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail(f, H5E_WRITEERROR, "file write failed", n < 0 ? errno : EIO);
-    size -= static_cast<size_t>(n);
-    addr += static_cast<haddr_t>(n);
-    in += n;
+  if (f->pending != nullptr && addr < f->stable) {
+    // Over what the last flush left on disk (the superblock, object headers, index nodes, a
+    // chunk rewritten in place): held back until this flush has written everything new, so that
+    // a failure meanwhile leaves the last flush's file intact.
+    const size_t held = std::min<haddr_t>(size, f->stable - addr);
+    hold(f, addr, held, in);
+    if (held == size) return 0;
+    addr += held;
+    size -= held;
+    in += held;
   }
-  if (addr > f->eof) f->eof = addr;
-  return 0;
+  return write_through(f, addr, size, in);
+}
+
+herr_t flush_file(H5FD_t* file, hid_t /*dxpl*/, hbool_t /*closing*/) {
+  // The end of HDF5's flush: everything new is written; now what changes the last flush's file.
+  auto* f = reinterpret_cast<DriverFile*>(file);
+  if (f->failed != 0) return refuse_after_failure(f, "file flush refused after a failure");
+  return apply_pending(f);
 }
 
 herr_t truncate(H5FD_t* file, hid_t /*dxpl*/, hbool_t /*closing*/) {
@@ -284,6 +371,7 @@ H5FD_class_t make_class() {
   c.get_handle = get_handle;
   c.read = read;
   c.write = write;
+  c.flush = flush_file;
   c.truncate = truncate;
   c.lock = lock;
   c.unlock = unlock;
@@ -326,6 +414,8 @@ void reserve_space(hid_t file, const std::string& path) {
   DriverFile* f = driver_file(file);
   if (f == nullptr) throw std::logic_error("reserve_space: not a file of wedge's driver");
   f->reserving = true;
+  f->stable = f->eoa;
+  if (f->pending == nullptr) f->pending = new Pending;
   if (reserve(f, f->eoa) < 0) {
     const int err = f->failed;
     H5Eclear2(H5E_DEFAULT);

@@ -1,18 +1,22 @@
 #pragma once
 /// wedge's HDF5 file driver for the results files it writes (docs/design.md, "Output"; why:
 /// docs/reliability.md, "A full disk"). POSIX I/O on one file as HDF5's own sec2 driver, files
-/// that sec2 reads unchanged, with two differences:
+/// that sec2 reads unchanged, with three differences:
 ///
 /// - space is reserved before it is used: once a file is `reserve_space`d, every growth of HDF5's
 ///   end of allocation (EOA) first allocates the disk blocks (fallocate; ftruncate where the
 ///   file system has no fallocate), so the file on disk is never shorter than any superblock HDF5
 ///   can write, and a full disk (ENOSPC) or a file-size limit (EFBIG) fails the allocation,
 ///   before anything that would refer to the space is written;
+/// - writes over what the last completed flush left on disk (the superblock, object headers, index
+///   nodes, a chunk rewritten in place) are held back, in memory, until the end of the flush in
+///   progress, after everything new is written; reads see them. The file on disk keeps the last
+///   flush's structure until a flush has succeeded up to its end;
 /// - it fails and stops: after the first failed write, allocation, truncation (or `fence`), every
-///   later write, allocation and truncation is refused without touching the file. HDF5 goes on
-///   flushing metadata after a raw-data write failed (its flush "pushes the error and keeps
-///   going"); with this driver nothing of it reaches the file, which stays as a process killed at
-///   that instant would have left it: at its last checkpoint.
+///   later write, allocation and truncation is refused without touching the file, and what was
+///   held back is dropped. HDF5 goes on flushing metadata after a raw-data write failed (its
+///   flush "pushes the error and keeps going"); with this driver nothing of it reaches the file,
+///   which stays as its last flush left it: at its last checkpoint.
 #include "output/hdf5.hpp"
 
 #include <cstdint>
