@@ -13,7 +13,7 @@
 #     falls, through the test seams --test-io-error-at BYTES and --test-io-error-at-write N.
 # Before the fix (issue 19) the failed flush left a superblock whose end of file lay past the file
 # ("truncated file: eof = ..., stored_eof = ..."): the partial could not be opened.
-#   test_full_disk.sh WEDGE
+#   test_full_disk.sh WEDGE [mpi]
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wedge=$1
@@ -148,4 +148,36 @@ for seam in "--test-io-error-at 4000000" "--test-io-error-at 7000000" "--test-io
   [ $code -eq 0 ] && same mid-whole.h5 eio.h5 && ok "$label: --resume ends bit-identical" \
     || bad "$label: --resume exit $code: $(head -c 300 err)"
 done
+# Under mpirun (when built with MPI: the second argument is "mpi"): each rank writes its part
+# through the same writer. A file-size limit on the ranks (not on mpirun, whose own shared-memory
+# files it would break) stops the parts: both open (the rank that did not fail was stopped by
+# MPI_Abort, as a kill), with more than 0 runs between them; with room for the parts but not the
+# merged file, it stops the merge: the parts complete, no merged file. `mpirun ... --resume` then
+# ends bit-identical to one process either way.
+if [ "${2:-}" = mpi ]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+  mpi() { timeout 120 mpirun --oversubscribe --bind-to none -np "$@"; }
+  "$wedge" run $mid --out mpi-whole.h5 --quiet >/dev/null
+  for case in "parts:3500" "merge:6500"; do
+    what=${case%:*}; limit=${case##*:}
+    rm -rf m.h5*
+    mpi 2 bash -c "ulimit -f $limit; exec \"\$0\" \"\$@\"" "$wedge" run $mid --out m.h5 --quiet --checkpoint-seconds 0 --wave 1 >/dev/null 2>err; code=$?
+    if [ "$what" = parts ]; then
+      d0=$(runs_done m.h5.shards/part-0-of-2.h5.partial); d1=$(runs_done m.h5.shards/part-1-of-2.h5.partial)
+      [ $code -eq 3 ] && grep -q "^error: m.h5.shards/part-.-of-2.h5.partial: cannot flush: File too large" err \
+        && [ -n "$d0" ] && [ -n "$d1" ] && [ $((d0 + d1)) -gt 0 ] && [ ! -e m.h5 ] && [ ! -e m.h5.partial ] \
+        && ok "mpirun, a full disk in the ranks' parts: exit 3, both parts partial and open ($d0 and $d1 runs)" \
+        || bad "mpirun, a full disk in the parts: exit $code, runs '$d0' '$d1': $(ls m.h5* m.h5.shards 2>&1 | tr '\n' ' '): $(head -c 300 err)"
+    else
+      [ $code -eq 3 ] && grep -q "^error: m.h5.partial: cannot flush: File too large" err \
+        && [ -f m.h5.shards/part-0-of-2.h5 ] && [ -f m.h5.shards/part-1-of-2.h5 ] && [ ! -e m.h5 ] && [ ! -e m.h5.partial ] \
+        && ok "mpirun, a full disk in the merge: exit 3, the parts complete, no merged file left" \
+        || bad "mpirun, a full disk in the merge: exit $code: $(ls m.h5* m.h5.shards 2>&1 | tr '\n' ' '): $(head -c 300 err)"
+    fi
+    mpi 2 "$wedge" run $mid --out m.h5 --resume >/dev/null 2>err; code=$?
+    [ $code -eq 0 ] && same mpi-whole.h5 m.h5 && [ ! -e m.h5.shards ] \
+      && ok "mpirun, a full disk in the $what, then --resume: bit-identical to one process" \
+      || bad "mpirun, a full disk in the $what, then --resume: exit $code: $(head -c 300 err)"
+  done
+fi
 finish
