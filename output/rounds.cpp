@@ -3,6 +3,7 @@
 #include "output/rounds.hpp"
 
 #include "engine/error.hpp"
+#include "output/file_driver.hpp"
 #include "output/results.hpp"
 
 #include <fmt/format.h>
@@ -287,10 +288,11 @@ void RoundsWriter::close() {
 }
 
 void RoundsWriter::abandon() noexcept {
-  for (auto& c : columns_) c.release();
-  run_begin_.release();
-  group_.release();
+  // Fenced first (the results file's own, shared): closing the columns writes nothing then.
+  h5::fence(file_);
   columns_.clear();
+  run_begin_.reset();
+  group_.reset();
 }
 
 bool has_rounds(const std::string& path, h5::LockCheck lock) {

@@ -115,7 +115,7 @@ TEST_CASE("after a failed write not one more byte reaches the file", "[output][d
   CHECK(length_with_sec2(path, "values") == 50'000);
 }
 
-TEST_CASE("a full disk fails the allocation; the file opens at its last flush",
+TEST_CASE("a full disk fails the allocation, and the file opens at its last flush",
           "[output][driver]") {
   h5::quiet_errors();
   test::TempDir dir;
