@@ -44,6 +44,7 @@ struct DriverFile {
   haddr_t stable;    ///< bytes [0, stable) are as the last completed flush left them
   Pending* pending;  ///< writes over [0, stable) since (when reserving; else null)
   int failed;        ///< errno of the first failure (EIO if fenced); 0: none
+  bool fenced;       ///< fence(): every write is dropped, and reported done (the file closes)
   dev_t device;      ///< for cmp: the same file opened twice
   ino_t inode;
   std::uint64_t writes;      ///< writes since the fault was installed (test seam)
@@ -229,7 +230,7 @@ haddr_t get_eoa(const H5FD_t* file, H5FD_mem_t /*type*/) {
 
 herr_t set_eoa(H5FD_t* file, H5FD_mem_t /*type*/, haddr_t addr) {
   auto* f = reinterpret_cast<DriverFile*>(file);
-  if (addr > f->eoa && f->reserving) {
+  if (addr > f->eoa && f->reserving && !f->fenced) {
     if (f->failed != 0) return refuse_after_failure(f, "file space not allocated after a failure");
     if (reserve(f, addr) < 0) return -1;
   }
@@ -290,6 +291,7 @@ herr_t read(H5FD_t* file, H5FD_mem_t /*type*/, hid_t /*dxpl*/, haddr_t addr, siz
 herr_t write(H5FD_t* file, H5FD_mem_t /*type*/, hid_t /*dxpl*/, haddr_t addr, size_t size,
              const void* buffer) {
   auto* f = reinterpret_cast<DriverFile*>(file);
+  if (f->fenced) return 0;  // dropped: the file is being closed after a failure
   if (f->failed != 0) return refuse_after_failure(f, "file write refused after a failure");
   if (addr == HADDR_UNDEF || addr > MAX_ADDRESS || size > MAX_ADDRESS - addr ||
       addr + size > f->eoa) {
@@ -319,6 +321,7 @@ herr_t write(H5FD_t* file, H5FD_mem_t /*type*/, hid_t /*dxpl*/, haddr_t addr, si
 herr_t flush_file(H5FD_t* file, hid_t /*dxpl*/, hbool_t /*closing*/) {
   // The end of HDF5's flush: everything new is written; now what changes the last flush's file.
   auto* f = reinterpret_cast<DriverFile*>(file);
+  if (f->fenced) return 0;
   if (f->failed != 0) return refuse_after_failure(f, "file flush refused after a failure");
   return apply_pending(f);
 }
@@ -326,6 +329,7 @@ herr_t flush_file(H5FD_t* file, hid_t /*dxpl*/, hbool_t /*closing*/) {
 herr_t truncate(H5FD_t* file, hid_t /*dxpl*/, hbool_t /*closing*/) {
   // As sec2: the file's size becomes the EOA (HDF5 calls this at every flush and at close).
   auto* f = reinterpret_cast<DriverFile*>(file);
+  if (f->fenced) return 0;
   if (f->failed != 0) return refuse_after_failure(f, "file truncation refused after a failure");
   if (f->eoa == f->eof) return 0;
   if (f->eoa > f->eof && f->reserving && reserve(f, f->eoa) < 0) return -1;
@@ -424,7 +428,11 @@ void reserve_space(hid_t file, const std::string& path) {
 }
 
 void fence(hid_t file) noexcept {
-  if (DriverFile* f = driver_file(file); f != nullptr && f->failed == 0) f->failed = EIO;
+  if (DriverFile* f = driver_file(file); f != nullptr) {
+    if (f->failed == 0) f->failed = EIO;
+    f->fenced = true;
+    if (f->pending != nullptr) f->pending->clear();
+  }
 }
 
 void inject_disk_fault(hid_t file, const DiskFault& fault) {

@@ -32,8 +32,10 @@ Handle writer_access();
 /// on device") when the space cannot be had; the file is then fenced.
 void reserve_space(hid_t file, const std::string& path);
 
-/// After a failure elsewhere (an fsync that failed, a write that failed in another layer): nothing
-/// more reaches `file`. No effect on a file of another driver or an invalid identifier.
+/// After a failure (a write that failed, an fsync that failed, a check): nothing more reaches
+/// `file`; its writes are dropped and reported done, so that it can be closed (H5Fclose then
+/// succeeds and releases the file, writing nothing). No effect on a file of another driver or an
+/// invalid identifier.
 void fence(hid_t file) noexcept;
 
 /// A test seam (docs/design.md, "Test seams"): makes the disk behave as full or failing for one
