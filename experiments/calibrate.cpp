@@ -8,6 +8,7 @@
 #include "engine/error.hpp"
 #include "engine/rng.hpp"
 #include "experiments/session.hpp"
+#include "experiments/trace_where.hpp"
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -79,6 +80,7 @@ Condition make_condition(const ConditionSpec& spec, const std::string& where) {
   const auto& layout = record_layout();
   Condition c;
   c.field = spec.field;
+  c.where = where;
   std::vector<std::string> names;
   for (const auto& f : layout.categorical) names.push_back(f.name);
   for (const auto& f : layout.continuous) names.push_back(f.name);
@@ -535,6 +537,30 @@ struct MatchCounter final : RecordSink {
   }
 };
 
+/// Refuses two conditions on one field that cannot hold in the same run
+/// ("format=declaration,format=treaty"): no run could match the history.
+void check_joint(const History& h) {
+  for (std::size_t i = 0; i < h.conditions.size(); ++i) {
+    for (std::size_t j = i + 1; j < h.conditions.size(); ++j) {
+      const auto& a = h.conditions[i];
+      const auto& b = h.conditions[j];
+      if (a.categorical != b.categorical || a.index != b.index) continue;
+      bool both = false;
+      if (a.categorical) {
+        for (std::size_t c = 0; c < a.allowed.size(); ++c) both = both || (a.allowed[c] && b.allowed[c]);
+      } else {
+        both = std::max(a.min, b.min) <= std::min(a.max, b.max);
+      }
+      if (!both) {
+        throw ConfigError(fmt::format(
+            "{}: '{}' and '{}' cannot hold in the same run (no value of {} satisfies both): no "
+            "run can match this history",
+            a.where, a.text, b.text, a.field));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::string History::text() const {
@@ -574,6 +600,7 @@ History parse_history(std::string_view text, const std::string& where) {
     }
     h.conditions.push_back(make_condition(spec, where));
   }
+  check_joint(h);
   return h;
 }
 
@@ -656,34 +683,50 @@ CalibrationSettings calibration_settings(const std::string& file, const std::str
       file_history = read_calibration_table(*table, source, s);
     }
   }
-  const auto check = [](const char* option, std::uint64_t v, std::uint64_t lo, std::uint64_t hi) {
-    if (v < lo || v > hi)
-      throw ConfigError(fmt::format("--{} {}: must be an integer in [{}, {}]", option, v, lo, hi));
+  // Errors name the setting as the caller wrote it: --refine-points 1 on the command line,
+  // refine_points = 1 in Python.
+  const bool python = overrides.caller == CalibrationOverrides::Caller::python;
+  const auto named = [python](std::string_view setting, const std::string& value) {
+    if (python) return fmt::format("{} = {}", setting, value);
+    std::string flag(setting);
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    return fmt::format("--{} {}", flag, value);
+  };
+  const auto check = [&](const IntegerRange& range, std::uint64_t v) {
+    if (v < range.min || v > range.max)
+      throw ConfigError(fmt::format("{}: must be {}", named(range.name, fmt::format("{}", v)),
+                                    range_text(range)));
     return v;
   };
   if (!overrides.histories.empty()) {
     s.histories.clear();
-    for (const auto& h : overrides.histories) s.histories.push_back(parse_history(h, "--history"));
+    for (const auto& h : overrides.histories)
+      s.histories.push_back(parse_history(h, python ? "history" : "--history"));
   } else if (!file_history) {
     s.histories.push_back(history_1956());
   }
   if (overrides.design) {
     if (*overrides.design != "sobol" && *overrides.design != "lhs") {
-      throw ConfigError(fmt::format("--design {}: must be sobol or lhs", *overrides.design));
+      throw ConfigError(fmt::format(
+          "{}: must be sobol or lhs",
+          named("design", python ? fmt::format("'{}'", display_text(*overrides.design))
+                                 : display_text(*overrides.design))));
     }
     s.design = *overrides.design == "lhs" ? Design::lhs : Design::sobol;
   }
-  if (overrides.points) s.points = check("points", *overrides.points, 2, 100'000);
-  if (overrides.runs) s.runs = check("runs", *overrides.runs, 1, 10'000'000);
-  if (overrides.refine) s.refine = check("refine", *overrides.refine, 0, 10);
+  if (overrides.points) s.points = check(CALIBRATE_POINTS_RANGE, *overrides.points);
+  if (overrides.runs) s.runs = check(CALIBRATE_RUNS_RANGE, *overrides.runs);
+  if (overrides.refine) s.refine = check(CALIBRATE_REFINE_RANGE, *overrides.refine);
   if (overrides.refine_points)
-    s.refine_points = check("refine-points", *overrides.refine_points, 2, 100'000);
-  if (overrides.draws) s.draws = check("draws", *overrides.draws, 20, 100'000);
-  if (overrides.top) s.top = check("top", *overrides.top, 1, 1000);
+    s.refine_points = check(CALIBRATE_REFINE_POINTS_RANGE, *overrides.refine_points);
+  if (overrides.draws) s.draws = check(CALIBRATE_DRAWS_RANGE, *overrides.draws);
+  if (overrides.top) s.top = check(CALIBRATE_TOP_RANGE, *overrides.top);
   if (overrides.defensive) {
-    if (!(*overrides.defensive >= 0.01 && *overrides.defensive <= 1.0)) {
-      throw ConfigError(
-          fmt::format("--defensive {}: must be a number in [0.01, 1]", *overrides.defensive));
+    const auto& range = CALIBRATE_DEFENSIVE_RANGE;
+    if (!(*overrides.defensive >= range.min && *overrides.defensive <= range.max)) {
+      throw ConfigError(fmt::format("{}: must be {}",
+                                    named(range.name, fmt::format("{}", *overrides.defensive)),
+                                    range_text(range)));
     }
     s.defensive = *overrides.defensive;
   }
@@ -700,6 +743,59 @@ CalibrationSettings calibration_settings(const std::string& file, const std::str
   }
   s.histories = std::move(merged);
   return s;
+}
+
+void check_possible(const Experiment& e, const std::vector<History>& histories) {
+  // The scenario of the prior most open to every outcome: each swept key that the model's
+  // structural limits read (impossible_category) at its largest value under the prior.
+  agents::Scenario widest = e.base;
+  std::vector<std::string> widened;  // the keys set to their prior's largest value
+  for (const auto& sk : e.sweep.keys) {
+    const auto info = agents::find_parameter(widest, sk.key);
+    if (!info) continue;
+    const bool limits = sk.key == "negotiation.rounds" || sk.key == "dulles.threat_strength" ||
+                        sk.key == "shigemitsu.soften_hazard" || sk.key.ends_with(".min_islands");
+    if (!limits) continue;
+    double top = sk.has_range ? sk.max : -std::numeric_limits<double>::infinity();
+    for (double v : sk.values) top = std::max(top, v);
+    if (sk.key.ends_with(".min_islands")) top = top >= 4.0 ? 4.0 : top >= 2.0 ? 2.0 : 0.0;
+    if (info->type == agents::ParamType::integer) top = std::floor(top);
+    if (std::isfinite(top) && info->in_range(top)) {
+      info->set(widest, top);
+      widened.push_back(sk.key);
+    }
+  }
+  const auto& layout = record_layout();
+  for (const auto& h : histories) {
+    for (const auto& c : h.conditions) {
+      std::string why;
+      if (c.categorical) {
+        bool possible = false;
+        for (std::size_t k = 0; k < c.allowed.size() && !possible; ++k) {
+          if (!c.allowed[k]) continue;
+          const auto reason = impossible_category(widest, c.index, k);
+          if (reason.empty())
+            possible = true;
+          else if (why.empty())
+            why = reason;
+        }
+        if (possible) why.clear();
+      } else if (layout.continuous[c.index].name == "alignment" && (c.max < 0.0 || c.min > 1.0)) {
+        why = "alignment lies in [0, 1]";
+      } else if (layout.continuous[c.index].name == "reward_total" && c.max < 0.0) {
+        why = "reward_total is a sum of rewards, never below 0";
+      }
+      if (!why.empty()) {
+        const bool prior = std::any_of(widened.begin(), widened.end(), [&](const std::string& k) {
+          return why.find(k) != std::string::npos ||
+                 (k.ends_with(".min_islands") && why.find("islands") != std::string::npos);
+        });
+        throw ConfigError(fmt::format("{}: {}: no run can end so: {}{}; no run can match this history",
+                                      c.where, c.text, why,
+                                      prior ? " (at the widest point of the prior)" : ""));
+      }
+    }
+  }
 }
 
 std::vector<PriorKey> prior_keys(const Experiment& e) {
@@ -770,6 +866,7 @@ CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& sett
   out.settings = settings;
   out.keys = prior_keys(e);
   if (settings.histories.empty()) throw ConfigError("calibrate: no history to match");
+  check_possible(e, settings.histories);
   std::vector<Axis> axes;
   for (const auto& k : out.keys) axes.push_back(make_axis(k));
   const std::size_t d = axes.size(), h = settings.histories.size();
