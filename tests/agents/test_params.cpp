@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <limits>
 #include <set>
 
 using namespace wedge::agents;
@@ -142,6 +144,34 @@ TEST_CASE("every key reads and writes its own member of the scenario", "[params]
   CHECK(s.negotiation.rounds == require_parameter("negotiation.rounds").get(s));
   CHECK(s.japan.factions.list[FISH].okinawa ==
         require_parameter("japan.factions.FISH.okinawa").get(s));
+}
+
+TEST_CASE("the registry's range check refuses every value a key cannot hold", "[params]") {
+  // ParamInfo::in_range is the last check on values that never went through the loader's parser
+  // (an experiment stored in a results file: wedge inspect / merge / --resume). Known answers
+  // from each key's own declared type and range.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const auto& p : parameters()) {
+    INFO(p.key);
+    CHECK_FALSE(p.in_range(nan));
+    CHECK_FALSE(p.in_range(p.min - 1.0));
+    if (p.type == ParamType::real) {
+      CHECK_FALSE(p.in_range(inf));
+      CHECK_FALSE(p.in_range(-inf));
+      CHECK(p.in_range(p.min) == !p.min_exclusive);
+    } else {
+      // An integer or boolean key holds whole numbers only: a fraction between two valid
+      // values is refused, whatever its range.
+      CHECK(p.in_range(p.min));
+      CHECK_FALSE(p.in_range(p.min + 0.5));
+      CHECK_FALSE(p.in_range(p.max - 0.5));
+    }
+    if (std::isfinite(p.max)) {
+      CHECK(p.in_range(p.max));
+      CHECK_FALSE(p.in_range(p.max + 1.0));
+    }
+  }
 }
 
 TEST_CASE("sections() lists each key's section once, in registry order", "[params]") {
