@@ -547,7 +547,8 @@ void check_joint(const History& h) {
       if (a.categorical != b.categorical || a.index != b.index) continue;
       bool both = false;
       if (a.categorical) {
-        for (std::size_t c = 0; c < a.allowed.size(); ++c) both = both || (a.allowed[c] && b.allowed[c]);
+        for (std::size_t c = 0; c < a.allowed.size(); ++c)
+          both = both || (a.allowed[c] && b.allowed[c]);
       } else {
         both = std::max(a.min, b.min) <= std::min(a.max, b.max);
       }
@@ -707,10 +708,10 @@ CalibrationSettings calibration_settings(const std::string& file, const std::str
   }
   if (overrides.design) {
     if (*overrides.design != "sobol" && *overrides.design != "lhs") {
-      throw ConfigError(fmt::format(
-          "{}: must be sobol or lhs",
-          named("design", python ? fmt::format("'{}'", display_text(*overrides.design))
-                                 : display_text(*overrides.design))));
+      throw ConfigError(
+          fmt::format("{}: must be sobol or lhs",
+                      named("design", python ? fmt::format("'{}'", display_text(*overrides.design))
+                                             : display_text(*overrides.design))));
     }
     s.design = *overrides.design == "lhs" ? Design::lhs : Design::sobol;
   }
@@ -790,9 +791,9 @@ void check_possible(const Experiment& e, const std::vector<History>& histories) 
           return why.find(k) != std::string::npos ||
                  (k.ends_with(".min_islands") && why.find("islands") != std::string::npos);
         });
-        throw ConfigError(fmt::format("{}: {}: no run can end so: {}{}; no run can match this history",
-                                      c.where, c.text, why,
-                                      prior ? " (at the widest point of the prior)" : ""));
+        throw ConfigError(
+            fmt::format("{}: {}: no run can end so: {}{}; no run can match this history", c.where,
+                        c.text, why, prior ? " (at the widest point of the prior)" : ""));
       }
     }
   }

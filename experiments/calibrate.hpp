@@ -30,7 +30,8 @@ struct Condition {
   std::vector<bool> allowed;    ///< categorical: allowed[c] for category index c
   double min = 0.0, max = 0.0;  ///< continuous: the closed interval
   std::string text;             ///< as written back: "format = declaration", "threat_round != 0"
-  std::string where;  ///< where it was written, for errors ("--history", "file:3:1: calibrate.history")
+  std::string
+      where;  ///< where it was written, for errors ("--history", "file:3:1: calibrate.history")
 
   /// Whether a record (its category indices and values, TugOfWar::observe) satisfies it.
   bool matches(const std::uint16_t* categories, const double* values) const noexcept {

@@ -454,8 +454,8 @@ int command_inspect(const std::string& path, bool json) {
   const auto& e = inspection.experiment;
   const auto& factions = e.base.japan.factions;
   const auto& labels = e.base.japan.labels;
-  const std::string store = info.store_runs ? (inspection.rounds_stored ? "rounds" : "runs")
-                                            : std::string("summary");
+  const std::string store =
+      info.store_runs ? (inspection.rounds_stored ? "rounds" : "runs") : std::string("summary");
   if (cancel.requested()) throw Interrupted(fmt::format("interrupted while reading {}", path));
   const std::string& read =
       info.path.empty() ? path : info.path;  // FILE.partial when only it exists
@@ -511,8 +511,8 @@ int command_inspect(const std::string& path, bool json) {
                  : std::string("not stored (written without --store rounds)"));
   std::string list;
   for (std::size_t i = 0; i < factions.count; ++i) {
-    list += fmt::format("{}{} {}", i ? ", " : "", printable(labels.id_of(i)),
-                        factions.list[i].weight);
+    list +=
+        fmt::format("{}{} {}", i ? ", " : "", printable(labels.id_of(i)), factions.list[i].weight);
   }
   fmt::print("  {} faction{} (weight): {}; softening under Shigemitsu: {}\n", factions.count,
              factions.count == 1 ? "" : "s", list,
@@ -985,8 +985,9 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
     if (*validate) return command_validate(validate_args);
     if (*trace && trace->count("--where-limit") > 0 && trace->count("--where") == 0)
       throw ConfigError("--where-limit applies to --where only: add --where field=category");
-    if (*trace) return command_trace(trace_args, trace->count("--replicate") > 0,
-                                       trace->count("--where") > 0);
+    if (*trace)
+      return command_trace(trace_args, trace->count("--replicate") > 0,
+                           trace->count("--where") > 0);
     if (*calibrate_cmd) return command_calibrate(calibrate_args);
     if (*check) return command_check(check_args);
     if (*compare) return command_compare(compare_args);

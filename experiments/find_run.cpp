@@ -93,10 +93,9 @@ std::optional<std::uint64_t> find_run(const Experiment& e, std::uint32_t point,
       throw ConfigError("find_run: condition out of range");
     }
     if (const auto why = impossible_category(e.points[point], c.field, c.category); !why.empty()) {
-      throw ConfigError(fmt::format("condition {}={}: no run of point {} can end so: {}",
-                                    layout.categorical[c.field].name,
-                                    layout.categorical[c.field].categories[c.category], point,
-                                    why));
+      throw ConfigError(fmt::format(
+          "condition {}={}: no run of point {} can end so: {}", layout.categorical[c.field].name,
+          layout.categorical[c.field].categories[c.category], point, why));
     }
   }
   SessionOptions options;

@@ -1559,9 +1559,9 @@ void check_repeated_sets(const std::vector<std::string>& assignments, std::strin
     const std::string key(trimmed(std::string_view(a).substr(0, eq)));
     const auto [it, fresh] = seen.emplace(key, a);
     if (!fresh) {
-      throw ConfigError(
-          fmt::format("{} {}: '{}' is set twice (also {} {}); give each key once", option,
-                      display_text(a), display_text(key), option, display_text(it->second)));
+      throw ConfigError(fmt::format("{} {}: '{}' is set twice (also {} {}); give each key once",
+                                    option, display_text(a), display_text(key), option,
+                                    display_text(it->second)));
     }
   }
 }
@@ -1577,8 +1577,8 @@ void apply_overrides(Experiment& e, const std::vector<std::string>& assignments,
         eq == std::string::npos ? std::string_view() : std::string_view(a).substr(eq + 1);
     if (eq == std::string::npos || key.empty() ||
         value.find_first_not_of(' ') == std::string_view::npos) {
-      throw ConfigError(
-          fmt::format("{} '{}': expected key=value, e.g. dulles.tact=0.9", option, display_text(a)));
+      throw ConfigError(fmt::format("{} '{}': expected key=value, e.g. dulles.tact=0.9", option,
+                                    display_text(a)));
     }
     for (const auto& sk : e.sweep.keys) {
       if (sk.key == key) {

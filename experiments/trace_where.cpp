@@ -107,8 +107,7 @@ std::string impossible_category(const agents::Scenario& s, std::size_t field,
     return "dulles.threat_strength is 0, so no threat is ever issued (threat_round is always 0)";
   if (field == Field::shigemitsu_round && category > 0) {
     const int softens = s.japan.factions.softens;
-    if (softens < 0)
-      return "no faction softens under Shigemitsu, so shigemitsu_round is always 0";
+    if (softens < 0) return "no faction softens under Shigemitsu, so shigemitsu_round is always 0";
     const auto& faction = s.japan.factions.list[static_cast<std::size_t>(softens)];
     if (faction.min_islands != 4) {
       return fmt::format(
@@ -142,8 +141,8 @@ WhereSearch find_replicate(const Experiment& experiment, std::uint32_t point,
   for (const auto& c : conditions) {
     if (const auto why = impossible_category(experiment.points[point], c.field, c.category);
         !why.empty()) {
-      throw ConfigError(fmt::format("--where {}: no run of design point {} can end so: {}",
-                                    c.text, point, why));
+      throw ConfigError(
+          fmt::format("--where {}: no run of design point {} can end so: {}", c.text, point, why));
     }
   }
   engine::RunOptions options;

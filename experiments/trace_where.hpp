@@ -39,8 +39,7 @@ std::vector<OutcomeCondition> parse_where(const std::string& text);
 /// issued (threat_round is 0); Shigemitsu's faction softens only when some faction softens, its
 /// minimum is 4 islands and shigemitsu.soften_hazard > 0 (else shigemitsu_round is 0). A "" is
 /// no promise that the category occurs: only these structural limits are known.
-std::string impossible_category(const agents::Scenario& s, std::size_t field,
-                                std::size_t category);
+std::string impossible_category(const agents::Scenario& s, std::size_t field, std::size_t category);
 
 /// The result of a search.
 struct WhereSearch {

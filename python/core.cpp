@@ -164,8 +164,8 @@ py::tuple simulate(const std::string& experiment_text, const std::string& experi
   if (result.precision) {
     json.head["precision"] = experiments::precision_json(*result.precision);
     if (!result.precision->reached &&
-        PyErr_WarnEx(PyExc_UserWarning, experiments::precision_warning(*result.precision, true).c_str(),
-                     1) != 0) {
+        PyErr_WarnEx(PyExc_UserWarning,
+                     experiments::precision_warning(*result.precision, true).c_str(), 1) != 0) {
       throw py::error_already_set();
     }
   }
@@ -193,10 +193,10 @@ py::dict run_ranges() {
 /// checks, in run_ranges' form.
 py::dict calibrate_ranges() {
   py::dict out;
-  for (const auto& r : {experiments::CALIBRATE_POINTS_RANGE, experiments::CALIBRATE_RUNS_RANGE,
-                        experiments::CALIBRATE_REFINE_RANGE,
-                        experiments::CALIBRATE_REFINE_POINTS_RANGE,
-                        experiments::CALIBRATE_DRAWS_RANGE, experiments::CALIBRATE_TOP_RANGE}) {
+  for (const auto& r :
+       {experiments::CALIBRATE_POINTS_RANGE, experiments::CALIBRATE_RUNS_RANGE,
+        experiments::CALIBRATE_REFINE_RANGE, experiments::CALIBRATE_REFINE_POINTS_RANGE,
+        experiments::CALIBRATE_DRAWS_RANGE, experiments::CALIBRATE_TOP_RANGE}) {
     out[py::str(std::string(r.name))] =
         py::make_tuple("integer", r.min, r.max, experiments::range_text(r));
   }

@@ -110,8 +110,8 @@ TEST_CASE("trace --where: the cap, and bad conditions with suggestions", "[trace
   REQUIRE(first.replicate);
   REQUIRE(*first.replicate > 0);
   // A possible outcome not met within the cap: the search stops there.
-  const auto none =
-      experiments::find_replicate(e, 0, experiments::parse_where("format=treaty"), *first.replicate);
+  const auto none = experiments::find_replicate(e, 0, experiments::parse_where("format=treaty"),
+                                                *first.replicate);
   CHECK_FALSE(none.replicate);
   CHECK(none.scanned == *first.replicate);
   CHECK_THROWS_WITH(
