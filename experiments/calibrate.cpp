@@ -8,6 +8,7 @@
 #include "engine/error.hpp"
 #include "engine/rng.hpp"
 #include "experiments/session.hpp"
+#include "experiments/trace_where.hpp"
 
 #include <fmt/format.h>
 #include <boost/random/gamma_distribution.hpp>
@@ -271,6 +272,59 @@ struct MatchCounter final : RecordSink {
 
 }  // namespace
 
+void check_possible(const Experiment& e, const std::vector<History>& histories) {
+  // The scenario of the prior most open to every outcome: each swept key that the model's
+  // structural limits read (impossible_category) at its largest value under the prior.
+  agents::Scenario widest = e.base;
+  std::vector<std::string> widened;  // the keys set to their prior's largest value
+  for (const auto& sk : e.sweep.keys) {
+    const auto info = agents::find_parameter(widest, sk.key);
+    if (!info) continue;
+    const bool limits = sk.key == "negotiation.rounds" || sk.key == "dulles.threat_strength" ||
+                        sk.key == "shigemitsu.soften_hazard" || sk.key.ends_with(".min_islands");
+    if (!limits) continue;
+    double top = sk.has_range ? sk.max : -std::numeric_limits<double>::infinity();
+    for (double v : sk.values) top = std::max(top, v);
+    if (sk.key.ends_with(".min_islands")) top = top >= 4.0 ? 4.0 : top >= 2.0 ? 2.0 : 0.0;
+    if (info->type == agents::ParamType::integer) top = std::floor(top);
+    if (std::isfinite(top) && info->in_range(top)) {
+      info->set(widest, top);
+      widened.push_back(sk.key);
+    }
+  }
+  const auto layout = engine::FieldLayout::from(agents::TugOfWar::fields());
+  for (const auto& h : histories) {
+    for (const auto& c : h.conditions) {
+      std::string why;
+      if (c.categorical) {
+        bool possible = false;
+        for (std::size_t k = 0; k < c.allowed.size() && !possible; ++k) {
+          if (!c.allowed[k]) continue;
+          const auto reason = impossible_category(widest, c.index, k);
+          if (reason.empty())
+            possible = true;
+          else if (why.empty())
+            why = reason;
+        }
+        if (possible) why.clear();
+      } else if (layout.continuous[c.index].name == "alignment" && (c.max < 0.0 || c.min > 1.0)) {
+        why = "alignment lies in [0, 1]";
+      } else if (layout.continuous[c.index].name == "reward_total" && c.max < 0.0) {
+        why = "reward_total is a sum of rewards, never below 0";
+      }
+      if (!why.empty()) {
+        const bool prior = std::any_of(widened.begin(), widened.end(), [&](const std::string& k) {
+          return why.find(k) != std::string::npos ||
+                 (k.ends_with(".min_islands") && why.find("islands") != std::string::npos);
+        });
+        throw ConfigError(
+            fmt::format("{}: {}: no run can end so: {}{}; no run can match this history", c.where,
+                        c.text, why, prior ? " (at the widest point of the prior)" : ""));
+      }
+    }
+  }
+}
+
 std::vector<PriorKey> prior_keys(const Experiment& e) {
   const std::string where = e.source.empty() ? std::string("the experiment") : e.source;
   if (e.sweep.design == Design::single || e.sweep.keys.empty()) {
@@ -339,6 +393,7 @@ CalibrationResult calibrate(const Experiment& e, const CalibrationSettings& sett
   out.settings = settings;
   out.keys = prior_keys(e);
   if (settings.histories.empty()) throw ConfigError("calibrate: no history to match");
+  check_possible(e, settings.histories);
   std::vector<Axis> axes;
   for (const auto& k : out.keys) axes.push_back(make_axis(k));
   const std::size_t d = axes.size(), h = settings.histories.size();

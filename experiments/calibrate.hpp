@@ -22,6 +22,13 @@
 
 namespace wedge::experiments {
 
+/// Refuses a history that no run of `e`'s prior can match (ConfigError at the condition's
+/// `where`): a round field beyond every negotiation.rounds of the prior (`rounds=99` with 8
+/// rounds), a threat round when dulles.threat_strength is 0 throughout, a Shigemitsu round with no
+/// softening faction, alignment outside [0, 1] or reward_total below 0 (MODEL.md §2, §5).
+/// calibrate() calls it before any run.
+void check_possible(const Experiment& e, const std::vector<History>& histories);
+
 /// A swept key as a prior: uniform on [min, max]; integer keys uniform on the integers in it,
 /// booleans on {false, true}.
 struct PriorKey {

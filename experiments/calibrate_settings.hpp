@@ -22,6 +22,8 @@ struct Condition {
   std::vector<bool> allowed;    ///< categorical: allowed[c] for category index c
   double min = 0.0, max = 0.0;  ///< continuous: the closed interval
   std::string text;             ///< as written back: "format = declaration", "threat_round != 0"
+  std::string
+      where;  ///< where it was written, for errors ("--history", "file:3:1: calibrate.history")
 
   /// Whether a record (its category indices and values, TugOfWar::observe) satisfies it.
   bool matches(const std::uint16_t* categories, const double* values) const noexcept {
@@ -49,7 +51,19 @@ struct History {
 /// `field=a|b` (any of), `field!=value` or `field!=a|b` (none of), `field=lo..hi` (numeric
 /// categories or continuous fields, either bound may be left out). `where` prefixes errors
 /// (ConfigError naming the element, the field's valid categories, did-you-mean for field names).
+/// A field may be given twice only if both can hold at once (`rounds=2..,rounds=..5`);
+/// `format=declaration,format=treaty` is refused: no run could match it.
 History parse_history(std::string_view text, const std::string& where);
+
+/// The valid ranges of the calibration settings ([calibrate] keys, `wedge calibrate` options,
+/// wedge.calibrate() arguments; the command line writes `refine_points` as --refine-points).
+inline constexpr IntegerRange CALIBRATE_POINTS_RANGE{"points", 2, 100'000};
+inline constexpr IntegerRange CALIBRATE_RUNS_RANGE{"runs", 1, 10'000'000};
+inline constexpr IntegerRange CALIBRATE_REFINE_RANGE{"refine", 0, 10};
+inline constexpr IntegerRange CALIBRATE_REFINE_POINTS_RANGE{"refine_points", 2, 100'000};
+inline constexpr IntegerRange CALIBRATE_DRAWS_RANGE{"draws", 20, 100'000};
+inline constexpr IntegerRange CALIBRATE_TOP_RANGE{"top", 1, 1000};
+inline constexpr RealRange CALIBRATE_DEFENSIVE_RANGE{"defensive", 0.01, 1.0};
 
 /// What happened in 1956 (docs/calibration.md): a joint declaration, two islands promised and
 /// none transferred, Okinawa under residual sovereignty, an Okinawa threat issued, the alliance
@@ -77,6 +91,9 @@ struct CalibrationOverrides {
   std::optional<std::string> design;   ///< "sobol" or "lhs"
   std::optional<std::uint64_t> points, runs, refine, refine_points, draws, top;
   std::optional<double> defensive;
+  /// Who gives them, for the words of errors: the command line ("--runs 0: ...", "--history")
+  /// or Python's wedge.calibrate() ("runs = 0: ...", "history").
+  enum class Caller { command_line, python } caller = Caller::command_line;
 };
 
 /// The settings of an experiment file's [calibrate] table (`file`, or TOML `text` named `name`

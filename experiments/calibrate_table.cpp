@@ -76,6 +76,7 @@ Condition make_condition(const ConditionSpec& spec, const std::string& where) {
   const auto& layout = record_layout();
   Condition c;
   c.field = spec.field;
+  c.where = where;
   std::vector<std::string> names;
   for (const auto& f : layout.categorical) names.push_back(f.name);
   for (const auto& f : layout.continuous) names.push_back(f.name);
@@ -288,6 +289,31 @@ toml::table parse_toml(const std::string& file, const std::string& text, const s
   }
 }
 
+/// Refuses two conditions on one field that cannot hold in the same run
+/// ("format=declaration,format=treaty"): no run could match the history.
+void check_joint(const History& h) {
+  for (std::size_t i = 0; i < h.conditions.size(); ++i) {
+    for (std::size_t j = i + 1; j < h.conditions.size(); ++j) {
+      const auto& a = h.conditions[i];
+      const auto& b = h.conditions[j];
+      if (a.categorical != b.categorical || a.index != b.index) continue;
+      bool both = false;
+      if (a.categorical) {
+        for (std::size_t c = 0; c < a.allowed.size(); ++c)
+          both = both || (a.allowed[c] && b.allowed[c]);
+      } else {
+        both = std::max(a.min, b.min) <= std::min(a.max, b.max);
+      }
+      if (!both) {
+        throw ConfigError(fmt::format(
+            "{}: '{}' and '{}' cannot hold in the same run (no value of {} satisfies both): no "
+            "run can match this history",
+            a.where, a.text, b.text, a.field));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::string History::text() const {
@@ -327,6 +353,7 @@ History parse_history(std::string_view text, const std::string& where) {
     }
     h.conditions.push_back(make_condition(spec, where));
   }
+  check_joint(h);
   return h;
 }
 
@@ -409,34 +436,50 @@ CalibrationSettings calibration_settings(const std::string& file, const std::str
       file_history = read_calibration_table(*table, source, s);
     }
   }
-  const auto check = [](const char* option, std::uint64_t v, std::uint64_t lo, std::uint64_t hi) {
-    if (v < lo || v > hi)
-      throw ConfigError(fmt::format("--{} {}: must be an integer in [{}, {}]", option, v, lo, hi));
+  // Errors name the setting as the caller wrote it: --refine-points 1 on the command line,
+  // refine_points = 1 in Python.
+  const bool python = overrides.caller == CalibrationOverrides::Caller::python;
+  const auto named = [python](std::string_view setting, const std::string& value) {
+    if (python) return fmt::format("{} = {}", setting, value);
+    std::string flag(setting);
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    return fmt::format("--{} {}", flag, value);
+  };
+  const auto check = [&](const IntegerRange& range, std::uint64_t v) {
+    if (v < range.min || v > range.max)
+      throw ConfigError(fmt::format("{}: must be {}", named(range.name, fmt::format("{}", v)),
+                                    range_text(range)));
     return v;
   };
   if (!overrides.histories.empty()) {
     s.histories.clear();
-    for (const auto& h : overrides.histories) s.histories.push_back(parse_history(h, "--history"));
+    for (const auto& h : overrides.histories)
+      s.histories.push_back(parse_history(h, python ? "history" : "--history"));
   } else if (!file_history) {
     s.histories.push_back(history_1956());
   }
   if (overrides.design) {
     if (*overrides.design != "sobol" && *overrides.design != "lhs") {
-      throw ConfigError(fmt::format("--design {}: must be sobol or lhs", *overrides.design));
+      throw ConfigError(
+          fmt::format("{}: must be sobol or lhs",
+                      named("design", python ? fmt::format("'{}'", display_text(*overrides.design))
+                                             : display_text(*overrides.design))));
     }
     s.design = *overrides.design == "lhs" ? Design::lhs : Design::sobol;
   }
-  if (overrides.points) s.points = check("points", *overrides.points, 2, 100'000);
-  if (overrides.runs) s.runs = check("runs", *overrides.runs, 1, 10'000'000);
-  if (overrides.refine) s.refine = check("refine", *overrides.refine, 0, 10);
+  if (overrides.points) s.points = check(CALIBRATE_POINTS_RANGE, *overrides.points);
+  if (overrides.runs) s.runs = check(CALIBRATE_RUNS_RANGE, *overrides.runs);
+  if (overrides.refine) s.refine = check(CALIBRATE_REFINE_RANGE, *overrides.refine);
   if (overrides.refine_points)
-    s.refine_points = check("refine-points", *overrides.refine_points, 2, 100'000);
-  if (overrides.draws) s.draws = check("draws", *overrides.draws, 20, 100'000);
-  if (overrides.top) s.top = check("top", *overrides.top, 1, 1000);
+    s.refine_points = check(CALIBRATE_REFINE_POINTS_RANGE, *overrides.refine_points);
+  if (overrides.draws) s.draws = check(CALIBRATE_DRAWS_RANGE, *overrides.draws);
+  if (overrides.top) s.top = check(CALIBRATE_TOP_RANGE, *overrides.top);
   if (overrides.defensive) {
-    if (!(*overrides.defensive >= 0.01 && *overrides.defensive <= 1.0)) {
-      throw ConfigError(
-          fmt::format("--defensive {}: must be a number in [0.01, 1]", *overrides.defensive));
+    const auto& range = CALIBRATE_DEFENSIVE_RANGE;
+    if (!(*overrides.defensive >= range.min && *overrides.defensive <= range.max)) {
+      throw ConfigError(fmt::format("{}: must be {}",
+                                    named(range.name, fmt::format("{}", *overrides.defensive)),
+                                    range_text(range)));
     }
     s.defensive = *overrides.defensive;
   }

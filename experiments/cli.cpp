@@ -127,8 +127,31 @@ CLI::Validator non_empty() {
       "");
 }
 
+/// in_range for a hidden option (group ""), whose name CLI11 leaves out of its errors: the
+/// message names `flag` itself (run_cli_in drops CLI11's empty name before it).
+template <class Range>
+CLI::Validator hidden_in_range(const Range& range, std::string flag) {
+  return CLI::Validator(
+      [range, flag](std::string& text) {
+        std::string problem;
+        if constexpr (std::is_same_v<Range, IntegerRange>)
+          problem = integer_problem(text, range);
+        else
+          problem = real_problem(text, range);
+        return problem.empty() ? problem : flag + ": " + problem;
+      },
+      range_text(range));
+}
+
+/// Refuses a negative or non-integer value of a hidden count (a test seam) that has no range of
+/// its own (CLI11 would read "-1" into an unsigned integer as 2^64 - 1).
+CLI::Validator non_negative(std::string_view name) {
+  return hidden_in_range(IntegerRange{name, 0, 1ull << 32}, "--" + std::string(name));
+}
+
 void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs,
-                            const std::string& file_help) {
+                            const std::string& file_help,
+                            const IntegerRange& runs_range = RUNS_RANGE) {
   cmd->add_option("experiment", a.file, file_help)->check(non_empty());
   cmd->add_option("--set", a.sets,
                   "Override a parameter, e.g. --set dulles.tact=0.9 (repeatable; "
@@ -141,7 +164,7 @@ void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs,
     cmd->add_option("--runs", a.runs,
                     "Replicates per design point (default: the file's run.runs, else 1000000; in "
                     "precision mode the first batch)")
-        ->check(in_range(RUNS_RANGE));
+        ->check(in_range(runs_range));
   }
   cmd->add_flag("--crn", a.crn,
                 "Common random numbers: replicate r draws the same stream at every design point");
@@ -172,6 +195,8 @@ std::string printable(std::string_view text) {
     for (std::size_t k = 1; valid && k < len; ++k)
       valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
     if (valid && len == 1 && (c < 0x20 || c == 0x7F)) valid = false;
+    if (valid && len == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) <= 0x9F)
+      valid = false;  // a C1 control (U+0080-U+009F): escaped byte by byte
     if (valid) {
       out.append(text.substr(i, len));
       i += len;
@@ -430,7 +455,13 @@ int command_inspect(const std::string& path, bool json) {
   engine::CancelToken cancel;
   const engine::SignalGuard signals(
       cancel);  // SIGINT stops reading or a long document (exit code 130)
-  const auto [info, e] = inspect_results(path);
+  const auto inspection = inspect_results(path);
+  const auto& info = inspection.info;
+  const auto& e = inspection.experiment;
+  const auto& factions = e.base.japan.factions;
+  const auto& labels = e.base.japan.labels;
+  const std::string store =
+      info.store_runs ? (inspection.rounds_stored ? "rounds" : "runs") : std::string("summary");
   if (cancel.requested()) throw Interrupted(fmt::format("interrupted while reading {}", path));
   const std::string& read =
       info.path.empty() ? path : info.path;  // FILE.partial when only it exists
@@ -445,7 +476,27 @@ int command_inspect(const std::string& path, bool json) {
                                          {"format_version", info.format_version},
                                          {"created", info.created},
                                          {"wall_seconds", info.wall_seconds}};
-    write_results_json(stdout, e, info.summaries, {[&cancel] { return cancel.requested(); }, head});
+    // Added after the keys above (which stay as they were): what the file stores, and the
+    // factions in force (the scenario's; a sweep may vary their attributes per point).
+    nlohmann::ordered_json extended = head;
+    extended["store"] = store;
+    extended["rounds_stored"] = inspection.rounds_stored;
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < factions.count; ++i) {
+      const auto& f = factions.list[i];
+      list.push_back({{"id", std::string(labels.id_of(i))},
+                      {"name", std::string(labels.name_of(i))},
+                      {"weight", f.weight},
+                      {"min_islands", f.min_islands},
+                      {"territory", f.territory},
+                      {"side", f.side},
+                      {"alliance", f.alliance},
+                      {"okinawa", f.okinawa},
+                      {"softens", factions.softens == static_cast<int>(i)}});
+    }
+    extended["factions"] = std::move(list);
+    write_results_json(stdout, e, info.summaries,
+                       {[&cancel] { return cancel.requested(); }, extended});
     return EXIT_OK;
   }
   // Everything the file says is printed with control characters and invalid UTF-8 escaped.
@@ -460,6 +511,20 @@ int command_inspect(const std::string& path, bool json) {
              info.store_runs ? fmt::format("{} per-run records stored", info.runs_stored)
                              : std::string("no records (summary only)"),
              info.wall_seconds, info.threads, info.runs_per_second);
+  fmt::print("  rounds: {}\n",
+             inspection.rounds_stored
+                 ? "every run's rounds stored (/rounds; wedge.open(...).rounds() reads them)"
+                 : std::string("not stored (written without --store rounds)"));
+  std::string list;
+  for (std::size_t i = 0; i < factions.count; ++i) {
+    list +=
+        fmt::format("{}{} {}", i ? ", " : "", printable(labels.id_of(i)), factions.list[i].weight);
+  }
+  fmt::print("  {} faction{} (weight): {}; softening under Shigemitsu: {}\n", factions.count,
+             factions.count == 1 ? "" : "s", list,
+             factions.softens >= 0
+                 ? printable(labels.id_of(static_cast<std::size_t>(factions.softens)))
+                 : std::string("none"));
   fmt::print("\n");
   print_table(stdout, e, info.summaries);
   return EXIT_OK;
@@ -477,11 +542,11 @@ int command_params(bool json, const ExperimentArgs& args) {
   return EXIT_OK;
 }
 
-int command_trace(const TraceArgs& args, bool replicate_given) {
+int command_trace(const TraceArgs& args, bool replicate_given, bool where_given) {
   const Experiment e = resolve(source_of(args.exp));
   std::uint64_t replicate = args.replicate;
   std::optional<WhereInfo> where;
-  if (!args.where.empty()) {
+  if (where_given) {  // `--where ''` too: parse_where refuses an empty condition
     if (replicate_given) throw ConfigError("--where picks the replicate; it excludes --replicate");
     const auto conditions = parse_where(args.where);
     engine::CancelToken cancel;
@@ -670,19 +735,26 @@ void add_calibrate_command(CLI::App& app, CalibrateArgs& a, CLI::App*& cmd) {
   cmd->add_option("--design", a.overrides.design,
                   "The first stage's design of the prior: sobol (default) or lhs")
       ->check(CLI::IsMember({"sobol", "lhs"}));
-  cmd->add_option("--points", a.overrides.points, "Design points of the first stage (default 256)");
-  cmd->add_option("--runs", a.overrides.runs, "Runs per design point (default 2000)");
+  cmd->add_option("--points", a.overrides.points, "Design points of the first stage (default 256)")
+      ->check(in_range(CALIBRATE_POINTS_RANGE));
+  cmd->add_option("--runs", a.overrides.runs, "Runs per design point (default 2000)")
+      ->check(in_range(CALIBRATE_RUNS_RANGE));
   cmd->add_option("--refine", a.overrides.refine,
-                  "Refinement stages drawn from the current posterior (default 0)");
+                  "Refinement stages drawn from the current posterior (default 0)")
+      ->check(in_range(CALIBRATE_REFINE_RANGE));
   cmd->add_option("--refine-points", a.overrides.refine_points,
-                  "Points per refinement stage (default: --points)");
+                  "Points per refinement stage (default: --points)")
+      ->check(in_range(CALIBRATE_REFINE_POINTS_RANGE));
   cmd->add_option("--defensive", a.overrides.defensive,
-                  "Share of the prior in each refinement proposal (default 0.1)");
+                  "Share of the prior in each refinement proposal (default 0.1)")
+      ->check(in_range(CALIBRATE_DEFENSIVE_RANGE));
   cmd->add_option("--draws", a.overrides.draws,
-                  "Redraws of the likelihoods for the Monte Carlo intervals (default 200)");
-  cmd->add_option("--top", a.overrides.top, "Most likely points listed (default 10)");
+                  "Redraws of the likelihoods for the Monte Carlo intervals (default 200)")
+      ->check(in_range(CALIBRATE_DRAWS_RANGE));
+  cmd->add_option("--top", a.overrides.top, "Most likely points listed (default 10)")
+      ->check(in_range(CALIBRATE_TOP_RANGE));
   cmd->add_option("--threads", a.threads, "Worker threads (default: all cores)")
-      ->check(CLI::Range(1u, 1024u));
+      ->check(in_range(THREADS_RANGE));
   cmd->add_flag("--json", a.json, "Print the result as JSON on stdout, nothing else");
   cmd->add_flag("--quiet", a.quiet, "No progress on stderr");
   cmd->footer(EXIT_CODES_HELP);
@@ -769,20 +841,22 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
       ->delimiter(',');
   // Tuning and testing: hidden from --help (docs/design.md, "Test seams").
   run->add_option("--grain", a.grain, "Blocks per TBB task (tuning; never changes results)")
-      ->check(in_range(IntegerRange{"grain", 1, 1u << 20}))
+      ->check(hidden_in_range(IntegerRange{"grain", 1, 1u << 20}, "--grain"))
       ->group("");
   run->add_option("--wave", a.wave, "Blocks per wave (tuning; never changes results)")
-      ->check(in_range(IntegerRange{"wave", 1, 1u << 20}))
+      ->check(hidden_in_range(IntegerRange{"wave", 1, 1u << 20}, "--wave"))
       ->group("");
   run->add_option("--checkpoint-seconds", a.checkpoint_seconds,
                   "Seconds between checkpoints of the results file (testing)")
-      ->check(in_range(RealRange{"checkpoint_seconds", 0.0, 3600.0}))
+      ->check(hidden_in_range(RealRange{"checkpoint_seconds", 0.0, 3600.0}, "--checkpoint-seconds"))
       ->group("");
   run->add_option("--test-stop-after-blocks", a.testing.stop_after_blocks,
                   "Stop as if interrupted after N blocks")
+      ->check(non_negative("test-stop-after-blocks"))
       ->group("");
   run->add_option("--test-stop-after-checkpoints", a.testing.stop_after_checkpoints,
                   "Stop as if interrupted at the wave boundary after the N-th checkpoint")
+      ->check(non_negative("test-stop-after-checkpoints"))
       ->group("");
   run->add_option("--test-fail-rank", a.testing.fail_rank, "Under mpirun: this rank fails at once")
       ->group("");
@@ -888,7 +962,8 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
                          "differences) and print each with its estimate, 99% interval, verdict");
   add_experiment_options(
       check, check_args.exp, true,
-      "Experiment file (TOML) of one scenario; without one, the baseline of MODEL.md");
+      "Experiment file (TOML) of one scenario; without one, the baseline of MODEL.md",
+      IntegerRange{"runs", 1, agents::MAX_CHECK_RUNS});
   check->get_option("--runs")->description(
       "Replicates per scenario (default 1000000, as MODEL.md §7 asks; at most 10^7)");
   check->add_flag("--as-baseline", check_args.as_baseline,
@@ -909,7 +984,9 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    fmt::print(stderr, "error: {}\n", printable(e.what()));
+    std::string message = e.what();
+    if (message.starts_with(": ")) message.erase(0, 2);  // a hidden option: its validator names it
+    fmt::print(stderr, "error: {}\n", printable(message));
     return EXIT_BAD_INPUT;
   }
 
@@ -921,7 +998,11 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
       return command_merge(merge_parts, merge_out, merge_force, command_line_text(argc, argv));
     if (*params) return command_params(params_json, params_args);
     if (*validate) return command_validate(validate_args);
-    if (*trace) return command_trace(trace_args, trace->count("--replicate") > 0);
+    if (*trace && trace->count("--where-limit") > 0 && trace->count("--where") == 0)
+      throw ConfigError("--where-limit applies to --where only: add --where field=category");
+    if (*trace)
+      return command_trace(trace_args, trace->count("--replicate") > 0,
+                           trace->count("--where") > 0);
     if (*calibrate_cmd) return command_calibrate(calibrate_args);
     if (*check) return command_check(check_args);
     if (*compare) return command_compare(compare_args);

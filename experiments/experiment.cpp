@@ -137,6 +137,8 @@ std::string display_text(std::string_view text, std::size_t max_chars) {
     for (std::size_t k = 1; valid && k < len; ++k)
       valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
     if (valid && len == 1 && (c < 0x20 || c == 0x7F || c == '\\')) valid = false;
+    if (valid && len == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) <= 0x9F)
+      valid = false;  // a C1 control (U+0080-U+009F): escaped byte by byte
     std::string piece = valid ? std::string(text.substr(i, len)) : fmt::format("\\x{:02x}", c);
     if (out.size() + piece.size() > max_chars && i + (valid ? len : 1) < text.size())
       return out + "...";
@@ -144,6 +146,21 @@ std::string display_text(std::string_view text, std::size_t max_chars) {
     i += valid ? len : 1;
   }
   return out;
+}
+
+std::optional<std::string> control_character(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F)
+      return fmt::format("U+{:04X} at byte {}", static_cast<unsigned>(c), i + 1);
+    // C1 controls are U+0080-U+009F: in UTF-8, 0xC2 followed by 0x80-0x9F.
+    if (c == 0xC2 && i + 1 < text.size()) {
+      const auto next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0x9F)
+        return fmt::format("U+{:04X} at byte {}", static_cast<unsigned>(next), i + 1);
+    }
+  }
+  return std::nullopt;
 }
 
 const char* design_name(Design d) {

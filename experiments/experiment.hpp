@@ -83,6 +83,12 @@ void check_threads(std::uint64_t threads);
 /// NUL byte never ends a message early), cut to `max_chars` bytes with "..." if longer.
 std::string display_text(std::string_view text, std::size_t max_chars = 60);
 
+/// The first control character of `text` (Unicode category Cc: U+0000-U+001F, U+007F-U+009F;
+/// NUL, tab and newline included) and where, as "U+001B at byte 4", or nothing. Names and
+/// descriptions refuse them (docs/design.md, "User text"): ESC sequences would reach terminals,
+/// a NUL would cut a name short.
+std::optional<std::string> control_character(std::string_view text);
+
 enum class Design { single, grid, lhs, sobol, saltelli, list };
 
 /// Most design points an experiment may have (each point's summary takes ~5 KB of memory, ~24 KB

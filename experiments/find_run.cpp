@@ -3,6 +3,7 @@
 #include "agents/tug_of_war.hpp"
 #include "engine/error.hpp"
 #include "experiments/session.hpp"
+#include "experiments/trace_where.hpp"
 
 #include <fmt/format.h>
 
@@ -90,6 +91,11 @@ std::optional<std::uint64_t> find_run(const Experiment& e, std::uint32_t point,
     if (c.field >= layout.categorical.size() ||
         c.category >= layout.categorical[c.field].categories.size()) {
       throw ConfigError("find_run: condition out of range");
+    }
+    if (const auto why = impossible_category(e.points[point], c.field, c.category); !why.empty()) {
+      throw ConfigError(fmt::format(
+          "condition {}={}: no run of point {} can end so: {}", layout.categorical[c.field].name,
+          layout.categorical[c.field].categories[c.category], point, why));
     }
   }
   SessionOptions options;

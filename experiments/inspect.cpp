@@ -112,8 +112,10 @@ Inspection inspect_results(const std::string& path) {
   }
   out.experiment = stored_experiment(out.info);
   // --store rounds: /rounds is checked as /runs is (output/rounds.hpp).
-  if (output::has_rounds(path, output::h5::LockCheck::others))
+  if (output::has_rounds(path, output::h5::LockCheck::others)) {
     output::check_rounds(path, out.info.runs_done, output::h5::LockCheck::others);
+    out.rounds_stored = true;
+  }
   return out;
 }
 

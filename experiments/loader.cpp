@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -105,6 +106,15 @@ std::string real_text(double v) {
   std::string s = fmt::format("{}", v);
   if (s.find_first_of(".eE") == std::string::npos) s += ".0";
   return s;
+}
+
+/// What a value of `info` must be, for an error about `value`: the key's range, said "a finite
+/// number >= 0" when the value is infinite and the range has no upper end (">= 0" alone would
+/// seem to admit inf).
+std::string valid_text(const agents::ParamInfo& info, double value) {
+  if (info.type == agents::ParamType::real && std::isinf(value) && std::isinf(info.max))
+    return "a finite number " + info.range_text();
+  return info.range_text();
 }
 
 /// TOML allows non-ASCII characters only inside strings and comments. Finding one elsewhere here
@@ -376,6 +386,28 @@ class Loader {
     }
   }
 
+  /// After the whole chain: faction weights summing to 0 are refused where a file says so (the
+  /// scenario's own check would name no line): at the last weight a file set, else at the last
+  /// [japan.factions] table.
+  void check_faction_weights() {
+    const auto& f = e_.base.japan.factions;
+    const auto& where = weight_where_ ? weight_where_ : factions_where_;
+    if (f.count == 0 || !where) return;
+    double total = 0.0;
+    std::string weights;
+    for (std::size_t i = 0; i < f.count; ++i) {
+      total += f.list[i].weight;
+      weights +=
+          fmt::format("{}{} {}", i ? ", " : "", e_.base.japan.labels.id_of(i), f.list[i].weight);
+    }
+    if (total > 0.0) return;
+    attempt([&] {
+      fail(*where, fmt::format("japan.factions: the faction weights sum to 0 ({}); at least one "
+                               "must be > 0",
+                               weights));
+    });
+  }
+
   /// Builds e.sweep from the merged [sweep] tables of the chain.
   void resolve_sweep(const std::string& path) {
     if (!sweep_.present) return;
@@ -396,6 +428,12 @@ class Loader {
     if (key == "description") {
       if (!node.is_string()) fail(node.source(), "description: must be a string");
       e_.description = node.value<std::string>().value();
+      if (const auto c = control_character(e_.description)) {
+        fail(node.source(),
+             fmt::format("description: holds a control character ({}); a description is one line "
+                         "of printable text (reports and terminals print it)",
+                         *c));
+      }
       return;
     }
     if (key == "calibrate") {  // `wedge calibrate` reads it; checked here so that validate and run
@@ -471,7 +509,7 @@ class Loader {
     }
     if (!info.in_range(v))
       fail(node.source(),
-           fmt::format("{} = {}: must be {}", key, text_of(node), info.range_text()));
+           fmt::format("{} = {}: must be {}", key, text_of(node), valid_text(info, v)));
     return v;
   }
 
@@ -515,6 +553,7 @@ class Loader {
       const auto& y = b.key->source().begin;
       return x.line != y.line ? x.line < y.line : x.column < y.column;
     });
+    factions_where_ = node.source();
     for (const auto& entry : entries) attempt([&] { faction(*entry.key, *entry.node); });
     if (e_.base.japan.factions.count == 0 && entries.empty()) {  // (a faction that failed said why)
       attempt([&] {
@@ -628,6 +667,12 @@ class Loader {
         if (sub == "name") {
           const auto name = v->value<std::string>();
           if (!name) fail(v->source(), fmt::format("{}.name: must be a string", section));
+          if (const auto c = control_character(*name)) {
+            fail(v->source(),
+                 fmt::format("{}.name: holds a control character ({}); a name is one line of "
+                             "printable text (reports and terminals print it)",
+                             section, *c));
+          }
           if (name->size() > agents::MAX_FACTION_NAME) {
             fail(v->source(), fmt::format("{}.name: {} bytes; at most {}", section, name->size(),
                                           agents::MAX_FACTION_NAME));
@@ -654,6 +699,7 @@ class Loader {
           return;
         }
         const std::string key = section + "." + sub;
+        if (sub == "weight") weight_where_ = v->source();
         const auto info = agents::require_parameter(e_.base, key);  // a known key (checked above)
         info.set(e_.base, number(*v, key, info));
       });
@@ -978,6 +1024,8 @@ class Loader {
   std::string csv_path_;
   toml::source_region csv_where_;
   bool softens_in_file_ = false;  ///< a faction of the file being read has softens = true
+  std::optional<toml::source_region> weight_where_;    ///< the last faction weight a file set
+  std::optional<toml::source_region> factions_where_;  ///< the last [japan.factions] table
 };
 
 // --- Exact decimal grids --------------------------------------------------------------------
@@ -1381,6 +1429,7 @@ void load_into(Experiment& e, Loader& loader, const std::string& path,
   std::vector<ChainFile> chain;
   if (!loader.attempt([&] { chain = load_chain(path, first); })) return;
   for (auto it = chain.rbegin(); it != chain.rend(); ++it) loader.read(it->table, it->path);
+  loader.check_faction_weights();
   loader.resolve_sweep(path);
   if (!loader.csv_path().empty()) {
     // The CSV file is checked even when the experiment file has other problems: validate lists all.
@@ -1450,6 +1499,7 @@ Experiment parse_experiment(const std::string& text, const std::string& name, bo
   if (const toml::node* extends = table.get("extends"))
     Loader::fail(extends->source(), "a stored experiment cannot use extends");
   loader.read(table, name);
+  loader.check_faction_weights();
   loader.resolve_sweep(name);
   if (e.sweep.design == Design::list && !e.sweep.csv.empty()) {
     if (!read_files) {
@@ -1495,11 +1545,11 @@ double parse_value(const agents::ParamInfo& info, std::string_view raw) {
           fmt::format("{}: {} is not an integer; must be {}", info.key, shown, info.range_text()));
   }
   if (!info.in_range(v))
-    throw ConfigError(fmt::format("{} = {}: must be {}", info.key, shown, info.range_text()));
+    throw ConfigError(fmt::format("{} = {}: must be {}", info.key, shown, valid_text(info, v)));
   return v;
 }
 
-void check_repeated_sets(const std::vector<std::string>& assignments) {
+void check_repeated_sets(const std::vector<std::string>& assignments, std::string_view option) {
   std::map<std::string, std::string, std::less<>> seen;
   for (const auto& a : assignments) {
     const auto eq = a.find('=');
@@ -1507,14 +1557,15 @@ void check_repeated_sets(const std::vector<std::string>& assignments) {
     const std::string key(trimmed(std::string_view(a).substr(0, eq)));
     const auto [it, fresh] = seen.emplace(key, a);
     if (!fresh) {
-      throw ConfigError(
-          fmt::format("--set {}: '{}' is set twice (also --set {}); give each key once",
-                      display_text(a), display_text(key), display_text(it->second)));
+      throw ConfigError(fmt::format("{} {}: '{}' is set twice (also {} {}); give each key once",
+                                    option, display_text(a), display_text(key), option,
+                                    display_text(it->second)));
     }
   }
 }
 
-void apply_overrides(Experiment& e, const std::vector<std::string>& assignments) {
+void apply_overrides(Experiment& e, const std::vector<std::string>& assignments,
+                     std::string_view option) {
   for (const auto& a : assignments) {
     const auto eq = a.find('=');
     std::string_view key = std::string_view(a).substr(0, eq);
@@ -1524,18 +1575,32 @@ void apply_overrides(Experiment& e, const std::vector<std::string>& assignments)
         eq == std::string::npos ? std::string_view() : std::string_view(a).substr(eq + 1);
     if (eq == std::string::npos || key.empty() ||
         value.find_first_not_of(' ') == std::string_view::npos) {
-      throw ConfigError(
-          fmt::format("--set '{}': expected key=value, e.g. dulles.tact=0.9", display_text(a)));
+      throw ConfigError(fmt::format("{} '{}': expected key=value, e.g. dulles.tact=0.9", option,
+                                    display_text(a)));
     }
     for (const auto& sk : e.sweep.keys) {
       if (sk.key == key) {
         throw ConfigError(
-            fmt::format("--set {}: '{}' is swept by the experiment; remove it from "
+            fmt::format("{} {}: '{}' is swept by the experiment; remove it from "
                         "[sweep.keys] to fix its value",
-                        display_text(a), sk.key));
+                        option, display_text(a), sk.key));
       }
     }
     const auto info = agents::find_parameter(e.base, key);
+    if (!info && key.starts_with("japan.factions.")) {
+      // name, softens and remove are faction attributes of files, not parameters: say so rather
+      // than suggest the nearest parameter ("side" for "softens").
+      const auto dot = key.rfind('.');
+      const std::string_view attribute = key.substr(dot + 1);
+      const std::string_view section = key.substr(0, dot);
+      if (dot > std::string_view("japan.factions").size() &&
+          (attribute == "softens" || attribute == "name" || attribute == "remove")) {
+        throw ConfigError(fmt::format(
+            "{} {}: '{}' is set in experiment files only ([{}] {} = ...); overrides take the "
+            "parameters `wedge params` lists",
+            option, display_text(a), attribute, display_text(section), attribute));
+      }
+    }
     if (!info) {
       throw ConfigError(
           fmt::format("unknown parameter '{}'{}", display_text(key), did_you_mean(key, e.base)));

@@ -46,12 +46,15 @@ Experiment parse_experiment(const std::string& text, const std::string& name,
 
 /// Applies "key=value" overrides to the base scenario (values as in a CSV file: numbers,
 /// integers, true/false). Overriding a swept key is an error.
-void apply_overrides(Experiment& e, const std::vector<std::string>& assignments);
+/// `option` names an assignment in errors: "--set" on the command line, "set item" for Python.
+void apply_overrides(Experiment& e, const std::vector<std::string>& assignments,
+                     std::string_view option = "--set");
 
 /// Refuses a key set twice in one list of --set assignments (the last would silently win):
 /// ConfigError naming the key and both assignments. Front ends call it on each list the user
 /// gives (`compare`'s --set-a may override its --set, by design).
-void check_repeated_sets(const std::vector<std::string>& assignments);
+void check_repeated_sets(const std::vector<std::string>& assignments,
+                         std::string_view option = "--set");
 
 /// Parses the text of a value for key `info` (a CSV cell, the value of --set) and checks its
 /// range. ConfigError otherwise: "negotiation.rounds: 3.0 is not an integer; must be an integer

@@ -24,7 +24,7 @@ Experiment resolve(const ExperimentSource& source) {
                      ? load_experiment_text(source.text, source.text_name, *source.text_base)
                  : !source.text.empty() ? parse_experiment(source.text, source.text_name)
                                         : Experiment{};
-  apply_overrides(e, source.sets);
+  apply_overrides(e, source.sets, source.set_option);
   // The same ranges as the [run] keys of a file (loader.cpp); front ends may check them earlier.
   const auto count = [](const char* key, std::uint64_t v) {
     if (v < 1 || v > engine::MAX_REPLICATES) {
@@ -330,12 +330,13 @@ nlohmann::ordered_json precision_json(const PrecisionOutcome& p) {
           {"widest_half_width", p.widest_half_width}};
 }
 
-std::string precision_warning(const PrecisionOutcome& p) {
+std::string precision_warning(const PrecisionOutcome& p, bool python) {
   return fmt::format(
-      "precision {} not reached at every point within --max-runs {} (widest 95% half-width "
+      "precision {} not reached at every point within {}{} (widest 95% half-width "
       "{:.3g}); "
-      "the results are valid but less precise: raise --max-runs",
-      p.target, p.max_runs, p.widest_half_width);
+      "the results are valid but less precise: raise {}",
+      p.target, python ? "max_runs=" : "--max-runs ", p.max_runs, p.widest_half_width,
+      python ? "max_runs" : "--max-runs");
 }
 
 void write_precision_attributes(const std::string& path, const PrecisionOutcome& p) {

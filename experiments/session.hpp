@@ -44,6 +44,7 @@ struct ExperimentSource {
   /// When set, `text` may use `extends`, a file relative to this directory (wedge.simulate's dict).
   std::optional<std::string> text_base;
   std::vector<std::string> sets;      ///< "key=value" overrides of scenario keys
+  std::string set_option = "--set";   ///< how errors name one of `sets` ("set item" in Python)
   std::optional<std::uint64_t> runs;  ///< replicates per point, [1, 2^32]
   std::optional<std::uint64_t> seed;
   std::optional<bool> crn;
@@ -209,8 +210,8 @@ std::optional<PrecisionOutcome> precision_outcome(const Experiment& e,
 nlohmann::ordered_json precision_json(const PrecisionOutcome& p);
 
 /// The one-line warning of a missed target (printed even with --quiet: the results are valid, but
-/// less precise than asked).
-std::string precision_warning(const PrecisionOutcome& p);
+/// less precise than asked). `python`: worded for wedge.simulate() ("max_runs=", not "--max-runs").
+std::string precision_warning(const PrecisionOutcome& p, bool python = false);
 
 /// Writes the root attributes precision_target, precision_max_runs, precision_reached (0/1) and
 /// precision_widest_half_width to the results file `path` (docs/output-format.md).
@@ -244,6 +245,7 @@ std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts
 struct Inspection {
   output::ResultsInfo info;
   Experiment experiment;
+  bool rounds_stored = false;  ///< the file holds every run's rounds (/rounds, --store rounds)
 };
 /// Reads any results file (complete or partial) through the checked layer (output::read_results)
 /// and resolves its stored experiment (stored_experiment); opens no other file. OutputError says

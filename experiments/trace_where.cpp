@@ -97,6 +97,35 @@ std::vector<OutcomeCondition> parse_where(const std::string& text) {
   return out;
 }
 
+std::string impossible_category(const agents::Scenario& s, std::size_t field,
+                                std::size_t category) {
+  using agents::Field;
+  const auto& cats = agents::TugOfWar::fields().at(field).categories;
+  const std::size_t in_use = agents::TugOfWar::categories_in_use(s, field);
+  const std::string& name = agents::TugOfWar::fields().at(field).name;
+  if (field == Field::threat_round && category > 0 && !(s.dulles.threat_strength > 0.0))
+    return "dulles.threat_strength is 0, so no threat is ever issued (threat_round is always 0)";
+  if (field == Field::shigemitsu_round && category > 0) {
+    const int softens = s.japan.factions.softens;
+    if (softens < 0) return "no faction softens under Shigemitsu, so shigemitsu_round is always 0";
+    const auto& faction = s.japan.factions.list[static_cast<std::size_t>(softens)];
+    if (faction.min_islands != 4) {
+      return fmt::format(
+          "the softening faction {} asks for {} islands, not 4, so it never softens "
+          "(shigemitsu_round is always 0)",
+          s.japan.labels.id_of(static_cast<std::size_t>(softens)), faction.min_islands);
+    }
+    if (!(s.shigemitsu.soften_hazard > 0.0))
+      return "shigemitsu.soften_hazard is 0, so Shigemitsu never softens (shigemitsu_round is "
+             "always 0)";
+  }
+  if (category >= in_use) {
+    return fmt::format("negotiation.rounds is {}, so {} takes {} to {}", s.negotiation.rounds, name,
+                       cats.front(), cats.at(in_use - 1));
+  }
+  return "";
+}
+
 WhereSearch find_replicate(const Experiment& experiment, std::uint32_t point,
                            const std::vector<OutcomeCondition>& conditions, std::uint64_t limit,
                            const engine::CancelToken* cancel) {
@@ -108,6 +137,13 @@ WhereSearch find_replicate(const Experiment& experiment, std::uint32_t point,
   if (limit < 1 || limit > engine::MAX_REPLICATES) {
     throw ConfigError(
         fmt::format("--where-limit {}: must be 1 to {}", limit, engine::MAX_REPLICATES));
+  }
+  for (const auto& c : conditions) {
+    if (const auto why = impossible_category(experiment.points[point], c.field, c.category);
+        !why.empty()) {
+      throw ConfigError(
+          fmt::format("--where {}: no run of design point {} can end so: {}", c.text, point, why));
+    }
   }
   engine::RunOptions options;
   options.seed = experiment.run.seed;

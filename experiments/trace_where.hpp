@@ -33,6 +33,14 @@ inline constexpr std::uint64_t DEFAULT_WHERE_LIMIT = 10'000'000;
 /// names), or a field given twice.
 std::vector<OutcomeCondition> parse_where(const std::string& text);
 
+/// Why category `category` of categorical field `field` (agents::Field::Categorical) can occur in
+/// no run of scenario `s`, or "" when it can. The rules are the model's own (MODEL.md §2, §5):
+/// the round fields stop at negotiation.rounds; with dulles.threat_strength = 0 no threat is ever
+/// issued (threat_round is 0); Shigemitsu's faction softens only when some faction softens, its
+/// minimum is 4 islands and shigemitsu.soften_hazard > 0 (else shigemitsu_round is 0). A "" is
+/// no promise that the category occurs: only these structural limits are known.
+std::string impossible_category(const agents::Scenario& s, std::size_t field, std::size_t category);
+
 /// The result of a search.
 struct WhereSearch {
   std::optional<std::uint64_t> replicate;  ///< the first matching replicate, if any
@@ -42,8 +50,9 @@ struct WhereSearch {
 /// Scans replicates 0, 1, 2, ... of design point `point` (the engine's streams: the experiment's
 /// seed and crn) in blocks with the SIMD kernel, and stops at the first whose record meets every
 /// condition, or after `limit` replicates (1 <= limit <= 2^32). Deterministic: the same answer on
-/// any machine. ConfigError for a point outside the design or a bad limit; Interrupted if
-/// `cancel` is requested.
+/// any machine. ConfigError for a point outside the design, a bad limit or a condition no run of
+/// the point can meet (impossible_category: `rounds=9` with negotiation.rounds = 8); Interrupted
+/// if `cancel` is requested.
 WhereSearch find_replicate(const Experiment& experiment, std::uint32_t point,
                            const std::vector<OutcomeCondition>& conditions, std::uint64_t limit,
                            const engine::CancelToken* cancel = nullptr);

@@ -1061,6 +1061,9 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
   }
   info.wall_seconds = root.attr_f64("wall_seconds");
   info.runs_per_second = root.attr_f64("runs_per_second");
+  // The root's runs_done is a copy of the slot's (read below, authoritative), written after it;
+  // it is still one integer, as Python's reader requires (one rule for both readers).
+  (void)root.attr_u64("runs_done");
   if (info.block_size == 0 || info.block_size > engine::MAX_REPLICATES) {
     file.damaged("attribute block_size",
                  fmt::format("is {}, expected 1 to {}", info.block_size, engine::MAX_REPLICATES));

@@ -121,8 +121,9 @@ py::tuple simulate(const std::string& experiment_text, const std::string& experi
   source.text_name = "<experiment dict>";
   source.text_base = base;  // a dict may use `extends`, relative to this directory
   source.max_runs = max_runs;
-  experiments::check_repeated_sets(sets);  // a key given twice in set= is refused, as by --set
+  experiments::check_repeated_sets(sets, "set item");  // a key given twice is refused, as by --set
   source.sets = sets;
+  source.set_option = "set item";  // errors in Python's words, not "--set"
   source.runs = runs;
   source.seed = seed;
   source.crn = crn;
@@ -168,8 +169,8 @@ py::tuple simulate(const std::string& experiment_text, const std::string& experi
   if (result.precision) {
     json.head["precision"] = experiments::precision_json(*result.precision);
     if (!result.precision->reached &&
-        PyErr_WarnEx(PyExc_UserWarning, experiments::precision_warning(*result.precision).c_str(),
-                     1) != 0) {
+        PyErr_WarnEx(PyExc_UserWarning,
+                     experiments::precision_warning(*result.precision, true).c_str(), 1) != 0) {
       throw py::error_already_set();
     }
   }
@@ -190,6 +191,23 @@ py::dict run_ranges() {
   const auto& p = experiments::PRECISION_RANGE;
   out[py::str(std::string(p.name))] =
       py::make_tuple("real", p.min, p.max, experiments::range_text(p));
+  return out;
+}
+
+/// The calibration settings' ranges (experiments/calibrate.hpp), for wedge.calibrate's argument
+/// checks, in run_ranges' form.
+py::dict calibrate_ranges() {
+  py::dict out;
+  for (const auto& r :
+       {experiments::CALIBRATE_POINTS_RANGE, experiments::CALIBRATE_RUNS_RANGE,
+        experiments::CALIBRATE_REFINE_RANGE, experiments::CALIBRATE_REFINE_POINTS_RANGE,
+        experiments::CALIBRATE_DRAWS_RANGE, experiments::CALIBRATE_TOP_RANGE}) {
+    out[py::str(std::string(r.name))] =
+        py::make_tuple("integer", r.min, r.max, experiments::range_text(r));
+  }
+  const auto& d = experiments::CALIBRATE_DEFENSIVE_RANGE;
+  out[py::str(std::string(d.name))] =
+      py::make_tuple("real", d.min, d.max, experiments::range_text(d));
   return out;
 }
 
@@ -220,6 +238,7 @@ std::string calibrate(const std::string& experiment_text, const std::string& exp
   overrides.defensive = defensive;
   overrides.draws = draws;
   overrides.top = top;
+  overrides.caller = experiments::CalibrationOverrides::Caller::python;  // "runs = 0", "history"
   const auto settings = experiments::calibration_settings(
       experiment_path, experiment_text,
       experiment_path.empty() ? source.text_name : experiment_path, overrides);
@@ -291,6 +310,7 @@ experiments::ExperimentSource source_of(const std::string& text, const std::stri
   source.text = text;
   source.text_name = name;
   source.sets = sets;
+  source.set_option = "set item";  // errors in Python's words, not "--set"
   return source;
 }
 
@@ -433,6 +453,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("run_ranges", &run_ranges,
         "The run settings' valid ranges, as the command line checks them: {name: (kind, min, max, "
         "text)}.");
+  m.def("calibrate_ranges", &calibrate_ranges,
+        "The calibration settings' valid ranges: {name: (kind, min, max, text)}.");
   m.def("calibrate", &calibrate, py::arg("experiment_text"), py::arg("experiment_path"),
         py::arg("histories"), py::arg("design"), py::arg("points"), py::arg("runs"),
         py::arg("refine"), py::arg("refine_points"), py::arg("defensive"), py::arg("draws"),

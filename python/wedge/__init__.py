@@ -96,9 +96,18 @@ def _check_run_argument(name: str, value: Any) -> Any:
     value out of range, both naming the argument and its range. Returns the value as int/float."""
     from . import _core
 
+    return _check_argument(name, value, _core.run_ranges()[name])
+
+
+def _check_argument(name: str, value: Any, valid: tuple) -> Any:
+    """``value`` of argument ``name`` checked against ``valid`` = (kind "integer"/"real", min,
+    max, "an integer in [1, 10]"), as :func:`_check_run_argument` does: None passes; TypeError
+    for a wrong type, wedge._core.ConfigError for a value out of range."""
+    from . import _core
+
     if value is None:
         return None
-    kind, low, high, text = _core.run_ranges()[name]
+    kind, low, high, text = valid
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise TypeError(f"{name} must be an integer ({text}), not {type(value).__name__}")

@@ -242,28 +242,50 @@ def calibrate(experiment: Union[str, pathlib.Path, dict],
 
     Raises
     ------
+    TypeError
+        An argument of the wrong type, named with its range ("runs must be an integer (an integer
+        in [1, 10000000]), not float").
     ValueError (wedge._core.ConfigError)
-        Bad input: the experiment has no swept key with min/max, an unknown outcome field or
-        category in the history (the message lists the valid ones), a setting out of range.
+        Bad input: a setting out of range, named as the argument ("runs = -3: must be an integer
+        in [1, 10000000]"); the experiment has no swept key with min/max; an unknown outcome field
+        or category in the history (the message lists the valid ones); a history no run can
+        match ("format=declaration,format=treaty", ``rounds=99`` with 8 rounds).
     KeyboardInterrupt
         Ctrl-C; the calibration stops at its next wave boundary.
     """
     from . import _core  # built by `make build` into python/wedge/
-    from . import _dict_to_toml
+    from . import _check_argument, _check_run_argument, _dict_to_toml
 
+    # Every argument checked before the engine runs, with its name and range (as simulate()).
+    ranges = _core.calibrate_ranges()
+    points = _check_argument("points", points, ranges["points"])
+    runs = _check_argument("runs", runs, ranges["runs"])
+    refine = _check_argument("refine", refine, ranges["refine"])
+    refine_points = _check_argument("refine_points", refine_points, ranges["refine_points"])
+    defensive = _check_argument("defensive", defensive, ranges["defensive"])
+    draws = _check_argument("draws", draws, ranges["draws"])
+    top = _check_argument("top", top, ranges["top"])
+    seed = _check_run_argument("seed", seed)
+    threads = _check_run_argument("threads", threads)
+    if design is not None and not isinstance(design, str):
+        raise TypeError(f"design must be 'sobol' or 'lhs', not {type(design).__name__}")
+    if not isinstance(quiet, bool):
+        raise TypeError(f"quiet must be True or False, not {type(quiet).__name__}")
     path, text = "", ""
     if isinstance(experiment, (str, pathlib.Path)):
         path = str(experiment)
     elif isinstance(experiment, dict):
         text = _dict_to_toml(experiment)
     else:
-        raise TypeError("experiment must be a path or a dict")
+        raise TypeError(f"experiment must be a path or a dict, not {type(experiment).__name__}")
     if history is None:
         histories = []
     elif isinstance(history, (str, Mapping)):
         histories = [history_text(history)]
-    else:
+    elif isinstance(history, Sequence) and all(isinstance(h, (str, Mapping)) for h in history):
         histories = [history_text(h) for h in history]
+    else:
+        raise TypeError(f"history must be a dict, a string or a list of them, not {type(history).__name__}")
     document = _core.calibrate(text, path, histories, design, points, runs, refine, refine_points, defensive,
                                draws, top, seed, threads, quiet)
     return Calibration(json.loads(document))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import numbers
 import os
 import pathlib
 import shlex
@@ -77,6 +78,17 @@ class ResultsDamagedError(ResultsError):
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _control_character(text: str) -> str | None:
+    """The first control character of ``text`` (Unicode category Cc: U+0000-U+001F,
+    U+007F-U+009F) as "U+001B at byte 4" (1-based, in UTF-8), or None; as
+    ``control_character`` in experiments/experiment.cpp."""
+    for i, ch in enumerate(text):
+        if ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F:
+            byte = len(text[:i].encode("utf-8", "surrogatepass")) + 1
+            return f"U+{ord(ch):04X} at byte {byte}"
+    return None
 
 
 def _typed_labels(labels: Sequence[Any]) -> list[Label]:
@@ -379,8 +391,19 @@ class Results:
         point's category counts sum to its runs; the checkpoint (authoritative, as for wedge
         itself) holds runs_done runs, at most runs_planned; a complete file's /summary equals it;
         every /runs column holds the runs done. Raises ResultsDamagedError saying what does not."""
-        for name in ("model", "model_version", "experiment", "command_line", "store", "compression"):
+        # Every root attribute wedge inspect reads, with the same rule: one value where the format
+        # says one (docs/output-format.md), of the type it says.
+        for name in ("model", "model_version", "engine_version", "git_commit", "created", "rng",
+                     "experiment", "design", "command_line", "store", "compression"):
             self._attr_str("/", name)
+        for name in ("tbb_version", "boost_version", "hdf5_version", "fmt_version"):
+            if name in self._file.attrs:
+                self._attr_str("/", name)
+        for name in ("wall_seconds", "runs_per_second"):
+            self._attr("/", name, "f")
+        compression = self._attr_str("/", "compression")
+        if compression not in ("none", "shuffle+deflate"):
+            raise self._damaged(f"attribute compression: is '{compression}', expected none or shuffle+deflate")
         # The stored experiment is self-contained TOML (wedge refuses one that names another file).
         try:
             experiment = tomllib.loads(self._attr_str("/", "experiment"))
@@ -393,6 +416,15 @@ class Results:
         if isinstance(sweep, dict) and "csv" in sweep:
             raise self._damaged(f"attribute experiment: its list design names a CSV file ({sweep['csv']}); a stored "
                                 "experiment is self-contained and reading a results file opens no other file")
+        # Names and descriptions hold no control characters (wedge refuses them at load).
+        texts = [("description", experiment.get("description"))]
+        factions = experiment.get("japan", {}).get("factions", {}) if isinstance(experiment.get("japan"), dict) else {}
+        if isinstance(factions, dict):
+            texts += [(f"japan.factions.{fid}.name", body.get("name"))
+                      for fid, body in factions.items() if isinstance(body, dict)]
+        for where, text in texts:
+            if isinstance(text, str) and (control := _control_character(text)):
+                raise self._damaged(f"attribute experiment: {where}: holds a control character ({control})")
         for name in ("seed", "block_size", "threads"):
             self._attr_int("/", name)
         self._attr_flag("crn")
@@ -402,6 +434,9 @@ class Results:
         planned = self._attr_int("/", "runs_planned")
         replicates = self._attr_int("/", "replicates")
         shards = self._attr_int("/", "shard_count") if "shard_count" in self._file.attrs else 1
+        shard = self._attr_int("/", "shard_index") if "shard_index" in self._file.attrs else 0
+        if shards == 0 or shard >= shards:
+            raise self._damaged(f"attribute shard_index: shard {shard} of {shards} does not exist")
         if replicates > 0 and (planned > points * replicates or (shards == 1 and planned != points * replicates)):
             raise self._damaged(f"attribute runs_planned: is {planned}, but {points} points x {replicates} replicates "
                                 f"make {points * replicates}")
@@ -434,6 +469,8 @@ class Results:
             elif kind == "continuous":
                 continuous.append(name)
                 bins[name] = self._attr_int(f"/summary/{name}", "hist_bins")
+                for edge in ("hist_min", "hist_max"):  # read by wedge inspect: the same rule
+                    self._attr(f"/summary/{name}", edge, "f")
         self._fields, self._continuous = fields, continuous
         # The checkpoint slot the root names: the authoritative state.
         slot = self._attr_int("/", "checkpoint_slot")
@@ -715,6 +752,7 @@ class Results:
         """
         runs, counts, _ = self._state()
         design = self.design
+        fields = self._names(fields, "fields")
         wanted = list(self.fields) if fields is None else list(fields)
         unknown = [f for f in wanted if f not in self.fields]
         if unknown:
@@ -812,6 +850,51 @@ class Results:
             raise self._damaged(f"/runs/{name}: record {start + i} holds {int(values[i])}, which is no category of {name}")
         return codes
 
+    # -- argument checks (as wedge.simulate's: the argument, its value and the valid range) -----
+    @staticmethod
+    def _names(value: Any, name: str) -> list[str] | None:
+        """A list of names (columns, fields), or None; TypeError for a bare string or another type
+        (a string would be read letter by letter)."""
+        if value is None:
+            return None
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable) \
+                or not all(isinstance(v, str) for v in value):
+            raise TypeError(f"{name} must be a list of names (e.g. [\"format\"]), not {type(value).__name__}"
+                            + (f" {value!r}" if isinstance(value, str) else ""))
+        return list(value)
+
+    @staticmethod
+    def _indices(value: Any, name: str, count: int, what: str) -> np.ndarray | None:
+        """Integers in [0, count - 1] (design points or replicates), or None. TypeError for
+        anything but an iterable of integers; IndexError naming the first one outside."""
+        if value is None:
+            return None
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            raise TypeError(f"{name} must be a list of {what} indices (integers in [0, {count - 1}]), "
+                            f"not {type(value).__name__}")
+        items = list(value)
+        for v in items:
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+                raise TypeError(f"{name} must be a list of {what} indices (integers in [0, {count - 1}]), "
+                                f"not a list holding {type(v).__name__} {v!r}")
+        for v in items:
+            if not 0 <= int(v) < count:
+                valid = f"valid: 0 to {count - 1}" if count > 0 else "it holds none"
+                raise IndexError(f"{name} = {items if len(items) <= 8 else '[...]'}: {what} {int(v)} is not in "
+                                 f"the file ({count} {what}{'' if count == 1 else 's'}; {valid})")
+        return np.asarray(sorted(set(int(v) for v in items)), dtype=np.int64)
+
+    def _points(self, points: Any) -> np.ndarray | None:
+        return self._indices(points, "points", int(self._file.attrs["points"]), "point")
+
+    @staticmethod
+    def _chunk_size(chunk_size: Any) -> int:
+        if isinstance(chunk_size, (bool, np.bool_)) or not isinstance(chunk_size, numbers.Integral):
+            raise TypeError(f"chunk_size must be an integer >= 1, not {type(chunk_size).__name__}")
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size = {int(chunk_size)}: must be an integer >= 1")
+        return int(chunk_size)
+
     def iter_runs(self, columns: Sequence[str] | None = None, points: Iterable[int] | None = None,
                   chunk_size: int = 1 << 20) -> Iterator[pd.DataFrame]:
         """Yields DataFrames of per-run records, ``chunk_size`` rows at a time (lazily).
@@ -820,8 +903,14 @@ class Results:
         over every category of the field (labels by the package's rule); continuous fields as
         stored (float32). Raises ResultsError for a file without records, KeyError for unknown
         columns, ResultsDamagedError for records that cannot be read (a chunk's checksum fails).
+        The arguments are checked at once (before the first chunk): TypeError for a wrong type
+        (``columns="format"``: a list is needed), IndexError for a point outside the design
+        (``points=[5]`` in a 1-point file), ValueError for ``chunk_size`` < 1.
         """
-        group = self._runs_group()
+        self._runs_group()
+        columns = self._names(columns, "columns")
+        wanted = self._points(points)
+        chunk_size = self._chunk_size(chunk_size)
         available = self._run_columns()
         names = ["point", "replicate", *[c for c in available if c not in ("point", "replicate")]]
         if columns is not None:
@@ -829,7 +918,9 @@ class Results:
             if unknown:
                 raise KeyError(f"unknown column(s) {unknown}; valid: {available}")
             names = list(dict.fromkeys(["point", "replicate", *columns]))
-        wanted = None if points is None else np.asarray(sorted(set(points)), dtype=np.int64)
+        return self._iter_runs(names, wanted, chunk_size)
+
+    def _iter_runs(self, names: list[str], wanted: np.ndarray | None, chunk_size: int) -> Iterator[pd.DataFrame]:
         total = self._runs_total()
         for start in range(0, total, chunk_size):
             stop = min(start + chunk_size, total)
@@ -850,7 +941,8 @@ class Results:
 
     def runs(self, columns: Sequence[str] | None = None, points: Iterable[int] | None = None,
              chunk_size: int = 1 << 20) -> pd.DataFrame:
-        """Per-run records as one DataFrame (read in chunks; see :meth:`iter_runs`)."""
+        """Per-run records as one DataFrame (read in chunks; see :meth:`iter_runs`, which says
+        what each argument may be and what a wrong one raises)."""
         frames = list(self.iter_runs(columns, points, chunk_size))
         if not frames:
             return pd.DataFrame()
@@ -899,6 +991,10 @@ class Results:
         (lazily: only the rows of the selected runs' chunk are read). See :meth:`rounds`."""
         group = self._rounds_group()
         available = self.round_columns
+        columns = self._names(columns, "columns")
+        run_fields = self._names(run_fields, "run_fields") or []
+        wanted = self._points(points)
+        chunk_size = self._chunk_size(chunk_size)
         names = [c for c in available if c != "round"] if columns is None else list(columns)
         unknown = [c for c in names if c not in available]
         if unknown:
@@ -906,13 +1002,23 @@ class Results:
         unknown = [c for c in run_fields if c not in self._run_columns()]
         if unknown:
             raise KeyError(f"unknown run field(s) {unknown}; valid: {self._run_columns()}")
-        wanted = None if points is None else np.asarray(sorted(set(int(p) for p in points)), dtype=np.int64)
+        # Replicates run from 0 to the largest point's runs - 1.
+        replicates_per_point = int(np.max(self._state()[0], initial=0))
         if runs is None:
             replicates, below = None, None
-        elif isinstance(runs, (int, np.integer)):
+        elif isinstance(runs, (numbers.Integral)) and not isinstance(runs, (bool, np.bool_)):
+            if runs < 1:
+                raise ValueError(f"runs = {int(runs)}: must be an integer >= 1 (keeps replicates 0 to runs - 1 of "
+                                 f"each point) or a list of replicates in [0, {replicates_per_point - 1}]")
             replicates, below = None, int(runs)
+        elif isinstance(runs, (str, bytes, bool, np.bool_)) or not isinstance(runs, Iterable):
+            raise TypeError(f"runs must be an integer >= 1 or a list of replicate indices, not {type(runs).__name__}")
         else:
-            replicates, below = np.asarray(sorted(set(int(r) for r in runs)), dtype=np.int64), None
+            replicates, below = self._indices(runs, "runs", replicates_per_point, "replicate"), None
+        return self._iter_rounds(group, names, list(run_fields), wanted, replicates, below, chunk_size)
+
+    def _iter_rounds(self, group: h5py.Group, names: list[str], run_fields: list[str], wanted: np.ndarray | None,
+                     replicates: np.ndarray | None, below: int | None, chunk_size: int) -> Iterator[pd.DataFrame]:
         size_column = _text(group.attrs.get("size_column", "rounds"))
         total = self._runs_total()
         index = group["run_begin"]
@@ -996,13 +1102,21 @@ class Results:
             The file holds no rounds (written without ``--store rounds``).
         KeyError
             An unknown column or run field.
+        TypeError
+            An argument of the wrong type (``columns="alignment"``: a list is needed).
+        IndexError
+            A point outside the design (``points=[5]`` in a 1-point file) or a replicate the file
+            does not hold, naming the argument and the valid range.
+        ValueError
+            ``runs`` (an int) or ``chunk_size`` below 1.
         ResultsDamagedError
             The index disagrees with the runs' round counts, or a chunk cannot be read.
         """
         frames = list(self.iter_rounds(points, runs, columns, run_fields, chunk_size))
         if not frames:
             names = ["point", "replicate", "round",
-                     *(c for c in (self.round_columns if columns is None else columns) if c != "round"), *run_fields]
+                     *(c for c in (self.round_columns if columns is None else columns) if c != "round"),
+                     *(run_fields or [])]
             return pd.DataFrame({name: pd.Series(dtype=np.int64) for name in names})
         return pd.concat(frames, ignore_index=True)
 

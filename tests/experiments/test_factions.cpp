@@ -170,8 +170,8 @@ TEST_CASE("bad faction tables get exact, located errors", "[factions]") {
   CHECK(error_of("[japan.factions]\nreplace = true\n[japan.factions.A]\nweight = 0\nmin_islands = "
                  "0\nterritory = 0\n"
                  "side = 0\nalliance = 0\nokinawa = 0\n") ==
-        "f.toml: scenario: japan.factions.*.weight: the faction weights sum to 0; at least one "
-        "must be > 0");
+        "f.toml:4:10: japan.factions: the faction weights sum to 0 (A 0); at least one must be > "
+        "0");
   CHECK(error_of("[japan.factions.HK]\nweight = 1\nwieght = 2\n") ==
         "f.toml:3:1: unknown key 'japan.factions.HK.wieght' (did you mean "
         "'japan.factions.HK.weight'? valid: weight, "

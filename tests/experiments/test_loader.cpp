@@ -142,7 +142,7 @@ TEST_CASE("every bad input names file, line, column, key, value and what is allo
         "bad.toml:2:8: dulles.tact = 'high': must be a number, [0, 1]");
   CHECK(error_of("[dulles]\ntact = nan\n") == "bad.toml:2:8: dulles.tact = nan: must be [0, 1]");
   CHECK(error_of("[japan]\ndamage_treaty = inf\n") ==
-        "bad.toml:2:17: japan.damage_treaty = inf: must be >= 0");
+        "bad.toml:2:17: japan.damage_treaty = inf: must be a finite number >= 0");
   CHECK(error_of("[run]\nruns = -5\n") ==
         "bad.toml:2:8: run.runs = -5: must be an integer in [1, 4294967296]");
   CHECK(error_of("[run]\nruns = 99999999999999\n") ==

@@ -92,17 +92,28 @@ TEST_CASE("trace --where finds the first matching replicate, deterministically",
 TEST_CASE("trace --where: the cap, and bad conditions with suggestions", "[trace]") {
   auto e = experiments::load_experiment(WEDGE_SOURCE_DIR "/experiments/scenarios/baseline.toml");
   experiments::resolve_design(e);
-  // Runs end by round 8: round 9 never happens, so the search stops at the cap.
-  const auto none = experiments::find_replicate(e, 0, experiments::parse_where("rounds=9"), 5000);
-  CHECK_FALSE(none.replicate);
-  CHECK(none.scanned == 5000);
+  // Runs end by round 8: round 9 cannot happen, and the search refuses it instead of scanning to
+  // the cap; so does a threat round when no threat is ever made.
+  CHECK_THROWS_WITH(
+      experiments::find_replicate(e, 0, experiments::parse_where("rounds=9"), 5000),
+      "--where rounds=9: no run of design point 0 can end so: negotiation.rounds is 8, so rounds "
+      "takes 1 to 8");
+  auto calm = e;
+  calm.points[0].dulles.threat_strength = 0.0;
+  CHECK_THROWS_WITH(
+      experiments::find_replicate(calm, 0, experiments::parse_where("threat_round=1"), 5000),
+      Catch::Contains("dulles.threat_strength is 0"));
+  CHECK(experiments::find_replicate(calm, 0, experiments::parse_where("threat_round=0"), 5000)
+            .replicate == 0u);
   const auto first =
       experiments::find_replicate(e, 0, experiments::parse_where("format=treaty"), 100000);
   REQUIRE(first.replicate);
   REQUIRE(*first.replicate > 0);
-  CHECK_FALSE(
-      experiments::find_replicate(e, 0, experiments::parse_where("format=treaty"), *first.replicate)
-          .replicate);
+  // A possible outcome not met within the cap: the search stops there.
+  const auto none = experiments::find_replicate(e, 0, experiments::parse_where("format=treaty"),
+                                                *first.replicate);
+  CHECK_FALSE(none.replicate);
+  CHECK(none.scanned == *first.replicate);
   CHECK_THROWS_WITH(
       experiments::parse_where("fromat=treaty"),
       Catch::StartsWith("--where: unknown outcome 'fromat' (did you mean 'format'? valid: format, "

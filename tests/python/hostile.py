@@ -352,6 +352,78 @@ def _(f, work):
     f["rounds/fisheries"] = np.stack([data, data], axis=1)
 
 
+# -- one rule for both readers: a scalar where the format says scalar (docs/output-format.md) -----
+
+@kind("runs_done_array", "single", r"attribute runs_done: holds 2 values, expected one")
+def _(f, work):
+    replace_attr(f, "runs_done", np.array([5000, 5000], dtype=np.uint64))
+
+
+@kind("wall_seconds_array", "single", r"attribute wall_seconds: holds 2 values, expected one")
+def _(f, work):
+    value = float(f.attrs["wall_seconds"])
+    replace_attr(f, "wall_seconds", np.array([value, value]))
+
+
+@kind("runs_per_second_array", "single", r"attribute runs_per_second: holds 3 values, expected one")
+def _(f, work):
+    replace_attr(f, "runs_per_second", np.array([1.0, 2.0, 3.0]))
+
+
+@kind("wall_seconds_string", "single", r"attribute wall_seconds: is not a floating-point number")
+def _(f, work):
+    replace_attr(f, "wall_seconds", "0.5")
+
+
+@kind("engine_version_two_strings", "single", r"attribute engine_version: holds 2 values, expected one")
+def _(f, work):
+    text = f.attrs["engine_version"]
+    replace_attr(f, "engine_version", [text, text])
+
+
+@kind("created_integer", "single", r"attribute created: is not a string")
+def _(f, work):
+    replace_attr(f, "created", np.int64(20260101))
+
+
+@kind("compression_unknown", "single", r"attribute compression: is 'lzma', expected none or shuffle\+deflate")
+def _(f, work):
+    replace_attr(f, "compression", "lzma")
+
+
+@kind("hist_min_array", "single", r"/summary/alignment attribute hist_min: holds 2 values, expected one")
+def _(f, work):
+    replace_attr(f["summary/alignment"], "hist_min", np.array([0.0, 0.0]))
+
+
+@kind("shard_index_beyond", "single", r"attribute shard_index: shard 3 of 1 does not exist")
+def _(f, work):
+    replace_attr(f, "shard_index", np.uint64(3))
+
+
+# -- user text: control characters are refused where the experiment is read (docs/design.md) ------
+
+@kind("description_with_escape", "single",
+      r"attribute experiment: .*description: holds a control character \(U\+001B at byte 4\)")
+def _(f, work):
+    text = f.attrs["experiment"]
+    text = text.decode() if isinstance(text, bytes) else str(text)
+    kept = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("description ="))
+    replace_attr(f, "experiment", 'description = "red\\u001b[31m"\n' + kept)
+
+
+@kind("faction_name_with_nul", "single",
+      r"attribute experiment: .*japan\.factions\.HK\.name: holds a control character \(U\+0000 at byte 3\)")
+def _(f, work):
+    text = f.attrs["experiment"]
+    text = text.decode() if isinstance(text, bytes) else str(text)
+    start = text.index("[japan.factions.HK]\n")
+    end = text.index("\n", start + len("[japan.factions.HK]\n"))
+    line = text[start + len("[japan.factions.HK]\n"):end]
+    assert line.startswith("name = "), line
+    replace_attr(f, "experiment", text[:start] + '[japan.factions.HK]\nname = "HK\\u0000x"' + text[end:])
+
+
 def craft(name: str, src: pathlib.Path, dst: pathlib.Path, work: pathlib.Path) -> None:
     """Writes `dst`: a copy of `src` crafted as kind `name`."""
     shutil.copy(src, dst)

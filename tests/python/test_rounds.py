@@ -80,7 +80,8 @@ def test_labels_selections_and_chunks(rounds_file):
         # Reading in small chunks gives the same table.
         small = r.rounds(points=[2, 5], runs=40, run_fields=["format"], chunk_size=997)
         pd.testing.assert_frame_equal(table, small)
-        assert r.rounds(points=[999]).empty
+        with pytest.raises(IndexError, match=r"^points = \[999\]: point 999 is not in the file \(12 points"):
+            r.rounds(points=[999])  # an impossible request is refused, not answered with an empty table
         with pytest.raises(KeyError, match="unknown round column"):
             r.rounds(columns=["nonsense"])
         with pytest.raises(KeyError, match="unknown run field"):
