@@ -116,6 +116,15 @@ Session::Session(Experiment experiment, SessionOptions options)
                     ? worst <= 10'000'000
                     : out.store != OutputSettings::Store::summary;
   check_output_settings(e, out);
+  if (out.compress && !out.path.empty() && !store_runs_) {
+    // The default store resolved to summaries only: compression would do nothing, yet the file
+    // would say shuffle+deflate (an explicit --store summary is refused by the command line).
+    throw ConfigError(fmt::format(
+        "--compression deflate applies to per-run records, which this run does not keep: {} runs "
+        "at most are above the 10,000,000 up to which the default --store keeps them; add --store "
+        "runs, or drop --compression",
+        worst));
+  }
   if (options_.shard.count > 1) {
     if (out.path.empty())
       throw ConfigError("--shard needs --out FILE.h5 (one file per shard, then `wedge merge`)");

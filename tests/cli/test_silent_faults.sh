@@ -65,6 +65,9 @@ run "$wedge" run --runs 10 --compression deflate
 check "--compression without --out is refused" 2 "^error: --compression applies to the per-run records of a results file"
 run "$wedge" run --runs 10 --compression deflate --store summary --out "$dir/nothing.h5"
 check "--compression with --store summary is refused" 2 "^error: --compression applies to per-run records, which --store summary"
+run "$wedge" run --precision 0.5 --max-runs 10000001 --compression deflate --out "$dir/auto.h5" --quiet
+check "--compression when the default --store resolves to summaries is refused" 2 "^error: --compression deflate applies to per-run records, which this run does not keep: 10000001 runs"
+[ ! -e "$dir/auto.h5" ] && [ ! -e "$dir/auto.h5.partial" ] && ok "and nothing is written" || bad "a file was written: $(ls "$dir"/auto.h5* 2>&1)"
 run "$wedge" run --runs 10 --set dulles.tact=0.1 --set dulles.tact=0.2
 check "a key given twice by --set is refused, naming it" 2 "^error: --set dulles.tact=0.2: 'dulles.tact' is set twice \(also --set dulles.tact=0.1\)"
 baseline="$here/../../experiments/scenarios/baseline.toml"
