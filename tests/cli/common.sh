@@ -16,5 +16,5 @@ runs_done() { "$wedge" inspect "$1" --json 2>/dev/null | sed -n 's/.*"runs_done"
 # e.g. SIGKILL before the first one) must start from zero: no resume line.
 resumed() { [ -n "$3" ] && [ "$3" -gt 0 ] && grep -q "^resuming $2: $3 of [0-9]* runs already done$" "$1"; }
 resumed_or_fresh() {
-  if [ "$3" = 0 ]; then ! grep -q "^resuming" "$1"; else resumed "$@"; fi
+  if [ "$3" = 0 ]; then ! grep -q "^resuming $2:" "$1"; else resumed "$@"; fi
 }

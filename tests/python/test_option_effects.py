@@ -159,3 +159,57 @@ def test_check_seed_selects_the_streams(tmp_path):
     seeded.write_text(f'extends = "{ROOT / "experiments" / "scenarios" / "baseline.toml"}"\n[run]\nseed = 5\n')
     assert _check(seeded) == five
     assert _check(seeded, "--seed", 6) == six
+
+
+def test_defensive_in_the_file_equals_the_option(tmp_path):
+    text = EXAMPLE.read_text().replace('"../scenarios/baseline.toml"',
+                                       f'"{ROOT / "experiments" / "scenarios" / "baseline.toml"}"')
+    assert "refine_points = 512\n" in text
+    path = tmp_path / "defensive.toml"
+    path.write_text(text.replace("refine_points = 512\n", "refine_points = 512\ndefensive = 1.0\n"))
+    by_file = wedge.calibrate(path, threads=2, **SMALL)
+    by_option = wedge.calibrate(EXAMPLE, threads=2, defensive=1.0, **SMALL)
+    assert np.allclose(by_file.points["proposal"].to_numpy(dtype=float), 1.0)
+    for d in (by_file.document, by_option.document):
+        d.pop("seconds", None), d.pop("experiment", None)
+    assert by_file.document == by_option.document
+
+
+# every other calibrate option reaches the computation -------------------------------------------
+
+def test_calibrate_options_reach_the_design():
+    """Each option overrides the file's [calibrate] table (512 points, 4000 runs, refine 1 with 512
+    points, sobol) and shows in what is computed, not only in the echoed settings."""
+    opts = dict(design="lhs", points=12, runs=150, refine=2, refine_points=6, draws=25, top=4)
+    cal = wedge.calibrate(EXAMPLE, threads=2, **opts)
+    d, pts = cal.document, cal.points
+    assert (d["design"], d["points"], d["runs"], d["refine"], d["refine_points"], d["draws"]) == \
+        ("lhs", 12, 150, 2, 6, 25)
+    assert list(pts.groupby("stage").size()) == [12, 6, 6]      # points, then refine x refine_points
+    assert (pts["runs"] == 150).all() and d["runs_total"] == 150 * 24
+    assert len(d["best"]) == 4 and len(cal.best()) == 4
+    # lhs and sobol place the first stage's points differently (same seed).
+    sobol = wedge.calibrate(EXAMPLE, threads=2, **dict(opts, design="sobol", refine=0))
+    assert not np.allclose(sobol.points[cal.keys].to_numpy()[:12], pts[cal.keys].to_numpy()[:12])
+    # The command line's options are the same options.
+    out = run_wedge("calibrate", EXAMPLE, *_cli(opts), "--threads", 1, "--json")
+    doc = json.loads(out.stdout)
+    for x in (doc, d):
+        x.pop("seconds", None), x.pop("experiment", None)
+    assert doc == d
+
+
+def test_calibrate_seed_and_set_reach_the_runs():
+    small = dict(points=8, runs=200, refine=0, draws=20)
+    base = wedge.calibrate(EXAMPLE, threads=2, **small)
+    assert base.document["seed"] == 1956                       # the file's seed
+    other = wedge.calibrate(EXAMPLE, threads=2, seed=7, **small)
+    assert other.document["seed"] == 7
+    assert list(other.points["matches"]) != list(base.points["matches"])
+    again = json.loads(run_wedge("calibrate", EXAMPLE, *_cli(small), "--seed", 7, "--json").stdout)
+    assert [p["matches"] for p in again["design_points"]] == [p["matches"] for p in other.document["design_points"]]
+    # --set of a key that is not swept (tact scales the backlash of coercion) changes the runs.
+    tactless = json.loads(run_wedge("calibrate", EXAMPLE, *_cli(small), "--set", "dulles.tact=0",
+                                    "--json").stdout)
+    assert [p["matches"] for p in tactless["design_points"]] != \
+        [p["matches"] for p in base.document["design_points"]]
