@@ -57,7 +57,8 @@ check-sanitizers: deps
 # builds build/fuzz/fuzz_experiment (tests/fuzz/CMakeLists.txt).
 FUZZ_SECONDS ?= 60
 FUZZ_BIN := build/fuzz/fuzz_experiment
-FUZZ_SEEDS := experiments/scenarios experiments/sweeps tests/bad_inputs tests/fuzz/regressions
+FUZZ_SEEDS := experiments/scenarios experiments/sweeps experiments/calibrate tests/bad_inputs \
+  tests/fuzz/regressions
 
 fuzz-build: deps
 	@mkdir -p build && cmake --preset fuzz > build/fuzz.configure.log 2>&1 || { cat build/fuzz.configure.log; exit 1; }

@@ -1,7 +1,8 @@
-// The portable kernel (one lane, for the baseline instruction set of the target), the runtime
-// dispatch to the SIMD kernels (kernel_avx2.cpp: 8 lanes, two groups of 4; kernel_avx512.cpp: 16
-// lanes, two groups of 8), and the
-// one-run paths built on the portable kernel: TugOfWar::run and the trace.
+// The portable kernels, compiled for the baseline instruction set of the target (no -m flag): 4
+// lanes in two groups of 2 (simd::BASELINE: SSE2 on x86-64) for blocks on CPUs without AVX2, and
+// one lane for the one-run paths (TugOfWar::run, the trace); the runtime dispatch to the SIMD
+// kernels (kernel_avx2.cpp: 8 lanes, two groups of 4; kernel_avx512.cpp: 16 lanes, two groups of
+// 8). Every width gives the same bits.
 #include "agents/kernel.hpp"
 
 #include "agents/tug_of_war.hpp"
@@ -37,6 +38,7 @@ SupportTable::SupportTable(const Scenario& s) {
 namespace {
 
 using Portable = simd::Lanes<1>;
+using Baseline = simd::Lanes<4, simd::BASELINE>;
 
 bool cpu_has_avx512() {
 #if WEDGE_HAVE_SIMD_KERNELS
@@ -71,10 +73,21 @@ engine::StreamKey first_key(std::uint64_t seed, std::uint32_t stream_point,
   return {seed, stream_point, static_cast<std::uint32_t>(rep_begin)};
 }
 
-void run_portable(const Scenario& s, const engine::StreamKey& first, std::uint32_t count,
-                  RunRecord* out) {
+// Both flattened (the round and its rules inlined into the loop, as the SIMD kernels' are): GCC
+// passes the one-element vectors of a Lanes<1> on the stack to a call it does not inline (the
+// -Wpsabi case), and GCC 12 at -O3 left those argument slots unpopped in run_lanes's loop, 16
+// bytes a call, two calls a round: the stack grew with every round of a block until it overflowed
+// (~146,000 runs in one block), besides the stores and reloads.
+[[gnu::flatten]] void run_portable(const Scenario& s, const engine::StreamKey& first,
+                                   std::uint32_t count, RunRecord* out) {
   NullTracer none;
   kernel::run_lanes<Portable>(s, first, count, out, none);
+}
+
+[[gnu::flatten]] void run_baseline(const Scenario& s, const engine::StreamKey& first,
+                                   std::uint32_t count, RunRecord* out) {
+  NullTracer none;
+  kernel::run_lanes<Baseline>(s, first, count, out, none);
 }
 
 }  // namespace
@@ -85,6 +98,9 @@ bool run_block_width(int width, const Scenario& s, std::uint64_t seed, std::uint
   switch (width) {
     case 1:
       run_portable(s, first, count, out);
+      return true;
+    case 4:
+      run_baseline(s, first, count, out);
       return true;
 #if WEDGE_HAVE_SIMD_KERNELS
     case 8:
@@ -114,13 +130,13 @@ void run_block(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point
     return;
   }
 #endif
-  run_portable(s, first, count, out);
+  run_baseline(s, first, count, out);
 }
 
 const char* kernel_name() {
   return cpu_has_avx512() ? "avx512 (16 lanes: 2 groups of 8)"
          : cpu_has_avx2() ? "avx2 (8 lanes: 2 groups of 4)"
-                          : "portable (1 lane)";
+                          : "portable (4 lanes: 2 groups of 2)";
 }
 
 RunRecord TugOfWar::run(const Scenario& s, engine::Stream& stream) {

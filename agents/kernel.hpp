@@ -291,9 +291,10 @@ void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t 
 void run_block(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point,
                std::uint64_t rep_begin, std::uint32_t count, RunRecord* out);
 
-/// The lane widths of the kernels: 1 (portable), 8 (AVX2: two groups of 4 lanes) and 16
-/// (AVX-512: two groups of 8).
-inline constexpr int KERNEL_WIDTHS[] = {1, 8, 16};
+/// The lane widths of the kernels: 1 (portable, one lane: the one-run paths), 4 (portable, two
+/// groups of 2 in the baseline's vectors: blocks on CPUs without AVX2), 8 (AVX2: two groups of 4
+/// lanes) and 16 (AVX-512: two groups of 8).
+inline constexpr int KERNEL_WIDTHS[] = {1, 4, 8, 16};
 
 /// The same with a given lane width (one of KERNEL_WIDTHS); false if this CPU or build lacks it.
 /// Every width gives the same records.

@@ -2,6 +2,8 @@
 // a tracer that keeps rows instead of the trace's narrative), and the rows' columns.
 #include "agents/rounds.hpp"
 
+#include "agents/field_table.hpp"
+
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -19,32 +21,14 @@ struct RowTracer {
   void round(const RoundTrace& t) { rows->push_back(round_row(t)); }
 };
 
-std::vector<std::string> numbers(int first, int last, int step = 1) {
-  std::vector<std::string> out;
-  for (int i = first; i <= last; i += step) out.push_back(std::to_string(i));
-  return out;
-}
+using field_table::categorical;
+using field_table::names;
+using field_table::numbers;
 
-engine::FieldSpec categorical(std::string name, std::vector<std::string> categories,
-                              std::string description) {
-  engine::FieldSpec f;
-  f.name = std::move(name);
-  f.kind = engine::FieldKind::categorical;
-  f.categories = std::move(categories);
-  f.description = std::move(description);
-  f.storage = engine::StorageType::uint8;
-  return f;
-}
-
+/// A round column of real values, with no histogram. float32: A and the supports lie in [0, 1] (a
+/// support's noise may take it a little outside).
 engine::FieldSpec continuous(std::string name, std::string description) {
-  engine::FieldSpec f;
-  f.name = std::move(name);
-  f.kind = engine::FieldKind::continuous;
-  f.description = std::move(description);
-  // float32: A and the supports lie in [0, 1] (a support's noise may take it a little outside),
-  // where float32 keeps 7 significant digits: far below any difference the model resolves.
-  f.storage = engine::StorageType::float32;
-  return f;
+  return field_table::continuous(std::move(name), 0.0, 1.0, 0, std::move(description));
 }
 
 engine::FieldSpec spec(RoundField::Categorical field) {
@@ -66,7 +50,7 @@ engine::FieldSpec spec(RoundField::Categorical field) {
                          "Matsumoto proposed it)");
     case RoundField::dulles:
       return categorical(
-          "dulles", {DULLES_MOVE_NAMES.begin(), DULLES_MOVE_NAMES.end()},
+          "dulles", names(DULLES_MOVE_NAMES),
           "what Dulles did: none, reward, or reward_threat (rewarded, then threatened Okinawa)");
     case RoundField::fisheries:
       return categorical("fisheries", numbers(0, 1),
@@ -119,14 +103,10 @@ RoundRow round_row(const RoundTrace& t) {
 }
 
 const std::vector<engine::FieldSpec>& round_fields() {
-  static const std::vector<engine::FieldSpec> specs = [] {
-    std::vector<engine::FieldSpec> out;
-    for (std::size_t i = 0; i < RoundField::categorical_count; ++i)
-      out.push_back(spec(RoundField::Categorical(i)));
-    for (std::size_t i = 0; i < RoundField::continuous_count; ++i)
-      out.push_back(spec(RoundField::Continuous(i)));
-    return out;
-  }();
+  static const std::vector<engine::FieldSpec> specs =
+      field_table::build<RoundField::Categorical, RoundField::Continuous>(
+          RoundField::categorical_count, RoundField::continuous_count,
+          [](auto field) { return spec(field); });
   return specs;
 }
 

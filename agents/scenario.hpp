@@ -57,9 +57,11 @@ struct Factions {
 inline constexpr std::size_t MAX_FACTION_ID = 31;
 inline constexpr std::size_t MAX_FACTION_NAME = 63;
 struct FactionLabels {
-  std::array<std::array<char, MAX_FACTION_ID + 1>, MAX_FACTIONS> id{
-      {{"HK"}, {"SG"}, {"YS"}, {"PUB"}, {"FISH"}}};
-  std::array<std::array<char, MAX_FACTION_NAME + 1>, MAX_FACTIONS> name{{
+  /// A NUL-terminated text of at most `Max` bytes per faction slot.
+  template <std::size_t Max>
+  using Texts = std::array<std::array<char, Max + 1>, MAX_FACTIONS>;
+  Texts<MAX_FACTION_ID> id{{{"HK"}, {"SG"}, {"YS"}, {"PUB"}, {"FISH"}}};
+  Texts<MAX_FACTION_NAME> name{{
       {"Hatoyama-Kono mainstream"},
       {"Shigemitsu and the Foreign Ministry"},
       {"Yoshida faction"},

@@ -1,5 +1,7 @@
 #include "agents/tug_of_war.hpp"
 
+#include "agents/field_table.hpp"
+
 #include <stdexcept>
 #include <string>
 
@@ -7,39 +9,10 @@ namespace wedge::agents {
 
 namespace {
 
-std::vector<std::string> names(auto const& list) {
-  return std::vector<std::string>(list.begin(), list.end());
-}
-
-std::vector<std::string> numbers(int first, int last, int step = 1) {
-  std::vector<std::string> out;
-  for (int i = first; i <= last; i += step) out.push_back(std::to_string(i));
-  return out;
-}
-
-engine::FieldSpec categorical(std::string name, std::vector<std::string> categories,
-                              std::string description) {
-  engine::FieldSpec f;
-  f.name = std::move(name);
-  f.kind = engine::FieldKind::categorical;
-  f.categories = std::move(categories);
-  f.description = std::move(description);
-  f.storage = engine::StorageType::uint8;
-  return f;
-}
-
-engine::FieldSpec continuous(std::string name, double lo, double hi, std::uint32_t bins,
-                             std::string description) {
-  engine::FieldSpec f;
-  f.name = std::move(name);
-  f.kind = engine::FieldKind::continuous;
-  f.hist_min = lo;
-  f.hist_max = hi;
-  f.hist_bins = bins;
-  f.description = std::move(description);
-  f.storage = engine::StorageType::float32;  // ample for values in [0, 1] and sums of rewards
-  return f;
-}
+using field_table::categorical;
+using field_table::continuous;
+using field_table::names;
+using field_table::numbers;
 
 engine::FieldSpec spec(Field::Categorical field) {
   switch (field) {
@@ -94,14 +67,10 @@ engine::FieldSpec spec(Field::Continuous field) {
 }  // namespace
 
 const std::vector<engine::FieldSpec>& TugOfWar::fields() {
-  static const std::vector<engine::FieldSpec> specs = [] {
-    std::vector<engine::FieldSpec> out;
-    for (std::size_t i = 0; i < Field::categorical_count; ++i)
-      out.push_back(spec(Field::Categorical(i)));
-    for (std::size_t i = 0; i < Field::continuous_count; ++i)
-      out.push_back(spec(Field::Continuous(i)));
-    return out;
-  }();
+  static const std::vector<engine::FieldSpec> specs =
+      field_table::build<Field::Categorical, Field::Continuous>(
+          Field::categorical_count, Field::continuous_count,
+          [](auto field) { return spec(field); });
   return specs;
 }
 

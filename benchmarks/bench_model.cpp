@@ -62,18 +62,18 @@ void run_block_loop(benchmark::State& state, const Scenario& s, int width) {
   state.counters["box_muller_pairs"] = 3.0 * per_run;
 }
 
-// Arg = lane width (1, 8, 16); the baseline (5 factions).
+// Arg = lane width (1, 4, 8, 16: agents::KERNEL_WIDTHS); the baseline (5 factions).
 void BM_Model_RunBlock(benchmark::State& state) {
   run_block_loop(state, Scenario{}, static_cast<int>(state.range(0)));
 }
-BENCHMARK(BM_Model_RunBlock)->Arg(1)->Arg(8)->Arg(16);
+BENCHMARK(BM_Model_RunBlock)->Arg(1)->Arg(4)->Arg(8)->Arg(16);
 
 // Args = lane width, number of factions (issue 17: any number up to 16 at full speed).
 void BM_Model_RunBlock_Factions(benchmark::State& state) {
   run_block_loop(state, with_factions(static_cast<std::size_t>(state.range(1))),
                  static_cast<int>(state.range(0)));
 }
-BENCHMARK(BM_Model_RunBlock_Factions)->ArgsProduct({{1, 8, 16}, {1, 5, 12, 16}});
+BENCHMARK(BM_Model_RunBlock_Factions)->ArgsProduct({{1, 4, 8, 16}, {1, 5, 12, 16}});
 
 // One run at a time through the generic per-run interface.
 void BM_Model_Run(benchmark::State& state) {
@@ -254,6 +254,32 @@ void BM_Block_Aggregation(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * engine::DEFAULT_BLOCK_SIZE);
 }
 BENCHMARK(BM_Block_Aggregation);
+
+// The same block as the runner aggregates it since 2026-11-30: observed 256 runs at a time, then
+// added field by field (Summary::add_runs; the same bits as above).
+void BM_Block_Aggregation_Runs(benchmark::State& state) {
+  const Scenario s;
+  std::vector<agents::RunRecord> records(engine::DEFAULT_BLOCK_SIZE);
+  agents::run_block(s, 1, 0, 0, engine::DEFAULT_BLOCK_SIZE, records.data());
+  auto summaries = engine::make_summaries<TugOfWar>(1);
+  constexpr std::size_t CHUNK = 256;
+  constexpr std::size_t NC = agents::Field::categorical_count, NV = agents::Field::continuous_count;
+  std::vector<std::uint16_t> cats(CHUNK * NC);
+  std::vector<double> values(CHUNK * NV);
+  for (auto _ : state) {
+    summaries[0].reset();
+    for (std::size_t k0 = 0; k0 < records.size(); k0 += CHUNK) {
+      const std::size_t n = std::min(CHUNK, records.size() - k0);
+      for (std::size_t k = 0; k < n; ++k) {
+        TugOfWar::observe(records[k0 + k], cats.data() + k * NC, values.data() + k * NV);
+      }
+      summaries[0].add_runs(cats.data(), values.data(), n);
+    }
+    benchmark::DoNotOptimize(summaries);
+  }
+  state.SetItemsProcessed(state.iterations() * engine::DEFAULT_BLOCK_SIZE);
+}
+BENCHMARK(BM_Block_Aggregation_Runs);
 
 void BM_Summary_Add(benchmark::State& state) {
   auto summaries = engine::make_summaries<TugOfWar>(1);

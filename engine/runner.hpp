@@ -105,6 +105,25 @@ void for_each_range(std::size_t count, std::size_t grain, const Body& body) {
 #endif
 }
 
+/// Observed fields of up to RUNS consecutive runs, run by run (Summary::add_runs's layout): run
+/// k's categorical fields from categories(k), its continuous fields from values(k).
+struct ObservedChunk {
+  static constexpr std::size_t RUNS = 256;
+  std::vector<std::uint16_t> cats;
+  std::vector<double> vals;
+  std::size_t nc = 0, nv = 0;
+
+  void shape(std::size_t categorical, std::size_t continuous) {
+    nc = categorical;
+    nv = continuous;
+    // (observe() writes the layout's fields only; MAX_FIELDS of slack past the last row.)
+    if (cats.size() < RUNS * nc + MAX_FIELDS) cats.resize(RUNS * nc + MAX_FIELDS);
+    if (vals.size() < RUNS * nv + MAX_FIELDS) vals.resize(RUNS * nv + MAX_FIELDS);
+  }
+  std::uint16_t* categories(std::size_t k) noexcept { return cats.data() + k * nc; }
+  double* values(std::size_t k) noexcept { return vals.data() + k * nv; }
+};
+
 /// A single-slot hand-off to a consumer thread: the producer fills one buffer while the consumer
 /// drains the other.
 template <class Record>
@@ -234,7 +253,6 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, std::span<co
     detail::for_each_range(count, options.grain, [&](const tbb::blocked_range<std::size_t>& range) {
       std::array<std::uint16_t, MAX_FIELDS> cats{};
       std::array<double, MAX_FIELDS> values{};
-      std::vector<Record> scratch;
       for (std::size_t i = range.begin(); i != range.end(); ++i) {
         const Block& b = wave_blocks[i];
         Summary& sum = local[i];
@@ -242,14 +260,25 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, std::span<co
         const auto& p = params[b.point];
         Record* out = sink != nullptr ? out_records.data() + offsets[i] : nullptr;
         if constexpr (BlockModel<M>) {
+          // Summaries only: the records go to a buffer each thread keeps (a block's worth), not
+          // one allocated and value-initialised per range.
+          thread_local std::vector<Record> scratch;
           if (out == nullptr) {
-            scratch.resize(b.count);
+            if (scratch.size() < b.count) scratch.resize(b.count);
             out = scratch.data();
           }
           M::run_block(p, stream_key(options, b.point, b.replicate_begin), b.count, out);
-          for (std::uint32_t k = 0; k < b.count; ++k) {
-            M::observe(out[k], cats.data(), values.data());
-            sum.add(cats.data(), values.data());
+          // Observed a chunk at a time, then added field by field (Summary::add_runs: the same
+          // bits as adding run by run).
+          thread_local detail::ObservedChunk chunk;
+          chunk.shape(layout->categorical.size(), layout->continuous.size());
+          for (std::uint32_t k0 = 0; k0 < b.count; k0 += detail::ObservedChunk::RUNS) {
+            const std::uint32_t n =
+                std::min<std::uint32_t>(detail::ObservedChunk::RUNS, b.count - k0);
+            for (std::uint32_t k = 0; k < n; ++k) {
+              M::observe(out[k0 + k], chunk.categories(k), chunk.values(k));
+            }
+            sum.add_runs(chunk.categories(0), chunk.values(0), n);
           }
         } else {
           for (std::uint32_t k = 0; k < b.count; ++k) {

@@ -24,27 +24,38 @@ ContinuousStats::ContinuousStats(double hist_min, double hist_max, std::uint32_t
       bin_scale_(bins > 0 ? static_cast<double>(bins) / (hist_max - hist_min) : 0.0),
       hist_(bins + 2, 0) {}
 
-void ContinuousStats::add(double x) noexcept {
-  if (n_ == 0) {
-    min_ = max_ = shift_ = x;
-  } else {
-    min_ = std::min(min_, x);
-    max_ = std::max(max_, x);
-  }
-  ++n_;
-  const double d = x - shift_;
-  sum_ += d;
-  sum2_ += d * d;
+void ContinuousStats::add_values(const double* x, std::size_t stride, std::size_t n) noexcept {
+  if (n == 0) return;
+  if (n_ == 0) min_ = max_ = shift_ = x[0];
+  // Local copies, so that the compiler keeps them in registers (the histogram's stores could
+  // otherwise alias them); each value is added exactly as one add() would.
+  double shift = shift_, sum = sum_, sum2 = sum2_, lo = min_, hi = max_;
+  const double hist_min = hist_min_, hist_max = hist_max_, bin_scale = bin_scale_;
+  std::uint64_t* hist = hist_.data();
   const std::size_t bins = hist_.size() - 2;
-  if (x < hist_min_) {
-    ++hist_[0];
-  } else if (x > hist_max_) {
-    ++hist_[bins + 1];
-  } else {
-    // The top edge belongs to the last bin.
-    auto bin = static_cast<std::size_t>((x - hist_min_) * bin_scale_);
-    ++hist_[1 + std::min(bin, bins - 1)];
+  for (std::size_t k = 0; k < n; ++k) {
+    const double v = x[k * stride];
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    const double d = v - shift;
+    sum += d;
+    sum2 += d * d;
+    if (v < hist_min) {
+      ++hist[0];
+    } else if (v > hist_max) {
+      ++hist[bins + 1];
+    } else {
+      // The top edge belongs to the last bin.
+      auto bin = static_cast<std::size_t>((v - hist_min) * bin_scale);
+      ++hist[1 + std::min(bin, bins - 1)];
+    }
   }
+  n_ += n;
+  shift_ = shift;
+  sum_ = sum;
+  sum2_ = sum2;
+  min_ = lo;
+  max_ = hi;
 }
 
 void ContinuousStats::merge(const ContinuousStats& other) {

@@ -26,7 +26,10 @@ class ContinuousStats {
   ContinuousStats() = default;
   ContinuousStats(double hist_min, double hist_max, std::uint32_t bins);
 
-  void add(double x) noexcept;
+  void add(double x) noexcept { add_values(&x, 1, 1); }
+  /// Adds x[0], x[stride], ..., x[(n - 1) stride] in that order: the same bits as n calls of
+  /// add(), with the accumulators held in registers across the values (Summary::add_runs).
+  void add_values(const double* x, std::size_t stride, std::size_t n) noexcept;
   /// Appends `other` (which must have the same histogram) as if its values came after ours.
   void merge(const ContinuousStats& other);
 

@@ -1,6 +1,7 @@
 #include "engine/summary.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <stdexcept>
 
@@ -25,6 +26,29 @@ void Summary::merge(const Summary& other) {
   for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
   for (std::size_t j = 0; j < continuous_.size(); ++j) continuous_[j].merge(other.continuous_[j]);
   runs_ += other.runs_;
+}
+
+void Summary::add_runs(const std::uint16_t* categories, const double* values,
+                       std::size_t n) noexcept {
+  const std::size_t nc = offsets_.size(), nv = continuous_.size();
+  // Categorical fields run by run, so that the fields' increments (each often of the same count
+  // as the run before) form independent chains; continuous fields one at a time, each with its
+  // accumulators in registers.
+  constexpr std::size_t MANY = 64;
+  if (nc <= MANY) {
+    std::array<std::uint64_t*, MANY> at{};
+    for (std::size_t i = 0; i < nc; ++i) at[i] = counts_.data() + offsets_[i];
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::uint16_t* run = categories + k * nc;
+      for (std::size_t i = 0; i < nc; ++i) ++at[i][run[i]];
+    }
+  } else {
+    for (std::size_t k = 0; k < n; ++k) {
+      for (std::size_t i = 0; i < nc; ++i) ++counts_[offsets_[i] + categories[k * nc + i]];
+    }
+  }
+  for (std::size_t j = 0; j < nv; ++j) continuous_[j].add_values(values + j, nv, n);
+  runs_ += n;
 }
 
 void Summary::reset() {

@@ -23,6 +23,12 @@ class Summary {
     ++runs_;
   }
 
+  /// Adds `n` runs at once, field by field: run k's categorical field i at
+  /// categories[k * C + i] and continuous field j at values[k * V + j], where C and V are the
+  /// layout's numbers of categorical and continuous fields. The same summary, bit for bit, as n
+  /// calls of add() in the order of k.
+  void add_runs(const std::uint16_t* categories, const double* values, std::size_t n) noexcept;
+
   /// Appends `other`'s runs (same layout). Deterministic for a fixed merge order.
   void merge(const Summary& other);
   /// Back to no runs, keeping the layout.

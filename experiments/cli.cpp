@@ -57,8 +57,11 @@ struct TestingArgs {
   std::uint64_t stop_after_blocks = 0;
   std::uint64_t stop_after_checkpoints = 0;
   int fail_rank = -1;
-  std::string crash_at;  ///< STEP[:N]
-  std::string fail_at;   ///< STEP[:N]
+  std::string crash_at;                 ///< STEP[:N]
+  std::string fail_at;                  ///< STEP[:N]
+  std::uint64_t disk_full_at = 0;       ///< bytes (0: off)
+  std::uint64_t io_error_at_bytes = 0;  ///< bytes (0: off)
+  std::uint64_t io_error_at_write = 0;  ///< the n-th write (0: off)
 };
 
 struct RunArgs {
@@ -254,6 +257,9 @@ SessionOptions session_options(const RunArgs& args, const std::string& command_l
   if (!args.testing.crash_at.empty()) probe.emplace(args.testing.crash_at, true);
   if (!args.testing.fail_at.empty()) probe.emplace(args.testing.fail_at, false);
   if (probe) o.testing.writer_probe = &*probe;
+  o.testing.disk_fault.full_at_bytes = args.testing.disk_full_at;
+  o.testing.disk_fault.io_error_at_write = args.testing.io_error_at_write;
+  o.testing.disk_fault.io_error_at_bytes = args.testing.io_error_at_bytes;
   return o;
 }
 
@@ -785,6 +791,15 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
       ->group("");
   run->add_option("--test-fail-at", a.testing.fail_at,
                   "STEP[:N]: a write failure at the N-th write step STEP")
+      ->group("");
+  run->add_option("--test-disk-full-at", a.testing.disk_full_at,
+                  "BYTES: the results file cannot grow past BYTES (ENOSPC)")
+      ->group("");
+  run->add_option("--test-io-error-at", a.testing.io_error_at_bytes,
+                  "BYTES: the first write past BYTES of the results file fails (EIO)")
+      ->group("");
+  run->add_option("--test-io-error-at-write", a.testing.io_error_at_write,
+                  "N: the N-th write to the results file fails (EIO)")
       ->group("");
   run->footer(EXIT_CODES_HELP);
   return run;

@@ -401,11 +401,9 @@ class Loader {
     if (key == "calibrate") {  // `wedge calibrate` reads it; checked here so that validate and run
                                // refuse a bad one
       if (!node.is_table()) fail(node.source(), "'calibrate' must be a table ([calibrate])");
-#ifndef WEDGE_LOADER_WITHOUT_CALIBRATE  // the fuzz targets (tests/fuzz/CMakeLists.txt)
       CalibrationSettings checked;
       read_calibration_table(*node.as_table(),
                              node.source().path ? *node.source().path : std::string("?"), checked);
-#endif
       return;
     }
     const auto& sections = scenario_sections();

@@ -340,12 +340,13 @@ std::string precision_warning(const PrecisionOutcome& p) {
 
 void write_precision_attributes(const std::string& path, const PrecisionOutcome& p) {
   // Written by this process (which holds the file's lock, or just merged it).
-  const output::h5::File file(path, true, output::h5::LockCheck::ours);
+  output::h5::File file(path, true, output::h5::LockCheck::ours);
   output::h5::set_attr(file.id(), "precision_target", p.target);
   output::h5::set_attr(file.id(), "precision_max_runs", p.max_runs);
   output::h5::set_attr(file.id(), "precision_reached",
                        static_cast<std::uint64_t>(p.reached ? 1 : 0));
   output::h5::set_attr(file.id(), "precision_widest_half_width", p.widest_half_width);
+  file.close();  // a failed close (a full disk) is an error, not a file renamed without them
 }
 
 agents::Trace trace(const Experiment& experiment, std::uint32_t point, std::uint64_t replicate) {

@@ -19,6 +19,7 @@
 #include "engine/progress.hpp"
 #include "engine/runner.hpp"
 #include "experiments/experiment.hpp"
+#include "output/file_driver.hpp"
 #include "output/results.hpp"
 
 #include <nlohmann/json.hpp>
@@ -86,6 +87,9 @@ struct TestSeams {
   std::uint64_t stop_after_checkpoints = 0;
   /// Told of every step of the results file's write protocol (may throw or end the process).
   output::WriterProbe* writer_probe = nullptr;
+  /// A full or failing disk under the results file, once it is created (its skeleton on disk) or
+  /// reopened to resume.
+  output::h5::DiskFault disk_fault;
 };
 
 /// Runs one batch of blocks on this process: merges each block's summary into `summaries` in plan

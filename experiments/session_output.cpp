@@ -26,6 +26,29 @@ using agents::TugOfWar;
 namespace fs = std::filesystem;
 
 OutputLock::OutputLock(std::string path) : path_(std::move(path) + ".lock") {
+  // A holder removes the lock file as it releases it; one opened just before that removal would
+  // be locked in vain: retry until the file locked is the one the name refers to.
+  for (int attempt = 0;; ++attempt) {
+    take();
+    struct stat held {};
+    struct stat named {};
+    if (::fstat(fd_, &held) == 0 && ::stat(path_.c_str(), &named) == 0 &&
+        held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+      break;
+    }
+    ::close(fd_);
+    fd_ = -1;
+    if (attempt == 100) {
+      throw OutputError(
+          fmt::format("{}: the lock file keeps being replaced; is another wedge "
+                      "process writing {}?",
+                      path_, path_.substr(0, path_.size() - 5)));
+    }
+  }
+  output::h5::note_own_write_lock(fd_, true);
+}
+
+void OutputLock::take() {
   // Never through a symbolic link, never a FIFO or device: the lock is a regular file of its own.
   fd_ = ::open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
   if (fd_ < 0) {
@@ -47,8 +70,13 @@ OutputLock::OutputLock(std::string path) : path_(std::move(path) + ".lock") {
         fmt::format("{}: is not a regular file; wedge's lock file must be one (remove it)", path_));
   }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const bool ours = output::h5::holds_own_write_lock(fd_);
     ::close(fd_);
     fd_ = -1;
+    if (ours) {
+      throw OutputError(fmt::format("{} is already being written by this process (it holds {})",
+                                    path_.substr(0, path_.size() - 5), path_));
+    }
     throw OutputError(
         fmt::format("another wedge process is writing {} (it holds {}); wait for it or stop it",
                     path_.substr(0, path_.size() - 5), path_));
@@ -57,6 +85,7 @@ OutputLock::OutputLock(std::string path) : path_(std::move(path) + ".lock") {
 
 OutputLock::~OutputLock() {
   if (fd_ >= 0) {
+    output::h5::note_own_write_lock(fd_, false);
     ::unlink(path_.c_str());
     ::close(fd_);
   }
@@ -183,6 +212,7 @@ void Session::Output::create(const Session& session, std::uint64_t threads) {
     meta.runs_planned = session.planned_runs();
     writer.emplace(partial, meta, layout, static_cast<std::uint32_t>(e.points.size()));
     writer->set_probe(&*probe);
+    inject_fault(session);
     sink.emplace(*writer, engine::make_summaries<TugOfWar>(e.points.size()), 0, 0.0,
                  opts.output.checkpoint_seconds);
     rounds.create(e, opts.output.store, *writer, opts.output.compress, *sink);
@@ -270,6 +300,7 @@ void Session::Output::resume(const Session& session, std::vector<engine::Block>&
   already = info.runs_done;
   writer.emplace(partial, layout, info.runs_done);
   writer->set_probe(&*probe);
+  inject_fault(session);
   sink.emplace(*writer, resumed, info.runs_done, info.wall_seconds, checkpoint_seconds);
   rounds.resume(e, session.options().output.store, *writer, info.runs_done, *sink);
 }
@@ -286,6 +317,12 @@ std::string Session::Output::finish(bool complete) {
   fs::rename(partial, path, ec);
   if (ec) throw OutputError(fmt::format("cannot rename {} to {}: {}", partial, path, ec.message()));
   return path;
+}
+
+void Session::Output::inject_fault(const Session& session) {
+  const auto& fault = session.options().testing.disk_fault;
+  if (fault.full_at_bytes != 0 || fault.io_error_at_bytes != 0 || fault.io_error_at_write != 0)
+    output::h5::inject_disk_fault(writer->file_id(), fault);
 }
 
 void Session::Output::abandon() noexcept {

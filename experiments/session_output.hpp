@@ -11,7 +11,9 @@
 namespace wedge::experiments {
 
 /// An exclusive lock on FILE.lock while FILE (or FILE.partial) is being written, so that a second
-/// wedge process writing the same results fails at once instead of clobbering the first.
+/// wedge process writing the same results fails at once instead of clobbering the first. The
+/// kernel releases it when the process ends, however it ends: a lock file left by a process that
+/// died is taken over; one held by a live process is refused.
 class OutputLock {
  public:
   explicit OutputLock(std::string path);
@@ -20,6 +22,7 @@ class OutputLock {
   OutputLock& operator=(const OutputLock&) = delete;
 
  private:
+  void take();  ///< opens and flocks the lock file (fd_), or throws
   std::string path_;
   int fd_ = -1;
 };
@@ -64,6 +67,8 @@ struct Session::Output {
   std::string finish(bool complete);
   /// After a write failure: the file stays exactly as its last checkpoint left it.
   void abandon() noexcept;
+  /// The test seam TestSeams::disk_fault, on the open file.
+  void inject_fault(const Session& session);
 };
 
 /// The results file's root attributes for a session's experiment.

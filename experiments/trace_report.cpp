@@ -30,6 +30,36 @@ nlohmann::ordered_json record_json(const RunRecord& r) {
           {"shigemitsu_round", r.shigemitsu_round},
           {"two_island_round", r.two_island_round}};
 }
+
+/// A round's decision line ("  decision: ..."); `pressure` names fisheries pressure in a stall
+/// ("fisheries pressure" in print_trace, "F" in print_story, whose symbols say what F is).
+void print_decision(std::FILE* out, const RoundTrace& t, std::string_view pressure) {
+  fmt::print(out, "  decision: ");
+  if (t.decision == Format::treaty) {
+    fmt::print(
+        out, "PEACE TREATY with {} islands{}\n", t.islands_offered,
+        t.okinawa == Okinawa::us_claim ? "; the US claims full sovereignty over Okinawa" : "");
+  } else if (t.decision == Format::declaration) {
+    fmt::print(out, "JOINT DECLARATION ({} islands promised after a future treaty)\n",
+               t.islands_offered);
+  } else {
+    fmt::print(out, "stall; {} {}; Shigemitsu {}; A drifts to {:.4f}; cabinet {}{}\n", pressure,
+               t.fisheries_pressure ? "imposed" : "lifted",
+               t.shigemitsu_softened ? "softens to two islands" : "holds", t.alignment_end,
+               t.cabinet_fell ? "FALLS" : "survives", t.deadline ? "; deadline reached" : "");
+  }
+}
+
+/// The run's outcome line, after a blank line.
+void print_outcome(std::FILE* out, const RunRecord& r) {
+  fmt::print(out,
+             "\noutcome: format {}, ended by {} in round {}, islands promised {} / transferred "
+             "{}, alliance {} (A = {:.4f}), Okinawa {}\n",
+             name(r.format), END_REASON_NAMES[static_cast<std::size_t>(r.end_reason)], r.rounds,
+             r.islands_promised, r.islands_transferred,
+             ALLIANCE_NAMES[static_cast<std::size_t>(r.alliance)], r.alignment,
+             OKINAWA_NAMES[static_cast<std::size_t>(r.okinawa)]);
+}
 }  // namespace
 
 void print_trace(std::FILE* out, const Trace& trace, double threshold) {
@@ -60,31 +90,10 @@ void print_trace(std::FILE* out, const Trace& trace, double threshold) {
         "  Japan (fisheries pressure {}, SG minimum {} islands): realized support: treaty {:.4f}",
         t.fisheries_in_force ? "on" : "off", t.sg_min_islands, t.support_treaty);
     if (t.declaration_available) fmt::print(out, ", declaration {:.4f}", t.support_declaration);
-    fmt::print(out, " (threshold {:.2f})", threshold);
-    fmt::print(out, "\n  decision: ");
-    if (t.decision == Format::treaty) {
-      fmt::print(
-          out, "PEACE TREATY with {} islands{}\n", t.islands_offered,
-          t.okinawa == Okinawa::us_claim ? "; the US claims full sovereignty over Okinawa" : "");
-    } else if (t.decision == Format::declaration) {
-      fmt::print(out, "JOINT DECLARATION ({} islands promised after a future treaty)\n",
-                 t.islands_offered);
-    } else {
-      fmt::print(out,
-                 "stall; fisheries pressure {}; Shigemitsu {}; A drifts to {:.4f}; cabinet {}{}\n",
-                 t.fisheries_pressure ? "imposed" : "lifted",
-                 t.shigemitsu_softened ? "softens to two islands" : "holds", t.alignment_end,
-                 t.cabinet_fell ? "FALLS" : "survives", t.deadline ? "; deadline reached" : "");
-    }
+    fmt::print(out, " (threshold {:.2f})\n", threshold);
+    print_decision(out, t, "fisheries pressure");
   }
-  const RunRecord& r = trace.record;
-  fmt::print(out,
-             "\noutcome: format {}, ended by {} in round {}, islands promised {} / transferred "
-             "{}, alliance {} (A = {:.4f}), Okinawa {}\n",
-             name(r.format), END_REASON_NAMES[static_cast<std::size_t>(r.end_reason)], r.rounds,
-             r.islands_promised, r.islands_transferred,
-             ALLIANCE_NAMES[static_cast<std::size_t>(r.alliance)], r.alignment,
-             OKINAWA_NAMES[static_cast<std::size_t>(r.okinawa)]);
+  print_outcome(out, trace.record);
 }
 
 std::string trace_json(const Trace& trace, std::uint64_t seed, std::uint32_t point,
@@ -219,30 +228,9 @@ void print_story(std::FILE* out, const Trace& trace, const Scenario& s) {
     if (t.declaration_available) fmt::print(out, ", declaration {:.4f}", t.support_declaration);
     fmt::print(out, " (theta = {}){}\n", theta,
                t.islands_offered == 0 ? "; no islands offered, so no treaty" : "");
-    fmt::print(out, "  decision: ");
-    if (t.decision == Format::treaty) {
-      fmt::print(
-          out, "PEACE TREATY with {} islands{}\n", t.islands_offered,
-          t.okinawa == Okinawa::us_claim ? "; the US claims full sovereignty over Okinawa" : "");
-    } else if (t.decision == Format::declaration) {
-      fmt::print(out, "JOINT DECLARATION ({} islands promised after a future treaty)\n",
-                 t.islands_offered);
-    } else {
-      fmt::print(out, "stall; F {}; Shigemitsu {}; A drifts to {:.4f}; cabinet {}{}\n",
-                 t.fisheries_pressure ? "imposed" : "lifted",
-                 t.shigemitsu_softened ? "softens to two islands" : "holds", t.alignment_end,
-                 t.cabinet_fell ? "FALLS" : "survives", t.deadline ? "; deadline reached" : "");
-    }
+    print_decision(out, t, "F");
   }
-  const RunRecord& r = trace.record;
-  fmt::print(out,
-             "\noutcome: format {}, ended by {} in round {}, islands promised {} / transferred {}, "
-             "alliance {} "
-             "(A = {:.4f}), Okinawa {}\n",
-             name(r.format), END_REASON_NAMES[static_cast<std::size_t>(r.end_reason)], r.rounds,
-             r.islands_promised, r.islands_transferred,
-             ALLIANCE_NAMES[static_cast<std::size_t>(r.alliance)], r.alignment,
-             OKINAWA_NAMES[static_cast<std::size_t>(r.okinawa)]);
+  print_outcome(out, trace.record);
 }
 
 std::string trace_json(const Trace& trace, const Scenario& s, std::uint64_t seed,

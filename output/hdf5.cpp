@@ -1,6 +1,7 @@
 #include "output/hdf5.hpp"
 
 #include "engine/error.hpp"
+#include "output/file_driver.hpp"
 
 #include <fmt/format.h>
 
@@ -12,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <type_traits>
 
 namespace wedge::output::h5 {
@@ -98,7 +100,10 @@ Handle create_file(const std::string& path) {
   const Handle fcpl(H5Pcreate(H5P_FILE_CREATE));
   check(H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_NONE, 0, 1),
         path + ": file space strategy");
-  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl, H5P_DEFAULT);
+  // Written through wedge's driver: space reserved before use, nothing written after a failure
+  // (file_driver.hpp).
+  const Handle fapl = writer_access();
+  const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl, fapl);
   if (id < 0) {
     const int err = errno;
     H5Eclear2(H5E_DEFAULT);
@@ -106,7 +111,9 @@ Handle create_file(const std::string& path) {
         fmt::format("{}: cannot create: {}", path,
                     err != 0 ? std::strerror(err) : "HDF5 could not create the file"));
   }
-  return Handle(id);
+  Handle file(id);
+  reserve_space(file, path);
+  return file;
 }
 
 Handle create_group(hid_t parent, const std::string& name) {
@@ -346,9 +353,29 @@ std::string shape_text(const std::vector<hsize_t>& shape) {
   return out + "]";
 }
 
-/// Whether a wedge process holds the write lock of results file `path` (NAME.h5 or
-/// NAME.h5.partial; the lock is NAME.h5.lock). The lock file is opened without following a
-/// symbolic link and without blocking (a FIFO of that name never hangs the check).
+/// The lock files (device, inode) this process holds (note_own_write_lock).
+struct OwnLocks {
+  std::mutex mutex;
+  std::vector<std::pair<dev_t, ino_t>> files;
+};
+OwnLocks& own_locks() {
+  static OwnLocks locks;
+  return locks;
+}
+
+bool holds_own_lock(const struct stat& st) {
+  auto& locks = own_locks();
+  const std::lock_guard guard(locks.mutex);
+  return std::find(locks.files.begin(), locks.files.end(), std::pair(st.st_dev, st.st_ino)) !=
+         locks.files.end();
+}
+
+/// Whether another process holds the write lock of results file `path` (NAME.h5 or
+/// NAME.h5.partial; the lock is NAME.h5.lock). A lock this process holds is not another's (flock
+/// cannot tell: a second descriptor of this process is refused as anyone else's), and a lock
+/// file left by a process that died is not held (the kernel releases flock locks at exit). The
+/// lock file is opened without following a symbolic link and without blocking (a FIFO of that
+/// name never hangs the check).
 bool write_lock_held(const std::string& path) {
   std::string base = path;
   if (base.size() > 8 && base.ends_with(".partial")) base.resize(base.size() - 8);
@@ -356,7 +383,7 @@ bool write_lock_held(const std::string& path) {
   if (fd < 0) return false;
   struct stat st {};
   bool held = false;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !holds_own_lock(st))
     held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   ::close(fd);  // releases our lock if we got it
   return held;
@@ -391,6 +418,25 @@ std::string join(const std::string& parent, const std::string& child) {
 
 }  // namespace
 
+void note_own_write_lock(int fd, bool held) noexcept {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return;
+  auto& locks = own_locks();
+  const std::lock_guard guard(locks.mutex);
+  const std::pair id(st.st_dev, st.st_ino);
+  if (held) {
+    locks.files.push_back(id);
+  } else if (const auto it = std::find(locks.files.begin(), locks.files.end(), id);
+             it != locks.files.end()) {
+    locks.files.erase(it);
+  }
+}
+
+bool holds_own_write_lock(int fd) noexcept {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 && holds_own_lock(st);
+}
+
 File::File(const std::string& path, bool writable, LockCheck lock) : path_(path) {
   quiet_errors();
   struct stat st {};
@@ -405,8 +451,15 @@ File::File(const std::string& path, bool writable, LockCheck lock) : path_(path)
         path));
   }
   size_ = static_cast<std::uint64_t>(st.st_size);
-  const Handle fapl(H5Pcreate(H5P_FILE_ACCESS));
-  check(H5Pset_fapl_sec2(fapl), path + ": file access");  // one file, no family or split drivers
+  // One file, no family or split drivers: sec2 to read, wedge's driver (sec2's I/O, space reserved
+  // before use, nothing written after a failure: file_driver.hpp) to write.
+  Handle fapl;
+  if (writable) {
+    fapl = writer_access();
+  } else {
+    fapl = Handle(H5Pcreate(H5P_FILE_ACCESS));
+    check(H5Pset_fapl_sec2(fapl), path + ": file access");
+  }
   const hid_t id = H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
   if (id < 0) {
     const auto frames = hdf5_messages();
@@ -426,6 +479,7 @@ File::File(const std::string& path, bool writable, LockCheck lock) : path_(path)
         fmt::format("{}: cannot open as HDF5 (damaged or truncated?): {}", path, why));
   }
   handle_ = Handle(id);
+  if (writable) reserve_space(handle_, path);
   make_link_access();
 }
 

@@ -169,6 +169,13 @@ class Dataset : public Object {
   bool compressed_ = false;
 };
 
+/// Records that this process holds (`held`) or has released the write lock taken on the lock file
+/// open as `fd` (NAME.h5.lock, flock), so that File never calls this process's own lock
+/// "another process" (LockCheck::others).
+void note_own_write_lock(int fd, bool held) noexcept;
+/// Whether the lock file open as `fd` is one whose lock this process holds (note_own_write_lock).
+bool holds_own_write_lock(int fd) noexcept;
+
 /// How File treats wedge's write lock (NAME.h5.lock) when HDF5 cannot open the file.
 enum class LockCheck {
   others,  ///< a held lock means another process is writing: say so (inspect, merge, Python)

@@ -3,6 +3,7 @@
 #include "engine/error.hpp"
 #include "engine/runner.hpp"
 #include "output/dimension_scales.hpp"
+#include "output/file_driver.hpp"
 
 #include <fmt/format.h>
 
@@ -616,12 +617,15 @@ void ResultsWriter::write_summary_datasets(const std::vector<engine::Summary>& s
 }
 
 void ResultsWriter::abandon() noexcept {
-  for (auto& c : columns_) c.release();
-  for (auto& c : block_columns_) c.release();
-  runs_group_.release();
-  file_.release();
+  // Whatever failed (a write, an fsync, a check), nothing more reaches the file: HDF5 still holds
+  // dirty metadata that may point past what the failed writes never stored. Fenced, the file can
+  // then be closed (every write of the close refused), which releases it and its lock, so that
+  // this process can open the partial again (a resume, a reader in the same process).
+  h5::fence(file_.get());
   columns_.clear();
   block_columns_.clear();
+  runs_group_.reset();
+  file_.reset();
 }
 
 void ResultsWriter::close() {

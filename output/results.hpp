@@ -104,9 +104,9 @@ class ResultsWriter {
   void write_summary(const std::vector<engine::Summary>& summaries);
   /// Closes the file.
   void close();
-  /// After a write failure: drops every handle without flushing or closing, so nothing more is
-  /// written and the file stays as its last checkpoint left it (closing would flush metadata that
-  /// points past the data the failed writes never stored).
+  /// After a write failure: fences the file (h5::fence: nothing more is written, so it stays as
+  /// its last checkpoint left it; a close would otherwise flush metadata that points past the
+  /// data the failed writes never stored), then closes every handle, which releases the file.
   void abandon() noexcept;
   const std::string& path() const { return path_; }
   /// The open file (for reading back what was written; invalid after close()).

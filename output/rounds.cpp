@@ -3,6 +3,7 @@
 #include "output/rounds.hpp"
 
 #include "engine/error.hpp"
+#include "output/file_driver.hpp"
 #include "output/results.hpp"
 
 #include <fmt/format.h>
@@ -179,6 +180,10 @@ RoundsWriter::RoundsWriter(hid_t file, const std::string& path, const engine::Fi
   }
   h5::set_attr(file_, ROUNDS_ATTRIBUTE, std::uint64_t{1});
   open_columns();
+  // On disk before any run: a failure before the first checkpoint (a full disk) leaves a partial
+  // that says it stores rounds, which --resume --store rounds continues (found by the full-disk
+  // test: the partial said "written without --store rounds").
+  sync(file_, path_);
 }
 
 RoundsWriter::RoundsWriter(hid_t file, const std::string& path, const engine::FieldLayout& columns,
@@ -283,10 +288,11 @@ void RoundsWriter::close() {
 }
 
 void RoundsWriter::abandon() noexcept {
-  for (auto& c : columns_) c.release();
-  run_begin_.release();
-  group_.release();
+  // Fenced first (the results file's own, shared): closing the columns writes nothing then.
+  h5::fence(file_);
   columns_.clear();
+  run_begin_.reset();
+  group_.reset();
 }
 
 bool has_rounds(const std::string& path, h5::LockCheck lock) {

@@ -44,7 +44,7 @@ class RoundsWriter {
   std::uint64_t runs() const noexcept { return runs_; }
   /// Closes this writer's datasets (before the results writer closes the file).
   void close();
-  /// After a write failure: drops the handles without flushing (see ResultsWriter::abandon).
+  /// After a write failure: fences the file, then closes the handles (see ResultsWriter::abandon).
   void abandon() noexcept;
 
  private:

@@ -66,20 +66,22 @@ py::array_t<T> to_numpy(std::vector<T>&& v) {
   return py::array_t<T>({heap->size()}, {sizeof(T)}, heap->data(), owner);
 }
 
-/// Runs `session` on a worker thread while this (the calling) thread, holding the GIL only to
-/// check, polls Python's signal handlers: a KeyboardInterrupt (Ctrl-C) cancels the run at its next
-/// wave boundary and is raised here. Errors of the run are rethrown here, where pybind11 maps them.
-experiments::SessionResult execute_interruptibly(experiments::Session& session,
-                                                 experiments::RecordSink* records) {
-  engine::CancelToken cancel;
-  experiments::SessionResult result;
+/// Runs work(token) on a worker thread while this (the calling) thread, holding the GIL only to
+/// check, polls Python's signal handlers every 50 ms: a KeyboardInterrupt (Ctrl-C) cancels `token`
+/// (the run stops at its next wave boundary) and is raised here once the worker has finished.
+/// `token` is linked to `user`, a CancelToken from Python (may be null) that any thread may
+/// cancel. Errors of the work are rethrown here, where pybind11 maps them.
+template <class Result, class Work>
+Result run_interruptible(const engine::CancelToken* user, Work work) {
+  engine::CancelToken token(user);
+  std::optional<Result> result;
   std::exception_ptr error;
   std::mutex mutex;
   std::condition_variable done_cv;
   bool done = false;
   std::thread worker([&] {
     try {
-      result = session.execute({&cancel, records, nullptr});
+      result.emplace(work(token));
     } catch (...) {
       error = std::current_exception();
     }
@@ -96,7 +98,7 @@ experiments::SessionResult execute_interruptibly(experiments::Session& session,
     }
     if (!interrupted && PyErr_CheckSignals() != 0) {
       interrupted = true;  // the Python error stays set until we raise it below
-      cancel.request(SIGINT);
+      token.request(SIGINT);
     }
   }
   {
@@ -105,7 +107,7 @@ experiments::SessionResult execute_interruptibly(experiments::Session& session,
   }
   if (interrupted) throw py::error_already_set();
   if (error) std::rethrow_exception(error);
-  return result;
+  return std::move(*result);
 }
 
 py::tuple simulate(const std::string& experiment_text, const std::string& experiment_path,
@@ -144,7 +146,10 @@ py::tuple simulate(const std::string& experiment_text, const std::string& experi
   }
   const auto layout = engine::FieldLayout::from(agents::TugOfWar::fields());
   Columns columns(layout.categorical.size(), layout.continuous.size());
-  const auto result = execute_interruptibly(session, records ? &columns : nullptr);
+  const auto result =
+      run_interruptible<experiments::SessionResult>(nullptr, [&](const engine::CancelToken& token) {
+        return session.execute({&token, records ? &columns : nullptr, nullptr});
+      });
   py::dict cols;
   if (records) {
     cols["point"] = to_numpy(std::move(columns.point));
@@ -218,42 +223,12 @@ std::string calibrate(const std::string& experiment_text, const std::string& exp
   const auto settings = experiments::calibration_settings(
       experiment_path, experiment_text,
       experiment_path.empty() ? source.text_name : experiment_path, overrides);
-  engine::CancelToken cancel;
-  experiments::CalibrationResult result;
-  std::exception_ptr error;
-  std::mutex mutex;
-  std::condition_variable done_cv;
-  bool done = false;
-  std::thread worker([&] {
-    try {
-      result = experiments::calibrate(
-          e, settings,
-          experiments::model_counter(settings.histories, threads.value_or(0), &cancel, quiet));
-    } catch (...) {
-      error = std::current_exception();
-    }
-    std::lock_guard lock(mutex);
-    done = true;
-    done_cv.notify_all();
-  });
-  bool interrupted = false;
-  for (;;) {
-    {
-      py::gil_scoped_release release;
-      std::unique_lock lock(mutex);
-      if (done_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return done; })) break;
-    }
-    if (!interrupted && PyErr_CheckSignals() != 0) {
-      interrupted = true;
-      cancel.request(SIGINT);
-    }
-  }
-  {
-    py::gil_scoped_release release;
-    worker.join();
-  }
-  if (interrupted) throw py::error_already_set();
-  if (error) std::rethrow_exception(error);
+  const auto result = run_interruptible<experiments::CalibrationResult>(
+      nullptr, [&](const engine::CancelToken& token) {
+        return experiments::calibrate(
+            e, settings,
+            experiments::model_counter(settings.histories, threads.value_or(0), &token, quiet));
+      });
   return experiments::calibration_json(result);
 }
 
@@ -307,48 +282,6 @@ struct Cancelled : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Runs work(token) on a worker thread with the GIL released, as execute_interruptibly does for a
-/// session: Ctrl-C (polled every 50 ms) cancels `token` and raises KeyboardInterrupt here. `token`
-/// is linked to `user`, a CancelToken from Python (may be null) that any thread may cancel.
-template <class Result, class Work>
-Result run_cancellable(const engine::CancelToken* user, Work work) {
-  engine::CancelToken token(user);
-  std::optional<Result> result;
-  std::exception_ptr error;
-  std::mutex mutex;
-  std::condition_variable done_cv;
-  bool done = false;
-  std::thread worker([&] {
-    try {
-      result.emplace(work(token));
-    } catch (...) {
-      error = std::current_exception();
-    }
-    std::lock_guard lock(mutex);
-    done = true;
-    done_cv.notify_all();
-  });
-  bool interrupted = false;
-  for (;;) {
-    {
-      py::gil_scoped_release release;
-      std::unique_lock lock(mutex);
-      if (done_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return done; })) break;
-    }
-    if (!interrupted && PyErr_CheckSignals() != 0) {
-      interrupted = true;
-      token.request(SIGINT);
-    }
-  }
-  {
-    py::gil_scoped_release release;
-    worker.join();
-  }
-  if (interrupted) throw py::error_already_set();
-  if (error) std::rethrow_exception(error);
-  return std::move(*result);
-}
-
 /// `name` names `text` in error messages (as the command line names a file).
 experiments::ExperimentSource source_of(const std::string& text, const std::string& path,
                                         const std::vector<std::string>& sets,
@@ -387,7 +320,7 @@ py::tuple compare(const std::string& a_text, const std::string& a_path, const st
   options.threads = checked_threads(threads);
   const auto [ea, eb] = experiments::resolve_pair(a, b);
   const auto c =
-      run_cancellable<experiments::Comparison>(cancel, [&](const engine::CancelToken& token) {
+      run_interruptible<experiments::Comparison>(cancel, [&](const engine::CancelToken& token) {
         return experiments::compare(ea, eb, options, &token);
       });
   if (c.interrupted) throw Cancelled("compare: cancelled");
@@ -407,7 +340,7 @@ py::tuple run(const std::string& text, const std::string& path,
   options.threads = checked_threads(threads);
   experiments::Session session(experiments::resolve(source), options);
   const auto result =
-      run_cancellable<experiments::SessionResult>(cancel, [&](const engine::CancelToken& token) {
+      run_interruptible<experiments::SessionResult>(cancel, [&](const engine::CancelToken& token) {
         return session.execute({&token, nullptr, nullptr});
       });
   if (result.interrupted) throw Cancelled("run: cancelled");
@@ -432,8 +365,8 @@ std::optional<std::uint64_t> find_run(const std::string& text, const std::string
   for (const auto& w : where) conditions.push_back(experiments::parse_condition(w));
   const unsigned t = checked_threads(threads);
   bool cancelled = false;
-  const auto found =
-      run_cancellable<std::optional<std::uint64_t>>(cancel, [&](const engine::CancelToken& token) {
+  const auto found = run_interruptible<std::optional<std::uint64_t>>(
+      cancel, [&](const engine::CancelToken& token) {
         return experiments::find_run(e, point, conditions, t, &token, &cancelled);
       });
   if (cancelled) throw Cancelled("find_run: cancelled");

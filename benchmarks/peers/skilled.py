@@ -16,9 +16,8 @@ except ImportError:  # the pasted-in erfcc (fractional error < 1.2e-7)
     def ndtr(x):
         return 0.5 * erfc(-x / np.sqrt(2.0))
 
+from numpy_rounds import backlash, count_outcomes, end_round, reward_power, soviet_moves, start
 from scenario import load
-
-BLOCK = 65536
 
 
 class Tables:
@@ -62,52 +61,31 @@ class Tables:
 def simulate_block(p, n, rng, tab):
     theta, sd = p["japan.ratify_threshold"], p["japan.vote_noise_sd"]
     est_sd = p["dulles.estimate_noise_sd"]
-    fmt = np.zeros(n, np.int8)
-    claim = np.zeros(n, np.int8)
-    final_A = np.zeros(n)
-    final_S = np.zeros(n, bool)
-    final_N = np.zeros(n, bool)
-    idx = np.arange(n)
-    A = np.full(n, p["alliance.initial"])
-    S = np.full(n, bool(p["soviet.straits_clause"]))
-    N = np.full(n, bool(p["soviet.alliance_clause"]))
+    outcomes, idx, A, S, N, q, threatened, c = start(p, n, rng)
     F = np.zeros(n, np.int64)
     sg4 = np.full(n, 1, np.int64)  # 1 while m_SG = 4
-    q = np.zeros(n)
-    threatened = np.zeros(n, bool)
-    c = rng.uniform(p["dulles.credibility_min"], p["dulles.credibility_max"], n)
     d_treaty, d_straits, d_clause = p["japan.damage_treaty"], p["japan.damage_straits"], p["japan.damage_alliance_clause"]
     for r in range(1, p["negotiation.rounds"] + 1):
         k = idx.size
         if k == 0:
             break
-        u = rng.random((10, k))
-        z = rng.standard_normal((5, k))
-        if r >= 2:
-            S &= u[0] >= p["soviet.straits_drop_hazard"]
-            N &= u[1] >= p["soviet.alliance_drop_hazard"]
-        soft = u[2] < p["soviet.soft_line_prob"]
-        t_half = np.where(soft, np.where(u[3] < p["soviet.four_island_prob"], 2, 1), 0)
-        accept = u[4] < (p["soviet.declaration_accept_early"] if r < p["soviet.declaration_switch_round"]
-                         else p["soviet.declaration_accept_late"])
-        available = accept & (u[5] < p["matsumoto.formula_prob"])
-        g = 1 + p["dulles.gravity_straits"] * S + p["dulles.gravity_alliance_clause"] * N
+        u, z, soft, four, available, g = soviet_moves(p, r, k, rng, S, N)
+        t_half = np.where(soft, np.where(four, 2, 1), 0)
         damage = d_treaty + d_straits * S + d_clause * N
         base = tab.treaty[4 * t_half + 2 * sg4 + F]
         # Dulles's first estimate, for every run.
         wt = tab.support(base, A * damage, q)
         est = np.clip(ndtr((wt - theta) / sd) + est_sd * z[0], 0, 1)
         reward = est * g > p["dulles.bind_threshold"]
-        power = p["dulles.reward_power"] * (p["dulles.suez_factor"] if r >= p["dulles.suez_round"] else 1.0)
         rw = np.flatnonzero(reward)
-        A[rw] = np.minimum(1.0, A[rw] + p["dulles.reward_gain"] * power)
+        A[rw] = np.minimum(1.0, A[rw] + p["dulles.reward_gain"] * reward_power(p, r))
         # His estimate after rewarding matters only where he rewarded; the support changed there.
         wt[rw] = tab.support(base[rw], A[rw] * damage[rw], q[rw])
         est2 = np.clip(ndtr((wt[rw] - theta) / sd) + est_sd * z[1, rw], 0, 1)
         co = rw[(est2 * g[rw] > p["dulles.coerce_threshold"]) & ~threatened[rw] & (p["dulles.threat_strength"] > 0)]
         threatened[co] = True
         q[co] = np.minimum(1.0, c[co] * p["dulles.threat_strength"])
-        A[co] = np.maximum(0.0, A[co] - p["dulles.backlash"] * p["dulles.threat_strength"] * (1 - p["dulles.tact"]))
+        A[co] = np.maximum(0.0, A[co] - backlash(p))
         wt[co] = tab.support(base[co], A[co] * damage[co], q[co])
         vt = wt + sd * z[2]
         vd = np.full(k, -np.inf)
@@ -115,39 +93,17 @@ def simulate_block(p, n, rng, tab):
         vd[av] = tab.support(tab.declaration[F[av]], A[av] * p["japan.damage_declaration"]) + sd * z[3, av]
         treaty_ok = (t_half > 0) & (vt >= theta)
         decl_ok = vd >= theta
-        treaty = treaty_ok & (~decl_ok | (vt >= vd))
-        decl = decl_ok & ~treaty
-        A = np.where(treaty, np.maximum(0.0, A - p["alliance.treaty_cost"] * (1 + S + N)), A)
-        A = np.where(decl, np.maximum(0.0, A - p["alliance.declaration_cost"]), A)
-        claimed = treaty & (q > 0) & (u[6] < q)
-        stall = ~treaty & ~decl
+        treaty, decl, claimed, stall, ended, A = end_round(p, r, u, z, treaty_ok, decl_ok, vt, vd, A, S, N, q)
         F = np.where(stall, u[7] < p["soviet.fisheries_pressure_prob"], F)
         sg4 = np.where(stall & (sg4 == 1) & (u[8] < p["shigemitsu.soften_hazard"]), 0, sg4)
-        A = np.where(stall, np.clip(A + p["alliance.drift_sd"] * z[4], 0, 1), A)
-        hazard = p["hatoyama.fall_hazard_early"] if r < p["hatoyama.fall_switch_round"] else p["hatoyama.fall_hazard_late"]
-        ended = treaty | decl | (stall & ((u[9] < hazard) | (r >= p["negotiation.rounds"])))
-        out = idx[ended]
-        fmt[out] = np.where(treaty[ended], 2, np.where(decl[ended], 1, 0))
-        claim[out] = claimed[ended]
-        final_A[out], final_S[out], final_N[out] = A[ended], S[ended], N[ended]
-        keep = np.flatnonzero(~ended)
+        keep = outcomes.record(idx, ended, treaty, decl, claimed, A, S, N)
         idx, A, S, N, F, sg4, q, threatened, c = (idx[keep], A[keep], S[keep], N[keep], F[keep], sg4[keep],
                                                   q[keep], threatened[keep], c[keep])
-    alliance = np.where((fmt == 2) & final_S & final_N & (final_A < p["alliance.realign_below"]), 3,
-                        np.where(final_A < p["alliance.rupture_below"], 2,
-                                 np.where(final_A < p["alliance.strained_below"], 1, 0)))
-    return fmt, alliance, claim
+    return outcomes.fmt, outcomes.alliance(p), outcomes.claim
 
 
 def simulate(runs: int, seed: int = 1):
     """Counts of format, alliance and okinawa over `runs` histories, in blocks of 65,536."""
     p = load()
     tab = Tables(p)
-    rng = np.random.default_rng(seed)
-    counts = {"format": np.zeros(3, np.int64), "alliance": np.zeros(4, np.int64), "okinawa": np.zeros(2, np.int64)}
-    for start in range(0, runs, BLOCK):
-        fmt, alliance, claim = simulate_block(p, min(BLOCK, runs - start), rng, tab)
-        counts["format"] += np.bincount(fmt, minlength=3)
-        counts["alliance"] += np.bincount(alliance, minlength=4)
-        counts["okinawa"] += np.bincount(claim, minlength=2)
-    return {k: v.tolist() for k, v in counts.items()}
+    return count_outcomes(runs, seed, lambda n, rng: simulate_block(p, n, rng, tab))

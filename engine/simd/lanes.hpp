@@ -7,8 +7,9 @@
 /// the build forbids FMA contraction (the wedge::determinism target: docs/design.md,
 /// "Determinism").
 ///
-/// A lane type is either one GCC vector (W up to the instruction set's register width: 1 for the
-/// portable build, 4 doubles for AVX2, 8 for AVX-512) or a Pair of them (twice that width): two
+/// A lane type is either one GCC vector (W up to the instruction set's register width: any W for
+/// PORTABLE, 2 doubles for BASELINE, 4 for AVX2, 8 for AVX-512) or a Pair of them (twice that
+/// width): two
 /// independent groups of lanes whose every operation is issued side by side, so that the long
 /// dependency chains of exp, the polynomials and Philox of one group overlap with the other's.
 /// (GCC's own vectors wider than the hardware's registers would do the arithmetic in halves too,
@@ -25,12 +26,18 @@
 
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
 #endif
 
 namespace wedge::engine::simd {
 
-/// Instruction sets a lane type is compiled for (see above).
-enum Isa : int { PORTABLE = 0, AVX2 = 2, AVX512 = 3 };
+/// Instruction sets a lane type is compiled for (see above). PORTABLE: one GCC vector of any
+/// width, lowered by the compiler as it can. BASELINE: vectors of 2 doubles, the SIMD unit every
+/// CPU of the target has without any -m flag (SSE2 on x86-64, where the SSE2 instructions below
+/// are used; NEON on AArch64; elsewhere GCC's generic lowering), so that a pair of them (W = 4)
+/// keeps two independent groups of two lanes in flight in code compiled for the baseline.
+enum Isa : int { PORTABLE = 0, BASELINE = 1, AVX2 = 2, AVX512 = 3 };
 
 /// Two native vectors operated on side by side (see above). Element i < native width is in `lo`.
 template <class N>
@@ -124,8 +131,8 @@ template <int W, int ISA = PORTABLE>
 struct Lanes {
   static constexpr int width = W;
   static constexpr int isa = ISA;
-  /// Lanes per hardware vector: the instruction set's register width (any W for portable code).
-  static constexpr int native = ISA == AVX512 ? 8 : ISA == AVX2 ? 4 : W;
+  /// Lanes per hardware vector: the instruction set's register width (any W for PORTABLE).
+  static constexpr int native = ISA == AVX512 ? 8 : ISA == AVX2 ? 4 : ISA == BASELINE ? 2 : W;
   static_assert(W == native || W == 2 * native,
                 "a lane type is one native vector or a pair of them");
   using ND = typename detail::Vector<double, native>::type;  ///< one hardware vector of doubles
@@ -212,6 +219,11 @@ inline std::uint32_t bits(typename L::M m) {
 #if defined(__AVX2__)
     if constexpr (L::isa == AVX2 && L::width == 4) {
       return static_cast<std::uint32_t>(_mm256_movemask_pd(reinterpret_cast<__m256d>(m)));
+    }
+#endif
+#if defined(__SSE2__)
+    if constexpr (L::isa == BASELINE && L::width == 2) {
+      return static_cast<std::uint32_t>(_mm_movemask_pd(reinterpret_cast<__m128d>(m)));
     }
 #endif
     std::uint32_t out = 0;
@@ -320,10 +332,19 @@ inline typename L::D sqrt(typename L::D x) {
     });
   }
 #endif
-  if constexpr (!is_pair<typename L::D>) {
-    typename L::D out;
-    for (int i = 0; i < L::width; ++i) out[i] = __builtin_sqrt(x[i]);
-    return out;
+#if defined(__SSE2__)
+  if constexpr (L::isa == BASELINE) {
+    return per_native(x, [](auto v) {
+      return reinterpret_cast<typename L::ND>(_mm_sqrt_pd(reinterpret_cast<__m128d>(v)));
+    });
+  }
+#endif
+  if constexpr (L::isa == PORTABLE || L::isa == BASELINE) {
+    return per_native(x, [](auto v) {
+      auto out = v;
+      for (int i = 0; i < L::native; ++i) out[i] = __builtin_sqrt(v[i]);
+      return out;
+    });
   }
 }
 
@@ -346,7 +367,18 @@ inline typename L::U mul32(typename L::U a, typename L::U b) {
     });
   }
 #endif
-  if constexpr (!is_pair<typename L::U>) return (a & 0xFFFFFFFFull) * (b & 0xFFFFFFFFull);
+#if defined(__SSE2__)
+  if constexpr (L::isa == BASELINE) {
+    return per_native(a, b, [](auto x, auto y) {
+      return reinterpret_cast<typename L::NU>(
+          _mm_mul_epu32(reinterpret_cast<__m128i>(x), reinterpret_cast<__m128i>(y)));
+    });
+  }
+#endif
+  if constexpr (L::isa == PORTABLE || L::isa == BASELINE) {
+    return per_native(a, b,
+                      [](auto x, auto y) { return (x & 0xFFFFFFFFull) * (y & 0xFFFFFFFFull); });
+  }
 }
 
 }  // namespace wedge::engine::simd

@@ -54,7 +54,7 @@ rm -f full.h5*
 [ $code -eq 3 ] && ok "a full disk is exit code 3" || bad "full disk: exit $code: $(cat err)"
 [ "$(wc -l < err)" -eq 1 ] && grep -q "^error: .*full.h5.partial" err && ok "a full disk is a one-line error naming the file: $(cat err)" || bad "full disk message: $(cat err)"
 [ ! -e full.h5 ] && [ -e full.h5.partial ] && ok "a full disk leaves only the partial file" || bad "full disk files"
-# (--resume after a full disk: test_full_disk.sh, disabled until the damaged partial it leaves is fixed.)
+# (--resume after a full disk: test_full_disk.sh.)
 
 # A corrupted partial file is refused by --resume.
 rm -f bad.h5*

@@ -1,4 +1,5 @@
 #include "engine/plan.hpp"
+#include "engine/rng.hpp"
 #include "engine/stats.hpp"
 #include "engine/summary.hpp"
 #include "toy_model.hpp"
@@ -6,6 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
+#include <initializer_list>
 #include <vector>
 
 using namespace wedge::engine;
@@ -192,4 +195,54 @@ TEST_CASE("blocks are aligned on multiples of the block size within each point",
   CHECK(make_blocks(full_plan(2, 5), 8) == std::vector<Block>{{0, 0, 5, 0}, {1, 0, 5, 1}});
   CHECK(make_blocks(full_plan(1, 5), 8, 40) == std::vector<Block>{{0, 0, 5, 40}});
   CHECK_THROWS_AS(make_blocks({{0, 0, 1}}, 0), std::invalid_argument);
+}
+
+TEST_CASE("adding runs a chunk at a time gives the summary of adding them one by one, bit for bit",
+          "[stats]") {
+  // Three categorical fields and two continuous ones, whose values straddle the histograms'
+  // ranges (under- and overflow, the top edge) and vary in scale, added in uneven chunks (one
+  // run first, then an empty chunk, then chunks added to what the summary holds).
+  FieldLayout layout;
+  for (const char* name : {"c0", "c1", "c2"}) {
+    FieldSpec f;
+    f.name = name;
+    f.categories = {"a", "b", "c", "d", "e"};
+    layout.categorical.push_back(f);
+  }
+  for (const char* name : {"v0", "v1"}) {
+    FieldSpec f;
+    f.name = name;
+    f.kind = FieldKind::continuous;
+    f.hist_min = -1.0;
+    f.hist_max = 1.0;
+    f.hist_bins = 7;
+    layout.continuous.push_back(f);
+  }
+  const auto shared = std::make_shared<const FieldLayout>(layout);
+  const std::size_t runs = 1000;
+  std::vector<std::uint16_t> cats(runs * 3);
+  std::vector<double> values(runs * 2);
+  Stream stream(StreamKey{3, 1, 4});
+  for (std::size_t k = 0; k < runs; ++k) {
+    for (std::size_t i = 0; i < 3; ++i) cats[k * 3 + i] = static_cast<std::uint16_t>(stream() % 5);
+    values[k * 2] = k % 97 == 0 ? 1.0 : 3.0 * stream.uniform() - 1.5;
+    values[k * 2 + 1] = 1e6 * (stream.uniform() - 0.25) + static_cast<double>(k);
+  }
+  Summary one_by_one(shared), chunked(shared);
+  for (std::size_t k = 0; k < runs; ++k) one_by_one.add(&cats[k * 3], &values[k * 2]);
+  std::size_t k = 0;
+  for (const std::size_t n : std::initializer_list<std::size_t>{1, 0, 255, 256, 7, 481}) {
+    chunked.add_runs(&cats[k * 3], &values[k * 2], n);
+    k += n;
+  }
+  REQUIRE(k == runs);
+  CHECK(chunked == one_by_one);  // counts, histograms, and mean, m2, min, max bit for bit
+  for (std::size_t j = 0; j < 2; ++j) {
+    const auto a = chunked.continuous(j).raw(), b = one_by_one.continuous(j).raw();
+    CHECK(std::memcmp(&a, &b, sizeof a) == 0);  // the accumulators themselves
+  }
+  CHECK(chunked.continuous(0).histogram()[0] > 0);  // underflow, overflow and the top edge seen
+  CHECK(chunked.continuous(0).histogram()[8] > 0);
+  CHECK(chunked.continuous(0).histogram()[7] > 0);
+  CHECK(chunked.runs() == runs);
 }

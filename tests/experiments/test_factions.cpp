@@ -1,6 +1,7 @@
 // Japan's factions as data (README, "Japan's factions"): experiment files add, change, remove and
 // replace factions; --set and sweeps reach any faction's attributes; the stored experiment
 // round-trips them; the default five give the same bits as before.
+#include "../error_text.hpp"
 #include "agents/params.hpp"
 #include "engine/error.hpp"
 #include "experiments/loader.hpp"
@@ -34,12 +35,7 @@ Experiment from_text(const std::string& text, std::vector<std::string> sets = {}
 }
 
 std::string error_of(const std::string& text, std::vector<std::string> sets = {}) {
-  try {
-    from_text(text, std::move(sets));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return test::error_text<ConfigError>([&] { from_text(text, std::move(sets)); }, "(no error)");
 }
 
 std::vector<std::string> ids(const agents::Scenario& s) {

@@ -4,6 +4,7 @@
 #include "engine/error.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/resources.hpp"
+#include "load_error.hpp"
 #include "temp_dir.hpp"
 
 #include <fmt/format.h>
@@ -22,28 +23,9 @@ using Catch::StartsWith;
 
 namespace {
 
-std::string error_of(const std::string& text) {
-  test::TempDir dir;
-  const auto path = dir.write("bad.toml", text);
-  try {
-    Experiment e = load_experiment(path);
-    resolve_design(e);
-  } catch (const ConfigError& err) {
-    const std::string msg = err.what();
-    const auto at = msg.find("bad.toml");
-    return at == std::string::npos ? msg : msg.substr(at);
-  }
-  return "no error";
-}
+std::string error_of(const std::string& text) { return test::load_error(text); }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ConfigError& err) {
-    return err.what();
-  }
-  return "no error";
-}
+std::string error_of(const std::function<void()>& f) { return test::error_text<ConfigError>(f); }
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include "agents/params.hpp"
 #include "engine/error.hpp"
 #include "experiments/loader.hpp"
+#include "load_error.hpp"
 #include "temp_dir.hpp"
 
 #include <toml++/toml.h>
@@ -119,17 +120,7 @@ TEST_CASE("overrides apply to the base and refuse swept keys", "[loader]") {
 
 namespace {
 std::string error_of(const std::string& text, const std::string& name = "bad.toml") {
-  test::TempDir dir;
-  const auto path = dir.write(name, text);
-  try {
-    Experiment e = load_experiment(path);
-    resolve_design(e);
-  } catch (const ConfigError& err) {
-    const std::string msg = err.what();
-    const auto at = msg.find(name);
-    return at == std::string::npos ? msg : msg.substr(at);
-  }
-  return "no error";
+  return test::load_error(text, name);
 }
 }  // namespace
 

@@ -2,8 +2,9 @@
 // the HDF5 C API: wrong types, counts and shapes, sizes the file does not hold, storage and links
 // that point elsewhere, broken invariants, records outside their blocks, shards of another plan.
 // Each case must be an OutputError naming the file and the object ("FILE: damaged: OBJECT: what").
-#include "../engine/toy_model.hpp"
+#include "../error_text.hpp"
 #include "../experiments/temp_dir.hpp"
+#include "coin_file.hpp"
 #include "engine/error.hpp"
 #include "output/results_sink.hpp"
 
@@ -23,38 +24,10 @@ const engine::FieldLayout& coin_layout() {
   return layout;
 }
 
-/// A results file of the coin model over 3 points x 1000 replicates (blocks of 64), or the
-/// shard `index` of `count` of that plan; complete.
+/// A complete results file of the coin model (coin_file.hpp), or the shard `index` of `count` of
+/// its plan.
 void write_coins(const std::string& path, std::uint64_t index = 0, std::uint64_t count = 1) {
-  output::Metadata m;
-  m.model = "coins";
-  m.model_version = "1";
-  m.experiment = "[run]\nruns = 1000\n";
-  m.design = "grid";
-  m.seed = 42;
-  m.replicates = 1000;
-  m.block_size = 64;
-  m.store_runs = true;
-  m.swept_keys = {"coin.p"};
-  m.values = {{0.25}, {0.5}, {0.75}};
-  m.shard_index = index;
-  m.shard_count = count;
-  const auto all = engine::make_blocks(engine::full_plan(3, 1000), 64);
-  const auto begin = static_cast<std::ptrdiff_t>(all.size() * index / count);
-  const auto end = static_cast<std::ptrdiff_t>(all.size() * (index + 1) / count);
-  const std::vector<engine::Block> blocks(all.begin() + begin, all.begin() + end);
-  for (const auto& b : blocks) m.runs_planned += b.count;
-  auto summaries = engine::make_summaries<CoinModel>(3);
-  output::ResultsWriter writer(path, m, coin_layout(), 3);
-  {
-    output::ResultsSink<CoinModel> sink(writer, summaries, 0, 0.0, 0.0);
-    engine::RunOptions options;
-    options.seed = 42;
-    const std::vector<CoinModel::Params> params{{0.25, 9}, {0.5, 9}, {0.75, 9}};
-    engine::run_blocks<CoinModel>(params, blocks, summaries, options, &sink);
-    sink.finish(true);
-  }
-  writer.close();
+  test::write_coin_file(path, {.shard_index = index, .shard_count = count});
 }
 
 /// Opens `path` for writing with the plain C API (as a hostile program would).
@@ -93,21 +66,14 @@ struct Raw {
 };
 
 std::string read_error(const std::string& path) {
-  try {
-    output::read_results(path, coin_layout());
-  } catch (const OutputError& err) {
-    return err.what();
-  }
-  return "(no error)";
+  return test::error_text<OutputError>([&] { output::read_results(path, coin_layout()); },
+                                       "(no error)");
 }
 
 std::string verify_error(const std::string& path) {
-  try {
-    output::verify_runs(output::read_results(path, coin_layout()), coin_layout());
-  } catch (const OutputError& err) {
-    return err.what();
-  }
-  return "(no error)";
+  return test::error_text<OutputError>(
+      [&] { output::verify_runs(output::read_results(path, coin_layout()), coin_layout()); },
+      "(no error)");
 }
 
 }  // namespace

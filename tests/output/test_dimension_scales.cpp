@@ -1,5 +1,5 @@
-#include "../engine/toy_model.hpp"
 #include "../experiments/temp_dir.hpp"
+#include "coin_file.hpp"
 #include "engine/error.hpp"
 #include "output/dimension_scales.hpp"
 #include "output/results_sink.hpp"
@@ -16,37 +16,12 @@ using wedge::test::CoinModel;
 
 namespace {
 
-/// A results file of the coin model: 3 points over swept key "p", 1000 runs each; complete (with
-/// its dimension scales, written by the completing checkpoint) or, as an interrupted run leaves
-/// it, with every run and /summary but marked incomplete and without scales.
+/// A results file of the coin model (coin_file.hpp): complete (with its dimension scales, written
+/// by the completing checkpoint) or, as an interrupted run leaves it, with every run and /summary
+/// but marked incomplete and without scales.
 std::vector<engine::Summary> write_coins(const std::string& path, bool store_runs,
                                          bool complete = false) {
-  output::Metadata m;
-  m.model = "coins";
-  m.model_version = "1";
-  m.experiment = "[run]\nruns = 1000\n";
-  m.design = "grid";
-  m.seed = 42;
-  m.replicates = 1000;
-  m.runs_planned = 3000;
-  m.block_size = 64;
-  m.store_runs = store_runs;
-  m.swept_keys = {"coin.p"};
-  m.values = {{0.25}, {0.5}, {0.75}};
-  const auto layout = engine::FieldLayout::from(CoinModel::fields());
-  const auto blocks = engine::make_blocks(engine::full_plan(3, 1000), 64);
-  auto summaries = engine::make_summaries<CoinModel>(3);
-  output::ResultsWriter writer(path, m, layout, 3);
-  {
-    output::ResultsSink<CoinModel> sink(writer, summaries, 0, 0.0, 0.0);
-    engine::RunOptions options;
-    options.seed = 42;
-    const std::vector<CoinModel::Params> params{{0.25, 9}, {0.5, 9}, {0.75, 9}};
-    engine::run_blocks<CoinModel>(params, blocks, summaries, options, &sink);
-    sink.finish(complete);
-  }
-  writer.close();
-  return summaries;
+  return test::write_coin_file(path, {.store_runs = store_runs, .complete = complete});
 }
 
 /// The names of the dimension scales attached to each axis of dataset `name` (one per axis).

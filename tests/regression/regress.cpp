@@ -167,8 +167,8 @@ int main(int argc, char** argv) {
     if (a.max_runs) e.run.max_runs = *a.max_runs;
     resolve_design(e);
 
-    if (a.width != 1 && a.width != 8 && a.width != 16)
-      throw wedge::ConfigError("--width must be 1, 8 or 16");
+    if (a.width != 1 && a.width != 4 && a.width != 8 && a.width != 16)
+      throw wedge::ConfigError("--width must be 1, 4, 8 or 16");
     if (!wedge::agents::run_block_width(a.width, wedge::agents::Scenario{}, 0, 0, 0, 0, nullptr)) {
       std::fprintf(stderr, "wedge_regress: lane width %d is not available on this CPU or build\n",
                    a.width);
@@ -183,6 +183,9 @@ int main(int argc, char** argv) {
       switch (a.width) {
         case 1:
           run<1>(e, a, sink, summaries);
+          break;
+        case 4:
+          run<4>(e, a, sink, summaries);
           break;
         case 8:
           run<8>(e, a, sink, summaries);

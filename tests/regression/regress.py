@@ -25,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-WIDTHS = (1, 8, 16)
+WIDTHS = (1, 4, 8, 16)
 THREADS = (1, 2)
 SKIPPED = 77  # wedge_regress: the CPU or build lacks this lane width
 
