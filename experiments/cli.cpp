@@ -374,7 +374,7 @@ int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOpt
     if (!e.run.precision)
       progress.set_label(fmt::format("rank {} of {}, its share: ", world.rank, world.size));
     progress.set_total(session.planned_runs());
-    if (already > 0 && !args.quiet && world.rank == 0) {
+    if (already > 0 && !args.quiet) {  // every rank: each resumes its own part
       fmt::print(stderr, "resuming {}.partial: {} of {} runs already done\n",
                  session.options().output.path, already, session.planned_runs());
     }

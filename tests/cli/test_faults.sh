@@ -37,8 +37,11 @@ for ((i = 0; i < iterations; i++)); do
     kill -s "$sig" $pid; kill -CONT $pid
     wait $pid 2>/dev/null
     # Always --resume, never --force: whatever the moment, the partial must be resumable.
-    if "$wedge" run $args --out cut.h5 --resume --quiet >/dev/null 2>err && same whole-$kind.h5 cut.h5; then
-      ok "$kind: SIG$sig ${delay}s after the partial appeared, then --resume: bit-identical"
+    # Not --quiet: the resume line must name the runs `wedge inspect` reads in the partial.
+    done=$(runs_done cut.h5.partial)
+    if "$wedge" run $args --out cut.h5 --resume >/dev/null 2>err && resumed_or_fresh err cut.h5.partial "$done" \
+       && same whole-$kind.h5 cut.h5; then
+      ok "$kind: SIG$sig ${delay}s after the partial appeared, then --resume from its $done runs: bit-identical"
     else
       bad "$kind: SIG$sig after ${delay}s, then --resume: $(head -c 300 err)"
     fi

@@ -106,9 +106,27 @@ complete_parts=$(ls killed.h5.shards 2>/dev/null | grep -c '\.h5$')
 [ -f killed.h5.shards/part-1-of-2.h5.partial ] && [ "$complete_parts" -le 1 ] && [ ! -e killed.h5.shards/part-1-of-2.h5 ] \
   && ok "the killed rank's part is left partial, for --resume: $(ls killed.h5.shards | tr '\n' ' ')" \
   || bad "parts after the kill: $(ls killed.h5.shards 2>&1 | tr '\n' ' ')"
-mpi 2 "$wedge" run $kill_args --out killed.h5 --quiet --resume >/dev/null 2>err; code=$?
+# What `wedge inspect` reads in each part before the resume; not --quiet: every rank resuming a
+# partial part prints "resuming PART.partial: K of N", K must be what inspect read (a resume that
+# restarted a part from zero fails), and a complete part is not run again.
+declare -A part_done
+for r in 0 1; do
+  p=killed.h5.shards/part-$r-of-2.h5
+  [ -f $p.partial ] && part_done[$r]=$(runs_done $p.partial) || part_done[$r]=complete
+done
+echo "parts before the resume: rank 0 ${part_done[0]}, rank 1 ${part_done[1]}"
+mpi 2 "$wedge" run $kill_args --out killed.h5 --resume >/dev/null 2>err; code=$?
 [ $code -eq 0 ] && same kill-whole.h5 killed.h5 && ok "--resume after the killed rank equals one process bit for bit" \
   || bad "--resume after a killed rank: exit $code: $(head -c 300 err)"
+for r in 0 1; do
+  p=killed.h5.shards/part-$r-of-2.h5.partial
+  if [ "${part_done[$r]}" = complete ]; then
+    ! grep -q "^resuming $p" err && ok "rank $r's complete part is not resumed" || bad "rank $r's complete part resumed: $(grep '^resuming' err)"
+  else
+    resumed_or_fresh err "$p" "${part_done[$r]}" && ok "rank $r resumes its part from the ${part_done[$r]} runs inspect read" \
+      || bad "rank $r's resume line (inspect read ${part_done[$r]} runs): $(grep '^resuming' err | tr '\n' ' ')"
+  fi
+done
 [ ! -e killed.h5.shards ] && [ ! -e killed.h5.partial ] && ok "no shard directory or partial file left behind" \
   || bad "left behind: $(ls -d killed.h5.* 2>&1 | tr '\n' ' ')"
 

@@ -45,8 +45,9 @@ for sig in INT TERM; do
   [ -f "$dir/cut.h5.partial" ] && [ ! -e "$dir/cut.h5" ] && ok "SIG$sig leaves only NAME.h5.partial" || bad "SIG$sig partial missing"
   grep -q "continue with --resume" "$dir/err" && ok "SIG$sig says how to resume" || bad "SIG$sig message: $(cat "$dir/err")"
   "$wedge" inspect "$dir/cut.h5.partial" | grep -q "PARTIAL" && ok "inspect reports the partial file" || bad "inspect partial"
+  done=$(runs_done "$dir/cut.h5.partial")
   "$wedge" run --runs $N --seed 5 --out "$dir/cut.h5" --resume >/dev/null 2>"$dir/err"; code=$?
-  [ $code -eq 0 ] && grep -q "^resuming .*cut.h5.partial: [1-9][0-9]* of $N runs already done" "$dir/err" \
+  [ $code -eq 0 ] && resumed "$dir/err" "$dir/cut.h5.partial" "$done" \
     && ok "SIG$sig then --resume continues from the partial: $(grep '^resuming' "$dir/err" | sed 's|.*/||')" \
     || bad "SIG$sig resume exit $code: $(head -c 300 "$dir/err")"
   same "$dir/full.h5" "$dir/cut.h5" && ok "SIG$sig then --resume equals the uninterrupted run bit for bit" || bad "SIG$sig resumed results differ"
@@ -94,8 +95,10 @@ for seam in "--test-stop-after-blocks 3:130" "--test-stop-after-checkpoints 2 --
   "$wedge" run --runs $S --seed 5 --out "$dir/seam.h5" --quiet $args >/dev/null 2>"$dir/err"; code=$?
   if [ $code -eq $want ] && [ -f "$dir/seam.h5.partial" ] && [ ! -e "$dir/seam.h5" ]; then ok "$args: exit $want, .partial kept"
   else bad "$args: exit $code (expected $want): $(cat "$dir/err")"; fi
-  if "$wedge" run --runs $S --seed 5 --out "$dir/seam.h5" --resume --quiet >/dev/null 2>"$dir/err" && same "$dir/seam-whole.h5" "$dir/seam.h5"; then
-    ok "$args then --resume equals the uninterrupted run"
+  done=$(runs_done "$dir/seam.h5.partial")
+  if "$wedge" run --runs $S --seed 5 --out "$dir/seam.h5" --resume >/dev/null 2>"$dir/err" \
+     && resumed "$dir/err" "$dir/seam.h5.partial" "$done" && same "$dir/seam-whole.h5" "$dir/seam.h5"; then
+    ok "$args then --resume from the partial's $done runs equals the uninterrupted run"
   else bad "$args then --resume: $(cat "$dir/err")"; fi
 done
 grep -q "injected write failure at slot_written" <("$wedge" run --runs $S --out "$dir/seam2.h5" --test-fail-at slot_written --checkpoint-seconds 0 2>&1) \

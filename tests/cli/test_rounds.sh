@@ -36,8 +36,10 @@ for seam in "--test-stop-after-blocks 3:130" "--test-stop-after-checkpoints 2 --
   "$wedge" run $args --out cut.h5 $opts >/dev/null 2>err; code=$?
   if [ $code -eq $want ] && [ -f cut.h5.partial ] && [ ! -e cut.h5 ]; then ok "$opts: exit $want, .partial kept"
   else bad "$opts: exit $code (expected $want): $(cat err)"; fi
-  if "$wedge" run $args --out cut.h5 --resume >/dev/null 2>err && same_rounds whole.h5 cut.h5; then
-    ok "$opts then --resume: /rounds equals the uninterrupted run's bit for bit"
+  done=$(runs_done cut.h5.partial)
+  if "$wedge" run ${args/--quiet/} --out cut.h5 --resume >/dev/null 2>err && resumed err cut.h5.partial "$done" \
+     && same_rounds whole.h5 cut.h5; then
+    ok "$opts then --resume from the partial's $done runs: /rounds equals the uninterrupted run's bit for bit"
   else bad "$opts then --resume: $(cat err)"; fi
 done
 
