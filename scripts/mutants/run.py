@@ -91,14 +91,18 @@ def tree_files(root):
 
 
 def sync_tree(src, dst):
-    """Copies the tree into dst, rewriting only files that differ (keeps mtimes for incremental
-    builds) and removing files no longer in the tree (outside build/ and built artefacts)."""
+    """Copies the tree into dst, rewriting only files that differ and removing files no longer in
+    the tree (outside build/ and built artefacts). Unchanged files keep their times (incremental
+    builds); a rewritten file gets the time of now, never the source's: a source time older than
+    the scratch build's objects (a change merged while an earlier run was building) would leave
+    those objects stale and test old code."""
     files = set(tree_files(src))
     for rel in files:
         a, b = src / rel, dst / rel
         if not b.exists() or b.read_bytes() != a.read_bytes():
             b.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(a, b)
+            shutil.copyfile(a, b)
+            shutil.copymode(a, b)
     for path in dst.rglob("*"):
         rel = path.relative_to(dst).as_posix()
         if (path.is_file() and rel not in files and not rel.startswith("build/") and "__pycache__" not in rel
