@@ -21,7 +21,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
 source "$here/common.sh"
-runs_done() { "$wedge" inspect "$1" --json 2>/dev/null | sed -n 's/.*"runs_done": \([0-9]*\).*/\1/p' | head -n 1; }
+partial_runs_done() { "$wedge" inspect "$1" --json 2>/dev/null | sed -n 's/.*"runs_done": \([0-9]*\).*/\1/p' | head -n 1; }
 same_rounds() { same "$1" "$2" && h5diff -q "$1" "$2" /rounds /rounds >/dev/null 2>&1; }
 
 # stopped LABEL CODE ERRFILE OUT: the failed run's exit code, message and files.
@@ -32,9 +32,9 @@ stopped() {
     ok "$label: exit 3, one line naming the file, only the partial: $(cat "$err")"
   else bad "$label: exit $code, files: $(ls "$out"* 2>/dev/null | tr '\n' ' '): $(cat "$err")"; fi
 }
-# resumed LABEL DONE TOTAL ERRFILE OUT: --resume said it continued from DONE (0 < DONE <= TOTAL:
+# resumed_bit_identical LABEL DONE TOTAL ERRFILE OUT: --resume said it continued from DONE (0 < DONE <= TOTAL:
 # all of them when the failure came after the last run's checkpoint) runs.
-resumed() {
+resumed_bit_identical() {
   local label=$1 done=$2 total=$3 err=$4 out=$5
   if [ -n "$done" ] && [ "$done" -gt 0 ] && [ "$done" -le "$total" ] \
      && grep -q "^resuming $out.partial: $done of $total runs already done" "$err"; then
@@ -54,10 +54,10 @@ for case in "--checkpoint-seconds 0:20000" "--checkpoint-seconds 0.2:60000"; do
   rm -f full.h5*
   ( ulimit -f $limit; "$wedge" run $big --out full.h5 --quiet $checkpoints >/dev/null 2>err ); code=$?
   stopped "$label" $code err full.h5
-  done=$(runs_done full.h5.partial)
+  done=$(partial_runs_done full.h5.partial)
   [ -n "$done" ] || bad "$label: the partial cannot be opened: $("$wedge" inspect full.h5.partial 2>&1 | head -c 200)"
   "$wedge" run $big --out full.h5 --resume >/dev/null 2>err; code=$?
-  resumed "$label" "$done" 3000000 err full.h5
+  resumed_bit_identical "$label" "$done" 3000000 err full.h5
   [ $code -eq 0 ] && same whole.h5 full.h5 && ok "$label: --resume ends bit-identical to an uninterrupted run" \
     || bad "$label: --resume exit $code: $(head -c 300 err)"
 done
@@ -68,9 +68,9 @@ rounds="--runs 200000 --seed 4 --store rounds"
 rm -f rounds.h5*
 ( ulimit -f 12000; "$wedge" run $rounds --out rounds.h5 --quiet --checkpoint-seconds 0 --wave 1 >/dev/null 2>err ); code=$?
 stopped "EFBIG --store rounds" $code err rounds.h5
-done=$(runs_done rounds.h5.partial)
+done=$(partial_runs_done rounds.h5.partial)
 "$wedge" run $rounds --out rounds.h5 --resume >/dev/null 2>err; code=$?
-resumed "EFBIG --store rounds" "$done" 200000 err rounds.h5
+resumed_bit_identical "EFBIG --store rounds" "$done" 200000 err rounds.h5
 [ $code -eq 0 ] && same_rounds rounds-whole.h5 rounds.h5 && ok "EFBIG --store rounds: --resume ends bit-identical, /rounds too" \
   || bad "EFBIG --store rounds: --resume exit $code: $(head -c 300 err)"
 
@@ -124,7 +124,7 @@ else
      && grep -qx "full.h5.partial" enospc.files && ! grep -qx "full.h5" enospc.files; then
     ok "ENOSPC (a full tmpfs): exit 3, one line naming the file and the cause, only the partial: $(cat enospc.first.err)"
   else bad "ENOSPC: exit $code, files: $(tr '\n' ' ' < enospc.files): $(cat enospc.first.err) (df: $(cat enospc.df))"; fi
-  resumed "ENOSPC" "$(cat enospc.done)" 3000000 enospc.resume.err full.h5
+  resumed_bit_identical "ENOSPC" "$(cat enospc.done)" 3000000 enospc.resume.err full.h5
   [ "$(cat enospc.resume.code)" -eq 0 ] && [ -f enospc.h5 ] && same whole.h5 enospc.h5 \
     && ok "ENOSPC: --resume (space freed) ends bit-identical to an uninterrupted run" \
     || bad "ENOSPC: --resume exit $(cat enospc.resume.code): $(head -c 300 enospc.resume.err)"
@@ -142,9 +142,9 @@ for seam in "--test-io-error-at 4000000" "--test-io-error-at 7000000" "--test-io
   "$wedge" run $mid --out eio.h5 --quiet --checkpoint-seconds 0 $seam >/dev/null 2>err; code=$?
   stopped "$label" $code err eio.h5
   grep -q "Input/output error" err || bad "$label: the message does not give the cause: $(cat err)"
-  done=$(runs_done eio.h5.partial)
+  done=$(partial_runs_done eio.h5.partial)
   "$wedge" run $mid --out eio.h5 --resume >/dev/null 2>err; code=$?
-  resumed "$label" "$done" 300000 err eio.h5
+  resumed_bit_identical "$label" "$done" 300000 err eio.h5
   [ $code -eq 0 ] && same mid-whole.h5 eio.h5 && ok "$label: --resume ends bit-identical" \
     || bad "$label: --resume exit $code: $(head -c 300 err)"
 done
@@ -163,7 +163,7 @@ if [ "${2:-}" = mpi ]; then
     rm -rf m.h5*
     mpi 2 bash -c "ulimit -f $limit; exec \"\$0\" \"\$@\"" "$wedge" run $mid --out m.h5 --quiet --checkpoint-seconds 0 --wave 1 >/dev/null 2>err; code=$?
     if [ "$what" = parts ]; then
-      d0=$(runs_done m.h5.shards/part-0-of-2.h5.partial); d1=$(runs_done m.h5.shards/part-1-of-2.h5.partial)
+      d0=$(partial_runs_done m.h5.shards/part-0-of-2.h5.partial); d1=$(partial_runs_done m.h5.shards/part-1-of-2.h5.partial)
       [ $code -eq 3 ] && grep -q "^error: m.h5.shards/part-.-of-2.h5.partial: cannot flush: File too large" err \
         && [ -n "$d0" ] && [ -n "$d1" ] && [ $((d0 + d1)) -gt 0 ] && [ ! -e m.h5 ] && [ ! -e m.h5.partial ] \
         && ok "mpirun, a full disk in the ranks' parts: exit 3, both parts partial and open ($d0 and $d1 runs)" \
