@@ -258,3 +258,48 @@ def test_validate_reports_runs_seed_and_set():
     # --set is applied before validation: an out-of-range value is refused with exit 2.
     bad = run_wedge("validate", baseline, "--set", "dulles.tact=2", check=False)
     assert bad.returncode == 2 and "dulles.tact" in bad.stderr
+
+
+# compare --set-a / --set-b, merge --force (a second fresh-clone tester's finds) --------------------
+
+BASELINE = ROOT / "experiments" / "scenarios" / "baseline.toml"
+
+
+def _compare(*args):
+    return json.loads(run_wedge("compare", BASELINE, BASELINE, "--runs", 2000, "--seed", 4, "--json",
+                                "--quiet", *args).stdout)
+
+
+def _treaty(arm):
+    return arm["results"]["points"][0]["counts"]["format"]["treaty"]
+
+
+def test_compare_set_a_and_set_b_reach_their_arm():
+    """--set-a changes scenario A only, --set-b scenario B only; with one and the same file, setting
+    A's key equals setting B's with the arms swapped (paired streams: the same seed per pair)."""
+    plain = _compare()
+    set_a = _compare("--set-a", "dulles.threat_strength=0")
+    set_b = _compare("--set-b", "dulles.threat_strength=0")
+    assert _treaty(plain["a"]) == _treaty(plain["b"])       # the same file twice: identical arms
+    assert _treaty(set_a["b"]) == _treaty(plain["b"])       # B untouched by --set-a
+    assert _treaty(set_a["a"]) != _treaty(plain["a"])       # A changed by it
+    assert _treaty(set_a["a"]) == _treaty(set_b["b"])       # the same scenario, the same streams
+    assert _treaty(set_b["a"]) == _treaty(plain["a"])
+
+
+def test_merge_force_replaces_an_existing_file(tmp_path):
+    parts = []
+    for i in range(2):
+        part = tmp_path / f"s{i}.h5"
+        run_wedge("run", "--runs", 1000, "--shard", f"{i}/2", "--out", part, "--quiet")
+        parts.append(part)
+    merged = tmp_path / "m.h5"
+    run_wedge("merge", *parts, "--out", merged)
+    with h5py.File(merged, "r") as f:
+        first = f["summary"]["format"]["counts"][()].tolist()
+    refused = run_wedge("merge", *parts, "--out", merged, check=False)
+    assert refused.returncode == 3 and "use --force" in refused.stderr
+    replaced = run_wedge("merge", *parts, "--out", merged, "--force", check=False)
+    assert replaced.returncode == 0, replaced.stderr
+    with h5py.File(merged, "r") as f:
+        assert f["summary"]["format"]["counts"][()].tolist() == first
