@@ -247,16 +247,22 @@ herr_t get_handle(H5FD_t* file, hid_t /*fapl*/, void** handle) {
   return 0;
 }
 
+/// Whether [addr, addr + size) lies within what HDF5 has allocated (its end of allocation); pushes
+/// HDF5's "addr overflow" error (as sec2 does) when it does not.
+bool within_allocation(const DriverFile* f, haddr_t addr, size_t size) {
+  if (addr != HADDR_UNDEF && addr <= MAX_ADDRESS && size <= MAX_ADDRESS - addr &&
+      addr + size <= f->eoa)
+    return true;
+  H5Epush2(H5E_DEFAULT, __FILE__, "wedge_file_driver", __LINE__, H5E_ERR_CLS, H5E_ARGS,
+           H5E_OVERFLOW, "addr overflow, addr = %llu, size = %zu, eoa = %llu",
+           static_cast<unsigned long long>(addr), size, static_cast<unsigned long long>(f->eoa));
+  return false;
+}
+
 herr_t read(H5FD_t* file, H5FD_mem_t /*type*/, hid_t /*dxpl*/, haddr_t addr, size_t size,
             void* buffer) {
   auto* f = reinterpret_cast<DriverFile*>(file);
-  if (addr == HADDR_UNDEF || addr > MAX_ADDRESS || size > MAX_ADDRESS - addr ||
-      addr + size > f->eoa) {
-    H5Epush2(H5E_DEFAULT, __FILE__, "wedge_file_driver", __LINE__, H5E_ERR_CLS, H5E_ARGS,
-             H5E_OVERFLOW, "addr overflow, addr = %llu, size = %zu, eoa = %llu",
-             static_cast<unsigned long long>(addr), size, static_cast<unsigned long long>(f->eoa));
-    return -1;
-  }
+  if (!within_allocation(f, addr, size)) return -1;
   const haddr_t start = addr;
   const haddr_t end = addr + size;
   auto* out = static_cast<unsigned char*>(buffer);
@@ -293,13 +299,7 @@ herr_t write(H5FD_t* file, H5FD_mem_t /*type*/, hid_t /*dxpl*/, haddr_t addr, si
   auto* f = reinterpret_cast<DriverFile*>(file);
   if (f->fenced) return 0;  // dropped: the file is being closed after a failure
   if (f->failed != 0) return refuse_after_failure(f, "file write refused after a failure");
-  if (addr == HADDR_UNDEF || addr > MAX_ADDRESS || size > MAX_ADDRESS - addr ||
-      addr + size > f->eoa) {
-    H5Epush2(H5E_DEFAULT, __FILE__, "wedge_file_driver", __LINE__, H5E_ERR_CLS, H5E_ARGS,
-             H5E_OVERFLOW, "addr overflow, addr = %llu, size = %zu, eoa = %llu",
-             static_cast<unsigned long long>(addr), size, static_cast<unsigned long long>(f->eoa));
-    return -1;
-  }
+  if (!within_allocation(f, addr, size)) return -1;
   if ((f->fail_write != 0 && ++f->writes == f->fail_write) ||
       (f->fail_past != 0 && addr + size > f->fail_past))
     return fail(f, H5E_WRITEERROR, "file write failed (test seam)", EIO);
