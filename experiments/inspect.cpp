@@ -6,6 +6,7 @@
 #include "experiments/loader.hpp"
 #include "experiments/session.hpp"
 #include "output/rounds.hpp"
+#include "output/untrusted.hpp"
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -96,14 +97,10 @@ Experiment stored_experiment(const output::ResultsInfo& info) {
   return e;
 }
 
-Inspection inspect_results(const std::string& path) {
-  // The user knows the --out name; while that run is written (or after it was interrupted) only
-  // FILE.partial exists, and reading it tells which (being written, or interrupted).
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec) &&
-      std::filesystem::is_regular_file(path + ".partial", ec)) {
-    return inspect_results(path + ".partial");
-  }
+namespace {
+
+/// inspect_results without the child process: what the child and then the parent run.
+Inspection read_inspection(const std::string& path) {
   Inspection out;
   out.info = output::read_results(path, engine::FieldLayout::from(agents::TugOfWar::fields()));
   if (out.info.model != agents::TugOfWar::NAME) {
@@ -117,6 +114,22 @@ Inspection inspect_results(const std::string& path) {
     out.rounds_stored = true;
   }
   return out;
+}
+
+}  // namespace
+
+Inspection inspect_results(const std::string& path) {
+  // The user knows the --out name; while that run is written (or after it was interrupted) only
+  // FILE.partial exists, and reading it tells which (being written, or interrupted).
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) &&
+      std::filesystem::is_regular_file(path + ".partial", ec)) {
+    return inspect_results(path + ".partial");
+  }
+  // A file from elsewhere may crash or exhaust the HDF5 library itself: read it in a child
+  // process first (output/untrusted.hpp); HDF5 then takes the same path here.
+  output::untrusted::probe(path, [&] { (void)read_inspection(path); });
+  return read_inspection(path);
 }
 
 }  // namespace wedge::experiments

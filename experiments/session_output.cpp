@@ -5,6 +5,8 @@
 #include "agents/params.hpp"
 #include "engine/error.hpp"
 #include "experiments/loader.hpp"
+#include "output/rounds.hpp"
+#include "output/untrusted.hpp"
 #include "wedge/version.hpp"
 
 #include <fmt/format.h>
@@ -229,7 +231,12 @@ void Session::Output::resume(const Session& session, std::vector<engine::Block>&
   const auto& e = session.experiment();
   const auto& opts = session.options();
   const auto layout = engine::FieldLayout::from(TugOfWar::fields());
-  // This process holds the file's lock: a file HDF5 cannot open is damaged, not busy.
+  // This process holds the file's lock: a file HDF5 cannot open is damaged, not busy. The partial
+  // may come from elsewhere (a copy, a crashed machine's disk): read first in a child process,
+  // which may crash or run out of memory in the HDF5 library (output/untrusted.hpp).
+  output::untrusted::probe(partial, [&] {
+    (void)output::read_results(partial, layout, output::h5::LockCheck::ours);
+  });
   const auto info = output::read_results(partial, layout, output::h5::LockCheck::ours);
   // Every option that defines the plan (which runs, with which streams, stored how) must be the
   // file's; the messages name the file's value so that the right command can be rebuilt.
@@ -363,6 +370,21 @@ std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts
     }
   }
   check_output_path(out, force, false);
+  // Each input as merge_shards and merge_rounds_of will read it, first in a child process (a
+  // damaged file may crash or exhaust the HDF5 library itself: output/untrusted.hpp), before
+  // anything is written.
+  for (const auto& part : parts) {
+    output::untrusted::probe(part, [&] {
+      const auto info = output::read_results(part, engine::FieldLayout::from(TugOfWar::fields()));
+      if (info.model != TugOfWar::NAME) {
+        throw OutputError(fmt::format("{}: results of model '{}', not '{}'", info.path, info.model,
+                                      TugOfWar::NAME));
+      }
+      (void)stored_experiment(info);
+      if (output::has_rounds(part, output::h5::LockCheck::others))
+        output::check_rounds(part, 0, output::h5::LockCheck::others);
+    });
+  }
   const OutputLock lock(out);
   const std::string partial = out + ".partial";
   std::error_code ec;

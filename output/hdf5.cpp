@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
+#include <atomic>
 
 #include <cerrno>
 #include <cstring>
@@ -57,8 +58,18 @@ void quiet_errors() {
 }
 
 namespace {
+/// Whether HDF5 reported a failed allocation since the process started (allocation_failed).
+std::atomic<bool> allocation_failed_seen{false};
+bool is_allocation_failure(const H5E_error2_t* err) {
+  return err->min_num == H5E_CANTALLOC || err->min_num == H5E_NOSPACE;
+}
 herr_t collect(unsigned /*n*/, const H5E_error2_t* err, void* out) {
+  if (is_allocation_failure(err)) allocation_failed_seen = true;
   if (err->desc != nullptr) static_cast<std::vector<std::string>*>(out)->emplace_back(err->desc);
+  return 0;
+}
+herr_t find_allocation_failure(unsigned /*n*/, const H5E_error2_t* err, void* /*unused*/) {
+  if (is_allocation_failure(err)) allocation_failed_seen = true;
   return 0;
 }
 /// The error stack's messages, innermost first; clears the stack.
@@ -83,6 +94,11 @@ std::string hdf5_message() {
   return frames.empty() ? "HDF5 error" : frames.front();
 }
 }  // namespace
+
+bool allocation_failed() {
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_allocation_failure, nullptr);
+  return allocation_failed_seen;
+}
 
 void check(herr_t status, const std::string& context) {
   if (status < 0) throw OutputError(fmt::format("{}: {}", context, hdf5_message()));

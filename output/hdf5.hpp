@@ -46,6 +46,10 @@ void quiet_errors();
 /// Throws OutputError("<context>: <HDF5's innermost message>") when `status` < 0.
 void check(herr_t status, const std::string& context);
 hid_t check_id(hid_t id, const std::string& context);
+/// Whether an HDF5 call of this process has failed to allocate memory (its error stack named
+/// H5E_CANTALLOC or H5E_NOSPACE), seen in an error wedge reported or on the current error stack.
+/// The child of untrusted::probe tells a file that needs more memory than its limit from damage.
+bool allocation_failed();
 
 Handle create_file(const std::string& path);  ///< fails if the file exists
 Handle create_group(hid_t parent, const std::string& name);
