@@ -234,9 +234,8 @@ void Session::Output::resume(const Session& session, std::vector<engine::Block>&
   // This process holds the file's lock: a file HDF5 cannot open is damaged, not busy. The partial
   // may come from elsewhere (a copy, a crashed machine's disk): read first in a child process,
   // which may crash or run out of memory in the HDF5 library (output/untrusted.hpp).
-  output::untrusted::probe(partial, [&] {
-    (void)output::read_results(partial, layout, output::h5::LockCheck::ours);
-  });
+  output::untrusted::probe(
+      partial, [&] { (void)output::read_results(partial, layout, output::h5::LockCheck::ours); });
   const auto info = output::read_results(partial, layout, output::h5::LockCheck::ours);
   // Every option that defines the plan (which runs, with which streams, stored how) must be the
   // file's; the messages name the file's value so that the right command can be rebuilt.

@@ -77,8 +77,8 @@ std::uint64_t mapped_bytes() {
 [[noreturn]] void run_child(int out, const std::function<void()>& read, const Limits& limits) {
   // Crashes end the child by their signal, for the parent to see (not a sanitizer's or
   // libFuzzer's handler, which would report the child as the parent's crash); Ctrl-C ends it too.
-  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS, SIGINT, SIGTERM,
-                  SIGXCPU}) {
+  for (int sig :
+       {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS, SIGINT, SIGTERM, SIGXCPU}) {
     std::signal(sig, SIG_DFL);
   }
   std::signal(SIGPIPE, SIG_IGN);  // a parent gone: the report fails quietly
@@ -144,7 +144,8 @@ Limits default_limits() {
   const long pages = ::sysconf(_SC_PHYS_PAGES);
   const long page = ::sysconf(_SC_PAGESIZE);
   if (pages > 0 && page > 0) {
-    const std::uint64_t half = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) / 2;
+    const std::uint64_t half =
+        static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) / 2;
     if (half < limits.memory_bytes) limits.memory_bytes = half;
   }
   limits.seconds = 60;
@@ -218,12 +219,13 @@ void probe(const std::string& path, const std::function<void()>& read, const Lim
     if (sig == SIGKILL) {  // not ours (that is timed_out): the kernel's, out of memory
       damaged(path, "reading its metadata was killed (SIGKILL; out of memory?)");
     }
-    damaged(path, fmt::format("reading its metadata crashed the HDF5 library ({})",
-                              signal_name(sig)));
+    damaged(path,
+            fmt::format("reading its metadata crashed the HDF5 library ({})", signal_name(sig)));
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == SANITIZER_EXIT) {
-    damaged(path, "reading its metadata crashed the HDF5 library (a memory error the sanitizer "
-                  "stopped)");
+    damaged(path,
+            "reading its metadata crashed the HDF5 library (a memory error the sanitizer "
+            "stopped)");
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || report.empty()) {
     damaged(path, fmt::format("reading its metadata crashed the HDF5 library (the reading "
