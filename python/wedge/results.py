@@ -9,13 +9,20 @@ rest as ``float64``.
 """
 from __future__ import annotations
 
+import ctypes
 import errno
+import faulthandler
 import fcntl
 import numbers
 import os
 import pathlib
+import pickle
+import resource
+import select
 import shlex
+import signal
 import stat
+import time
 import tomllib
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence, Union
 
@@ -74,6 +81,134 @@ class ResultsPartialError(ResultsError):
 
 class ResultsDamagedError(ResultsError):
     """The file is damaged (truncated, corrupted, or inconsistent); the message says what."""
+
+
+#: What the child process that reads a file first (:func:`_probe`) may use: the address space it
+#: may add to what it inherits (2 GiB, or half the machine's memory when that is less), and its
+#: wall-clock time in seconds; the limits of wedge's C++ reader (output/untrusted.hpp).
+_PROBE_MEMORY_BYTES = min(2 << 30, os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2)
+_PROBE_SECONDS = 60.0
+#: True in the child of :func:`_probe` (which reads the file without probing it again).
+_in_probe = False
+#: Signals a crash ends the child with (not pytest's or faulthandler's handlers).
+_CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT,
+                  signal.SIGINT, signal.SIGTERM, signal.SIGXCPU)
+
+
+def _bytes_text(n: int) -> str:
+    return f"{n >> 30} GiB" if n % (1 << 30) == 0 else f"{n >> 20} MiB"
+
+
+def _errno_location() -> Any:
+    libc = ctypes.CDLL(None)
+    libc.__errno_location.restype = ctypes.POINTER(ctypes.c_int)
+    return libc.__errno_location()
+
+
+def _probe_child(out: int, path: pathlib.Path, allow_partial: bool, memory: int, seconds: float) -> None:
+    """The child of :func:`_probe`: reads ``path`` as :class:`Results` does and reports, through
+    the pipe ``out``, ``("ok",)``, ``("memory", text)`` or ``("error", exception)``. Never returns."""
+    global _in_probe
+    try:
+        _in_probe = True
+        faulthandler.disable()
+        for sig in _CRASH_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        vm = int(pathlib.Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = vm + memory
+        resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        cpu = int(seconds) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu if hard == resource.RLIM_INFINITY else min(cpu, hard), hard))
+        err_no = _errno_location()
+        err_no.contents.value = 0
+        try:
+            Results(path, allow_partial=allow_partial).close()
+            report: tuple = ("ok",)
+        except MemoryError as err:
+            report = ("memory", str(err))
+        except Exception as err:  # noqa: BLE001 - every error goes to the parent as it is
+            # HDF5 does not always say an allocation failed; malloc's ENOMEM is then in errno.
+            if err_no.contents.value == errno.ENOMEM:
+                report = ("memory", str(err))
+            else:
+                report = ("error", err)
+        try:
+            data = pickle.dumps(report)
+        except Exception:  # noqa: BLE001 - an exception that does not pickle: its type and text
+            data = pickle.dumps(("error", ResultsError(f"{type(report[1]).__name__}: {report[1]}")))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(out, view):]
+    finally:
+        os._exit(0)
+
+
+def _probe(path: pathlib.Path, allow_partial: bool) -> None:
+    """Reads ``path`` as :class:`Results` does in a forked child first (with
+    ``_PROBE_MEMORY_BYTES`` more address space than it inherits and ``_PROBE_SECONDS``): Debian
+    12's HDF5 1.10.8, which h5py uses too, crashes (SIGSEGV) or allocates what the file claims on
+    some damaged files (docs/reliability.md). Returns when the child could read it; raises the
+    child's own exception (same type and text) when it could not, ResultsDamagedError when it
+    crashed or ran out of memory or time, KeyboardInterrupt when Ctrl-C ended it."""
+    if _in_probe:
+        return
+    read, write = os.pipe()
+    # h5py's lock, held across the fork: no other thread of this process is then inside h5py or
+    # HDF5, whose locks the child would otherwise inherit held (and wait for forever).
+    with h5py._objects.phil:
+        pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        _probe_child(write, path, allow_partial, _PROBE_MEMORY_BYTES, _PROBE_SECONDS)
+    os.close(write)
+    chunks = []
+    timed_out = False
+    deadline = time.monotonic() + _PROBE_SECONDS
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([read], [], [], min(left, 1.0))
+            if not ready:
+                continue
+            chunk = os.read(read, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read)
+        if timed_out:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+
+    def damaged(what: str) -> ResultsDamagedError:
+        return ResultsDamagedError(f"{path} is damaged: reading its metadata {what}; nothing was written")
+
+    if timed_out:
+        raise damaged(f"took longer than {_PROBE_SECONDS:g} s (the HDF5 library did not finish)")
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig in (signal.SIGINT, signal.SIGTERM):
+            raise KeyboardInterrupt(f"interrupted while reading {path}")
+        if sig == signal.SIGXCPU:
+            raise damaged(f"took longer than {_PROBE_SECONDS:g} s of CPU time (the HDF5 library did not finish)")
+        if sig == signal.SIGKILL:
+            raise damaged("was killed (SIGKILL; out of memory?)")
+        raise damaged(f"crashed the HDF5 library ({signal.Signals(sig).name})")
+    data = b"".join(chunks)
+    if os.waitstatus_to_exitcode(status) != 0 or not data:
+        raise damaged(f"crashed the HDF5 library (the reading process ended with status "
+                      f"{os.waitstatus_to_exitcode(status)})")
+    report = pickle.loads(data)
+    if report[0] == "memory":
+        raise damaged(f"needed more than {_bytes_text(_PROBE_MEMORY_BYTES)} of memory (the HDF5 library "
+                      f"allocates what the file claims); at {report[1]}")
+    if report[0] == "error":
+        raise report[1]
 
 
 def _text(value: Any) -> str:
@@ -199,6 +334,8 @@ class Results:
             raise ResultsError(f"{self.path}: not a regular file (a device, FIFO or socket); results files are "
                                "regular files")
         self._size = st.st_size
+        # Read first in a child process: a damaged file can crash HDF5 itself (_probe).
+        _probe(self.path, allow_partial)
         try:
             self._file = h5py.File(self.path, "r", driver="sec2")
         except OSError as err:

@@ -1,0 +1,63 @@
+"""wedge.open reads a file in a child process first (wedge.results._probe): files that crash or
+exhaust Debian 12's HDF5 1.10.8 itself (tests/fuzz/regressions-results/, which h5py uses too) raise
+ResultsDamagedError instead of killing Python or allocating 4 GiB; the child's own errors reach
+the caller unchanged; a crash, the memory limit and the time limit are each damage."""
+import os
+import pathlib
+import resource
+import signal
+import time
+
+import pytest
+
+import wedge
+import wedge.results as results
+from conftest import ROOT
+
+REGRESSIONS = sorted((ROOT / "tests" / "fuzz" / "regressions-results").glob("*.h5"))
+WHY = {"hdf5-global-heap-segv.h5": "crashed the HDF5 library (SIGSEGV)",
+       "hdf5-vlen-attribute-oom.h5": "needed more than 2 GiB of memory"}
+
+
+def test_every_regression_file_has_its_reason():
+    assert sorted(p.name for p in REGRESSIONS) == sorted(WHY)
+
+
+@pytest.mark.parametrize("path", REGRESSIONS, ids=lambda p: p.name)
+def test_files_that_crash_hdf5_are_damaged(path):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.monotonic()
+    with pytest.raises(wedge.ResultsDamagedError) as err:
+        wedge.open(path)
+    assert str(err.value).startswith(f"{path} is damaged: reading its metadata {WHY[path.name]}")
+    assert str(err.value).endswith("; nothing was written")
+    assert time.monotonic() - start < 30
+    # The child's largest resident set (kB) stays far below the 4 GiB the file claims.
+    assert max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) < 1 << 20
+
+
+def test_the_childs_errors_reach_the_caller_unchanged(files, tmp_path):
+    bad = tmp_path / "not.h5"
+    bad.write_bytes(b"not an HDF5 file")
+    with pytest.raises(wedge.ResultsError, match=r"not an HDF5 file \(or damaged beyond reading\)$") as err:
+        wedge.open(bad)
+    assert type(err.value) is wedge.ResultsError
+    # A healthy file opens (the child read it, then the parent).
+    with wedge.open(files["baseline"]) as r:
+        assert r.complete
+
+
+@pytest.mark.parametrize("fault, message", [
+    (lambda: os.kill(os.getpid(), signal.SIGSEGV), "crashed the HDF5 library (SIGSEGV)"),
+    (lambda: os.abort(), "crashed the HDF5 library (SIGABRT)"),
+    (lambda: bytearray(3 << 30), "needed more than 2 GiB of memory"),
+    (lambda: time.sleep(30), "took longer than 0.5 s"),
+])
+def test_a_crash_memory_or_time_in_the_child_is_damage(files, monkeypatch, fault, message):
+    # The fault where the file's checks run; the child meets it first, the parent never does.
+    monkeypatch.setattr(results.Results, "_check", lambda self, allow_partial: fault())
+    monkeypatch.setattr(results, "_PROBE_SECONDS", 0.5)
+    monkeypatch.setattr(results, "_PROBE_MEMORY_BYTES", 2 << 30)
+    with pytest.raises(wedge.ResultsDamagedError, match=rf"^{files['baseline']} is damaged: reading its metadata "
+                                                        rf"{message.replace('(', '[(]').replace(')', '[)]')}"):
+        wedge.open(files["baseline"])
