@@ -52,8 +52,8 @@ h5::Dataset ensure_1d(const h5::Group& parent, const std::string& name, hid_t fi
     const hsize_t n = values.size();
     const h5::Handle space(H5Screate_simple(1, &n, nullptr));
     const h5::Handle ds(h5::check_id(
-        H5Dcreate2(parent.id(), name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT,
-                   H5P_DEFAULT),
+        H5Dcreate2(parent.id(), name.c_str(), file_type, space, H5P_DEFAULT,
+                   h5::untimed_props(H5P_DATASET_CREATE), H5P_DEFAULT),
         fmt::format("{}: cannot create dataset {}/{}", parent.file().path(), parent.name(), name)));
     if (n > 0)
       check(parent, H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
@@ -87,7 +87,8 @@ void ensure_strings(const h5::Group& parent, const std::string& name,
   const hsize_t n = values.size();
   const h5::Handle space(H5Screate_simple(1, &n, nullptr));
   const h5::Handle ds(h5::check_id(
-      H5Dcreate2(parent.id(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      H5Dcreate2(parent.id(), name.c_str(), type, space, H5P_DEFAULT,
+                 h5::untimed_props(H5P_DATASET_CREATE), H5P_DEFAULT),
       fmt::format("{}: cannot create dataset {}/{}", parent.file().path(), parent.name(), name)));
   if (n > 0)
     check(parent, H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()),
@@ -174,7 +175,7 @@ std::vector<std::string> typed_coordinates(const h5::Group& design, const h5::Gr
       const h5::Handle space(H5Screate_simple(1, &n, nullptr));
       const h5::Handle created(h5::check_id(
           H5Dcreate2(summary.id(), key.c_str(), flags ? H5T_STD_I8LE : H5T_STD_I64LE, space,
-                     H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                     H5P_DEFAULT, h5::untimed_props(H5P_DATASET_CREATE), H5P_DEFAULT),
           fmt::format("{}: cannot create dataset /summary/{}", summary.file().path(), key)));
       if (n > 0) {
         check(summary,
@@ -297,9 +298,10 @@ void label_runs(const h5::File& file) {
   if (!root.has("run")) {
     const h5::Handle space(H5Screate_simple(1, &n, nullptr));
     // Contiguous with late allocation (HDF5's default): never written, so it takes no space.
-    const h5::Handle run(h5::check_id(
-        H5Dcreate2(file.id(), "run", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-        file.path() + ": cannot create /run"));
+    const h5::Handle run(
+        h5::check_id(H5Dcreate2(file.id(), "run", H5T_IEEE_F32LE, space, H5P_DEFAULT,
+                                h5::untimed_props(H5P_DATASET_CREATE), H5P_DEFAULT),
+                     file.path() + ": cannot create /run"));
   }
   const auto run = open_own(root, "run");
   {

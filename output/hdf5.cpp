@@ -109,11 +109,17 @@ hid_t check_id(hid_t id, const std::string& context) {
   return id;
 }
 
+Handle untimed_props(hid_t property_class) {
+  Handle props(check_id(H5Pcreate(property_class), "creation properties"));
+  check(H5Pset_obj_track_times(props, 0), "creation properties: object times");
+  return props;
+}
+
 Handle create_file(const std::string& path) {
   errno = 0;
   // Never reuse freed file space: bytes that the last flushed metadata points to are never
   // overwritten by later allocations, so a file killed between checkpoints stays consistent.
-  const Handle fcpl(H5Pcreate(H5P_FILE_CREATE));
+  const Handle fcpl = untimed_props(H5P_FILE_CREATE);  // the root group's times
   check(H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_NONE, 0, 1),
         path + ": file space strategy");
   // Written through wedge's driver: space reserved before use, nothing written after a failure
@@ -133,7 +139,8 @@ Handle create_file(const std::string& path) {
 }
 
 Handle create_group(hid_t parent, const std::string& name) {
-  return Handle(check_id(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+  const Handle props = untimed_props(H5P_GROUP_CREATE);
+  return Handle(check_id(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, props, H5P_DEFAULT),
                          "cannot create group " + name));
 }
 
@@ -285,9 +292,10 @@ void write_dataset(hid_t parent, const std::string& name, const std::vector<hsiz
     check(H5Ldelete(parent, name.c_str(), H5P_DEFAULT), "cannot replace " + name);
   }
   const Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
-  const Handle ds(check_id(H5Dcreate2(parent, name.c_str(), file_type<T>(), space, H5P_DEFAULT,
-                                      H5P_DEFAULT, H5P_DEFAULT),
-                           "cannot create dataset " + name));
+  const Handle props = untimed_props(H5P_DATASET_CREATE);
+  const Handle ds(check_id(
+      H5Dcreate2(parent, name.c_str(), file_type<T>(), space, H5P_DEFAULT, props, H5P_DEFAULT),
+      "cannot create dataset " + name));
   hsize_t total = 1;
   for (auto d : dims) total *= d;
   if (total > 0)
@@ -310,7 +318,7 @@ Handle create_column(hid_t parent, const std::string& name, hid_t type, hsize_t 
   const hsize_t zero = 0;
   const hsize_t unlimited = H5S_UNLIMITED;
   const Handle space(H5Screate_simple(1, &zero, &unlimited));
-  const Handle props(H5Pcreate(H5P_DATASET_CREATE));
+  const Handle props = untimed_props(H5P_DATASET_CREATE);
   check(H5Pset_chunk(props, 1, &chunk), "chunking " + name);
   if (compress) {
     check(H5Pset_shuffle(props), "shuffle filter for " + name);

@@ -51,6 +51,11 @@ hid_t check_id(hid_t id, const std::string& context);
 /// The child of untrusted::probe tells a file that needs more memory than its limit from damage.
 bool allocation_failed();
 
+/// Creation properties of class `property_class` (H5P_GROUP_CREATE, H5P_DATASET_CREATE,
+/// H5P_FILE_CREATE) without HDF5's object times: a file's bytes then depend on its contents only
+/// (the same run writes the same file; the results fuzzer's seeds are the same in every clone).
+Handle untimed_props(hid_t property_class);
+
 Handle create_file(const std::string& path);  ///< fails if the file exists
 Handle create_group(hid_t parent, const std::string& name);
 /// Opens a group this process created or checked (the writer's own groups); files from

@@ -526,9 +526,10 @@ void write_rounds_dimension_scales(const std::string& path) {
   const hsize_t n = h5::length(open_dataset(group, path, names.front()));
   const h5::Handle space(H5Screate_simple(1, &n, nullptr));
   // Contiguous with late allocation (HDF5's default): never written, so it takes no space.
-  const h5::Handle row(h5::check_id(
-      H5Dcreate2(file, "round_row", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-      path + ": cannot create /round_row"));
+  const h5::Handle row(
+      h5::check_id(H5Dcreate2(file, "round_row", H5T_IEEE_F32LE, space, H5P_DEFAULT,
+                              h5::untimed_props(H5P_DATASET_CREATE), H5P_DEFAULT),
+                   path + ": cannot create /round_row"));
   const std::string name_attr = fmt::format("{}{:10d}", NOT_A_VARIABLE, n);
   h5::check(H5DSset_scale(row, name_attr.c_str()),
             path + ": /round_row: cannot make a dimension scale");

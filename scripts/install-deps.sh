@@ -17,6 +17,8 @@ packages=(
   libopenmpi-dev openmpi-bin
   # fuzzing (make fuzz, and the fuzz smoke run of make test: the CMake preset fuzz)
   clang-14 libclang-rt-14-dev
+  # the results fuzzer's seeds, the same bytes in every clone: h5repack's clock frozen (faketime)
+  faketime
   # formatting (.clang-format)
   clang-format
   # fault tests: fsync order observed with strace; setpriv (util-linux) drops root for read-only output
