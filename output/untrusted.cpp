@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <stdexcept>
 
 // The sanitizers (the fuzz and dev builds) reserve terabytes of address space for their shadow
@@ -138,7 +139,14 @@ std::string byte_limit(std::uint64_t bytes) {
 
 }  // namespace
 
+namespace {
+std::optional<Limits> chosen_limits;
+}  // namespace
+
+void set_default_limits(const Limits& limits) { chosen_limits = limits; }
+
 Limits default_limits() {
+  if (chosen_limits) return *chosen_limits;
   Limits limits;
   limits.memory_bytes = 2 * GIB;
   const long pages = ::sysconf(_SC_PHYS_PAGES);

@@ -22,8 +22,11 @@ struct Limits {
 };
 
 /// The limits every command uses: 2 GiB of memory (half of the machine's physical memory when
-/// that is less), 60 s.
+/// that is less), 60 s; or those set by set_default_limits.
 Limits default_limits();
+/// Replaces the default limits for this process (the results fuzzer: 1 s, within libFuzzer's
+/// own time limit per input).
+void set_default_limits(const Limits& limits);
 
 /// Runs `read` (which must read `path` exactly as the caller will read it afterwards, and write
 /// nothing) in a forked child, and returns when it succeeded. Throws:

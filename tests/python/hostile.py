@@ -442,9 +442,7 @@ def main(argv: list[str]) -> int:
         return 0
     if argv[1:2] == ["craft-all"] and len(argv) in (5, 6):
         # craft-all BASES OUT WORK [--only-present]: every kind; with --only-present, only the kinds
-        # whose base file is in BASES (the results fuzzer's seeds have no rounds base: seeded from
-        # /rounds files, its smoke run reaches a heap overflow inside Debian's HDF5 1.10.8 itself,
-        # H5Aexists on a damaged object header; docs/reliability.md)
+        # whose base file is in BASES
         bases, out, work = (pathlib.Path(a) for a in argv[2:5])
         only_present = argv[5:6] == ["--only-present"]
         for k in KINDS.values():
