@@ -334,15 +334,10 @@ int report_interrupted(const SessionResult& r, const Experiment& e) {
 }
 
 /// Flags that would silently do nothing are refused: --max-runs and --precision-outcomes need
-/// precision mode; in precision mode --runs (the first batch) may not exceed --max-runs;
-/// --compression deflate needs per-run records in a file.
+/// precision mode; in precision mode --runs (the first batch) may not exceed --max-runs.
+/// (--compression without per-run records to compress is refused by check_output_settings, which
+/// Session and the MPI runner call, whatever the store resolves to.)
 void check_idle_flags(const RunArgs& args, const Experiment& e) {
-  if (args.compression == "deflate" && (args.out.empty() || args.store == "summary")) {
-    throw ConfigError(
-        args.out.empty()
-            ? "--compression applies to the per-run records of a results file: add --out FILE.h5"
-            : "--compression applies to per-run records, which --store summary does not keep");
-  }
   if (!e.run.precision) {
     if (args.max_runs) {
       throw ConfigError(
