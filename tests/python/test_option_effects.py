@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import wedge
-from conftest import ROOT, wedge as run_wedge
+from conftest import ROOT, cli_options, wedge as run_wedge
 
 EXAMPLE = ROOT / "experiments" / "calibrate" / "history_1956.toml"
 
@@ -108,13 +108,6 @@ def test_stats_equal_numpy_on_the_per_run_records(files):
 SMALL = dict(points=16, runs=300, refine=1, refine_points=16, draws=20, top=3)
 
 
-def _cli(settings):
-    args = []
-    for k, v in settings.items():
-        args += [f"--{k.replace('_', '-')}", v]
-    return args
-
-
 def _weights_are_the_normalised_likelihoods(cal):
     """With defensive = 1 every proposal is the prior, so the deterministic-mixture weights
     L_i / sum_s (N_s/N) q_s(θ_i)/p(θ_i) reduce to L_i / sum_j L_j (docs/calibration.md)."""
@@ -137,7 +130,7 @@ def test_defensive_reaches_the_refinement_python_and_command_line():
     b = default.points[default.points["stage"] == 1].drop(columns=["weight"], errors="ignore")
     assert not a.equals(b)
     # The command line gives the same document for the same option.
-    out = run_wedge("calibrate", EXAMPLE, *_cli(SMALL), "--defensive", 1.0, "--threads", 1, "--json")
+    out = run_wedge("calibrate", EXAMPLE, *cli_options(SMALL), "--defensive", 1.0, "--threads", 1, "--json")
     doc = json.loads(out.stdout)
     for d in (doc, full.document):
         d.pop("seconds", None), d.pop("experiment", None)
@@ -200,7 +193,7 @@ def test_calibrate_options_reach_the_design():
     sobol = wedge.calibrate(EXAMPLE, threads=2, **dict(opts, design="sobol", refine=0))
     assert not np.allclose(sobol.points[cal.keys].to_numpy()[:12], pts[cal.keys].to_numpy()[:12])
     # The command line's options are the same options.
-    out = run_wedge("calibrate", EXAMPLE, *_cli(opts), "--threads", 1, "--json")
+    out = run_wedge("calibrate", EXAMPLE, *cli_options(opts), "--threads", 1, "--json")
     doc = json.loads(out.stdout)
     for x in (doc, d):
         x.pop("seconds", None), x.pop("experiment", None)
@@ -214,10 +207,10 @@ def test_calibrate_seed_and_set_reach_the_runs():
     other = wedge.calibrate(EXAMPLE, threads=2, seed=7, **small)
     assert other.document["seed"] == 7
     assert list(other.points["matches"]) != list(base.points["matches"])
-    again = json.loads(run_wedge("calibrate", EXAMPLE, *_cli(small), "--seed", 7, "--json").stdout)
+    again = json.loads(run_wedge("calibrate", EXAMPLE, *cli_options(small), "--seed", 7, "--json").stdout)
     assert [p["matches"] for p in again["design_points"]] == [p["matches"] for p in other.document["design_points"]]
     # --set of a key that is not swept (tact scales the backlash of coercion) changes the runs.
-    tactless = json.loads(run_wedge("calibrate", EXAMPLE, *_cli(small), "--set", "dulles.tact=0",
+    tactless = json.loads(run_wedge("calibrate", EXAMPLE, *cli_options(small), "--set", "dulles.tact=0",
                                     "--json").stdout)
     assert [p["matches"] for p in tactless["design_points"]] != \
         [p["matches"] for p in base.document["design_points"]]
