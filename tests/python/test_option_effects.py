@@ -137,6 +137,16 @@ def test_defensive_reaches_the_refinement_python_and_command_line():
     assert doc == full.document
 
 
+@pytest.mark.parametrize("setting", ["defensive", "refine_points"])
+def test_refinement_settings_without_a_refinement_stage_are_refused(setting):
+    """defensive and refine_points act on the refinement stages only: with refine = 0 they would do
+    nothing, so they are refused (as the command line's --defensive, --refine-points are)."""
+    value = {"defensive": 0.5, "refine_points": 8}[setting]
+    with pytest.raises(wedge._core.ConfigError, match=rf"^{setting} applies to the refinement stages, "
+                                                      r"and there are none \(refine is 0\): set refine=N"):
+        wedge.calibrate(EXAMPLE, points=8, runs=10, refine=0, **{setting: value})
+
+
 # check --seed -------------------------------------------------------------------------------------
 
 def _check(*args):
@@ -190,7 +200,8 @@ def test_calibrate_options_reach_the_design():
     assert (pts["runs"] == 150).all() and d["runs_total"] == 150 * 24
     assert len(d["best"]) == 4 and len(cal.best()) == 4
     # lhs and sobol place the first stage's points differently (same seed).
-    sobol = wedge.calibrate(EXAMPLE, threads=2, **dict(opts, design="sobol", refine=0))
+    first_stage = {k: v for k, v in opts.items() if k != "refine_points"}  # refused with refine = 0
+    sobol = wedge.calibrate(EXAMPLE, threads=2, **dict(first_stage, design="sobol", refine=0))
     assert not np.allclose(sobol.points[cal.keys].to_numpy()[:12], pts[cal.keys].to_numpy()[:12])
     # The command line's options are the same options.
     out = run_wedge("calibrate", EXAMPLE, *cli_options(opts), "--threads", 1, "--json")
