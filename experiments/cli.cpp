@@ -189,6 +189,28 @@ ExperimentSource source_of(const ExperimentArgs& a) {
   return s;
 }
 
+/// The items of a comma-separated option's values ("format,alliance", or several values), in
+/// order; ConfigError naming the option for an empty item ("format,", ",format", "a,,b", "").
+std::vector<std::string> comma_items(std::string_view flag,
+                                     const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& value : values) {
+    std::string_view rest(value);
+    while (true) {
+      const auto comma = rest.find(',');
+      if (rest.substr(0, comma).empty()) {
+        throw ConfigError(fmt::format(
+            "{} '{}': an empty item (a comma too many?); give names separated by single commas",
+            flag, value));
+      }
+      out.emplace_back(rest.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return out;
+}
+
 /// `--crn` given to a command it changes nothing for is refused (ConfigError naming why).
 void refuse_idle_crn(const ExperimentArgs& args, const char* why) {
   if (args.crn) throw ConfigError(fmt::format("--crn changes nothing here: {}; drop it", why));
@@ -858,9 +880,10 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
   run->add_option("--max-runs", a.max_runs,
                   "Replicate cap per design point in precision mode (default 10000000)")
       ->check(in_range(MAX_RUNS_RANGE));
+  // Split by comma_items, not CLI11's delimiter, which drops empty items ("format,").
   run->add_option("--precision-outcomes", a.precision_outcomes,
-                  "Outcomes the precision target applies to (default: format alliance)")
-      ->delimiter(',');
+                  "Outcomes the precision target applies to, comma-separated (default: "
+                  "format,alliance)");
   // Tuning and testing: hidden from --help (docs/design.md, "Test seams").
   run->add_option("--grain", a.grain, "Blocks per TBB task (tuning; never changes results)")
       ->check(hidden_in_range(IntegerRange{"grain", 1, 1u << 20}, "--grain"))
@@ -1014,6 +1037,9 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
 
   try {
     run_args.precision_outcomes_given = run->get_option("--precision-outcomes")->count() > 0;
+    if (run_args.precision_outcomes_given)
+      run_args.precision_outcomes =
+          comma_items("--precision-outcomes", run_args.precision_outcomes);
     for (const char* seam : FILE_SEAMS)
       if (run->count(seam) > 0) run_args.testing.given.emplace_back(seam);
     if (run->count("--test-fail-rank") > 0) run_args.testing.given.emplace_back("--test-fail-rank");

@@ -86,6 +86,16 @@ for setting in "--refine-points 8" "--defensive 0.5"; do
   run "$wedge" calibrate "$calibration" --points 8 --runs 10 --refine 0 $setting
   check "calibrate $setting with --refine 0 is refused" 2 "^error: ${setting%% *} applies to the refinement stages, and there are none \(refine is 0\)"
 done
+# A comma-separated option refuses an empty item, naming the option: --precision-outcomes (split
+# by wedge, not CLI11, which dropped it), --where and --history (their parsers).
+for value in "format," ",format" "format,,alliance" "," ""; do
+  run "$wedge" run --precision 0.1 --precision-outcomes "$value" --quiet
+  check "--precision-outcomes '$value' is refused" 2 "^error: --precision-outcomes '$value': an empty item"
+done
+run "$wedge" trace --where "format=treaty,"
+check "--where with a trailing comma is refused" 2 "^error: --where 'format=treaty,': expected field=category"
+run "$wedge" calibrate "$here/../../experiments/calibrate/history_1956.toml" --history "format=declaration,"
+check "--history with a trailing comma is refused" 2 "^error: --history: 'format=declaration,': an empty element"
 run "$wedge" run --runs 10 --set dulles.tact=0.1 --set dulles.tact=0.2
 check "a key given twice by --set is refused, naming it" 2 "^error: --set dulles.tact=0.2: 'dulles.tact' is set twice \(also --set dulles.tact=0.1\)"
 baseline="$here/../../experiments/scenarios/baseline.toml"
