@@ -7,6 +7,10 @@
 
 #include "agents/tug_of_war.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+
 namespace wedge::agents {
 
 #if WEDGE_HAVE_SIMD_KERNELS
@@ -16,22 +20,54 @@ void run_block_avx2(const Scenario& s, const engine::StreamKey& first, std::uint
                     RunRecord* out);
 #endif
 
+namespace {
+
+/// A coefficient of t_f as computed, or, when the product of in-range values overflowed (a
+/// salience near the largest double, MODEL.md §4 allows any finite value >= 0): 0 if a factor is
+/// 0 (lambda = 0 or a salience of 0: the term is 0, where inf * 0 gave NaN), else
+/// MAX_COEFFICIENT. With each coefficient at most 2^1000 and the state's factors bounded
+/// (|m_f - T| <= 4, q <= 1, A <= 1), no term of t_f but the exposure's is infinite, and that one
+/// only positive: t_f is never inf - inf, so a support is never NaN; a term this large decides its
+/// faction's logistic (0 or 1) as the exact value would. Products up to 2^1000 (every scenario
+/// short of such extremes) are kept bit for bit.
+constexpr double MAX_COEFFICIENT = 0x1p1000;
+double coefficient(double product, std::initializer_list<double> factors) {
+  if (std::isfinite(product)) return std::min(product, MAX_COEFFICIENT);
+  for (double x : factors)
+    if (x == 0.0) return 0.0;
+  return MAX_COEFFICIENT;
+}
+
+}  // namespace
+
 SupportTable::SupportTable(const Scenario& s) {
   const Factions& factions = s.japan.factions;
   count = factions.count;
   softens = factions.softens >= 0 ? static_cast<std::size_t>(factions.softens) : count;
   double total = 0.0;
   for (std::size_t f = 0; f < count; ++f) total += factions.list[f].weight;
-  const double scale = s.japan.logit_sharpness * 1.4426950408889634;  // lambda log2(e)
+  // Weights whose sum overflows (each finite, MODEL.md §4): normalised at 2^-64 of their size,
+  // exactly (a power of two), instead of dividing by inf (every weight 0, support 0).
+  double shrink = 1.0;
+  if (!std::isfinite(total)) {
+    shrink = 0x1p-64;
+    total = 0.0;
+    for (std::size_t f = 0; f < count; ++f) total += factions.list[f].weight * shrink;
+  }
+  const double lambda = s.japan.logit_sharpness;
+  const double scale = lambda * 1.4426950408889634;  // lambda log2(e)
+  const double carrots = s.soviet.carrots;
+  const double boost = 1.0 + s.soviet.fisheries_boost;
   for (std::size_t f = 0; f < count; ++f) {
     const Faction& faction = factions.list[f];
-    weight[f] = faction.weight / total;
+    weight[f] = faction.weight * shrink / total;
     min_islands[f] = faction.min_islands;
-    territory[f] = scale * faction.territory * 0.25;
-    side[0][f] = scale * (faction.side * s.soviet.carrots);
-    side[1][f] = scale * (faction.side * s.soviet.carrots * (1.0 + s.soviet.fisheries_boost));
-    alliance[f] = scale * faction.alliance;
-    okinawa[f] = scale * faction.okinawa;
+    territory[f] = coefficient(scale * faction.territory * 0.25, {lambda, faction.territory});
+    side[0][f] = coefficient(scale * (faction.side * carrots), {lambda, faction.side, carrots});
+    side[1][f] =
+        coefficient(scale * (faction.side * carrots * boost), {lambda, faction.side, carrots});
+    alliance[f] = coefficient(scale * faction.alliance, {lambda, faction.alliance});
+    okinawa[f] = coefficient(scale * faction.okinawa, {lambda, faction.okinawa});
   }
 }
 

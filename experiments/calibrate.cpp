@@ -280,9 +280,7 @@ void check_possible(const Experiment& e, const std::vector<History>& histories) 
   for (const auto& sk : e.sweep.keys) {
     const auto info = agents::find_parameter(widest, sk.key);
     if (!info) continue;
-    const bool limits = sk.key == "negotiation.rounds" || sk.key == "dulles.threat_strength" ||
-                        sk.key == "shigemitsu.soften_hazard" || sk.key.ends_with(".min_islands");
-    if (!limits) continue;
+    if (!read_by_impossible_category(sk.key)) continue;
     double top = sk.has_range ? sk.max : -std::numeric_limits<double>::infinity();
     for (double v : sk.values) top = std::max(top, v);
     if (sk.key.ends_with(".min_islands")) top = top >= 4.0 ? 4.0 : top >= 2.0 ? 2.0 : 0.0;

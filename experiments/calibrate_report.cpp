@@ -140,8 +140,10 @@ void print_calibration(std::FILE* out, const CalibrationResult& r) {
   for (std::size_t i = 0; i < r.best.size(); ++i) {
     const auto& p = r.points[r.best[i]];
     std::string counts;
-    for (std::size_t j = 0; j < p.matches.size(); ++j)
-      counts += (j ? "+" : "") + std::to_string(p.matches[j]);
+    for (std::size_t j = 0; j < p.matches.size(); ++j) {
+      if (j > 0) counts += '+';  // appended, not "+" + string: GCC 12 warns (-Wrestrict) on that
+      counts += std::to_string(p.matches[j]);
+    }
     const std::string l =
         p.matches.size() == 1
             ? fmt::format("{:.4g} ± {:.2g} ({}/{})", p.likelihood, p.se, counts, p.runs)

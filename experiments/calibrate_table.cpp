@@ -483,6 +483,19 @@ CalibrationSettings calibration_settings(const std::string& file, const std::str
     }
     s.defensive = *overrides.defensive;
   }
+  // Settings of the refinement stages would do nothing without one (as idle flags elsewhere).
+  if (s.refine == 0) {
+    for (const auto& [given, setting] :
+         {std::pair{overrides.refine_points.has_value(), "refine_points"},
+          std::pair{overrides.defensive.has_value(), "defensive"}}) {
+      if (!given) continue;
+      std::string flag = python ? std::string(setting) : "--" + std::string(setting);
+      if (!python) std::replace(flag.begin(), flag.end(), '_', '-');
+      throw ConfigError(fmt::format(
+          "{} applies to the refinement stages, and there are none (refine is 0): {} or drop {}",
+          flag, python ? "set refine=N" : "add --refine N", flag));
+    }
+  }
   // Identical observations count as one history observed several times.
   std::vector<History> merged;
   for (auto& h : s.histories) {

@@ -26,6 +26,7 @@
 #include <boost/version.hpp>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <csignal>
 #include <cstdio>
 #include <optional>
@@ -62,7 +63,14 @@ struct TestingArgs {
   std::uint64_t disk_full_at = 0;       ///< bytes (0: off)
   std::uint64_t io_error_at_bytes = 0;  ///< bytes (0: off)
   std::uint64_t io_error_at_write = 0;  ///< the n-th write (0: off)
+  std::vector<std::string> given;       ///< the seams given on the command line, as flags
 };
+
+/// The hidden options that act on the results file, and so need --out.
+constexpr std::array<const char*, 7> FILE_SEAMS{
+    "--checkpoint-seconds",    "--test-stop-after-checkpoints", "--test-crash-at",
+    "--test-fail-at",          "--test-disk-full-at",           "--test-io-error-at",
+    "--test-io-error-at-write"};
 
 struct RunArgs {
   ExperimentArgs exp;
@@ -179,6 +187,33 @@ ExperimentSource source_of(const ExperimentArgs& a) {
   s.seed = a.seed;
   if (a.crn) s.crn = true;  // the flag turns common random numbers on; the file may too
   return s;
+}
+
+/// The items of a comma-separated option's values ("format,alliance", or several values), in
+/// order; ConfigError naming the option for an empty item ("format,", ",format", "a,,b", "").
+std::vector<std::string> comma_items(std::string_view flag,
+                                     const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& value : values) {
+    std::string_view rest(value);
+    while (true) {
+      const auto comma = rest.find(',');
+      if (rest.substr(0, comma).empty()) {
+        throw ConfigError(fmt::format(
+            "{} '{}': an empty item (a comma too many?); give names separated by single commas",
+            flag, value));
+      }
+      out.emplace_back(rest.substr(0, comma));
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return out;
+}
+
+/// `--crn` given to a command it changes nothing for is refused (ConfigError naming why).
+void refuse_idle_crn(const ExperimentArgs& args, const char* why) {
+  if (args.crn) throw ConfigError(fmt::format("--crn changes nothing here: {}; drop it", why));
 }
 
 /// `text` with invalid UTF-8 and control characters escaped as \xHH, so an error is one clean line.
@@ -334,14 +369,19 @@ int report_interrupted(const SessionResult& r, const Experiment& e) {
 }
 
 /// Flags that would silently do nothing are refused: --max-runs and --precision-outcomes need
-/// precision mode; in precision mode --runs (the first batch) may not exceed --max-runs;
-/// --compression deflate needs per-run records in a file.
-void check_idle_flags(const RunArgs& args, const Experiment& e) {
-  if (args.compression == "deflate" && (args.out.empty() || args.store == "summary")) {
-    throw ConfigError(
-        args.out.empty()
-            ? "--compression applies to the per-run records of a results file: add --out FILE.h5"
-            : "--compression applies to per-run records, which --store summary does not keep");
+/// precision mode; in precision mode --runs (the first batch) may not exceed --max-runs; the
+/// test seams of the results file need --out, --test-fail-rank needs more than one rank.
+/// (--compression without per-run records to compress is refused by check_output_settings, which
+/// Session and the MPI runner call, whatever the store resolves to.)
+void check_idle_flags(const RunArgs& args, const Experiment& e, int ranks) {
+  for (const auto& flag : args.testing.given) {
+    if (flag == "--test-fail-rank") {
+      if (ranks < 2)
+        throw ConfigError("--test-fail-rank applies under mpirun with 2 or more ranks only");
+    } else if (args.out.empty()) {
+      throw ConfigError(fmt::format(
+          "{} applies to the results file, and there is none: add --out FILE.h5", flag));
+    }
   }
   if (!e.run.precision) {
     if (args.max_runs) {
@@ -396,7 +436,7 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
   source.precision = args.precision;
   source.max_runs = args.max_runs;
   const Experiment e = resolve(source);
-  check_idle_flags(args, e);
+  check_idle_flags(args, e, world.size);
   if (!args.quiet) {
     for (const auto& w : e.warnings) fmt::print(stderr, "warning: {}\n", w);
   }
@@ -588,6 +628,9 @@ struct CheckArgs {
 };
 
 int command_check(const CheckArgs& args) {
+  refuse_idle_crn(args.exp,
+                  "wedge check always runs its scenarios on common random numbers (its C "
+                  "targets are paired differences)");
   ExperimentArgs exp = args.exp;
   const std::optional<std::uint64_t> runs = exp.runs;
   exp.runs.reset();  // the experiment's own runs do not matter: MODEL.md §7 asks for 10^6
@@ -761,6 +804,7 @@ void add_calibrate_command(CLI::App& app, CalibrateArgs& a, CLI::App*& cmd) {
 }
 
 int command_validate(const ExperimentArgs& args) {
+  refuse_idle_crn(args, "validate runs nothing (run, trace and calibrate take --crn)");
   // Every problem of the file, in line order (a run stops at the first).
   if (const auto problems = experiment_problems(args.file, args.sets); !problems.empty()) {
     for (const auto& p : problems) fmt::print(stderr, "error: {}\n", printable(p));
@@ -836,9 +880,10 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
   run->add_option("--max-runs", a.max_runs,
                   "Replicate cap per design point in precision mode (default 10000000)")
       ->check(in_range(MAX_RUNS_RANGE));
+  // Split by comma_items, not CLI11's delimiter, which drops empty items ("format,").
   run->add_option("--precision-outcomes", a.precision_outcomes,
-                  "Outcomes the precision target applies to (default: format alliance)")
-      ->delimiter(',');
+                  "Outcomes the precision target applies to, comma-separated (default: "
+                  "format,alliance)");
   // Tuning and testing: hidden from --help (docs/design.md, "Test seams").
   run->add_option("--grain", a.grain, "Blocks per TBB task (tuning; never changes results)")
       ->check(hidden_in_range(IntegerRange{"grain", 1, 1u << 20}, "--grain"))
@@ -992,6 +1037,12 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
 
   try {
     run_args.precision_outcomes_given = run->get_option("--precision-outcomes")->count() > 0;
+    if (run_args.precision_outcomes_given)
+      run_args.precision_outcomes =
+          comma_items("--precision-outcomes", run_args.precision_outcomes);
+    for (const char* seam : FILE_SEAMS)
+      if (run->count(seam) > 0) run_args.testing.given.emplace_back(seam);
+    if (run->count("--test-fail-rank") > 0) run_args.testing.given.emplace_back("--test-fail-rank");
     if (*run) return command_run(run_args, command_line_text(argc, argv), world);
     if (*inspect) return command_inspect(inspect_path, inspect_json);
     if (*merge)

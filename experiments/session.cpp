@@ -88,6 +88,23 @@ std::vector<int> outcome_fields(const std::vector<std::string>& names) {
   return out;
 }
 
+namespace {
+
+/// The most runs a design point may take: its replicates, or the cap in precision mode.
+std::uint64_t most_runs(const Experiment& e) {
+  return e.run.precision ? e.run.max_runs : e.run.runs;
+}
+
+/// Whether a run keeps per-run records: --store runs or rounds, or the default store while the
+/// run has at most 10^7 runs in all (at the cap, in precision mode).
+bool keeps_run_records(const Experiment& e, const OutputSettings& out) {
+  if (out.store != OutputSettings::Store::automatic)
+    return out.store != OutputSettings::Store::summary;
+  return most_runs(e) * e.points.size() <= 10'000'000;
+}
+
+}  // namespace
+
 void check_output_settings(const Experiment& e, const OutputSettings& out) {
   if (out.resume && e.run.precision) {
     throw ConfigError(
@@ -96,6 +113,23 @@ void check_output_settings(const Experiment& e, const OutputSettings& out) {
   if ((out.resume || out.force || out.store != OutputSettings::Store::automatic) &&
       out.path.empty()) {
     throw ConfigError("--resume, --force and --store need --out FILE.h5");
+  }
+  // --compression deflate filters the per-run records of a results file: without a file, or
+  // when no records are kept, it would do nothing, yet the file would say shuffle+deflate.
+  if (out.compress && out.path.empty()) {
+    throw ConfigError(
+        "--compression applies to the per-run records of a results file: add --out FILE.h5");
+  }
+  if (out.compress && out.store == OutputSettings::Store::summary) {
+    throw ConfigError(
+        "--compression applies to per-run records, which --store summary does not keep");
+  }
+  if (out.compress && !keeps_run_records(e, out)) {
+    throw ConfigError(fmt::format(
+        "--compression deflate applies to per-run records, which this run does not keep: {} runs "
+        "at most are above the 10,000,000 up to which the default --store keeps them; add --store "
+        "runs, or drop --compression",
+        most_runs(e) * e.points.size()));
   }
 }
 
@@ -111,20 +145,8 @@ Session::Session(Experiment experiment, SessionOptions options)
         fmt::format("shard {}/{}: need 0 <= i < K", options_.shard.index, options_.shard.count));
   }
   const std::uint64_t points = e.points.size();
-  const std::uint64_t worst = precision ? e.run.max_runs * points : e.run.runs * points;
-  store_runs_ = out.store == OutputSettings::Store::automatic
-                    ? worst <= 10'000'000
-                    : out.store != OutputSettings::Store::summary;
-  check_output_settings(e, out);
-  if (out.compress && !out.path.empty() && !store_runs_) {
-    // The default store resolved to summaries only: compression would do nothing, yet the file
-    // would say shuffle+deflate (an explicit --store summary is refused by the command line).
-    throw ConfigError(fmt::format(
-        "--compression deflate applies to per-run records, which this run does not keep: {} runs "
-        "at most are above the 10,000,000 up to which the default --store keeps them; add --store "
-        "runs, or drop --compression",
-        worst));
-  }
+  store_runs_ = keeps_run_records(e, out);
+  check_output_settings(e, out);  // --compression with no records to compress too
   if (options_.shard.count > 1) {
     if (out.path.empty())
       throw ConfigError("--shard needs --out FILE.h5 (one file per shard, then `wedge merge`)");

@@ -218,7 +218,8 @@ std::string precision_warning(const PrecisionOutcome& p, bool python = false);
 void write_precision_attributes(const std::string& path, const PrecisionOutcome& p);
 
 /// Checks that the output flags fit together and with the experiment (ConfigError): --resume is
-/// not available in precision mode; --resume, --force and --store need a path.
+/// not available in precision mode; --resume, --force and --store need a path; --compression
+/// needs per-run records in a file (a path, and a store that keeps them).
 void check_output_settings(const Experiment& e, const OutputSettings& out);
 
 /// Checks, before any work, that `out` can be written: its directory exists and is writable, it is

@@ -99,6 +99,8 @@ std::vector<OutcomeCondition> parse_where(const std::string& text) {
 
 std::string impossible_category(const agents::Scenario& s, std::size_t field,
                                 std::size_t category) {
+  // Reads only the keys of IMPOSSIBLE_CATEGORY_KEYS (calibrate widens them): a new limit adds its
+  // key there (tests/experiments/test_trace.cpp checks the list against every key).
   using agents::Field;
   const auto& cats = agents::TugOfWar::fields().at(field).categories;
   const std::size_t in_use = agents::TugOfWar::categories_in_use(s, field);
@@ -124,6 +126,13 @@ std::string impossible_category(const agents::Scenario& s, std::size_t field,
                        cats.front(), cats.at(in_use - 1));
   }
   return "";
+}
+
+bool read_by_impossible_category(std::string_view key) {
+  return std::any_of(IMPOSSIBLE_CATEGORY_KEYS.begin(), IMPOSSIBLE_CATEGORY_KEYS.end(),
+                     [key](std::string_view k) {
+                       return k.starts_with('*') ? key.ends_with(k.substr(1)) : key == k;
+                     });
 }
 
 WhereSearch find_replicate(const Experiment& experiment, std::uint32_t point,

@@ -6,9 +6,11 @@
 #include "engine/cancel.hpp"
 #include "experiments/experiment.hpp"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace wedge::experiments {
@@ -40,6 +42,15 @@ std::vector<OutcomeCondition> parse_where(const std::string& text);
 /// minimum is 4 islands and shigemitsu.soften_hazard > 0 (else shigemitsu_round is 0). A "" is
 /// no promise that the category occurs: only these structural limits are known.
 std::string impossible_category(const agents::Scenario& s, std::size_t field, std::size_t category);
+
+/// The scenario keys impossible_category reads, and no others: an entry "*.name" stands for every
+/// key ending in ".name" (each faction's min_islands). A caller that widens a scenario to make
+/// every outcome possible (calibrate's prior) widens these.
+inline constexpr std::array<std::string_view, 4> IMPOSSIBLE_CATEGORY_KEYS{
+    "negotiation.rounds", "dulles.threat_strength", "shigemitsu.soften_hazard", "*.min_islands"};
+
+/// True if impossible_category reads scenario key `key` (IMPOSSIBLE_CATEGORY_KEYS).
+bool read_by_impossible_category(std::string_view key);
 
 /// The result of a search.
 struct WhereSearch {

@@ -122,6 +122,14 @@ def _check_argument(name: str, value: Any, valid: tuple) -> Any:
     return float(value)
 
 
+def _check_arguments(ranges: dict[str, tuple], **values: Any) -> list[Any]:
+    """Each keyword argument checked by :func:`_check_argument` against its range in ``ranges``
+    ({name: (kind, min, max, text)}, as ``wedge._core.run_ranges()`` and ``calibrate_ranges()``
+    give them: the command line's own ranges). Returns the checked values in the order given;
+    raises as :func:`_check_argument` does, naming the first bad argument."""
+    return [_check_argument(name, value, ranges[name]) for name, value in values.items()]
+
+
 def _overrides(value: Union[dict[str, Any], Sequence[str], None], name: str = "set") -> list[str]:
     """Overrides as "key=value" strings, from a dict or a list of such strings (TypeError naming
     the argument otherwise)."""
@@ -196,11 +204,8 @@ def simulate(experiment: Union[str, pathlib.Path, dict[str, Any], None] = None,
     """
     from . import _core  # built by `make build` into python/wedge/
 
-    runs = _check_run_argument("runs", runs)
-    seed = _check_run_argument("seed", seed)
-    threads = _check_run_argument("threads", threads)
-    precision = _check_run_argument("precision", precision)
-    max_runs = _check_run_argument("max_runs", max_runs)
+    runs, seed, threads, precision, max_runs = _check_arguments(
+        _core.run_ranges(), runs=runs, seed=seed, threads=threads, precision=precision, max_runs=max_runs)
     if crn is not None and not isinstance(crn, bool):
         raise TypeError(f"crn must be True, False or None, not {type(crn).__name__}")
     if not isinstance(records, bool):

@@ -254,19 +254,14 @@ def calibrate(experiment: Union[str, pathlib.Path, dict],
         Ctrl-C; the calibration stops at its next wave boundary.
     """
     from . import _core  # built by `make build` into python/wedge/
-    from . import _check_argument, _check_run_argument, _dict_to_toml
+    from . import _check_arguments, _dict_to_toml
 
-    # Every argument checked before the engine runs, with its name and range (as simulate()).
-    ranges = _core.calibrate_ranges()
-    points = _check_argument("points", points, ranges["points"])
-    runs = _check_argument("runs", runs, ranges["runs"])
-    refine = _check_argument("refine", refine, ranges["refine"])
-    refine_points = _check_argument("refine_points", refine_points, ranges["refine_points"])
-    defensive = _check_argument("defensive", defensive, ranges["defensive"])
-    draws = _check_argument("draws", draws, ranges["draws"])
-    top = _check_argument("top", top, ranges["top"])
-    seed = _check_run_argument("seed", seed)
-    threads = _check_run_argument("threads", threads)
+    # Every argument checked before the engine runs, with its name and range (as simulate()): the
+    # calibration settings' ranges (runs is calibrate's own), and the run settings' for seed and threads.
+    ranges = {**_core.run_ranges(), **_core.calibrate_ranges()}
+    points, runs, refine, refine_points, defensive, draws, top, seed, threads = _check_arguments(
+        ranges, points=points, runs=runs, refine=refine, refine_points=refine_points, defensive=defensive,
+        draws=draws, top=top, seed=seed, threads=threads)
     if design is not None and not isinstance(design, str):
         raise TypeError(f"design must be 'sobol' or 'lhs', not {type(design).__name__}")
     if not isinstance(quiet, bool):

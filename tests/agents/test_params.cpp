@@ -1,4 +1,6 @@
 #include "agents/params.hpp"
+#include "agents/rules.hpp"
+#include "agents/tug_of_war.hpp"
 #include "engine/error.hpp"
 
 #include <catch2/catch.hpp>
@@ -6,6 +8,9 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 using namespace wedge::agents;
 using wedge::ConfigError;
@@ -185,4 +190,108 @@ TEST_CASE("sections() lists each key's section once, in registry order", "[param
     while (at < list.size() && list[at] != p.section) ++at;
     REQUIRE(at < list.size());  // every key's section appears, in order
   }
+}
+
+namespace {
+
+/// Problems of `s`'s runs (replicates 0 .. runs - 1, seed 5): a support, estimate or alignment
+/// that is not finite (a support of a declaration not on the table is NaN by definition), or an
+/// alignment outside [0, 1]; "" when there are none.
+std::string numeric_problems(const Scenario& s, std::uint32_t runs) {
+  for (std::uint32_t r = 0; r < runs; ++r) {
+    const Trace t = trace_run(s, wedge::engine::StreamKey{5, 0, r});
+    for (const auto& round : t.rounds) {
+      const bool finite =
+          std::isfinite(round.support_treaty) && std::isfinite(round.dulles_estimate) &&
+          std::isfinite(round.dulles_estimate_after) && std::isfinite(round.alignment_start) &&
+          std::isfinite(round.alignment_after_dulles) &&
+          (!round.declaration_available || std::isfinite(round.support_declaration));
+      if (!finite || round.alignment_start < 0.0 || round.alignment_start > 1.0) {
+        return "replicate " + std::to_string(r) + " round " + std::to_string(round.round) +
+               ": W_t " + std::to_string(round.support_treaty) + ", W_d " +
+               std::to_string(round.support_declaration) + ", p-hat " +
+               std::to_string(round.dulles_estimate) + ", A " +
+               std::to_string(round.alignment_start);
+      }
+    }
+    if (!std::isfinite(t.record.alignment) || !std::isfinite(t.record.reward_total))
+      return "replicate " + std::to_string(r) + ": record not finite";
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("every key at its smallest and largest value gives finite supports and outcomes",
+          "[params][model]") {
+  // MODEL.md §4's ranges: the bounds themselves; ">= 0" has no largest value, so the largest
+  // double stands for it, and "(0, 1]" the smallest positive double. Values that break a rule
+  // between keys (credibility_max >= credibility_min, ...) are skipped: validate() refuses them.
+  const Scenario base;
+  std::size_t checked = 0, keys = 0;
+  for (const auto& p : parameters(base)) {
+    if (p.type == ParamType::boolean) continue;
+    ++keys;
+    const double low = p.min_exclusive ? std::numeric_limits<double>::denorm_min() : p.min;
+    const double high = std::isfinite(p.max) ? p.max : std::numeric_limits<double>::max();
+    for (const double v : {low, high}) {
+      Scenario s = base;
+      p.set(s, v);
+      try {
+        s.validate();
+      } catch (const ConfigError&) {
+        continue;
+      }
+      INFO(p.key << " = " << v);
+      CHECK(numeric_problems(s, 300) == "");
+      ++checked;
+    }
+  }
+  // Both ends of every key but the six a rule between keys refuses: credibility_min = 1,
+  // credibility_max = 0, strained_below = 0, rupture_below = 0 and 1, realign_below = 1.
+  CHECK(checked == 2 * keys - 6);
+}
+
+TEST_CASE("saliences and weights near the largest double never make a support NaN",
+          "[params][model]") {
+  // Several extreme keys together (a sweep at its bounds): products that overflow a double.
+  constexpr double big = std::numeric_limits<double>::max();
+  const auto with = [](std::initializer_list<std::pair<const char*, double>> sets) {
+    Scenario s;
+    for (const auto& [key, value] : sets) require_parameter(s, key).set(s, value);
+    s.validate();
+    return s;
+  };
+  const std::vector<std::pair<std::string, Scenario>> cases{
+      {"lambda 0 with every salience of HK at its largest",
+       with({{"japan.logit_sharpness", 0.0},
+             {"japan.factions.HK.territory", big},
+             {"japan.factions.HK.side", big},
+             {"japan.factions.HK.alliance", big},
+             {"japan.factions.HK.okinawa", big}})},
+      {"territory and side of one faction at their largest",
+       with({{"japan.factions.SG.territory", big}, {"japan.factions.SG.side", big}})},
+      {"side and alliance, with alliance damage at its largest",
+       with({{"japan.factions.YS.side", big},
+             {"japan.factions.YS.alliance", big},
+             {"japan.damage_declaration", big},
+             {"japan.damage_treaty", big}})},
+      {"okinawa and territory of every faction at their largest",
+       with({{"japan.factions.HK.okinawa", big},
+             {"japan.factions.SG.territory", big},
+             {"japan.factions.PUB.okinawa", big},
+             {"japan.factions.FISH.territory", big}})},
+      {"two weights at their largest",
+       with({{"japan.factions.HK.weight", big}, {"japan.factions.SG.weight", big}})},
+  };
+  for (const auto& [name, s] : cases) {
+    INFO(name);
+    CHECK(numeric_problems(s, 300) == "");
+  }
+  // The weights' sum overflows, yet each faction keeps its share: HK and SG half each.
+  const Scenario two = cases.back().second;
+  const SupportTable table(two);
+  CHECK(table.weight[0] == 0.5);
+  CHECK(table.weight[1] == 0.5);
+  CHECK(table.weight[2] < 1e-300);  // 0.15 of 2 x 1.8e308
 }

@@ -18,3 +18,15 @@ resumed() { [ -n "$3" ] && [ "$3" -gt 0 ] && grep -q "^resuming $2: $3 of [0-9]*
 resumed_or_fresh() {
   if [ "$3" = 0 ]; then ! grep -q "^resuming $2:" "$1"; else resumed "$@"; fi
 }
+# setup [tmpfs]: the test's own scratch directory as the working directory, in $dir, removed at
+# exit (made writable first: some tests take write permission away). tmpfs: under /dev/shm when
+# there is one (for tests whose subject is not fsync's wait). Sourced before any test step.
+setup() {
+  if [ "${1:-}" = tmpfs ]; then
+    dir=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
+  else
+    dir=$(mktemp -d)
+  fi
+  trap 'chmod -R u+w "$dir" 2>/dev/null; rm -rf "$dir"' EXIT
+  cd "$dir" || exit 1
+}

@@ -1,7 +1,13 @@
-# Runs one command and checks its exit code and output.
+# Runs one command and checks its exit code and output (a regex: ";" written as <semicolon>).
 #   -DCMD="prog|arg|arg"  -DCODE=0  [-DSTDOUT=regex] [-DSTDERR=regex] [-DNO_STDOUT=1]
 #   [-DSAME_AS="prog|arg|..."]  (stdout must be byte-identical to this other command's)
 string(REPLACE "|" ";" cmd "${CMD}")
+# A ';' of a pattern comes as <semicolon> (tests/cli/CMakeLists.txt, wedge_cli_test).
+foreach(stream STDOUT STDERR)
+  if(DEFINED ${stream})
+    string(REPLACE "<semicolon>" ";" ${stream} "${${stream}}")
+  endif()
+endforeach()
 execute_process(COMMAND ${cmd} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT "${code}" STREQUAL "${CODE}")
   message(FATAL_ERROR "exit code ${code}, expected ${CODE}\nstdout: ${out}\nstderr: ${err}")

@@ -10,10 +10,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wedge=$1
 sweeps=$2
 iterations=${3:-6}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir"
 source "$here/common.sh"
+setup
 RANDOM=20261125  # fixed seed: the same moments every time
 
 run_args="--runs 10000000 --seed 3"

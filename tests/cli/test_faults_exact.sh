@@ -12,10 +12,8 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wedge=$1
 sweeps=$2
-dir=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)  # tmpfs when there is one: fsync waits are not the subject
-trap 'rm -rf "$dir"' EXIT
-cd "$dir"
 source "$here/common.sh"
+setup tmpfs  # fsync waits are not the subject
 
 # Exact checkpoints: one wave of one block, a checkpoint after every wave.
 exact="--wave 1 --checkpoint-seconds 0"

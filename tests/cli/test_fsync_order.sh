@@ -8,10 +8,8 @@
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wedge=$1
-dir=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)  # tmpfs when there is one: fsync waits are not the subject
-trap 'rm -rf "$dir"' EXIT
-cd "$dir"
 source "$here/common.sh"
+setup tmpfs  # fsync waits are not the subject
 command -v strace >/dev/null || { bad "strace not found (scripts/install-deps.sh installs it)"; finish; }
 
 # fsyncs STEP K: fsync/fdatasync calls on s.h5.partial before a SIGKILL at the K-th STEP.

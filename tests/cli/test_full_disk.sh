@@ -17,10 +17,8 @@
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wedge=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir"
 source "$here/common.sh"
+setup
 partial_runs_done() { "$wedge" inspect "$1" --json 2>/dev/null | sed -n 's/.*"runs_done": \([0-9]*\).*/\1/p' | head -n 1; }
 same_rounds() { same "$1" "$2" && h5diff -q "$1" "$2" /rounds /rounds >/dev/null 2>&1; }
 

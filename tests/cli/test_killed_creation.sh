@@ -8,10 +8,8 @@
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wedge=$1
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir"
 source "$here/common.sh"
+setup
 args=(run --runs 20000 --seed 4 --quiet)
 
 "$wedge" "${args[@]}" --out whole.h5 >/dev/null 2>err || bad "plain run: $(cat err)"

@@ -8,10 +8,8 @@ wedge=$1
 sweeps=$2
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 command -v mpirun >/dev/null || { echo "FAILED: mpirun not found (scripts/install-deps.sh installs openmpi-bin)"; echo "0 passed, 1 failed"; exit 1; }
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir"
 source "$here/common.sh"
+setup
 mpi() { mpirun --oversubscribe --bind-to none -np "$@"; }
 # identical A B: the datasets README promises identical (/summary, /runs, /design, /blocks) are
 # byte-identical, attributes included; only the root attributes of the run (command line, time,

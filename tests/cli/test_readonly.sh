@@ -7,10 +7,8 @@
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wedge=$1
-dir=$(mktemp -d)
-trap 'chmod -R u+w "$dir"; rm -rf "$dir"' EXIT
-cd "$dir"
 source "$here/common.sh"
+setup
 chmod 755 "$dir"
 if [ "$(id -u)" -eq 0 ]; then
   command -v setpriv >/dev/null || { bad "running as root and setpriv (util-linux) is missing"; finish; }

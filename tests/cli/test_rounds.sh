@@ -8,10 +8,8 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wedge=$1
 sweeps=$2
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir"
 source "$here/common.sh"
+setup
 # same_rounds A B: same /runs and /summary, and bit-identical /rounds.
 same_rounds() { same "$1" "$2" && h5diff -q "$1" "$2" /rounds /rounds >/dev/null 2>&1; }
 

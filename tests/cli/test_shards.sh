@@ -5,10 +5,8 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 wedge=$1
 sweeps=$2
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir"
 source "$here/common.sh"
+setup
 
 for case in "baseline:--runs 300001:1 2 3" "grid:$sweeps/threat_rewards_grid.toml --runs 5000:2 3 5"; do
   name=${case%%:*}; rest=${case#*:}; args=${rest%%:*}; ks=${rest##*:}

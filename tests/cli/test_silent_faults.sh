@@ -68,6 +68,34 @@ check "--compression with --store summary is refused" 2 "^error: --compression a
 run "$wedge" run --precision 0.5 --max-runs 10000001 --compression deflate --out "$dir/auto.h5" --quiet
 check "--compression when the default --store resolves to summaries is refused" 2 "^error: --compression deflate applies to per-run records, which this run does not keep: 10000001 runs"
 [ ! -e "$dir/auto.h5" ] && [ ! -e "$dir/auto.h5.partial" ] && ok "and nothing is written" || bad "a file was written: $(ls "$dir"/auto.h5* 2>&1)"
+# Every command's flags: --crn where nothing depends on it, the test seams of the results file
+# without one, the refinement's settings without a refinement stage.
+run "$wedge" validate "$here/../../experiments/scenarios/baseline.toml" --crn
+check "validate --crn is refused (validate runs nothing)" 2 "^error: --crn changes nothing here: validate runs nothing"
+run "$wedge" check --runs 100 --crn
+check "check --crn is refused (a check always pairs its scenarios)" 2 "^error: --crn changes nothing here: wedge check always runs its scenarios on common random numbers"
+for seam in "--checkpoint-seconds 0" "--test-stop-after-checkpoints 1" "--test-crash-at slot_named:1" \
+            "--test-fail-at slot_named:1" "--test-disk-full-at 1000" "--test-io-error-at 1000" "--test-io-error-at-write 3"; do
+  run "$wedge" run --runs 10 $seam
+  check "$seam without --out is refused" 2 "^error: ${seam%% *} applies to the results file, and there is none: add --out FILE.h5$"
+done
+run "$wedge" run --runs 10 --test-fail-rank 0
+check "--test-fail-rank outside mpirun is refused" 2 "^error: --test-fail-rank applies under mpirun with 2 or more ranks only"
+calibration="$here/../../experiments/calibrate/history_1956.toml"
+for setting in "--refine-points 8" "--defensive 0.5"; do
+  run "$wedge" calibrate "$calibration" --points 8 --runs 10 --refine 0 $setting
+  check "calibrate $setting with --refine 0 is refused" 2 "^error: ${setting%% *} applies to the refinement stages, and there are none \(refine is 0\)"
+done
+# A comma-separated option refuses an empty item, naming the option: --precision-outcomes (split
+# by wedge, not CLI11, which dropped it), --where and --history (their parsers).
+for value in "format," ",format" "format,,alliance" "," ""; do
+  run "$wedge" run --precision 0.1 --precision-outcomes "$value" --quiet
+  check "--precision-outcomes '$value' is refused" 2 "^error: --precision-outcomes '$value': an empty item"
+done
+run "$wedge" trace --where "format=treaty,"
+check "--where with a trailing comma is refused" 2 "^error: --where 'format=treaty,': expected field=category"
+run "$wedge" calibrate "$here/../../experiments/calibrate/history_1956.toml" --history "format=declaration,"
+check "--history with a trailing comma is refused" 2 "^error: --history: 'format=declaration,': an empty element"
 run "$wedge" run --runs 10 --set dulles.tact=0.1 --set dulles.tact=0.2
 check "a key given twice by --set is refused, naming it" 2 "^error: --set dulles.tact=0.2: 'dulles.tact' is set twice \(also --set dulles.tact=0.1\)"
 baseline="$here/../../experiments/scenarios/baseline.toml"

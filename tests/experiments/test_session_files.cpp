@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 using namespace wedge;
 using namespace wedge::experiments;
@@ -45,8 +46,12 @@ void partial(const std::string& path, SessionOptions o, std::uint64_t blocks = 3
 }
 
 std::string bytes(const std::string& path) {
+  // Through rdbuf, not istreambuf_iterator, whose inlined streambuf GCC 12 flags
+  // (-Wnull-dereference).
   std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
 }
 
 std::string resume_error(const std::string& path, const Experiment& e, SessionOptions o) {

@@ -1,9 +1,13 @@
+#include "agents/params.hpp"
 #include "agents/tug_of_war.hpp"
 #include "engine/runner.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/trace_where.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
 
 using namespace wedge;
 
@@ -166,4 +170,45 @@ TEST_CASE("each faction's support in a traced round averages to Japan's model su
   }
   CHECK(rounds > 200);
   CHECK(declarations > 20);
+}
+
+TEST_CASE("impossible_category reads exactly the keys IMPOSSIBLE_CATEGORY_KEYS lists",
+          "[trace][calibrate]") {
+  // Every answer (field, category) of a scenario, as one list of strings.
+  const auto answers = [](const agents::Scenario& s) {
+    std::vector<std::string> out;
+    const auto& fields = agents::TugOfWar::fields();
+    for (std::size_t f = 0; f < agents::Field::categorical_count; ++f)
+      for (std::size_t c = 0; c < fields[f].categories.size(); ++c)
+        out.push_back(experiments::impossible_category(s, f, c));
+    return out;
+  };
+  const agents::Scenario base;
+  const auto before = answers(base);
+  std::vector<std::string> moving;  // the keys some in-range value of which changes an answer
+  for (const auto& p : agents::parameters(base)) {
+    const double now = p.get(base);
+    for (double v : {p.min, p.max, 0.0, 2.0, 4.0, now + 1.0, 2.0 * now}) {
+      if (!std::isfinite(v) || !p.in_range(v) || v == now) continue;
+      agents::Scenario s = base;
+      p.set(s, v);
+      if (answers(s) != before) {
+        moving.push_back(p.key);
+        break;
+      }
+    }
+  }
+  for (const auto& key : moving) {
+    INFO(key << " changes impossible_category's answers");
+    CHECK(experiments::read_by_impossible_category(key));
+  }
+  // No stale entry: each one stands for at least one key that changes an answer.
+  for (const auto entry : experiments::IMPOSSIBLE_CATEGORY_KEYS) {
+    INFO(entry);
+    CHECK(std::any_of(moving.begin(), moving.end(), [entry](const std::string& key) {
+      return entry.starts_with('*') ? key.ends_with(entry.substr(1)) : key == entry;
+    }));
+  }
+  CHECK_FALSE(experiments::read_by_impossible_category("dulles.tact"));
+  CHECK(experiments::read_by_impossible_category("japan.factions.JSP.min_islands"));
 }

@@ -20,6 +20,15 @@ def wedge(*args, check=True):
     return subprocess.run([str(WEDGE), *map(str, args)], capture_output=True, text=True, check=check)
 
 
+def cli_options(settings):
+    """Command-line options from keyword settings, in their order: {"refine_points": 16} gives
+    ["--refine-points", 16] (the names wedge.calibrate() and `wedge calibrate` share)."""
+    args = []
+    for name, value in settings.items():
+        args += [f"--{name.replace('_', '-')}", value]
+    return args
+
+
 def cli_json(*args):
     return json.loads(wedge("run", *args, "--json", "--quiet").stdout)
 

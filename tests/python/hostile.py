@@ -76,10 +76,10 @@ def _(f, work):
     replace_attr(f, "seed", np.int64(-1))
 
 
-@kind("experiment_two_strings", "single", r"attribute experiment: holds 2 values, expected one")
-def _(f, work):
-    text = f.attrs["experiment"]
-    replace_attr(f, "experiment", [text, text])
+# A string attribute stored as two strings.
+for _name in ("experiment", "engine_version"):
+    kind(f"{_name}_two_strings", "single", rf"attribute {_name}: holds 2 values, expected one")(
+        lambda f, work, name=_name: replace_attr(f, name, [f.attrs[name]] * 2))
 
 
 @kind("points_attribute_wrong", "single", r"/design/point: has shape \[1\], expected \[5\]")
@@ -373,12 +373,6 @@ def _(f, work):
 @kind("wall_seconds_string", "single", r"attribute wall_seconds: is not a floating-point number")
 def _(f, work):
     replace_attr(f, "wall_seconds", "0.5")
-
-
-@kind("engine_version_two_strings", "single", r"attribute engine_version: holds 2 values, expected one")
-def _(f, work):
-    text = f.attrs["engine_version"]
-    replace_attr(f, "engine_version", [text, text])
 
 
 @kind("created_integer", "single", r"attribute created: is not a string")

@@ -13,17 +13,10 @@ import wedge  # noqa: E402
 from wedge import plots  # noqa: E402
 from wedge.calibration import history_text  # noqa: E402
 
-from conftest import ROOT, wedge as run_wedge  # noqa: E402
+from conftest import ROOT, cli_options, wedge as run_wedge  # noqa: E402
 
 EXAMPLE = ROOT / "experiments" / "calibrate" / "history_1956.toml"
 SMALL = dict(points=24, runs=400, refine=1, refine_points=16, draws=30, top=5)
-
-
-def _cli_args(settings):
-    args = []
-    for k, v in settings.items():
-        args += [f"--{k.replace('_', '-')}", v]
-    return args
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +32,7 @@ def _comparable(document):
 
 
 def test_python_and_command_line_agree(cal):
-    out = run_wedge("calibrate", EXAMPLE, *_cli_args(SMALL), "--threads", 1, "--json")
+    out = run_wedge("calibrate", EXAMPLE, *cli_options(SMALL), "--threads", 1, "--json")
     assert out.stderr == ""
     assert _comparable(json.loads(out.stdout)) == _comparable(cal.document)
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import wedge
-from conftest import ROOT, wedge as run_wedge
+from conftest import ROOT, cli_options, wedge as run_wedge
 
 EXAMPLE = ROOT / "experiments" / "calibrate" / "history_1956.toml"
 
@@ -108,13 +108,6 @@ def test_stats_equal_numpy_on_the_per_run_records(files):
 SMALL = dict(points=16, runs=300, refine=1, refine_points=16, draws=20, top=3)
 
 
-def _cli(settings):
-    args = []
-    for k, v in settings.items():
-        args += [f"--{k.replace('_', '-')}", v]
-    return args
-
-
 def _weights_are_the_normalised_likelihoods(cal):
     """With defensive = 1 every proposal is the prior, so the deterministic-mixture weights
     L_i / sum_s (N_s/N) q_s(θ_i)/p(θ_i) reduce to L_i / sum_j L_j (docs/calibration.md)."""
@@ -137,11 +130,21 @@ def test_defensive_reaches_the_refinement_python_and_command_line():
     b = default.points[default.points["stage"] == 1].drop(columns=["weight"], errors="ignore")
     assert not a.equals(b)
     # The command line gives the same document for the same option.
-    out = run_wedge("calibrate", EXAMPLE, *_cli(SMALL), "--defensive", 1.0, "--threads", 1, "--json")
+    out = run_wedge("calibrate", EXAMPLE, *cli_options(SMALL), "--defensive", 1.0, "--threads", 1, "--json")
     doc = json.loads(out.stdout)
     for d in (doc, full.document):
         d.pop("seconds", None), d.pop("experiment", None)
     assert doc == full.document
+
+
+@pytest.mark.parametrize("setting", ["defensive", "refine_points"])
+def test_refinement_settings_without_a_refinement_stage_are_refused(setting):
+    """defensive and refine_points act on the refinement stages only: with refine = 0 they would do
+    nothing, so they are refused (as the command line's --defensive, --refine-points are)."""
+    value = {"defensive": 0.5, "refine_points": 8}[setting]
+    with pytest.raises(wedge._core.ConfigError, match=rf"^{setting} applies to the refinement stages, "
+                                                      r"and there are none \(refine is 0\): set refine=N"):
+        wedge.calibrate(EXAMPLE, points=8, runs=10, refine=0, **{setting: value})
 
 
 # check --seed -------------------------------------------------------------------------------------
@@ -197,10 +200,11 @@ def test_calibrate_options_reach_the_design():
     assert (pts["runs"] == 150).all() and d["runs_total"] == 150 * 24
     assert len(d["best"]) == 4 and len(cal.best()) == 4
     # lhs and sobol place the first stage's points differently (same seed).
-    sobol = wedge.calibrate(EXAMPLE, threads=2, **dict(opts, design="sobol", refine=0))
+    first_stage = {k: v for k, v in opts.items() if k != "refine_points"}  # refused with refine = 0
+    sobol = wedge.calibrate(EXAMPLE, threads=2, **dict(first_stage, design="sobol", refine=0))
     assert not np.allclose(sobol.points[cal.keys].to_numpy()[:12], pts[cal.keys].to_numpy()[:12])
     # The command line's options are the same options.
-    out = run_wedge("calibrate", EXAMPLE, *_cli(opts), "--threads", 1, "--json")
+    out = run_wedge("calibrate", EXAMPLE, *cli_options(opts), "--threads", 1, "--json")
     doc = json.loads(out.stdout)
     for x in (doc, d):
         x.pop("seconds", None), x.pop("experiment", None)
@@ -214,10 +218,10 @@ def test_calibrate_seed_and_set_reach_the_runs():
     other = wedge.calibrate(EXAMPLE, threads=2, seed=7, **small)
     assert other.document["seed"] == 7
     assert list(other.points["matches"]) != list(base.points["matches"])
-    again = json.loads(run_wedge("calibrate", EXAMPLE, *_cli(small), "--seed", 7, "--json").stdout)
+    again = json.loads(run_wedge("calibrate", EXAMPLE, *cli_options(small), "--seed", 7, "--json").stdout)
     assert [p["matches"] for p in again["design_points"]] == [p["matches"] for p in other.document["design_points"]]
     # --set of a key that is not swept (tact scales the backlash of coercion) changes the runs.
-    tactless = json.loads(run_wedge("calibrate", EXAMPLE, *_cli(small), "--set", "dulles.tact=0",
+    tactless = json.loads(run_wedge("calibrate", EXAMPLE, *cli_options(small), "--set", "dulles.tact=0",
                                     "--json").stdout)
     assert [p["matches"] for p in tactless["design_points"]] != \
         [p["matches"] for p in base.document["design_points"]]
