@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace wedge::output {
@@ -33,18 +34,28 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
     // HDF5's automatic error printing is per thread: this is the writer thread.
     static thread_local const bool quiet = (h5::quiet_errors(), true);
     (void)quiet;
+    // The records are observed a tile at a time into buffers that stay in the L1 cache and
+    // converted from there into the stored columns (no wave-sized row-major copy).
     const std::size_t nc = summaries_.front().layout().categorical.size();
     const std::size_t nv = summaries_.front().layout().continuous.size();
-    categories_.resize(records.size() * nc);
-    values_.resize(records.size() * nv);
-    for (std::size_t i = 0; i < records.size(); ++i) {
-      M::observe(records[i], categories_.data() + i * nc, values_.data() + i * nv);
-    }
     // The runner's block summaries, merged in the same order: the same bits as its own.
     for (std::size_t b = 0; b < blocks.size(); ++b)
       summaries_[blocks[b].point].merge(block_summaries[b]);
     try {
-      writer_.append_runs(blocks, categories_, values_);
+      if (writer_.stores_runs()) {
+        constexpr std::size_t TILE = 512;
+        categories_.resize(TILE * nc);
+        values_.resize(TILE * nv);
+        writer_.begin_runs(records.size());
+        for (std::size_t r0 = 0; r0 < records.size(); r0 += TILE) {
+          const std::size_t rows = std::min(TILE, records.size() - r0);
+          for (std::size_t i = 0; i < rows; ++i) {
+            M::observe(records[r0 + i], categories_.data() + i * nc, values_.data() + i * nv);
+          }
+          writer_.convert_runs(r0, rows, categories_.data(), values_.data());
+        }
+        writer_.write_runs(blocks);
+      }
       writer_.append_blocks(blocks, block_summaries);
     } catch (const OutputError& err) {
       throw OutputError(
