@@ -338,6 +338,71 @@ void ResultsWriter::open_columns() {
   columns_.push_back(open("replicate"));
   for (const auto& f : layout_.categorical) columns_.push_back(open(f.name));
   for (const auto& f : layout_.continuous) columns_.push_back(open(f.name));
+  direct_chunk_.assign(columns_.size(), 0);
+  if (!install_fast_fletcher32()) return;
+  for (std::size_t k = 0; k < columns_.size(); ++k) {
+    // Full chunks go to the file directly (H5Dwrite_chunk) when the column's only filter is
+    // Fletcher-32 and its stored type is the memory type's bytes (little-endian here): the
+    // bytes HDF5 itself would store, without its chunk cache's copies.
+    const h5::Handle dcpl(H5Dget_create_plist(columns_[k]));
+    hsize_t chunk = 0;
+    unsigned flags = 0;
+    std::size_t nelmts = 0;
+    if (H5Pget_chunk(dcpl, 1, &chunk) != 1 || H5Pget_nfilters(dcpl) != 1 ||
+        H5Pget_filter2(dcpl, 0, &flags, &nelmts, nullptr, 0, nullptr, nullptr) !=
+            H5Z_FILTER_FLETCHER32) {
+      continue;
+    }
+    const h5::Handle stored(H5Dget_type(columns_[k]));
+    const std::size_t size = H5Tget_size(stored);
+    const hid_t memory = k == 0   ? point_type_
+                         : k == 1 ? H5T_NATIVE_UINT32
+                         : k < 2 + layout_.categorical.size()
+                             ? (category_wide_[k - 2] ? H5T_NATIVE_UINT16 : H5T_NATIVE_UINT8)
+                         : layout_.continuous[k - 2 - layout_.categorical.size()].storage ==
+                                 engine::StorageType::float32
+                             ? H5T_NATIVE_FLOAT
+                             : H5T_NATIVE_DOUBLE;
+    if (H5Tequal(stored, memory) > 0 && H5Tget_size(memory) == size) direct_chunk_[k] = chunk;
+  }
+}
+
+void ResultsWriter::append_column(std::size_t k, hid_t memory, void* data, std::size_t n) {
+  const hsize_t chunk = direct_chunk_[k];
+  if (chunk == 0) {
+    h5::append(columns_[k], memory, data, n);
+    return;
+  }
+  const hid_t column = columns_[k];
+  const std::size_t size = H5Tget_size(memory);
+  auto* bytes = static_cast<unsigned char*>(data);
+  const hsize_t old = h5::length(column);
+  // Up to the next chunk boundary through HDF5's chunk cache (the chunk may hold earlier runs);
+  // then every full chunk directly, its Fletcher-32 (HDF5's function, output/fletcher32.hpp)
+  // appended in the 4 bytes after it (saved and restored: they are the next values, or slack);
+  // the rest through the cache again.
+  const std::size_t head = std::min<std::size_t>(n, (chunk - old % chunk) % chunk);
+  h5::append(column, memory, bytes, head);
+  std::size_t done = head;
+  const std::size_t full = (n - head) / chunk;
+  if (full > 0) {
+    const hsize_t total = old + head + full * chunk;
+    h5::check(H5Dset_extent(column, &total), "cannot extend a dataset");
+    const std::size_t nbytes = chunk * size;
+    for (std::size_t f = 0; f < full; ++f, done += chunk) {
+      unsigned char* p = bytes + done * size;
+      const std::uint32_t sum = fletcher32(p, nbytes);
+      unsigned char saved[4];
+      std::memcpy(saved, p + nbytes, 4);
+      for (std::size_t b = 0; b < 4; ++b)
+        p[nbytes + b] = static_cast<unsigned char>(sum >> (8 * b));
+      const hsize_t offset = old + done;
+      const herr_t written = H5Dwrite_chunk(column, H5P_DEFAULT, 0, &offset, nbytes + 4, p);
+      std::memcpy(p + nbytes, saved, 4);
+      h5::check(written, "cannot append records");
+    }
+  }
+  h5::append(column, memory, bytes + done * size, n - done);
 }
 
 void ResultsWriter::append_blocks(std::span<const engine::Block> blocks,
@@ -385,6 +450,12 @@ void ResultsWriter::append_runs(std::span<const engine::Block> blocks,
   write_runs(blocks);
 }
 
+namespace {
+/// Elements past each column buffer's last column: append_column borrows the 4 bytes after a
+/// chunk for its checksum.
+constexpr std::size_t SLACK = 8;
+}  // namespace
+
 void ResultsWriter::begin_runs(std::size_t n) {
   if (!store_runs_) return;
   // The buffers keep their size from wave to wave (no allocation, no zero-filling per wave), and
@@ -398,10 +469,10 @@ void ResultsWriter::begin_runs(std::size_t n) {
   const auto ready = [](auto& buffer, bool used, std::size_t size) {
     if (used && buffer.size() < size) buffer.resize(size);
   };
-  ready(narrow_, narrow, nc * n);
-  ready(wide_, wide, nc * n);
-  ready(f32_, f32, nv * n);
-  ready(f64_, f64, nv * n);
+  ready(narrow_, narrow, nc * n + SLACK);
+  ready(wide_, wide, nc * n + SLACK);
+  ready(f32_, f32, nv * n + SLACK);
+  ready(f64_, f64, nv * n + SLACK);
 }
 
 void ResultsWriter::convert_runs(std::size_t row0, std::size_t rows,
@@ -460,47 +531,47 @@ void ResultsWriter::write_runs(std::span<const engine::Block> blocks) {
   }
   const std::size_t nc = layout_.categorical.size();
   const std::size_t nv = layout_.continuous.size();
-  if (ids_.size() < n) ids_.resize(n);
+  if (ids_.size() < n + SLACK) ids_.resize(n + SLACK);
   std::size_t i = 0;
   if (point_type_ == H5T_NATIVE_UINT8) {
-    if (narrow_ids_.size() < n) narrow_ids_.resize(n);
+    if (narrow_ids_.size() < n + SLACK) narrow_ids_.resize(n + SLACK);
     for (const auto& b : blocks) {
       std::fill_n(narrow_ids_.data() + i, b.count, static_cast<std::uint8_t>(b.point));
       i += b.count;
     }
-    h5::append(columns_[0], H5T_NATIVE_UINT8, narrow_ids_.data(), n);
+    append_column(0, H5T_NATIVE_UINT8, narrow_ids_.data(), n);
   } else if (point_type_ == H5T_NATIVE_UINT16) {
-    if (wide_ids_.size() < n) wide_ids_.resize(n);
+    if (wide_ids_.size() < n + SLACK) wide_ids_.resize(n + SLACK);
     for (const auto& b : blocks) {
       std::fill_n(wide_ids_.data() + i, b.count, static_cast<std::uint16_t>(b.point));
       i += b.count;
     }
-    h5::append(columns_[0], H5T_NATIVE_UINT16, wide_ids_.data(), n);
+    append_column(0, H5T_NATIVE_UINT16, wide_ids_.data(), n);
   } else {
     for (const auto& b : blocks) {
       std::fill_n(ids_.data() + i, b.count, b.point);
       i += b.count;
     }
-    h5::append(columns_[0], H5T_NATIVE_UINT32, ids_.data(), n);
+    append_column(0, H5T_NATIVE_UINT32, ids_.data(), n);
   }
   i = 0;
   for (const auto& b : blocks) {
     for (std::uint32_t k = 0; k < b.count; ++k)
       ids_[i++] = static_cast<std::uint32_t>(b.replicate_begin + k);
   }
-  h5::append(columns_[1], H5T_NATIVE_UINT32, ids_.data(), n);
+  append_column(1, H5T_NATIVE_UINT32, ids_.data(), n);
   for (std::size_t c = 0; c < nc; ++c) {
     if (category_wide_[c]) {
-      h5::append(columns_[2 + c], H5T_NATIVE_UINT16, wide_.data() + c * n, n);
+      append_column(2 + c, H5T_NATIVE_UINT16, wide_.data() + c * n, n);
     } else {
-      h5::append(columns_[2 + c], H5T_NATIVE_UINT8, narrow_.data() + c * n, n);
+      append_column(2 + c, H5T_NATIVE_UINT8, narrow_.data() + c * n, n);
     }
   }
   for (std::size_t v = 0; v < nv; ++v) {
     if (layout_.continuous[v].storage == engine::StorageType::float32) {
-      h5::append(columns_[2 + nc + v], H5T_NATIVE_FLOAT, f32_.data() + v * n, n);
+      append_column(2 + nc + v, H5T_NATIVE_FLOAT, f32_.data() + v * n, n);
     } else {
-      h5::append(columns_[2 + nc + v], H5T_NATIVE_DOUBLE, f64_.data() + v * n, n);
+      append_column(2 + nc + v, H5T_NATIVE_DOUBLE, f64_.data() + v * n, n);
     }
   }
   runs_pending_ = 0;

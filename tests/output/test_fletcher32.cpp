@@ -1,7 +1,9 @@
+#include "../engine/toy_model.hpp"
 #include "../experiments/temp_dir.hpp"
 #include "engine/rng.hpp"
 #include "output/fletcher32.hpp"
 #include "output/hdf5.hpp"
+#include "output/results_sink.hpp"
 
 #include <hdf5.h>
 
@@ -99,4 +101,103 @@ TEST_CASE("chunks checksummed by the fast filter read back through HDF5's own ch
   CHECK(back == values);
   H5Dclose(ds);
   H5Fclose(file);
+}
+
+TEST_CASE("per-run columns written a chunk at a time hold the runs, each chunk HDF5's checksum",
+          "[output][fletcher32]") {
+  // 3 points x 100,000 runs in blocks of 1,000 and waves of 150 blocks: chunks of 65,536 rows
+  // straddle waves (their parts through HDF5's cache, whole chunks directly), and the run stops
+  // after 77 blocks and is continued from its checkpoint, so a partial chunk on disk is completed.
+  using wedge::test::CoinModel;
+  test::TempDir dir;
+  const std::string path = dir.path("coins.h5");
+  const auto layout = engine::FieldLayout::from(CoinModel::fields());
+  const std::uint64_t reps = 100000;
+  const auto blocks = engine::make_blocks(engine::full_plan(3, reps), 1000);
+  const std::span<const engine::Block> all(blocks);
+  const std::vector<CoinModel::Params> params{{0.25, 9}, {0.5, 9}, {0.75, 9}};
+  output::Metadata meta;
+  meta.model = "coins";
+  meta.model_version = "1";
+  meta.engine_version = "test";
+  meta.rng = "Philox4x32-10";
+  meta.design = "grid";
+  meta.seed = 42;
+  meta.replicates = reps;
+  meta.runs_planned = 3 * reps;
+  meta.block_size = 1000;
+  meta.store_runs = true;
+  meta.libraries = {{"hdf5_version", output::h5::library_version()}};
+  meta.swept_keys = {"p"};
+  meta.values = {{0.25}, {0.5}, {0.75}};
+  engine::RunOptions options;
+  options.seed = 42;
+  options.wave_blocks = 150;
+  {
+    output::ResultsWriter writer(path, meta, layout, 3);
+    output::ResultsSink<CoinModel> sink(writer, engine::make_summaries<CoinModel>(3), 0, 0.0);
+    auto summaries = engine::make_summaries<CoinModel>(3);
+    engine::run_blocks<CoinModel>(params, all.subspan(0, 77), summaries, options, &sink);
+    sink.finish(false);
+    writer.close();
+  }
+  auto info = output::read_results(path, layout);
+  REQUIRE(info.runs_done == 77000);
+  {
+    output::ResultsWriter writer(path, layout, info.runs_done);
+    output::ResultsSink<CoinModel> sink(writer, info.summaries, info.runs_done, 0.0);
+    auto summaries = info.summaries;
+    engine::run_blocks<CoinModel>(params, all.subspan(77), summaries, options, &sink);
+    sink.finish(true);
+    writer.close();
+  }
+  info = output::read_results(path, layout);  // re-reads every column (every checksum)
+  CHECK(info.complete);
+  const std::size_t n = 3 * reps;
+  REQUIRE(info.runs_done == n);
+  const output::h5::File file(path);
+  const auto runs = file.group("/runs");
+  const auto point = runs.dataset("point").read<std::uint32_t>({n});
+  const auto replicate = runs.dataset("replicate").read<std::uint32_t>({n});
+  const auto parity = runs.dataset("parity").read<std::uint8_t>({n});
+  const auto first = runs.dataset("first").read<std::uint8_t>({n});
+  const auto fraction = runs.dataset("fraction").read<double>({n});
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto p = static_cast<std::uint32_t>(i / reps);
+    engine::Stream stream(engine::StreamKey{42, p, static_cast<std::uint32_t>(i % reps)});
+    const auto rec = CoinModel::run(params[p], stream);
+    if (point[i] != p || replicate[i] != i % reps || parity[i] != rec.heads % 2 ||
+        first[i] != rec.first || fraction[i] != rec.fraction) {
+      ++wrong;
+    }
+  }
+  CHECK(wrong == 0);
+  // Every stored chunk of every column: its data, then HDF5's Fletcher-32 of the data.
+  std::size_t chunks = 0;
+  for (const char* name : {"point", "replicate", "parity", "first", "fraction"}) {
+    const hid_t ds = H5Dopen2(file.id(), (std::string("/runs/") + name).c_str(), H5P_DEFAULT);
+    REQUIRE(ds >= 0);
+    hsize_t count = 0;
+    const hid_t space = H5Dget_space(ds);
+    REQUIRE(H5Dget_num_chunks(ds, space, &count) >= 0);
+    CHECK(count == 5);  // 300,000 rows: 4 full chunks and a partial one
+    for (hsize_t c = 0; c < count; ++c) {
+      hsize_t offset = 0, size = 0;
+      unsigned mask = 0;
+      haddr_t addr = 0;
+      REQUIRE(H5Dget_chunk_info(ds, space, c, &offset, &mask, &addr, &size) >= 0);
+      std::vector<unsigned char> raw(size);
+      std::uint32_t filters = 0;
+      REQUIRE(H5Dread_chunk(ds, H5P_DEFAULT, &offset, &filters, raw.data()) >= 0);
+      CHECK(filters == 0);
+      std::uint32_t sum = 0;
+      for (std::size_t b = 4; b > 0; --b) sum = (sum << 8) | raw[size - 4 + (b - 1)];
+      CHECK(sum == H5_checksum_fletcher32(raw.data(), size - 4));
+      ++chunks;
+    }
+    H5Sclose(space);
+    H5Dclose(ds);
+  }
+  CHECK(chunks == 25);
 }
