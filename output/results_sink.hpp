@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 
 namespace wedge::output {
 
@@ -58,15 +59,16 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
       }
       writer_.append_blocks(blocks, block_summaries);
     } catch (const OutputError& err) {
-      throw OutputError(
-          fmt::format("{}: cannot write: {}; the runs up to its last checkpoint are kept: "
-                      "free space and continue with --resume",
-                      writer_.path(), err.what()));
+      rethrow_named(err);
     }
     runs_done_ += records.size();
     const auto now = Clock::now();
     if (std::chrono::duration<double>(now - last_).count() >= interval_) {
-      writer_.checkpoint(summaries_, runs_done_, wall_seconds(), false);
+      try {
+        writer_.checkpoint(summaries_, runs_done_, wall_seconds(), false);
+      } catch (const OutputError& err) {
+        rethrow_named(err);
+      }
       last_ = now;
     } else {
       // The disk writes what was appended while the simulation goes on, rather than all of it
@@ -78,8 +80,12 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
   /// Final checkpoint and /summary (call after the runner returned, so every record was
   /// consumed); an interrupted run's file gets its /summary too, for inspection.
   void finish(bool complete) {
-    writer_.checkpoint(summaries_, runs_done_, wall_seconds(), complete);
-    if (!complete) writer_.write_summary(summaries_);
+    try {
+      writer_.checkpoint(summaries_, runs_done_, wall_seconds(), complete);
+      if (!complete) writer_.write_summary(summaries_);
+    } catch (const OutputError& err) {
+      rethrow_named(err);
+    }
   }
 
   const std::vector<engine::Summary>& summaries() const { return summaries_; }
@@ -89,6 +95,17 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
   }
 
  private:
+  /// A write failed (a full or failing disk): one message naming the file, whichever step of
+  /// appending or checkpointing it was (a message that names it already is kept as it is).
+  [[noreturn]] void rethrow_named(const OutputError& err) const {
+    const std::string what = err.what();
+    if (what.rfind(writer_.path() + ": ", 0) == 0) throw err;
+    throw OutputError(
+        fmt::format("{}: cannot write: {}; the runs up to its last checkpoint are kept: free "
+                    "space and continue with --resume",
+                    writer_.path(), what));
+  }
+
   using Clock = std::chrono::steady_clock;
   ResultsWriter& writer_;
   std::vector<engine::Summary> summaries_;

@@ -248,8 +248,7 @@ TEST_CASE("adding runs a chunk at a time gives the summary of adding them one by
   CHECK(chunked.runs() == runs);
 }
 
-TEST_CASE("the histogram bins every value by the rule: floor((x - min) * bins / (max - min)), "
-          "the top edge in the last bin",
+TEST_CASE("the histogram bins by floor((x - min) * bins / (max - min)), the top edge last",
           "[stats]") {
   // Values on and next to every bin edge and both ends, and random ones, against the rule
   // computed here one value at a time (perf3 replaced the size_t cast and min by a double min).
