@@ -5,6 +5,7 @@
 #include "engine/rng.hpp"
 #include "engine/runner.hpp"
 #include "engine/simd/distributions.hpp"
+#include "output/fletcher32.hpp"
 #include "output/results_sink.hpp"
 
 #include <benchmark/benchmark.h>
@@ -280,6 +281,28 @@ void BM_Block_Aggregation_Runs(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * engine::DEFAULT_BLOCK_SIZE);
 }
 BENCHMARK(BM_Block_Aggregation_Runs);
+
+// A /runs chunk's Fletcher-32 (65,536 float32 values): HDF5's own function against wedge's
+// (output/fletcher32.hpp; the same result), bytes per second.
+extern "C" std::uint32_t H5_checksum_fletcher32(const void* data, std::size_t len);
+std::vector<unsigned char> chunk_bytes() {
+  std::vector<unsigned char> bytes(65536 * 4);
+  engine::Stream stream(engine::StreamKey{1, 2, 3});
+  for (auto& b : bytes) b = static_cast<unsigned char>(stream());
+  return bytes;
+}
+void BM_Fletcher32_Hdf5(benchmark::State& state) {
+  const auto bytes = chunk_bytes();
+  for (auto _ : state) benchmark::DoNotOptimize(H5_checksum_fletcher32(bytes.data(), bytes.size()));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes.size()));
+}
+BENCHMARK(BM_Fletcher32_Hdf5);
+void BM_Fletcher32_Wedge(benchmark::State& state) {
+  const auto bytes = chunk_bytes();
+  for (auto _ : state) benchmark::DoNotOptimize(output::fletcher32(bytes.data(), bytes.size()));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes.size()));
+}
+BENCHMARK(BM_Fletcher32_Wedge);
 
 void BM_Summary_Add(benchmark::State& state) {
   auto summaries = engine::make_summaries<TugOfWar>(1);

@@ -33,6 +33,45 @@ void ContinuousStats::add_values(const double* x, std::size_t stride, std::size_
   const double hist_min = hist_min_, hist_max = hist_max_, bin_scale = bin_scale_;
   std::uint64_t* hist = hist_.data();
   const std::size_t bins = hist_.size() - 2;
+  if (bins == 0) {
+    add_values_unbinned(x, stride, n);
+    return;
+  }
+  // The last bin's index as a double: min(floor(d), bins - 1) = floor(min(d, bins - 1)), and
+  // `d < top ? d : top` (one MINSD) also sends NaN to the last bin, as the size_t cast did.
+  const double top = static_cast<double>(bins - 1);
+  for (std::size_t k = 0; k < n; ++k) {
+    const double v = x[k * stride];
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    const double d = v - shift;
+    sum += d;
+    sum2 += d * d;
+    if (v < hist_min) {
+      ++hist[0];
+    } else if (v > hist_max) {
+      ++hist[bins + 1];
+    } else {
+      // The top edge belongs to the last bin.
+      double b = (v - hist_min) * bin_scale;
+      b = b < top ? b : top;
+      ++hist[1 + static_cast<std::size_t>(static_cast<std::int64_t>(b))];
+    }
+  }
+  n_ += n;
+  shift_ = shift;
+  sum_ = sum;
+  sum2_ = sum2;
+  min_ = lo;
+  max_ = hi;
+}
+
+void ContinuousStats::add_values_unbinned(const double* x, std::size_t stride,
+                                          std::size_t n) noexcept {
+  double shift = shift_, sum = sum_, sum2 = sum2_, lo = min_, hi = max_;
+  const double hist_min = hist_min_, hist_max = hist_max_, bin_scale = bin_scale_;
+  std::uint64_t* hist = hist_.data();
+  const std::size_t bins = hist_.size() - 2;
   for (std::size_t k = 0; k < n; ++k) {
     const double v = x[k * stride];
     lo = std::min(lo, v);

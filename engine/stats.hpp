@@ -78,6 +78,9 @@ class ContinuousStats {
   }
 
  private:
+  /// add_values for an accumulator without bins (hist_bins = 0: only under- and overflow).
+  void add_values_unbinned(const double* x, std::size_t stride, std::size_t n) noexcept;
+
   static double mean_of(std::uint64_t n, double shift, double sum) noexcept {
     return n == 0 ? 0.0 : shift + sum / static_cast<double>(n);
   }

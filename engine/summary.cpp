@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace wedge::engine {
 
@@ -28,19 +29,54 @@ void Summary::merge(const Summary& other) {
   runs_ += other.runs_;
 }
 
+namespace {
+
+/// Counts the categorical fields of n runs (run k's field i at categories[k * NC + i]) with the
+/// number of fields known at compile time: the field loop unrolled, each field's counts reached
+/// through its own pointer (at[i]), so a run costs one load and one increment per field.
+template <std::size_t NC>
+void count_runs(std::uint64_t* const* at, const std::uint16_t* categories, std::size_t n) noexcept {
+  std::array<std::uint64_t*, NC> p;
+  for (std::size_t i = 0; i < NC; ++i) p[i] = at[i];
+  for (std::size_t k = 0; k < n; ++k, categories += NC) {
+    for (std::size_t i = 0; i < NC; ++i) ++p[i][categories[i]];
+  }
+}
+
+/// The same for any number of fields.
+void count_runs_any(std::uint64_t* const* at, std::size_t nc, const std::uint16_t* categories,
+                    std::size_t n) noexcept {
+  for (std::size_t k = 0; k < n; ++k, categories += nc) {
+    for (std::size_t i = 0; i < nc; ++i) ++at[i][categories[i]];
+  }
+}
+
+using CountRuns = void (*)(std::uint64_t* const*, const std::uint16_t*, std::size_t) noexcept;
+
+/// count_runs<NC> for NC = 0 .. FIXED - 1.
+constexpr std::size_t FIXED = 17;
+template <std::size_t... NC>
+constexpr std::array<CountRuns, FIXED> count_table(std::index_sequence<NC...>) {
+  return {&count_runs<NC>...};
+}
+constexpr std::array<CountRuns, FIXED> COUNT_RUNS = count_table(std::make_index_sequence<FIXED>());
+
+}  // namespace
+
 void Summary::add_runs(const std::uint16_t* categories, const double* values,
                        std::size_t n) noexcept {
   const std::size_t nc = offsets_.size(), nv = continuous_.size();
   // Categorical fields run by run, so that the fields' increments (each often of the same count
   // as the run before) form independent chains; continuous fields one at a time, each with its
-  // accumulators in registers.
+  // accumulators in registers. Counts are integers: any order of increments gives the same counts.
   constexpr std::size_t MANY = 64;
   if (nc <= MANY) {
     std::array<std::uint64_t*, MANY> at{};
     for (std::size_t i = 0; i < nc; ++i) at[i] = counts_.data() + offsets_[i];
-    for (std::size_t k = 0; k < n; ++k) {
-      const std::uint16_t* run = categories + k * nc;
-      for (std::size_t i = 0; i < nc; ++i) ++at[i][run[i]];
+    if (nc < FIXED) {
+      COUNT_RUNS[nc](at.data(), categories, n);
+    } else {
+      count_runs_any(at.data(), nc, categories, n);
     }
   } else {
     for (std::size_t k = 0; k < n; ++k) {

@@ -4,6 +4,7 @@
 #include "engine/runner.hpp"
 #include "output/dimension_scales.hpp"
 #include "output/file_driver.hpp"
+#include "output/fletcher32.hpp"
 
 #include <fmt/format.h>
 
@@ -94,6 +95,7 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
                              const engine::FieldLayout& layout, std::uint32_t points)
     : path_(path), layout_(layout), store_runs_(meta.store_runs) {
   h5::quiet_errors();
+  install_fast_fletcher32();  // the same checksums, computed faster (output/fletcher32.hpp)
   // Created under PATH.new and named PATH only once its skeleton is flushed and synced (below):
   // a process killed while creating the file leaves PATH.new, never a PATH that HDF5 cannot
   // open (a --resume then starts from zero: nothing was run).
@@ -247,6 +249,7 @@ ResultsWriter::ResultsWriter(const std::string& path, const engine::FieldLayout&
                              std::uint64_t runs_done)
     : path_(path), layout_(layout) {
   h5::quiet_errors();
+  install_fast_fletcher32();
   std::vector<std::uint32_t> counts;
   {
     // Opened through the checked layer (the caller has read and verified the file; this process
@@ -335,6 +338,71 @@ void ResultsWriter::open_columns() {
   columns_.push_back(open("replicate"));
   for (const auto& f : layout_.categorical) columns_.push_back(open(f.name));
   for (const auto& f : layout_.continuous) columns_.push_back(open(f.name));
+  direct_chunk_.assign(columns_.size(), 0);
+  if (!install_fast_fletcher32()) return;
+  for (std::size_t k = 0; k < columns_.size(); ++k) {
+    // Full chunks go to the file directly (H5Dwrite_chunk) when the column's only filter is
+    // Fletcher-32 and its stored type is the memory type's bytes (little-endian here): the
+    // bytes HDF5 itself would store, without its chunk cache's copies.
+    const h5::Handle dcpl(H5Dget_create_plist(columns_[k]));
+    hsize_t chunk = 0;
+    unsigned flags = 0;
+    std::size_t nelmts = 0;
+    if (H5Pget_chunk(dcpl, 1, &chunk) != 1 || H5Pget_nfilters(dcpl) != 1 ||
+        H5Pget_filter2(dcpl, 0, &flags, &nelmts, nullptr, 0, nullptr, nullptr) !=
+            H5Z_FILTER_FLETCHER32) {
+      continue;
+    }
+    const h5::Handle stored(H5Dget_type(columns_[k]));
+    const std::size_t size = H5Tget_size(stored);
+    const hid_t memory = k == 0   ? point_type_
+                         : k == 1 ? H5T_NATIVE_UINT32
+                         : k < 2 + layout_.categorical.size()
+                             ? (category_wide_[k - 2] ? H5T_NATIVE_UINT16 : H5T_NATIVE_UINT8)
+                         : layout_.continuous[k - 2 - layout_.categorical.size()].storage ==
+                                 engine::StorageType::float32
+                             ? H5T_NATIVE_FLOAT
+                             : H5T_NATIVE_DOUBLE;
+    if (H5Tequal(stored, memory) > 0 && H5Tget_size(memory) == size) direct_chunk_[k] = chunk;
+  }
+}
+
+void ResultsWriter::append_column(std::size_t k, hid_t memory, void* data, std::size_t n) {
+  const hsize_t chunk = direct_chunk_[k];
+  if (chunk == 0) {
+    h5::append(columns_[k], memory, data, n);
+    return;
+  }
+  const hid_t column = columns_[k];
+  const std::size_t size = H5Tget_size(memory);
+  auto* bytes = static_cast<unsigned char*>(data);
+  const hsize_t old = h5::length(column);
+  // Up to the next chunk boundary through HDF5's chunk cache (the chunk may hold earlier runs);
+  // then every full chunk directly, its Fletcher-32 (HDF5's function, output/fletcher32.hpp)
+  // appended in the 4 bytes after it (saved and restored: they are the next values, or slack);
+  // the rest through the cache again.
+  const std::size_t head = std::min<std::size_t>(n, (chunk - old % chunk) % chunk);
+  h5::append(column, memory, bytes, head);
+  std::size_t done = head;
+  const std::size_t full = (n - head) / chunk;
+  if (full > 0) {
+    const hsize_t total = old + head + full * chunk;
+    h5::check(H5Dset_extent(column, &total), "cannot extend a dataset");
+    const std::size_t nbytes = chunk * size;
+    for (std::size_t f = 0; f < full; ++f, done += chunk) {
+      unsigned char* p = bytes + done * size;
+      const std::uint32_t sum = fletcher32(p, nbytes);
+      unsigned char saved[4];
+      std::memcpy(saved, p + nbytes, 4);
+      for (std::size_t b = 0; b < 4; ++b)
+        p[nbytes + b] = static_cast<unsigned char>(sum >> (8 * b));
+      const hsize_t offset = old + done;
+      const herr_t written = H5Dwrite_chunk(column, H5P_DEFAULT, 0, &offset, nbytes + 4, p);
+      std::memcpy(p + nbytes, saved, 4);
+      h5::check(written, "cannot append records");
+    }
+  }
+  h5::append(column, memory, bytes + done * size, n - done);
 }
 
 void ResultsWriter::append_blocks(std::span<const engine::Block> blocks,
@@ -377,83 +445,136 @@ void ResultsWriter::append_runs(std::span<const engine::Block> blocks,
   if (!store_runs_) return;
   std::size_t n = 0;
   for (const auto& b : blocks) n += b.count;
+  begin_runs(n);
+  convert_runs(0, n, categories.data(), values.data());
+  write_runs(blocks);
+}
+
+namespace {
+/// Elements past each column buffer's last column: append_column borrows the 4 bytes after a
+/// chunk for its checksum.
+constexpr std::size_t SLACK = 8;
+}  // namespace
+
+void ResultsWriter::begin_runs(std::size_t n) {
+  if (!store_runs_) return;
+  // The buffers keep their size from wave to wave (no allocation, no zero-filling per wave), and
+  // only the stored types in use get one.
+  runs_pending_ = n;
+  const std::size_t nc = layout_.categorical.size(), nv = layout_.continuous.size();
+  bool narrow = false, wide = false, f32 = false, f64 = false;
+  for (std::size_t c = 0; c < nc; ++c) (category_wide_[c] ? wide : narrow) = true;
+  for (const auto& f : layout_.continuous)
+    (f.storage == engine::StorageType::float32 ? f32 : f64) = true;
+  const auto ready = [](auto& buffer, bool used, std::size_t size) {
+    if (used && buffer.size() < size) buffer.resize(size);
+  };
+  ready(narrow_, narrow, nc * n + SLACK);
+  ready(wide_, wide, nc * n + SLACK);
+  ready(f32_, f32, nv * n + SLACK);
+  ready(f64_, f64, nv * n + SLACK);
+}
+
+void ResultsWriter::convert_runs(std::size_t row0, std::size_t rows,
+                                 const std::uint16_t* categories, const double* values) {
+  if (!store_runs_) return;
+  if (row0 + rows > runs_pending_) {
+    throw std::logic_error("ResultsWriter::convert_runs: rows beyond begin_runs(n)");
+  }
+  // Buffers in exactly the stored types, so HDF5 copies instead of converting element by element;
+  // filled a tile of rows at a time (the tile's records stay in the L1 cache while every column
+  // takes its values), with no table lookup for columns that store category indices as they are.
+  const std::size_t n = runs_pending_;
   const std::size_t nc = layout_.categorical.size();
   const std::size_t nv = layout_.continuous.size();
-  std::vector<std::uint32_t> u32(n);
-  std::vector<std::uint8_t> u8(n);
-  std::vector<std::uint16_t> u16;
+  constexpr std::size_t TILE = 512;
+  for (std::size_t t0 = 0; t0 < rows; t0 += TILE) {
+    const std::size_t t1 = std::min(rows, t0 + TILE);
+    for (std::size_t c = 0; c < nc; ++c) {
+      const std::uint16_t* in = categories + c;
+      if (category_identity_[c] && !category_wide_[c]) {
+        std::uint8_t* out = narrow_.data() + c * n + row0;
+        for (std::size_t r = t0; r < t1; ++r) out[r] = static_cast<std::uint8_t>(in[r * nc]);
+      } else if (category_identity_[c]) {
+        std::uint16_t* out = wide_.data() + c * n + row0;
+        for (std::size_t r = t0; r < t1; ++r) out[r] = in[r * nc];
+      } else if (category_wide_[c]) {
+        const std::int64_t* map = category_values_[c].data();
+        std::uint16_t* out = wide_.data() + c * n + row0;
+        for (std::size_t r = t0; r < t1; ++r) out[r] = static_cast<std::uint16_t>(map[in[r * nc]]);
+      } else {
+        const std::int64_t* map = category_values_[c].data();
+        std::uint8_t* out = narrow_.data() + c * n + row0;
+        for (std::size_t r = t0; r < t1; ++r) out[r] = static_cast<std::uint8_t>(map[in[r * nc]]);
+      }
+    }
+    for (std::size_t v = 0; v < nv; ++v) {
+      const double* in = values + v;
+      if (layout_.continuous[v].storage == engine::StorageType::float32) {
+        float* out = f32_.data() + v * n + row0;
+        for (std::size_t r = t0; r < t1; ++r) out[r] = static_cast<float>(in[r * nv]);
+      } else {
+        double* out = f64_.data() + v * n + row0;
+        for (std::size_t r = t0; r < t1; ++r) out[r] = in[r * nv];
+      }
+    }
+  }
+}
+
+void ResultsWriter::write_runs(std::span<const engine::Block> blocks) {
+  if (!store_runs_) return;
+  const std::size_t n = runs_pending_;
+  std::size_t total = 0;
+  for (const auto& b : blocks) total += b.count;
+  if (total != n) {
+    throw std::logic_error("ResultsWriter::write_runs: blocks and begin_runs(n) differ");
+  }
+  const std::size_t nc = layout_.categorical.size();
+  const std::size_t nv = layout_.continuous.size();
+  if (ids_.size() < n + SLACK) ids_.resize(n + SLACK);
   std::size_t i = 0;
   if (point_type_ == H5T_NATIVE_UINT8) {
-    for (const auto& b : blocks)
-      std::fill_n(u8.begin() + static_cast<std::ptrdiff_t>(i), b.count,
-                  static_cast<std::uint8_t>(b.point)),
-          i += b.count;
-    h5::append(columns_[0], H5T_NATIVE_UINT8, u8.data(), n);
+    if (narrow_ids_.size() < n + SLACK) narrow_ids_.resize(n + SLACK);
+    for (const auto& b : blocks) {
+      std::fill_n(narrow_ids_.data() + i, b.count, static_cast<std::uint8_t>(b.point));
+      i += b.count;
+    }
+    append_column(0, H5T_NATIVE_UINT8, narrow_ids_.data(), n);
   } else if (point_type_ == H5T_NATIVE_UINT16) {
-    u16.resize(n);
-    for (const auto& b : blocks)
-      std::fill_n(u16.begin() + static_cast<std::ptrdiff_t>(i), b.count,
-                  static_cast<std::uint16_t>(b.point)),
-          i += b.count;
-    h5::append(columns_[0], H5T_NATIVE_UINT16, u16.data(), n);
+    if (wide_ids_.size() < n + SLACK) wide_ids_.resize(n + SLACK);
+    for (const auto& b : blocks) {
+      std::fill_n(wide_ids_.data() + i, b.count, static_cast<std::uint16_t>(b.point));
+      i += b.count;
+    }
+    append_column(0, H5T_NATIVE_UINT16, wide_ids_.data(), n);
   } else {
-    for (const auto& b : blocks)
-      std::fill_n(u32.begin() + static_cast<std::ptrdiff_t>(i), b.count, b.point), i += b.count;
-    h5::append(columns_[0], H5T_NATIVE_UINT32, u32.data(), n);
+    for (const auto& b : blocks) {
+      std::fill_n(ids_.data() + i, b.count, b.point);
+      i += b.count;
+    }
+    append_column(0, H5T_NATIVE_UINT32, ids_.data(), n);
   }
   i = 0;
   for (const auto& b : blocks) {
     for (std::uint32_t k = 0; k < b.count; ++k)
-      u32[i++] = static_cast<std::uint32_t>(b.replicate_begin + k);
+      ids_[i++] = static_cast<std::uint32_t>(b.replicate_begin + k);
   }
-  h5::append(columns_[1], H5T_NATIVE_UINT32, u32.data(), n);
-  // Buffers in exactly the stored types, so HDF5 copies instead of converting element by element;
-  // filled a tile of rows at a time (the tile's records stay in the L1 cache while every column
-  // takes its values), with no table lookup for columns that store category indices as they are.
-  narrow_.resize(nc * n);
-  wide_.resize(nc * n);
-  constexpr std::size_t TILE = 512;
-  for (std::size_t r0 = 0; r0 < n; r0 += TILE) {
-    const std::size_t r1 = std::min(n, r0 + TILE);
-    for (std::size_t c = 0; c < nc; ++c) {
-      const std::uint16_t* in = categories.data() + c;
-      if (category_identity_[c] && !category_wide_[c]) {
-        std::uint8_t* out = narrow_.data() + c * n;
-        for (std::size_t r = r0; r < r1; ++r) out[r] = static_cast<std::uint8_t>(in[r * nc]);
-      } else if (category_identity_[c]) {
-        std::uint16_t* out = wide_.data() + c * n;
-        for (std::size_t r = r0; r < r1; ++r) out[r] = in[r * nc];
-      } else if (category_wide_[c]) {
-        const std::int64_t* map = category_values_[c].data();
-        std::uint16_t* out = wide_.data() + c * n;
-        for (std::size_t r = r0; r < r1; ++r) out[r] = static_cast<std::uint16_t>(map[in[r * nc]]);
-      } else {
-        const std::int64_t* map = category_values_[c].data();
-        std::uint8_t* out = narrow_.data() + c * n;
-        for (std::size_t r = r0; r < r1; ++r) out[r] = static_cast<std::uint8_t>(map[in[r * nc]]);
-      }
-    }
-  }
+  append_column(1, H5T_NATIVE_UINT32, ids_.data(), n);
   for (std::size_t c = 0; c < nc; ++c) {
     if (category_wide_[c]) {
-      h5::append(columns_[2 + c], H5T_NATIVE_UINT16, wide_.data() + c * n, n);
+      append_column(2 + c, H5T_NATIVE_UINT16, wide_.data() + c * n, n);
     } else {
-      h5::append(columns_[2 + c], H5T_NATIVE_UINT8, narrow_.data() + c * n, n);
+      append_column(2 + c, H5T_NATIVE_UINT8, narrow_.data() + c * n, n);
     }
   }
-  std::vector<float> f32;
-  std::vector<double> f64;
   for (std::size_t v = 0; v < nv; ++v) {
     if (layout_.continuous[v].storage == engine::StorageType::float32) {
-      f32.resize(n);
-      for (std::size_t r = 0; r < n; ++r) f32[r] = static_cast<float>(values[r * nv + v]);
-      h5::append(columns_[2 + nc + v], H5T_NATIVE_FLOAT, f32.data(), n);
+      append_column(2 + nc + v, H5T_NATIVE_FLOAT, f32_.data() + v * n, n);
     } else {
-      f64.resize(n);
-      for (std::size_t r = 0; r < n; ++r) f64[r] = values[r * nv + v];
-      h5::append(columns_[2 + nc + v], H5T_NATIVE_DOUBLE, f64.data(), n);
+      append_column(2 + nc + v, H5T_NATIVE_DOUBLE, f64_.data() + v * n, n);
     }
   }
+  runs_pending_ = 0;
   reach(WriterProbe::Step::runs_appended);
 }
 

@@ -86,6 +86,17 @@ class ResultsWriter {
   /// Appends the runs of `blocks`: categories[i * C + c] and values[i * V + v] for run i.
   void append_runs(std::span<const engine::Block> blocks,
                    const std::vector<std::uint16_t>& categories, const std::vector<double>& values);
+  /// The same in three steps, for a caller that observes its records a tile at a time:
+  /// begin_runs(n) readies the column buffers for n runs; convert_runs(row0, rows, categories,
+  /// values) converts runs [row0, row0 + rows) (run row0 + i at categories[i * C + c] and
+  /// values[i * V + v]); write_runs(blocks) appends the n runs, which must be the blocks' runs.
+  /// Nothing is written until write_runs. No-ops when the file stores no runs (stores_runs()).
+  void begin_runs(std::size_t n);
+  void convert_runs(std::size_t row0, std::size_t rows, const std::uint16_t* categories,
+                    const double* values);
+  void write_runs(std::span<const engine::Block> blocks);
+  /// Whether the file keeps per-run records (/runs).
+  bool stores_runs() const noexcept { return store_runs_; }
   /// Appends the blocks' extents and their continuous fields' exact accumulator states (so that
   /// shards can be merged with the same floating-point merges as one process).
   void append_blocks(std::span<const engine::Block> blocks,
@@ -119,6 +130,9 @@ class ResultsWriter {
     if (probe_ != nullptr) probe_->at(step);
   }
   void open_columns();
+  /// Appends n values of column k (columns_[k]) from `data`, which has 4 writable bytes of slack
+  /// past the n values; full chunks directly when direct_chunk_[k] says so.
+  void append_column(std::size_t k, hid_t memory, void* data, std::size_t n);
   void sync_to_disk();
   void write_state(hid_t group, const std::vector<engine::Summary>& summaries) const;
   void write_summary_datasets(const std::vector<engine::Summary>& summaries);
@@ -136,6 +150,14 @@ class ResultsWriter {
   std::vector<bool> category_identity_;   ///< stores the category index itself (no lookup)
   std::vector<std::uint8_t> narrow_;      ///< append_runs: the uint8 columns, column after column
   std::vector<std::uint16_t> wide_;       ///< append_runs: the uint16 columns, column after column
+  std::vector<float> f32_;                ///< append_runs: the float32 columns, column after column
+  std::vector<double> f64_;               ///< append_runs: the float64 columns, column after column
+  std::vector<std::uint32_t> ids_;        ///< write_runs: the replicate (and a uint32 point) column
+  std::vector<std::uint8_t> narrow_ids_;  ///< write_runs: a uint8 point column
+  std::vector<std::uint16_t> wide_ids_;   ///< write_runs: a uint16 point column
+  std::size_t runs_pending_ = 0;          ///< n of the last begin_runs
+  std::vector<hsize_t> direct_chunk_;     ///< per column: its chunk rows if full chunks are
+                                          ///< written directly (H5Dwrite_chunk), else 0
   hid_t point_type_ = H5T_NATIVE_UINT32;  ///< memory type of /runs/point
   std::uint64_t current_slot_ = 0;
   WriterProbe* probe_ = nullptr;

@@ -9,7 +9,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <string>
 
 namespace wedge::output {
 
@@ -33,29 +35,40 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
     // HDF5's automatic error printing is per thread: this is the writer thread.
     static thread_local const bool quiet = (h5::quiet_errors(), true);
     (void)quiet;
+    // The records are observed a tile at a time into buffers that stay in the L1 cache and
+    // converted from there into the stored columns (no wave-sized row-major copy).
     const std::size_t nc = summaries_.front().layout().categorical.size();
     const std::size_t nv = summaries_.front().layout().continuous.size();
-    categories_.resize(records.size() * nc);
-    values_.resize(records.size() * nv);
-    for (std::size_t i = 0; i < records.size(); ++i) {
-      M::observe(records[i], categories_.data() + i * nc, values_.data() + i * nv);
-    }
     // The runner's block summaries, merged in the same order: the same bits as its own.
     for (std::size_t b = 0; b < blocks.size(); ++b)
       summaries_[blocks[b].point].merge(block_summaries[b]);
     try {
-      writer_.append_runs(blocks, categories_, values_);
+      if (writer_.stores_runs()) {
+        constexpr std::size_t TILE = 512;
+        categories_.resize(TILE * nc);
+        values_.resize(TILE * nv);
+        writer_.begin_runs(records.size());
+        for (std::size_t r0 = 0; r0 < records.size(); r0 += TILE) {
+          const std::size_t rows = std::min(TILE, records.size() - r0);
+          for (std::size_t i = 0; i < rows; ++i) {
+            M::observe(records[r0 + i], categories_.data() + i * nc, values_.data() + i * nv);
+          }
+          writer_.convert_runs(r0, rows, categories_.data(), values_.data());
+        }
+        writer_.write_runs(blocks);
+      }
       writer_.append_blocks(blocks, block_summaries);
     } catch (const OutputError& err) {
-      throw OutputError(
-          fmt::format("{}: cannot write: {}; the runs up to its last checkpoint are kept: "
-                      "free space and continue with --resume",
-                      writer_.path(), err.what()));
+      rethrow_named(err);
     }
     runs_done_ += records.size();
     const auto now = Clock::now();
     if (std::chrono::duration<double>(now - last_).count() >= interval_) {
-      writer_.checkpoint(summaries_, runs_done_, wall_seconds(), false);
+      try {
+        writer_.checkpoint(summaries_, runs_done_, wall_seconds(), false);
+      } catch (const OutputError& err) {
+        rethrow_named(err);
+      }
       last_ = now;
     } else {
       // The disk writes what was appended while the simulation goes on, rather than all of it
@@ -67,8 +80,12 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
   /// Final checkpoint and /summary (call after the runner returned, so every record was
   /// consumed); an interrupted run's file gets its /summary too, for inspection.
   void finish(bool complete) {
-    writer_.checkpoint(summaries_, runs_done_, wall_seconds(), complete);
-    if (!complete) writer_.write_summary(summaries_);
+    try {
+      writer_.checkpoint(summaries_, runs_done_, wall_seconds(), complete);
+      if (!complete) writer_.write_summary(summaries_);
+    } catch (const OutputError& err) {
+      rethrow_named(err);
+    }
   }
 
   const std::vector<engine::Summary>& summaries() const { return summaries_; }
@@ -78,6 +95,17 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
   }
 
  private:
+  /// A write failed (a full or failing disk): one message naming the file, whichever step of
+  /// appending or checkpointing it was (a message that names it already is kept as it is).
+  [[noreturn]] void rethrow_named(const OutputError& err) const {
+    const std::string what = err.what();
+    if (what.rfind(writer_.path() + ": ", 0) == 0) throw err;
+    throw OutputError(
+        fmt::format("{}: cannot write: {}; the runs up to its last checkpoint are kept: free "
+                    "space and continue with --resume",
+                    writer_.path(), what));
+  }
+
   using Clock = std::chrono::steady_clock;
   ResultsWriter& writer_;
   std::vector<engine::Summary> summaries_;

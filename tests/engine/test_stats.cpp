@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
+#include <string>
 #include <vector>
 
 using namespace wedge::engine;
@@ -245,4 +246,71 @@ TEST_CASE("adding runs a chunk at a time gives the summary of adding them one by
   CHECK(chunked.continuous(0).histogram()[8] > 0);
   CHECK(chunked.continuous(0).histogram()[7] > 0);
   CHECK(chunked.runs() == runs);
+}
+
+TEST_CASE("the histogram bins by floor((x - min) * bins / (max - min)), the top edge last",
+          "[stats]") {
+  // Values on and next to every bin edge and both ends, and random ones, against the rule
+  // computed here one value at a time (perf3 replaced the size_t cast and min by a double min).
+  for (const std::uint32_t bins : {1u, 2u, 7u, 40u, 1000u}) {
+    const double lo = -1.5, hi = 2.25;
+    ContinuousStats stats(lo, hi, bins);
+    std::vector<std::uint64_t> expected(bins + 2, 0);
+    const double scale = static_cast<double>(bins) / (hi - lo);
+    const auto expect = [&](double v) {
+      if (v < lo) {
+        ++expected[0];
+      } else if (v > hi) {
+        ++expected[bins + 1];
+      } else {
+        const double b = std::floor((v - lo) * scale);
+        ++expected[1 + std::min<std::size_t>(static_cast<std::size_t>(b), bins - 1)];
+      }
+    };
+    std::vector<double> values;
+    for (std::uint32_t e = 0; e <= bins; ++e) {
+      const double edge = lo + (hi - lo) * static_cast<double>(e) / static_cast<double>(bins);
+      for (const double v : {std::nextafter(edge, -1e300), edge, std::nextafter(edge, 1e300)})
+        values.push_back(v);
+    }
+    Stream stream(StreamKey{9, bins, 1});
+    for (int k = 0; k < 5000; ++k) values.push_back(lo - 1.0 + (hi - lo + 2.0) * stream.uniform());
+    for (const double v : {-1e300, 1e300, lo, hi}) values.push_back(v);
+    for (const double v : values) expect(v);
+    stats.add_values(values.data(), 1, values.size());
+    CHECK(stats.histogram() == expected);
+    CHECK(expected.front() > 0);
+    CHECK(expected.back() > 0);
+    CHECK(stats.n() == values.size());
+  }
+}
+
+TEST_CASE("add_runs counts any number of categorical fields as add does", "[stats]") {
+  // 1 to 20 fields: those below 17 take a loop unrolled for their number, the rest the general
+  // one; fields of 1, 2, ... categories.
+  for (std::size_t nc = 1; nc <= 20; ++nc) {
+    FieldLayout layout;
+    for (std::size_t i = 0; i < nc; ++i) {
+      FieldSpec f;
+      f.name = std::string("c").append(std::to_string(i));
+      for (std::size_t c = 0; c <= i; ++c) f.categories.push_back(std::to_string(c));
+      layout.categorical.push_back(f);
+    }
+    const auto shared = std::make_shared<const FieldLayout>(layout);
+    const std::size_t runs = 300;
+    std::vector<std::uint16_t> cats(runs * nc);
+    Stream stream(StreamKey{5, static_cast<std::uint32_t>(nc), 2});
+    for (std::size_t k = 0; k < runs; ++k)
+      for (std::size_t i = 0; i < nc; ++i)
+        cats[k * nc + i] = static_cast<std::uint16_t>(stream() % (i + 1));
+    Summary one_by_one(shared), chunked(shared);
+    for (std::size_t k = 0; k < runs; ++k) one_by_one.add(&cats[k * nc], nullptr);
+    chunked.add_runs(cats.data(), nullptr, 100);
+    chunked.add_runs(cats.data() + 100 * nc, nullptr, runs - 100);
+    CHECK(chunked == one_by_one);
+    std::uint64_t total = 0;
+    for (const auto c : chunked.counts(nc - 1)) total += c;
+    CHECK(total == runs);
+    CHECK(chunked.counts(nc - 1).back() > 0);
+  }
 }
