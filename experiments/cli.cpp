@@ -1085,7 +1085,7 @@ int run_cli(int argc, char** argv) {
   output::h5::quiet_errors();  // before HDF5 initialises: no HDF5 exit handler, no error printing
   const mpi::World world = mpi::init(&argc, &argv);
   const int code = run_cli_in(argc, argv, world);
-  if (world.size > 1 && code != EXIT_OK) {
+  if (world.size > 1 && code != EXIT_OK && !mpi::failure_agreed()) {
     // One rank failed: end the whole job now, so that no rank waits and nothing is merged.
     fmt::print(stderr, "error: rank {} of {} failed (exit code {}); stopping every rank\n",
                world.rank, world.size, code);

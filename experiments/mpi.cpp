@@ -110,6 +110,13 @@ void abort(const World& world, int code) {
   std::exit(code);
 }
 
+namespace {
+bool agreed = false;
+}  // namespace
+
+void note_failure_agreed() { agreed = true; }
+bool failure_agreed() { return agreed; }
+
 BatchExecutor shared_batches(const World& world) {
   return [world](std::span<const engine::Block> batch, std::vector<engine::Summary>& global,
                  const engine::RunOptions& options, RecordSink* sink, const LocalRunner& local) {
@@ -196,15 +203,29 @@ DistributedResult run_distributed(const World& world, const Experiment& e, Sessi
   }
   if (!all_ok(world, true))
     throw OutputError(fmt::format("rank {}: another rank failed", world.rank));
-  if (world.rank != 0) return result;
-  std::vector<std::string> parts;
-  for (int r = 0; r < world.size; ++r) parts.push_back(part(r));
-  result.merged = merge_results(parts, out, true, command_line);
-  // The merged file gets the precision attributes the rank files carry (the summaries are global).
-  if (result.session.precision && !result.session.interrupted)
-    write_precision_attributes(out, *result.session.precision);
-  result.parts = parts.size();
-  fs::remove_all(dir, ec);
+  // Rank 0 merges; the other ranks wait for its outcome, so that a failed merge ends the job
+  // through MPI_Finalize on every rank (rank 0 reports it) instead of an MPI_Abort racing the
+  // other ranks' MPI_Finalize.
+  if (world.rank != 0) {
+    if (!all_ok(world, true)) note_failure_agreed();
+    return result;
+  }
+  try {
+    std::vector<std::string> parts;
+    for (int r = 0; r < world.size; ++r) parts.push_back(part(r));
+    result.merged = merge_results(parts, out, true, command_line);
+    // The merged file gets the precision attributes the rank files carry (the summaries are
+    // global).
+    if (result.session.precision && !result.session.interrupted)
+      write_precision_attributes(out, *result.session.precision);
+    result.parts = parts.size();
+    fs::remove_all(dir, ec);
+  } catch (...) {
+    all_ok(world, false);
+    note_failure_agreed();
+    throw;
+  }
+  all_ok(world, true);
   return result;
 }
 

@@ -43,6 +43,13 @@ std::vector<T> gather_all(const World& world, const std::vector<T>& mine) {
 }
 /// Ends every rank of the job at once (after a rank failed), with exit code `code`.
 [[noreturn]] void abort(const World& world, int code);
+/// Records that every rank already knows this rank's failure (they agreed on it through all_ok
+/// and none is waiting for it), so the job ends through MPI_Finalize with this rank's exit code
+/// instead of MPI_Abort. Used after rank 0's merge: the other ranks are then waiting to finalise,
+/// and an MPI_Abort racing their MPI_Finalize could crash them (mpirun then reports SIGSEGV).
+void note_failure_agreed();
+/// Whether note_failure_agreed() was called in this process.
+bool failure_agreed();
 /// Whether this build has MPI.
 bool available();
 
