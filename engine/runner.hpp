@@ -243,8 +243,8 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
 
   std::vector<Summary> local(std::min(wave, total), Summary(layout));
   std::unique_ptr<detail::SinkThread<Record>> writer;
-  std::vector<Block>
-      wave_blocks;  // this wave's blocks (a BlockRange's are made here, a wave at a time)
+  // This wave's blocks (a BlockRange's exist only here, a wave at a time).
+  std::vector<Block> wave_blocks;
   wave_blocks.reserve(std::min(wave, total));
   std::vector<Block> out_blocks;
   std::vector<Record> out_records;
