@@ -95,10 +95,11 @@ class BlockRange {
   std::uint64_t last_ = 0;
 };
 
-/// A random-access iterator over a BlockRange's blocks (dereferences to a Block value).
+/// A random-access iterator over a BlockRange's blocks (dereferences to a Block value, so to the
+/// C++17 algorithms, which expect a reference, it is an input iterator, as std::views::iota's).
 class BlockRange::Iterator {
  public:
-  using iterator_category = std::random_access_iterator_tag;
+  using iterator_category = std::input_iterator_tag;
   using iterator_concept = std::random_access_iterator_tag;
   using value_type = Block;
   using difference_type = std::ptrdiff_t;

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
+#include <iterator>
 #include <vector>
 
 using namespace wedge::engine;
@@ -197,6 +198,8 @@ TEST_CASE("blocks are aligned on multiples of the block size within each point",
   CHECK(make_blocks(full_plan(1, 5), 8, 40) == std::vector<Block>{{0, 0, 5, 40}});
   CHECK_THROWS_AS(make_blocks({{0, 0, 1}}, 0), std::invalid_argument);
 }
+
+static_assert(std::random_access_iterator<BlockRange::Iterator>);
 
 TEST_CASE("a BlockRange computes make_blocks' blocks on demand, for whole plans and their slices",
           "[plan]") {
