@@ -10,7 +10,6 @@
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
-#include <iterator>
 #include <vector>
 
 using namespace wedge::engine;
