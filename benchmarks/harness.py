@@ -148,12 +148,17 @@ def main():
         report["threads"] = rows
 
         scaling = []
-        for runs in ([10**5, 10**6] if args.quick else [10**5, 10**6, 10**7]):
-            wall, rss = median_run([WEDGE, "run", "--runs", runs, "--quiet"], args.repeat)
-            scaling.append({"runs": runs, "points": 1, "runs_per_s": runs / wall, "peak_rss_mb": rss})
-        if args.billion:
-            wall, rss = timed([WEDGE, "run", "--runs", 10**9, "--quiet"])
-            scaling.append({"runs": 10**9, "points": 1, "runs_per_s": 10**9 / wall, "peak_rss_mb": rss})
+        # Memory in the number of runs (issue 13: flat from 10^5 to 10^9, summaries only): without a
+        # results file, and with one that keeps summaries only (--store summary: its /blocks rows
+        # grow with the runs, its memory must not).
+        summary_file = pathlib.Path(tmp) / "s.h5"
+        for runs in ([10**5, 10**6] if args.quick else [10**5, 10**6, 10**7]) + ([10**9] if args.billion else []):
+            repeat = 1 if runs == 10**9 else args.repeat
+            wall, rss = median_run([WEDGE, "run", "--runs", runs, "--quiet"], repeat)
+            _, rss_file = median_run([WEDGE, "run", "--runs", runs, "--quiet", "--store", "summary",
+                                      "--out", summary_file, "--force"], repeat)
+            scaling.append({"runs": runs, "points": 1, "runs_per_s": runs / wall, "peak_rss_mb": rss,
+                            "peak_rss_mb_summary_file": rss_file})
         total = 2**19 if args.quick else 2**22
         for points in (64, 4096):
             wall, rss = median_run([WEDGE, "run", grid_file(tmp, points), "--runs", total // points, "--quiet"], args.repeat)
@@ -219,9 +224,22 @@ def main():
               f"{r['fraction_of_ceiling']:>10.0%} {r['peak_rss_mb']:>7.1f} {r['runs_per_s_with_records'] / 1e6:>12.2f}M "
               f"{r['records_cost']:>6.0%} {r['records_cpu_cost']:>9.0%} {r['peak_rss_mb_with_records']:>7.1f} "
               f"{r['bytes_per_run']:>10.1f}")
-    print(f"\n{'runs':>12} {'points':>7} {'runs/s':>10} {'RSS MB':>7}   (all threads, summaries only)")
+    print(f"\n{'runs':>12} {'points':>7} {'runs/s':>10} {'RSS MB':>7} {'with --store summary file':>26}"
+          f"   (all threads, summaries only)")
     for s in scaling:
-        print(f"{s['runs']:>12,} {s['points']:>7} {s['runs_per_s'] / 1e6:>9.2f}M {s['peak_rss_mb']:>7.1f}")
+        file_rss = f"{s['peak_rss_mb_summary_file']:>26.1f}" if "peak_rss_mb_summary_file" in s else f"{'':>26}"
+        print(f"{s['runs']:>12,} {s['points']:>7} {s['runs_per_s'] / 1e6:>9.2f}M {s['peak_rss_mb']:>7.1f} {file_rss}")
+    by_runs = [s for s in scaling if "peak_rss_mb_summary_file" in s]
+    low, high = by_runs[0], by_runs[-1]
+    # With a file the writer's buffers fill up to one wave of records (64 blocks of 2,048 runs at
+    # least, 131,072 runs): compare from 10^6 runs, where they are full.
+    full = next((s for s in by_runs if s["runs"] >= 10**6), low)
+    print(f"memory flat in runs (target: flat from 10^5 to 10^9; --billion measures 10^9): "
+          f"{low['peak_rss_mb']:.1f} MB at {low['runs']:.0e} runs, {high['peak_rss_mb']:.1f} MB at {high['runs']:.0e} "
+          f"({high['peak_rss_mb'] - low['peak_rss_mb']:+.1f} MB); with a --store summary file "
+          f"{full['peak_rss_mb_summary_file']:.1f} MB at {full['runs']:.0e} -> "
+          f"{high['peak_rss_mb_summary_file']:.1f} MB ({high['peak_rss_mb_summary_file'] - full['peak_rss_mb_summary_file']:+.1f} MB; "
+          f"below one wave of records, 131,072 runs, less)")
     print(f"\n{'peer (1 core)':<42} {'runs/s':>10} {'wedge per core / peer':>22} {'per CPU-s':>10} {'ratio':>7}")
     for p in peers:
         print(f"{p['peer']:<42} {p['runs_per_s'] / 1e3:>9.1f}k {p['wedge_per_core_ratio']:>21.1f}x "

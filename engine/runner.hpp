@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <concepts>
 #include <condition_variable>
 #include <exception>
 #include <memory>
@@ -201,16 +202,28 @@ class SinkThread {
 
 }  // namespace detail
 
-/// Runs `blocks` (from make_blocks) of model M. `params[p]` are the parameters of design point p;
-/// each block's summary is merged into `summaries[p]` in block order. If `sink` is given it
-/// receives every record in block order on a separate thread. Stops early (at a wave boundary)
-/// when `options.cancel` is requested; the report says how many leading blocks were completed.
-template <Model M>
-RunReport run_blocks(const std::vector<typename M::Params>& params, std::span<const Block> blocks,
+/// What run_blocks runs: blocks made (a std::vector or span of make_blocks') or computed on
+/// demand (BlockRange), indexed 0..size()-1 in plan order.
+template <class B>
+concept BlockSource = requires(const B& blocks, std::size_t i) {
+  { blocks.size() } -> std::convertible_to<std::size_t>;
+  { blocks[i] } -> std::convertible_to<Block>;
+};
+
+/// Runs `blocks` (from make_blocks, or a BlockRange) of model M. `params[p]` are the parameters of
+/// design point p; each block's summary is merged into `summaries[p]` in block order. If `sink` is
+/// given it receives every record in block order on a separate thread. Stops early (at a wave
+/// boundary) when `options.cancel` is requested; the report says how many leading blocks were
+/// completed. Only one wave of blocks exists at a time, so a BlockRange's plan of any size runs in
+/// memory independent of its number of runs.
+template <Model M, BlockSource Blocks = std::span<const Block>>
+RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks& blocks,
                      std::vector<Summary>& summaries, const RunOptions& options,
                      RecordSink<typename M::Record>* sink = nullptr) {
   using Record = typename M::Record;
-  for (const Block& b : blocks) {
+  const std::size_t total = blocks.size();
+  for (std::size_t i = 0; i < total; ++i) {
+    const Block b = blocks[i];
     if (b.point >= params.size() || b.point >= summaries.size()) {
       throw std::invalid_argument("run_blocks: block refers to a design point out of range");
     }
@@ -228,8 +241,11 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, std::span<co
   const std::size_t wave =
       options.wave_blocks > 0 ? options.wave_blocks : std::max<std::size_t>(64, 32 * threads);
 
-  std::vector<Summary> local(std::min(wave, blocks.size()), Summary(layout));
+  std::vector<Summary> local(std::min(wave, total), Summary(layout));
   std::unique_ptr<detail::SinkThread<Record>> writer;
+  // This wave's blocks (a BlockRange's exist only here, a wave at a time).
+  std::vector<Block> wave_blocks;
+  wave_blocks.reserve(std::min(wave, total));
   std::vector<Block> out_blocks;
   std::vector<Record> out_records;
   std::vector<Summary> out_summaries;
@@ -237,13 +253,14 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, std::span<co
   if (sink != nullptr) writer = std::make_unique<detail::SinkThread<Record>>(*sink);
 
   RunReport report;
-  for (std::size_t first = 0; first < blocks.size(); first += wave) {
+  for (std::size_t first = 0; first < total; first += wave) {
     if (options.cancel != nullptr && options.cancel->requested()) {
       report.interrupted = true;
       break;
     }
-    const std::size_t count = std::min(wave, blocks.size() - first);
-    const auto wave_blocks = blocks.subspan(first, count);
+    const std::size_t count = std::min(wave, total - first);
+    wave_blocks.clear();
+    for (std::size_t i = 0; i < count; ++i) wave_blocks.push_back(blocks[first + i]);
     if (sink != nullptr) {
       offsets.resize(count + 1);
       offsets[0] = 0;

@@ -169,18 +169,15 @@ Session::Session(Experiment experiment, SessionOptions options)
       machine_limits(out.path));
 
   if (!precision) {
-    blocks_ =
-        engine::make_blocks(engine::full_plan(static_cast<std::uint32_t>(points), e.run.runs));
+    // The plan's blocks are computed on demand (BlockRange): memory does not grow with the runs.
+    blocks_ = engine::BlockRange(engine::full_plan(static_cast<std::uint32_t>(points), e.run.runs));
     if (options_.shard.count > 1) {
       // Shard i takes the i-th of K contiguous, balanced ranges of the plan's blocks.
       const std::uint64_t total = blocks_.size();
-      const auto begin =
-          static_cast<std::ptrdiff_t>(total * options_.shard.index / options_.shard.count);
-      const auto end =
-          static_cast<std::ptrdiff_t>(total * (options_.shard.index + 1) / options_.shard.count);
-      blocks_ = std::vector<engine::Block>(blocks_.begin() + begin, blocks_.begin() + end);
+      blocks_ = blocks_.slice(total * options_.shard.index / options_.shard.count,
+                              total * (options_.shard.index + 1) / options_.shard.count);
     }
-    for (const auto& b : blocks_) planned_ += b.count;
+    planned_ = blocks_.runs();
   }
 }
 
@@ -258,8 +255,17 @@ engine::PrecisionReport Session::run_plan(std::vector<engine::Summary>& summarie
     return report;
   };
   if (!experiment_.run.precision) {
+    // A fixed plan runs as one batch, straight from its lazy blocks (a wave at a time), through
+    // the same stop_after_blocks seam.
+    engine::BlockRange blocks = blocks_;
+    bool cut = false;
+    if (options_.testing.stop_after_blocks > 0) {
+      cut = blocks.size() > options_.testing.stop_after_blocks;
+      blocks = blocks.first(options_.testing.stop_after_blocks);
+    }
     engine::PrecisionReport report;
-    report.run = batch(blocks_, summaries, options);
+    report.run = engine::run_blocks<TugOfWar>(experiment_.points, blocks, summaries, options, sink);
+    report.run.interrupted = report.run.interrupted || cut;
     report.met = true;
     return report;
   }

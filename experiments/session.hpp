@@ -163,8 +163,9 @@ class Session {
 
   const Experiment& experiment() const noexcept { return experiment_; }
   const SessionOptions& options() const noexcept { return options_; }
-  /// The blocks this session runs (a shard's share; precision mode: none planned in advance).
-  std::span<const engine::Block> blocks() const noexcept { return blocks_; }
+  /// The blocks this session runs (a shard's share; once opened to resume, those still to run;
+  /// precision mode: none planned in advance), computed on demand: no memory per block.
+  const engine::BlockRange& blocks() const noexcept { return blocks_; }
   /// Runs planned for this session (its shard's); 0 in precision mode.
   std::uint64_t planned_runs() const noexcept { return planned_; }
   /// Whether the results file keeps per-run records.
@@ -191,7 +192,7 @@ class Session {
 
   Experiment experiment_;
   SessionOptions options_;
-  std::vector<engine::Block> blocks_;
+  engine::BlockRange blocks_;
   std::uint64_t planned_ = 0;
   bool store_runs_ = true;
   std::string resource_warning_;

@@ -226,7 +226,7 @@ void Session::Output::create(const Session& session, std::uint64_t threads) {
   }
 }
 
-void Session::Output::resume(const Session& session, std::vector<engine::Block>& blocks,
+void Session::Output::resume(const Session& session, engine::BlockRange& blocks,
                              double checkpoint_seconds) {
   const auto& e = session.experiment();
   const auto& opts = session.options();
@@ -301,7 +301,7 @@ void Session::Output::resume(const Session& session, std::vector<engine::Block>&
   }
   RoundsOutput::check_resume(session.options().output.store, partial,
                              info.runs_done);  // --store rounds
-  blocks.erase(blocks.begin(), blocks.begin() + static_cast<std::ptrdiff_t>(done.size()));
+  blocks = blocks.drop(done.size());
   resumed = info.summaries;
   already = info.runs_done;
   writer.emplace(partial, layout, info.runs_done);

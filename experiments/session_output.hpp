@@ -61,8 +61,7 @@ struct Session::Output {
   void create(const Session& session, std::uint64_t threads);
   /// Reopens FILE.partial after checking it holds this experiment, seed and storage mode and that
   /// its records agree with its checkpoint; `blocks` loses the blocks already done.
-  void resume(const Session& session, std::vector<engine::Block>& blocks,
-              double checkpoint_seconds);
+  void resume(const Session& session, engine::BlockRange& blocks, double checkpoint_seconds);
   /// Final checkpoint; complete: renamed to FILE. Returns the path of the file left.
   std::string finish(bool complete);
   /// After a write failure: the file stays exactly as its last checkpoint left it.

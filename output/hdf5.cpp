@@ -326,9 +326,20 @@ Handle create_column(hid_t parent, const std::string& name, hid_t type, hsize_t 
   }
   // A checksum on every chunk: a corrupted chunk is an error when read, never silent data.
   check(H5Pset_fletcher32(props), "checksum filter for " + name);
-  return Handle(
-      check_id(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, props, H5P_DEFAULT),
-               "cannot create dataset " + name));
+  return Handle(check_id(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, props,
+                                    append_access(chunk * H5Tget_size(type))),
+                         "cannot create dataset " + name));
+}
+
+Handle append_access(std::size_t chunk_bytes) {
+  // A column is appended to at its end only: its chunk cache holds the chunk being filled (and
+  // the one before), not HDF5's default 1 MB, which every /blocks column (32 KB chunks) would
+  // fill with chunks already written: 16 MB kept for nothing by 10^9 runs.
+  Handle dapl(H5Pcreate(H5P_DATASET_ACCESS));
+  check(H5Pset_chunk_cache(dapl, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, 2 * chunk_bytes,
+                           H5D_CHUNK_CACHE_W0_DEFAULT),
+        "chunk cache");
+  return dapl;
 }
 
 hsize_t length(hid_t dataset) {

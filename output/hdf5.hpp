@@ -82,6 +82,9 @@ void write_dataset(hid_t parent, const std::string& name, const std::vector<hsiz
 /// if asked.
 Handle create_column(hid_t parent, const std::string& name, hid_t type, hsize_t chunk,
                      bool compress);
+/// Dataset access properties for a column appended to at its end: a chunk cache of two chunks of
+/// `chunk_bytes` (HDF5's default, 1 MB per dataset, would keep chunks already written).
+Handle append_access(std::size_t chunk_bytes);
 /// Appends n elements to a 1-D extendible dataset.
 void append(hid_t dataset, hid_t mem_type, const void* data, hsize_t n);
 /// Current length of a 1-D dataset (one this process created or opened through File).

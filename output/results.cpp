@@ -310,7 +310,8 @@ void ResultsWriter::open_columns() {
     const auto blocks = h5::open_group(file_, "blocks");
     block_columns_.clear();
     auto open_block = [&](const std::string& name) {
-      return h5::Handle(h5::check_id(H5Dopen2(blocks, name.c_str(), H5P_DEFAULT),
+      // (The cache of a /blocks column: two chunks of 4096 rows of at most 8 bytes, as created.)
+      return h5::Handle(h5::check_id(H5Dopen2(blocks, name.c_str(), h5::append_access(4096 * 8)),
                                      fmt::format("{}: missing dataset /blocks/{}", path_, name)));
     };
     block_columns_.push_back(open_block("point"));

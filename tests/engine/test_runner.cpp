@@ -69,6 +69,39 @@ TEST_CASE("1 thread, 2 threads, all threads and any grain give bit-identical res
   }
 }
 
+TEST_CASE("blocks computed on demand run exactly as the blocks made", "[runner]") {
+  const std::vector<CoinModel::Params> params{{0.5, 10}, {0.3, 7}, {0.8, 12}};
+  const auto run = [&](const auto& blocks, std::size_t wave) {
+    tbb::global_control control(tbb::global_control::max_allowed_parallelism, 2);
+    Result out{make_summaries<CoinModel>(params.size()), {}, {}};
+    RunOptions options;
+    options.seed = 99;
+    options.wave_blocks = wave;
+    Sink sink;
+    out.report = run_blocks<CoinModel>(params, blocks, out.summaries, options, &sink);
+    out.rows = std::move(sink.rows);
+    return out;
+  };
+  // Uneven blocks (1000 = 15 x 64 + 40), and a shard-like slice starting inside a point.
+  const auto eager = make_blocks(full_plan(3, 1000), 64);
+  const BlockRange lazy(full_plan(3, 1000), 64);
+  const auto slice = lazy.slice(10, 37);
+  const std::vector<Block> eager_slice(eager.begin() + 10, eager.begin() + 37);
+  for (const std::size_t wave : {std::size_t{0}, std::size_t{1}, std::size_t{5}}) {
+    const auto a = run(eager, wave), b = run(lazy, wave);
+    REQUIRE(b.rows.size() == 3000);
+    CHECK(b.rows == a.rows);
+    CHECK(b.summaries == a.summaries);
+    CHECK(b.report.blocks_done == eager.size());
+    const auto c = run(std::span<const Block>(eager_slice), wave), d = run(slice, wave);
+    REQUIRE(d.rows.size() == slice.runs());
+    CHECK(d.rows == c.rows);
+    CHECK(d.summaries == c.summaries);
+    CHECK(d.rows.front().point == 0);
+    CHECK(d.rows.front().replicate == 640);
+  }
+}
+
 TEST_CASE("common random numbers give replicate r the same stream at every point", "[runner]") {
   const auto r = run_coins(2, 1, 0, true);
   // Same p and flips would give identical records; with different p the uniforms are shared,

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
@@ -196,6 +197,96 @@ TEST_CASE("blocks are aligned on multiples of the block size within each point",
   CHECK(make_blocks(full_plan(2, 5), 8) == std::vector<Block>{{0, 0, 5, 0}, {1, 0, 5, 1}});
   CHECK(make_blocks(full_plan(1, 5), 8, 40) == std::vector<Block>{{0, 0, 5, 40}});
   CHECK_THROWS_AS(make_blocks({{0, 0, 1}}, 0), std::invalid_argument);
+}
+
+static_assert(std::random_access_iterator<BlockRange::Iterator>);
+
+TEST_CASE("a BlockRange computes make_blocks' blocks on demand, for whole plans and their slices",
+          "[plan]") {
+  struct Plan {
+    const char* name;
+    std::vector<Segment> segments;
+    std::uint32_t block_size;
+    std::uint64_t first_sequence;
+  };
+  const std::vector<Plan> plans{
+      {"grid, uneven last block", full_plan(12, 5000), DEFAULT_BLOCK_SIZE, 0},
+      {"replicates, one point", full_plan(1, 100'001), DEFAULT_BLOCK_SIZE, 0},
+      {"exact multiple of the block size", full_plan(3, 4096), DEFAULT_BLOCK_SIZE, 0},
+      {"one run per point", full_plan(5, 1), 8, 0},
+      {"blocks larger than the points", full_plan(2, 5), 8, 0},
+      {"uneven segments, empty ones, a first sequence",
+       {{0, 0, 10}, {1, 3, 9}, {2, 5, 5}, {3, 7, 2}, {0, 10, 12}, {4, 8, 16}, {1, 9, 10}},
+       4,
+       40},
+      {"no segments", {}, 4, 0}};
+  for (const auto& plan : plans) {
+    INFO(plan.name);
+    const auto eager = make_blocks(plan.segments, plan.block_size, plan.first_sequence);
+    const BlockRange lazy(plan.segments, plan.block_size, plan.first_sequence);
+    REQUIRE(lazy.size() == eager.size());
+    CHECK(lazy.empty() == eager.empty());
+    for (std::size_t i = 0; i < eager.size(); ++i) REQUIRE(lazy[i] == eager[i]);
+    CHECK(std::equal(lazy.begin(), lazy.end(), eager.begin(), eager.end()));
+    CHECK(lazy.materialize() == eager);
+    // Every shard of K (the session's slices), every resume point (drop), every stop (first).
+    for (std::uint64_t k = 1; k <= 7; ++k) {
+      for (std::uint64_t i = 0; i < k; ++i) {
+        const std::uint64_t begin = eager.size() * i / k, end = eager.size() * (i + 1) / k;
+        const auto shard = lazy.slice(begin, end);
+        const std::vector<Block> expected(eager.begin() + static_cast<std::ptrdiff_t>(begin),
+                                          eager.begin() + static_cast<std::ptrdiff_t>(end));
+        REQUIRE(shard.materialize() == expected);
+        std::uint64_t runs = 0;
+        for (const auto& b : expected) runs += b.count;
+        REQUIRE(shard.runs() == runs);
+        if (!expected.empty()) {
+          CHECK(shard.front() == expected.front());
+          CHECK(shard.back() == expected.back());
+        }
+        for (std::uint64_t n = 0; n <= shard.size() && n < 5; ++n) {
+          const auto rest = shard.drop(n);
+          REQUIRE(rest.materialize() ==
+                  std::vector<Block>(expected.begin() + static_cast<std::ptrdiff_t>(n),
+                                     expected.end()));
+          REQUIRE(shard.first(n).size() == n);
+          REQUIRE(shard.first(n).runs() + rest.runs() == runs);
+        }
+      }
+    }
+    CHECK(lazy.drop(eager.size() + 3).empty());  // clamped, as a resume past the end
+    CHECK(lazy.slice(2, 1).empty());
+  }
+  // Hand-computed: 2 points x 5000 replicates in blocks of 2048 (two full, then 904).
+  const BlockRange two(full_plan(2, 5000));
+  CHECK(two.materialize() == std::vector<Block>{{0, 0, 2048, 0},
+                                                {0, 2048, 2048, 1},
+                                                {0, 4096, 904, 2},
+                                                {1, 0, 2048, 3},
+                                                {1, 2048, 2048, 4},
+                                                {1, 4096, 904, 5}});
+  CHECK(two.slice(2, 4).runs() == 904 + 2048);
+  CHECK_THROWS_AS(BlockRange({{0, 0, 1}}, 0), std::invalid_argument);
+  CHECK(BlockRange().empty());
+  CHECK(BlockRange().runs() == 0);
+}
+
+TEST_CASE("a BlockRange of the largest plan is computed, not made", "[plan]") {
+  // 1,000 points x 2^32 replicates: 2^31 blocks (64 GB if made), each computed by arithmetic.
+  const BlockRange huge(full_plan(1000, 1ull << 32));
+  CHECK(huge.size() == 1000ull << 21);
+  CHECK(huge.runs() == 1000ull << 32);
+  CHECK(huge[(1000ull << 21) - 1] ==
+        Block{999, (1ull << 32) - DEFAULT_BLOCK_SIZE, DEFAULT_BLOCK_SIZE, (1000ull << 21) - 1});
+  CHECK(huge[5ull << 21] == Block{5, 0, DEFAULT_BLOCK_SIZE, 5ull << 21});
+  const auto tail = huge.slice(huge.size() / 3, huge.size() / 3 * 2);
+  CHECK(tail.front().sequence == huge.size() / 3);
+  CHECK(tail.runs() == tail.size() * DEFAULT_BLOCK_SIZE);
+  // A billion runs of one point (make bench --billion): 488,282 blocks, the last of 512 runs.
+  const BlockRange billion(full_plan(1, 1'000'000'000));
+  CHECK(billion.size() == 488'282);
+  CHECK(billion.back() == Block{0, 488'281ull * 2048, 512, 488'281});
+  CHECK(billion.runs() == 1'000'000'000);
 }
 
 TEST_CASE("adding runs a chunk at a time gives the summary of adding them one by one, bit for bit",
