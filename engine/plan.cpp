@@ -97,6 +97,19 @@ std::uint64_t BlockRange::runs() const noexcept {
   return empty() ? 0 : runs_before(last_) - runs_before(first_);
 }
 
+BlockRange::Extent BlockRange::extent() const noexcept {
+  Extent x;
+  if (empty()) return x;
+  // The segments holding the range's first and last blocks, and every one between.
+  for (std::size_t s = segment_of(first_), last = segment_of(last_ - 1); s <= last; ++s) {
+    const Segment& seg = plan_->segments[s];
+    if (seg.begin >= seg.end) continue;  // no blocks
+    x.max_point = std::max(x.max_point, seg.point);
+    x.max_end = std::max(x.max_end, seg.end);
+  }
+  return x;
+}
+
 std::vector<Block> BlockRange::materialize() const {
   std::vector<Block> blocks;
   blocks.reserve(size());

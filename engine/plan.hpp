@@ -76,6 +76,14 @@ class BlockRange {
   std::uint64_t runs() const noexcept;
   /// The blocks, made (32 bytes each; for tests and small plans).
   std::vector<Block> materialize() const;
+  /// Bounds of the range's blocks, in O(segments): every block has point <= max_point and
+  /// replicate_begin + count <= max_end ({0, 0} for an empty range). What run_blocks checks
+  /// instead of visiting every block (2 * 10^11 of them for 10^5 points x 2^32 runs).
+  struct Extent {
+    std::uint32_t max_point = 0;
+    std::uint64_t max_end = 0;
+  };
+  Extent extent() const noexcept;
 
  private:
   struct Plan {

@@ -222,13 +222,23 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
                      RecordSink<typename M::Record>* sink = nullptr) {
   using Record = typename M::Record;
   const std::size_t total = blocks.size();
-  for (std::size_t i = 0; i < total; ++i) {
-    const Block b = blocks[i];
-    if (b.point >= params.size() || b.point >= summaries.size()) {
+  // Every block is checked before anything runs: a made plan block by block, a BlockRange by its
+  // segments (O(design points), not O(blocks): its blocks exist only a wave at a time).
+  const auto check = [&](std::uint64_t point, std::uint64_t end) {
+    if (point >= params.size() || point >= summaries.size()) {
       throw std::invalid_argument("run_blocks: block refers to a design point out of range");
     }
-    if (b.replicate_begin + b.count > MAX_REPLICATES) {
+    if (end > MAX_REPLICATES) {
       throw std::invalid_argument("run_blocks: replicate index beyond 2^32");
+    }
+  };
+  if constexpr (requires { blocks.extent(); }) {
+    const auto extent = blocks.extent();
+    if (total > 0) check(extent.max_point, extent.max_end);
+  } else {
+    for (std::size_t i = 0; i < total; ++i) {
+      const Block b = blocks[i];
+      check(b.point, b.replicate_begin + b.count);
     }
   }
   if (summaries.empty()) return {};

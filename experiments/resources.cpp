@@ -43,8 +43,8 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape) {
   const std::uint64_t runs = std::max<std::uint64_t>(shape.runs_per_point, 1);
 
   // Memory: each point's scenario and values, its summary (folded by the runner; with a results
-  // file also by the sink, plus the writer's checkpoint buffers), the plan's blocks (the whole
-  // plan is made before a shard takes its part) and, if kept, every record.
+  // file also by the sink, plus the writer's checkpoint buffers), in precision mode a batch's
+  // blocks (a fixed plan's are computed a wave at a time) and, if kept, every record.
   const std::uint64_t summary = sizeof(engine::Summary) + 8 * (categories + ncat + hist_cells) +
                                 ncont * sizeof(engine::ContinuousStats);
   const std::uint64_t per_point =
@@ -55,7 +55,9 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape) {
                     engine::DEFAULT_BLOCK_SIZE);
   };
   const std::uint64_t blocks =
-      blocks_of(shape.plan_runs_per_point > 0 ? shape.plan_runs_per_point : runs);
+      shape.whole_plan
+          ? blocks_of(shape.plan_runs_per_point > 0 ? shape.plan_runs_per_point : runs)
+          : 0;
   const auto runs_here =
       static_cast<std::uint64_t>(static_cast<double>(saturating_mul(points, runs)) * shape.share);
   const std::uint64_t record_bytes = 8 + 2 * ncat + 8 * ncont;  // wedge.simulate()'s NumPy columns
@@ -67,8 +69,10 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape) {
   needs.memory_bytes =
       saturating_add(needs.memory_bytes, 64'000'000);  // threads, wave buffers, libraries
   needs.memory_detail = fmt::format(
-      "{} design points x {} + {} blocks of the plan x {} bytes{}", points, byte_text(per_point),
-      blocks, sizeof(engine::Block),
+      "{} design points x {}{}{}", points, byte_text(per_point),
+      shape.whole_plan
+          ? fmt::format(" + {} blocks of a batch x {} bytes", blocks, sizeof(engine::Block))
+          : std::string(),
       shape.keeps_records ? fmt::format(" + {} records x {} bytes", runs_here, record_bytes) : "");
   if (!shape.writes_file) return needs;
 

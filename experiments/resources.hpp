@@ -26,6 +26,10 @@ struct RunShape {
   /// Replicates per point of the plan built before the run (precision mode: run.runs, which the
   /// command line plans up front; batches are planned as they come); 0 = runs_per_point.
   std::uint64_t plan_runs_per_point = 0;
+  /// The plan's blocks are made whole (precision mode: each batch's, engine/precision.hpp); a
+  /// fixed plan computes them a wave at a time (engine::BlockRange), which the 64 MB of threads
+  /// and wave buffers cover.
+  bool whole_plan = false;
 };
 
 /// Estimates memory and results-file size of running experiment `e` (resolved or not) as `shape`

@@ -102,6 +102,61 @@ TEST_CASE("blocks computed on demand run exactly as the blocks made", "[runner]"
   }
 }
 
+TEST_CASE("blocks out of the design or beyond 2^32 replicates are refused before anything runs",
+          "[runner]") {
+  const std::vector<CoinModel::Params> params{{0.5, 10}, {0.3, 7}};
+  RunOptions options;
+  options.seed = 1;
+  const auto refused = [&](const auto& blocks) {
+    auto summaries = make_summaries<CoinModel>(params.size());
+    const auto before = summaries;
+    Sink sink;
+    std::string what;
+    try {
+      run_blocks<CoinModel>(params, blocks, summaries, options, &sink);
+    } catch (const std::invalid_argument& e) {
+      what = e.what();
+    }
+    CHECK(sink.rows.empty());  // nothing ran
+    CHECK(summaries == before);
+    return what;
+  };
+  const std::string out_of_design = "run_blocks: block refers to a design point out of range";
+  const std::string beyond = "run_blocks: replicate index beyond 2^32";
+  // A third point where the design has two, in the last block only (made and lazy plans).
+  const std::vector<Segment> three{{0, 0, 100}, {1, 0, 100}, {2, 0, 100}};
+  CHECK(refused(make_blocks(three, 64)) == out_of_design);
+  CHECK(refused(BlockRange(three, 64)) == out_of_design);
+  CHECK(refused(BlockRange(three, 64).drop(3)) == out_of_design);
+  // A slice that stops before the third point's blocks runs.
+  {
+    auto summaries = make_summaries<CoinModel>(params.size());
+    const auto report =
+        run_blocks<CoinModel>(params, BlockRange(three, 64).first(4), summaries, options);
+    CHECK(report.runs_done == 200);
+  }
+  const std::vector<Segment> far{{0, 0, 10}, {1, MAX_REPLICATES - 10, MAX_REPLICATES + 1}};
+  CHECK(refused(make_blocks(far, 64)) == beyond);
+  CHECK(refused(BlockRange(far, 64)) == beyond);
+  // 10^5 points x 2^32 replicates (2 * 10^11 blocks) is checked by its segments: cancelled
+  // before it starts, the run returns at once (visiting every block took minutes, deaf to
+  // cancellation, in `wedge run` of such a plan), and its last two blocks run.
+  std::vector<CoinModel::Params> many(100'000, CoinModel::Params{0.5, 3});
+  const BlockRange huge(full_plan(100'000, MAX_REPLICATES), 2048);
+  REQUIRE(huge.size() == 100'000ull * (MAX_REPLICATES / 2048));
+  auto summaries = make_summaries<CoinModel>(many.size());
+  CancelToken token;
+  token.request();
+  RunOptions cancelled = options;
+  cancelled.cancel = &token;
+  const auto none = run_blocks<CoinModel>(many, huge, summaries, cancelled);
+  CHECK(none.interrupted);
+  CHECK(none.blocks_done == 0);
+  const auto report = run_blocks<CoinModel>(many, huge.drop(huge.size() - 2), summaries, options);
+  CHECK(report.runs_done == 4096);
+  CHECK(summaries.back().runs() == 4096);
+}
+
 TEST_CASE("common random numbers give replicate r the same stream at every point", "[runner]") {
   const auto r = run_coins(2, 1, 0, true);
   // Same p and flips would give identical records; with different p the uniforms are shared,

@@ -445,9 +445,9 @@ TEST_CASE("what a run needs is estimated before it starts and refused with the n
   Experiment e;
   e.sweep.design = Design::grid;
   e.sweep.keys = {SweepKey{"dulles.tact", grid_values(0.0, 1.0, 1000), 0, 1, 1000, true}};
-  // 1,000 points x 2^32 runs: 2^31 blocks of 32 bytes, a 67 GB plan (built before, until
-  // bad_alloc).
-  const auto huge = estimate_needs(e, {1ull << 32, 1.0, false, false, false});
+  // Precision mode makes each batch's blocks whole: a first batch of 2^32 runs at 1,000 points
+  // is 2^31 blocks of 32 bytes, a 67 GB plan (built before, until bad_alloc).
+  const auto huge = estimate_needs(e, {1ull << 32, 1.0, false, false, false, 1ull << 32, true});
   const std::uint64_t plan = 1000ull * (1ull << 21) * 32;
   CHECK(huge.memory_bytes > plan);
   CHECK(huge.memory_bytes < plan + plan / 100);
@@ -456,7 +456,13 @@ TEST_CASE("what a run needs is estimated before it starts and refused with the n
         check_needs(huge, {16'000'000'000ull, 0});
       }),
       StartsWith("the run needs about 67.2 GB of memory (1000 design points x") &&
-          Contains("2097152000 blocks of the plan x 32 bytes) but this machine allows 16.0 GB"));
+          Contains("2097152000 blocks of a batch x 32 bytes) but this machine allows 16.0 GB"));
+  // A fixed plan computes its blocks a wave at a time (engine::BlockRange): the same 2^32 runs
+  // at 1,000 points need the points' share and the threads' buffers, not the plan.
+  const auto fixed = estimate_needs(e, {1ull << 32, 1.0, false, false, false, 1ull << 32});
+  CHECK(fixed.memory_bytes < 200'000'000ull);
+  CHECK_THAT(fixed.memory_detail, !Contains("blocks"));
+  CHECK_NOTHROW(check_needs(fixed, {16'000'000'000ull, 0}));
   // 250,000 points, summaries only: about 6 GB of file.
   e.sweep.keys = {SweepKey{"dulles.tact", grid_values(0.0, 1.0, 500), 0, 1, 500, true},
                   SweepKey{"dulles.backlash", grid_values(0.0, 0.3, 500), 0, 0.3, 500, true}};
