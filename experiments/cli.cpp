@@ -820,15 +820,20 @@ int command_validate(const ExperimentArgs& args) {
       e.run.precision ? fmt::format(" (precision target {})", *e.run.precision) : "", e.run.seed);
   if (!e.run.precision) fmt::print("total runs: {}\n", points * e.run.runs);
   const std::uint64_t runs = e.run.precision ? e.run.max_runs : e.run.runs;
-  const auto with_records = estimate_needs(e, {runs, 1.0, true, true, false, e.run.runs, e.run.precision.has_value()});
+  const auto with_records =
+      estimate_needs(e, {runs, 1.0, true, true, false, e.run.runs, e.run.precision.has_value()});
   fmt::print(
       "estimates{}: memory about {} ({} without --out); a results file about {} with per-run "
       "records, {} "
       "with --store summary\n",
       e.run.precision ? " (at --max-runs)" : "", byte_text(with_records.memory_bytes),
-      byte_text(estimate_needs(e, {runs, 1.0, false, false, false, e.run.runs, e.run.precision.has_value()}).memory_bytes),
+      byte_text(estimate_needs(
+                    e, {runs, 1.0, false, false, false, e.run.runs, e.run.precision.has_value()})
+                    .memory_bytes),
       byte_text(with_records.file_bytes),
-      byte_text(estimate_needs(e, {runs, 1.0, true, false, false, e.run.runs, e.run.precision.has_value()}).file_bytes));
+      byte_text(estimate_needs(
+                    e, {runs, 1.0, true, false, false, e.run.runs, e.run.precision.has_value()})
+                    .file_bytes));
   return EXIT_OK;
 }
 

@@ -55,9 +55,8 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape) {
                     engine::DEFAULT_BLOCK_SIZE);
   };
   const std::uint64_t blocks =
-      shape.whole_plan
-          ? blocks_of(shape.plan_runs_per_point > 0 ? shape.plan_runs_per_point : runs)
-          : 0;
+      shape.whole_plan ? blocks_of(shape.plan_runs_per_point > 0 ? shape.plan_runs_per_point : runs)
+                       : 0;
   const auto runs_here =
       static_cast<std::uint64_t>(static_cast<double>(saturating_mul(points, runs)) * shape.share);
   const std::uint64_t record_bytes = 8 + 2 * ncat + 8 * ncont;  // wedge.simulate()'s NumPy columns
