@@ -288,6 +288,20 @@ TEST_CASE("saliences and weights near the largest double never make a support Na
     INFO(name);
     CHECK(numeric_problems(s, 300) == "");
   }
+  // A product that overflows with a factor 0 is the exact 0, not the cap: with lambda 0 the side
+  // term is 0 x (side x carrots = inf), which was NaN and capped would be 2^1000 (the only product
+  // that can overflow before meeting its zero: lambda is at most 100). A product that overflows
+  // with no zero factor is the cap.
+  {
+    const SupportTable flat(with({{"japan.logit_sharpness", 0.0},
+                                  {"soviet.carrots", 5.0},
+                                  {"japan.factions.HK.side", big}}));
+    CHECK(flat.side[0][0] == 0.0);
+    CHECK(flat.side[1][0] == 0.0);
+    const SupportTable steep(
+        with({{"japan.logit_sharpness", 100.0}, {"japan.factions.SG.territory", big}}));
+    CHECK(steep.territory[1] == 0x1p1000);
+  }
   // The weights' sum overflows, yet each faction keeps its share: HK and SG half each.
   const Scenario two = cases.back().second;
   const SupportTable table(two);
