@@ -132,8 +132,13 @@ def _probe_child(out: int, path: pathlib.Path, allow_partial: bool, memory: int,
             # HDF5 does not always say an allocation failed; malloc's ENOMEM is then in errno.
             if err_no.contents.value == errno.ENOMEM:
                 report = ("memory", str(err))
-            else:
+            elif isinstance(err, ResultsError) or isinstance(err, (FileNotFoundError, PermissionError)):
                 report = ("error", err)
+            else:
+                # h5py's own exception (KeyError, RuntimeError, OSError, ...) from inside the
+                # checked reading: the file is damaged where the checks could not name it.
+                report = ("error", ResultsDamagedError(
+                    f"{path}: damaged: {type(err).__name__}: {err}; `wedge inspect {path}` may say more"))
         try:
             data = pickle.dumps(report)
         except Exception:  # noqa: BLE001 - an exception that does not pickle: its type and text
@@ -501,6 +506,10 @@ class Results:
                 f"({FORMAT_VERSION}); upgrade wedge")
         if version < 1:
             raise ResultsError(f"{self.path}: format_version {version} is not supported")
+        model = self._attr_str("/", "model") if "model" in self._file.attrs else ""
+        if model != "tug_of_war":
+            # As wedge inspect: results of another model (or a damaged name) are not read as ours.
+            raise ResultsError(f"{self.path}: results of model {model!r}, not 'tug_of_war'")
         self.complete = self._attr_flag("complete")
         done, planned = self._attr_int("/", "runs_done"), self._attr_int("/", "runs_planned")
         if not self.complete:

@@ -61,3 +61,30 @@ def test_a_crash_memory_or_time_in_the_child_is_damage(files, monkeypatch, fault
     with pytest.raises(wedge.ResultsDamagedError, match=rf"^{files['baseline']} is damaged: reading its metadata "
                                                         rf"{message.replace('(', '[(]').replace(')', '[)]')}"):
         wedge.open(files["baseline"])
+
+
+@pytest.mark.parametrize("raised", [KeyError("Unable to open object (bad object header version number)"),
+                                    RuntimeError("Unable to determine if attribute exists"),
+                                    OSError("Unable to read attribute (address of object past end of allocation)")])
+def test_h5pys_own_errors_on_a_damaged_file_are_damage(files, monkeypatch, raised):
+    # What h5py raises from inside the checked reading of a file damaged where no check names it
+    # (found by flipping bytes of real files: KeyError, RuntimeError, OSError escaped before).
+    def fail(self, allow_partial):
+        raise raised
+    monkeypatch.setattr(results.Results, "_check", fail)
+    with pytest.raises(wedge.ResultsDamagedError,
+                       match=rf"^{files['baseline']}: damaged: {type(raised).__name__}: "):
+        wedge.open(files["baseline"])
+
+
+def test_results_of_another_model_are_refused(files, tmp_path):
+    # As wedge inspect does: a file whose model is not tug_of_war (another model's, or a damaged
+    # name) is not read as this model's results.
+    import shutil
+    import h5py
+    other = tmp_path / "other.h5"
+    shutil.copyfile(files["baseline"], other)
+    with h5py.File(other, "r+") as f:
+        f.attrs["model"] = "tu=\x055<_war"
+    with pytest.raises(wedge.ResultsError, match=r"results of model 'tu=\\x055<_war', not 'tug_of_war'$"):
+        wedge.open(other)
