@@ -92,9 +92,16 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape) {
     needs.file_bytes = saturating_add(needs.file_bytes, saturating_mul(runs_here, record));
   needs.file_bytes = saturating_add(
       needs.file_bytes, 600'000);  // metadata, the experiment, HDF5's own (measured: ~0.6 MB)
+  // The /blocks rows (one per 2,048 runs, kept by every store) are named when they are a tenth
+  // of the file or more: 10^5 points x 2^32 runs is 25 TB of them, not of summaries.
+  const std::uint64_t block_bytes = saturating_mul(blocks_here, block_row);
   needs.file_detail = fmt::format(
-      "{} points x {} of summaries{}", points, byte_text(file_point),
+      "{} points x {} of summaries{}{}", points, byte_text(file_point),
+      block_bytes >= needs.file_bytes / 10
+          ? fmt::format(" + {} /blocks rows x {} bytes", blocks_here, block_row)
+          : std::string(),
       shape.store_runs ? fmt::format(" + {} runs x {} bytes per record", runs_here, record) : "");
+  needs.records_in_file = shape.store_runs;
   return needs;
 }
 
@@ -150,8 +157,10 @@ std::string check_needs(const ResourceNeeds& needs, const MachineLimits& limits)
       needs.file_bytes > limits.disk_free_bytes) {
     throw OutputError(fmt::format(
         "the results file would take about {} ({}) but its file system has {} free; "
-        "free space, write elsewhere, or use --store summary or fewer points",
-        byte_text(needs.file_bytes), needs.file_detail, byte_text(limits.disk_free_bytes)));
+        "free space, write elsewhere, or use {}",
+        byte_text(needs.file_bytes), needs.file_detail, byte_text(limits.disk_free_bytes),
+        needs.records_in_file ? "--store summary or fewer points"
+                              : "fewer points or fewer runs per point"));
   }
   if (needs.file_bytes > GB) {
     return fmt::format("the results file will take about {} ({})", byte_text(needs.file_bytes),

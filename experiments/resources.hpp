@@ -14,6 +14,7 @@ struct ResourceNeeds {
   std::uint64_t file_bytes = 0;    ///< size of the results file (0 when none is written)
   std::string memory_detail;       ///< how memory_bytes is made up, for messages
   std::string file_detail;         ///< how file_bytes is made up, for messages
+  bool records_in_file = false;    ///< the file keeps per-run records (--store summary shrinks it)
 };
 
 /// What is being asked of a run, for estimate_needs().

@@ -19,6 +19,7 @@
 using namespace wedge;
 using namespace wedge::experiments;
 using Catch::Contains;
+using Catch::EndsWith;
 using Catch::StartsWith;
 
 namespace {
@@ -481,7 +482,32 @@ TEST_CASE("what a run needs is estimated before it starts and refused with the n
       }),
       StartsWith(
           "the results file would take about 6.0 GB (250000 points x 23.9 KB of summaries) but its "
-          "file system has 5.0 GB free"));
+          "file system has 5.0 GB free; free space, write elsewhere, or use fewer points or fewer "
+          "runs per point"));
+  // 10^5 points x 2^32 runs with summaries only: the /blocks rows (one per 2,048 runs) are
+  // nearly all of the file, and the message says so (it said "of summaries" and advised
+  // --store summary, already in force); with records, --store summary is the advice.
+  e.sweep.keys = {SweepKey{"dulles.tact", grid_values(0.0, 1.0, 1000), 0, 1, 1000, true},
+                  SweepKey{"dulles.backlash", grid_values(0.0, 0.3, 100), 0, 0.3, 100, true}};
+  const auto blocks = estimate_needs(e, {1ull << 32, 1.0, true, false, false, 1ull << 32});
+  CHECK_THAT(blocks.file_detail, Contains("+ 209715200000 /blocks rows x "));
+  CHECK_THAT(error_of([&] {
+               try {
+                 check_needs(blocks, {64'000'000'000ull, 5'000'000'000ull});
+               } catch (const OutputError& err) {
+                 throw ConfigError(err.what());
+               }
+             }),
+             EndsWith("use fewer points or fewer runs per point"));
+  const auto with_records = estimate_needs(e, {1ull << 32, 1.0, true, true, false, 1ull << 32});
+  CHECK_THAT(error_of([&] {
+               try {
+                 check_needs(with_records, {64'000'000'000ull, 5'000'000'000ull});
+               } catch (const OutputError& err) {
+                 throw ConfigError(err.what());
+               }
+             }),
+             EndsWith("use --store summary or fewer points"));
   // Small runs pass silently; per-run records are counted (25 bytes for up to 255 points).
   Experiment one;
   const auto small = estimate_needs(one, {1'000'000, 1.0, true, true, false});
