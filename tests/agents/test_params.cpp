@@ -106,6 +106,19 @@ TEST_CASE("validate() rejects every out-of-range value and inconsistent ranges",
     Scenario s;
     p.set(s, p.min - 1.0);
     CHECK_THROWS_WITH(s.validate(), Catch::StartsWith(p.key));
+    if (std::isfinite(p.max)) {
+      Scenario above;
+      p.set(above, p.max + 1.0);
+      CHECK_THROWS_WITH(above.validate(), Catch::StartsWith(p.key));
+    }
+    if (p.key.ends_with(".min_islands")) {  // in [0, 4] but not 0, 2 or 4
+      for (const double odd : {1.0, 3.0}) {
+        Scenario between;
+        p.set(between, odd);
+        CHECK_THROWS_WITH(between.validate(),
+                          p.key + " = " + std::to_string(int(odd)) + ": must be 0, 2 or 4");
+      }
+    }
   }
   Scenario s;
   s.dulles.credibility_min = 0.5;
