@@ -1,109 +1,219 @@
-"""The Tug of War model (MODEL.md) in NumPy as a skilled user writes it for speed: blocks of 65,536
-runs, every round advancing the runs still in play; Japan's support table-driven (each faction's
-logistic argument is a table lookup by the discrete state, islands x m_SG x F, plus two
-coefficients times the continuous state A and q, with the sharpness folded in), one `np.exp` and
-one matrix-vector product per support; supports recomputed only for the runs whose state changed
-(rewarded, then coerced) and needed only where they matter; Dulles's normal CDF from SciPy's
-`ndtr` when SciPy is there. A peer for benchmarks: `tests/python/test_peers.py` checks that it
-gives wedge's outcome distribution within Monte Carlo error."""
+"""The Tug of War model (MODEL.md) in NumPy as a skilled user writes it for speed (issue 13: "NumPy
+vectorised across runs in blocks of 65,536, table-driven support, NumPy's own exp"); a peer for
+benchmarks, checked against wedge's outcome distribution by `tests/python/test_peers.py`.
+
+What makes it fast, each step plain NumPy (+ SciPy's `ndtr`):
+- runs advance together in blocks (`block` runs, default BLOCK); each round works on the runs
+  still in play, compacted once a round to three arrays: A and q (float32) and a uint8 code
+  holding the discrete state (S, N, F, m_SG = 4, threatened). Outcomes go straight into counts;
+  no per-run record is kept.
+- draws in float32, and only where a run uses them: one (7, k) block of uniforms a round, normals
+  only for the runs that need them (the second estimate only where Dulles rewarded and has not yet
+  threatened, the treaty vote where a treaty is on offer, the declaration vote where one is
+  available, the drift where the round stalled); the credibility c is drawn when a threat is made
+  (it is used nowhere else); one uniform decides the islands (hard / two / four) and one whether a
+  declaration is available (P = accept x formula), which leaves every distribution as MODEL.md
+  states it.
+- Japan's support table-driven: each faction's logistic argument is a table entry for the
+  discrete state (islands x S x N x F x m_SG: 48 rows) plus two coefficients times A and q; the
+  logistic as tanh (sigma(x) = (1 + tanh(x / 2)) / 2) with the weights, θ and σ_v folded in, so a
+  support comes out directly as z = (W - θ) / σ_v, the argument of Dulles's Φ and, with the vote
+  noise added in the same units, of the vote (W + ε ≥ θ  <=>  z + ε/σ_v ≥ 0).
+- supports recomputed only where the state changed and the value is used (rewarded, coerced).
+
+float32 is enough for this model: the support is a weighted mean of logistics in [0, 1] compared
+with θ under noise of sd σ_v = 0.05; float32's relative 6e-8 changes no outcome distribution
+measurably (the peer test checks the distributions against wedge's).
+"""
 import numpy as np
+from scipy.special import ndtr
 
-try:
-    from scipy.special import ndtr
-except ImportError:  # the pasted-in erfcc (fractional error < 1.2e-7)
-    from scipy_free_erfc import erfc
-
-    def ndtr(x):
-        return 0.5 * erfc(-x / np.sqrt(2.0))
-
-from numpy_rounds import backlash, count_outcomes, end_round, reward_power, soviet_moves, start
 from scenario import load
 
+BLOCK = 65536
 
-class Tables:
-    """The scenario's support as tables: t[state, f] + a[f] A damage + o[f] q, with
-    state = 4 * (T / 2) + 2 * (m_SG == 4) + F for treaties and F for the declaration, and W the
-    weighted mean of 1 / (1 + exp(-t)) (weights normalised)."""
+F32 = np.float32
+# Bits of the per-run state code.
+S_BIT, N_BIT, F_BIT, SG4_BIT, THREAT_BIT = 1, 2, 4, 8, 16
 
-    def __init__(self, p, softens=1):
+
+class Model:
+    """The scenario as the tables and per-round constants the block loop needs."""
+
+    def __init__(self, p):
+        self.p = p
         fs = p["factions"]
-        lam = p["japan.logit_sharpness"]
-        w = np.array([f["weight"] for f in fs])
-        self.w = w / w.sum()
-        terr = lam * np.array([f["territory"] for f in fs]) / 4
-        side = lam * p["soviet.carrots"] * np.array([f["side"] for f in fs])
-        self.alli = -lam * np.array([f["alliance"] for f in fs])
-        self.oki = -lam * np.array([f["okinawa"] for f in fs])
+        half = p["japan.logit_sharpness"] / 2.0
+        sd = p["japan.vote_noise_sd"]
+        w = np.array([f["weight"] for f in fs], dtype=float)
+        w /= w.sum()
+        # z = (W - θ)/σ_v = z0 + Σ_f wz_f tanh(y_f), y_f = λ u_f / 2.
+        self.wz = (0.5 * w / sd).astype(F32)
+        self.z0 = F32((0.5 - p["japan.ratify_threshold"]) / sd)
+        terr = half * np.array([f["territory"] for f in fs]) / 4.0
+        side = half * p["soviet.carrots"] * np.array([f["side"] for f in fs])
+        self.cA = (-half * np.array([f["alliance"] for f in fs])).astype(F32)[:, None]
+        self.cq = (-half * np.array([f["okinawa"] for f in fs])).astype(F32)[:, None]
         minimum = np.array([f["min_islands"] for f in fs], dtype=float)
-        self.treaty = np.empty((12, len(fs)))
-        for t_half in range(3):
-            for soft in range(2):
-                for fish in range(2):
-                    m = minimum.copy()
-                    m[softens] = 4.0 if soft else 2.0
-                    pressure = 1.0 + p["soviet.fisheries_boost"] * fish
-                    self.treaty[4 * t_half + 2 * soft + fish] = terr * (2 * t_half - m) + side * pressure
-        self.declaration = np.stack([side, side * (1.0 + p["soviet.fisheries_boost"])])
+        boost = p["soviet.fisheries_boost"]
+        # Treaty rows: key = 16 x tc + (code & 15), tc = 0, 1, 2 for T = 0, 2, 4.
+        self.base = np.empty((len(fs), 48), F32)
+        self.damage = np.empty(48, F32)
+        self.gravity = np.empty(48, F32)
+        for key in range(48):
+            tc, code = divmod(key, 16)
+            s, n, fish, sg4 = (code >> 0) & 1, (code >> 1) & 1, (code >> 2) & 1, (code >> 3) & 1
+            m = minimum.copy()
+            m[1] = 4.0 if sg4 else 2.0  # SG's current minimum (m_SG)
+            self.base[:, key] = terr * (2.0 * tc - m) + side * (1.0 + boost * fish)
+            self.damage[key] = p["japan.damage_treaty"] + p["japan.damage_straits"] * s + p["japan.damage_alliance_clause"] * n
+            self.gravity[key] = 1.0 + p["dulles.gravity_straits"] * s + p["dulles.gravity_alliance_clause"] * n
+        # Declaration rows by F (code bit 2): no territory, no Okinawa term.
+        self.base_decl = np.stack([side, side * (1.0 + boost)], axis=1).astype(F32)
+        self.damage_decl = F32(p["japan.damage_declaration"])
+        # Alignment lost by a treaty, by S + N (1 + S + N clauses' worth).
+        self.treaty_cost = np.array([p["alliance.treaty_cost"] * (1 + (c & 1) + (c >> 1)) for c in range(4)], F32)
+        self.code0 = np.uint8(S_BIT * bool(p["soviet.straits_clause"]) + N_BIT * bool(p["soviet.alliance_clause"])
+                              + SG4_BIT * (fs[1]["min_islands"] == 4))
+        self.softens = fs[1]["min_islands"] == 4  # m_SG = 2 or 0 never changes
 
-    def support(self, base, exposure, q=None):
-        """W for rows of `base` (runs x factions); exposure = A x damage; q the threat or None."""
-        x = base + exposure[:, None] * self.alli
+    def z_treaty(self, key, A, q):
+        """z = (W_treaty - θ)/σ_v for runs with table rows `key` and state A, q (float32, k)."""
+        y = np.take(self.base, key, axis=1)
+        y += self.cA * (np.take(self.damage, key) * A)
         if q is not None:
-            x += q[:, None] * self.oki
-        np.negative(x, out=x)
-        np.clip(x, -700, 700, out=x)
-        np.exp(x, out=x)
-        x += 1.0
-        np.reciprocal(x, out=x)
-        return x @ self.w
+            y += self.cq * q
+        np.tanh(y, out=y)
+        return self.wz @ y + self.z0
+
+    def z_declaration(self, fish, A):
+        """z = (W_decl - θ)/σ_v for runs with fisheries pressure `fish` (0/1) and alignment A."""
+        y = np.take(self.base_decl, fish, axis=1)
+        y += self.cA * (self.damage_decl * A)
+        np.tanh(y, out=y)
+        return self.wz @ y + self.z0
 
 
-def simulate_block(p, n, rng, tab):
-    theta, sd = p["japan.ratify_threshold"], p["japan.vote_noise_sd"]
-    est_sd = p["dulles.estimate_noise_sd"]
-    outcomes, idx, A, S, N, q, threatened, c = start(p, n, rng)
-    F = np.zeros(n, np.int64)
-    sg4 = np.full(n, 1, np.int64)  # 1 while m_SG = 4
-    d_treaty, d_straits, d_clause = p["japan.damage_treaty"], p["japan.damage_straits"], p["japan.damage_alliance_clause"]
-    for r in range(1, p["negotiation.rounds"] + 1):
-        k = idx.size
+def simulate_block(m, n, rng, counts):
+    """Plays n runs and adds their outcomes to `counts` (format[3], alliance[4], okinawa[2])."""
+    p = m.p
+    rounds = p["negotiation.rounds"]
+    est_sd, bind, coerce = F32(p["dulles.estimate_noise_sd"]), p["dulles.bind_threshold"], p["dulles.coerce_threshold"]
+    kappa = p["dulles.threat_strength"]
+    backlash = F32(p["dulles.backlash"] * kappa * (1 - p["dulles.tact"]))
+    strained, rupture, realign = F32(p["alliance.strained_below"]), F32(p["alliance.rupture_below"]), F32(p["alliance.realign_below"])
+    drift = F32(p["alliance.drift_sd"])
+    p_soft = p["soviet.soft_line_prob"]
+    p_four = p_soft * p["soviet.four_island_prob"]
+    A = np.full(n, p["alliance.initial"], F32)
+    q = np.zeros(n, F32)
+    code = np.full(n, m.code0, np.uint8)
+    fmt, alliance, okinawa = counts["format"], counts["alliance"], counts["okinawa"]
+
+    def classify(a, realigned=None):
+        """Adds the alliance categories of ended runs with final alignment `a`."""
+        below_s = np.count_nonzero(a < strained)
+        below_r = np.count_nonzero(a < rupture)
+        # Every realigned run is below rupture_below too (realign_below <= rupture_below).
+        n_real = 0 if realigned is None else np.count_nonzero(realigned)
+        alliance[0] += a.size - below_s
+        alliance[1] += below_s - below_r
+        alliance[2] += below_r - n_real
+        alliance[3] += n_real
+
+    for r in range(1, rounds + 1):
+        k = A.size
         if k == 0:
             break
-        u, z, soft, four, available, g = soviet_moves(p, r, k, rng, S, N)
-        t_half = np.where(soft, np.where(four, 2, 1), 0)
-        damage = d_treaty + d_straits * S + d_clause * N
-        base = tab.treaty[4 * t_half + 2 * sg4 + F]
-        # Dulles's first estimate, for every run.
-        wt = tab.support(base, A * damage, q)
-        est = np.clip(ndtr((wt - theta) / sd) + est_sd * z[0], 0, 1)
-        reward = est * g > p["dulles.bind_threshold"]
-        rw = np.flatnonzero(reward)
-        A[rw] = np.minimum(1.0, A[rw] + p["dulles.reward_gain"] * reward_power(p, r))
-        # His estimate after rewarding matters only where he rewarded; the support changed there.
-        wt[rw] = tab.support(base[rw], A[rw] * damage[rw], q[rw])
-        est2 = np.clip(ndtr((wt[rw] - theta) / sd) + est_sd * z[1, rw], 0, 1)
-        co = rw[(est2 * g[rw] > p["dulles.coerce_threshold"]) & ~threatened[rw] & (p["dulles.threat_strength"] > 0)]
-        threatened[co] = True
-        q[co] = np.minimum(1.0, c[co] * p["dulles.threat_strength"])
-        A[co] = np.maximum(0.0, A[co] - backlash(p))
-        wt[co] = tab.support(base[co], A[co] * damage[co], q[co])
-        vt = wt + sd * z[2]
-        vd = np.full(k, -np.inf)
+        u = rng.random((7, k), dtype=F32)
+        # Soviet moves: clauses dropped (from round 2), islands, declaration available.
+        if r >= 2:
+            code -= (((code & S_BIT) != 0) & (u[0] < p["soviet.straits_drop_hazard"])).view(np.uint8)
+            code -= (((code & N_BIT) != 0) & (u[1] < p["soviet.alliance_drop_hazard"])).view(np.uint8) * np.uint8(N_BIT)
+        tc = (u[2] < p_soft).view(np.uint8) + (u[2] < p_four).view(np.uint8)
+        accept = p["soviet.declaration_accept_early"] if r < p["soviet.declaration_switch_round"] else p["soviet.declaration_accept_late"]
+        available = u[3] < accept * p["matsumoto.formula_prob"]
+        key = (tc << 4).astype(np.intp) + (code & 15)
+        # Dulles: first estimate, reward.
+        threatened = (code & THREAT_BIT) != 0
+        any_q = bool(threatened.any())
+        z = m.z_treaty(key, A, q if any_q else None)
+        g = np.take(m.gravity, key)
+        est = ndtr(z) + est_sd * rng.standard_normal(k, dtype=F32)
+        np.clip(est, 0, 1, out=est)
+        reward = est * g > bind
+        gain = p["dulles.reward_gain"] * p["dulles.reward_power"] * (p["dulles.suez_factor"] if r >= p["dulles.suez_round"] else 1.0)
+        A = np.where(reward, np.minimum(F32(1), A + F32(gain)), A)
+        # The support after the reward: for the second estimate (not yet threatened) and the vote
+        # (a treaty on offer).
+        re = np.flatnonzero(reward & (~threatened | (tc > 0)))
+        z[re] = m.z_treaty(key[re], A[re], q[re] if any_q else None)
+        if kappa > 0:
+            cand = re[~threatened[re]]
+            est2 = ndtr(z[cand]) + est_sd * rng.standard_normal(cand.size, dtype=F32)
+            np.clip(est2, 0, 1, out=est2)
+            co = cand[est2 * g[cand] > coerce]
+            if co.size:
+                code[co] |= THREAT_BIT
+                c = rng.uniform(p["dulles.credibility_min"], p["dulles.credibility_max"], co.size).astype(F32)
+                q[co] = np.minimum(F32(1), c * F32(kappa))
+                A[co] = np.maximum(F32(0), A[co] - backlash)
+                co = co[tc[co] > 0]
+                z[co] = m.z_treaty(key[co], A[co], q[co])
+        # Japan votes, in z units (W + ε ≥ θ  <=>  z + ε/σ_v ≥ 0).
+        zt = np.full(k, -np.inf, F32)
+        on = np.flatnonzero(tc)
+        zt[on] = z[on] + rng.standard_normal(on.size, dtype=F32)
+        zd = np.full(k, -np.inf, F32)
         av = np.flatnonzero(available)
-        vd[av] = tab.support(tab.declaration[F[av]], A[av] * p["japan.damage_declaration"]) + sd * z[3, av]
-        treaty_ok = (t_half > 0) & (vt >= theta)
-        decl_ok = vd >= theta
-        treaty, decl, claimed, stall, ended, A = end_round(p, r, u, z, treaty_ok, decl_ok, vt, vd, A, S, N, q)
-        F = np.where(stall, u[7] < p["soviet.fisheries_pressure_prob"], F)
-        sg4 = np.where(stall & (sg4 == 1) & (u[8] < p["shigemitsu.soften_hazard"]), 0, sg4)
-        keep = outcomes.record(idx, ended, treaty, decl, claimed, A, S, N)
-        idx, A, S, N, F, sg4, q, threatened, c = (idx[keep], A[keep], S[keep], N[keep], F[keep], sg4[keep],
-                                                  q[keep], threatened[keep], c[keep])
-    return outcomes.fmt, outcomes.alliance(p), outcomes.claim
+        zd[av] = m.z_declaration((code[av] >> 2) & 1, A[av]) + rng.standard_normal(av.size, dtype=F32)
+        treaty_ok = zt >= 0
+        decl_ok = zd >= 0
+        treaty = treaty_ok & (~decl_ok | (zt >= zd))
+        decl = decl_ok & ~treaty
+        # Runs ending in a deal.
+        if treaty.any():
+            i = np.flatnonzero(treaty)
+            ci = code[i]
+            a = np.maximum(F32(0), A[i] - np.take(m.treaty_cost, ci & 3))
+            fmt[2] += i.size
+            okinawa[1] += np.count_nonzero(u[4, i] < q[i])  # q = 0 without a threat
+            classify(a, ((ci & 3) == 3) & (a < realign))
+        if decl.any():
+            a = np.maximum(F32(0), A[decl] - F32(p["alliance.declaration_cost"]))
+            fmt[1] += a.size
+            classify(a)
+        # Stalled runs: fisheries pressure, Shigemitsu, drift, the cabinet, the deadline.
+        st = np.flatnonzero(~(treaty | decl))
+        cs = code[st]
+        cs &= ~np.uint8(F_BIT)
+        cs |= (u[4, st] < p["soviet.fisheries_pressure_prob"]).view(np.uint8) << 2
+        if m.softens:
+            cs &= ~(((u[5, st] < p["shigemitsu.soften_hazard"]).view(np.uint8)) << 3)
+        a = A[st] + drift * rng.standard_normal(st.size, dtype=F32)
+        np.clip(a, 0, 1, out=a)
+        hazard = p["hatoyama.fall_hazard_early"] if r < p["hatoyama.fall_switch_round"] else p["hatoyama.fall_hazard_late"]
+        if r >= rounds:
+            ended = np.ones(st.size, bool)
+        else:
+            ended = u[6, st] < hazard
+        if ended.any():
+            fmt[0] += np.count_nonzero(ended)
+            classify(a[ended])
+        live = ~ended
+        A, q, code = a[live], q[st][live], cs[live]
 
 
-def simulate(runs: int, seed: int = 1):
-    """Counts of format, alliance and okinawa over `runs` histories, in blocks of 65,536."""
+def simulate(runs: int, seed: int = 1, block: int = BLOCK):
+    """Counts of format, alliance and okinawa over `runs` histories, played in blocks of `block`
+    runs (default BLOCK, the issue's 65,536) from one NumPy Generator (PCG64) seeded with `seed`:
+    {"format": [none, declaration, treaty], "alliance": [intact, strained, rupture_neutral,
+    rupture_realign], "okinawa": [residual, us_claim]}. The same runs, seed and block give the same
+    counts."""
     p = load()
-    tab = Tables(p)
-    return count_outcomes(runs, seed, lambda n, rng: simulate_block(p, n, rng, tab))
+    m = Model(p)
+    rng = np.random.default_rng(seed)
+    counts = {"format": [0] * 3, "alliance": [0] * 4, "okinawa": [0] * 2}
+    for first in range(0, runs, block):
+        simulate_block(m, min(block, runs - first), rng, counts)
+    return counts
