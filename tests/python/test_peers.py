@@ -1,18 +1,23 @@
 """The benchmark peers (benchmarks/peers) implement the same model: their outcome distributions
 equal wedge's within Monte Carlo error (two-proportion z-tests, fixed seeds, Bonferroni over every
-comparison at an overall 1% level)."""
+comparison of a test at an overall 1% level)."""
 import math
 import sys
 from statistics import NormalDist
+
+import numpy as np
+import pytest
+from scipy.special import ndtr
 
 from conftest import ROOT, cli_json
 
 sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
 import plain  # noqa: E402
+import scenario  # noqa: E402
 import skilled  # noqa: E402
 import vectorized  # noqa: E402
 
-CATEGORIES = [("format", 0), ("format", 1), ("format", 2), ("alliance", 0), ("okinawa", 1)]
+CATEGORIES = [("format", 0), ("format", 1), ("format", 2), ("alliance", 0), ("alliance", 1), ("okinawa", 1)]
 NAMES = {"format": ["none", "declaration", "treaty"], "alliance": ["intact", "strained", "rupture_neutral", "rupture_realign"],
          "okinawa": ["residual", "us_claim"]}
 
@@ -23,16 +28,59 @@ def z_score(k1, n1, k2, n2):
     return abs(k1 / n1 - k2 / n2) / se if se > 0 else 0.0
 
 
-def test_peers_match_wedge_within_monte_carlo_error():
-    n_wedge, n_numpy, n_plain = 400_000, 200_000, 20_000
-    ref = cli_json("--runs", n_wedge, "--seed", 5)["points"][0]["counts"]
-    peers = {"numpy": (vectorized.simulate(n_numpy, seed=5), n_numpy), "plain": (plain.simulate(n_plain, seed=5), n_plain),
-             "skilled numpy": (skilled.simulate(n_numpy, seed=6), n_numpy)}
+def check(ref, n_wedge, peers):
+    """z-tests of every peer's CATEGORIES against wedge's counts `ref` (Bonferroni over all of
+    them); every peer's format, alliance and okinawa counts each sum to its number of runs."""
     tests = len(CATEGORIES) * len(peers)
     z_crit = NormalDist().inv_cdf(1 - 0.01 / (2 * tests))
     for name, (counts, n) in peers.items():
-        assert sum(counts["format"]) == n
+        for field in NAMES:
+            assert sum(counts[field]) == n, f"{name}: {field} counts {counts[field]} do not sum to {n}"
         for field, c in CATEGORIES:
             k_ref = ref[field][NAMES[field][c]]
             z = z_score(counts[field][c], n, k_ref, n_wedge)
             assert z < z_crit, f"{name}: {field}={NAMES[field][c]}: {counts[field][c] / n:.4f} vs {k_ref / n_wedge:.4f} (z = {z:.2f})"
+
+
+def test_peers_match_wedge_within_monte_carlo_error():
+    n_wedge, n_numpy, n_plain = 400_000, 200_000, 20_000
+    ref = cli_json("--runs", n_wedge, "--seed", 5)["points"][0]["counts"]
+    check(ref, n_wedge, {"numpy": (vectorized.simulate(n_numpy, seed=5), n_numpy),
+                         "plain": (plain.simulate(n_plain, seed=5), n_plain),
+                         "skilled numpy": (skilled.simulate(n_numpy, seed=6), n_numpy),
+                         "skilled numpy, blocks of 10,000": (skilled.simulate(n_numpy, seed=7, block=10_000), n_numpy)})
+
+
+# MODEL.md §7's counterfactuals, which take the skilled peer down paths the baseline rarely or never
+# does: no coercion (kappa = 0), heavy tactless coercion, four islands on offer half the time,
+# no clauses (every run's table rows without S and N), SG's minimum already 2 (no softening).
+SCENARIOS = {"C2 no threat": {"dulles.threat_strength": 0.0},
+             "C4 heavy tactless coercion": {"dulles.threat_strength": 2.0, "dulles.tact": 0.0},
+             "C7 four islands": {"soviet.four_island_prob": 0.5},
+             "no clauses, SG at 2, 3 rounds": {"soviet.straits_clause": False, "soviet.alliance_clause": False,
+                                               "japan.factions.SG.min_islands": 2, "negotiation.rounds": 3}}
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_skilled_peer_matches_wedge_off_baseline(name):
+    n_wedge, n_numpy = 400_000, 200_000
+    overrides = SCENARIOS[name]
+    sets = [a for key, value in overrides.items() for a in ("--set", f"{key}={str(value).lower()}")]
+    ref = cli_json("--runs", n_wedge, "--seed", 8, *sets)["points"][0]["counts"]
+    p = scenario.load()
+    for key, value in overrides.items():
+        if key.startswith("japan.factions."):
+            p["factions"][scenario.FACTIONS.index(key.split(".")[2])][key.split(".")[3]] = value
+        else:
+            p[key] = value
+    check(ref, n_wedge, {f"skilled numpy, {name}": (skilled.simulate(n_numpy, seed=9, params=p), n_numpy)})
+
+
+def test_skilled_phi_is_the_normal_cdf():
+    """The skilled peer's float32 Φ (Numerical Recipes' erfcc, fractional error < 1.2e-7) is within
+    3e-7 of SciPy's ndtr (double) on [-12, 12] and keeps Φ(-z) = 1 - Φ(z) within the same bound."""
+    z = np.linspace(-12, 12, 240_001).astype(np.float32)
+    got = skilled.phi(z).astype(float)
+    assert np.abs(got - ndtr(z.astype(float))).max() < 3e-7
+    assert np.abs(got + skilled.phi(-z).astype(float) - 1).max() < 3e-7
+    assert got[0] < 1e-30 and got[-1] == 1.0
