@@ -126,8 +126,35 @@ def phi(z):
     return np.where(z < 0, s, F32(1) - s)
 
 
-def simulate_block(m, n, rng, counts):
-    """Plays n runs and adds their outcomes to `counts` (format[3], alliance[4], okinawa[2])."""
+TWO_PI = F32(2 * np.pi)
+
+
+def box_muller(rng, m):
+    """m standard normals (float32) by the Box-Muller transform (Box and Muller, Ann. Math.
+    Statist. 29, 1958) of float32 uniforms u1, u2: sqrt(-2 ln(1 - u1)) (cos, sin)(2π u2), with
+    NumPy's own log1p, sqrt, cos and sin. 1 - u1 >= 2^-24 truncates the tails at 5.77 sd
+    (P = 8e-9). 7 against NumPy's 12 ns a normal (standard_normal, float32) here."""
+    h = (m + 1) // 2
+    u = rng.random((2, h), dtype=F32)
+    r = np.log1p(np.negative(u[0], out=u[0]), out=u[0])
+    r *= F32(-2)
+    np.sqrt(r, out=r)
+    t = u[1]
+    t *= TWO_PI
+    out = np.empty(2 * h, F32)
+    np.multiply(r, np.cos(t), out=out[:h])
+    np.multiply(r, np.sin(t, out=t), out=out[h:])
+    return out[:m]
+
+
+def numpy_normal(rng, m):
+    """m standard normals (float32) from NumPy's own generator (ziggurat)."""
+    return rng.standard_normal(m, dtype=F32)
+
+
+def simulate_block(m, n, rng, counts, normal):
+    """Plays n runs and adds their outcomes to `counts` (format[3], alliance[4], okinawa[2]);
+    normal(rng, m) draws m standard normals (float32)."""
     p = m.p
     rounds = p["negotiation.rounds"]
     est_sd, bind, coerce = F32(p["dulles.estimate_noise_sd"]), p["dulles.bind_threshold"], p["dulles.coerce_threshold"]
@@ -178,7 +205,7 @@ def simulate_block(m, n, rng, counts):
         z = m.z_treaty(key, A, q if any_q else None)
         g = np.take(m.gravity, key)
         est = phi(z)
-        est += est_sd * rng.standard_normal(k, dtype=F32)
+        est += est_sd * normal(rng, k)
         np.minimum(est, F32(1), out=est)
         reward = est * g > bind
         gain = p["dulles.reward_gain"] * p["dulles.reward_power"] * (p["dulles.suez_factor"] if r >= p["dulles.suez_round"] else 1.0)
@@ -191,7 +218,7 @@ def simulate_block(m, n, rng, counts):
         if kappa > 0:
             cand = re[~threatened[re]]
             est2 = phi(z[cand])
-            est2 += est_sd * rng.standard_normal(cand.size, dtype=F32)
+            est2 += est_sd * normal(rng, cand.size)
             np.minimum(est2, F32(1), out=est2)
             co = cand[est2 * g[cand] > coerce]
             if co.size:
@@ -204,10 +231,10 @@ def simulate_block(m, n, rng, counts):
         # Japan votes, in z units (W + ε ≥ θ  <=>  z + ε/σ_v ≥ 0).
         zt = np.full(k, -np.inf, F32)
         on = np.flatnonzero(tc)
-        zt[on] = z[on] + rng.standard_normal(on.size, dtype=F32)
+        zt[on] = z[on] + normal(rng, on.size)
         zd = np.full(k, -np.inf, F32)
         av = np.flatnonzero(available)
-        zd[av] = m.z_declaration(((code[av] >> 2) & 1).astype(np.intp), A[av]) + rng.standard_normal(av.size, dtype=F32)
+        zd[av] = m.z_declaration(((code[av] >> 2) & 1).astype(np.intp), A[av]) + normal(rng, av.size)
         treaty_ok = zt >= 0
         decl_ok = zd >= 0
         treaty = treaty_ok & (~decl_ok | (zt >= zd))
@@ -238,7 +265,7 @@ def simulate_block(m, n, rng, counts):
         if m.softens:
             cs &= ~((us[1] < p["shigemitsu.soften_hazard"]).view(np.uint8) << 3)
         a = A[st]
-        a += drift * rng.standard_normal(st.size, dtype=F32)
+        a += drift * normal(rng, st.size)
         np.maximum(a, F32(0), out=a)
         np.minimum(a, F32(1), out=a)
         if r >= rounds:
@@ -256,21 +283,22 @@ def simulate_block(m, n, rng, counts):
         A, q, code = a[keep], q[st[keep]], cs[keep]
 
 
-def simulate(runs: int, seed: int = 1, block: int = BLOCK, params: dict | None = None):
+def simulate(runs: int, seed: int = 1, block: int = BLOCK, params: dict | None = None, numpy_normals: bool = False):
     """Counts of format, alliance and okinawa over `runs` histories:
     {"format": [none, declaration, treaty], "alliance": [intact, strained, rupture_neutral,
     rupture_realign], "okinawa": [residual, us_claim]}, each summing to `runs`.
 
-    The runs are played in blocks of `block` (default BLOCK = 65,536, the issue's size, and the
-    fastest here: 16,384 and 32,768 measured no faster, 8,192 slower, per-round overhead) with one
-    NumPy Generator (PCG64) seeded with `seed`; the same runs, seed and block give the same counts.
+    The runs are played in blocks of `block` (default BLOCK = 65,536, the issue's size) from one
+    NumPy Generator(SFC64(seed)); the same runs, seed, block and normals give the same counts.
+    Normals by Box-Muller (box_muller) unless `numpy_normals`, then NumPy's standard_normal.
     `params`: the scenario as scenario.load() returns it (default: the baseline), with
     realign_below <= rupture_below < strained_below and bind_threshold, coerce_threshold >= 0 as
     MODEL.md §4 requires."""
     p = load() if params is None else params
     m = Model(p)
-    rng = np.random.default_rng(seed)
+    rng = np.random.Generator(np.random.SFC64(seed))
+    normal = numpy_normal if numpy_normals else box_muller
     counts = {"format": [0] * 3, "alliance": [0] * 4, "okinawa": [0] * 2}
     for first in range(0, runs, block):
-        simulate_block(m, min(block, runs - first), rng, counts)
+        simulate_block(m, min(block, runs - first), rng, counts, normal)
     return counts

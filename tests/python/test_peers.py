@@ -48,7 +48,8 @@ def test_peers_match_wedge_within_monte_carlo_error():
     check(ref, n_wedge, {"numpy": (vectorized.simulate(n_numpy, seed=5), n_numpy),
                          "plain": (plain.simulate(n_plain, seed=5), n_plain),
                          "skilled numpy": (skilled.simulate(n_numpy, seed=6), n_numpy),
-                         "skilled numpy, blocks of 10,000": (skilled.simulate(n_numpy, seed=7, block=10_000), n_numpy)})
+                         "skilled numpy, blocks of 10,000": (skilled.simulate(n_numpy, seed=7, block=10_000), n_numpy),
+                         "skilled numpy, NumPy's normals": (skilled.simulate(n_numpy, seed=10, numpy_normals=True), n_numpy)})
 
 
 # MODEL.md §7's counterfactuals, which take the skilled peer down paths the baseline rarely or never
@@ -84,3 +85,21 @@ def test_skilled_phi_is_the_normal_cdf():
     assert np.abs(got - ndtr(z.astype(float))).max() < 3e-7
     assert np.abs(got + skilled.phi(-z).astype(float) - 1).max() < 3e-7
     assert got[0] < 1e-30 and got[-1] == 1.0
+
+
+def test_skilled_box_muller_is_standard_normal():
+    """The skilled peer's Box-Muller normals: float32, as many as asked (odd and even counts), mean
+    0, variance 1, the normal's masses below five points, and a pair's cosine and sine halves
+    uncorrelated, within Monte Carlo error (|z| < 5 at 10^6 draws, fixed seed)."""
+    rng = np.random.Generator(np.random.SFC64(3))
+    odd, even = skilled.box_muller(rng, 499_999), skilled.box_muller(rng, 500_000)
+    assert odd.dtype == even.dtype == np.float32 and odd.shape == (499_999,) and even.shape == (500_000,)
+    x = np.concatenate([odd, even]).astype(float)
+    n = x.size
+    assert abs(x.mean()) < 5 / math.sqrt(n)
+    assert abs(x.var() - 1) < 5 * math.sqrt(2 / n)
+    for c in (-2.5, -1.0, 0.0, 0.5, 2.0):
+        p = ndtr(c)
+        assert abs(np.mean(x < c) - p) < 5 * math.sqrt(p * (1 - p) / n), c
+    cos, sin = even[:250_000].astype(float), even[250_000:].astype(float)
+    assert abs(np.corrcoef(cos, sin)[0, 1]) < 5 / math.sqrt(cos.size)
