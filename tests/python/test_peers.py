@@ -103,3 +103,18 @@ def test_skilled_box_muller_is_standard_normal():
         assert abs(np.mean(x < c) - p) < 5 * math.sqrt(p * (1 - p) / n), c
     cos, sin = even[:250_000].astype(float), even[250_000:].astype(float)
     assert abs(np.corrcoef(cos, sin)[0, 1]) < 5 / math.sqrt(cos.size)
+
+
+def test_skilled_bernoulli_draws_from_raw_words():
+    """The skilled peer's Bernoulli(p) draws: u < floor(p 2^32) on uniform uint32 words, so never
+    for p = 0, always for p = 1, the threshold exact, and the frequency p within Monte Carlo error
+    (|z| < 5 at 10^6 words of each row, fixed seed)."""
+    rng = np.random.Generator(np.random.SFC64(4))
+    u = skilled.words(rng, 3, 1_000_001)
+    assert u.dtype == np.uint32 and u.shape == (3, 1_000_001)
+    assert not skilled.below(u, 0.0).any() and skilled.below(u, 1.0).all()
+    t = int(0.35 * 2**32)
+    assert skilled.below(np.array([t - 1, t], np.uint32), 0.35).tolist() == [True, False]
+    for row, p in zip(u, (0.35, 0.014, 0.7)):
+        assert abs(skilled.below(row, p).mean() - p) < 5 * math.sqrt(p * (1 - p) / row.size), p
+    assert abs(np.corrcoef(u[0].astype(float), u[1].astype(float))[0, 1]) < 5 / math.sqrt(u.shape[1])
