@@ -179,13 +179,18 @@ def main():
     import skilled
     import vectorized
     peers = []
-    for name, module, n in (("plain Python (one run at a time)", plain, 5_000 if args.quick else 20_000),
-                            ("NumPy, straightforward (blocks of 65,536)", vectorized, 131_072 if args.quick else 524_288),
-                            ("NumPy, skilled (table-driven support)", skilled, 131_072 if args.quick else 524_288)):
+    numpy_n = 131_072 if args.quick else 524_288
+    # The skilled peer (benchmarks/peers/skilled.py, blocks of 65,536) twice: as it is (Box-Muller
+    # normals) and with NumPy's own standard_normal, which shows what its hand-written normals add.
+    for name, simulate, n in (("plain Python (one run at a time)", plain.simulate, 5_000 if args.quick else 20_000),
+                              ("NumPy, straightforward (blocks of 65,536)", vectorized.simulate, numpy_n),
+                              ("NumPy, skilled (table-driven support)", skilled.simulate, numpy_n),
+                              ("NumPy, skilled, NumPy's normals",
+                               lambda n, seed: skilled.simulate(n, seed=seed, numpy_normals=True), numpy_n)):
         times, cpus = [], []
         for _ in range(args.repeat):
             start, start_cpu = time.perf_counter(), time.process_time()
-            module.simulate(n, seed=1)
+            simulate(n, seed=1)
             times.append(time.perf_counter() - start)
             cpus.append(time.process_time() - start_cpu)
         rs = n / statistics.median(times)

@@ -1,29 +1,37 @@
 """The Tug of War model (MODEL.md) in NumPy as a skilled user writes it for speed (issue 13: "NumPy
-vectorised across runs in blocks of 65,536, table-driven support, NumPy's own exp"); a peer for
-benchmarks, checked against wedge's outcome distribution by `tests/python/test_peers.py`.
+vectorised across runs in blocks of 65,536, written the way a skilled NumPy user would
+(table-driven support, NumPy's own exp)"); a peer for benchmarks, checked against wedge's outcome
+distribution by `tests/python/test_peers.py`. Plain NumPy throughout: no SciPy, Numba, Cython or
+numexpr; every transcendental function is NumPy's own (tanh, exp, log1p, sqrt, cos, sin).
 
-What makes it fast, each step plain NumPy (+ SciPy's `ndtr`):
-- runs advance together in blocks (`block` runs, default BLOCK); each round works on the runs
-  still in play, compacted once a round to three arrays: A and q (float32) and a uint8 code
+What makes it fast (each measured here, CPU seconds, n = 524,288; docs/performance.md):
+- Runs advance together in blocks (`block` runs, default BLOCK = 65,536); each round works on the
+  runs still in play, compacted once a round to three arrays: A and q (float32) and a uint8 code
   holding the discrete state (S, N, F, m_SG = 4, threatened). Outcomes go straight into counts;
   no per-run record is kept.
-- draws in float32, and only where a run uses them: one (7, k) block of uniforms a round, normals
-  only for the runs that need them (the second estimate only where Dulles rewarded and has not yet
-  threatened, the treaty vote where a treaty is on offer, the declaration vote where one is
-  available, the drift where the round stalled); the credibility c is drawn when a threat is made
-  (it is used nowhere else); one uniform decides the islands (hard / two / four) and one whether a
-  declaration is available (P = accept x formula), which leaves every distribution as MODEL.md
-  states it.
+- Draws only where a run uses them: Bernoulli events as raw 32-bit words of the SFC64 bit
+  generator against integer thresholds (`words`, `below`; 4 a run and round, 3 more where the
+  round stalled); normals (`box_muller`) only for the second estimate where Dulles rewarded and
+  has not yet threatened, the treaty vote where a treaty is on offer, the declaration vote where
+  one is available, the drift where the round stalled; the credibility c when a threat is made
+  (it is used nowhere else); the Okinawa claim where a treaty meets a threat. One word decides
+  the islands (hard / two / four: u < soft x four, u < soft) and one whether a declaration is
+  available (P = accept x formula); every distribution stays as MODEL.md states it.
 - Japan's support table-driven: each faction's logistic argument is a table entry for the
   discrete state (islands x S x N x F x m_SG: 48 rows) plus two coefficients times A and q; the
-  logistic as tanh (sigma(x) = (1 + tanh(x / 2)) / 2) with the weights, θ and σ_v folded in, so a
-  support comes out directly as z = (W - θ) / σ_v, the argument of Dulles's Φ and, with the vote
-  noise added in the same units, of the vote (W + ε ≥ θ  <=>  z + ε/σ_v ≥ 0).
-- supports recomputed only where the state changed and the value is used (rewarded, coerced).
+  logistic as tanh (σ(x) = (1 + tanh(x / 2)) / 2) with the weights, θ and σ_v folded in, so a
+  support comes out as z = (W - θ) / σ_v, the argument of Dulles's Φ and, with the vote noise in
+  the same units, of the vote (W + ε ≥ θ  <=>  z + ε/σ_v ≥ 0). Supports are recomputed only where
+  the state changed and the value is used (rewarded, coerced).
+- float32 everywhere: the support is a weighted mean of logistics in [0, 1] compared with θ under
+  noise of sd σ_v = 0.05; float32's relative 6e-8 changes no outcome distribution measurably.
+- Φ by Numerical Recipes' erfcc in float32 (`phi`, half of SciPy ndtr's cost on the model's z),
+  normals by Box-Muller in float32 (7 against NumPy standard_normal's 12 ns; `numpy_normals=True`
+  uses NumPy's own).
 
-float32 is enough for this model: the support is a weighted mean of logistics in [0, 1] compared
-with θ under noise of sd σ_v = 0.05; float32's relative 6e-8 changes no outcome distribution
-measurably (the peer test checks the distributions against wedge's).
+One Generator(SFC64(seed)) feeds a whole simulation: the counts depend on runs, seed, block and
+the normals' source only. MODEL.md §4's ordering of the thresholds is assumed (realign_below <=
+rupture_below < strained_below; bind and coerce thresholds >= 0).
 """
 import numpy as np
 from scenario import load
