@@ -1,5 +1,5 @@
-"""The round protocol of MODEL.md §2 for the two NumPy peers (vectorized.py, skilled.py), which
-differ only in how they compute Japan's support and Dulles's moves on it: a block's starting state,
+"""The round protocol of MODEL.md §2 for the straightforward NumPy peer (vectorized.py; until
+2026-11-30 also for skilled.py, which now carries its own faster round): a block's starting state,
 each round's draws and Soviet moves, Japan's decision and the end of the round, the outcomes of the
 runs that ended, the alliance's final category, and the outcome counts over blocks. Arrays run
 along the runs still in play (k of them in a round); the draws come from a NumPy Generator in a

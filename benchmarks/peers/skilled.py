@@ -70,7 +70,7 @@ class Model:
             tc, code = divmod(key, 16)
             s, n, fish, sg4 = (code >> 0) & 1, (code >> 1) & 1, (code >> 2) & 1, (code >> 3) & 1
             m = minimum.copy()
-            m[1] = 4.0 if sg4 else 2.0  # SG's current minimum (m_SG)
+            m[1] = 4.0 if sg4 else min(minimum[1], 2.0)  # m_SG: 4 until softened to 2; 2 or 0 stays
             self.base[:, key] = terr * (2.0 * tc - m) + side * (1.0 + boost * fish)
             self.damage[key] = p["japan.damage_treaty"] + p["japan.damage_straits"] * s + p["japan.damage_alliance_clause"] * n
             self.gravity[key] = 1.0 + p["dulles.gravity_straits"] * s + p["dulles.gravity_alliance_clause"] * n

@@ -54,12 +54,12 @@ def test_peers_match_wedge_within_monte_carlo_error():
 
 # MODEL.md §7's counterfactuals, which take the skilled peer down paths the baseline rarely or never
 # does: no coercion (kappa = 0), heavy tactless coercion, four islands on offer half the time,
-# no clauses (every run's table rows without S and N), SG's minimum already 2 (no softening).
+# no clauses (every run's table rows without S and N), SG's minimum 0 (no softening).
 SCENARIOS = {"C2 no threat": {"dulles.threat_strength": 0.0},
              "C4 heavy tactless coercion": {"dulles.threat_strength": 2.0, "dulles.tact": 0.0},
              "C7 four islands": {"soviet.four_island_prob": 0.5},
-             "no clauses, SG at 2, 3 rounds": {"soviet.straits_clause": False, "soviet.alliance_clause": False,
-                                               "japan.factions.SG.min_islands": 2, "negotiation.rounds": 3}}
+             "no clauses, SG at 0, 3 rounds": {"soviet.straits_clause": False, "soviet.alliance_clause": False,
+                                               "japan.factions.SG.min_islands": 0, "negotiation.rounds": 3}}
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
