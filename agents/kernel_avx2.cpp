@@ -4,8 +4,8 @@
 
 namespace wedge::agents {
 
-void run_block_avx2(const Scenario& s, const engine::StreamKey& first, std::uint32_t count,
-                    RunRecord* out) {
+[[gnu::flatten]] void run_block_avx2(const Scenario& s, const engine::StreamKey& first,
+                                     std::uint32_t count, RunRecord* out) {
   NullTracer none;
   kernel::run_lanes<simd::Lanes<8, simd::AVX2>>(s, first, count, out, none);
 }

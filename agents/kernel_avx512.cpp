@@ -4,8 +4,8 @@
 
 namespace wedge::agents {
 
-void run_block_avx512(const Scenario& s, const engine::StreamKey& first, std::uint32_t count,
-                      RunRecord* out) {
+[[gnu::flatten]] void run_block_avx512(const Scenario& s, const engine::StreamKey& first,
+                                       std::uint32_t count, RunRecord* out) {
   NullTracer none;
   kernel::run_lanes<simd::Lanes<16, simd::AVX512>>(s, first, count, out, none);
 }

@@ -126,8 +126,8 @@ RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, State<L>
   e.sg_min_islands_in_force = st.sg_min_islands;
 
   // 4. Japan votes on the state Dulles left; a treaty or a declaration ends the run.
-  e.vote = japan_vote<L>(s, japan, treaty, st, e.offer.islands, e.declaration_available,
-                         s.japan.vote_noise_sd * draw.vote_noise_treaty,
+  e.vote = japan_vote<L>(s, japan, e.dulles.support_after, st, e.offer.islands,
+                         e.declaration_available, s.japan.vote_noise_sd * draw.vote_noise_treaty,
                          s.japan.vote_noise_sd * draw.vote_noise_declaration);
   e.treaty = active & e.vote.treaty;
   e.declaration = active & e.vote.declaration;

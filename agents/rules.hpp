@@ -8,6 +8,9 @@
 #include "engine/simd/lanes.hpp"
 #include "engine/simd/math.hpp"
 
+#include <array>
+#include <cstddef>
+
 namespace wedge::agents {
 
 namespace simd = engine::simd;
@@ -116,6 +119,27 @@ typename L::D support_treaty(const SupportTable& japan, const TreatyOffer<L>& of
   return sum.value();
 }
 
+/// The same support in K states (A_k, q_k) at once, with the same bits as K calls of the above:
+/// the K sums advance faction by faction side by side, so that their chains (2^t, the running
+/// fraction, the division) overlap instead of following one another.
+template <class L, std::size_t K>
+std::array<typename L::D, K> support_treaty(const SupportTable& japan, const TreatyOffer<L>& offer,
+                                            const std::array<typename L::D, K>& alignment,
+                                            const std::array<typename L::D, K>& threat) {
+  std::array<typename L::D, K> exposure;
+  for (std::size_t k = 0; k < K; ++k) exposure[k] = alignment[k] * offer.damage;
+  std::array<simd::LogisticSum<L>, K> sum;
+  for (std::size_t f = 0; f < japan.count; ++f) {
+    for (std::size_t k = 0; k < K; ++k) {
+      sum[k].add(japan.weight[f],
+                 (offer.base[f] + japan.alliance[f] * exposure[k]) + japan.okinawa[f] * threat[k]);
+    }
+  }
+  std::array<typename L::D, K> out;
+  for (std::size_t k = 0; k < K; ++k) out[k] = sum[k].value();
+  return out;
+}
+
 /// Japan's support W for the declaration formula (§3): territory shelved, no Okinawa term.
 template <class L>
 typename L::D support_declaration(const Scenario& s, const SupportTable& japan,
@@ -205,6 +229,7 @@ struct DullesAction {
   typename L::D reward;          ///< R where rewarded, else 0
   typename L::D estimate_after;  ///< p-hat after the reward
   typename L::M coerced;
+  typename L::D support_after;  ///< Japan's support for the treaty in the state Dulles left
 };
 
 /// §2.3: rewards, then (only after rewarding) coercion, in the lanes of `active`. `error1`,
@@ -215,26 +240,40 @@ DullesAction<L> dulles_act(const Scenario& s, const SupportTable& japan,
                            typename L::D round, typename L::D error1, typename L::D error2) {
   using simd::sel;
   using simd::splat;
+  using D = typename L::D;
   DullesAction<L> a;
   a.gravity = gravity<L>(s, st);
-  a.estimate = dulles_estimate<L>(s, support_treaty<L>(japan, offer, st), error1);
-  a.rewarded = active & (a.estimate * a.gravity > s.dulles.bind_threshold);
+  // Every state Dulles can leave is known before he decides: as it is; rewarded (A_r); rewarded
+  // and coerced (A_c, q_c; a threat follows only a reward). Japan's support for the treaty is
+  // computed in all three side by side, and his decisions then pick one: the same values as
+  // computing each after the decision before it, without the chain support -> estimate ->
+  // support -> estimate -> support that made every round wait on itself.
   const auto suez = round >= static_cast<double>(s.dulles.suez_round);
   const auto power =
       s.dulles.reward_power * sel<L>(suez, splat<L>(s.dulles.suez_factor), splat<L>(1.0));
+  const D aligned_rewarded =
+      simd::min<L>(splat<L>(1.0), st.alignment + s.dulles.reward_gain * power);
+  const double backlash = s.dulles.backlash * s.dulles.threat_strength * (1.0 - s.dulles.tact);
+  const D aligned_coerced = simd::max<L>(splat<L>(0.0), aligned_rewarded - backlash);
+  const D threat_coerced = simd::min<L>(splat<L>(1.0), st.credibility * s.dulles.threat_strength);
+  const auto support =
+      support_treaty<L, 3>(japan, offer, {st.alignment, aligned_rewarded, aligned_coerced},
+                           {st.threat, st.threat, threat_coerced});
+  // p-hat = clamp(Phi + e): the first estimate's Phi is the second's where nothing was rewarded.
+  const D scale = splat<L>(1.0 / s.japan.vote_noise_sd);
+  const D phi = simd::normal_cdf<L>((support[0] - s.japan.ratify_threshold) * scale);
+  const D phi_rewarded = simd::normal_cdf<L>((support[1] - s.japan.ratify_threshold) * scale);
+  a.estimate = simd::clamp01<L>(phi + error1);
+  a.rewarded = active & (a.estimate * a.gravity > s.dulles.bind_threshold);
   a.reward = sel<L>(a.rewarded, power, splat<L>(0.0));
-  st.alignment =
-      sel<L>(a.rewarded, simd::min<L>(splat<L>(1.0), st.alignment + s.dulles.reward_gain * power),
-             st.alignment);
-  a.estimate_after = dulles_estimate<L>(s, support_treaty<L>(japan, offer, st), error2);
+  a.estimate_after = simd::clamp01<L>(sel<L>(a.rewarded, phi_rewarded, phi) + error2);
   a.coerced = a.rewarded & (a.estimate_after * a.gravity > s.dulles.coerce_threshold) &
               ~st.threat_issued & simd::splat_m<L>(s.dulles.threat_strength > 0.0);
   st.threat_issued |= a.coerced;
-  st.threat = sel<L>(
-      a.coerced, simd::min<L>(splat<L>(1.0), st.credibility * s.dulles.threat_strength), st.threat);
-  const double backlash = s.dulles.backlash * s.dulles.threat_strength * (1.0 - s.dulles.tact);
+  st.threat = sel<L>(a.coerced, threat_coerced, st.threat);
   st.alignment =
-      sel<L>(a.coerced, simd::max<L>(splat<L>(0.0), st.alignment - backlash), st.alignment);
+      sel<L>(a.coerced, aligned_coerced, sel<L>(a.rewarded, aligned_rewarded, st.alignment));
+  a.support_after = sel<L>(a.coerced, support[2], sel<L>(a.rewarded, support[1], support[0]));
   return a;
 }
 
@@ -257,14 +296,16 @@ struct Vote {
   typename L::M declaration;          ///< Japan takes the declaration
 };
 
-/// §2.4: `noise_t`, `noise_d` are the realized-support noises (already scaled by vote_noise_sd).
+/// §2.4: `noise_t`, `noise_d` are the realized-support noises (already scaled by vote_noise_sd);
+/// `treaty_support` is Japan's support for the treaty on offer in the state `st` (support_treaty,
+/// or DullesAction::support_after).
 template <class L>
-Vote<L> japan_vote(const Scenario& s, const SupportTable& japan, const TreatyOffer<L>& offer,
+Vote<L> japan_vote(const Scenario& s, const SupportTable& japan, typename L::D treaty_support,
                    const State<L>& st, typename L::D islands, typename L::M declaration_available,
                    typename L::D noise_t, typename L::D noise_d) {
   Vote<L> v;
   const double theta = s.japan.ratify_threshold;
-  v.support_treaty = support_treaty<L>(japan, offer, st) + noise_t;
+  v.support_treaty = treaty_support + noise_t;
   v.support_declaration = support_declaration<L>(s, japan, st) + noise_d;
   const auto treaty_ok = (islands > 0.0) & (v.support_treaty >= theta);
   const auto declaration_ok = declaration_available & (v.support_declaration >= theta);
@@ -272,6 +313,15 @@ Vote<L> japan_vote(const Scenario& s, const SupportTable& japan, const TreatyOff
   v.treaty = treaty_ok & (~declaration_ok | (v.support_treaty >= v.support_declaration));
   v.declaration = declaration_ok & ~v.treaty;
   return v;
+}
+
+/// The same with the treaty's support computed here from the offer.
+template <class L>
+Vote<L> japan_vote(const Scenario& s, const SupportTable& japan, const TreatyOffer<L>& offer,
+                   const State<L>& st, typename L::D islands, typename L::M declaration_available,
+                   typename L::D noise_t, typename L::D noise_d) {
+  return japan_vote<L>(s, japan, support_treaty<L>(japan, offer, st), st, islands,
+                       declaration_available, noise_t, noise_d);
 }
 
 /// The same for a treaty of T islands, from the scenario alone (tests).

@@ -268,12 +268,82 @@ inline bool any(typename L::M m) {
     return bits<L>(m) != 0;
   }
 }
+/// Applies `op` (a native vector instruction, as a lambda on native vectors) to the one vector or
+/// the two halves of a lane type.
+template <class V, class Op>
+inline V per_native(const V& x, Op op) {
+  if constexpr (is_pair<V>) {
+    return {per_native(x.lo, op), per_native(x.hi, op)};
+  } else {
+    return op(x);
+  }
+}
+template <class V, class Op>
+inline V per_native(const V& a, const V& b, Op op) {
+  if constexpr (is_pair<V>) {
+    return {per_native(a.lo, b.lo, op), per_native(a.hi, b.hi, op)};
+  } else {
+    return op(a, b);
+  }
+}
+
+/// b where b < a, else a (a where either is NaN): exactly x86's MINPD(b, a), which is used where
+/// this translation unit is compiled for it (one instruction instead of a compare and a blend).
 template <class L>
 inline typename L::D min(typename L::D a, typename L::D b) {
+#if defined(__AVX512F__)
+  if constexpr (L::isa == AVX512 && L::native == 8) {
+    return per_native(a, b, [](auto x, auto y) {
+      return reinterpret_cast<typename L::ND>(
+          _mm512_min_pd(reinterpret_cast<__m512d>(y), reinterpret_cast<__m512d>(x)));
+    });
+  }
+#endif
+#if defined(__AVX2__)
+  if constexpr (L::isa == AVX2 && L::native == 4) {
+    return per_native(a, b, [](auto x, auto y) {
+      return reinterpret_cast<typename L::ND>(
+          _mm256_min_pd(reinterpret_cast<__m256d>(y), reinterpret_cast<__m256d>(x)));
+    });
+  }
+#endif
+#if defined(__SSE2__)
+  if constexpr (L::isa == BASELINE && L::native == 2) {
+    return per_native(a, b, [](auto x, auto y) {
+      return reinterpret_cast<typename L::ND>(
+          _mm_min_pd(reinterpret_cast<__m128d>(y), reinterpret_cast<__m128d>(x)));
+    });
+  }
+#endif
   return sel<L>(b < a, b, a);
 }
+/// b where b > a, else a (a where either is NaN): exactly x86's MAXPD(b, a) (see min).
 template <class L>
 inline typename L::D max(typename L::D a, typename L::D b) {
+#if defined(__AVX512F__)
+  if constexpr (L::isa == AVX512 && L::native == 8) {
+    return per_native(a, b, [](auto x, auto y) {
+      return reinterpret_cast<typename L::ND>(
+          _mm512_max_pd(reinterpret_cast<__m512d>(y), reinterpret_cast<__m512d>(x)));
+    });
+  }
+#endif
+#if defined(__AVX2__)
+  if constexpr (L::isa == AVX2 && L::native == 4) {
+    return per_native(a, b, [](auto x, auto y) {
+      return reinterpret_cast<typename L::ND>(
+          _mm256_max_pd(reinterpret_cast<__m256d>(y), reinterpret_cast<__m256d>(x)));
+    });
+  }
+#endif
+#if defined(__SSE2__)
+  if constexpr (L::isa == BASELINE && L::native == 2) {
+    return per_native(a, b, [](auto x, auto y) {
+      return reinterpret_cast<typename L::ND>(
+          _mm_max_pd(reinterpret_cast<__m128d>(y), reinterpret_cast<__m128d>(x)));
+    });
+  }
+#endif
   return sel<L>(b > a, b, a);
 }
 template <class L>
@@ -293,25 +363,6 @@ inline typename L::D to_double(typename L::U x) {
 template <class L>
 inline typename L::U to_uint(typename L::D x) {
   return std::bit_cast<typename L::U>(x + TWO52) & 0x000FFFFFFFFFFFFFull;
-}
-
-/// Applies `op` (a native vector instruction, as a lambda on native vectors) to the one vector or
-/// the two halves of a lane type.
-template <class V, class Op>
-inline V per_native(const V& x, Op op) {
-  if constexpr (is_pair<V>) {
-    return {per_native(x.lo, op), per_native(x.hi, op)};
-  } else {
-    return op(x);
-  }
-}
-template <class V, class Op>
-inline V per_native(const V& a, const V& b, Op op) {
-  if constexpr (is_pair<V>) {
-    return {per_native(a.lo, b.lo, op), per_native(a.hi, b.hi, op)};
-  } else {
-    return op(a, b);
-  }
 }
 
 /// Square root, lane by lane (IEEE: correctly rounded on every instruction set). The vector
