@@ -264,6 +264,34 @@ TEST_CASE("Dulles rewards, then coerces only if the re-estimate is still grave",
   CHECK(v(idle.alignment) == 0.6);
 }
 
+TEST_CASE("the support Dulles leaves is Japan's support in the state he left", "[rules]") {
+  // dulles_act computes the support in all three states he can leave side by side and picks
+  // one (support_after, what the vote takes): it must be the support of the state he did leave.
+  const Scenario s;
+  struct Case {
+    double error1, error2;
+    bool rewarded, coerced;
+  };
+  for (const Case c :
+       {Case{-1.0, 0.0, false, false}, Case{1.0, -1.0, true, false}, Case{1.0, 1.0, true, true}}) {
+    State<L> st = baseline_state(s, 0.5);
+    const auto act = dulles_act<L>(s, st, ALL, d(1), d(2), d(c.error1), d(c.error2));
+    REQUIRE(yes(act.rewarded) == c.rewarded);
+    REQUIRE(yes(act.coerced) == c.coerced);
+    CHECK(v(act.support_after) == v(support_treaty<L>(s, st, d(2))));
+  }
+  // The three states differ in their support, so picking the wrong one would show.
+  State<L> as_is = baseline_state(s, 0.5), rewarded = as_is, coerced = as_is;
+  dulles_act<L>(s, rewarded, ALL, d(1), d(2), d(1.0), d(-1.0));
+  dulles_act<L>(s, coerced, ALL, d(1), d(2), d(1.0), d(1.0));
+  const double w0 = v(support_treaty<L>(s, as_is, d(2)));
+  const double w1 = v(support_treaty<L>(s, rewarded, d(2)));
+  const double w2 = v(support_treaty<L>(s, coerced, d(2)));
+  CHECK(w0 != w1);
+  CHECK(w1 != w2);
+  CHECK(w0 != w2);
+}
+
 TEST_CASE("rewards shrink from the Suez round and coercion needs threat_strength > 0", "[rules]") {
   Scenario s;
   State<L> st = baseline_state(s);
