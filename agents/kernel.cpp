@@ -18,10 +18,6 @@ void run_block_avx512(const Scenario& s, const engine::StreamKey& first, std::ui
                       RunRecord* out);
 void run_block_avx2(const Scenario& s, const engine::StreamKey& first, std::uint32_t count,
                     RunRecord* out);
-void run_block_avx512_32(const Scenario& s, const engine::StreamKey& first, std::uint32_t count,
-                         RunRecord* out);
-void run_block_avx2_16(const Scenario& s, const engine::StreamKey& first, std::uint32_t count,
-                       RunRecord* out);
 #endif
 
 namespace {
@@ -150,14 +146,6 @@ bool run_block_width(int width, const Scenario& s, std::uint64_t seed, std::uint
     case 16:
       if (!cpu_has_avx512()) return false;
       run_block_avx512(s, first, count, out);
-      return true;
-    case 32:
-      if (!cpu_has_avx512()) return false;
-      run_block_avx512_32(s, first, count, out);
-      return true;
-    case -16:  // experimental: AVX2, four groups of 4
-      if (!cpu_has_avx2()) return false;
-      run_block_avx2_16(s, first, count, out);
       return true;
 #endif
     default:

@@ -293,9 +293,8 @@ void run_block(const Scenario& s, std::uint64_t seed, std::uint32_t stream_point
 
 /// The lane widths of the kernels: 1 (portable, one lane: the one-run paths), 4 (portable, two
 /// groups of 2 in the baseline's vectors: blocks on CPUs without AVX2), 8 (AVX2: two groups of 4
-/// lanes) and 16 (AVX-512: two groups of 8). Experiment perf5: 32 (AVX-512, four groups of 8) and
-/// -16 (AVX2, four groups of 4), measured against 16 and 8 by BM_Model_RunBlock.
-inline constexpr int KERNEL_WIDTHS[] = {1, 4, 8, 16, 32, -16};
+/// lanes) and 16 (AVX-512: two groups of 8).
+inline constexpr int KERNEL_WIDTHS[] = {1, 4, 8, 16};
 
 /// The same with a given lane width (one of KERNEL_WIDTHS); false if this CPU or build lacks it.
 /// Every width gives the same records.

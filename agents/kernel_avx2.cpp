@@ -10,10 +10,4 @@ namespace wedge::agents {
   kernel::run_lanes<simd::Lanes<8, simd::AVX2>>(s, first, count, out, none);
 }
 
-[[gnu::flatten]] void run_block_avx2_16(const Scenario& s, const engine::StreamKey& first,
-                                        std::uint32_t count, RunRecord* out) {
-  NullTracer none;
-  kernel::run_lanes<simd::Lanes<16, simd::AVX2>>(s, first, count, out, none);
-}
-
 }  // namespace wedge::agents

@@ -1,5 +1,5 @@
 #pragma once
-/// Lanes: W values side by side (W = 1, 4, 8, 16, 32), for running W independent computations (e.g.
+/// Lanes: W values side by side (W = 1, 4, 8, 16), for running W independent computations (e.g.
 /// W Monte Carlo runs) at once, with the basic operations, selects and exact conversions that the
 /// SIMD maths (math.hpp), the generator (philox.hpp) and models build on. Every operation is an
 /// IEEE-754 basic operation or integer bit manipulation on one lane, so every lane computes the
@@ -8,10 +8,10 @@
 /// "Determinism").
 ///
 /// A lane type is either one GCC vector (W up to the instruction set's register width: any W for
-/// PORTABLE, 2 doubles for BASELINE, 4 for AVX2, 8 for AVX-512), a Pair of them (twice that
-/// width) or a Pair of such Pairs (four times): two or four independent groups of lanes whose
-/// every operation is issued side by side, so that the long dependency chains of exp, the
-/// polynomials and Philox of one group overlap with the others'.
+/// PORTABLE, 2 doubles for BASELINE, 4 for AVX2, 8 for AVX-512) or a Pair of them (twice that
+/// width): two
+/// independent groups of lanes whose every operation is issued side by side, so that the long
+/// dependency chains of exp, the polynomials and Philox of one group overlap with the other's.
 /// (GCC's own vectors wider than the hardware's registers would do the arithmetic in halves too,
 /// but it scalarises their comparisons and selects: hence Pair.)
 ///
@@ -39,12 +39,11 @@ namespace wedge::engine::simd {
 /// keeps two independent groups of two lanes in flight in code compiled for the baseline.
 enum Isa : int { PORTABLE = 0, BASELINE = 1, AVX2 = 2, AVX512 = 3 };
 
-/// Two lane types (native vectors, or Pairs of them) operated on side by side (see above).
-/// Element i < half is in `lo`.
+/// Two native vectors operated on side by side (see above). Element i < native width is in `lo`.
 template <class N>
 struct Pair {
   N lo, hi;
-  static constexpr int half = static_cast<int>(sizeof(N) / sizeof(N{}[0]));  ///< lanes of lo
+  static constexpr int half = static_cast<int>(sizeof(N) / sizeof(N{}[0]));
   /// Element i (read only; write with set_lane).
   auto operator[](int i) const { return i < half ? lo[i] : hi[i - half]; }
 };
@@ -116,11 +115,10 @@ template <class T, int N>
 struct Vector {
   typedef T type __attribute__((vector_size(sizeof(T) * N)));
 };
-/// One vector of W elements, or (W a power-of-two multiple of NATIVE) a Pair of two lane types of
-/// W / 2 elements, down to vectors of NATIVE.
+/// One vector of W elements, or a Pair of two of NATIVE.
 template <class T, int W, int NATIVE>
 struct LaneType {
-  using type = Pair<typename LaneType<T, W / 2, NATIVE>::type>;
+  using type = Pair<typename Vector<T, NATIVE>::type>;
 };
 template <class T, int W>
 struct LaneType<T, W, W> {
@@ -135,8 +133,8 @@ struct Lanes {
   static constexpr int isa = ISA;
   /// Lanes per hardware vector: the instruction set's register width (any W for PORTABLE).
   static constexpr int native = ISA == AVX512 ? 8 : ISA == AVX2 ? 4 : ISA == BASELINE ? 2 : W;
-  static_assert(W == native || W == 2 * native || W == 4 * native,
-                "a lane type is one native vector, a pair of them or a pair of pairs");
+  static_assert(W == native || W == 2 * native,
+                "a lane type is one native vector or a pair of them");
   using ND = typename detail::Vector<double, native>::type;  ///< one hardware vector of doubles
   using NU = typename detail::Vector<std::uint64_t, native>::type;
   using NM = typename detail::Vector<std::int64_t, native>::type;
@@ -196,9 +194,9 @@ template <class V, class T>
 inline void set_lane(V& v, int i, T x) {
   if constexpr (is_pair<V>) {
     if (i < V::half) {
-      set_lane(v.lo, i, x);
+      v.lo[i] = x;
     } else {
-      set_lane(v.hi, i - V::half, x);
+      v.hi[i - V::half] = x;
     }
   } else {
     v[i] = x;
@@ -209,8 +207,8 @@ inline void set_lane(V& v, int i, T x) {
 template <class L>
 inline std::uint32_t bits(typename L::M m) {
   if constexpr (is_pair<typename L::M>) {
-    using H = Lanes<L::width / 2, L::isa>;
-    return bits<H>(m.lo) | (bits<H>(m.hi) << H::width);
+    using H = Lanes<L::native, L::isa>;
+    return bits<H>(m.lo) | (bits<H>(m.hi) << L::native);
   } else {
 #if defined(__AVX512F__)
     if constexpr (L::isa == AVX512 && L::width == 8) {
@@ -238,8 +236,8 @@ inline std::uint32_t bits(typename L::M m) {
 template <class L>
 inline typename L::U iota() {
   if constexpr (is_pair<typename L::U>) {
-    using H = Lanes<L::width / 2, L::isa>;
-    return {iota<H>(), iota<H>() + static_cast<std::uint64_t>(H::width)};
+    using H = Lanes<L::native, L::isa>;
+    return {iota<H>(), iota<H>() + static_cast<std::uint64_t>(L::native)};
   } else {
     return [&]<std::size_t... I>(std::index_sequence<I...>) { return typename L::U{I...}; }
     (std::make_index_sequence<L::width>{});
@@ -250,8 +248,8 @@ inline typename L::U iota() {
 template <class L>
 inline typename L::M mask(std::uint32_t b) {
   if constexpr (is_pair<typename L::M>) {
-    using H = Lanes<L::width / 2, L::isa>;
-    return {mask<H>(b & ((1u << H::width) - 1)), mask<H>(b >> H::width)};
+    using H = Lanes<L::native, L::isa>;
+    return {mask<H>(b & ((1u << L::native) - 1)), mask<H>(b >> L::native)};
   } else {
 #if defined(__AVX512F__)
     if constexpr (L::isa == AVX512 && L::width == 8) {
@@ -271,7 +269,7 @@ inline bool any(typename L::M m) {
   }
 }
 /// Applies `op` (a native vector instruction, as a lambda on native vectors) to the one vector or
-/// to every native vector of a (nested) Pair.
+/// the two halves of a lane type.
 template <class V, class Op>
 inline V per_native(const V& x, Op op) {
   if constexpr (is_pair<V>) {
