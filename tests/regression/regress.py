@@ -11,7 +11,7 @@ Each case is a directory tests/regression/<case>/ with
   regress.py update [CASE...] --wedge BIN --driver BIN   rewrite the pins from the current code
 
 A run case is checked through the command line at 1 and 2 threads (the lane width this CPU
-dispatches to), and through the driver (wedge_regress) at every lane width the CPU has (1; 8 with AVX2; 16 with AVX-512)
+dispatches to), and through the driver (wedge_regress) at every lane width the CPU has (1 and 4 everywhere; 8 with AVX2; 16 with AVX-512)
 times 1 and 2 threads: every one must give the pinned JSON and records.
 """
 import argparse
