@@ -495,7 +495,7 @@ int command_inspect(const std::string& path, bool json) {
   engine::CancelToken cancel;
   const engine::SignalGuard signals(
       cancel);  // SIGINT stops reading or a long document (exit code 130)
-  const auto inspection = inspect_results(path);
+  const auto inspection = inspect_results(path, [&cancel] { return cancel.requested(); });
   const auto& info = inspection.info;
   const auto& e = inspection.experiment;
   const auto& factions = e.base.japan.factions;
@@ -521,6 +521,7 @@ int command_inspect(const std::string& path, bool json) {
     nlohmann::ordered_json extended = head;
     extended["store"] = store;
     extended["rounds_stored"] = inspection.rounds_stored;
+    extended["records_verified"] = inspection.records_verified;
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < factions.count; ++i) {
       const auto& f = factions.list[i];
@@ -548,8 +549,11 @@ int command_inspect(const std::string& path, bool json) {
              info.runs_done,
              info.runs_planned > 0 ? fmt::format("{}", info.runs_planned)
                                    : std::string("(precision mode)"),
-             info.store_runs ? fmt::format("{} per-run records stored", info.runs_stored)
-                             : std::string("no records (summary only)"),
+             info.store_runs
+                 ? fmt::format("{} per-run records stored, every one read and its checksum "
+                               "verified",
+                               info.runs_stored)
+                 : std::string("no records (summary only)"),
              info.wall_seconds, info.threads, info.runs_per_second);
   fmt::print("  rounds: {}\n",
              inspection.rounds_stored

@@ -248,11 +248,18 @@ struct Inspection {
   output::ResultsInfo info;
   Experiment experiment;
   bool rounds_stored = false;  ///< the file holds every run's rounds (/rounds, --store rounds)
+  /// Every per-run record of the runs done (and every round, with rounds_stored) was read, so
+  /// each chunk's checksum was checked; false for a summary-only file (it holds no records).
+  bool records_verified = false;
 };
 /// Reads any results file (complete or partial) through the checked layer (output::read_results)
 /// and resolves its stored experiment (stored_experiment); opens no other file. OutputError says
-/// what is wrong with it ("FILE: damaged: OBJECT: what" for a damaged file).
-Inspection inspect_results(const std::string& path);
+/// what is wrong with it ("FILE: damaged: OBJECT: what" for a damaged file). Beyond the metadata,
+/// it reads the blocks and every per-run record and round of the runs done (output::verify_runs,
+/// output::verify_rounds): HDF5 checks a chunk's checksum only when the chunk is read, so a file
+/// with a damaged /runs chunk is refused here, not reported complete. Throws Interrupted when
+/// `stop` returns true (asked between slices of records).
+Inspection inspect_results(const std::string& path, const std::function<bool()>& stop = {});
 
 /// The experiment stored in a results file, resolved without opening any file: refused (as
 /// damage) if it names another file (a list design's `csv`, `extends`), does not parse, or has

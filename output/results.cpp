@@ -984,7 +984,7 @@ std::optional<engine::Block> planned_block(std::uint64_t points, std::uint64_t r
 }
 
 std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout,
-                                       h5::LockCheck lock) {
+                                       h5::LockCheck lock, const std::function<bool()>& stop) {
   const h5::File file(info.path, false, lock);
   const std::uint64_t points = info.summaries.size();
   // The blocks whose runs are in: a prefix of /blocks (every column as long as /blocks/count).
@@ -1068,6 +1068,7 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
   std::size_t block = 0;
   std::uint64_t in_block = 0;
   for (hsize_t start = 0; start < info.runs_done; start += STEP) {
+    if (stop && stop()) throw Interrupted(fmt::format("interrupted while reading {}", info.path));
     const hsize_t n = std::min<hsize_t>(STEP, info.runs_done - start);
     point_ds.read_rows(start, n, point);
     replicate_ds.read_rows(start, n, replicate);

@@ -217,9 +217,11 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
 /// replicate), holds a category of its field, and each point's categories add up to the
 /// checkpoint's counts; every record is read (so every chunk's checksum is checked), a slice at a
 /// time. Returns the blocks whose runs are in, in file order. Throws OutputError
-/// ("FILE: damaged: OBJECT: what").
+/// ("FILE: damaged: OBJECT: what"); Interrupted when `stop` (asked between slices of 65,536
+/// records) returns true.
 std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout,
-                                       h5::LockCheck lock = h5::LockCheck::others);
+                                       h5::LockCheck lock = h5::LockCheck::others,
+                                       const std::function<bool()>& stop = {});
 
 /// The block of a fixed plan (`points` x `replicates` in blocks of `block_size`, point by point;
 /// engine::make_blocks of engine::full_plan) with sequence number `sequence`; nullopt past its end.
