@@ -1,4 +1,5 @@
 #include "output/hdf5.hpp"
+#include "output/paths.hpp"
 
 #include "engine/error.hpp"
 #include "output/file_driver.hpp"
@@ -476,6 +477,7 @@ File::File(const std::string& path, bool writable, LockCheck lock) : path_(path)
   quiet_errors();
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ELOOP) throw OutputError(symlink_loop_message(path));
     throw OutputError(
         fmt::format("{}: {}", path, errno == ENOENT ? "no such file" : std::strerror(errno)));
   }
