@@ -26,6 +26,7 @@
 #include <boost/version.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <csignal>
 #include <cstdio>
@@ -190,7 +191,8 @@ ExperimentSource source_of(const ExperimentArgs& a) {
 }
 
 /// The items of a comma-separated option's values ("format,alliance", or several values), in
-/// order; ConfigError naming the option for an empty item ("format,", ",format", "a,,b", "").
+/// order; ConfigError naming the option for an empty item ("format,", ",format", "a,,b", "") and
+/// naming the option and the item for an item given twice ("format,format", also across values).
 std::vector<std::string> comma_items(std::string_view flag,
                                      const std::vector<std::string>& values) {
   std::vector<std::string> out;
@@ -203,7 +205,12 @@ std::vector<std::string> comma_items(std::string_view flag,
             "{} '{}': an empty item (a comma too many?); give names separated by single commas",
             flag, value));
       }
-      out.emplace_back(rest.substr(0, comma));
+      const std::string item(rest.substr(0, comma));
+      if (std::find(out.begin(), out.end(), item) != out.end()) {
+        throw ConfigError(fmt::format("{} '{}': '{}' is given twice; give each item once", flag,
+                                      value, display_text(item)));
+      }
+      out.push_back(item);
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }

@@ -83,6 +83,8 @@ std::vector<int> outcome_fields(const std::vector<std::string>& names) {
       throw ConfigError(
           fmt::format("precision outcomes: unknown outcome '{}' (valid: {})", n, valid));
     }
+    if (std::find(out.begin(), out.end(), found) != out.end())
+      throw ConfigError(fmt::format("precision outcomes: '{}' is given twice", n));
     out.push_back(found);
   }
   return out;
