@@ -132,6 +132,12 @@ void verify_records(Inspection& out, const std::function<bool()>& stop) {
 
 }  // namespace
 
+void check_results_metadata(const std::string& path) {
+  const Inspection out = read_inspection(path);
+  (void)output::verify_blocks(out.info, engine::FieldLayout::from(agents::TugOfWar::fields()),
+                              output::h5::LockCheck::others);
+}
+
 Inspection inspect_results(const std::string& path, const std::function<bool()>& stop) {
   // The user knows the --out name; while that run is written (or after it was interrupted) only
   // FILE.partial exists, and reading it tells which (being written, or interrupted).

@@ -261,6 +261,14 @@ struct Inspection {
 /// `stop` returns true (asked between slices of records).
 Inspection inspect_results(const std::string& path, const std::function<bool()>& stop = {});
 
+/// The checks of inspect_results on the file's metadata, without the child process and without
+/// reading the per-run records or rounds: its attributes (format, model, experiment, ...),
+/// summaries, checkpoint, design and /blocks (output::read_results, stored_experiment,
+/// output::check_rounds, output::verify_blocks). wedge.open calls it (through wedge._core, in its
+/// own child process) so that Python refuses every file `wedge inspect` refuses for these.
+/// Throws what inspect_results throws.
+void check_results_metadata(const std::string& path);
+
 /// The experiment stored in a results file, resolved without opening any file: refused (as
 /// damage) if it names another file (a list design's `csv`, `extends`), does not parse, or has
 /// another number of design points or other swept keys than the file's /design. Its design

@@ -79,6 +79,32 @@ class ResultsPartialError(ResultsError):
         self.resume_command = resume_command
 
 
+def _inspect_checks(path: pathlib.Path) -> tuple:
+    """After this package's own checks passed: the checks ``wedge inspect`` makes of the file's
+    metadata, run by the C++ reader itself (``wedge._core.check_results``: attributes such as
+    format, model, experiment and the summaries' kinds read through HDF5's type conversion as
+    wedge reads them, the stored experiment parsed and resolved, /design, the checkpoint and
+    /blocks), so that a file inspect refuses is refused here too, with inspect's words. Returns
+    the probe's report: ("ok",), or ("error", ResultsDamagedError) for damage and
+    ("error", ResultsError) for another refusal (another model, not a results file)."""
+    from . import _core  # built by `make build` into python/wedge/
+
+    problem = _core.check_results(str(path))
+    if not problem:
+        return ("ok",)
+    damaged = f"{path}: damaged: " in problem or f"{path} is damaged: " in problem
+    return ("error", (ResultsDamagedError if damaged else ResultsError)(problem))
+
+
+def _symlink_loop(path: pathlib.Path) -> bool:
+    """Whether resolving ``path`` meets a loop of symbolic links (stat fails with ELOOP)."""
+    try:
+        os.stat(path)
+    except OSError as err:
+        return err.errno == errno.ELOOP
+    return False
+
+
 class ResultsDamagedError(ResultsError):
     """The file is damaged (truncated, corrupted, or inconsistent); the message says what."""
 
@@ -125,7 +151,7 @@ def _probe_child(out: int, path: pathlib.Path, allow_partial: bool, memory: int,
         err_no.contents.value = 0
         try:
             Results(path, allow_partial=allow_partial).close()
-            report: tuple = ("ok",)
+            report: tuple = _inspect_checks(path)
         except MemoryError as err:
             report = ("memory", str(err))
         except Exception as err:  # noqa: BLE001 - every error goes to the parent as it is
@@ -329,6 +355,9 @@ class Results:
             # The user knows the --out name; while that run is written, or after it was
             # interrupted, only FILE.partial exists: its errors (busy, interrupted) say which.
             self.path = pathlib.Path(f"{self.path}.partial")
+        if _symlink_loop(self.path):
+            # The wording of every wedge command (output/paths.hpp), not "no such file".
+            raise ResultsError(f"{self.path}: too many levels of symbolic links")
         if not self.path.exists():
             raise FileNotFoundError(f"{self.path}: no such file")
         if self.path.is_dir():
@@ -538,9 +567,10 @@ class Results:
         itself) holds runs_done runs, at most runs_planned; a complete file's /summary equals it;
         every /runs column holds the runs done. Raises ResultsDamagedError saying what does not."""
         # Every root attribute wedge inspect reads, with the same rule: one value where the format
-        # says one (docs/output-format.md), of the type it says.
+        # says one (docs/output-format.md), of the type it says; in inspect's order (with a damaged
+        # global heap, which strings HDF5 can read depends on the order they are read in).
         for name in ("model", "model_version", "engine_version", "git_commit", "created", "rng",
-                     "experiment", "design", "command_line", "store", "compression"):
+                     "command_line", "experiment", "design", "store", "compression"):
             self._attr_str("/", name)
         for name in ("tbb_version", "boost_version", "hdf5_version", "fmt_version"):
             if name in self._file.attrs:
