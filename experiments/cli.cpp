@@ -68,10 +68,10 @@ struct TestingArgs {
 };
 
 /// The hidden options that act on the results file, and so need --out.
-constexpr std::array<const char*, 7> FILE_SEAMS{
+constexpr std::array<const char*, 8> FILE_SEAMS{
     "--checkpoint-seconds",    "--test-stop-after-checkpoints", "--test-crash-at",
     "--test-fail-at",          "--test-disk-full-at",           "--test-io-error-at",
-    "--test-io-error-at-write"};
+    "--test-io-error-at-write", "--interrupt-write-seconds"};
 
 struct RunArgs {
   ExperimentArgs exp;
@@ -91,6 +91,7 @@ struct RunArgs {
   std::size_t grain = 1;
   std::size_t wave = 0;
   double checkpoint_seconds = 2.0;
+  double interrupt_write_seconds = 0.25;
   TestingArgs testing;
 };
 
@@ -318,6 +319,7 @@ SessionOptions session_options(const RunArgs& args, const std::string& command_l
                                              : OutputSettings::Store::automatic;
   o.output.compress = args.compression == "deflate";
   o.output.checkpoint_seconds = args.checkpoint_seconds;
+  o.output.interrupt_write_seconds = args.interrupt_write_seconds;
   o.output.command_line = command_line;
   o.testing.stop_after_blocks = args.testing.stop_after_blocks;
   o.testing.stop_after_checkpoints = args.testing.stop_after_checkpoints;
@@ -367,11 +369,16 @@ int report_interrupted(const SessionResult& r, const Experiment& e) {
   const std::string next = e.run.precision
                                ? "precision runs cannot be resumed yet; `wedge inspect` reads it"
                                : "continue with --resume";
+  const std::string kept =
+      r.runs_kept ? fmt::format(", at its last checkpoint ({} runs; the final checkpoint was "
+                                "not written, as it takes long)",
+                                *r.runs_kept)
+                  : std::string();
   fmt::print(stderr, "error: interrupted by {} after {} of {} runs; {}\n", by,
              r.runs_resumed + r.runs_done,
              r.runs_planned > 0 ? fmt::format("{}", r.runs_planned) : std::string("the planned"),
              r.path.empty() ? std::string("nothing was written")
-                            : fmt::format("partial results are in {}; {}", r.path, next));
+                            : fmt::format("partial results are in {}{}; {}", r.path, kept, next));
   return EXIT_INTERRUPTED;
 }
 
@@ -910,6 +917,12 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
   run->add_option("--checkpoint-seconds", a.checkpoint_seconds,
                   "Seconds between checkpoints of the results file (testing)")
       ->check(hidden_in_range(RealRange{"checkpoint_seconds", 0.0, 3600.0}, "--checkpoint-seconds"))
+      ->group("");
+  run->add_option("--interrupt-write-seconds", a.interrupt_write_seconds,
+                  "When interrupted, write the final checkpoint only if checkpoints took at most "
+                  "this long (default 0.25)")
+      ->check(hidden_in_range(RealRange{"interrupt_write_seconds", 0.0, 3600.0},
+                              "--interrupt-write-seconds"))
       ->group("");
   run->add_option("--test-stop-after-blocks", a.testing.stop_after_blocks,
                   "Stop as if interrupted after N blocks")

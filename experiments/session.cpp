@@ -332,6 +332,16 @@ SessionResult Session::execute(const ExecutionHooks& hooks) {
         write_precision_attributes(file, p);
       };
     }
+    if (result.interrupted &&
+        !output_->sink->final_checkpoint_within(options_.output.interrupt_write_seconds)) {
+      // Stop now: the file is complete to its last checkpoint (named only once on disk), and
+      // fenced, nothing after it reaches the file (as after a failed write).
+      result.runs_kept = output_->sink->checkpointed_runs();
+      result.path = output_->partial;
+      output_->abandon();
+      output_.reset();
+      return result;
+    }
     try {
       result.path = output_->finish(!result.interrupted);
     } catch (const OutputError&) {

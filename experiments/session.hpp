@@ -76,6 +76,10 @@ struct OutputSettings {
   bool compress = false;            ///< shuffle + deflate on /runs
   double checkpoint_seconds = 2.0;  ///< between checkpoints
   std::string command_line;         ///< recorded in the file
+  /// When interrupted, the final checkpoint is written only if checkpoints took at most this
+  /// long (ResultsSink::final_checkpoint_within); else the file stays at its last checkpoint, so
+  /// that SIGTERM ends a run of 10^5 points at once, not after a 2.4 GB write.
+  double interrupt_write_seconds = 0.25;
 };
 
 /// Test seams (docs/design.md, "Test seams"): deterministic stops and fault injection for tests.
@@ -149,6 +153,10 @@ struct SessionResult {
   bool precision_met = true;                  ///< precision mode: every point met the target
   std::optional<PrecisionOutcome> precision;  ///< precision mode: what was reached
   std::string path;  ///< the file written (FILE, or FILE.partial if interrupted; "" none)
+  /// Interrupted, and the final checkpoint was not written (it would have taken longer than
+  /// OutputSettings::interrupt_write_seconds): the runs the file holds, those of its last
+  /// checkpoint (resumed ones included); --resume redoes the rest.
+  std::optional<std::uint64_t> runs_kept;
 };
 
 /// One experiment's execution. Not copyable; one execution per Session.
