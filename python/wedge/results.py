@@ -495,16 +495,28 @@ class Results:
         if ("S" in kinds) != is_string or (not is_string and (aid.dtype.kind not in kinds or aid.dtype.itemsize > 8)):
             wanted = "a string" if "S" in kinds else "an integer" if "u" in kinds else "a floating-point number"
             raise self._damaged(f"{label}: is not {wanted}")
-        value = obj.attrs[name]
         if is_string:
-            values = [_text(v) for v in np.atleast_1d(value)]
+            values = [_text(v) for v in np.atleast_1d(obj.attrs[name])]
             return values if many else values[0]
-        value = np.asarray(value).reshape(-1)[0]
+        # Numbers through HDF5's own conversion to 64 bits, as wedge reads them (the file type's
+        # precision and bit offset apply; numpy's view of the stored bytes would ignore them).
+        ftype = aid.get_type()
         if "u" in kinds:
-            if int(value) < 0:
-                raise self._damaged(f"{label}: is {int(value)}, expected a non-negative integer")
-            return int(value)
-        return float(value)
+            signed = ftype.get_sign() == h5py.h5t.SGN_2
+            value = np.zeros(1, dtype=np.int64 if signed else np.uint64)
+            mtype = h5py.h5t.NATIVE_INT64 if signed else h5py.h5t.NATIVE_UINT64
+        else:
+            value = np.zeros(1, dtype=np.float64)
+            mtype = h5py.h5t.NATIVE_DOUBLE
+        try:
+            aid.read(value, mtype=mtype)
+        except (OSError, ValueError, TypeError) as err:
+            raise self._damaged(f"{label}: cannot read: {err}") from None
+        if "u" in kinds:
+            if int(value[0]) < 0:
+                raise self._damaged(f"{label}: is {int(value[0])}, expected a non-negative integer")
+            return int(value[0])
+        return float(value[0])
 
     def _attr_int(self, obj_path: str, name: str) -> int:
         return self._attr(obj_path, name, "ui")
@@ -534,8 +546,9 @@ class Results:
                 f"{self.path}: format_version {version} is newer than this package reads "
                 f"({FORMAT_VERSION}); upgrade wedge")
         if version < 1:
-            raise ResultsError(f"{self.path}: format_version {version} is not supported")
-        model = self._attr_str("/", "model") if "model" in self._file.attrs else ""
+            # As wedge inspect: damage (no wedge wrote version 0).
+            raise self._damaged("/: format_version 0 does not exist")
+        model = self._attr_str("/", "model")  # missing: damage, as in wedge inspect
         if model != "tug_of_war":
             # As wedge inspect: results of another model (or a damaged name) are not read as ours.
             raise ResultsError(f"{self.path}: results of model {model!r}, not 'tug_of_war'")
