@@ -417,8 +417,11 @@ void check_idle_flags(const RunArgs& args, const Experiment& e, int ranks) {
   }
 }
 
+/// `failure_agreed` is set when rank 0's merge failed and every rank knows it (then the job ends
+/// through MPI_Finalize, not MPI_Abort: mpi::DistributedResult::failure_agreed).
 int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOptions options,
-                            const mpi::World& world, engine::CancelToken& cancel) {
+                            const mpi::World& world, engine::CancelToken& cancel,
+                            bool& failure_agreed) {
   engine::Progress progress(0, args.quiet || world.rank != 0);
   mpi::DistributedHooks hooks;
   hooks.execution.cancel = &cancel;
@@ -435,6 +438,8 @@ int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOpt
   };
   const auto result =
       mpi::run_distributed(world, e, std::move(options), hooks, args.testing.fail_rank);
+  failure_agreed = result.failure_agreed;
+  if (result.error) std::rethrow_exception(result.error);  // rank 0: reported as any error
   if (result.session.interrupted) return report_interrupted(result.session, e);
   if (world.rank != 0) return EXIT_OK;
   if (!args.quiet) fmt::print(stderr, "merged {} shard files into {}\n", result.parts, args.out);
@@ -445,7 +450,8 @@ int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOpt
   return EXIT_OK;
 }
 
-int command_run(const RunArgs& args, const std::string& command_line, const mpi::World& world) {
+int command_run(const RunArgs& args, const std::string& command_line, const mpi::World& world,
+                bool& failure_agreed) {
   ExperimentSource source = source_of(args.exp);
   source.precision = args.precision;
   source.max_runs = args.max_runs;
@@ -458,7 +464,8 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
   SessionOptions options = session_options(args, command_line, probe);
   engine::CancelToken cancel;
   const engine::SignalGuard signals(cancel);
-  if (world.size > 1) return command_run_distributed(args, e, std::move(options), world, cancel);
+  if (world.size > 1)
+    return command_run_distributed(args, e, std::move(options), world, cancel, failure_agreed);
 
   Session session(e, std::move(options));
   if (!session.resource_warning().empty() && !args.quiet) {
@@ -953,7 +960,8 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
   return run;
 }
 
-int run_cli_in(int argc, char** argv, const mpi::World& world) {
+/// The exit code of the command; `failure_agreed`: see command_run_distributed.
+int run_cli_in(int argc, char** argv, const mpi::World& world, bool& failure_agreed) {
   CLI::App app{"wedge: agent-based Monte Carlo of the Soviet-US tug of war over Japan, 1955-56"};
   app.footer(EXIT_CODES_HELP);
   app.require_subcommand(0, 1);
@@ -1072,7 +1080,7 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
     for (const char* seam : FILE_SEAMS)
       if (run->count(seam) > 0) run_args.testing.given.emplace_back(seam);
     if (run->count("--test-fail-rank") > 0) run_args.testing.given.emplace_back("--test-fail-rank");
-    if (*run) return command_run(run_args, command_line_text(argc, argv), world);
+    if (*run) return command_run(run_args, command_line_text(argc, argv), world, failure_agreed);
     if (*inspect) return command_inspect(inspect_path, inspect_json);
     if (*merge)
       return command_merge(merge_parts, merge_out, merge_force, command_line_text(argc, argv));
@@ -1113,8 +1121,9 @@ int run_cli(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);
   output::h5::quiet_errors();  // before HDF5 initialises: no HDF5 exit handler, no error printing
   const mpi::World world = mpi::init(&argc, &argv);
-  const int code = run_cli_in(argc, argv, world);
-  if (world.size > 1 && code != EXIT_OK && !mpi::failure_agreed()) {
+  bool failure_agreed = false;
+  const int code = run_cli_in(argc, argv, world, failure_agreed);
+  if (world.size > 1 && code != EXIT_OK && !failure_agreed) {
     // One rank failed: end the whole job now, so that no rank waits and nothing is merged.
     fmt::print(stderr, "error: rank {} of {} failed (exit code {}); stopping every rank\n",
                world.rank, world.size, code);
