@@ -73,8 +73,11 @@ herr_t find_allocation_failure(unsigned /*n*/, const H5E_error2_t* err, void* /*
   if (is_allocation_failure(err)) allocation_failed_seen = true;
   return 0;
 }
-/// The error stack's messages, innermost first; clears the stack.
+/// The error stack's messages, innermost first; clears the stack. Called right after an HDF5
+/// call failed: malloc's ENOMEM in errno then is evidence that the call ran out of memory (HDF5
+/// does not always say so: H5T__conv_vlen under H5Aread reports no error of its own).
 std::vector<std::string> hdf5_messages() {
+  if (errno == ENOMEM) allocation_failed_seen = true;
   std::vector<std::string> frames;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect, &frames);
   H5Eclear2(H5E_DEFAULT);
@@ -100,6 +103,8 @@ bool allocation_failed() {
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_allocation_failure, nullptr);
   return allocation_failed_seen;
 }
+
+void reset_allocation_failed() { allocation_failed_seen = false; }
 
 void check(herr_t status, const std::string& context) {
   if (status < 0) throw OutputError(fmt::format("{}: {}", context, hdf5_message()));
