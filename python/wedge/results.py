@@ -491,8 +491,13 @@ class Results:
             raise self._damaged(f"{label}: holds {count} values, expected one")
         if many and count > max_count:
             raise self._damaged(f"{label}: holds {count} strings, at most {max_count} expected")
-        is_string = h5py.check_string_dtype(aid.dtype) is not None or aid.dtype.kind == "S"
-        if ("S" in kinds) != is_string or (not is_string and (aid.dtype.kind not in kinds or aid.dtype.itemsize > 8)):
+        # The HDF5 type's class and size, as wedge checks them (numpy's dtype cannot represent some
+        # damaged types that HDF5 still converts).
+        ftype = aid.get_type()
+        cls = ftype.get_class()
+        is_string = cls == h5py.h5t.STRING
+        wanted_class = h5py.h5t.INTEGER if "u" in kinds else h5py.h5t.FLOAT
+        if ("S" in kinds) != is_string or (not is_string and (cls != wanted_class or ftype.get_size() > 8)):
             wanted = "a string" if "S" in kinds else "an integer" if "u" in kinds else "a floating-point number"
             raise self._damaged(f"{label}: is not {wanted}")
         if is_string:
@@ -500,7 +505,6 @@ class Results:
             return values if many else values[0]
         # Numbers through HDF5's own conversion to 64 bits, as wedge reads them (the file type's
         # precision and bit offset apply; numpy's view of the stored bytes would ignore them).
-        ftype = aid.get_type()
         if "u" in kinds:
             signed = ftype.get_sign() == h5py.h5t.SGN_2
             value = np.zeros(1, dtype=np.int64 if signed else np.uint64)
