@@ -36,9 +36,8 @@ struct Running {
 /// would. Binned (hist_bins > 0): the bin from a double clamped to the last bin (one MINSD, which
 /// also sends NaN to the last bin); unbinned: the size_t index clamped, as before.
 template <bool Binned>
-void accumulate(const double* x, std::size_t stride, std::size_t n, Running& r,
-                std::uint64_t* hist, std::size_t bins, double hist_min, double hist_max,
-                double bin_scale) noexcept {
+void accumulate(const double* x, std::size_t stride, std::size_t n, Running& r, std::uint64_t* hist,
+                std::size_t bins, double hist_min, double hist_max, double bin_scale) noexcept {
   // The last bin's index as a double: min(floor(d), bins - 1) = floor(min(d, bins - 1)).
   const double top = Binned ? static_cast<double>(bins - 1) : 0.0;
   for (std::size_t k = 0; k < n; ++k) {

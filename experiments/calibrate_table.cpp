@@ -331,8 +331,8 @@ History parse_history(std::string_view text, const std::string& where) {
       throw ConfigError(fmt::format("{}: '{}': an empty element (two commas?)", where, text));
     if (std::find(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(i), item) !=
         items.begin() + static_cast<std::ptrdiff_t>(i)) {
-      throw ConfigError(
-          fmt::format("{}: '{}': '{}' is given twice; give each condition once", where, text, item));
+      throw ConfigError(fmt::format("{}: '{}': '{}' is given twice; give each condition once",
+                                    where, text, item));
     }
     ConditionSpec spec;
     const auto ne = item.find("!=");
@@ -359,8 +359,8 @@ History parse_history(std::string_view text, const std::string& where) {
       if (v.empty()) throw ConfigError(fmt::format("{}: '{}': an empty alternative", where, item));
       if (std::find(spec.values.begin(), spec.values.begin() + static_cast<std::ptrdiff_t>(k), v) !=
           spec.values.begin() + static_cast<std::ptrdiff_t>(k)) {
-        throw ConfigError(fmt::format("{}: '{}': the alternative '{}' is given twice", where,
-                                      item, v));
+        throw ConfigError(
+            fmt::format("{}: '{}': the alternative '{}' is given twice", where, item, v));
       }
     }
     h.conditions.push_back(make_condition(spec, where));

@@ -69,8 +69,8 @@ struct TestingArgs {
 
 /// The hidden options that act on the results file, and so need --out.
 constexpr std::array<const char*, 8> FILE_SEAMS{
-    "--checkpoint-seconds",    "--test-stop-after-checkpoints", "--test-crash-at",
-    "--test-fail-at",          "--test-disk-full-at",           "--test-io-error-at",
+    "--checkpoint-seconds",     "--test-stop-after-checkpoints", "--test-crash-at",
+    "--test-fail-at",           "--test-disk-full-at",           "--test-io-error-at",
     "--test-io-error-at-write", "--interrupt-write-seconds"};
 
 struct RunArgs {
@@ -369,11 +369,12 @@ int report_interrupted(const SessionResult& r, const Experiment& e) {
   const std::string next = e.run.precision
                                ? "precision runs cannot be resumed yet; `wedge inspect` reads it"
                                : "continue with --resume";
-  const std::string kept =
-      r.runs_kept ? fmt::format(", at its last checkpoint ({} runs; the final checkpoint was "
-                                "not written, as it takes long)",
-                                *r.runs_kept)
-                  : std::string();
+  const std::string kept = r.runs_kept
+                               ? fmt::format(
+                                     ", at its last checkpoint ({} runs; the final checkpoint was "
+                                     "not written, as it takes long)",
+                                     *r.runs_kept)
+                               : std::string();
   fmt::print(stderr, "error: interrupted by {} after {} of {} runs; {}\n", by,
              r.runs_resumed + r.runs_done,
              r.runs_planned > 0 ? fmt::format("{}", r.runs_planned) : std::string("the planned"),
@@ -566,16 +567,15 @@ int command_inspect(const std::string& path, bool json) {
   fmt::print("  model {} v{}, wedge {} (git {}), format_version {}, created {}\n",
              printable(info.model), printable(info.model_version), printable(info.engine_version),
              printable(info.git_commit), info.format_version, printable(info.created));
-  fmt::print("  runs {} of {} planned; {}; {:.2f} s on {} threads ({:.3g} runs/s)\n",
-             info.runs_done,
-             info.runs_planned > 0 ? fmt::format("{}", info.runs_planned)
-                                   : std::string("(precision mode)"),
-             info.store_runs
-                 ? fmt::format("{} per-run records stored, every one read and its checksum "
-                               "verified",
-                               info.runs_stored)
-                 : std::string("no records (summary only)"),
-             info.wall_seconds, info.threads, info.runs_per_second);
+  fmt::print(
+      "  runs {} of {} planned; {}; {:.2f} s on {} threads ({:.3g} runs/s)\n", info.runs_done,
+      info.runs_planned > 0 ? fmt::format("{}", info.runs_planned)
+                            : std::string("(precision mode)"),
+      info.store_runs ? fmt::format("{} per-run records stored, every one read and its checksum "
+                                    "verified",
+                                    info.runs_stored)
+                      : std::string("no records (summary only)"),
+      info.wall_seconds, info.threads, info.runs_per_second);
   fmt::print("  rounds: {}\n",
              inspection.rounds_stored
                  ? "every run's rounds stored (/rounds; wedge.open(...).rounds() reads them)"

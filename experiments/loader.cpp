@@ -197,7 +197,7 @@ bool read_regular_file(const std::string& path, std::uint64_t max_bytes, std::st
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     problem =
-        errno == ELOOP    ? std::string(output::SYMLINK_LOOP)
+        errno == ELOOP ? std::string(output::SYMLINK_LOOP)
         : errno == ENOENT
             ? fmt::format("cannot open the {} (does it exist and is it readable?): no such file",
                           what)

@@ -667,7 +667,8 @@ std::vector<std::string> Object::attr_strings(const std::string& attr,
   // HDF5 converts any character set value, but only these two exist (Python's reader refuses
   // the others): one rule for both readers.
   if (const H5T_cset_t cset = H5Tget_cset(a.type); cset != H5T_CSET_ASCII && cset != H5T_CSET_UTF8)
-    file_->damaged(a.label, fmt::format("has an unknown character set ({})", static_cast<int>(cset)));
+    file_->damaged(a.label,
+                   fmt::format("has an unknown character set ({})", static_cast<int>(cset)));
   if (a.count > max_count)
     file_->damaged(a.label,
                    fmt::format("holds {} strings, at most {} expected", a.count, max_count));

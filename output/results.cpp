@@ -983,8 +983,8 @@ std::optional<engine::Block> planned_block(std::uint64_t points, std::uint64_t r
   return b;
 }
 
-std::vector<engine::Block> verify_blocks(const ResultsInfo& info,
-                                         const engine::FieldLayout& layout, h5::LockCheck lock) {
+std::vector<engine::Block> verify_blocks(const ResultsInfo& info, const engine::FieldLayout& layout,
+                                         h5::LockCheck lock) {
   const h5::File file(info.path, false, lock);
   const std::uint64_t points = info.summaries.size();
   // The blocks whose runs are in: a prefix of /blocks (every column as long as /blocks/count).

@@ -215,8 +215,7 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
 /// with one value per run of each continuous field. Reads /blocks only (one row a block), so it
 /// is cheap whatever the number of runs. Returns those blocks; throws OutputError ("FILE:
 /// damaged: OBJECT: what").
-std::vector<engine::Block> verify_blocks(const ResultsInfo& info,
-                                         const engine::FieldLayout& layout,
+std::vector<engine::Block> verify_blocks(const ResultsInfo& info, const engine::FieldLayout& layout,
                                          h5::LockCheck lock = h5::LockCheck::others);
 
 /// Checks the per-run bookkeeping of the runs done [0, runs_done) against the checkpoint (before

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -131,8 +130,8 @@ std::uint64_t mapped_bytes() {
   } catch (const ConfigError& e) {
     report = std::string(1, CONFIG_ERROR) + e.what();
   } catch (const OutputError& e) {
-    report = h5::allocation_failed() ? out_of_memory(e.what())
-                                     : std::string(1, OUTPUT_ERROR) + e.what();
+    report =
+        h5::allocation_failed() ? out_of_memory(e.what()) : std::string(1, OUTPUT_ERROR) + e.what();
   } catch (const Interrupted& e) {
     report = std::string(1, INTERRUPTED) + e.what();
   } catch (const std::exception& e) {

@@ -1,7 +1,7 @@
 #include "../engine/toy_model.hpp"
 #include "../experiments/temp_dir.hpp"
-#include "coin_file.hpp"
 #include "agents/tug_of_war.hpp"
+#include "coin_file.hpp"
 #include "engine/error.hpp"
 #include "output/results_sink.hpp"
 
