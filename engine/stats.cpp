@@ -24,77 +24,74 @@ ContinuousStats::ContinuousStats(double hist_min, double hist_max, std::uint32_t
       bin_scale_(bins > 0 ? static_cast<double>(bins) / (hist_max - hist_min) : 0.0),
       hist_(bins + 2, 0) {}
 
-void ContinuousStats::add_values(const double* x, std::size_t stride, std::size_t n) noexcept {
-  if (n == 0) return;
-  if (n_ == 0) min_ = max_ = shift_ = x[0];
-  // Local copies, so that the compiler keeps them in registers (the histogram's stores could
-  // otherwise alias them); each value is added exactly as one add() would.
-  double shift = shift_, sum = sum_, sum2 = sum2_, lo = min_, hi = max_;
-  const double hist_min = hist_min_, hist_max = hist_max_, bin_scale = bin_scale_;
-  std::uint64_t* hist = hist_.data();
-  const std::size_t bins = hist_.size() - 2;
-  if (bins == 0) {
-    add_values_unbinned(x, stride, n);
-    return;
-  }
-  // The last bin's index as a double: min(floor(d), bins - 1) = floor(min(d, bins - 1)), and
-  // `d < top ? d : top` (one MINSD) also sends NaN to the last bin, as the size_t cast did.
-  const double top = static_cast<double>(bins - 1);
+namespace {
+
+/// The running moments add_values updates, kept in locals (registers: the histogram's stores
+/// could otherwise alias the members).
+struct Running {
+  double shift, sum, sum2, lo, hi;
+};
+
+/// The one loop of add_values and add_values_unbinned: each value is added exactly as one add()
+/// would. Binned (hist_bins > 0): the bin from a double clamped to the last bin (one MINSD, which
+/// also sends NaN to the last bin); unbinned: the size_t index clamped, as before.
+template <bool Binned>
+void accumulate(const double* x, std::size_t stride, std::size_t n, Running& r, std::uint64_t* hist,
+                std::size_t bins, double hist_min, double hist_max, double bin_scale) noexcept {
+  // The last bin's index as a double: min(floor(d), bins - 1) = floor(min(d, bins - 1)).
+  const double top = Binned ? static_cast<double>(bins - 1) : 0.0;
   for (std::size_t k = 0; k < n; ++k) {
     const double v = x[k * stride];
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-    const double d = v - shift;
-    sum += d;
-    sum2 += d * d;
+    r.lo = std::min(r.lo, v);
+    r.hi = std::max(r.hi, v);
+    const double d = v - r.shift;
+    r.sum += d;
+    r.sum2 += d * d;
     if (v < hist_min) {
       ++hist[0];
     } else if (v > hist_max) {
       ++hist[bins + 1];
-    } else {
+    } else if constexpr (Binned) {
       // The top edge belongs to the last bin.
       double b = (v - hist_min) * bin_scale;
       b = b < top ? b : top;
       ++hist[1 + static_cast<std::size_t>(static_cast<std::int64_t>(b))];
+    } else {
+      const auto bin = static_cast<std::size_t>((v - hist_min) * bin_scale);
+      ++hist[1 + std::min(bin, bins - 1)];
     }
   }
+}
+
+}  // namespace
+
+void ContinuousStats::add_values(const double* x, std::size_t stride, std::size_t n) noexcept {
+  if (n == 0) return;
+  if (n_ == 0) min_ = max_ = shift_ = x[0];
+  if (hist_.size() == 2) {
+    add_values_unbinned(x, stride, n);
+    return;
+  }
+  Running r{shift_, sum_, sum2_, min_, max_};
+  accumulate<true>(x, stride, n, r, hist_.data(), hist_.size() - 2, hist_min_, hist_max_,
+                   bin_scale_);
   n_ += n;
-  shift_ = shift;
-  sum_ = sum;
-  sum2_ = sum2;
-  min_ = lo;
-  max_ = hi;
+  sum_ = r.sum;
+  sum2_ = r.sum2;
+  min_ = r.lo;
+  max_ = r.hi;
 }
 
 void ContinuousStats::add_values_unbinned(const double* x, std::size_t stride,
                                           std::size_t n) noexcept {
-  double shift = shift_, sum = sum_, sum2 = sum2_, lo = min_, hi = max_;
-  const double hist_min = hist_min_, hist_max = hist_max_, bin_scale = bin_scale_;
-  std::uint64_t* hist = hist_.data();
-  const std::size_t bins = hist_.size() - 2;
-  for (std::size_t k = 0; k < n; ++k) {
-    const double v = x[k * stride];
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-    const double d = v - shift;
-    sum += d;
-    sum2 += d * d;
-    if (v < hist_min) {
-      ++hist[0];
-    } else if (v > hist_max) {
-      ++hist[bins + 1];
-    } else {
-      // The top edge belongs to the last bin.
-      auto bin = static_cast<std::size_t>((v - hist_min) * bin_scale);
-      ++hist[1 + std::min(bin, bins - 1)];
-    }
-  }
+  Running r{shift_, sum_, sum2_, min_, max_};
+  accumulate<false>(x, stride, n, r, hist_.data(), hist_.size() - 2, hist_min_, hist_max_,
+                    bin_scale_);
   n_ += n;
-  shift_ = shift;
-  sum_ = sum;
-  sum2_ = sum2;
-  min_ = lo;
-  max_ = hi;
+  sum_ = r.sum;
+  sum2_ = r.sum2;
+  min_ = r.lo;
+  max_ = r.hi;
 }
 
 void ContinuousStats::merge(const ContinuousStats& other) {

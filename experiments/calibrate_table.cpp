@@ -325,9 +325,15 @@ std::string History::text() const {
 History parse_history(std::string_view text, const std::string& where) {
   History h;
   const auto items = split(text, ',');
-  for (const auto& item : items) {
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& item = items[i];
     if (item.empty())
       throw ConfigError(fmt::format("{}: '{}': an empty element (two commas?)", where, text));
+    if (std::find(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(i), item) !=
+        items.begin() + static_cast<std::ptrdiff_t>(i)) {
+      throw ConfigError(fmt::format("{}: '{}': '{}' is given twice; give each condition once",
+                                    where, text, item));
+    }
     ConditionSpec spec;
     const auto ne = item.find("!=");
     const auto eq = item.find('=');
@@ -348,8 +354,14 @@ History parse_history(std::string_view text, const std::string& where) {
     }
     spec.op = negated ? ConditionSpec::Op::none_of : ConditionSpec::Op::any_of;
     spec.values = split(value, '|');
-    for (const auto& v : spec.values) {
+    for (std::size_t k = 0; k < spec.values.size(); ++k) {
+      const auto& v = spec.values[k];
       if (v.empty()) throw ConfigError(fmt::format("{}: '{}': an empty alternative", where, item));
+      if (std::find(spec.values.begin(), spec.values.begin() + static_cast<std::ptrdiff_t>(k), v) !=
+          spec.values.begin() + static_cast<std::ptrdiff_t>(k)) {
+        throw ConfigError(
+            fmt::format("{}: '{}': the alternative '{}' is given twice", where, item, v));
+      }
     }
     h.conditions.push_back(make_condition(spec, where));
   }

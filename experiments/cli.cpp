@@ -26,6 +26,7 @@
 #include <boost/version.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <csignal>
 #include <cstdio>
@@ -67,10 +68,10 @@ struct TestingArgs {
 };
 
 /// The hidden options that act on the results file, and so need --out.
-constexpr std::array<const char*, 7> FILE_SEAMS{
-    "--checkpoint-seconds",    "--test-stop-after-checkpoints", "--test-crash-at",
-    "--test-fail-at",          "--test-disk-full-at",           "--test-io-error-at",
-    "--test-io-error-at-write"};
+constexpr std::array<const char*, 8> FILE_SEAMS{
+    "--checkpoint-seconds",     "--test-stop-after-checkpoints", "--test-crash-at",
+    "--test-fail-at",           "--test-disk-full-at",           "--test-io-error-at",
+    "--test-io-error-at-write", "--interrupt-write-seconds"};
 
 struct RunArgs {
   ExperimentArgs exp;
@@ -90,6 +91,7 @@ struct RunArgs {
   std::size_t grain = 1;
   std::size_t wave = 0;
   double checkpoint_seconds = 2.0;
+  double interrupt_write_seconds = 0.25;
   TestingArgs testing;
 };
 
@@ -190,7 +192,8 @@ ExperimentSource source_of(const ExperimentArgs& a) {
 }
 
 /// The items of a comma-separated option's values ("format,alliance", or several values), in
-/// order; ConfigError naming the option for an empty item ("format,", ",format", "a,,b", "").
+/// order; ConfigError naming the option for an empty item ("format,", ",format", "a,,b", "") and
+/// naming the option and the item for an item given twice ("format,format", also across values).
 std::vector<std::string> comma_items(std::string_view flag,
                                      const std::vector<std::string>& values) {
   std::vector<std::string> out;
@@ -203,7 +206,12 @@ std::vector<std::string> comma_items(std::string_view flag,
             "{} '{}': an empty item (a comma too many?); give names separated by single commas",
             flag, value));
       }
-      out.emplace_back(rest.substr(0, comma));
+      const std::string item(rest.substr(0, comma));
+      if (std::find(out.begin(), out.end(), item) != out.end()) {
+        throw ConfigError(fmt::format("{} '{}': '{}' is given twice; give each item once", flag,
+                                      value, display_text(item)));
+      }
+      out.push_back(item);
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }
@@ -311,6 +319,7 @@ SessionOptions session_options(const RunArgs& args, const std::string& command_l
                                              : OutputSettings::Store::automatic;
   o.output.compress = args.compression == "deflate";
   o.output.checkpoint_seconds = args.checkpoint_seconds;
+  o.output.interrupt_write_seconds = args.interrupt_write_seconds;
   o.output.command_line = command_line;
   o.testing.stop_after_blocks = args.testing.stop_after_blocks;
   o.testing.stop_after_checkpoints = args.testing.stop_after_checkpoints;
@@ -360,11 +369,17 @@ int report_interrupted(const SessionResult& r, const Experiment& e) {
   const std::string next = e.run.precision
                                ? "precision runs cannot be resumed yet; `wedge inspect` reads it"
                                : "continue with --resume";
+  const std::string kept = r.runs_kept
+                               ? fmt::format(
+                                     ", at its last checkpoint ({} runs; the final checkpoint was "
+                                     "not written, as it takes long)",
+                                     *r.runs_kept)
+                               : std::string();
   fmt::print(stderr, "error: interrupted by {} after {} of {} runs; {}\n", by,
              r.runs_resumed + r.runs_done,
              r.runs_planned > 0 ? fmt::format("{}", r.runs_planned) : std::string("the planned"),
              r.path.empty() ? std::string("nothing was written")
-                            : fmt::format("partial results are in {}; {}", r.path, next));
+                            : fmt::format("partial results are in {}{}; {}", r.path, kept, next));
   return EXIT_INTERRUPTED;
 }
 
@@ -403,8 +418,11 @@ void check_idle_flags(const RunArgs& args, const Experiment& e, int ranks) {
   }
 }
 
+/// `failure_agreed` is set when rank 0's merge failed and every rank knows it (then the job ends
+/// through MPI_Finalize, not MPI_Abort: mpi::DistributedResult::failure_agreed).
 int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOptions options,
-                            const mpi::World& world, engine::CancelToken& cancel) {
+                            const mpi::World& world, engine::CancelToken& cancel,
+                            bool& failure_agreed) {
   engine::Progress progress(0, args.quiet || world.rank != 0);
   mpi::DistributedHooks hooks;
   hooks.execution.cancel = &cancel;
@@ -421,6 +439,8 @@ int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOpt
   };
   const auto result =
       mpi::run_distributed(world, e, std::move(options), hooks, args.testing.fail_rank);
+  failure_agreed = result.failure_agreed;
+  if (result.error) std::rethrow_exception(result.error);  // rank 0: reported as any error
   if (result.session.interrupted) return report_interrupted(result.session, e);
   if (world.rank != 0) return EXIT_OK;
   if (!args.quiet) fmt::print(stderr, "merged {} shard files into {}\n", result.parts, args.out);
@@ -431,7 +451,8 @@ int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOpt
   return EXIT_OK;
 }
 
-int command_run(const RunArgs& args, const std::string& command_line, const mpi::World& world) {
+int command_run(const RunArgs& args, const std::string& command_line, const mpi::World& world,
+                bool& failure_agreed) {
   ExperimentSource source = source_of(args.exp);
   source.precision = args.precision;
   source.max_runs = args.max_runs;
@@ -444,7 +465,8 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
   SessionOptions options = session_options(args, command_line, probe);
   engine::CancelToken cancel;
   const engine::SignalGuard signals(cancel);
-  if (world.size > 1) return command_run_distributed(args, e, std::move(options), world, cancel);
+  if (world.size > 1)
+    return command_run_distributed(args, e, std::move(options), world, cancel, failure_agreed);
 
   Session session(e, std::move(options));
   if (!session.resource_warning().empty() && !args.quiet) {
@@ -495,7 +517,7 @@ int command_inspect(const std::string& path, bool json) {
   engine::CancelToken cancel;
   const engine::SignalGuard signals(
       cancel);  // SIGINT stops reading or a long document (exit code 130)
-  const auto inspection = inspect_results(path);
+  const auto inspection = inspect_results(path, [&cancel] { return cancel.requested(); });
   const auto& info = inspection.info;
   const auto& e = inspection.experiment;
   const auto& factions = e.base.japan.factions;
@@ -521,6 +543,7 @@ int command_inspect(const std::string& path, bool json) {
     nlohmann::ordered_json extended = head;
     extended["store"] = store;
     extended["rounds_stored"] = inspection.rounds_stored;
+    extended["records_verified"] = inspection.records_verified;
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < factions.count; ++i) {
       const auto& f = factions.list[i];
@@ -544,13 +567,15 @@ int command_inspect(const std::string& path, bool json) {
   fmt::print("  model {} v{}, wedge {} (git {}), format_version {}, created {}\n",
              printable(info.model), printable(info.model_version), printable(info.engine_version),
              printable(info.git_commit), info.format_version, printable(info.created));
-  fmt::print("  runs {} of {} planned; {}; {:.2f} s on {} threads ({:.3g} runs/s)\n",
-             info.runs_done,
-             info.runs_planned > 0 ? fmt::format("{}", info.runs_planned)
-                                   : std::string("(precision mode)"),
-             info.store_runs ? fmt::format("{} per-run records stored", info.runs_stored)
-                             : std::string("no records (summary only)"),
-             info.wall_seconds, info.threads, info.runs_per_second);
+  fmt::print(
+      "  runs {} of {} planned; {}; {:.2f} s on {} threads ({:.3g} runs/s)\n", info.runs_done,
+      info.runs_planned > 0 ? fmt::format("{}", info.runs_planned)
+                            : std::string("(precision mode)"),
+      info.store_runs ? fmt::format("{} per-run records stored, every one read and its checksum "
+                                    "verified",
+                                    info.runs_stored)
+                      : std::string("no records (summary only)"),
+      info.wall_seconds, info.threads, info.runs_per_second);
   fmt::print("  rounds: {}\n",
              inspection.rounds_stored
                  ? "every run's rounds stored (/rounds; wedge.open(...).rounds() reads them)"
@@ -900,6 +925,12 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
                   "Seconds between checkpoints of the results file (testing)")
       ->check(hidden_in_range(RealRange{"checkpoint_seconds", 0.0, 3600.0}, "--checkpoint-seconds"))
       ->group("");
+  run->add_option("--interrupt-write-seconds", a.interrupt_write_seconds,
+                  "When interrupted, write the final checkpoint only if checkpoints took at most "
+                  "this long (default 0.25)")
+      ->check(hidden_in_range(RealRange{"interrupt_write_seconds", 0.0, 3600.0},
+                              "--interrupt-write-seconds"))
+      ->group("");
   run->add_option("--test-stop-after-blocks", a.testing.stop_after_blocks,
                   "Stop as if interrupted after N blocks")
       ->check(non_negative("test-stop-after-blocks"))
@@ -929,7 +960,8 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
   return run;
 }
 
-int run_cli_in(int argc, char** argv, const mpi::World& world) {
+/// The exit code of the command; `failure_agreed`: see command_run_distributed.
+int run_cli_in(int argc, char** argv, const mpi::World& world, bool& failure_agreed) {
   CLI::App app{"wedge: agent-based Monte Carlo of the Soviet-US tug of war over Japan, 1955-56"};
   app.footer(EXIT_CODES_HELP);
   app.require_subcommand(0, 1);
@@ -1048,7 +1080,7 @@ int run_cli_in(int argc, char** argv, const mpi::World& world) {
     for (const char* seam : FILE_SEAMS)
       if (run->count(seam) > 0) run_args.testing.given.emplace_back(seam);
     if (run->count("--test-fail-rank") > 0) run_args.testing.given.emplace_back("--test-fail-rank");
-    if (*run) return command_run(run_args, command_line_text(argc, argv), world);
+    if (*run) return command_run(run_args, command_line_text(argc, argv), world, failure_agreed);
     if (*inspect) return command_inspect(inspect_path, inspect_json);
     if (*merge)
       return command_merge(merge_parts, merge_out, merge_force, command_line_text(argc, argv));
@@ -1089,8 +1121,9 @@ int run_cli(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);
   output::h5::quiet_errors();  // before HDF5 initialises: no HDF5 exit handler, no error printing
   const mpi::World world = mpi::init(&argc, &argv);
-  const int code = run_cli_in(argc, argv, world);
-  if (world.size > 1 && code != EXIT_OK && !mpi::failure_agreed()) {
+  bool failure_agreed = false;
+  const int code = run_cli_in(argc, argv, world, failure_agreed);
+  if (world.size > 1 && code != EXIT_OK && !failure_agreed) {
     // One rank failed: end the whole job now, so that no rank waits and nothing is merged.
     fmt::print(stderr, "error: rank {} of {} failed (exit code {}); stopping every rank\n",
                world.rank, world.size, code);

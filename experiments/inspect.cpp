@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace wedge::experiments {
@@ -116,20 +117,41 @@ Inspection read_inspection(const std::string& path) {
   return out;
 }
 
+/// What HDF5 checks only when a chunk is read (each chunk's Fletcher-32 checksum), and what the
+/// metadata alone cannot show: the blocks and every per-run record of the runs done (verify_runs,
+/// as merge and --resume check them) and every stored round (verify_rounds). Records are read in
+/// slices, so memory stays bounded whatever the file's size.
+void verify_records(Inspection& out, const std::function<bool()>& stop) {
+  const auto layout = engine::FieldLayout::from(agents::TugOfWar::fields());
+  (void)output::verify_runs(out.info, layout, output::h5::LockCheck::others, stop);
+  if (out.rounds_stored) {
+    output::verify_rounds(out.info.path, out.info.runs_done, output::h5::LockCheck::others);
+  }
+  out.records_verified = out.info.store_runs;
+}
+
 }  // namespace
 
-Inspection inspect_results(const std::string& path) {
+void check_results_metadata(const std::string& path) {
+  const Inspection out = read_inspection(path);
+  (void)output::verify_blocks(out.info, engine::FieldLayout::from(agents::TugOfWar::fields()),
+                              output::h5::LockCheck::others);
+}
+
+Inspection inspect_results(const std::string& path, const std::function<bool()>& stop) {
   // The user knows the --out name; while that run is written (or after it was interrupted) only
   // FILE.partial exists, and reading it tells which (being written, or interrupted).
   std::error_code ec;
   if (!std::filesystem::exists(path, ec) &&
       std::filesystem::is_regular_file(path + ".partial", ec)) {
-    return inspect_results(path + ".partial");
+    return inspect_results(path + ".partial", stop);
   }
   // A file from elsewhere may crash or exhaust the HDF5 library itself: read it in a child
   // process first (output/untrusted.hpp); HDF5 then takes the same path here.
   output::untrusted::probe(path, [&] { (void)read_inspection(path); });
-  return read_inspection(path);
+  Inspection out = read_inspection(path);
+  verify_records(out, stop);
+  return out;
 }
 
 }  // namespace wedge::experiments

@@ -4,6 +4,7 @@
 #include "engine/error.hpp"
 #include "experiments/calibrate_table.hpp"
 #include "experiments/designs.hpp"
+#include "output/paths.hpp"
 
 #include <csv.h>
 #include <fcntl.h>
@@ -196,7 +197,8 @@ bool read_regular_file(const std::string& path, std::uint64_t max_bytes, std::st
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     problem =
-        errno == ENOENT
+        errno == ELOOP ? std::string(output::SYMLINK_LOOP)
+        : errno == ENOENT
             ? fmt::format("cannot open the {} (does it exist and is it readable?): no such file",
                           what)
             : fmt::format("cannot open the {} (does it exist and is it readable?): {}", what,
@@ -1159,7 +1161,8 @@ std::vector<ChainFile> load_chain(const std::string& path, const FirstText* firs
     fs::path p(*name);
     if (p.is_relative()) p = fs::path(first->base_dir) / p;
     std::error_code ec;
-    if (!fs::exists(p, ec)) {
+    // A loop of symbolic links: read_regular_file says so.
+    if (!fs::exists(p, ec) && !output::symlink_loop(p.string())) {
       Loader::fail(parent->source(),
                    fmt::format("extends = \"{}\": no such file ({})", display_text(*name),
                                display_text(p.string(), 200)));
@@ -1198,7 +1201,8 @@ std::vector<ChainFile> load_chain(const std::string& path, const FirstText* firs
     if (!name || name->empty()) Loader::fail(parent->source(), "extends: must be a file name");
     fs::path p(*name);
     if (p.is_relative()) p = fs::path(next).parent_path() / p;
-    if (!fs::exists(p, ec)) {
+    // A loop of symbolic links: read_regular_file says so.
+    if (!fs::exists(p, ec) && !output::symlink_loop(p.string())) {
       Loader::fail(parent->source(),
                    fmt::format("extends = \"{}\": no such file ({})", display_text(*name),
                                display_text(p.string(), 200)));

@@ -110,13 +110,6 @@ void abort(const World& world, int code) {
   std::exit(code);
 }
 
-namespace {
-bool agreed = false;
-}  // namespace
-
-void note_failure_agreed() { agreed = true; }
-bool failure_agreed() { return agreed; }
-
 BatchExecutor shared_batches(const World& world) {
   return [world](std::span<const engine::Block> batch, std::vector<engine::Summary>& global,
                  const engine::RunOptions& options, RecordSink* sink, const LocalRunner& local) {
@@ -207,7 +200,7 @@ DistributedResult run_distributed(const World& world, const Experiment& e, Sessi
   // through MPI_Finalize on every rank (rank 0 reports it) instead of an MPI_Abort racing the
   // other ranks' MPI_Finalize.
   if (world.rank != 0) {
-    if (!all_ok(world, true)) note_failure_agreed();
+    result.failure_agreed = !all_ok(world, true);
     return result;
   }
   try {
@@ -222,8 +215,9 @@ DistributedResult run_distributed(const World& world, const Experiment& e, Sessi
     fs::remove_all(dir, ec);
   } catch (...) {
     all_ok(world, false);
-    note_failure_agreed();
-    throw;
+    result.failure_agreed = true;
+    result.error = std::current_exception();
+    return result;
   }
   all_ok(world, true);
   return result;

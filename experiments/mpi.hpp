@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <string>
 #include <type_traits>
@@ -43,13 +44,6 @@ std::vector<T> gather_all(const World& world, const std::vector<T>& mine) {
 }
 /// Ends every rank of the job at once (after a rank failed), with exit code `code`.
 [[noreturn]] void abort(const World& world, int code);
-/// Records that every rank already knows this rank's failure (they agreed on it through all_ok
-/// and none is waiting for it), so the job ends through MPI_Finalize with this rank's exit code
-/// instead of MPI_Abort. Used after rank 0's merge: the other ranks are then waiting to finalise,
-/// and an MPI_Abort racing their MPI_Finalize could crash them (mpirun then reports SIGSEGV).
-void note_failure_agreed();
-/// Whether note_failure_agreed() was called in this process.
-bool failure_agreed();
 /// Whether this build has MPI.
 bool available();
 
@@ -73,6 +67,12 @@ struct DistributedResult {
   /// On rank 0 after every rank succeeded: the merged file's summaries; else empty.
   std::vector<engine::Summary> merged;
   std::size_t parts = 0;  ///< the shard files merged (rank 0)
+  /// Rank 0's merge failed and every rank knows it (they agreed through all_ok, none is waiting
+  /// for it): the job ends through MPI_Finalize with rank 0's exit code, not MPI_Abort, whose
+  /// race with the other ranks' MPI_Finalize could crash them (mpirun then reports SIGSEGV).
+  bool failure_agreed = false;
+  /// On rank 0, with failure_agreed: the merge's error (rethrown by the caller, which reports it).
+  std::exception_ptr error;
 };
 
 /// Runs experiment `e` as one rank of `world`: rank r writes FILE.h5.shards/part-r-of-K.h5, every

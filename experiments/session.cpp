@@ -83,6 +83,8 @@ std::vector<int> outcome_fields(const std::vector<std::string>& names) {
       throw ConfigError(
           fmt::format("precision outcomes: unknown outcome '{}' (valid: {})", n, valid));
     }
+    if (std::find(out.begin(), out.end(), found) != out.end())
+      throw ConfigError(fmt::format("precision outcomes: '{}' is given twice", n));
     out.push_back(found);
   }
   return out;
@@ -329,6 +331,16 @@ SessionResult Session::execute(const ExecutionHooks& hooks) {
       output_->before_rename = [p = *result.precision](const std::string& file) {
         write_precision_attributes(file, p);
       };
+    }
+    if (result.interrupted &&
+        !output_->sink->final_checkpoint_within(options_.output.interrupt_write_seconds)) {
+      // Stop now: the file is complete to its last checkpoint (named only once on disk), and
+      // fenced, nothing after it reaches the file (as after a failed write).
+      result.runs_kept = output_->sink->checkpointed_runs();
+      result.path = output_->partial;
+      output_->abandon();
+      output_.reset();
+      return result;
     }
     try {
       result.path = output_->finish(!result.interrupted);

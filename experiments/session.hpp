@@ -76,6 +76,10 @@ struct OutputSettings {
   bool compress = false;            ///< shuffle + deflate on /runs
   double checkpoint_seconds = 2.0;  ///< between checkpoints
   std::string command_line;         ///< recorded in the file
+  /// When interrupted, the final checkpoint is written only if checkpoints took at most this
+  /// long (ResultsSink::final_checkpoint_within); else the file stays at its last checkpoint, so
+  /// that SIGTERM ends a run of 10^5 points at once, not after a 2.4 GB write.
+  double interrupt_write_seconds = 0.25;
 };
 
 /// Test seams (docs/design.md, "Test seams"): deterministic stops and fault injection for tests.
@@ -149,6 +153,10 @@ struct SessionResult {
   bool precision_met = true;                  ///< precision mode: every point met the target
   std::optional<PrecisionOutcome> precision;  ///< precision mode: what was reached
   std::string path;  ///< the file written (FILE, or FILE.partial if interrupted; "" none)
+  /// Interrupted, and the final checkpoint was not written (it would have taken longer than
+  /// OutputSettings::interrupt_write_seconds): the runs the file holds, those of its last
+  /// checkpoint (resumed ones included); --resume redoes the rest.
+  std::optional<std::uint64_t> runs_kept;
 };
 
 /// One experiment's execution. Not copyable; one execution per Session.
@@ -248,11 +256,26 @@ struct Inspection {
   output::ResultsInfo info;
   Experiment experiment;
   bool rounds_stored = false;  ///< the file holds every run's rounds (/rounds, --store rounds)
+  /// Every per-run record of the runs done (and every round, with rounds_stored) was read, so
+  /// each chunk's checksum was checked; false for a summary-only file (it holds no records).
+  bool records_verified = false;
 };
 /// Reads any results file (complete or partial) through the checked layer (output::read_results)
 /// and resolves its stored experiment (stored_experiment); opens no other file. OutputError says
-/// what is wrong with it ("FILE: damaged: OBJECT: what" for a damaged file).
-Inspection inspect_results(const std::string& path);
+/// what is wrong with it ("FILE: damaged: OBJECT: what" for a damaged file). Beyond the metadata,
+/// it reads the blocks and every per-run record and round of the runs done (output::verify_runs,
+/// output::verify_rounds): HDF5 checks a chunk's checksum only when the chunk is read, so a file
+/// with a damaged /runs chunk is refused here, not reported complete. Throws Interrupted when
+/// `stop` returns true (asked between slices of records).
+Inspection inspect_results(const std::string& path, const std::function<bool()>& stop = {});
+
+/// The checks of inspect_results on the file's metadata, without the child process and without
+/// reading the per-run records or rounds: its attributes (format, model, experiment, ...),
+/// summaries, checkpoint, design and /blocks (output::read_results, stored_experiment,
+/// output::check_rounds, output::verify_blocks). wedge.open calls it (through wedge._core, in its
+/// own child process) so that Python refuses every file `wedge inspect` refuses for these.
+/// Throws what inspect_results throws.
+void check_results_metadata(const std::string& path);
 
 /// The experiment stored in a results file, resolved without opening any file: refused (as
 /// damage) if it names another file (a list design's `csv`, `extends`), does not parse, or has

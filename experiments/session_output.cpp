@@ -5,6 +5,7 @@
 #include "agents/params.hpp"
 #include "engine/error.hpp"
 #include "experiments/loader.hpp"
+#include "output/paths.hpp"
 #include "output/rounds.hpp"
 #include "output/untrusted.hpp"
 #include "wedge/version.hpp"
@@ -55,6 +56,8 @@ void OutputLock::take() {
   fd_ = ::open(path_.c_str(), O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
   if (fd_ < 0) {
     const int err = errno;
+    if (err == ELOOP && output::symlink_loop(path_))
+      throw OutputError(output::symlink_loop_message(path_));
     if (err == ELOOP) {
       throw OutputError(fmt::format(
           "{}: is a symbolic link; wedge creates its lock file itself and follows no link "
@@ -108,6 +111,8 @@ void require_regular(const fs::path& path, const std::string& what) {
   std::error_code ec;
   const auto st = fs::symlink_status(path, ec);
   if (ec || !fs::exists(st) || fs::is_regular_file(st)) return;
+  if (fs::is_symlink(st) && output::symlink_loop(path.string()))
+    throw OutputError(output::symlink_loop_message(path.string()));
   const char* kind = fs::is_symlink(st)                                   ? "a symbolic link"
                      : fs::is_directory(st)                               ? "a directory"
                      : fs::is_character_file(st) || fs::is_block_file(st) ? "a device"
@@ -133,6 +138,8 @@ void check_output_path(const std::string& out, bool force, bool resume) {
   if (fs::is_directory(path, ec)) throw OutputError(fmt::format("--out {}: is a directory", out));
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
   if (!fs::is_directory(dir, ec)) {
+    if (output::symlink_loop(dir.string()))
+      throw OutputError(output::symlink_loop_message(dir.string()));
     throw OutputError(fmt::format("--out {}: directory {} does not exist", out, dir.string()));
   }
   if (access(dir.c_str(), W_OK) != 0) {
@@ -339,6 +346,7 @@ void Session::Output::abandon() noexcept {
 /// A results file to read exists and is not a directory (OutputError in wedge's words, not
 /// HDF5's: "no such file", naming FILE.partial when only it exists: a shard still being written).
 static void check_results_input(const std::string& path) {
+  if (output::symlink_loop(path)) throw OutputError(output::symlink_loop_message(path));
   std::error_code ec;
   if (!fs::exists(path, ec)) {
     throw OutputError(

@@ -1,4 +1,5 @@
 #include "output/hdf5.hpp"
+#include "output/paths.hpp"
 
 #include "engine/error.hpp"
 #include "output/file_driver.hpp"
@@ -72,8 +73,11 @@ herr_t find_allocation_failure(unsigned /*n*/, const H5E_error2_t* err, void* /*
   if (is_allocation_failure(err)) allocation_failed_seen = true;
   return 0;
 }
-/// The error stack's messages, innermost first; clears the stack.
+/// The error stack's messages, innermost first; clears the stack. Called right after an HDF5
+/// call failed: malloc's ENOMEM in errno then is evidence that the call ran out of memory (HDF5
+/// does not always say so: H5T__conv_vlen under H5Aread reports no error of its own).
 std::vector<std::string> hdf5_messages() {
+  if (errno == ENOMEM) allocation_failed_seen = true;
   std::vector<std::string> frames;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect, &frames);
   H5Eclear2(H5E_DEFAULT);
@@ -99,6 +103,8 @@ bool allocation_failed() {
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_allocation_failure, nullptr);
   return allocation_failed_seen;
 }
+
+void reset_allocation_failed() { allocation_failed_seen = false; }
 
 void check(herr_t status, const std::string& context) {
   if (status < 0) throw OutputError(fmt::format("{}: {}", context, hdf5_message()));
@@ -476,6 +482,7 @@ File::File(const std::string& path, bool writable, LockCheck lock) : path_(path)
   quiet_errors();
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ELOOP) throw OutputError(symlink_loop_message(path));
     throw OutputError(
         fmt::format("{}: {}", path, errno == ENOENT ? "no such file" : std::strerror(errno)));
   }
@@ -657,6 +664,11 @@ std::vector<std::string> Object::attr_strings(const std::string& attr,
                                               std::size_t max_count) const {
   const auto a = open_checked_attr(*this, attr);
   if (H5Tget_class(a.type) != H5T_STRING) file_->damaged(a.label, "is not a string");
+  // HDF5 converts any character set value, but only these two exist (Python's reader refuses
+  // the others): one rule for both readers.
+  if (const H5T_cset_t cset = H5Tget_cset(a.type); cset != H5T_CSET_ASCII && cset != H5T_CSET_UTF8)
+    file_->damaged(a.label,
+                   fmt::format("has an unknown character set ({})", static_cast<int>(cset)));
   if (a.count > max_count)
     file_->damaged(a.label,
                    fmt::format("holds {} strings, at most {} expected", a.count, max_count));

@@ -50,6 +50,9 @@ hid_t check_id(hid_t id, const std::string& context);
 /// H5E_CANTALLOC or H5E_NOSPACE), seen in an error wedge reported or on the current error stack.
 /// The child of untrusted::probe tells a file that needs more memory than its limit from damage.
 bool allocation_failed();
+/// Forgets what allocation_failed() saw (a child process reading a file starts afresh: what its
+/// parent saw before the fork is no evidence of the child's own failure).
+void reset_allocation_failed();
 
 /// Creation properties of class `property_class` (H5P_GROUP_CREATE, H5P_DATASET_CREATE,
 /// H5P_FILE_CREATE) without HDF5's object times: a file's bytes then depend on its contents only

@@ -983,8 +983,8 @@ std::optional<engine::Block> planned_block(std::uint64_t points, std::uint64_t r
   return b;
 }
 
-std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout,
-                                       h5::LockCheck lock) {
+std::vector<engine::Block> verify_blocks(const ResultsInfo& info, const engine::FieldLayout& layout,
+                                         h5::LockCheck lock) {
   const h5::File file(info.path, false, lock);
   const std::uint64_t points = info.summaries.size();
   // The blocks whose runs are in: a prefix of /blocks (every column as long as /blocks/count).
@@ -1046,7 +1046,15 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
       }
     }
   }
+  return blocks;
+}
+
+std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout,
+                                       h5::LockCheck lock, const std::function<bool()>& stop) {
+  const auto blocks = verify_blocks(info, layout, lock);
   if (!info.store_runs) return blocks;
+  const h5::File file(info.path, false, lock);
+  const std::uint64_t points = info.summaries.size();
   // The records, a slice at a time: each is its block's (point and replicate), each category is
   // one of its field's, and the categories of each point add up to the checkpoint's counts.
   const auto runs = file.group("/runs");
@@ -1068,6 +1076,7 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
   std::size_t block = 0;
   std::uint64_t in_block = 0;
   for (hsize_t start = 0; start < info.runs_done; start += STEP) {
+    if (stop && stop()) throw Interrupted(fmt::format("interrupted while reading {}", info.path));
     const hsize_t n = std::min<hsize_t>(STEP, info.runs_done - start);
     point_ds.read_rows(start, n, point);
     replicate_ds.read_rows(start, n, replicate);

@@ -210,6 +210,14 @@ struct ResultsInfo {
 ResultsInfo read_results(const std::string& path, const engine::FieldLayout& layout,
                          h5::LockCheck lock = h5::LockCheck::others);
 
+/// The first part of verify_runs, without the records: the first blocks of /blocks hold exactly
+/// the runs done, each inside the plan (a fixed plan: the plan's block of its sequence number),
+/// with one value per run of each continuous field. Reads /blocks only (one row a block), so it
+/// is cheap whatever the number of runs. Returns those blocks; throws OutputError ("FILE:
+/// damaged: OBJECT: what").
+std::vector<engine::Block> verify_blocks(const ResultsInfo& info, const engine::FieldLayout& layout,
+                                         h5::LockCheck lock = h5::LockCheck::others);
+
 /// Checks the per-run bookkeeping of the runs done [0, runs_done) against the checkpoint (before
 /// resuming or merging a file): the first blocks of /blocks hold exactly those runs, each inside
 /// the plan (for a fixed plan: the plan's block of its sequence number) and with one value per run
@@ -217,9 +225,11 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
 /// replicate), holds a category of its field, and each point's categories add up to the
 /// checkpoint's counts; every record is read (so every chunk's checksum is checked), a slice at a
 /// time. Returns the blocks whose runs are in, in file order. Throws OutputError
-/// ("FILE: damaged: OBJECT: what").
+/// ("FILE: damaged: OBJECT: what"); Interrupted when `stop` (asked between slices of 65,536
+/// records) returns true.
 std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::FieldLayout& layout,
-                                       h5::LockCheck lock = h5::LockCheck::others);
+                                       h5::LockCheck lock = h5::LockCheck::others,
+                                       const std::function<bool()>& stop = {});
 
 /// The block of a fixed plan (`points` x `replicates` in blocks of `block_size`, point by point;
 /// engine::make_blocks of engine::full_plan) with sequence number `sequence`; nullopt past its end.

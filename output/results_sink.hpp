@@ -28,7 +28,8 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
         wall_offset_(wall_offset),
         interval_(interval),
         start_(Clock::now()),
-        last_(start_) {}
+        last_(start_),
+        checkpointed_(runs_done) {}
 
   void consume(std::span<const engine::Block> blocks, std::span<const typename M::Record> records,
                std::span<const engine::Summary> block_summaries) override {
@@ -69,7 +70,9 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
       } catch (const OutputError& err) {
         rethrow_named(err);
       }
-      last_ = now;
+      last_ = Clock::now();
+      slowest_ = std::max(slowest_, std::chrono::duration<double>(last_ - now).count());
+      checkpointed_ = runs_done_;
     } else {
       // The disk writes what was appended while the simulation goes on, rather than all of it
       // at the checkpoint's fsync, during which the simulation would wait for this thread.
@@ -87,6 +90,25 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
       rethrow_named(err);
     }
   }
+
+  /// Whether an interrupted run's final checkpoint is worth its wait: the slowest checkpoint of
+  /// this execution took at most `budget` seconds, or, none yet timed, the summaries (estimated
+  /// at 200 MB/s) would take at most that. A checkpoint writes every point's summaries, so with
+  /// 10^5 points it is 2.4 GB: seconds that a SIGTERM would otherwise wait (the file is then left
+  /// at its last checkpoint, which is complete: the runs after it are redone by --resume).
+  bool final_checkpoint_within(double budget) const {
+    if (slowest_ > 0.0) return slowest_ <= budget;
+    const auto& layout = summaries_.front().layout();
+    double bytes_per_point = 0;
+    for (const auto& f : layout.categorical)
+      bytes_per_point += 40.0 * static_cast<double>(f.categories.size());
+    for (const auto& f : layout.continuous) bytes_per_point += 16.0 * (f.hist_bins + 2.0) + 64.0;
+    return static_cast<double>(summaries_.size()) * bytes_per_point / 200e6 <= budget;
+  }
+  /// The runs of the file's last checkpoint (the resumed ones included).
+  std::uint64_t checkpointed_runs() const { return checkpointed_; }
+  /// The longest checkpoint of this execution so far, seconds (0: none timed yet).
+  double slowest_checkpoint() const { return slowest_; }
 
   const std::vector<engine::Summary>& summaries() const { return summaries_; }
   std::uint64_t runs_done() const { return runs_done_; }
@@ -116,6 +138,8 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
   double interval_;
   Clock::time_point start_;
   Clock::time_point last_;
+  std::uint64_t checkpointed_;  ///< runs_done_ at the last checkpoint
+  double slowest_ = 0.0;        ///< the longest checkpoint so far, seconds
 };
 
 }  // namespace wedge::output

@@ -343,10 +343,10 @@ void check_rounds(const std::string& path, std::uint64_t runs, h5::LockCheck loc
     group.damaged("its columns hold different numbers of rows");
 }
 
-void verify_rounds(const std::string& path, std::uint64_t runs_done) {
-  check_rounds(path, runs_done, h5::LockCheck::ours);
+void verify_rounds(const std::string& path, std::uint64_t runs_done, h5::LockCheck lock) {
+  check_rounds(path, runs_done, lock);
   h5::quiet_errors();
-  const auto file = open_file(path, false, h5::LockCheck::ours);
+  const auto file = open_file(path, false, lock);
   try {
     if (!h5::exists(file, GROUP)) throw OutputError("no /rounds group");
     const auto group = h5::open_group(file, GROUP);

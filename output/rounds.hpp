@@ -75,9 +75,11 @@ void check_rounds(const std::string& path, std::uint64_t runs, h5::LockCheck loc
 
 /// Before resuming: checks that /rounds of `path` holds the rounds of its first `runs_done` runs
 /// (run_begin starts at 0 and steps by the size column's values, the rows are there, and every
-/// chunk of every column reads, which checks its checksum). Throws OutputError("...: damaged:
-/// ...").
-void verify_rounds(const std::string& path, std::uint64_t runs_done);
+/// chunk of every column reads, which checks its checksum). `lock`: ours when this process holds
+/// the file's write lock (--resume), others for a reader (inspect). Throws OutputError("...:
+/// damaged: ...").
+void verify_rounds(const std::string& path, std::uint64_t runs_done,
+                   h5::LockCheck lock = h5::LockCheck::ours);
 
 /// Adds /rounds to `out_path`, the merge of the complete shard files `shards` (merge_shards has
 /// written it and closed it): the shards' rows concatenated in the order of the whole run's

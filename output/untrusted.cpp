@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -46,12 +47,18 @@ constexpr char OK = 'O';
 constexpr char CONFIG_ERROR = 'C';
 constexpr char OUTPUT_ERROR = 'E';
 constexpr char INTERRUPTED = 'I';
-constexpr char OUT_OF_MEMORY = 'M';
+constexpr char OUT_OF_MEMORY = 'M';  // then the memory budget in bytes, '\n', where it ran out
 constexpr char OTHER_ERROR = 'X';
 // The child's exit status when a sanitizer stopped it (a memory error in HDF5 that an intercepted
 // memcpy or strlen saw; libFuzzer's own death callback would record the child as the fuzzer's
 // crash).
 constexpr int SANITIZER_EXIT = 97;
+// The child's exit status when its read ran out of memory, by explicit evidence only: a
+// std::bad_alloc, or an HDF5 call that failed allocating (its error stack, or malloc's ENOMEM in
+// errno right after the failed call: h5::allocation_failed). errno at the catch is no evidence:
+// glibc's malloc leaves ENOMEM there after a failed sbrk even when its mmap fallback succeeds, and
+// the sanitizers' allocators set it too (a stale ENOMEM made a plain error "out of memory").
+constexpr int OUT_OF_MEMORY_EXIT = 98;
 
 void sanitizer_death() { ::_exit(SANITIZER_EXIT); }
 
@@ -84,12 +91,23 @@ std::uint64_t mapped_bytes() {
   }
   std::signal(SIGPIPE, SIG_IGN);  // a parent gone: the report fails quietly
   if (__sanitizer_set_death_callback != nullptr) __sanitizer_set_death_callback(sanitizer_death);
+  // The memory the read may add: the limit asked for, or less when the user's own address-space
+  // limit (ulimit -v) leaves less; what the message names.
+  std::uint64_t budget = limits.memory_bytes;
 #ifndef WEDGE_UNTRUSTED_SANITIZED
   rlimit as{};
   ::getrlimit(RLIMIT_AS, &as);
-  const std::uint64_t cap = mapped_bytes() + limits.memory_bytes;
-  if (as.rlim_max == RLIM_INFINITY || cap < as.rlim_max) as.rlim_cur = cap;
+  const std::uint64_t mapped = mapped_bytes();
+  const std::uint64_t cap = mapped + limits.memory_bytes;
+  // Never above the user's own limits (soft or hard): they were set on purpose.
+  rlim_t want = cap;
+  if (as.rlim_cur != RLIM_INFINITY) want = std::min<rlim_t>(want, as.rlim_cur);
+  if (as.rlim_max != RLIM_INFINITY) want = std::min<rlim_t>(want, as.rlim_max);
+  as.rlim_cur = want;
   ::setrlimit(RLIMIT_AS, &as);
+  ::getrlimit(RLIMIT_AS, &as);
+  if (as.rlim_cur != RLIM_INFINITY)
+    budget = std::min<std::uint64_t>(budget, as.rlim_cur > mapped ? as.rlim_cur - mapped : 0);
 #endif
   // CPU time as a second bound, should the parent not be there to kill the child.
   rlimit cpu{};
@@ -99,19 +117,21 @@ std::uint64_t mapped_bytes() {
   ::setrlimit(RLIMIT_CPU, &cpu);
 
   std::string report;
+  const auto out_of_memory = [&](const std::string& where) {
+    return std::string(1, OUT_OF_MEMORY) + std::to_string(budget) + "\n" + where;
+  };
+  h5::reset_allocation_failed();  // what the parent saw is no evidence of the child's failure
   errno = 0;
   try {
     read();
     report = std::string(1, OK);
   } catch (const std::bad_alloc&) {
-    report = std::string(1, OUT_OF_MEMORY);
+    report = out_of_memory("");
   } catch (const ConfigError& e) {
     report = std::string(1, CONFIG_ERROR) + e.what();
   } catch (const OutputError& e) {
-    // HDF5 does not always say that an allocation failed (H5T__conv_vlen under H5Aread reports
-    // no error of its own), but malloc's ENOMEM is then still in errno.
-    const bool memory = errno == ENOMEM || h5::allocation_failed();
-    report = std::string(1, memory ? OUT_OF_MEMORY : OUTPUT_ERROR) + e.what();
+    report =
+        h5::allocation_failed() ? out_of_memory(e.what()) : std::string(1, OUTPUT_ERROR) + e.what();
   } catch (const Interrupted& e) {
     report = std::string(1, INTERRUPTED) + e.what();
   } catch (const std::exception& e) {
@@ -120,7 +140,7 @@ std::uint64_t mapped_bytes() {
     report = std::string(1, OTHER_ERROR) + "an unknown exception";
   }
   write_all(out, report);
-  ::_exit(0);
+  ::_exit(report.front() == OUT_OF_MEMORY ? OUT_OF_MEMORY_EXIT : 0);
 }
 
 std::string signal_name(int sig) {
@@ -235,6 +255,28 @@ void probe(const std::string& path, const std::function<void()>& read, const Lim
             "reading its metadata crashed the HDF5 library (a memory error the sanitizer "
             "stopped)");
   }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == OUT_OF_MEMORY_EXIT && !report.empty() &&
+      report.front() == OUT_OF_MEMORY) {
+    // "M<budget>\n<where it ran out>" ("attribute fmt_version: cannot read: ...", without the
+    // file's name).
+    const auto newline = report.find('\n');
+    std::uint64_t budget = limits.memory_bytes;
+    if (newline != std::string::npos) {
+      const std::string digits = report.substr(1, newline - 1);
+      if (!digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos)
+        budget = std::stoull(digits);
+    }
+    std::string where = newline == std::string::npos ? std::string() : report.substr(newline + 1);
+    if (const std::string prefix = path + ": damaged: "; where.starts_with(prefix))
+      where.erase(0, prefix.size());
+    damaged(path, fmt::format("reading its metadata needed more than {} of memory{} (the HDF5 "
+                              "library allocates what the file claims){}",
+                              byte_limit(budget),
+                              budget < limits.memory_bytes
+                                  ? " (what the address-space limit in force, ulimit -v, left)"
+                                  : "",
+                              where.empty() ? "" : fmt::format("; at {}", where)));
+  }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || report.empty()) {
     damaged(path, fmt::format("reading its metadata crashed the HDF5 library (the reading "
                               "process ended with status {})",
@@ -244,16 +286,6 @@ void probe(const std::string& path, const std::function<void()>& read, const Lim
   switch (report.front()) {
     case OK:
       return;
-    case OUT_OF_MEMORY: {
-      // Where it ran out ("attribute fmt_version: cannot read: ..."), without the file's name.
-      std::string where = text;
-      if (const std::string prefix = path + ": damaged: "; where.starts_with(prefix))
-        where.erase(0, prefix.size());
-      damaged(path, fmt::format("reading its metadata needed more than {} of memory (the HDF5 "
-                                "library allocates what the file claims){}",
-                                byte_limit(limits.memory_bytes),
-                                where.empty() ? "" : fmt::format("; at {}", where)));
-    }
     case CONFIG_ERROR:
       throw ConfigError(text);
     case OUTPUT_ERROR:

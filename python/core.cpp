@@ -251,6 +251,18 @@ std::string calibrate(const std::string& experiment_text, const std::string& exp
   return experiments::calibration_json(result);
 }
 
+/// check_results(): the checks `wedge inspect` makes of a results file's metadata
+/// (experiments::check_results_metadata); returns "" when it passes, else inspect's message (an
+/// exit-3 error: damaged, foreign, newer format, another model).
+std::string check_results(const std::string& path) {
+  try {
+    experiments::check_results_metadata(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return {};
+}
+
 py::list fields() {
   py::list out;
   for (const auto& f : agents::TugOfWar::fields()) {
@@ -500,6 +512,9 @@ PYBIND11_MODULE(_core, m) {
         py::arg("point"), py::arg("replicate"), py::arg("name") = "<experiment dict>",
         "One run's story; returns (JSON, text) as `wedge trace` gives them.");
   m.def("fields", &fields, "The run record's fields.");
+  m.def("check_results", &check_results, py::arg("path"),
+        "The checks of `wedge inspect` on a results file's metadata: '' when they pass, else "
+        "inspect's message.");
   m.def("parameters", &parameters,
         "Every scenario key: key, section, type, default, min, max, range, meaning.");
   m.attr("__version__") = VERSION;

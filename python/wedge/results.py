@@ -79,6 +79,32 @@ class ResultsPartialError(ResultsError):
         self.resume_command = resume_command
 
 
+def _inspect_checks(path: pathlib.Path) -> tuple:
+    """After this package's own checks passed: the checks ``wedge inspect`` makes of the file's
+    metadata, run by the C++ reader itself (``wedge._core.check_results``: attributes such as
+    format, model, experiment and the summaries' kinds read through HDF5's type conversion as
+    wedge reads them, the stored experiment parsed and resolved, /design, the checkpoint and
+    /blocks), so that a file inspect refuses is refused here too, with inspect's words. Returns
+    the probe's report: ("ok",), or ("error", ResultsDamagedError) for damage and
+    ("error", ResultsError) for another refusal (another model, not a results file)."""
+    from . import _core  # built by `make build` into python/wedge/
+
+    problem = _core.check_results(str(path))
+    if not problem:
+        return ("ok",)
+    damaged = f"{path}: damaged: " in problem or f"{path} is damaged: " in problem
+    return ("error", (ResultsDamagedError if damaged else ResultsError)(problem))
+
+
+def _symlink_loop(path: pathlib.Path) -> bool:
+    """Whether resolving ``path`` meets a loop of symbolic links (stat fails with ELOOP)."""
+    try:
+        os.stat(path)
+    except OSError as err:
+        return err.errno == errno.ELOOP
+    return False
+
+
 class ResultsDamagedError(ResultsError):
     """The file is damaged (truncated, corrupted, or inconsistent); the message says what."""
 
@@ -125,7 +151,7 @@ def _probe_child(out: int, path: pathlib.Path, allow_partial: bool, memory: int,
         err_no.contents.value = 0
         try:
             Results(path, allow_partial=allow_partial).close()
-            report: tuple = ("ok",)
+            report: tuple = _inspect_checks(path)
         except MemoryError as err:
             report = ("memory", str(err))
         except Exception as err:  # noqa: BLE001 - every error goes to the parent as it is
@@ -329,6 +355,9 @@ class Results:
             # The user knows the --out name; while that run is written, or after it was
             # interrupted, only FILE.partial exists: its errors (busy, interrupted) say which.
             self.path = pathlib.Path(f"{self.path}.partial")
+        if _symlink_loop(self.path):
+            # The wording of every wedge command (output/paths.hpp), not "no such file".
+            raise ResultsError(f"{self.path}: too many levels of symbolic links")
         if not self.path.exists():
             raise FileNotFoundError(f"{self.path}: no such file")
         if self.path.is_dir():
@@ -462,20 +491,36 @@ class Results:
             raise self._damaged(f"{label}: holds {count} values, expected one")
         if many and count > max_count:
             raise self._damaged(f"{label}: holds {count} strings, at most {max_count} expected")
-        is_string = h5py.check_string_dtype(aid.dtype) is not None or aid.dtype.kind == "S"
-        if ("S" in kinds) != is_string or (not is_string and (aid.dtype.kind not in kinds or aid.dtype.itemsize > 8)):
+        # The HDF5 type's class and size, as wedge checks them (numpy's dtype cannot represent some
+        # damaged types that HDF5 still converts).
+        ftype = aid.get_type()
+        cls = ftype.get_class()
+        is_string = cls == h5py.h5t.STRING
+        wanted_class = h5py.h5t.INTEGER if "u" in kinds else h5py.h5t.FLOAT
+        if ("S" in kinds) != is_string or (not is_string and (cls != wanted_class or ftype.get_size() > 8)):
             wanted = "a string" if "S" in kinds else "an integer" if "u" in kinds else "a floating-point number"
             raise self._damaged(f"{label}: is not {wanted}")
-        value = obj.attrs[name]
         if is_string:
-            values = [_text(v) for v in np.atleast_1d(value)]
+            values = [_text(v) for v in np.atleast_1d(obj.attrs[name])]
             return values if many else values[0]
-        value = np.asarray(value).reshape(-1)[0]
+        # Numbers through HDF5's own conversion to 64 bits, as wedge reads them (the file type's
+        # precision and bit offset apply; numpy's view of the stored bytes would ignore them).
         if "u" in kinds:
-            if int(value) < 0:
-                raise self._damaged(f"{label}: is {int(value)}, expected a non-negative integer")
-            return int(value)
-        return float(value)
+            signed = ftype.get_sign() == h5py.h5t.SGN_2
+            value = np.zeros(1, dtype=np.int64 if signed else np.uint64)
+            mtype = h5py.h5t.NATIVE_INT64 if signed else h5py.h5t.NATIVE_UINT64
+        else:
+            value = np.zeros(1, dtype=np.float64)
+            mtype = h5py.h5t.NATIVE_DOUBLE
+        try:
+            aid.read(value, mtype=mtype)
+        except (OSError, ValueError, TypeError) as err:
+            raise self._damaged(f"{label}: cannot read: {err}") from None
+        if "u" in kinds:
+            if int(value[0]) < 0:
+                raise self._damaged(f"{label}: is {int(value[0])}, expected a non-negative integer")
+            return int(value[0])
+        return float(value[0])
 
     def _attr_int(self, obj_path: str, name: str) -> int:
         return self._attr(obj_path, name, "ui")
@@ -505,8 +550,9 @@ class Results:
                 f"{self.path}: format_version {version} is newer than this package reads "
                 f"({FORMAT_VERSION}); upgrade wedge")
         if version < 1:
-            raise ResultsError(f"{self.path}: format_version {version} is not supported")
-        model = self._attr_str("/", "model") if "model" in self._file.attrs else ""
+            # As wedge inspect: damage (no wedge wrote version 0).
+            raise self._damaged("/: format_version 0 does not exist")
+        model = self._attr_str("/", "model")  # missing: damage, as in wedge inspect
         if model != "tug_of_war":
             # As wedge inspect: results of another model (or a damaged name) are not read as ours.
             raise ResultsError(f"{self.path}: results of model {model!r}, not 'tug_of_war'")
@@ -538,9 +584,10 @@ class Results:
         itself) holds runs_done runs, at most runs_planned; a complete file's /summary equals it;
         every /runs column holds the runs done. Raises ResultsDamagedError saying what does not."""
         # Every root attribute wedge inspect reads, with the same rule: one value where the format
-        # says one (docs/output-format.md), of the type it says.
+        # says one (docs/output-format.md), of the type it says; in inspect's order (with a damaged
+        # global heap, which strings HDF5 can read depends on the order they are read in).
         for name in ("model", "model_version", "engine_version", "git_commit", "created", "rng",
-                     "experiment", "design", "command_line", "store", "compression"):
+                     "command_line", "experiment", "design", "store", "compression"):
             self._attr_str("/", name)
         for name in ("tbb_version", "boost_version", "hdf5_version", "fmt_version"):
             if name in self._file.attrs:

@@ -230,4 +230,26 @@ for step in summary_written scales_written checkpoint_done; do
     || bad "resume after $step: $(cat err)"
 done
 
+# -- A byte flipped inside a /runs chunk: the metadata is intact, only reading the chunk shows it
+# (HDF5 checks a chunk's Fletcher-32 when it reads it); inspect reads every record, so it refuses.
+cp single.h5 chunk.h5
+"$py" - chunk.h5 <<'PY' || bad "flipping a /runs chunk"
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    info = f["runs/alliance"].id.get_chunk_info(0)
+with open(sys.argv[1], "r+b") as h:
+    h.seek(info.byte_offset + info.size // 2)
+    b = h.read(1)
+    h.seek(info.byte_offset + info.size // 2)
+    h.write(bytes([b[0] ^ 0x5A]))
+PY
+run_refused "inspect refuses a byte flipped in a /runs chunk" 3 \
+  '^error: chunk\.h5: damaged: /runs/alliance: cannot read elements 0 to \d+' -- "$wedge" inspect chunk.h5
+run_refused "inspect --json refuses a byte flipped in a /runs chunk" 3 \
+  '^error: chunk\.h5: damaged: /runs/alliance: cannot read elements' -- "$wedge" inspect --json chunk.h5
+"$wedge" inspect single.h5 | grep -q "5000 per-run records stored, every one read and its checksum verified" \
+  && ok "inspect says it verified every record" || bad "inspect of single.h5 does not say it verified the records"
+"$wedge" inspect --json single.h5 | "$py" -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["records_verified"] is True else 1)' \
+  && ok "inspect --json: records_verified" || bad "inspect --json lacks records_verified: true"
+
 finish

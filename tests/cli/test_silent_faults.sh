@@ -96,6 +96,19 @@ run "$wedge" trace --where "format=treaty,"
 check "--where with a trailing comma is refused" 2 "^error: --where 'format=treaty,': expected field=category"
 run "$wedge" calibrate "$here/../../experiments/calibrate/history_1956.toml" --history "format=declaration,"
 check "--history with a trailing comma is refused" 2 "^error: --history: 'format=declaration,': an empty element"
+# ... and an item given twice, naming the option and the item (also across repeated options).
+for value in "format,format" "format,alliance,format"; do
+  run "$wedge" run --precision 0.1 --precision-outcomes "$value" --quiet
+  check "--precision-outcomes '$value' is refused" 2 "^error: --precision-outcomes '$value': 'format' is given twice"
+done
+run "$wedge" run --precision 0.1 --precision-outcomes format --precision-outcomes alliance,format --quiet
+check "--precision-outcomes repeated with one item twice is refused" 2 "^error: --precision-outcomes 'alliance,format': 'format' is given twice"
+run "$wedge" trace --where "format=treaty,format=treaty"
+check "--where with an item twice is refused" 2 "^error: --where: format is given twice"
+run "$wedge" calibrate "$calibration" --history "format=declaration,okinawa=residual,format=declaration"
+check "--history with a condition twice is refused" 2 "^error: --history: 'format=declaration,okinawa=residual,format=declaration': 'format=declaration' is given twice"
+run "$wedge" calibrate "$calibration" --history "format=declaration|treaty|declaration"
+check "--history with an alternative twice is refused" 2 "^error: --history: 'format=declaration\|treaty\|declaration': the alternative 'declaration' is given twice"
 run "$wedge" run --runs 10 --set dulles.tact=0.1 --set dulles.tact=0.2
 check "a key given twice by --set is refused, naming it" 2 "^error: --set dulles.tact=0.2: 'dulles.tact' is set twice \(also --set dulles.tact=0.1\)"
 baseline="$here/../../experiments/scenarios/baseline.toml"

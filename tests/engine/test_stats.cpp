@@ -405,3 +405,23 @@ TEST_CASE("add_runs counts any number of categorical fields as add does", "[stat
     CHECK(chunked.counts(nc - 1).back() > 0);
   }
 }
+
+TEST_CASE("add_values bins each value as documented, with bins and without", "[stats]") {
+  // Known answers for the one loop of add_values and add_values_unbinned (engine/stats.cpp):
+  // below the range to bin 0, above it to the last; the top edge and NaN to the last real bin.
+  const double nan = std::nan("");
+  ContinuousStats binned(0.0, 1.0, 4);
+  const std::vector<double> x{-0.1, 0.0, 0.25, 0.999, 1.0, 1.5, nan};
+  binned.add_values(x.data(), 1, x.size());
+  CHECK(binned.histogram() == std::vector<std::uint64_t>{1, 1, 1, 0, 3, 1});
+  CHECK(binned.n() == 7);
+  // Without bins (hist_bins = 0): under- and overflow only; a value in range counts as overflow.
+  ContinuousStats unbinned(0.0, 1.0, 0);
+  const std::vector<double> y{-1.0, 0.5, 2.0, 1.0};
+  unbinned.add_values(y.data(), 1, y.size());
+  CHECK(unbinned.histogram() == std::vector<std::uint64_t>{1, 3});
+  CHECK(unbinned.n() == 4);
+  CHECK(unbinned.min() == -1.0);
+  CHECK(unbinned.max() == 2.0);
+  CHECK(unbinned.mean() == Approx(0.625));
+}

@@ -117,6 +117,12 @@ TEST_CASE("histories: the command-line syntax and its errors", "[calibrate]") {
   CHECK_THROWS_WITH(parse_history("format", "--history"), Catch::Contains("expected field=value"));
   CHECK_THROWS_WITH(parse_history("format=treaty,,okinawa=residual", "--history"),
                     Catch::Contains("an empty element"));
+  CHECK_THROWS_WITH(parse_history("format=treaty,okinawa=residual,format=treaty", "--history"),
+                    "--history: 'format=treaty,okinawa=residual,format=treaty': 'format=treaty' "
+                    "is given twice; give each condition once");
+  CHECK_THROWS_WITH(parse_history("okinawa=residual|residual", "--history"),
+                    "--history: 'okinawa=residual|residual': the alternative 'residual' is given "
+                    "twice");
   CHECK_THROWS_WITH(parse_history("okinawa!=residual|us_claim", "--history"),
                     Catch::Contains("excludes every category"));
   CHECK_THROWS_AS(parse_history("rounds=a..3", "--history"), ConfigError);

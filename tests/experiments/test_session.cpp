@@ -176,3 +176,9 @@ TEST_CASE("two sessions in two threads give the same results as one after the ot
   CHECK(together_a == alone_a);
   CHECK(together_b == alone_b);
 }
+
+TEST_CASE("precision outcomes: an outcome given twice is refused, naming it", "[session]") {
+  CHECK(outcome_fields({"format", "alliance"}).size() == 2);
+  CHECK_THROWS_WITH(outcome_fields({"format", "alliance", "format"}),
+                    "precision outcomes: 'format' is given twice");
+}

@@ -261,3 +261,57 @@ TEST_CASE("a complete file gets /summary and its dimension scales before `comple
     CHECK(done.summaries == reference.summaries);
   }
 }
+
+namespace {
+/// Flips one byte in the middle of the first stored chunk of `dataset` (its checksum then fails).
+void flip_chunk_byte(const std::string& path, const char* dataset) {
+  haddr_t addr = 0;
+  hsize_t size = 0;
+  {
+    const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    const hid_t ds = H5Dopen2(file, dataset, H5P_DEFAULT);
+    REQUIRE(ds >= 0);
+    const hid_t space = H5Dget_space(ds);
+    hsize_t offset = 0;
+    unsigned mask = 0;
+    REQUIRE(H5Dget_chunk_info(ds, space, 0, &offset, &mask, &addr, &size) >= 0);
+    H5Sclose(space);
+    H5Dclose(ds);
+    H5Fclose(file);
+  }
+  REQUIRE(size > 8);
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(addr + size / 2));
+  char c = 0;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(addr + size / 2));
+  f.put(static_cast<char>(c ^ 0x5a));
+  REQUIRE(f.good());
+}
+}  // namespace
+
+TEST_CASE("inspect reads every record: a byte flipped in a /runs chunk is damage, not complete",
+          "[session][files][inspect]") {
+  test::TempDir dir;
+  const auto path = dir.path("records.h5");
+  Session(baseline(20'000), to_file(path)).execute();
+  const auto clean = inspect_results(path);
+  CHECK(clean.info.complete);
+  CHECK(clean.records_verified);
+  // The metadata and summaries are untouched: only reading the chunk shows the damage (HDF5
+  // checks a chunk's Fletcher-32 when it reads the chunk).
+  for (const char* column : {"/runs/alliance", "/runs/replicate"}) {
+    const auto copy = dir.path(std::string("flipped") + (column + 6) + ".h5");
+    fs::copy_file(path, copy);
+    flip_chunk_byte(copy, column);
+    CHECK_THROWS_WITH(inspect_results(copy),
+                      Catch::StartsWith(copy + ": damaged: " + column + ": cannot read elements"));
+  }
+  // A summary-only file holds no records to verify.
+  const auto summary = dir.path("summary.h5");
+  auto o = to_file(summary);
+  o.output.store = OutputSettings::Store::summary;
+  Session(baseline(2'000), o).execute();
+  CHECK_FALSE(inspect_results(summary).records_verified);
+}

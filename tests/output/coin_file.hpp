@@ -22,6 +22,31 @@ struct CoinFile {
   std::uint64_t shard_count = 1;
 };
 
+/// The metadata of a coin-model file written by a test: `points` points of swept key "p"
+/// (0.25, 0.5, ...) x `reps` replicates in blocks of 64, seed 42, CRN on, 2 threads.
+inline output::Metadata coin_metadata(std::uint32_t points, std::uint64_t reps, bool store_runs) {
+  output::Metadata m;
+  m.model = "coins";
+  m.model_version = "1";
+  m.engine_version = "test";
+  m.git_commit = "abc";
+  m.rng = "Philox4x32-10";
+  m.command_line = "wedge run 'x y'";
+  m.experiment = "[run]\nruns = 5\n";
+  m.design = "grid";
+  m.seed = 42;
+  m.crn = true;
+  m.threads = 2;
+  m.replicates = reps;
+  m.runs_planned = reps * points;
+  m.block_size = 64;
+  m.store_runs = store_runs;
+  m.libraries = {{"hdf5_version", output::h5::library_version()}};
+  m.swept_keys = {"p"};
+  for (std::uint32_t i = 0; i < points; ++i) m.values.push_back({0.25 * (i + 1)});
+  return m;
+}
+
 /// Writes the file to `path`; returns the summaries the engine computed.
 inline std::vector<engine::Summary> write_coin_file(const std::string& path,
                                                     const CoinFile& file = {}) {

@@ -24,6 +24,11 @@
 using namespace wedge;
 namespace h5 = wedge::output::h5;
 
+// As wedge's main does: HDF5's exit handler off before HDF5 initialises (h5::quiet_errors). Else
+// it re-closes at exit the file whose close failed in the full-disk case below and crashes (SEGV
+// in H5F__close_cb, seen under ASan when an earlier case had initialised HDF5 without it).
+const bool hdf5_exit_handler_off = (wedge::output::h5::quiet_errors(), true);
+
 namespace {
 
 std::string bytes(const std::string& path) {

@@ -1,5 +1,6 @@
 #include "../engine/toy_model.hpp"
 #include "../experiments/temp_dir.hpp"
+#include "coin_file.hpp"
 #include "engine/rng.hpp"
 #include "output/fletcher32.hpp"
 #include "output/hdf5.hpp"
@@ -116,20 +117,8 @@ TEST_CASE("per-run columns written a chunk at a time hold the runs, each chunk H
   const auto blocks = engine::make_blocks(engine::full_plan(3, reps), 1000);
   const std::span<const engine::Block> all(blocks);
   const std::vector<CoinModel::Params> params{{0.25, 9}, {0.5, 9}, {0.75, 9}};
-  output::Metadata meta;
-  meta.model = "coins";
-  meta.model_version = "1";
-  meta.engine_version = "test";
-  meta.rng = "Philox4x32-10";
-  meta.design = "grid";
-  meta.seed = 42;
-  meta.replicates = reps;
-  meta.runs_planned = 3 * reps;
+  output::Metadata meta = test::coin_metadata(3, reps, true);
   meta.block_size = 1000;
-  meta.store_runs = true;
-  meta.libraries = {{"hdf5_version", output::h5::library_version()}};
-  meta.swept_keys = {"p"};
-  meta.values = {{0.25}, {0.5}, {0.75}};
   engine::RunOptions options;
   options.seed = 42;
   options.wave_blocks = 150;

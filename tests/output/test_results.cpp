@@ -1,6 +1,7 @@
 #include "../engine/toy_model.hpp"
 #include "../experiments/temp_dir.hpp"
 #include "agents/tug_of_war.hpp"
+#include "coin_file.hpp"
 #include "engine/error.hpp"
 #include "output/results_sink.hpp"
 
@@ -12,28 +13,7 @@ using wedge::test::CoinModel;
 
 namespace {
 
-output::Metadata meta_for(std::uint32_t points, std::uint64_t reps, bool store_runs) {
-  output::Metadata m;
-  m.model = "coins";
-  m.model_version = "1";
-  m.engine_version = "test";
-  m.git_commit = "abc";
-  m.rng = "Philox4x32-10";
-  m.command_line = "wedge run 'x y'";
-  m.experiment = "[run]\nruns = 5\n";
-  m.design = "grid";
-  m.seed = 42;
-  m.crn = true;
-  m.threads = 2;
-  m.replicates = reps;
-  m.runs_planned = reps * points;
-  m.block_size = 64;
-  m.store_runs = store_runs;
-  m.libraries = {{"hdf5_version", output::h5::library_version()}};
-  m.swept_keys = {"p"};
-  for (std::uint32_t i = 0; i < points; ++i) m.values.push_back({0.25 * (i + 1)});
-  return m;
-}
+constexpr auto meta_for = test::coin_metadata;
 
 struct Written {
   std::vector<engine::Summary> summaries;

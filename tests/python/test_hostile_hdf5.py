@@ -88,3 +88,15 @@ def test_results_of_another_model_are_refused(files, tmp_path):
         f.attrs["model"] = "tu=\x055<_war"
     with pytest.raises(wedge.ResultsError, match=r"results of model 'tu=\\x055<_war', not 'tug_of_war'$"):
         wedge.open(other)
+
+
+def test_a_loop_of_symbolic_links_is_worded_as_wedge_words_it(tmp_path):
+    # As every wedge command says it (output/paths.hpp), not "no such file".
+    loop = tmp_path / "loop.h5"
+    loop.symlink_to(loop)
+    with pytest.raises(wedge.ResultsError, match=f"^{loop}: too many levels of symbolic links$"):
+        wedge.open(loop)
+    (tmp_path / "dir").symlink_to(tmp_path / "dir")
+    inside = tmp_path / "dir" / "x.h5"
+    with pytest.raises(wedge.ResultsError, match=f"^{inside}: too many levels of symbolic links$"):
+        wedge.open(inside)
