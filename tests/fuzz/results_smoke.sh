@@ -24,8 +24,11 @@ grep -E "^Done|crash-|timeout-|oom-|stat::number_of_executed_units" "$out/result
 # instrumented: ASan sees it through an intercepted memcpy or strlen called from libhdf5), never
 # for one in wedge's code, which the parent would never reach on that file: fail on every report
 # whose first frame past the sanitizer's interceptors is not in libhdf5, and on every UBSan report
-# (only wedge's code is instrumented).
-awk '
+# (only wedge's code is instrumented). An interceptor is a frame named __interceptor_* (or the
+# like), or one in the fuzzer's own binary without a source line (ASan's runtime, linked into it:
+# some interceptors are reported by their libc name, e.g. "in strdup (.../fuzz_results+0x...)");
+# wedge's code in that binary always has its source line.
+awk -v bin="$(basename "$fuzzer")" '
   /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/ {
     n++; open = 1; head = $0
     if ($0 ~ /runtime error:/) { print "wedge: " head; wedge++; open = 0 }
@@ -33,6 +36,7 @@ awk '
   }
   open && /^ *#[0-9]+ / {
     if ($0 ~ /in (__interceptor_|__asan_|__sanitizer_|__lsan_|__ubsan_)/) next
+    if (index($0, "/" bin "+0x") > 0 && $0 !~ /wedge::/) next
     if ($0 ~ /libhdf5/) hdf5++; else { print "wedge: " head; print "  " $0; wedge++ }
     open = 0
   }
