@@ -31,8 +31,12 @@ RUNS, SEED = 20_000, 5
 
 def start_explore(*args):
     """`python3 -m wedge explore --port 0 ...` as a subprocess; returns (process, address, port)."""
+    # SIGINT back to its default in the child: a test run launched in the background (nohup, `&`)
+    # inherits SIGINT ignored, and Python then installs no Ctrl-C handler, so the Ctrl-C that
+    # stop_explore sends would be ignored whatever explore does.
     proc = subprocess.Popen([sys.executable, "-m", "wedge", "explore", "--port", "0", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     line = proc.stdout.readline()
     if " at http://" not in line:
         proc.kill()
@@ -44,7 +48,12 @@ def start_explore(*args):
 def stop_explore(proc):
     """Ctrl-C: the server stops cleanly (exit code 0, "stopped")."""
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # no server left behind, running whatever it was asked, after the test
+        out, err = proc.communicate()
+        pytest.fail(f"explore did not stop within 60 s of Ctrl-C: {err[-2000:]}")
     return proc.returncode, out, err
 
 
