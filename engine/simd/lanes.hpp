@@ -287,64 +287,52 @@ inline V per_native(const V& a, const V& b, Op op) {
   }
 }
 
+namespace detail {
+/// op(b, a) on each native vector of a and b, op taking and returning the intrinsic type V.
+template <class L, class V, class Op>
+inline typename L::D native_op(typename L::D a, typename L::D b, Op op) {
+  return per_native(a, b, [op](auto x, auto y) {
+    return reinterpret_cast<typename L::ND>(op(reinterpret_cast<V>(y), reinterpret_cast<V>(x)));
+  });
+}
+
+/// x86's MINPD(b, a) (MAX false) or MAXPD(b, a) (MAX true) lane by lane, as one instruction where
+/// this translation unit is compiled for it, else as the compare and blend that gives the same
+/// lanes (NaN included: a where either is NaN).
+template <class L, bool MAX>
+inline typename L::D min_or_max(typename L::D a, typename L::D b) {
+#if defined(__AVX512F__)
+  if constexpr (L::isa == AVX512 && L::native == 8) {
+    return native_op<L, __m512d>(
+        a, b, [](__m512d p, __m512d q) { return MAX ? _mm512_max_pd(p, q) : _mm512_min_pd(p, q); });
+  }
+#endif
+#if defined(__AVX2__)
+  if constexpr (L::isa == AVX2 && L::native == 4) {
+    return native_op<L, __m256d>(
+        a, b, [](__m256d p, __m256d q) { return MAX ? _mm256_max_pd(p, q) : _mm256_min_pd(p, q); });
+  }
+#endif
+#if defined(__SSE2__)
+  if constexpr (L::isa == BASELINE && L::native == 2) {
+    return native_op<L, __m128d>(
+        a, b, [](__m128d p, __m128d q) { return MAX ? _mm_max_pd(p, q) : _mm_min_pd(p, q); });
+  }
+#endif
+  return MAX ? sel<L>(b > a, b, a) : sel<L>(b < a, b, a);
+}
+}  // namespace detail
+
 /// b where b < a, else a (a where either is NaN): exactly x86's MINPD(b, a), which is used where
 /// this translation unit is compiled for it (one instruction instead of a compare and a blend).
 template <class L>
 inline typename L::D min(typename L::D a, typename L::D b) {
-#if defined(__AVX512F__)
-  if constexpr (L::isa == AVX512 && L::native == 8) {
-    return per_native(a, b, [](auto x, auto y) {
-      return reinterpret_cast<typename L::ND>(
-          _mm512_min_pd(reinterpret_cast<__m512d>(y), reinterpret_cast<__m512d>(x)));
-    });
-  }
-#endif
-#if defined(__AVX2__)
-  if constexpr (L::isa == AVX2 && L::native == 4) {
-    return per_native(a, b, [](auto x, auto y) {
-      return reinterpret_cast<typename L::ND>(
-          _mm256_min_pd(reinterpret_cast<__m256d>(y), reinterpret_cast<__m256d>(x)));
-    });
-  }
-#endif
-#if defined(__SSE2__)
-  if constexpr (L::isa == BASELINE && L::native == 2) {
-    return per_native(a, b, [](auto x, auto y) {
-      return reinterpret_cast<typename L::ND>(
-          _mm_min_pd(reinterpret_cast<__m128d>(y), reinterpret_cast<__m128d>(x)));
-    });
-  }
-#endif
-  return sel<L>(b < a, b, a);
+  return detail::min_or_max<L, false>(a, b);
 }
 /// b where b > a, else a (a where either is NaN): exactly x86's MAXPD(b, a) (see min).
 template <class L>
 inline typename L::D max(typename L::D a, typename L::D b) {
-#if defined(__AVX512F__)
-  if constexpr (L::isa == AVX512 && L::native == 8) {
-    return per_native(a, b, [](auto x, auto y) {
-      return reinterpret_cast<typename L::ND>(
-          _mm512_max_pd(reinterpret_cast<__m512d>(y), reinterpret_cast<__m512d>(x)));
-    });
-  }
-#endif
-#if defined(__AVX2__)
-  if constexpr (L::isa == AVX2 && L::native == 4) {
-    return per_native(a, b, [](auto x, auto y) {
-      return reinterpret_cast<typename L::ND>(
-          _mm256_max_pd(reinterpret_cast<__m256d>(y), reinterpret_cast<__m256d>(x)));
-    });
-  }
-#endif
-#if defined(__SSE2__)
-  if constexpr (L::isa == BASELINE && L::native == 2) {
-    return per_native(a, b, [](auto x, auto y) {
-      return reinterpret_cast<typename L::ND>(
-          _mm_max_pd(reinterpret_cast<__m128d>(y), reinterpret_cast<__m128d>(x)));
-    });
-  }
-#endif
-  return sel<L>(b > a, b, a);
+  return detail::min_or_max<L, true>(a, b);
 }
 template <class L>
 inline typename L::D clamp01(typename L::D x) {
