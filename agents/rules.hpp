@@ -107,21 +107,9 @@ TreatyOffer<L> treaty_offer(const Scenario& s, const SupportTable& japan, const 
 }
 
 /// Japan's support W for the treaty on offer (§3), in the current state (A, q).
-template <class L>
-typename L::D support_treaty(const SupportTable& japan, const TreatyOffer<L>& offer,
-                             const State<L>& st) {
-  const typename L::D exposure = st.alignment * offer.damage;
-  simd::LogisticSum<L> sum;
-  for (std::size_t f = 0; f < japan.count; ++f) {
-    sum.add(japan.weight[f],
-            (offer.base[f] + japan.alliance[f] * exposure) + japan.okinawa[f] * st.threat);
-  }
-  return sum.value();
-}
-
-/// The same support in K states (A_k, q_k) at once, with the same bits as K calls of the above:
-/// the K sums advance faction by faction side by side, so that their chains (2^t, the running
-/// fraction, the division) overlap instead of following one another.
+/// The support in K states (A_k, q_k) at once, each with the bits it has alone: the K sums
+/// advance faction by faction side by side, so that their chains (2^t, the running fraction, the
+/// division) overlap instead of following one another.
 template <class L, std::size_t K>
 std::array<typename L::D, K> support_treaty(const SupportTable& japan, const TreatyOffer<L>& offer,
                                             const std::array<typename L::D, K>& alignment,
@@ -138,6 +126,13 @@ std::array<typename L::D, K> support_treaty(const SupportTable& japan, const Tre
   std::array<typename L::D, K> out;
   for (std::size_t k = 0; k < K; ++k) out[k] = sum[k].value();
   return out;
+}
+
+/// Japan's support W for the treaty on offer (§3), in the current state (A, q).
+template <class L>
+typename L::D support_treaty(const SupportTable& japan, const TreatyOffer<L>& offer,
+                             const State<L>& st) {
+  return support_treaty<L, 1>(japan, offer, {st.alignment}, {st.threat})[0];
 }
 
 /// Japan's support W for the declaration formula (§3): territory shelved, no Okinawa term.
@@ -205,12 +200,16 @@ typename L::M matsumoto_proposes(const Scenario& s, typename L::D u) {
   return u < s.matsumoto.formula_prob;
 }
 
+/// P(ratify) = Φ((W − θ)/σ_v) of a treaty with support W (§2.3), before Dulles's estimate error.
+template <class L>
+typename L::D ratify_probability(const Scenario& s, typename L::D support) {
+  return simd::normal_cdf<L>((support - s.japan.ratify_threshold) * (1.0 / s.japan.vote_noise_sd));
+}
+
 /// §2.3: Dulles's estimate of P(Japan ratifies), given support and his error e.
 template <class L>
 typename L::D dulles_estimate(const Scenario& s, typename L::D support, typename L::D error) {
-  const auto p =
-      simd::normal_cdf<L>((support - s.japan.ratify_threshold) * (1.0 / s.japan.vote_noise_sd));
-  return simd::clamp01<L>(p + error);
+  return simd::clamp01<L>(ratify_probability<L>(s, support) + error);
 }
 
 /// §2.3: gravity of the threat g = 1 + g_S S + g_N N.
@@ -260,9 +259,8 @@ DullesAction<L> dulles_act(const Scenario& s, const SupportTable& japan,
       support_treaty<L, 3>(japan, offer, {st.alignment, aligned_rewarded, aligned_coerced},
                            {st.threat, st.threat, threat_coerced});
   // p-hat = clamp(Phi + e): the first estimate's Phi is the second's where nothing was rewarded.
-  const D scale = splat<L>(1.0 / s.japan.vote_noise_sd);
-  const D phi = simd::normal_cdf<L>((support[0] - s.japan.ratify_threshold) * scale);
-  const D phi_rewarded = simd::normal_cdf<L>((support[1] - s.japan.ratify_threshold) * scale);
+  const D phi = ratify_probability<L>(s, support[0]);
+  const D phi_rewarded = ratify_probability<L>(s, support[1]);
   a.estimate = simd::clamp01<L>(phi + error1);
   a.rewarded = active & (a.estimate * a.gravity > s.dulles.bind_threshold);
   a.reward = sel<L>(a.rewarded, power, splat<L>(0.0));
