@@ -50,6 +50,19 @@ def median_run(cmd, repeat, fresh=None):
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
 
 
+def paired_runs(cmd_a, cmd_b, repeat, fresh_b=None):
+    """`repeat` pairs of timed runs, a then b, alternately (this VM's speed drifts by 10-20% within
+    minutes: a ratio of two medians taken minutes apart would carry that drift, one per pair does
+    not). Returns, for a and b, the lists of (wall seconds, peak RSS MB, CPU seconds)."""
+    a, b = [], []
+    for _ in range(repeat):
+        a.append(timed(cmd_a) + (LAST_CPU[-1],))
+        if fresh_b is not None:
+            pathlib.Path(fresh_b).unlink(missing_ok=True)
+        b.append(timed(cmd_b) + (LAST_CPU[-1],))
+    return a, b
+
+
 def median_cpu(repeat):
     """The median CPU seconds of the last `repeat` children timed."""
     return statistics.median(LAST_CPU[-repeat:])
@@ -139,20 +152,26 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         base = None
         for threads in range(1, cores + 1):
-            wall, rss = median_run([WEDGE, "run", "--runs", args.runs, "--threads", threads, "--quiet"], args.repeat)
-            cpu = median_cpu(args.repeat)
             out = pathlib.Path(tmp) / "r.h5"
-            cmd = [WEDGE, "run", "--runs", args.runs, "--threads", threads, "--quiet", "--out", out, "--force"]
-            wall_w, rss_w = median_run(cmd, args.repeat, fresh=out)
-            cpu_w = median_cpu(args.repeat)
+            plain, stored = paired_runs(
+                [WEDGE, "run", "--runs", args.runs, "--threads", threads, "--quiet"],
+                [WEDGE, "run", "--runs", args.runs, "--threads", threads, "--quiet", "--out", out, "--force"],
+                args.repeat, fresh_b=out)
+            wall, rss, cpu = (statistics.median(r[0] for r in plain), max(r[1] for r in plain),
+                              statistics.median(r[2] for r in plain))
+            wall_w, rss_w, cpu_w = (statistics.median(r[0] for r in stored), max(r[1] for r in stored),
+                                    statistics.median(r[2] for r in stored))
+            # The cost of records: the median over the pairs of each pair's own ratio.
+            cost = statistics.median(1 - p[0] / s[0] for p, s in zip(plain, stored))
+            cpu_cost = statistics.median(1 - p[2] / s[2] for p, s in zip(plain, stored))
             size = out.stat().st_size
             rs = args.runs / wall
             base = base or rs
             rows.append({"threads": threads, "runs_per_s": rs, "speedup": rs / base, "efficiency": rs / base / threads,
                          "fraction_of_ceiling": rs / (rate * threads), "peak_rss_mb": rss,
-                         "runs_per_s_with_records": args.runs / wall_w, "records_cost": 1 - wall / wall_w,
+                         "runs_per_s_with_records": args.runs / wall_w, "records_cost": cost,
                          "peak_rss_mb_with_records": rss_w, "bytes_per_run": size / args.runs,
-                         "runs_per_cpu_s": args.runs / cpu, "records_cpu_cost": 1 - cpu / cpu_w})
+                         "runs_per_cpu_s": args.runs / cpu, "records_cpu_cost": cpu_cost})
         report["threads"] = rows
 
         scaling = []
