@@ -5,6 +5,7 @@
 #include "engine/error.hpp"
 #include "experiments/loader.hpp"
 #include "experiments/session.hpp"
+#include "output/dimension_scales.hpp"
 #include "output/rounds.hpp"
 #include "output/untrusted.hpp"
 
@@ -109,6 +110,8 @@ Inspection read_inspection(const std::string& path) {
                                   agents::TugOfWar::NAME));
   }
   out.experiment = stored_experiment(out.info);
+  // The coordinates netCDF readers label the numbers with, derived from what was just checked.
+  output::verify_dimension_scales(path);
   // --store rounds: /rounds is checked as /runs is (output/rounds.hpp).
   if (output::has_rounds(path, output::h5::LockCheck::others)) {
     output::check_rounds(path, out.info.runs_done, output::h5::LockCheck::others);

@@ -36,6 +36,18 @@ bool parse_int(const std::string& s, std::int64_t& out) {
   return ec == std::errc{} && end == s.data() + s.size() && !s.empty();
 }
 
+/// Whether every label is an integer ("0", "2", "4"; round numbers), with their `values`.
+bool numeric_labels(const std::vector<std::string>& labels, std::vector<std::int64_t>& values) {
+  bool numeric = !labels.empty();
+  values.clear();
+  for (const auto& label : labels) {
+    std::int64_t v = 0;
+    numeric = numeric && parse_int(label, v);
+    values.push_back(v);
+  }
+  return numeric;
+}
+
 /// Most categories or histogram bins a field may have.
 constexpr std::size_t MAX_COLUMNS = 1'000'000;
 
@@ -221,16 +233,37 @@ void set_coordinates(const h5::Object& dataset, const std::vector<std::string>& 
   ensure_attr(dataset, "coordinates", joined);
 }
 
+/// The histogram's edges (column 0 the underflow, 1 ... bins the bins, bins + 1 the
+/// overflow; the top edge belongs to the last bin).
+void bin_edges(double lo, double hi, std::uint64_t bins, std::vector<double>& low,
+               std::vector<double>& high) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  low = {-inf};
+  high = {lo};
+  for (std::uint64_t i = 1; i <= bins; ++i) {
+    low.push_back(lo + (hi - lo) * static_cast<double>(i - 1) / static_cast<double>(bins));
+    high.push_back(i == bins ? hi
+                             : lo + (hi - lo) * static_cast<double>(i) / static_cast<double>(bins));
+  }
+  low.push_back(hi);
+  high.push_back(inf);
+}
+
+/// The CF flag_meanings of a list of labels ("" when they are not all words).
+std::string flag_meanings(const std::vector<std::string>& labels) {
+  std::string meanings;
+  for (const auto& label : labels) {
+    if (label.empty() || label.find_first_of(" \t\n") != std::string::npos) return "";
+    meanings += (meanings.empty() ? "" : " ") + label;
+  }
+  return meanings;
+}
+
 void label_categorical(const h5::Group& group, hid_t point, hsize_t points,
                        const std::vector<std::string>& keys) {
   const auto labels = group.attr_strings("categories", MAX_COLUMNS);
-  bool numeric = !labels.empty();
   std::vector<std::int64_t> values;
-  for (const auto& label : labels) {
-    std::int64_t v = 0;
-    numeric = numeric && parse_int(label, v);
-    values.push_back(v);
-  }
+  const bool numeric = numeric_labels(labels, values);
   // Numeric labels ("0", "2", "4"; round numbers) are integers, as in /runs and the Python package.
   if (numeric) {
     ensure_1d(group, "category", H5T_STD_I64LE, H5T_NATIVE_INT64, values);
@@ -271,19 +304,10 @@ void label_continuous(const h5::Group& group, hid_t point, hsize_t points,
   const std::size_t columns = static_cast<std::size_t>(dims[1]);
   // Column 0 is the underflow, 1 ... bins the bins, bins + 1 the overflow; the top edge belongs
   // to the last bin.
-  const double lo = group.attr_f64("hist_min");
-  const double hi = group.attr_f64("hist_max");
-  constexpr double inf = std::numeric_limits<double>::infinity();
   std::vector<std::int64_t> index;
-  std::vector<double> low{-inf}, high{lo};
   for (std::size_t i = 0; i < columns; ++i) index.push_back(static_cast<std::int64_t>(i));
-  for (std::uint64_t i = 1; i <= bins; ++i) {
-    low.push_back(lo + (hi - lo) * static_cast<double>(i - 1) / static_cast<double>(bins));
-    high.push_back(i == bins ? hi
-                             : lo + (hi - lo) * static_cast<double>(i) / static_cast<double>(bins));
-  }
-  low.push_back(hi);
-  high.push_back(inf);
+  std::vector<double> low, high;
+  bin_edges(group.attr_f64("hist_min"), group.attr_f64("hist_max"), bins, low, high);
   ensure_1d(group, "bin", H5T_STD_I64LE, H5T_NATIVE_INT64, index);
   const auto bin = open_own(group, "bin");
   make_scale(group, bin, "bin");
@@ -333,13 +357,8 @@ void label_runs(const h5::File& file) {
     attach(ds, run, 0);
     if (!ds.has_attr("encoding") || ds.attr_string("encoding") != "index") continue;
     const auto labels = ds.attr_strings("categories", MAX_COLUMNS);
-    std::string meanings;
-    bool words = true;
-    for (const auto& label : labels) {
-      words = words && !label.empty() && label.find_first_of(" \t\n") == std::string::npos;
-      meanings += (meanings.empty() ? "" : " ") + label;
-    }
-    if (!words) continue;  // CF flag_meanings are words
+    const std::string meanings = flag_meanings(labels);
+    if (meanings.empty()) continue;  // CF flag_meanings are words
     if (ds.has_attr("flag_values") && ds.has_attr("flag_meanings")) {
       const h5::Handle attr(H5Aopen(ds.id(), "flag_meanings", H5P_DEFAULT));
       const h5::Handle type(H5Aget_type(attr));
@@ -373,6 +392,92 @@ bool design_point_is_scale(const h5::File& file) {
 bool has_dimension_scales(const std::string& path) {
   const h5::File file(path, false);
   return design_point_is_scale(file);
+}
+
+namespace {
+
+/// Reading only: `name` in `group`, if present, holds `values` (the numbers as
+/// write_dimension_scales stores them; compared as bits).
+template <class T>
+void verify_values(const h5::Group& group, const std::string& name, const std::vector<T>& values) {
+  if (!group.has(name)) return;
+  const auto ds = group.dataset(name);
+  const auto stored = ds.template read<T>({values.size()});
+  if (!values.empty() && std::memcmp(stored.data(), values.data(), values.size() * sizeof(T)) != 0)
+    ds.damaged("holds other values than the rest of the file implies (a damaged coordinate)");
+}
+
+void verify_flag_meanings(const h5::Object& o, const std::string& expected) {
+  if (!o.has_attr("flag_meanings")) return;
+  if (o.attr_string("flag_meanings") != expected)
+    o.damaged("attribute flag_meanings differs from the categories (a damaged coordinate)");
+}
+
+}  // namespace
+
+void verify_dimension_scales(const h5::File& file) {
+  if (!design_point_is_scale(file)) return;
+  const auto design = file.group("/design");
+  const auto keys = design.attr_strings("keys", 10'000);
+  const hsize_t points = design.dataset("point").length();
+  const auto summary = file.group("/summary");
+  for (const auto& key : keys) {
+    if (!summary.has(key) || summary.has_group(key)) continue;
+    const auto source = design.dataset(key);
+    const std::string type =
+        source.has_attr("value_type") ? source.attr_string("value_type") : "real";
+    const auto values = source.read<double>({points});
+    if (type == "integer") {
+      std::vector<std::int64_t> ints;
+      for (double v : values) ints.push_back(static_cast<std::int64_t>(v));
+      verify_values(summary, key, ints);
+    } else if (type == "boolean") {
+      std::vector<std::int8_t> flags;
+      for (double v : values) flags.push_back(v != 0.0 ? 1 : 0);
+      verify_values(summary, key, flags);
+      verify_flag_meanings(summary.dataset(key), "false true");
+    }  // a real key's coordinate is /design/<key> itself, linked (read and checked already)
+  }
+  for (const auto& name : summary.children()) {
+    if (!summary.has_group(name)) continue;
+    const auto group = summary.group(name);
+    if (!group.has_attr("kind")) continue;
+    const std::string kind = group.attr_string("kind");
+    if (kind == "categorical") {
+      const auto labels = group.attr_strings("categories", MAX_COLUMNS);
+      std::vector<std::int64_t> values;
+      const bool numeric = numeric_labels(labels, values);
+      if (!group.has("category")) continue;
+      if (numeric) {
+        verify_values(group, "category", values);
+      } else if (group.strings("category", labels.size()) != labels) {
+        group.damaged("category: the labels differ from the categories (a damaged coordinate)");
+      }
+    } else if (kind == "continuous") {
+      const std::uint64_t bins = group.attr_u64("hist_bins");
+      if (bins == 0 || bins > MAX_COLUMNS) continue;  // no histogram (the summary's checks say)
+      std::vector<std::int64_t> index;
+      for (std::uint64_t i = 0; i < bins + 2; ++i) index.push_back(static_cast<std::int64_t>(i));
+      std::vector<double> low, high;
+      bin_edges(group.attr_f64("hist_min"), group.attr_f64("hist_max"), bins, low, high);
+      verify_values(group, "bin", index);
+      verify_values(group, "bin_low", low);
+      verify_values(group, "bin_high", high);
+    }
+  }
+  if (!file.root().has_group("runs")) return;
+  const auto runs = file.group("/runs");
+  for (const auto& name : runs.children()) {
+    const auto ds = runs.dataset(name);
+    if (!ds.has_attr("encoding") || ds.attr_string("encoding") != "index") continue;
+    const auto meanings = flag_meanings(ds.attr_strings("categories", MAX_COLUMNS));
+    if (!meanings.empty()) verify_flag_meanings(ds, meanings);
+  }
+}
+
+void verify_dimension_scales(const std::string& path) {
+  const h5::File file(path, false);
+  verify_dimension_scales(file);
 }
 
 void write_dimension_scales(const std::string& path) {

@@ -23,4 +23,15 @@ void write_dimension_scales(const std::string& path);
 /// Whether `path` carries the dimension scales (its /design/point is a dimension scale).
 bool has_dimension_scales(const std::string& path);
 
+/// Checks, reading only, that the coordinates write_dimension_scales derived hold what it derives
+/// from the rest of the file (the readers of that rest check it first): the category labels or
+/// values of every categorical field (/summary/<field>/category), the histogram bins and edges
+/// (bin, bin_low, bin_high), the typed copies of integer and boolean design keys
+/// (/summary/<key>) and the CF flag_meanings. netCDF readers (xarray with h5netcdf) label the
+/// numbers with them, and no checksum covers them: a damaged label would relabel correct counts.
+/// Files without the scales (partial files, older files) are left as they are; what exists is
+/// checked. Throws OutputError naming the file and the object.
+void verify_dimension_scales(const h5::File& file);
+void verify_dimension_scales(const std::string& path);
+
 }  // namespace wedge::output

@@ -247,6 +247,14 @@ template <>
 hid_t native_type<double>() {
   return H5T_NATIVE_DOUBLE;
 }
+template <>
+hid_t native_type<std::int8_t>() {
+  return H5T_NATIVE_INT8;
+}
+template <>
+hid_t native_type<std::int64_t>() {
+  return H5T_NATIVE_INT64;
+}
 
 namespace {
 template <class T>
@@ -791,7 +799,7 @@ std::vector<std::string> Group::children(std::size_t max_count) const {
   return names;
 }
 
-Dataset::Dataset(const File* file, Handle handle, std::string name)
+Dataset::Dataset(const File* file, Handle handle, std::string name, bool strings)
     : Object(file, std::move(handle), std::move(name)) {
   const Handle dcpl(H5Dget_create_plist(handle_));
   if (!dcpl.valid()) damaged("cannot read its creation properties: " + hdf5_message());
@@ -838,10 +846,63 @@ Dataset::Dataset(const File* file, Handle handle, std::string name)
   type_class_ = H5Tget_class(type);
   type_size_ = H5Tget_size(type);
   type_signed_ = type_class_ == H5T_INTEGER && H5Tget_sign(type) == H5T_SGN_2;
+  if (strings) {
+    if (type_class_ != H5T_STRING) damaged("does not hold strings");
+    if (const H5T_cset_t cset = H5Tget_cset(type); cset != H5T_CSET_ASCII && cset != H5T_CSET_UTF8)
+      damaged(fmt::format("has an unknown character set ({})", static_cast<int>(cset)));
+    if (shape_.size() != 1) damaged("is not a list of strings");
+    return;
+  }
   if ((type_class_ != H5T_INTEGER && type_class_ != H5T_FLOAT) || type_size_ == 0 ||
       type_size_ > 8) {
     damaged("does not hold numbers (integers or floating point of at most 8 bytes)");
   }
+}
+
+std::vector<std::string> Group::strings(const std::string& child, hsize_t expected) const {
+  require_hard_link(*this, child, H5O_TYPE_DATASET, "dataset");
+  const std::string name = join(name_, child);
+  const Handle dapl(H5Pcreate(H5P_DATASET_ACCESS));
+  H5Pset_elink_cb(dapl, refuse_external_link, nullptr);
+  H5Pset_virtual_view(dapl, H5D_VDS_FIRST_MISSING);
+  Handle h(H5Dopen2(handle_, child.c_str(), dapl));
+  if (!h.valid()) file_->damaged(name, "cannot open the dataset: " + hdf5_message());
+  const Dataset ds(file_, std::move(h), name, true);
+  if (ds.shape() != std::vector<hsize_t>{expected}) {
+    ds.damaged(fmt::format("holds {} strings, {} expected", ds.shape()[0], expected));
+  }
+  std::vector<std::string> out;
+  if (expected == 0) return out;
+  const auto n = static_cast<std::size_t>(expected);
+  const Handle type(H5Dget_type(ds.id()));
+  const Handle space(H5Dget_space(ds.id()));
+  if (H5Tis_variable_str(type) > 0) {
+    // Each pointer refers to the file's global heap, which the reads below check as HDF5 can;
+    // the child process of untrusted.hpp reads first, so a crash there is contained.
+    const auto mem = string_type();
+    std::vector<char*> ptrs(n, nullptr);
+    const herr_t read = H5Dread(ds.id(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data());
+    if (read >= 0) {
+      for (char* p : ptrs) out.emplace_back(p != nullptr ? p : "");
+    }
+    H5Dvlen_reclaim(mem, space, H5P_DEFAULT, ptrs.data());
+    if (read < 0) ds.damaged("cannot read: " + hdf5_message());
+  } else {
+    const std::size_t size = H5Tget_size(type);
+    const hsize_t stored = H5Dget_storage_size(ds.id());
+    if (size == 0 || size > file_->size() || size * n > stored || size * n > file_->size()) {
+      ds.damaged(
+          fmt::format("declares {} strings of {} bytes but stores {} bytes", n, size, stored));
+    }
+    std::vector<char> buf(size * n + 1, '\0');
+    if (H5Dread(ds.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
+      ds.damaged("cannot read: " + hdf5_message());
+    for (std::size_t i = 0; i < n; ++i) {
+      const char* p = buf.data() + i * size;
+      out.emplace_back(p, strnlen(p, size));
+    }
+  }
+  return out;
 }
 
 hsize_t Dataset::length() const {
@@ -856,6 +917,16 @@ void Dataset::check_type() const {
       damaged(fmt::format("holds {} of {} bytes, expected floating point of at most {}",
                           type_class_ == H5T_FLOAT ? "floating point" : "integers", type_size_,
                           sizeof(T)));
+    }
+  } else if constexpr (std::is_signed_v<T>) {
+    // Signed integers of at most sizeof(T) bytes, or unsigned ones of fewer (they fit).
+    if (type_class_ != H5T_INTEGER || type_size_ > sizeof(T) ||
+        (!type_signed_ && type_size_ == sizeof(T))) {
+      damaged(fmt::format("holds {} of {} bytes, expected signed integers of at most {}",
+                          type_class_ == H5T_FLOAT ? "floating point"
+                          : type_signed_           ? "signed integers"
+                                                   : "unsigned integers",
+                          type_size_, sizeof(T)));
     }
   } else {
     static_assert(std::is_unsigned_v<T>);
@@ -930,6 +1001,8 @@ WEDGE_H5_INSTANTIATE_READ(std::uint32_t)
 WEDGE_H5_INSTANTIATE_READ(std::uint64_t)
 WEDGE_H5_INSTANTIATE_READ(float)
 WEDGE_H5_INSTANTIATE_READ(double)
+WEDGE_H5_INSTANTIATE_READ(std::int8_t)
+WEDGE_H5_INSTANTIATE_READ(std::int64_t)
 #undef WEDGE_H5_INSTANTIATE_READ
 
 }  // namespace wedge::output::h5

@@ -146,6 +146,9 @@ class Group : public Object {
   Group group(const std::string& child) const;
   /// The dataset `child`, reached by a hard link and checked (see above); damaged otherwise.
   Dataset dataset(const std::string& child) const;
+  /// The strings of the 1-D string dataset `child` (variable or fixed length, ASCII or UTF-8),
+  /// checked as dataset() checks numbers; damaged unless it holds exactly `expected` strings.
+  std::vector<std::string> strings(const std::string& child, hsize_t expected) const;
   /// Whether `child` is a hard link to a group.
   bool has_group(const std::string& child) const;
   /// The names of the group's links, in name order (at most `max_count`, else damaged).
@@ -165,7 +168,8 @@ class Dataset : public Object {
   hsize_t length() const;
   /// The whole dataset, row-major, after checking that its shape is exactly `expected`, that its
   /// elements convert to T without loss (unsigned integers of at most sizeof(T) bytes for an
-  /// unsigned T; floating point for a floating T) and that the file stores what it declares.
+  /// unsigned T; integers of at most sizeof(T) bytes, unsigned ones smaller, for a signed T;
+  /// floating point for a floating T) and that the file stores what it declares.
   template <class T>
   std::vector<T> read(const std::vector<hsize_t>& expected) const;
   /// Elements [start, start + count) of a 1-D dataset (the caller bounds `count`).
@@ -174,7 +178,8 @@ class Dataset : public Object {
 
  private:
   friend class Group;
-  Dataset(const File* file, Handle handle, std::string name);
+  /// `strings`: the dataset must hold strings (Group::strings), else numbers.
+  Dataset(const File* file, Handle handle, std::string name, bool strings = false);
   template <class T>
   void check_type() const;
   std::vector<hsize_t> shape_;

@@ -1,0 +1,105 @@
+"""The coordinates netCDF readers label a results file's numbers with (docs/output-format.md,
+"Dimensions": /summary/<field>/category, the histogram's bin, bin_low and bin_high, the typed
+copies of integer and boolean design keys, CF flag_meanings) are derived from the rest of the file
+and covered by no checksum. A fresh-clone tester flipped a byte that changed a category label:
+both `wedge inspect` and wedge.open accepted the file, while xarray (h5netcdf) would have shown
+correct counts under a wrong label. Each kind of coordinate, damaged, is now refused by both."""
+import shutil
+import subprocess
+
+import h5py
+import numpy as np
+import pytest
+
+import wedge
+from conftest import WEDGE
+
+TYPED = """[sweep]
+design = "grid"
+[sweep.keys]
+"negotiation.rounds" = [4, 6]
+"soviet.straits_clause" = [true, false]
+"""
+
+
+@pytest.fixture(scope="module")
+def typed(tmp_path_factory):
+    """A grid over an integer and a boolean key (their coordinates are typed copies)."""
+    d = tmp_path_factory.mktemp("coordinates")
+    (d / "typed.toml").write_text(TYPED)
+    out = d / "typed.h5"
+    subprocess.run([str(WEDGE), "run", str(d / "typed.toml"), "--runs", "300", "--out", str(out), "--quiet"],
+                   check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def relabel(f):
+    f["/summary/format/category"][0] = b"treaty"  # "none" -> a real label of another category
+
+
+def renumber(f):
+    f["/summary/rounds/category"][3] = 7
+
+
+def move_bin(f):
+    f["/summary/alignment/bin_low"][5] = 0.123
+
+
+def move_bin_index(f):
+    f["/summary/alignment/bin"][1] = 9
+
+
+def rename_flag(f):
+    f["/runs/format"].attrs["flag_meanings"] = "none treaty declaration"
+
+
+def change_integer_key(f):
+    f["/summary/negotiation.rounds"][0] = 5
+
+
+def change_boolean_key(f):
+    f["/summary/soviet.straits_clause"][0] = 0
+
+
+def swap_boolean_meanings(f):
+    f["/summary/soviet.straits_clause"].attrs["flag_meanings"] = "true false"
+
+
+CASES = [
+    ("baseline", relabel, "/summary/format: category: the labels differ"),
+    ("baseline", renumber, "/summary/rounds/category: holds other values"),
+    ("baseline", move_bin, "/summary/alignment/bin_low: holds other values"),
+    ("baseline", move_bin_index, "/summary/alignment/bin: holds other values"),
+    ("baseline", rename_flag, "/runs/format: attribute flag_meanings differs"),
+    ("typed", change_integer_key, "/summary/negotiation.rounds: holds other values"),
+    ("typed", change_boolean_key, "/summary/soviet.straits_clause: holds other values"),
+    ("typed", swap_boolean_meanings, "/summary/soviet.straits_clause: attribute flag_meanings differs"),
+]
+
+
+@pytest.mark.parametrize("source, damage, message", CASES, ids=[c[1].__name__ for c in CASES])
+def test_a_damaged_coordinate_is_refused_by_inspect_and_wedge_open(files, typed, tmp_path, source,
+                                                                    damage, message):
+    original = files["baseline"] if source == "baseline" else typed
+    path = tmp_path / "damaged.h5"
+    shutil.copy(original, path)
+    with h5py.File(path, "r+") as f:
+        damage(f)
+    cli = subprocess.run([str(WEDGE), "inspect", str(path)], capture_output=True, text=True)
+    assert cli.returncode == 3, cli.stderr
+    assert cli.stderr.startswith(f"error: {path}: damaged: {message}"), cli.stderr
+    assert cli.stderr.count("\n") == 1
+    with pytest.raises(wedge.ResultsError, match="damaged coordinate"):
+        with wedge.open(path) as r:
+            r.summary()
+
+
+def test_the_undamaged_coordinates_pass(files, typed):
+    for path in (files["baseline"], files["grid"], files["saltelli"], typed):
+        cli = subprocess.run([str(WEDGE), "inspect", str(path)], capture_output=True, text=True)
+        assert cli.returncode == 0, cli.stderr
+    # The coordinates checked are the ones the file has: typed copies, the labels, the edges.
+    with h5py.File(typed, "r") as f:
+        assert f["/summary/negotiation.rounds"].dtype == np.int64
+        assert list(f["/summary/soviet.straits_clause"][:]) == [1, 0, 1, 0]
+        assert [x.decode() for x in f["/summary/format/category"][:]] == ["none", "declaration", "treaty"]
