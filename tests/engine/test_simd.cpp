@@ -97,13 +97,16 @@ TEST_CASE("pow2f is within 2.4e-7 relative of libm's exp2 from -125 to 127", "[l
   double worst = 0.0;
   for (double t = -125.0; t <= 127.0; t += 0.000123) {
     const float tf = static_cast<float>(t);
-    worst = std::max(worst, std::abs(simd::pow2f<L>(F{tf})[0] / std::exp2(double{tf}) - 1.0));
+    worst = std::max(
+        worst,
+        std::abs(static_cast<double>(simd::pow2f<L>(F{tf})[0]) / std::exp2(double{tf}) - 1.0));
   }
   CHECK(worst < 2.4e-7);
   CHECK(worst > 1e-7);  // the bound is the polynomial's and float's, not a loose one
   // The exponent goes in exactly: 2^(k + f) / 2^f = 2^k for integers k.
   for (int k = -120; k <= 120; k += 7)
-    CHECK(simd::pow2f<L>(F{k + 0.25f})[0] / simd::pow2f<L>(F{0.25f})[0] == std::ldexp(1.0f, k));
+    CHECK(simd::pow2f<L>(F{static_cast<float>(k) + 0.25f})[0] / simd::pow2f<L>(F{0.25f})[0] ==
+          std::ldexp(1.0f, k));
 }
 
 namespace {
