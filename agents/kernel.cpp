@@ -61,6 +61,7 @@ SupportTable::SupportTable(const Scenario& s) {
   for (std::size_t f = 0; f < count; ++f) {
     const Faction& faction = factions.list[f];
     weight[f] = faction.weight * shrink / total;
+    weight_float[f] = static_cast<float>(weight[f]);
     min_islands[f] = faction.min_islands;
     territory[f] = coefficient(scale * faction.territory * 0.25, {lambda, faction.territory});
     side[0][f] = coefficient(scale * (faction.side * carrots), {lambda, faction.side, carrots});

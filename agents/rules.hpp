@@ -67,12 +67,15 @@ struct State {
 ///   treaty:       t_f = territory_f (m_f - T) - side_f(F) + alliance_f A damage + okinawa_f q
 ///   declaration:  t_f = alliance_f A damage_declaration - side_f(F)
 /// where the coefficients are the saliences times λ log2 e (territory also / 4, side also times
-/// carrots (1 + fisheries_boost F)), and the weights are normalised by their sum.
+/// carrots (1 + fisheries_boost F)), and the weights are normalised by their sum. Each t_f is
+/// computed in double as here; the logistic terms and their sum in single precision
+/// (simd::LogisticSumFloat: absolute error of W below 1e-6), the support returned as a double.
 struct SupportTable {
   explicit SupportTable(const Scenario& s);  // agents/kernel.cpp (one copy, compiled portable)
   std::size_t count = 0;                     ///< the scenario's factions
   std::size_t softens = 0;                   ///< the faction whose minimum is m_SG, or count (none)
   double weight[MAX_FACTIONS]{};             ///< w_f / sum of w
+  float weight_float[MAX_FACTIONS]{};        ///< the same rounded to float (the sums' weights)
   double min_islands[MAX_FACTIONS]{};        ///< m_f
   double territory[MAX_FACTIONS]{};          ///< λ log2(e) a_T / 4
   double side[2][MAX_FACTIONS]{};   ///< λ log2(e) a_side carrots (1 + fisheries_boost F), F = 0, 1
@@ -116,10 +119,10 @@ std::array<typename L::D, K> support_treaty(const SupportTable& japan, const Tre
                                             const std::array<typename L::D, K>& threat) {
   std::array<typename L::D, K> exposure;
   for (std::size_t k = 0; k < K; ++k) exposure[k] = alignment[k] * offer.damage;
-  std::array<simd::LogisticSum<L>, K> sum;
+  std::array<simd::LogisticSumFloat<L>, K> sum;
   for (std::size_t f = 0; f < japan.count; ++f) {
     for (std::size_t k = 0; k < K; ++k) {
-      sum[k].add(japan.weight[f],
+      sum[k].add(japan.weight_float[f],
                  (offer.base[f] + japan.alliance[f] * exposure[k]) + japan.okinawa[f] * threat[k]);
     }
   }
@@ -140,11 +143,11 @@ template <class L>
 typename L::D support_declaration(const Scenario& s, const SupportTable& japan,
                                   const State<L>& st) {
   const typename L::D exposure = st.alignment * s.japan.damage_declaration;
-  simd::LogisticSum<L> sum;
+  simd::LogisticSumFloat<L> sum;
   for (std::size_t f = 0; f < japan.count; ++f) {
     const auto side = simd::sel<L>(st.fisheries, simd::splat<L>(japan.side[1][f]),
                                    simd::splat<L>(japan.side[0][f]));
-    sum.add(japan.weight[f], japan.alliance[f] * exposure - side);
+    sum.add(japan.weight_float[f], japan.alliance[f] * exposure - side);
   }
   return sum.value();
 }

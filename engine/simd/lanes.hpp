@@ -141,6 +141,12 @@ struct Lanes {
   using D = typename detail::LaneType<double, W, native>::type;
   using U = typename detail::LaneType<std::uint64_t, W, native>::type;
   using M = typename detail::LaneType<std::int64_t, W, native>::type;
+  /// The same W lanes in single precision: one vector of W floats whatever the pairing of the
+  /// doubles (W = 16: one AVX-512 register; 8: one AVX2 register; 4: one SSE2 register; 1: one
+  /// float), with its 32-bit integers FU (bits) and masks FM (-1 true, 0 false).
+  using F = typename detail::Vector<float, W>::type;
+  using FU = typename detail::Vector<std::uint32_t, W>::type;
+  using FM = typename detail::Vector<std::int32_t, W>::type;
 };
 
 /// m ? a : b, lane by lane, for any lane type (m a mask of the same width).
@@ -351,6 +357,62 @@ inline typename L::D to_double(typename L::U x) {
 template <class L>
 inline typename L::U to_uint(typename L::D x) {
   return std::bit_cast<typename L::U>(x + TWO52) & 0x000FFFFFFFFFFFFFull;
+}
+
+/// Single-precision lanes (Lanes::F): splat, min and max with MINPS/MAXPS's semantics (GCC
+/// emits those instructions for exactly these selects), and the conversions between D and F.
+template <class L>
+inline typename L::F splat_f(float x) {
+  return typename L::F{} + x;
+}
+/// b where b < a, else a (a where either is NaN): x86's MINPS(b, a).
+template <class L>
+inline typename L::F min_f(typename L::F a, typename L::F b) {
+  return b < a ? b : a;
+}
+/// b where b > a, else a (a where either is NaN): x86's MAXPS(b, a).
+template <class L>
+inline typename L::F max_f(typename L::F a, typename L::F b) {
+  return b > a ? b : a;
+}
+
+/// Doubles rounded to floats, lane by lane (IEEE round to nearest, ties to even: CVTPD2PS or
+/// CVTSD2SS, the same bits at every width; beyond the float range +-inf, NaN stays NaN). A Pair's
+/// halves are converted and joined into one vector.
+template <class L>
+inline typename L::F narrow(typename L::D x) {
+  using F = typename L::F;
+  if constexpr (is_pair<typename L::D>) {
+    using H = typename detail::Vector<float, L::native>::type;
+    const H lo = __builtin_convertvector(x.lo, H);
+    const H hi = __builtin_convertvector(x.hi, H);
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return __builtin_shufflevector(lo, hi, I...);
+    }
+    (std::make_index_sequence<L::width>{});
+  } else {
+    return __builtin_convertvector(x, F);
+  }
+}
+/// Floats widened to doubles, lane by lane (exact).
+template <class L>
+inline typename L::D widen(typename L::F x) {
+  using D = typename L::D;
+  if constexpr (is_pair<D>) {
+    using H = typename detail::Vector<float, L::native>::type;
+    const H lo = [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return __builtin_shufflevector(x, x, I...);
+    }
+    (std::make_index_sequence<L::native>{});
+    const H hi = [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return __builtin_shufflevector(x, x, (I + L::native)...);
+    }
+    (std::make_index_sequence<L::native>{});
+    return D{__builtin_convertvector(lo, typename L::ND),
+             __builtin_convertvector(hi, typename L::ND)};
+  } else {
+    return __builtin_convertvector(x, D);
+  }
 }
 
 /// Square root, lane by lane (IEEE: correctly rounded on every instruction set). The vector

@@ -18,9 +18,10 @@ State<L> baseline_state(const Scenario& s, double credibility = 0.4) {
   return State<L>::initial(s, d(credibility));
 }
 const M ALL = simd::splat_m<L>(true);
-/// How far Japan's support may be from its exact value (libm's exp): 1.9e-9 / 4 from the exp2
-/// polynomial, plus rounding.
-constexpr double SUPPORT_ERROR = 5e-10;
+/// How far Japan's support may be from its exact value (libm's exp): the logistic terms and their
+/// sum are single precision (simd::LogisticSumFloat, whose bound tests/engine/test_simd.cpp
+/// measures), the weights rounded to float.
+constexpr double SUPPORT_ERROR = 1e-6;
 }  // namespace
 
 TEST_CASE("clauses are never dropped in round 1 and drop on a draw below the hazard", "[rules]") {
@@ -85,8 +86,8 @@ TEST_CASE("support follows the faction formula of MODEL.md section 3", "[rules]"
     dnum += w[f] / (1 + std::exp(-4.0 * ud));
     den += w[f];
   }
-  // Within SUPPORT_ERROR: the kernel's exp2 polynomial has a relative error below 1.9e-9, so each
-  // logistic term is within 1.9e-9 / 4 of libm's, and their weighted mean too.
+  // Within SUPPORT_ERROR: the float sum's bound (pow2f's relative error 2.4e-7 gives each term
+  // within 6e-8 of libm's; the running fraction's rounding adds a few float ulps).
   CHECK(v(support_treaty<L>(s, st, d(2))) == Approx(num / den).epsilon(0).margin(SUPPORT_ERROR));
   CHECK(v(support_declaration<L>(s, st)) == Approx(dnum / den).epsilon(0).margin(SUPPORT_ERROR));
 

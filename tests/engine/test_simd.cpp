@@ -7,7 +7,11 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
 
 namespace simd = wedge::engine::simd;
 using L = simd::Lanes<1>;
@@ -84,6 +88,116 @@ TEST_CASE("the logistic sum equals the direct sum for 1 to 16 terms", "[lanes]")
       // Each term within 1.9e-9 / 4 (pow2's error), and no overflow at 16 terms of 2^60.
       CHECK(sum.value()[0] == Approx(want).epsilon(0).margin(5e-10));
       CHECK(std::isfinite(sum.value()[0]));
+    }
+  }
+}
+
+TEST_CASE("pow2f is within 2.4e-7 relative of libm's exp2 from -125 to 127", "[lanes]") {
+  using F = L::F;
+  double worst = 0.0;
+  for (double t = -125.0; t <= 127.0; t += 0.000123) {
+    const float tf = static_cast<float>(t);
+    worst = std::max(
+        worst,
+        std::abs(static_cast<double>(simd::pow2f<L>(F{tf})[0]) / std::exp2(double{tf}) - 1.0));
+  }
+  CHECK(worst < 2.4e-7);
+  CHECK(worst > 1e-7);  // the bound is the polynomial's and float's, not a loose one
+  // The exponent goes in exactly: 2^(k + f) / 2^f = 2^k for integers k.
+  for (int k = -120; k <= 120; k += 7)
+    CHECK(simd::pow2f<L>(F{static_cast<float>(k) + 0.25f})[0] / simd::pow2f<L>(F{0.25f})[0] ==
+          std::ldexp(1.0f, k));
+}
+
+namespace {
+/// sum of w_i / (1 + 2^t_i) in long double (libm's exp2l), t_i clamped to [-25, 25] or not.
+long double logistic_sum_exact(const std::vector<double>& w, const std::vector<double>& t,
+                               bool clamped) {
+  long double sum = 0.0L;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const long double ti = clamped ? std::clamp(t[i], -25.0, 25.0) : t[i];
+    sum += w[i] / (1.0L + std::exp2l(ti));
+  }
+  return sum;
+}
+/// The single-precision sum at one lane, the weights rounded to float as SupportTable does.
+double logistic_sum_float(const std::vector<double>& w, const std::vector<double>& t) {
+  simd::LogisticSumFloat<L> sum;
+  for (std::size_t i = 0; i < w.size(); ++i) sum.add(static_cast<float>(w[i]), D{t[i]});
+  return sum.value()[0];
+}
+}  // namespace
+
+TEST_CASE("the float logistic sum is within 1e-6 of a long double sum, 1 to 16 terms", "[lanes]") {
+  // Random weights (summing to 1) and arguments, a quarter of them beyond the clamp of 25.
+  std::mt19937_64 gen(20261130);
+  std::uniform_real_distribution<double> unit(0.0, 1.0), arg(-40.0, 40.0);
+  double worst = 0.0, worst_clamp = 0.0;
+  for (int n : {1, 2, 4, 5, 6, 11, 12, 16}) {
+    for (int trial = 0; trial < 20000; ++trial) {
+      std::vector<double> w(static_cast<std::size_t>(n)), t(w.size());
+      double total = 0.0;
+      for (auto& x : w) total += (x = unit(gen));
+      for (auto& x : w) x /= total;
+      for (auto& x : t) x = trial % 4 == 0 ? arg(gen) : arg(gen) * 0.25;
+      const double got = logistic_sum_float(w, t);
+      worst = std::max(worst, std::abs(got - static_cast<double>(logistic_sum_exact(w, t, true))));
+      worst_clamp = std::max(worst_clamp,
+                             std::abs(got - static_cast<double>(logistic_sum_exact(w, t, false))));
+    }
+  }
+  CHECK(worst < 1e-6);
+  CHECK(worst > 5e-8);  // float's, not double's: the bound is not a loose one
+  // The clamp adds at most 2^-25 (3e-8) to the error against the unclamped sum.
+  CHECK(worst_clamp < 1e-6 + 0x1p-25);
+}
+
+TEST_CASE("the float logistic sum at the clamped extremes: exact limits, no overflow", "[lanes]") {
+  for (int n : {1, 5, 16}) {
+    const std::vector<double> w(static_cast<std::size_t>(n), 1.0 / n);
+    for (double t : {-25.0, -60.0, -1e300, 25.0, 60.0, 1e300, 0.0}) {
+      const std::vector<double> ts(w.size(), t);
+      const double got = logistic_sum_float(w, ts);
+      CHECK(std::isfinite(got));
+      CHECK(got ==
+            Approx(static_cast<double>(logistic_sum_exact(w, ts, false))).epsilon(0).margin(1e-6));
+    }
+    // Alternating extremes: den grows by 2^25 on every other term and is renormalised.
+    std::vector<double> ts(w.size());
+    for (std::size_t i = 0; i < ts.size(); ++i) ts[i] = i % 2 == 0 ? -30.0 : 30.0;
+    CHECK(logistic_sum_float(w, ts) ==
+          Approx(static_cast<double>(logistic_sum_exact(w, ts, false))).epsilon(0).margin(1e-6));
+  }
+}
+
+TEST_CASE("the float logistic sum gives the same bits one lane at a time and 4 at once",
+          "[lanes]") {
+  // Lanes<4, BASELINE> is a Pair of two 2-double vectors: its arguments are narrowed half by half
+  // and joined into one vector of 4 floats, and the result widened back into two halves.
+  using L4 = simd::Lanes<4, simd::BASELINE>;
+  std::mt19937_64 gen(7);
+  std::uniform_real_distribution<double> unit(0.0, 1.0), arg(-30.0, 30.0);
+  for (int n : {1, 5, 16}) {
+    for (int trial = 0; trial < 500; ++trial) {
+      std::vector<double> w(static_cast<std::size_t>(n));
+      double total = 0.0;
+      for (auto& x : w) total += (x = unit(gen));
+      for (auto& x : w) x /= total;
+      simd::LogisticSumFloat<L4> sum4;
+      simd::LogisticSumFloat<L> sum1[4];
+      for (std::size_t i = 0; i < w.size(); ++i) {
+        L4::D t4;
+        for (int j = 0; j < 4; ++j) {
+          const double t = arg(gen);
+          simd::set_lane(t4, j, t);
+          sum1[j].add(static_cast<float>(w[i]), D{t});
+        }
+        sum4.add(static_cast<float>(w[i]), t4);
+      }
+      const L4::D got = sum4.value();
+      for (int j = 0; j < 4; ++j)
+        CHECK(std::bit_cast<std::uint64_t>(got[j]) ==
+              std::bit_cast<std::uint64_t>(sum1[j].value()[0]));
     }
   }
 }
