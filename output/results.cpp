@@ -455,76 +455,103 @@ namespace {
 /// Elements past each column buffer's last column: append_column borrows the 4 bytes after a
 /// chunk for its checksum.
 constexpr std::size_t SLACK = 8;
+
+/// out[r] = value(in[r * stride]) for r in [0, rows): one column of a row-major tile, four rows
+/// per step (independent loads and stores, a quarter of the loop's own instructions).
+template <class Out, class In, class Value>
+inline void gather_column(Out* out, const In* in, std::size_t stride, std::size_t rows,
+                          Value value) {
+  std::size_t r = 0;
+  for (; r + 4 <= rows; r += 4, in += 4 * stride) {
+    const In a = in[0], b = in[stride], c = in[2 * stride], d = in[3 * stride];
+    out[r] = value(a);
+    out[r + 1] = value(b);
+    out[r + 2] = value(c);
+    out[r + 3] = value(d);
+  }
+  for (; r < rows; ++r, in += stride) out[r] = value(*in);
+}
 }  // namespace
 
-void ResultsWriter::begin_runs(std::size_t n) {
+void ResultsWriter::begin_runs(std::size_t n) { begin_runs(pending_, n); }
+
+void ResultsWriter::convert_runs(std::size_t row0, std::size_t rows,
+                                 const std::uint16_t* categories, const double* values) {
+  convert_runs(pending_, row0, rows, categories, values);
+}
+
+void ResultsWriter::write_runs(std::span<const engine::Block> blocks) {
+  write_runs(pending_, blocks);
+}
+
+void ResultsWriter::begin_runs(RunColumns& columns, std::size_t n) const {
   if (!store_runs_) return;
-  // The buffers keep their size from wave to wave (no allocation, no zero-filling per wave), and
-  // only the stored types in use get one.
-  runs_pending_ = n;
+  // The buffers keep their size from wave to wave (no allocation per wave), are never
+  // zero-filled (convert_runs writes every row), and only the stored types in use get one.
+  columns.n = n;
   const std::size_t nc = layout_.categorical.size(), nv = layout_.continuous.size();
   bool narrow = false, wide = false, f32 = false, f64 = false;
   for (std::size_t c = 0; c < nc; ++c) (category_wide_[c] ? wide : narrow) = true;
   for (const auto& f : layout_.continuous)
     (f.storage == engine::StorageType::float32 ? f32 : f64) = true;
   const auto ready = [](auto& buffer, bool used, std::size_t size) {
-    if (used && buffer.size() < size) buffer.resize(size);
+    if (used) buffer.ensure(size);
   };
-  ready(narrow_, narrow, nc * n + SLACK);
-  ready(wide_, wide, nc * n + SLACK);
-  ready(f32_, f32, nv * n + SLACK);
-  ready(f64_, f64, nv * n + SLACK);
+  ready(columns.narrow, narrow, nc * n + SLACK);
+  ready(columns.wide, wide, nc * n + SLACK);
+  ready(columns.f32, f32, nv * n + SLACK);
+  ready(columns.f64, f64, nv * n + SLACK);
 }
 
-void ResultsWriter::convert_runs(std::size_t row0, std::size_t rows,
-                                 const std::uint16_t* categories, const double* values) {
+void ResultsWriter::convert_runs(RunColumns& columns, std::size_t row0, std::size_t rows,
+                                 const std::uint16_t* categories, const double* values) const {
   if (!store_runs_) return;
-  if (row0 + rows > runs_pending_) {
+  if (row0 + rows > columns.n) {
     throw std::logic_error("ResultsWriter::convert_runs: rows beyond begin_runs(n)");
   }
   // Buffers in exactly the stored types, so HDF5 copies instead of converting element by element;
   // filled a tile of rows at a time (the tile's records stay in the L1 cache while every column
   // takes its values), with no table lookup for columns that store category indices as they are.
-  const std::size_t n = runs_pending_;
+  const std::size_t n = columns.n;
   const std::size_t nc = layout_.categorical.size();
   const std::size_t nv = layout_.continuous.size();
   constexpr std::size_t TILE = 512;
   for (std::size_t t0 = 0; t0 < rows; t0 += TILE) {
-    const std::size_t t1 = std::min(rows, t0 + TILE);
+    const std::size_t tile = std::min(rows - t0, TILE);
     for (std::size_t c = 0; c < nc; ++c) {
-      const std::uint16_t* in = categories + c;
+      const std::uint16_t* in = categories + t0 * nc + c;
+      const std::size_t at = c * n + row0 + t0;
       if (category_identity_[c] && !category_wide_[c]) {
-        std::uint8_t* out = narrow_.data() + c * n + row0;
-        for (std::size_t r = t0; r < t1; ++r) out[r] = static_cast<std::uint8_t>(in[r * nc]);
+        gather_column(columns.narrow.data() + at, in, nc, tile,
+                      [](std::uint16_t x) { return static_cast<std::uint8_t>(x); });
       } else if (category_identity_[c]) {
-        std::uint16_t* out = wide_.data() + c * n + row0;
-        for (std::size_t r = t0; r < t1; ++r) out[r] = in[r * nc];
+        gather_column(columns.wide.data() + at, in, nc, tile, [](std::uint16_t x) { return x; });
       } else if (category_wide_[c]) {
         const std::int64_t* map = category_values_[c].data();
-        std::uint16_t* out = wide_.data() + c * n + row0;
-        for (std::size_t r = t0; r < t1; ++r) out[r] = static_cast<std::uint16_t>(map[in[r * nc]]);
+        gather_column(columns.wide.data() + at, in, nc, tile,
+                      [map](std::uint16_t x) { return static_cast<std::uint16_t>(map[x]); });
       } else {
         const std::int64_t* map = category_values_[c].data();
-        std::uint8_t* out = narrow_.data() + c * n + row0;
-        for (std::size_t r = t0; r < t1; ++r) out[r] = static_cast<std::uint8_t>(map[in[r * nc]]);
+        gather_column(columns.narrow.data() + at, in, nc, tile,
+                      [map](std::uint16_t x) { return static_cast<std::uint8_t>(map[x]); });
       }
     }
     for (std::size_t v = 0; v < nv; ++v) {
-      const double* in = values + v;
+      const double* in = values + t0 * nv + v;
+      const std::size_t at = v * n + row0 + t0;
       if (layout_.continuous[v].storage == engine::StorageType::float32) {
-        float* out = f32_.data() + v * n + row0;
-        for (std::size_t r = t0; r < t1; ++r) out[r] = static_cast<float>(in[r * nv]);
+        gather_column(columns.f32.data() + at, in, nv, tile,
+                      [](double x) { return static_cast<float>(x); });
       } else {
-        double* out = f64_.data() + v * n + row0;
-        for (std::size_t r = t0; r < t1; ++r) out[r] = in[r * nv];
+        gather_column(columns.f64.data() + at, in, nv, tile, [](double x) { return x; });
       }
     }
   }
 }
 
-void ResultsWriter::write_runs(std::span<const engine::Block> blocks) {
+void ResultsWriter::write_runs(RunColumns& columns, std::span<const engine::Block> blocks) {
   if (!store_runs_) return;
-  const std::size_t n = runs_pending_;
+  const std::size_t n = columns.n;
   std::size_t total = 0;
   for (const auto& b : blocks) total += b.count;
   if (total != n) {
@@ -563,19 +590,19 @@ void ResultsWriter::write_runs(std::span<const engine::Block> blocks) {
   append_column(1, H5T_NATIVE_UINT32, ids_.data(), n);
   for (std::size_t c = 0; c < nc; ++c) {
     if (category_wide_[c]) {
-      append_column(2 + c, H5T_NATIVE_UINT16, wide_.data() + c * n, n);
+      append_column(2 + c, H5T_NATIVE_UINT16, columns.wide.data() + c * n, n);
     } else {
-      append_column(2 + c, H5T_NATIVE_UINT8, narrow_.data() + c * n, n);
+      append_column(2 + c, H5T_NATIVE_UINT8, columns.narrow.data() + c * n, n);
     }
   }
   for (std::size_t v = 0; v < nv; ++v) {
     if (layout_.continuous[v].storage == engine::StorageType::float32) {
-      append_column(2 + nc + v, H5T_NATIVE_FLOAT, f32_.data() + v * n, n);
+      append_column(2 + nc + v, H5T_NATIVE_FLOAT, columns.f32.data() + v * n, n);
     } else {
-      append_column(2 + nc + v, H5T_NATIVE_DOUBLE, f64_.data() + v * n, n);
+      append_column(2 + nc + v, H5T_NATIVE_DOUBLE, columns.f64.data() + v * n, n);
     }
   }
-  runs_pending_ = 0;
+  columns.n = 0;
   reach(WriterProbe::Step::runs_appended);
 }
 

@@ -232,3 +232,93 @@ TEST_CASE("foreign, newer, missing and non-HDF5 files are refused with what is w
   CHECK_THROWS_WITH(output::ResultsWriter(dir.path("foreign.h5"), meta_for(1, 1, true), layout, 1),
                     Catch::Contains("cannot create"));
 }
+
+namespace {
+
+/// Passes records on to a sink without taking observed fields (as a tee does): the sink then
+/// observes and converts the records itself, on the writer thread.
+template <class Record>
+struct RecordsOnly : engine::RecordSink<Record> {
+  engine::RecordSink<Record>* inner;
+  explicit RecordsOnly(engine::RecordSink<Record>* sink) : inner(sink) {}
+  void consume(std::span<const engine::Block> blocks, std::span<const Record> records,
+               std::span<const engine::Summary> summaries) override {
+    inner->consume(blocks, records, summaries);
+  }
+};
+
+/// Every stored chunk of every /runs column, raw (the data and its Fletcher-32), in order.
+std::vector<std::vector<unsigned char>> runs_chunks(const std::string& path,
+                                                    const engine::FieldLayout& layout) {
+  std::vector<std::string> names{"point", "replicate"};
+  for (const auto& f : layout.categorical) names.push_back(f.name);
+  for (const auto& f : layout.continuous) names.push_back(f.name);
+  const output::h5::File file(path);
+  std::vector<std::vector<unsigned char>> out;
+  for (const auto& name : names) {
+    const hid_t ds = H5Dopen2(file.id(), ("/runs/" + name).c_str(), H5P_DEFAULT);
+    REQUIRE(ds >= 0);
+    const hid_t space = H5Dget_space(ds);
+    hsize_t count = 0;
+    REQUIRE(H5Dget_num_chunks(ds, space, &count) >= 0);
+    for (hsize_t c = 0; c < count; ++c) {
+      hsize_t offset = 0, size = 0;
+      unsigned mask = 0;
+      haddr_t addr = 0;
+      REQUIRE(H5Dget_chunk_info(ds, space, c, &offset, &mask, &addr, &size) >= 0);
+      std::vector<unsigned char> raw(size);
+      std::uint32_t filters = 0;
+      REQUIRE(H5Dread_chunk(ds, H5P_DEFAULT, &offset, &filters, raw.data()) >= 0);
+      out.push_back(std::move(raw));
+    }
+    H5Sclose(space);
+    H5Dclose(ds);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("records converted by the workers are stored as the writer thread would store them",
+          "[output]") {
+  // The model's own block path (observed 256 runs at a time), its mapped and identity category
+  // columns and float32 values: the workers' columns (ResultsSink takes the observed fields)
+  // against the same records observed and converted on the writer thread, chunk by chunk,
+  // checksums included; 2 points x 80,000 runs in blocks of 1,000 and waves of 7 blocks, so
+  // chunks of 65,536 rows straddle waves (written partly through HDF5's cache, partly directly).
+  test::TempDir dir;
+  const auto layout = engine::FieldLayout::from(agents::TugOfWar::fields());
+  const std::uint64_t reps = 80000;
+  const auto blocks = engine::make_blocks(engine::full_plan(2, reps), 1000);
+  agents::Scenario coercive;
+  coercive.dulles.tact = 0.2;
+  const std::vector<agents::Scenario> params{agents::Scenario{}, coercive};
+  output::Metadata meta = test::coin_metadata(2, reps, true);
+  meta.block_size = 1000;
+  const auto write = [&](const std::string& name, bool through_records) {
+    tbb::global_control control(tbb::global_control::max_allowed_parallelism, 2);
+    output::ResultsWriter writer(dir.path(name), meta, layout, 2);
+    output::ResultsSink<agents::TugOfWar> sink(writer, engine::make_summaries<agents::TugOfWar>(2),
+                                               0, 0.0);
+    RecordsOnly<agents::RunRecord> records(&sink);
+    auto summaries = engine::make_summaries<agents::TugOfWar>(2);
+    engine::RunOptions options;
+    options.seed = 5;
+    options.wave_blocks = 7;
+    const auto report = engine::run_blocks<agents::TugOfWar>(
+        params, blocks, summaries, options,
+        through_records ? static_cast<engine::RecordSink<agents::RunRecord>*>(&records) : &sink);
+    REQUIRE(report.runs_done == 2 * reps);
+    sink.finish(true);
+    writer.close();
+    return runs_chunks(dir.path(name), layout);
+  };
+  const auto workers = write("workers.h5", false);
+  const auto writer_thread = write("writer.h5", true);
+  CHECK(workers.size() == (2 + layout.categorical.size() + layout.continuous.size()) * 3);
+  CHECK(workers == writer_thread);
+  // Both are the records: the file reads back, every checksum checked, and agrees.
+  const auto info = output::read_results(dir.path("workers.h5"), layout);
+  CHECK(info.complete);
+  CHECK(output::verify_runs(info, layout).size() == blocks.size());
+}
