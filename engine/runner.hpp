@@ -4,7 +4,9 @@
 /// of threads or scheduler grain. Work proceeds in waves of blocks: between waves the runner
 /// merges, reports progress, checks for cancellation and hands per-run records to a sink
 /// running on its own thread. Memory is bounded whatever the number of runs: one wave of block
-/// summaries, and with a sink two waves of records (the one being computed, the one being written).
+/// summaries, and with a sink two waves of records (the one being computed, the one being written),
+/// or, for a sink that takes the observed fields instead (RecordSink::takes_observed), what the
+/// sink keeps of two waves of them.
 #include "engine/cancel.hpp"
 #include "engine/model.hpp"
 #include "engine/plan.hpp"

@@ -180,7 +180,11 @@ class ResultsWriter {
       block_columns_;  ///< point, replicate_begin, count, per continuous field 6
   std::vector<std::vector<std::int64_t>> category_values_;  ///< stored value per category index
   std::vector<bool> category_wide_;                         ///< stored as uint16 (else uint8)
-  std::vector<bool> category_identity_;   ///< stores the category index itself (no lookup)
+  std::vector<bool> category_identity_;  ///< stores the category index itself (no lookup)
+  /// Per categorical column: stored as uint8 with value = scale * index + offset for every
+  /// category, all in [0, 255] (identity: 1, 0): convert_runs' 16-row SSE2 path; else scale -1.
+  std::vector<std::int32_t> category_scale_;
+  std::vector<std::int32_t> category_offset_;
   RunColumns pending_;                    ///< the buffers of begin_runs(n) and append_runs
   std::vector<std::uint32_t> ids_;        ///< write_runs: the replicate (and a uint32 point) column
   std::vector<std::uint8_t> narrow_ids_;  ///< write_runs: a uint8 point column
