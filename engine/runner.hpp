@@ -4,7 +4,9 @@
 /// of threads or scheduler grain. Work proceeds in waves of blocks: between waves the runner
 /// merges, reports progress, checks for cancellation and hands per-run records to a sink
 /// running on its own thread. Memory is bounded whatever the number of runs: one wave of block
-/// summaries, and with a sink two waves of records (the one being computed, the one being written).
+/// summaries, and with a sink two waves of records (the one being computed, the one being written),
+/// or, for a sink that takes the observed fields instead (RecordSink::takes_observed), what the
+/// sink keeps of two waves of them.
 #include "engine/cancel.hpp"
 #include "engine/model.hpp"
 #include "engine/plan.hpp"
@@ -40,6 +42,24 @@ class RecordSink {
   /// summary of block i alone (as the runner merges it), for sinks that keep their own.
   virtual void consume(std::span<const Block> blocks, std::span<const Record> records,
                        std::span<const Summary> block_summaries) = 0;
+
+  /// A sink that needs only the runs' observed fields (M::observe's) returns true: the worker
+  /// threads then hand each wave's fields to observed() as they observe them for the summaries
+  /// (so they are observed once, in parallel, while in cache), and consume() gets no records (an
+  /// empty span; its blocks and summaries as always).
+  virtual bool takes_observed() const { return false; }
+  /// With takes_observed(): on the runner's thread, before the workers compute a wave of `runs`
+  /// runs (the writer thread may still be consuming the wave before).
+  virtual void begin_observed(std::size_t runs) { (void)runs; }
+  /// With takes_observed(): from the worker threads, concurrently for disjoint rows, the observed
+  /// fields of the wave's runs [row0, row0 + rows) (row = the run's index in the wave, blocks in
+  /// plan order): run row0 + k's categorical fields at categories[k * C + c] and continuous ones
+  /// at values[k * V + v], C and V the layout's counts. Every row of the wave is given exactly
+  /// once before the wave is handed to consume().
+  virtual void observed(std::size_t row0, std::size_t rows, const std::uint16_t* categories,
+                        const double* values) {
+    (void)row0, (void)rows, (void)categories, (void)values;
+  }
 };
 
 /// How the runner seeds and schedules.
@@ -261,6 +281,9 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
   std::vector<Summary> out_summaries;
   std::vector<std::size_t> offsets;
   if (sink != nullptr) writer = std::make_unique<detail::SinkThread<Record>>(*sink);
+  // The sink takes the observed fields from the workers instead of the records.
+  const bool observed = sink != nullptr && sink->takes_observed();
+  RecordSink<Record>* const keep = observed ? nullptr : sink;  // the sink that keeps records
 
   RunReport report;
   for (std::size_t first = 0; first < total; first += wave) {
@@ -275,7 +298,11 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
       offsets.resize(count + 1);
       offsets[0] = 0;
       for (std::size_t i = 0; i < count; ++i) offsets[i + 1] = offsets[i] + wave_blocks[i].count;
-      out_records.resize(offsets[count]);
+      if (observed) {
+        sink->begin_observed(offsets[count]);
+      } else {
+        out_records.resize(offsets[count]);
+      }
     }
     detail::for_each_range(count, options.grain, [&](const tbb::blocked_range<std::size_t>& range) {
       std::array<std::uint16_t, MAX_FIELDS> cats{};
@@ -285,7 +312,7 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
         Summary& sum = local[i];
         sum.reset();
         const auto& p = params[b.point];
-        Record* out = sink != nullptr ? out_records.data() + offsets[i] : nullptr;
+        Record* out = keep != nullptr ? out_records.data() + offsets[i] : nullptr;
         if constexpr (BlockModel<M>) {
           // Summaries only: the records go to a buffer each thread keeps (a block's worth), not
           // one allocated and value-initialised per range.
@@ -306,6 +333,7 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
               M::observe(out[k0 + k], chunk.categories(k), chunk.values(k));
             }
             sum.add_runs(chunk.categories(0), chunk.values(0), n);
+            if (observed) sink->observed(offsets[i] + k0, n, chunk.categories(0), chunk.values(0));
           }
         } else {
           for (std::uint32_t k = 0; k < b.count; ++k) {
@@ -314,6 +342,7 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
             M::observe(rec, cats.data(), values.data());
             sum.add(cats.data(), values.data());
             if (out != nullptr) out[k] = rec;
+            if (observed) sink->observed(offsets[i] + k, 1, cats.data(), values.data());
           }
         }
       }

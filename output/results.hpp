@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -95,6 +96,38 @@ class ResultsWriter {
   void convert_runs(std::size_t row0, std::size_t rows, const std::uint16_t* categories,
                     const double* values);
   void write_runs(std::span<const engine::Block> blocks);
+
+  /// One wave's runs in the stored types, column after column (n rows each, with slack past the
+  /// last column for append's checksum): the buffers of the three steps above, kept by a caller
+  /// that fills one wave while another is written (output::ResultsSink: two of them).
+  struct RunColumns {
+    /// Storage that grows without zero-filling (every row is converted before it is written).
+    template <class T>
+    struct Buffer {
+      std::unique_ptr<T[]> data_;
+      std::size_t size_ = 0;
+      T* data() noexcept { return data_.get(); }
+      /// At least n elements; the contents are kept only if no growth was needed.
+      void ensure(std::size_t n) {
+        if (n > size_) {
+          data_ = std::make_unique_for_overwrite<T[]>(n);
+          size_ = n;
+        }
+      }
+    };
+    Buffer<std::uint8_t> narrow;  ///< the uint8 categorical columns
+    Buffer<std::uint16_t> wide;   ///< the uint16 categorical columns
+    Buffer<float> f32;            ///< the float32 continuous columns
+    Buffer<double> f64;           ///< the float64 continuous columns
+    std::size_t n = 0;            ///< rows (begin_runs' n)
+  };
+  /// The three steps on the caller's buffers. convert_runs only reads the writer, so several
+  /// threads may convert disjoint rows of one RunColumns at once (while another thread writes
+  /// another RunColumns); begin_runs and write_runs are the writer's own (one thread at a time).
+  void begin_runs(RunColumns& columns, std::size_t n) const;
+  void convert_runs(RunColumns& columns, std::size_t row0, std::size_t rows,
+                    const std::uint16_t* categories, const double* values) const;
+  void write_runs(RunColumns& columns, std::span<const engine::Block> blocks);
   /// Whether the file keeps per-run records (/runs).
   bool stores_runs() const noexcept { return store_runs_; }
   /// Appends the blocks' extents and their continuous fields' exact accumulator states (so that
@@ -147,15 +180,15 @@ class ResultsWriter {
       block_columns_;  ///< point, replicate_begin, count, per continuous field 6
   std::vector<std::vector<std::int64_t>> category_values_;  ///< stored value per category index
   std::vector<bool> category_wide_;                         ///< stored as uint16 (else uint8)
-  std::vector<bool> category_identity_;   ///< stores the category index itself (no lookup)
-  std::vector<std::uint8_t> narrow_;      ///< append_runs: the uint8 columns, column after column
-  std::vector<std::uint16_t> wide_;       ///< append_runs: the uint16 columns, column after column
-  std::vector<float> f32_;                ///< append_runs: the float32 columns, column after column
-  std::vector<double> f64_;               ///< append_runs: the float64 columns, column after column
+  std::vector<bool> category_identity_;  ///< stores the category index itself (no lookup)
+  /// Per categorical column: stored as uint8 with value = scale * index + offset for every
+  /// category, all in [0, 255] (identity: 1, 0): convert_runs' 16-row SSE2 path; else scale -1.
+  std::vector<std::int32_t> category_scale_;
+  std::vector<std::int32_t> category_offset_;
+  RunColumns pending_;                    ///< the buffers of begin_runs(n) and append_runs
   std::vector<std::uint32_t> ids_;        ///< write_runs: the replicate (and a uint32 point) column
   std::vector<std::uint8_t> narrow_ids_;  ///< write_runs: a uint8 point column
   std::vector<std::uint16_t> wide_ids_;   ///< write_runs: a uint16 point column
-  std::size_t runs_pending_ = 0;          ///< n of the last begin_runs
   std::vector<hsize_t> direct_chunk_;     ///< per column: its chunk rows if full chunks are
                                           ///< written directly (H5Dwrite_chunk), else 0
   hid_t point_type_ = H5T_NATIVE_UINT32;  ///< memory type of /runs/point

@@ -10,7 +10,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <stdexcept>
 #include <string>
 
 namespace wedge::output {
@@ -31,38 +33,66 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
         last_(start_),
         checkpointed_(runs_done) {}
 
+  /// The worker threads observe each record once, for the summaries, and convert those fields
+  /// into this wave's stored columns themselves (convert_runs, in parallel, while in cache);
+  /// this thread then only checksums and writes them.
+  bool takes_observed() const override { return writer_.stores_runs(); }
+  void begin_observed(std::size_t runs) override {
+    const std::uint64_t wave = begun_.load(std::memory_order_relaxed);
+    // Two sets of columns: the runner fills one while this thread writes the other (the runner
+    // hands a wave over only once the wave before is consumed, so wave w + 2 reuses w's set).
+    current_ = &columns_[wave % 2];
+    writer_.begin_runs(*current_, runs);
+    begun_.store(wave + 1, std::memory_order_relaxed);
+  }
+  void observed(std::size_t row0, std::size_t rows, const std::uint16_t* categories,
+                const double* values) override {
+    writer_.convert_runs(*current_, row0, rows, categories, values);
+  }
+
   void consume(std::span<const engine::Block> blocks, std::span<const typename M::Record> records,
                std::span<const engine::Summary> block_summaries) override {
     // HDF5's automatic error printing is per thread: this is the writer thread.
     static thread_local const bool quiet = (h5::quiet_errors(), true);
     (void)quiet;
-    // The records are observed a tile at a time into buffers that stay in the L1 cache and
-    // converted from there into the stored columns (no wave-sized row-major copy).
-    const std::size_t nc = summaries_.front().layout().categorical.size();
-    const std::size_t nv = summaries_.front().layout().continuous.size();
+    std::size_t runs = 0;
+    for (const auto& b : blocks) runs += b.count;
     // The runner's block summaries, merged in the same order: the same bits as its own.
     for (std::size_t b = 0; b < blocks.size(); ++b)
       summaries_[blocks[b].point].merge(block_summaries[b]);
     try {
       if (writer_.stores_runs()) {
-        constexpr std::size_t TILE = 512;
-        categories_.resize(TILE * nc);
-        values_.resize(TILE * nv);
-        writer_.begin_runs(records.size());
-        for (std::size_t r0 = 0; r0 < records.size(); r0 += TILE) {
-          const std::size_t rows = std::min(TILE, records.size() - r0);
-          for (std::size_t i = 0; i < rows; ++i) {
-            M::observe(records[r0 + i], categories_.data() + i * nc, values_.data() + i * nv);
+        // (The runner's hand-over orders begin_observed's writes before this.)
+        if (consumed_ < begun_.load(std::memory_order_relaxed)) {
+          // The workers' columns (observed()), in the wave's set.
+          writer_.write_runs(columns_[consumed_++ % 2], blocks);
+        } else {
+          // Records (a caller that does not take observed fields, e.g. through a tee): observed
+          // a tile at a time into buffers that stay in the L1 cache and converted from there.
+          if (records.size() != runs) {
+            throw std::logic_error("ResultsSink: the records are not the blocks' runs");
           }
-          writer_.convert_runs(r0, rows, categories_.data(), values_.data());
+          const std::size_t nc = summaries_.front().layout().categorical.size();
+          const std::size_t nv = summaries_.front().layout().continuous.size();
+          constexpr std::size_t TILE = 512;
+          categories_.resize(TILE * nc);
+          values_.resize(TILE * nv);
+          writer_.begin_runs(records.size());
+          for (std::size_t r0 = 0; r0 < records.size(); r0 += TILE) {
+            const std::size_t rows = std::min(TILE, records.size() - r0);
+            for (std::size_t i = 0; i < rows; ++i) {
+              M::observe(records[r0 + i], categories_.data() + i * nc, values_.data() + i * nv);
+            }
+            writer_.convert_runs(r0, rows, categories_.data(), values_.data());
+          }
+          writer_.write_runs(blocks);
         }
-        writer_.write_runs(blocks);
       }
       writer_.append_blocks(blocks, block_summaries);
     } catch (const OutputError& err) {
       rethrow_named(err);
     }
-    runs_done_ += records.size();
+    runs_done_ += runs;
     const auto now = Clock::now();
     if (std::chrono::duration<double>(now - last_).count() >= interval_) {
       try {
@@ -133,6 +163,10 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
   std::vector<engine::Summary> summaries_;
   std::vector<std::uint16_t> categories_;
   std::vector<double> values_;
+  ResultsWriter::RunColumns columns_[2];          ///< the workers' columns, waves alternating
+  ResultsWriter::RunColumns* current_ = nullptr;  ///< the set of the wave being computed
+  std::atomic<std::uint64_t> begun_{0};           ///< waves begun (begin_observed)
+  std::uint64_t consumed_ = 0;                    ///< of them, waves written (writer thread)
   std::uint64_t runs_done_;
   double wall_offset_;
   double interval_;

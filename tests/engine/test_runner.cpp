@@ -6,6 +6,10 @@
 #include <tbb/global_control.h>
 #include <catch2/catch.hpp>
 
+#include <array>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 using namespace wedge::engine;
@@ -99,6 +103,142 @@ TEST_CASE("blocks computed on demand run exactly as the blocks made", "[runner]"
     CHECK(d.summaries == c.summaries);
     CHECK(d.rows.front().point == 0);
     CHECK(d.rows.front().replicate == 640);
+  }
+}
+
+namespace {
+
+/// CoinModel with a block path (the runner's preferred one: records observed 256 at a time).
+struct BlockCoinModel : CoinModel {
+  static void run_block(const Params& params, const StreamKey& key, std::uint32_t count,
+                        Record* out) {
+    for (std::uint32_t k = 0; k < count; ++k) {
+      Stream stream(StreamKey{key.seed, key.point, key.replicate + k});
+      out[k] = CoinModel::run(params, stream);
+    }
+  }
+};
+static_assert(BlockModel<BlockCoinModel>);
+
+/// A sink that takes the observed fields from the workers (RecordSink::takes_observed): keeps
+/// each wave's rows as given, checks that every row came exactly once, and collects them in
+/// plan order with their (point, replicate).
+struct ObservingSink : RecordSink<CoinModel::Record> {
+  static constexpr std::size_t C = 2, V = 1;
+  struct Wave {
+    std::vector<std::uint16_t> cats;
+    std::vector<double> vals;
+    std::vector<std::uint8_t> given;  ///< times each row was given
+  };
+  struct Row {
+    std::uint32_t point;
+    std::uint64_t replicate;
+    std::array<std::uint16_t, C> cats;
+    double value;
+    friend bool operator==(const Row&, const Row&) = default;
+  };
+  std::mutex mutex;
+  std::deque<std::unique_ptr<Wave>> waves;  ///< begun, not yet consumed
+  Wave* current = nullptr;
+  std::vector<Row> rows;
+  std::size_t bad_rows = 0;      ///< rows given other than once
+  std::size_t records_seen = 0;  ///< records consume() got (none expected)
+
+  bool takes_observed() const override { return true; }
+  void begin_observed(std::size_t runs) override {
+    auto wave = std::make_unique<Wave>();
+    wave->cats.assign(runs * C, 0xFFFF);
+    wave->vals.assign(runs * V, -1.0);
+    wave->given.assign(runs, 0);
+    std::lock_guard lock(mutex);
+    current = wave.get();
+    waves.push_back(std::move(wave));
+  }
+  void observed(std::size_t row0, std::size_t n, const std::uint16_t* categories,
+                const double* values) override {
+    // Disjoint rows from several threads: each writes its own elements.
+    for (std::size_t k = 0; k < n; ++k) {
+      for (std::size_t c = 0; c < C; ++c) current->cats[(row0 + k) * C + c] = categories[k * C + c];
+      current->vals[row0 + k] = values[k * V];
+      ++current->given[row0 + k];
+    }
+  }
+  void consume(std::span<const Block> blocks, std::span<const CoinModel::Record> records,
+               std::span<const Summary>) override {
+    records_seen += records.size();
+    std::unique_ptr<Wave> wave;
+    {
+      std::lock_guard lock(mutex);
+      wave = std::move(waves.front());
+      waves.pop_front();
+    }
+    std::size_t i = 0;
+    for (const auto& b : blocks) {
+      for (std::uint32_t k = 0; k < b.count; ++k, ++i) {
+        if (i >= wave->given.size() || wave->given[i] != 1) {
+          ++bad_rows;
+          continue;
+        }
+        rows.push_back({b.point,
+                        b.replicate_begin + k,
+                        {wave->cats[i * C], wave->cats[i * C + 1]},
+                        wave->vals[i]});
+      }
+    }
+    if (i != wave->given.size()) ++bad_rows;
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "a sink that takes observed fields gets every run's once, in plan order, as observe "
+    "gives them from the records",
+    "[runner]") {
+  const std::vector<CoinModel::Params> params{{0.5, 10}, {0.3, 7}, {0.8, 12}};
+  // Blocks of 600 runs (the block path observes 256 at a time: rows at 0, 256 and 512 of each
+  // block) and of 64; several waves, grains and thread counts.
+  for (const std::uint32_t block_size : {600u, 64u}) {
+    const auto blocks = make_blocks(full_plan(3, 1500), block_size);
+    // The reference: the records, observed here.
+    std::vector<ObservingSink::Row> expected;
+    {
+      auto summaries = make_summaries<CoinModel>(params.size());
+      Sink sink;
+      RunOptions options;
+      options.seed = 7;
+      run_blocks<CoinModel>(params, blocks, summaries, options, &sink);
+      for (const auto& row : sink.rows) {
+        std::array<std::uint16_t, 2> cats{};
+        double value = 0;
+        CoinModel::observe(row.record, cats.data(), &value);
+        expected.push_back({row.point, row.replicate, cats, value});
+      }
+      REQUIRE(expected.size() == 4500);
+    }
+    for (const std::size_t threads : {std::size_t{1}, std::size_t{2}, std::size_t{4}}) {
+      for (const std::size_t wave : {std::size_t{0}, std::size_t{1}, std::size_t{3}}) {
+        for (const bool block_path : {true, false}) {
+          INFO("block size " << block_size << ", " << threads << " threads, wave " << wave
+                             << (block_path ? ", run_block" : ", run"));
+          tbb::global_control control(tbb::global_control::max_allowed_parallelism, threads);
+          auto summaries = make_summaries<CoinModel>(params.size());
+          ObservingSink sink;
+          RunOptions options;
+          options.seed = 7;
+          options.wave_blocks = wave;
+          options.grain = wave == 3 ? 2 : 1;
+          const auto report =
+              block_path ? run_blocks<BlockCoinModel>(params, blocks, summaries, options, &sink)
+                         : run_blocks<CoinModel>(params, blocks, summaries, options, &sink);
+          CHECK(report.runs_done == 4500);
+          CHECK(sink.bad_rows == 0);
+          CHECK(sink.records_seen == 0);
+          CHECK(sink.waves.empty());
+          CHECK(sink.rows == expected);
+        }
+      }
+    }
   }
 }
 

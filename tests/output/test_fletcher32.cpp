@@ -21,14 +21,15 @@ extern "C" std::uint32_t H5_checksum_fletcher32(const void* data, std::size_t le
 using namespace wedge;
 
 TEST_CASE("fletcher32 is HDF5's Fletcher-32, bit for bit", "[output][fletcher32]") {
-  // Lengths around the 360-word (720-byte) folding blocks and the 16-byte vectors, odd and even,
+  // Both paths (AVX2's where the CPU has it, and the portable one). Lengths around the 360-word
+  // (720-byte) folding blocks and the 16- and 32-byte vectors (704: 22 AVX2 vectors), odd and even,
   // up to chunk sizes; contents random, all zero, all 0xFF (the sums' largest values, where
   // HDF5's 32-bit sums wrap within a block), and runs of equal bytes as columns hold them.
   engine::Stream stream(engine::StreamKey{13, 3, 32});
   std::vector<unsigned char> data(1 << 18);
-  const std::vector<std::size_t> lengths{0,    1,    2,    3,     15,    16,    17,
-                                         31,   719,  720,  721,   722,   735,   736,
-                                         1440, 1441, 4096, 65536, 65537, 262144};
+  const std::vector<std::size_t> lengths{0,   1,   2,   3,    15,   16,   17,    31,    32,
+                                         33,  703, 704, 705,  719,  720,  721,   722,   735,
+                                         736, 751, 752, 1440, 1441, 4096, 65536, 65537, 262144};
   int checked = 0;
   for (int fill = 0; fill < 4; ++fill) {
     for (std::size_t k = 0; k < data.size(); ++k) {
@@ -40,9 +41,12 @@ TEST_CASE("fletcher32 is HDF5's Fletcher-32, bit for bit", "[output][fletcher32]
     for (const std::size_t n : lengths) {
       for (const std::size_t offset : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {
         if (offset + n > data.size()) continue;
-        INFO("fill " << fill << ", " << n << " bytes at offset " << offset);
-        CHECK(output::fletcher32(data.data() + offset, n) ==
-              H5_checksum_fletcher32(data.data() + offset, n));
+        INFO("fill " << fill << ", " << n << " bytes at offset " << offset << ", AVX2 "
+                     << output::fletcher32_uses_avx2());
+        const std::uint32_t reference = H5_checksum_fletcher32(data.data() + offset, n);
+        CHECK(output::fletcher32(data.data() + offset, n) == reference);
+        CHECK(output::fletcher32(data.data() + offset, n, output::Fletcher32Isa::portable) ==
+              reference);
         ++checked;
       }
     }
@@ -52,7 +56,9 @@ TEST_CASE("fletcher32 is HDF5's Fletcher-32, bit for bit", "[output][fletcher32]
     const std::size_t n = stream() % 20000;
     for (std::size_t k = 0; k < n; ++k)
       data[k] = static_cast<unsigned char>(stream() % 7 == 0 ? 0xFF : stream());
-    CHECK(output::fletcher32(data.data(), n) == H5_checksum_fletcher32(data.data(), n));
+    const std::uint32_t reference = H5_checksum_fletcher32(data.data(), n);
+    CHECK(output::fletcher32(data.data(), n) == reference);
+    CHECK(output::fletcher32(data.data(), n, output::Fletcher32Isa::portable) == reference);
     ++checked;
   }
   CHECK(checked > 400);

@@ -232,3 +232,197 @@ TEST_CASE("foreign, newer, missing and non-HDF5 files are refused with what is w
   CHECK_THROWS_WITH(output::ResultsWriter(dir.path("foreign.h5"), meta_for(1, 1, true), layout, 1),
                     Catch::Contains("cannot create"));
 }
+
+namespace {
+
+/// Passes records on to a sink without taking observed fields (as a tee does): the sink then
+/// observes and converts the records itself, on the writer thread.
+template <class Record>
+struct RecordsOnly : engine::RecordSink<Record> {
+  engine::RecordSink<Record>* inner;
+  explicit RecordsOnly(engine::RecordSink<Record>* sink) : inner(sink) {}
+  void consume(std::span<const engine::Block> blocks, std::span<const Record> records,
+               std::span<const engine::Summary> summaries) override {
+    inner->consume(blocks, records, summaries);
+  }
+};
+
+/// Every stored chunk of every /runs column, raw (the data and its Fletcher-32), in order.
+std::vector<std::vector<unsigned char>> runs_chunks(const std::string& path,
+                                                    const engine::FieldLayout& layout) {
+  std::vector<std::string> names{"point", "replicate"};
+  for (const auto& f : layout.categorical) names.push_back(f.name);
+  for (const auto& f : layout.continuous) names.push_back(f.name);
+  const output::h5::File file(path);
+  std::vector<std::vector<unsigned char>> out;
+  for (const auto& name : names) {
+    const hid_t ds = H5Dopen2(file.id(), ("/runs/" + name).c_str(), H5P_DEFAULT);
+    REQUIRE(ds >= 0);
+    const hid_t space = H5Dget_space(ds);
+    hsize_t count = 0;
+    REQUIRE(H5Dget_num_chunks(ds, space, &count) >= 0);
+    for (hsize_t c = 0; c < count; ++c) {
+      hsize_t offset = 0, size = 0;
+      unsigned mask = 0;
+      haddr_t addr = 0;
+      REQUIRE(H5Dget_chunk_info(ds, space, c, &offset, &mask, &addr, &size) >= 0);
+      std::vector<unsigned char> raw(size);
+      std::uint32_t filters = 0;
+      REQUIRE(H5Dread_chunk(ds, H5P_DEFAULT, &offset, &filters, raw.data()) >= 0);
+      out.push_back(std::move(raw));
+    }
+    H5Sclose(space);
+    H5Dclose(ds);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("records converted by the workers are stored as the writer thread would store them",
+          "[output]") {
+  // The model's own block path (observed 256 runs at a time), its mapped and identity category
+  // columns and float32 values: the workers' columns (ResultsSink takes the observed fields)
+  // against the same records observed and converted on the writer thread, chunk by chunk,
+  // checksums included; 2 points x 80,000 runs in blocks of 1,000 and waves of 7 blocks, so
+  // chunks of 65,536 rows straddle waves (written partly through HDF5's cache, partly directly).
+  test::TempDir dir;
+  const auto layout = engine::FieldLayout::from(agents::TugOfWar::fields());
+  const std::uint64_t reps = 80000;
+  const auto blocks = engine::make_blocks(engine::full_plan(2, reps), 1000);
+  agents::Scenario coercive;
+  coercive.dulles.tact = 0.2;
+  const std::vector<agents::Scenario> params{agents::Scenario{}, coercive};
+  output::Metadata meta = test::coin_metadata(2, reps, true);
+  meta.block_size = 1000;
+  const auto write = [&](const std::string& name, bool through_records) {
+    tbb::global_control control(tbb::global_control::max_allowed_parallelism, 2);
+    output::ResultsWriter writer(dir.path(name), meta, layout, 2);
+    output::ResultsSink<agents::TugOfWar> sink(writer, engine::make_summaries<agents::TugOfWar>(2),
+                                               0, 0.0);
+    RecordsOnly<agents::RunRecord> records(&sink);
+    auto summaries = engine::make_summaries<agents::TugOfWar>(2);
+    engine::RunOptions options;
+    options.seed = 5;
+    options.wave_blocks = 7;
+    const auto report = engine::run_blocks<agents::TugOfWar>(
+        params, blocks, summaries, options,
+        through_records ? static_cast<engine::RecordSink<agents::RunRecord>*>(&records) : &sink);
+    REQUIRE(report.runs_done == 2 * reps);
+    sink.finish(true);
+    writer.close();
+    return runs_chunks(dir.path(name), layout);
+  };
+  const auto workers = write("workers.h5", false);
+  const auto writer_thread = write("writer.h5", true);
+  CHECK(workers.size() == (2 + layout.categorical.size() + layout.continuous.size()) * 3);
+  REQUIRE(writer_thread.size() == workers.size());
+  std::size_t differ = 0;  // (counted: Catch would print every byte of both)
+  for (std::size_t k = 0; k < workers.size(); ++k) differ += workers[k] != writer_thread[k];
+  CHECK(differ == 0);
+  // Both are the records: the file reads back, every checksum checked, and agrees.
+  const auto info = output::read_results(dir.path("workers.h5"), layout);
+  CHECK(info.complete);
+  CHECK(output::verify_runs(info, layout).size() == blocks.size());
+}
+
+TEST_CASE("convert_runs stores every kind of column as its values, at any row offset and count",
+          "[output]") {
+  // 21 categorical columns (more than one 16-column group of the SSE2 path): category indices
+  // stored as they are, affine maps (2 x index, index + 1, 3 x index + 5), a map that is not
+  // affine, negative labels, uint16 columns (indices and values); float32 and float64 values.
+  // Rows converted in pieces that start and end off the 16-row groups, checked one by one
+  // against the labels.
+  const auto categorical = [](std::string name, std::vector<std::string> labels) {
+    return engine::FieldSpec{
+        std::move(name),  engine::FieldKind::categorical, "", "", engine::StorageType::uint8,
+        std::move(labels)};
+  };
+  const auto labels = [](int count, int scale, int offset) {
+    std::vector<std::string> out;
+    for (int i = 0; i < count; ++i) out.push_back(std::to_string(scale * i + offset));
+    return out;
+  };
+  std::vector<engine::FieldSpec> fields{
+      categorical("index", {"a", "b", "c"}),
+      categorical("twice", labels(3, 2, 0)),
+      categorical("rounds", labels(100, 1, 1)),
+      categorical("affine", labels(40, 3, 5)),
+      categorical("lookup", {"0", "1", "5", "7"}),
+      categorical("negative", {"-1", "0", "1"}),
+      categorical("wide_index", labels(300, 1, 0)),
+      categorical("wide_values", {"0", "1000", "2000"}),
+      categorical("full_byte", labels(256, 1, 0)),
+  };
+  for (int i = 0; i < 12; ++i)
+    fields.push_back(categorical("more" + std::to_string(i), labels(i + 2, 1, 0)));
+  fields.push_back({"single",
+                    engine::FieldKind::continuous,
+                    "",
+                    "",
+                    engine::StorageType::float32,
+                    {},
+                    0.0,
+                    1.0,
+                    4});
+  fields.push_back({"double",
+                    engine::FieldKind::continuous,
+                    "",
+                    "",
+                    engine::StorageType::float64,
+                    {},
+                    0.0,
+                    1.0,
+                    4});
+  const auto layout = engine::FieldLayout::from(fields);
+  const std::size_t nc = layout.categorical.size(), nv = layout.continuous.size();
+  REQUIRE(nc == 21);
+  test::TempDir dir;
+  output::ResultsWriter writer(dir.path("kinds.h5"), test::coin_metadata(1, 1000, true), layout, 1);
+  const std::size_t n = 1000;
+  engine::Stream stream(engine::StreamKey{3, 1, 4});
+  std::vector<std::uint16_t> cats(n * nc);
+  std::vector<double> values(n * nv);
+  for (std::size_t r = 0; r < n; ++r) {
+    for (std::size_t c = 0; c < nc; ++c)
+      cats[r * nc + c] =
+          static_cast<std::uint16_t>(stream() % layout.categorical[c].categories.size());
+    for (std::size_t v = 0; v < nv; ++v) values[r * nv + v] = stream.uniform() * 1e3;
+  }
+  output::ResultsWriter::RunColumns columns;
+  writer.begin_runs(columns, n);
+  for (const auto& [begin, end] : std::vector<std::pair<std::size_t, std::size_t>>{
+           {0, 1}, {1, 17}, {17, 273}, {273, 290}, {290, 900}, {900, 1000}}) {
+    writer.convert_runs(columns, begin, end - begin, cats.data() + begin * nc,
+                        values.data() + begin * nv);
+  }
+  std::size_t wrong = 0, checked = 0;
+  for (std::size_t c = 0; c < nc; ++c) {
+    const auto& f = layout.categorical[c];
+    const bool numeric = output::numeric_categories(f);
+    const bool wide = f.name.starts_with("wide");
+    for (std::size_t r = 0; r < n; ++r) {
+      const std::uint16_t index = cats[r * nc + c];
+      const long long value = numeric ? std::stoll(f.categories[index]) : index;
+      const long long stored =
+          wide ? columns.wide.data()[c * n + r] : columns.narrow.data()[c * n + r];
+      const long long expected =
+          wide ? static_cast<std::uint16_t>(value) : static_cast<std::uint8_t>(value);
+      if (stored != expected) {
+        ++wrong;
+        UNSCOPED_INFO(f.name << " row " << r << ": " << stored << ", expected " << expected);
+      }
+      ++checked;
+    }
+  }
+  for (std::size_t r = 0; r < n; ++r) {
+    wrong += columns.f32.data()[r] != static_cast<float>(values[r * nv]);
+    wrong += columns.f64.data()[n + r] != values[r * nv + 1];
+    checked += 2;
+  }
+  CHECK(checked == n * (nc + nv));
+  CHECK(wrong == 0);
+  // Rows past begin_runs' count are refused.
+  CHECK_THROWS_AS(writer.convert_runs(columns, 990, 11, cats.data(), values.data()),
+                  std::logic_error);
+}
