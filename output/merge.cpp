@@ -94,8 +94,22 @@ std::vector<engine::Summary> merge_shards(
     if (!by_index.count(k)) missing.push_back(k);
   }
   if (!missing.empty()) {
+    // As ranges ("0-4, 6, 8-99999"), at most 20 of them: one shard given of 100,000 would
+    // otherwise list 99,999 numbers on one line.
+    constexpr std::size_t MAX_RANGES = 20;
     std::string list;
-    for (auto k : missing) list += (list.empty() ? "" : ", ") + std::to_string(k);
+    std::size_t ranges = 0;
+    for (std::size_t i = 0; i < missing.size();) {
+      std::size_t j = i;
+      while (j + 1 < missing.size() && missing[j + 1] == missing[j] + 1) ++j;
+      if (++ranges > MAX_RANGES) {
+        list += fmt::format(", ... ({} missing in all)", missing.size());
+        break;
+      }
+      list += (list.empty() ? "" : ", ") +
+              (j == i ? std::to_string(missing[i]) : fmt::format("{}-{}", missing[i], missing[j]));
+      i = j + 1;
+    }
     throw ConfigError(fmt::format("merge: missing shard(s) {} of {}", list, first.shard_count));
   }
   std::vector<const ResultsInfo*> ordered;

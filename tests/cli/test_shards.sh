@@ -32,6 +32,13 @@ check() {  # check DESCRIPTION CODE PATTERN -- merge args
 # Shard files that are not one run are bad input (2); a file that cannot be read as results is a
 # results-file problem (3), as for `wedge inspect`.
 check "a missing shard is refused" 2 "missing shard(s) 2 of 3" -- part-0.h5 part-1.h5
+# Missing shards are listed as ranges, at most 20 (one shard of 100,000 printed 689 KB before).
+"$wedge" run --runs 2000 --shard 5/1000 --out one-of-many.h5 --quiet >/dev/null
+check "many missing shards are listed as ranges" 2 "missing shard(s) 0-4, 6-999 of 1000$" -- one-of-many.h5
+"$wedge" run --runs 2000 --shard 1/1000 --out odd-1.h5 --quiet >/dev/null
+args=(); for i in $(seq 3 2 61); do "$wedge" run --runs 2000 --shard $i/1000 --out odd-$i.h5 --quiet >/dev/null; args+=(odd-$i.h5); done
+check "at most 20 ranges of missing shards" 2 "missing shard(s) 0, 2, 4, .*, 36, 38, ... (969 missing in all) of 1000$" -- odd-1.h5 "${args[@]}"
+[ "$(wc -c < err)" -lt 300 ] && ok "the message stays short" || bad "a $(wc -c < err)-byte message"
 check "a duplicated shard is refused" 2 "given twice" -- part-0.h5 part-1.h5 part-1.h5 part-2.h5
 check "a shard of another seed is refused" 2 "different seed" -- part-0.h5 part-1.h5 other-seed.h5
 check "a shard of another experiment is refused" 2 "different experiment" -- part-0.h5 part-1.h5 other-exp.h5
