@@ -636,10 +636,8 @@ void ResultsWriter::convert_runs(RunColumns& columns, std::size_t row0, std::siz
         const std::int64_t* map = category_values_[c].data();
         gather_column(columns.narrow.data() + at + skip, in + skip * nc, nc, tile - skip,
                       [map](std::uint16_t x) { return static_cast<std::uint8_t>(map[x]); });
-      } else if (category_identity_[c] && !category_wide_[c]) {
-        gather_column(columns.narrow.data() + at, in, nc, tile,
-                      [](std::uint16_t x) { return static_cast<std::uint8_t>(x); });
       } else if (category_identity_[c]) {
+        // (A narrow identity column is affine: scale 1, offset 0, handled above.)
         gather_column(columns.wide.data() + at, in, nc, tile, [](std::uint16_t x) { return x; });
       } else if (category_wide_[c]) {
         const std::int64_t* map = category_values_[c].data();
