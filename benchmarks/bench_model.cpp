@@ -340,7 +340,8 @@ void BM_Clock(benchmark::State& state) {
   std::uint64_t x = 0, y = 1;
   benchmark::DoNotOptimize(y);
   for (auto _ : state) {
-    for (int i = 0; i < 10; ++i) asm volatile(".rept 100\n\tadd %1, %0\n\t.endr" : "+r"(x) : "r"(y));
+    for (int i = 0; i < 10; ++i)
+      asm volatile(".rept 100\n\tadd %1, %0\n\t.endr" : "+r"(x) : "r"(y));
   }
   benchmark::DoNotOptimize(x);
   state.SetItemsProcessed(state.iterations() * 1000);
