@@ -277,10 +277,17 @@ Inspection inspect_results(const std::string& path, const std::function<bool()>&
 /// Throws what inspect_results throws.
 void check_results_metadata(const std::string& path);
 
+/// The first `categories` attribute of the file's categorical fields that differs from the
+/// model's, in the words of check_results_metadata (output::categories_problem), or "". The
+/// Python package asks it before its own reading, which takes the file's categories as the
+/// shape of its tables, so that a damaged list is worded as inspect words it.
+std::string categories_problem(const std::string& path);
+
 /// The experiment stored in a results file, resolved without opening any file: refused (as
 /// damage) if it names another file (a list design's `csv`, `extends`), does not parse, or has
-/// another number of design points or other swept keys than the file's /design. Its design
-/// points carry the file's own /design values (what the runs were made with), each validated.
+/// another number of design points or other swept keys than the file's /design, or a /design
+/// value (or the root attribute design) other than the stored experiment gives bit for bit (no
+/// checksum covers /design: a changed value would label the runs with a setting they never used).
 Experiment stored_experiment(const output::ResultsInfo& info);
 
 /// The story of one run (`wedge trace`); ConfigError if `point` is outside the design.
