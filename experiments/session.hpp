@@ -277,8 +277,9 @@ Inspection inspect_results(const std::string& path, const std::function<bool()>&
 /// Throws what inspect_results throws.
 void check_results_metadata(const std::string& path);
 
-/// The first `categories` attribute of the file's categorical fields that differs from the
-/// model's, in the words of check_results_metadata (output::categories_problem), or "". The
+/// The problem output::read_results finds first in the file when it is a `categories` attribute
+/// that differs from the model's (output::categories_problem), in inspect's words; "" when the
+/// file reads, or when its first problem is another (the caller's own checks word that). The
 /// Python package asks it before its own reading, which takes the file's categories as the
 /// shape of its tables, so that a damaged list is worded as inspect words it.
 std::string categories_problem(const std::string& path);
