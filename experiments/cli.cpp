@@ -192,21 +192,28 @@ ExperimentSource source_of(const ExperimentArgs& a) {
 }
 
 /// The items of a comma-separated option's values ("format,alliance", or several values), in
-/// order; ConfigError naming the option for an empty item ("format,", ",format", "a,,b", "") and
-/// naming the option and the item for an item given twice ("format,format", also across values).
+/// order, each without the spaces and tabs around it ("format, alliance", as --where and
+/// --history read theirs); ConfigError naming the option for an empty item ("format,", ",format",
+/// "a,,b", "a, ,b", "") and naming the option and the item for an item given twice
+/// ("format,format", also across values).
 std::vector<std::string> comma_items(std::string_view flag,
                                      const std::vector<std::string>& values) {
+  const auto trimmed = [](std::string_view s) {
+    const auto b = s.find_first_not_of(" \t");
+    if (b == std::string_view::npos) return std::string_view();
+    return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+  };
   std::vector<std::string> out;
   for (const auto& value : values) {
     std::string_view rest(value);
     while (true) {
       const auto comma = rest.find(',');
-      if (rest.substr(0, comma).empty()) {
+      if (trimmed(rest.substr(0, comma)).empty()) {
         throw ConfigError(fmt::format(
             "{} '{}': an empty item (a comma too many?); give names separated by single commas",
             flag, value));
       }
-      const std::string item(rest.substr(0, comma));
+      const std::string item(trimmed(rest.substr(0, comma)));
       if (std::find(out.begin(), out.end(), item) != out.end()) {
         throw ConfigError(fmt::format("{} '{}': '{}' is given twice; give each item once", flag,
                                       value, display_text(item)));

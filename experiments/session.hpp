@@ -277,10 +277,18 @@ Inspection inspect_results(const std::string& path, const std::function<bool()>&
 /// Throws what inspect_results throws.
 void check_results_metadata(const std::string& path);
 
+/// The problem output::read_results finds first in the file when it is a `categories` attribute
+/// that differs from the model's (output::categories_problem), in inspect's words; "" when the
+/// file reads, or when its first problem is another (the caller's own checks word that). The
+/// Python package asks it before its own reading, which takes the file's categories as the
+/// shape of its tables, so that a damaged list is worded as inspect words it.
+std::string categories_problem(const std::string& path);
+
 /// The experiment stored in a results file, resolved without opening any file: refused (as
 /// damage) if it names another file (a list design's `csv`, `extends`), does not parse, or has
-/// another number of design points or other swept keys than the file's /design. Its design
-/// points carry the file's own /design values (what the runs were made with), each validated.
+/// another number of design points or other swept keys than the file's /design, or a /design
+/// value (or the root attribute design) other than the stored experiment gives bit for bit (no
+/// checksum covers /design: a changed value would label the runs with a setting they never used).
 Experiment stored_experiment(const output::ResultsInfo& info);
 
 /// The story of one run (`wedge trace`); ConfigError if `point` is outside the design.

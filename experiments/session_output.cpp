@@ -28,6 +28,48 @@ namespace wedge::experiments {
 using agents::TugOfWar;
 namespace fs = std::filesystem;
 
+namespace {
+
+/// Why the lock file `lock` (OUT.lock, the first file an output command creates, beside OUT)
+/// could not be created, in the user's terms: the output, its directory and what is wrong with
+/// it, then the system's own words (`/proc/version --force` had said only "cannot create the lock
+/// file: No such file or directory").
+std::string cannot_create_message(const std::string& lock, int err) {
+  const std::string out = lock.substr(0, lock.size() - 5);
+  const fs::path path(out);
+  const std::string dir = path.has_parent_path() ? path.parent_path().string() : ".";
+  std::error_code ec;
+  std::string why;
+  switch (err) {
+    case ENOENT:
+      why = fs::is_directory(dir, ec) ? "its file system does not accept new files (a virtual "
+                                        "file system such as /proc or /sys?)"
+                                      : "the directory does not exist";
+      break;
+    case EACCES:
+    case EPERM:
+      why = "the directory is not writable";
+      break;
+    case EROFS:
+      why = "the directory is on a read-only file system";
+      break;
+    case ENOSPC:
+    case EDQUOT:
+      why = "no space or quota is left on its file system";
+      break;
+    case ENOTDIR:
+      why = "it is not a directory";
+      break;
+    default:
+      why = "the system refused";
+      break;
+  }
+  return fmt::format("{}: cannot create files in directory {}: {}; creating {}: {}", out, dir, why,
+                     lock, std::strerror(err));
+}
+
+}  // namespace
+
 OutputLock::OutputLock(std::string path) : path_(std::move(path) + ".lock") {
   // A holder removes the lock file as it releases it; one opened just before that removal would
   // be locked in vain: retry until the file locked is the one the name refers to.
@@ -64,8 +106,7 @@ void OutputLock::take() {
           "(remove it)",
           path_));
     }
-    throw OutputError(
-        fmt::format("{}: cannot create the lock file: {}", path_, std::strerror(err)));
+    throw OutputError(cannot_create_message(path_, err));
   }
   struct stat st {};
   if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {

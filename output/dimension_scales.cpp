@@ -20,6 +20,7 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -407,23 +408,122 @@ void verify_values(const h5::Group& group, const std::string& name, const std::v
     ds.damaged("holds other values than the rest of the file implies (a damaged coordinate)");
 }
 
-void verify_flag_meanings(const h5::Object& o, const std::string& expected) {
-  if (!o.has_attr("flag_meanings")) return;
+/// CF flag_values (0 ... count - 1) and flag_meanings (`expected`) of a labelled column or typed
+/// boolean key: both present (write_dimension_scales writes them with the scales) and right.
+void verify_flags(const h5::Object& o, std::size_t count, const std::string& expected) {
+  for (const char* attr : {"flag_values", "flag_meanings"}) {
+    if (!o.has_attr(attr))
+      o.damaged(fmt::format("attribute {} is missing (a damaged coordinate)", attr));
+  }
   if (o.attr_string("flag_meanings") != expected)
     o.damaged("attribute flag_meanings differs from the categories (a damaged coordinate)");
+  const h5::Handle attr(H5Aopen(o.id(), "flag_values", H5P_DEFAULT));
+  const h5::Handle type(H5Aget_type(attr));
+  const h5::Handle space(H5Aget_space(attr));
+  std::vector<std::uint64_t> codes(count);
+  if (H5Tget_class(type) != H5T_INTEGER || H5Sget_simple_extent_ndims(space) != 1 ||
+      H5Sget_simple_extent_npoints(space) != static_cast<hssize_t>(count) ||
+      H5Aread(attr, H5T_NATIVE_UINT64, codes.data()) < 0) {
+    o.damaged(
+        fmt::format("attribute flag_values is not {} integers (a damaged coordinate)", count));
+  }
+  for (std::size_t c = 0; c < count; ++c) {
+    if (codes[c] != c)
+      o.damaged("attribute flag_values differs from the categories' codes (a damaged coordinate)");
+  }
+}
+
+/// Dataset `id` (at `path` in `file`) is a dimension scale (CLASS) named `name` (NAME), as
+/// write_dimension_scales made it.
+void verify_scale(const h5::File& file, const std::string& path, hid_t id,
+                  const std::string& name) {
+  if (H5DSis_scale(id) <= 0)
+    file.damaged(path, "is no longer a dimension scale (attribute CLASS; a damaged coordinate)");
+  // The attribute NAME read here: H5DSget_scale_name counts a null-padded name one character
+  // short, and so took "points" for "point".
+  std::optional<std::string> stored;
+  if (H5Aexists(id, "NAME") > 0) {
+    const h5::Handle attr(H5Aopen(id, "NAME", H5P_DEFAULT));
+    const h5::Handle type(H5Aget_type(attr));
+    const h5::Handle space(H5Aget_space(attr));
+    if (H5Tget_class(type) == H5T_STRING && H5Sget_simple_extent_npoints(space) == 1) {
+      if (H5Tis_variable_str(type) > 0) {
+        char* p = nullptr;
+        const h5::Handle mem(H5Tget_native_type(type, H5T_DIR_ASCEND));
+        if (H5Aread(attr, mem, &p) >= 0 && p != nullptr) stored = std::string(p);
+        H5free_memory(p);
+      } else if (const std::size_t size = H5Tget_size(type); size > 0 && size <= 4096) {
+        std::vector<char> buf(size, '\0');
+        if (H5Aread(attr, type, buf.data()) >= 0)
+          stored = std::string(buf.data(), strnlen(buf.data(), size));
+      }
+    }
+  }
+  H5Eclear2(H5E_DEFAULT);
+  if (stored != name) {
+    file.damaged(path, fmt::format("attribute NAME: the scale is not named '{}' (a damaged "
+                                   "coordinate)",
+                                   name));
+  }
+}
+void verify_scale(const h5::Object& o, const std::string& name) {
+  verify_scale(o.file(), o.name(), o.id(), name);
+}
+
+/// Dimension `axis` of `ds` has `scale` (named `scale_name`) attached: its DIMENSION_LIST
+/// refers to the scale, and the scale's REFERENCE_LIST back to it (H5DSis_attached).
+void verify_attached(const h5::Object& ds, hid_t scale, unsigned axis,
+                     const std::string& scale_name) {
+  if (H5DSis_attached(ds.id(), scale, axis) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    ds.damaged(fmt::format(
+        "attribute DIMENSION_LIST: dimension {} is not attached to the scale {} (a damaged "
+        "coordinate)",
+        axis, scale_name));
+  }
+}
+
+/// Whether the file shows any sign of the scales besides /design/point's CLASS: a scale's NAME or
+/// REFERENCE_LIST there, a category or bin coordinate, the /run dimension.
+bool has_scale_traces(const h5::File& file) {
+  const auto root = file.root();
+  if (root.has("run")) return true;
+  if (root.has_group("design") && root.group("design").has("point")) {
+    const auto point = root.group("design").dataset("point");
+    if (point.has_attr("NAME") || point.has_attr("REFERENCE_LIST")) return true;
+  }
+  if (!root.has_group("summary")) return false;
+  const auto summary = root.group("summary");
+  for (const auto& name : summary.children()) {
+    if (!summary.has_group(name)) continue;
+    const auto group = summary.group(name);
+    if (group.has("category") || group.has("bin")) return true;
+  }
+  return false;
 }
 
 }  // namespace
 
 void verify_dimension_scales(const h5::File& file) {
-  if (!design_point_is_scale(file)) return;
+  if (!design_point_is_scale(file)) {
+    // A file without the scales (partial, or older) has none of them; one with traces of them
+    // lost /design/point's CLASS, which would otherwise skip every check below.
+    if (has_scale_traces(file)) {
+      file.damaged("/design/point",
+                   "is no longer a dimension scale (attribute CLASS; a damaged coordinate)");
+    }
+    return;
+  }
   const auto design = file.group("/design");
   const auto keys = design.attr_strings("keys", 10'000);
-  const hsize_t points = design.dataset("point").length();
+  const auto point = design.dataset("point");
+  const hsize_t points = point.length();
+  verify_scale(point, "point");
   const auto summary = file.group("/summary");
   for (const auto& key : keys) {
-    if (!summary.has(key) || summary.has_group(key)) continue;
     const auto source = design.dataset(key);
+    verify_attached(source, point.id(), 0, "point");
+    if (!summary.has(key) || summary.has_group(key)) continue;
     const std::string type =
         source.has_attr("value_type") ? source.attr_string("value_type") : "real";
     const auto values = source.read<double>({points});
@@ -431,13 +531,17 @@ void verify_dimension_scales(const h5::File& file) {
       std::vector<std::int64_t> ints;
       for (double v : values) ints.push_back(static_cast<std::int64_t>(v));
       verify_values(summary, key, ints);
+      verify_attached(summary.dataset(key), point.id(), 0, "point");
     } else if (type == "boolean") {
       std::vector<std::int8_t> flags;
       for (double v : values) flags.push_back(v != 0.0 ? 1 : 0);
       verify_values(summary, key, flags);
-      verify_flag_meanings(summary.dataset(key), "false true");
+      verify_flags(summary.dataset(key), 2, "false true");
+      verify_attached(summary.dataset(key), point.id(), 0, "point");
     }  // a real key's coordinate is /design/<key> itself, linked (read and checked already)
   }
+  if (summary.has("runs") && !summary.has_group("runs"))
+    verify_attached(summary.dataset("runs"), point.id(), 0, "point");
   for (const auto& name : summary.children()) {
     if (!summary.has_group(name)) continue;
     const auto group = summary.group(name);
@@ -447,11 +551,19 @@ void verify_dimension_scales(const h5::File& file) {
       const auto labels = group.attr_strings("categories", MAX_COLUMNS);
       std::vector<std::int64_t> values;
       const bool numeric = numeric_labels(labels, values);
-      if (!group.has("category")) continue;
+      if (!group.has("category")) group.damaged("category: missing (a damaged coordinate)");
       if (numeric) {
         verify_values(group, "category", values);
       } else if (group.strings("category", labels.size()) != labels) {
         group.damaged("category: the labels differ from the categories (a damaged coordinate)");
+      }
+      const h5::Handle category = open_own(group, "category");
+      verify_scale(file, group.name() + "/category", category, "category");
+      for (const char* column : {"counts", "p", "ci_low", "ci_high"}) {
+        if (!group.has(column)) continue;
+        const auto ds = group.dataset(column);
+        verify_attached(ds, point.id(), 0, "point");
+        verify_attached(ds, category, 1, "category");
       }
     } else if (kind == "continuous") {
       const std::uint64_t bins = group.attr_u64("hist_bins");
@@ -460,18 +572,41 @@ void verify_dimension_scales(const h5::File& file) {
       for (std::uint64_t i = 0; i < bins + 2; ++i) index.push_back(static_cast<std::int64_t>(i));
       std::vector<double> low, high;
       bin_edges(group.attr_f64("hist_min"), group.attr_f64("hist_max"), bins, low, high);
+      if (!group.has("bin")) group.damaged("bin: missing (a damaged coordinate)");
       verify_values(group, "bin", index);
       verify_values(group, "bin_low", low);
       verify_values(group, "bin_high", high);
+      const auto bin = group.dataset("bin");
+      verify_scale(bin, "bin");
+      for (const char* column : {"n", "mean", "m2", "variance", "min", "max"}) {
+        if (group.has(column)) verify_attached(group.dataset(column), point.id(), 0, "point");
+      }
+      for (const char* column : {"bin_low", "bin_high"}) {
+        if (group.has(column)) verify_attached(group.dataset(column), bin.id(), 0, "bin");
+      }
+      if (group.has("histogram")) {
+        verify_attached(group.dataset("histogram"), point.id(), 0, "point");
+        verify_attached(group.dataset("histogram"), bin.id(), 1, "bin");
+      }
     }
   }
   if (!file.root().has_group("runs")) return;
   const auto runs = file.group("/runs");
+  const hsize_t n = runs.dataset("point").length();
+  // /run: the records' dimension, a dimension without a variable, never written.
+  if (!file.root().has("run")) file.damaged("/run", "missing (a damaged coordinate)");
+  const h5::Handle run = open_own(file.root(), "run");
+  verify_scale(file, "/run", run, fmt::format("{}{:10d}", NOT_A_VARIABLE, n));
+  if (H5Dget_storage_size(run) != 0) {
+    file.damaged("/run", "holds values; the records' dimension has none (a damaged coordinate)");
+  }
   for (const auto& name : runs.children()) {
     const auto ds = runs.dataset(name);
+    verify_attached(ds, run, 0, "run");
     if (!ds.has_attr("encoding") || ds.attr_string("encoding") != "index") continue;
-    const auto meanings = flag_meanings(ds.attr_strings("categories", MAX_COLUMNS));
-    if (!meanings.empty()) verify_flag_meanings(ds, meanings);
+    const auto labels = ds.attr_strings("categories", MAX_COLUMNS);
+    const auto meanings = flag_meanings(labels);
+    if (!meanings.empty()) verify_flags(ds, labels.size(), meanings);
   }
 }
 

@@ -27,10 +27,13 @@ bool has_dimension_scales(const std::string& path);
 /// from the rest of the file (the readers of that rest check it first): the category labels or
 /// values of every categorical field (/summary/<field>/category), the histogram bins and edges
 /// (bin, bin_low, bin_high), the typed copies of integer and boolean design keys
-/// (/summary/<key>) and the CF flag_meanings. netCDF readers (xarray with h5netcdf) label the
-/// numbers with them, and no checksum covers them: a damaged label would relabel correct counts.
-/// Files without the scales (partial files, older files) are left as they are; what exists is
-/// checked. Throws OutputError naming the file and the object.
+/// (/summary/<key>) and the CF flag_values and flag_meanings; and the scales themselves: each
+/// scale's CLASS and NAME, /run never written, and every dimension of the datasets above attached
+/// to its scale (DIMENSION_LIST). netCDF readers (xarray with h5netcdf) name and label the numbers
+/// with them, and no checksum covers them: a damaged label would relabel correct counts. Files
+/// without the scales (partial files, older files) are left as they are, unless they show traces
+/// of them (then /design/point lost its CLASS). Throws OutputError naming the file and the
+/// object.
 void verify_dimension_scales(const h5::File& file);
 void verify_dimension_scales(const std::string& path);
 

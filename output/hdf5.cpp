@@ -685,7 +685,11 @@ std::vector<std::string> Object::attr_strings(const std::string& attr,
   const auto n = static_cast<std::size_t>(a.count);
   const Handle space(H5Aget_space(a.attr));
   if (H5Tis_variable_str(a.type) > 0) {
+    // Read in the stored character set (both are bytes): HDF5 1.10.8 converted an ASCII list
+    // (as h5py writes one) to UTF-8 only when other strings had been read first, so the same
+    // attribute read "cannot read: HDF5 error" as the first string a process read.
     const auto type = string_type();
+    H5Tset_cset(type, H5Tget_cset(a.type));
     std::vector<char*> ptrs(n, nullptr);
     const herr_t read = H5Aread(a.attr, type, ptrs.data());
     if (read >= 0) {
@@ -880,6 +884,7 @@ std::vector<std::string> Group::strings(const std::string& child, hsize_t expect
     // Each pointer refers to the file's global heap, which the reads below check as HDF5 can;
     // the child process of untrusted.hpp reads first, so a crash there is contained.
     const auto mem = string_type();
+    H5Tset_cset(mem, H5Tget_cset(type));  // the stored character set, as attr_strings reads
     std::vector<char*> ptrs(n, nullptr);
     const herr_t read = H5Dread(ds.id(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data());
     if (read >= 0) {

@@ -1002,6 +1002,14 @@ std::vector<engine::Summary> read_state(const h5::Group& g, const engine::FieldL
   return state.unpack(std::make_shared<const engine::FieldLayout>(layout));
 }
 
+/// Refuses `obj`'s attribute categories (/summary/<field> or /runs/<field>) unless it holds the
+/// model's categories of `spec`, in order: the one check and wording of read_results and
+/// categories_problem.
+void check_categories(const h5::Object& obj, const engine::FieldSpec& spec) {
+  if (obj.attr_strings("categories", MAX_STRINGS) != spec.categories)
+    obj.damaged("attribute categories: the categories differ from the model's");
+}
+
 /// Checks that a complete file's /summary says what its checkpoint says (the checkpoint slot is
 /// authoritative; /summary is derived from it and must agree number for number).
 void check_summary(const h5::Group& summary, const engine::FieldLayout& layout,
@@ -1010,9 +1018,7 @@ void check_summary(const h5::Group& summary, const engine::FieldLayout& layout,
   for (const auto& spec : layout.categorical) {
     const auto g = summary.group(spec.name);
     if (g.attr_string("kind") != "categorical") g.damaged("attribute kind: expected 'categorical'");
-    if (g.attr_strings("categories", MAX_STRINGS) != spec.categories) {
-      g.damaged("attribute categories: the categories differ from the model's");
-    }
+    check_categories(g, spec);
   }
   for (const auto& spec : layout.continuous) {
     const auto g = summary.group(spec.name);
@@ -1123,6 +1129,112 @@ std::optional<engine::Block> planned_block(std::uint64_t points, std::uint64_t r
   return b;
 }
 
+namespace {
+
+/// The accumulator of continuous field f of every block in the file (/blocks, `rows` rows).
+std::vector<std::vector<engine::ContinuousStats::Raw>> read_block_moments(
+    const h5::Group& blocks_group, const engine::FieldLayout& layout, hsize_t rows) {
+  std::vector<std::vector<engine::ContinuousStats::Raw>> moments;
+  for (const auto& spec : layout.continuous) {
+    const auto n = blocks_group.dataset(spec.name + "_n").read<std::uint64_t>({rows});
+    const auto shift = blocks_group.dataset(spec.name + "_shift").read<double>({rows});
+    const auto sum = blocks_group.dataset(spec.name + "_sum").read<double>({rows});
+    const auto sum2 = blocks_group.dataset(spec.name + "_sum2").read<double>({rows});
+    const auto lo = blocks_group.dataset(spec.name + "_min").read<double>({rows});
+    const auto hi = blocks_group.dataset(spec.name + "_max").read<double>({rows});
+    auto& field = moments.emplace_back(rows);
+    for (hsize_t b = 0; b < rows; ++b) field[b] = {n[b], shift[b], sum[b], sum2[b], lo[b], hi[b]};
+  }
+  return moments;
+}
+
+bool same_bits(double a, double b) noexcept {
+  return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b);
+}
+
+/// A block's continuous field recomputed from its records (verify_runs), in the engine's order of
+/// additions, with what bounds the difference from the block's float64 accumulator when the
+/// records are float32: the engine summed the float64 values x, the records hold y = float32(x), |x
+/// - y| <= 2^-24 |x| (plus 2^-150 below float32's normal range), and both sums round once per
+/// addition (Higham, "Accuracy and Stability of Numerical Algorithms", 2002, §4.2: |error| <= (n -
+/// 1) u sum |terms|, u = 2^-53).
+struct BlockRecount {
+  std::uint64_t seen = 0;
+  double shift = 0.0, sum = 0.0, sum2 = 0.0, lo = 0.0, hi = 0.0;
+  double conversion = 0.0;   ///< sum of |x - y| bounds, e_i = 2^-23 |y| + 2^-149
+  double abs_d = 0.0;        ///< sum |y - shift|
+  double conversion2 = 0.0;  ///< sum e_i (2 |y - shift| + e_i): bounds |d^2 - d'^2|
+  double abs_d2 = 0.0;       ///< sum (|y - shift| + e_i)^2
+
+  void add(double y) noexcept {
+    if (seen == 0) lo = hi = y;
+    lo = std::min(lo, y);
+    hi = std::max(hi, y);
+    const double d = y - shift;
+    sum += d;
+    sum2 += d * d;
+    const double e = 0x1p-23 * std::abs(y) + 0x1p-149;
+    const double ad = std::abs(d);
+    conversion += e;
+    abs_d += ad;
+    conversion2 += e * (2.0 * ad + e);
+    abs_d2 += (ad + e) * (ad + e);
+    ++seen;
+  }
+  /// Tolerances on sum and sum2 (each rounding bound doubled for the rounding of the sums
+  /// computed here, and 1% more for the rounding of these bounds themselves).
+  double sum_tolerance() const noexcept {
+    const double n = static_cast<double>(seen);
+    return 1.01 * (conversion + 2.0 * (n + 2.0) * 0x1p-53 * (abs_d + conversion));
+  }
+  double sum2_tolerance() const noexcept {
+    const double n = static_cast<double>(seen);
+    return 1.01 * (conversion2 + 2.0 * (n + 4.0) * 0x1p-53 * abs_d2 * 1.01);
+  }
+};
+
+/// Refuses block b's stored `part` of field `name` (`stored`) against what its records give.
+[[noreturn]] void check_block_recount(const h5::Dataset& column, const std::string& name,
+                                      const char* part, const engine::Block& block, std::size_t b,
+                                      double stored, double records) {
+  column.damaged(fmt::format(
+      "block {} (point {}, replicates {} + {}): /blocks/{}_{} is {}, but its records give {}", b,
+      block.point, block.replicate_begin, block.count, name, part, stored, records));
+}
+
+/// `v` as a record of `storage` holds it: rounded to float32, or itself (float64).
+double as_stored(double v, engine::StorageType storage) noexcept {
+  return storage == engine::StorageType::float32 ? static_cast<double>(static_cast<float>(v)) : v;
+}
+
+/// Compares block b's stored accumulator `m` of field `name` with its records' recount `acc`:
+/// records stored as float64 are the values the engine summed, so everything must agree bit for
+/// bit (the same additions in the same order); float32 records within BlockRecount's bounds.
+void verify_block_recount(const h5::Dataset& column, const std::string& name,
+                          engine::StorageType storage, const engine::Block& block, std::size_t b,
+                          const engine::ContinuousStats::Raw& m, const BlockRecount& acc) {
+  if (!same_bits(as_stored(m.min, storage), acc.lo))
+    check_block_recount(column, name, "min", block, b, m.min, acc.lo);
+  if (!same_bits(as_stored(m.max, storage), acc.hi))
+    check_block_recount(column, name, "max", block, b, m.max, acc.hi);
+  const bool exact = storage != engine::StorageType::float32;
+  const auto outside = [&](const char* part, double stored, double recomputed, double tolerance) {
+    if (exact && !same_bits(stored, recomputed))
+      check_block_recount(column, name, part, block, b, stored, recomputed);
+    if (!exact && !(std::abs(stored - recomputed) <= tolerance)) {
+      column.damaged(fmt::format(
+          "block {} (point {}, replicates {} + {}): /blocks/{}_{} is {}, but its records give "
+          "{} (float32 records allow a difference of at most {:.3g})",
+          b, block.point, block.replicate_begin, block.count, name, part, stored, recomputed,
+          tolerance));
+    }
+  };
+  outside("sum", m.sum, acc.sum, acc.sum_tolerance());
+  outside("sum2", m.sum2, acc.sum2, acc.sum2_tolerance());
+}
+
+}  // namespace
+
 std::vector<engine::Block> verify_blocks(const ResultsInfo& info, const engine::FieldLayout& layout,
                                          h5::LockCheck lock) {
   const h5::File file(info.path, false, lock);
@@ -1173,16 +1285,37 @@ std::vector<engine::Block> verify_blocks(const ResultsInfo& info, const engine::
                                      runs[p], info.summaries[p].runs()));
       }
     }
-    // Each block's moments: as many values per point as the checkpoint counts.
-    for (const auto& spec : layout.continuous) {
+    // Each block's moments: one value per run, and folded point by point in the order of the
+    // blocks (Chan's merges, as the writer and wedge merge fold them), exactly the checkpoint's
+    // state, bit for bit: a block's sums edited (even with its chunk's checksum recomputed) would
+    // otherwise make wedge merge write a wrong mean.
+    const auto moments = read_block_moments(blocks_group, layout, rows);
+    for (std::size_t f = 0; f < layout.continuous.size(); ++f) {
+      const auto& spec = layout.continuous[f];
       const auto n_ds = blocks_group.dataset(spec.name + "_n");
-      const auto n = n_ds.read<std::uint64_t>({rows});
       for (hsize_t b = 0; b < keep; ++b) {
-        if (n[b] != count[b])
-          n_ds.damaged(fmt::format("block {}: {} values for {} runs", b, n[b], count[b]));
+        if (moments[f][b].n != count[b]) {
+          n_ds.damaged(
+              fmt::format("block {}: {} values for {} runs", b, moments[f][b].n, count[b]));
+        }
       }
-      for (const char* part : {"_shift", "_sum", "_sum2", "_min", "_max"}) {
-        (void)blocks_group.dataset(spec.name + part).read<double>({rows});
+      std::vector<engine::ContinuousStats> folded(points);
+      for (hsize_t b = 0; b < keep; ++b) folded[point[b]].merge_moments(moments[f][b]);
+      for (std::size_t p = 0; p < points; ++p) {
+        const auto got = folded[p].raw().normalised();
+        const auto want = info.summaries[p].continuous(f).raw().normalised();
+        if (got.n == 0 && want.n == 0) continue;
+        const auto differs = [&](const char* part, double a, double c) {
+          if (same_bits(a, c)) return;
+          blocks_group.damaged(fmt::format(
+              "the blocks of point {} give {} {} {}, the checkpoint {} (a block's {}_n, "
+              "_shift, _sum, _sum2, _min or _max was changed)",
+              p, spec.name, part, a, c, spec.name));
+        };
+        differs("mean", got.shift, want.shift);
+        differs("m2", got.sum2, want.sum2);
+        differs("min", got.min, want.min);
+        differs("max", got.max, want.max);
       }
     }
   }
@@ -1213,6 +1346,15 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
   std::vector<std::uint32_t> point, replicate;
   std::vector<std::uint16_t> values;
   std::vector<double> reals;
+  // Each block's continuous fields recomputed from its records (BlockRecount): its shift (the
+  // block's first value), min and max are the records' own, exactly, once rounded to the column's
+  // type; its sums are the records' bit for bit (float64 columns) or within the rounding bound of
+  // float32 records (the engine summed the float64 values; the Tug of War's columns keep float32).
+  const auto blocks_group = file.group("/blocks");
+  const auto moments =
+      read_block_moments(blocks_group, layout, blocks_group.dataset("count").length());
+  std::vector<BlockRecount> recount(continuous.size());
+  std::vector<std::size_t> row_block;
   std::size_t block = 0;
   std::uint64_t in_block = 0;
   for (hsize_t start = 0; start < info.runs_done; start += STEP) {
@@ -1220,8 +1362,10 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
     const hsize_t n = std::min<hsize_t>(STEP, info.runs_done - start);
     point_ds.read_rows(start, n, point);
     replicate_ds.read_rows(start, n, replicate);
+    row_block.resize(n);
     for (hsize_t r = 0; r < n; ++r) {
       while (in_block == blocks[block].count) ++block, in_block = 0;
+      row_block[r] = block;
       const auto& b = blocks[block];
       if (point[r] != b.point || replicate[r] != b.replicate_begin + in_block) {
         point_ds.damaged(fmt::format(
@@ -1249,7 +1393,27 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
         --left;
       }
     }
-    for (auto& column : continuous) column.read_rows(start, n, reals);  // every chunk's checksum
+    for (std::size_t f = 0; f < continuous.size(); ++f) {
+      continuous[f].read_rows(start, n, reals);  // every chunk's checksum
+      auto& acc = recount[f];
+      for (hsize_t r = 0; r < n; ++r) {
+        const std::size_t b = row_block[r];
+        const auto& m = moments[f][b];
+        if (acc.seen == 0) {
+          acc.shift = m.shift;
+          if (!same_bits(as_stored(m.shift, layout.continuous[f].storage), reals[r])) {
+            check_block_recount(continuous[f], layout.continuous[f].name, "shift", blocks[b], b,
+                                m.shift, reals[r]);
+          }
+        }
+        acc.add(reals[r]);
+        if (acc.seen == blocks[b].count) {
+          verify_block_recount(continuous[f], layout.continuous[f].name,
+                               layout.continuous[f].storage, blocks[b], b, m, acc);
+          acc = BlockRecount{};
+        }
+      }
+    }
   }
   for (std::size_t f = 0; f < categorical.size(); ++f) {
     for (std::size_t p = 0; p < points; ++p) {
@@ -1424,12 +1588,54 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
       const std::string encoding = numeric_categories(spec) ? "value" : "index";
       if (ds.attr_string("encoding") != encoding)
         ds.damaged("attribute encoding: expected '" + encoding + "'");
-      if (ds.attr_strings("categories", MAX_STRINGS) != spec.categories) {
-        ds.damaged("attribute categories: the categories differ from the model's");
-      }
+      check_categories(ds, spec);
     }
   }
   return info;
+}
+
+std::string categories_problem(const std::string& path, const engine::FieldLayout& layout) {
+  // The problem of one object's list, or "" (also when the attribute is missing or cannot be
+  // read as strings: read_results words those, for every reader alike).
+  const auto problem_of = [](const h5::Object& obj, const engine::FieldSpec& spec) -> std::string {
+    try {
+      if (!obj.has_attr("categories") ||
+          obj.attr_strings("categories", MAX_STRINGS) == spec.categories)
+        return {};
+    } catch (const OutputError&) {
+      return {};
+    }
+    try {
+      check_categories(obj, spec);
+    } catch (const OutputError& err) {
+      return err.what();
+    }
+    return {};
+  };
+  try {
+    h5::quiet_errors();
+    const h5::File file(path, false, h5::LockCheck::others);
+    const auto root = file.root();
+    if (root.has_group("summary")) {
+      const auto summary = file.group("/summary");
+      for (const auto& spec : layout.categorical) {
+        if (!summary.has_group(spec.name)) continue;
+        if (auto problem = problem_of(summary.group(spec.name), spec); !problem.empty())
+          return problem;
+      }
+    }
+    if (root.has_group("runs")) {
+      const auto runs = file.group("/runs");
+      for (const auto& spec : layout.categorical) {
+        if (!runs.has(spec.name)) continue;
+        if (auto problem = problem_of(runs.dataset(spec.name), spec); !problem.empty())
+          return problem;
+      }
+    }
+  } catch (const OutputError&) {
+    // Not a results file, locked, or damaged elsewhere: read_results says so.
+  }
+  return {};
 }
 
 }  // namespace wedge::output

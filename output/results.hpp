@@ -243,6 +243,16 @@ struct ResultsInfo {
 ResultsInfo read_results(const std::string& path, const engine::FieldLayout& layout,
                          h5::LockCheck lock = h5::LockCheck::others);
 
+/// The categories attributes of the categorical fields, /summary/<field> then /runs/<field>, in
+/// the layout's order, checked against the model's (`layout`): the first that holds other
+/// categories, as read_results refuses it ("FILE: damaged: /summary/format: attribute categories:
+/// the categories differ from the model's"), or "" when every one that holds a list of strings
+/// agrees. Everything else (a missing or unreadable attribute, another kind of file) is left to
+/// read_results, which words it the same way for every reader. The Python package asks this first
+/// (wedge._core.check_categories), so that a damaged category list is worded as inspect words it
+/// before its own reading, which takes the file's categories as the table's shape, can fail on it.
+std::string categories_problem(const std::string& path, const engine::FieldLayout& layout);
+
 /// The first part of verify_runs, without the records: the first blocks of /blocks hold exactly
 /// the runs done, each inside the plan (a fixed plan: the plan's block of its sequence number),
 /// with one value per run of each continuous field. Reads /blocks only (one row a block), so it

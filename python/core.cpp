@@ -263,6 +263,12 @@ std::string check_results(const std::string& path) {
   return {};
 }
 
+/// check_categories(): a categorical field's `categories` attribute that differs from the
+/// model's, in the words of `wedge inspect` (experiments::categories_problem), or "".
+std::string check_categories(const std::string& path) {
+  return experiments::categories_problem(path);
+}
+
 py::list fields() {
   py::list out;
   for (const auto& f : agents::TugOfWar::fields()) {
@@ -515,6 +521,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("check_results", &check_results, py::arg("path"),
         "The checks of `wedge inspect` on a results file's metadata: '' when they pass, else "
         "inspect's message.");
+  m.def("check_categories", &check_categories, py::arg("path"),
+        "A categories attribute that differs from the model's, in inspect's words, or ''.");
   m.def("parameters", &parameters,
         "Every scenario key: key, section, type, default, min, max, range, meaning.");
   m.attr("__version__") = VERSION;

@@ -370,6 +370,14 @@ class Results:
         self._size = st.st_size
         # Read first in a child process: a damaged file can crash HDF5 itself (_probe).
         _probe(self.path, allow_partial)
+        # A categorical field's categories (the labels, and the shape this reading gives its
+        # tables) checked first by the C++ reader, so that a damaged list is refused in the words
+        # of `wedge inspect` (output::categories_problem), not by whatever it upsets later here.
+        from . import _core  # built by `make build` into python/wedge/
+
+        problem = _core.check_categories(str(self.path))
+        if problem:
+            raise ResultsDamagedError(problem)
         try:
             self._file = h5py.File(self.path, "r", driver="sec2")
         except OSError as err:

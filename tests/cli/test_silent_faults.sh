@@ -143,4 +143,45 @@ run "$wedge" run --runs 10 --set zzzzzz=1
 check "an unknown key far from every key gets no suggestion" 2 "^error: unknown parameter 'zzzzzz'$"
 "$wedge" run --help > "$dir/out" 2>&1
 grep -q "default: the file's run.runs, else 1000000" "$dir/out" && ok "--runs help names the file's run.runs" || bad "--runs help"
+
+# Every comma-separated list takes spaces around its items ("format, alliance" had been refused as
+# ' alliance'): --precision-outcomes as --where and --history read theirs; an item of spaces only
+# is still an empty item, and a spaced repeat is still a repeat.
+"$wedge" run --runs 200 --precision 0.2 --precision-outcomes format,alliance --json --quiet >"$dir/tight.json" 2>/dev/null
+for value in "format, alliance" " format ,	alliance " "format,alliance "; do
+  run "$wedge" run --runs 200 --precision 0.2 --precision-outcomes "$value" --json --quiet
+  [ $code -eq 0 ] && cmp -s "$dir/out" "$dir/tight.json" && ok "--precision-outcomes '$value' is format,alliance" ||
+    bad "--precision-outcomes '$value': exit $code: $(head -c 300 "$dir/err")"
+done
+run "$wedge" run --precision 0.1 --precision-outcomes "format, ,alliance" --quiet
+check "--precision-outcomes 'format, ,alliance' is refused" 2 "^error: --precision-outcomes 'format, ,alliance': an empty item"
+run "$wedge" run --precision 0.1 --precision-outcomes "format, format" --quiet
+check "--precision-outcomes 'format, format' is refused" 2 "^error: --precision-outcomes 'format, format': 'format' is given twice"
+run "$wedge" trace --where "format=treaty, alliance=strained"
+[ $code -eq 0 ] && grep -q "the first replicate with format=treaty, alliance=strained" "$dir/out" &&
+  ok "--where 'format=treaty, alliance=strained' is read" || bad "--where with spaces: exit $code: $(head -c 300 "$dir/err")"
+run "$wedge" calibrate "$calibration" --history "format=declaration, okinawa=residual" --points 8 --runs 10 --refine 0 --json
+[ $code -eq 0 ] && ok "--history 'format=declaration, okinawa=residual' is read" ||
+  bad "--history with spaces: exit $code: $(head -c 300 "$dir/err")"
+
+# An output that cannot be created is explained in the user's terms, naming the output, its
+# directory and why, for every command that writes one (run --out, merge --out); /proc/version
+# --force had said only "cannot create the lock file: No such file or directory". Root may write
+# anywhere, so the refusal comes when the lock file is created; others are refused before.
+"$wedge" run --runs 100 --shard 0/2 --out "$dir/p0.h5" --quiet >/dev/null 2>&1
+"$wedge" run --runs 100 --shard 1/2 --out "$dir/p1.h5" --quiet >/dev/null 2>&1
+for target in "/proc/version --force" "/proc/wedge-test-out.h5"; do
+  out=${target%% *}
+  if [ "$(id -u)" -eq 0 ]; then
+    want="^error: $out: cannot create files in directory /proc: its file system does not accept new files \(a virtual file system such as /proc or /sys\?\); creating $out.lock: No such file or directory$"
+  else
+    want="^error: --out $out: directory /proc is not writable$"
+  fi
+  # shellcheck disable=SC2086  # the target carries --force as a second word
+  run "$wedge" run --runs 10 --out $target
+  check "run --out $target: the output, its directory and why" 3 "$want"
+  # shellcheck disable=SC2086
+  run "$wedge" merge "$dir/p0.h5" "$dir/p1.h5" --out $target
+  check "merge --out $target: the output, its directory and why" 3 "$want"
+done
 finish

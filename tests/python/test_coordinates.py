@@ -3,7 +3,10 @@
 copies of integer and boolean design keys, CF flag_meanings) are derived from the rest of the file
 and covered by no checksum. A fresh-clone tester flipped a byte that changed a category label:
 both `wedge inspect` and wedge.open accepted the file, while xarray (h5netcdf) would have shown
-correct counts under a wrong label. Each kind of coordinate, damaged, is now refused by both."""
+correct counts under a wrong label. Each kind of coordinate, damaged, is now refused by both; so
+are the scales themselves (CF flag_values and flag_meanings deleted or changed, values written into
+the /run dimension, a scale's CLASS or NAME, a DIMENSION_LIST deleted or pointing at another
+scale), which decide what netCDF readers name and label."""
 import shutil
 import subprocess
 
@@ -65,6 +68,55 @@ def swap_boolean_meanings(f):
     f["/summary/soviet.straits_clause"].attrs["flag_meanings"] = "true false"
 
 
+def delete_flag_values(f):
+    del f["/runs/format"].attrs["flag_values"]
+
+
+def change_flag_values(f):
+    f["/runs/alliance"].attrs["flag_values"] = np.array([0, 1, 3, 2], dtype=np.uint8)
+
+
+def delete_flag_meanings(f):
+    del f["/runs/end_reason"].attrs["flag_meanings"]
+
+
+def delete_boolean_flag_values(f):
+    del f["/summary/soviet.straits_clause"].attrs["flag_values"]
+
+
+def write_run_values(f):
+    f["/run"][...] = np.arange(f["/run"].shape[0], dtype=np.float32)  # "dimension without values"
+
+
+def rename_run_scale(f):
+    f["/run"].attrs["NAME"] = np.bytes_("run")  # then a netCDF variable of the values above
+
+
+def rename_point_scale(f):
+    f["/design/point"].attrs["NAME"] = np.bytes_("points")
+
+
+def unscale_point(f):
+    del f["/design/point"].attrs["CLASS"]  # once hid every other check of the scales
+
+
+def unscale_category(f):
+    del f["/summary/format/category"].attrs["CLASS"]
+
+
+def detach_p(f):
+    del f["/summary/format/p"].attrs["DIMENSION_LIST"]
+
+
+def cross_dimension_list(f):
+    # Both references are valid objects, the second the histogram's bins, not the categories.
+    f["/summary/format/counts"].attrs["DIMENSION_LIST"] = f["/summary/alignment/histogram"].attrs["DIMENSION_LIST"]
+
+
+def detach_run(f):
+    del f["/runs/okinawa"].attrs["DIMENSION_LIST"]
+
+
 CASES = [
     ("baseline", relabel, "/summary/format: category: the labels differ"),
     ("baseline", renumber, "/summary/rounds/category: holds other values"),
@@ -74,6 +126,19 @@ CASES = [
     ("typed", change_integer_key, "/summary/negotiation.rounds: holds other values"),
     ("typed", change_boolean_key, "/summary/soviet.straits_clause: holds other values"),
     ("typed", swap_boolean_meanings, "/summary/soviet.straits_clause: attribute flag_meanings differs"),
+    ("baseline", delete_flag_values, "/runs/format: attribute flag_values is missing"),
+    ("baseline", change_flag_values, "/runs/alliance: attribute flag_values differs from the categories' codes"),
+    ("baseline", delete_flag_meanings, "/runs/end_reason: attribute flag_meanings is missing"),
+    ("typed", delete_boolean_flag_values, "/summary/soviet.straits_clause: attribute flag_values is missing"),
+    ("baseline", write_run_values, "/run: holds values; the records' dimension has none"),
+    ("baseline", rename_run_scale, "/run: attribute NAME: the scale is not named 'This is a netCDF dimension"),
+    ("baseline", rename_point_scale, "/design/point: attribute NAME: the scale is not named 'point'"),
+    ("typed", unscale_point, "/design/point: is no longer a dimension scale (attribute CLASS"),
+    ("baseline", unscale_category, "/summary/format/category: is no longer a dimension scale (attribute CLASS"),
+    ("baseline", detach_p, "/summary/format/p: attribute DIMENSION_LIST: dimension 0 is not attached to the scale point"),
+    ("baseline", cross_dimension_list,
+     "/summary/format/counts: attribute DIMENSION_LIST: dimension 1 is not attached to the scale category"),
+    ("baseline", detach_run, "/runs/okinawa: attribute DIMENSION_LIST: dimension 0 is not attached to the scale run"),
 ]
 
 
