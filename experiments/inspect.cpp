@@ -9,6 +9,7 @@
 #include "output/results.hpp"
 #include "output/rounds.hpp"
 #include "output/untrusted.hpp"
+#include "wedge/version.hpp"
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -91,10 +92,23 @@ Experiment stored_experiment(const output::ResultsInfo& info) {
       const double stored = info.values[p][k];
       const double derived = e.values[p][k];
       if (std::bit_cast<std::uint64_t>(stored) != std::bit_cast<std::uint64_t>(derived)) {
+        // A file of another build may be intact and derived its design differently (designs
+        // changed on 2026-11-29: Sobol/Saltelli scrambling, exact grid steps): say so rather
+        // than call it damaged alone.
+        const std::string other_build =
+            info.git_commit == GIT_COMMIT
+                ? std::string()
+                : fmt::format(
+                      " (or the file is intact and was written by another wedge build, {} {}, "
+                      "whose {} design differed from this build's, {} {}: rerun the experiment "
+                      "with this build to compare)",
+                      info.engine_version, info.git_commit, design_name(e.sweep.design), VERSION,
+                      GIT_COMMIT);
         throw OutputError(fmt::format(
             "{}: damaged: /design/{}: point {}: holds {}, but the stored experiment's {} design "
-            "gives {}",
-            info.path, e.swept_keys[k], p, stored, design_name(e.sweep.design), derived));
+            "gives {}{}",
+            info.path, e.swept_keys[k], p, stored, design_name(e.sweep.design), derived,
+            other_build));
       }
     }
   }

@@ -79,6 +79,20 @@ for design in threat_rewards_grid:grid:dulles.reward_power:5 \
     "error: flipped.h5: damaged: /design/$key: point $point: holds $now, but the stored experiment's $name design gives $was" \
     -- "$wedge" inspect flipped.h5
 done
+# A file from another build (its git_commit not this build's): the refusal says it may be intact
+# and from a build whose design differed, naming both builds.
+cp grid.h5 other.h5
+"$py" -c "import h5py,sys; f=h5py.File(sys.argv[1],'r+'); f.attrs['git_commit']='v0.0.0-1-gabcdef0'" other.h5
+set_design other.h5 dulles.reward_power 5 0.4375
+"$wedge" inspect other.h5 >out 2>err; code=$?
+line=$(cat err)
+ours=$("$wedge" --version | head -1)
+if [ $code -eq 3 ] && [[ "$line" == "error: other.h5: damaged: /design/dulles.reward_power: point 5: holds 0.4375, but the stored experiment's grid design gives "*" (or the file is intact and was written by another wedge build, "*" v0.0.0-1-gabcdef0, whose grid design differed from this build's, "*": rerun the experiment with this build to compare)" ]]; then
+  ok "another build's file: the refusal names both builds"
+else
+  bad "another build's file: exit $code: $line"
+fi
+
 # The same design value through wedge merge: a shard's /design changed.
 "$wedge" run "$sweeps/threat_rewards_grid.toml" --runs 40 --shard 0/2 --out g0.h5 --quiet >/dev/null 2>&1
 "$wedge" run "$sweeps/threat_rewards_grid.toml" --runs 40 --shard 1/2 --out g1.h5 --quiet >/dev/null 2>&1
