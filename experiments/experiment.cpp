@@ -306,21 +306,6 @@ void resolve_design(Experiment& e) {
   }
 }
 
-bool adopt_design(Experiment& e, const std::vector<std::string>& keys,
-                  const std::vector<std::vector<double>>& values) {
-  if (keys != e.swept_keys || values.size() != e.points.size()) return false;
-  for (const auto& row : values) {
-    if (row.size() != keys.size()) return false;
-  }
-  std::vector<agents::ParamInfo> infos;
-  for (const auto& key : keys) infos.push_back(agents::require_parameter(e.base, key));
-  for (std::size_t p = 0; p < values.size(); ++p) {
-    for (std::size_t k = 0; k < keys.size(); ++k) infos[k].set(e.points[p], values[p][k]);
-  }
-  e.values = values;
-  return true;
-}
-
 std::string byte_text(std::uint64_t bytes) {
   const double b = static_cast<double>(bytes);
   if (bytes >= 1'000'000'000'000ull) return fmt::format("{:.1f} TB", b / 1e12);

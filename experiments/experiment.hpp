@@ -141,15 +141,6 @@ std::uint64_t design_points(const Experiment& e);
 /// first bad value, or when the design alone would not fit in this machine's memory.
 void resolve_design(Experiment& e);
 
-/// Makes a resolved experiment show the design a results file stores (`/design`: its swept keys
-/// and values[p][k]), which is authoritative for the file's results: a file written by another
-/// version of wedge may hold other points for the same experiment (Sobol and Saltelli designs are
-/// scrambled since format 1 files of late 2026; grid values could differ by an ulp). Sets
-/// e.values and the swept keys of every point. Returns false, changing nothing, if the stored keys
-/// or number of points differ from e's.
-bool adopt_design(Experiment& e, const std::vector<std::string>& keys,
-                  const std::vector<std::vector<double>>& values);
-
 /// Bytes as "6.0 GB", "512 KB" (powers of 1000).
 std::string byte_text(std::uint64_t bytes);
 

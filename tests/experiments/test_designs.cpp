@@ -192,26 +192,6 @@ TEST_CASE("Sobol and Saltelli points that are not a power of two give a warning"
   }
 }
 
-TEST_CASE("a results file's design replaces the resolved one, if it has the same keys and points",
-          "[designs]") {
-  Experiment e;
-  e.sweep.design = Design::sobol;
-  e.sweep.points = 4;
-  e.sweep.keys = {SweepKey{"dulles.tact", {}, 0.0, 1.0, 0, true},
-                  SweepKey{"negotiation.rounds", {}, 2, 8, 0, true}};
-  resolve_design(e);
-  const std::vector<std::vector<double>> stored{{0.5, 2}, {0.25, 3}, {0.75, 4}, {0.125, 5}};
-  const auto keys = e.swept_keys;
-  REQUIRE(adopt_design(e, keys, stored));
-  CHECK(e.values == stored);
-  CHECK(e.points[3].dulles.tact == 0.125);
-  CHECK(e.points[3].negotiation.rounds == 5);
-  CHECK_FALSE(adopt_design(e, {"dulles.tact"}, stored));                          // other keys
-  CHECK_FALSE(adopt_design(e, keys, {{0.5, 2}}));                                 // other points
-  CHECK_FALSE(adopt_design(e, keys, {{0.5}, {0.25, 3}, {0.75, 4}, {0.125, 5}}));  // a short row
-  CHECK(e.values == stored);
-}
-
 TEST_CASE("LHS and Sobol designs respect integer and boolean keys at every point", "[designs]") {
   for (Design design : {Design::lhs, Design::sobol, Design::saltelli}) {
     Experiment e;
