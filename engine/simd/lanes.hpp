@@ -426,6 +426,24 @@ inline typename L::F narrow(typename L::D x) {
     return __builtin_convertvector(x, F);
   }
 }
+/// The low 32 bits of each U lane (e.g. a generator word), as W 32-bit lanes in one vector. A
+/// Pair's halves are joined into one vector (one permute where the instruction set has it).
+template <class L>
+inline typename L::FU narrow_u(typename L::U x) {
+  using FU = typename L::FU;
+  if constexpr (is_pair<typename L::U>) {
+    static_assert(std::endian::native == std::endian::little, "a word's low half is element 0");
+    using H = typename detail::Vector<std::uint32_t, 2 * L::native>::type;
+    const H lo = std::bit_cast<H>(x.lo);
+    const H hi = std::bit_cast<H>(x.hi);
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return __builtin_shufflevector(lo, hi, (2 * I)...);
+    }
+    (std::make_index_sequence<L::width>{});
+  } else {
+    return __builtin_convertvector(x, FU);
+  }
+}
 /// Floats widened to doubles, lane by lane (exact).
 template <class L>
 inline typename L::D widen(typename L::F x) {
