@@ -414,6 +414,16 @@ inline typename L::F max_f(typename L::F a, typename L::F b) {
 template <class L>
 inline typename L::F narrow(typename L::D x) {
   using F = typename L::F;
+#if defined(__AVX512F__)
+  if constexpr (L::isa == AVX512 && L::width == 16) {
+    // The same conversions, joined by one 256-bit insert: GCC lowers the shuffle below to two
+    // register moves (zeroing the upper halves) and a VSHUFF32X4.
+    const __m256 lo = _mm512_cvtpd_ps(reinterpret_cast<__m512d>(x.lo));
+    const __m256 hi = _mm512_cvtpd_ps(reinterpret_cast<__m512d>(x.hi));
+    return reinterpret_cast<F>(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)),
+                                                  _mm256_castps_pd(hi), 1));
+  }
+#endif
   if constexpr (is_pair<typename L::D>) {
     using H = typename detail::Vector<float, L::native>::type;
     const H lo = __builtin_convertvector(x.lo, H);
@@ -448,6 +458,16 @@ inline typename L::FU narrow_u(typename L::U x) {
 template <class L>
 inline typename L::D widen(typename L::F x) {
   using D = typename L::D;
+#if defined(__AVX512F__)
+  if constexpr (L::isa == AVX512 && L::width == 16) {
+    // Each half in one conversion: GCC lowers the shuffles below to conversions of 4 floats at a
+    // time, extracts and inserts (about 9 instructions instead of 3).
+    const __m512 v = reinterpret_cast<__m512>(x);
+    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    return D{reinterpret_cast<typename L::ND>(_mm512_cvtps_pd(_mm512_castps512_ps256(v))),
+             reinterpret_cast<typename L::ND>(_mm512_cvtps_pd(hi))};
+  }
+#endif
   if constexpr (is_pair<D>) {
     using H = typename detail::Vector<float, L::native>::type;
     const H lo = [&]<std::size_t... I>(std::index_sequence<I...>) {
