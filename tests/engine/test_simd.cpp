@@ -39,14 +39,15 @@ TEST_CASE("exp is within 2e-9 relative of libm from -707 to 709, and tiny below"
   CHECK(simd::exp<L>(D{-2000.0})[0] < 1e-306);
 }
 
-TEST_CASE("log is within 4e-14 relative of libm between 2^-33 and 1", "[lanes]") {
+TEST_CASE("log is within 5e-12 relative of libm between 2^-33 and 1", "[lanes]") {
   double worst = 0.0;
   for (double x = 0x1p-33; x <= 1.0; x *= 1.0137) {
     if (x != 1.0) worst = std::max(worst, std::abs(simd::log<L>(D{x})[0] / std::log(x) - 1.0));
   }
   for (double x = 0.5; x < 1.0; x += 0.000731)
     worst = std::max(worst, std::abs(simd::log<L>(D{x})[0] / std::log(x) - 1.0));
-  CHECK(worst < 4e-14);
+  CHECK(worst < 5e-12);
+  CHECK(worst > 1e-12);  // the bound is the polynomial's, not a loose one
   CHECK(simd::log<L>(D{1.0})[0] == 0.0);
 }
 
