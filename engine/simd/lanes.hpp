@@ -420,8 +420,8 @@ inline typename L::F narrow(typename L::D x) {
     // register moves (zeroing the upper halves) and a VSHUFF32X4.
     const __m256 lo = _mm512_cvtpd_ps(reinterpret_cast<__m512d>(x.lo));
     const __m256 hi = _mm512_cvtpd_ps(reinterpret_cast<__m512d>(x.hi));
-    return reinterpret_cast<F>(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)),
-                                                  _mm256_castps_pd(hi), 1));
+    return reinterpret_cast<F>(
+        _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1));
   }
 #endif
 #if defined(__AVX2__)

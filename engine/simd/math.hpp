@@ -112,7 +112,7 @@ inline void cos_sin_2pi_word(typename L::U w, typename L::D& c, typename L::D& s
   const FU v = narrow_u<L>(w) + 0x20000000u;
   const FU quadrant = v >> 30;
   const FM fraction = std::bit_cast<FM>((v >> 6) & 0xFFFFFFu) - 0x800000;  // 2^24 f
-  const F x = __builtin_convertvector(fraction, F) * 0x1.921fb6p-24f;     // (pi/2) / 2^24
+  const F x = __builtin_convertvector(fraction, F) * 0x1.921fb6p-24f;      // (pi/2) / 2^24
   const F x2 = x * x;
   F sp = splat_f<L>(-0x1.994ec6p-13f);
   sp = sp * x2 + 0x1.110760p-7f;

@@ -94,15 +94,15 @@ TEST_CASE("cos and sin of 2 pi u from a word, in single precision, are within 2e
   CHECK((c[0] == 0.0 && s[0] == -1.0));
 }
 
-TEST_CASE("cos and sin from words give the same bits one lane at a time and 4 at once",
-          "[lanes]") {
+TEST_CASE("cos and sin from words give the same bits one lane at a time and 4 at once", "[lanes]") {
   // Lanes<4, BASELINE> is a Pair of two 2-word vectors, joined into one vector of 4 floats.
   using L4 = simd::Lanes<4, simd::BASELINE>;
   std::mt19937 gen(11);
   for (int trial = 0; trial < 20'000; ++trial) {
     L4::U w4;
     std::uint32_t w[4];
-    for (int j = 0; j < 4; ++j) simd::set_lane(w4, j, std::uint64_t{w[j] = static_cast<std::uint32_t>(gen())});
+    for (int j = 0; j < 4; ++j)
+      simd::set_lane(w4, j, std::uint64_t{w[j] = static_cast<std::uint32_t>(gen())});
     L4::D c4, s4;
     simd::cos_sin_2pi_word<L4>(w4, c4, s4);
     for (int j = 0; j < 4; ++j) {
