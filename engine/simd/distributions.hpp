@@ -24,13 +24,16 @@ inline typename L::D uniform53(typename L::U hi_word, typename L::U lo_word) {
   return (to_double<L>(hi_word >> 5) * 0x1p26 + to_double<L>(lo_word >> 6)) * 0x1p-53;
 }
 
-/// Two standard normals from two words (Box-Muller): sqrt(-2 ln u1) (cos, sin)(2 pi u2).
+/// Two standard normals from two words (Box-Muller): sqrt(-2 ln u1) (cos, sin)(2 pi u2), the
+/// radius in double from u1 = (w1 + 1/2) / 2^32 (its tails as fine as u1's 32 bits allow), the
+/// direction in single precision from u2 = floor(w2 / 2^6) / 2^26 (cos_sin_2pi_word: absolute
+/// error below 2e-7).
 template <class L>
 inline void box_muller(typename L::U w1, typename L::U w2, typename L::D& z0, typename L::D& z1) {
   using D = typename L::D;
   const D radius = sqrt<L>(-2.0 * log<L>(uniform<L>(w1)));
   D c, s;
-  cos_sin_2pi<L>(to_double<L>(w2) * 0x1p-32, c, s);  // u2 = w2 / 2^32 in [0, 1)
+  cos_sin_2pi_word<L>(w2, c, s);
   z0 = radius * c;
   z1 = radius * s;
 }

@@ -359,21 +359,53 @@ inline typename L::U to_uint(typename L::D x) {
   return std::bit_cast<typename L::U>(x + TWO52) & 0x000FFFFFFFFFFFFFull;
 }
 
-/// Single-precision lanes (Lanes::F): splat, min and max with MINPS/MAXPS's semantics (GCC
-/// emits those instructions for exactly these selects), and the conversions between D and F.
+/// Single-precision lanes (Lanes::F): splat, min and max with MINPS/MAXPS's semantics, and the
+/// conversions between D and F.
 template <class L>
 inline typename L::F splat_f(float x) {
   return typename L::F{} + x;
 }
-/// b where b < a, else a (a where either is NaN): x86's MINPS(b, a).
+
+namespace detail {
+/// x86's MINPS(b, a) (MAX false) or MAXPS(b, a) (MAX true) on single-precision lanes: one
+/// instruction where this translation unit is compiled for AVX2 or is the SSE2 baseline (GCC
+/// lowers the select below to a compare and a blend there: 3-6% more CPU per run at 4 and 8
+/// lanes), else that select (the same lanes, NaN included: a where either is NaN). On AVX-512,
+/// where GCC lowers the select to a compare into a mask register and a masked move, VMINPS
+/// measured 2% slower per run (16 lanes, 5 alternations), so the select stays.
+template <class L, bool MAX>
+inline typename L::F min_or_max_f(typename L::F a, typename L::F b) {
+  using F = typename L::F;
+#if defined(__AVX2__)
+  if constexpr (L::isa == AVX2 && L::width == 8) {
+    const auto p = reinterpret_cast<__m256>(b), q = reinterpret_cast<__m256>(a);
+    return reinterpret_cast<F>(MAX ? _mm256_max_ps(p, q) : _mm256_min_ps(p, q));
+  }
+#endif
+#if defined(__SSE2__)
+  if constexpr (L::isa == BASELINE && L::width == 4) {
+    const auto p = reinterpret_cast<__m128>(b), q = reinterpret_cast<__m128>(a);
+    return reinterpret_cast<F>(MAX ? _mm_max_ps(p, q) : _mm_min_ps(p, q));
+  }
+#endif
+  if constexpr (MAX) {
+    return b > a ? b : a;
+  } else {
+    return b < a ? b : a;
+  }
+}
+}  // namespace detail
+
+/// b where b < a, else a (a where either is NaN): exactly x86's MINPS(b, a) (see
+/// detail::min_or_max_f).
 template <class L>
 inline typename L::F min_f(typename L::F a, typename L::F b) {
-  return b < a ? b : a;
+  return detail::min_or_max_f<L, false>(a, b);
 }
-/// b where b > a, else a (a where either is NaN): x86's MAXPS(b, a).
+/// b where b > a, else a (a where either is NaN): exactly x86's MAXPS(b, a) (see min_f).
 template <class L>
 inline typename L::F max_f(typename L::F a, typename L::F b) {
-  return b > a ? b : a;
+  return detail::min_or_max_f<L, true>(a, b);
 }
 
 /// Doubles rounded to floats, lane by lane (IEEE round to nearest, ties to even: CVTPD2PS or
@@ -382,6 +414,30 @@ inline typename L::F max_f(typename L::F a, typename L::F b) {
 template <class L>
 inline typename L::F narrow(typename L::D x) {
   using F = typename L::F;
+#if defined(__AVX512F__)
+  if constexpr (L::isa == AVX512 && L::width == 16) {
+    // The same conversions, joined by one 256-bit insert: GCC lowers the shuffle below to two
+    // register moves (zeroing the upper halves) and a VSHUFF32X4.
+    const __m256 lo = _mm512_cvtpd_ps(reinterpret_cast<__m512d>(x.lo));
+    const __m256 hi = _mm512_cvtpd_ps(reinterpret_cast<__m512d>(x.hi));
+    return reinterpret_cast<F>(
+        _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1));
+  }
+#endif
+#if defined(__AVX2__)
+  if constexpr (L::isa == AVX2 && L::width == 8) {
+    const __m128 lo = _mm256_cvtpd_ps(reinterpret_cast<__m256d>(x.lo));
+    const __m128 hi = _mm256_cvtpd_ps(reinterpret_cast<__m256d>(x.hi));
+    return reinterpret_cast<F>(_mm256_insertf128_ps(_mm256_castps128_ps256(lo), hi, 1));
+  }
+#endif
+#if defined(__SSE2__)
+  if constexpr (L::isa == BASELINE && L::width == 4) {
+    const __m128 lo = _mm_cvtpd_ps(reinterpret_cast<__m128d>(x.lo));
+    const __m128 hi = _mm_cvtpd_ps(reinterpret_cast<__m128d>(x.hi));
+    return reinterpret_cast<F>(_mm_movelh_ps(lo, hi));
+  }
+#endif
   if constexpr (is_pair<typename L::D>) {
     using H = typename detail::Vector<float, L::native>::type;
     const H lo = __builtin_convertvector(x.lo, H);
@@ -394,10 +450,53 @@ inline typename L::F narrow(typename L::D x) {
     return __builtin_convertvector(x, F);
   }
 }
+/// The low 32 bits of each U lane (e.g. a generator word), as W 32-bit lanes in one vector. A
+/// Pair's halves are joined into one vector (one permute where the instruction set has it).
+template <class L>
+inline typename L::FU narrow_u(typename L::U x) {
+  using FU = typename L::FU;
+  if constexpr (is_pair<typename L::U>) {
+    static_assert(std::endian::native == std::endian::little, "a word's low half is element 0");
+    using H = typename detail::Vector<std::uint32_t, 2 * L::native>::type;
+    const H lo = std::bit_cast<H>(x.lo);
+    const H hi = std::bit_cast<H>(x.hi);
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return __builtin_shufflevector(lo, hi, (2 * I)...);
+    }
+    (std::make_index_sequence<L::width>{});
+  } else {
+    return __builtin_convertvector(x, FU);
+  }
+}
 /// Floats widened to doubles, lane by lane (exact).
 template <class L>
 inline typename L::D widen(typename L::F x) {
   using D = typename L::D;
+#if defined(__AVX512F__)
+  if constexpr (L::isa == AVX512 && L::width == 16) {
+    // Each half in one conversion (here and for AVX2 and SSE2 below): GCC lowers the shuffles
+    // below to conversions of 4 floats at a time (AVX2: 2, through the stack), extracts and
+    // inserts (at 16 lanes about 9 instructions instead of 3).
+    const __m512 v = reinterpret_cast<__m512>(x);
+    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    return D{reinterpret_cast<typename L::ND>(_mm512_cvtps_pd(_mm512_castps512_ps256(v))),
+             reinterpret_cast<typename L::ND>(_mm512_cvtps_pd(hi))};
+  }
+#endif
+#if defined(__AVX2__)
+  if constexpr (L::isa == AVX2 && L::width == 8) {
+    const __m256 v = reinterpret_cast<__m256>(x);
+    return D{reinterpret_cast<typename L::ND>(_mm256_cvtps_pd(_mm256_castps256_ps128(v))),
+             reinterpret_cast<typename L::ND>(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)))};
+  }
+#endif
+#if defined(__SSE2__)
+  if constexpr (L::isa == BASELINE && L::width == 4) {
+    const __m128 v = reinterpret_cast<__m128>(x);
+    return D{reinterpret_cast<typename L::ND>(_mm_cvtps_pd(v)),
+             reinterpret_cast<typename L::ND>(_mm_cvtps_pd(_mm_movehl_ps(v, v)))};
+  }
+#endif
   if constexpr (is_pair<D>) {
     using H = typename detail::Vector<float, L::native>::type;
     const H lo = [&]<std::size_t... I>(std::index_sequence<I...>) {
