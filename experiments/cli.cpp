@@ -576,8 +576,10 @@ int command_inspect(const std::string& path, bool json) {
              printable(info.git_commit), info.format_version, printable(info.created));
   fmt::print(
       "  runs {} of {} planned; {}; {:.2f} s on {} threads ({:.3g} runs/s)\n", info.runs_done,
-      info.runs_planned > 0 ? fmt::format("{}", info.runs_planned)
-                            : std::string("(precision mode)"),
+      // 0 planned is precision mode only if the experiment says so: a shard of a fixed plan
+      // may be given no runs (--shard 0/100 of 10 runs).
+      info.runs_planned > 0 || !e.run.precision ? fmt::format("{}", info.runs_planned)
+                                                : std::string("(precision mode)"),
       info.store_runs ? fmt::format("{} per-run records stored, every one read and its checksum "
                                     "verified",
                                     info.runs_stored)

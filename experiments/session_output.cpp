@@ -5,6 +5,7 @@
 #include "agents/params.hpp"
 #include "engine/error.hpp"
 #include "experiments/loader.hpp"
+#include "output/dimension_scales.hpp"
 #include "output/paths.hpp"
 #include "output/rounds.hpp"
 #include "output/untrusted.hpp"
@@ -429,6 +430,10 @@ std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts
                                       TugOfWar::NAME));
       }
       (void)stored_experiment(info);
+      // The netCDF coordinates too, as inspect and wedge.open check them: merge writes its own,
+      // but a shard whose coordinates were damaged is damaged, and is refused before anything
+      // is written.
+      output::verify_dimension_scales(part);
       if (output::has_rounds(part, output::h5::LockCheck::others))
         output::check_rounds(part, 0, output::h5::LockCheck::others);
     });

@@ -96,6 +96,7 @@ fi
 # The same design value through wedge merge: a shard's /design changed.
 "$wedge" run "$sweeps/threat_rewards_grid.toml" --runs 40 --shard 0/2 --out g0.h5 --quiet >/dev/null 2>&1
 "$wedge" run "$sweeps/threat_rewards_grid.toml" --runs 40 --shard 1/2 --out g1.h5 --quiet >/dev/null 2>&1
+cp g1.h5 g1.h5.orig
 set_design g1.h5 dulles.threat_strength 4 1.5
 refused "merge: a shard's /design value changed" \
   "error: g1.h5: damaged: /design/dulles.threat_strength: point 4: holds 1.5, but the stored experiment's grid design gives 1" \
@@ -176,5 +177,28 @@ PY
 "$wedge" inspect min.h5 >/dev/null 2>err
 [ $? -eq 3 ] && grep -q "^error: min.h5: damaged: /runs/alignment: block 0 (point 0, replicates 2048 + 1952): /blocks/alignment_min is [0-9.]*, but its records give [0-9.]*$" err &&
   ok "inspect: alignment_min forged with the checkpoint and /summary" || bad "inspect: alignment_min forged: $(cat err)"
+
+# 3. A shard whose netCDF coordinates were damaged (a deleted flag_meanings, a dimension scale's
+# CLASS changed) is refused by merge as inspect refuses it, before anything is written (merge
+# writes its own coordinates, but the shard is damaged).
+for damage in "del f['runs']['format'].attrs['flag_meanings']" \
+              "f['design']['point'].attrs['CLASS'] = b'NOT_A_SCALE'"; do
+  cp g1.h5.orig g1.h5; rm -f m.h5
+  "$py" -c "import h5py; f = h5py.File('g1.h5', 'r+'); $damage; f.close()"
+  "$wedge" inspect g1.h5 >/dev/null 2>inspect_err; inspect_code=$?
+  "$wedge" merge g0.h5 g1.h5 --out m.h5 >out 2>err; code=$?
+  if [ $inspect_code -eq 3 ] && [ $code -eq 3 ] && [ "$(cat err)" = "$(cat inspect_err)" ] &&
+    grep -q "^error: g1.h5: " err && [ ! -e m.h5 ] && [ ! -e m.h5.partial ]; then
+    ok "merge refuses a shard with damaged coordinates as inspect does ($damage)"
+  else
+    bad "merge, damaged coordinates ($damage): inspect exit $inspect_code, merge exit $code: $(cat err)"
+  fi
+done
+
+# 4. An empty shard of a fixed plan (no runs fall to it) is not called precision mode.
+"$wedge" run --runs 10 --shard 0/100 --out empty.h5 --quiet >/dev/null 2>&1
+"$wedge" inspect empty.h5 >out 2>err
+grep -q "^  runs 0 of 0 planned;" out && ! grep -q "precision mode" out &&
+  ok "inspect: an empty shard says 0 of 0 planned" || bad "inspect of an empty shard: $(grep runs out) $(cat err)"
 
 finish
