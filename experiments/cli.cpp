@@ -510,12 +510,12 @@ int command_merge(const std::vector<std::string>& parts, const std::string& out,
 }
 
 /// What a file's status line says: complete, or how an incomplete file can be finished.
-std::string file_status(const output::ResultsInfo& info) {
+std::string file_status(const output::ResultsInfo& info, const Experiment& e) {
   if (info.complete) return "complete";
   if (info.command_line.find(" merge ") != std::string::npos) {
     return "PARTIAL (an interrupted `wedge merge`; run the merge again with --force)";
   }
-  if (info.runs_planned == 0)
+  if (info.runs_planned == 0 && e.run.precision)
     return "PARTIAL (an interrupted precision-mode run, which cannot be resumed yet)";
   return "PARTIAL (interrupted; continue with --resume)";
 }
@@ -570,7 +570,7 @@ int command_inspect(const std::string& path, bool json) {
     return EXIT_OK;
   }
   // Everything the file says is printed with control characters and invalid UTF-8 escaped.
-  fmt::print("{}: {}\n", printable(read), file_status(info));
+  fmt::print("{}: {}\n", printable(read), file_status(info, e));
   fmt::print("  model {} v{}, wedge {} (git {}), format_version {}, created {}\n",
              printable(info.model), printable(info.model_version), printable(info.engine_version),
              printable(info.git_commit), info.format_version, printable(info.created));

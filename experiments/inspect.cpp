@@ -147,8 +147,10 @@ Inspection read_inspection(const std::string& path) {
                                   agents::TugOfWar::NAME));
   }
   out.experiment = stored_experiment(out.info);
-  // The coordinates netCDF readers label the numbers with, derived from what was just checked.
-  output::verify_dimension_scales(path);
+  // The coordinates netCDF readers label the numbers with, derived from what was just checked:
+  // in complete files only, since the writer adds them before it sets `complete`, and a run
+  // killed while adding them leaves a partial file that --resume finishes, not a damaged one.
+  if (out.info.complete) output::verify_dimension_scales(path);
   // --store rounds: /rounds is checked as /runs is (output/rounds.hpp).
   if (output::has_rounds(path, output::h5::LockCheck::others)) {
     output::check_rounds(path, out.info.runs_done, output::h5::LockCheck::others);

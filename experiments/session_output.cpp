@@ -49,7 +49,13 @@ std::string cannot_create_message(const std::string& lock, int err) {
       break;
     case EACCES:
     case EPERM:
-      why = "the directory is not writable";
+      // The lock is opened without O_EXCL: an existing lock file of another user gives EACCES
+      // in a writable directory.
+      why = fs::symlink_status(lock, ec).type() != fs::file_type::not_found
+                ? "its lock file exists and is not writable by you (another user's run, or "
+                  "left behind: remove it if no run writes this output)"
+                : "permission denied (the directory is not writable, or a directory on the way "
+                  "cannot be searched)";
       break;
     case EROFS:
       why = "the directory is on a read-only file system";

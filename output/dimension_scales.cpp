@@ -420,15 +420,16 @@ void verify_flags(const h5::Object& o, std::size_t count, const std::string& exp
   const h5::Handle attr(H5Aopen(o.id(), "flag_values", H5P_DEFAULT));
   const h5::Handle type(H5Aget_type(attr));
   const h5::Handle space(H5Aget_space(attr));
-  std::vector<std::uint64_t> codes(count);
+  // Read signed: HDF5's conversion to an unsigned type clips a negative code (an int8 -1) to 0.
+  std::vector<std::int64_t> codes(count);
   if (H5Tget_class(type) != H5T_INTEGER || H5Sget_simple_extent_ndims(space) != 1 ||
       H5Sget_simple_extent_npoints(space) != static_cast<hssize_t>(count) ||
-      H5Aread(attr, H5T_NATIVE_UINT64, codes.data()) < 0) {
+      H5Aread(attr, H5T_NATIVE_INT64, codes.data()) < 0) {
     o.damaged(
         fmt::format("attribute flag_values is not {} integers (a damaged coordinate)", count));
   }
   for (std::size_t c = 0; c < count; ++c) {
-    if (codes[c] != c)
+    if (codes[c] != static_cast<std::int64_t>(c))
       o.damaged("attribute flag_values differs from the categories' codes (a damaged coordinate)");
   }
 }

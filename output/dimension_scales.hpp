@@ -31,9 +31,11 @@ bool has_dimension_scales(const std::string& path);
 /// scale's CLASS and NAME, /run never written, and every dimension of the datasets above attached
 /// to its scale (DIMENSION_LIST). netCDF readers (xarray with h5netcdf) name and label the numbers
 /// with them, and no checksum covers them: a damaged label would relabel correct counts. Files
-/// without the scales (partial files, older files) are left as they are, unless they show traces
-/// of them (then /design/point lost its CLASS). Throws OutputError naming the file and the
-/// object.
+/// without the scales (older files) are left as they are, unless they show traces of them (then
+/// /design/point lost its CLASS). Callers check complete files only (experiments/inspect.cpp,
+/// merge's shards): the writer adds the scales before it sets `complete`, so a run killed while
+/// adding them leaves a partial file with some of them. Throws OutputError naming the file and
+/// the object.
 void verify_dimension_scales(const h5::File& file);
 void verify_dimension_scales(const std::string& path);
 

@@ -1309,7 +1309,7 @@ std::vector<engine::Block> verify_blocks(const ResultsInfo& info, const engine::
           if (same_bits(a, c)) return;
           blocks_group.damaged(fmt::format(
               "the blocks of point {} give {} {} {}, the checkpoint {} (a block's {}_n, "
-              "_shift, _sum, _sum2, _min or _max was changed)",
+              "_shift, _sum, _sum2, _min or _max, or the checkpoint, was changed)",
               p, spec.name, part, a, c, spec.name));
         };
         differs("mean", got.shift, want.shift);

@@ -141,7 +141,7 @@ forge sum.h5 alignment sum 50 >/dev/null
 for cmd in inspect merge; do
   if [ $cmd = inspect ]; then args=(inspect sum.h5); else args=(merge s0.h5 sum.h5 --out m.h5); fi
   refused "$cmd: /blocks/alignment_sum edited" \
-    "$(printf 'error: sum.h5: damaged: /blocks: the blocks of point 0 give alignment mean %s, the checkpoint %s (a block'"'"'s alignment_n, _shift, _sum, _sum2, _min or _max was changed)' \
+    "$(printf 'error: sum.h5: damaged: /blocks: the blocks of point 0 give alignment mean %s, the checkpoint %s (a block'"'"'s alignment_n, _shift, _sum, _sum2, _min or _max, or the checkpoint, was changed)' \
        "$("$py" -c "import h5py; b=h5py.File('sum.h5')['blocks']; print(repr(float(b['alignment_shift'][0] + b['alignment_sum'][0] / b['alignment_n'][0])))")" \
        "$("$py" -c "import h5py; f=h5py.File('sum.h5'); print(repr(float(f['checkpoint'][str(int(f.attrs['checkpoint_slot']))]['alignment_mean'][0])))")")" \
     -- "$wedge" "${args[@]}"

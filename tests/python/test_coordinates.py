@@ -84,6 +84,11 @@ def delete_boolean_flag_values(f):
     del f["/summary/soviet.straits_clause"].attrs["flag_values"]
 
 
+def negative_boolean_flag_values(f):
+    # HDF5's conversion to an unsigned type clips -1 to 0: read unsigned, this passed.
+    f["/summary/soviet.straits_clause"].attrs["flag_values"] = np.array([-1, 1], dtype=np.int8)
+
+
 def write_run_values(f):
     f["/run"][...] = np.arange(f["/run"].shape[0], dtype=np.float32)  # "dimension without values"
 
@@ -130,6 +135,8 @@ CASES = [
     ("baseline", change_flag_values, "/runs/alliance: attribute flag_values differs from the categories' codes"),
     ("baseline", delete_flag_meanings, "/runs/end_reason: attribute flag_meanings is missing"),
     ("typed", delete_boolean_flag_values, "/summary/soviet.straits_clause: attribute flag_values is missing"),
+    ("typed", negative_boolean_flag_values,
+     "/summary/soviet.straits_clause: attribute flag_values differs from the categories' codes"),
     ("baseline", write_run_values, "/run: holds values; the records' dimension has none"),
     ("baseline", rename_run_scale, "/run: attribute NAME: the scale is not named 'This is a netCDF dimension"),
     ("baseline", rename_point_scale, "/design/point: attribute NAME: the scale is not named 'point'"),

@@ -72,7 +72,7 @@ def test_an_edited_block_sum_is_refused(files, tmp_path):
         f["blocks"]["reward_total_sum"][0] += 25.0
     message = inspect_error(path)
     assert message.startswith(f"{path}: damaged: /blocks: the blocks of point 0 give reward_total mean ")
-    assert message.endswith("(a block's reward_total_n, _shift, _sum, _sum2, _min or _max was changed)")
+    assert message.endswith("(a block's reward_total_n, _shift, _sum, _sum2, _min or _max, or the checkpoint, was changed)")
     assert opened_error(path) == message
 
 
