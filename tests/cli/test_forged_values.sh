@@ -177,6 +177,19 @@ PY
 "$wedge" inspect min.h5 >/dev/null 2>err
 [ $? -eq 3 ] && grep -q "^error: min.h5: damaged: /runs/alignment: block 0 (point 0, replicates 2048 + 1952): /blocks/alignment_min is [0-9.]*, but its records give [0-9.]*$" err &&
   ok "inspect: alignment_min forged with the checkpoint and /summary" || bad "inspect: alignment_min forged: $(cat err)"
+cp s1.h5 max.h5
+"$py" - <<'PY'
+import h5py
+with h5py.File("max.h5", "r+") as f:
+    b = f["blocks"]
+    b["reward_total_max"][0] = b["reward_total_max"][0] + 0.5
+    cp = f["checkpoint"][str(int(f.attrs["checkpoint_slot"]))]
+    cp["reward_total_max"][0] = b["reward_total_max"][0]
+    f["summary"]["reward_total"]["max"][0] = b["reward_total_max"][0]
+PY
+"$wedge" inspect max.h5 >/dev/null 2>err
+[ $? -eq 3 ] && grep -q "^error: max.h5: damaged: /runs/reward_total: block 0 (point 0, replicates 2048 + 1952): /blocks/reward_total_max is [0-9.]*, but its records give [0-9.]*$" err &&
+  ok "inspect: reward_total_max forged with the checkpoint and /summary" || bad "inspect: reward_total_max forged: $(cat err)"
 
 # 3. A shard whose netCDF coordinates were damaged (a deleted flag_meanings, a dimension scale's
 # CLASS changed) is refused by merge as inspect refuses it, before anything is written (merge
