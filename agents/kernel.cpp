@@ -60,8 +60,7 @@ SupportTable::SupportTable(const Scenario& s) {
   const double boost = 1.0 + s.soviet.fisheries_boost;
   for (std::size_t f = 0; f < count; ++f) {
     const Faction& faction = factions.list[f];
-    weight[f] = faction.weight * shrink / total;
-    weight_float[f] = static_cast<float>(weight[f]);
+    weight_float[f] = static_cast<float>(faction.weight * shrink / total);
     min_islands[f] = faction.min_islands;
     territory[f] = coefficient(scale * faction.territory * 0.25, {lambda, faction.territory});
     side[0][f] = coefficient(scale * (faction.side * carrots), {lambda, faction.side, carrots});

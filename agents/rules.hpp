@@ -74,8 +74,7 @@ struct SupportTable {
   explicit SupportTable(const Scenario& s);  // agents/kernel.cpp (one copy, compiled portable)
   std::size_t count = 0;                     ///< the scenario's factions
   std::size_t softens = 0;                   ///< the faction whose minimum is m_SG, or count (none)
-  double weight[MAX_FACTIONS]{};             ///< w_f / sum of w
-  float weight_float[MAX_FACTIONS]{};        ///< the same rounded to float (the sums' weights)
+  float weight_float[MAX_FACTIONS]{};        ///< w_f / sum of w, rounded to float (the sums')
   double min_islands[MAX_FACTIONS]{};        ///< m_f
   double territory[MAX_FACTIONS]{};          ///< λ log2(e) a_T / 4
   double side[2][MAX_FACTIONS]{};   ///< λ log2(e) a_side carrots (1 + fisheries_boost F), F = 0, 1

@@ -208,12 +208,12 @@ std::vector<std::string> comma_items(std::string_view flag,
     std::string_view rest(value);
     while (true) {
       const auto comma = rest.find(',');
-      if (trimmed(rest.substr(0, comma)).empty()) {
+      const std::string item(trimmed(rest.substr(0, comma)));
+      if (item.empty()) {
         throw ConfigError(fmt::format(
             "{} '{}': an empty item (a comma too many?); give names separated by single commas",
             flag, value));
       }
-      const std::string item(trimmed(rest.substr(0, comma)));
       if (std::find(out.begin(), out.end(), item) != out.end()) {
         throw ConfigError(fmt::format("{} '{}': '{}' is given twice; give each item once", flag,
                                       value, display_text(item)));

@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -38,12 +37,10 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
   /// this thread then only checksums and writes them.
   bool takes_observed() const override { return writer_.stores_runs(); }
   void begin_observed(std::size_t runs) override {
-    const std::uint64_t wave = begun_.load(std::memory_order_relaxed);
     // Two sets of columns: the runner fills one while this thread writes the other (the runner
     // hands a wave over only once the wave before is consumed, so wave w + 2 reuses w's set).
-    current_ = &columns_[wave % 2];
+    current_ = &columns_[begun_++ % 2];
     writer_.begin_runs(*current_, runs);
-    begun_.store(wave + 1, std::memory_order_relaxed);
   }
   void observed(std::size_t row0, std::size_t rows, const std::uint16_t* categories,
                 const double* values) override {
@@ -62,9 +59,10 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
       summaries_[blocks[b].point].merge(block_summaries[b]);
     try {
       if (writer_.stores_runs()) {
-        // (The runner's hand-over orders begin_observed's writes before this.)
-        if (consumed_ < begun_.load(std::memory_order_relaxed)) {
-          // The workers' columns (observed()), in the wave's set.
+        // The runner hands a sink that takes observed fields no records (RecordSink::consume),
+        // and orders begin_observed's writes before this.
+        if (records.empty()) {
+          // The workers' columns (observed()), in the wave's set (waves alternate).
           writer_.write_runs(columns_[consumed_++ % 2], blocks);
         } else {
           // Records (a caller that does not take observed fields, e.g. through a tee): observed
@@ -165,8 +163,8 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
   std::vector<double> values_;
   ResultsWriter::RunColumns columns_[2];          ///< the workers' columns, waves alternating
   ResultsWriter::RunColumns* current_ = nullptr;  ///< the set of the wave being computed
-  std::atomic<std::uint64_t> begun_{0};           ///< waves begun (begin_observed)
-  std::uint64_t consumed_ = 0;                    ///< of them, waves written (writer thread)
+  std::uint64_t begun_ = 0;     ///< waves begun (begin_observed, the runner's thread)
+  std::uint64_t consumed_ = 0;  ///< waves of observed fields written (the writer thread)
   std::uint64_t runs_done_;
   double wall_offset_;
   double interval_;

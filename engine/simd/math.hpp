@@ -64,36 +64,6 @@ inline typename L::D log(typename L::D x) {
   return e * 6.93147180369123816490e-01 + (log_m + e * 1.90821492927058770002e-10);
 }
 
-/// cos(2 pi u) and sin(2 pi u) for u in [0, 1): quadrant from 4u, Taylor series on |x| <= pi/4
-/// to x^11 (sin) and x^12 (cos): absolute error below 1e-11.
-template <class L>
-inline void cos_sin_2pi(typename L::D u, typename L::D& c, typename L::D& s) {
-  using D = typename L::D;
-  const D t = u * 4.0;
-  const D n_shifted = t + SHIFT;
-  const D f = t - (n_shifted - SHIFT);  // in [-1/2, 1/2]
-  const auto quadrant = std::bit_cast<typename L::U>(n_shifted) & 3u;
-  const D x = f * 1.5707963267948966;  // pi/2
-  const D x2 = x * x;
-  D sp = splat<L>(-1.0 / 39916800.0);  // -1/11!
-  sp = sp * x2 + 1.0 / 362880.0;
-  sp = sp * x2 - 1.0 / 5040.0;
-  sp = sp * x2 + 1.0 / 120.0;
-  sp = sp * x2 - 1.0 / 6.0;
-  sp = sp * x2 + 1.0;
-  const D sin_x = sp * x;
-  D cp = splat<L>(1.0 / 479001600.0);  // 1/12!
-  cp = cp * x2 - 1.0 / 3628800.0;
-  cp = cp * x2 + 1.0 / 40320.0;
-  cp = cp * x2 - 1.0 / 720.0;
-  cp = cp * x2 + 1.0 / 24.0;
-  cp = cp * x2 - 0.5;
-  const D cos_x = cp * x2 + 1.0;
-  const auto q0 = quadrant == 0u, q1 = quadrant == 1u, q2 = quadrant == 2u;
-  c = sel<L>(q0, cos_x, sel<L>(q1, -sin_x, sel<L>(q2, -cos_x, sin_x)));
-  s = sel<L>(q0, sin_x, sel<L>(q1, cos_x, sel<L>(q2, -sin_x, -cos_x)));
-}
-
 /// cos(2 pi u) and sin(2 pi u) in single precision for u = floor(w / 2^6) / 2^26, w the 32-bit
 /// word in each lane (the low half of a U lane): 16 lanes per AVX-512 register. The quadrant n is
 /// the word's top two bits rounded to nearest (v = w + 2^29 modulo 2^32, n = v >> 30), the rest
@@ -102,8 +72,8 @@ inline void cos_sin_2pi(typename L::D u, typename L::D& c, typename L::D& s) {
 /// arithmetic 2.8e-9 and 3.2e-8) with float coefficients, widened to doubles exactly. Absolute
 /// error below 2e-7 against the exact cos and sin of 2 pi u, float rounding included (measured
 /// 1.3e-7 over all 2^26 angles; tests/engine/test_simd.cpp checks every 17th angle and every
-/// word near a quadrant's edge), against 1e-11 for cos_sin_2pi in double: for a Box-Muller
-/// normal's direction, not its radius (the tails).
+/// word near a quadrant's edge), against 1e-11 for the double-precision version it replaced: for a
+/// Box-Muller normal's direction, not its radius (the tails).
 template <class L>
 inline void cos_sin_2pi_word(typename L::U w, typename L::D& c, typename L::D& s) {
   using F = typename L::F;
@@ -155,24 +125,6 @@ inline typename L::D normal_cdf(typename L::D x) {
   return 0.5 * erfc;
 }
 
-/// The sum over terms i of w_i / (1 + 2^t_i) (a weighted sum of logistic functions, with the
-/// arguments in base-2 units: 1 / (1 + e^-x) has t = -x log2 e), added one term at a time and
-/// kept as one fraction num / den, so that any number of terms costs one division. Each t_i is
-/// clamped to [-60, 60], where 1 / (1 + 2^t) is within 2^-60 of 0 or 1; then up to 16 terms keep
-/// den below 2^961, and weights summing to at most 1 keep num below den.
-template <class L>
-struct LogisticSum {
-  typename L::D num = splat<L>(0.0);
-  typename L::D den = splat<L>(1.0);
-
-  void add(double w, typename L::D t) {
-    const typename L::D a = 1.0 + pow2<L>(min<L>(max<L>(t, splat<L>(-60.0)), splat<L>(60.0)));
-    num = num * a + w * den;
-    den = den * a;
-  }
-  typename L::D value() const { return num / den; }
-};
-
 /// 2^t in single precision for t in [-125, 127] (the caller clamps; outside, the result is
 /// wrong), relative error below 2.4e-7 (the polynomial's 7.5e-8 plus float rounding): t = k + f
 /// with k = round(t) and |f| <= 1/2, 2^f from a degree-5 polynomial (minimax for relative error
@@ -194,7 +146,9 @@ inline typename L::F pow2f(typename L::F t) {
   return std::bit_cast<F>(std::bit_cast<FU>(p) + (std::bit_cast<FU>(shifted) << 23));
 }
 
-/// LogisticSum in single precision: the sum over terms i of w_i / (1 + 2^t_i), each t_i given in
+/// The sum over terms i of w_i / (1 + 2^t_i) (a weighted sum of logistic functions, with the
+/// arguments in base-2 units: 1 / (1 + e^-x) has t = -x log2 e), added one term at a time, in
+/// single precision: each t_i given in
 /// double, rounded to float and clamped to [-25, 25] (where 1 / (1 + 2^t) is within 2^-25 of 0
 /// or 1), kept as one fraction num / den in float (every term 16 lanes per AVX-512 register, one
 /// division for any number of terms). Each factor 1 + 2^t is below 2^25 (1 + 2^-25), so 5 of them
@@ -202,7 +156,7 @@ inline typename L::F pow2f(typename L::F t) {
 /// two that brings den into [1, 2) (exact: a float of the negated exponent, by integer bits), so
 /// any number of terms stays finite. With weights w_i >= 0 summing to 1, the value's absolute
 /// error is below 1e-6 for up to 16 terms (tests/engine/test_simd.cpp measures it against a long
-/// double evaluation; typically ~1e-7), against 5e-10 for LogisticSum in double.
+/// double evaluation; typically ~1e-7), against 5e-10 for the double-precision sum it replaced.
 template <class L>
 struct LogisticSumFloat {
   static constexpr float CLAMP = 25.0f;  ///< |t| is clamped to this

@@ -318,7 +318,7 @@ TEST_CASE("saliences and weights near the largest double never make a support Na
   // The weights' sum overflows, yet each faction keeps its share: HK and SG half each.
   const Scenario two = cases.back().second;
   const SupportTable table(two);
-  CHECK(table.weight[0] == 0.5);
-  CHECK(table.weight[1] == 0.5);
-  CHECK(table.weight[2] < 1e-300);  // 0.15 of 2 x 1.8e308
+  CHECK(table.weight_float[0] == 0.5f);
+  CHECK(table.weight_float[1] == 0.5f);
+  CHECK(table.weight_float[2] < 1e-30f);  // 0.15 of 2 x 1.8e308
 }
