@@ -606,3 +606,55 @@ def test_a_page_started_without_a_default_faction_works(tmp_path, factions):
         assert request(port, "GET", "/api/state")[0] == 200
     finally:
         assert stop_explore(proc)[0] == 0
+
+
+def test_ctrl_c_after_a_request_thread_started_stops_the_server(monkeypatch):
+    """A KeyboardInterrupt landing in process_request after the request's thread started (and gave
+    its slot back) must reach serve_forever as itself: a second release of the slot raised the
+    BoundedSemaphore's ValueError instead, which the server's loop swallowed and kept serving
+    (seen as `wedge explore` not stopping on Ctrl-C in test_a_page_started_..._works)."""
+    import socketserver
+
+    started = threading.Event()
+    original = socketserver.ThreadingMixIn.process_request
+
+    def start_then_interrupt(self, request, client_address):
+        original(self, request, client_address)
+        for t in list(self._threads):
+            t.join(timeout=30)  # the thread finishes and releases its slot first
+        started.set()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(socketserver.ThreadingMixIn, "process_request", start_then_interrupt)
+    explorer = explorer_app.Explorer(None, runs=100, seed=1, threads=1)
+    srv = explorer_server.ExploreServer(("127.0.0.1", 0), explorer)
+    result = {}
+
+    def serve():
+        try:
+            srv.serve_forever(poll_interval=0.05)
+            result["stopped"] = "returned"
+        except BaseException as error:  # what serve_forever let through
+            result["stopped"] = type(error).__name__
+
+    loop = threading.Thread(target=serve)
+    loop.start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        conn.request("GET", "/", headers={"Host": f"localhost:{srv.port}"})
+        try:
+            conn.getresponse().read()
+        except (OSError, http.client.HTTPException):
+            pass
+        assert started.wait(30)
+        loop.join(timeout=30)
+        stopped = not loop.is_alive()
+        if not stopped:
+            srv.shutdown()
+            loop.join(timeout=30)
+        assert stopped and result.get("stopped") == "KeyboardInterrupt", result
+        # Every slot was given back exactly once: all MAX_REQUESTS can be taken again, no more.
+        assert all(srv._slots.acquire(blocking=False) for _ in range(explorer_server.MAX_REQUESTS))
+        assert not srv._slots.acquire(blocking=False)
+    finally:
+        srv.server_close()

@@ -58,6 +58,18 @@ def _files() -> dict[str, pathlib.Path]:
     return files
 
 
+class _Slot:
+    """One request's hold on the server's semaphore (None: already given back), released once."""
+
+    def __init__(self, semaphore: threading.BoundedSemaphore | None):
+        self._semaphore = semaphore
+
+    def release(self) -> None:
+        semaphore, self._semaphore = self._semaphore, None
+        if semaphore is not None:
+            semaphore.release()
+
+
 class ExploreServer(http.server.ThreadingHTTPServer):
     """A ThreadingHTTPServer with a bound on requests in flight; closing it cancels the engine's
     work and waits for every request thread."""
@@ -71,6 +83,8 @@ class ExploreServer(http.server.ThreadingHTTPServer):
         self.files = _files()
         self.allowed_names = {"localhost"} | (allowed_names or set())
         self._slots = threading.BoundedSemaphore(MAX_REQUESTS)
+        self._slots_lock = threading.Lock()
+        self._slot_of: dict[int, _Slot] = {}  # request id -> its slot, until given back
         super().__init__(address, Handler)
 
     @property
@@ -79,17 +93,28 @@ class ExploreServer(http.server.ThreadingHTTPServer):
 
     def process_request(self, request, client_address):
         self._slots.acquire()
+        slot = _Slot(self._slots)
+        with self._slots_lock:
+            self._slot_of[id(request)] = slot
         try:
             super().process_request(request, client_address)
         except BaseException:
-            self._slots.release()
+            # The request's thread may have started (and even finished) before the exception (a
+            # Ctrl-C between its start and this line): the slot is given back once, by whichever
+            # gets there first, so a second release never replaces the KeyboardInterrupt with a
+            # BoundedSemaphore's ValueError (which the server's loop swallows, and it kept serving).
+            self._take_slot(request).release()
             raise
 
     def process_request_thread(self, request, client_address):
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            self._take_slot(request).release()
+
+    def _take_slot(self, request) -> "_Slot":
+        with self._slots_lock:
+            return self._slot_of.pop(id(request), _Slot(None))
 
     def server_close(self) -> None:
         self.explorer.cancel_all()
