@@ -381,9 +381,12 @@ void print_sweep_table(std::FILE* out, const Experiment& experiment,
     for (std::size_t k = 0; k < infos.size(); ++k) {
       const auto& info = infos[k];
       const double v = experiment.values[p][k];
-      const std::string text = info.type == agents::ParamType::real ? fmt::format("{:.6g}", v)
-                                                                    : agents::format_value(info, v);
-      to = fmt::format_to(to, " {:>{}}", text, std::max<std::size_t>(info.key.size(), 8));
+      const std::size_t width = std::max<std::size_t>(info.key.size(), 8);
+      if (info.type == agents::ParamType::real) {
+        to = fmt::format_to(to, " {:>{}.6g}", v, width);  // as "{:.6g}" right-aligned
+      } else {
+        to = fmt::format_to(to, " {:>{}}", agents::format_value(info, v), width);
+      }
     }
     fmt::format_to(to, " {:>10} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f}\n", s.runs(),
                    share(s, treaty), share(s, declaration), share(s, none), share(s, intact),
