@@ -365,7 +365,8 @@ TEST_CASE("a reset summary (the runner's per-block one) is a new one, bit for bi
   CHECK(reused.continuous(0).n() == 0);
   CHECK(reused.continuous(0).raw() == ContinuousStats::Raw{});
   CHECK(std::all_of(reused.continuous(0).histogram().begin(),
-                    reused.continuous(0).histogram().end(), [](std::uint64_t c) { return c == 0; }));
+                    reused.continuous(0).histogram().end(),
+                    [](std::uint64_t c) { return c == 0; }));
   CHECK(reused.continuous(0).hist_min() == 0.0);
   CHECK(reused.continuous(0).hist_max() == 1.0);
   Summary fresh(layout);
