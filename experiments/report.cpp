@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <iterator>
@@ -343,6 +344,18 @@ double share(const engine::Summary& s, CategoryAt at) {
          static_cast<double>(s.runs());
 }
 
+/// Appends " " and `v` as "{:>8.4f}" writes it: fixed, 4 decimals, right-aligned in 8. By
+/// std::to_chars, which like fmt gives the exactly rounded decimal of the double (ties to even:
+/// 1/32 is 0.0312), in about half fmt's time: the sweep table writes six a point.
+void append_probability(fmt::memory_buffer& out, double v) {
+  char text[400];  // the widest fixed double with 4 decimals is 314 characters
+  const auto [end, ec] = std::to_chars(text, text + sizeof text, v, std::chars_format::fixed, 4);
+  const auto length = static_cast<std::size_t>(end - text);
+  out.push_back(' ');
+  for (std::size_t i = length; i < 8; ++i) out.push_back(' ');
+  out.append(text, end);
+}
+
 /// One line per design point: the headline probabilities. Every lookup by name (the swept keys'
 /// parameters, the categories' places) is done once, not per point, and the lines are formatted
 /// into one buffer written in large pieces: a 4,096-point table cost ~17,000 instructions a
@@ -388,9 +401,13 @@ void print_sweep_table(std::FILE* out, const Experiment& experiment,
         to = fmt::format_to(to, " {:>{}}", agents::format_value(info, v), width);
       }
     }
-    fmt::format_to(to, " {:>10} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.4f}\n", s.runs(),
-                   share(s, treaty), share(s, declaration), share(s, none), share(s, intact),
-                   share(s, neutral) + share(s, realign), share(s, us_claim));
+    fmt::format_to(to, " {:>10}", s.runs());
+    for (const double v :
+         {share(s, treaty), share(s, declaration), share(s, none), share(s, intact),
+          share(s, neutral) + share(s, realign), share(s, us_claim)}) {
+      append_probability(lines, v);
+    }
+    lines.push_back('\n');
     if (lines.size() >= (1u << 16)) flush();
   }
   flush();
