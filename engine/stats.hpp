@@ -32,6 +32,13 @@ class ContinuousStats {
   void add_values(const double* x, std::size_t stride, std::size_t n) noexcept;
   /// Appends `other` (which must have the same histogram) as if its values came after ours.
   void merge(const ContinuousStats& other);
+  /// Back to no values, keeping the histogram's range and bins (and its memory): the same state,
+  /// bit for bit, as a newly constructed accumulator of that histogram.
+  void clear() noexcept {
+    n_ = 0;
+    shift_ = sum_ = sum2_ = min_ = max_ = 0.0;
+    std::fill(hist_.begin(), hist_.end(), std::uint64_t{0});
+  }
 
   std::uint64_t n() const noexcept { return n_; }
   double mean() const noexcept { return mean_of(n_, shift_, sum_); }

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <deque>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -426,4 +427,35 @@ TEST_CASE("precision mode gives up at the replicate cap", "[runner][precision]")
   const auto report = run_to_precision<CoinModel>(params, summaries, RunOptions{}, target);
   CHECK_FALSE(report.met);
   CHECK(summaries[0].runs() == 2048);
+}
+
+TEST_CASE("make_summaries makes one empty, independent summary per point, in parts or not",
+          "[runner]") {
+  // More than 256 points are made in parallel parts, then moved into place: every count a
+  // point's, the layout shared, none missing or twice, on 1 and 2 threads.
+  const auto layout = std::make_shared<const FieldLayout>(FieldLayout::from(CoinModel::fields()));
+  const Summary empty(layout);
+  for (const std::size_t threads : std::initializer_list<std::size_t>{1, 2}) {
+    tbb::global_control control(tbb::global_control::max_allowed_parallelism, threads);
+    for (const std::size_t points : std::initializer_list<std::size_t>{0, 1, 256, 257, 513, 1000}) {
+      auto summaries = make_summaries<CoinModel>(points);
+      REQUIRE(summaries.size() == points);
+      for (const auto& s : summaries) {
+        CHECK(s == empty);
+        CHECK(s.layout().categorical.size() == 2);
+        CHECK(s.layout().continuous.size() == 1);
+        CHECK(s.counts(0).size() == 2);
+        CHECK(s.continuous(0).histogram().size() == 12);
+      }
+      // Each its own storage: a run added to point p shows at p only.
+      std::uint16_t cats[2] = {1, 0};
+      const double value = 0.25;
+      for (std::size_t p = 0; p < points; p += 97) summaries[p].add(cats, &value);
+      for (std::size_t p = 0; p < points; ++p) {
+        CHECK(summaries[p].runs() == (p % 97 == 0 ? 1u : 0u));
+        CHECK(summaries[p].counts(0)[1] == (p % 97 == 0 ? 1u : 0u));
+        CHECK(summaries[p].continuous(0).histogram()[3] == (p % 97 == 0 ? 1u : 0u));
+      }
+    }
+  }
 }

@@ -339,6 +339,56 @@ TEST_CASE("adding runs a chunk at a time gives the summary of adding them one by
   CHECK(chunked.runs() == runs);
 }
 
+TEST_CASE("a reset summary (the runner's per-block one) is a new one, bit for bit", "[stats]") {
+  // Summary::reset clears in place (ContinuousStats::clear keeps the histogram's memory): after
+  // any runs it must equal a summary just made, and a block added after it the same block added
+  // to a new summary, accumulators included.
+  const auto layout =
+      std::make_shared<const FieldLayout>(FieldLayout::from(wedge::test::CoinModel::fields()));
+  const auto block = [](Summary& s, std::uint32_t first, double p) {
+    const wedge::test::CoinModel::Params params{p, 9};
+    for (std::uint32_t r = first; r < first + 300; ++r) {
+      Stream stream(StreamKey{21, 0, r});
+      std::uint16_t cats[2];
+      double values[1];
+      wedge::test::CoinModel::observe(wedge::test::CoinModel::run(params, stream), cats, values);
+      s.add(cats, values);
+    }
+  };
+  Summary reused(layout);
+  block(reused, 0, 0.9);  // values near 1: min, max, shift and the top bins all away from 0
+  REQUIRE(reused.continuous(0).histogram()[10] > 0);
+  reused.reset();
+  const Summary made(layout);
+  CHECK(reused == made);
+  CHECK(reused.runs() == 0);
+  CHECK(reused.continuous(0).n() == 0);
+  CHECK(reused.continuous(0).raw() == ContinuousStats::Raw{});
+  CHECK(std::all_of(reused.continuous(0).histogram().begin(),
+                    reused.continuous(0).histogram().end(),
+                    [](std::uint64_t c) { return c == 0; }));
+  CHECK(reused.continuous(0).hist_min() == 0.0);
+  CHECK(reused.continuous(0).hist_max() == 1.0);
+  Summary fresh(layout);
+  block(reused, 300, 0.2);
+  block(fresh, 300, 0.2);
+  CHECK(reused == fresh);
+  const auto a = reused.continuous(0).raw(), b = fresh.continuous(0).raw();
+  CHECK(std::memcmp(&a, &b, sizeof a) == 0);
+  // The histogram's bins are unchanged by clear(): the same value falls in the same bin.
+  ContinuousStats st(0.0, 1.0, 4);
+  st.add(0.6);
+  st.add(0.1);
+  st.clear();
+  CHECK(st.n() == 0);
+  CHECK(st.histogram() == std::vector<std::uint64_t>(6, 0));
+  st.add(0.3);
+  CHECK(st.histogram() == std::vector<std::uint64_t>{0, 0, 1, 0, 0, 0});
+  CHECK(st.mean() == 0.3);
+  CHECK(st.min() == 0.3);
+  CHECK(st.max() == 0.3);
+}
+
 TEST_CASE("the histogram bins by floor((x - min) * bins / (max - min)), the top edge last",
           "[stats]") {
   // Values on and next to every bin edge and both ends, and random ones, against the rule

@@ -128,3 +128,43 @@ TEST_CASE("params --json lists every parameter, one per line", "[report]") {
                    0) == 0);
   for (const auto& p : doc) CHECK_FALSE(p["meaning"].get<std::string>().empty());
 }
+
+TEST_CASE("the sweep table prints each point's probabilities rounded as fmt's {:>8.4f} does",
+          "[report]") {
+  // Shares that are exact ties at 4 decimals (k/32) round to even, as fmt and printf round the
+  // exact binary value; a point without runs prints zeros. Hand-computed lines.
+  auto [e, summaries] = grid(3);
+  for (auto& s : summaries) s.reset();
+  const auto add = [&](std::size_t p, std::size_t runs) {
+    for (std::size_t r = 0; r < runs; ++r) {
+      std::uint16_t categories[engine::MAX_FIELDS] = {};
+      const double values[engine::MAX_FIELDS] = {};
+      categories[0] = r == 0 ? 2 : 1;             // format: treaty once, then declaration
+      categories[2] = r < 2 ? 2 : r < 3 ? 3 : 0;  // alliance: 2 neutral, 1 realign ruptures
+      categories[3] = r < 5 ? 1 : 0;              // okinawa: us_claim in the first 5 runs
+      summaries[p].add(categories, values);
+    }
+  };
+  add(0, 32);
+  add(1, 3);
+  std::FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  print_table(file, e, summaries);
+  std::rewind(file);
+  std::string text;
+  for (int c = std::fgetc(file); c != EOF; c = std::fgetc(file)) text += static_cast<char>(c);
+  std::fclose(file);
+  // point, dulles.tact (width 11), runs, treaty, decl, none, intact, rupture, okinawa: 1/32 =
+  // 0.03125 -> 0.0312, 31/32 = 0.96875 -> 0.9688, 29/32 = 0.90625 -> 0.9062, 3/32 = 0.09375 ->
+  // 0.0938, 5/32 = 0.15625 -> 0.1562; 1/3 -> 0.3333, 2/3 -> 0.6667, 2/3 + 1/3 -> 1.0000.
+  CHECK(text.find("\n     0           0         32   0.0312   0.9688   0.0000   0.9062   0.0938   "
+                  "0.1562\n") != std::string::npos);
+  CHECK(text.find("\n     1         0.5          3   0.3333   0.6667   0.0000   0.0000   1.0000   "
+                  "1.0000\n") != std::string::npos);
+  CHECK(text.find("\n     2           1          0   0.0000   0.0000   0.0000   0.0000   0.0000   "
+                  "0.0000\n") != std::string::npos);
+  CHECK(text.starts_with("grid design, 3 points, seed "));
+  CHECK(
+      text.ends_with("\n(probabilities; okinawa = P(US claims Okinawa); `--json` gives every "
+                     "count)\n"));
+}
