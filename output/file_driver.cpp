@@ -75,11 +75,26 @@ herr_t refuse_after_failure(DriverFile* f, const char* what) {
   return -1;
 }
 
-/// Allocates the disk blocks of [0, end) (those not yet reserved), extending the file.
-herr_t reserve(DriverFile* f, haddr_t end) {
-  if (end <= f->reserved) return 0;
-  if (f->full_at != 0 && end > f->full_at)
-    return fail(f, H5E_CANTALLOC, "cannot reserve file space (test seam)", ENOSPC);
+/// Space reserved past what HDF5 asked for, so that a growing file takes one allocation per
+/// ahead_of(end) bytes instead of one per chunk (a 200 MB file of 64 KB chunks: ~30 calls
+/// instead of ~2,800, and ~30 extents instead of thousands): a quarter of the file's size, at
+/// least 1 MiB and at most 64 MiB, to a whole MiB. HDF5 truncates the file to its end of
+/// allocation at every flush (the driver's truncate), so a complete file ends where it always
+/// did; a partial one may end up to this much later (zeros), which every reader accepts (HDF5
+/// refuses a file shorter than its superblock's end of allocation, never a longer one).
+haddr_t ahead_of(haddr_t end) {
+  constexpr haddr_t MIB = haddr_t{1} << 20;
+  const haddr_t more = std::clamp<haddr_t>(end / 4, MIB, 64 * MIB);
+  if (end > MAX_ADDRESS - 2 * more) return end;
+  return (end + more + MIB - 1) / MIB * MIB;
+}
+
+/// Allocates the disk blocks of [f->reserved, end), extending the file; true if done. Sets errno.
+bool allocate(DriverFile* f, haddr_t end) {
+  if (f->full_at != 0 && end > f->full_at) {
+    errno = ENOSPC;
+    return false;
+  }
   const auto from = static_cast<off_t>(f->reserved);
   int rc = ::fallocate(f->fd, 0, from, static_cast<off_t>(end) - from);
   if (rc != 0 && (errno == EOPNOTSUPP || errno == ENOSYS)) {
@@ -87,9 +102,27 @@ herr_t reserve(DriverFile* f, haddr_t end) {
     // full disk then fails a later write, and fail-stop keeps the file at its last checkpoint).
     rc = end > f->eof ? ::ftruncate(f->fd, static_cast<off_t>(end)) : 0;
   }
-  if (rc != 0) return fail(f, H5E_CANTALLOC, "cannot reserve file space", errno);
-  f->reserved = end;
-  if (end > f->eof) f->eof = end;
+  return rc == 0;
+}
+
+/// Allocates the disk blocks of [0, end) (those not yet reserved), extending the file: with room
+/// ahead (ahead_of) when the disk has it, else exactly [0, end), which alone decides whether the
+/// allocation fails (a full disk or a file-size limit fails exactly where it did without the
+/// room ahead).
+herr_t reserve(DriverFile* f, haddr_t end) {
+  if (end <= f->reserved) return 0;
+  haddr_t to = ahead_of(end);
+  if (!allocate(f, to)) {
+    to = end;
+    if (!allocate(f, to)) {
+      const int err = errno;
+      if (f->full_at != 0 && end > f->full_at)
+        return fail(f, H5E_CANTALLOC, "cannot reserve file space (test seam)", ENOSPC);
+      return fail(f, H5E_CANTALLOC, "cannot reserve file space", err);
+    }
+  }
+  f->reserved = to;
+  if (to > f->eof) f->eof = to;
   return 0;
 }
 

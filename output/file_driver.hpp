@@ -7,7 +7,9 @@
 ///   end of allocation (EOA) first allocates the disk blocks (fallocate; ftruncate where the
 ///   file system has no fallocate), so the file on disk is never shorter than any superblock HDF5
 ///   can write, and a full disk (ENOSPC) or a file-size limit (EFBIG) fails the allocation,
-///   before anything that would refer to the space is written;
+///   before anything that would refer to the space is written. It reserves room ahead (a quarter
+///   of the file, 1-64 MiB), or exactly what HDF5 asks where the disk has no room for more; HDF5's
+///   flush and close truncate the file to its end of allocation;
 /// - writes over what the last completed flush left on disk (the superblock, object headers, index
 ///   nodes, a chunk rewritten in place) are held back, in memory, until the end of the flush in
 ///   progress, after everything new is written; reads see them. The file on disk keeps the last

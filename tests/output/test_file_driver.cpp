@@ -90,6 +90,51 @@ TEST_CASE("the file on disk is never shorter than HDF5's end of allocation", "[o
   CHECK(length_with_sec2(path, "values") == 200'000);
 }
 
+TEST_CASE("space is reserved ahead in large pieces, and a flush or close gives it back",
+          "[output][driver]") {
+  h5::quiet_errors();
+  test::TempDir dir;
+  const auto path = dir.path("ahead.h5");
+  auto file = h5::create_file(path);
+  append_values(file, "values", 10'000);
+  haddr_t eoa = 0;
+  REQUIRE(H5Fget_eoa(file, &eoa) >= 0);
+  // Room ahead: at least 1 MiB past the end of allocation (one fallocate per MiB or more, not
+  // one per chunk).
+  CHECK(size_on_disk(path) >= eoa + (1u << 20));
+  REQUIRE(H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0);
+  REQUIRE(H5Fget_eoa(file, &eoa) >= 0);
+  CHECK(size_on_disk(path) == eoa);  // HDF5's flush truncates to its end of allocation
+  append_values(file, "values", 10'000);
+  REQUIRE(H5Fget_eoa(file, &eoa) >= 0);
+  CHECK(size_on_disk(path) > eoa);
+  file.reset();
+  // A closed file ends exactly at its end of allocation, as without the room ahead.
+  const h5::Handle fapl(H5Pcreate(H5P_FILE_ACCESS));
+  H5Pset_fapl_sec2(fapl);
+  const h5::Handle reopened(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl));
+  REQUIRE(reopened.valid());
+  REQUIRE(H5Fget_eoa(reopened, &eoa) >= 0);
+  CHECK(size_on_disk(path) == eoa);
+  CHECK(length_with_sec2(path, "values") == 20'000);
+}
+
+TEST_CASE("the room ahead never makes a nearly full disk fail earlier", "[output][driver]") {
+  h5::quiet_errors();
+  test::TempDir dir;
+  const auto path = dir.path("nearly_full.h5");
+  auto file = h5::create_file(path);
+  append_values(file, "values", 1'000);
+  REQUIRE(H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0);
+  // 300,000 bytes left: less than any room ahead (1 MiB), more than 25,000 values (200,000
+  // bytes and their metadata) need: the reservation falls back to exactly what HDF5 allocates.
+  h5::inject_disk_fault(file, {size_on_disk(path) + 300'000, 0, 0});
+  append_values(file, "values", 25'000);
+  h5::check(H5Fflush(file, H5F_SCOPE_GLOBAL), path + ": cannot flush");
+  file.reset();
+  CHECK(length_with_sec2(path, "values") == 26'000);
+}
+
 TEST_CASE("after a failed write not one more byte reaches the file", "[output][driver]") {
   h5::quiet_errors();
   test::TempDir dir;
