@@ -99,8 +99,11 @@ struct RoundEvents {
 };
 
 /// Round `round` of MODEL.md §2 in the lanes of `active`: updates the state `st` and returns what
-/// happened. Lanes outside `active` compute too, but nothing of theirs is kept.
-template <class L>
+/// happened. Lanes outside `active` compute too, but nothing of theirs is kept. LAZY (one untraced
+/// lane: run_lanes) skips work whose result the round's one run does not use (dulles_act,
+/// japan_vote): the state and every event keep their bits, but Vote::support_declaration where no
+/// declaration was available (NaN: only the trace reads it there, and the trace is not LAZY).
+template <class L, bool LAZY = false>
 RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, State<L>& st,
                           typename L::M active, typename L::D round, const RoundDraws<L>& draw) {
   RoundEvents<L> e;
@@ -118,17 +121,18 @@ RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, State<L>
   // 3. Dulles: rewards when the treaty's estimated threat is grave, then coercion if not enough.
   // (Japan's view of the treaty on offer is the same for his estimates and the vote, but A and q.)
   const TreatyOffer<L> treaty = treaty_offer<L>(s, japan, st, e.offer.islands);
-  e.dulles = dulles_act<L>(s, japan, treaty, st, active, round,
-                           s.dulles.estimate_noise_sd * draw.estimate_error,
-                           s.dulles.estimate_noise_sd * draw.estimate_error_after);
+  e.dulles = dulles_act<L, LAZY>(s, japan, treaty, st, active, round,
+                                 s.dulles.estimate_noise_sd * draw.estimate_error,
+                                 s.dulles.estimate_noise_sd * draw.estimate_error_after);
   e.alignment_after_dulles = st.alignment;
   e.fisheries_in_force = st.fisheries;
   e.sg_min_islands_in_force = st.sg_min_islands;
 
   // 4. Japan votes on the state Dulles left; a treaty or a declaration ends the run.
-  e.vote = japan_vote<L>(s, japan, e.dulles.support_after, st, e.offer.islands,
-                         e.declaration_available, s.japan.vote_noise_sd * draw.vote_noise_treaty,
-                         s.japan.vote_noise_sd * draw.vote_noise_declaration);
+  e.vote =
+      japan_vote<L, LAZY>(s, japan, e.dulles.support_after, st, e.offer.islands,
+                          e.declaration_available, s.japan.vote_noise_sd * draw.vote_noise_treaty,
+                          s.japan.vote_noise_sd * draw.vote_noise_declaration);
   e.treaty = active & e.vote.treaty;
   e.declaration = active & e.vote.declaration;
   e.okinawa_claim = conclude_treaty<L>(s, st, e.treaty, draw.okinawa_claim);
