@@ -50,8 +50,8 @@ struct RoundDraws {
   D vote_noise_treaty;       ///< words 12-13, cos: §2.4, noise on the treaty's realized support
   D vote_noise_declaration;  ///< words 12-13, sin: §2.4, noise on the declaration's support
   D drift;                   ///< words 14-15, cos: §2.5, the alignment's drift (sin unused)
-  U vote_words[2];           ///< words 12-13, the vote's normals are made of (vote_noises)
-  U drift_words[2];          ///< words 14-15, the drift is made of (drift_noise)
+  U vote_words[2];           ///< words 12-13, of which vote_noises() makes the vote's normals
+  U drift_words[2];          ///< words 14-15, of which drift_noise() makes the drift
 
   /// Round `round`'s draws (round[i] for lane i) from every lane's stream (LAZY: see from_words).
   template <bool LAZY = false>
