@@ -232,6 +232,9 @@ void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t 
   using U = typename L::U;
   using M = typename L::M;
   constexpr std::uint32_t ALL = L::width == 32 ? ~0u : (1u << L::width) - 1;
+  // One lane skips the work its run does not use (play_round's LAZY); lanes side by side compute
+  // every rule for every lane anyway, and the trace reports every value, so neither skips.
+  constexpr bool LAZY = L::width == 1 && !Tracer::enabled;
   const SupportTable japan(s);
   engine::LaneStreams<L> streams(first);
   Credibilities<L> credibility(s, first);
@@ -263,8 +266,9 @@ void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t 
     }
     if (active == 0) break;
 
-    const RoundEvents<L> e = play_round<L>(s, japan, st, simd::mask<L>(active), h.round,
-                                           RoundDraws<L>::draw(streams, h.round));
+    const RoundEvents<L> e =
+        play_round<L, LAZY>(s, japan, st, simd::mask<L>(active), h.round,
+                            RoundDraws<L>::template draw<LAZY>(streams, h.round));
     h.note(e);
     if constexpr (Tracer::enabled) tracer.round(trace_round<L>(e, st, h));
 

@@ -7,6 +7,8 @@
 #include "engine/rng.hpp"
 #include "engine/simd/distributions.hpp"
 
+#include <limits>
+
 namespace wedge::agents {
 
 /// What a run draws once, from block 0 of substream 0 of its stream.
@@ -48,15 +50,21 @@ struct RoundDraws {
   D vote_noise_treaty;       ///< words 12-13, cos: §2.4, noise on the treaty's realized support
   D vote_noise_declaration;  ///< words 12-13, sin: §2.4, noise on the declaration's support
   D drift;                   ///< words 14-15, cos: §2.5, the alignment's drift (sin unused)
+  U vote_words[2];           ///< words 12-13, of which vote_noises() makes the vote's normals
+  U drift_words[2];          ///< words 14-15, of which drift_noise() makes the drift
 
-  /// Round `round`'s draws (round[i] for lane i) from every lane's stream.
+  /// Round `round`'s draws (round[i] for lane i) from every lane's stream (LAZY: see from_words).
+  template <bool LAZY = false>
   static RoundDraws draw(const engine::LaneStreams<L>& streams, D round) {
     U w[WORDS];
     streams.words(simd::to_uint<L>(round), w);
-    return from_words(w);
+    return from_words<LAZY>(w);
   }
 
-  /// The draws from a round's words: the one place that maps words to draws.
+  /// The draws from a round's words: the one place that maps words to draws. With LAZY (one
+  /// untraced lane: play_round) the normals of words 12-15 are left NaN, for play_round to make
+  /// (vote_noises, drift_noise) only if its round uses them.
+  template <bool LAZY = false>
   static RoundDraws from_words(const U (&w)[WORDS]) {
     RoundDraws d;
     d.straits_drop = simd::uniform<L>(w[0]);
@@ -70,10 +78,28 @@ struct RoundDraws {
     d.shigemitsu_softens = simd::uniform<L>(w[8]);
     d.cabinet_falls = simd::uniform<L>(w[9]);
     simd::box_muller<L>(w[10], w[11], d.estimate_error, d.estimate_error_after);
-    simd::box_muller<L>(w[12], w[13], d.vote_noise_treaty, d.vote_noise_declaration);
-    D unused;
-    simd::box_muller<L>(w[14], w[15], d.drift, unused);
+    d.vote_words[0] = w[12];
+    d.vote_words[1] = w[13];
+    d.drift_words[0] = w[14];
+    d.drift_words[1] = w[15];
+    if constexpr (LAZY) {
+      d.vote_noise_treaty = d.vote_noise_declaration = d.drift =
+          simd::splat<L>(std::numeric_limits<double>::quiet_NaN());
+    } else {
+      d.vote_noises();
+      d.drift_noise();
+    }
     return d;
+  }
+
+  /// The vote's two normals from words 12-13 (Box-Muller).
+  void vote_noises() {
+    simd::box_muller<L>(vote_words[0], vote_words[1], vote_noise_treaty, vote_noise_declaration);
+  }
+  /// The drift's normal from words 14-15 (Box-Muller's first; the second is unused).
+  void drift_noise() {
+    D unused;
+    simd::box_muller<L>(drift_words[0], drift_words[1], drift, unused);
   }
 };
 
@@ -99,10 +125,15 @@ struct RoundEvents {
 };
 
 /// Round `round` of MODEL.md §2 in the lanes of `active`: updates the state `st` and returns what
-/// happened. Lanes outside `active` compute too, but nothing of theirs is kept.
-template <class L>
+/// happened. Lanes outside `active` compute too, but nothing of theirs is kept. LAZY (one untraced
+/// lane: run_lanes) skips work whose result the round's one run does not use (dulles_act,
+/// japan_vote): the state and every event keep their bits, but Vote::support_declaration where no
+/// declaration was available (NaN: only the trace reads it there, and the trace is not LAZY), and
+/// Vote::support_treaty where no treaty was offered. With LAZY, `draw` comes from
+/// RoundDraws::draw<true>.
+template <class L, bool LAZY = false>
 RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, State<L>& st,
-                          typename L::M active, typename L::D round, const RoundDraws<L>& draw) {
+                          typename L::M active, typename L::D round, RoundDraws<L> draw) {
   RoundEvents<L> e;
   e.alignment_start = st.alignment;
 
@@ -118,17 +149,23 @@ RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, State<L>
   // 3. Dulles: rewards when the treaty's estimated threat is grave, then coercion if not enough.
   // (Japan's view of the treaty on offer is the same for his estimates and the vote, but A and q.)
   const TreatyOffer<L> treaty = treaty_offer<L>(s, japan, st, e.offer.islands);
-  e.dulles = dulles_act<L>(s, japan, treaty, st, active, round,
-                           s.dulles.estimate_noise_sd * draw.estimate_error,
-                           s.dulles.estimate_noise_sd * draw.estimate_error_after);
+  e.dulles = dulles_act<L, LAZY>(s, japan, treaty, st, active, round,
+                                 s.dulles.estimate_noise_sd * draw.estimate_error,
+                                 s.dulles.estimate_noise_sd * draw.estimate_error_after);
   e.alignment_after_dulles = st.alignment;
   e.fisheries_in_force = st.fisheries;
   e.sg_min_islands_in_force = st.sg_min_islands;
 
   // 4. Japan votes on the state Dulles left; a treaty or a declaration ends the run.
-  e.vote = japan_vote<L>(s, japan, e.dulles.support_after, st, e.offer.islands,
-                         e.declaration_available, s.japan.vote_noise_sd * draw.vote_noise_treaty,
-                         s.japan.vote_noise_sd * draw.vote_noise_declaration);
+  // LAZY skip 4: the vote's normals only when there is something to take (a treaty offered or a
+  // declaration available).
+  if constexpr (LAZY) {
+    if (simd::any<L>((e.offer.islands > 0.0) | e.declaration_available)) draw.vote_noises();
+  }
+  e.vote =
+      japan_vote<L, LAZY>(s, japan, e.dulles.support_after, st, e.offer.islands,
+                          e.declaration_available, s.japan.vote_noise_sd * draw.vote_noise_treaty,
+                          s.japan.vote_noise_sd * draw.vote_noise_declaration);
   e.treaty = active & e.vote.treaty;
   e.declaration = active & e.vote.declaration;
   e.okinawa_claim = conclude_treaty<L>(s, st, e.treaty, draw.okinawa_claim);
@@ -136,6 +173,10 @@ RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, State<L>
 
   // 5. Stall: fisheries pressure, Shigemitsu, drift, then the cabinet and the deadline.
   const auto stalled = active & ~e.treaty & ~e.declaration;
+  // LAZY skip 5: the drift's normal only when the run stalls.
+  if constexpr (LAZY) {
+    if (simd::any<L>(stalled)) draw.drift_noise();
+  }
   e.stall = stall<L>(s, st, stalled, round, draw.fisheries_pressure, draw.shigemitsu_softens,
                      s.alliance.drift_sd * draw.drift, draw.cabinet_falls);
 

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstddef>
+#include <limits>
 
 namespace wedge::agents {
 
@@ -234,8 +235,11 @@ struct DullesAction {
 };
 
 /// §2.3: rewards, then (only after rewarding) coercion, in the lanes of `active`. `error1`,
-/// `error2` are his two estimate errors (already scaled by estimate_noise_sd).
-template <class L>
+/// `error2` are his two estimate errors (already scaled by estimate_noise_sd). With LAZY (one
+/// untraced lane: play_round), Japan's support in the rewarded and the coerced state is computed
+/// only when Dulles rewards, resp. coerces (no other lane needs them): every field of the action
+/// and of the state keeps the bits it has without LAZY.
+template <class L, bool LAZY = false>
 DullesAction<L> dulles_act(const Scenario& s, const SupportTable& japan,
                            const TreatyOffer<L>& offer, State<L>& st, typename L::M active,
                            typename L::D round, typename L::D error1, typename L::D error2) {
@@ -257,18 +261,38 @@ DullesAction<L> dulles_act(const Scenario& s, const SupportTable& japan,
   const double backlash = s.dulles.backlash * s.dulles.threat_strength * (1.0 - s.dulles.tact);
   const D aligned_coerced = simd::max<L>(splat<L>(0.0), aligned_rewarded - backlash);
   const D threat_coerced = simd::min<L>(splat<L>(1.0), st.credibility * s.dulles.threat_strength);
-  const auto support =
-      support_treaty<L, 3>(japan, offer, {st.alignment, aligned_rewarded, aligned_coerced},
-                           {st.threat, st.threat, threat_coerced});
+  // (A lone lane has no neighbours whose states must be computed anyway: with LAZY it computes the
+  // state as is first, and each of the others below only when his decisions reach it.)
+  std::array<D, 3> support;
+  if constexpr (LAZY) {
+    support[0] = support_treaty<L, 1>(japan, offer, {st.alignment}, {st.threat})[0];
+    support[1] = support[2] = support[0];  // stand-ins that nothing selects
+  } else {
+    support = support_treaty<L, 3>(japan, offer, {st.alignment, aligned_rewarded, aligned_coerced},
+                                   {st.threat, st.threat, threat_coerced});
+  }
   // p-hat = clamp(Phi + e): the first estimate's Phi is the second's where nothing was rewarded.
   const D phi = ratify_probability<L>(s, support[0]);
-  const D phi_rewarded = ratify_probability<L>(s, support[1]);
   a.estimate = simd::clamp01<L>(phi + error1);
   a.rewarded = active & (a.estimate * a.gravity > s.dulles.bind_threshold);
   a.reward = sel<L>(a.rewarded, power, splat<L>(0.0));
-  a.estimate_after = simd::clamp01<L>(sel<L>(a.rewarded, phi_rewarded, phi) + error2);
+  D phi_after = phi;
+  // LAZY skip 1: the rewarded state's support and its Phi only when Dulles rewards.
+  if (!LAZY || simd::any<L>(a.rewarded)) {
+    if constexpr (LAZY) {
+      support[1] = support_treaty<L, 1>(japan, offer, {aligned_rewarded}, {st.threat})[0];
+    }
+    phi_after = sel<L>(a.rewarded, ratify_probability<L>(s, support[1]), phi);
+  }
+  a.estimate_after = simd::clamp01<L>(phi_after + error2);
   a.coerced = a.rewarded & (a.estimate_after * a.gravity > s.dulles.coerce_threshold) &
               ~st.threat_issued & simd::splat_m<L>(s.dulles.threat_strength > 0.0);
+  // LAZY skip 2: the coerced state's support only when Dulles coerces.
+  if constexpr (LAZY) {
+    if (simd::any<L>(a.coerced)) {
+      support[2] = support_treaty<L, 1>(japan, offer, {aligned_coerced}, {threat_coerced})[0];
+    }
+  }
   st.threat_issued |= a.coerced;
   st.threat = sel<L>(a.coerced, threat_coerced, st.threat);
   st.alignment =
@@ -298,15 +322,22 @@ struct Vote {
 
 /// §2.4: `noise_t`, `noise_d` are the realized-support noises (already scaled by vote_noise_sd);
 /// `treaty_support` is Japan's support for the treaty on offer in the state `st` (support_treaty,
-/// or DullesAction::support_after).
-template <class L>
+/// or DullesAction::support_after). With LAZY (one untraced lane: play_round), the declaration's
+/// support is computed only when a declaration is available; otherwise support_declaration is NaN
+/// (nothing reads it: the declaration is not acceptable) and the decisions are as without LAZY.
+template <class L, bool LAZY = false>
 Vote<L> japan_vote(const Scenario& s, const SupportTable& japan, typename L::D treaty_support,
                    const State<L>& st, typename L::D islands, typename L::M declaration_available,
                    typename L::D noise_t, typename L::D noise_d) {
   Vote<L> v;
   const double theta = s.japan.ratify_threshold;
   v.support_treaty = treaty_support + noise_t;
-  v.support_declaration = support_declaration<L>(s, japan, st) + noise_d;
+  // LAZY skip 3: the declaration's support only when a declaration is available.
+  if (!LAZY || simd::any<L>(declaration_available)) {
+    v.support_declaration = support_declaration<L>(s, japan, st) + noise_d;
+  } else {
+    v.support_declaration = simd::splat<L>(std::numeric_limits<double>::quiet_NaN());
+  }
   const auto treaty_ok = (islands > 0.0) & (v.support_treaty >= theta);
   const auto declaration_ok = declaration_available & (v.support_declaration >= theta);
   // Both acceptable: the larger realized support, the treaty on a tie.

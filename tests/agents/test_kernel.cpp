@@ -8,6 +8,8 @@
 
 #include <pthread.h>
 
+#include <bit>
+#include <cstdint>
 #include <vector>
 
 using namespace wedge::agents;
@@ -72,5 +74,89 @@ TEST_CASE("a block's stack use does not grow with its runs", "[lanes]") {
     std::uint32_t rounds = 0;
     for (const RunRecord& r : job.out) rounds += r.rounds;
     CHECK(rounds > job.out.size());  // the records were written (runs last >= 1 round, most more)
+  }
+}
+
+// One untraced lane skips work its run does not use (play_round<L, true>: agents/rules.hpp and
+// agents/round.hpp, "LAZY skip"). Here both paths play the same rounds from the same state and
+// draws, round after round of many runs, and every bit of the state and of the events must agree,
+// but the realized supports nothing reads where they were skipped (the treaty's with nothing on
+// offer, the declaration's with none available). Each skip's condition must occur both ways, so
+// that a skip which fires when its value is used cannot pass unseen.
+TEST_CASE("one lane's skips (play_round's LAZY) keep every bit of the state and the events",
+          "[lanes]") {
+  using L = simd::Lanes<1>;
+  using D = L::D;
+  using M = L::M;
+  const auto bits = [](D x) { return std::bit_cast<std::uint64_t>(x[0]); };
+  const auto on = [](M m) { return m[0] != 0; };
+  Scenario coercive;
+  coercive.dulles.threat_strength = 2.0;
+  coercive.dulles.tact = 0.0;
+  Scenario sharp;
+  sharp.japan.logit_sharpness = 100.0;
+  sharp.negotiation.rounds = 3;
+  // How often each skip's condition held and did not hold: rewarded, coerced, declaration
+  // available, something on offer, stalled.
+  int held[5][2] = {};
+  for (const Scenario& s : {Scenario{}, coercive, sharp}) {
+    const SupportTable japan(s);
+    for (std::uint32_t replicate = 0; replicate < 4000; ++replicate) {
+      const wedge::engine::LaneStreams<L> streams(wedge::engine::StreamKey{9, 0, replicate});
+      const D c = s.dulles.credibility_min + (s.dulles.credibility_max - s.dulles.credibility_min) *
+                                                 RunDraws<L>::draw(streams).credibility;
+      State<L> eager = State<L>::initial(s, c);
+      State<L> lazy = eager;
+      const M active = simd::splat_m<L>(true);
+      for (int round = 1;; ++round) {
+        const D r = simd::splat<L>(round);
+        const auto e = play_round<L, false>(s, japan, eager, active, r,
+                                            RoundDraws<L>::draw<false>(streams, r));
+        const auto z =
+            play_round<L, true>(s, japan, lazy, active, r, RoundDraws<L>::draw<true>(streams, r));
+        INFO("replicate " << replicate << ", round " << round);
+        // The state after the round.
+        CHECK(bits(z.alignment_start) == bits(e.alignment_start));
+        CHECK(bits(lazy.alignment) == bits(eager.alignment));
+        CHECK(on(lazy.straits_clause) == on(eager.straits_clause));
+        CHECK(on(lazy.alliance_clause) == on(eager.alliance_clause));
+        CHECK(on(lazy.fisheries) == on(eager.fisheries));
+        CHECK(bits(lazy.sg_min_islands) == bits(eager.sg_min_islands));
+        CHECK(bits(lazy.threat) == bits(eager.threat));
+        CHECK(on(lazy.threat_issued) == on(eager.threat_issued));
+        // The events.
+        CHECK(bits(z.offer.islands) == bits(e.offer.islands));
+        CHECK(on(z.declaration_available) == on(e.declaration_available));
+        CHECK(bits(z.dulles.estimate) == bits(e.dulles.estimate));
+        CHECK(on(z.dulles.rewarded) == on(e.dulles.rewarded));
+        CHECK(bits(z.dulles.reward) == bits(e.dulles.reward));
+        CHECK(bits(z.dulles.estimate_after) == bits(e.dulles.estimate_after));
+        CHECK(on(z.dulles.coerced) == on(e.dulles.coerced));
+        CHECK(bits(z.dulles.support_after) == bits(e.dulles.support_after));
+        CHECK(bits(z.alignment_after_dulles) == bits(e.alignment_after_dulles));
+        const bool offered = e.offer.islands[0] > 0.0;
+        const bool available = on(e.declaration_available);
+        if (offered) CHECK(bits(z.vote.support_treaty) == bits(e.vote.support_treaty));
+        if (available) CHECK(bits(z.vote.support_declaration) == bits(e.vote.support_declaration));
+        CHECK(on(z.treaty) == on(e.treaty));
+        CHECK(on(z.declaration) == on(e.declaration));
+        CHECK(on(z.okinawa_claim) == on(e.okinawa_claim));
+        CHECK(on(z.stall.fisheries) == on(e.stall.fisheries));
+        CHECK(on(z.stall.shigemitsu_softened) == on(e.stall.shigemitsu_softened));
+        CHECK(on(z.stall.cabinet_fell) == on(e.stall.cabinet_fell));
+        CHECK(on(z.stall.deadline) == on(e.stall.deadline));
+        REQUIRE(on(z.ended) == on(e.ended));
+        ++held[0][on(e.dulles.rewarded)];
+        ++held[1][on(e.dulles.coerced)];
+        ++held[2][available];
+        ++held[3][offered || available];
+        ++held[4][!on(e.treaty) && !on(e.declaration)];
+        if (on(e.ended)) break;
+      }
+    }
+  }
+  for (const auto& h : held) {
+    CHECK(h[0] > 100);
+    CHECK(h[1] > 100);
   }
 }
