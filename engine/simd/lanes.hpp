@@ -149,15 +149,11 @@ struct Lanes {
   using FM = typename detail::Vector<std::int32_t, W>::type;
 };
 
-/// m ? a : b, lane by lane, for any lane type (m a mask of the same width: -1 true, 0 false).
-/// At one lane, a bitwise blend (a & m) | (b & ~m): GCC makes the select of one-element vectors a
-/// branch, mispredicted where the condition is random (e.g. log's m > sqrt 2).
+/// m ? a : b, lane by lane, for any lane type (m a mask of the same width).
 template <class V, class K>
 inline V select(const K& m, const V& a, const V& b) {
   if constexpr (is_pair<V>) {
     return {select(m.lo, a.lo, b.lo), select(m.hi, a.hi, b.hi)};
-  } else if constexpr (sizeof(V) == sizeof(V{}[0]) && sizeof(K) == sizeof(V)) {
-    return std::bit_cast<V>((std::bit_cast<K>(a) & m) | (std::bit_cast<K>(b) & ~m));
   } else {
     return m ? a : b;
   }
