@@ -52,8 +52,16 @@ inline typename L::D log(typename L::D x) {
   D m = std::bit_cast<D>((bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull);
   D e = to_double<L>(exponent) - 1023.0;
   const auto big = m > 1.4142135623730951;
-  m = sel<L>(big, m * 0.5, m);
-  e = sel<L>(big, e + 1.0, e);
+  if constexpr (L::width == 1) {
+    // As a bitwise blend: GCC makes the select of one-element vectors a branch, mispredicted
+    // often here (m > sqrt 2 for a random mantissa).
+    const U keep = std::bit_cast<U>(big);
+    m = std::bit_cast<D>((std::bit_cast<U>(m * 0.5) & keep) | (std::bit_cast<U>(m) & ~keep));
+    e = std::bit_cast<D>((std::bit_cast<U>(e + 1.0) & keep) | (std::bit_cast<U>(e) & ~keep));
+  } else {
+    m = sel<L>(big, m * 0.5, m);
+    e = sel<L>(big, e + 1.0, e);
+  }
   const D s = (m - 1.0) / (m + 1.0);
   const D s2 = s * s;
   D p = splat<L>(0x1.e2f6651e6b942p-4);  // ~1/9 (the series' own: 1/9, 1/7, 1/5, 1/3)
