@@ -83,7 +83,7 @@ inline void cos_sin_2pi_word_scalar(std::uint32_t w, float& c, float& s) {
   const std::uint32_t v = w + 0x20000000u;
   const std::uint32_t quadrant = v >> 30;
   const auto fraction = static_cast<std::int32_t>((v >> 6) & 0xFFFFFFu) - 0x800000;  // 2^24 f
-  const float x = static_cast<float>(fraction) * 0x1.921fb6p-24f;                    // (pi/2) / 2^24
+  const float x = static_cast<float>(fraction) * 0x1.921fb6p-24f;  // (pi/2) / 2^24
   const float x2 = x * x;
   float sp = -0x1.994ec6p-13f;
   sp = sp * x2 + 0x1.110760p-7f;
