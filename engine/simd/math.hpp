@@ -8,6 +8,7 @@
 
 #include <bit>
 #include <cstddef>
+#include <cstdint>
 
 namespace wedge::engine::simd {
 
@@ -51,8 +52,16 @@ inline typename L::D log(typename L::D x) {
   D m = std::bit_cast<D>((bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull);
   D e = to_double<L>(exponent) - 1023.0;
   const auto big = m > 1.4142135623730951;
-  m = sel<L>(big, m * 0.5, m);
-  e = sel<L>(big, e + 1.0, e);
+  if constexpr (L::width == 1) {
+    // As a bitwise blend: GCC makes the select of one-element vectors a branch, mispredicted
+    // often here (m > sqrt 2 for a random mantissa).
+    const U keep = std::bit_cast<U>(big);
+    m = std::bit_cast<D>((std::bit_cast<U>(m * 0.5) & keep) | (std::bit_cast<U>(m) & ~keep));
+    e = std::bit_cast<D>((std::bit_cast<U>(e + 1.0) & keep) | (std::bit_cast<U>(e) & ~keep));
+  } else {
+    m = sel<L>(big, m * 0.5, m);
+    e = sel<L>(big, e + 1.0, e);
+  }
   const D s = (m - 1.0) / (m + 1.0);
   const D s2 = s * s;
   D p = splat<L>(0x1.e2f6651e6b942p-4);  // ~1/9 (the series' own: 1/9, 1/7, 1/5, 1/3)
@@ -63,6 +72,34 @@ inline typename L::D log(typename L::D x) {
   const D log_m = 2.0 * s * p;
   return e * 6.93147180369123816490e-01 + (log_m + e * 1.90821492927058770002e-10);
 }
+
+namespace detail {
+/// cos_sin_2pi_word at one lane: the same IEEE operations in the same order on scalars, with the
+/// quadrant's swap as a bitwise blend of the float bits. (GCC moves a one-element vector between
+/// its float and integer views through the stack, and makes a one-element vector select a branch,
+/// mispredicted about once in two at random quadrants.) Every result is bit-identical to a lane of
+/// the vector form (tests/engine/test_simd.cpp compares them).
+inline void cos_sin_2pi_word_scalar(std::uint32_t w, float& c, float& s) {
+  const std::uint32_t v = w + 0x20000000u;
+  const std::uint32_t quadrant = v >> 30;
+  const auto fraction = static_cast<std::int32_t>((v >> 6) & 0xFFFFFFu) - 0x800000;  // 2^24 f
+  const float x = static_cast<float>(fraction) * 0x1.921fb6p-24f;  // (pi/2) / 2^24
+  const float x2 = x * x;
+  float sp = -0x1.994ec6p-13f;
+  sp = sp * x2 + 0x1.110760p-7f;
+  sp = sp * x2 - 0x1.555546p-3f;
+  const float sin_x = x + (x * x2) * sp;
+  float cp = -0x1.647588p-10f;
+  cp = cp * x2 + 0x1.553f96p-5f;
+  cp = cp * x2 - 0x1.ffffbap-2f;
+  const float cos_x = 1.0f + x2 * cp;
+  const auto cos_bits = std::bit_cast<std::uint32_t>(cos_x);
+  const auto sin_bits = std::bit_cast<std::uint32_t>(sin_x);
+  const std::uint32_t swap = (cos_bits ^ sin_bits) & (0u - (quadrant & 1u));  // odd n: swapped
+  c = std::bit_cast<float>((cos_bits ^ swap) ^ (((quadrant + 1u) & 2u) << 30));
+  s = std::bit_cast<float>((sin_bits ^ swap) ^ ((quadrant & 2u) << 30));
+}
+}  // namespace detail
 
 /// cos(2 pi u) and sin(2 pi u) in single precision for u = floor(w / 2^6) / 2^26, w the 32-bit
 /// word in each lane (the low half of a U lane): 16 lanes per AVX-512 register. The quadrant n is
@@ -79,6 +116,13 @@ inline void cos_sin_2pi_word(typename L::U w, typename L::D& c, typename L::D& s
   using F = typename L::F;
   using FU = typename L::FU;
   using FM = typename L::FM;
+  if constexpr (L::width == 1) {
+    float c1, s1;
+    detail::cos_sin_2pi_word_scalar(static_cast<std::uint32_t>(w[0]), c1, s1);
+    c = typename L::D{static_cast<double>(c1)};
+    s = typename L::D{static_cast<double>(s1)};
+    return;
+  }
   const FU v = narrow_u<L>(w) + 0x20000000u;
   const FU quadrant = v >> 30;
   const FM fraction = std::bit_cast<FM>((v >> 6) & 0xFFFFFFu) - 0x800000;  // 2^24 f
@@ -125,6 +169,25 @@ inline typename L::D normal_cdf(typename L::D x) {
   return 0.5 * erfc;
 }
 
+namespace detail {
+/// pow2f at one lane: the same IEEE operations in the same order on a scalar float, its bits
+/// moved between the float and integer views in registers (GCC moves a one-element vector's
+/// through the stack).
+inline float pow2f_scalar(float t) {
+  constexpr float shift = 0x1.8p23f;
+  const float shifted = t + shift;
+  const float f = t - (shifted - shift);
+  float p = 0x1.5c08e6p-10f;
+  p = p * f + 0x1.3d0c52p-7f;
+  p = p * f + 0x1.c6b6e4p-5f;
+  p = p * f + 0x1.ebf918p-3f;
+  p = p * f + 0x1.62e428p-1f;
+  p = p * f + 0x1.000002p+0f;
+  return std::bit_cast<float>(std::bit_cast<std::uint32_t>(p) +
+                              (std::bit_cast<std::uint32_t>(shifted) << 23));
+}
+}  // namespace detail
+
 /// 2^t in single precision for t in [-125, 127] (the caller clamps; outside, the result is
 /// wrong), relative error below 2.4e-7 (the polynomial's 7.5e-8 plus float rounding): t = k + f
 /// with k = round(t) and |f| <= 1/2, 2^f from a degree-5 polynomial (minimax for relative error
@@ -133,6 +196,9 @@ template <class L>
 inline typename L::F pow2f(typename L::F t) {
   using F = typename L::F;
   using FU = typename L::FU;
+  if constexpr (L::width == 1) {
+    return F{detail::pow2f_scalar(t[0])};
+  }
   constexpr float shift = 0x1.8p23f;  // adding it rounds to an integer held in the low bits
   const F shifted = t + shift;
   const F f = t - (shifted - shift);
@@ -184,6 +250,39 @@ struct LogisticSumFloat {
   }
   /// The sum as doubles (the float value, widened exactly).
   typename L::D value() const { return widen<L>(num / den); }
+};
+
+/// LogisticSumFloat at one lane: the same IEEE operations in the same order on scalar floats, so
+/// that num and den stay in registers (GCC holds a one-element vector member in memory as an
+/// integer and moves it through the stack at every term). Bit-identical to a lane of the vector
+/// form (tests/engine/test_simd.cpp compares them).
+template <class L>
+requires(L::width == 1) struct LogisticSumFloat<L> {
+  static constexpr float CLAMP = 25.0f;  ///< |t| is clamped to this
+  static constexpr int GROUP = 5;        ///< terms between renormalisations
+  float num = 0.0f;
+  float den = 1.0f;
+  int pending = 0;  ///< terms since den was last in [1, 2)
+
+  void add(float w, typename L::D t) {
+    if (pending == GROUP) {
+      const float scale =
+          std::bit_cast<float>(0x7F000000u - (std::bit_cast<std::uint32_t>(den) & 0x7F800000u));
+      num = num * scale;
+      den = den * scale;
+      pending = 0;
+    }
+    // The clamp on the one-element vector (GCC lowers it to branch-free MAXSS and a blend, where
+    // the same select on scalars became two branches around a constant-folded pow2f).
+    const float clamped =
+        min_f<L>(max_f<L>(narrow<L>(t), splat_f<L>(-CLAMP)), splat_f<L>(CLAMP))[0];
+    const float a = 1.0f + detail::pow2f_scalar(clamped);
+    num = num * a + w * den;
+    den = den * a;
+    ++pending;
+  }
+  /// The sum as a double (the float value, widened exactly).
+  typename L::D value() const { return typename L::D{static_cast<double>(num / den)}; }
 };
 
 }  // namespace wedge::engine::simd
