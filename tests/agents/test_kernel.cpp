@@ -14,16 +14,26 @@
 
 using namespace wedge::agents;
 
-TEST_CASE("every lane width and every block split gives the same records", "[lanes]") {
+namespace {
+
+/// The baseline, a coercive Dulles (threats follow every reward) and sharp factions with a short
+/// deadline: between them every branch of a round is taken.
+std::vector<Scenario> kernel_scenarios() {
   Scenario coercive;
   coercive.dulles.threat_strength = 2.0;
   coercive.dulles.tact = 0.0;
   Scenario sharp;
   sharp.japan.logit_sharpness = 100.0;
   sharp.negotiation.rounds = 3;
+  return {Scenario{}, coercive, sharp};
+}
+
+}  // namespace
+
+TEST_CASE("every lane width and every block split gives the same records", "[lanes]") {
   const std::uint32_t n = 30'000;
   int widths_run = 0;
-  for (const Scenario& s : {Scenario{}, coercive, sharp}) {
+  for (const Scenario& s : kernel_scenarios()) {
     std::vector<RunRecord> one(n);
     REQUIRE(run_block_width(1, s, 77, 2, 5000, n, one.data()));
     for (int width : KERNEL_WIDTHS) {
@@ -90,16 +100,10 @@ TEST_CASE("one lane's skips (play_round's LAZY) keep every bit of the state and 
   using M = L::M;
   const auto bits = [](D x) { return std::bit_cast<std::uint64_t>(x[0]); };
   const auto on = [](M m) { return m[0] != 0; };
-  Scenario coercive;
-  coercive.dulles.threat_strength = 2.0;
-  coercive.dulles.tact = 0.0;
-  Scenario sharp;
-  sharp.japan.logit_sharpness = 100.0;
-  sharp.negotiation.rounds = 3;
   // How often each skip's condition held and did not hold: rewarded, coerced, declaration
   // available, something on offer, stalled.
   int held[5][2] = {};
-  for (const Scenario& s : {Scenario{}, coercive, sharp}) {
+  for (const Scenario& s : kernel_scenarios()) {
     const SupportTable japan(s);
     for (std::uint32_t replicate = 0; replicate < 4000; ++replicate) {
       const wedge::engine::LaneStreams<L> streams(wedge::engine::StreamKey{9, 0, replicate});
