@@ -318,23 +318,21 @@ void print_params(std::FILE* out, const agents::Scenario& scenario) {
 
 namespace {
 
-/// Where one category's count sits in a summary of `layout`: its field's index (-1 if the layout
-/// has no such field or category) and the category's index in that field.
+/// Where one category's count sits in summaries of `s`'s layout: its field's index (-1 if the
+/// layout has no such field or category) and the category's index in that field.
 struct CategoryAt {
   int field = -1;
   std::size_t category = 0;
 };
 
-CategoryAt category_at(const engine::FieldLayout& layout, std::string_view field,
+CategoryAt category_at(const engine::Summary& s, std::string_view field,
                        std::string_view category) {
-  for (std::size_t i = 0; i < layout.categorical.size(); ++i) {
-    if (layout.categorical[i].name != field) continue;
-    const auto& cats = layout.categorical[i].categories;
-    const auto it = std::find(cats.begin(), cats.end(), category);
-    if (it == cats.end()) return {};
-    return {static_cast<int>(i), static_cast<std::size_t>(it - cats.begin())};
-  }
-  return {};
+  const int f = s.categorical_index(field);
+  if (f < 0) return {};
+  const auto& cats = s.layout().categorical[static_cast<std::size_t>(f)].categories;
+  const auto it = std::find(cats.begin(), cats.end(), category);
+  if (it == cats.end()) return {};
+  return {f, static_cast<std::size_t>(it - cats.begin())};
 }
 
 /// The share of `s`'s runs in the category `at` (0 without runs or without the category).
@@ -374,14 +372,14 @@ void print_sweep_table(std::FILE* out, const Experiment& experiment,
   std::vector<agents::ParamInfo> infos;
   for (const auto& k : experiment.swept_keys)
     infos.push_back(agents::require_parameter(experiment.base, k));
-  const engine::FieldLayout& layout = summaries.front().layout();  // size() > 1 here
-  const CategoryAt treaty = category_at(layout, "format", "treaty");
-  const CategoryAt declaration = category_at(layout, "format", "declaration");
-  const CategoryAt none = category_at(layout, "format", "none");
-  const CategoryAt intact = category_at(layout, "alliance", "intact");
-  const CategoryAt neutral = category_at(layout, "alliance", "rupture_neutral");
-  const CategoryAt realign = category_at(layout, "alliance", "rupture_realign");
-  const CategoryAt us_claim = category_at(layout, "okinawa", "us_claim");
+  const engine::Summary& first = summaries.front();  // size() > 1 here
+  const CategoryAt treaty = category_at(first, "format", "treaty");
+  const CategoryAt declaration = category_at(first, "format", "declaration");
+  const CategoryAt none = category_at(first, "format", "none");
+  const CategoryAt intact = category_at(first, "alliance", "intact");
+  const CategoryAt neutral = category_at(first, "alliance", "rupture_neutral");
+  const CategoryAt realign = category_at(first, "alliance", "rupture_realign");
+  const CategoryAt us_claim = category_at(first, "okinawa", "us_claim");
   fmt::memory_buffer lines;
   const auto flush = [&] {
     std::fwrite(lines.data(), 1, lines.size(), out);
