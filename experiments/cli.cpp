@@ -18,6 +18,7 @@
 #include "experiments/session.hpp"
 #include "experiments/trace_report.hpp"
 #include "experiments/trace_where.hpp"
+#include "output/results.hpp"
 #include "wedge/version.hpp"
 
 #include <fmt/format.h>
@@ -556,6 +557,9 @@ int command_inspect(const std::string& path, bool json) {
     extended["store"] = store;
     extended["rounds_stored"] = inspection.rounds_stored;
     extended["records_verified"] = inspection.records_verified;
+    // The build's results arithmetic (null: written before files recorded it).
+    extended["arithmetic_version"] =
+        info.arithmetic_version ? nlohmann::ordered_json(*info.arithmetic_version) : nullptr;
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < factions.count; ++i) {
       const auto& f = factions.list[i];
@@ -576,9 +580,14 @@ int command_inspect(const std::string& path, bool json) {
   }
   // Everything the file says is printed with control characters and invalid UTF-8 escaped.
   fmt::print("{}: {}\n", printable(read), file_status(info, e));
-  fmt::print("  model {} v{}, wedge {} (git {}), format_version {}, created {}\n",
-             printable(info.model), printable(info.model_version), printable(info.engine_version),
-             printable(info.git_commit), info.format_version, printable(info.created));
+  fmt::print(
+      "  model {} v{}, wedge {} (git {}), format_version {}, arithmetic_version {}, "
+      "created {}\n",
+      printable(info.model), printable(info.model_version), printable(info.engine_version),
+      printable(info.git_commit), info.format_version,
+      info.arithmetic_version ? std::to_string(*info.arithmetic_version)
+                              : std::string("not recorded"),
+      printable(info.created));
   fmt::print(
       "  runs {} of {} planned; {}; {:.2f} s on {} threads ({:.3g} runs/s)\n", info.runs_done,
       // 0 planned is precision mode only if the experiment says so: a shard of a fixed plan
@@ -878,13 +887,15 @@ int command_validate(const ExperimentArgs& args) {
 
 std::string version_text() {
   return fmt::format(
-      "wedge {} (git {}, {} build)\nmodel: {} version {} (MODEL.md); kernel on this CPU: {}\n"
+      "wedge {} (git {}, {} build)\nmodel: {} version {} (MODEL.md); results arithmetic "
+      "version {}; kernel on this CPU: {}\n"
       "libraries: oneTBB {} (runtime {}), Boost {}.{}.{}, Random123 (Philox4x32-10), fmt {}.{}.{}, "
       "CLI11 {}, HDF5 {}\ncompiler: g++ {}.{}.{}",
-      VERSION, GIT_COMMIT, BUILD_TYPE, TugOfWar::NAME, TugOfWar::VERSION, agents::kernel_name(),
-      TBB_VERSION_STRING, TBB_runtime_version(), BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000,
-      BOOST_VERSION % 100, FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100,
-      CLI11_VERSION, output::h5::library_version(), __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
+      VERSION, GIT_COMMIT, BUILD_TYPE, TugOfWar::NAME, TugOfWar::VERSION,
+      output::ARITHMETIC_VERSION, agents::kernel_name(), TBB_VERSION_STRING, TBB_runtime_version(),
+      BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100, FMT_VERSION / 10000,
+      FMT_VERSION / 100 % 100, FMT_VERSION % 100, CLI11_VERSION, output::h5::library_version(),
+      __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
 }
 
 CLI::App* add_run_command(CLI::App& app, RunArgs& a) {

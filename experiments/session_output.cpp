@@ -303,6 +303,9 @@ void Session::Output::resume(const Session& session, engine::BlockRange& blocks,
     refuse(fmt::format("holds results of model {} v{}, not {} v{}", info.model, info.model_version,
                        TugOfWar::NAME, TugOfWar::VERSION));
   }
+  // A build that computes runs differently would append runs that differ in their last digits
+  // from the file's (docs/reliability.md): exit 3, naming both builds.
+  output::check_arithmetic(info, "--resume");
   if (info.seed != e.run.seed) {
     throw OutputError(
         fmt::format("--resume: {} was run with seed {}, not {}; use the same seed, "

@@ -51,6 +51,7 @@ std::vector<engine::Summary> merge_shards(
   for (const auto& p : paths) {
     shards.push_back(read_results(p, layout));
     if (check_shard) check_shard(shards.back());
+    check_arithmetic(shards.back(), "merge");  // before any other comparison: exit 3
   }
   const ResultsInfo& first = shards.front();
   std::map<std::uint64_t, std::size_t> by_index;

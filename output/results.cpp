@@ -5,6 +5,7 @@
 #include "output/dimension_scales.hpp"
 #include "output/file_driver.hpp"
 #include "output/fletcher32.hpp"
+#include "wedge/version.hpp"
 
 #include <fmt/format.h>
 
@@ -115,6 +116,7 @@ ResultsWriter::ResultsWriter(const std::string& path, const Metadata& meta,
   h5::set_attr(root, "model_version", meta.model_version);
   h5::set_attr(root, "engine_version", meta.engine_version);
   h5::set_attr(root, "git_commit", meta.git_commit);
+  h5::set_attr(root, "arithmetic_version", ARITHMETIC_VERSION);  // always this build's
   h5::set_attr(root, "created", utc_now());
   h5::set_attr(root, "seed", meta.seed);
   h5::set_attr(root, "rng", meta.rng);
@@ -1429,6 +1431,33 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
   return blocks;
 }
 
+void check_arithmetic(const ResultsInfo& info, std::string_view what) {
+  if (info.arithmetic_version == ARITHMETIC_VERSION) return;
+  const std::string advice =
+      what == "merge"
+          ? fmt::format(
+                "rerun that shard with this build, or merge with the build that wrote it "
+                "(git {})",
+                info.git_commit)
+          : fmt::format(
+                "start the run over with this build (--force), or resume it with the "
+                "build that wrote it (git {})",
+                info.git_commit);
+  if (!info.arithmetic_version) {
+    throw OutputError(fmt::format(
+        "{}: {} was written by a build (git {}) that did not record its results arithmetic "
+        "version, so it cannot be proven to compute runs as this build (arithmetic_version {}, "
+        "git {}) does: their results may differ in their last digits and would mix silently; {}",
+        what, info.path, info.git_commit, ARITHMETIC_VERSION, GIT_COMMIT, advice));
+  }
+  throw OutputError(fmt::format(
+      "{}: {} was written by a build whose results arithmetic differs (arithmetic_version {}, git "
+      "{}) from this build's (arithmetic_version {}, git {}): their runs differ in their last "
+      "digits and would mix silently; {}",
+      what, info.path, *info.arithmetic_version, info.git_commit, ARITHMETIC_VERSION, GIT_COMMIT,
+      advice));
+}
+
 ResultsInfo read_results(const std::string& path, const engine::FieldLayout& layout,
                          h5::LockCheck lock) {
   h5::quiet_errors();
@@ -1464,6 +1493,8 @@ ResultsInfo read_results(const std::string& path, const engine::FieldLayout& lay
   info.model_version = root.attr_string("model_version");
   info.engine_version = root.attr_string("engine_version");
   info.git_commit = root.attr_string("git_commit");
+  if (root.has_attr("arithmetic_version"))
+    info.arithmetic_version = root.attr_u64("arithmetic_version");
   info.created = root.attr_string("created");
   info.rng = root.attr_string("rng");
   info.command_line = root.attr_string("command_line");

@@ -20,6 +20,15 @@ namespace wedge::output {
 inline constexpr const char* FORMAT_NAME = "wedge-results";
 /// Changes with any change of the layout (docs/output-format.md).
 inline constexpr std::uint64_t FORMAT_VERSION = 1;
+/// The results arithmetic version: which per-run results this build computes. Bump it (by one)
+/// whenever per-run results change, i.e. whenever tests/regression's pins are re-pinned (a new
+/// draw layout, a change of the kernel's or the model's arithmetic, a corrected rule):
+/// tests/regression/update.sh refuses to re-pin unless it was bumped, and the regression check
+/// fails while it differs from the value pinned with them (tests/regression/arithmetic_version).
+/// Every results file records it (root attribute `arithmetic_version`); `--resume` and `wedge
+/// merge` refuse a file with another value, or none (check_arithmetic): its runs and this build's
+/// would differ in their last digits and mix silently.
+inline constexpr std::uint64_t ARITHMETIC_VERSION = 1;
 
 /// What the file records besides the results (root attributes and /design).
 struct Metadata {
@@ -229,7 +238,18 @@ struct ResultsInfo {
   std::uint64_t shard_index = 0;
   std::uint64_t shard_count = 1;
   std::vector<std::pair<std::string, std::string>> libraries;
+  /// The root attribute arithmetic_version (ARITHMETIC_VERSION of the build that wrote the file);
+  /// nullopt in files written before it was recorded.
+  std::optional<std::uint64_t> arithmetic_version;
 };
+
+/// Refuses (OutputError, exit code 3) to continue or merge the file `info` unless it records this
+/// build's ARITHMETIC_VERSION: `what` is the command ("--resume", "merge"). The message names the
+/// file, both versions and both builds' git_commit, and what to do (rerun with this build, or
+/// use the build that wrote the file). Files without the attribute (written before it existed)
+/// are refused too: they cannot be proven to compute as this build does. Reading or inspecting
+/// such a file needs no check.
+void check_arithmetic(const ResultsInfo& info, std::string_view what);
 
 /// Reads a results file's metadata and summaries through the checked layer (hdf5.hpp): every
 /// attribute and dataset is checked for type, shape and size before it is read, and what must

@@ -5,6 +5,7 @@
 #include "engine/error.hpp"
 #include "output/results_sink.hpp"
 
+#include <fmt/format.h>
 #include <tbb/global_control.h>
 #include <catch2/catch.hpp>
 
@@ -58,6 +59,7 @@ TEST_CASE("a results file round-trips every attribute, summary and run", "[outpu
   CHECK(info.model_version == "1");
   CHECK(info.engine_version == "test");
   CHECK(info.git_commit == "abc");
+  CHECK(info.arithmetic_version == output::ARITHMETIC_VERSION);  // always this build's
   CHECK(info.rng == "Philox4x32-10");
   CHECK(info.command_line == "wedge run 'x y'");
   CHECK(info.experiment == "[run]\nruns = 5\n");
@@ -98,6 +100,34 @@ TEST_CASE("a results file round-trips every attribute, summary and run", "[outpu
   const auto ds = runs.dataset("parity");
   CHECK(ds.attr_string("encoding") == "index");
   CHECK(ds.attr_strings("categories", 10) == std::vector<std::string>{"even", "odd"});
+}
+
+TEST_CASE("resume and merge refuse a file of another results arithmetic version, or none",
+          "[output]") {
+  output::ResultsInfo info;
+  info.path = "f.h5.partial";
+  info.git_commit = "v0.0.0-1-gabcdef0";
+  info.arithmetic_version = output::ARITHMETIC_VERSION;
+  CHECK_NOTHROW(output::check_arithmetic(info, "--resume"));
+  info.arithmetic_version = output::ARITHMETIC_VERSION + 1;
+  const auto other = fmt::format(
+      "(arithmetic_version {}, git v0.0.0-1-gabcdef0) from this build's "
+      "(arithmetic_version {}, git ",
+      output::ARITHMETIC_VERSION + 1, output::ARITHMETIC_VERSION);
+  CHECK_THROWS_AS(output::check_arithmetic(info, "--resume"), OutputError);
+  CHECK_THROWS_WITH(output::check_arithmetic(info, "--resume"),
+                    Catch::StartsWith("--resume: f.h5.partial was written by a build whose "
+                                      "results arithmetic differs ") &&
+                        Catch::Contains(other) &&
+                        Catch::EndsWith("resume it with the build that wrote it (git "
+                                        "v0.0.0-1-gabcdef0)"));
+  CHECK_THROWS_WITH(output::check_arithmetic(info, "merge"),
+                    Catch::StartsWith("merge: f.h5.partial") &&
+                        Catch::Contains("rerun that shard with this build"));
+  info.arithmetic_version.reset();  // a file written before the attribute existed
+  CHECK_THROWS_WITH(output::check_arithmetic(info, "merge"),
+                    Catch::Contains("(git v0.0.0-1-gabcdef0) that did not record its results "
+                                    "arithmetic version, so it cannot be proven"));
 }
 
 TEST_CASE("numeric categories are stored as their values", "[output]") {

@@ -9,6 +9,13 @@ Each case is a directory tests/regression/<case>/ with
 
   regress.py check CASE --wedge BIN --driver BIN     compare (ctest runs this per case)
   regress.py update [CASE...] --wedge BIN --driver BIN   rewrite the pins from the current code
+  (--pins DIR: the case directories and arithmetic_version are in DIR, not here; for tests)
+
+The file arithmetic_version beside the cases holds the results arithmetic version the pins were
+made with (output::ARITHMETIC_VERSION, which every results file records and `--resume` and
+`wedge merge` compare). `check` fails while the build's (`wedge --version`) differs from it, and
+`update` refuses to change any pin unless the build's is greater (bumped), then records it: a
+re-pin cannot forget the bump, and a bump cannot forget the re-pin.
 
 A run case is checked through the command line at 1 and 2 threads (the lane width this CPU
 dispatches to), and through the driver (wedge_regress) at every lane width the CPU has (1 and 4 everywhere; 8 with AVX2; 16 with AVX-512)
@@ -17,17 +24,56 @@ times 1 and 2 threads: every one must give the pinned JSON and records.
 import argparse
 import hashlib
 import os
+import re
 import shlex
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+HERE = Path(__file__).resolve().parent  # the pins (--pins)
+ROOT = Path(__file__).resolve().parent.parent.parent
+VERSION_FILE = "arithmetic_version"
 WIDTHS = (1, 4, 8, 16)
 THREADS = (1, 2)
 SKIPPED = 77  # wedge_regress: the CPU or build lacks this lane width
+
+
+def build_version(wedge):
+    """The build's results arithmetic version, as `wedge --version` prints it."""
+    code, out, err = run([wedge, "--version"])
+    m = re.search(r"results arithmetic version (\d+);", out)
+    if code != 0 or not m:
+        sys.exit(f"{wedge} --version: exit {code}: no 'results arithmetic version N;' in:\n{out}{err}")
+    return int(m.group(1))
+
+
+def pinned_version():
+    """The version the pins were made with (the first line of arithmetic_version that is not a
+    comment)."""
+    path = HERE / VERSION_FILE
+    lines = [l for l in path.read_text().splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    if len(lines) != 1 or not lines[0].strip().isdigit():
+        sys.exit(f"{path}: expected one line holding an integer")
+    return int(lines[0])
+
+
+def write_pinned_version(version):
+    (HERE / VERSION_FILE).write_text(
+        "# The results arithmetic version (output::ARITHMETIC_VERSION in output/results.hpp) these pins\n"
+        "# were made with; written by update.sh, which refuses to change a pin unless it was bumped.\n"
+        f"{version}\n")
+
+
+def version_problem(wedge):
+    """Why the build's arithmetic version cannot be checked against these pins, or None."""
+    ours, pinned = build_version(wedge), pinned_version()
+    if ours == pinned:
+        return None
+    return (f"this build's results arithmetic version is {ours} (ARITHMETIC_VERSION, output/results.hpp), "
+            f"but the pins were made with {pinned} ({HERE / VERSION_FILE}): a bump must come with the "
+            f"re-pin it announces (tests/regression/update.sh records the new version), and a version "
+            f"must never go back")
 
 
 def cases():
@@ -99,6 +145,10 @@ def check(case, wedge, exe):
     args = read_command(case)
     expected = (HERE / case / "expected.json").read_text()
     failures = 0
+    problem = version_problem(wedge)
+    if problem:
+        print(f"{case}: {problem}")
+        failures += 1
     seen = []
     if args[0] == "trace":
         actual = cli_json(args, wedge)
@@ -143,19 +193,45 @@ def check(case, wedge, exe):
     return 0
 
 
-def update(case, wedge, exe):
+def new_pins(case, wedge, exe):
+    """{file name: new content} of the case's pins, from the current code (nothing written)."""
     args = read_command(case)
     if args[0] == "trace":
-        text = cli_json(args, wedge)
-    else:
-        text = cli_json(args, wedge, 2)
-        got = driver(args, exe, 1, 1)
-        if got[0] != text:
-            show_diff(case, "wedge_regress (width 1, 1 thread) against the CLI", text, got[0])
-            sys.exit(f"{case}: the driver does not reproduce `wedge {shlex.join(args)}`: fix it first")
-        (HERE / case / "records.sha256").write_text(f"{got[1]} {got[2]}\n")
-    (HERE / case / "expected.json").write_text(text)
-    print(f"{case}: pins rewritten")
+        return {"expected.json": cli_json(args, wedge)}
+    text = cli_json(args, wedge, 2)
+    got = driver(args, exe, 1, 1)
+    if got[0] != text:
+        show_diff(case, "wedge_regress (width 1, 1 thread) against the CLI", text, got[0])
+        sys.exit(f"{case}: the driver does not reproduce `wedge {shlex.join(args)}`: fix it first")
+    return {"expected.json": text, "records.sha256": f"{got[1]} {got[2]}\n"}
+
+
+def update(names, wedge, exe):
+    """Rewrites the named cases' pins; refuses (writing nothing) if a pin would change while the
+    build's arithmetic version is still the pinned one, or if the build's is older."""
+    ours, pinned = build_version(wedge), pinned_version()
+    if ours < pinned:
+        sys.exit(f"refused: this build's results arithmetic version {ours} is older than the pins' "
+                 f"{pinned} ({HERE / VERSION_FILE}); versions only go up")
+    pins = {case: new_pins(case, wedge, exe) for case in names}
+    changed = [case for case, files in pins.items()
+               if any(not (HERE / case / name).is_file() or (HERE / case / name).read_text() != text
+                      for name, text in files.items())
+               and (HERE / case / "expected.json").is_file()]  # a new case changes no pin
+    if changed and ours == pinned:
+        sys.exit(f"refused: the pins of {', '.join(changed)} would change, but this build's results "
+                 f"arithmetic version is still {pinned}, the pins' ({HERE / VERSION_FILE}). Per-run "
+                 f"results changed: bump ARITHMETIC_VERSION in output/results.hpp to {pinned + 1} "
+                 f"(every results file records it; --resume and wedge merge refuse files of another "
+                 f"version, so that runs of the two builds never mix), rebuild and rerun update.sh. "
+                 f"Nothing was rewritten.")
+    for case, files in pins.items():
+        for name, text in files.items():
+            (HERE / case / name).write_text(text)
+        print(f"{case}: pins {'rewritten' if case in changed else 'unchanged'}")
+    if ours != pinned:
+        write_pinned_version(ours)
+        print(f"{VERSION_FILE}: {pinned} -> {ours}")
 
 
 def main():
@@ -164,15 +240,18 @@ def main():
     ap.add_argument("cases", nargs="*", help="case names (update: default all)")
     ap.add_argument("--wedge", required=True, help="the wedge binary")
     ap.add_argument("--driver", required=True, help="the wedge_regress binary")
+    ap.add_argument("--pins", help="the directory of the cases and arithmetic_version (default: this one)")
     a = ap.parse_args()
+    if a.pins:
+        global HERE
+        HERE = Path(a.pins).resolve()
     names = a.cases or cases()
     for name in names:
         if name not in cases():
             sys.exit(f"unknown case '{name}' (cases: {', '.join(cases())})")
     wedge, exe = os.path.abspath(a.wedge), os.path.abspath(a.driver)
     if a.mode == "update":
-        for name in names:
-            update(name, wedge, exe)
+        update(names, wedge, exe)
         return 0
     return max(check(name, wedge, exe) for name in names)
 
