@@ -1,5 +1,6 @@
 #include "experiments/resources.hpp"
 
+#include "agents/rounds.hpp"
 #include "agents/tug_of_war.hpp"
 #include "engine/error.hpp"
 #include "engine/plan.hpp"
@@ -92,15 +93,55 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape) {
     needs.file_bytes = saturating_add(needs.file_bytes, saturating_mul(runs_here, record));
   needs.file_bytes = saturating_add(
       needs.file_bytes, 600'000);  // metadata, the experiment, HDF5's own (measured: ~0.6 MB)
+  needs.file_bytes_min = needs.file_bytes;
+  // --store rounds (docs/output-format.md, "/rounds"): a row per round played, 1 to
+  // negotiation.rounds a run (the most over the design points; measured: the baseline's 3.57 of
+  // 8), and each run's 8-byte run_begin. The rows are the columns of agents::round_fields(),
+  // stored as their types: uint8 categories, float32 continuous values.
+  std::string rounds_detail;
+  if (shape.store_rounds) {
+    const auto rounds = engine::FieldLayout::from(agents::round_fields());
+    std::uint64_t row = 4 * rounds.continuous.size();
+    for (const auto& f : rounds.categorical) row += f.categories.size() <= 256 ? 1u : 2u;
+    std::uint64_t most = 0;
+    if (!e.points.empty()) {
+      for (const auto& p : e.points)
+        most = std::max<std::uint64_t>(most, static_cast<std::uint64_t>(p.negotiation.rounds));
+    } else {
+      // Not resolved: the base's, or a swept key's largest value (its range's maximum, 100, if
+      // the key gives none).
+      most = static_cast<std::uint64_t>(e.base.negotiation.rounds);
+      for (const auto& k : e.sweep.keys) {
+        if (k.key != "negotiation.rounds") continue;
+        double top = k.has_range ? k.max : 0.0;
+        for (double v : k.values) top = std::max(top, v);
+        most = std::max<std::uint64_t>(most, top >= 1.0 && top <= 100.0
+                                                 ? static_cast<std::uint64_t>(top)
+                                                 : std::uint64_t{100});
+      }
+    }
+    most = std::max<std::uint64_t>(most, 1);
+    const std::uint64_t least_rows = runs_here, most_rows = saturating_mul(runs_here, most);
+    const std::uint64_t index = saturating_mul(runs_here, 8);
+    needs.file_bytes_min =
+        saturating_add(needs.file_bytes, saturating_add(saturating_mul(least_rows, row), index));
+    needs.file_bytes =
+        saturating_add(needs.file_bytes, saturating_add(saturating_mul(most_rows, row), index));
+    rounds_detail = fmt::format(
+        " + {} runs x 1 to {} rounds (negotiation.rounds bounds the rounds a run plays; the "
+        "baseline plays 3.6 on average) x {} bytes per round + 8 bytes of run_begin per run",
+        runs_here, most, row);
+  }
   // The /blocks rows (one per 2,048 runs, kept by every store) are named when they are a tenth
   // of the file or more: 10^5 points x 2^32 runs is 25 TB of them, not of summaries.
   const std::uint64_t block_bytes = saturating_mul(blocks_here, block_row);
   needs.file_detail = fmt::format(
-      "{} points x {} of summaries{}{}", points, byte_text(file_point),
+      "{} points x {} of summaries{}{}{}", points, byte_text(file_point),
       block_bytes >= needs.file_bytes / 10
           ? fmt::format(" + {} /blocks rows x {} bytes", blocks_here, block_row)
           : std::string(),
-      shape.store_runs ? fmt::format(" + {} runs x {} bytes per record", runs_here, record) : "");
+      shape.store_runs ? fmt::format(" + {} runs x {} bytes per record", runs_here, record) : "",
+      rounds_detail);
   needs.records_in_file = shape.store_runs;
   return needs;
 }
@@ -153,16 +194,36 @@ std::string check_needs(const ResourceNeeds& needs, const MachineLimits& limits)
         "use fewer design points or fewer runs per point",
         byte_text(needs.memory_bytes), needs.memory_detail, byte_text(limits.memory_bytes)));
   }
-  if (needs.file_bytes > 0 && limits.disk_free_bytes > 0 &&
-      needs.file_bytes > limits.disk_free_bytes) {
+  // --store rounds: the file's size lies between file_bytes_min (one round per run) and
+  // file_bytes (every round); refused when even the least cannot fit, warned when the most
+  // cannot.
+  const bool ranged = needs.file_bytes_min != needs.file_bytes;
+  const auto size_text = [&](std::uint64_t bytes) {
+    return ranged ? fmt::format("{} to {}", byte_text(needs.file_bytes_min), byte_text(bytes))
+                  : fmt::format("about {}", byte_text(bytes));
+  };
+  const std::uint64_t least = ranged ? needs.file_bytes_min : needs.file_bytes;
+  if (least > 0 && limits.disk_free_bytes > 0 && least > limits.disk_free_bytes) {
     throw OutputError(fmt::format(
-        "the results file would take about {} ({}) but its file system has {} free; "
+        "the results file would take {} ({}) but its file system has {} free; "
         "free space, write elsewhere, or use {}",
-        byte_text(needs.file_bytes), needs.file_detail, byte_text(limits.disk_free_bytes),
-        needs.records_in_file ? "--store summary or fewer points"
-                              : "fewer points or fewer runs per point"));
+        size_text(needs.file_bytes), needs.file_detail, byte_text(limits.disk_free_bytes),
+        ranged                  ? "--store runs, --store summary or fewer runs"
+        : needs.records_in_file ? "--store summary or fewer points"
+                                : "fewer points or fewer runs per point"));
+  }
+  if (ranged && limits.disk_free_bytes > 0 && needs.file_bytes > limits.disk_free_bytes) {
+    return fmt::format(
+        "the results file will take {} ({}) and its file system has {} free: it fits only if "
+        "the runs play fewer rounds than negotiation.rounds allows (a full disk stops the run "
+        "at its last checkpoint; --resume continues it)",
+        size_text(needs.file_bytes), needs.file_detail, byte_text(limits.disk_free_bytes));
   }
   if (needs.file_bytes > GB) {
+    if (ranged) {
+      return fmt::format("the results file will take {} ({})", size_text(needs.file_bytes),
+                         needs.file_detail);
+    }
     return fmt::format("the results file will take about {} ({})", byte_text(needs.file_bytes),
                        needs.file_detail);
   }

@@ -11,10 +11,14 @@ namespace wedge::experiments {
 /// What a run will need, estimated before any work starts.
 struct ResourceNeeds {
   std::uint64_t memory_bytes = 0;  ///< peak memory: design, plan, summaries, buffers
-  std::uint64_t file_bytes = 0;    ///< size of the results file (0 when none is written)
-  std::string memory_detail;       ///< how memory_bytes is made up, for messages
-  std::string file_detail;         ///< how file_bytes is made up, for messages
-  bool records_in_file = false;    ///< the file keeps per-run records (--store summary shrinks it)
+  std::uint64_t file_bytes = 0;    ///< size of the results file (0 when none is written); with
+                                   ///< --store rounds at most this (every run plays all rounds)
+  /// The least the results file can take: file_bytes, but with --store rounds one round per run
+  /// (every run plays round 1; the rounds a run plays are known only once it has run).
+  std::uint64_t file_bytes_min = 0;
+  std::string memory_detail;     ///< how memory_bytes is made up, for messages
+  std::string file_detail;       ///< how file_bytes is made up, for messages
+  bool records_in_file = false;  ///< the file keeps per-run records (--store summary shrinks it)
 };
 
 /// What is being asked of a run, for estimate_needs().
@@ -31,6 +35,9 @@ struct RunShape {
   /// fixed plan computes them a wave at a time (engine::BlockRange), which the 64 MB of threads
   /// and wave buffers cover.
   bool whole_plan = false;
+  /// --store rounds: the file also keeps every round of every run (/rounds: one row per round
+  /// played, at least 1 and at most negotiation.rounds per run, and 8 bytes of run_begin a run).
+  bool store_rounds = false;
 };
 
 /// Estimates memory and results-file size of running experiment `e` (resolved or not) as `shape`
@@ -50,8 +57,11 @@ struct MachineLimits {
 MachineLimits machine_limits(const std::string& output);
 
 /// Refuses (ConfigError, exit code 2) a run whose estimate exceeds `limits`, with the numbers:
-/// "the plan needs about 67.2 GB of memory (...) but this machine has 23.4 GB".
-/// Returns a warning (or "") for a results file above 1 GB, to be shown unless --quiet.
+/// "the plan needs about 67.2 GB of memory (...) but this machine has 23.4 GB"; refuses
+/// (OutputError, exit code 3) a results file whose least size (file_bytes_min) exceeds the free
+/// disk space. Returns a warning (or "") for a results file above 1 GB, or one whose largest size
+/// (--store rounds: every run playing every round) exceeds the free space, to be shown unless
+/// --quiet.
 std::string check_needs(const ResourceNeeds& needs, const MachineLimits& limits);
 
 }  // namespace wedge::experiments

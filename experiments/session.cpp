@@ -167,7 +167,8 @@ Session::Session(Experiment experiment, SessionOptions options)
   resource_warning_ = check_needs(
       estimate_needs(e, {precision ? e.run.max_runs : e.run.runs,
                          1.0 / static_cast<double>(options_.shard.count), !out.path.empty(),
-                         store_runs_, options_.keeps_records, e.run.runs, precision}),
+                         store_runs_, options_.keeps_records, e.run.runs, precision,
+                         out.store == OutputSettings::Store::rounds}),
       machine_limits(out.path));
 
   if (!precision) {

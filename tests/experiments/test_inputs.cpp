@@ -512,3 +512,54 @@ TEST_CASE("what a run needs is estimated before it starts and refused with the n
   CHECK(small.file_bytes < 27'000'000);
   CHECK(machine_limits("").memory_bytes > 0);
 }
+
+TEST_CASE(
+    "--store rounds is in the results file's estimate: refused when even one round a run "
+    "cannot fit",
+    "[inputs]") {
+  // 10^9 baseline runs: ~25 GB of records (the estimate without rounds, a tester's "about 25.1
+  // GB"), plus a 20-byte /rounds row per round (1 to negotiation.rounds = 8 a run; the baseline
+  // plays ~3.6, measured ~106-130 bytes a run in all) and 8 bytes of run_begin a run.
+  Experiment one;
+  const RunShape runs{1'000'000'000, 1.0, true, true, false};
+  RunShape rounds = runs;
+  rounds.store_rounds = true;
+  const auto plain = estimate_needs(one, runs);
+  const auto with_rounds = estimate_needs(one, rounds);
+  CHECK(plain.file_bytes_min == plain.file_bytes);
+  CHECK(with_rounds.file_bytes_min == plain.file_bytes + 1'000'000'000ull * (20 + 8));
+  CHECK(with_rounds.file_bytes == plain.file_bytes + 1'000'000'000ull * (8 * 20 + 8));
+  CHECK_THAT(with_rounds.file_detail,
+             EndsWith("+ 1000000000 runs x 1 to 8 rounds (negotiation.rounds bounds the rounds a "
+                      "run plays; the baseline plays 3.6 on average) x 20 bytes per round + 8 "
+                      "bytes of run_begin per run"));
+  // Enough space for the runs, not for one round of each: refused (exit 3) up front; the old
+  // estimate let it start.
+  const MachineLimits forty{64'000'000'000ull, 40'000'000'000ull};
+  CHECK(check_needs(plain, forty).starts_with("the results file will take about 25.1 GB"));
+  CHECK_THROWS_AS(check_needs(with_rounds, forty), OutputError);
+  CHECK_THAT(
+      error_of([&] {
+        try {
+          check_needs(with_rounds, forty);
+        } catch (const OutputError& err) {
+          throw ConfigError(err.what());
+        }
+      }),
+      StartsWith("the results file would take 53.1 GB to 193.1 GB (1 points x ") &&
+          EndsWith("but its file system has 40.0 GB free; free space, write elsewhere, or use "
+                   "--store runs, --store summary or fewer runs"));
+  // Room for the fewest rounds, not the most: a warning that says so.
+  CHECK_THAT(check_needs(with_rounds, {64'000'000'000ull, 100'000'000'000ull}),
+             StartsWith("the results file will take 53.1 GB to 193.1 GB (") &&
+                 Contains("its file system has 100.0 GB free: it fits only if the runs play "
+                          "fewer rounds than negotiation.rounds allows"));
+  CHECK(check_needs(with_rounds, {64'000'000'000ull, 300'000'000'000ull})
+            .starts_with("the results file will take 53.1 GB to 193.1 GB ("));
+  // The bound is the most rounds of any design point (here a swept negotiation.rounds up to 20).
+  Experiment swept;
+  swept.sweep.design = Design::grid;
+  swept.sweep.keys = {SweepKey{"negotiation.rounds", {2, 5, 20}, 0, 0, 0, false}};
+  const auto sweep_rounds = estimate_needs(swept, rounds);
+  CHECK_THAT(sweep_rounds.file_detail, Contains("runs x 1 to 20 rounds"));
+}
