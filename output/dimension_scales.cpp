@@ -125,6 +125,73 @@ void ensure_strings(const h5::Group& parent, const std::string& name,
   }
 }
 
+/// What dataset `id`'s attribute CLASS holds, read by wedge itself: nullopt when there is none,
+/// else its bytes up to the first NUL ("(not one string)" when it is not one string). HDF5
+/// 1.10.8's H5DSis_scale frees its buffer twice when CLASS holds another null-terminated string
+/// than DIMENSION_SCALE (a byte rewritten in place), which aborts the process with glibc's
+/// "free(): double free detected" and no word of the dataset; every H5DS function calls it. So no
+/// H5DS function is called on a dataset before require_scale_class has read its CLASS.
+std::optional<std::string> class_attr(hid_t id) {
+  if (H5Aexists(id, "CLASS") <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return std::nullopt;
+  }
+  std::string text = "(not one string)";
+  const h5::Handle attr(H5Aopen(id, "CLASS", H5P_DEFAULT));
+  const h5::Handle type(H5Aget_type(attr));
+  const h5::Handle space(H5Aget_space(attr));
+  if (H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) <= 0 &&
+      H5Sget_simple_extent_npoints(space) == 1) {
+    if (const std::size_t size = H5Tget_size(type); size > 0 && size <= 4096) {
+      std::vector<char> buf(size, '\0');
+      if (H5Aread(attr, type, buf.data()) >= 0)
+        text = std::string(buf.data(), strnlen(buf.data(), size));
+    }
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return text;
+}
+
+/// Refuses (OutputError "FILE: damaged: OBJECT: is no longer a dimension scale (attribute CLASS
+/// holds 'TEXT', ...)") dataset `id` when its CLASS exists but is not DIMENSION_SCALE (see
+/// class_attr); returns whether it is a scale (false: no CLASS).
+bool require_scale_class(hid_t id) {
+  const auto text = class_attr(id);
+  if (!text) return false;
+  if (*text == "DIMENSION_SCALE") return true;
+  std::string shown;  // control characters and bytes past ASCII as \xNN
+  for (const char ch : *text) {
+    const auto c = static_cast<unsigned char>(ch);
+    shown +=
+        c >= 0x20 && c < 0x7F ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+  }
+  std::string file(1024, '\0'), object(1024, '\0');
+  const ssize_t file_len = H5Fget_name(id, file.data(), file.size());
+  const ssize_t object_len = H5Iget_name(id, object.data(), object.size());
+  H5Eclear2(H5E_DEFAULT);
+  file.resize(file_len > 0 ? std::min(static_cast<std::size_t>(file_len), file.size() - 1) : 0);
+  object.resize(object_len > 0 ? std::min(static_cast<std::size_t>(object_len), object.size() - 1)
+                               : 0);
+  throw OutputError(
+      fmt::format("{}: damaged: {}: is no longer a dimension scale (attribute CLASS holds '{}', "
+                  "not 'DIMENSION_SCALE'; a damaged coordinate)",
+                  file, object, shown));
+}
+
+/// H5DSis_attached, after require_scale_class of both datasets.
+bool ds_is_attached(hid_t dataset, hid_t scale, unsigned axis) {
+  require_scale_class(dataset);
+  require_scale_class(scale);
+  return H5DSis_attached(dataset, scale, axis) > 0;
+}
+
+/// H5DSattach_scale, after require_scale_class of both datasets.
+herr_t ds_attach(hid_t dataset, hid_t scale, unsigned axis) {
+  require_scale_class(dataset);
+  require_scale_class(scale);
+  return H5DSattach_scale(dataset, scale, axis);
+}
+
 /// Opens a dataset without the checked layer's type rules (string and dimension-scale datasets
 /// this function wrote itself); the link is still required to be a hard link to a dataset.
 h5::Handle open_own(const h5::Group& parent, const std::string& name) {
@@ -140,7 +207,7 @@ h5::Handle open_own(const h5::Group& parent, const std::string& name) {
 }
 
 void make_scale(const h5::Object& ds, hid_t id, const char* name) {
-  if (H5DSis_scale(id) > 0) return;
+  if (require_scale_class(id)) return;
   check(ds, H5DSset_scale(id, name), "cannot make a dimension scale");
 }
 
@@ -150,13 +217,12 @@ void make_scale(const h5::Object& ds, hid_t id, const char* name) {
 /// dataset of a file being written for the first time, so that case is answered without it.
 bool is_attached(hid_t dataset, hid_t scale, unsigned axis) {
   if (H5Aexists(dataset, "DIMENSION_LIST") <= 0) return false;
-  return H5DSis_attached(dataset, scale, axis) > 0;
+  return ds_is_attached(dataset, scale, axis);
 }
 
 void attach(const h5::Object& ds, hid_t scale, unsigned axis) {
   if (is_attached(ds.id(), scale, axis)) return;
-  check(ds, H5DSattach_scale(ds.id(), scale, axis),
-        fmt::format("cannot attach dimension {}", axis));
+  check(ds, ds_attach(ds.id(), scale, axis), fmt::format("cannot attach dimension {}", axis));
 }
 
 /// Sets a string attribute unless it already holds `value` (so a second pass writes nothing).
@@ -237,7 +303,7 @@ std::vector<std::string> typed_coordinates(const h5::Group& design, const h5::Gr
       h5::set_attr(typed, "flag_meanings", std::string("false true"));
     }
     if (!is_attached(typed, point, 0)) {
-      check(summary, H5DSattach_scale(typed, point, 0), "cannot attach dimension 0 to " + key);
+      check(summary, ds_attach(typed, point, 0), "cannot attach dimension 0 to " + key);
     }
   }
   return sources;
@@ -364,7 +430,7 @@ void label_runs(const h5::File& file) {
     }
   }
   const std::string name_attr = fmt::format("{}{:10d}", NOT_A_VARIABLE, n);
-  if (H5DSis_scale(run) <= 0)
+  if (!require_scale_class(run))
     check(root, H5DSset_scale(run, name_attr.c_str()), "/run: cannot make a dimension scale");
   for (const auto& name : runs.children()) {
     const auto ds = runs.dataset(name);
@@ -402,7 +468,7 @@ bool design_point_is_scale(const h5::File& file) {
   if (!root.has_group("design")) return false;
   const auto design = root.group("design");
   if (!design.has("point")) return false;
-  return H5DSis_scale(design.dataset("point").id()) > 0;
+  return require_scale_class(design.dataset("point").id());
 }
 
 }  // namespace
@@ -455,7 +521,7 @@ void verify_flags(const h5::Object& o, std::size_t count, const std::string& exp
 /// write_dimension_scales made it.
 void verify_scale(const h5::File& file, const std::string& path, hid_t id,
                   const std::string& name) {
-  if (H5DSis_scale(id) <= 0)
+  if (!require_scale_class(id))
     file.damaged(path, "is no longer a dimension scale (attribute CLASS; a damaged coordinate)");
   // The attribute NAME read here: H5DSget_scale_name counts a null-padded name one character
   // short, and so took "points" for "point".
@@ -492,7 +558,7 @@ void verify_scale(const h5::Object& o, const std::string& name) {
 /// refers to the scale, and the scale's REFERENCE_LIST back to it (H5DSis_attached).
 void verify_attached(const h5::Object& ds, hid_t scale, unsigned axis,
                      const std::string& scale_name) {
-  if (H5DSis_attached(ds.id(), scale, axis) <= 0) {
+  if (!ds_is_attached(ds.id(), scale, axis)) {
     H5Eclear2(H5E_DEFAULT);
     ds.damaged(fmt::format(
         "attribute DIMENSION_LIST: dimension {} is not attached to the scale {} (a damaged "

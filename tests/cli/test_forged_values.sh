@@ -208,6 +208,25 @@ for damage in "del f['runs']['format'].attrs['flag_meanings']" \
   fi
 done
 
+# 3b. A scale's CLASS rewritten in place to another string of the same length (h5py's
+# attrs.modify keeps the attribute's type): HDF5 1.10.8's H5DSis_scale frees its buffer twice on
+# it, which aborted the probe child with glibc's "free(): double free detected" before wedge's
+# message, naming no dataset. wedge reads CLASS itself before any H5DS call: one line naming the
+# file, the dataset and what CLASS holds, from inspect and merge alike, nothing written.
+for object in /design/point /summary/format/category /summary/alignment/bin /run; do
+  cp g1.h5.orig g1.h5; rm -f m.h5
+  "$py" -c "import h5py, sys; f = h5py.File('g1.h5', 'r+'); f[sys.argv[1]].attrs.modify('CLASS', b'NOT_A_SCALE____'); f.close()" "$object"
+  line="error: g1.h5: damaged: $object: is no longer a dimension scale (attribute CLASS holds 'NOT_A_SCALE____', not 'DIMENSION_SCALE'; a damaged coordinate)"
+  "$wedge" inspect g1.h5 >/dev/null 2>inspect_err; inspect_code=$?
+  "$wedge" merge g0.h5 g1.h5 --out m.h5 >out 2>err; code=$?
+  if [ $inspect_code -eq 3 ] && [ "$(cat inspect_err)" = "$line" ] && [ $code -eq 3 ] &&
+    [ "$(cat err)" = "$line" ] && [ ! -s out ] && [ ! -e m.h5 ] && [ ! -e m.h5.partial ]; then
+    ok "a CLASS of $object rewritten in place: inspect and merge name it in one line, nothing written"
+  else
+    bad "CLASS of $object rewritten in place: inspect exit $inspect_code: $(cat inspect_err); merge exit $code: $(cat err)"
+  fi
+done
+
 # 4. An empty shard of a fixed plan (no runs fall to it) is not called precision mode.
 "$wedge" run --runs 10 --shard 0/100 --out empty.h5 --quiet >/dev/null 2>&1
 "$wedge" inspect empty.h5 >out 2>err
