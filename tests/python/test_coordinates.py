@@ -109,6 +109,12 @@ def unscale_category(f):
     del f["/summary/format/category"].attrs["CLASS"]
 
 
+def rewrite_point_class(f):
+    # The same length in place (attrs.modify keeps the type): HDF5's H5DSis_scale freed its buffer
+    # twice on it, aborting the reader with glibc's "double free" and naming no dataset.
+    f["/design/point"].attrs.modify("CLASS", b"NOT_A_SCALE____")
+
+
 def detach_p(f):
     del f["/summary/format/p"].attrs["DIMENSION_LIST"]
 
@@ -142,6 +148,8 @@ CASES = [
     ("baseline", rename_point_scale, "/design/point: attribute NAME: the scale is not named 'point'"),
     ("typed", unscale_point, "/design/point: is no longer a dimension scale (attribute CLASS"),
     ("baseline", unscale_category, "/summary/format/category: is no longer a dimension scale (attribute CLASS"),
+    ("typed", rewrite_point_class,
+     "/design/point: is no longer a dimension scale (attribute CLASS holds 'NOT_A_SCALE____', not 'DIMENSION_SCALE'"),
     ("baseline", detach_p, "/summary/format/p: attribute DIMENSION_LIST: dimension 0 is not attached to the scale point"),
     ("baseline", cross_dimension_list,
      "/summary/format/counts: attribute DIMENSION_LIST: dimension 1 is not attached to the scale category"),
