@@ -37,9 +37,11 @@ void set_default_limits(const Limits& limits);
 ///    of memory (an allocation failed under the limit) or out of time;
 ///  - Interrupted when the child died of SIGINT or SIGTERM (the user's Ctrl-C reaches both);
 ///  - OutputError when no child can be started (fork or pipe failed).
-/// The child only reads: it resets the crash signals to their default action, sets the limits,
-/// runs `read`, reports through a pipe and ends with _exit (no exit handlers: HDF5 files the
-/// parent has open are not flushed by the child). Call it from the thread that reads, before
+/// The child only reads: it resets the crash signals to their default action, sends its standard
+/// error (and glibc's fatal messages) to /dev/null in a build without sanitizers (the parent's
+/// message says what happened; a crash had shown glibc's "double free" line first), sets the
+/// limits, runs `read`, reports through a pipe and ends with _exit (no exit handlers: HDF5 files
+/// the parent has open are not flushed by the child). Call it from the thread that reads, before
 /// worker threads call HDF5 (a child has only the forking thread; see docs/design.md).
 void probe(const std::string& path, const std::function<void()>& read,
            const Limits& limits = default_limits());
