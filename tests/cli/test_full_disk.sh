@@ -8,7 +8,8 @@
 #   - a real full file system (ENOSPC): a 96 MB tmpfs in a user and mount namespace of its own
 #     (`unshare -rm`: no root needed; the test FAILS, never skips, when it cannot mount), filled by
 #     another file while wedge is frozen (SIGSTOP once its partial holds a checkpoint), emptied
-#     before --resume;
+#     before --resume; on the same tmpfs, a --store rounds run that cannot fit even at one round
+#     a run is refused before its file is created (the disk estimate counts /rounds);
 #   - an I/O error (EIO) where new data goes and at the n-th write HDF5 asks for, wherever it
 #     falls, through the test seams --test-io-error-at BYTES and --test-io-error-at-write N.
 # Before the fix (issue 19) the failed flush left a superblock whose end of file lay past the file
@@ -91,6 +92,11 @@ set -u
 wedge=$1; big=$2; out=$3
 mount -t tmpfs -o size=96m tmpfs fs || { echo "cannot mount a tmpfs" > mount.err; exit 0; }
 cd fs
+# --store rounds that cannot fit even at one round a run (2*10^6 runs: ~50 MB of records, at
+# least 56 MB of rounds on 96 MB): refused before the file is created (its estimate had left the
+# rounds out and let it run into the full disk).
+"$wedge" run --runs 2000000 --store rounds --out rounds.h5 --quiet >/dev/null 2>"$out/rounds.err"
+echo $? > "$out/rounds.code"; ls > "$out/rounds.files"
 "$wedge" run $big --out full.h5 --quiet --checkpoint-seconds 0 >/dev/null 2>"$out/enospc.err" &
 pid=$!
 # Frozen once the partial holds a checkpoint (more than 8 MB: some waves in), then the file system
@@ -122,6 +128,10 @@ else
      && grep -qx "full.h5.partial" enospc.files && ! grep -qx "full.h5" enospc.files; then
     ok "ENOSPC (a full tmpfs): exit 3, one line naming the file and the cause, only the partial: $(cat enospc.first.err)"
   else bad "ENOSPC: exit $code, files: $(tr '\n' ' ' < enospc.files): $(cat enospc.first.err) (df: $(cat enospc.df))"; fi
+  if [ "$(cat rounds.code)" -eq 3 ] && [ ! -s rounds.files ] && [ "$(wc -l < rounds.err)" -eq 1 ] &&
+    grep -q "^error: the results file would take [0-9.]* MB to [0-9.]* MB (.* x 1 to 8 rounds .*) but its file system has [0-9.]* MB free; .*--store runs, --store summary or fewer runs$" rounds.err; then
+    ok "--store rounds that cannot fit even at one round a run is refused up front: $(cat rounds.err)"
+  else bad "--store rounds on 96 MB: exit $(cat rounds.code), files: $(tr '\n' ' ' < rounds.files): $(cat rounds.err)"; fi
   resumed_bit_identical "ENOSPC" "$(cat enospc.done)" 3000000 enospc.resume.err full.h5
   [ "$(cat enospc.resume.code)" -eq 0 ] && [ -f enospc.h5 ] && same whole.h5 enospc.h5 \
     && ok "ENOSPC: --resume (space freed) ends bit-identical to an uninterrupted run" \
