@@ -48,9 +48,10 @@ inline typename L::D log(typename L::D x) {
   using D = typename L::D;
   using U = typename L::U;
   const U bits = std::bit_cast<U>(x);
-  const U exponent = (bits >> 52) & 0x7FFu;  // biased
+  const U exponent = bits >> 52;  // biased (x > 0: the sign bit is 0)
   D m = std::bit_cast<D>((bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull);
-  D e = to_double<L>(exponent) - 1023.0;
+  // to_double(exponent) - 1023 in one subtraction: (2^52 + exponent) - (2^52 + 1023), exact.
+  D e = std::bit_cast<D>(exponent | std::bit_cast<std::uint64_t>(TWO52)) - (TWO52 + 1023.0);
   const auto big = m > 1.4142135623730951;
   if constexpr (L::width == 1) {
     // As a bitwise blend: GCC makes the select of one-element vectors a branch, mispredicted
@@ -150,8 +151,11 @@ inline void cos_sin_2pi_word(typename L::U w, typename L::D& c, typename L::D& s
 template <class L>
 inline typename L::D normal_cdf(typename L::D x) {
   using D = typename L::D;
+  using U = typename L::U;
   const D z = x * -0.70710678118654752440;
-  const D az = sel<L>(z < 0.0, -z, z);
+  // |z| by clearing the sign bit (one AND; the select it replaced took a compare, a negation and a
+  // blend). The same bits but at z = -0, where both make 1 + 0.5 |z| = 1 and |z|^2 = +0.
+  const D az = std::bit_cast<D>(std::bit_cast<U>(z) & 0x7FFFFFFFFFFFFFFFull);
   const D t = 1.0 / (1.0 + 0.5 * az);
   // The degree-9 polynomial by Estrin's scheme (pairs, then powers t^2, t^4, t^8): 5 dependent
   // steps instead of Horner's 18, since Phi sits on the chain of decisions a round waits on.

@@ -51,6 +51,23 @@ TEST_CASE("log is within 5e-12 relative of libm between 2^-33 and 1", "[lanes]")
   CHECK(simd::log<L>(D{1.0})[0] == 0.0);
 }
 
+TEST_CASE("log is within 5e-12 relative of libm over the whole normal range", "[lanes]") {
+  // The exponent is read from the bits (the sign bit is 0) and unbiased in the same subtraction
+  // that converts it: a wrong bias or a stray high bit shows far from 1, where log x ~ e log 2.
+  double worst = 0.0;
+  for (double x = 0x1p-1022; x < 0x1p1023; x *= 1.37) {
+    if (x > 0.25 && x < 4.0) continue;  // near 1: the test above, relative to a small log
+    worst = std::max(worst, std::abs(simd::log<L>(D{x})[0] / std::log(x) - 1.0));
+  }
+  for (const double x : {0x1p-1022, 0x1.fffffffffffffp1023, 0x1p-33, 0x1p32, 0.5, 2.0}) {
+    worst = std::max(worst, std::abs(simd::log<L>(D{x})[0] / std::log(x) - 1.0));
+  }
+  CHECK(worst < 5e-12);
+  // Powers of two: m = 1, so the result is e (log 2's two parts) alone.
+  CHECK(simd::log<L>(D{0x1p-1022})[0] == Approx(-1022 * std::log(2.0)).epsilon(1e-15));
+  CHECK(simd::log<L>(D{0x1p1023})[0] == Approx(1023 * std::log(2.0)).epsilon(1e-15));
+}
+
 TEST_CASE("cos and sin of 2 pi u from a word, in single precision, are within 2e-7 of libm",
           "[lanes]") {
   // u = floor(w / 2^6) / 2^26: words across all four quadrants (k * 2^6 + r for every 17th k,
@@ -114,6 +131,24 @@ TEST_CASE("the normal CDF is within 1.2e-7 relative of erfc", "[lanes]") {
   }
   CHECK(worst < 1.2e-7 + 2e-9);  // erfcc's bound, plus exp's
   CHECK(simd::normal_cdf<L>(D{0.0})[0] == Approx(0.5).epsilon(1e-7));
+}
+
+TEST_CASE("the normal CDF is symmetric: Phi(-x) = 1 - Phi(x), the same at -0 and +0", "[lanes]") {
+  // |z| is taken from the bits: a wrong mask (or a sign left in) breaks the symmetry at once.
+  const auto phi = [](double x) { return simd::normal_cdf<L>(D{x})[0]; };
+  CHECK(std::bit_cast<std::uint64_t>(phi(-0.0)) == std::bit_cast<std::uint64_t>(phi(0.0)));
+  for (double x = 0.013; x <= 8.0; x += 0.013) {  // (at 0 both sides take erfc(0) ~ 1 + 3e-8)
+    CHECK(phi(-x) + phi(x) == Approx(1.0).epsilon(0).margin(1e-15));
+    CHECK(phi(-x) <= phi(x));
+  }
+  // Lanes of either sign side by side give each lane's own bits.
+  using L4 = simd::Lanes<4, simd::BASELINE>;
+  const L4::D xs{{-1.5, 0.25}, {-0.0, 3.0}};
+  const auto four = simd::normal_cdf<L4>(xs);
+  for (int i = 0; i < 4; ++i) {
+    CHECK(std::bit_cast<std::uint64_t>(simd::lane(four, i)) ==
+          std::bit_cast<std::uint64_t>(phi(simd::lane(xs, i))));
+  }
 }
 
 TEST_CASE("pow2f is within 2.4e-7 relative of libm's exp2 from -125 to 127", "[lanes]") {
