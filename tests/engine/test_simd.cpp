@@ -68,6 +68,39 @@ TEST_CASE("log is within 5e-12 relative of libm over the whole normal range", "[
   CHECK(simd::log<L>(D{0x1p1023})[0] == Approx(1023 * std::log(2.0)).epsilon(1e-15));
 }
 
+TEST_CASE("log's folded scale and power of two give the bits of scaling apart", "[lanes]") {
+  // SCALE log(x 2^EXP2) against SCALE * log(x * 2^EXP2): a constant scaled wrongly or a power of
+  // two added with the wrong sign shows in the last bits, or far more.
+  const auto bits = [](double x) { return std::bit_cast<std::uint64_t>(x); };
+  std::mt19937_64 gen(7);
+  for (int i = 0; i < 100000; ++i) {
+    const double n = static_cast<double>(gen() >> 32) + 0.5;  // w + 1/2, a Box-Muller word's
+    CHECK(bits(simd::log<L, -2, -32>(D{n})[0]) == bits(-2.0 * simd::log<L>(D{n * 0x1p-32})[0]));
+    const double x = std::ldexp(0.5 + static_cast<double>(gen() >> 11) * 0x1p-54, i % 200 - 100);
+    CHECK(bits(simd::log<L, 4, 7>(D{x})[0]) == bits(4.0 * simd::log<L>(D{x * 0x1p7})[0]));
+  }
+  // The words at the ends: u = 2^-33 (the longest radius) and 1 - 2^-33 (the shortest).
+  for (const double n : {0.5, 1.5, 0x1p31 - 0.5, 0x1p31 + 0.5, 0x1p32 - 1.5, 0x1p32 - 0.5}) {
+    CHECK(bits(simd::log<L, -2, -32>(D{n})[0]) == bits(-2.0 * simd::log<L>(D{n * 0x1p-32})[0]));
+  }
+}
+
+TEST_CASE("Box-Muller's radius is sqrt(-2 log u) of the word's uniform, bit for bit", "[lanes]") {
+  // box_muller folds -2 and 2^-32 into log: the same bits as the formula written out, at the
+  // extreme words (u = 2^-33 and 1 - 2^-33) and at random ones.
+  std::mt19937_64 gen(11);
+  std::vector<std::uint64_t> words = {0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF};
+  for (int i = 0; i < 20000; ++i) words.push_back(gen() >> 32);
+  for (const std::uint64_t w : words) {
+    D z0, z1, c, s;
+    simd::box_muller<L>(L::U{w}, L::U{w ^ 0x5A5A5A5Au}, z0, z1);
+    simd::cos_sin_2pi_word<L>(L::U{w ^ 0x5A5A5A5Au}, c, s);
+    const double radius = simd::sqrt<L>(-2.0 * simd::log<L>(simd::uniform<L>(L::U{w})))[0];
+    CHECK(std::bit_cast<std::uint64_t>(z0[0]) == std::bit_cast<std::uint64_t>(radius * c[0]));
+    CHECK(std::bit_cast<std::uint64_t>(z1[0]) == std::bit_cast<std::uint64_t>(radius * s[0]));
+  }
+}
+
 TEST_CASE("cos and sin of 2 pi u from a word, in single precision, are within 2e-7 of libm",
           "[lanes]") {
   // u = floor(w / 2^6) / 2^26: words across all four quadrants (k * 2^6 + r for every 17th k,
