@@ -163,7 +163,7 @@ RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, State<L>
     if (simd::any<L>((e.offer.islands > 0.0) | e.declaration_available)) draw.vote_noises();
   }
   e.vote =
-      japan_vote<L, LAZY>(s, japan, e.dulles.support_after, st, e.offer.islands,
+      japan_vote<L, LAZY>(s, japan, treaty, e.dulles.support_after, st, e.offer.islands,
                           e.declaration_available, s.japan.vote_noise_sd * draw.vote_noise_treaty,
                           s.japan.vote_noise_sd * draw.vote_noise_declaration);
   e.treaty = active & e.vote.treaty;

@@ -89,6 +89,7 @@ struct SupportTable {
 template <class L>
 struct TreatyOffer {
   typename L::D base[MAX_FACTIONS];  ///< territory_f (m_f - T) - side_f(F)
+  typename L::D side[MAX_FACTIONS];  ///< side_f(F) (the declaration's t_f reads it too)
   typename L::D damage;  ///< damage_treaty + damage_straits S + damage_alliance_clause N
 };
 
@@ -102,9 +103,9 @@ TreatyOffer<L> treaty_offer(const Scenario& s, const SupportTable& japan, const 
              s.japan.damage_alliance_clause * simd::as_double<L>(st.alliance_clause);
   for (std::size_t f = 0; f < japan.count; ++f) {
     const D m = f == japan.softens ? st.sg_min_islands : simd::splat<L>(japan.min_islands[f]);
-    const D side = simd::sel<L>(st.fisheries, simd::splat<L>(japan.side[1][f]),
-                                simd::splat<L>(japan.side[0][f]));
-    o.base[f] = japan.territory[f] * (m - islands) - side;
+    o.side[f] = simd::sel<L>(st.fisheries, simd::splat<L>(japan.side[1][f]),
+                             simd::splat<L>(japan.side[0][f]));
+    o.base[f] = japan.territory[f] * (m - islands) - o.side[f];
   }
   return o;
 }
@@ -138,16 +139,15 @@ typename L::D support_treaty(const SupportTable& japan, const TreatyOffer<L>& of
   return support_treaty<L, 1>(japan, offer, {st.alignment}, {st.threat})[0];
 }
 
-/// Japan's support W for the declaration formula (§3): territory shelved, no Okinawa term.
+/// Japan's support W for the declaration formula (§3): territory shelved, no Okinawa term. Of
+/// the round's treaty offer it reads only side_f(F), which both formats share (F is the state's).
 template <class L>
 typename L::D support_declaration(const Scenario& s, const SupportTable& japan,
-                                  const State<L>& st) {
+                                  const TreatyOffer<L>& offer, const State<L>& st) {
   const typename L::D exposure = st.alignment * s.japan.damage_declaration;
   simd::LogisticSumFloat<L> sum;
   for (std::size_t f = 0; f < japan.count; ++f) {
-    const auto side = simd::sel<L>(st.fisheries, simd::splat<L>(japan.side[1][f]),
-                                   simd::splat<L>(japan.side[0][f]));
-    sum.add(japan.weight_float[f], japan.alliance[f] * exposure - side);
+    sum.add(japan.weight_float[f], japan.alliance[f] * exposure - offer.side[f]);
   }
   return sum.value();
 }
@@ -161,7 +161,8 @@ typename L::D support_treaty(const Scenario& s, const State<L>& st, typename L::
 }
 template <class L>
 typename L::D support_declaration(const Scenario& s, const State<L>& st) {
-  return support_declaration<L>(s, SupportTable(s), st);
+  const SupportTable japan(s);
+  return support_declaration<L>(s, japan, treaty_offer<L>(s, japan, st, simd::splat<L>(0.0)), st);
 }
 
 /// §2.1: from round 2 each clause still demanded is dropped when its draw falls below its hazard.
@@ -321,20 +322,22 @@ struct Vote {
 };
 
 /// §2.4: `noise_t`, `noise_d` are the realized-support noises (already scaled by vote_noise_sd);
-/// `treaty_support` is Japan's support for the treaty on offer in the state `st` (support_treaty,
-/// or DullesAction::support_after). With LAZY (one untraced lane: play_round), the declaration's
-/// support is computed only when a declaration is available; otherwise support_declaration is NaN
-/// (nothing reads it: the declaration is not acceptable) and the decisions are as without LAZY.
+/// `treaty_support` is Japan's support for the treaty `offer` in the state `st` (support_treaty,
+/// or DullesAction::support_after); the declaration's support reads the offer's side_f(F). With
+/// LAZY (one untraced lane: play_round), the declaration's support is computed only when a
+/// declaration is available; otherwise support_declaration is NaN (nothing reads it: the
+/// declaration is not acceptable) and the decisions are as without LAZY.
 template <class L, bool LAZY = false>
-Vote<L> japan_vote(const Scenario& s, const SupportTable& japan, typename L::D treaty_support,
-                   const State<L>& st, typename L::D islands, typename L::M declaration_available,
-                   typename L::D noise_t, typename L::D noise_d) {
+Vote<L> japan_vote(const Scenario& s, const SupportTable& japan, const TreatyOffer<L>& offer,
+                   typename L::D treaty_support, const State<L>& st, typename L::D islands,
+                   typename L::M declaration_available, typename L::D noise_t,
+                   typename L::D noise_d) {
   Vote<L> v;
   const double theta = s.japan.ratify_threshold;
   v.support_treaty = treaty_support + noise_t;
   // LAZY skip 3: the declaration's support only when a declaration is available.
   if (!LAZY || simd::any<L>(declaration_available)) {
-    v.support_declaration = support_declaration<L>(s, japan, st) + noise_d;
+    v.support_declaration = support_declaration<L>(s, japan, offer, st) + noise_d;
   } else {
     v.support_declaration = simd::splat<L>(std::numeric_limits<double>::quiet_NaN());
   }
@@ -351,7 +354,7 @@ template <class L>
 Vote<L> japan_vote(const Scenario& s, const SupportTable& japan, const TreatyOffer<L>& offer,
                    const State<L>& st, typename L::D islands, typename L::M declaration_available,
                    typename L::D noise_t, typename L::D noise_d) {
-  return japan_vote<L>(s, japan, support_treaty<L>(japan, offer, st), st, islands,
+  return japan_vote<L>(s, japan, offer, support_treaty<L>(japan, offer, st), st, islands,
                        declaration_available, noise_t, noise_d);
 }
 

@@ -43,14 +43,24 @@ inline typename L::D exp(typename L::D x) {
 /// with s = (m - 1)/(m + 1), |s| <= 0.1716, and atanh(s)/s = 1 + s^2 q(s^2) with q a
 /// near-minimax polynomial of degree 3 on [0, 0.0295] (relative error of log m below 4.8e-12 in
 /// exact arithmetic; tests/engine/test_simd.cpp checks 5e-12 against libm from 2^-33 to 1).
-template <class L>
+/// SCALE * log(x * 2^EXP2) with the same bits as SCALE * log(y) for y = x * 2^EXP2 computed apart
+/// (SCALE a power of two, y normal): the power 2^EXP2 is added to y's exponent and SCALE is folded
+/// into the constants, both exactly, which saves the two multiplications (Box-Muller: -2 log u
+/// from the word's w + 1/2, u = (w + 1/2) 2^-32).
+template <class L, int SCALE = 1, int EXP2 = 0>
 inline typename L::D log(typename L::D x) {
   using D = typename L::D;
   using U = typename L::U;
+  static_assert(SCALE != 0 && (SCALE > 0 ? SCALE & (SCALE - 1) : -SCALE & (-SCALE - 1)) == 0,
+                "SCALE is a power of two (or its negative): scaling by it is exact");
+  constexpr double K = SCALE;
   const U bits = std::bit_cast<U>(x);
-  const U exponent = (bits >> 52) & 0x7FFu;  // biased
+  const U exponent = bits >> 52;  // biased (x > 0: the sign bit is 0)
   D m = std::bit_cast<D>((bits & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull);
-  D e = to_double<L>(exponent) - 1023.0;
+  // to_double(exponent) - 1023 + EXP2 in one subtraction: (2^52 + exponent) - (2^52 + 1023 -
+  // EXP2), exact.
+  D e =
+      std::bit_cast<D>(exponent | std::bit_cast<std::uint64_t>(TWO52)) - (TWO52 + (1023.0 - EXP2));
   const auto big = m > 1.4142135623730951;
   if constexpr (L::width == 1) {
     // As a bitwise blend: GCC makes the select of one-element vectors a branch, mispredicted
@@ -69,8 +79,8 @@ inline typename L::D log(typename L::D x) {
   p = p * s2 + 0x1.999a7a8b2a58dp-3;
   p = p * s2 + 0x1.555554fd9c864p-2;
   p = p * s2 + 1.0;
-  const D log_m = 2.0 * s * p;
-  return e * 6.93147180369123816490e-01 + (log_m + e * 1.90821492927058770002e-10);
+  const D log_m = (2.0 * K) * s * p;
+  return e * (K * 6.93147180369123816490e-01) + (log_m + e * (K * 1.90821492927058770002e-10));
 }
 
 namespace detail {
@@ -150,8 +160,11 @@ inline void cos_sin_2pi_word(typename L::U w, typename L::D& c, typename L::D& s
 template <class L>
 inline typename L::D normal_cdf(typename L::D x) {
   using D = typename L::D;
+  using U = typename L::U;
   const D z = x * -0.70710678118654752440;
-  const D az = sel<L>(z < 0.0, -z, z);
+  // |z| by clearing the sign bit (one AND; the select it replaced took a compare, a negation and a
+  // blend). The same bits but at z = -0, where both make 1 + 0.5 |z| = 1 and |z|^2 = +0.
+  const D az = std::bit_cast<D>(std::bit_cast<U>(z) & 0x7FFFFFFFFFFFFFFFull);
   const D t = 1.0 / (1.0 + 0.5 * az);
   // The degree-9 polynomial by Estrin's scheme (pairs, then powers t^2, t^4, t^8): 5 dependent
   // steps instead of Horner's 18, since Phi sits on the chain of decisions a round waits on.

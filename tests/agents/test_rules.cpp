@@ -3,7 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 
 using namespace wedge::agents;
 using L = simd::Lanes<1>;
@@ -426,4 +428,21 @@ TEST_CASE("the alliance is classified from the final alignment", "[rules]") {
   CHECK(classify(f, t, t, 0.25) == AllianceState::strained);
   CHECK(classify(f, t, t, 0.4499) == AllianceState::strained);
   CHECK(classify(f, t, t, 0.45) == AllianceState::intact);
+}
+
+TEST_CASE("the vote's declaration support reads side_f(F) of the state it is given", "[rules]") {
+  // The declaration's t_f takes side_f(F) from the round's treaty offer: with fisheries pressure in
+  // force (F = 1) the side term is boosted, without it not, exactly as support_declaration alone.
+  const Scenario s;
+  for (const bool pressure : {false, true}) {
+    State<L> st = baseline_state(s);
+    st.alignment = d(0.6);
+    st.fisheries = simd::splat_m<L>(pressure);
+    const auto vote = japan_vote<L>(s, st, d(0), simd::splat_m<L>(true), d(0.0), d(0.0));
+    CHECK(std::bit_cast<std::uint64_t>(v(vote.support_declaration)) ==
+          std::bit_cast<std::uint64_t>(v(support_declaration<L>(s, st))));
+  }
+  State<L> calm = baseline_state(s), pressed = calm;
+  pressed.fisheries = simd::splat_m<L>(true);
+  CHECK(v(support_declaration<L>(s, pressed)) > v(support_declaration<L>(s, calm)));
 }

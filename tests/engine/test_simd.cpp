@@ -51,6 +51,56 @@ TEST_CASE("log is within 5e-12 relative of libm between 2^-33 and 1", "[lanes]")
   CHECK(simd::log<L>(D{1.0})[0] == 0.0);
 }
 
+TEST_CASE("log is within 5e-12 relative of libm over the whole normal range", "[lanes]") {
+  // The exponent is read from the bits (the sign bit is 0) and unbiased in the same subtraction
+  // that converts it: a wrong bias or a stray high bit shows far from 1, where log x ~ e log 2.
+  double worst = 0.0;
+  for (double x = 0x1p-1022; x < 0x1p1023; x *= 1.37) {
+    if (x > 0.25 && x < 4.0) continue;  // near 1: the test above, relative to a small log
+    worst = std::max(worst, std::abs(simd::log<L>(D{x})[0] / std::log(x) - 1.0));
+  }
+  for (const double x : {0x1p-1022, 0x1.fffffffffffffp1023, 0x1p-33, 0x1p32, 0.5, 2.0}) {
+    worst = std::max(worst, std::abs(simd::log<L>(D{x})[0] / std::log(x) - 1.0));
+  }
+  CHECK(worst < 5e-12);
+  // Powers of two: m = 1, so the result is e (log 2's two parts) alone.
+  CHECK(simd::log<L>(D{0x1p-1022})[0] == Approx(-1022 * std::log(2.0)).epsilon(1e-15));
+  CHECK(simd::log<L>(D{0x1p1023})[0] == Approx(1023 * std::log(2.0)).epsilon(1e-15));
+}
+
+TEST_CASE("log's folded scale and power of two give the bits of scaling apart", "[lanes]") {
+  // SCALE log(x 2^EXP2) against SCALE * log(x * 2^EXP2): a constant scaled wrongly or a power of
+  // two added with the wrong sign shows in the last bits, or far more.
+  const auto bits = [](double x) { return std::bit_cast<std::uint64_t>(x); };
+  std::mt19937_64 gen(7);
+  for (int i = 0; i < 100000; ++i) {
+    const double n = static_cast<double>(gen() >> 32) + 0.5;  // w + 1/2, a Box-Muller word's
+    CHECK(bits(simd::log<L, -2, -32>(D{n})[0]) == bits(-2.0 * simd::log<L>(D{n * 0x1p-32})[0]));
+    const double x = std::ldexp(0.5 + static_cast<double>(gen() >> 11) * 0x1p-54, i % 200 - 100);
+    CHECK(bits(simd::log<L, 4, 7>(D{x})[0]) == bits(4.0 * simd::log<L>(D{x * 0x1p7})[0]));
+  }
+  // The words at the ends: u = 2^-33 (the longest radius) and 1 - 2^-33 (the shortest).
+  for (const double n : {0.5, 1.5, 0x1p31 - 0.5, 0x1p31 + 0.5, 0x1p32 - 1.5, 0x1p32 - 0.5}) {
+    CHECK(bits(simd::log<L, -2, -32>(D{n})[0]) == bits(-2.0 * simd::log<L>(D{n * 0x1p-32})[0]));
+  }
+}
+
+TEST_CASE("Box-Muller's radius is sqrt(-2 log u) of the word's uniform, bit for bit", "[lanes]") {
+  // box_muller folds -2 and 2^-32 into log: the same bits as the formula written out, at the
+  // extreme words (u = 2^-33 and 1 - 2^-33) and at random ones.
+  std::mt19937_64 gen(11);
+  std::vector<std::uint64_t> words = {0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF};
+  for (int i = 0; i < 20000; ++i) words.push_back(gen() >> 32);
+  for (const std::uint64_t w : words) {
+    D z0, z1, c, s;
+    simd::box_muller<L>(L::U{w}, L::U{w ^ 0x5A5A5A5Au}, z0, z1);
+    simd::cos_sin_2pi_word<L>(L::U{w ^ 0x5A5A5A5Au}, c, s);
+    const double radius = simd::sqrt<L>(-2.0 * simd::log<L>(simd::uniform<L>(L::U{w})))[0];
+    CHECK(std::bit_cast<std::uint64_t>(z0[0]) == std::bit_cast<std::uint64_t>(radius * c[0]));
+    CHECK(std::bit_cast<std::uint64_t>(z1[0]) == std::bit_cast<std::uint64_t>(radius * s[0]));
+  }
+}
+
 TEST_CASE("cos and sin of 2 pi u from a word, in single precision, are within 2e-7 of libm",
           "[lanes]") {
   // u = floor(w / 2^6) / 2^26: words across all four quadrants (k * 2^6 + r for every 17th k,
@@ -114,6 +164,24 @@ TEST_CASE("the normal CDF is within 1.2e-7 relative of erfc", "[lanes]") {
   }
   CHECK(worst < 1.2e-7 + 2e-9);  // erfcc's bound, plus exp's
   CHECK(simd::normal_cdf<L>(D{0.0})[0] == Approx(0.5).epsilon(1e-7));
+}
+
+TEST_CASE("the normal CDF is symmetric: Phi(-x) = 1 - Phi(x), the same at -0 and +0", "[lanes]") {
+  // |z| is taken from the bits: a wrong mask (or a sign left in) breaks the symmetry at once.
+  const auto phi = [](double x) { return simd::normal_cdf<L>(D{x})[0]; };
+  CHECK(std::bit_cast<std::uint64_t>(phi(-0.0)) == std::bit_cast<std::uint64_t>(phi(0.0)));
+  for (double x = 0.013; x <= 8.0; x += 0.013) {  // (at 0 both sides take erfc(0) ~ 1 + 3e-8)
+    CHECK(phi(-x) + phi(x) == Approx(1.0).epsilon(0).margin(1e-15));
+    CHECK(phi(-x) <= phi(x));
+  }
+  // Lanes of either sign side by side give each lane's own bits.
+  using L4 = simd::Lanes<4, simd::BASELINE>;
+  const L4::D xs{{-1.5, 0.25}, {-0.0, 3.0}};
+  const auto four = simd::normal_cdf<L4>(xs);
+  for (int i = 0; i < 4; ++i) {
+    CHECK(std::bit_cast<std::uint64_t>(simd::lane(four, i)) ==
+          std::bit_cast<std::uint64_t>(phi(simd::lane(xs, i))));
+  }
 }
 
 TEST_CASE("pow2f is within 2.4e-7 relative of libm's exp2 from -125 to 127", "[lanes]") {
