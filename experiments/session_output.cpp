@@ -305,7 +305,7 @@ void Session::Output::resume(const Session& session, engine::BlockRange& blocks,
   }
   // A build that computes runs differently would append runs that differ in their last digits
   // from the file's (docs/reliability.md): exit 3, naming both builds.
-  output::check_arithmetic(info, "--resume");
+  output::check_arithmetic(info, "--resume", GIT_COMMIT);
   if (info.seed != e.run.seed) {
     throw OutputError(
         fmt::format("--resume: {} was run with seed {}, not {}; use the same seed, "
@@ -462,7 +462,7 @@ std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts
       (void)stored_experiment(info);
     };
     summaries = output::merge_shards(parts, partial, engine::FieldLayout::from(TugOfWar::fields()),
-                                     command_line, check);
+                                     command_line, GIT_COMMIT, check);
     merge_rounds_of(parts, partial);  // --store rounds: /rounds too
   } catch (...) {
     fs::remove(partial, ec);  // never leave a half-merged file

@@ -45,13 +45,13 @@ struct Range {
 std::vector<engine::Summary> merge_shards(
     const std::vector<std::string>& paths, const std::string& out_path,
     const engine::FieldLayout& layout, const std::string& command_line,
-    const std::function<void(const ResultsInfo&)>& check_shard) {
+    std::string_view build_commit, const std::function<void(const ResultsInfo&)>& check_shard) {
   if (paths.empty()) throw ConfigError("merge: no shard files given");
   std::vector<ResultsInfo> shards;
   for (const auto& p : paths) {
     shards.push_back(read_results(p, layout));
     if (check_shard) check_shard(shards.back());
-    check_arithmetic(shards.back(), "merge");  // before any other comparison: exit 3
+    check_arithmetic(shards.back(), "merge", build_commit);  // before any other comparison: exit 3
   }
   const ResultsInfo& first = shards.front();
   std::map<std::uint64_t, std::size_t> by_index;

@@ -5,7 +5,6 @@
 #include "output/dimension_scales.hpp"
 #include "output/file_driver.hpp"
 #include "output/fletcher32.hpp"
-#include "wedge/version.hpp"
 
 #include <fmt/format.h>
 
@@ -1431,7 +1430,8 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
   return blocks;
 }
 
-void check_arithmetic(const ResultsInfo& info, std::string_view what) {
+void check_arithmetic(const ResultsInfo& info, std::string_view what,
+                      std::string_view build_commit) {
   if (info.arithmetic_version == ARITHMETIC_VERSION) return;
   const std::string advice =
       what == "merge"
@@ -1448,13 +1448,13 @@ void check_arithmetic(const ResultsInfo& info, std::string_view what) {
         "{}: {} was written by a build (git {}) that did not record its results arithmetic "
         "version, so it cannot be proven to compute runs as this build (arithmetic_version {}, "
         "git {}) does: their results may differ in their last digits and would mix silently; {}",
-        what, info.path, info.git_commit, ARITHMETIC_VERSION, GIT_COMMIT, advice));
+        what, info.path, info.git_commit, ARITHMETIC_VERSION, build_commit, advice));
   }
   throw OutputError(fmt::format(
       "{}: {} was written by a build whose results arithmetic differs (arithmetic_version {}, git "
       "{}) from this build's (arithmetic_version {}, git {}): their runs differ in their last "
       "digits and would mix silently; {}",
-      what, info.path, *info.arithmetic_version, info.git_commit, ARITHMETIC_VERSION, GIT_COMMIT,
+      what, info.path, *info.arithmetic_version, info.git_commit, ARITHMETIC_VERSION, build_commit,
       advice));
 }
 

@@ -244,12 +244,14 @@ struct ResultsInfo {
 };
 
 /// Refuses (OutputError, exit code 3) to continue or merge the file `info` unless it records this
-/// build's ARITHMETIC_VERSION: `what` is the command ("--resume", "merge"). The message names the
-/// file, both versions and both builds' git_commit, and what to do (rerun with this build, or
-/// use the build that wrote the file). Files without the attribute (written before it existed)
-/// are refused too: they cannot be proven to compute as this build does. Reading or inspecting
-/// such a file needs no check.
-void check_arithmetic(const ResultsInfo& info, std::string_view what);
+/// build's ARITHMETIC_VERSION: `what` is the command ("--resume", "merge"), `build_commit` this
+/// build's git_commit (the application's generated version; output/ does not know it). The message
+/// names the file, both versions and both builds' git_commit, and what to do (rerun with this
+/// build, or use the build that wrote the file). Files without the attribute (written before it
+/// existed) are refused too: they cannot be proven to compute as this build does. Reading or
+/// inspecting such a file needs no check.
+void check_arithmetic(const ResultsInfo& info, std::string_view what,
+                      std::string_view build_commit);
 
 /// Reads a results file's metadata and summaries through the checked layer (hdf5.hpp): every
 /// attribute and dataset is checked for type, shape and size before it is read, and what must
@@ -300,16 +302,17 @@ std::optional<engine::Block> planned_block(std::uint64_t points, std::uint64_t r
                                            std::uint64_t block_size, std::uint64_t sequence);
 
 /// Merges complete shard files (`wedge run --shard i/K`) into `out_path` (which must not exist):
-/// /runs concatenated in plan order, summaries equal bit for bit to one process's; returns them.
-/// Each shard is read and verified first (read_results, `check_shard` if given, verify_runs), so
-/// nothing of a damaged shard is copied. Throws ConfigError (bad input) if the files are not
-/// exactly the K complete shards of one experiment, seed, design and storage mode, OutputError if
-/// a file cannot be read (missing, foreign, damaged), its blocks are not exactly the plan's, or
-/// the output cannot be written.
+/// every shard must record this build's results arithmetic (check_arithmetic, `build_commit` is
+/// this build's git_commit for its message); /runs concatenated in plan order, summaries equal bit
+/// for bit to one process's; returns them. Each shard is read and verified first (read_results,
+/// `check_shard` if given, verify_runs), so nothing of a damaged shard is copied. Throws
+/// ConfigError (bad input) if the files are not exactly the K complete shards of one experiment,
+/// seed, design and storage mode, OutputError if a file cannot be read (missing, foreign, damaged),
+/// its blocks are not exactly the plan's, or the output cannot be written.
 std::vector<engine::Summary> merge_shards(
     const std::vector<std::string>& paths, const std::string& out_path,
     const engine::FieldLayout& layout, const std::string& command_line,
-    const std::function<void(const ResultsInfo&)>& check_shard = {});
+    std::string_view build_commit, const std::function<void(const ResultsInfo&)>& check_shard = {});
 
 /// Whether every category label of a field is an integer (then /runs stores the label's value).
 bool numeric_categories(const engine::FieldSpec& field);

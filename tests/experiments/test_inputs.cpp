@@ -514,7 +514,8 @@ TEST_CASE("what a run needs is estimated before it starts and refused with the n
 }
 
 TEST_CASE(
-    "--store rounds is in the results file's estimate: refused when even one round a run "
+    "per-round records (store rounds) are in the results file's estimate: refused when even one "
+    "round a run "
     "cannot fit",
     "[inputs]") {
   // 10^9 baseline runs: ~25 GB of records (the estimate without rounds, a tester's "about 25.1

@@ -326,7 +326,7 @@ TEST_CASE("merging refuses shards of another plan or design, and damaged shards,
   write_coins(s0, 0, 2);
   write_coins(s1, 1, 2);
   const auto merged =
-      output::merge_shards({s0, s1}, dir.path("m.h5"), coin_layout(), "wedge merge");
+      output::merge_shards({s0, s1}, dir.path("m.h5"), coin_layout(), "wedge merge", "test-build");
   write_coins(dir.path("whole.h5"));
   const auto whole = output::read_results(dir.path("whole.h5"), coin_layout());
   REQUIRE(merged.size() == 3);
@@ -340,9 +340,9 @@ TEST_CASE("merging refuses shards of another plan or design, and damaged shards,
     v[0] = 99;
     raw.write("blocks/point", H5T_NATIVE_UINT32, v);
   }
-  CHECK_THROWS_WITH(
-      output::merge_shards({s0, bad}, dir.path("m2.h5"), coin_layout(), "wedge merge"),
-      Catch::Contains("bad.h5: damaged: /blocks: block 0 (point 99"));
+  CHECK_THROWS_WITH(output::merge_shards({s0, bad}, dir.path("m2.h5"), coin_layout(), "wedge merge",
+                                         "test-build"),
+                    Catch::Contains("bad.h5: damaged: /blocks: block 0 (point 99"));
   CHECK_FALSE(std::filesystem::exists(dir.path("m2.h5")));
   // A shard whose design has other values.
   const auto other = dir.path("other.h5");
@@ -351,10 +351,11 @@ TEST_CASE("merging refuses shards of another plan or design, and damaged shards,
     Raw raw(other);
     raw.write("design/coin.p", H5T_NATIVE_DOUBLE, std::vector<double>{0.25, 0.5, 0.8});
   }
-  CHECK_THROWS_AS(
-      output::merge_shards({s0, other}, dir.path("m3.h5"), coin_layout(), "wedge merge"),
-      ConfigError);
+  CHECK_THROWS_AS(output::merge_shards({s0, other}, dir.path("m3.h5"), coin_layout(), "wedge merge",
+                                       "test-build"),
+                  ConfigError);
   CHECK_THROWS_WITH(
-      output::merge_shards({s0, other}, dir.path("m4.h5"), coin_layout(), "wedge merge"),
+      output::merge_shards({s0, other}, dir.path("m4.h5"), coin_layout(), "wedge merge",
+                           "test-build"),
       Catch::Contains("are not shards of one run: different design (its points' values)"));
 }

@@ -108,24 +108,24 @@ TEST_CASE("resume and merge refuse a file of another results arithmetic version,
   info.path = "f.h5.partial";
   info.git_commit = "v0.0.0-1-gabcdef0";
   info.arithmetic_version = output::ARITHMETIC_VERSION;
-  CHECK_NOTHROW(output::check_arithmetic(info, "--resume"));
+  CHECK_NOTHROW(output::check_arithmetic(info, "--resume", "v9.9.9-build"));
   info.arithmetic_version = output::ARITHMETIC_VERSION + 1;
   const auto other = fmt::format(
       "(arithmetic_version {}, git v0.0.0-1-gabcdef0) from this build's "
-      "(arithmetic_version {}, git ",
+      "(arithmetic_version {}, git v9.9.9-build)",
       output::ARITHMETIC_VERSION + 1, output::ARITHMETIC_VERSION);
-  CHECK_THROWS_AS(output::check_arithmetic(info, "--resume"), OutputError);
-  CHECK_THROWS_WITH(output::check_arithmetic(info, "--resume"),
+  CHECK_THROWS_AS(output::check_arithmetic(info, "--resume", "v9.9.9-build"), OutputError);
+  CHECK_THROWS_WITH(output::check_arithmetic(info, "--resume", "v9.9.9-build"),
                     Catch::StartsWith("--resume: f.h5.partial was written by a build whose "
                                       "results arithmetic differs ") &&
                         Catch::Contains(other) &&
                         Catch::EndsWith("resume it with the build that wrote it (git "
                                         "v0.0.0-1-gabcdef0)"));
-  CHECK_THROWS_WITH(output::check_arithmetic(info, "merge"),
+  CHECK_THROWS_WITH(output::check_arithmetic(info, "merge", "v9.9.9-build"),
                     Catch::StartsWith("merge: f.h5.partial") &&
                         Catch::Contains("rerun that shard with this build"));
   info.arithmetic_version.reset();  // a file written before the attribute existed
-  CHECK_THROWS_WITH(output::check_arithmetic(info, "merge"),
+  CHECK_THROWS_WITH(output::check_arithmetic(info, "merge", "v9.9.9-build"),
                     Catch::Contains("(git v0.0.0-1-gabcdef0) that did not record its results "
                                     "arithmetic version, so it cannot be proven"));
 }
