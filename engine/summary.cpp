@@ -20,6 +20,50 @@ Summary::Summary(std::shared_ptr<const FieldLayout> layout) : layout_(std::move(
   }
 }
 
+Summary::Summary(const Summary& other, std::shared_ptr<std::pmr::memory_resource> arena)
+    : layout_(other.layout_),
+      offsets_(other.offsets_),
+      arena_(std::move(arena)),
+      counts_(other.counts_, arena_ != nullptr ? arena_.get() : std::pmr::get_default_resource()),
+      continuous_(other.continuous_),
+      runs_(other.runs_) {}
+
+Summary::Summary(const Summary& other) : Summary(other, nullptr) {}
+
+Summary::Summary(Summary&& other) noexcept
+    : layout_(std::move(other.layout_)),
+      offsets_(std::move(other.offsets_)),
+      arena_(other.arena_),  // shared: other's counts_ keeps its allocator, so the arena too
+      counts_(std::move(other.counts_)),
+      continuous_(std::move(other.continuous_)),
+      runs_(other.runs_) {}
+
+// Assignments copy or move every member but arena_: counts_ keeps its own allocator (a
+// polymorphic allocator does not propagate), so this summary's arena must stay with it. Between
+// two summaries of one allocator the move of counts_ takes the other's memory, which that same
+// arena holds.
+Summary& Summary::operator=(const Summary& other) {
+  if (this != &other) {
+    layout_ = other.layout_;
+    offsets_ = other.offsets_;
+    counts_ = other.counts_;
+    continuous_ = other.continuous_;
+    runs_ = other.runs_;
+  }
+  return *this;
+}
+
+Summary& Summary::operator=(Summary&& other) {
+  if (this != &other) {
+    layout_ = std::move(other.layout_);
+    offsets_ = std::move(other.offsets_);
+    counts_ = std::move(other.counts_);
+    continuous_ = std::move(other.continuous_);
+    runs_ = other.runs_;
+  }
+  return *this;
+}
+
 void Summary::merge(const Summary& other) {
   if (counts_.size() != other.counts_.size() || continuous_.size() != other.continuous_.size()) {
     throw std::invalid_argument("Summary::merge: layouts differ");
