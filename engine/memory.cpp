@@ -30,14 +30,18 @@ std::size_t advise_huge_pages(const void* data, std::size_t bytes) noexcept {
 BumpArena::BumpArena(std::size_t capacity, std::pmr::memory_resource* upstream)
     : upstream_(upstream), capacity_(capacity / PIECE_ALIGN * PIECE_ALIGN) {
   if (capacity_ > 0) {
-    // Not value-initialised: nothing is touched before the pieces are used.
-    buffer_ = static_cast<std::byte*>(::operator new (capacity_, std::align_val_t{PIECE_ALIGN}));
-    advise_huge_pages(buffer_, capacity_);
+    // From 2 MiB on, the buffer is whole 2 MiB pages (aligned, its size rounded up; the rest is
+    // never touched), so every byte of it may be on huge pages. Not value-initialised: nothing
+    // is touched before the pieces are used.
+    align_ = capacity_ >= HUGE_PAGE ? HUGE_PAGE : PIECE_ALIGN;
+    bytes_ = (capacity_ + align_ - 1) / align_ * align_;
+    buffer_ = static_cast<std::byte*>(::operator new (bytes_, std::align_val_t{align_}));
+    advise_huge_pages(buffer_, bytes_);
   }
 }
 
 BumpArena::~BumpArena() {
-  if (buffer_ != nullptr) ::operator delete (buffer_, std::align_val_t{PIECE_ALIGN});
+  if (buffer_ != nullptr) ::operator delete (buffer_, bytes_, std::align_val_t{align_});
 }
 
 std::size_t BumpArena::used() const noexcept {

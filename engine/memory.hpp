@@ -18,7 +18,8 @@ namespace wedge::engine {
 std::size_t advise_huge_pages(const void* data, std::size_t bytes) noexcept;
 
 /// A memory resource that hands out consecutive pieces of one buffer of `capacity` bytes,
-/// allocated at construction (untouched, advised huge pages: advise_huge_pages), each piece
+/// allocated at construction (untouched; from 2 MiB on aligned to, and a whole number of, 2 MiB
+/// pages; advised huge pages: advise_huge_pages), each piece
 /// rounded up to 64 bytes (a cache line, so threads filling neighbouring pieces do not share
 /// one). Thread-safe: pieces are claimed by an atomic bump. Freeing a piece of the buffer does
 /// nothing (its memory is released with the arena); what does not fit any more, or needs more
@@ -50,9 +51,12 @@ class BumpArena final : public std::pmr::memory_resource {
     return this == &other;
   }
 
+  static constexpr std::size_t HUGE_PAGE = std::size_t{2} << 20;
   std::pmr::memory_resource* upstream_;
   std::byte* buffer_ = nullptr;
   std::size_t capacity_ = 0;
+  std::size_t bytes_ = 0;  ///< of the buffer: capacity_, rounded up to whole 2 MiB pages from 2 MiB
+  std::size_t align_ = PIECE_ALIGN;
   std::atomic<std::size_t> next_{0};
 };
 

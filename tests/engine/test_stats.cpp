@@ -520,6 +520,11 @@ TEST_CASE("a bump arena hands out disjoint 64-byte-aligned pieces, then falls ba
   CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
   CHECK(std::all_of(all.begin(), all.end(), [&](void* p) { return shared.owns(p); }));
   CHECK(shared.used() == 64 * 2000);
+  // From 2 MiB on the buffer starts on a 2 MiB page (so all of it may be on huge pages).
+  BumpArena large(3 << 20);
+  const void* first_piece = large.allocate(8, 8);
+  CHECK(reinterpret_cast<std::uintptr_t>(first_piece) % (2 << 20) == 0);
+  CHECK(large.capacity() == 3 << 20);
 }
 
 TEST_CASE("a summary whose counts are in an arena is the same summary, copied, moved or assigned",
