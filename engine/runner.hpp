@@ -369,7 +369,7 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
 /// Makes one empty summary per design point for model M. Many points are made in parallel, a
 /// part of them per task, then moved into place: a summary is a few KB (TugOfWar's ~4.5 KB, its
 /// counts and histograms) whose allocation and first touch (page faults) made a 4,096-point
-/// run's largest serial step before any run. Their category counts (~3.4 KB of TugOfWar's) are
+/// run's largest serial step before any run. Their memory (counts, histograms and the rest) is
 /// allocated together from one BumpArena (engine/memory.hpp: on huge pages where the kernel gives
 /// them, a page fault per 2 MiB rather than per 4 KiB); the summaries are the same wherever their
 /// memory is.
@@ -379,10 +379,7 @@ std::vector<Summary> make_summaries(std::size_t points) {
   const Summary empty(layout);
   constexpr std::size_t PART = 256;
   if (points <= PART) return std::vector<Summary>(points, empty);
-  std::size_t cells = 0;
-  for (const auto& f : layout->categorical) cells += f.categories.size();
-  const auto arena =
-      std::make_shared<BumpArena>(points * BumpArena::piece_bytes(cells * sizeof(std::uint64_t)));
+  const auto arena = std::make_shared<BumpArena>(points * Summary::arena_bytes(*layout));
   std::vector<std::vector<Summary>> parts((points + PART - 1) / PART);
   detail::for_each_range(parts.size(), 1, [&](const tbb::blocked_range<std::size_t>& range) {
     for (std::size_t i = range.begin(); i != range.end(); ++i) {

@@ -1,5 +1,7 @@
 #include "engine/summary.hpp"
 
+#include "engine/memory.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -22,18 +24,29 @@ Summary::Summary(std::shared_ptr<const FieldLayout> layout) : layout_(std::move(
 
 Summary::Summary(const Summary& other, std::shared_ptr<std::pmr::memory_resource> arena)
     : layout_(other.layout_),
-      offsets_(other.offsets_),
       arena_(std::move(arena)),
-      counts_(other.counts_, arena_ != nullptr ? arena_.get() : std::pmr::get_default_resource()),
-      continuous_(other.continuous_),
+      offsets_(other.offsets_, arena_ != nullptr ? arena_.get() : std::pmr::get_default_resource()),
+      counts_(other.counts_, offsets_.get_allocator()),
+      continuous_(other.continuous_, offsets_.get_allocator()),  // histograms too (uses-allocator)
       runs_(other.runs_) {}
+
+std::size_t Summary::arena_bytes(const FieldLayout& layout) {
+  const auto piece = [](std::size_t bytes) { return BumpArena::piece_bytes(bytes); };
+  std::size_t cells = 0;
+  for (const auto& f : layout.categorical) cells += f.categories.size();
+  std::size_t bytes = piece(layout.categorical.size() * sizeof(std::size_t)) +
+                      piece(cells * sizeof(std::uint64_t)) +
+                      piece(layout.continuous.size() * sizeof(ContinuousStats));
+  for (const auto& f : layout.continuous) bytes += piece((f.hist_bins + 2) * sizeof(std::uint64_t));
+  return bytes;
+}
 
 Summary::Summary(const Summary& other) : Summary(other, nullptr) {}
 
 Summary::Summary(Summary&& other) noexcept
     : layout_(std::move(other.layout_)),
+      arena_(other.arena_),  // shared: other's vectors keep their allocator, so the arena too
       offsets_(std::move(other.offsets_)),
-      arena_(other.arena_),  // shared: other's counts_ keeps its allocator, so the arena too
       counts_(std::move(other.counts_)),
       continuous_(std::move(other.continuous_)),
       runs_(other.runs_) {}

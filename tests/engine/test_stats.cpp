@@ -18,6 +18,13 @@
 
 using namespace wedge::engine;
 
+namespace {
+/// An accumulator's histogram as a std::vector, to compare with expected bins.
+std::vector<std::uint64_t> bins_of(const ContinuousStats& s) {
+  return {s.histogram().begin(), s.histogram().end()};
+}
+}  // namespace
+
 TEST_CASE("Wilson intervals match hand-computed values", "[stats]") {
   // k = 5, n = 10, z = 1.96: centre 0.5, half-width 1.96*sqrt(0.025+0.0096)/1.3842 = 0.26340.
   const auto mid = wilson(5, 10);
@@ -63,7 +70,7 @@ TEST_CASE("streaming statistics equal a direct two-pass computation", "[stats]")
     else
       ++hist[1 + std::min<std::size_t>(static_cast<std::size_t>(x * 10.0), 9)];
   }
-  CHECK(st.histogram() == hist);
+  CHECK(bins_of(st) == hist);
 }
 
 TEST_CASE("merging statistics equals accumulating them in one pass", "[stats]") {
@@ -384,9 +391,9 @@ TEST_CASE("a reset summary (the runner's per-block one) is a new one, bit for bi
   st.add(0.1);
   st.clear();
   CHECK(st.n() == 0);
-  CHECK(st.histogram() == std::vector<std::uint64_t>(6, 0));
+  CHECK(bins_of(st) == std::vector<std::uint64_t>(6, 0));
   st.add(0.3);
-  CHECK(st.histogram() == std::vector<std::uint64_t>{0, 0, 1, 0, 0, 0});
+  CHECK(bins_of(st) == std::vector<std::uint64_t>{0, 0, 1, 0, 0, 0});
   CHECK(st.mean() == 0.3);
   CHECK(st.min() == 0.3);
   CHECK(st.max() == 0.3);
@@ -422,7 +429,7 @@ TEST_CASE("the histogram bins by floor((x - min) * bins / (max - min)), the top 
     for (const double v : {-1e300, 1e300, lo, hi}) values.push_back(v);
     for (const double v : values) expect(v);
     stats.add_values(values.data(), 1, values.size());
-    CHECK(stats.histogram() == expected);
+    CHECK(bins_of(stats) == expected);
     CHECK(expected.front() > 0);
     CHECK(expected.back() > 0);
     CHECK(stats.n() == values.size());
@@ -466,13 +473,13 @@ TEST_CASE("add_values bins each value as documented, with bins and without", "[s
   ContinuousStats binned(0.0, 1.0, 4);
   const std::vector<double> x{-0.1, 0.0, 0.25, 0.999, 1.0, 1.5, nan};
   binned.add_values(x.data(), 1, x.size());
-  CHECK(binned.histogram() == std::vector<std::uint64_t>{1, 1, 1, 0, 3, 1});
+  CHECK(bins_of(binned) == std::vector<std::uint64_t>{1, 1, 1, 0, 3, 1});
   CHECK(binned.n() == 7);
   // Without bins (hist_bins = 0): under- and overflow only; a value in range counts as overflow.
   ContinuousStats unbinned(0.0, 1.0, 0);
   const std::vector<double> y{-1.0, 0.5, 2.0, 1.0};
   unbinned.add_values(y.data(), 1, y.size());
-  CHECK(unbinned.histogram() == std::vector<std::uint64_t>{1, 3});
+  CHECK(bins_of(unbinned) == std::vector<std::uint64_t>{1, 3});
   CHECK(unbinned.n() == 4);
   CHECK(unbinned.min() == -1.0);
   CHECK(unbinned.max() == 2.0);
@@ -544,8 +551,13 @@ TEST_CASE("a summary whose counts are in an arena is the same summary, copied, m
   add(plain, 0, 0.7);
   auto arena = std::make_shared<BumpArena>(4096);
   Summary in_arena(plain, arena);
-  CHECK(arena->used() == BumpArena::piece_bytes(4 * sizeof(std::uint64_t)));  // 2 + 2 counts
+  // All of it in the arena: offsets, counts (2 + 2), the accumulator and its histogram.
+  CHECK(arena->used() == Summary::arena_bytes(*layout));
+  CHECK(arena->used() == 64 + 64 + BumpArena::piece_bytes(sizeof(ContinuousStats)) +
+                             BumpArena::piece_bytes((layout->continuous[0].hist_bins + 2) * 8));
   CHECK(arena->owns(in_arena.counts(0).data()));
+  CHECK(arena->owns(in_arena.continuous(0).histogram().data()));
+  CHECK(arena->owns(&in_arena.continuous(0)));
   CHECK(in_arena == plain);
   // Runs added to both, merged and reset, as the runner does.
   add(plain, 200, 0.2);
@@ -559,10 +571,12 @@ TEST_CASE("a summary whose counts are in an arena is the same summary, copied, m
   // A copy is on the default allocator; assignment keeps the target's own memory.
   const Summary copy(in_arena);
   CHECK_FALSE(arena->owns(copy.counts(0).data()));
+  CHECK_FALSE(arena->owns(copy.continuous(0).histogram().data()));
   CHECK(copy == plain);
   Summary target(Summary(layout), arena);
   target = other;
   CHECK(arena->owns(target.counts(0).data()));
+  CHECK(arena->owns(target.continuous(0).histogram().data()));
   CHECK(target == other);
   Summary on_heap(layout);
   on_heap = std::move(target);
