@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 namespace wedge::engine {
 
@@ -18,11 +19,36 @@ Interval wilson(std::uint64_t k, std::uint64_t n, double z) noexcept {
   return {k == 0 ? 0.0 : std::max(0.0, centre - half), k == n ? 1.0 : std::min(1.0, centre + half)};
 }
 
-ContinuousStats::ContinuousStats(double hist_min, double hist_max, std::uint32_t bins)
+ContinuousStats::ContinuousStats(double hist_min, double hist_max, std::uint32_t bins,
+                                 const allocator_type& allocator)
     : hist_min_(hist_min),
       hist_max_(hist_max),
       bin_scale_(bins > 0 ? static_cast<double>(bins) / (hist_max - hist_min) : 0.0),
-      hist_(bins + 2, 0) {}
+      hist_(bins + 2, 0, allocator) {}
+
+ContinuousStats::ContinuousStats(const ContinuousStats& other, const allocator_type& allocator)
+    : n_(other.n_),
+      shift_(other.shift_),
+      sum_(other.sum_),
+      sum2_(other.sum2_),
+      min_(other.min_),
+      max_(other.max_),
+      hist_min_(other.hist_min_),
+      hist_max_(other.hist_max_),
+      bin_scale_(other.bin_scale_),
+      hist_(other.hist_, allocator) {}
+
+ContinuousStats::ContinuousStats(ContinuousStats&& other, const allocator_type& allocator)
+    : n_(other.n_),
+      shift_(other.shift_),
+      sum_(other.sum_),
+      sum2_(other.sum2_),
+      min_(other.min_),
+      max_(other.max_),
+      hist_min_(other.hist_min_),
+      hist_max_(other.hist_max_),
+      bin_scale_(other.bin_scale_),
+      hist_(std::move(other.hist_), allocator) {}
 
 namespace {
 

@@ -2,6 +2,7 @@
 /// Streaming, mergeable statistics: constant memory in the number of runs.
 #include <algorithm>
 #include <cstdint>
+#include <memory_resource>
 #include <vector>
 
 namespace wedge::engine {
@@ -23,8 +24,18 @@ Interval wilson(std::uint64_t k, std::uint64_t n, double z = Z95) noexcept;
 /// use Chan et al.'s formula. Exact in counts, deterministic in floating point for a fixed order.
 class ContinuousStats {
  public:
+  /// The histogram's allocator: a copy of an accumulator takes the default resource; a summary in
+  /// an arena (Summary's arena constructor) gives its own, through uses-allocator construction.
+  using allocator_type = std::pmr::polymorphic_allocator<std::uint64_t>;
   ContinuousStats() = default;
-  ContinuousStats(double hist_min, double hist_max, std::uint32_t bins);
+  ContinuousStats(double hist_min, double hist_max, std::uint32_t bins,
+                  const allocator_type& allocator = {});
+  ContinuousStats(const ContinuousStats& other, const allocator_type& allocator);
+  ContinuousStats(ContinuousStats&& other, const allocator_type& allocator);
+  ContinuousStats(const ContinuousStats&) = default;
+  ContinuousStats(ContinuousStats&&) noexcept = default;
+  ContinuousStats& operator=(const ContinuousStats&) = default;
+  ContinuousStats& operator=(ContinuousStats&&) = default;
 
   void add(double x) noexcept { add_values(&x, 1, 1); }
   /// Adds x[0], x[stride], ..., x[(n - 1) stride] in that order: the same bits as n calls of
@@ -52,7 +63,7 @@ class ContinuousStats {
   double hist_min() const noexcept { return hist_min_; }
   double hist_max() const noexcept { return hist_max_; }
   /// Bin counts: [0] underflow, [1..bins] the bins, [bins + 1] overflow.
-  const std::vector<std::uint64_t>& histogram() const noexcept { return hist_; }
+  const std::pmr::vector<std::uint64_t>& histogram() const noexcept { return hist_; }
 
   /// The exact accumulator state (the histogram aside): what engine::SummaryState carries.
   struct Raw {
@@ -104,7 +115,7 @@ class ContinuousStats {
   double hist_min_ = 0.0;
   double hist_max_ = 1.0;
   double bin_scale_ = 0.0;
-  std::vector<std::uint64_t> hist_;
+  std::pmr::vector<std::uint64_t> hist_;
 };
 
 }  // namespace wedge::engine

@@ -1,5 +1,7 @@
 #include "engine/summary.hpp"
 
+#include "engine/memory.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -18,6 +20,61 @@ Summary::Summary(std::shared_ptr<const FieldLayout> layout) : layout_(std::move(
   for (const auto& f : layout_->continuous) {
     continuous_.emplace_back(f.hist_min, f.hist_max, f.hist_bins);
   }
+}
+
+Summary::Summary(const Summary& other, std::shared_ptr<std::pmr::memory_resource> arena)
+    : layout_(other.layout_),
+      arena_(std::move(arena)),
+      offsets_(other.offsets_, arena_ != nullptr ? arena_.get() : std::pmr::get_default_resource()),
+      counts_(other.counts_, offsets_.get_allocator()),
+      continuous_(other.continuous_, offsets_.get_allocator()),  // histograms too (uses-allocator)
+      runs_(other.runs_) {}
+
+std::size_t Summary::arena_bytes(const FieldLayout& layout) {
+  const auto piece = [](std::size_t bytes) { return BumpArena::piece_bytes(bytes); };
+  std::size_t cells = 0;
+  for (const auto& f : layout.categorical) cells += f.categories.size();
+  std::size_t bytes = piece(layout.categorical.size() * sizeof(std::size_t)) +
+                      piece(cells * sizeof(std::uint64_t)) +
+                      piece(layout.continuous.size() * sizeof(ContinuousStats));
+  for (const auto& f : layout.continuous) bytes += piece((f.hist_bins + 2) * sizeof(std::uint64_t));
+  return bytes;
+}
+
+Summary::Summary(const Summary& other) : Summary(other, nullptr) {}
+
+Summary::Summary(Summary&& other) noexcept
+    : layout_(std::move(other.layout_)),
+      arena_(other.arena_),  // shared: other's vectors keep their allocator, so the arena too
+      offsets_(std::move(other.offsets_)),
+      counts_(std::move(other.counts_)),
+      continuous_(std::move(other.continuous_)),
+      runs_(other.runs_) {}
+
+// Assignments copy or move every member but arena_: counts_ keeps its own allocator (a
+// polymorphic allocator does not propagate), so this summary's arena must stay with it. Between
+// two summaries of one allocator the move of counts_ takes the other's memory, which that same
+// arena holds.
+Summary& Summary::operator=(const Summary& other) {
+  if (this != &other) {
+    layout_ = other.layout_;
+    offsets_ = other.offsets_;
+    counts_ = other.counts_;
+    continuous_ = other.continuous_;
+    runs_ = other.runs_;
+  }
+  return *this;
+}
+
+Summary& Summary::operator=(Summary&& other) {
+  if (this != &other) {
+    layout_ = std::move(other.layout_);
+    offsets_ = std::move(other.offsets_);
+    counts_ = std::move(other.counts_);
+    continuous_ = std::move(other.continuous_);
+    runs_ = other.runs_;
+  }
+  return *this;
 }
 
 void Summary::merge(const Summary& other) {

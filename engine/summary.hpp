@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <memory_resource>
 #include <span>
 #include <vector>
 
@@ -14,6 +15,23 @@ namespace wedge::engine {
 class Summary {
  public:
   explicit Summary(std::shared_ptr<const FieldLayout> layout);
+  /// A copy of `other` whose memory (its category counts, ~3.4 KB of TugOfWar's ~4.5 KB, its
+  /// histograms and the rest: arena_bytes) is allocated from `arena`, which the summary keeps alive
+  /// (make_summaries: one arena for every point's counts, on huge pages). Equal (operator==) to
+  /// `other`, and behaves as it in everything; only where its memory is differs. A null `arena`
+  /// means the default allocator.
+  Summary(const Summary& other, std::shared_ptr<std::pmr::memory_resource> arena);
+  /// The bytes a summary of `layout` takes in a BumpArena (engine/memory.hpp), its pieces rounded
+  /// as the arena rounds them: make_summaries sizes one arena for all points by it.
+  static std::size_t arena_bytes(const FieldLayout& layout);
+  /// Copies use the default allocator, whatever `other`'s; moves take `other`'s memory (and share
+  /// its arena, which a moved-from summary keeps too: its counts' allocator still refers to it);
+  /// assignments keep this summary's own allocator.
+  Summary(const Summary& other);
+  Summary(Summary&& other) noexcept;
+  Summary& operator=(const Summary& other);
+  Summary& operator=(Summary&& other);
+  ~Summary() = default;
 
   /// Adds one run: `categories[i]` is the category index of categorical field i, `values[j]` the
   /// value of continuous field j (the order of FieldLayout).
@@ -59,9 +77,12 @@ class Summary {
 
  private:
   std::shared_ptr<const FieldLayout> layout_;
-  std::vector<std::size_t> offsets_;
-  std::vector<std::uint64_t> counts_;
-  std::vector<ContinuousStats> continuous_;
+  /// The resource of counts_'s allocator when it is not the default one, kept alive as long as
+  /// counts_ may allocate from it (declared first: destroyed after it).
+  std::shared_ptr<std::pmr::memory_resource> arena_;
+  std::pmr::vector<std::size_t> offsets_;
+  std::pmr::vector<std::uint64_t> counts_;
+  std::pmr::vector<ContinuousStats> continuous_;
   std::uint64_t runs_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <tbb/global_control.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <deque>
 #include <initializer_list>
@@ -457,5 +458,49 @@ TEST_CASE("make_summaries makes one empty, independent summary per point, in par
         CHECK(summaries[p].continuous(0).histogram()[3] == (p % 97 == 0 ? 1u : 0u));
       }
     }
+  }
+}
+
+TEST_CASE("many points' summaries (one arena for their counts) give what plain summaries give",
+          "[runner][memory]") {
+  // 1,000 points: make_summaries takes its arena path (more than 256 points). Each point has its
+  // own p and flips, so a summary mixed up with another's, or counts sharing memory, would show.
+  std::vector<CoinModel::Params> params;
+  for (std::size_t p = 0; p < 1000; ++p) {
+    params.push_back(
+        {0.05 + 0.9 * static_cast<double>(p % 97) / 96.0, 1 + static_cast<int>(p % 13)});
+  }
+  const auto layout = std::make_shared<const FieldLayout>(FieldLayout::from(CoinModel::fields()));
+  RunOptions options;
+  options.seed = 77;
+  const BlockRange blocks(full_plan(1000, 300), 128);
+  std::vector<Summary> plain(params.size(), Summary(layout));
+  {
+    tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
+    run_blocks<CoinModel>(params, blocks, plain, options);
+  }
+  for (const std::size_t threads : {std::size_t{1}, std::size_t{2}}) {
+    tbb::global_control control(tbb::global_control::max_allowed_parallelism, threads);
+    auto made = make_summaries<CoinModel>(params.size());
+    REQUIRE(made.size() == params.size());
+    CHECK(std::all_of(made.begin(), made.end(),
+                      [&](const Summary& s) { return s == Summary(layout); }));
+    run_blocks<CoinModel>(params, blocks, made, options);
+    for (std::size_t p = 0; p < params.size(); ++p) REQUIRE(made[p] == plain[p]);
+    // Copies outlive the arena's summaries; moved and reassigned ones keep their values.
+    std::vector<Summary> copies(made.begin(), made.end());
+    std::vector<Summary> moved(std::make_move_iterator(made.begin() + 500),
+                               std::make_move_iterator(made.end()));
+    std::swap(made[0], made[1]);
+    made[2] = copies[3];
+    copies[4] = std::move(made[5]);
+    CHECK(made[0] == plain[1]);
+    CHECK(made[1] == plain[0]);
+    CHECK(made[2] == plain[3]);
+    CHECK(copies[4] == plain[5]);
+    made.clear();
+    made.shrink_to_fit();
+    for (std::size_t p = 0; p < 500; ++p) REQUIRE(copies[p] == plain[p == 4 ? 5 : p]);
+    for (std::size_t p = 500; p < 1000; ++p) REQUIRE(moved[p - 500] == plain[p]);
   }
 }

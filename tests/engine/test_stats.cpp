@@ -1,3 +1,4 @@
+#include "engine/memory.hpp"
 #include "engine/plan.hpp"
 #include "engine/rng.hpp"
 #include "engine/stats.hpp"
@@ -8,12 +9,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <initializer_list>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace wedge::engine;
+
+namespace {
+/// An accumulator's histogram as a std::vector, to compare with expected bins.
+std::vector<std::uint64_t> bins_of(const ContinuousStats& s) {
+  return {s.histogram().begin(), s.histogram().end()};
+}
+}  // namespace
 
 TEST_CASE("Wilson intervals match hand-computed values", "[stats]") {
   // k = 5, n = 10, z = 1.96: centre 0.5, half-width 1.96*sqrt(0.025+0.0096)/1.3842 = 0.26340.
@@ -60,7 +70,7 @@ TEST_CASE("streaming statistics equal a direct two-pass computation", "[stats]")
     else
       ++hist[1 + std::min<std::size_t>(static_cast<std::size_t>(x * 10.0), 9)];
   }
-  CHECK(st.histogram() == hist);
+  CHECK(bins_of(st) == hist);
 }
 
 TEST_CASE("merging statistics equals accumulating them in one pass", "[stats]") {
@@ -381,9 +391,9 @@ TEST_CASE("a reset summary (the runner's per-block one) is a new one, bit for bi
   st.add(0.1);
   st.clear();
   CHECK(st.n() == 0);
-  CHECK(st.histogram() == std::vector<std::uint64_t>(6, 0));
+  CHECK(bins_of(st) == std::vector<std::uint64_t>(6, 0));
   st.add(0.3);
-  CHECK(st.histogram() == std::vector<std::uint64_t>{0, 0, 1, 0, 0, 0});
+  CHECK(bins_of(st) == std::vector<std::uint64_t>{0, 0, 1, 0, 0, 0});
   CHECK(st.mean() == 0.3);
   CHECK(st.min() == 0.3);
   CHECK(st.max() == 0.3);
@@ -419,7 +429,7 @@ TEST_CASE("the histogram bins by floor((x - min) * bins / (max - min)), the top 
     for (const double v : {-1e300, 1e300, lo, hi}) values.push_back(v);
     for (const double v : values) expect(v);
     stats.add_values(values.data(), 1, values.size());
-    CHECK(stats.histogram() == expected);
+    CHECK(bins_of(stats) == expected);
     CHECK(expected.front() > 0);
     CHECK(expected.back() > 0);
     CHECK(stats.n() == values.size());
@@ -463,15 +473,123 @@ TEST_CASE("add_values bins each value as documented, with bins and without", "[s
   ContinuousStats binned(0.0, 1.0, 4);
   const std::vector<double> x{-0.1, 0.0, 0.25, 0.999, 1.0, 1.5, nan};
   binned.add_values(x.data(), 1, x.size());
-  CHECK(binned.histogram() == std::vector<std::uint64_t>{1, 1, 1, 0, 3, 1});
+  CHECK(bins_of(binned) == std::vector<std::uint64_t>{1, 1, 1, 0, 3, 1});
   CHECK(binned.n() == 7);
   // Without bins (hist_bins = 0): under- and overflow only; a value in range counts as overflow.
   ContinuousStats unbinned(0.0, 1.0, 0);
   const std::vector<double> y{-1.0, 0.5, 2.0, 1.0};
   unbinned.add_values(y.data(), 1, y.size());
-  CHECK(unbinned.histogram() == std::vector<std::uint64_t>{1, 3});
+  CHECK(bins_of(unbinned) == std::vector<std::uint64_t>{1, 3});
   CHECK(unbinned.n() == 4);
   CHECK(unbinned.min() == -1.0);
   CHECK(unbinned.max() == 2.0);
   CHECK(unbinned.mean() == Approx(0.625));
+}
+
+TEST_CASE("a bump arena hands out disjoint 64-byte-aligned pieces, then falls back upstream",
+          "[stats][memory]") {
+  BumpArena arena(1000);  // 960 bytes usable: whole 64-byte pieces
+  CHECK(arena.capacity() == 960);
+  void* a = arena.allocate(10, 8);
+  void* b = arena.allocate(64, 8);
+  void* c = arena.allocate(65, 16);
+  CHECK(arena.owns(a));
+  CHECK(arena.owns(b));
+  CHECK(arena.owns(c));
+  CHECK(reinterpret_cast<std::uintptr_t>(a) % 64 == 0);
+  CHECK(static_cast<std::byte*>(b) == static_cast<std::byte*>(a) + 64);
+  CHECK(static_cast<std::byte*>(c) == static_cast<std::byte*>(b) + 64);
+  CHECK(arena.used() == 256);          // 64 + 64 + 128
+  void* big = arena.allocate(800, 8);  // more than is left: from upstream, not the buffer
+  CHECK_FALSE(arena.owns(big));
+  void* over_aligned = arena.allocate(8, 4096);
+  CHECK_FALSE(arena.owns(over_aligned));
+  CHECK(reinterpret_cast<std::uintptr_t>(over_aligned) % 4096 == 0);
+  std::memset(big, 1, 800);
+  arena.deallocate(big, 800, 8);
+  arena.deallocate(over_aligned, 8, 4096);
+  arena.deallocate(a, 10, 8);      // a piece of the buffer: nothing to do
+  void* d = arena.allocate(8, 8);  // once full, always full: later pieces come from upstream
+  CHECK_FALSE(arena.owns(d));
+  CHECK(arena.used() == 960);
+  arena.deallocate(d, 8, 8);
+  // Two threads claiming pieces at once get disjoint ones.
+  BumpArena shared(64 * 2000);
+  std::vector<void*> first(1000), second(1000);
+  std::thread other([&] {
+    for (auto& p : second) p = shared.allocate(40, 8);
+  });
+  for (auto& p : first) p = shared.allocate(40, 8);
+  other.join();
+  std::vector<void*> all(first);
+  all.insert(all.end(), second.begin(), second.end());
+  std::sort(all.begin(), all.end());
+  CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
+  CHECK(std::all_of(all.begin(), all.end(), [&](void* p) { return shared.owns(p); }));
+  CHECK(shared.used() == 64 * 2000);
+  // From 2 MiB on the buffer starts on a 2 MiB page (so all of it may be on huge pages).
+  BumpArena large(3 << 20);
+  const void* first_piece = large.allocate(8, 8);
+  CHECK(reinterpret_cast<std::uintptr_t>(first_piece) % (2 << 20) == 0);
+  CHECK(large.capacity() == 3 << 20);
+}
+
+TEST_CASE("a summary whose counts are in an arena is the same summary, copied, moved or assigned",
+          "[stats][memory]") {
+  using wedge::test::CoinModel;
+  const auto layout = std::make_shared<const FieldLayout>(FieldLayout::from(CoinModel::fields()));
+  const auto add = [](Summary& s, std::uint32_t first, double p) {
+    for (std::uint32_t r = first; r < first + 200; ++r) {
+      Stream stream(StreamKey{5, 0, r});
+      std::uint16_t cats[2];
+      double values[1];
+      CoinModel::observe(CoinModel::run(CoinModel::Params{p, 7}, stream), cats, values);
+      s.add(cats, values);
+    }
+  };
+  Summary plain(layout);
+  add(plain, 0, 0.7);
+  auto arena = std::make_shared<BumpArena>(4096);
+  Summary in_arena(plain, arena);
+  // All of it in the arena: offsets, counts (2 + 2), the accumulator and its histogram.
+  CHECK(arena->used() == Summary::arena_bytes(*layout));
+  CHECK(arena->used() == 64 + 64 + BumpArena::piece_bytes(sizeof(ContinuousStats)) +
+                             BumpArena::piece_bytes((layout->continuous[0].hist_bins + 2) * 8));
+  CHECK(arena->owns(in_arena.counts(0).data()));
+  CHECK(arena->owns(in_arena.continuous(0).histogram().data()));
+  CHECK(arena->owns(&in_arena.continuous(0)));
+  CHECK(in_arena == plain);
+  // Runs added to both, merged and reset, as the runner does.
+  add(plain, 200, 0.2);
+  add(in_arena, 200, 0.2);
+  CHECK(in_arena == plain);
+  Summary other(layout);
+  add(other, 400, 0.5);
+  plain.merge(other);
+  in_arena.merge(other);
+  CHECK(in_arena == plain);
+  // A copy is on the default allocator; assignment keeps the target's own memory.
+  const Summary copy(in_arena);
+  CHECK_FALSE(arena->owns(copy.counts(0).data()));
+  CHECK_FALSE(arena->owns(copy.continuous(0).histogram().data()));
+  CHECK(copy == plain);
+  Summary target(Summary(layout), arena);
+  target = other;
+  CHECK(arena->owns(target.counts(0).data()));
+  CHECK(arena->owns(target.continuous(0).histogram().data()));
+  CHECK(target == other);
+  Summary on_heap(layout);
+  on_heap = std::move(target);
+  CHECK_FALSE(arena->owns(on_heap.counts(0).data()));
+  CHECK(on_heap == other);
+  // A move takes the memory (and shares the arena, which then outlives the first holder).
+  const std::uint64_t* where = in_arena.counts(0).data();
+  Summary moved(std::move(in_arena));
+  CHECK(moved.counts(0).data() == where);
+  arena.reset();  // the summaries keep it alive
+  CHECK(moved == plain);
+  in_arena = copy;  // the moved-from one is still usable
+  CHECK(in_arena == plain);
+  in_arena.reset();
+  CHECK(in_arena == Summary(layout));
 }

@@ -1,0 +1,71 @@
+#include "engine/memory.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <new>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+namespace wedge::engine {
+
+std::size_t advise_huge_pages(const void* data, std::size_t bytes) noexcept {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr std::uintptr_t HUGE = std::uintptr_t{2} << 20;
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  if (data == nullptr || bytes < HUGE || begin > UINTPTR_MAX - bytes) return 0;
+  const std::uintptr_t first = (begin + HUGE - 1) & ~(HUGE - 1);
+  const std::uintptr_t last = (begin + bytes) & ~(HUGE - 1);
+  if (last <= first) return 0;
+  // The range is inside one allocation of the caller's; madvise only changes how it is backed.
+  if (madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE) != 0) return 0;
+  return last - first;
+#else
+  (void)data, (void)bytes;
+  return 0;
+#endif
+}
+
+BumpArena::BumpArena(std::size_t capacity, std::pmr::memory_resource* upstream)
+    : upstream_(upstream), capacity_(capacity / PIECE_ALIGN * PIECE_ALIGN) {
+  if (capacity_ > 0) {
+    // From 2 MiB on, the buffer is whole 2 MiB pages (aligned, its size rounded up; the rest is
+    // never touched), so every byte of it may be on huge pages. Not value-initialised: nothing
+    // is touched before the pieces are used.
+    align_ = capacity_ >= HUGE_PAGE ? HUGE_PAGE : PIECE_ALIGN;
+    bytes_ = (capacity_ + align_ - 1) / align_ * align_;
+    buffer_ = static_cast<std::byte*>(::operator new (bytes_, std::align_val_t{align_}));
+    advise_huge_pages(buffer_, bytes_);
+  }
+}
+
+BumpArena::~BumpArena() {
+  if (buffer_ != nullptr) ::operator delete (buffer_, bytes_, std::align_val_t{align_});
+}
+
+std::size_t BumpArena::used() const noexcept {
+  return std::min(next_.load(std::memory_order_relaxed), capacity_);
+}
+
+bool BumpArena::owns(const void* p) const noexcept {
+  const auto* b = static_cast<const std::byte*>(p);
+  return buffer_ != nullptr && b >= buffer_ && b < buffer_ + capacity_;
+}
+
+void* BumpArena::do_allocate(std::size_t bytes, std::size_t alignment) {
+  if (alignment <= PIECE_ALIGN && bytes <= capacity_) {
+    const std::size_t size = piece_bytes(std::max<std::size_t>(bytes, 1));
+    const std::size_t at = next_.fetch_add(size, std::memory_order_relaxed);
+    if (at <= capacity_ - size) return buffer_ + at;
+    // Full: later pieces come from upstream (next_ stays past the end).
+  }
+  return upstream_->allocate(bytes, alignment);
+}
+
+void BumpArena::do_deallocate(void* p, std::size_t bytes, std::size_t alignment) {
+  if (owns(p)) return;  // released with the buffer
+  upstream_->deallocate(p, bytes, alignment);
+}
+
+}  // namespace wedge::engine
