@@ -142,16 +142,20 @@ class ResultsWriter {
   /// dimension scales, and only then sets `complete` (flushed and synced).
   void checkpoint(const std::vector<engine::Summary>& summaries, std::uint64_t runs_done,
                   double wall_seconds, bool complete);
-  /// Makes what was appended so far durable on a background thread (fdatasync, BackgroundSync),
-  /// without waiting: the writes and the disk's flushes overlap the simulation, so the fsync of
-  /// the next checkpoint finds little left to do (on a virtual disk the final checkpoint's fsync
-  /// otherwise waited ~0.1 s per 200 MB appended). A hint only, for speed: the durability
-  /// guarantees stay the checkpoint's, whose sync first waits for a background sync under way and
-  /// reports its error too (a writeback error is reported to one sync only). If the thread cannot
-  /// start, asks the kernel to start writing instead (sync_file_range; elsewhere nothing).
+  /// Once 8 MiB (set_writeback_bytes) were appended since the last time, makes what was appended
+  /// durable on a background thread (fdatasync, BackgroundSync), without waiting: the writes and
+  /// the disk's flushes overlap the simulation, so the fsync of the next checkpoint finds little
+  /// left to do (on a virtual disk the final checkpoint's fsync otherwise waited ~0.1 s per 200 MB
+  /// appended). A hint only, for speed: the durability guarantees stay the checkpoint's, whose sync
+  /// first waits for a background sync under way and reports its error too (a writeback error is
+  /// reported to one sync only). If the thread cannot start, asks the kernel to start writing
+  /// instead (sync_file_range; elsewhere nothing).
   void start_writeback() noexcept;
   /// start_writeback's syncs (a test seam: their count, and a sync function of the test's).
   BackgroundSync& background_sync() noexcept { return background_; }
+  /// start_writeback asks for a sync once `bytes` were allocated in the file since the last one
+  /// (default 8 MiB; a test seam: 0 syncs after every wave).
+  void set_writeback_bytes(std::uint64_t bytes) noexcept { writeback_bytes_ = bytes; }
   /// Writes /summary (counts, probabilities, intervals, moments, histograms).
   void write_summary(const std::vector<engine::Summary>& summaries);
   /// Closes the file.
@@ -203,6 +207,8 @@ class ResultsWriter {
   std::uint64_t current_slot_ = 0;
   WriterProbe* probe_ = nullptr;
   BackgroundSync background_;  ///< start_writeback's syncs (stopped before the file closes)
+  haddr_t requested_eoa_ = 0;  ///< HDF5's end of allocation at the last background sync asked for
+  haddr_t writeback_bytes_ = haddr_t{8} << 20;  ///< set_writeback_bytes
 };
 
 /// Everything a results file says, read back.

@@ -109,6 +109,7 @@ TEST_CASE(
     const std::string path = dir.path("coins.h5");
     output::ResultsWriter writer(path, test::coin_metadata(3, 1000, true), layout, 3);
     std::atomic<int> calls{0};
+    writer.set_writeback_bytes(0);  // a sync after every wave (the file is < 1 MB)
     writer.background_sync().set_sync([&](int fd) {
       ++calls;
       return fd >= 0 ? error : EBADF;
