@@ -269,8 +269,12 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
   }
 
   const std::size_t threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
-  const std::size_t wave =
-      options.wave_blocks > 0 ? options.wave_blocks : std::max<std::size_t>(64, 32 * threads);
+  // A wave ends in a barrier (the threads wait for its last block, then its summaries are merged
+  // in order): without a sink nothing bounds a wave but the block summaries it keeps (~4.5 KB
+  // each), so waves are 4x longer there than where their records are held for the sink.
+  const std::size_t wave = options.wave_blocks > 0 ? options.wave_blocks
+                           : sink != nullptr       ? std::max<std::size_t>(64, 32 * threads)
+                                                   : std::max<std::size_t>(256, 128 * threads);
 
   std::vector<Summary> local(std::min(wave, total), Summary(layout));
   std::unique_ptr<detail::SinkThread<Record>> writer;
