@@ -41,7 +41,8 @@ BumpArena::BumpArena(std::size_t capacity, std::pmr::memory_resource* upstream)
 }
 
 BumpArena::~BumpArena() {
-  if (buffer_ != nullptr) ::operator delete (buffer_, bytes_, std::align_val_t{align_});
+  // Unsized: clang does not declare the sized aligned form without -fsized-deallocation.
+  if (buffer_ != nullptr) ::operator delete (buffer_, std::align_val_t{align_});
 }
 
 std::size_t BumpArena::used() const noexcept {
