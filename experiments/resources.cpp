@@ -182,7 +182,7 @@ MachineLimits machine_limits(const std::string& output) {
     // A partial file of the same output is either continued (--resume) or replaced (--force).
     std::error_code ec;
     const auto partial = std::filesystem::file_size(output + ".partial", ec);
-    if (!ec && limits.disk_free_bytes > 0) limits.disk_free_bytes += partial;
+    if (!ec && limits.disk_free_bytes) *limits.disk_free_bytes += partial;
   }
   return limits;
 }
@@ -203,21 +203,21 @@ std::string check_needs(const ResourceNeeds& needs, const MachineLimits& limits)
                   : fmt::format("about {}", byte_text(bytes));
   };
   const std::uint64_t least = ranged ? needs.file_bytes_min : needs.file_bytes;
-  if (least > 0 && limits.disk_free_bytes > 0 && least > limits.disk_free_bytes) {
+  if (least > 0 && limits.disk_free_bytes && least > *limits.disk_free_bytes) {
     throw OutputError(fmt::format(
         "the results file would take {} ({}) but its file system has {} free; "
         "free space, write elsewhere, or use {}",
-        size_text(needs.file_bytes), needs.file_detail, byte_text(limits.disk_free_bytes),
+        size_text(needs.file_bytes), needs.file_detail, byte_text(*limits.disk_free_bytes),
         ranged                  ? "--store runs, --store summary or fewer runs"
-        : needs.records_in_file ? "--store summary or fewer points"
+        : needs.records_in_file ? "--store summary or fewer runs"
                                 : "fewer points or fewer runs per point"));
   }
-  if (ranged && limits.disk_free_bytes > 0 && needs.file_bytes > limits.disk_free_bytes) {
+  if (ranged && limits.disk_free_bytes && needs.file_bytes > *limits.disk_free_bytes) {
     return fmt::format(
         "the results file will take {} ({}) and its file system has {} free: it fits only if "
         "the runs play fewer rounds than negotiation.rounds allows (a full disk stops the run "
         "at its last checkpoint; --resume continues it)",
-        size_text(needs.file_bytes), needs.file_detail, byte_text(limits.disk_free_bytes));
+        size_text(needs.file_bytes), needs.file_detail, byte_text(*limits.disk_free_bytes));
   }
   if (needs.file_bytes > GB) {
     if (ranged) {

@@ -4,6 +4,7 @@
 #include "experiments/experiment.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace wedge::experiments {
@@ -48,8 +49,10 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape);
 
 /// What this machine offers.
 struct MachineLimits {
-  std::uint64_t memory_bytes = 0;     ///< physical memory, lowered by cgroup and rlimit caps
-  std::uint64_t disk_free_bytes = 0;  ///< free space where the results file goes (0 = unknown)
+  std::uint64_t memory_bytes = 0;  ///< physical memory, lowered by cgroup and rlimit caps
+  /// Free space where the results file goes; nullopt when unknown (statvfs failed). 0 is a full
+  /// disk, refused like any other that is too small.
+  std::optional<std::uint64_t> disk_free_bytes;
 };
 
 /// The limits of this machine; `output` names the results file (its directory's file system is

@@ -454,7 +454,7 @@ TEST_CASE("what a run needs is estimated before it starts and refused with the n
   CHECK(huge.memory_bytes < plan + plan / 100);
   CHECK_THAT(
       error_of([&] {
-        check_needs(huge, {16'000'000'000ull, 0});
+        check_needs(huge, {16'000'000'000ull, std::nullopt});
       }),
       StartsWith("the run needs about 67.2 GB of memory (1000 design points x") &&
           Contains("2097152000 blocks of a batch x 32 bytes) but this machine allows 16.0 GB"));
@@ -463,7 +463,7 @@ TEST_CASE("what a run needs is estimated before it starts and refused with the n
   const auto fixed = estimate_needs(e, {1ull << 32, 1.0, false, false, false, 1ull << 32});
   CHECK(fixed.memory_bytes < 200'000'000ull);
   CHECK_THAT(fixed.memory_detail, !Contains("blocks"));
-  CHECK_NOTHROW(check_needs(fixed, {16'000'000'000ull, 0}));
+  CHECK_NOTHROW(check_needs(fixed, {16'000'000'000ull, std::nullopt}));
   // 250,000 points, summaries only: about 6 GB of file.
   e.sweep.keys = {SweepKey{"dulles.tact", grid_values(0.0, 1.0, 500), 0, 1, 500, true},
                   SweepKey{"dulles.backlash", grid_values(0.0, 0.3, 500), 0, 0.3, 500, true}};
@@ -472,6 +472,12 @@ TEST_CASE("what a run needs is estimated before it starts and refused with the n
   CHECK(check_needs(summaries, {64'000'000'000ull, 100'000'000'000ull}) ==
         "the results file will take about 6.0 GB (250000 points x 23.9 KB of summaries)");
   CHECK_THROWS_AS(check_needs(summaries, {64'000'000'000ull, 5'000'000'000ull}), OutputError);
+  // A full file system (0 bytes free) is refused like a small one (it was taken for "unknown",
+  // and the run then failed creating its partial file with ENOSPC); unknown free space is not.
+  CHECK_THROWS_WITH(check_needs(summaries, {64'000'000'000ull, 0}),
+                    StartsWith("the results file would take about 6.0 GB") &&
+                        Contains("but its file system has 0 bytes free"));
+  CHECK_NOTHROW(check_needs(summaries, {64'000'000'000ull, std::nullopt}));
   CHECK_THAT(
       error_of([&] {
         try {
@@ -503,7 +509,7 @@ TEST_CASE("what a run needs is estimated before it starts and refused with the n
   };
   CHECK_THAT(disk_error(blocks), EndsWith("use fewer points or fewer runs per point"));
   const auto with_records = estimate_needs(e, {1ull << 32, 1.0, true, true, false, 1ull << 32});
-  CHECK_THAT(disk_error(with_records), EndsWith("use --store summary or fewer points"));
+  CHECK_THAT(disk_error(with_records), EndsWith("use --store summary or fewer runs"));
   // Small runs pass silently; per-run records are counted (25 bytes for up to 255 points).
   Experiment one;
   const auto small = estimate_needs(one, {1'000'000, 1.0, true, true, false});
