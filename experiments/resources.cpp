@@ -177,7 +177,10 @@ MachineLimits machine_limits(const std::string& output) {
     const std::filesystem::path path(output);
     const std::string dir = path.has_parent_path() ? path.parent_path().string() : std::string(".");
     struct statvfs fs {};
-    if (::statvfs(dir.c_str(), &fs) == 0)
+    // A file system of no blocks at all (/proc, sysfs: pseudo file systems report 0 of 0) says
+    // nothing of its room: unknown, and the write itself fails, naming the file. A real one with
+    // no block free is full: refused up front like one too small.
+    if (::statvfs(dir.c_str(), &fs) == 0 && fs.f_blocks > 0)
       limits.disk_free_bytes = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
     // A partial file of the same output is either continued (--resume) or replaced (--force).
     std::error_code ec;

@@ -45,9 +45,10 @@ big="--runs 3000000 --seed 3"
 "$wedge" run $big --out whole.h5 --quiet >/dev/null
 
 # A file-size limit (EFBIG), checkpoints at every wave (20 MB: 0.8·10^6 runs) and by the clock,
-# every 0.2 s (60 MB: 2.4·10^6 runs; the default 2 s is longer than this whole file takes on an
-# idle core, about 1 s, so no checkpoint would come before the limit).
-for case in "--checkpoint-seconds 0:20000" "--checkpoint-seconds 0.2:60000"; do
+# every 0.05 s (60 MB: 2.4·10^6 runs; the default 2 s is longer than this whole file takes, so no
+# checkpoint would come before the limit; 0.2 s was too: on a Zen 5 host two threads write the
+# 60 MB in ~0.15 s, and the partial held no checkpoint).
+for case in "--checkpoint-seconds 0:20000" "--checkpoint-seconds 0.05:60000"; do
   checkpoints=${case%:*}; limit=${case##*:}
   label="EFBIG $checkpoints"
   rm -f full.h5*
