@@ -16,14 +16,18 @@ RANDOM=20261125  # fixed seed: the same moments every time
 
 run_args="--runs 10000000 --seed 3"
 sweep_args="$sweeps/threat_rewards_grid.toml --runs 600000"
-"$wedge" run $run_args --out whole-run.h5 --quiet >/dev/null
-"$wedge" run $sweep_args --out whole-sweep.h5 --quiet >/dev/null
+# The uninterrupted runs, timed: the moments are fractions (up to 60%) of how long each takes on
+# this machine (fixed moments of up to 0.6 s fell after the end of the sweep on a Zen 5 host).
+ms() { echo $(($(date +%s%N) / 1000000)); }
+t0=$(ms); "$wedge" run $run_args --out whole-run.h5 --quiet >/dev/null; t_run=$(($(ms) - t0))
+t0=$(ms); "$wedge" run $sweep_args --out whole-sweep.h5 --quiet >/dev/null; t_sweep=$(($(ms) - t0))
 signals=(INT TERM KILL)
 for ((i = 0; i < iterations; i++)); do
   for kind in run sweep; do
-    [ $kind = run ] && args=$run_args || args=$sweep_args
+    [ $kind = run ] && args=$run_args took=$t_run || args=$sweep_args took=$t_sweep
     sig=${signals[$((RANDOM % 3))]}
-    delay=$(printf '0.%03d' $((RANDOM % 600)))
+    delay_ms=$((RANDOM % 600 * took / 1000))  # 0 to 60% of the run's own time
+    delay=$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))
     rm -f cut.h5 cut.h5.partial
     "$wedge" run $args --out cut.h5 --quiet --checkpoint-seconds 0.2 >/dev/null 2>&1 &
     pid=$!
