@@ -602,6 +602,8 @@ class Results:
                 self._attr_str("/", name)
         for name in ("wall_seconds", "runs_per_second"):
             self._attr("/", name, "f")
+        if "arithmetic_version" in self._file.attrs:  # absent from files written before 2026-11-30
+            self._attr_int("/", "arithmetic_version")
         compression = self._attr_str("/", "compression")
         if compression not in ("none", "shuffle+deflate"):
             raise self._damaged(f"attribute compression: is '{compression}', expected none or shuffle+deflate")
@@ -818,6 +820,43 @@ class Results:
             else:
                 out[key] = value
         return out
+
+    @property
+    def arithmetic_version(self) -> int | None:
+        """The results arithmetic version of the wedge build that wrote the file (the root
+        attribute ``arithmetic_version``, ``output::ARITHMETIC_VERSION``; ``wedge --version``
+        prints the build's), or None for a file written before wedge recorded it (2026-11-30).
+        Builds of different versions compute runs that differ in their last digits, so
+        ``--resume`` and ``wedge merge`` refuse a file whose value is not theirs, or None.
+        """
+        attrs = self._file.attrs
+        return int(self._attr_int("/", "arithmetic_version")) if "arithmetic_version" in attrs else None
+
+    @property
+    def format_version(self) -> int:
+        """The file's ``format_version`` (1 to the newest this package reads; docs/output-format.md)."""
+        return self._attr_int("/", "format_version")
+
+    @property
+    def git_commit(self) -> str:
+        """``git describe`` of the wedge build that wrote the file (the root attribute
+        ``git_commit``; a merged file: the build that merged it)."""
+        return self._attr_str("/", "git_commit")
+
+    @property
+    def engine_version(self) -> str:
+        """The version of the wedge build that wrote the file (the root attribute ``engine_version``)."""
+        return self._attr_str("/", "engine_version")
+
+    @property
+    def model_version(self) -> str:
+        """The model's version (the root attribute ``model_version``, MODEL.md's version; "1")."""
+        return self._attr_str("/", "model_version")
+
+    @property
+    def seed(self) -> int:
+        """The master seed of the run (the root attribute ``seed``; ``--seed``)."""
+        return self._attr_int("/", "seed")
 
     @property
     def precision(self) -> dict[str, Any] | None:
