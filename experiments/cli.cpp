@@ -515,7 +515,15 @@ int command_merge(const std::vector<std::string>& parts, const std::string& out,
   return EXIT_OK;
 }
 
-/// What a file's status line says: complete, or how an incomplete file can be finished.
+/// Whether `info` is an interrupted run that --resume may continue (not a merge, not precision
+/// mode): the files resume_refusal applies to.
+bool resumable_kind(const output::ResultsInfo& info, const Experiment& e) {
+  return !info.complete && info.command_line.find(" merge ") == std::string::npos &&
+         !(info.runs_planned == 0 && e.run.precision);
+}
+
+/// What a file's status line says: complete, or how an incomplete file can be finished (the
+/// advice is --resume only when resume_refusal finds nothing against it).
 std::string file_status(const output::ResultsInfo& info, const Experiment& e) {
   if (info.complete) return "complete";
   if (info.command_line.find(" merge ") != std::string::npos) {
@@ -523,6 +531,8 @@ std::string file_status(const output::ResultsInfo& info, const Experiment& e) {
   }
   if (info.runs_planned == 0 && e.run.precision)
     return "PARTIAL (an interrupted precision-mode run, which cannot be resumed yet)";
+  if (!resume_refusal(info, e).empty())
+    return "PARTIAL (interrupted; this build's --resume refuses it, as the next line says)";
   return "PARTIAL (interrupted; continue with --resume)";
 }
 
@@ -560,6 +570,10 @@ int command_inspect(const std::string& path, bool json) {
     // The build's results arithmetic (null: written before files recorded it).
     extended["arithmetic_version"] =
         info.arithmetic_version ? nlohmann::ordered_json(*info.arithmetic_version) : nullptr;
+    // Why this build's --resume refuses this partial file (null: it does not, or not resumable).
+    const std::string refusal = resumable_kind(info, e) ? resume_refusal(info, e) : "";
+    extended["resume_refusal"] =
+        refusal.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(refusal);
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < factions.count; ++i) {
       const auto& f = factions.list[i];
@@ -580,6 +594,10 @@ int command_inspect(const std::string& path, bool json) {
   }
   // Everything the file says is printed with control characters and invalid UTF-8 escaped.
   fmt::print("{}: {}\n", printable(read), file_status(info, e));
+  if (resumable_kind(info, e)) {
+    if (const auto refusal = resume_refusal(info, e); !refusal.empty())
+      fmt::print("  {}\n", printable(refusal));
+  }
   fmt::print(
       "  model {} v{}, wedge {} (git {}), format_version {}, arithmetic_version {}, "
       "created {}\n",

@@ -71,11 +71,14 @@ class ResultsBusyError(ResultsError):
 
 class ResultsPartialError(ResultsError):
     """The run that wrote the file was interrupted. The file is healthy: ``resume_command``
-    continues it (``wedge run ... --resume``); ``allow_partial=True`` reads the runs done so far."""
+    continues it (``wedge run ... --resume``), unless this build's ``--resume`` would refuse it (a
+    file of another results arithmetic or model version: then None, and the message says why, as
+    ``wedge inspect`` does); ``allow_partial=True`` reads the runs done so far."""
 
     def __init__(self, message: str, resume_command: str | None = None):
         super().__init__(message)
-        #: The command that continues the run, or None when it cannot be resumed (precision mode).
+        #: The command that continues the run, or None when it cannot be resumed (precision mode,
+        #: or a file this build's --resume refuses).
         self.resume_command = resume_command
 
 
@@ -579,6 +582,14 @@ class Results:
                     f"{self.path}: interrupted after {done} runs of a precision-mode run, which "
                     "wedge cannot resume yet; read what it holds with allow_partial=True, or run the "
                     "experiment again")
+            from . import _core
+
+            refusal = _core.resume_refusal(str(self.path))
+            if refusal:
+                # The advice of `wedge inspect`: not --resume, which this build would refuse.
+                raise ResultsPartialError(
+                    f"{self.path}: interrupted after {done} of {planned} runs, and this build cannot "
+                    f"resume it ({refusal}); open it with allow_partial=True to read the runs done so far")
             command = _resume_command(self._attr_str("/", "command_line"), final)
             raise ResultsPartialError(
                 f"{self.path}: interrupted after {done} of {planned} runs: resume with `{command}` "
