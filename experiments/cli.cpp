@@ -1003,6 +1003,34 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
   return run;
 }
 
+/// The usage line and an example of each command with a required argument, printed after
+/// CLI11's "X is required"; nullptr for the others.
+const char* command_usage(const std::string& command) {
+  static const std::array<std::pair<const char*, const char*>, 5> usages{{
+      {"merge",
+       "usage: wedge merge SHARD.h5... --out FILE.h5: the K shard files of one run (written by "
+       "`wedge run --shard i/K`, any order) and the merged file, e.g.\n"
+       "  wedge merge part-0.h5 part-1.h5 --out results.h5"},
+      {"inspect",
+       "usage: wedge inspect FILE.h5 (or FILE.h5.partial) [--json], e.g.\n"
+       "  wedge inspect results/baseline.h5"},
+      {"validate",
+       "usage: wedge validate EXPERIMENT.toml [--set KEY=VALUE]..., e.g.\n"
+       "  wedge validate experiments/sweeps/threat_rewards_grid.toml"},
+      {"compare",
+       "usage: wedge compare A.toml B.toml [--runs N], e.g.\n"
+       "  wedge compare experiments/scenarios/baseline.toml "
+       "experiments/scenarios/c2_no_okinawa_threat.toml"},
+      {"calibrate",
+       "usage: wedge calibrate EXPERIMENT.toml [--history FIELD=CATEGORY]..., e.g.\n"
+       "  wedge calibrate experiments/calibrate/history_1956.toml"},
+  }};
+  for (const auto& [name, usage] : usages) {
+    if (command == name) return usage;
+  }
+  return nullptr;
+}
+
 /// The exit code of the command; `failure_agreed`: see command_run_distributed.
 int run_cli_in(int argc, char** argv, const mpi::World& world, bool& failure_agreed) {
   CLI::App app{"wedge: agent-based Monte Carlo of the Soviet-US tug of war over Japan, 1955-56"};
@@ -1111,7 +1139,15 @@ int run_cli_in(int argc, char** argv, const mpi::World& world, bool& failure_agr
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::string message = e.what();
     if (message.starts_with(": ")) message.erase(0, 2);  // a hidden option: its validator names it
-    fmt::print(stderr, "error: {}\n", printable(message));
+    // A missing argument ("parts is required"): what the command needs, and an example.
+    std::string usage;
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+      for (const auto* sub : app.get_subcommands([](CLI::App* a) { return a->parsed(); })) {
+        if (const auto* u = command_usage(sub->get_name()); u != nullptr)
+          usage = fmt::format("\n{}\n(`wedge {} --help` says more)", u, sub->get_name());
+      }
+    }
+    fmt::print(stderr, "error: {}{}\n", printable(message), usage);
     return EXIT_BAD_INPUT;
   }
 

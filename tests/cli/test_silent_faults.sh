@@ -120,6 +120,18 @@ run "$wedge" validate "$dir/list.toml" --set dulles.backlash=0.1 --set " dulles.
 check "validate refuses a key given twice by --set too" 2 "is set twice"
 
 # 6. Missing files, no subcommand, suggestions, help.
+# A missing required argument says what the command needs, with an example (not only CLI11's
+# "parts is required").
+for cmd in "merge" "merge a.h5" "inspect" "compare a.toml" "validate" "calibrate"; do
+  run "$wedge" $cmd
+  name=${cmd%% *}
+  if [ "$code" -eq 2 ] && grep -q "^error: .* is required$" "$dir/err" && grep -q "^usage: wedge $name " "$dir/err" &&
+    grep -q "^  wedge $name " "$dir/err" && grep -q "(\`wedge $name --help\` says more)$" "$dir/err" && [ ! -s "$dir/out" ]; then
+    ok "wedge $cmd: what is required, the usage line and an example"
+  else
+    bad "wedge $cmd: exit $code: $(cat "$dir/err")"
+  fi
+done
 run "$wedge" merge "$dir/nope.h5" --out "$dir/merged.h5"
 check "merge of a missing file: wedge's words, exit 3" 3 "^error: .*nope.h5: no such file$"
 grep -q "errno" "$dir/err" && bad "merge prints HDF5's text" || ok "no HDF5 text"
