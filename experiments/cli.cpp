@@ -6,6 +6,7 @@
 #include "agents/tug_of_war.hpp"
 #include "engine/cancel.hpp"
 #include "engine/error.hpp"
+#include "engine/precision.hpp"
 #include "engine/progress.hpp"
 #include "experiments/calibrate.hpp"
 #include "experiments/calibrate_report.hpp"
@@ -174,7 +175,7 @@ void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs,
   if (with_runs) {
     cmd->add_option("--runs", a.runs,
                     "Replicates per design point (default: the file's run.runs, else 1000000; in "
-                    "precision mode the first batch)")
+                    "precision mode the first batch, rounded up to whole blocks of 2048 runs)")
         ->check(in_range(runs_range));
   }
   cmd->add_flag("--crn", a.crn,
@@ -426,6 +427,29 @@ void check_idle_flags(const RunArgs& args, const Experiment& e, int ranks) {
   }
 }
 
+/// Precision mode: the runs each point gets in the first batch, as the session makes it (--runs
+/// `runs` if given, else 10,000 at most --max-runs: Session::run, session.cpp; then
+/// engine::next_replicates of a point with no runs: whole blocks of 2,048, at most --max-runs).
+std::uint64_t first_batch_runs(std::optional<std::uint64_t> runs, const Experiment& e) {
+  engine::PrecisionTarget target;
+  target.first_batch = runs.value_or(std::min<std::uint64_t>(10'000, e.run.max_runs));
+  target.max_replicates = e.run.max_runs;
+  return engine::next_replicates(engine::make_summaries<TugOfWar>(1).front(), target);
+}
+
+/// Precision mode with --runs N: a note when the first batch (first_batch_runs) is not N runs a
+/// point; "" otherwise, and outside precision mode.
+std::string first_batch_note(const ExperimentArgs& args, const Experiment& e) {
+  if (!e.run.precision || !args.runs) return {};
+  const std::uint64_t runs = first_batch_runs(args.runs, e);
+  if (runs == *args.runs) return {};
+  return fmt::format(
+      "--runs {} is precision mode's first batch, which ends on whole blocks of {} runs: each "
+      "point runs {} in its first batch{}",
+      *args.runs, engine::DEFAULT_BLOCK_SIZE, runs,
+      runs == e.run.max_runs ? fmt::format(" (at most --max-runs {})", e.run.max_runs) : "");
+}
+
 /// `failure_agreed` is set when rank 0's merge failed and every rank knows it (then the job ends
 /// through MPI_Finalize, not MPI_Abort: mpi::DistributedResult::failure_agreed).
 int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOptions options,
@@ -468,6 +492,8 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
   check_idle_flags(args, resolved, world.size);
   if (!args.quiet) {
     for (const auto& w : resolved.warnings) fmt::print(stderr, "warning: {}\n", w);
+    if (const auto note = first_batch_note(args.exp, resolved); !note.empty() && world.rank == 0)
+      fmt::print(stderr, "note: {}\n", note);
   }
   std::optional<FaultProbe> probe;
   SessionOptions options = session_options(args, command_line, probe);
@@ -878,28 +904,41 @@ int command_validate(const ExperimentArgs& args) {
   }
   const Experiment e = resolve(source_of(args));
   for (const auto& w : e.warnings) fmt::print(stderr, "warning: {}\n", w);
+  if (const auto note = first_batch_note(args, e); !note.empty())
+    fmt::print(stderr, "note: {}\n", note);
   const std::uint64_t points = e.points.size();
   fmt::print(
-      "{}: valid; design {} with {} point(s){}; {} replicates per point{}, seed {}\n", args.file,
+      "{}: valid; design {} with {} point(s){}; {}, seed {}\n", args.file,
       design_name(e.sweep.design), points,
-      e.swept_keys.empty() ? "" : fmt::format(" over {} key(s)", e.swept_keys.size()), e.run.runs,
-      e.run.precision ? fmt::format(" (precision target {})", *e.run.precision) : "", e.run.seed);
+      e.swept_keys.empty() ? "" : fmt::format(" over {} key(s)", e.swept_keys.size()),
+      // Precision mode: the runs a point gets first (run.runs is not used there), and the cap.
+      e.run.precision
+          ? fmt::format("precision target {}: a first batch of {} replicates per point (--runs, "
+                        "else 10000, in whole blocks of {}), at most {}",
+                        *e.run.precision, first_batch_runs(args.runs, e),
+                        engine::DEFAULT_BLOCK_SIZE, e.run.max_runs)
+          : fmt::format("{} replicates per point", e.run.runs),
+      e.run.seed);
   if (!e.run.precision) fmt::print("total runs: {}\n", points * e.run.runs);
   const std::uint64_t runs = e.run.precision ? e.run.max_runs : e.run.runs;
+  const bool precision = e.run.precision.has_value();
   const auto with_records =
-      estimate_needs(e, {runs, 1.0, true, true, false, e.run.runs, e.run.precision.has_value()});
+      estimate_needs(e, {runs, 1.0, true, true, false, e.run.runs, precision});
+  // --store rounds: the estimate `wedge run` checks against the free space (check_needs), from one
+  // round a run (every run plays round 1) to negotiation.rounds rounds a run.
+  const auto with_rounds =
+      estimate_needs(e, {runs, 1.0, true, true, false, e.run.runs, precision, true});
   fmt::print(
       "estimates{}: memory about {} ({} without --out); a results file about {} with per-run "
-      "records, {} "
-      "with --store summary\n",
+      "records, {} with --store summary, {} to {} with --store rounds (as the runs play 1 to "
+      "negotiation.rounds rounds)\n",
       e.run.precision ? " (at --max-runs)" : "", byte_text(with_records.memory_bytes),
-      byte_text(estimate_needs(
-                    e, {runs, 1.0, false, false, false, e.run.runs, e.run.precision.has_value()})
-                    .memory_bytes),
+      byte_text(
+          estimate_needs(e, {runs, 1.0, false, false, false, e.run.runs, precision}).memory_bytes),
       byte_text(with_records.file_bytes),
-      byte_text(estimate_needs(
-                    e, {runs, 1.0, true, false, false, e.run.runs, e.run.precision.has_value()})
-                    .file_bytes));
+      byte_text(
+          estimate_needs(e, {runs, 1.0, true, false, false, e.run.runs, precision}).file_bytes),
+      byte_text(with_rounds.file_bytes_min), byte_text(with_rounds.file_bytes));
   return EXIT_OK;
 }
 
