@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace wedge::engine {
 
@@ -18,6 +20,15 @@ class Progress {
   void set_total(std::uint64_t total) noexcept { total_ = total; }
   /// Text before the counts, saying whose runs they are (e.g. "rank 0 of 4, its share: ").
   void set_label(std::string label) { label_ = std::move(label); }
+  /// The ETA the line shows, in seconds, or nullopt ("ETA ?") while it has no sound basis. The
+  /// rate is measured from the basis: the first update that saw runs done (`base_done` runs at
+  /// `base_elapsed` s), so the set-up before the first runs (10^6 design points: seconds) and
+  /// runs of an earlier session (--resume) do not bias it. Sound once, since the basis, at least
+  /// 1% of the `total` runs are done or ETA_MIN_SECONDS have passed with runs done; 0 when
+  /// `done` >= `total` > 0; nullopt when `total` is 0 (unknown). Seconds are >= 0.
+  static std::optional<double> eta_seconds(std::uint64_t total, std::uint64_t done, double elapsed,
+                                           std::uint64_t base_done, double base_elapsed);
+  static constexpr double ETA_MIN_SECONDS = 5.0;
   /// Ends the line on a terminal if anything was printed.
   void finish();
   double elapsed_seconds() const;
@@ -32,6 +43,7 @@ class Progress {
   std::string label_;
   Clock::time_point start_;
   Clock::time_point last_;
+  std::optional<std::pair<std::uint64_t, double>> base_;  ///< the ETA's basis (eta_seconds)
 };
 
 }  // namespace wedge::engine

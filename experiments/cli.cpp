@@ -6,6 +6,7 @@
 #include "agents/tug_of_war.hpp"
 #include "engine/cancel.hpp"
 #include "engine/error.hpp"
+#include "engine/precision.hpp"
 #include "engine/progress.hpp"
 #include "experiments/calibrate.hpp"
 #include "experiments/calibrate_report.hpp"
@@ -174,7 +175,7 @@ void add_experiment_options(CLI::App* cmd, ExperimentArgs& a, bool with_runs,
   if (with_runs) {
     cmd->add_option("--runs", a.runs,
                     "Replicates per design point (default: the file's run.runs, else 1000000; in "
-                    "precision mode the first batch)")
+                    "precision mode the first batch, rounded up to whole blocks of 2048 runs)")
         ->check(in_range(runs_range));
   }
   cmd->add_flag("--crn", a.crn,
@@ -426,6 +427,29 @@ void check_idle_flags(const RunArgs& args, const Experiment& e, int ranks) {
   }
 }
 
+/// Precision mode: the runs each point gets in the first batch, as the session makes it (--runs
+/// `runs` if given, else 10,000 at most --max-runs: Session::run, session.cpp; then
+/// engine::next_replicates of a point with no runs: whole blocks of 2,048, at most --max-runs).
+std::uint64_t first_batch_runs(std::optional<std::uint64_t> runs, const Experiment& e) {
+  engine::PrecisionTarget target;
+  target.first_batch = runs.value_or(std::min<std::uint64_t>(10'000, e.run.max_runs));
+  target.max_replicates = e.run.max_runs;
+  return engine::next_replicates(engine::make_summaries<TugOfWar>(1).front(), target);
+}
+
+/// Precision mode with --runs N: a note when the first batch (first_batch_runs) is not N runs a
+/// point; "" otherwise, and outside precision mode.
+std::string first_batch_note(const ExperimentArgs& args, const Experiment& e) {
+  if (!e.run.precision || !args.runs) return {};
+  const std::uint64_t runs = first_batch_runs(args.runs, e);
+  if (runs == *args.runs) return {};
+  return fmt::format(
+      "--runs {} is precision mode's first batch, which ends on whole blocks of {} runs: each "
+      "point runs {} in its first batch{}",
+      *args.runs, engine::DEFAULT_BLOCK_SIZE, runs,
+      runs == e.run.max_runs ? fmt::format(" (at most --max-runs {})", e.run.max_runs) : "");
+}
+
 /// `failure_agreed` is set when rank 0's merge failed and every rank knows it (then the job ends
 /// through MPI_Finalize, not MPI_Abort: mpi::DistributedResult::failure_agreed).
 int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOptions options,
@@ -468,6 +492,8 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
   check_idle_flags(args, resolved, world.size);
   if (!args.quiet) {
     for (const auto& w : resolved.warnings) fmt::print(stderr, "warning: {}\n", w);
+    if (const auto note = first_batch_note(args.exp, resolved); !note.empty() && world.rank == 0)
+      fmt::print(stderr, "note: {}\n", note);
   }
   std::optional<FaultProbe> probe;
   SessionOptions options = session_options(args, command_line, probe);
@@ -515,7 +541,15 @@ int command_merge(const std::vector<std::string>& parts, const std::string& out,
   return EXIT_OK;
 }
 
-/// What a file's status line says: complete, or how an incomplete file can be finished.
+/// Whether `info` is an interrupted run that --resume may continue (not a merge, not precision
+/// mode): the files resume_refusal applies to.
+bool resumable_kind(const output::ResultsInfo& info, const Experiment& e) {
+  return !info.complete && info.command_line.find(" merge ") == std::string::npos &&
+         !(info.runs_planned == 0 && e.run.precision);
+}
+
+/// What a file's status line says: complete, or how an incomplete file can be finished (the
+/// advice is --resume only when resume_refusal finds nothing against it).
 std::string file_status(const output::ResultsInfo& info, const Experiment& e) {
   if (info.complete) return "complete";
   if (info.command_line.find(" merge ") != std::string::npos) {
@@ -523,6 +557,8 @@ std::string file_status(const output::ResultsInfo& info, const Experiment& e) {
   }
   if (info.runs_planned == 0 && e.run.precision)
     return "PARTIAL (an interrupted precision-mode run, which cannot be resumed yet)";
+  if (!resume_refusal(info, e).empty())
+    return "PARTIAL (interrupted; this build's --resume refuses it, as the next line says)";
   return "PARTIAL (interrupted; continue with --resume)";
 }
 
@@ -560,6 +596,10 @@ int command_inspect(const std::string& path, bool json) {
     // The build's results arithmetic (null: written before files recorded it).
     extended["arithmetic_version"] =
         info.arithmetic_version ? nlohmann::ordered_json(*info.arithmetic_version) : nullptr;
+    // Why this build's --resume refuses this partial file (null: it does not, or not resumable).
+    const std::string refusal = resumable_kind(info, e) ? resume_refusal(info, e) : "";
+    extended["resume_refusal"] =
+        refusal.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(refusal);
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < factions.count; ++i) {
       const auto& f = factions.list[i];
@@ -580,6 +620,10 @@ int command_inspect(const std::string& path, bool json) {
   }
   // Everything the file says is printed with control characters and invalid UTF-8 escaped.
   fmt::print("{}: {}\n", printable(read), file_status(info, e));
+  if (resumable_kind(info, e)) {
+    if (const auto refusal = resume_refusal(info, e); !refusal.empty())
+      fmt::print("  {}\n", printable(refusal));
+  }
   fmt::print(
       "  model {} v{}, wedge {} (git {}), format_version {}, arithmetic_version {}, "
       "created {}\n",
@@ -860,28 +904,41 @@ int command_validate(const ExperimentArgs& args) {
   }
   const Experiment e = resolve(source_of(args));
   for (const auto& w : e.warnings) fmt::print(stderr, "warning: {}\n", w);
+  if (const auto note = first_batch_note(args, e); !note.empty())
+    fmt::print(stderr, "note: {}\n", note);
   const std::uint64_t points = e.points.size();
   fmt::print(
-      "{}: valid; design {} with {} point(s){}; {} replicates per point{}, seed {}\n", args.file,
+      "{}: valid; design {} with {} point(s){}; {}, seed {}\n", args.file,
       design_name(e.sweep.design), points,
-      e.swept_keys.empty() ? "" : fmt::format(" over {} key(s)", e.swept_keys.size()), e.run.runs,
-      e.run.precision ? fmt::format(" (precision target {})", *e.run.precision) : "", e.run.seed);
+      e.swept_keys.empty() ? "" : fmt::format(" over {} key(s)", e.swept_keys.size()),
+      // Precision mode: the runs a point gets first (run.runs is not used there), and the cap.
+      e.run.precision
+          ? fmt::format("precision target {}: a first batch of {} replicates per point (--runs, "
+                        "else 10000, in whole blocks of {}), at most {}",
+                        *e.run.precision, first_batch_runs(args.runs, e),
+                        engine::DEFAULT_BLOCK_SIZE, e.run.max_runs)
+          : fmt::format("{} replicates per point", e.run.runs),
+      e.run.seed);
   if (!e.run.precision) fmt::print("total runs: {}\n", points * e.run.runs);
   const std::uint64_t runs = e.run.precision ? e.run.max_runs : e.run.runs;
+  const bool precision = e.run.precision.has_value();
   const auto with_records =
-      estimate_needs(e, {runs, 1.0, true, true, false, e.run.runs, e.run.precision.has_value()});
+      estimate_needs(e, {runs, 1.0, true, true, false, e.run.runs, precision});
+  // --store rounds: the estimate `wedge run` checks against the free space (check_needs), from one
+  // round a run (every run plays round 1) to negotiation.rounds rounds a run.
+  const auto with_rounds =
+      estimate_needs(e, {runs, 1.0, true, true, false, e.run.runs, precision, true});
   fmt::print(
       "estimates{}: memory about {} ({} without --out); a results file about {} with per-run "
-      "records, {} "
-      "with --store summary\n",
+      "records, {} with --store summary, {} to {} with --store rounds (as the runs play 1 to "
+      "negotiation.rounds rounds)\n",
       e.run.precision ? " (at --max-runs)" : "", byte_text(with_records.memory_bytes),
-      byte_text(estimate_needs(
-                    e, {runs, 1.0, false, false, false, e.run.runs, e.run.precision.has_value()})
-                    .memory_bytes),
+      byte_text(
+          estimate_needs(e, {runs, 1.0, false, false, false, e.run.runs, precision}).memory_bytes),
       byte_text(with_records.file_bytes),
-      byte_text(estimate_needs(
-                    e, {runs, 1.0, true, false, false, e.run.runs, e.run.precision.has_value()})
-                    .file_bytes));
+      byte_text(
+          estimate_needs(e, {runs, 1.0, true, false, false, e.run.runs, precision}).file_bytes),
+      byte_text(with_rounds.file_bytes_min), byte_text(with_rounds.file_bytes));
   return EXIT_OK;
 }
 
@@ -983,6 +1040,34 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
       ->group("");
   run->footer(EXIT_CODES_HELP);
   return run;
+}
+
+/// The usage line and an example of each command with a required argument, printed after
+/// CLI11's "X is required"; nullptr for the others.
+const char* command_usage(const std::string& command) {
+  static const std::array<std::pair<const char*, const char*>, 5> usages{{
+      {"merge",
+       "usage: wedge merge SHARD.h5... --out FILE.h5: the K shard files of one run (written by "
+       "`wedge run --shard i/K`, any order) and the merged file, e.g.\n"
+       "  wedge merge part-0.h5 part-1.h5 --out results.h5"},
+      {"inspect",
+       "usage: wedge inspect FILE.h5 (or FILE.h5.partial) [--json], e.g.\n"
+       "  wedge inspect results/baseline.h5"},
+      {"validate",
+       "usage: wedge validate EXPERIMENT.toml [--set KEY=VALUE]..., e.g.\n"
+       "  wedge validate experiments/sweeps/threat_rewards_grid.toml"},
+      {"compare",
+       "usage: wedge compare A.toml B.toml [--runs N], e.g.\n"
+       "  wedge compare experiments/scenarios/baseline.toml "
+       "experiments/scenarios/c2_no_okinawa_threat.toml"},
+      {"calibrate",
+       "usage: wedge calibrate EXPERIMENT.toml [--history FIELD=CATEGORY]..., e.g.\n"
+       "  wedge calibrate experiments/calibrate/history_1956.toml"},
+  }};
+  for (const auto& [name, usage] : usages) {
+    if (command == name) return usage;
+  }
+  return nullptr;
 }
 
 /// The exit code of the command; `failure_agreed`: see command_run_distributed.
@@ -1093,7 +1178,15 @@ int run_cli_in(int argc, char** argv, const mpi::World& world, bool& failure_agr
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::string message = e.what();
     if (message.starts_with(": ")) message.erase(0, 2);  // a hidden option: its validator names it
-    fmt::print(stderr, "error: {}\n", printable(message));
+    // A missing argument ("parts is required"): what the command needs, and an example.
+    std::string usage;
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+      for (const auto* sub : app.get_subcommands([](CLI::App* a) { return a->parsed(); })) {
+        if (const auto* u = command_usage(sub->get_name()); u != nullptr)
+          usage = fmt::format("\n{}\n(`wedge {} --help` says more)", u, sub->get_name());
+      }
+    }
+    fmt::print(stderr, "error: {}{}\n", printable(message), usage);
     return EXIT_BAD_INPUT;
   }
 

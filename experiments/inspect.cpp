@@ -180,6 +180,11 @@ void check_results_metadata(const std::string& path) {
                               output::h5::LockCheck::others);
 }
 
+std::string resume_refusal_of_file(const std::string& path) {
+  const Inspection out = read_inspection(path);
+  return out.info.complete ? std::string() : resume_refusal(out.info, out.experiment);
+}
+
 std::string categories_problem(const std::string& path) {
   const auto layout = engine::FieldLayout::from(agents::TugOfWar::fields());
   // The C++ reader's own order first (HDF5 takes inspect's path through a damaged file: what

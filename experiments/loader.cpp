@@ -1692,4 +1692,84 @@ std::string to_toml(const Experiment& e) {
   return out;
 }
 
+namespace {
+
+/// A TOML value as the user would write it: numbers in their shortest round-trip form (toml++
+/// prints 0.3 as 0.29999999999999999), arrays element by element.
+std::string value_text(const toml::node& node) {
+  if (const auto* d = node.as_floating_point()) {
+    std::string text = fmt::format("{}", d->get());
+    if (std::isfinite(d->get()) && text.find_first_of(".e") == std::string::npos) text += ".0";
+    return text;
+  }
+  if (const auto* a = node.as_array()) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < a->size(); ++i) out += (i ? ", " : "") + value_text(*a->get(i));
+    return out + "]";
+  }
+  std::ostringstream os;
+  node.visit([&os](const auto& n) { os << n; });
+  return os.str();
+}
+
+/// Every value of `table` under its dotted key (keys holding '.', a space or a quote quoted).
+void flatten(const toml::table& table, const std::string& prefix,
+             std::map<std::string, std::string>& out) {
+  for (auto&& [k, v] : table) {
+    std::string name(k.str());
+    if (name.empty() || name.find_first_of(". \"'") != std::string::npos) name = "\"" + name + "\"";
+    const std::string key = prefix.empty() ? name : prefix + "." + name;
+    if (const auto* sub = v.as_table()) {
+      flatten(*sub, key, out);
+      continue;
+    }
+    out[key] = value_text(v);
+  }
+}
+
+std::optional<std::map<std::string, std::string>> flat_toml(const std::string& text) {
+  std::string ascii = text;
+  for (char& c : ascii) {
+    if (static_cast<unsigned char>(c) >= 0x80) c = 'x';
+  }
+  try {
+    std::map<std::string, std::string> out;
+    flatten(toml::parse(ascii), "", out);
+    return out;
+  } catch (const toml::parse_error&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> experiment_differences(const std::string& a, const std::string& b,
+                                                std::string_view a_name, std::string_view b_name) {
+  const auto fa = flat_toml(a);
+  const auto fb = flat_toml(b);
+  if (!fa || !fb) return {};
+  std::set<std::string> keys;
+  for (const auto& [k, v] : *fa) keys.insert(k);
+  for (const auto& [k, v] : *fb) keys.insert(k);
+  std::vector<std::string> out;
+  for (const auto& k : keys) {
+    const auto ia = fa->find(k);
+    const auto ib = fb->find(k);
+    const std::string va = ia == fa->end() ? std::string("absent") : ia->second;
+    const std::string vb = ib == fb->end() ? std::string("absent") : ib->second;
+    if (va != vb) out.push_back(fmt::format("{}: {} in {}, {} in {}", k, va, a_name, vb, b_name));
+  }
+  return out;
+}
+
+std::string experiment_differences_text(const std::vector<std::string>& differences,
+                                        std::size_t shown) {
+  if (differences.empty()) return {};
+  std::string out = "; the keys that differ: ";
+  for (std::size_t i = 0; i < differences.size() && i < shown; ++i)
+    out += (i ? "; " : "") + differences[i];
+  if (differences.size() > shown) out += fmt::format(" (and {} more)", differences.size() - shown);
+  return out;
+}
+
 }  // namespace wedge::experiments

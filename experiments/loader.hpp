@@ -75,4 +75,17 @@ const std::vector<std::string>& scenario_sections();
 /// overrides), and [sweep]. Loading the text again gives the same experiment.
 std::string to_toml(const Experiment& e);
 
+/// The keys whose values differ between two stored experiments (to_toml texts, or any TOML), as
+/// "KEY: VALUE_A in A_NAME, VALUE_B in B_NAME" ("absent" for a missing key), in key order: what
+/// --resume and `wedge merge` name when they refuse files of another experiment. Bytes past ASCII
+/// are read as 'x' (toml++ never parses them here; a difference there alone is not listed).
+/// Empty when either text is not TOML, or when the two hold the same keys and values.
+std::vector<std::string> experiment_differences(const std::string& a, const std::string& b,
+                                                std::string_view a_name, std::string_view b_name);
+
+/// "; the keys that differ: D1; D2 (and N more)" from experiment_differences (at most `shown`
+/// listed), or "" when there are none.
+std::string experiment_differences_text(const std::vector<std::string>& differences,
+                                        std::size_t shown = 8);
+
 }  // namespace wedge::experiments

@@ -241,6 +241,23 @@ void check_output_path(const std::string& out, bool force, bool resume);
 /// is synced), so nothing was run and resuming is starting from zero.
 bool resume_from_zero(const std::string& out);
 
+/// Why `wedge run --resume` refuses the partial file `info` whatever the command's options (a
+/// model or model version other than this build's; a results arithmetic version other than this
+/// build's, or none: output::arithmetic_problem), in --resume's own words (exit code 3); "" when
+/// the file alone does not rule it out. `wedge inspect` and wedge.open advise --resume only when
+/// this is "".
+std::string resume_refusal(const output::ResultsInfo& info);
+/// resume_refusal(info), or else, when `stored` (the file's stored experiment, stored_experiment)
+/// is written by this build otherwise than the file holds it (a file of another version), the
+/// refusal --resume gives every command of it (a different experiment); "" when --resume with the
+/// file's own experiment and options continues it. `wedge inspect` and wedge.open advise from it.
+std::string resume_refusal(const output::ResultsInfo& info, const Experiment& stored);
+
+/// resume_refusal(info, stored) of the file at `path`, read as inspect reads its metadata (its
+/// checks: OutputError for a damaged file); "" also for a complete file. wedge.open asks it
+/// before advising --resume.
+std::string resume_refusal_of_file(const std::string& path);
+
 /// Categorical field indices of the named outcomes; ConfigError for an unknown name.
 std::vector<int> outcome_fields(const std::vector<std::string>& names);
 

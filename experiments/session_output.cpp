@@ -281,6 +281,30 @@ void Session::Output::create(const Session& session, std::uint64_t threads) {
   }
 }
 
+std::string resume_refusal(const output::ResultsInfo& info) {
+  if (info.model != TugOfWar::NAME || info.model_version != TugOfWar::VERSION) {
+    return fmt::format(
+        "--resume: {} holds results of model {} v{}, not {} v{}; resume with the same options, "
+        "or use --force to start over",
+        info.path, info.model, info.model_version, TugOfWar::NAME, TugOfWar::VERSION);
+  }
+  // A build that computes runs differently would append runs that differ in their last digits
+  // from the file's (docs/reliability.md): exit 3, naming both builds.
+  return output::arithmetic_problem(info, "--resume", GIT_COMMIT);
+}
+
+std::string resume_refusal(const output::ResultsInfo& info, const Experiment& stored) {
+  if (auto refusal = resume_refusal(info); !refusal.empty()) return refusal;
+  if (to_toml(stored) != info.experiment) {
+    return fmt::format(
+        "--resume: {} holds an experiment this build writes otherwise (written by another "
+        "version of wedge, git {}; this build is git {}), so it refuses it as a different "
+        "experiment; resume it with the build that wrote it, or rerun with --force to start over",
+        info.path, info.git_commit, GIT_COMMIT);
+  }
+  return {};
+}
+
 void Session::Output::resume(const Session& session, engine::BlockRange& blocks,
                              double checkpoint_seconds) {
   const auto& e = session.experiment();
@@ -299,13 +323,8 @@ void Session::Output::resume(const Session& session, engine::BlockRange& blocks,
         fmt::format("--resume: {} {}; resume with the same options, or use --force to start over",
                     partial, what));
   };
-  if (info.model != TugOfWar::NAME || info.model_version != TugOfWar::VERSION) {
-    refuse(fmt::format("holds results of model {} v{}, not {} v{}", info.model, info.model_version,
-                       TugOfWar::NAME, TugOfWar::VERSION));
-  }
-  // A build that computes runs differently would append runs that differ in their last digits
-  // from the file's (docs/reliability.md): exit 3, naming both builds.
-  output::check_arithmetic(info, "--resume", GIT_COMMIT);
+  // What the file alone rules out, whatever the command (`wedge inspect` advises from the same).
+  if (auto problem = resume_refusal(info); !problem.empty()) throw OutputError(std::move(problem));
   if (info.seed != e.run.seed) {
     throw OutputError(
         fmt::format("--resume: {} was run with seed {}, not {}; use the same seed, "
@@ -338,11 +357,16 @@ void Session::Output::resume(const Session& session, engine::BlockRange& blocks,
                     info.runs_planned, info.summaries.size(), info.block_size,
                     session.planned_runs(), e.points.size(), engine::DEFAULT_BLOCK_SIZE));
   }
-  if (info.experiment != to_toml(e)) {
-    throw OutputError(
-        fmt::format("--resume: {} holds a different experiment (the file's is in its "
-                    "'experiment' attribute); rerun with --force to start over",
-                    partial));
+  if (const std::string ours = to_toml(e); info.experiment != ours) {
+    // The keys that differ, the file's value and this run's: enough to rebuild the command.
+    const auto differences = experiment_differences(info.experiment, ours, "the file", "this run");
+    throw OutputError(fmt::format(
+        "--resume: {} holds a different experiment (the file's is in its 'experiment' "
+        "attribute){}; resume with the file's experiment, or rerun with --force to start over",
+        partial,
+        differences.empty() ? std::string("; its keys and values are this run's, written "
+                                          "differently (by another version of wedge?)")
+                            : experiment_differences_text(differences)));
   }
   if (info.values != e.values) {
     throw OutputError(
@@ -461,8 +485,12 @@ std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts
       }
       (void)stored_experiment(info);
     };
-    summaries = output::merge_shards(parts, partial, engine::FieldLayout::from(TugOfWar::fields()),
-                                     command_line, GIT_COMMIT, check);
+    summaries = output::merge_shards(
+        parts, partial, engine::FieldLayout::from(TugOfWar::fields()), command_line, GIT_COMMIT,
+        check, [](const output::ResultsInfo& a, const output::ResultsInfo& b) {
+          return experiment_differences_text(
+              experiment_differences(a.experiment, b.experiment, a.path, b.path));
+        });
     merge_rounds_of(parts, partial);  // --store rounds: /rounds too
   } catch (...) {
     fs::remove(partial, ec);  // never leave a half-merged file

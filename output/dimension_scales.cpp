@@ -152,6 +152,12 @@ std::optional<std::string> class_attr(hid_t id) {
   return text;
 }
 
+/// What a scale whose CLASS was deleted is reported as: worded as one whose CLASS holds another
+/// string (require_scale_class), saying what is missing and what it should hold.
+constexpr const char* CLASS_MISSING =
+    "is no longer a dimension scale (attribute CLASS is missing, expected 'DIMENSION_SCALE'; a "
+    "damaged coordinate)";
+
 /// Refuses (OutputError "FILE: damaged: OBJECT: is no longer a dimension scale (attribute CLASS
 /// holds 'TEXT', ...)") dataset `id` when its CLASS exists but is not DIMENSION_SCALE (see
 /// class_attr); returns whether it is a scale (false: no CLASS).
@@ -521,8 +527,7 @@ void verify_flags(const h5::Object& o, std::size_t count, const std::string& exp
 /// write_dimension_scales made it.
 void verify_scale(const h5::File& file, const std::string& path, hid_t id,
                   const std::string& name) {
-  if (!require_scale_class(id))
-    file.damaged(path, "is no longer a dimension scale (attribute CLASS; a damaged coordinate)");
+  if (!require_scale_class(id)) file.damaged(path, CLASS_MISSING);
   // The attribute NAME read here: H5DSget_scale_name counts a null-padded name one character
   // short, and so took "points" for "point".
   std::optional<std::string> stored;
@@ -593,8 +598,7 @@ void verify_dimension_scales(const h5::File& file) {
     // A file without the scales (partial, or older) has none of them; one with traces of them
     // lost /design/point's CLASS, which would otherwise skip every check below.
     if (has_scale_traces(file)) {
-      file.damaged("/design/point",
-                   "is no longer a dimension scale (attribute CLASS; a damaged coordinate)");
+      file.damaged("/design/point", CLASS_MISSING);
     }
     return;
   }

@@ -45,7 +45,9 @@ struct Range {
 std::vector<engine::Summary> merge_shards(
     const std::vector<std::string>& paths, const std::string& out_path,
     const engine::FieldLayout& layout, const std::string& command_line,
-    std::string_view build_commit, const std::function<void(const ResultsInfo&)>& check_shard) {
+    std::string_view build_commit, const std::function<void(const ResultsInfo&)>& check_shard,
+    const std::function<std::string(const ResultsInfo&, const ResultsInfo&)>&
+        experiment_difference) {
   if (paths.empty()) throw ConfigError("merge: no shard files given");
   std::vector<ResultsInfo> shards;
   for (const auto& p : paths) {
@@ -57,16 +59,25 @@ std::vector<engine::Summary> merge_shards(
   std::map<std::uint64_t, std::size_t> by_index;
   for (std::size_t i = 0; i < shards.size(); ++i) {
     const auto& s = shards[i];
-    auto differs = [&](const char* what) {
+    auto differs = [&](std::string_view what) {
       return ConfigError(fmt::format("merge: {} and {} are not shards of one run: different {}",
                                      first.path, s.path, what));
     };
     if (!s.complete)
       throw ConfigError(fmt::format("merge: {} is not complete (finish it with --resume)", s.path));
-    if (s.seed != first.seed) throw differs("seed");
-    if (s.experiment != first.experiment) throw differs("experiment");
+    if (s.seed != first.seed) {
+      throw differs(
+          fmt::format("seed ({} in {}, {} in {})", first.seed, first.path, s.seed, s.path));
+    }
+    if (s.experiment != first.experiment) {
+      throw differs("experiment" +
+                    (experiment_difference ? experiment_difference(first, s) : std::string()));
+    }
     if (s.model != first.model || s.model_version != first.model_version) throw differs("model");
-    if (s.shard_count != first.shard_count) throw differs("shard count");
+    if (s.shard_count != first.shard_count) {
+      throw differs(fmt::format("shard count ({} in {}, {} in {})", first.shard_count, first.path,
+                                s.shard_count, s.path));
+    }
     if (s.store_runs != first.store_runs) throw differs("--store");
     if (s.compression != first.compression) throw differs("--compression");
     if (s.crn != first.crn) throw differs("--crn");

@@ -1455,7 +1455,13 @@ std::vector<engine::Block> verify_runs(const ResultsInfo& info, const engine::Fi
 
 void check_arithmetic(const ResultsInfo& info, std::string_view what,
                       std::string_view build_commit) {
-  if (info.arithmetic_version == ARITHMETIC_VERSION) return;
+  if (auto problem = arithmetic_problem(info, what, build_commit); !problem.empty())
+    throw OutputError(std::move(problem));
+}
+
+std::string arithmetic_problem(const ResultsInfo& info, std::string_view what,
+                               std::string_view build_commit) {
+  if (info.arithmetic_version == ARITHMETIC_VERSION) return {};
   const std::string advice =
       what == "merge"
           ? fmt::format(
@@ -1467,18 +1473,18 @@ void check_arithmetic(const ResultsInfo& info, std::string_view what,
                 "build that wrote it (git {})",
                 info.git_commit);
   if (!info.arithmetic_version) {
-    throw OutputError(fmt::format(
+    return fmt::format(
         "{}: {} was written by a build (git {}) that did not record its results arithmetic "
         "version, so it cannot be proven to compute runs as this build (arithmetic_version {}, "
         "git {}) does: their results may differ in their last digits and would mix silently; {}",
-        what, info.path, info.git_commit, ARITHMETIC_VERSION, build_commit, advice));
+        what, info.path, info.git_commit, ARITHMETIC_VERSION, build_commit, advice);
   }
-  throw OutputError(fmt::format(
+  return fmt::format(
       "{}: {} was written by a build whose results arithmetic differs (arithmetic_version {}, git "
       "{}) from this build's (arithmetic_version {}, git {}): their runs differ in their last "
       "digits and would mix silently; {}",
       what, info.path, *info.arithmetic_version, info.git_commit, ARITHMETIC_VERSION, build_commit,
-      advice));
+      advice);
 }
 
 ResultsInfo read_results(const std::string& path, const engine::FieldLayout& layout,

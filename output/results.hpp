@@ -268,6 +268,12 @@ struct ResultsInfo {
 void check_arithmetic(const ResultsInfo& info, std::string_view what,
                       std::string_view build_commit);
 
+/// The message check_arithmetic would throw for `info` ("" when the file records this build's
+/// ARITHMETIC_VERSION): for callers that report rather than refuse (`wedge inspect`'s advice on
+/// a partial file says what --resume would say).
+std::string arithmetic_problem(const ResultsInfo& info, std::string_view what,
+                               std::string_view build_commit);
+
 /// Reads a results file's metadata and summaries through the checked layer (hdf5.hpp): every
 /// attribute and dataset is checked for type, shape and size before it is read, and what must
 /// agree does: `points`, /design and the checkpoint have one number of points; each point's
@@ -323,11 +329,14 @@ std::optional<engine::Block> planned_block(std::uint64_t points, std::uint64_t r
 /// `check_shard` if given, verify_runs), so nothing of a damaged shard is copied. Throws
 /// ConfigError (bad input) if the files are not exactly the K complete shards of one experiment,
 /// seed, design and storage mode, OutputError if a file cannot be read (missing, foreign, damaged),
-/// its blocks are not exactly the plan's, or the output cannot be written.
+/// its blocks are not exactly the plan's, or the output cannot be written. When two shards' stored
+/// experiments differ, `experiment_difference` (if given) adds to the message what differs.
 std::vector<engine::Summary> merge_shards(
     const std::vector<std::string>& paths, const std::string& out_path,
     const engine::FieldLayout& layout, const std::string& command_line,
-    std::string_view build_commit, const std::function<void(const ResultsInfo&)>& check_shard = {});
+    std::string_view build_commit, const std::function<void(const ResultsInfo&)>& check_shard = {},
+    const std::function<std::string(const ResultsInfo& first, const ResultsInfo& other)>&
+        experiment_difference = {});
 
 /// Whether every category label of a field is an integer (then /runs stores the label's value).
 bool numeric_categories(const engine::FieldSpec& field);

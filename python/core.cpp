@@ -269,6 +269,17 @@ std::string check_categories(const std::string& path) {
   return experiments::categories_problem(path);
 }
 
+/// resume_refusal(): why this build's `wedge run --resume` refuses the partial file at `path`
+/// whatever the command (experiments::resume_refusal_of_file, in --resume's words), or "" (also
+/// for a complete file, and for one these reads refuse: the caller's own checks word that).
+std::string resume_refusal(const std::string& path) {
+  try {
+    return experiments::resume_refusal_of_file(path);
+  } catch (const Error&) {
+    return {};
+  }
+}
+
 py::list fields() {
   py::list out;
   for (const auto& f : agents::TugOfWar::fields()) {
@@ -523,6 +534,8 @@ PYBIND11_MODULE(_core, m) {
         "inspect's message.");
   m.def("check_categories", &check_categories, py::arg("path"),
         "A categories attribute that differs from the model's, in inspect's words, or ''.");
+  m.def("resume_refusal", &resume_refusal, py::arg("path"),
+        "Why this build's --resume refuses the partial file whatever the command, or ''.");
   m.def("parameters", &parameters,
         "Every scenario key: key, section, type, default, min, max, range, meaning.");
   m.attr("__version__") = VERSION;

@@ -71,11 +71,14 @@ class ResultsBusyError(ResultsError):
 
 class ResultsPartialError(ResultsError):
     """The run that wrote the file was interrupted. The file is healthy: ``resume_command``
-    continues it (``wedge run ... --resume``); ``allow_partial=True`` reads the runs done so far."""
+    continues it (``wedge run ... --resume``), unless this build's ``--resume`` would refuse it (a
+    file of another results arithmetic or model version: then None, and the message says why, as
+    ``wedge inspect`` does); ``allow_partial=True`` reads the runs done so far."""
 
     def __init__(self, message: str, resume_command: str | None = None):
         super().__init__(message)
-        #: The command that continues the run, or None when it cannot be resumed (precision mode).
+        #: The command that continues the run, or None when it cannot be resumed (precision mode,
+        #: or a file this build's --resume refuses).
         self.resume_command = resume_command
 
 
@@ -579,6 +582,14 @@ class Results:
                     f"{self.path}: interrupted after {done} runs of a precision-mode run, which "
                     "wedge cannot resume yet; read what it holds with allow_partial=True, or run the "
                     "experiment again")
+            from . import _core
+
+            refusal = _core.resume_refusal(str(self.path))
+            if refusal:
+                # The advice of `wedge inspect`: not --resume, which this build would refuse.
+                raise ResultsPartialError(
+                    f"{self.path}: interrupted after {done} of {planned} runs, and this build cannot "
+                    f"resume it ({refusal}); open it with allow_partial=True to read the runs done so far")
             command = _resume_command(self._attr_str("/", "command_line"), final)
             raise ResultsPartialError(
                 f"{self.path}: interrupted after {done} of {planned} runs: resume with `{command}` "
@@ -602,6 +613,8 @@ class Results:
                 self._attr_str("/", name)
         for name in ("wall_seconds", "runs_per_second"):
             self._attr("/", name, "f")
+        if "arithmetic_version" in self._file.attrs:  # absent from files written before 2026-11-30
+            self._attr_int("/", "arithmetic_version")
         compression = self._attr_str("/", "compression")
         if compression not in ("none", "shuffle+deflate"):
             raise self._damaged(f"attribute compression: is '{compression}', expected none or shuffle+deflate")
@@ -818,6 +831,43 @@ class Results:
             else:
                 out[key] = value
         return out
+
+    @property
+    def arithmetic_version(self) -> int | None:
+        """The results arithmetic version of the wedge build that wrote the file (the root
+        attribute ``arithmetic_version``, ``output::ARITHMETIC_VERSION``; ``wedge --version``
+        prints the build's), or None for a file written before wedge recorded it (2026-11-30).
+        Builds of different versions compute runs that differ in their last digits, so
+        ``--resume`` and ``wedge merge`` refuse a file whose value is not theirs, or None.
+        """
+        attrs = self._file.attrs
+        return int(self._attr_int("/", "arithmetic_version")) if "arithmetic_version" in attrs else None
+
+    @property
+    def format_version(self) -> int:
+        """The file's ``format_version`` (1 to the newest this package reads; docs/output-format.md)."""
+        return self._attr_int("/", "format_version")
+
+    @property
+    def git_commit(self) -> str:
+        """``git describe`` of the wedge build that wrote the file (the root attribute
+        ``git_commit``; a merged file: the build that merged it)."""
+        return self._attr_str("/", "git_commit")
+
+    @property
+    def engine_version(self) -> str:
+        """The version of the wedge build that wrote the file (the root attribute ``engine_version``)."""
+        return self._attr_str("/", "engine_version")
+
+    @property
+    def model_version(self) -> str:
+        """The model's version (the root attribute ``model_version``, MODEL.md's version; "1")."""
+        return self._attr_str("/", "model_version")
+
+    @property
+    def seed(self) -> int:
+        """The master seed of the run (the root attribute ``seed``; ``--seed``)."""
+        return self._attr_int("/", "seed")
 
     @property
     def precision(self) -> dict[str, Any] | None:

@@ -65,15 +65,46 @@ refused "--resume of a partial of another arithmetic version" \
   -- "$wedge" run --runs 200000 --seed 5 --out p.h5 --resume
 [ "$(md5sum <p.h5.partial)" = "$sum" ] && [ ! -e p.h5 ] && ok "the refused partial is left as it was" ||
   bad "the refused partial changed, or p.h5 appeared"
+# inspect's advice is what --resume does (one check, experiments::resume_refusal): not "continue
+# with --resume" but the refusal itself, word for word; --json gives it as resume_refusal, and
+# wedge.open's partial error gives it instead of a resume command.
+advice_matches() {  # advice_matches WHAT: p.h5.partial as --resume refuses it (its message in err)
+  local refusal; refusal=$(sed 's/^error: //' err)
+  "$wedge" inspect p.h5.partial >iout 2>/dev/null
+  "$wedge" inspect p.h5.partial --json 2>/dev/null |
+    "$py" -c "import json,sys; print(json.load(sys.stdin)['resume_refusal'])" >ijson
+  PYTHONPATH="$here/../../python" "$py" - p.h5.partial >iopen 2>&1 <<'PY'
+import sys, wedge
+try:
+    wedge.open(sys.argv[1])
+except wedge.ResultsPartialError as err:
+    print(err.resume_command)
+    print(err)
+PY
+  if head -1 iout | grep -q "PARTIAL (interrupted; this build's --resume refuses it, as the next line says)$" &&
+    [ "$(sed -n 2p iout)" = "  $refusal" ] && [ "$(cat ijson)" = "$refusal" ] &&
+    [ "$(head -1 iopen)" = "None" ] && grep -qF "this build cannot resume it ($refusal)" iopen &&
+    ! grep -q "continue with --resume" iout; then
+    ok "$1: inspect, inspect --json and wedge.open give --resume's refusal as their advice"
+  else
+    bad "$1: inspect's advice differs from --resume: $(head -2 iout) / json: $(cat ijson) / open: $(cat iopen)"
+  fi
+}
+advice_matches "a partial of another arithmetic version"
 set_version p.h5.partial none
 refused "--resume of a partial written before the attribute existed" \
   "error: --resume: p.h5.partial was written by a build (git $theirs) that did not record its results arithmetic version, so it cannot be proven to compute runs as this build (arithmetic_version $ours, git $commit) does: their results may differ in their last digits and would mix silently; start the run over with this build (--force), or resume it with the build that wrote it (git $theirs)" \
   -- "$wedge" run --runs 200000 --seed 5 --out p.h5 --resume
+advice_matches "a partial written before the attribute existed"
 "$wedge" inspect p.h5.partial >out 2>err && grep -q "arithmetic_version not recorded" out &&
   ok "inspect still reads a file without the attribute" || bad "inspect without the attribute: $(cat err)"
 "$wedge" inspect p.h5.partial --json 2>/dev/null | grep -q '"arithmetic_version": null' &&
   ok "inspect --json: arithmetic_version null" || bad "inspect --json without the attribute"
 cp pristine.partial p.h5.partial
+"$wedge" inspect p.h5.partial >iout 2>/dev/null
+"$wedge" inspect p.h5.partial --json 2>/dev/null | grep -q '"resume_refusal": null' &&
+  head -1 iout | grep -q "PARTIAL (interrupted; continue with --resume)$" &&
+  ok "inspect advises --resume for a partial of this build's version" || bad "inspect of a resumable partial: $(head -1 iout)"
 "$wedge" run --runs 200000 --seed 5 --out p.h5 --resume >/dev/null 2>err; code=$?
 [ $code -eq 0 ] && resumed err p.h5.partial "$done" && same full.h5 p.h5 &&
   ok "a partial of this build's version resumes ($done runs kept) and equals the uninterrupted run" ||

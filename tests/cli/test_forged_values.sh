@@ -227,6 +227,22 @@ for object in /design/point /summary/format/category /summary/alignment/bin /run
   fi
 done
 
+# 3c. A scale's CLASS deleted (not rewritten): reported as missing, in the words of a wrong one,
+# by inspect and merge alike (and wedge.open, which asks inspect's checks), nothing written.
+for object in /design/point /summary/format/category /summary/alignment/bin /run; do
+  cp g1.h5.orig g1.h5; rm -f m.h5
+  "$py" -c "import h5py, sys; f = h5py.File('g1.h5', 'r+'); del f[sys.argv[1]].attrs['CLASS']; f.close()" "$object"
+  line="error: g1.h5: damaged: $object: is no longer a dimension scale (attribute CLASS is missing, expected 'DIMENSION_SCALE'; a damaged coordinate)"
+  "$wedge" inspect g1.h5 >/dev/null 2>inspect_err; inspect_code=$?
+  "$wedge" merge g0.h5 g1.h5 --out m.h5 >out 2>err; code=$?
+  if [ $inspect_code -eq 3 ] && [ "$(cat inspect_err)" = "$line" ] && [ $code -eq 3 ] &&
+    [ "$(cat err)" = "$line" ] && [ ! -s out ] && [ ! -e m.h5 ] && [ ! -e m.h5.partial ]; then
+    ok "a CLASS of $object deleted: inspect and merge say it is missing in one line, nothing written"
+  else
+    bad "CLASS of $object deleted: inspect exit $inspect_code: $(cat inspect_err); merge exit $code: $(cat err)"
+  fi
+done
+
 # 4. An empty shard of a fixed plan (no runs fall to it) is not called precision mode.
 "$wedge" run --runs 10 --shard 0/100 --out empty.h5 --quiet >/dev/null 2>&1
 "$wedge" inspect empty.h5 >out 2>err

@@ -59,8 +59,10 @@ rm -f "$dir/m.h5"*
 {
   expect_code 3 "resume with another seed is refused" -- "$wedge" run --runs $N --seed 6 --out "$dir/m.h5" --resume
   grep -q "was run with seed 5, not 6" "$dir/err" && ok "the refusal names both seeds" || bad "seed message: $(cat "$dir/err")"
-  expect_code 3 "resume of another experiment is refused" -- "$wedge" run --runs $N --seed 5 --set dulles.tact=0.9 --out "$dir/m.h5" --resume
-  grep -q "different experiment" "$dir/err" && ok "the refusal says the experiment differs" || bad "experiment message: $(cat "$dir/err")"
+  expect_code 3 "resume of another experiment is refused" -- "$wedge" run --runs $N --seed 5 --set dulles.tact=0.9 --set negotiation.rounds=7 --out "$dir/m.h5" --resume
+  # The refusal names each key that differs, the file's value and this run's.
+  grep -qF "different experiment (the file's is in its 'experiment' attribute); the keys that differ: dulles.tact: 0.3 in the file, 0.9 in this run; negotiation.rounds: 8 in the file, 7 in this run; resume with the file's experiment" "$dir/err" &&
+    ok "the refusal names the keys that differ, with both values" || bad "experiment message: $(cat "$dir/err")"
   expect_code 3 "a new run refuses to clobber a partial file" -- "$wedge" run --runs 10 --out "$dir/m.h5"
 }
 expect_code 3 "resume without a partial file" -- "$wedge" run --runs 10 --out "$dir/none.h5" --resume

@@ -40,9 +40,10 @@ args=(); for i in $(seq 3 2 61); do "$wedge" run --runs 2000 --shard $i/1000 --o
 check "at most 20 ranges of missing shards" 2 "missing shard(s) 0, 2, 4, .*, 36, 38, ... (969 missing in all) of 1000$" -- odd-1.h5 "${args[@]}"
 [ "$(wc -c < err)" -lt 300 ] && ok "the message stays short" || bad "a $(wc -c < err)-byte message"
 check "a duplicated shard is refused" 2 "given twice" -- part-0.h5 part-1.h5 part-1.h5 part-2.h5
-check "a shard of another seed is refused" 2 "different seed" -- part-0.h5 part-1.h5 other-seed.h5
-check "a shard of another experiment is refused" 2 "different experiment" -- part-0.h5 part-1.h5 other-exp.h5
-check "a shard of another split is refused" 2 "different shard count" -- part-0.h5 part-1.h5 other-k.h5
+# The refusals name what differs, with both files' values.
+check "a shard of another seed is refused" 2 "different seed (1 in part-0.h5, 2 in other-seed.h5)$" -- part-0.h5 part-1.h5 other-seed.h5
+check "a shard of another experiment is refused" 2 "different experiment; the keys that differ: dulles.tact: 0.3 in part-0.h5, 0.9 in other-exp.h5$" -- part-0.h5 part-1.h5 other-exp.h5
+check "a shard of another split is refused" 2 "different shard count (3 in part-0.h5, 2 in other-k.h5)$" -- part-0.h5 part-1.h5 other-k.h5
 "$wedge" run --runs 30000 --shard 2/3 --out cut.h5 --quiet --test-stop-after-blocks 2 >/dev/null 2>&1
 check "an unfinished shard is refused" 2 "is not complete" -- part-0.h5 part-1.h5 cut.h5.partial
 printf 'junk' > junk.h5

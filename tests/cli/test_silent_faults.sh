@@ -46,6 +46,22 @@ run "$wedge" run --precision 0.05 --quiet --json
 grep -q '"reached": true' "$dir/out" && [ ! -s "$dir/err" ] && ok "a reached target: recorded, no warning" || bad "reached target: $(cat "$dir/err")"
 run "$wedge" run --precision 0.02 --max-runs 5000 --json --quiet --runs 1000
 [ "$code" -eq 0 ] && ok "--runs (the first batch) within --max-runs is accepted" || bad "first batch within cap: $(cat "$dir/err")"
+# --runs N in precision mode is rounded up to whole blocks of 2,048: said, not silent; the number
+# said is the runs a point got (a target met at the first batch stops there).
+run "$wedge" run --precision 0.2 --runs 100 --json
+check "precision mode with --runs 100: a note says each point runs 2048 first" 0 "^note: --runs 100 is precision mode's first batch, which ends on whole blocks of 2048 runs: each point runs 2048 in its first batch$"
+grep -q '"runs": 2048' "$dir/out" && ok "and each point ran 2048" || bad "runs of the first batch: $(head -c 300 "$dir/out")"
+run "$wedge" run --precision 0.2 --runs 2500 --max-runs 3000 --json
+check "... at most --max-runs, said" 0 "^note: --runs 2500 .*each point runs 3000 in its first batch \(at most --max-runs 3000\)$"
+grep -q '"runs": 3000' "$dir/out" && ok "and each point ran 3000" || bad "runs of a capped first batch: $(head -c 300 "$dir/out")"
+run "$wedge" run --precision 0.2 --runs 4096 --json
+[ "$code" -eq 0 ] && ! grep -q "^note:" "$dir/err" && ok "no note when --runs is whole blocks" || bad "note for 4096: $(cat "$dir/err")"
+run "$wedge" run --precision 0.2 --runs 100 --quiet
+[ "$code" -eq 0 ] && [ ! -s "$dir/err" ] && ok "--quiet: no note" || bad "--quiet note: $(cat "$dir/err")"
+printf '[run]\nprecision = 0.2\n' > "$dir/precise.toml"
+run "$wedge" validate "$dir/precise.toml" --runs 100
+grep -q "precision target 0.2: a first batch of 2048 replicates per point" "$dir/out" && grep -q "^note: --runs 100 is precision mode's first batch" "$dir/err" &&
+  ok "validate says the first batch as run does" || bad "validate first batch: $(cat "$dir/out" "$dir/err")"
 
 # 3. Flags that would do nothing are refused.
 run "$wedge" run --runs 10 --out ""
@@ -120,6 +136,18 @@ run "$wedge" validate "$dir/list.toml" --set dulles.backlash=0.1 --set " dulles.
 check "validate refuses a key given twice by --set too" 2 "is set twice"
 
 # 6. Missing files, no subcommand, suggestions, help.
+# A missing required argument says what the command needs, with an example (not only CLI11's
+# "parts is required").
+for cmd in "merge" "merge a.h5" "inspect" "compare a.toml" "validate" "calibrate"; do
+  run "$wedge" $cmd
+  name=${cmd%% *}
+  if [ "$code" -eq 2 ] && grep -q "^error: .* is required$" "$dir/err" && grep -q "^usage: wedge $name " "$dir/err" &&
+    grep -q "^  wedge $name " "$dir/err" && grep -q "(\`wedge $name --help\` says more)$" "$dir/err" && [ ! -s "$dir/out" ]; then
+    ok "wedge $cmd: what is required, the usage line and an example"
+  else
+    bad "wedge $cmd: exit $code: $(cat "$dir/err")"
+  fi
+done
 run "$wedge" merge "$dir/nope.h5" --out "$dir/merged.h5"
 check "merge of a missing file: wedge's words, exit 3" 3 "^error: .*nope.h5: no such file$"
 grep -q "errno" "$dir/err" && bad "merge prints HDF5's text" || ok "no HDF5 text"

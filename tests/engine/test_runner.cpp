@@ -1,5 +1,6 @@
 #include "engine/cancel.hpp"
 #include "engine/precision.hpp"
+#include "engine/progress.hpp"
 #include "engine/runner.hpp"
 #include "toy_model.hpp"
 
@@ -503,4 +504,31 @@ TEST_CASE("many points' summaries (one arena for their counts) give what plain s
     for (std::size_t p = 0; p < 500; ++p) REQUIRE(copies[p] == plain[p == 4 ? 5 : p]);
     for (std::size_t p = 500; p < 1000; ++p) REQUIRE(moved[p - 500] == plain[p]);
   }
+}
+
+TEST_CASE("the progress line's ETA waits for a sound basis, then extrapolates from it") {
+  const auto eta = [](std::uint64_t total, std::uint64_t done, double elapsed,
+                      std::uint64_t base_done, double base_elapsed) {
+    return Progress::eta_seconds(total, done, elapsed, base_done, base_elapsed);
+  };
+  // 10^6 points of 100 runs: 2,048 runs done 1.5 s in, after seconds of set-up (the basis: the
+  // first update that saw runs, 1,024 runs at 1.2 s). 0.001% done: no ETA (it was ~73,000 s).
+  CHECK_FALSE(eta(100'000'000, 2048, 1.5, 1024, 1.2).has_value());
+  // No runs since the basis, or none at all: nothing to extrapolate from.
+  CHECK_FALSE(eta(100'000'000, 1024, 1.5, 1024, 1.2).has_value());
+  CHECK_FALSE(eta(1000, 0, 3.0, 0, 0.0).has_value());
+  // 1% of the runs done since the basis: remaining runs at the rate since the basis (the set-up
+  // before it excluded: 1,000,000 runs in 2 s, 98,999,000 left -> 197.998 s).
+  CHECK(eta(100'000'000, 1'001'000, 12.0, 1'000, 10.0) == Approx(197.998));
+  CHECK_FALSE(eta(100'000'000, 999'999, 12.0, 1'000, 10.0).has_value());  // just under 1%
+  // Or ETA_MIN_SECONDS since the basis with runs done, however few.
+  CHECK_FALSE(
+      eta(100'000'000, 2'000, 1.0 + Progress::ETA_MIN_SECONDS - 0.01, 1'000, 1.0).has_value());
+  CHECK(eta(100'000'000, 2'000, 1.0 + Progress::ETA_MIN_SECONDS, 1'000, 1.0) ==
+        Approx((100'000'000.0 - 2'000) * Progress::ETA_MIN_SECONDS / 1'000));
+  // A resumed file's earlier runs (the basis starts above them) do not count as this session's.
+  CHECK(eta(1'000'000, 600'000, 4.0, 500'000, 2.0) == Approx(400'000 * 2.0 / 100'000));
+  // Done: 0; the total unknown (0): none.
+  CHECK(eta(1000, 1000, 0.5, 0, 0.0) == std::optional<double>(0.0));
+  CHECK_FALSE(eta(0, 1000, 9.0, 10, 1.0).has_value());
 }

@@ -32,11 +32,17 @@ grid "$tmp/g1000.toml" 40 25 1
 grid "$tmp/g16.toml" 4 4 20000
 for g in g1000 g16; do
   line=$("$wedge" validate "$tmp/$g.toml" | grep '^estimates')
-  read -r rec_n rec_u sum_n sum_u < <(sed -E 's/.*results file about ([0-9.]+) ([KMG]?B) with per-run records, ([0-9.]+) ([KMG]?B) with --store summary/\1 \2 \3 \4/' <<<"$line")
+  read -r rec_n rec_u sum_n sum_u rmin_n rmin_u rmax_n rmax_u < <(sed -nE 's/.*results file about ([0-9.]+) ([KMG]?B) with per-run records, ([0-9.]+) ([KMG]?B) with --store summary, ([0-9.]+) ([KMG]?B) to ([0-9.]+) ([KMG]?B) with --store rounds .*/\1 \2 \3 \4 \5 \6 \7 \8/p' <<<"$line")
+  [ -n "$rmax_u" ] || fail "validate gives no --store rounds estimate: $line"
   "$wedge" run "$tmp/$g.toml" --out "$tmp/$g-runs.h5" --store runs --quiet --threads 2 >/dev/null || fail "run $g"
   "$wedge" run "$tmp/$g.toml" --out "$tmp/$g-sum.h5" --store summary --quiet --threads 2 >/dev/null || fail "run $g"
+  "$wedge" run "$tmp/$g.toml" --out "$tmp/$g-rounds.h5" --store rounds --quiet --threads 2 >/dev/null || fail "run $g"
   within "$(bytes "$rec_n" "$rec_u")" "$(stat -c %s "$tmp/$g-runs.h5")" "$g with records"
   within "$(bytes "$sum_n" "$sum_u")" "$(stat -c %s "$tmp/$g-sum.h5")" "$g summaries only"
+  # --store rounds: the file lies in the range (one round a run to every round), 15% either side.
+  awk -v lo="$(bytes "$rmin_n" "$rmin_u")" -v hi="$(bytes "$rmax_n" "$rmax_u")" -v a="$(stat -c %s "$tmp/$g-rounds.h5")" \
+    'BEGIN { exit !(lo < hi && a > 0.85 * lo && a < 1.15 * hi) }' ||
+    fail "$g with rounds: estimate $rmin_n $rmin_u to $rmax_n $rmax_u, file $(stat -c %s "$tmp/$g-rounds.h5") bytes"
 done
 
 # ... and the memory estimate without --out is within [0.6, 1.6] of the peak resident memory of a

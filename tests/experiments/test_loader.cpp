@@ -261,3 +261,29 @@ TEST_CASE("CSV design points: header of keys, one row per point, located errors"
   CHECK_THROWS_WITH(load_experiment(gone),
                     StartsWith(gone + ":3:7: sweep.csv: ") && Contains("gone.csv: cannot open"));
 }
+
+TEST_CASE("experiment_differences names each key that differs with both values, as written") {
+  Experiment a = parse_experiment("[run]\nruns = 100\n", "a.toml");
+  Experiment b = a;
+  agents::require_parameter(b.base, "dulles.tact").set(b.base, 0.9);
+  b.run.seed = 5;
+  const auto diff = experiment_differences(to_toml(a), to_toml(b), "the file", "this run");
+  REQUIRE(diff.size() == 2);
+  // Shortest round-trip numbers (toml++ itself prints 0.29999999999999999), in key order.
+  CHECK(diff[0] == "dulles.tact: 0.3 in the file, 0.9 in this run");
+  CHECK(diff[1] == "run.seed: 1 in the file, 5 in this run");
+  CHECK(experiment_differences_text(diff) ==
+        "; the keys that differ: dulles.tact: 0.3 in the file, 0.9 in this run; run.seed: 1 in "
+        "the file, 5 in this run");
+  CHECK(experiment_differences_text(diff, 1) ==
+        "; the keys that differ: dulles.tact: 0.3 in the file, 0.9 in this run (and 1 more)");
+  // A key on one side only; a quoted sweep key; the same text: none; not TOML: none.
+  CHECK(experiment_differences("[sweep.keys]\n\"dulles.tact\" = { min = 0.0, max = 1.0 }\n",
+                               "[sweep.keys]\n\"dulles.tact\" = { min = 0.0, max = 2.0 }\nx = 1\n",
+                               "A", "B") ==
+        std::vector<std::string>{"sweep.keys.\"dulles.tact\".max: 1.0 in A, 2.0 in B",
+                                 "sweep.keys.x: absent in A, 1 in B"});
+  CHECK(experiment_differences(to_toml(a), to_toml(a), "A", "B").empty());
+  CHECK(experiment_differences("[run\n", to_toml(a), "A", "B").empty());
+  CHECK(experiment_differences_text({}).empty());
+}

@@ -223,7 +223,8 @@ def test_store_default_is_records_up_to_ten_million_runs(tmp_path):
 
 # progress ---------------------------------------------------------------------------------------
 
-PROGRESS = re.compile(r"^\d+/\d+ runs \(\d+\.\d%\), [0-9.e+]+ runs/s, ETA \d+s$", re.M)
+# The ETA is "?" until it has a sound basis (engine::Progress::eta_seconds, tested in test_runner.cpp).
+PROGRESS = re.compile(r"^\d+/\d+ runs \(\d+\.\d%\), [0-9.e+]+ runs/s, ETA (\d+s|\?)$", re.M)
 TIMING = re.compile(r"^(\d+) runs in ([0-9.]+) s \([0-9.e+]+ runs/s\)$", re.M)
 
 
@@ -261,14 +262,16 @@ def test_progress_goes_to_stderr_for_runs_longer_than_a_second():
 
 
 def test_no_progress_for_a_short_run():
+    # Short by wedge's own clock (the one its progress rule reads: a line only once 1 s has
+    # passed), not the test's wall clock, which process start-up on a loaded machine stretches.
     for _ in range(5):
-        start = time.monotonic()
         r = wedge("run", "--runs", 2000)
-        if time.monotonic() - start < 0.8:
+        timing = TIMING.search(r.stderr)
+        assert timing and timing.group(1) == "2000", r.stderr
+        if float(timing.group(2)) < 1.0:
             assert not PROGRESS.search(r.stderr), r.stderr
-            assert TIMING.search(r.stderr).group(1) == "2000"
             return
-    pytest.fail("a 2000-run command never finished within 0.8 s")
+    pytest.fail("a 2000-run command never finished within 1 s by its own clock")
 
 
 # seeds ------------------------------------------------------------------------------------------

@@ -146,8 +146,10 @@ CASES = [
     ("baseline", write_run_values, "/run: holds values; the records' dimension has none"),
     ("baseline", rename_run_scale, "/run: attribute NAME: the scale is not named 'This is a netCDF dimension"),
     ("baseline", rename_point_scale, "/design/point: attribute NAME: the scale is not named 'point'"),
-    ("typed", unscale_point, "/design/point: is no longer a dimension scale (attribute CLASS"),
-    ("baseline", unscale_category, "/summary/format/category: is no longer a dimension scale (attribute CLASS"),
+    ("typed", unscale_point, "/design/point: is no longer a dimension scale (attribute CLASS is missing, expected "
+                             "'DIMENSION_SCALE'; a damaged coordinate)"),
+    ("baseline", unscale_category, "/summary/format/category: is no longer a dimension scale (attribute CLASS is "
+                                   "missing, expected 'DIMENSION_SCALE'; a damaged coordinate)"),
     ("typed", rewrite_point_class,
      "/design/point: is no longer a dimension scale (attribute CLASS holds 'NOT_A_SCALE____', not 'DIMENSION_SCALE'"),
     ("baseline", detach_p, "/summary/format/p: attribute DIMENSION_LIST: dimension 0 is not attached to the scale point"),

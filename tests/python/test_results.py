@@ -23,6 +23,36 @@ def test_metadata_and_experiment(files):
         assert set(r.fields["format"]) == {"none", "declaration", "treaty"}
 
 
+def test_provenance_properties_are_the_root_attributes(files, tmp_path):
+    # The build's results arithmetic version, as `wedge --version` prints it.
+    version = wedge_cli("--version").stdout
+    ours = int(version.split("results arithmetic version ")[1].split(";")[0])
+    with wedge.open(files["baseline"]) as r:
+        assert r.arithmetic_version == ours
+        assert r.format_version == wedge.FORMAT_VERSION
+        assert r.seed == 7
+        assert r.model_version == r.attrs["model_version"] == "1"
+        assert r.git_commit == r.attrs["git_commit"] and r.git_commit in version
+        assert r.engine_version == r.attrs["engine_version"] and r.engine_version in version
+    # A file written before wedge recorded it: None (still readable); another build's: its value.
+    old = tmp_path / "old.h5"
+    shutil.copy(files["baseline"], old)
+    with h5py.File(old, "r+") as f:
+        del f.attrs["arithmetic_version"]
+    with wedge.open(old) as r:
+        assert r.arithmetic_version is None
+    with h5py.File(old, "r+") as f:
+        f.attrs.create("arithmetic_version", ours + 5, dtype=np.uint64)
+    with wedge.open(old) as r:
+        assert r.arithmetic_version == ours + 5
+    # Checked as every root attribute is: a string there is damage, named.
+    with h5py.File(old, "r+") as f:
+        del f.attrs["arithmetic_version"]
+        f.attrs["arithmetic_version"] = "1"
+    with pytest.raises(wedge.ResultsDamagedError, match="arithmetic_version"):
+        wedge.open(old)
+
+
 def test_tidy_summary_equals_the_counts_of_the_command_line(files):
     expected = cli_json("--runs", 20000, "--seed", 7)["points"][0]["counts"]
     with wedge.open(files["baseline"]) as r:
