@@ -427,27 +427,37 @@ void ResultsWriter::append_column(std::size_t k, hid_t memory, void* data, std::
 void ResultsWriter::append_blocks(std::span<const engine::Block> blocks,
                                   std::span<const engine::Summary> block_summaries) {
   const std::size_t n = blocks.size();
-  std::vector<std::uint32_t> u32(n);
-  std::vector<std::uint64_t> u64(n);
+  // Buffers kept from wave to wave (one allocation for the run, not 2 + 6 per continuous field
+  // and a packed copy of every block's counts and histograms per wave: ~0.3 MB each wave that
+  // malloc mapped, the kernel zero-filled and unmapped again).
+  block_u32_.resize(n);
+  block_u64_.resize(n);
+  block_f64_.resize(n);
+  std::uint32_t* const u32 = block_u32_.data();
+  std::uint64_t* const u64 = block_u64_.data();
+  double* const f64 = block_f64_.data();
   for (std::size_t i = 0; i < n; ++i) u32[i] = blocks[i].point;
-  h5::append(block_columns_[0], H5T_NATIVE_UINT32, u32.data(), n);
+  h5::append(block_columns_[0], H5T_NATIVE_UINT32, u32, n);
   for (std::size_t i = 0; i < n; ++i) u64[i] = blocks[i].replicate_begin;
-  h5::append(block_columns_[1], H5T_NATIVE_UINT64, u64.data(), n);
+  h5::append(block_columns_[1], H5T_NATIVE_UINT64, u64, n);
   for (std::size_t i = 0; i < n; ++i) u32[i] = blocks[i].count;
-  h5::append(block_columns_[2], H5T_NATIVE_UINT32, u32.data(), n);
+  h5::append(block_columns_[2], H5T_NATIVE_UINT32, u32, n);
   for (std::size_t i = 0; i < n; ++i) u64[i] = blocks[i].sequence;
-  h5::append(block_columns_[3], H5T_NATIVE_UINT64, u64.data(), n);
-  // Each block's moments (engine::SummaryState), as they are: merge replays them in plan order.
-  const auto state = engine::SummaryState::pack(block_summaries);
+  h5::append(block_columns_[3], H5T_NATIVE_UINT64, u64, n);
+  // Each block's moments (engine::ContinuousStats::Raw, as engine::SummaryState packs them), as
+  // they are: merge replays them in plan order.
   const std::size_t nv = layout_.continuous.size();
-  std::vector<double> f64(n);
+  for (std::size_t i = 0; i < n && nv > 0; ++i) {
+    if (block_summaries[i].layout().continuous.size() != nv)
+      throw std::invalid_argument("ResultsWriter::append_blocks: layouts differ");
+  }
   for (std::size_t f = 0; f < nv; ++f) {
     const std::size_t base = 4 + 6 * f;
-    for (std::size_t i = 0; i < n; ++i) u64[i] = state.moments[i * nv + f].n;
-    h5::append(block_columns_[base], H5T_NATIVE_UINT64, u64.data(), n);
+    for (std::size_t i = 0; i < n; ++i) u64[i] = block_summaries[i].continuous(f).raw().n;
+    h5::append(block_columns_[base], H5T_NATIVE_UINT64, u64, n);
     const auto part = [&](std::size_t column, double engine::ContinuousStats::Raw::*member) {
-      for (std::size_t i = 0; i < n; ++i) f64[i] = state.moments[i * nv + f].*member;
-      h5::append(block_columns_[base + column], H5T_NATIVE_DOUBLE, f64.data(), n);
+      for (std::size_t i = 0; i < n; ++i) f64[i] = block_summaries[i].continuous(f).raw().*member;
+      h5::append(block_columns_[base + column], H5T_NATIVE_DOUBLE, f64, n);
     };
     part(1, &engine::ContinuousStats::Raw::shift);
     part(2, &engine::ContinuousStats::Raw::sum);
@@ -673,17 +683,17 @@ void ResultsWriter::write_runs(RunColumns& columns, std::span<const engine::Bloc
   }
   const std::size_t nc = layout_.categorical.size();
   const std::size_t nv = layout_.continuous.size();
-  if (ids_.size() < n + SLACK) ids_.resize(n + SLACK);
+  ids_.ensure(n + SLACK);
   std::size_t i = 0;
   if (point_type_ == H5T_NATIVE_UINT8) {
-    if (narrow_ids_.size() < n + SLACK) narrow_ids_.resize(n + SLACK);
+    narrow_ids_.ensure(n + SLACK);
     for (const auto& b : blocks) {
       std::fill_n(narrow_ids_.data() + i, b.count, static_cast<std::uint8_t>(b.point));
       i += b.count;
     }
     append_column(0, H5T_NATIVE_UINT8, narrow_ids_.data(), n);
   } else if (point_type_ == H5T_NATIVE_UINT16) {
-    if (wide_ids_.size() < n + SLACK) wide_ids_.resize(n + SLACK);
+    wide_ids_.ensure(n + SLACK);
     for (const auto& b : blocks) {
       std::fill_n(wide_ids_.data() + i, b.count, static_cast<std::uint16_t>(b.point));
       i += b.count;
@@ -699,7 +709,7 @@ void ResultsWriter::write_runs(RunColumns& columns, std::span<const engine::Bloc
   i = 0;
   for (const auto& b : blocks) {
     for (std::uint32_t k = 0; k < b.count; ++k)
-      ids_[i++] = static_cast<std::uint32_t>(b.replicate_begin + k);
+      ids_.data()[i++] = static_cast<std::uint32_t>(b.replicate_begin + k);
   }
   append_column(1, H5T_NATIVE_UINT32, ids_.data(), n);
   for (std::size_t c = 0; c < nc; ++c) {

@@ -1,18 +1,22 @@
 #pragma once
 /// The results file (docs/output-format.md): root attributes, /design, /summary and /runs, for
 /// any model's declared fields. Written as NAME.h5.partial and renamed when complete.
+#include "engine/memory.hpp"
 #include "engine/plan.hpp"
 #include "engine/summary.hpp"
 #include "output/background_sync.hpp"
 #include "output/hdf5.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -114,17 +118,34 @@ class ResultsWriter {
   /// that fills one wave while another is written (output::ResultsSink: two of them).
   struct RunColumns {
     /// Storage that grows without zero-filling (every row is converted before it is written).
+    /// From 1 MiB on (a wave's columns: ~3 MB for 131,072 runs of 25 bytes), in whole 2 MiB
+    /// pages advised as transparent huge pages (engine::advise_huge_pages): a page fault per
+    /// 2 MiB when the workers first fill them, not 512 (a 4-KiB fault took ~25 us on the VMs
+    /// measured, docs/performance.md item 22).
     template <class T>
     struct Buffer {
-      std::unique_ptr<T[]> data_;
+      static_assert(std::is_trivially_copyable_v<T>);
+      static constexpr std::size_t HUGE_PAGE = std::size_t{2} << 20;
+      struct Free {
+        std::align_val_t align;
+        void operator()(T* p) const noexcept { ::operator delete[](p, align); }
+      };
+      std::unique_ptr<T[], Free> data_{nullptr, Free{std::align_val_t{alignof(T)}}};
       std::size_t size_ = 0;
       T* data() noexcept { return data_.get(); }
+      std::size_t size() const noexcept { return size_; }
       /// At least n elements; the contents are kept only if no growth was needed.
       void ensure(std::size_t n) {
-        if (n > size_) {
-          data_ = std::make_unique_for_overwrite<T[]>(n);
-          size_ = n;
-        }
+        if (n <= size_) return;
+        std::size_t bytes = n * sizeof(T);
+        const bool huge = bytes >= HUGE_PAGE / 2;
+        const std::align_val_t align{huge ? HUGE_PAGE : std::max<std::size_t>(64, alignof(T))};
+        if (huge) bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+        data_.reset();
+        data_ = std::unique_ptr<T[], Free>(static_cast<T*>(::operator new[](bytes, align)),
+                                           Free{align});
+        size_ = bytes / sizeof(T);
+        if (huge) engine::advise_huge_pages(data_.get(), bytes);
       }
     };
     Buffer<std::uint8_t> narrow;  ///< the uint8 categorical columns
@@ -207,12 +228,16 @@ class ResultsWriter {
   std::vector<std::int32_t> category_scale_;
   std::vector<std::int32_t> category_offset_;
   RunColumns pending_;                    ///< the buffers of begin_runs(n) and append_runs
-  std::vector<std::uint32_t> ids_;        ///< write_runs: the replicate (and a uint32 point) column
-  std::vector<std::uint8_t> narrow_ids_;  ///< write_runs: a uint8 point column
-  std::vector<std::uint16_t> wide_ids_;   ///< write_runs: a uint16 point column
-  std::vector<hsize_t> direct_chunk_;     ///< per column: its chunk rows if full chunks are
-                                          ///< written directly (H5Dwrite_chunk), else 0
-  hid_t point_type_ = H5T_NATIVE_UINT32;  ///< memory type of /runs/point
+  std::vector<std::uint32_t> block_u32_;  ///< append_blocks: a uint32 /blocks column
+  std::vector<std::uint64_t> block_u64_;  ///< append_blocks: a uint64 /blocks column
+  std::vector<double> block_f64_;         ///< append_blocks: a float64 /blocks column
+  RunColumns::Buffer<std::uint32_t>
+      ids_;  ///< write_runs: the replicate (and a uint32 point) column
+  RunColumns::Buffer<std::uint8_t> narrow_ids_;  ///< write_runs: a uint8 point column
+  RunColumns::Buffer<std::uint16_t> wide_ids_;   ///< write_runs: a uint16 point column
+  std::vector<hsize_t> direct_chunk_;            ///< per column: its chunk rows if full chunks are
+                                                 ///< written directly (H5Dwrite_chunk), else 0
+  hid_t point_type_ = H5T_NATIVE_UINT32;         ///< memory type of /runs/point
   std::uint64_t current_slot_ = 0;
   WriterProbe* probe_ = nullptr;
   BackgroundSync background_;  ///< start_writeback's syncs (stopped before the file closes)

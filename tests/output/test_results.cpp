@@ -456,3 +456,30 @@ TEST_CASE("convert_runs stores every kind of column as its values, at any row of
   CHECK_THROWS_AS(writer.convert_runs(columns, 990, 11, cats.data(), values.data()),
                   std::logic_error);
 }
+
+TEST_CASE("a wave's column buffers from 1 MiB on lie on whole 2 MiB pages, and keep their rows",
+          "[output]") {
+  // (Huge pages are a hint the kernel may refuse; what the buffer controls is that every page of
+  // a large buffer is a whole, aligned 2 MiB page it may back with one.)
+  constexpr std::size_t HUGE = std::size_t{2} << 20;
+  output::ResultsWriter::RunColumns::Buffer<float> large;
+  large.ensure(300'000);  // 1.2 MB
+  const auto at = reinterpret_cast<std::uintptr_t>(large.data());
+  CHECK(at % HUGE == 0);
+  CHECK(large.size() * sizeof(float) % HUGE == 0);
+  CHECK(large.size() >= 300'000);
+  for (std::size_t i = 0; i < 300'000; ++i) large.data()[i] = static_cast<float>(i);
+  large.ensure(large.size());  // no growth: the same memory, the same rows
+  CHECK(reinterpret_cast<std::uintptr_t>(large.data()) == at);
+  bool kept = true;
+  for (std::size_t i = 0; i < 300'000; ++i) kept = kept && large.data()[i] == static_cast<float>(i);
+  CHECK(kept);
+  large.ensure(large.size() + 1);  // growth: whole huge pages again
+  CHECK(reinterpret_cast<std::uintptr_t>(large.data()) % HUGE == 0);
+  CHECK(large.size() * sizeof(float) >= 2 * HUGE);
+  // Small buffers are not rounded up to a huge page.
+  output::ResultsWriter::RunColumns::Buffer<std::uint8_t> small;
+  small.ensure(1000);
+  CHECK(small.size() == 1000);
+  CHECK(reinterpret_cast<std::uintptr_t>(small.data()) % alignof(std::max_align_t) == 0);
+}
