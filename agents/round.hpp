@@ -27,24 +27,27 @@ struct RunDraws {
 
 /// What round r draws: words 0-15 of substream r of the run's stream, all of them and in this
 /// order whether or not the round uses them, so that no round's draws shift another's. Uniforms
-/// are (w + 1/2)/2^32, and an event "with probability p" happens when its uniform is below p;
-/// normals are standard (each rule scales its own).
+/// are (w + 1/2)/2^32, and an event "with probability p" happens when its uniform is below p: for
+/// the scenario's fixed probabilities the word itself is kept and compared with p's threshold
+/// (Chances: the same bits), the Okinawa claim's uniform (compared with the state's q) is
+/// converted; normals are standard (each rule scales its own).
 template <class L>
 struct RoundDraws {
   using D = typename L::D;
   using U = typename L::U;
   static constexpr int WORDS = 16;
 
-  D straits_drop;            ///< word 0: §2.1, the straits clause is dropped (from round 2)
-  D alliance_drop;           ///< word 1: §2.1, the no-alliance clause is dropped (from round 2)
-  D soft_line;               ///< word 2: §2.1, the Khrushchev line prevails
-  D four_islands;            ///< word 3: §2.1, the soft line offers four islands
-  D accepts_declaration;     ///< word 4: §2.1, the USSR accepts the declaration format
-  D matsumoto_proposes;      ///< word 5: §2.2, Matsumoto proposes the declaration formula
-  D okinawa_claim;           ///< word 6: §2.4, after a treaty under threat, the US claims Okinawa
-  D fisheries_pressure;      ///< word 7: §2.5, fisheries pressure for the next round
-  D shigemitsu_softens;      ///< word 8: §2.5, SG's minimum goes from four islands to two
-  D cabinet_falls;           ///< word 9: §2.5, Hatoyama's cabinet falls
+  U straits_drop;            ///< word 0: §2.1, the straits clause is dropped (from round 2)
+  U alliance_drop;           ///< word 1: §2.1, the no-alliance clause is dropped (from round 2)
+  U soft_line;               ///< word 2: §2.1, the Khrushchev line prevails
+  U four_islands;            ///< word 3: §2.1, the soft line offers four islands
+  U accepts_declaration;     ///< word 4: §2.1, the USSR accepts the declaration format
+  U matsumoto_proposes;      ///< word 5: §2.2, Matsumoto proposes the declaration formula
+  D okinawa_claim;           ///< word 6 (uniform): §2.4, after a treaty under threat, the US
+                             ///< claims Okinawa
+  U fisheries_pressure;      ///< word 7: §2.5, fisheries pressure for the next round
+  U shigemitsu_softens;      ///< word 8: §2.5, SG's minimum goes from four islands to two
+  U cabinet_falls;           ///< word 9: §2.5, Hatoyama's cabinet falls
   D estimate_error;          ///< words 10-11, cos: §2.3, Dulles's first estimate error e
   D estimate_error_after;    ///< words 10-11, sin: §2.3, his error after rewarding
   D vote_noise_treaty;       ///< words 12-13, cos: §2.4, noise on the treaty's realized support
@@ -67,16 +70,16 @@ struct RoundDraws {
   template <bool LAZY = false>
   static RoundDraws from_words(const U (&w)[WORDS]) {
     RoundDraws d;
-    d.straits_drop = simd::uniform<L>(w[0]);
-    d.alliance_drop = simd::uniform<L>(w[1]);
-    d.soft_line = simd::uniform<L>(w[2]);
-    d.four_islands = simd::uniform<L>(w[3]);
-    d.accepts_declaration = simd::uniform<L>(w[4]);
-    d.matsumoto_proposes = simd::uniform<L>(w[5]);
+    d.straits_drop = w[0];
+    d.alliance_drop = w[1];
+    d.soft_line = w[2];
+    d.four_islands = w[3];
+    d.accepts_declaration = w[4];
+    d.matsumoto_proposes = w[5];
     d.okinawa_claim = simd::uniform<L>(w[6]);
-    d.fisheries_pressure = simd::uniform<L>(w[7]);
-    d.shigemitsu_softens = simd::uniform<L>(w[8]);
-    d.cabinet_falls = simd::uniform<L>(w[9]);
+    d.fisheries_pressure = w[7];
+    d.shigemitsu_softens = w[8];
+    d.cabinet_falls = w[9];
     simd::box_muller<L>(w[10], w[11], d.estimate_error, d.estimate_error_after);
     d.vote_words[0] = w[12];
     d.vote_words[1] = w[13];
@@ -130,20 +133,22 @@ struct RoundEvents {
 /// japan_vote): the state and every event keep their bits, but Vote::support_declaration where no
 /// declaration was available (NaN: only the trace reads it there, and the trace is not LAZY), and
 /// Vote::support_treaty where no treaty was offered. With LAZY, `draw` comes from
-/// RoundDraws::draw<true>.
+/// RoundDraws::draw<true>. `japan` and `chance` are derived from `s` (once per block).
 template <class L, bool LAZY = false>
-RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, State<L>& st,
-                          typename L::M active, typename L::D round, RoundDraws<L> draw) {
+RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, const Chances& chance,
+                          State<L>& st, typename L::M active, typename L::D round,
+                          RoundDraws<L> draw) {
   RoundEvents<L> e;
   e.alignment_start = st.alignment;
 
   // 1. Soviet negotiators: clauses dropped from round 2, the line and its offer, the format.
-  drop_clauses<L>(s, st, round, draw.straits_drop, draw.alliance_drop);
-  e.offer = soviet_offer<L>(s, round, draw.soft_line, draw.four_islands, draw.accepts_declaration);
+  drop_clauses<L>(chance, st, round, draw.straits_drop, draw.alliance_drop);
+  e.offer = soviet_offer<L>(s, chance, round, draw.soft_line, draw.four_islands,
+                            draw.accepts_declaration);
 
   // 2. Matsumoto: a declaration is available only if the USSR accepts the format and he proposes
   // it.
-  e.matsumoto_proposes = matsumoto_proposes<L>(s, draw.matsumoto_proposes);
+  e.matsumoto_proposes = matsumoto_proposes<L>(chance, draw.matsumoto_proposes);
   e.declaration_available = e.offer.accepts_declaration & e.matsumoto_proposes;
 
   // 3. Dulles: rewards when the treaty's estimated threat is grave, then coercion if not enough.
@@ -177,8 +182,8 @@ RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, State<L>
   if constexpr (LAZY) {
     if (simd::any<L>(stalled)) draw.drift_noise();
   }
-  e.stall = stall<L>(s, st, stalled, round, draw.fisheries_pressure, draw.shigemitsu_softens,
-                     s.alliance.drift_sd * draw.drift, draw.cabinet_falls);
+  e.stall = stall<L>(s, chance, st, stalled, round, draw.fisheries_pressure,
+                     draw.shigemitsu_softens, s.alliance.drift_sd * draw.drift, draw.cabinet_falls);
 
   e.ended = e.treaty | e.declaration | e.stall.cabinet_fell | e.stall.deadline;
   return e;
