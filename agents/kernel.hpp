@@ -267,9 +267,8 @@ void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t 
     }
     if (active == 0) break;
 
-    const RoundEvents<L> e =
-        play_round<L, LAZY>(s, japan, chance, st, simd::mask<L>(active), h.round,
-                            RoundDraws<L>::template draw<LAZY>(streams, h.round));
+    const RoundEvents<L> e = play_round<L, LAZY>(s, japan, chance, st, simd::mask<L>(active),
+                                                 h.round, RoundDraws<L>::draw(streams, h.round));
     h.note(e);
     if constexpr (Tracer::enabled) tracer.round(trace_round<L>(e, st, h));
 

@@ -56,18 +56,17 @@ struct RoundDraws {
   U vote_words[2];           ///< words 12-13, of which vote_noises() makes the vote's normals
   U drift_words[2];          ///< words 14-15, of which drift_noise() makes the drift
 
-  /// Round `round`'s draws (round[i] for lane i) from every lane's stream (LAZY: see from_words).
-  template <bool LAZY = false>
+  /// Round `round`'s draws (round[i] for lane i) from every lane's stream (see from_words).
   static RoundDraws draw(const engine::LaneStreams<L>& streams, D round) {
     U w[WORDS];
     streams.words(simd::to_uint<L>(round), w);
-    return from_words<LAZY>(w);
+    return from_words(w);
   }
 
-  /// The draws from a round's words: the one place that maps words to draws. With LAZY (one
-  /// untraced lane: play_round) the normals of words 12-15 are left NaN, for play_round to make
-  /// (vote_noises, drift_noise) only if its round uses them.
-  template <bool LAZY = false>
+  /// The draws from a round's words: the one place that maps words to draws. The normals of
+  /// words 12-15 are left NaN: play_round makes them (vote_noises, drift_noise) where it uses
+  /// them, after Dulles, so that the CPU makes them while the supports' and Phi's long chains of
+  /// dependent operations run (with LAZY, one untraced lane, only if its round uses them).
   static RoundDraws from_words(const U (&w)[WORDS]) {
     RoundDraws d;
     d.straits_drop = w[0];
@@ -85,13 +84,8 @@ struct RoundDraws {
     d.vote_words[1] = w[13];
     d.drift_words[0] = w[14];
     d.drift_words[1] = w[15];
-    if constexpr (LAZY) {
-      d.vote_noise_treaty = d.vote_noise_declaration = d.drift =
-          simd::splat<L>(std::numeric_limits<double>::quiet_NaN());
-    } else {
-      d.vote_noises();
-      d.drift_noise();
-    }
+    d.vote_noise_treaty = d.vote_noise_declaration = d.drift =
+        simd::splat<L>(std::numeric_limits<double>::quiet_NaN());
     return d;
   }
 
@@ -132,8 +126,9 @@ struct RoundEvents {
 /// lane: run_lanes) skips work whose result the round's one run does not use (dulles_act,
 /// japan_vote): the state and every event keep their bits, but Vote::support_declaration where no
 /// declaration was available (NaN: only the trace reads it there, and the trace is not LAZY), and
-/// Vote::support_treaty where no treaty was offered. With LAZY, `draw` comes from
-/// RoundDraws::draw<true>. `japan` and `chance` are derived from `s` (once per block).
+/// Vote::support_treaty where no treaty was offered. `draw` comes from RoundDraws::draw (its
+/// normals of words 12-15 are made here); `japan` and `chance` are derived from `s` (once per
+/// block).
 template <class L, bool LAZY = false>
 RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, const Chances& chance,
                           State<L>& st, typename L::M active, typename L::D round,
@@ -162,10 +157,15 @@ RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, const Ch
   e.sg_min_islands_in_force = st.sg_min_islands;
 
   // 4. Japan votes on the state Dulles left; a treaty or a declaration ends the run.
+  // The vote's normals are made here, not with the round's other draws: issued after Dulles, they
+  // fill the CPU while his supports' and Phi's chains of dependent operations run (before them,
+  // they only lengthened each round's path; -7% CPU time per 16-lane block on Zen 5).
   // LAZY skip 4: the vote's normals only when there is something to take (a treaty offered or a
   // declaration available).
   if constexpr (LAZY) {
     if (simd::any<L>((e.offer.islands > 0.0) | e.declaration_available)) draw.vote_noises();
+  } else {
+    draw.vote_noises();
   }
   e.vote =
       japan_vote<L, LAZY>(s, japan, treaty, e.dulles.support_after, st, e.offer.islands,
@@ -181,6 +181,8 @@ RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, const Ch
   // LAZY skip 5: the drift's normal only when the run stalls.
   if constexpr (LAZY) {
     if (simd::any<L>(stalled)) draw.drift_noise();
+  } else {
+    draw.drift_noise();
   }
   e.stall = stall<L>(s, chance, st, stalled, round, draw.fisheries_pressure,
                      draw.shigemitsu_softens, s.alliance.drift_sd * draw.drift, draw.cabinet_falls);

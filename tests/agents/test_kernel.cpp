@@ -116,9 +116,9 @@ TEST_CASE("one lane's skips (play_round's LAZY) keep every bit of the state and 
       for (int round = 1;; ++round) {
         const D r = simd::splat<L>(round);
         const auto e = play_round<L, false>(s, japan, chance, eager, active, r,
-                                            RoundDraws<L>::draw<false>(streams, r));
-        const auto z = play_round<L, true>(s, japan, chance, lazy, active, r,
-                                           RoundDraws<L>::draw<true>(streams, r));
+                                            RoundDraws<L>::draw(streams, r));
+        const auto z =
+            play_round<L, true>(s, japan, chance, lazy, active, r, RoundDraws<L>::draw(streams, r));
         INFO("replicate " << replicate << ", round " << round);
         // The state after the round.
         CHECK(bits(z.alignment_start) == bits(e.alignment_start));
