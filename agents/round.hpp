@@ -53,6 +53,7 @@ struct RoundDraws {
   D vote_noise_treaty;       ///< words 12-13, cos: §2.4, noise on the treaty's realized support
   D vote_noise_declaration;  ///< words 12-13, sin: §2.4, noise on the declaration's support
   D drift;                   ///< words 14-15, cos: §2.5, the alignment's drift (sin unused)
+  U error_words[2];          ///< words 10-11, of which estimate_errors() makes Dulles's errors
   U vote_words[2];           ///< words 12-13, of which vote_noises() makes the vote's normals
   U drift_words[2];          ///< words 14-15, of which drift_noise() makes the drift
 
@@ -64,9 +65,10 @@ struct RoundDraws {
   }
 
   /// The draws from a round's words: the one place that maps words to draws. The normals of
-  /// words 12-15 are left NaN: play_round makes them (vote_noises, drift_noise) where it uses
-  /// them, after Dulles, so that the CPU makes them while the supports' and Phi's long chains of
-  /// dependent operations run (with LAZY, one untraced lane, only if its round uses them).
+  /// words 10-15 are left NaN: play_round makes them (estimate_errors, vote_noises, drift_noise)
+  /// where it uses them, Dulles's errors once his supports are issued, the vote's and the drift's
+  /// after him, so that the CPU makes them while the supports' and Phi's long chains of dependent
+  /// operations run (with LAZY, one untraced lane, the last two only if its round uses them).
   static RoundDraws from_words(const U (&w)[WORDS]) {
     RoundDraws d;
     d.straits_drop = w[0];
@@ -79,16 +81,21 @@ struct RoundDraws {
     d.fisheries_pressure = w[7];
     d.shigemitsu_softens = w[8];
     d.cabinet_falls = w[9];
-    simd::box_muller<L>(w[10], w[11], d.estimate_error, d.estimate_error_after);
+    d.error_words[0] = w[10];
+    d.error_words[1] = w[11];
     d.vote_words[0] = w[12];
     d.vote_words[1] = w[13];
     d.drift_words[0] = w[14];
     d.drift_words[1] = w[15];
-    d.vote_noise_treaty = d.vote_noise_declaration = d.drift =
-        simd::splat<L>(std::numeric_limits<double>::quiet_NaN());
+    d.estimate_error = d.estimate_error_after = d.vote_noise_treaty = d.vote_noise_declaration =
+        d.drift = simd::splat<L>(std::numeric_limits<double>::quiet_NaN());
     return d;
   }
 
+  /// Dulles's two estimate errors from words 10-11 (Box-Muller).
+  void estimate_errors() {
+    simd::box_muller<L>(error_words[0], error_words[1], estimate_error, estimate_error_after);
+  }
   /// The vote's two normals from words 12-13 (Box-Muller).
   void vote_noises() {
     simd::box_muller<L>(vote_words[0], vote_words[1], vote_noise_treaty, vote_noise_declaration);
@@ -149,9 +156,12 @@ RoundEvents<L> play_round(const Scenario& s, const SupportTable& japan, const Ch
   // 3. Dulles: rewards when the treaty's estimated threat is grave, then coercion if not enough.
   // (Japan's view of the treaty on offer is the same for his estimates and the vote, but A and q.)
   const TreatyOffer<L> treaty = treaty_offer<L>(s, japan, st, e.offer.islands);
-  e.dulles = dulles_act<L, LAZY>(s, japan, treaty, st, active, round,
-                                 s.dulles.estimate_noise_sd * draw.estimate_error,
-                                 s.dulles.estimate_noise_sd * draw.estimate_error_after);
+  // (Dulles's errors are made once his supports are issued: dulles_act.)
+  e.dulles = dulles_act<L, LAZY>(s, japan, treaty, st, active, round, [&] {
+    draw.estimate_errors();
+    return std::array<typename L::D, 2>{s.dulles.estimate_noise_sd * draw.estimate_error,
+                                        s.dulles.estimate_noise_sd * draw.estimate_error_after};
+  });
   e.alignment_after_dulles = st.alignment;
   e.fisheries_in_force = st.fisheries;
   e.sg_min_islands_in_force = st.sg_min_islands;
