@@ -71,6 +71,19 @@ SupportTable::SupportTable(const Scenario& s) {
   }
 }
 
+Chances::Chances(const Scenario& s)
+    : straits_drop(simd::uniform_threshold(s.soviet.straits_drop_hazard)),
+      alliance_drop(simd::uniform_threshold(s.soviet.alliance_drop_hazard)),
+      soft_line(simd::uniform_threshold(s.soviet.soft_line_prob)),
+      four_islands(simd::uniform_threshold(s.soviet.four_island_prob)),
+      accept_early(simd::uniform_threshold(s.soviet.declaration_accept_early)),
+      accept_late(simd::uniform_threshold(s.soviet.declaration_accept_late)),
+      formula(simd::uniform_threshold(s.matsumoto.formula_prob)),
+      fisheries(simd::uniform_threshold(s.soviet.fisheries_pressure_prob)),
+      soften(simd::uniform_threshold(s.shigemitsu.soften_hazard)),
+      fall_early(simd::uniform_threshold(s.hatoyama.fall_hazard_early)),
+      fall_late(simd::uniform_threshold(s.hatoyama.fall_hazard_late)) {}
+
 namespace {
 
 using Portable = simd::Lanes<1>;

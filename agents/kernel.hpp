@@ -236,6 +236,7 @@ void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t 
   // every rule for every lane anyway, and the trace reports every value, so neither skips.
   constexpr bool LAZY = L::width == 1 && !Tracer::enabled;
   const SupportTable japan(s);
+  const Chances chance(s);
   engine::LaneStreams<L> streams(first);
   Credibilities<L> credibility(s, first);
   State<L> st = State<L>::initial(s, simd::splat<L>(0.0));
@@ -266,9 +267,8 @@ void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t 
     }
     if (active == 0) break;
 
-    const RoundEvents<L> e =
-        play_round<L, LAZY>(s, japan, st, simd::mask<L>(active), h.round,
-                            RoundDraws<L>::template draw<LAZY>(streams, h.round));
+    const RoundEvents<L> e = play_round<L, LAZY>(s, japan, chance, st, simd::mask<L>(active),
+                                                 h.round, RoundDraws<L>::draw(streams, h.round));
     h.note(e);
     if constexpr (Tracer::enabled) tracer.round(trace_round<L>(e, st, h));
 

@@ -105,6 +105,7 @@ TEST_CASE("one lane's skips (play_round's LAZY) keep every bit of the state and 
   int held[5][2] = {};
   for (const Scenario& s : kernel_scenarios()) {
     const SupportTable japan(s);
+    const Chances chance(s);
     for (std::uint32_t replicate = 0; replicate < 4000; ++replicate) {
       const wedge::engine::LaneStreams<L> streams(wedge::engine::StreamKey{9, 0, replicate});
       const D c = s.dulles.credibility_min + (s.dulles.credibility_max - s.dulles.credibility_min) *
@@ -114,10 +115,10 @@ TEST_CASE("one lane's skips (play_round's LAZY) keep every bit of the state and 
       const M active = simd::splat_m<L>(true);
       for (int round = 1;; ++round) {
         const D r = simd::splat<L>(round);
-        const auto e = play_round<L, false>(s, japan, eager, active, r,
-                                            RoundDraws<L>::draw<false>(streams, r));
+        const auto e = play_round<L, false>(s, japan, chance, eager, active, r,
+                                            RoundDraws<L>::draw(streams, r));
         const auto z =
-            play_round<L, true>(s, japan, lazy, active, r, RoundDraws<L>::draw<true>(streams, r));
+            play_round<L, true>(s, japan, chance, lazy, active, r, RoundDraws<L>::draw(streams, r));
         INFO("replicate " << replicate << ", round " << round);
         // The state after the round.
         CHECK(bits(z.alignment_start) == bits(e.alignment_start));

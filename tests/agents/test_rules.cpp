@@ -14,6 +14,21 @@ using M = L::M;
 
 namespace {
 D d(double x) { return D{x}; }
+/// The draw "uniform x" as a rule takes it, a 32-bit word: the first word whose uniform
+/// (simd::uniform, the kernel's conversion) is not below x, so that u(p) is not below p and
+/// u(x) for x < p - 2^-32 is below p.
+L::U u(double x) {
+  std::uint64_t lo = 0, hi = std::uint64_t{1} << 32;  // the answer is in [lo, hi]
+  while (lo < hi) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    if (simd::uniform<L>(L::U{mid})[0] < x) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return L::U{lo};
+}
 double v(D x) { return x[0]; }
 bool yes(M m) { return m[0] != 0; }
 State<L> baseline_state(const Scenario& s, double credibility = 0.4) {
@@ -29,13 +44,14 @@ constexpr double SUPPORT_ERROR = 1e-6;
 TEST_CASE("clauses are never dropped in round 1 and drop on a draw below the hazard", "[rules]") {
   const Scenario s;
   State<L> st = baseline_state(s);
-  drop_clauses<L>(s, st, d(1), d(0.0), d(0.0));
+  drop_clauses<L>(Chances(s), st, d(1), u(0.0), u(0.0));
   CHECK(yes(st.straits_clause));
   CHECK(yes(st.alliance_clause));
-  drop_clauses<L>(s, st, d(2), d(0.36), d(0.34));  // hazard 0.35: straits stays, alliance goes
+  drop_clauses<L>(Chances(s), st, d(2), u(0.36),
+                  u(0.34));  // hazard 0.35: straits stays, alliance goes
   CHECK(yes(st.straits_clause));
   CHECK_FALSE(yes(st.alliance_clause));
-  drop_clauses<L>(s, st, d(3), d(0.34), d(0.0));  // a dropped clause never returns
+  drop_clauses<L>(Chances(s), st, d(3), u(0.34), u(0.0));  // a dropped clause never returns
   CHECK_FALSE(yes(st.straits_clause));
   CHECK_FALSE(yes(st.alliance_clause));
 }
@@ -43,28 +59,31 @@ TEST_CASE("clauses are never dropped in round 1 and drop on a draw below the haz
 TEST_CASE("the Soviet line decides the islands offered", "[rules]") {
   const Scenario s;
   const auto hard =
-      soviet_offer<L>(s, d(1), d(0.7), d(0.0), d(0.5));  // 0.7 is not < 0.7: hard line
+      soviet_offer<L>(s, Chances(s), d(1), u(0.7), u(0.0), u(0.5));  // 0.7 is not < 0.7: hard line
   CHECK_FALSE(yes(hard.soft_line));
   CHECK(v(hard.islands) == 0);
-  const auto two = soviet_offer<L>(s, d(1), d(0.69), d(0.02), d(0.5));  // soft, u_four not < 0.02
+  const auto two =
+      soviet_offer<L>(s, Chances(s), d(1), u(0.69), u(0.02), u(0.5));  // soft, u_four not < 0.02
   CHECK(yes(two.soft_line));
   CHECK(v(two.islands) == 2);
-  CHECK(v(soviet_offer<L>(s, d(1), d(0.1), d(0.019), d(0.5)).islands) == 4);
+  CHECK(v(soviet_offer<L>(s, Chances(s), d(1), u(0.1), u(0.019), u(0.5)).islands) == 4);
 }
 
 TEST_CASE("the USSR accepts the declaration format with the early, then late, probability",
           "[rules]") {
   const Scenario s;  // early 0.2 before round 4, late 0.8 from round 4
-  CHECK(yes(soviet_offer<L>(s, d(3), d(0.9), d(0.9), d(0.19)).accepts_declaration));
-  CHECK_FALSE(yes(soviet_offer<L>(s, d(3), d(0.9), d(0.9), d(0.21)).accepts_declaration));
-  CHECK(yes(soviet_offer<L>(s, d(4), d(0.9), d(0.9), d(0.79)).accepts_declaration));
-  CHECK_FALSE(yes(soviet_offer<L>(s, d(4), d(0.9), d(0.9), d(0.81)).accepts_declaration));
+  CHECK(yes(soviet_offer<L>(s, Chances(s), d(3), u(0.9), u(0.9), u(0.19)).accepts_declaration));
+  CHECK_FALSE(
+      yes(soviet_offer<L>(s, Chances(s), d(3), u(0.9), u(0.9), u(0.21)).accepts_declaration));
+  CHECK(yes(soviet_offer<L>(s, Chances(s), d(4), u(0.9), u(0.9), u(0.79)).accepts_declaration));
+  CHECK_FALSE(
+      yes(soviet_offer<L>(s, Chances(s), d(4), u(0.9), u(0.9), u(0.81)).accepts_declaration));
 }
 
 TEST_CASE("Matsumoto proposes the formula with formula_prob", "[rules]") {
   const Scenario s;
-  CHECK(yes(matsumoto_proposes<L>(s, d(0.49))));
-  CHECK_FALSE(yes(matsumoto_proposes<L>(s, d(0.5))));
+  CHECK(yes(matsumoto_proposes<L>(Chances(s), u(0.49))));
+  CHECK_FALSE(yes(matsumoto_proposes<L>(Chances(s), u(0.5))));
 }
 
 TEST_CASE("support follows the faction formula of MODEL.md section 3", "[rules]") {
@@ -165,7 +184,8 @@ TEST_CASE("Shigemitsu's softening applies to the faction named by softens, or to
   pub.japan.factions.list[PUB].min_islands = 4;
   State<L> st = State<L>::initial(pub, d(0.4));
   CHECK(v(st.sg_min_islands) == 4);
-  auto out = stall<L>(pub, st, ALL, d(2), d(0.9), d(0.24), d(0.0), d(0.9));  // hazard 0.25: softens
+  auto out = stall<L>(pub, Chances(pub), st, ALL, d(2), u(0.9), u(0.24), d(0.0),
+                      u(0.9));  // hazard 0.25: softens
   CHECK(yes(out.shigemitsu_softened));
   CHECK(v(st.sg_min_islands) == 2);
   const double expected = support_by_hand(pub, true, 2, st);
@@ -189,7 +209,7 @@ TEST_CASE("Shigemitsu's softening applies to the faction named by softens, or to
   REQUIRE_NOTHROW(none.validate());
   State<L> hard = State<L>::initial(none, d(0.4));
   const double before = v(support_treaty<L>(none, hard, d(2)));
-  out = stall<L>(none, hard, ALL, d(2), d(0.9), d(0.0), d(0.0), d(0.9));
+  out = stall<L>(none, Chances(none), hard, ALL, d(2), u(0.9), u(0.0), d(0.0), u(0.9));
   CHECK_FALSE(yes(out.shigemitsu_softened));
   CHECK(v(support_treaty<L>(none, hard, d(2))) == before);
   State<L> base = State<L>::initial(Scenario{}, d(0.4));  // the baseline before SG softens
@@ -379,7 +399,7 @@ TEST_CASE("a treaty costs alignment per clause and may cost Okinawa", "[rules]")
 TEST_CASE("a stalled round: fisheries, Shigemitsu, drift, cabinet, deadline", "[rules]") {
   const Scenario s;
   State<L> st = baseline_state(s);
-  auto out = stall<L>(s, st, ALL, d(2), d(0.69), d(0.24), d(0.01), d(0.05));
+  auto out = stall<L>(s, Chances(s), st, ALL, d(2), u(0.69), u(0.24), d(0.01), u(0.05));
   CHECK(yes(out.fisheries));
   CHECK(yes(st.fisheries));
   CHECK(yes(out.shigemitsu_softened));
@@ -387,26 +407,27 @@ TEST_CASE("a stalled round: fisheries, Shigemitsu, drift, cabinet, deadline", "[
   CHECK(v(st.alignment) == Approx(0.61));
   CHECK_FALSE(yes(out.cabinet_fell));  // 0.05 is not < 0.05
   CHECK_FALSE(yes(out.deadline));
-  out = stall<L>(s, st, ALL, d(3), d(0.7), d(0.0), d(-1.0), d(0.04));
+  out = stall<L>(s, Chances(s), st, ALL, d(3), u(0.7), u(0.0), d(-1.0), u(0.04));
   CHECK_FALSE(yes(st.fisheries));
   CHECK_FALSE(yes(out.shigemitsu_softened));  // already softened
   CHECK(v(st.alignment) == 0.0);              // drift clamped
   CHECK(yes(out.cabinet_fell));
   // Late hazard from round 6; the deadline in the last round.
   State<L> late = baseline_state(s);
-  CHECK(yes(stall<L>(s, late, ALL, d(6), d(0.9), d(0.9), d(0.0), d(0.29)).cabinet_fell));
-  const auto last = stall<L>(s, late, ALL, d(8), d(0.9), d(0.9), d(0.0), d(0.31));
+  CHECK(
+      yes(stall<L>(s, Chances(s), late, ALL, d(6), u(0.9), u(0.9), d(0.0), u(0.29)).cabinet_fell));
+  const auto last = stall<L>(s, Chances(s), late, ALL, d(8), u(0.9), u(0.9), d(0.0), u(0.31));
   CHECK_FALSE(yes(last.cabinet_fell));
   CHECK(yes(last.deadline));
   // A cabinet that falls in the last round ends the run by its fall, not the deadline.
-  const auto fall_last = stall<L>(s, late, ALL, d(8), d(0.9), d(0.9), d(0.0), d(0.0));
+  const auto fall_last = stall<L>(s, Chances(s), late, ALL, d(8), u(0.9), u(0.9), d(0.0), u(0.0));
   CHECK(yes(fall_last.cabinet_fell));
   CHECK_FALSE(yes(fall_last.deadline));
   // A lane that did not stall keeps its state.
   State<L> kept = baseline_state(s);
   kept.fisheries = simd::splat_m<L>(true);
   const auto none =
-      stall<L>(s, kept, simd::splat_m<L>(false), d(8), d(0.9), d(0.0), d(0.3), d(0.0));
+      stall<L>(s, Chances(s), kept, simd::splat_m<L>(false), d(8), u(0.9), u(0.0), d(0.3), u(0.0));
   CHECK_FALSE(yes(none.cabinet_fell));
   CHECK_FALSE(yes(none.deadline));
   CHECK(yes(kept.fisheries));

@@ -10,6 +10,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -290,6 +291,63 @@ TEST_CASE("the float logistic sum gives the same bits one lane at a time and 4 a
       for (int j = 0; j < 4; ++j)
         CHECK(std::bit_cast<std::uint64_t>(got[j]) ==
               std::bit_cast<std::uint64_t>(sum1[j].value()[0]));
+    }
+  }
+}
+
+TEST_CASE("a word is below p's threshold exactly where its uniform is below p", "[lanes]") {
+  // uniform(w) = (w + 1/2) 2^-32 is increasing in w, so checking the words t - 1 and t decides
+  // every word: uniform(w) < p for w < t, not for w >= t.
+  constexpr std::uint64_t ALL = std::uint64_t{1} << 32;
+  const auto check = [&](double p) {
+    const std::uint64_t t = simd::uniform_threshold(p);
+    INFO("p = " << p << " (" << std::hexfloat << p << std::defaultfloat << "), t = " << t);
+    REQUIRE(t <= ALL);
+    if (t > 0) CHECK(simd::uniform<L>(L::U{t - 1})[0] < p);
+    if (t < ALL) CHECK_FALSE(simd::uniform<L>(L::U{t})[0] < p);
+  };
+  const double inf = std::numeric_limits<double>::infinity();
+  for (double p : {0.0, -0.0, -1.0, 1.0, 2.0, 1e300, inf, -inf, 0x1p-33, 0x1p-34, 0x1p-1074,
+                   0x1.8p-33, 1.0 - 0x1p-33, 1.0 - 0x1p-34, 1.0 - 0x1p-53, 0.5, 0.35, 0.7, 0.05})
+    check(p);
+  CHECK(simd::uniform_threshold(std::numeric_limits<double>::quiet_NaN()) == 0);
+  CHECK(simd::uniform_threshold(1.0) == ALL);
+  CHECK(simd::uniform_threshold(0.0) == 0);
+  std::mt19937_64 rng(13);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  for (int i = 0; i < 200000; ++i) check(unit(rng));
+  // Probabilities at a word's uniform and one ulp either side (the boundaries themselves).
+  for (int i = 0; i < 200000; ++i) {
+    const double at = simd::uniform<L>(L::U{rng() >> 32})[0];
+    check(at);
+    check(std::nextafter(at, 0.0));
+    check(std::nextafter(at, 1.0));
+  }
+  // And the words whose uniforms lie half way between two words' (p 2^32 an integer).
+  for (int i = 0; i < 200000; ++i) {
+    const double whole = static_cast<double>(rng() >> 32) * 0x1p-32;
+    check(whole);
+    check(std::nextafter(whole, 0.0));
+    check(std::nextafter(whole, 1.0));
+  }
+}
+
+TEST_CASE("below_threshold on 4 lanes agrees with comparing the uniforms", "[lanes]") {
+  using L4 = simd::Lanes<4>;
+  std::mt19937_64 rng(14);
+  std::uniform_real_distribution<double> unit(-0.01, 1.01);
+  for (int i = 0; i < 20000; ++i) {
+    const double p = unit(rng);
+    const std::uint64_t t = simd::uniform_threshold(p);
+    const std::uint64_t last = (std::uint64_t{1} << 32) - 1;
+    const L4::U w{t == 0 ? 0 : t - 1, std::min(t, last), rng() >> 32, i % 2 == 0 ? 0 : last};
+    const L4::M by_word = simd::below_threshold<L4>(w, t);
+    const L4::M by_word_lanes = simd::below_threshold<L4>(w, simd::splat_u<L4>(t));
+    const L4::M by_uniform = simd::uniform<L4>(w) < p;
+    for (int k = 0; k < 4; ++k) {
+      INFO("p = " << p << ", word " << w[k]);
+      CHECK(by_word[k] == by_uniform[k]);
+      CHECK(by_word_lanes[k] == by_uniform[k]);
     }
   }
 }
