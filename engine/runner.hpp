@@ -238,7 +238,7 @@ concept BlockSource = requires(const B& blocks, std::size_t i) {
 /// completed. Only one wave of blocks exists at a time, so a BlockRange's plan of any size runs in
 /// memory independent of its number of runs.
 template <Model M, BlockSource Blocks = std::span<const Block>>
-RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks& blocks,
+RunReport run_blocks(std::span<const typename M::Params> params, const Blocks& blocks,
                      std::vector<Summary>& summaries, const RunOptions& options,
                      RecordSink<typename M::Record>* sink = nullptr) {
   using Record = typename M::Record;
@@ -368,6 +368,15 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
   }
   if (writer) writer->drain();
   return report;
+}
+
+/// run_blocks with the design points' parameters in a std::vector (a braced list of them too).
+template <Model M, BlockSource Blocks = std::span<const Block>>
+RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks& blocks,
+                     std::vector<Summary>& summaries, const RunOptions& options,
+                     RecordSink<typename M::Record>* sink = nullptr) {
+  return run_blocks<M, Blocks>(std::span<const typename M::Params>(params), blocks, summaries,
+                               options, sink);
 }
 
 /// Makes one empty summary per design point for model M. Many points are made in parallel, a
