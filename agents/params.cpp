@@ -186,7 +186,7 @@ struct Bounds {
   bool islands = false;
 };
 
-bool within(const Bounds& b, double value) {
+[[gnu::always_inline]] inline bool within(const Bounds& b, double value) {
   if (std::isnan(value)) return false;
   if (b.type == ParamType::real && !std::isfinite(value)) return false;
   if (b.type != ParamType::real && value != std::floor(value)) return false;
