@@ -30,6 +30,7 @@
 #include <span>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace wedge::engine {
@@ -285,6 +286,10 @@ RunReport run_blocks(std::span<const typename M::Params> params, const Blocks& b
   std::vector<Record> out_records;
   std::vector<Summary> out_summaries;
   std::vector<std::size_t> offsets;
+  // alone[i]: block i's point has no other block in the wave (see below); by_point: the wave's
+  // (point, block) pairs, sorted to find them.
+  std::vector<unsigned char> alone;
+  std::vector<std::pair<std::uint64_t, std::size_t>> by_point;
   if (sink != nullptr) writer = std::make_unique<detail::SinkThread<Record>>(*sink);
   // The sink takes the observed fields from the workers instead of the records.
   const bool observed = sink != nullptr && sink->takes_observed();
@@ -299,6 +304,20 @@ RunReport run_blocks(std::span<const typename M::Params> params, const Blocks& b
     const std::size_t count = std::min(wave, total - first);
     wave_blocks.clear();
     for (std::size_t i = 0; i < count; ++i) wave_blocks.push_back(blocks[first + i]);
+    // A point with a single block in the wave takes that block's summary on the worker that
+    // computed it: no other block of the wave touches the point, and the waves before are merged,
+    // so its merges stay in block order. This takes the merges of a design of many points (one
+    // block each) off the serial step between waves; a point's several blocks in a wave are
+    // merged after it, in block order, as before.
+    by_point.resize(count);
+    for (std::size_t i = 0; i < count; ++i) by_point[i] = {wave_blocks[i].point, i};
+    std::sort(by_point.begin(), by_point.end());
+    alone.assign(count, 0);
+    for (std::size_t j = 0; j < count; ++j) {
+      const bool same_before = j > 0 && by_point[j - 1].first == by_point[j].first;
+      const bool same_after = j + 1 < count && by_point[j + 1].first == by_point[j].first;
+      if (!same_before && !same_after) alone[by_point[j].second] = 1;
+    }
     if (sink != nullptr) {
       offsets.resize(count + 1);
       offsets[0] = 0;
@@ -350,10 +369,11 @@ RunReport run_blocks(std::span<const typename M::Params> params, const Blocks& b
             if (observed) sink->observed(offsets[i] + k, 1, cats.data(), values.data());
           }
         }
+        if (alone[i]) summaries[b.point].merge(sum);
       }
     });
     for (std::size_t i = 0; i < count; ++i) {
-      summaries[wave_blocks[i].point].merge(local[i]);
+      if (!alone[i]) summaries[wave_blocks[i].point].merge(local[i]);
       report.runs_done += wave_blocks[i].count;
     }
     report.blocks_done += count;
