@@ -333,8 +333,13 @@ RunReport run_blocks(std::span<const typename M::Params> params, const Blocks& b
       std::array<double, MAX_FIELDS> values{};
       for (std::size_t i = range.begin(); i != range.end(); ++i) {
         const Block& b = wave_blocks[i];
-        Summary& sum = local[i];
-        sum.reset();
+        // A point alone in the wave whose summary has no runs yet, when no sink takes the block
+        // summaries, is added to in place: adding a block's runs to an empty summary gives the
+        // bits of adding them to a cleared one and merging that in (a merge into an empty
+        // summary copies), without the clearing and the merge.
+        const bool in_place = alone[i] && sink == nullptr && summaries[b.point].runs() == 0;
+        Summary& sum = in_place ? summaries[b.point] : local[i];
+        if (!in_place) sum.reset();
         const auto& p = params[b.point];
         Record* out = keep != nullptr ? out_records.data() + offsets[i] : nullptr;
         if constexpr (BlockModel<M>) {
@@ -369,7 +374,7 @@ RunReport run_blocks(std::span<const typename M::Params> params, const Blocks& b
             if (observed) sink->observed(offsets[i] + k, 1, cats.data(), values.data());
           }
         }
-        if (alone[i]) summaries[b.point].merge(sum);
+        if (alone[i] && !in_place) summaries[b.point].merge(sum);
       }
     });
     for (std::size_t i = 0; i < count; ++i) {
