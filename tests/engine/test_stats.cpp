@@ -535,7 +535,7 @@ TEST_CASE("a bump arena hands out disjoint 64-byte-aligned pieces, then falls ba
   CHECK(large.capacity() == 3 << 20);
 }
 
-TEST_CASE("a huge-page array from 2 MiB on is whole 2 MiB pages; below, plain memory",
+TEST_CASE("a huge-page array from 2 MiB on is whole 2 MiB pages, below it plain memory",
           "[stats][memory]") {
   // From 2 MiB on the array starts on a 2 MiB page (so none of it is left to 4 KiB pages).
   for (const std::size_t bytes : {std::size_t{2} << 20, (std::size_t{5} << 20) + 24}) {
