@@ -27,6 +27,30 @@ std::size_t advise_huge_pages(const void* data, std::size_t bytes) noexcept {
 #endif
 }
 
+namespace {
+constexpr std::size_t HUGE_ARRAY = std::size_t{2} << 20;
+}  // namespace
+
+void* allocate_huge_array(std::size_t bytes) {
+  if (bytes < HUGE_ARRAY) return ::operator new(bytes);
+  if (bytes > SIZE_MAX - HUGE_ARRAY) throw std::bad_alloc();
+  const std::size_t whole = (bytes + HUGE_ARRAY - 1) / HUGE_ARRAY * HUGE_ARRAY;
+  void* p = ::operator new (whole, std::align_val_t{HUGE_ARRAY});
+  advise_huge_pages(p, whole);
+  return p;
+}
+
+void release_huge_array(void* p, std::size_t bytes) noexcept {
+  if (p == nullptr) return;
+  // Unsized, as BumpArena's buffer: clang declares the sized aligned form only with
+  // -fsized-deallocation.
+  if (bytes < HUGE_ARRAY) {
+    ::operator delete(p);
+  } else {
+    ::operator delete (p, std::align_val_t{HUGE_ARRAY});
+  }
+}
+
 BumpArena::BumpArena(std::size_t capacity, std::pmr::memory_resource* upstream)
     : upstream_(upstream), capacity_(capacity / PIECE_ALIGN * PIECE_ALIGN) {
   if (capacity_ > 0) {

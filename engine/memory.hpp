@@ -4,8 +4,10 @@
 /// placement only: contents and results are the same wherever the memory is.
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <memory_resource>
+#include <new>
 
 namespace wedge::engine {
 
@@ -16,6 +18,34 @@ namespace wedge::engine {
 /// largest fixed cost of a design point on a VM. Ranges holding no whole 2 MiB page are left
 /// alone. Returns the bytes advised (0 if none).
 std::size_t advise_huge_pages(const void* data, std::size_t bytes) noexcept;
+
+/// Allocates `bytes` for a large array that is to be first touched after this call: from 2 MiB
+/// on, aligned to and a whole number of 2 MiB pages, all of them advised huge pages (so no page
+/// of the array is left to 4 KiB faults at its ends, as where malloc places it); below, plain
+/// operator new. Throws std::bad_alloc. Free with release_huge_array(p, bytes) (the same bytes).
+void* allocate_huge_array(std::size_t bytes);
+/// Frees what allocate_huge_array(bytes) returned (nothing for nullptr).
+void release_huge_array(void* p, std::size_t bytes) noexcept;
+
+/// A std allocator for the large arrays made once per run (a design point's scenario each):
+/// allocate_huge_array's memory. Stateless: every instance equals every other. The contents are
+/// the same wherever they are; only how the kernel backs them changes.
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() noexcept = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) {
+    if (n > SIZE_MAX / sizeof(T)) throw std::bad_array_new_length();
+    return static_cast<T*>(allocate_huge_array(n * sizeof(T)));
+  }
+  void deallocate(T* p, std::size_t n) noexcept { release_huge_array(p, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const HugePageAllocator<U>&) const noexcept {
+    return true;
+  }
+};
 
 /// A memory resource that hands out consecutive pieces of one buffer of `capacity` bytes,
 /// allocated at construction (untouched; from 2 MiB on aligned to, and a whole number of, 2 MiB

@@ -56,7 +56,7 @@ using BatchExecutor =
     std::function<RunReport(std::span<const Block>, std::vector<Summary>&, const RunOptions&)>;
 
 template <Model M>
-PrecisionReport run_to_precision(const std::vector<typename M::Params>& params,
+PrecisionReport run_to_precision(std::span<const typename M::Params> params,
                                  std::vector<Summary>& summaries, const RunOptions& options,
                                  const PrecisionTarget& target,
                                  RecordSink<typename M::Record>* sink = nullptr,

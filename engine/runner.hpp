@@ -30,6 +30,7 @@
 #include <span>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace wedge::engine {
@@ -238,7 +239,7 @@ concept BlockSource = requires(const B& blocks, std::size_t i) {
 /// completed. Only one wave of blocks exists at a time, so a BlockRange's plan of any size runs in
 /// memory independent of its number of runs.
 template <Model M, BlockSource Blocks = std::span<const Block>>
-RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks& blocks,
+RunReport run_blocks(std::span<const typename M::Params> params, const Blocks& blocks,
                      std::vector<Summary>& summaries, const RunOptions& options,
                      RecordSink<typename M::Record>* sink = nullptr) {
   using Record = typename M::Record;
@@ -285,6 +286,10 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
   std::vector<Record> out_records;
   std::vector<Summary> out_summaries;
   std::vector<std::size_t> offsets;
+  // alone[i]: block i's point has no other block in the wave (see below); by_point: the wave's
+  // (point, block) pairs, sorted to find them.
+  std::vector<unsigned char> alone;
+  std::vector<std::pair<std::uint64_t, std::size_t>> by_point;
   if (sink != nullptr) writer = std::make_unique<detail::SinkThread<Record>>(*sink);
   // The sink takes the observed fields from the workers instead of the records.
   const bool observed = sink != nullptr && sink->takes_observed();
@@ -299,6 +304,20 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
     const std::size_t count = std::min(wave, total - first);
     wave_blocks.clear();
     for (std::size_t i = 0; i < count; ++i) wave_blocks.push_back(blocks[first + i]);
+    // A point with a single block in the wave takes that block's summary on the worker that
+    // computed it: no other block of the wave touches the point, and the waves before are merged,
+    // so its merges stay in block order. This takes the merges of a design of many points (one
+    // block each) off the serial step between waves; a point's several blocks in a wave are
+    // merged after it, in block order, as before.
+    by_point.resize(count);
+    for (std::size_t i = 0; i < count; ++i) by_point[i] = {wave_blocks[i].point, i};
+    std::sort(by_point.begin(), by_point.end());
+    alone.assign(count, 0);
+    for (std::size_t j = 0; j < count; ++j) {
+      const bool same_before = j > 0 && by_point[j - 1].first == by_point[j].first;
+      const bool same_after = j + 1 < count && by_point[j + 1].first == by_point[j].first;
+      if (!same_before && !same_after) alone[by_point[j].second] = 1;
+    }
     if (sink != nullptr) {
       offsets.resize(count + 1);
       offsets[0] = 0;
@@ -314,8 +333,13 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
       std::array<double, MAX_FIELDS> values{};
       for (std::size_t i = range.begin(); i != range.end(); ++i) {
         const Block& b = wave_blocks[i];
-        Summary& sum = local[i];
-        sum.reset();
+        // A point alone in the wave whose summary has no runs yet, when no sink takes the block
+        // summaries, is added to in place: adding a block's runs to an empty summary gives the
+        // bits of adding them to a cleared one and merging that in (a merge into an empty
+        // summary copies), without the clearing and the merge.
+        const bool in_place = alone[i] && sink == nullptr && summaries[b.point].runs() == 0;
+        Summary& sum = in_place ? summaries[b.point] : local[i];
+        if (!in_place) sum.reset();
         const auto& p = params[b.point];
         Record* out = keep != nullptr ? out_records.data() + offsets[i] : nullptr;
         if constexpr (BlockModel<M>) {
@@ -350,10 +374,11 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
             if (observed) sink->observed(offsets[i] + k, 1, cats.data(), values.data());
           }
         }
+        if (alone[i] && !in_place) summaries[b.point].merge(sum);
       }
     });
     for (std::size_t i = 0; i < count; ++i) {
-      summaries[wave_blocks[i].point].merge(local[i]);
+      if (!alone[i]) summaries[wave_blocks[i].point].merge(local[i]);
       report.runs_done += wave_blocks[i].count;
     }
     report.blocks_done += count;
@@ -368,6 +393,15 @@ RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks
   }
   if (writer) writer->drain();
   return report;
+}
+
+/// run_blocks with the design points' parameters in a std::vector (a braced list of them too).
+template <Model M, BlockSource Blocks = std::span<const Block>>
+RunReport run_blocks(const std::vector<typename M::Params>& params, const Blocks& blocks,
+                     std::vector<Summary>& summaries, const RunOptions& options,
+                     RecordSink<typename M::Record>* sink = nullptr) {
+  return run_blocks<M, Blocks>(std::span<const typename M::Params>(params), blocks, summaries,
+                               options, sink);
 }
 
 /// Makes one empty summary per design point for model M. Many points are made in parallel, a

@@ -284,10 +284,10 @@ void resolve_design(Experiment& e) {
       break;
     }
   }
-  e.points.reserve(rows.size());
   // One scenario per point (~2.7 KB: 11 MB for 4,096 points), first touched here, serially: on
-  // huge pages where the kernel gives them (a page fault per 2 MiB, not per 4 KiB).
-  engine::advise_huge_pages(e.points.data(), rows.size() * sizeof(agents::Scenario));
+  // huge pages where the kernel gives them (a page fault per 2 MiB, not per 4 KiB), all of the
+  // array's (DesignPoints' allocator).
+  e.points.reserve(rows.size());
   e.values.reserve(rows.size());
   for (std::size_t p = 0; p < rows.size(); ++p) {
     // Made in place (a scenario is ~2.7 KB: one copy per point, not two).

@@ -138,6 +138,44 @@ TEST_CASE("validate() rejects every out-of-range value and inconsistent ranges",
   CHECK_THROWS_AS(s.validate(), ConfigError);
 }
 
+TEST_CASE("validate() rejects a key's value exactly when in_range() does, at every edge",
+          "[params]") {
+  // validate() tests each key's range from a table made once (not ParamInfo::in_range with its
+  // name): the two must agree at the edges of every range, the faction keys' included.
+  const double inf = std::numeric_limits<double>::infinity();
+  std::size_t tried = 0;
+  for (const auto& p : parameters(Scenario{})) {
+    if (p.type == ParamType::boolean) continue;
+    std::vector<double> candidates;
+    for (const double edge : {p.min, p.max, 0.0, 1.0, 2.0, 3.0, 4.0}) {
+      if (!std::isfinite(edge)) continue;
+      candidates.insert(candidates.end(), {edge, std::nextafter(edge, -inf),
+                                           std::nextafter(edge, inf), edge - 0.5, edge + 0.5});
+    }
+    if (p.type == ParamType::real) {
+      candidates.insert(candidates.end(), {inf, -inf, std::numeric_limits<double>::quiet_NaN()});
+    }
+    for (const double candidate : candidates) {
+      if (p.type == ParamType::integer && !(std::abs(candidate) < 1e9)) continue;
+      Scenario s;
+      p.set(s, candidate);
+      const double v = p.get(s);  // an integer key keeps what its member holds
+      const std::string own = p.key + " = " + format_value(p, v) + ": must be " + p.range_text();
+      ++tried;
+      if (!p.in_range(v)) {
+        CHECK_THROWS_WITH(s.validate(), Catch::Equals(own));
+      } else {
+        try {
+          s.validate();
+        } catch (const ConfigError& e) {  // a constraint between keys, never the key's range
+          CHECK(std::string(e.what()) != own);
+        }
+      }
+    }
+  }
+  CHECK(tried > 500);
+}
+
 TEST_CASE("every key reads and writes its own member of the scenario", "[params]") {
   // Give each key a value no other key has (within its range), then read every key back.
   Scenario s;

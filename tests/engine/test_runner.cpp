@@ -13,7 +13,9 @@
 #include <initializer_list>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <thread>
+#include <vector>
 
 using namespace wedge::engine;
 using wedge::test::CoinModel;
@@ -241,6 +243,63 @@ TEST_CASE(
           CHECK(sink.rows == expected);
         }
       }
+    }
+  }
+}
+
+TEST_CASE("each point's blocks merge in block order whether or not a wave holds its others",
+          "[runner]") {
+  // A point alone in its wave is merged by the worker that ran its block; a point with several
+  // blocks in the wave after it, in order. Blocks of the three points interleaved (so a wave holds
+  // one, two or three blocks of a point) and one block per point (every point alone) give the
+  // summaries of the plain plan, for any wave size and thread count.
+  const std::vector<CoinModel::Params> params{{0.5, 10}, {0.3, 7}, {0.8, 12}};
+  // Without a sink, a point alone in its wave with no runs yet is added to in place (no block
+  // summary); with one (which takes the block summaries) never: both give the same summaries.
+  const auto run = [&](std::span<const Block> blocks, std::size_t points, std::size_t wave,
+                       std::size_t threads, bool with_sink = false) {
+    tbb::global_control control(tbb::global_control::max_allowed_parallelism, threads);
+    std::vector<CoinModel::Params> all;
+    for (std::size_t p = 0; p < points; ++p) all.push_back(params[p % 3]);
+    auto summaries = make_summaries<CoinModel>(points);
+    RunOptions options;
+    options.seed = 7;
+    options.wave_blocks = wave;
+    Sink sink;
+    run_blocks<CoinModel>(all, blocks, summaries, options, with_sink ? &sink : nullptr);
+    return summaries;
+  };
+  // Summaries that have runs already (a second batch) are merged into, never added to in place.
+  const auto twice = [&](std::span<const Block> blocks, std::size_t points, bool with_sink) {
+    std::vector<CoinModel::Params> all;
+    for (std::size_t p = 0; p < points; ++p) all.push_back(params[p % 3]);
+    auto summaries = make_summaries<CoinModel>(points);
+    RunOptions options;
+    options.seed = 7;
+    Sink sink;
+    for (std::uint64_t seed : {7, 8}) {
+      options.seed = seed;
+      run_blocks<CoinModel>(all, blocks, summaries, options, with_sink ? &sink : nullptr);
+    }
+    return summaries;
+  };
+  const auto plain = make_blocks(full_plan(3, 1000), 64);  // 16 blocks a point
+  std::vector<Block> interleaved;
+  for (std::size_t j = 0; j < 16; ++j) {
+    for (std::size_t p = 0; p < 3; ++p) interleaved.push_back(plain[p * 16 + j]);
+  }
+  const auto expected = run(plain, 3, 1, 1, true);
+  const auto one_each = make_blocks(full_plan(300, 50), 64);  // 300 points of one block
+  const auto expected_each = run(one_each, 300, 1, 1, true);
+  CHECK(run(plain, 3, 1, 1) == expected);
+  CHECK(run(one_each, 300, 1, 1) == expected_each);
+  CHECK(twice(one_each, 300, false) == twice(one_each, 300, true));
+  for (const std::size_t wave : {0, 1, 2, 3, 4, 5, 7, 64}) {
+    for (const std::size_t threads : {1, 2, 4}) {
+      CHECK(run(plain, 3, wave, threads) == expected);
+      CHECK(run(interleaved, 3, wave, threads) == expected);
+      CHECK(run(one_each, 300, wave, threads) == expected_each);
+      CHECK(run(interleaved, 3, wave, threads, true) == expected);
     }
   }
 }

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -532,6 +533,38 @@ TEST_CASE("a bump arena hands out disjoint 64-byte-aligned pieces, then falls ba
   const void* first_piece = large.allocate(8, 8);
   CHECK(reinterpret_cast<std::uintptr_t>(first_piece) % (2 << 20) == 0);
   CHECK(large.capacity() == 3 << 20);
+}
+
+TEST_CASE("a huge-page array from 2 MiB on is whole 2 MiB pages, below it plain memory",
+          "[stats][memory]") {
+  // From 2 MiB on the array starts on a 2 MiB page (so none of it is left to 4 KiB pages).
+  for (const std::size_t bytes : {std::size_t{2} << 20, (std::size_t{5} << 20) + 24}) {
+    auto* p = static_cast<unsigned char*>(allocate_huge_array(bytes));
+    CHECK(reinterpret_cast<std::uintptr_t>(p) % (2 << 20) == 0);
+    std::memset(p, 0xab, bytes);  // every byte is the caller's
+    CHECK((p[0] == 0xab && p[bytes - 1] == 0xab));
+    release_huge_array(p, bytes);
+  }
+  void* small = allocate_huge_array(100);
+  CHECK(small != nullptr);
+  std::memset(small, 1, 100);
+  release_huge_array(small, 100);
+  release_huge_array(nullptr, 0);
+  // A vector on the allocator grows across the 2 MiB boundary (both kinds of memory, copied
+  // from one to the other) and keeps its elements; allocators all compare equal.
+  std::vector<std::array<double, 300>, HugePageAllocator<std::array<double, 300>>> v;
+  for (std::size_t i = 0; i < 2000; ++i) {  // 2,400 bytes each: 4.8 MB at the end
+    v.push_back({});
+    v.back().fill(static_cast<double>(i));
+  }
+  CHECK(reinterpret_cast<std::uintptr_t>(v.data()) % (2 << 20) == 0);
+  bool kept = true;
+  for (std::size_t i = 0; i < v.size(); ++i)
+    kept = kept && v[i].front() == double(i) && v[i].back() == double(i);
+  CHECK(kept);
+  const auto copy = v;
+  CHECK(copy == v);
+  CHECK(HugePageAllocator<int>() == HugePageAllocator<double>());
 }
 
 TEST_CASE("a summary whose counts are in an arena is the same summary, copied, moved or assigned",

@@ -5,11 +5,13 @@
 #include "experiments/loader.hpp"
 #include "experiments/report.hpp"
 
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <random>
 
 using namespace wedge;
 using namespace wedge::experiments;
@@ -167,4 +169,70 @@ TEST_CASE("the sweep table prints each point's probabilities rounded as fmt's {:
   CHECK(
       text.ends_with("\n(probabilities; okinawa = P(US claims Okinawa); `--json` gives every "
                      "count)\n"));
+}
+
+TEST_CASE("the sweep table writes point numbers, swept values and runs as fmt did", "[report]") {
+  // The line's start was fmt's "{:>6} {:>11.6g} {:>10}" (dulles.tact is 11 wide); it is written
+  // by std::to_chars now. Values where %g switches between fixed and exponent, rounds up to a new
+  // digit, or is near the ends of the doubles, then random doubles of every magnitude.
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                1.0,
+                                0.5,
+                                0.1 + 0.2,
+                                2.0 / 3.0,
+                                1e-5,
+                                9.999995e-5,
+                                9.9999949e-5,
+                                0.0001,
+                                0.000123456789,
+                                999999.5,
+                                999999.4,
+                                1e6,
+                                123456.5,
+                                1234567.0,
+                                1e300,
+                                -1e-300,
+                                5e-324,
+                                1.7976931348623157e308,
+                                0.999999,
+                                0.9999995,
+                                99999.95,
+                                -123.456789};
+  std::mt19937_64 random(13);
+  while (values.size() < 3000) {
+    const double mantissa = std::uniform_real_distribution<double>(-1.0, 1.0)(random);
+    const int exponent = std::uniform_int_distribution<int>(-1070, 1020)(random);
+    values.push_back(std::ldexp(mantissa, exponent));
+    // Short decimals (what grids and lists hold): 6 to 7 digits, point anywhere.
+    values.push_back(std::round(mantissa * 1e7) / std::pow(10.0, (exponent & 0xff) % 12));
+  }
+  auto [e, summaries] = grid(values.size());
+  for (std::size_t p = 0; p < values.size(); ++p) {
+    e.values[p][0] = values[p];
+    summaries[p].reset();
+    std::uint16_t categories[engine::MAX_FIELDS] = {};
+    const double zero[engine::MAX_FIELDS] = {};
+    for (std::size_t r = 0; r < p % 5; ++r) summaries[p].add(categories, zero);
+  }
+  std::FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  print_table(file, e, summaries);
+  std::rewind(file);
+  std::string text;
+  for (int c = std::fgetc(file); c != EOF; c = std::fgetc(file)) text += static_cast<char>(c);
+  std::fclose(file);
+  std::size_t at = text.find('\n', text.find('\n') + 1) + 1;  // after the two header lines
+  std::size_t wrong = 0;
+  for (std::size_t p = 0; p < values.size(); ++p) {
+    const std::string expected = fmt::format("{:>6} {:>11.6g} {:>10} ", p, values[p], p % 5);
+    const std::size_t end = text.find('\n', at);
+    const std::string line = text.substr(at, end - at);
+    if (!line.starts_with(expected)) {
+      if (++wrong <= 5) FAIL_CHECK(fmt::format("point {}: '{}' for '{}'", p, line, expected));
+    }
+    at = end + 1;
+  }
+  CHECK(wrong == 0);
+  CHECK(text.substr(at).starts_with("(probabilities;"));
 }
