@@ -180,6 +180,33 @@ void check_results_metadata(const std::string& path) {
                               output::h5::LockCheck::others);
 }
 
+// What the file alone rules out for --resume (Session::Output::resume throws it; inspect and
+// wedge.open advise from it): here, with inspect, so that every reader of a file links it.
+std::string resume_refusal(const output::ResultsInfo& info) {
+  if (info.model != agents::TugOfWar::NAME || info.model_version != agents::TugOfWar::VERSION) {
+    return fmt::format(
+        "--resume: {} holds results of model {} v{}, not {} v{}; resume with the same options, "
+        "or use --force to start over",
+        info.path, info.model, info.model_version, agents::TugOfWar::NAME,
+        agents::TugOfWar::VERSION);
+  }
+  // A build that computes runs differently would append runs that differ in their last digits
+  // from the file's (docs/reliability.md): exit 3, naming both builds.
+  return output::arithmetic_problem(info, "--resume", GIT_COMMIT);
+}
+
+std::string resume_refusal(const output::ResultsInfo& info, const Experiment& stored) {
+  if (auto refusal = resume_refusal(info); !refusal.empty()) return refusal;
+  if (to_toml(stored) != info.experiment) {
+    return fmt::format(
+        "--resume: {} holds an experiment this build writes otherwise (written by another "
+        "version of wedge, git {}; this build is git {}), so it refuses it as a different "
+        "experiment; resume it with the build that wrote it, or rerun with --force to start over",
+        info.path, info.git_commit, GIT_COMMIT);
+  }
+  return {};
+}
+
 std::string resume_refusal_of_file(const std::string& path) {
   const Inspection out = read_inspection(path);
   return out.info.complete ? std::string() : resume_refusal(out.info, out.experiment);

@@ -281,30 +281,6 @@ void Session::Output::create(const Session& session, std::uint64_t threads) {
   }
 }
 
-std::string resume_refusal(const output::ResultsInfo& info) {
-  if (info.model != TugOfWar::NAME || info.model_version != TugOfWar::VERSION) {
-    return fmt::format(
-        "--resume: {} holds results of model {} v{}, not {} v{}; resume with the same options, "
-        "or use --force to start over",
-        info.path, info.model, info.model_version, TugOfWar::NAME, TugOfWar::VERSION);
-  }
-  // A build that computes runs differently would append runs that differ in their last digits
-  // from the file's (docs/reliability.md): exit 3, naming both builds.
-  return output::arithmetic_problem(info, "--resume", GIT_COMMIT);
-}
-
-std::string resume_refusal(const output::ResultsInfo& info, const Experiment& stored) {
-  if (auto refusal = resume_refusal(info); !refusal.empty()) return refusal;
-  if (to_toml(stored) != info.experiment) {
-    return fmt::format(
-        "--resume: {} holds an experiment this build writes otherwise (written by another "
-        "version of wedge, git {}; this build is git {}), so it refuses it as a different "
-        "experiment; resume it with the build that wrote it, or rerun with --force to start over",
-        info.path, info.git_commit, GIT_COMMIT);
-  }
-  return {};
-}
-
 void Session::Output::resume(const Session& session, engine::BlockRange& blocks,
                              double checkpoint_seconds) {
   const auto& e = session.experiment();

@@ -36,6 +36,18 @@ std::pair<Experiment, std::vector<engine::Summary>> grid(std::size_t points) {
   return {e, summaries};
 }
 
+/// What print_table writes for `e` and `summaries`, read back from a temporary file.
+std::string table_text(const Experiment& e, const std::vector<engine::Summary>& summaries) {
+  std::FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  print_table(file, e, summaries);
+  std::rewind(file);
+  std::string text;
+  for (int c = std::fgetc(file); c != EOF; c = std::fgetc(file)) text += static_cast<char>(c);
+  std::fclose(file);
+  return text;
+}
+
 }  // namespace
 
 TEST_CASE("json_text escapes every string and writes no invalid number", "[report]") {
@@ -149,13 +161,7 @@ TEST_CASE("the sweep table prints each point's probabilities rounded as fmt's {:
   };
   add(0, 32);
   add(1, 3);
-  std::FILE* file = std::tmpfile();
-  REQUIRE(file != nullptr);
-  print_table(file, e, summaries);
-  std::rewind(file);
-  std::string text;
-  for (int c = std::fgetc(file); c != EOF; c = std::fgetc(file)) text += static_cast<char>(c);
-  std::fclose(file);
+  const std::string text = table_text(e, summaries);
   // point, dulles.tact (width 11), runs, treaty, decl, none, intact, rupture, okinawa: 1/32 =
   // 0.03125 -> 0.0312, 31/32 = 0.96875 -> 0.9688, 29/32 = 0.90625 -> 0.9062, 3/32 = 0.09375 ->
   // 0.0938, 5/32 = 0.15625 -> 0.1562; 1/3 -> 0.3333, 2/3 -> 0.6667, 2/3 + 1/3 -> 1.0000.
@@ -215,13 +221,7 @@ TEST_CASE("the sweep table writes point numbers, swept values and runs as fmt di
     const double zero[engine::MAX_FIELDS] = {};
     for (std::size_t r = 0; r < p % 5; ++r) summaries[p].add(categories, zero);
   }
-  std::FILE* file = std::tmpfile();
-  REQUIRE(file != nullptr);
-  print_table(file, e, summaries);
-  std::rewind(file);
-  std::string text;
-  for (int c = std::fgetc(file); c != EOF; c = std::fgetc(file)) text += static_cast<char>(c);
-  std::fclose(file);
+  const std::string text = table_text(e, summaries);
   std::size_t at = text.find('\n', text.find('\n') + 1) + 1;  // after the two header lines
   std::size_t wrong = 0;
   for (std::size_t p = 0; p < values.size(); ++p) {
