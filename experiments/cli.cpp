@@ -548,6 +548,20 @@ bool resumable_kind(const output::ResultsInfo& info, const Experiment& e) {
          !(info.runs_planned == 0 && e.run.precision);
 }
 
+/// Why `wedge run --resume` will not continue the incomplete file `info` ("" when it will, or
+/// when the file is complete): an interrupted merge or precision-mode run (--resume applies to
+/// neither), or resume_refusal's reason. `inspect --json`'s `resume_refusal`.
+std::string resume_obstacle(const output::ResultsInfo& info, const Experiment& e) {
+  if (info.complete) return {};
+  if (info.command_line.find(" merge ") != std::string::npos)
+    return "an interrupted `wedge merge`, which --resume does not continue: run the merge again "
+           "with --force";
+  if (info.runs_planned == 0 && e.run.precision)
+    return "an interrupted precision-mode run, which --resume cannot continue yet: run the "
+           "experiment again with --force";
+  return resume_refusal(info, e);
+}
+
 /// What a file's status line says: complete, or how an incomplete file can be finished (the
 /// advice is --resume only when resume_refusal finds nothing against it).
 std::string file_status(const output::ResultsInfo& info, const Experiment& e) {
@@ -596,8 +610,9 @@ int command_inspect(const std::string& path, bool json) {
     // The build's results arithmetic (null: written before files recorded it).
     extended["arithmetic_version"] =
         info.arithmetic_version ? nlohmann::ordered_json(*info.arithmetic_version) : nullptr;
-    // Why this build's --resume refuses this partial file (null: it does not, or not resumable).
-    const std::string refusal = resumable_kind(info, e) ? resume_refusal(info, e) : "";
+    // Why this build's --resume does not continue this partial file (null: it does, or the file
+    // is complete).
+    const std::string refusal = resume_obstacle(info, e);
     extended["resume_refusal"] =
         refusal.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(refusal);
     nlohmann::ordered_json list = nlohmann::ordered_json::array();

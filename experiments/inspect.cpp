@@ -185,10 +185,10 @@ void check_results_metadata(const std::string& path) {
 std::string resume_refusal(const output::ResultsInfo& info) {
   if (info.model != agents::TugOfWar::NAME || info.model_version != agents::TugOfWar::VERSION) {
     return fmt::format(
-        "--resume: {} holds results of model {} v{}, not {} v{}; resume with the same options, "
-        "or use --force to start over",
+        "--resume: {} holds results of model {} v{}, which this build (model {} v{}) cannot "
+        "continue: finish it with the build that wrote it (git {}), or use --force to start over",
         info.path, info.model, info.model_version, agents::TugOfWar::NAME,
-        agents::TugOfWar::VERSION);
+        agents::TugOfWar::VERSION, info.git_commit);
   }
   // A build that computes runs differently would append runs that differ in their last digits
   // from the file's (docs/reliability.md): exit 3, naming both builds.

@@ -340,8 +340,9 @@ void Session::Output::resume(const Session& session, engine::BlockRange& blocks,
         "--resume: {} holds a different experiment (the file's is in its 'experiment' "
         "attribute){}; resume with the file's experiment, or rerun with --force to start over",
         partial,
-        differences.empty() ? std::string("; its keys and values are this run's, written "
-                                          "differently (by another version of wedge?)")
+        differences.empty() ? std::string("; no key this build can name differs: the attribute is "
+                                          "written otherwise (by another version of wedge) or "
+                                          "damaged (`wedge inspect` checks it)")
                             : experiment_differences_text(differences)));
   }
   if (info.values != e.values) {

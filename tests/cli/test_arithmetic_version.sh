@@ -129,4 +129,19 @@ cp s1.orig s1.h5
   ok "shards of this build's version merge as before (equal to one process; the merged file records $ours)" ||
   bad "merge with the matching version: $(head -c 400 err)"
 
+# 4. inspect --json's resume_refusal names why --resume will not continue any partial, not only
+# the ones resume_refusal checks: an interrupted precision-mode run (its text line says "cannot be
+# resumed yet"; resume_refusal was null for it).
+"$wedge" run --precision 0.002 --seed 5 --out pp.h5 --quiet --test-stop-after-blocks 2 >/dev/null 2>&1
+[ -e pp.h5.partial ] && "$wedge" inspect pp.h5.partial >iout 2>/dev/null &&
+  "$wedge" inspect pp.h5.partial --json 2>/dev/null |
+  "$py" -c "import json,sys; print(json.load(sys.stdin)['resume_refusal'])" >ijson &&
+  head -1 iout | grep -q 'precision-mode run, which cannot be resumed yet' &&
+  grep -q '^an interrupted precision-mode run, which --resume cannot continue yet' ijson &&
+  ok "inspect --json: a precision-mode partial's resume_refusal says --resume cannot continue it" ||
+  bad "inspect of a precision-mode partial: $(head -1 iout 2>/dev/null) / json: $(cat ijson 2>/dev/null)"
+"$wedge" run --precision 0.002 --seed 5 --out pp.h5 --resume >/dev/null 2>err; code=$?
+[ $code -ne 0 ] && [ -e pp.h5.partial ] && ok "--resume of it is refused (exit $code), as inspect says" ||
+  bad "--resume of a precision-mode partial: exit $code"
+
 finish
