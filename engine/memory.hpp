@@ -19,10 +19,15 @@ namespace wedge::engine {
 /// alone. Returns the bytes advised (0 if none).
 std::size_t advise_huge_pages(const void* data, std::size_t bytes) noexcept;
 
-/// Allocates `bytes` for a large array that is to be first touched after this call: from 2 MiB
-/// on, aligned to and a whole number of 2 MiB pages, all of them advised huge pages (so no page
-/// of the array is left to 4 KiB faults at its ends, as where malloc places it); below, plain
-/// operator new. Throws std::bad_alloc. Free with release_huge_array(p, bytes) (the same bytes).
+/// The bytes allocate_huge_array gives for a request of `bytes`: from 1 MiB on rounded up to a
+/// whole number of 2 MiB pages (all of them the caller's to use), below it `bytes`. Throws
+/// std::bad_alloc where the rounding overflows.
+std::size_t huge_array_capacity(std::size_t bytes);
+/// Allocates `bytes` for a large array that is to be first touched after this call: from 1 MiB
+/// on, aligned to and a whole number of 2 MiB pages (huge_array_capacity), all of them advised
+/// huge pages (so no page of the array is left to 4 KiB faults at its ends, as where malloc
+/// places it, and one fault backs up to 2 MiB); below, plain operator new. Throws
+/// std::bad_alloc. Free with release_huge_array(p, bytes) (the same bytes).
 void* allocate_huge_array(std::size_t bytes);
 /// Frees what allocate_huge_array(bytes) returned (nothing for nullptr).
 void release_huge_array(void* p, std::size_t bytes) noexcept;
@@ -48,8 +53,8 @@ struct HugePageAllocator {
 };
 
 /// A memory resource that hands out consecutive pieces of one buffer of `capacity` bytes,
-/// allocated at construction (untouched; from 2 MiB on aligned to, and a whole number of, 2 MiB
-/// pages; advised huge pages: advise_huge_pages), each piece
+/// allocated at construction by allocate_huge_array (untouched; from 1 MiB on aligned to, and a
+/// whole number of, 2 MiB pages advised huge pages; below, 64-byte aligned), each piece
 /// rounded up to 64 bytes (a cache line, so threads filling neighbouring pieces do not share
 /// one). Thread-safe: pieces are claimed by an atomic bump. Freeing a piece of the buffer does
 /// nothing (its memory is released with the arena); what does not fit any more, or needs more
@@ -81,12 +86,10 @@ class BumpArena final : public std::pmr::memory_resource {
     return this == &other;
   }
 
-  static constexpr std::size_t HUGE_PAGE = std::size_t{2} << 20;
   std::pmr::memory_resource* upstream_;
   std::byte* buffer_ = nullptr;
   std::size_t capacity_ = 0;
-  std::size_t bytes_ = 0;  ///< of the buffer: capacity_, rounded up to whole 2 MiB pages from 2 MiB
-  std::size_t align_ = PIECE_ALIGN;
+  std::size_t bytes_ = 0;  ///< of the buffer: huge_array_capacity(capacity_)
   std::atomic<std::size_t> next_{0};
 };
 

@@ -541,35 +541,43 @@ int command_merge(const std::vector<std::string>& parts, const std::string& out,
   return EXIT_OK;
 }
 
+/// An incomplete file of an interrupted `wedge merge` (run again with --force; not --resume).
+bool interrupted_merge(const output::ResultsInfo& info) {
+  return !info.complete && info.command_line.find(" merge ") != std::string::npos;
+}
+
+/// An incomplete file of an interrupted precision-mode run (it plans no fixed number of runs;
+/// --resume cannot continue it yet).
+bool interrupted_precision(const output::ResultsInfo& info, const Experiment& e) {
+  return !info.complete && info.runs_planned == 0 && e.run.precision.has_value();
+}
+
 /// Whether `info` is an interrupted run that --resume may continue (not a merge, not precision
 /// mode): the files resume_refusal applies to.
 bool resumable_kind(const output::ResultsInfo& info, const Experiment& e) {
-  return !info.complete && info.command_line.find(" merge ") == std::string::npos &&
-         !(info.runs_planned == 0 && e.run.precision);
+  return !info.complete && !interrupted_merge(info) && !interrupted_precision(info, e);
 }
 
 /// Why `wedge run --resume` will not continue the incomplete file `info` ("" when it will, or
 /// when the file is complete): an interrupted merge or precision-mode run (--resume applies to
 /// neither), or resume_refusal's reason. `inspect --json`'s `resume_refusal`.
 std::string resume_obstacle(const output::ResultsInfo& info, const Experiment& e) {
-  if (info.complete) return {};
-  if (info.command_line.find(" merge ") != std::string::npos)
+  if (interrupted_merge(info))
     return "an interrupted `wedge merge`, which --resume does not continue: run the merge again "
            "with --force";
-  if (info.runs_planned == 0 && e.run.precision)
+  if (interrupted_precision(info, e))
     return "an interrupted precision-mode run, which --resume cannot continue yet: run the "
            "experiment again with --force";
-  return resume_refusal(info, e);
+  return resumable_kind(info, e) ? resume_refusal(info, e) : std::string();
 }
 
 /// What a file's status line says: complete, or how an incomplete file can be finished (the
 /// advice is --resume only when resume_refusal finds nothing against it).
 std::string file_status(const output::ResultsInfo& info, const Experiment& e) {
   if (info.complete) return "complete";
-  if (info.command_line.find(" merge ") != std::string::npos) {
+  if (interrupted_merge(info))
     return "PARTIAL (an interrupted `wedge merge`; run the merge again with --force)";
-  }
-  if (info.runs_planned == 0 && e.run.precision)
+  if (interrupted_precision(info, e))
     return "PARTIAL (an interrupted precision-mode run, which cannot be resumed yet)";
   if (!resume_refusal(info, e).empty())
     return "PARTIAL (interrupted; this build's --resume refuses it, as the next line says)";

@@ -7,7 +7,6 @@
 #include "output/background_sync.hpp"
 #include "output/hdf5.hpp"
 
-#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -119,33 +118,29 @@ class ResultsWriter {
   struct RunColumns {
     /// Storage that grows without zero-filling (every row is converted before it is written).
     /// From 1 MiB on (a wave's columns: ~3 MB for 131,072 runs of 25 bytes), in whole 2 MiB
-    /// pages advised as transparent huge pages (engine::advise_huge_pages): a page fault per
+    /// pages advised as transparent huge pages (engine::allocate_huge_array): a page fault per
     /// 2 MiB when the workers first fill them, not 512 (a 4-KiB fault took ~25 us on the VMs
-    /// measured, docs/performance.md item 22).
+    /// measured, docs/performance.md items 22 and 27).
     template <class T>
     struct Buffer {
       static_assert(std::is_trivially_copyable_v<T>);
-      static constexpr std::size_t HUGE_PAGE = std::size_t{2} << 20;
       struct Free {
-        std::align_val_t align;
-        void operator()(T* p) const noexcept { ::operator delete[](p, align); }
+        std::size_t bytes;
+        void operator()(T* p) const noexcept { engine::release_huge_array(p, bytes); }
       };
-      std::unique_ptr<T[], Free> data_{nullptr, Free{std::align_val_t{alignof(T)}}};
+      std::unique_ptr<T[], Free> data_{nullptr, Free{0}};
       std::size_t size_ = 0;
       T* data() noexcept { return data_.get(); }
       std::size_t size() const noexcept { return size_; }
       /// At least n elements; the contents are kept only if no growth was needed.
       void ensure(std::size_t n) {
         if (n <= size_) return;
-        std::size_t bytes = n * sizeof(T);
-        const bool huge = bytes >= HUGE_PAGE / 2;
-        const std::align_val_t align{huge ? HUGE_PAGE : std::max<std::size_t>(64, alignof(T))};
-        if (huge) bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+        if (n > SIZE_MAX / sizeof(T)) throw std::bad_array_new_length();
+        const std::size_t bytes = engine::huge_array_capacity(n * sizeof(T));
         data_.reset();
-        data_ = std::unique_ptr<T[], Free>(static_cast<T*>(::operator new[](bytes, align)),
-                                           Free{align});
+        data_ = std::unique_ptr<T[], Free>(static_cast<T*>(engine::allocate_huge_array(bytes)),
+                                           Free{bytes});
         size_ = bytes / sizeof(T);
-        if (huge) engine::advise_huge_pages(data_.get(), bytes);
       }
     };
     Buffer<std::uint8_t> narrow;  ///< the uint8 categorical columns

@@ -277,7 +277,7 @@ TEST_CASE("each point's blocks merge in block order whether or not a wave holds 
     RunOptions options;
     options.seed = 7;
     Sink sink;
-    for (std::uint64_t seed : {7, 8}) {
+    for (const std::uint64_t seed : {std::uint64_t{7}, std::uint64_t{8}}) {
       options.seed = seed;
       run_blocks<CoinModel>(all, blocks, summaries, options, with_sink ? &sink : nullptr);
     }
@@ -294,8 +294,8 @@ TEST_CASE("each point's blocks merge in block order whether or not a wave holds 
   CHECK(run(plain, 3, 1, 1) == expected);
   CHECK(run(one_each, 300, 1, 1) == expected_each);
   CHECK(twice(one_each, 300, false) == twice(one_each, 300, true));
-  for (const std::size_t wave : {0, 1, 2, 3, 4, 5, 7, 64}) {
-    for (const std::size_t threads : {1, 2, 4}) {
+  for (const std::size_t wave : {0u, 1u, 2u, 3u, 4u, 5u, 7u, 64u}) {
+    for (const std::size_t threads : {1u, 2u, 4u}) {
       CHECK(run(plain, 3, wave, threads) == expected);
       CHECK(run(interleaved, 3, wave, threads) == expected);
       CHECK(run(one_each, 300, wave, threads) == expected_each);

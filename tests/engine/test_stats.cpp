@@ -535,10 +535,15 @@ TEST_CASE("a bump arena hands out disjoint 64-byte-aligned pieces, then falls ba
   CHECK(large.capacity() == 3 << 20);
 }
 
-TEST_CASE("a huge-page array from 2 MiB on is whole 2 MiB pages, below it plain memory",
+TEST_CASE("a huge-page array from 1 MiB on is whole 2 MiB pages, below it plain memory",
           "[stats][memory]") {
-  // From 2 MiB on the array starts on a 2 MiB page (so none of it is left to 4 KiB pages).
-  for (const std::size_t bytes : {std::size_t{2} << 20, (std::size_t{5} << 20) + 24}) {
+  // From 1 MiB on the array starts on a 2 MiB page and is whole ones (so none of it is left to
+  // 4 KiB pages); huge_array_capacity says how much of it is the caller's.
+  CHECK(huge_array_capacity((std::size_t{1} << 20) - 1) == (std::size_t{1} << 20) - 1);
+  CHECK(huge_array_capacity(std::size_t{1} << 20) == std::size_t{2} << 20);
+  CHECK(huge_array_capacity((std::size_t{4} << 20) + 1) == std::size_t{6} << 20);
+  for (const std::size_t bytes :
+       {std::size_t{1} << 20, std::size_t{2} << 20, (std::size_t{5} << 20) + 24}) {
     auto* p = static_cast<unsigned char*>(allocate_huge_array(bytes));
     CHECK(reinterpret_cast<std::uintptr_t>(p) % (2 << 20) == 0);
     std::memset(p, 0xab, bytes);  // every byte is the caller's
@@ -547,6 +552,7 @@ TEST_CASE("a huge-page array from 2 MiB on is whole 2 MiB pages, below it plain 
   }
   void* small = allocate_huge_array(100);
   CHECK(small != nullptr);
+  CHECK(reinterpret_cast<std::uintptr_t>(small) % 64 == 0);  // a cache line of its own
   std::memset(small, 1, 100);
   release_huge_array(small, 100);
   release_huge_array(nullptr, 0);
