@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <utility>
 
@@ -58,38 +59,112 @@ struct Running {
   double shift, sum, sum2, lo, hi;
 };
 
+/// One value added exactly as one add() would. Binned (hist_bins > 0): the bin from a double
+/// clamped to the last bin (one MINSD, which also sends NaN to the last bin); unbinned: the
+/// size_t index clamped, as before.
+template <bool Binned>
+inline void accumulate_one(double v, Running& r, std::uint64_t* hist, std::size_t bins,
+                           double hist_min, double hist_max, double bin_scale) noexcept {
+  // The last bin's index as a double: min(floor(d), bins - 1) = floor(min(d, bins - 1)).
+  const double top = Binned ? static_cast<double>(bins - 1) : 0.0;
+  r.lo = std::min(r.lo, v);
+  r.hi = std::max(r.hi, v);
+  const double d = v - r.shift;
+  r.sum += d;
+  r.sum2 += d * d;
+  if (v < hist_min) {
+    ++hist[0];
+  } else if (v > hist_max) {
+    ++hist[bins + 1];
+  } else if constexpr (Binned) {
+    // The top edge belongs to the last bin.
+    double b = (v - hist_min) * bin_scale;
+    b = b < top ? b : top;
+    ++hist[1 + static_cast<std::size_t>(static_cast<std::int64_t>(b))];
+  } else {
+    const auto bin = static_cast<std::size_t>((v - hist_min) * bin_scale);
+    ++hist[1 + std::min(bin, bins - 1)];
+  }
+}
+
 /// The one loop of add_values and add_values_unbinned: each value is added exactly as one add()
-/// would. Binned (hist_bins > 0): the bin from a double clamped to the last bin (one MINSD, which
-/// also sends NaN to the last bin); unbinned: the size_t index clamped, as before.
+/// would.
 template <bool Binned>
 void accumulate(const double* x, std::size_t stride, std::size_t n, Running& r, std::uint64_t* hist,
                 std::size_t bins, double hist_min, double hist_max, double bin_scale) noexcept {
-  // The last bin's index as a double: min(floor(d), bins - 1) = floor(min(d, bins - 1)).
-  const double top = Binned ? static_cast<double>(bins - 1) : 0.0;
   for (std::size_t k = 0; k < n; ++k) {
-    const double v = x[k * stride];
-    r.lo = std::min(r.lo, v);
-    r.hi = std::max(r.hi, v);
-    const double d = v - r.shift;
-    r.sum += d;
-    r.sum2 += d * d;
-    if (v < hist_min) {
-      ++hist[0];
-    } else if (v > hist_max) {
-      ++hist[bins + 1];
-    } else if constexpr (Binned) {
-      // The top edge belongs to the last bin.
-      double b = (v - hist_min) * bin_scale;
-      b = b < top ? b : top;
-      ++hist[1 + static_cast<std::size_t>(static_cast<std::int64_t>(b))];
-    } else {
-      const auto bin = static_cast<std::size_t>((v - hist_min) * bin_scale);
-      ++hist[1 + std::min(bin, bins - 1)];
-    }
+    accumulate_one<Binned>(x[k * stride], r, hist, bins, hist_min, hist_max, bin_scale);
   }
 }
 
 }  // namespace
+
+void ContinuousStats::add_columns(ContinuousStats* stats, std::size_t count, const double* x,
+                                  std::size_t n) noexcept {
+  if (n == 0) return;
+  std::size_t j = 0;
+  while (j < count) {
+    ContinuousStats& a = stats[j];
+    if (j + 1 == count || a.hist_.size() == 2 || stats[j + 1].hist_.size() == 2) {
+      a.add_values(x + j, count, n);
+      ++j;
+      continue;
+    }
+    // Two binned accumulators in one loop, their moments as the two lanes of a vector (each
+    // lane's operations those of add_values, in the same order: the same bits), each one's
+    // values in order.
+    using Pair = double __attribute__((vector_size(2 * sizeof(double))));
+    ContinuousStats& b = stats[j + 1];
+    if (a.n_ == 0) a.min_ = a.max_ = a.shift_ = x[j];
+    if (b.n_ == 0) b.min_ = b.max_ = b.shift_ = x[j + 1];
+    const Pair shift{a.shift_, b.shift_};
+    Pair sum{a.sum_, b.sum_}, sum2{a.sum2_, b.sum2_}, lo{a.min_, b.min_}, hi{a.max_, b.max_};
+    const Pair hist_min{a.hist_min_, b.hist_min_}, hist_max{a.hist_max_, b.hist_max_};
+    const Pair scale{a.bin_scale_, b.bin_scale_};
+    std::uint64_t* const ha = a.hist_.data();
+    std::uint64_t* const hb = b.hist_.data();
+    const std::size_t na = a.hist_.size() - 2, nb = b.hist_.size() - 2;
+    // The last bin's index as a double: min(floor(d), bins - 1) = floor(min(d, bins - 1)).
+    const Pair top{static_cast<double>(na - 1), static_cast<double>(nb - 1)};
+    const double* at = x + j;
+    for (std::size_t k = 0; k < n; ++k, at += count) {
+      Pair v;
+      std::memcpy(&v, at, sizeof v);
+      lo = v < lo ? v : lo;  // std::min(lo, v)
+      hi = hi < v ? v : hi;  // std::max(hi, v)
+      const Pair d = v - shift;
+      sum += d;
+      sum2 += d * d;
+      Pair bin = (v - hist_min) * scale;
+      bin = bin < top ? bin : top;  // the top edge (and NaN) in the last bin
+      if (v[0] < hist_min[0]) {
+        ++ha[0];
+      } else if (v[0] > hist_max[0]) {
+        ++ha[na + 1];
+      } else {
+        ++ha[1 + static_cast<std::size_t>(static_cast<std::int64_t>(bin[0]))];
+      }
+      if (v[1] < hist_min[1]) {
+        ++hb[0];
+      } else if (v[1] > hist_max[1]) {
+        ++hb[nb + 1];
+      } else {
+        ++hb[1 + static_cast<std::size_t>(static_cast<std::int64_t>(bin[1]))];
+      }
+    }
+    a.n_ += n;
+    b.n_ += n;
+    a.sum_ = sum[0];
+    b.sum_ = sum[1];
+    a.sum2_ = sum2[0];
+    b.sum2_ = sum2[1];
+    a.min_ = lo[0];
+    b.min_ = lo[1];
+    a.max_ = hi[0];
+    b.max_ = hi[1];
+    j += 2;
+  }
+}
 
 void ContinuousStats::add_values(const double* x, std::size_t stride, std::size_t n) noexcept {
   if (n == 0) return;

@@ -41,6 +41,12 @@ class ContinuousStats {
   /// Adds x[0], x[stride], ..., x[(n - 1) stride] in that order: the same bits as n calls of
   /// add(), with the accumulators held in registers across the values (Summary::add_runs).
   void add_values(const double* x, std::size_t stride, std::size_t n) noexcept;
+  /// Adds n values to each of `count` accumulators: run k's value of accumulator j at
+  /// x[k * count + j] (Summary::add_runs's layout), each accumulator's values in the order of k.
+  /// The same bits as stats[j].add_values(x + j, count, n) for every j; accumulators with bins
+  /// are updated two at a time in one loop, so that their add chains overlap.
+  static void add_columns(ContinuousStats* stats, std::size_t count, const double* x,
+                          std::size_t n) noexcept;
   /// Appends `other` (which must have the same histogram) as if its values came after ours.
   void merge(const ContinuousStats& other);
   /// Back to no values, keeping the histogram's range and bins (and its memory): the same state,

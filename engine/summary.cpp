@@ -88,19 +88,80 @@ void Summary::merge(const Summary& other) {
 
 namespace {
 
-/// Counts the categorical fields of n runs (run k's field i at categories[k * NC + i]) with the
-/// number of fields known at compile time: the field loop unrolled, each field's counts reached
-/// through its own pointer (at[i]), so a run costs one load and one increment per field.
-template <std::size_t NC>
-void count_runs(std::uint64_t* const* at, const std::uint16_t* categories, std::size_t n) noexcept {
-  std::array<std::uint64_t*, NC> p;
-  for (std::size_t i = 0; i < NC; ++i) p[i] = at[i];
-  for (std::size_t k = 0; k < n; ++k, categories += NC) {
-    for (std::size_t i = 0; i < NC; ++i) ++p[i][categories[i]];
+/// Most categories a field may have to be counted in a register (8-bit lanes, two fields a
+/// register: 4 lanes each).
+constexpr std::size_t PACKED_CATEGORIES = 4;
+/// Most runs counted in registers between two flushes: an 8-bit lane holds 255.
+constexpr std::size_t PACKED_RUNS = 0xff;
+/// Most leading fields counted in registers (registers are kept for the rest).
+constexpr std::size_t PACKED_FIELDS = 8;
+/// Largest number of fields counted in memory by a specialised loop.
+constexpr std::size_t MEMORY_FIELDS = 16;
+
+/// Counts the categorical fields of n runs (run k's field i at categories[k * (NP + NM) + i])
+/// with the numbers of fields known at compile time. The first NP fields (each of at most
+/// PACKED_CATEGORIES categories) are counted in registers, two fields a register: field i's
+/// category c adds 1 to the 8-bit lane 4 (i mod 2) + c of acc[i / 2] (the value to add read from
+/// a table, lane[i][c]). The lanes are added to the fields' counts (at[i]) every PACKED_RUNS
+/// runs and at the end, so no lane overflows, and runs that repeat a category make no chain
+/// through memory. The other NM fields are counted in memory, one increment per field per run,
+/// each field's counts reached through its own pointer. Counts are integers: the same counts as
+/// incrementing them run by run.
+template <std::size_t NP, std::size_t NM>
+void count_runs(std::uint64_t* const* at, const std::size_t* sizes, const std::uint16_t* categories,
+                std::size_t n) noexcept {
+  constexpr std::size_t NC = NP + NM;
+  constexpr std::size_t NA = (NP + 1) / 2;
+  std::array<std::array<std::uint64_t, PACKED_CATEGORIES>, NP> lane;
+  for (std::size_t i = 0; i < NP; ++i) {
+    for (std::size_t c = 0; c < PACKED_CATEGORIES; ++c) {
+      lane[i][c] = std::uint64_t{1} << (32 * (i % 2) + 8 * c);
+    }
+  }
+  std::array<std::uint64_t*, NM> p;
+  for (std::size_t i = 0; i < NM; ++i) p[i] = at[NP + i];
+  if constexpr (NP == PACKED_FIELDS) {
+    // Eight fields: a run's eight categories in one 16-byte vector, compared with each category
+    // 0..3 (a lane of -1 where it matches), subtracted from a vector of 16-bit counts per
+    // category: lane i of acc[c] counts field i's category c, flushed every 65,535 runs.
+    using Lanes = std::uint16_t __attribute__((vector_size(16)));
+    static_assert(PACKED_FIELDS * sizeof(std::uint16_t) == sizeof(Lanes));
+    while (n > 0) {
+      const std::size_t m = std::min<std::size_t>(n, 0xffff);
+      std::array<Lanes, PACKED_CATEGORIES> acc{};
+      for (std::size_t k = 0; k < m; ++k, categories += NC) {
+        Lanes v;
+        std::memcpy(&v, categories, sizeof v);
+        for (std::size_t c = 0; c < PACKED_CATEGORIES; ++c) {
+          acc[c] += static_cast<Lanes>(v == static_cast<std::uint16_t>(c));  // -1 where equal
+        }
+        for (std::size_t i = 0; i < NM; ++i) ++p[i][categories[NP + i]];
+      }
+      for (std::size_t i = 0; i < NP; ++i) {
+        for (std::size_t c = 0; c < sizes[i]; ++c) {
+          at[i][c] += static_cast<std::uint16_t>(-acc[c][i]);  // the lane counts down from 0
+        }
+      }
+      n -= m;
+    }
+    return;
+  }
+  while (n > 0) {
+    const std::size_t m = std::min(n, PACKED_RUNS);
+    std::array<std::uint64_t, NA> acc{};
+    for (std::size_t k = 0; k < m; ++k, categories += NC) {
+      for (std::size_t i = 0; i < NP; ++i) acc[i / 2] += lane[i][categories[i]];
+      for (std::size_t i = 0; i < NM; ++i) ++p[i][categories[NP + i]];
+    }
+    for (std::size_t i = 0; i < NP; ++i) {
+      const std::uint64_t a = acc[i / 2] >> (32 * (i % 2));
+      for (std::size_t c = 0; c < sizes[i]; ++c) at[i][c] += (a >> (8 * c)) & 0xffu;
+    }
+    n -= m;
   }
 }
 
-/// The same for any number of fields.
+/// The same for any number of fields, all in memory.
 void count_runs_any(std::uint64_t* const* at, std::size_t nc, const std::uint16_t* categories,
                     std::size_t n) noexcept {
   for (std::size_t k = 0; k < n; ++k, categories += nc) {
@@ -108,15 +169,18 @@ void count_runs_any(std::uint64_t* const* at, std::size_t nc, const std::uint16_
   }
 }
 
-using CountRuns = void (*)(std::uint64_t* const*, const std::uint16_t*, std::size_t) noexcept;
+using CountRuns = void (*)(std::uint64_t* const*, const std::size_t*, const std::uint16_t*,
+                           std::size_t) noexcept;
 
-/// count_runs<NC> for NC = 0 .. FIXED - 1.
-constexpr std::size_t FIXED = 17;
-template <std::size_t... NC>
-constexpr std::array<CountRuns, FIXED> count_table(std::index_sequence<NC...>) {
-  return {&count_runs<NC>...};
+/// count_runs<NP, NM> for NP = 0 .. PACKED_FIELDS and NM = 0 .. MEMORY_FIELDS, at
+/// COUNT_RUNS[NP * (MEMORY_FIELDS + 1) + NM].
+template <std::size_t... I>
+constexpr auto count_table(std::index_sequence<I...>) {
+  return std::array<CountRuns, sizeof...(I)>{
+      &count_runs<I / (MEMORY_FIELDS + 1), I % (MEMORY_FIELDS + 1)>...};
 }
-constexpr std::array<CountRuns, FIXED> COUNT_RUNS = count_table(std::make_index_sequence<FIXED>());
+constexpr auto COUNT_RUNS =
+    count_table(std::make_index_sequence<(PACKED_FIELDS + 1) * (MEMORY_FIELDS + 1)>());
 
 }  // namespace
 
@@ -124,14 +188,22 @@ void Summary::add_runs(const std::uint16_t* categories, const double* values,
                        std::size_t n) noexcept {
   const std::size_t nc = offsets_.size(), nv = continuous_.size();
   // Categorical fields run by run, so that the fields' increments (each often of the same count
-  // as the run before) form independent chains; continuous fields one at a time, each with its
-  // accumulators in registers. Counts are integers: any order of increments gives the same counts.
+  // as the run before) form independent chains; the leading fields of few categories (up to
+  // PACKED_FIELDS of them) in registers. Continuous fields together (ContinuousStats::add_columns).
+  // Counts are integers: any order of increments gives the same counts.
   constexpr std::size_t MANY = 64;
   if (nc <= MANY) {
     std::array<std::uint64_t*, MANY> at{};
-    for (std::size_t i = 0; i < nc; ++i) at[i] = counts_.data() + offsets_[i];
-    if (nc < FIXED) {
-      COUNT_RUNS[nc](at.data(), categories, n);
+    std::array<std::size_t, MANY> sizes{};
+    std::size_t packed = 0;
+    for (std::size_t i = 0; i < nc; ++i) {
+      at[i] = counts_.data() + offsets_[i];
+      sizes[i] = layout_->categorical[i].categories.size();
+      if (packed == i && packed < PACKED_FIELDS && sizes[i] <= PACKED_CATEGORIES) ++packed;
+    }
+    if (nc - packed <= MEMORY_FIELDS) {
+      COUNT_RUNS[packed * (MEMORY_FIELDS + 1) + (nc - packed)](at.data(), sizes.data(), categories,
+                                                               n);
     } else {
       count_runs_any(at.data(), nc, categories, n);
     }
@@ -140,7 +212,7 @@ void Summary::add_runs(const std::uint16_t* categories, const double* values,
       for (std::size_t i = 0; i < nc; ++i) ++counts_[offsets_[i] + categories[k * nc + i]];
     }
   }
-  for (std::size_t j = 0; j < nv; ++j) continuous_[j].add_values(values + j, nv, n);
+  ContinuousStats::add_columns(continuous_.data(), nv, values, n);
   runs_ += n;
 }
 

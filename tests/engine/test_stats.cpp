@@ -467,6 +467,110 @@ TEST_CASE("add_runs counts any number of categorical fields as add does", "[stat
   }
 }
 
+TEST_CASE("add_runs counts fields of few categories in registers without losing a run", "[stats]") {
+  // Summary::add_runs counts the leading fields of at most 4 categories in registers: eight of
+  // them in 16-bit lanes flushed every 65,535 runs, fewer in 8-bit lanes flushed every 255. One
+  // call of 200,000 runs whose fields keep one category, at the bottom and at the top of their
+  // range, would carry into the next category or out of the register if a flush were missing or
+  // late. Fields of 1 to 4 categories, more small fields than registers, a small field after a
+  // large one (counted in memory), and calls ending exactly at and past a flush.
+  for (const std::vector<std::size_t>& sizes :
+       {std::vector<std::size_t>{4, 4, 1, 2, 3, 4, 2, 3, 4, 2, 101, 3, 4},
+        std::vector<std::size_t>{4, 4, 3, 101, 2, 4}}) {
+    FieldLayout layout;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      FieldSpec f;
+      f.name = std::string("c").append(std::to_string(i));
+      for (std::size_t c = 0; c < sizes[i]; ++c) f.categories.push_back(std::to_string(c));
+      layout.categorical.push_back(f);
+    }
+    const auto shared = std::make_shared<const FieldLayout>(layout);
+    const std::size_t nc = sizes.size();
+    const std::size_t runs = 200'000;
+    // Fields whose every run has the last category.
+    const auto last = [&](std::size_t i) { return i == 1 || i == 4 || i == 10; };
+    std::vector<std::uint16_t> cats(runs * nc);
+    Stream stream(StreamKey{7, 13, 1});
+    for (std::size_t k = 0; k < runs; ++k) {
+      for (std::size_t i = 0; i < nc; ++i) {
+        // Field 0 always 0 (the bottom lane: an overflow would carry into category 1); field 1
+        // always 3 (the top lane: an overflow would leave the register or the field's lanes).
+        const std::size_t c = i == 0 ? 0 : last(i) ? sizes[i] - 1 : stream() % sizes[i];
+        cats[k * nc + i] = static_cast<std::uint16_t>(c);
+      }
+    }
+    Summary one_by_one(shared);
+    for (std::size_t k = 0; k < runs; ++k) one_by_one.add(&cats[k * nc], nullptr);
+    for (const std::size_t first :
+         std::initializer_list<std::size_t>{0, 1, 255, 256, 65'535, 65'536}) {
+      Summary chunked(shared);
+      chunked.add_runs(cats.data(), nullptr, first);
+      chunked.add_runs(cats.data() + first * nc, nullptr, runs - first);
+      CHECK(chunked == one_by_one);
+      CHECK(chunked.counts(0)[0] == runs);
+      CHECK(chunked.counts(0)[1] == 0);
+      for (std::size_t i = 0; i < nc; ++i) {
+        if (last(i)) CHECK(chunked.counts(i)[sizes[i] - 1] == runs);
+        std::uint64_t total = 0;
+        for (const auto c : chunked.counts(i)) total += c;
+        CHECK(total == runs);
+      }
+    }
+    // Every category of every field counted: against counts made here.
+    std::vector<std::vector<std::uint64_t>> expected(nc);
+    for (std::size_t i = 0; i < nc; ++i) expected[i].assign(sizes[i], 0);
+    for (std::size_t k = 0; k < runs; ++k)
+      for (std::size_t i = 0; i < nc; ++i) ++expected[i][cats[k * nc + i]];
+    Summary whole(shared);
+    whole.add_runs(cats.data(), nullptr, runs);
+    for (std::size_t i = 0; i < nc; ++i) {
+      CHECK(std::vector<std::uint64_t>(whole.counts(i).begin(), whole.counts(i).end()) ==
+            expected[i]);
+    }
+  }
+}
+
+TEST_CASE("add_runs adds continuous fields two at a time as add does, bit for bit", "[stats]") {
+  // ContinuousStats::add_columns pairs the fields with bins: an odd number of them, one without
+  // bins between, a first value far from the rest (the shift), under- and overflow.
+  FieldLayout layout;
+  const std::vector<std::uint32_t> bins{7, 0, 50, 3, 80};
+  for (std::size_t j = 0; j < bins.size(); ++j) {
+    FieldSpec f;
+    f.name = std::string("v").append(std::to_string(j));
+    f.kind = FieldKind::continuous;
+    f.hist_min = -1.0 - static_cast<double>(j);
+    f.hist_max = 2.0 + static_cast<double>(j);
+    f.hist_bins = bins[j];
+    layout.continuous.push_back(f);
+  }
+  const auto shared = std::make_shared<const FieldLayout>(layout);
+  const std::size_t nv = bins.size(), runs = 777;
+  std::vector<double> values(runs * nv);
+  Stream stream(StreamKey{11, 5, 3});
+  for (std::size_t k = 0; k < runs; ++k)
+    for (std::size_t j = 0; j < nv; ++j)
+      values[k * nv + j] = k == 0 ? 1e3 * static_cast<double>(j + 1)
+                                  : 20.0 * stream.uniform() - 10.0 + static_cast<double>(j);
+  Summary one_by_one(shared), chunked(shared);
+  for (std::size_t k = 0; k < runs; ++k) one_by_one.add(nullptr, &values[k * nv]);
+  std::size_t k = 0;
+  for (const std::size_t n : std::initializer_list<std::size_t>{1, 0, 256, 520}) {
+    chunked.add_runs(nullptr, &values[k * nv], n);
+    k += n;
+  }
+  REQUIRE(k == runs);
+  CHECK(chunked == one_by_one);
+  for (std::size_t j = 0; j < nv; ++j) {
+    const auto a = chunked.continuous(j).raw(), b = one_by_one.continuous(j).raw();
+    CHECK(std::memcmp(&a, &b, sizeof a) == 0);
+    CHECK(chunked.continuous(j).n() == runs);
+    CHECK(chunked.continuous(j).histogram().front() > 0);
+    CHECK(chunked.continuous(j).histogram().back() > 0);
+    CHECK(chunked.continuous(j).max() == 1e3 * static_cast<double>(j + 1));
+  }
+}
+
 TEST_CASE("add_values bins each value as documented, with bins and without", "[stats]") {
   // Known answers for the one loop of add_values and add_values_unbinned (engine/stats.cpp):
   // below the range to bin 0, above it to the last; the top edge and NaN to the last real bin.
