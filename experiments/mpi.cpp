@@ -10,27 +10,77 @@
 #include <limits>
 
 #if WEDGE_WITH_MPI
-// The C API only: OpenMPI's deprecated C++ bindings need a library Debian does not link here.
-#define OMPI_SKIP_MPICXX 1
-#define MPICH_SKIP_MPICXX 1
-#include <mpi.h>
+#include "experiments/mpi_library.hpp"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdio>
 #endif
 
 namespace wedge::experiments::mpi {
 
 bool available() { return WEDGE_WITH_MPI != 0; }
 
+#if WEDGE_WITH_MPI
+namespace {
+
+/// The MPI library's calls, once init loaded them (mpi_library.hpp); null before.
+const WedgeMpiCalls* calls = nullptr;
+
+/// Loads libwedge_mpi.so from the directory of this executable (where the build puts it beside
+/// `wedge`), else by the dynamic loader's search path. RTLD_GLOBAL: OpenMPI's own components,
+/// which it dlopens, refer to libmpi's symbols. Null with `error` set when it cannot.
+const WedgeMpiCalls* load_calls(std::string& error) {
+  std::string path = "libwedge_mpi.so";
+  std::string exe(4096, '\0');
+  const ssize_t n = ::readlink("/proc/self/exe", exe.data(), exe.size() - 1);
+  if (n > 0) {
+    exe.resize(static_cast<std::size_t>(n));
+    const auto slash = exe.rfind('/');
+    if (slash != std::string::npos) {
+      const std::string beside = exe.substr(0, slash + 1) + path;
+      if (::access(beside.c_str(), R_OK) == 0) path = beside;
+    }
+  }
+  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  if (handle == nullptr) {
+    const char* why = ::dlerror();
+    error = why != nullptr ? why : path;
+    return nullptr;
+  }
+  using Entry = const WedgeMpiCalls* (*)();
+  const auto entry = reinterpret_cast<Entry>(::dlsym(handle, "wedge_mpi_calls"));
+  const WedgeMpiCalls* table = entry != nullptr ? entry() : nullptr;
+  if (table == nullptr || table->version != WEDGE_MPI_CALLS_VERSION) {
+    error = path + " is not this build's MPI library (no wedge_mpi_calls of version " +
+            std::to_string(WEDGE_MPI_CALLS_VERSION) + ")";
+    return nullptr;
+  }
+  return table;
+}
+
+}  // namespace
+#endif
+
 World init(int* argc, char*** argv) {
   World world;
 #if WEDGE_WITH_MPI
-  // Only under a launcher: a plain `wedge` must not need an MPI runtime to start.
+  // Only under a launcher: a plain `wedge` must not need an MPI runtime to start (nor load one:
+  // the MPI library comes in by dlopen, here).
   const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr ||
                         std::getenv("PMI_SIZE") != nullptr || std::getenv("PMIX_RANK") != nullptr;
   if (!launched) return world;
-  int provided = 0;
-  MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
-  MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &world.size);
+  std::string error;
+  calls = load_calls(error);
+  if (calls == nullptr) {
+    std::fprintf(stderr,
+                 "error: started by an MPI launcher, but wedge's MPI library could not be "
+                 "loaded: %s\n",
+                 error.c_str());
+    std::exit(EXIT_FAILURE);
+  }
+  calls->init(argc, argv, &world.rank, &world.size);
   world.active = true;
 #else
   (void)argc;
@@ -41,7 +91,7 @@ World init(int* argc, char*** argv) {
 
 void finalize(const World& world) {
 #if WEDGE_WITH_MPI
-  if (world.active) MPI_Finalize();
+  if (world.active) calls->finalize();
 #else
   (void)world;
 #endif
@@ -50,10 +100,7 @@ void finalize(const World& world) {
 bool all_ok(const World& world, bool ok) {
 #if WEDGE_WITH_MPI
   if (world.active && world.size > 1) {
-    int mine = ok ? 1 : 0;
-    int all = 0;
-    MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    return all == 1;
+    return calls->all_min(ok ? 1 : 0) == 1;
   }
 #else
   (void)world;
@@ -64,8 +111,7 @@ bool all_ok(const World& world, bool ok) {
 void sum(const World& world, std::vector<std::uint64_t>& data) {
 #if WEDGE_WITH_MPI
   if (world.active && world.size > 1) {
-    MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(data.size()), MPI_UINT64_T, MPI_SUM,
-                  MPI_COMM_WORLD);
+    calls->sum_u64(data.data(), static_cast<int>(data.size()));
   }
 #else
   (void)world;
@@ -82,7 +128,7 @@ std::vector<std::byte> gather_all_bytes(const World& world, const std::vector<st
     const int n = static_cast<int>(mine.size());
     std::vector<int> counts(static_cast<std::size_t>(world.size)),
         offsets(static_cast<std::size_t>(world.size));
-    MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    calls->allgather_int(n, counts.data());
     long long total = 0;
     for (std::size_t r = 0; r < counts.size(); ++r) {
       offsets[r] = static_cast<int>(total);
@@ -91,8 +137,7 @@ std::vector<std::byte> gather_all_bytes(const World& world, const std::vector<st
     if (total > std::numeric_limits<int>::max())
       throw OutputError("MPI: a batch's gathered state exceeds 2 GB");
     std::vector<std::byte> all(static_cast<std::size_t>(total));
-    MPI_Allgatherv(mine.data(), n, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE,
-                   MPI_COMM_WORLD);
+    calls->allgatherv_bytes(mine.data(), n, all.data(), counts.data(), offsets.data());
     return all;
   }
 #else
@@ -103,7 +148,7 @@ std::vector<std::byte> gather_all_bytes(const World& world, const std::vector<st
 
 void abort(const World& world, int code) {
 #if WEDGE_WITH_MPI
-  if (world.active) MPI_Abort(MPI_COMM_WORLD, code);
+  if (world.active) calls->abort(code);
 #else
   (void)world;
 #endif
