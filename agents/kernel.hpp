@@ -191,36 +191,41 @@ RunRecord record_of(int i, const RoundEvents<L>& e, const State<L>& st, const Hi
 }
 
 /// The threat's credibility c of consecutive replicates, drawn a lane width of replicates at a
-/// time (one Philox block each) rather than for every lane at every refill.
+/// time (one Philox block each) rather than for every lane at every refill, and handed to the lanes
+/// a refill fills by simd::expand (replicates k, k + 1, ... in increasing lane order).
 template <class L>
 class Credibilities {
  public:
   Credibilities(const Scenario& s, const engine::StreamKey& first)
       : s_(s), streams_(first), first_(first.replicate) {}
 
-  /// c of replicate first + k, for k = next, next + 1, ... (each asked for once, in order).
-  double take(std::uint32_t k) {
-    if (k >= end_) fill(k);
-    return value_[k - begin_];
+  /// The bits of c of replicates first + k, ..., first + k + n - 1 (n <= W; k never decreases
+  /// between calls, and k + n is the next call's k at most), consecutive; readable for W values.
+  const std::uint64_t* take(std::uint32_t k, std::uint32_t n) {
+    if (k + n > end_) fill(k);
+    return value_ + (k - begin_);
   }
 
  private:
   void fill(std::uint32_t k) {
-    streams_.assign((simd::splat_u<L>(std::uint64_t{first_} + k) + simd::iota<L>()) &
+    // Keep [k, end_) (fewer than n <= W values) at the front, then draw W more after them.
+    const std::uint32_t kept = end_ - k;
+    std::memmove(value_, value_ + (k - begin_), kept * sizeof(std::uint64_t));
+    streams_.assign((simd::splat_u<L>(std::uint64_t{first_} + end_) + simd::iota<L>()) &
                     0xFFFFFFFFull);
     const auto c =
         s_.dulles.credibility_min + (s_.dulles.credibility_max - s_.dulles.credibility_min) *
                                         RunDraws<L>::draw(streams_).credibility;
-    for (int i = 0; i < L::width; ++i) value_[i] = simd::lane(c, i);
+    std::memcpy(value_ + kept, &c, sizeof c);
     begin_ = k;
-    end_ = k + L::width;
+    end_ += L::width;
   }
 
   const Scenario& s_;
   engine::LaneStreams<L> streams_;
   std::uint32_t first_;
-  std::uint32_t begin_ = 0, end_ = 0;
-  double value_[L::width];
+  std::uint32_t begin_ = 0, end_ = 0;    // c of replicates first + begin_ .. first + end_ is held
+  std::uint64_t value_[3 * L::width]{};  // 2 W held at most, W readable after them
 };
 
 /// Runs replicates [first.replicate, first.replicate + count) of scenario `s` from the streams of
@@ -248,16 +253,21 @@ void run_lanes(const Scenario& s, const engine::StreamKey& first, std::uint32_t 
   for (;;) {
     // Lanes without a run take the next replicates, in lane order, and start them (credibility c).
     if (active != ALL && next < count) {
+      // In registers (simd::expand_count, simd::expand): setting the lanes one at a time stored
+      // them into the vectors' memory and reloaded them whole, a store-to-load forward that fails,
+      // on the path to the new runs' state and draws.
       std::uint32_t fresh = 0;
-      D c = simd::splat<L>(0.0);
+      const std::uint32_t fresh_begin = next;
       for (std::uint32_t idle = ALL & ~active; idle != 0 && next < count; idle &= idle - 1) {
         const int i = std::countr_zero(idle);
         fresh |= 1u << i;
         run_of[i] = next;
-        simd::set_lane(replicates, i, std::uint64_t{first.replicate} + next);
-        simd::set_lane(c, i, credibility.take(next));
         ++next;
       }
+      replicates =
+          simd::expand_count<L>(replicates, fresh, std::uint64_t{first.replicate} + fresh_begin);
+      const D c = std::bit_cast<D>(simd::expand<L>(
+          simd::splat_u<L>(0), fresh, credibility.take(fresh_begin, next - fresh_begin)));
       streams.assign(replicates);
       const M fresh_m = simd::mask<L>(fresh);
       st = State<L>::select(fresh_m, State<L>::initial(s, c), st);

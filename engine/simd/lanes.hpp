@@ -149,6 +149,24 @@ struct Lanes {
   using FM = typename detail::Vector<std::int32_t, W>::type;
 };
 
+namespace detail {
+/// For expand on 4 lanes of 64 bits (AVX2): per mask b, the 32-bit indices that move element
+/// popcount(b below i) of a vector to lane i where bit i of b is set (elsewhere lane i stays).
+struct Expand4 {
+  alignas(32) std::int32_t index[16][8];
+};
+inline constexpr Expand4 EXPAND4 = [] {
+  Expand4 t{};
+  for (int m = 0; m < 16; ++m)
+    for (int i = 0, k = 0; i < 4; ++i) {
+      const int from = (m >> i & 1) != 0 ? k++ : i;
+      t.index[m][2 * i] = 2 * from;
+      t.index[m][2 * i + 1] = 2 * from + 1;
+    }
+  return t;
+}();
+}  // namespace detail
+
 /// m ? a : b, lane by lane, for any lane type (m a mask of the same width).
 template <class V, class K>
 inline V select(const K& m, const V& a, const V& b) {
@@ -263,6 +281,76 @@ inline typename L::M mask(std::uint32_t b) {
     }
 #endif
     return (splat_u<L>(b) & (splat_u<L>(1) << iota<L>())) != 0;
+  }
+}
+
+/// `old` with its lanes of `b` (bit i: lane i; lanes 0..W-1) replaced, in increasing lane order,
+/// by src[0], src[1], ..., src[popcount(b) - 1]: the lanes a mask selects filled from consecutive
+/// memory (AVX-512's VPEXPANDQ), in one load per native vector where a lane at a time would store
+/// into the vector's memory and reload it whole (a store-to-load forward that fails). src must be
+/// readable for W elements (AVX2 loads a whole native vector); lanes outside b keep their bits.
+template <class L>
+inline typename L::U expand(typename L::U old, std::uint32_t b, const std::uint64_t* src) {
+  if constexpr (is_pair<typename L::U>) {
+    using H = Lanes<L::native, L::isa>;
+    constexpr std::uint32_t LOW = (1u << L::native) - 1;
+    return {expand<H>(old.lo, b & LOW, src),
+            expand<H>(old.hi, b >> L::native, src + std::popcount(b & LOW))};
+  } else {
+#if defined(__AVX512F__)
+    if constexpr (L::isa == AVX512 && L::width == 8) {
+      return reinterpret_cast<typename L::U>(_mm512_mask_expandloadu_epi64(
+          reinterpret_cast<__m512i>(old), static_cast<__mmask8>(b), src));
+    }
+#endif
+#if defined(__AVX2__)
+    if constexpr (L::isa == AVX2 && L::width == 4) {
+      // Lane i of b takes element popcount(b below i) of the four loaded: a permutation of their
+      // 32-bit halves chosen by b, then a blend.
+      const __m256i loaded = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src));
+      const __m256i placed = _mm256_permutevar8x32_epi32(
+          loaded,
+          _mm256_load_si256(reinterpret_cast<const __m256i*>(detail::EXPAND4.index[b & 15u])));
+      return select(mask<L>(b), reinterpret_cast<typename L::U>(placed), old);
+    }
+#endif
+    typename L::U out = old;
+    for (int i = 0, k = 0; i < L::width; ++i)
+      if (b >> i & 1u) out[i] = src[k++];
+    return out;
+  }
+}
+
+/// `old` with its lanes of `b` (as in expand) replaced by start, start + 1, ... in increasing
+/// lane order, in registers (AVX-512: VPEXPANDQ of start + lane index).
+template <class L>
+inline typename L::U expand_count(typename L::U old, std::uint32_t b, std::uint64_t start) {
+  if constexpr (is_pair<typename L::U>) {
+    using H = Lanes<L::native, L::isa>;
+    constexpr std::uint32_t LOW = (1u << L::native) - 1;
+    return {expand_count<H>(old.lo, b & LOW, start),
+            expand_count<H>(old.hi, b >> L::native,
+                            start + static_cast<std::uint64_t>(std::popcount(b & LOW)))};
+  } else {
+#if defined(__AVX512F__)
+    if constexpr (L::isa == AVX512 && L::width == 8) {
+      return reinterpret_cast<typename L::U>(
+          _mm512_mask_expand_epi64(reinterpret_cast<__m512i>(old), static_cast<__mmask8>(b),
+                                   reinterpret_cast<__m512i>(splat_u<L>(start) + iota<L>())));
+    }
+#endif
+#if defined(__AVX2__)
+    if constexpr (L::isa == AVX2 && L::width == 4) {
+      const auto placed = reinterpret_cast<typename L::U>(_mm256_permutevar8x32_epi32(
+          reinterpret_cast<__m256i>(splat_u<L>(start) + iota<L>()),
+          _mm256_load_si256(reinterpret_cast<const __m256i*>(detail::EXPAND4.index[b & 15u]))));
+      return select(mask<L>(b), placed, old);
+    }
+#endif
+    typename L::U out = old;
+    for (int i = 0, k = 0; i < L::width; ++i)
+      if (b >> i & 1u) out[i] = start + static_cast<std::uint64_t>(k++);
+    return out;
   }
 }
 
