@@ -16,8 +16,10 @@
 #include <hdf5_hl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -226,10 +228,147 @@ bool is_attached(hid_t dataset, hid_t scale, unsigned axis) {
   return ds_is_attached(dataset, scale, axis);
 }
 
-void attach(const h5::Object& ds, hid_t scale, unsigned axis) {
-  if (is_attached(ds.id(), scale, axis)) return;
-  check(ds, ds_attach(ds.id(), scale, axis), fmt::format("cannot attach dimension {}", axis));
-}
+/// The attachments of a file's scales, written as H5DSattach_scale writes them: on the dataset a
+/// DIMENSION_LIST attribute (one variable-length list of object references to scales per
+/// dimension), on the scale a REFERENCE_LIST attribute (compound {dataset: object reference,
+/// dimension: int32}, one element per attachment, in the order of the attachments).
+/// H5DSattach_scale rewrites both for every attachment, deleting and recreating the scale's
+/// REFERENCE_LIST with one more element: /design/point is attached to every coordinate column, so
+/// a results file's ~100 attachments cost ~60 M instructions (callgrind), most of the final
+/// checkpoint, on the run's critical path. When nothing in the file is attached yet (`fresh`:
+/// every file written for the first time) add() only collects, and write() writes each attribute
+/// once, the same types and contents; otherwise (a file interrupted while its scales were added)
+/// add() attaches at once through H5DS, skipping what is done, as before.
+class Attachments {
+ public:
+  explicit Attachments(bool fresh) : fresh_(fresh) {}
+  Attachments(const Attachments&) = delete;
+  Attachments& operator=(const Attachments&) = delete;
+
+  /// Dimension `axis` (< the rank of `dataset`) of `dataset` gets `scale` (a dimension scale, not
+  /// `dataset`). `where` and `name` (a child of `where`; "": `where` itself) name the dataset in
+  /// errors. The handles are kept open until write().
+  void add(const h5::Object& where, const std::string& name, hid_t dataset, hid_t scale,
+           unsigned axis) {
+    if (!fresh_) {
+      if (is_attached(dataset, scale, axis)) return;
+      check(where, ds_attach(dataset, scale, axis),
+            name.empty() ? fmt::format("cannot attach dimension {}", axis)
+                         : fmt::format("cannot attach dimension {} to {}", axis, name));
+      return;
+    }
+    Entry e;
+    e.name = name.empty() ? where.name() : where.name() + "/" + name;
+    e.axis = axis;
+    check(where, H5Rcreate(&e.dataset_ref, dataset, ".", H5R_OBJECT, -1),
+          "cannot refer to " + name);
+    check(where, H5Rcreate(&e.scale_ref, scale, ".", H5R_OBJECT, -1),
+          "cannot refer to the scale of " + name);
+    for (const auto& other : entries_) {
+      if (other.dataset_ref == e.dataset_ref && other.scale_ref == e.scale_ref &&
+          other.axis == axis)
+        return;  // attached once (as is_attached would skip it)
+    }
+    h5::check(H5Iinc_ref(dataset), "cannot keep " + name + " open");
+    e.dataset = h5::Handle(dataset);
+    h5::check(H5Iinc_ref(scale), "cannot keep the scale of " + name + " open");
+    e.scale = h5::Handle(scale);
+    entries_.push_back(std::move(e));
+  }
+  void add(const h5::Object& ds, hid_t scale, unsigned axis) { add(ds, "", ds.id(), scale, axis); }
+
+  /// Writes the collected attachments (nothing when not fresh). Throws OutputError naming the
+  /// file and the dataset.
+  void write(const h5::File& file) {
+    if (!fresh_ || entries_.empty()) return;
+    // The datasets' lists first: a process killed before the scales' lists leaves datasets whose
+    // H5DSis_attached is false, which a later call attaches through H5DS without duplicating the
+    // dataset's entry (H5DSattach_scale skips a scale already in it); never a scale listing a
+    // dataset that does not list it.
+    std::vector<std::size_t> firsts;  // entries_ index of each dataset's first attachment
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      bool seen = false;
+      for (const std::size_t f : firsts)
+        seen = seen || entries_[f].dataset_ref == entries_[i].dataset_ref;
+      if (!seen) firsts.push_back(i);
+    }
+    const h5::Handle list_type(
+        h5::check_id(H5Tvlen_create(H5T_STD_REF_OBJ), file.path() + ": DIMENSION_LIST type"));
+    for (const std::size_t f : firsts) {
+      const Entry& d = entries_[f];
+      const auto fail = [&](const std::string& what) {
+        throw OutputError(fmt::format("{}: {}: {}", file.path(), d.name, what));
+      };
+      if (H5Aexists(d.dataset, "DIMENSION_LIST") != 0) fail("has dimension scales already");
+      int rank = 0;
+      {
+        const h5::Handle space(H5Dget_space(d.dataset));
+        rank = space.valid() ? H5Sget_simple_extent_ndims(space) : -1;
+      }
+      if (rank < 0) fail("cannot read its shape");
+      rank = std::max(rank, 1);  // (a scalar has one dimension to H5DS)
+      std::vector<std::vector<hobj_ref_t>> scales(static_cast<std::size_t>(rank));
+      for (std::size_t i = f; i < entries_.size(); ++i) {
+        const Entry& e = entries_[i];
+        if (e.dataset_ref != d.dataset_ref) continue;
+        if (e.axis >= scales.size()) fail(fmt::format("has no dimension {}", e.axis));
+        scales[e.axis].push_back(e.scale_ref);
+      }
+      std::vector<hvl_t> lists(scales.size());
+      for (std::size_t k = 0; k < scales.size(); ++k)
+        lists[k] = {scales[k].size(), scales[k].data()};
+      const hsize_t n = lists.size();
+      const h5::Handle space(H5Screate_simple(1, &n, nullptr));
+      const h5::Handle attr(
+          H5Acreate2(d.dataset, "DIMENSION_LIST", list_type, space, H5P_DEFAULT, H5P_DEFAULT));
+      if (!attr.valid() || H5Awrite(attr, list_type, lists.data()) < 0)
+        fail("cannot attach its dimension scales");
+    }
+    // Then each scale's list, its attachments in the order they were made.
+    struct Reference {
+      hobj_ref_t dataset;
+      int dimension;
+    };
+    const h5::Handle ref_type(h5::check_id(H5Tcreate(H5T_COMPOUND, sizeof(Reference)),
+                                           file.path() + ": REFERENCE_LIST type"));
+    h5::check(H5Tinsert(ref_type, "dataset", offsetof(Reference, dataset), H5T_STD_REF_OBJ),
+              file.path() + ": REFERENCE_LIST type");
+    h5::check(H5Tinsert(ref_type, "dimension", offsetof(Reference, dimension), H5T_NATIVE_INT),
+              file.path() + ": REFERENCE_LIST type");
+    std::vector<bool> done(entries_.size(), false);
+    for (std::size_t s = 0; s < entries_.size(); ++s) {
+      if (done[s]) continue;
+      std::vector<Reference> references;
+      for (std::size_t i = s; i < entries_.size(); ++i) {
+        if (entries_[i].scale_ref != entries_[s].scale_ref) continue;
+        done[i] = true;
+        references.push_back({entries_[i].dataset_ref, static_cast<int>(entries_[i].axis)});
+      }
+      const Entry& e = entries_[s];
+      const auto fail = [&](const std::string& what) {
+        throw OutputError(fmt::format("{}: the scale of {}: {}", file.path(), e.name, what));
+      };
+      if (H5Aexists(e.scale, "REFERENCE_LIST") != 0) fail("lists datasets already");
+      const hsize_t n = references.size();
+      const h5::Handle space(H5Screate_simple(1, &n, nullptr));
+      const h5::Handle attr(
+          H5Acreate2(e.scale, "REFERENCE_LIST", ref_type, space, H5P_DEFAULT, H5P_DEFAULT));
+      if (!attr.valid() || H5Awrite(attr, ref_type, references.data()) < 0)
+        fail("cannot list the datasets it is attached to");
+    }
+    entries_.clear();
+  }
+
+ private:
+  struct Entry {
+    std::string name;  // the dataset, for errors
+    h5::Handle dataset, scale;
+    hobj_ref_t dataset_ref = 0, scale_ref = 0;
+    unsigned axis = 0;
+  };
+  bool fresh_;
+  std::vector<Entry> entries_;
+};
 
 /// Sets a string attribute unless it already holds `value` (so a second pass writes nothing).
 void ensure_attr(const h5::Object& o, const std::string& name, const std::string& value) {
@@ -263,7 +402,8 @@ void link_coordinates(const h5::File& file, const h5::Group& group,
 /// readers give integer keys as integers (docs/output-format.md). Returns their paths.
 std::vector<std::string> typed_coordinates(const h5::Group& design, const h5::Group& summary,
                                            hid_t point, hsize_t points,
-                                           const std::vector<std::string>& keys) {
+                                           const std::vector<std::string>& keys,
+                                           Attachments& attachments) {
   std::vector<std::string> sources;
   for (const auto& key : keys) {
     const auto ds = design.dataset(key);
@@ -308,9 +448,7 @@ std::vector<std::string> typed_coordinates(const h5::Group& design, const h5::Gr
       check(summary, H5Awrite(attr, H5T_NATIVE_INT8, codes), "cannot write flag_values of " + key);
       h5::set_attr(typed, "flag_meanings", std::string("false true"));
     }
-    if (!is_attached(typed, point, 0)) {
-      check(summary, ds_attach(typed, point, 0), "cannot attach dimension 0 to " + key);
-    }
+    attachments.add(summary, key, typed, point, 0);
   }
   return sources;
 }
@@ -350,7 +488,7 @@ std::string flag_meanings(const std::vector<std::string>& labels) {
 }
 
 void label_categorical(const h5::Group& group, hid_t point, hsize_t points,
-                       const std::vector<std::string>& keys) {
+                       const std::vector<std::string>& keys, Attachments& attachments) {
   const auto labels = group.attr_strings("categories", MAX_COLUMNS);
   std::vector<std::int64_t> values;
   const bool numeric = numeric_labels(labels, values);
@@ -368,20 +506,20 @@ void label_categorical(const h5::Group& group, hid_t point, hsize_t points,
     if (ds.shape() != std::vector<hsize_t>{points, labels.size()}) {
       ds.damaged(fmt::format("is not [{}, {}] (points, categories)", points, labels.size()));
     }
-    attach(ds, point, 0);
-    attach(ds, category, 1);
+    attachments.add(ds, point, 0);
+    attachments.add(ds, category, 1);
     set_coordinates(ds, keys);
   }
 }
 
 void label_continuous(const h5::Group& group, hid_t point, hsize_t points,
-                      const std::vector<std::string>& keys) {
+                      const std::vector<std::string>& keys, Attachments& attachments) {
   for (const char* name : {"n", "mean", "m2", "variance", "min", "max"}) {
     if (!group.has(name)) continue;
     const auto ds = group.dataset(name);
     if (ds.shape() != std::vector<hsize_t>{points})
       ds.damaged(fmt::format("is not [{}] (points)", points));
-    attach(ds, point, 0);
+    attachments.add(ds, point, 0);
     set_coordinates(ds, keys);
   }
   if (!group.has("histogram")) return;
@@ -403,10 +541,10 @@ void label_continuous(const h5::Group& group, hid_t point, hsize_t points,
   make_scale(group, bin, "bin");
   for (const auto& [name, values] : {std::pair{"bin_low", &low}, std::pair{"bin_high", &high}}) {
     const auto ds = ensure_1d(group, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, *values);
-    attach(ds, bin, 0);
+    attachments.add(ds, bin, 0);
   }
-  attach(histogram, point, 0);
-  attach(histogram, bin, 1);
+  attachments.add(histogram, point, 0);
+  attachments.add(histogram, bin, 1);
   std::vector<std::string> coordinates{"bin_low", "bin_high"};
   coordinates.insert(coordinates.end(), keys.begin(), keys.end());
   set_coordinates(histogram, coordinates);
@@ -414,7 +552,7 @@ void label_continuous(const h5::Group& group, hid_t point, hsize_t points,
 
 /// /runs: the `run` dimension (root dataset, never written) on every column, and CF
 /// flag_values/flag_meanings on index-encoded categorical columns.
-void label_runs(const h5::File& file) {
+void label_runs(const h5::File& file, Attachments& attachments) {
   const auto root = file.root();
   const auto runs = file.group("/runs");
   const hsize_t n = runs.dataset("point").length();
@@ -444,7 +582,7 @@ void label_runs(const h5::File& file) {
       ds.damaged(
           fmt::format("has {} entries, /runs/point {}", ds.shape().empty() ? 0 : ds.shape()[0], n));
     }
-    attach(ds, run, 0);
+    attachments.add(ds, run, 0);
     if (!ds.has_attr("encoding") || ds.attr_string("encoding") != "index") continue;
     const auto labels = ds.attr_strings("categories", MAX_COLUMNS);
     const std::string meanings = flag_meanings(labels);
@@ -714,21 +852,23 @@ void write_dimension_scales(const h5::File& file) {
   const auto keys = design.attr_strings("keys", 10'000);
   const auto point = design.dataset("point");
   const hsize_t points = point.length();
+  // (Every scale is made after /design/point: while it is none, nothing is attached.)
+  Attachments attachments(!design_point_is_scale(file));
   make_scale(point, point.id(), "point");
   for (const auto& key : keys) {
     const auto ds = design.dataset(key);
     if (ds.shape() != std::vector<hsize_t>{points})
       ds.damaged(fmt::format("is not [{}] (points)", points));
-    attach(ds, point.id(), 0);
+    attachments.add(ds, point.id(), 0);
   }
   const auto summary = file.group("/summary");
-  const auto sources = typed_coordinates(design, summary, point.id(), points, keys);
+  const auto sources = typed_coordinates(design, summary, point.id(), points, keys, attachments);
   link_coordinates(file, summary, keys, sources);
   if (summary.has("runs")) {
     const auto runs = summary.dataset("runs");
     if (runs.shape() != std::vector<hsize_t>{points})
       runs.damaged(fmt::format("is not [{}] (points)", points));
-    attach(runs, point.id(), 0);
+    attachments.add(runs, point.id(), 0);
     set_coordinates(runs, keys);
   }
   for (const auto& name : summary.children()) {
@@ -739,12 +879,13 @@ void write_dimension_scales(const h5::File& file) {
     if (kind != "categorical" && kind != "continuous") continue;
     link_coordinates(file, group, keys, sources);
     if (kind == "categorical") {
-      label_categorical(group, point.id(), points, keys);
+      label_categorical(group, point.id(), points, keys, attachments);
     } else {
-      label_continuous(group, point.id(), points, keys);
+      label_continuous(group, point.id(), points, keys, attachments);
     }
   }
-  if (file.root().has_group("runs")) label_runs(file);
+  if (file.root().has_group("runs")) label_runs(file, attachments);
+  attachments.write(file);
   h5::check(H5Fflush(file.id(), H5F_SCOPE_GLOBAL), file.path() + ": cannot flush");
   void* handle = nullptr;
   if (H5Fget_vfd_handle(file.id(), H5P_DEFAULT, &handle) >= 0 && handle != nullptr &&
