@@ -21,6 +21,7 @@
 #include <charconv>
 #include <cstddef>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <type_traits>
@@ -236,138 +237,125 @@ bool is_attached(hid_t dataset, hid_t scale, unsigned axis) {
 /// REFERENCE_LIST with one more element: /design/point is attached to every coordinate column, so
 /// a results file's ~100 attachments cost ~60 M instructions (callgrind), most of the final
 /// checkpoint, on the run's critical path. When nothing in the file is attached yet (`fresh`:
-/// every file written for the first time) add() only collects, and write() writes each attribute
-/// once, the same types and contents; otherwise (a file interrupted while its scales were added)
-/// add() attaches at once through H5DS, skipping what is done, as before.
+/// every file written for the first time), add() writes the dataset's DIMENSION_LIST whole and
+/// notes its references, and write() writes each scale's REFERENCE_LIST once: the same types and
+/// contents. Otherwise (a file interrupted while its scales were added) add() attaches through
+/// H5DS, skipping what is done, as before.
 class Attachments {
  public:
   explicit Attachments(bool fresh) : fresh_(fresh) {}
   Attachments(const Attachments&) = delete;
   Attachments& operator=(const Attachments&) = delete;
 
-  /// Dimension `axis` (< the rank of `dataset`) of `dataset` gets `scale` (a dimension scale, not
-  /// `dataset`). `where` and `name` (a child of `where`; "": `where` itself) name the dataset in
-  /// errors. The handles are kept open until write().
-  void add(const h5::Object& where, const std::string& name, hid_t dataset, hid_t scale,
-           unsigned axis) {
+  /// Dimension i of `dataset` gets scales[i] (dimension scales, not `dataset`; at most its rank
+  /// of them). `where` and `name` (a child of `where`; "": `where` itself) name the dataset in
+  /// errors. The scales' handles are kept open until write().
+  void add(const h5::Object& where, const std::string& name, hid_t dataset,
+           std::initializer_list<hid_t> scales) {
     if (!fresh_) {
-      if (is_attached(dataset, scale, axis)) return;
-      check(where, ds_attach(dataset, scale, axis),
-            name.empty() ? fmt::format("cannot attach dimension {}", axis)
-                         : fmt::format("cannot attach dimension {} to {}", axis, name));
+      unsigned axis = 0;
+      for (const hid_t scale : scales) {
+        if (!is_attached(dataset, scale, axis)) {
+          check(where, ds_attach(dataset, scale, axis),
+                name.empty() ? fmt::format("cannot attach dimension {}", axis)
+                             : fmt::format("cannot attach dimension {} to {}", axis, name));
+        }
+        ++axis;
+      }
       return;
     }
-    Entry e;
-    e.name = name.empty() ? where.name() : where.name() + "/" + name;
-    e.axis = axis;
-    check(where, H5Rcreate(&e.dataset_ref, dataset, ".", H5R_OBJECT, -1),
-          "cannot refer to " + name);
-    check(where, H5Rcreate(&e.scale_ref, scale, ".", H5R_OBJECT, -1),
-          "cannot refer to the scale of " + name);
-    for (const auto& other : entries_) {
-      if (other.dataset_ref == e.dataset_ref && other.scale_ref == e.scale_ref &&
-          other.axis == axis)
-        return;  // attached once (as is_attached would skip it)
-    }
-    h5::check(H5Iinc_ref(dataset), "cannot keep " + name + " open");
-    e.dataset = h5::Handle(dataset);
-    h5::check(H5Iinc_ref(scale), "cannot keep the scale of " + name + " open");
-    e.scale = h5::Handle(scale);
-    entries_.push_back(std::move(e));
-  }
-  void add(const h5::Object& ds, hid_t scale, unsigned axis) { add(ds, "", ds.id(), scale, axis); }
-
-  /// Writes the collected attachments (nothing when not fresh). Throws OutputError naming the
-  /// file and the dataset.
-  void write(const h5::File& file) {
-    if (!fresh_ || entries_.empty()) return;
-    // The datasets' lists first: a process killed before the scales' lists leaves datasets whose
-    // H5DSis_attached is false, which a later call attaches through H5DS without duplicating the
-    // dataset's entry (H5DSattach_scale skips a scale already in it); never a scale listing a
-    // dataset that does not list it.
-    std::vector<std::size_t> firsts;  // entries_ index of each dataset's first attachment
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-      bool seen = false;
-      for (const std::size_t f : firsts)
-        seen = seen || entries_[f].dataset_ref == entries_[i].dataset_ref;
-      if (!seen) firsts.push_back(i);
-    }
-    const h5::Handle list_type(
-        h5::check_id(H5Tvlen_create(H5T_STD_REF_OBJ), file.path() + ": DIMENSION_LIST type"));
-    for (const std::size_t f : firsts) {
-      const Entry& d = entries_[f];
-      const auto fail = [&](const std::string& what) {
-        throw OutputError(fmt::format("{}: {}: {}", file.path(), d.name, what));
-      };
-      if (H5Aexists(d.dataset, "DIMENSION_LIST") != 0) fail("has dimension scales already");
-      int rank = 0;
-      {
-        const h5::Handle space(H5Dget_space(d.dataset));
-        rank = space.valid() ? H5Sget_simple_extent_ndims(space) : -1;
-      }
-      if (rank < 0) fail("cannot read its shape");
-      rank = std::max(rank, 1);  // (a scalar has one dimension to H5DS)
-      std::vector<std::vector<hobj_ref_t>> scales(static_cast<std::size_t>(rank));
-      for (std::size_t i = f; i < entries_.size(); ++i) {
-        const Entry& e = entries_[i];
-        if (e.dataset_ref != d.dataset_ref) continue;
-        if (e.axis >= scales.size()) fail(fmt::format("has no dimension {}", e.axis));
-        scales[e.axis].push_back(e.scale_ref);
-      }
-      std::vector<hvl_t> lists(scales.size());
-      for (std::size_t k = 0; k < scales.size(); ++k)
-        lists[k] = {scales[k].size(), scales[k].data()};
-      const hsize_t n = lists.size();
-      const h5::Handle space(H5Screate_simple(1, &n, nullptr));
-      const h5::Handle attr(
-          H5Acreate2(d.dataset, "DIMENSION_LIST", list_type, space, H5P_DEFAULT, H5P_DEFAULT));
-      if (!attr.valid() || H5Awrite(attr, list_type, lists.data()) < 0)
-        fail("cannot attach its dimension scales");
-    }
-    // Then each scale's list, its attachments in the order they were made.
-    struct Reference {
-      hobj_ref_t dataset;
-      int dimension;
+    const std::string path = name.empty() ? where.name() : where.name() + "/" + name;
+    const auto fail = [&](const std::string& what) {
+      throw OutputError(fmt::format("{}: {}: {}", where.file().path(), path, what));
     };
-    const h5::Handle ref_type(h5::check_id(H5Tcreate(H5T_COMPOUND, sizeof(Reference)),
-                                           file.path() + ": REFERENCE_LIST type"));
-    h5::check(H5Tinsert(ref_type, "dataset", offsetof(Reference, dataset), H5T_STD_REF_OBJ),
-              file.path() + ": REFERENCE_LIST type");
-    h5::check(H5Tinsert(ref_type, "dimension", offsetof(Reference, dimension), H5T_NATIVE_INT),
-              file.path() + ": REFERENCE_LIST type");
-    std::vector<bool> done(entries_.size(), false);
-    for (std::size_t s = 0; s < entries_.size(); ++s) {
-      if (done[s]) continue;
-      std::vector<Reference> references;
-      for (std::size_t i = s; i < entries_.size(); ++i) {
-        if (entries_[i].scale_ref != entries_[s].scale_ref) continue;
-        done[i] = true;
-        references.push_back({entries_[i].dataset_ref, static_cast<int>(entries_[i].axis)});
+    hobj_ref_t self = 0;
+    if (H5Rcreate(&self, dataset, ".", H5R_OBJECT, -1) < 0) fail("cannot refer to it");
+    if (std::find(datasets_.begin(), datasets_.end(), self) != datasets_.end())
+      return;  // attached already (as is_attached would skip it)
+    if (H5Aexists(dataset, "DIMENSION_LIST") != 0) fail("has dimension scales already");
+    int rank = -1;
+    {
+      const h5::Handle space(H5Dget_space(dataset));
+      if (space.valid()) rank = H5Sget_simple_extent_ndims(space);
+    }
+    if (rank < 0) fail("cannot read its shape");
+    rank = std::max(rank, 1);  // (a scalar has one dimension to H5DS)
+    if (scales.size() > static_cast<std::size_t>(rank))
+      fail(fmt::format("has no dimension {}", rank));
+    std::vector<hobj_ref_t> refs(scales.size());
+    std::vector<hvl_t> lists(static_cast<std::size_t>(rank), hvl_t{0, nullptr});
+    std::size_t axis = 0;
+    for (const hid_t scale : scales) {
+      if (H5Rcreate(&refs[axis], scale, ".", H5R_OBJECT, -1) < 0)
+        fail(fmt::format("cannot refer to the scale of dimension {}", axis));
+      lists[axis] = {1, &refs[axis]};
+      if (std::none_of(scales_.begin(), scales_.end(),
+                       [&](const Scale& s) { return s.ref == refs[axis]; })) {
+        h5::check(H5Iinc_ref(scale), "cannot keep a dimension scale open");
+        scales_.push_back({refs[axis], h5::Handle(scale), {}});
       }
-      const Entry& e = entries_[s];
-      const auto fail = [&](const std::string& what) {
-        throw OutputError(fmt::format("{}: the scale of {}: {}", file.path(), e.name, what));
-      };
-      if (H5Aexists(e.scale, "REFERENCE_LIST") != 0) fail("lists datasets already");
-      const hsize_t n = references.size();
+      for (auto& s : scales_) {
+        if (s.ref == refs[axis]) s.references.push_back({self, static_cast<int>(axis)});
+      }
+      ++axis;
+    }
+    const hsize_t n = lists.size();
+    const h5::Handle space(H5Screate_simple(1, &n, nullptr));
+    const h5::Handle attr(
+        H5Acreate2(dataset, "DIMENSION_LIST", list_type_, space, H5P_DEFAULT, H5P_DEFAULT));
+    if (!attr.valid() || H5Awrite(attr, list_type_, lists.data()) < 0)
+      fail("cannot attach its dimension scales");
+    datasets_.push_back(self);
+  }
+  void add(const h5::Object& ds, std::initializer_list<hid_t> scales) {
+    add(ds, "", ds.id(), scales);
+  }
+
+  /// Writes each scale's REFERENCE_LIST (nothing when not fresh), after every dataset's
+  /// DIMENSION_LIST: a process killed in between leaves datasets whose H5DSis_attached is false,
+  /// which a later call attaches through H5DS without a second entry in the dataset's list
+  /// (H5DSattach_scale skips a scale already there); never a scale listing a dataset that does not
+  /// list it. Throws OutputError naming the file.
+  void write(const h5::File& file) {
+    if (!fresh_ || scales_.empty()) return;
+    const auto fail = [&](const Scale& s, const std::string& what) {
+      char name[512] = {};
+      H5Iget_name(s.handle, name, sizeof name);
+      throw OutputError(fmt::format("{}: {}: {}", file.path(), name, what));
+    };
+    const h5::Handle type(h5::check_id(H5Tcreate(H5T_COMPOUND, sizeof(Reference)),
+                                       file.path() + ": REFERENCE_LIST type"));
+    h5::check(H5Tinsert(type, "dataset", offsetof(Reference, dataset), H5T_STD_REF_OBJ),
+              file.path() + ": REFERENCE_LIST type");
+    h5::check(H5Tinsert(type, "dimension", offsetof(Reference, dimension), H5T_NATIVE_INT),
+              file.path() + ": REFERENCE_LIST type");
+    for (const auto& s : scales_) {
+      if (H5Aexists(s.handle, "REFERENCE_LIST") != 0) fail(s, "lists datasets already");
+      const hsize_t n = s.references.size();
       const h5::Handle space(H5Screate_simple(1, &n, nullptr));
       const h5::Handle attr(
-          H5Acreate2(e.scale, "REFERENCE_LIST", ref_type, space, H5P_DEFAULT, H5P_DEFAULT));
-      if (!attr.valid() || H5Awrite(attr, ref_type, references.data()) < 0)
-        fail("cannot list the datasets it is attached to");
+          H5Acreate2(s.handle, "REFERENCE_LIST", type, space, H5P_DEFAULT, H5P_DEFAULT));
+      if (!attr.valid() || H5Awrite(attr, type, s.references.data()) < 0)
+        fail(s, "cannot list the datasets it is attached to");
     }
-    entries_.clear();
+    scales_.clear();
   }
 
  private:
-  struct Entry {
-    std::string name;  // the dataset, for errors
-    h5::Handle dataset, scale;
-    hobj_ref_t dataset_ref = 0, scale_ref = 0;
-    unsigned axis = 0;
+  /// An element of REFERENCE_LIST, as H5DS lays it out (its ds_list_t).
+  struct Reference {
+    hobj_ref_t dataset;
+    int dimension;
+  };
+  struct Scale {
+    hobj_ref_t ref;
+    h5::Handle handle;
+    std::vector<Reference> references;  ///< in the order of the attachments
   };
   bool fresh_;
-  std::vector<Entry> entries_;
+  h5::Handle list_type_{fresh_ ? H5Tvlen_create(H5T_STD_REF_OBJ) : H5I_INVALID_HID};
+  std::vector<hobj_ref_t> datasets_;  ///< those given a DIMENSION_LIST
+  std::vector<Scale> scales_;         ///< in the order of their first attachment
 };
 
 /// Sets a string attribute unless it already holds `value` (so a second pass writes nothing).
@@ -448,7 +436,7 @@ std::vector<std::string> typed_coordinates(const h5::Group& design, const h5::Gr
       check(summary, H5Awrite(attr, H5T_NATIVE_INT8, codes), "cannot write flag_values of " + key);
       h5::set_attr(typed, "flag_meanings", std::string("false true"));
     }
-    attachments.add(summary, key, typed, point, 0);
+    attachments.add(summary, key, typed, {point});
   }
   return sources;
 }
@@ -506,8 +494,7 @@ void label_categorical(const h5::Group& group, hid_t point, hsize_t points,
     if (ds.shape() != std::vector<hsize_t>{points, labels.size()}) {
       ds.damaged(fmt::format("is not [{}, {}] (points, categories)", points, labels.size()));
     }
-    attachments.add(ds, point, 0);
-    attachments.add(ds, category, 1);
+    attachments.add(ds, {point, category});
     set_coordinates(ds, keys);
   }
 }
@@ -519,7 +506,7 @@ void label_continuous(const h5::Group& group, hid_t point, hsize_t points,
     const auto ds = group.dataset(name);
     if (ds.shape() != std::vector<hsize_t>{points})
       ds.damaged(fmt::format("is not [{}] (points)", points));
-    attachments.add(ds, point, 0);
+    attachments.add(ds, {point});
     set_coordinates(ds, keys);
   }
   if (!group.has("histogram")) return;
@@ -541,10 +528,9 @@ void label_continuous(const h5::Group& group, hid_t point, hsize_t points,
   make_scale(group, bin, "bin");
   for (const auto& [name, values] : {std::pair{"bin_low", &low}, std::pair{"bin_high", &high}}) {
     const auto ds = ensure_1d(group, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, *values);
-    attachments.add(ds, bin, 0);
+    attachments.add(ds, {bin});
   }
-  attachments.add(histogram, point, 0);
-  attachments.add(histogram, bin, 1);
+  attachments.add(histogram, {point, bin});
   std::vector<std::string> coordinates{"bin_low", "bin_high"};
   coordinates.insert(coordinates.end(), keys.begin(), keys.end());
   set_coordinates(histogram, coordinates);
@@ -582,7 +568,7 @@ void label_runs(const h5::File& file, Attachments& attachments) {
       ds.damaged(
           fmt::format("has {} entries, /runs/point {}", ds.shape().empty() ? 0 : ds.shape()[0], n));
     }
-    attachments.add(ds, run, 0);
+    attachments.add(ds, {run});
     if (!ds.has_attr("encoding") || ds.attr_string("encoding") != "index") continue;
     const auto labels = ds.attr_strings("categories", MAX_COLUMNS);
     const std::string meanings = flag_meanings(labels);
@@ -859,7 +845,7 @@ void write_dimension_scales(const h5::File& file) {
     const auto ds = design.dataset(key);
     if (ds.shape() != std::vector<hsize_t>{points})
       ds.damaged(fmt::format("is not [{}] (points)", points));
-    attachments.add(ds, point.id(), 0);
+    attachments.add(ds, {point.id()});
   }
   const auto summary = file.group("/summary");
   const auto sources = typed_coordinates(design, summary, point.id(), points, keys, attachments);
@@ -868,7 +854,7 @@ void write_dimension_scales(const h5::File& file) {
     const auto runs = summary.dataset("runs");
     if (runs.shape() != std::vector<hsize_t>{points})
       runs.damaged(fmt::format("is not [{}] (points)", points));
-    attachments.add(runs, point.id(), 0);
+    attachments.add(runs, {point.id()});
     set_coordinates(runs, keys);
   }
   for (const auto& name : summary.children()) {
