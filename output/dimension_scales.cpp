@@ -16,9 +16,12 @@
 #include <hdf5_hl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstddef>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <type_traits>
@@ -226,10 +229,134 @@ bool is_attached(hid_t dataset, hid_t scale, unsigned axis) {
   return ds_is_attached(dataset, scale, axis);
 }
 
-void attach(const h5::Object& ds, hid_t scale, unsigned axis) {
-  if (is_attached(ds.id(), scale, axis)) return;
-  check(ds, ds_attach(ds.id(), scale, axis), fmt::format("cannot attach dimension {}", axis));
-}
+/// The attachments of a file's scales, written as H5DSattach_scale writes them: on the dataset a
+/// DIMENSION_LIST attribute (one variable-length list of object references to scales per
+/// dimension), on the scale a REFERENCE_LIST attribute (compound {dataset: object reference,
+/// dimension: int32}, one element per attachment, in the order of the attachments).
+/// H5DSattach_scale rewrites both for every attachment, deleting and recreating the scale's
+/// REFERENCE_LIST with one more element: /design/point is attached to every coordinate column, so
+/// a results file's ~100 attachments cost ~60 M instructions (callgrind), most of the final
+/// checkpoint, on the run's critical path. When nothing in the file is attached yet (`fresh`:
+/// every file written for the first time), add() writes the dataset's DIMENSION_LIST whole and
+/// notes its references, and write() writes each scale's REFERENCE_LIST once: the same types and
+/// contents. Otherwise (a file interrupted while its scales were added) add() attaches through
+/// H5DS, skipping what is done, as before.
+class Attachments {
+ public:
+  explicit Attachments(bool fresh) : fresh_(fresh) {}
+  Attachments(const Attachments&) = delete;
+  Attachments& operator=(const Attachments&) = delete;
+
+  /// Dimension i of `dataset` gets scales[i] (dimension scales, not `dataset`; at most its rank
+  /// of them). `where` and `name` (a child of `where`; "": `where` itself) name the dataset in
+  /// errors. The scales' handles are kept open until write().
+  void add(const h5::Object& where, const std::string& name, hid_t dataset,
+           std::initializer_list<hid_t> scales) {
+    if (!fresh_) {
+      unsigned axis = 0;
+      for (const hid_t scale : scales) {
+        if (!is_attached(dataset, scale, axis)) {
+          check(where, ds_attach(dataset, scale, axis),
+                name.empty() ? fmt::format("cannot attach dimension {}", axis)
+                             : fmt::format("cannot attach dimension {} to {}", axis, name));
+        }
+        ++axis;
+      }
+      return;
+    }
+    const std::string path = name.empty() ? where.name() : where.name() + "/" + name;
+    const auto fail = [&](const std::string& what) {
+      throw OutputError(fmt::format("{}: {}: {}", where.file().path(), path, what));
+    };
+    hobj_ref_t self = 0;
+    if (H5Rcreate(&self, dataset, ".", H5R_OBJECT, -1) < 0) fail("cannot refer to it");
+    if (std::find(datasets_.begin(), datasets_.end(), self) != datasets_.end())
+      return;  // attached already (as is_attached would skip it)
+    if (H5Aexists(dataset, "DIMENSION_LIST") != 0) fail("has dimension scales already");
+    int rank = -1;
+    {
+      const h5::Handle space(H5Dget_space(dataset));
+      if (space.valid()) rank = H5Sget_simple_extent_ndims(space);
+    }
+    if (rank < 0) fail("cannot read its shape");
+    rank = std::max(rank, 1);  // (a scalar has one dimension to H5DS)
+    if (scales.size() > static_cast<std::size_t>(rank))
+      fail(fmt::format("has no dimension {}", rank));
+    std::vector<hobj_ref_t> refs(scales.size());
+    std::vector<hvl_t> lists(static_cast<std::size_t>(rank), hvl_t{0, nullptr});
+    std::size_t axis = 0;
+    for (const hid_t scale : scales) {
+      if (H5Rcreate(&refs[axis], scale, ".", H5R_OBJECT, -1) < 0)
+        fail(fmt::format("cannot refer to the scale of dimension {}", axis));
+      lists[axis] = {1, &refs[axis]};
+      if (std::none_of(scales_.begin(), scales_.end(),
+                       [&](const Scale& s) { return s.ref == refs[axis]; })) {
+        h5::check(H5Iinc_ref(scale), "cannot keep a dimension scale open");
+        scales_.push_back({refs[axis], h5::Handle(scale), {}});
+      }
+      for (auto& s : scales_) {
+        if (s.ref == refs[axis]) s.references.push_back({self, static_cast<int>(axis)});
+      }
+      ++axis;
+    }
+    const hsize_t n = lists.size();
+    const h5::Handle space(H5Screate_simple(1, &n, nullptr));
+    const h5::Handle attr(
+        H5Acreate2(dataset, "DIMENSION_LIST", list_type_, space, H5P_DEFAULT, H5P_DEFAULT));
+    if (!attr.valid() || H5Awrite(attr, list_type_, lists.data()) < 0)
+      fail("cannot attach its dimension scales");
+    datasets_.push_back(self);
+  }
+  void add(const h5::Object& ds, std::initializer_list<hid_t> scales) {
+    add(ds, "", ds.id(), scales);
+  }
+
+  /// Writes each scale's REFERENCE_LIST (nothing when not fresh), after every dataset's
+  /// DIMENSION_LIST: a process killed in between leaves datasets whose H5DSis_attached is false,
+  /// which a later call attaches through H5DS without a second entry in the dataset's list
+  /// (H5DSattach_scale skips a scale already there); never a scale listing a dataset that does not
+  /// list it. Throws OutputError naming the file.
+  void write(const h5::File& file) {
+    if (!fresh_ || scales_.empty()) return;
+    const auto fail = [&](const Scale& s, const std::string& what) {
+      char name[512] = {};
+      H5Iget_name(s.handle, name, sizeof name);
+      throw OutputError(fmt::format("{}: {}: {}", file.path(), name, what));
+    };
+    const h5::Handle type(h5::check_id(H5Tcreate(H5T_COMPOUND, sizeof(Reference)),
+                                       file.path() + ": REFERENCE_LIST type"));
+    h5::check(H5Tinsert(type, "dataset", offsetof(Reference, dataset), H5T_STD_REF_OBJ),
+              file.path() + ": REFERENCE_LIST type");
+    h5::check(H5Tinsert(type, "dimension", offsetof(Reference, dimension), H5T_NATIVE_INT),
+              file.path() + ": REFERENCE_LIST type");
+    for (const auto& s : scales_) {
+      if (H5Aexists(s.handle, "REFERENCE_LIST") != 0) fail(s, "lists datasets already");
+      const hsize_t n = s.references.size();
+      const h5::Handle space(H5Screate_simple(1, &n, nullptr));
+      const h5::Handle attr(
+          H5Acreate2(s.handle, "REFERENCE_LIST", type, space, H5P_DEFAULT, H5P_DEFAULT));
+      if (!attr.valid() || H5Awrite(attr, type, s.references.data()) < 0)
+        fail(s, "cannot list the datasets it is attached to");
+    }
+    scales_.clear();
+  }
+
+ private:
+  /// An element of REFERENCE_LIST, as H5DS lays it out (its ds_list_t).
+  struct Reference {
+    hobj_ref_t dataset;
+    int dimension;
+  };
+  struct Scale {
+    hobj_ref_t ref;
+    h5::Handle handle;
+    std::vector<Reference> references;  ///< in the order of the attachments
+  };
+  bool fresh_;
+  h5::Handle list_type_{fresh_ ? H5Tvlen_create(H5T_STD_REF_OBJ) : H5I_INVALID_HID};
+  std::vector<hobj_ref_t> datasets_;  ///< those given a DIMENSION_LIST
+  std::vector<Scale> scales_;         ///< in the order of their first attachment
+};
 
 /// Sets a string attribute unless it already holds `value` (so a second pass writes nothing).
 void ensure_attr(const h5::Object& o, const std::string& name, const std::string& value) {
@@ -263,7 +390,8 @@ void link_coordinates(const h5::File& file, const h5::Group& group,
 /// readers give integer keys as integers (docs/output-format.md). Returns their paths.
 std::vector<std::string> typed_coordinates(const h5::Group& design, const h5::Group& summary,
                                            hid_t point, hsize_t points,
-                                           const std::vector<std::string>& keys) {
+                                           const std::vector<std::string>& keys,
+                                           Attachments& attachments) {
   std::vector<std::string> sources;
   for (const auto& key : keys) {
     const auto ds = design.dataset(key);
@@ -308,9 +436,7 @@ std::vector<std::string> typed_coordinates(const h5::Group& design, const h5::Gr
       check(summary, H5Awrite(attr, H5T_NATIVE_INT8, codes), "cannot write flag_values of " + key);
       h5::set_attr(typed, "flag_meanings", std::string("false true"));
     }
-    if (!is_attached(typed, point, 0)) {
-      check(summary, ds_attach(typed, point, 0), "cannot attach dimension 0 to " + key);
-    }
+    attachments.add(summary, key, typed, {point});
   }
   return sources;
 }
@@ -350,7 +476,7 @@ std::string flag_meanings(const std::vector<std::string>& labels) {
 }
 
 void label_categorical(const h5::Group& group, hid_t point, hsize_t points,
-                       const std::vector<std::string>& keys) {
+                       const std::vector<std::string>& keys, Attachments& attachments) {
   const auto labels = group.attr_strings("categories", MAX_COLUMNS);
   std::vector<std::int64_t> values;
   const bool numeric = numeric_labels(labels, values);
@@ -368,20 +494,19 @@ void label_categorical(const h5::Group& group, hid_t point, hsize_t points,
     if (ds.shape() != std::vector<hsize_t>{points, labels.size()}) {
       ds.damaged(fmt::format("is not [{}, {}] (points, categories)", points, labels.size()));
     }
-    attach(ds, point, 0);
-    attach(ds, category, 1);
+    attachments.add(ds, {point, category});
     set_coordinates(ds, keys);
   }
 }
 
 void label_continuous(const h5::Group& group, hid_t point, hsize_t points,
-                      const std::vector<std::string>& keys) {
+                      const std::vector<std::string>& keys, Attachments& attachments) {
   for (const char* name : {"n", "mean", "m2", "variance", "min", "max"}) {
     if (!group.has(name)) continue;
     const auto ds = group.dataset(name);
     if (ds.shape() != std::vector<hsize_t>{points})
       ds.damaged(fmt::format("is not [{}] (points)", points));
-    attach(ds, point, 0);
+    attachments.add(ds, {point});
     set_coordinates(ds, keys);
   }
   if (!group.has("histogram")) return;
@@ -403,10 +528,9 @@ void label_continuous(const h5::Group& group, hid_t point, hsize_t points,
   make_scale(group, bin, "bin");
   for (const auto& [name, values] : {std::pair{"bin_low", &low}, std::pair{"bin_high", &high}}) {
     const auto ds = ensure_1d(group, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, *values);
-    attach(ds, bin, 0);
+    attachments.add(ds, {bin});
   }
-  attach(histogram, point, 0);
-  attach(histogram, bin, 1);
+  attachments.add(histogram, {point, bin});
   std::vector<std::string> coordinates{"bin_low", "bin_high"};
   coordinates.insert(coordinates.end(), keys.begin(), keys.end());
   set_coordinates(histogram, coordinates);
@@ -414,7 +538,7 @@ void label_continuous(const h5::Group& group, hid_t point, hsize_t points,
 
 /// /runs: the `run` dimension (root dataset, never written) on every column, and CF
 /// flag_values/flag_meanings on index-encoded categorical columns.
-void label_runs(const h5::File& file) {
+void label_runs(const h5::File& file, Attachments& attachments) {
   const auto root = file.root();
   const auto runs = file.group("/runs");
   const hsize_t n = runs.dataset("point").length();
@@ -444,7 +568,7 @@ void label_runs(const h5::File& file) {
       ds.damaged(
           fmt::format("has {} entries, /runs/point {}", ds.shape().empty() ? 0 : ds.shape()[0], n));
     }
-    attach(ds, run, 0);
+    attachments.add(ds, {run});
     if (!ds.has_attr("encoding") || ds.attr_string("encoding") != "index") continue;
     const auto labels = ds.attr_strings("categories", MAX_COLUMNS);
     const std::string meanings = flag_meanings(labels);
@@ -714,21 +838,23 @@ void write_dimension_scales(const h5::File& file) {
   const auto keys = design.attr_strings("keys", 10'000);
   const auto point = design.dataset("point");
   const hsize_t points = point.length();
+  // (Every scale is made after /design/point: while it is none, nothing is attached.)
+  Attachments attachments(!design_point_is_scale(file));
   make_scale(point, point.id(), "point");
   for (const auto& key : keys) {
     const auto ds = design.dataset(key);
     if (ds.shape() != std::vector<hsize_t>{points})
       ds.damaged(fmt::format("is not [{}] (points)", points));
-    attach(ds, point.id(), 0);
+    attachments.add(ds, {point.id()});
   }
   const auto summary = file.group("/summary");
-  const auto sources = typed_coordinates(design, summary, point.id(), points, keys);
+  const auto sources = typed_coordinates(design, summary, point.id(), points, keys, attachments);
   link_coordinates(file, summary, keys, sources);
   if (summary.has("runs")) {
     const auto runs = summary.dataset("runs");
     if (runs.shape() != std::vector<hsize_t>{points})
       runs.damaged(fmt::format("is not [{}] (points)", points));
-    attach(runs, point.id(), 0);
+    attachments.add(runs, {point.id()});
     set_coordinates(runs, keys);
   }
   for (const auto& name : summary.children()) {
@@ -739,12 +865,13 @@ void write_dimension_scales(const h5::File& file) {
     if (kind != "categorical" && kind != "continuous") continue;
     link_coordinates(file, group, keys, sources);
     if (kind == "categorical") {
-      label_categorical(group, point.id(), points, keys);
+      label_categorical(group, point.id(), points, keys, attachments);
     } else {
-      label_continuous(group, point.id(), points, keys);
+      label_continuous(group, point.id(), points, keys, attachments);
     }
   }
-  if (file.root().has_group("runs")) label_runs(file);
+  if (file.root().has_group("runs")) label_runs(file, attachments);
+  attachments.write(file);
   h5::check(H5Fflush(file.id(), H5F_SCOPE_GLOBAL), file.path() + ": cannot flush");
   void* handle = nullptr;
   if (H5Fget_vfd_handle(file.id(), H5P_DEFAULT, &handle) >= 0 && handle != nullptr &&

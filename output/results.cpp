@@ -384,6 +384,18 @@ void ResultsWriter::open_columns() {
                              : H5T_NATIVE_DOUBLE;
     if (H5Tequal(stored, memory) > 0 && H5Tget_size(memory) == size) direct_chunk_[k] = chunk;
   }
+  tail_rows_.assign(columns_.size(), 0);
+  tail_start_.assign(columns_.size(), 0);
+  tail_offset_.assign(columns_.size(), 0);
+  tail_written_.assign(columns_.size(), true);
+  std::size_t bytes = 0;
+  for (std::size_t k = 0; k < columns_.size(); ++k) {
+    if (direct_chunk_[k] == 0) continue;
+    const h5::Handle stored(H5Dget_type(columns_[k]));
+    tail_offset_[k] = bytes;
+    bytes += (direct_chunk_[k] * H5Tget_size(stored) + 4 + 63) / 64 * 64;
+  }
+  tails_.ensure(bytes);  // (untouched until a run's last chunk is partly filled)
 }
 
 void ResultsWriter::append_column(std::size_t k, hid_t memory, void* data, std::size_t n) {
@@ -392,36 +404,76 @@ void ResultsWriter::append_column(std::size_t k, hid_t memory, void* data, std::
     h5::append(columns_[k], memory, data, n);
     return;
   }
+  if (n == 0) return;
   const hid_t column = columns_[k];
   const std::size_t size = H5Tget_size(memory);
+  const std::size_t nbytes = chunk * size;
   auto* bytes = static_cast<unsigned char*>(data);
+  unsigned char* tail = tails_.data() + tail_offset_[k];
   const hsize_t old = h5::length(column);
-  // Up to the next chunk boundary through HDF5's chunk cache (the chunk may hold earlier runs);
-  // then every full chunk directly, its Fletcher-32 (HDF5's function, output/fletcher32.hpp)
-  // appended in the 4 bytes after it (saved and restored: they are the next values, or slack);
-  // the rest through the cache again.
-  const std::size_t head = std::min<std::size_t>(n, (chunk - old % chunk) % chunk);
-  h5::append(column, memory, bytes, head);
-  std::size_t done = head;
-  const std::size_t full = (n - head) / chunk;
-  if (full > 0) {
-    const hsize_t total = old + head + full * chunk;
-    h5::check(H5Dset_extent(column, &total), "cannot extend a dataset");
-    const std::size_t nbytes = chunk * size;
-    for (std::size_t f = 0; f < full; ++f, done += chunk) {
-      unsigned char* p = bytes + done * size;
-      const std::uint32_t sum = fletcher32(p, nbytes);
-      unsigned char saved[4];
-      std::memcpy(saved, p + nbytes, 4);
-      for (std::size_t b = 0; b < 4; ++b)
-        p[nbytes + b] = static_cast<unsigned char>(sum >> (8 * b));
-      const hsize_t offset = old + done;
-      const herr_t written = H5Dwrite_chunk(column, H5P_DEFAULT, 0, &offset, nbytes + 4, p);
-      std::memcpy(p + nbytes, saved, 4);
-      h5::check(written, "cannot append records");
+  // A checksummed chunk, written directly (H5Dwrite_chunk): `p` holds the chunk and 4 bytes of
+  // room after it for its Fletcher-32 (HDF5's function, output/fletcher32.hpp), saved and
+  // restored (they may be the next values, or slack).
+  const auto write_chunk = [&](unsigned char* p, hsize_t offset) {
+    const std::uint32_t sum = fletcher32(p, nbytes);
+    unsigned char saved[4];
+    std::memcpy(saved, p + nbytes, 4);
+    for (std::size_t b = 0; b < 4; ++b) p[nbytes + b] = static_cast<unsigned char>(sum >> (8 * b));
+    const herr_t written = H5Dwrite_chunk(column, H5P_DEFAULT, 0, &offset, nbytes + 4, p);
+    std::memcpy(p + nbytes, saved, 4);
+    h5::check(written, "cannot append records");
+  };
+  std::size_t done = 0;
+  if (tail_rows_[k] == 0) {
+    // Up to the next chunk boundary through HDF5's chunk cache: only where the column ends inside
+    // a chunk this writer did not fill (a resumed file's last chunk).
+    done = std::min<std::size_t>(n, (chunk - old % chunk) % chunk);
+    if (done > 0) h5::append(column, memory, bytes, done);
+    if (done == n) return;
+  }
+  const hsize_t total = old + n;
+  h5::check(H5Dset_extent(column, &total), "cannot extend a dataset");
+  if (tail_rows_[k] > 0) {
+    // The tail first (old is its end); a full one is written and emptied.
+    done = std::min<std::size_t>(n, chunk - tail_rows_[k]);
+    std::memcpy(tail + tail_rows_[k] * size, bytes, done * size);
+    tail_rows_[k] += done;
+    tail_written_[k] = false;
+    if (tail_rows_[k] == chunk) {
+      write_chunk(tail, tail_start_[k]);
+      tail_rows_[k] = 0;
+      tail_written_[k] = true;
     }
   }
-  h5::append(column, memory, bytes + done * size, n - done);
+  // Every full chunk from the caller's buffer; the rest becomes the tail.
+  for (; n - done >= chunk; done += chunk) write_chunk(bytes + done * size, old + done);
+  if (done < n) {
+    std::memcpy(tail, bytes + done * size, (n - done) * size);
+    tail_start_[k] = old + done;
+    tail_rows_[k] = n - done;
+    tail_written_[k] = false;
+  }
+}
+
+void ResultsWriter::write_tails() {
+  for (std::size_t k = 0; k < columns_.size(); ++k) {
+    if (tail_written_[k] || tail_rows_[k] == 0) continue;
+    const hsize_t chunk = direct_chunk_[k];
+    const h5::Handle stored(H5Dget_type(columns_[k]));
+    const std::size_t size = H5Tget_size(stored);
+    const std::size_t nbytes = chunk * size;
+    unsigned char* tail = tails_.data() + tail_offset_[k];
+    // Past the rows, what HDF5 stores in an edge chunk: its fill value, 0 (h5::create_column).
+    std::memset(tail + tail_rows_[k] * size, 0, nbytes - tail_rows_[k] * size);
+    const std::uint32_t sum = fletcher32(tail, nbytes);
+    for (std::size_t b = 0; b < 4; ++b)
+      tail[nbytes + b] = static_cast<unsigned char>(sum >> (8 * b));
+    const hsize_t offset = tail_start_[k];
+    // (Reported as the flush's failure it is part of, as when HDF5's chunk cache wrote it.)
+    h5::check(H5Dwrite_chunk(columns_[k], H5P_DEFAULT, 0, &offset, nbytes + 4, tail),
+              path_ + ": cannot flush");
+    tail_written_[k] = true;
+  }
 }
 
 void ResultsWriter::append_blocks(std::span<const engine::Block> blocks,
@@ -786,6 +838,7 @@ void ResultsWriter::checkpoint(const std::vector<engine::Summary>& summaries,
     h5::set_attr(g, "runs_done", runs_done);
     h5::set_attr(g, "wall_seconds", wall_seconds);
   }
+  write_tails();
   reach(WriterProbe::Step::slot_written);
   h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), path_ + ": cannot flush");
   reach(WriterProbe::Step::slot_flushed);
@@ -925,6 +978,7 @@ void ResultsWriter::abandon() noexcept {
 void ResultsWriter::close() {
   // (Every start_writeback is followed by a checkpoint, whose sync reported the background ones.)
   (void)background_.stop();
+  if (file_.valid()) write_tails();
   columns_.clear();
   block_columns_.clear();
   runs_group_.reset();

@@ -201,8 +201,12 @@ class ResultsWriter {
   }
   void open_columns();
   /// Appends n values of column k (columns_[k]) from `data`, which has 4 writable bytes of slack
-  /// past the n values; full chunks directly when direct_chunk_[k] says so.
+  /// past the n values; full chunks directly when direct_chunk_[k] says so, and then the rows
+  /// of a last, partly filled chunk into the column's tail (below) rather than HDF5's chunk cache.
   void append_column(std::size_t k, hid_t memory, void* data, std::size_t n);
+  /// Writes every column's tail not yet written as it is (its chunk zero-padded, as HDF5 pads an
+  /// edge chunk, with its Fletcher-32), directly; before every flush of the file.
+  void write_tails();
   void sync_to_disk();
   void write_state(hid_t group, const std::vector<engine::Summary>& summaries) const;
   void write_summary_datasets(const std::vector<engine::Summary>& summaries);
@@ -232,7 +236,17 @@ class ResultsWriter {
   RunColumns::Buffer<std::uint16_t> wide_ids_;   ///< write_runs: a uint16 point column
   std::vector<hsize_t> direct_chunk_;            ///< per column: its chunk rows if full chunks are
                                                  ///< written directly (H5Dwrite_chunk), else 0
-  hid_t point_type_ = H5T_NATIVE_UINT32;         ///< memory type of /runs/point
+  /// Per column written directly: its last, partly filled chunk (tail_rows_[k] rows from row
+  /// tail_start_[k], a chunk boundary) in tails_ at byte tail_offset_[k] (a chunk and its
+  /// checksum's room each), written by write_tails() and again whenever it changed (a full chunk
+  /// at once). HDF5's chunk cache would allocate, zero-fill and copy a chunk per column for it,
+  /// and its filter a second copy: ~400 page faults at the end of a run, serial.
+  std::vector<std::size_t> tail_rows_;
+  std::vector<hsize_t> tail_start_;
+  std::vector<std::size_t> tail_offset_;
+  std::vector<bool> tail_written_;  ///< the file holds column k's tail as it is
+  RunColumns::Buffer<std::uint8_t> tails_;
+  hid_t point_type_ = H5T_NATIVE_UINT32;  ///< memory type of /runs/point
   std::uint64_t current_slot_ = 0;
   WriterProbe* probe_ = nullptr;
   BackgroundSync background_;  ///< start_writeback's syncs (stopped before the file closes)

@@ -8,7 +8,9 @@
 #include <hdf5_hl.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <filesystem>
 
 using namespace wedge;
@@ -181,4 +183,134 @@ TEST_CASE("dimension scales refuse a damaged file with a message naming it", "[o
   CHECK_THROWS_WITH(
       output::write_dimension_scales(path),
       Catch::Contains("short.h5: damaged: /runs/replicate: has 10 entries, /runs/point 3000"));
+}
+
+namespace {
+
+/// Every attachment of the file at `path` as H5DS records it, both sides: for each dataset with a
+/// DIMENSION_LIST, "dataset axis: scale, ..." per axis, and for each scale with a REFERENCE_LIST,
+/// "scale <- dataset axis" per element in its order (objects named by H5Iget_name); with each
+/// attribute's stored type (encoded) so that a list of another type differs too.
+std::vector<std::string> attachments(const std::string& path) {
+  const output::h5::Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  REQUIRE(file.valid());
+  std::vector<std::string> names;
+  H5Lvisit(
+      file, H5_INDEX_NAME, H5_ITER_INC,
+      [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+        static_cast<std::vector<std::string>*>(out)->push_back(name);
+        return 0;
+      },
+      &names);
+  const auto name_of = [&](hid_t id) {
+    char buf[512] = {};
+    H5Iget_name(id, buf, sizeof buf);
+    return std::string(buf);
+  };
+  const auto type_of = [](hid_t attr) {
+    const output::h5::Handle type(H5Aget_type(attr));
+    std::size_t size = 0;
+    H5Tencode(type, nullptr, &size);
+    std::string bytes(size, '\0');
+    H5Tencode(type, bytes.data(), &size);
+    std::string hex;
+    for (const char c : bytes) hex += fmt::format("{:02x}", static_cast<unsigned char>(c));
+    return hex;
+  };
+  std::vector<std::string> out;
+  for (const auto& name : names) {
+    H5O_info_t info{};
+    if (H5Oget_info_by_name(file, name.c_str(), &info, H5P_DEFAULT) < 0 ||
+        info.type != H5O_TYPE_DATASET)
+      continue;
+    const output::h5::Handle ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
+    REQUIRE(ds.valid());
+    if (H5Aexists(ds, "DIMENSION_LIST") > 0) {
+      const output::h5::Handle attr(H5Aopen(ds, "DIMENSION_LIST", H5P_DEFAULT));
+      const output::h5::Handle type(H5Aget_type(attr));
+      const output::h5::Handle space(H5Aget_space(attr));
+      std::vector<hvl_t> lists(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+      REQUIRE(H5Aread(attr, type, lists.data()) >= 0);
+      std::string line = fmt::format("{} [{}]", name, type_of(attr));
+      for (std::size_t axis = 0; axis < lists.size(); ++axis) {
+        line += fmt::format(" {}:", axis);
+        for (std::size_t i = 0; i < lists[axis].len; ++i) {
+          const output::h5::Handle scale(H5Rdereference2(
+              ds, H5P_DEFAULT, H5R_OBJECT, static_cast<const hobj_ref_t*>(lists[axis].p) + i));
+          line += fmt::format(" {}", name_of(scale));
+        }
+      }
+      H5Dvlen_reclaim(type, space, H5P_DEFAULT, lists.data());
+      out.push_back(line);
+    }
+    if (H5Aexists(ds, "REFERENCE_LIST") > 0) {
+      struct Reference {
+        hobj_ref_t dataset;
+        int dimension;
+      };
+      const output::h5::Handle memory(H5Tcreate(H5T_COMPOUND, sizeof(Reference)));
+      H5Tinsert(memory, "dataset", offsetof(Reference, dataset), H5T_STD_REF_OBJ);
+      H5Tinsert(memory, "dimension", offsetof(Reference, dimension), H5T_NATIVE_INT);
+      const output::h5::Handle attr(H5Aopen(ds, "REFERENCE_LIST", H5P_DEFAULT));
+      const output::h5::Handle space(H5Aget_space(attr));
+      std::vector<Reference> refs(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+      REQUIRE(H5Aread(attr, memory, refs.data()) >= 0);
+      out.push_back(fmt::format("{} lists [{}]", name, type_of(attr)));
+      for (const auto& r : refs) {
+        const output::h5::Handle target(H5Rdereference2(ds, H5P_DEFAULT, H5R_OBJECT, &r.dataset));
+        out.push_back(fmt::format("{} <- {} {}", name, name_of(target), r.dimension));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("dimension scales are attached as H5DSattach_scale attaches them one at a time",
+          "[output]") {
+  // A file written for the first time gets each DIMENSION_LIST and REFERENCE_LIST in one write
+  // (write_dimension_scales' Attachments); a file whose /design/point is a scale already (an
+  // interrupted one) is attached through H5DS, one attachment at a time. Both must read the same.
+  test::TempDir dir;
+  for (const bool store_runs : {true, false}) {
+    INFO("store_runs " << store_runs);
+    const auto batched = dir.path(store_runs ? "batched-runs.h5" : "batched.h5");
+    const auto by_h5ds = dir.path(store_runs ? "h5ds-runs.h5" : "h5ds.h5");
+    write_coins(batched, store_runs);
+    write_coins(by_h5ds, store_runs);
+    output::write_dimension_scales(batched);
+    {
+      const output::h5::Handle file(H5Fopen(by_h5ds.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+      const output::h5::Handle point(H5Dopen2(file, "design/point", H5P_DEFAULT));
+      REQUIRE(H5DSset_scale(point, "point") >= 0);
+    }
+    output::write_dimension_scales(by_h5ds);
+    const auto expected = attachments(by_h5ds);
+    // /design/point lists its key, /summary/runs and every summary column; /run every column.
+    CHECK(std::count(expected.begin(), expected.end(), "design/point <- /design/coin.p 0") == 1);
+    CHECK(expected.size() > (store_runs ? 50u : 40u));
+    CHECK(attachments(batched) == expected);
+    CHECK_NOTHROW(output::verify_dimension_scales(batched));
+
+    // Killed after the datasets' lists, before the scales' (write()'s order): the next call
+    // completes the scales' lists without a second entry in any dataset's list.
+    {
+      const output::h5::Handle file(H5Fopen(batched.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+      for (const char* scale :
+           {"design/point", "summary/parity/category", "summary/fraction/bin"}) {
+        const output::h5::Handle ds(H5Dopen2(file, scale, H5P_DEFAULT));
+        REQUIRE(H5Adelete(ds, "REFERENCE_LIST") >= 0);
+      }
+      if (store_runs) {
+        const output::h5::Handle run(H5Dopen2(file, "run", H5P_DEFAULT));
+        REQUIRE(H5Adelete(run, "REFERENCE_LIST") >= 0);
+      }
+    }
+    CHECK_THROWS_WITH(output::verify_dimension_scales(batched),
+                      Catch::Contains("is not attached to the scale"));
+    output::write_dimension_scales(batched);
+    CHECK(attachments(batched) == expected);
+    CHECK_NOTHROW(output::verify_dimension_scales(batched));
+  }
 }

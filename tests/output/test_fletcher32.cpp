@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -195,4 +196,91 @@ TEST_CASE("per-run columns written a chunk at a time hold the runs, each chunk H
     H5Dclose(ds);
   }
   CHECK(chunks == 25);
+}
+
+TEST_CASE("a column's last, partly filled chunk is stored as HDF5 stores it, at every checkpoint",
+          "[output][fletcher32]") {
+  // ResultsWriter keeps a column's partly filled chunk itself and writes it directly at each
+  // checkpoint (zero-padded, its Fletcher-32 after it), then again once it fills. Checkpoints
+  // after every wave of 10 blocks of 1,000 runs (interval 0), 3 points x 50,000 runs: every
+  // chunk is written partly filled first, then completed. Every raw chunk must be what HDF5 itself
+  // stores for the same rows appended through its chunk cache (the padding and the checksum
+  // included; the checksum by the filter this process installed, output/fletcher32.hpp, tested
+  // against HDF5's above), and read back the runs.
+  using wedge::test::CoinModel;
+  test::TempDir dir;
+  const std::string path = dir.path("coins.h5");
+  const auto layout = engine::FieldLayout::from(CoinModel::fields());
+  const std::uint64_t reps = 50000;
+  const auto blocks = engine::make_blocks(engine::full_plan(3, reps), 1000);
+  const std::vector<CoinModel::Params> params{{0.25, 9}, {0.5, 9}, {0.75, 9}};
+  output::Metadata meta = test::coin_metadata(3, reps, true);
+  meta.block_size = 1000;
+  engine::RunOptions options;
+  options.seed = 42;
+  options.wave_blocks = 10;
+  {
+    output::ResultsWriter writer(path, meta, layout, 3);
+    output::ResultsSink<CoinModel> sink(writer, engine::make_summaries<CoinModel>(3), 0, 0.0, 0.0);
+    auto summaries = engine::make_summaries<CoinModel>(3);
+    engine::run_blocks<CoinModel>(params, blocks, summaries, options, &sink);
+    sink.finish(true);
+    writer.close();
+  }
+  const std::size_t n = 3 * reps;
+  const auto info = output::read_results(path, layout);  // every checksum
+  REQUIRE(info.complete);
+  REQUIRE(info.runs_done == n);
+  // The same rows through HDF5's chunk cache, in appends of 7,000 rows (no chunk boundary).
+  const std::string plain = dir.path("plain.h5");
+  const output::h5::File file(path);
+  const auto runs = file.group("/runs");
+  std::size_t compared = 0;
+  {
+    const output::h5::Handle out(H5Fcreate(plain.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    REQUIRE(out.valid());
+    for (const char* name : {"point", "replicate", "parity", "first", "fraction"}) {
+      INFO(name);
+      const output::h5::Handle ds(
+          H5Dopen2(file.id(), (std::string("/runs/") + name).c_str(), H5P_DEFAULT));
+      const output::h5::Handle type(H5Dget_type(ds));
+      const std::size_t size = H5Tget_size(type);
+      std::vector<unsigned char> values(n * size);
+      REQUIRE(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0);
+      const auto column = output::h5::create_column(out, name, type, 65536, false);
+      for (std::size_t r = 0; r < n; r += 7000) {
+        output::h5::append(column, type, values.data() + r * size,
+                           std::min<std::size_t>(7000, n - r));
+      }
+      REQUIRE(H5Fflush(out, H5F_SCOPE_GLOBAL) >= 0);
+      const output::h5::Handle space(H5Dget_space(ds));
+      hsize_t count = 0;
+      REQUIRE(H5Dget_num_chunks(ds, space, &count) >= 0);
+      CHECK(count == 3);  // 150,000 rows: 2 full chunks and a partial one
+      for (hsize_t c = 0; c < count; ++c) {
+        const hsize_t offset = c * 65536;
+        hsize_t stored = 0, expected = 0;
+        REQUIRE(H5Dget_chunk_storage_size(ds, &offset, &stored) >= 0);
+        REQUIRE(H5Dget_chunk_storage_size(column, &offset, &expected) >= 0);
+        REQUIRE(stored == expected);
+        std::vector<unsigned char> raw(stored), reference(expected);
+        std::uint32_t filters = 0;
+        REQUIRE(H5Dread_chunk(ds, H5P_DEFAULT, &offset, &filters, raw.data()) >= 0);
+        REQUIRE(H5Dread_chunk(column, H5P_DEFAULT, &offset, &filters, reference.data()) >= 0);
+        CHECK(raw == reference);
+        ++compared;
+      }
+    }
+  }
+  CHECK(compared == 15);
+  const auto fraction = runs.dataset("fraction").read<double>({n});
+  const auto replicate = runs.dataset("replicate").read<std::uint32_t>({n});
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto p = static_cast<std::uint32_t>(i / reps);
+    engine::Stream stream(engine::StreamKey{42, p, static_cast<std::uint32_t>(i % reps)});
+    if (replicate[i] != i % reps || fraction[i] != CoinModel::run(params[p], stream).fraction)
+      ++wrong;
+  }
+  CHECK(wrong == 0);
 }
