@@ -34,6 +34,11 @@ std::optional<double> Progress::eta_seconds(std::uint64_t total, std::uint64_t d
   return static_cast<double>(total - done) * seconds / runs;
 }
 
+double Progress::runs_per_second(std::uint64_t done, std::uint64_t resumed, double elapsed) {
+  if (!(elapsed > 0) || done <= resumed) return 0.0;
+  return static_cast<double>(done - resumed) / elapsed;
+}
+
 void Progress::update(std::uint64_t done) {
   if (quiet_) return;
   const auto now = Clock::now();
@@ -43,7 +48,7 @@ void Progress::update(std::uint64_t done) {
   if (elapsed < FIRST_AFTER_S) return;
   if (printed_ && since < (tty_ ? TTY_EVERY_S : PLAIN_EVERY_S)) return;
   last_ = now;
-  const double rate = static_cast<double>(done) / elapsed;
+  const double rate = runs_per_second(done, resumed_, elapsed);
   char eta[32] = "?";
   if (const auto seconds =
           eta_seconds(total_, done, elapsed, base_ ? base_->first : 0, base_ ? base_->second : 0.0))

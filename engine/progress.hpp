@@ -18,6 +18,12 @@ class Progress {
   void update(std::uint64_t done);
   /// Re-sets the planned total (precision mode grows it).
   void set_total(std::uint64_t total) noexcept { total_ = total; }
+  /// Runs of an earlier session that `done` counts (--resume: the partial file's runs): shown in
+  /// the counts and the percentage, left out of the runs/s (runs_per_second), as out of the ETA.
+  void set_resumed(std::uint64_t runs) noexcept { resumed_ = runs; }
+  /// The runs/s the line shows: this session's runs (`done` minus the `resumed` runs of an
+  /// earlier session, 0 if fewer) over its `elapsed` seconds (> 0; 0 runs/s otherwise).
+  static double runs_per_second(std::uint64_t done, std::uint64_t resumed, double elapsed);
   /// Text before the counts, saying whose runs they are (e.g. "rank 0 of 4, its share: ").
   void set_label(std::string label) { label_ = std::move(label); }
   /// The ETA the line shows, in seconds, or nullopt ("ETA ?") while it has no sound basis. The
@@ -40,6 +46,7 @@ class Progress {
   bool quiet_;
   bool tty_;
   bool printed_ = false;
+  std::uint64_t resumed_ = 0;
   std::string label_;
   Clock::time_point start_;
   Clock::time_point last_;

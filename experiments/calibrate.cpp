@@ -374,7 +374,8 @@ LikelihoodCounter model_counter(const std::vector<History>& histories, unsigned 
     options.threads = threads;
     Session session(stage, options);
     engine::Progress progress(stage.points.size() * stage.run.runs, quiet);
-    progress.set_label(fmt::format("stage {} ({} points): ", ++stage_number, stage.points.size()));
+    progress.set_label(
+        fmt::format("stage {} ({}): ", ++stage_number, counted(stage.points.size(), "point")));
     const auto result = session.execute({cancel, &counter, &progress});
     progress.finish();
     return !result.interrupted;

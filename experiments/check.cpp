@@ -1,5 +1,7 @@
 #include "experiments/check.hpp"
 
+#include "experiments/experiment.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -12,8 +14,8 @@ void print_check(std::FILE* out, const std::vector<CheckTarget>& targets,
                  const CheckOptions& options) {
   const std::uint64_t paired_runs = options.paired_runs == 0 ? options.runs : options.paired_runs;
   fmt::print(
-      out, "MODEL.md §7 targets: {} runs{}, seed {}, common random numbers; 99% intervals{}\n",
-      options.runs,
+      out, "MODEL.md §7 targets: {}{}, seed {}, common random numbers; 99% intervals{}\n",
+      counted(options.runs, "run"),
       paired_runs != options.runs ? fmt::format(" ({} per counterfactual pair)", paired_runs) : "",
       options.seed, options.as_baseline ? "; the scenario judged as the baseline" : "");
   std::size_t applicable = 0, passed = 0;

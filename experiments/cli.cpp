@@ -30,8 +30,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +44,7 @@ namespace wedge::experiments {
 namespace {
 
 using agents::TugOfWar;
+namespace fs = std::filesystem;
 
 constexpr const char* EXIT_CODES_HELP =
     "Exit codes: 0 success, 2 bad input (the command line, experiment files, shard files that are "
@@ -427,27 +431,9 @@ void check_idle_flags(const RunArgs& args, const Experiment& e, int ranks) {
   }
 }
 
-/// Precision mode: the runs each point gets in the first batch, as the session makes it (--runs
-/// `runs` if given, else 10,000 at most --max-runs: Session::run, session.cpp; then
-/// engine::next_replicates of a point with no runs: whole blocks of 2,048, at most --max-runs).
-std::uint64_t first_batch_runs(std::optional<std::uint64_t> runs, const Experiment& e) {
-  engine::PrecisionTarget target;
-  target.first_batch = runs.value_or(std::min<std::uint64_t>(10'000, e.run.max_runs));
-  target.max_replicates = e.run.max_runs;
-  return engine::next_replicates(engine::make_summaries<TugOfWar>(1).front(), target);
-}
-
-/// Precision mode with --runs N: a note when the first batch (first_batch_runs) is not N runs a
-/// point; "" otherwise, and outside precision mode.
+/// Precision mode with --runs N: the note of first_batch_note, in the command line's words.
 std::string first_batch_note(const ExperimentArgs& args, const Experiment& e) {
-  if (!e.run.precision || !args.runs) return {};
-  const std::uint64_t runs = first_batch_runs(args.runs, e);
-  if (runs == *args.runs) return {};
-  return fmt::format(
-      "--runs {} is precision mode's first batch, which ends on whole blocks of {} runs: each "
-      "point runs {} in its first batch{}",
-      *args.runs, engine::DEFAULT_BLOCK_SIZE, runs,
-      runs == e.run.max_runs ? fmt::format(" (at most --max-runs {})", e.run.max_runs) : "");
+  return first_batch_note(args.runs, e, "--runs ", "--max-runs ");
 }
 
 /// `failure_agreed` is set when rank 0's merge failed and every rank knows it (then the job ends
@@ -464,6 +450,7 @@ int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOpt
     if (!e.run.precision)
       progress.set_label(fmt::format("rank {} of {}, its share: ", world.rank, world.size));
     progress.set_total(session.planned_runs());
+    progress.set_resumed(already);
     if (already > 0 && !args.quiet) {  // every rank: each resumes its own part
       fmt::print(stderr, "resuming {}.partial: {} of {} runs already done\n",
                  session.options().output.path, already, session.planned_runs());
@@ -475,13 +462,54 @@ int command_run_distributed(const RunArgs& args, const Experiment& e, SessionOpt
   if (result.error) std::rethrow_exception(result.error);  // rank 0: reported as any error
   if (result.session.interrupted) return report_interrupted(result.session, e);
   if (world.rank != 0) return EXIT_OK;
-  if (!args.quiet) fmt::print(stderr, "merged {} shard files into {}\n", result.parts, args.out);
+  if (!args.quiet)
+    fmt::print(stderr, "merged {} into {}\n", counted(result.parts, "shard file"), args.out);
   const auto precision = precision_outcome(e, args.precision_outcomes, result.merged);
   if (precision && !precision->reached)
     fmt::print(stderr, "warning: {}\n", precision_warning(*precision));
   print_results(args, e, result.merged, nullptr, cancel, precision);
   return EXIT_OK;
 }
+
+/// Whether an OutputError's `message` names a full disk: the system's words for ENOSPC, EFBIG (a
+/// file-size limit, `ulimit -f`) or EDQUOT (a quota), as h5::check and the driver give them.
+bool names_full_disk(const std::string& message) {
+  return std::ranges::any_of(std::array{ENOSPC, EFBIG, EDQUOT}, [&](int err) {
+    return message.find(std::strerror(err)) != std::string::npos;
+  });
+}
+
+/// `err` again, with what to do next appended: "; free space and `next`" when it is a full disk
+/// (names_full_disk), "; once the disk can be written again, `next`" when another write failed
+/// where the file keeps its last checkpoint (the results sink's and the rounds' "... are kept");
+/// `err` itself otherwise, and when it already says to free space.
+[[noreturn]] void rethrow_with_advice(const OutputError& err, const std::string& next) {
+  const std::string message = err.what();
+  if (message.find("free space") != std::string::npos) throw err;
+  if (names_full_disk(message))
+    throw OutputError(fmt::format("{}; free space and {}", message, next));
+  if (message.find("last checkpoint are kept") != std::string::npos)
+    throw OutputError(fmt::format("{}; once the disk can be written again, {}", message, next));
+  throw err;
+}
+
+/// What to do after a full disk (or a failed write) stopped `wedge run --out out`: --resume
+/// continues the partial file (one process: OUT.partial; under mpirun: OUT.shards/) when there is
+/// one and precision mode is off (--resume refuses precision mode); otherwise the same command
+/// again (with --force when a partial file would refuse it).
+std::string run_full_disk_next(const std::string& out, bool precision) {
+  std::error_code ec;
+  const bool partial = fs::exists(out + ".partial", ec) || fs::exists(out + ".shards", ec);
+  if (!partial) return "run the same command again";
+  if (precision) {
+    return "run the same command with --force (an interrupted precision-mode run cannot be "
+           "resumed yet)";
+  }
+  return "run the same command with --resume";
+}
+
+int command_run_resolved(const RunArgs& args, Experiment resolved, const std::string& command_line,
+                         const mpi::World& world, bool& failure_agreed);
 
 int command_run(const RunArgs& args, const std::string& command_line, const mpi::World& world,
                 bool& failure_agreed) {
@@ -490,6 +518,16 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
   source.max_runs = args.max_runs;
   Experiment resolved = resolve(source);
   check_idle_flags(args, resolved, world.size);
+  const bool precision = resolved.run.precision.has_value();
+  try {
+    return command_run_resolved(args, std::move(resolved), command_line, world, failure_agreed);
+  } catch (const OutputError& err) {
+    rethrow_with_advice(err, run_full_disk_next(args.out, precision));
+  }
+}
+
+int command_run_resolved(const RunArgs& args, Experiment resolved, const std::string& command_line,
+                         const mpi::World& world, bool& failure_agreed) {
   if (!args.quiet) {
     for (const auto& w : resolved.warnings) fmt::print(stderr, "warning: {}\n", w);
     if (const auto note = first_batch_note(args.exp, resolved); !note.empty() && world.rank == 0)
@@ -527,7 +565,7 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
                 cancel, result.precision);
   if (!args.quiet) {
     const double secs = progress.elapsed_seconds();
-    fmt::print(stderr, "{} runs in {:.2f} s ({:.3g} runs/s){}\n", result.runs_done, secs,
+    fmt::print(stderr, "{} in {:.2f} s ({:.3g} runs/s){}\n", counted(result.runs_done, "run"), secs,
                static_cast<double>(result.runs_done) / secs,
                args.out.empty() ? "" : fmt::format("; wrote {}", args.out));
   }
@@ -536,8 +574,13 @@ int command_run(const RunArgs& args, const std::string& command_line, const mpi:
 
 int command_merge(const std::vector<std::string>& parts, const std::string& out, bool force,
                   const std::string& command_line) {
-  merge_results(parts, out, force, command_line);
-  fmt::print(stderr, "merged {} shard files into {}\n", parts.size(), out);
+  try {
+    merge_results(parts, out, force, command_line);
+  } catch (const OutputError& err) {
+    // The merge leaves no file of its own behind (merge_results): it starts again from the parts.
+    rethrow_with_advice(err, "run the merge again");
+  }
+  fmt::print(stderr, "merged {} into {}\n", counted(parts.size(), "shard file"), out);
   return EXIT_OK;
 }
 
@@ -655,17 +698,17 @@ int command_inspect(const std::string& path, bool json) {
       info.arithmetic_version ? std::to_string(*info.arithmetic_version)
                               : std::string("not recorded"),
       printable(info.created));
-  fmt::print(
-      "  runs {} of {} planned; {}; {:.2f} s on {} threads ({:.3g} runs/s)\n", info.runs_done,
-      // 0 planned is precision mode only if the experiment says so: a shard of a fixed plan
-      // may be given no runs (--shard 0/100 of 10 runs).
-      info.runs_planned > 0 || !e.run.precision ? fmt::format("{}", info.runs_planned)
-                                                : std::string("(precision mode)"),
-      info.store_runs ? fmt::format("{} per-run records stored, every one read and its checksum "
-                                    "verified",
-                                    info.runs_stored)
-                      : std::string("no records (summary only)"),
-      info.wall_seconds, info.threads, info.runs_per_second);
+  fmt::print("  runs {} of {} planned; {}; {:.2f} s on {} ({:.3g} runs/s)\n", info.runs_done,
+             // 0 planned is precision mode only if the experiment says so: a shard of a fixed plan
+             // may be given no runs (--shard 0/100 of 10 runs).
+             info.runs_planned > 0 || !e.run.precision ? fmt::format("{}", info.runs_planned)
+                                                       : std::string("(precision mode)"),
+             info.store_runs
+                 ? fmt::format("{} per-run records stored, every one read and its checksum "
+                               "verified",
+                               info.runs_stored)
+                 : std::string("no records (summary only)"),
+             info.wall_seconds, counted(info.threads, "thread"), info.runs_per_second);
   fmt::print("  rounds: {}\n",
              inspection.rounds_stored
                  ? "every run's rounds stored (/rounds; wedge.open(...).rounds() reads them)"
@@ -1093,6 +1136,39 @@ const char* command_usage(const std::string& command) {
   return nullptr;
 }
 
+/// " (did you mean 'run'?)" for the first word CLI11 did not expect that is close to a command's
+/// name (when no command was recognised: `wedge runn`) or to one of the command's options
+/// (`wedge run --rnus 5`); "" when none is close (as every other "did you mean" of wedge).
+std::string extras_suggestion(CLI::App& app) {
+  const auto parsed = app.get_subcommands([](CLI::App* a) { return a->parsed(); });
+  const CLI::App& where = parsed.empty() ? app : *parsed.front();
+  std::vector<std::string> candidates;
+  if (parsed.empty()) {
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      candidates.push_back(sub->get_name());  // (get_subcommands() lists only the parsed ones)
+  } else {
+    for (const auto* opt : where.get_options()) {
+      if (opt->get_group().empty()) continue;  // hidden: the test seams
+      for (const auto& name : opt->get_lnames()) candidates.push_back("--" + name);
+    }
+  }
+  for (std::string word : where.remaining()) {
+    if (parsed.empty() == word.starts_with("-")) continue;  // commands are words, options dashed
+    if (const auto eq = word.find('='); eq != std::string::npos) word.resize(eq);
+    std::string best;
+    std::size_t distance = std::string::npos;
+    for (const auto& c : candidates) {
+      if (const auto d = agents::edit_distance(word, c); d < distance) {
+        distance = d;
+        best = c;
+      }
+    }
+    if (!best.empty() && agents::close_match(word, distance))
+      return fmt::format(" (did you mean '{}'?)", best);
+  }
+  return {};
+}
+
 /// The exit code of the command; `failure_agreed`: see command_run_distributed.
 int run_cli_in(int argc, char** argv, const mpi::World& world, bool& failure_agreed) {
   CLI::App app{"wedge: agent-based Monte Carlo of the Soviet-US tug of war over Japan, 1955-56"};
@@ -1108,6 +1184,8 @@ int run_cli_in(int argc, char** argv, const mpi::World& world, bool& failure_agr
       app.add_subcommand("validate", "Check an experiment file; print the resolved design size");
   add_experiment_options(validate, validate_args, true, "The experiment file (TOML) to check");
   validate->get_option("experiment")->required();
+  // Parsed but not listed: validate runs nothing, and refuses --crn saying so (refuse_idle_crn).
+  validate->get_option("--crn")->group("");
 
   bool params_json = false;
   ExperimentArgs params_args;
@@ -1181,6 +1259,8 @@ int run_cli_in(int argc, char** argv, const mpi::World& world, bool& failure_agr
       IntegerRange{"runs", 1, agents::MAX_CHECK_RUNS});
   check->get_option("--runs")->description(
       "Replicates per scenario (default 1000000, as MODEL.md §7 asks; at most 10^7)");
+  // Parsed but not listed: a check always pairs its scenarios, and refuses --crn saying so.
+  check->get_option("--crn")->group("");
   check->add_flag("--as-baseline", check_args.as_baseline,
                   "Judge the scenario as the baseline: V1-V7 on it, each C target's change applied "
                   "on top of it");
@@ -1201,14 +1281,30 @@ int run_cli_in(int argc, char** argv, const mpi::World& world, bool& failure_agr
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::string message = e.what();
     if (message.starts_with(": ")) message.erase(0, 2);  // a hidden option: its validator names it
-    // A missing argument ("parts is required"): what the command needs, and an example.
+    // A missing argument: what the command needs, and an example.
+    // CLI11 names a missing positional argument by its internal name ("parts is required"):
+    // said with the usage line's name for it instead.
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 5> ARGUMENTS{{
+        {"parts", "SHARD.h5... (the shard files)"},
+        {"file", "FILE.h5 (the results file)"},
+        {"experiment", "EXPERIMENT.toml (the experiment file)"},
+        {"A", "A.toml (scenario A)"},
+        {"B", "B.toml (scenario B)"},
+    }};
     std::string usage;
     if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
       for (const auto* sub : app.get_subcommands([](CLI::App* a) { return a->parsed(); })) {
         if (const auto* u = command_usage(sub->get_name()); u != nullptr)
           usage = fmt::format("\n{}\n(`wedge {} --help` says more)", u, sub->get_name());
+        for (const auto& [name, words] : ARGUMENTS) {
+          if (message == fmt::format("{} is required", name)) {
+            message =
+                fmt::format("`wedge {}` needs {}, and none was given", sub->get_name(), words);
+          }
+        }
       }
     }
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) message += extras_suggestion(app);
     fmt::print(stderr, "error: {}{}\n", printable(message), usage);
     return EXIT_BAD_INPUT;
   }

@@ -430,10 +430,10 @@ void print_comparison(std::FILE* out, const Experiment& a, const Experiment& b,
                                  : fmt::format("{} ({})", side_name(e), e.description);
   };
   fmt::print(out,
-             "paired comparison: {} runs per scenario, seed {}; run r of A and run r of B share "
+             "paired comparison: {} per scenario, seed {}; run r of A and run r of B share "
              "their random "
              "numbers\n  A: {}\n  B: {}\n\n",
-             c.runs, c.seed, describe(a), describe(b));
+             counted(c.runs, "run"), c.seed, describe(a), describe(b));
   fmt::print(out, "  {:<20} {:<16} {:>8} {:>8} {:>8}   {:<19}   {:<19} {:>9}\n", "outcome",
              "category", "P(A)", "P(B)", "B - A", "paired 95% CI", "unpaired 95% CI", "var ratio");
   static constexpr std::string_view SHOWN[] = {

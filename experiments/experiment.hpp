@@ -40,6 +40,12 @@ struct RealRange {
 /// Seeds are integers in [0, 2^63 - 1] everywhere: a results file stores the seed in its TOML
 /// `experiment` attribute, and TOML integers are signed 64-bit, so a larger seed could be run but
 /// not read back.
+/// "1 point", "3 points": `n` and `noun` (singular), with an "s" unless `n` is 1, for counts in
+/// user-facing text ("1 threads" read as a slip).
+inline std::string counted(std::uint64_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
 inline constexpr IntegerRange SEED_RANGE{"seed", 0, 9'223'372'036'854'775'807ull};
 /// Replicates per design point: a stream addresses at most 2^32 replicates.
 inline constexpr IntegerRange RUNS_RANGE{"runs", 1, 1ull << 32};

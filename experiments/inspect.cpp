@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace wedge::experiments {
 
@@ -150,12 +151,13 @@ Inspection read_inspection(const std::string& path) {
   // The coordinates netCDF readers label the numbers with, derived from what was just checked:
   // in complete files only, since the writer adds them before it sets `complete`, and a run
   // killed while adding them leaves a partial file that --resume finishes, not a damaged one.
-  if (out.info.complete) output::verify_dimension_scales(path);
-  // --store rounds: /rounds is checked as /runs is (output/rounds.hpp).
+  // --store rounds: /rounds is checked as /runs is (output/rounds.hpp), before the scales that
+  // label its columns (a column of another shape is named as such, not as a detached one).
   if (output::has_rounds(path, output::h5::LockCheck::others)) {
     output::check_rounds(path, out.info.runs_done, output::h5::LockCheck::others);
     out.rounds_stored = true;
   }
+  if (out.info.complete) output::verify_dimension_scales(path);
   return out;
 }
 
@@ -195,8 +197,32 @@ std::string resume_refusal(const output::ResultsInfo& info) {
   return output::arithmetic_problem(info, "--resume", GIT_COMMIT);
 }
 
+std::string stored_settings_conflict(const output::ResultsInfo& info, const Experiment& stored) {
+  std::vector<std::string> conflicts;
+  if (stored.run.seed != info.seed) {
+    conflicts.push_back(
+        fmt::format("run.seed = {}, but its attribute seed is {}", stored.run.seed, info.seed));
+  }
+  if (!stored.run.precision && stored.run.runs != info.replicates) {
+    conflicts.push_back(fmt::format("run.runs = {}, but its attribute replicates is {}",
+                                    stored.run.runs, info.replicates));
+  }
+  if (stored.run.crn != info.crn) {
+    conflicts.push_back(
+        fmt::format("run.crn = {}, but its attribute crn is {}", stored.run.crn, info.crn ? 1 : 0));
+  }
+  if (conflicts.empty()) return {};
+  std::string list;
+  for (const auto& c : conflicts) list += (list.empty() ? "" : "; ") + c;
+  return fmt::format(
+      "--resume: {} contradicts itself: its stored experiment says {} (the file was edited, or "
+      "is damaged), so --resume refuses it with any options; rerun with --force to start over",
+      info.path, list);
+}
+
 std::string resume_refusal(const output::ResultsInfo& info, const Experiment& stored) {
   if (auto refusal = resume_refusal(info); !refusal.empty()) return refusal;
+  if (auto conflict = stored_settings_conflict(info, stored); !conflict.empty()) return conflict;
   if (to_toml(stored) != info.experiment) {
     return fmt::format(
         "--resume: {} holds an experiment this build writes otherwise (written by another "

@@ -383,8 +383,8 @@ void append_general6(fmt::memory_buffer& out, double v, std::size_t width) {
 /// line, serially after the runs.
 void print_sweep_table(std::FILE* out, const Experiment& experiment,
                        const std::vector<engine::Summary>& summaries) {
-  fmt::print(out, "{} design, {} points, seed {}{}\n", design_name(experiment.sweep.design),
-             summaries.size(), experiment.run.seed,
+  fmt::print(out, "{} design, {}, seed {}{}\n", design_name(experiment.sweep.design),
+             counted(summaries.size(), "point"), experiment.run.seed,
              experiment.run.crn ? ", common random numbers" : "");
   std::string header = fmt::format("{:>6}", "point");
   for (const auto& k : experiment.swept_keys)
@@ -455,7 +455,7 @@ void print_table(std::FILE* out, const Experiment& experiment,
       header += fmt::format("{} {} = {}", k == 0 ? ":" : ",", info.key,
                             agents::format_value(info, experiment.values[p][k]));
     }
-    fmt::print(out, "{}{} ({} runs, seed {}{})\n", p > 0 ? "\n" : "", header, s.runs(),
+    fmt::print(out, "{}{} ({}, seed {}{})\n", p > 0 ? "\n" : "", header, counted(s.runs(), "run"),
                experiment.run.seed, experiment.run.crn ? ", common random numbers" : "");
     fmt::print(out, "  {:<20} {:<16} {:>12} {:>9}   {}\n", "outcome", "category", "runs", "p",
                "95% Wilson interval");

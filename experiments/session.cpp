@@ -11,6 +11,7 @@
 #include <tbb/global_control.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 
@@ -108,13 +109,19 @@ bool keeps_run_records(const Experiment& e, const OutputSettings& out) {
 }  // namespace
 
 void check_output_settings(const Experiment& e, const OutputSettings& out) {
-  if (out.resume && e.run.precision) {
-    throw ConfigError(
-        "--resume does not support precision mode (--precision) yet; rerun with --force");
-  }
   if ((out.resume || out.force || out.store != OutputSettings::Store::automatic) &&
       out.path.empty()) {
     throw ConfigError("--resume, --force and --store need --out FILE.h5");
+  }
+  if (out.resume && e.run.precision) {
+    // A refusal of the file to continue, as --resume's others are (exit code 3, README).
+    std::error_code ec;
+    if (!std::filesystem::exists(out.path + ".partial", ec))
+      throw OutputError(fmt::format("--resume: no partial file {}.partial to continue", out.path));
+    throw OutputError(fmt::format(
+        "--resume: {}.partial is not continued: --resume does not support precision mode "
+        "(--precision) yet; rerun with --force to start over",
+        out.path));
   }
   // --compression deflate filters the per-run records of a results file: without a file, or
   // when no records are kept, it would do nothing, yet the file would say shuffle+deflate.
@@ -308,6 +315,7 @@ SessionResult Session::execute(const ExecutionHooks& hooks) {
     if (!output_->resumed.empty()) result.summaries = output_->resumed;
     result.runs_resumed = output_->already;
     run.progress_offset = output_->already;
+    if (hooks.progress != nullptr) hooks.progress->set_resumed(output_->already);
     output_->probe->stop_with(&stop);
     sink = output_->rounds.sink(&*output_->sink);  // --store rounds: /rounds, then the results file
     if (hooks.records != nullptr) sink = &tee.emplace(sink, hooks.records);
@@ -353,6 +361,25 @@ SessionResult Session::execute(const ExecutionHooks& hooks) {
     output_.reset();  // releases the lock: the file may be resumed or read at once
   }
   return result;
+}
+
+std::uint64_t first_batch_runs(std::optional<std::uint64_t> runs, const Experiment& e) {
+  engine::PrecisionTarget target;
+  target.first_batch = runs.value_or(std::min<std::uint64_t>(10'000, e.run.max_runs));
+  target.max_replicates = e.run.max_runs;
+  return engine::next_replicates(engine::make_summaries<TugOfWar>(1).front(), target);
+}
+
+std::string first_batch_note(std::optional<std::uint64_t> runs, const Experiment& e,
+                             std::string_view runs_name, std::string_view max_runs_name) {
+  if (!e.run.precision || !runs) return {};
+  const std::uint64_t first = first_batch_runs(runs, e);
+  if (first == *runs) return {};
+  return fmt::format(
+      "{}{} is precision mode's first batch, which ends on whole blocks of {} runs: each point "
+      "runs {} in its first batch{}",
+      runs_name, *runs, engine::DEFAULT_BLOCK_SIZE, first,
+      first == e.run.max_runs ? fmt::format(" (at most {}{})", max_runs_name, e.run.max_runs) : "");
 }
 
 std::optional<PrecisionOutcome> precision_outcome(const Experiment& e,

@@ -210,6 +210,19 @@ class Session {
 };
 
 /// The outcome of precision mode for these summaries; nullopt when the experiment has no target.
+/// Precision mode: the runs each point gets in the first batch, as the session makes it (`runs` if
+/// given, else 10,000 at most run.max_runs: Session::run; then engine::next_replicates of a
+/// point with no runs: whole blocks of 2,048, at most run.max_runs).
+std::uint64_t first_batch_runs(std::optional<std::uint64_t> runs, const Experiment& e);
+
+/// Precision mode with `runs` given: a note when the first batch (first_batch_runs) is not `runs`
+/// runs a point ("--runs 100 is precision mode's first batch, which ends on whole blocks of 2048
+/// runs: each point runs 2048 in its first batch"); "" otherwise, and outside precision mode.
+/// `runs_name` and `max_runs_name` name the settings as the caller's user gives them ("--runs "
+/// on the command line, "runs=" in Python), directly followed by the value.
+std::string first_batch_note(std::optional<std::uint64_t> runs, const Experiment& e,
+                             std::string_view runs_name, std::string_view max_runs_name);
+
 std::optional<PrecisionOutcome> precision_outcome(const Experiment& e,
                                                   const std::vector<std::string>& outcomes,
                                                   const std::vector<engine::Summary>& summaries);
@@ -252,6 +265,13 @@ std::string resume_refusal(const output::ResultsInfo& info);
 /// refusal --resume gives every command of it (a different experiment); "" when --resume with the
 /// file's own experiment and options continues it. `wedge inspect` and wedge.open advise from it.
 std::string resume_refusal(const output::ResultsInfo& info, const Experiment& stored);
+
+/// Why `wedge run --resume` refuses the partial file `info` with any options because its stored
+/// experiment `stored` (stored_experiment) contradicts the file's own attributes (`seed`,
+/// `replicates`, `crn`): --resume compares the command with both, so a file edited in one place
+/// (e.g. run.runs changed with h5py) matches no command. "" when they agree (precision mode's
+/// replicates, 0, are not compared). Part of resume_refusal(info, stored); --resume gives it too.
+std::string stored_settings_conflict(const output::ResultsInfo& info, const Experiment& stored);
 
 /// resume_refusal(info, stored) of the file at `path`, read as inspect reads its metadata (its
 /// checks: OutputError for a damaged file); "" also for a complete file. wedge.open asks it

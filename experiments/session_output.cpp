@@ -199,8 +199,24 @@ void check_output_path(const std::string& out, bool force, bool resume) {
   const bool final_exists = fs::exists(fs::symlink_status(path, ec));
   const bool partial_exists = fs::exists(fs::symlink_status(out + ".partial", ec));
   if (resume) {
-    if (final_exists)
+    if (final_exists) {
+      // Nothing to resume; but a damaged file is named as `wedge inspect` names it, with what to
+      // do (a run can write it again), rather than called complete alone.
+      std::string damage;
+      try {
+        (void)inspect_results(out);
+      } catch (const OutputError& err) {
+        damage = err.what();
+      }
+      if (!damage.empty()) {
+        throw OutputError(fmt::format(
+            "--resume: {} is already complete, so there is nothing to resume, but `wedge "
+            "inspect` refuses it ({}); run the same command with --force "
+            "instead of --resume to write it again",
+            out, damage));
+      }
       throw OutputError(fmt::format("--resume: {} is already complete; nothing to resume", out));
+    }
     if (!partial_exists)
       throw OutputError(fmt::format("--resume: no partial file {}.partial to continue", out));
     return;
@@ -301,6 +317,18 @@ void Session::Output::resume(const Session& session, engine::BlockRange& blocks,
   };
   // What the file alone rules out, whatever the command (`wedge inspect` advises from the same).
   if (auto problem = resume_refusal(info); !problem.empty()) throw OutputError(std::move(problem));
+  // A stored experiment that contradicts the file's attributes matches no command: said as
+  // `wedge inspect` says it (a stored experiment that does not resolve is left to the checks
+  // below, which name what differs from this run).
+  std::optional<Experiment> stored;
+  try {
+    stored = stored_experiment(info);
+  } catch (const OutputError&) {
+  }
+  if (stored) {
+    if (auto conflict = stored_settings_conflict(info, *stored); !conflict.empty())
+      throw OutputError(std::move(conflict));
+  }
   if (info.seed != e.run.seed) {
     throw OutputError(
         fmt::format("--resume: {} was run with seed {}, not {}; use the same seed, "
@@ -443,9 +471,9 @@ std::vector<engine::Summary> merge_results(const std::vector<std::string>& parts
       // The netCDF coordinates too, as inspect and wedge.open check them: merge writes its own,
       // but a shard whose coordinates were damaged is damaged, and is refused before anything
       // is written.
-      output::verify_dimension_scales(part);
       if (output::has_rounds(part, output::h5::LockCheck::others))
         output::check_rounds(part, 0, output::h5::LockCheck::others);
+      output::verify_dimension_scales(part);  // after /rounds' own checks, as inspect
     });
   }
   const OutputLock lock(out);

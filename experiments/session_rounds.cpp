@@ -71,8 +71,7 @@ void RoundsSink::consume(std::span<const engine::Block> blocks,
     writer_.append(sizes_, categories_, values_);
   } catch (const OutputError& err) {
     throw OutputError(fmt::format(
-        "cannot write the rounds: {}; the runs up to the file's last checkpoint are kept: "
-        "free space and continue with --resume",
+        "cannot write the rounds: {}; the runs up to the file's last checkpoint are kept",
         err.what()));
   }
   next_.consume(blocks, records, block_summaries);

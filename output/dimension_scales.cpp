@@ -715,6 +715,34 @@ bool has_scale_traces(const h5::File& file) {
   return false;
 }
 
+/// --store rounds (output::write_rounds_dimension_scales): /round_row, the flat /rounds
+/// columns' dimension (a scale never written, as /run), each flat column attached to it and
+/// /rounds/run_begin to `run`; checked as the others are (its CLASS first). A file whose /rounds
+/// has no trace of scales (no /round_row, no column with a DIMENSION_LIST: a run stopped between
+/// `complete` and the rounds' scales) is left alone, as the other scales of a file without them.
+void verify_rounds_scales(const h5::File& file, hid_t run) {
+  const auto root = file.root();
+  if (!root.has_group("rounds")) return;
+  const auto rounds = file.group("/rounds");
+  std::vector<std::string> flat;
+  bool traces = root.has("round_row");
+  for (const auto& name : rounds.children()) {
+    if (name != "run_begin") flat.push_back(name);
+    traces = traces || rounds.dataset(name).has_attr("DIMENSION_LIST");
+  }
+  if (!traces || flat.empty()) return;
+  if (!root.has("round_row")) file.damaged("/round_row", "missing (a damaged coordinate)");
+  const h5::Handle row = open_own(root, "round_row");
+  const hsize_t n = rounds.dataset(flat.front()).length();
+  verify_scale(file, "/round_row", row, fmt::format("{}{:10d}", NOT_A_VARIABLE, n));
+  if (H5Dget_storage_size(row) != 0) {
+    file.damaged("/round_row",
+                 "holds values; the rounds' dimension has none (a damaged coordinate)");
+  }
+  for (const auto& name : flat) verify_attached(rounds.dataset(name), row, 0, "round_row");
+  if (rounds.has("run_begin")) verify_attached(rounds.dataset("run_begin"), run, 0, "run");
+}
+
 }  // namespace
 
 void verify_dimension_scales(const h5::File& file) {
@@ -820,6 +848,7 @@ void verify_dimension_scales(const h5::File& file) {
     const auto meanings = flag_meanings(labels);
     if (!meanings.empty()) verify_flags(ds, labels.size(), meanings);
   }
+  verify_rounds_scales(file, run);
 }
 
 void verify_dimension_scales(const std::string& path) {

@@ -65,27 +65,45 @@ std::vector<engine::Summary> merge_shards(
     };
     if (!s.complete)
       throw ConfigError(fmt::format("merge: {} is not complete (finish it with --resume)", s.path));
-    if (s.seed != first.seed) {
-      throw differs(
-          fmt::format("seed ({} in {}, {} in {})", first.seed, first.path, s.seed, s.path));
-    }
+    // Each difference names both values, as --resume's does (the command that wrote each shard
+    // can then be rebuilt).
+    const auto both = [&](std::string_view what, const auto& a, const auto& b) {
+      return differs(fmt::format("{} ({} in {}, {} in {})", what, a, first.path, b, s.path));
+    };
+    const auto store = [](const ResultsInfo& r) { return r.store_runs ? "runs" : "summary"; };
+    const auto compression = [](const ResultsInfo& r) {
+      return r.compression == "none" ? "none" : "deflate";
+    };
+    const auto crn = [](const ResultsInfo& r) { return r.crn ? "with --crn" : "without --crn"; };
+    const auto model = [](const ResultsInfo& r) {
+      return fmt::format("{} v{}", r.model, r.model_version);
+    };
+    const auto plan = [](const ResultsInfo& r) {
+      return fmt::format("{} replicates in blocks of {}", r.replicates, r.block_size);
+    };
+    const auto design = [](const ResultsInfo& r) {
+      std::string keys;
+      for (const auto& k : r.swept_keys) keys += (keys.empty() ? "" : ", ") + k;
+      return fmt::format("{} of {} points over [{}]", r.design, r.summaries.size(), keys);
+    };
+    if (s.seed != first.seed) throw both("seed", first.seed, s.seed);
     if (s.experiment != first.experiment) {
       throw differs("experiment" +
                     (experiment_difference ? experiment_difference(first, s) : std::string()));
     }
-    if (s.model != first.model || s.model_version != first.model_version) throw differs("model");
-    if (s.shard_count != first.shard_count) {
-      throw differs(fmt::format("shard count ({} in {}, {} in {})", first.shard_count, first.path,
-                                s.shard_count, s.path));
-    }
-    if (s.store_runs != first.store_runs) throw differs("--store");
-    if (s.compression != first.compression) throw differs("--compression");
-    if (s.crn != first.crn) throw differs("--crn");
+    if (s.model != first.model || s.model_version != first.model_version)
+      throw both("model", model(first), model(s));
+    if (s.shard_count != first.shard_count)
+      throw both("shard count", first.shard_count, s.shard_count);
+    if (s.store_runs != first.store_runs) throw both("--store", store(first), store(s));
+    if (s.compression != first.compression)
+      throw both("--compression", compression(first), compression(s));
+    if (s.crn != first.crn) throw both("--crn", crn(first), crn(s));
     if (s.replicates != first.replicates || s.block_size != first.block_size)
-      throw differs("plan (replicates, block size)");
+      throw both("plan", plan(first), plan(s));
     if (s.design != first.design || s.swept_keys != first.swept_keys ||
         s.summaries.size() != first.summaries.size()) {
-      throw differs("design (its points)");
+      throw both("design", design(first), design(s));
     }
     for (std::size_t p = 0; p < s.values.size(); ++p) {
       for (std::size_t k = 0; k < s.values[p].size(); ++k) {

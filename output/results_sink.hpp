@@ -146,14 +146,14 @@ class ResultsSink : public engine::RecordSink<typename M::Record> {
 
  private:
   /// A write failed (a full or failing disk): one message naming the file, whichever step of
-  /// appending or checkpointing it was (a message that names it already is kept as it is).
+  /// appending or checkpointing it was (a message that names it already is kept as it is). What
+  /// to do next depends on the run (--resume, or --force in precision mode): the command line
+  /// adds it (experiments/cli.cpp, rethrow_with_advice).
   [[noreturn]] void rethrow_named(const OutputError& err) const {
     const std::string what = err.what();
     if (what.rfind(writer_.path() + ": ", 0) == 0) throw err;
-    throw OutputError(
-        fmt::format("{}: cannot write: {}; the runs up to its last checkpoint are kept: free "
-                    "space and continue with --resume",
-                    writer_.path(), what));
+    throw OutputError(fmt::format(
+        "{}: cannot write: {}; the runs up to its last checkpoint are kept", writer_.path(), what));
   }
 
   using Clock = std::chrono::steady_clock;

@@ -145,6 +145,13 @@ py::tuple simulate(const std::string& experiment_text, const std::string& experi
       PyErr_WarnEx(PyExc_ResourceWarning, session.resource_warning().c_str(), user_frame) != 0) {
     throw py::error_already_set();
   }
+  // Precision mode: `runs` is the first batch, rounded up to whole blocks (the command line's
+  // note for --runs, in Python's words).
+  if (const auto note =
+          experiments::first_batch_note(runs, session.experiment(), "runs=", "max_runs=");
+      !note.empty() && PyErr_WarnEx(PyExc_UserWarning, note.c_str(), user_frame) != 0) {
+    throw py::error_already_set();
+  }
   const auto layout = engine::FieldLayout::from(agents::TugOfWar::fields());
   Columns columns(layout.categorical.size(), layout.continuous.size());
   const auto result =

@@ -161,7 +161,7 @@ def simulate(experiment: Union[str, pathlib.Path, dict[str, Any], None] = None,
     runs : int, optional
         Replicates per design point, in [1, 2^32] (precision mode: the first batch, rounded up to
         whole blocks of 2,048 runs, at most ``max_runs``: ``runs=100`` runs 2,048 a point, which
-        the result's counts show); as ``--runs``.
+        the result's counts show and a UserWarning says, as ``--runs``'s note does); as ``--runs``.
     seed : int, optional
         Master seed in [0, 2^63 - 1]; as ``--seed``.
     threads : int, optional

@@ -22,7 +22,7 @@ import pandas as pd  # noqa: E402
 
 from . import plots, sensitivity  # noqa: E402
 from .registry import describe  # noqa: E402
-from .results import Results, ResultsError  # noqa: E402
+from .results import Results, ResultsError, ResultsPartialError  # noqa: E402
 
 OUTCOMES = ("format", "alliance", "okinawa")
 #: Rows of the summary table shown in the page (the rest stay in the file).
@@ -323,6 +323,10 @@ def main(argv=None) -> int:
     try:
         with Results(args.results, allow_partial=args.allow_partial) as results:
             index = write_report(results, pathlib.Path(args.out))
+    except ResultsPartialError as err:
+        # The message names wedge.open's argument; this command's is --allow-partial.
+        print(f"error: {str(err).replace('allow_partial=True', '--allow-partial')}", file=sys.stderr)
+        return 2
     except (ResultsError, FileNotFoundError, KeyError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -141,7 +141,40 @@ cp s1.orig s1.h5
   ok "inspect --json: a precision-mode partial's resume_refusal says --resume cannot continue it" ||
   bad "inspect of a precision-mode partial: $(head -1 iout 2>/dev/null) / json: $(cat ijson 2>/dev/null)"
 "$wedge" run --precision 0.002 --seed 5 --out pp.h5 --resume >/dev/null 2>err; code=$?
-[ $code -ne 0 ] && [ -e pp.h5.partial ] && ok "--resume of it is refused (exit $code), as inspect says" ||
-  bad "--resume of a precision-mode partial: exit $code"
+# Exit 3, as --resume's other refusals of the file to continue (README, "Exit codes"; ux10: it
+# was 2, bad input), one line naming the partial and what to do.
+[ $code -eq 3 ] && [ -e pp.h5.partial ] && [ "$(wc -l < err)" -eq 1 ] &&
+  grep -q '^error: --resume: pp.h5.partial is not continued: --resume does not support precision mode (--precision) yet; rerun with --force to start over$' err &&
+  ok "--resume of it is refused (exit 3, as --resume's other refusals), as inspect says: $(cat err)" ||
+  bad "--resume of a precision-mode partial: exit $code: $(cat err)"
+rm -f none.h5*
+"$wedge" run --precision 0.002 --seed 5 --out none.h5 --resume >/dev/null 2>err; code=$?
+[ $code -eq 3 ] && grep -q '^error: --resume: no partial file none.h5.partial to continue$' err &&
+  ok "--resume in precision mode with no partial: exit 3, as without precision mode" ||
+  bad "--resume in precision mode, no partial: exit $code: $(cat err)"
+
+# 5. A partial whose stored experiment was edited (run.runs 200000 -> 100 with h5py; ux10: inspect
+# advised --resume, which then refused every command): inspect and --json name --resume's own
+# refusal, and --resume, with the file's --runs or the experiment's, gives it word for word.
+cp pristine.partial ed.h5.partial
+"$py" - ed.h5.partial <<'PY' || bad "editing the stored experiment"
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    text = f.attrs["experiment"]
+    text = text.decode() if isinstance(text, bytes) else text
+    assert "runs = 200000" in text, text
+    f.attrs.modify("experiment", text.replace("runs = 200000", "runs = 100"))
+PY
+line="--resume: ed.h5.partial contradicts itself: its stored experiment says run.runs = 100, but its attribute replicates is 200000 (the file was edited, or is damaged), so --resume refuses it with any options; rerun with --force to start over"
+"$wedge" inspect ed.h5.partial >iout 2>/dev/null; icode=$?
+"$wedge" inspect ed.h5.partial --json 2>/dev/null |
+  "$py" -c "import json,sys; print(json.load(sys.stdin)['resume_refusal'])" >ijson
+[ $icode -eq 0 ] && ! grep -q "continue with --resume" iout && grep -qF -- "$line" iout && [ "$(cat ijson)" = "$line" ] &&
+  ok "inspect of an edited partial gives --resume's refusal, not --resume" ||
+  bad "inspect of an edited partial: exit $icode: $(cat iout) / json: $(cat ijson)"
+for runs in 200000 100; do
+  refused "--resume --runs $runs of it refuses it as inspect says" "error: $line" -- \
+    "$wedge" run --runs $runs --seed 5 --out ed.h5 --resume
+done
 
 finish

@@ -243,6 +243,31 @@ for object in /design/point /summary/format/category /summary/alignment/bin /run
   fi
 done
 
+# 3d. --store rounds: /round_row's CLASS and the /rounds columns' attachments are checked as the
+# other scales are (ux10: inspect and merge read them unchecked), by inspect and merge alike.
+"$wedge" run --runs 3000 --store rounds --shard 0/2 --out r0.h5 --quiet >/dev/null 2>&1
+"$wedge" run --runs 3000 --store rounds --shard 1/2 --out r1.h5 --quiet >/dev/null 2>&1
+cp r1.h5 r1.h5.orig
+for case in "del f['round_row'].attrs['CLASS']|/round_row: is no longer a dimension scale (attribute CLASS is missing, expected 'DIMENSION_SCALE'; a damaged coordinate)" \
+            "f['round_row'].attrs.modify('CLASS', b'NOT_A_SCALE____')|/round_row: is no longer a dimension scale (attribute CLASS holds 'NOT_A_SCALE____', not 'DIMENSION_SCALE'; a damaged coordinate)" \
+            "del f['rounds']['alignment'].attrs['DIMENSION_LIST']|/rounds/alignment: attribute DIMENSION_LIST: dimension 0 is not attached to the scale round_row (a damaged coordinate)" \
+            "del f['rounds']['run_begin'].attrs['DIMENSION_LIST']|/rounds/run_begin: attribute DIMENSION_LIST: dimension 0 is not attached to the scale run (a damaged coordinate)"; do
+  damage=${case%%|*}; line="error: r1.h5: damaged: ${case#*|}"
+  cp r1.h5.orig r1.h5; rm -f m.h5
+  "$py" -c "import h5py; f = h5py.File('r1.h5', 'r+'); $damage; f.close()"
+  "$wedge" inspect r1.h5 >/dev/null 2>inspect_err; inspect_code=$?
+  "$wedge" merge r0.h5 r1.h5 --out m.h5 >out 2>err; code=$?
+  if [ $inspect_code -eq 3 ] && [ "$(cat inspect_err)" = "$line" ] && [ $code -eq 3 ] &&
+    [ "$(cat err)" = "$line" ] && [ ! -s out ] && [ ! -e m.h5 ] && [ ! -e m.h5.partial ]; then
+    ok "--store rounds, $damage: inspect and merge name it in one line, nothing written"
+  else
+    bad "--store rounds, $damage: inspect exit $inspect_code: $(cat inspect_err); merge exit $code: $(cat err)"
+  fi
+done
+cp r1.h5.orig r1.h5; rm -f m.h5
+"$wedge" inspect r1.h5 >/dev/null 2>err && "$wedge" merge r0.h5 r1.h5 --out m.h5 >/dev/null 2>>err &&
+  ok "--store rounds shards as written pass the checks and merge" || bad "--store rounds shards: $(cat err)"
+
 # 4. An empty shard of a fixed plan (no runs fall to it) is not called precision mode.
 "$wedge" run --runs 10 --shard 0/100 --out empty.h5 --quiet >/dev/null 2>&1
 "$wedge" inspect empty.h5 >out 2>err

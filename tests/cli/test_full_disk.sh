@@ -54,6 +54,7 @@ for case in "--checkpoint-seconds 0:20000" "--checkpoint-seconds 0.05:60000"; do
   rm -f full.h5*
   ( ulimit -f $limit; "$wedge" run $big --out full.h5 --quiet $checkpoints >/dev/null 2>err ); code=$?
   stopped "$label" $code err full.h5
+  grep -q "; free space and run the same command with --resume$" err || bad "$label: no advice: $(cat err)"
   done=$(partial_runs_done full.h5.partial)
   [ -n "$done" ] || bad "$label: the partial cannot be opened: $("$wedge" inspect full.h5.partial 2>&1 | head -c 200)"
   "$wedge" run $big --out full.h5 --resume >/dev/null 2>err; code=$?
@@ -84,6 +85,32 @@ stopped "EFBIG --store rounds before the first checkpoint" $code err rounds.h5
 [ $code -eq 0 ] && ! grep -q "resuming" err && same_rounds rounds-whole.h5 rounds.h5 \
   && ok "EFBIG --store rounds before the first checkpoint: --resume starts from 0 and ends bit-identical" \
   || bad "EFBIG --store rounds before the first checkpoint: --resume exit $code: $(head -c 300 err)"
+
+# Every full disk says what to do next, on its one line (ux10: a failed flush, e.g. --store rounds
+# on a small tmpfs, gave only "cannot flush: No space left on device"): free space and --resume
+# where --resume continues the partial; --force for precision mode, which --resume refuses; the
+# merge again for `wedge merge`, which leaves no file of its own.
+advice() {  # advice LABEL CODE ERRFILE PATTERN
+  if [ "$2" -eq 3 ] && [ "$(wc -l < "$3")" -eq 1 ] && grep -Eq "(No space left on device|File too large).*; free space and $4$" "$3"; then
+    ok "$1: exit 3, one line with the advice: $(cat "$3")"
+  else bad "$1: exit $2: $(cat "$3")"; fi
+}
+rm -f seam.h5*
+"$wedge" run --runs 20000 --seed 4 --store rounds --out seam.h5 --quiet --checkpoint-seconds 0 --wave 1 --test-disk-full-at 400000 >/dev/null 2>err; code=$?
+advice "a full disk while flushing (--store rounds)" $code err "run the same command with --resume"
+"$wedge" run --runs 20000 --seed 4 --store rounds --out seam.h5 --resume >/dev/null 2>err && [ -f seam.h5 ] \
+  && ok "... and --resume, as advised, finishes it" || bad "--resume after the advice: $(head -c 300 err)"
+rm -f seam.h5*
+"$wedge" run --precision 0.02 --out seam.h5 --quiet --checkpoint-seconds 0 --wave 1 --test-disk-full-at 400000 >/dev/null 2>err; code=$?
+advice "a full disk in precision mode" $code err "run the same command with --force \(an interrupted precision-mode run cannot be resumed yet\)"
+"$wedge" run --precision 0.02 --out seam.h5 --quiet --force >/dev/null 2>err && [ -f seam.h5 ] \
+  && ok "... and --force, as advised, runs it again" || bad "--force after the advice: $(head -c 300 err)"
+for i in 0 1; do "$wedge" run --runs 100000 --shard $i/2 --out seam-part-$i.h5 --quiet >/dev/null; done
+rm -f seam.h5*
+( ulimit -f 1500; "$wedge" merge seam-part-0.h5 seam-part-1.h5 --out seam.h5 >/dev/null 2>err ); code=$?
+advice "a full disk in wedge merge" $code err "run the merge again"
+[ ! -e seam.h5 ] && [ ! -e seam.h5.partial ] && "$wedge" merge seam-part-0.h5 seam-part-1.h5 --out seam.h5 2>err \
+  && ok "... and the merge, run again as advised, succeeds" || bad "merge again after the advice: $(head -c 300 err)"
 
 # A real full file system (ENOSPC) in a namespace of our own: the tmpfs lives as long as the script
 # given to unshare, which runs the failing run, inspect and --resume, and leaves their outputs here.
@@ -125,7 +152,7 @@ if [ -e mount.err ] || [ ! -e enospc.code ]; then
   bad "ENOSPC: cannot mount a tmpfs in a user and mount namespace (unshare -rm): $(cat unshare.err mount.err 2>/dev/null | head -c 300)"
 else
   code=$(cat enospc.code)
-  if [ "$code" -eq 3 ] && [ "$(wc -l < enospc.first.err)" -eq 1 ] && grep -q "^error: .*full.h5.partial: .*No space left on device" enospc.first.err \
+  if [ "$code" -eq 3 ] && [ "$(wc -l < enospc.first.err)" -eq 1 ] && grep -q "^error: .*full.h5.partial: .*No space left on device.*; free space and run the same command with --resume$" enospc.first.err \
      && grep -qx "full.h5.partial" enospc.files && ! grep -qx "full.h5" enospc.files; then
     ok "ENOSPC (a full tmpfs): exit 3, one line naming the file and the cause, only the partial: $(cat enospc.first.err)"
   else bad "ENOSPC: exit $code, files: $(tr '\n' ' ' < enospc.files): $(cat enospc.first.err) (df: $(cat enospc.df))"; fi
@@ -151,6 +178,7 @@ for seam in "--test-io-error-at 4000000" "--test-io-error-at 7000000" "--test-io
   "$wedge" run $mid --out eio.h5 --quiet --checkpoint-seconds 0 $seam >/dev/null 2>err; code=$?
   stopped "$label" $code err eio.h5
   grep -q "Input/output error" err || bad "$label: the message does not give the cause: $(cat err)"
+  grep -q "; once the disk can be written again, run the same command with --resume$" err || bad "$label: no advice: $(cat err)"
   done=$(partial_runs_done eio.h5.partial)
   "$wedge" run $mid --out eio.h5 --resume >/dev/null 2>err; code=$?
   resumed_bit_identical "$label" "$done" 300000 err eio.h5

@@ -27,6 +27,18 @@ head -c 3000 whole.h5 > n.h5.partial.new
 "$wedge" "${args[@]}" --out whole.h5 --resume >/dev/null 2>err; code=$?
 [ $code -eq 3 ] && grep -q "already complete" err && ok "--resume of a complete file is refused (exit 3)" \
   || bad "--resume of a complete file: exit $code: $(head -c 300 err)"
+# ... and of a complete file that is damaged (cut short): the damage, as inspect names it, and what
+# to do (ux10: it said "already complete" alone).
+head -c 200000 whole.h5 > cut.h5
+"$wedge" inspect cut.h5 >/dev/null 2>inspect.err
+"$wedge" "${args[@]}" --out cut.h5 --resume >/dev/null 2>err; code=$?
+damage=$(sed 's/^error: //' inspect.err)
+[ $code -eq 3 ] && [ "$(wc -l < err)" -eq 1 ] && [ -n "$damage" ] \
+  && grep -qF "already complete, so there is nothing to resume, but \`wedge inspect\` refuses it ($damage); run the same command with --force instead of --resume" err \
+  && ok "--resume of a damaged complete file names the damage and --force: $(cat err)" \
+  || bad "--resume of a damaged complete file: exit $code: $(head -c 400 err) (inspect: $damage)"
+"$wedge" "${args[@]}" --out cut.h5 --force >/dev/null 2>err && same whole.h5 cut.h5 \
+  && ok "... and --force, as advised, writes it again" || bad "--force after the advice: $(head -c 300 err)"
 # A file being created never shows as FILE.partial before its skeleton is on disk: kill at the
 # first checkpoint's first step and the partial opens and resumes.
 "$wedge" "${args[@]}" --out c.h5 --checkpoint-seconds 0 --wave 1 --test-crash-at slot_written:1 >/dev/null 2>&1

@@ -44,6 +44,13 @@ check "a duplicated shard is refused" 2 "given twice" -- part-0.h5 part-1.h5 par
 check "a shard of another seed is refused" 2 "different seed (1 in part-0.h5, 2 in other-seed.h5)$" -- part-0.h5 part-1.h5 other-seed.h5
 check "a shard of another experiment is refused" 2 "different experiment; the keys that differ: dulles.tact: 0.3 in part-0.h5, 0.9 in other-exp.h5$" -- part-0.h5 part-1.h5 other-exp.h5
 check "a shard of another split is refused" 2 "different shard count (3 in part-0.h5, 2 in other-k.h5)$" -- part-0.h5 part-1.h5 other-k.h5
+# ... also the storage options and --crn (ux10: "different --store" named no values).
+"$wedge" run --runs 30000 --shard 2/3 --store summary --out other-store.h5 --quiet >/dev/null
+"$wedge" run --runs 30000 --shard 2/3 --compression deflate --out other-compression.h5 --quiet >/dev/null
+"$wedge" run --runs 30000 --shard 2/3 --crn --out other-crn.h5 --quiet >/dev/null
+check "a shard of another --store is refused" 2 "different --store (runs in part-0.h5, summary in other-store.h5)$" -- part-0.h5 part-1.h5 other-store.h5
+check "a shard of another --compression is refused" 2 "different --compression (none in part-0.h5, deflate in other-compression.h5)$" -- part-0.h5 part-1.h5 other-compression.h5
+check "a shard of another --crn is refused" 2 "different .*crn.*\(false\|without --crn\).* in part-0.h5, .*\(true\|with --crn\).* in other-crn.h5" -- part-0.h5 part-1.h5 other-crn.h5
 "$wedge" run --runs 30000 --shard 2/3 --out cut.h5 --quiet --test-stop-after-blocks 2 >/dev/null 2>&1
 check "an unfinished shard is refused" 2 "is not complete" -- part-0.h5 part-1.h5 cut.h5.partial
 printf 'junk' > junk.h5

@@ -88,6 +88,12 @@ check "--compression when the default --store resolves to summaries is refused" 
 # without one, the refinement's settings without a refinement stage.
 run "$wedge" validate "$here/../../experiments/scenarios/baseline.toml" --crn
 check "validate --crn is refused (validate runs nothing)" 2 "^error: --crn changes nothing here: validate runs nothing"
+# ... and neither command lists it in its help (ux10: validate --help listed --crn).
+for cmd in validate check; do
+  "$wedge" $cmd --help >"$dir/out" 2>&1
+  grep -q -- "--set" "$dir/out" && ! grep -q -- "--crn" "$dir/out" && ok "$cmd --help does not list --crn, which it refuses" ||
+    bad "$cmd --help: $(grep -- --crn "$dir/out")"
+done
 run "$wedge" check --runs 100 --crn
 check "check --crn is refused (a check always pairs its scenarios)" 2 "^error: --crn changes nothing here: wedge check always runs its scenarios on common random numbers"
 for seam in "--checkpoint-seconds 0" "--test-stop-after-checkpoints 1" "--test-crash-at slot_named:1" \
@@ -137,11 +143,16 @@ check "validate refuses a key given twice by --set too" 2 "is set twice"
 
 # 6. Missing files, no subcommand, suggestions, help.
 # A missing required argument says what the command needs, with an example (not only CLI11's
-# "parts is required").
+# "parts is required"; ux10: not at all, in the usage line's words, "SHARD.h5...").
 for cmd in "merge" "merge a.h5" "inspect" "compare a.toml" "validate" "calibrate"; do
   run "$wedge" $cmd
   name=${cmd%% *}
-  if [ "$code" -eq 2 ] && grep -q "^error: .* is required$" "$dir/err" && grep -q "^usage: wedge $name " "$dir/err" &&
+  if [ "$cmd" = merge ]; then required="^error: \`wedge merge\` needs SHARD.h5... (the shard files), and none was given$"
+  elif [ "$cmd" = inspect ]; then required="^error: \`wedge inspect\` needs FILE.h5 (the results file), and none was given$"
+  elif [ "$cmd" = "compare a.toml" ]; then required="^error: \`wedge compare\` needs B.toml (scenario B), and none was given$"
+  elif [ "$cmd" = "merge a.h5" ]; then required="^error: --out is required$"
+  else required="^error: \`wedge $name\` needs EXPERIMENT.toml (the experiment file), and none was given$"; fi
+  if [ "$code" -eq 2 ] && grep -q "$required" "$dir/err" && ! grep -q "^error: [a-zA-Z]* is required" "$dir/err" && grep -q "^usage: wedge $name " "$dir/err" &&
     grep -q "^  wedge $name " "$dir/err" && grep -q "(\`wedge $name --help\` says more)$" "$dir/err" && [ ! -s "$dir/out" ]; then
     ok "wedge $cmd: what is required, the usage line and an example"
   else
@@ -167,6 +178,27 @@ check "sweep.design = magic: no far-fetched suggestion" 2 "must be one of grid, 
 printf '[sweep]\ndesign = "gird"\n[sweep.keys]\n"dulles.tact" = [0.1]\n' > "$dir/gird.toml"
 run "$wedge" validate "$dir/gird.toml"
 check "sweep.design = gird: suggests grid" 2 "\(did you mean 'grid'\?\)$"
+# A mistyped command or option gets the same suggestion (ux10: `wedge runn` got none).
+run "$wedge" runn
+check "wedge runn suggests run" 2 "^error: The following argument was not expected: runn \(did you mean 'run'\?\)$"
+run "$wedge" insepct x.h5
+check "wedge insepct suggests inspect" 2 "\(did you mean 'inspect'\?\)$"
+run "$wedge" run --rnus 5
+check "wedge run --rnus suggests --runs" 2 "^error: The following argument was not expected: --rnus \(did you mean '--runs'\?\)$"
+run "$wedge" inspect x.h5 --jsno
+check "inspect --jsno suggests --json" 2 "\(did you mean '--json'\?\)$"
+run "$wedge" zzzzzz
+check "a word far from every command gets no suggestion" 2 "^error: The following argument was not expected: zzzzzz$"
+# Counts of one are singular (ux10: "1 threads", "1 points").
+run "$wedge" run --runs 1 --threads 1 --out "$dir/one.h5"
+[ $code -eq 0 ] && grep -q "^1 run in [0-9.]* s " "$dir/err" && grep -q "(1 run, seed 1)" "$dir/out" &&
+  ok "--runs 1 says 1 run" || bad "--runs 1: exit $code: $(cat "$dir/out" "$dir/err" | head -c 600)"
+run "$wedge" inspect "$dir/one.h5"
+[ $code -eq 0 ] && grep -q " s on 1 thread (" "$dir/out" && ! grep -q "1 threads\|1 runs\|1 points" "$dir/out" &&
+  ok "inspect of a 1-thread run says 1 thread" || bad "inspect of one.h5: exit $code: $(head -c 600 "$dir/out")"
+run "$wedge" merge "$dir/one.h5" --out "$dir/one-merged.h5"
+[ $code -eq 0 ] && grep -q "^merged 1 shard file into " "$dir/err" && ok "merge of one file says 1 shard file" ||
+  bad "merge of one file: exit $code: $(cat "$dir/err")"
 run "$wedge" run --runs 10 --set zzzzzz=1
 check "an unknown key far from every key gets no suggestion" 2 "^error: unknown parameter 'zzzzzz'$"
 "$wedge" run --help > "$dir/out" 2>&1

@@ -9,11 +9,14 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <cstdio>
 #include <deque>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -563,6 +566,28 @@ TEST_CASE("many points' summaries (one arena for their counts) give what plain s
     for (std::size_t p = 0; p < 500; ++p) REQUIRE(copies[p] == plain[p == 4 ? 5 : p]);
     for (std::size_t p = 500; p < 1000; ++p) REQUIRE(moved[p - 500] == plain[p]);
   }
+}
+
+TEST_CASE("the progress line's runs/s counts this session's runs, not a resumed file's") {
+  // 900,000 runs resumed from the partial file, 100,000 run in this session's 2 s: 50,000 runs/s
+  // (it showed 500,000 at first: the resumed runs over this session's seconds).
+  CHECK(Progress::runs_per_second(1'000'000, 900'000, 2.0) == Approx(50'000));
+  CHECK(Progress::runs_per_second(1'000, 0, 2.0) == Approx(500));
+  CHECK(Progress::runs_per_second(900'000, 900'000, 2.0) == 0.0);  // none yet this session
+  CHECK(Progress::runs_per_second(5, 0, 0.0) == 0.0);
+  // The line itself: 900 of 1,000 runs resumed, none run yet (printed after the first second).
+  std::FILE* out = std::tmpfile();
+  REQUIRE(out != nullptr);
+  Progress progress(1000, false, out);
+  progress.set_resumed(900);
+  while (progress.elapsed_seconds() < 1.05)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  progress.update(900);
+  std::rewind(out);
+  char line[256] = {};
+  REQUIRE(std::fgets(line, sizeof line, out) != nullptr);
+  std::fclose(out);
+  CHECK_THAT(std::string(line), Catch::StartsWith("900/1000 runs (90.0%), 0 runs/s, ETA ?"));
 }
 
 TEST_CASE("the progress line's ETA waits for a sound basis, then extrapolates from it") {

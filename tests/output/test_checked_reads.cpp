@@ -8,6 +8,7 @@
 #include "engine/error.hpp"
 #include "output/results_sink.hpp"
 
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -358,4 +359,19 @@ TEST_CASE("merging refuses shards of another plan or design, and damaged shards,
       output::merge_shards({s0, other}, dir.path("m4.h5"), coin_layout(), "wedge merge",
                            "test-build"),
       Catch::Contains("are not shards of one run: different design (its points' values)"));
+  // A shard of the same experiment text whose crn attribute differs: both values are named (they
+  // were not: "different --crn"), as for the seed.
+  const auto with_crn = dir.path("with_crn.h5");
+  std::filesystem::copy_file(s1, with_crn);
+  {
+    Raw raw(with_crn);
+    const std::uint64_t on = 1;
+    raw.attr("crn", H5T_NATIVE_UINT64, 1, &on);
+  }
+  CHECK_THROWS_WITH(
+      output::merge_shards({s0, with_crn}, dir.path("m5.h5"), coin_layout(), "wedge merge",
+                           "test-build"),
+      Catch::EndsWith(fmt::format("are not shards of one run: different --crn (without --crn in "
+                                  "{}, with --crn in {})",
+                                  s0, with_crn)));
 }

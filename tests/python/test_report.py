@@ -89,6 +89,15 @@ def test_report_of_a_bad_file_is_a_clear_error(files, tmp_path):
     assert result.stderr.startswith("error: ") and "not a wedge results file" in result.stderr
 
 
+def test_report_of_a_partial_file_suggests_its_own_option(files, tmp_path):
+    # The advice names what `python3 -m wedge report` accepts (it named wedge.open's
+    # allow_partial=True, which the command does not take).
+    result = run_report(files["partial"], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and "interrupted" in result.stderr
+    assert "--allow-partial" in result.stderr and "allow_partial" not in result.stderr
+
+
 def test_unordered_sweeps_get_scatter_not_lines(files):
     def lines_through_points(fig):
         return [line for ax in fig.axes for line in ax.lines

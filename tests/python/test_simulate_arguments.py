@@ -5,6 +5,7 @@ would need."""
 import math
 import os
 import pathlib
+import warnings
 
 import numpy as np
 import pytest
@@ -91,6 +92,22 @@ def test_max_runs_caps_precision_mode_as_on_the_command_line():
     doc = json.loads(cli("run", "--runs", 1000, "--precision", "1e-4", "--max-runs", 3000, "--seed", 2, "--json",
                          "--quiet").stdout)
     assert doc["points"] == r["points"]
+
+
+def test_precision_mode_says_that_runs_is_its_first_batch_rounded_up():
+    # As the command line's note for --runs (ux10: wedge.simulate said nothing): runs=100 runs
+    # 2,048 a point in the first batch; none when runs is a whole number of blocks.
+    with pytest.warns(UserWarning, match=r"^runs=100 is precision mode's first batch, which ends on whole blocks "
+                                         r"of 2048 runs: each point runs 2048 in its first batch$") as caught:
+        r = wedge.simulate(runs=100, precision=0.05, seed=3)
+    assert [w.filename for w in caught if "first batch" in str(w.message)] == [__file__]
+    assert r["points"][0]["runs"] >= 2048
+    with pytest.warns(UserWarning, match=r"runs=2500 .* each point runs 3000 in its first batch \(at most max_runs=3000\)$"):
+        wedge.simulate(runs=2500, precision=0.05, max_runs=3000, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        wedge.simulate(runs=4096, precision=0.05, seed=3)  # whole blocks: no note
+        wedge.simulate(runs=100, seed=3)  # not precision mode: runs is runs
 
 
 def test_a_dict_extends_a_file_relative_to_the_working_directory(monkeypatch):
