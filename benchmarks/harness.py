@@ -24,18 +24,33 @@ sys.path.insert(0, str(ROOT / "benchmarks" / "peers"))
 LAST_CPU = []  # CPU seconds (user + system) of every child timed, in order
 
 
+# Peak RSS of the measured process alone: GNU time (scripts/install-deps.sh installs it) forks and
+# waits for it and prints its ru_maxrss. The harness's own wait4 would not do: a child's maxrss
+# keeps the high-water mark of the memory it had before exec, and a child of this Python process
+# starts as a copy of it (~14 MB with NumPy loaded), which hid wedge's own 9-11 MB and its growth.
+GNU_TIME = pathlib.Path("/usr/bin/time")
+
+
 def timed(cmd):
-    """(wall seconds, peak RSS in MB) of one child process; its CPU seconds go to LAST_CPU."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode()
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd))} failed: {err}")
-    LAST_CPU.append(usage.ru_utime + usage.ru_stime)
-    return wall, usage.ru_maxrss / 1024.0
+    """(wall seconds, peak RSS in MB) of one child process, the RSS its own (GNU time's %M); its CPU
+    seconds (user + system, GNU time's reaped child included) go to LAST_CPU."""
+    if not GNU_TIME.exists():
+        raise RuntimeError("/usr/bin/time (GNU time) is missing: run scripts/install-deps.sh "
+                           "(it measures the peak memory of wedge alone)")
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
+        start = time.perf_counter()
+        proc = subprocess.Popen([str(GNU_TIME), "-f", "%M", "-o", rss_file.name] + [str(c) for c in cmd],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"{' '.join(map(str, cmd))} failed: {err}")
+        LAST_CPU.append(usage.ru_utime + usage.ru_stime)
+        # The last line: GNU time writes "Command exited with non-zero status N" before it.
+        peak_kb = int(rss_file.read().split()[-1])
+    return wall, peak_kb / 1024.0
 
 
 def median_run(cmd, repeat, fresh=None):

@@ -19,6 +19,8 @@ packages=(
   clang-14 libclang-rt-14-dev
   # the results fuzzer's seeds, the same bytes in every clone: h5repack's clock frozen (faketime)
   faketime
+  # make bench: the peak memory of wedge alone (GNU time's %M)
+  time
   # formatting (.clang-format)
   clang-format
   # fault tests: fsync order observed with strace; setpriv (util-linux) drops root for read-only output
