@@ -97,6 +97,19 @@ void accumulate(const double* x, std::size_t stride, std::size_t n, Running& r, 
   }
 }
 
+/// Counts v in a binned histogram of `bins` bins (hist: under, bins, over), `bin` its bin index as
+/// a double already clamped to the last bin, as accumulate<true> counts it.
+inline void count_in(std::uint64_t* hist, std::size_t bins, double v, double hist_min,
+                     double hist_max, double bin) noexcept {
+  if (v < hist_min) {
+    ++hist[0];
+  } else if (v > hist_max) {
+    ++hist[bins + 1];
+  } else {
+    ++hist[1 + static_cast<std::size_t>(static_cast<std::int64_t>(bin))];
+  }
+}
+
 }  // namespace
 
 void ContinuousStats::add_columns(ContinuousStats* stats, std::size_t count, const double* x,
@@ -137,20 +150,8 @@ void ContinuousStats::add_columns(ContinuousStats* stats, std::size_t count, con
       sum2 += d * d;
       Pair bin = (v - hist_min) * scale;
       bin = bin < top ? bin : top;  // the top edge (and NaN) in the last bin
-      if (v[0] < hist_min[0]) {
-        ++ha[0];
-      } else if (v[0] > hist_max[0]) {
-        ++ha[na + 1];
-      } else {
-        ++ha[1 + static_cast<std::size_t>(static_cast<std::int64_t>(bin[0]))];
-      }
-      if (v[1] < hist_min[1]) {
-        ++hb[0];
-      } else if (v[1] > hist_max[1]) {
-        ++hb[nb + 1];
-      } else {
-        ++hb[1 + static_cast<std::size_t>(static_cast<std::int64_t>(bin[1]))];
-      }
+      count_in(ha, na, v[0], hist_min[0], hist_max[0], bin[0]);
+      count_in(hb, nb, v[1], hist_min[1], hist_max[1], bin[1]);
     }
     a.n_ += n;
     b.n_ += n;

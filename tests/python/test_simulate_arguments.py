@@ -81,12 +81,14 @@ def test_numpy_integers_and_floats_are_accepted():
     a = wedge.simulate(runs=np.int64(500), seed=np.uint32(3), threads=np.int32(1))
     b = wedge.simulate(runs=500, seed=3, threads=1)
     assert a["points"] == b["points"]
-    p = wedge.simulate(runs=np.int64(2000), precision=np.float64(0.05), max_runs=np.int64(4000), seed=3)
+    with pytest.warns(UserWarning, match="first batch"):
+        p = wedge.simulate(runs=np.int64(2000), precision=np.float64(0.05), max_runs=np.int64(4000), seed=3)
     assert 2000 <= p["points"][0]["runs"] <= 4000
 
 
 def test_max_runs_caps_precision_mode_as_on_the_command_line():
-    r = wedge.simulate(runs=1000, precision=1e-4, max_runs=3000, seed=2)
+    with pytest.warns(UserWarning, match="first batch"):
+        r = wedge.simulate(runs=1000, precision=1e-4, max_runs=3000, seed=2)
     assert r["points"][0]["runs"] == 3000
     import json
     doc = json.loads(cli("run", "--runs", 1000, "--precision", "1e-4", "--max-runs", 3000, "--seed", 2, "--json",
