@@ -37,6 +37,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace wedge::experiments {
@@ -795,9 +796,9 @@ int command_check(const CheckArgs& args) {
   const Experiment e = resolve(source_of(exp));
   if (!e.swept_keys.empty()) {
     throw ConfigError(
-        fmt::format("{}: wedge check takes one scenario, and the experiment sweeps {} key(s); "
+        fmt::format("{}: wedge check takes one scenario, and the experiment sweeps {}; "
                     "check one point with --set instead",
-                    e.source, e.swept_keys.size()));
+                    e.source, counted(e.swept_keys.size(), "key")));
   }
   CheckOptions options;
   options.runs = runs.value_or(1'000'000);
@@ -974,16 +975,16 @@ int command_validate(const ExperimentArgs& args) {
     fmt::print(stderr, "note: {}\n", note);
   const std::uint64_t points = e.points.size();
   fmt::print(
-      "{}: valid; design {} with {} point(s){}; {}, seed {}\n", args.file,
-      design_name(e.sweep.design), points,
-      e.swept_keys.empty() ? "" : fmt::format(" over {} key(s)", e.swept_keys.size()),
+      "{}: valid; design {} with {}{}; {}, seed {}\n", args.file, design_name(e.sweep.design),
+      counted(points, "point"),
+      e.swept_keys.empty() ? "" : " over " + counted(e.swept_keys.size(), "key"),
       // Precision mode: the runs a point gets first (run.runs is not used there), and the cap.
       e.run.precision
           ? fmt::format("precision target {}: a first batch of {} replicates per point (--runs, "
                         "else 10000, in whole blocks of {}), at most {}",
                         *e.run.precision, first_batch_runs(args.runs, e),
                         engine::DEFAULT_BLOCK_SIZE, e.run.max_runs)
-          : fmt::format("{} replicates per point", e.run.runs),
+          : counted(e.run.runs, "replicate") + " per point",
       e.run.seed);
   if (!e.run.precision) fmt::print("total runs: {}\n", points * e.run.runs);
   const std::uint64_t runs = e.run.precision ? e.run.max_runs : e.run.runs;
@@ -1170,6 +1171,14 @@ std::string extras_suggestion(CLI::App& app) {
 }
 
 /// The exit code of the command; `failure_agreed`: see command_run_distributed.
+/// Writes a message to standard error, ignoring a failed write (a full disk under a redirected
+/// stderr): the exit code still says what happened, where fmt::print would throw from the very
+/// handler that reports an error and end the process by std::terminate.
+void say(const std::string& text) noexcept {
+  std::fputs(text.c_str(), stderr);
+  std::fflush(stderr);
+}
+
 int run_cli_in(int argc, char** argv, const mpi::World& world, bool& failure_agreed) {
   CLI::App app{"wedge: agent-based Monte Carlo of the Soviet-US tug of war over Japan, 1955-56"};
   app.footer(EXIT_CODES_HELP);
@@ -1305,7 +1314,7 @@ int run_cli_in(int argc, char** argv, const mpi::World& world, bool& failure_agr
       }
     }
     if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) message += extras_suggestion(app);
-    fmt::print(stderr, "error: {}{}\n", printable(message), usage);
+    say(fmt::format("error: {}{}\n", printable(message), usage));
     return EXIT_BAD_INPUT;
   }
 
@@ -1336,17 +1345,26 @@ int run_cli_in(int argc, char** argv, const mpi::World& world, bool& failure_agr
                app.help());
     return EXIT_BAD_INPUT;
   } catch (const ConfigError& e) {
-    fmt::print(stderr, "error: {}\n", printable(e.what()));
+    say(fmt::format("error: {}\n", printable(e.what())));
     return EXIT_BAD_INPUT;
   } catch (const OutputError& e) {
-    fmt::print(stderr, "error: {}\n", printable(e.what()));
+    say(fmt::format("error: {}\n", printable(e.what())));
     return EXIT_OUTPUT;
   } catch (const Interrupted& e) {
     std::fflush(stdout);
-    fmt::print(stderr, "error: {}\n", printable(e.what()));
+    say(fmt::format("error: {}\n", printable(e.what())));
     return EXIT_INTERRUPTED;
+  } catch (const std::filesystem::filesystem_error& e) {
+    say(fmt::format("error: internal: {}\n", printable(e.what())));
+    return 1;
+  } catch (const std::system_error& e) {
+    // fmt::print's failure to write the table or a message (standard output or error on a full
+    // disk, a closed pipe): an output error, not an internal one, and never an abort.
+    say(fmt::format("error: cannot write to the standard output or error: {}\n",
+                    printable(e.what())));
+    return EXIT_OUTPUT;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "error: internal: {}\n", printable(e.what()));
+    say(fmt::format("error: internal: {}\n", printable(e.what())));
     return 1;
   }
 }
@@ -1359,12 +1377,23 @@ int run_cli(int argc, char** argv) {
   output::h5::quiet_errors();  // before HDF5 initialises: no HDF5 exit handler, no error printing
   const mpi::World world = mpi::init(&argc, &argv);
   bool failure_agreed = false;
-  const int code = run_cli_in(argc, argv, world, failure_agreed);
+  int code = EXIT_OUTPUT;
+  try {
+    code = run_cli_in(argc, argv, world, failure_agreed);
+  } catch (const std::system_error& e) {
+    // A message that could not be written outside run_cli_in's handlers (they use say()).
+    say(fmt::format("error: cannot write to the standard output or error: {}\n", e.what()));
+  }
+  // The table or document on standard output, buffered until now: a failed write (a full disk,
+  // /dev/full) is an output error, not a success whose output was lost.
+  if ((std::fflush(stdout) != 0 || std::ferror(stdout) != 0) && code == EXIT_OK) {
+    say(fmt::format("error: cannot write to the standard output: {}\n", std::strerror(errno)));
+    code = EXIT_OUTPUT;
+  }
   if (world.size > 1 && code != EXIT_OK && !failure_agreed) {
     // One rank failed: end the whole job now, so that no rank waits and nothing is merged.
-    fmt::print(stderr, "error: rank {} of {} failed (exit code {}); stopping every rank\n",
-               world.rank, world.size, code);
-    std::fflush(stderr);
+    say(fmt::format("error: rank {} of {} failed (exit code {}); stopping every rank\n", world.rank,
+                    world.size, code));
     mpi::abort(world, code);
   }
   mpi::finalize(world);

@@ -362,6 +362,14 @@ class Loader {
 
   /// Parses one file's text. Errors name `path`.
   static toml::table parse(const std::string& text, const std::string& path) {
+    // An HDF5 file (a results file given where an experiment is expected): say so, rather than
+    // "a non-ASCII character" at its signature's first byte.
+    if (text.rfind("\x89HDF\r\n\x1a\n", 0) == 0) {
+      throw LocatedError(fmt::format("{}: is an HDF5 file (a results file?), not an experiment "
+                                     "TOML file; `wedge inspect {}` describes a results file",
+                                     path, path),
+                         path, 1, 1);
+    }
     if (const auto [line, column] = non_ascii_outside_strings(text); line > 0) {
       throw LocatedError(
           fmt::format("{}:{}:{}: invalid TOML: a non-ASCII character outside a string or comment",

@@ -76,7 +76,9 @@ World init(int* argc, char*** argv) {
   if (calls == nullptr) {
     std::fprintf(stderr,
                  "error: started by an MPI launcher, but wedge's MPI library could not be "
-                 "loaded: %s\n",
+                 "loaded: %s; copy libwedge_mpi.so (the build puts it beside wedge, e.g. "
+                 "build/release/libwedge_mpi.so) next to this executable, or into a directory "
+                 "of LD_LIBRARY_PATH\n",
                  error.c_str());
     std::exit(EXIT_FAILURE);
   }
@@ -216,6 +218,7 @@ DistributedResult run_distributed(const World& world, const Experiment& e, Sessi
         "under mpirun, --out FILE.h5 is needed (the ranks' results are merged into it)");
   if (options.shard.count != 1) throw ConfigError("--shard and mpirun cannot be combined");
   check_output_settings(e, options.output);  // before the shard directory is created
+  check_inputs_not_written(e, out);
   if (!options.output.resume) check_output_path(out, options.output.force, false);
   const std::string dir = out + ".shards";
   std::error_code ec;

@@ -288,7 +288,7 @@ std::string params_json(const agents::Scenario& scenario) {
 
 void print_params(std::FILE* out, const agents::Scenario& scenario) {
   const auto& f = scenario.japan.factions;
-  fmt::print(out, "{} factions:", f.count);
+  fmt::print(out, "{} faction{}:", f.count, f.count == 1 ? "" : "s");
   for (std::size_t i = 0; i < f.count; ++i) {
     fmt::print(out, "{} {}", i ? "," : "", scenario.japan.labels.id_of(i));
   }

@@ -69,11 +69,13 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape) {
   needs.memory_bytes =
       saturating_add(needs.memory_bytes, 64'000'000);  // threads, wave buffers, libraries
   needs.memory_detail = fmt::format(
-      "{} design points x {}{}{}", points, byte_text(per_point),
+      "{} x {}{}{}", counted(points, "design point"), byte_text(per_point),
       shape.whole_plan
           ? fmt::format(" + {} blocks of a batch x {} bytes", blocks, sizeof(engine::Block))
           : std::string(),
-      shape.keeps_records ? fmt::format(" + {} records x {} bytes", runs_here, record_bytes) : "");
+      shape.keeps_records
+          ? fmt::format(" + {} x {} bytes", counted(runs_here, "record"), record_bytes)
+          : "");
   if (!shape.writes_file) return needs;
 
   // The results file (docs/output-format.md): per point /summary (counts, p, ci_low, ci_high;
@@ -128,19 +130,21 @@ ResourceNeeds estimate_needs(const Experiment& e, const RunShape& shape) {
     needs.file_bytes =
         saturating_add(needs.file_bytes, saturating_add(saturating_mul(most_rows, row), index));
     rounds_detail = fmt::format(
-        " + {} runs x 1 to {} rounds (negotiation.rounds bounds the rounds a run plays; the "
+        " + {} x 1 to {} rounds (negotiation.rounds bounds the rounds a run plays; the "
         "baseline plays 3.6 on average) x {} bytes per round + 8 bytes of run_begin per run",
-        runs_here, most, row);
+        counted(runs_here, "run"), most, row);
   }
   // The /blocks rows (one per 2,048 runs, kept by every store) are named when they are a tenth
   // of the file or more: 10^5 points x 2^32 runs is 25 TB of them, not of summaries.
   const std::uint64_t block_bytes = saturating_mul(blocks_here, block_row);
   needs.file_detail = fmt::format(
-      "{} points x {} of summaries{}{}{}", points, byte_text(file_point),
+      "{} x {} of summaries{}{}{}", counted(points, "point"), byte_text(file_point),
       block_bytes >= needs.file_bytes / 10
-          ? fmt::format(" + {} /blocks rows x {} bytes", blocks_here, block_row)
+          ? fmt::format(" + {} x {} bytes", counted(blocks_here, "/blocks row"), block_row)
           : std::string(),
-      shape.store_runs ? fmt::format(" + {} runs x {} bytes per record", runs_here, record) : "",
+      shape.store_runs
+          ? fmt::format(" + {} x {} bytes per record", counted(runs_here, "run"), record)
+          : "",
       rounds_detail);
   needs.records_in_file = shape.store_runs;
   return needs;

@@ -142,6 +142,23 @@ void check_output_settings(const Experiment& e, const OutputSettings& out) {
   }
 }
 
+void check_inputs_not_written(const Experiment& e, const std::string& out) {
+  // No file the run reads may be what it writes, replaces or locks (--force would replace the
+  // experiment file itself with the results, as `wedge merge` refuses for its inputs).
+  for (const std::string* input : {&e.source, &e.sweep.csv}) {
+    if (input->empty()) continue;
+    for (const std::string& target : {out, out + ".partial", out + ".lock"}) {
+      std::error_code ec;
+      if (std::filesystem::equivalent(*input, target, ec)) {  // (false if either is missing)
+        throw ConfigError(fmt::format(
+            "--out {}: {} is {}, which this run reads; choose another --out", out,
+            target == out ? "the output file" : target,
+            input == &e.source ? "the experiment file" : "the design's CSV file (sweep.csv)"));
+      }
+    }
+  }
+}
+
 Session::Session(Experiment experiment, SessionOptions options)
     : experiment_(std::move(experiment)), options_(std::move(options)) {
   const Experiment& e = experiment_;
@@ -168,7 +185,10 @@ Session::Session(Experiment experiment, SessionOptions options)
     options_.output.resume = false;
     options_.output.force = true;
   }
-  if (!out.path.empty()) check_output_path(out.path, out.force, out.resume);
+  if (!out.path.empty()) {
+    check_inputs_not_written(e, out.path);
+    check_output_path(out.path, out.force, out.resume);
+  }
   // Memory and file size, estimated before anything is built or written (refused with the
   // numbers when this machine cannot give them; a warning for a very large file).
   resource_warning_ = check_needs(

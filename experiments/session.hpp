@@ -249,6 +249,11 @@ void check_output_settings(const Experiment& e, const OutputSettings& out);
 /// out.partial exists). Throws OutputError.
 void check_output_path(const std::string& out, bool force, bool resume);
 
+/// Refuses (ConfigError, naming both) an --out whose file, FILE.partial or FILE.lock is a file the
+/// run reads: the experiment file (e.source) or the design's CSV (e.sweep.csv). Either side missing
+/// is not a match.
+void check_inputs_not_written(const Experiment& e, const std::string& out);
+
 /// True when `--resume` of `out` finds no out.partial but out.partial.new: the run was killed
 /// while its file was being created (output::ResultsWriter names the file only once its skeleton
 /// is synced), so nothing was run and resuming is starting from zero.

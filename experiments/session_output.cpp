@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -180,6 +181,20 @@ bool resume_from_zero(const std::string& out) {
          fs::is_regular_file(fs::symlink_status(out + ".partial.new", ec));
 }
 
+namespace {
+
+/// True when `path` begins with HDF5's signature at offset 0 (how wedge writes its files).
+bool is_hdf5_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  char head[8] = {};
+  const std::size_t n = std::fread(head, 1, sizeof head, f);
+  std::fclose(f);
+  return n == sizeof head && std::memcmp(head, "\x89HDF\r\n\x1a\n", sizeof head) == 0;
+}
+
+}  // namespace
+
 void check_output_path(const std::string& out, bool force, bool resume) {
   std::error_code ec;
   const fs::path path(out);
@@ -209,6 +224,13 @@ void check_output_path(const std::string& out, bool force, bool resume) {
         damage = err.what();
       }
       if (!damage.empty()) {
+        // Not a results file at all (no HDF5 signature): not "complete", just not ours.
+        if (!is_hdf5_file(out)) {
+          throw OutputError(fmt::format(
+              "--resume: {} exists and is not a results file ({}); --resume continues a "
+              "FILE.partial; choose another --out, or --force to replace it",
+              out, damage));
+        }
         throw OutputError(fmt::format(
             "--resume: {} is already complete, so there is nothing to resume, but `wedge "
             "inspect` refuses it ({}); run the same command with --force "

@@ -553,7 +553,7 @@ TEST_CASE(
           throw ConfigError(err.what());
         }
       }),
-      StartsWith("the results file would take 53.1 GB to 193.1 GB (1 points x ") &&
+      StartsWith("the results file would take 53.1 GB to 193.1 GB (1 point x ") &&
           EndsWith("but its file system has 40.0 GB free; free space, write elsewhere, or use "
                    "--store runs, --store summary or fewer runs"));
   // Room for the fewest rounds, not the most: a warning that says so.

@@ -256,7 +256,7 @@ def test_params_shows_the_values_set():
 def test_validate_reports_runs_seed_and_set():
     baseline = ROOT / "experiments" / "scenarios" / "baseline.toml"
     out = run_wedge("validate", baseline, "--runs", 123, "--seed", 9).stdout
-    assert "1 point(s); 123 replicates per point, seed 9\ntotal runs: 123\n" in out
+    assert "1 point; 123 replicates per point, seed 9\ntotal runs: 123\n" in out
     sweep = ROOT / "experiments" / "sweeps" / "threat_rewards_grid.toml"
     assert "total runs: 1200\n" in run_wedge("validate", sweep, "--runs", 100).stdout
     # --set is applied before validation: an out-of-range value is refused with exit 2.
